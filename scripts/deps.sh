@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The one list of Debian 12 packages bildfunk needs to build, test, fuzz and
+# benchmark. Used by the README quick start, by .ci/run and by developers.
+# Installs only what is missing; needs root (or sudo) only when it installs.
+set -euo pipefail
+
+packages=(
+  # toolchain and build
+  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+  # transport core
+  libisal-dev libssl-dev
+  # tests
+  libcmocka-dev
+  # client and sender
+  libsdl2-dev libsdl2-ttf-dev libfontconfig-dev fonts-dejavu-core
+  libavcodec-dev libavutil-dev libavformat-dev libavdevice-dev libswscale-dev
+  libopus-dev
+  # real components the tests start: clips, displays, networks, peers
+  ffmpeg xvfb x11-apps iproute2 nftables iperf3 tshark
+  # Windows cross-build of the transport, run under wine
+  gcc-mingw-w64-x86-64 wine64
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "deps: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

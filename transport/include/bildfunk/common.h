@@ -1,0 +1,38 @@
+/*
+ * bildfunk common definitions: version, error convention, small helpers shared
+ * by every module of libbftransport.
+ *
+ * Error convention (as in libuv/dav1d): functions return 0 (or a count) on
+ * success and a negative errno value (-EINVAL, -ENOMEM, -EAGAIN, ...) on
+ * failure. bf_strerror() turns either into text.
+ */
+#ifndef BILDFUNK_COMMON_H
+#define BILDFUNK_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BF_VERSION_MAJOR 0
+#define BF_VERSION_MINOR 1
+#define BF_VERSION_PATCH 0
+#define BF_VERSION_STRING "0.1.0"
+
+/* Text for a 0 / negative-errno return value. Never NULL; the string is
+ * static or thread-local and must not be freed. */
+const char *bf_strerror(int err);
+
+/* Half-range wrap-around comparison of 32-bit sequence numbers:
+ * bf_seq32_diff(a, b) > 0 when |a| is newer than |b|. */
+static inline int32_t bf_seq32_diff(uint32_t a, uint32_t b) {
+  return (int32_t)(a - b);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BILDFUNK_COMMON_H */
