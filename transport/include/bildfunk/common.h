@@ -25,6 +25,16 @@ extern "C" {
  * static or thread-local and must not be freed. */
 const char *bf_strerror(int err);
 
+/* One outgoing datagram in two pieces (header + body), sent with two iovecs
+ * so neither piece is copied. |body| may be NULL when |body_len| is 0. The
+ * pointers are borrowed: they stay owned by whoever produced the datagram. */
+typedef struct bf_dgram {
+  const uint8_t *head;
+  size_t head_len;
+  const uint8_t *body;
+  size_t body_len;
+} bf_dgram;
+
 /* Half-range wrap-around comparison of 32-bit sequence numbers:
  * bf_seq32_diff(a, b) > 0 when |a| is newer than |b|. */
 static inline int32_t bf_seq32_diff(uint32_t a, uint32_t b) {

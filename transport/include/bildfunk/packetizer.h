@@ -37,14 +37,11 @@ void bf_packetizer_config_default(bf_packetizer_config *cfg);
 
 typedef struct bf_packetizer bf_packetizer;
 
-/* One datagram = hdr (BF_HEADER_BYTES) followed by payload (payload_len = S).
- * Both pointers stay valid until the next bf_packetizer_begin() or _del();
- * payload may point into the AU passed to bf_packetizer_begin(). */
-typedef struct bf_packet {
-  const uint8_t *hdr;
-  const uint8_t *payload;
-  size_t payload_len;
-} bf_packet;
+/* Packets come out as bf_dgram (common.h): head = the 40-byte header in the
+ * packetizer's storage, body = the S-byte shard. Both pointers stay valid until
+ * the next bf_packetizer_begin() or _del(); body may point into the AU passed
+ * to bf_packetizer_begin(). Every packet of an AU has the same size, so a
+ * batch of them suits UDP segmentation offload. */
 
 /* Creates a packetizer. Returns 0, -EINVAL (bad config) or -ENOMEM. */
 int bf_packetizer_new(const bf_packetizer_config *cfg, bf_packetizer **out);
@@ -66,7 +63,7 @@ int bf_packetizer_begin(bf_packetizer *p, const uint8_t *au, size_t len,
  * many (0 when the AU is done). Data shards of every block come first, then
  * parity; parity is computed on the first call that reaches it. Returns a
  * negative errno only if the FEC coder fails (-ENOMEM). */
-int bf_packetizer_next(bf_packetizer *p, bf_packet *out, size_t max);
+int bf_packetizer_next(bf_packetizer *p, bf_dgram *out, size_t max);
 
 /* Packets of the current AU: data shards, parity shards, and how many are
  * still to be emitted. */
