@@ -24,6 +24,9 @@ extern "C" {
 #define BF_FB_MAGIC 0xFBu
 #define BF_FB_MAX_BYTES 39u /* every message fits below a video header */
 
+/* The sender's data port when none is given (direct mode). */
+#define BF_DEFAULT_DATA_PORT 47998u
+
 /* The punch of spec §7: 8 ASCII bytes, client -> sender. */
 #define BF_PUNCH_MAGIC "PFpunch1"
 #define BF_PUNCH_BYTES 8u
