@@ -54,19 +54,25 @@ int bf_packetizer_set_fec_percent(bf_packetizer *p, uint32_t pct);
 
 /* Starts AU |au| of |len| bytes (len may be 0). |au| is borrowed: it must stay
  * unchanged until the AU's last packet has been sent. Any AU still being
- * emitted is abandoned (its remaining packets are never produced).
- * Returns 0, -EMSGSIZE (len > max_frame_bytes) or -EINVAL. */
+ * emitted is abandoned (its remaining packets are never produced); every
+ * successful call takes the next frame_index, and stream_seq counts only
+ * packets actually emitted. Copies at most S - 1 bytes (the padded tail).
+ * Returns 0, -EMSGSIZE (len > max_frame_bytes) or -EINVAL (|au| NULL with
+ * len > 0); on error nothing changes and the current AU goes on. */
 int bf_packetizer_begin(bf_packetizer *p, const uint8_t *au, size_t len,
                         uint64_t pts_ns, uint32_t user_flags);
 
 /* Emits up to |max| next packets of the current AU into |out|; returns how
  * many (0 when the AU is done). Data shards of every block come first, then
- * parity; parity is computed on the first call that reaches it. Returns a
- * negative errno only if the FEC coder fails (-ENOMEM). */
+ * parity; parity of all blocks is computed on the first call that reaches it.
+ * Returns a negative errno only if the FEC coder fails (-ENOMEM); packets
+ * already placed in |out| by that call are returned first, the error on the
+ * next call. */
 int bf_packetizer_next(bf_packetizer *p, bf_dgram *out, size_t max);
 
 /* Packets of the current AU: data shards, parity shards, and how many are
- * still to be emitted. */
+ * still to be emitted. Before the first _begin() all counts are 0 and
+ * frame_index is the one the first AU will get. */
 typedef struct bf_packetizer_au_info {
   uint32_t frame_index;
   uint32_t data_packets;
