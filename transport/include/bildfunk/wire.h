@@ -114,7 +114,7 @@ typedef enum bf_reject {
   /* stateful, the reassembler */
   BF_REJECT_PROBE,         /* PROBE filler: counted, never decoded */
   BF_REJECT_PIN,           /* contradicts the AU's or block's pinned fields */
-  BF_REJECT_STALE,         /* AU index too old or already finished/abandoned */
+  BF_REJECT_STALE,         /* AU index too old, or abandoned/lost */
   BF_REJECT_DUPLICATE,     /* shard already held */
   BF_REJECT_LATE,          /* original arrived after its block was rebuilt */
   BF_REJECT_MEMORY,        /* in-flight memory budget exhausted */
