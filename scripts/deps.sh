@@ -16,7 +16,9 @@ packages=(
   libavcodec-dev libavutil-dev libavformat-dev libavdevice-dev libswscale-dev
   libopus-dev
   # real components the tests start: clips, displays, networks, peers
-  ffmpeg xvfb x11-apps iproute2 nftables iperf3 tshark
+  ffmpeg xvfb x11-apps iproute2 nftables iperf3 tshark jq
+  # packaging: icons, man pages, desktop and AppStream validation (tshark above)
+  librsvg2-bin help2man desktop-file-utils appstream
   # Windows cross-build of the transport, run under wine
   gcc-mingw-w64-x86-64 wine64
 )

@@ -26,12 +26,18 @@
  *
  * Threads: a bf_transport may be used by one sending thread and one receiving
  * thread at the same time; statistics are updated by the thread that does
- * the work (read them as approximate from elsewhere).
+ * the work (read them as approximate from elsewhere). bf_transport_set_peer
+ * belongs to the sending thread.
+ *
+ * Not here: what the bytes mean (wire.h, feedback.h), the punch schedule
+ * (punch.h), encryption. Nothing in this layer queues: a datagram is either
+ * in the kernel or counted as dropped when the call returns.
  */
 #ifndef BILDFUNK_TRANSPORT_H
 #define BILDFUNK_TRANSPORT_H
 
 #include <bildfunk/common.h>
+#include <bildfunk/wire.h>
 
 #if defined(_WIN32)
 #include <winsock2.h>
@@ -81,37 +87,52 @@ typedef struct bf_rx_slot {
  * split into |slots| (slot_cap of them). Latency: a ring holds what one
  * syscall returned; it adds no queueing of its own. */
 typedef struct bf_recv_ring {
-  uint8_t *storage;   /* count * buf_bytes */
-  size_t buf_bytes;   /* BF_RECV_BUF_BYTES, or more for GRO */
-  size_t count;       /* buffers, BF_RECV_BATCH by default */
-  bf_addr *addrs;     /* count source addresses */
-  bf_rx_slot *slots;  /* results of the last recv_batch */
+  uint8_t *storage;  /* count * buf_bytes */
+  size_t buf_bytes;  /* BF_RECV_BUF_BYTES, or more for GRO */
+  size_t count;      /* buffers, BF_RECV_BATCH by default */
+  bf_addr *addrs;    /* count source addresses */
+  bf_rx_slot *slots; /* results of the last recv_batch */
   size_t slot_cap;
-  size_t n;           /* valid slots */
-  void *impl;         /* implementation's per-ring state (e.g. mmsghdr) */
+  size_t n;   /* valid slots */
+  void *impl; /* implementation's per-ring state (e.g. mmsghdr) */
 } bf_recv_ring;
 
 #define BF_RECV_BATCH 128u
+/* Upper bound on |count| (the kernel caps one recvmmsg at 1024 messages). */
+#define BF_RECV_MAX_BATCH 1024u
+/* Buffer size a ring needs on a socket opened with cfg.gro: one coalesced
+ * GRO read can hold up to 64 KiB of datagrams. */
+#define BF_RECV_GRO_BUF_BYTES 65536u
+/* Suggested |count| for a GRO ring (32 x 64 KiB = 2 MiB). */
+#define BF_RECV_GRO_BATCH 32u
+/* Datagrams one GRO buffer may hold at most; a ring with buffers larger than
+ * BF_RECV_BUF_BYTES gets count * BF_GRO_MAX_SEGMENTS slots. */
+#define BF_GRO_MAX_SEGMENTS 128u
 
 /* Allocates a ring of |count| buffers of |buf_bytes| bytes (0 picks the
- * defaults: BF_RECV_BATCH, BF_RECV_BUF_BYTES). Returns 0, -EINVAL, -ENOMEM. */
+ * defaults: BF_RECV_BATCH, BF_RECV_BUF_BYTES). |buf_bytes| must be at least
+ * BF_RECV_BUF_BYTES (so an oversize datagram is recognised) and |count| at
+ * most BF_RECV_MAX_BATCH. Returns 0, -EINVAL, -ENOMEM. The memory is owned by
+ * the ring until bf_recv_ring_free (which tolerates a zeroed ring). */
 int bf_recv_ring_init(bf_recv_ring *ring, size_t count, size_t buf_bytes);
 void bf_recv_ring_free(bf_recv_ring *ring);
 
 typedef struct bf_transport_stats {
-  uint64_t tx_packets;     /* datagrams handed to the kernel */
+  uint64_t tx_packets; /* datagrams handed to the kernel */
   uint64_t tx_bytes;
-  uint64_t tx_dropped;     /* send buffer full or transient error */
-  uint64_t tx_calls;       /* send syscalls */
-  uint64_t tx_gso_calls;   /* of which with segmentation offload */
+  uint64_t tx_dropped;   /* send buffer full or transient error */
+  uint64_t tx_calls;     /* send syscalls */
+  uint64_t tx_gso_calls; /* of which with segmentation offload */
   uint64_t rx_packets;
   uint64_t rx_bytes;
-  uint64_t rx_calls;       /* receive syscalls that returned data */
-  uint64_t rx_oversize;    /* datagrams > BF_MAX_DATAGRAM, dropped */
-  uint64_t rx_transient;   /* transient receive errors swallowed */
-  uint64_t kernel_drops;   /* the kernel's own receive-queue drop counter */
-  int gso_active;          /* segmentation offload currently in use */
-  int gro_active;          /* receive offload currently in use */
+  uint64_t rx_calls;     /* receive syscalls that returned data */
+  uint64_t rx_oversize;  /* datagrams > BF_MAX_DATAGRAM (or truncated), dropped */
+  uint64_t rx_transient; /* transient receive errors swallowed */
+  uint64_t rx_coalesced; /* GRO reads that carried more than one datagram */
+  uint64_t kernel_drops; /* the kernel's own receive-queue drop counter
+                            (SO_RXQ_OVFL on Linux; 0 where unavailable) */
+  int gso_active;        /* segmentation offload currently in use */
+  int gro_active;        /* receive offload currently in use */
 } bf_transport_stats;
 
 typedef struct bf_transport bf_transport;
@@ -123,6 +144,10 @@ typedef struct bf_transport_ops {
   int (*recv)(bf_transport *t, uint8_t *buf, size_t cap, bf_addr *from);
   int (*recv_batch)(bf_transport *t, bf_recv_ring *ring);
   void (*close)(bf_transport *t);
+  /* Optional (NULL = not supported): */
+  int (*wait)(bf_transport *t, int timeout_ms);
+  int (*local_addr)(const bf_transport *t, bf_addr *out);
+  void (*peer_changed)(bf_transport *t); /* after t->peer was replaced */
 } bf_transport_ops;
 
 /* Common head of every implementation. Sends go to |peer| (set it with
@@ -131,10 +156,12 @@ struct bf_transport {
   const bf_transport_ops *ops;
   bf_transport_stats stats;
   bf_addr peer;
-  int fd;                 /* pollable descriptor, -1 if none (loopback) */
+  int fd; /* pollable descriptor, -1 if none (loopback) */
 };
 
-static inline int bf_send(bf_transport *t, const bf_dgram *d) { return t->ops->send(t, d); }
+static inline int bf_send(bf_transport *t, const bf_dgram *d) {
+  return t->ops->send(t, d);
+}
 static inline int bf_send_batch(bf_transport *t, const bf_dgram *d, size_t n) {
   return t->ops->send_batch(t, d, n);
 }
@@ -148,6 +175,9 @@ static inline int bf_recv_batch(bf_transport *t, bf_recv_ring *ring) {
   return t->ops->recv_batch(t, ring);
 }
 
+/* Sets where sends go (copied; NULL or an unset address clears it). On a UDP
+ * socket this also switches DSCP per cfg.dscp. IPv4 peers work on an IPv6
+ * (dual-stack) socket and v4-mapped peers on an IPv4 socket. */
 void bf_transport_set_peer(bf_transport *t, const bf_addr *peer);
 
 /* Closes |*t| (NULL is fine) and clears the caller's pointer. */
@@ -155,14 +185,27 @@ void bf_transport_close(bf_transport **t);
 
 /* UDP socket configuration. */
 typedef struct bf_udp_config {
-  const char *bind;   /* "host:port" to bind, NULL = "0.0.0.0:0" */
-  int scalar;         /* 1 = one recv/send per packet even where batching exists */
-  int gso;            /* 1 = use UDP GSO / Windows USO for send_gso where available */
-  int gro;            /* 1 = ask for UDP GRO on receive (Linux) */
-  size_t sock_buf;    /* SO_SNDBUF/SO_RCVBUF request, 0 = 32 MiB */
-  int quiet;          /* 1 = no warning on stderr when the kernel grants < 8 MiB */
+  const char *bind;  /* "host:port" to bind, NULL = "0.0.0.0:0" */
+  int scalar;        /* 1 = one recv/send per packet even where batching exists */
+  int gso;           /* 1 = use UDP GSO / Windows USO for send_gso where available */
+  int gro;           /* 1 = ask for UDP GRO on receive (Linux). recv_batch then
+                        needs a ring of BF_RECV_GRO_BUF_BYTES buffers (-EINVAL
+                        otherwise); recv splits through an internal buffer. */
+  size_t sock_buf;   /* SO_SNDBUF/SO_RCVBUF request, 0 = 32 MiB */
+  int quiet;         /* 1 = no warning on stderr when the kernel grants < 8 MiB */
+  int dscp;          /* BF_DSCP_AUTO (default): CS5 + SO_PRIORITY 5 only toward
+                        private/loopback peers; BF_DSCP_ON always; BF_DSCP_OFF never */
+  unsigned gso_segs; /* most datagrams per offloaded send, 0 = the platform
+                        maximum (64 Linux, 512 Windows); always also <= 65507 bytes */
 } bf_udp_config;
 
+#define BF_DSCP_AUTO 0
+#define BF_DSCP_ON 1
+#define BF_DSCP_OFF (-1)
+/* DSCP CS5 (video) as the IPv4 TOS / IPv6 traffic-class byte. */
+#define BF_TOS_CS5 0xA0
+
+/* Defaults: bind 0.0.0.0:0, batched, gso on, gro off, 32 MiB, DSCP auto. */
 void bf_udp_config_default(bf_udp_config *cfg);
 
 /* Opens a non-blocking UDP socket per |cfg|. Returns 0 or a negative errno
@@ -175,6 +218,17 @@ int bf_transport_local_addr(const bf_transport *t, bf_addr *out);
 /* Waits until |t| has something to read or |timeout_ms| passes (poll on the
  * socket; -1 = forever). Returns 1 readable, 0 timeout, negative errno. */
 int bf_transport_wait(bf_transport *t, int timeout_ms);
+
+/* Segmentation offload (Linux UDP GSO, Windows USO) has one process-wide
+ * latch: the first send that fails with an error saying the system cannot do
+ * it (Linux ENOPROTOOPT, EOPNOTSUPP, EINVAL, EIO, EMSGSIZE; Windows 10022,
+ * 10042, 10045, 10040) turns it off for every socket, prints one warning, and
+ * that send and all later ones go through send_batch. */
+int bf_udp_offload_enabled(void);
+/* Turns offload off for the process (a user switch), quietly. */
+void bf_udp_offload_disable(void);
+/* Turns it back on (tests; after a route change). */
+void bf_udp_offload_reset(void);
 
 #ifdef __cplusplus
 }

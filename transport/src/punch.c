@@ -1,0 +1,95 @@
+/*
+ * Data punch state machines (bildfunk/punch.h, spec §7). Sans-I/O apart
+ * from bf_punch_send, which is one bf_send of the 8 punch bytes.
+ */
+#include <bildfunk/punch.h>
+
+#include <errno.h>
+#include <string.h>
+
+void bf_punch_client_init(bf_punch_client *c, uint64_t now_ns, int keepalive) {
+  memset(c, 0, sizeof *c);
+  c->next_ns = now_ns;
+  c->keepalive = keepalive;
+}
+
+int bf_punch_client_due(bf_punch_client *c, uint64_t now_ns) {
+  if (c->stopped || now_ns < c->next_ns) return 0;
+  c->sent++;
+  uint64_t step = c->sent < BF_PUNCH_FAST_COUNT ? BF_PUNCH_FAST_INTERVAL_NS : BF_PUNCH_KEEPALIVE_NS;
+  if (c->sent >= BF_PUNCH_FAST_COUNT && !c->keepalive) {
+    c->stopped = 1;
+    return 1;
+  }
+  /* on time: keep the grid; late: count from now (no catch-up burst) */
+  uint64_t next = c->next_ns + step;
+  c->next_ns = next > now_ns ? next : now_ns + step;
+  return 1;
+}
+
+uint64_t bf_punch_client_next(const bf_punch_client *c) {
+  return c->stopped ? UINT64_MAX : c->next_ns;
+}
+
+void bf_punch_client_stop(bf_punch_client *c) {
+  c->stopped = 1;
+}
+
+int bf_punch_send(bf_transport *t) {
+  bf_dgram d = {(const uint8_t *)BF_PUNCH_MAGIC, BF_PUNCH_BYTES, NULL, 0};
+  return bf_send(t, &d);
+}
+
+int bf_punch_sender_init(bf_punch_sender *s, const bf_punch_sender_config *cfg, uint64_t now_ns) {
+  memset(s, 0, sizeof *s);
+  if (cfg->n_allow > BF_PUNCH_MAX_ALLOW || (cfg->n_allow && !cfg->allow)) return -EINVAL;
+  s->state = BF_PUNCH_WAITING;
+  s->expected = cfg->expected;
+  for (size_t i = 0; i < cfg->n_allow; i++)
+    s->allow[i] = cfg->allow[i];
+  s->n_allow = cfg->n_allow;
+  s->reported = cfg->reported;
+  s->deadline_ns = now_ns + (cfg->wait_ns ? cfg->wait_ns : BF_PUNCH_SENDER_WAIT_NS);
+  return 0;
+}
+
+static int accepted(const bf_punch_sender *s, const bf_addr *from) {
+  if (s->expected.len) return bf_addr_same_ip(&s->expected, from);
+  if (s->n_allow) {
+    for (size_t i = 0; i < s->n_allow; i++)
+      if (bf_addr_same_ip(&s->allow[i], from)) return 1;
+    return 0;
+  }
+  return 1; /* direct mode without a list: whoever punches */
+}
+
+bf_punch_event bf_punch_sender_on_datagram(bf_punch_sender *s, const uint8_t *d, size_t len,
+                                           const bf_addr *from, uint64_t now_ns) {
+  if (!bf_is_punch(d, len)) return BF_PUNCH_NOT_PUNCH;
+  if (!from || from->len == 0 || !accepted(s, from)) {
+    s->rejected++;
+    return BF_PUNCH_REJECTED;
+  }
+  s->punches++;
+  s->last_punch_ns = now_ns;
+  if (s->state == BF_PUNCH_ADOPTED && bf_addr_equal(&s->target, from)) return BF_PUNCH_REFRESH;
+  if (s->state == BF_PUNCH_ADOPTED) s->retargets++;
+  s->target = *from;
+  s->state = BF_PUNCH_ADOPTED;
+  return BF_PUNCH_RETARGET;
+}
+
+int bf_punch_sender_poll(bf_punch_sender *s, uint64_t now_ns) {
+  if (s->state != BF_PUNCH_WAITING || now_ns < s->deadline_ns || s->reported.len == 0) return 0;
+  s->target = s->reported;
+  s->state = BF_PUNCH_FALLBACK;
+  return 1;
+}
+
+const bf_addr *bf_punch_sender_target(const bf_punch_sender *s) {
+  return s->state == BF_PUNCH_WAITING ? NULL : &s->target;
+}
+
+uint64_t bf_punch_sender_deadline(const bf_punch_sender *s) {
+  return s->deadline_ns;
+}
