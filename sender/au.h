@@ -1,0 +1,60 @@
+/*
+ * Access-unit inspection: what an encoded picture is, read from its bytes.
+ *
+ * The sender sends H.264 and HEVC access units as Annex-B byte streams (start
+ * codes) and AV1 temporal units in the low-overhead OBU format, each starting
+ * with a temporal delimiter, so that the concatenation of the AUs it sends is
+ * a stream ffmpeg reads directly (.h264, .hevc, .obu). This module tells from
+ * the bytes alone whether an AU is a keyframe (a random access point the
+ * decoder can start at) and whether it carries the parameter sets a decoder
+ * joining there needs. It is the sender's source of truth for
+ * BF_AU_KEYFRAME and the tests' cross-check of it.
+ *
+ * Pure computation: no FFmpeg, no allocation. Not a validating parser: it
+ * reads just the headers it needs and reports what it could not read.
+ */
+#ifndef BF_SENDER_AU_H
+#define BF_SENDER_AU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum bf_codec {
+  BF_CODEC_H264 = 1,
+  BF_CODEC_HEVC = 2,
+  BF_CODEC_AV1 = 3,
+} bf_codec;
+
+/* "h264" / "hevc" / "av1"; NULL for an unknown value. */
+const char *bf_codec_name(bf_codec c);
+
+/* Parses "h264"/"avc", "hevc"/"h265", "av1". Returns 0 or -EINVAL. */
+int bf_codec_parse(const char *name, bf_codec *out);
+
+typedef struct bf_au_info {
+  int keyframe;           /* IDR (H.264), IRAP (HEVC), KEY_FRAME shown (AV1) */
+  int param_sets;         /* SPS+PPS (H.264), VPS+SPS+PPS (HEVC), sequence header (AV1) */
+  int temporal_delimiter; /* AV1: the AU starts with a temporal delimiter OBU */
+  size_t td_bytes;        /* ... of this many bytes */
+  unsigned units;         /* NAL units / OBUs found */
+  int malformed;          /* no start code, truncated OBU, ... */
+} bf_au_info;
+
+/* Inspects AU |d| of |len| bytes of codec |c| into |info|. Returns 0, or
+ * -EINVAL for an unknown codec. A malformed AU returns 0 with
+ * info->malformed set. */
+int bf_au_inspect(bf_codec c, const uint8_t *d, size_t len, bf_au_info *info);
+
+/* The two-byte AV1 temporal delimiter OBU (type 2, has_size, size 0). */
+#define BF_AV1_TD_BYTES 2u
+extern const uint8_t bf_av1_temporal_delimiter[BF_AV1_TD_BYTES];
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BF_SENDER_AU_H */

@@ -1,0 +1,341 @@
+/*
+ * bildfunk-send command line: see cli.h.
+ */
+#include "cli.h"
+
+#include <bildfunk/common.h>
+#include <bildfunk/feedback.h>
+#include <bildfunk/wire.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void bf_send_options_default(bf_send_options *o) {
+  memset(o, 0, sizeof *o);
+  snprintf(o->listen_buf, sizeof o->listen_buf, "0.0.0.0:%u", (unsigned)BF_DEFAULT_DATA_PORT);
+  o->listen = o->listen_buf;
+  o->source = BF_SOURCE_TESTSRC;
+  o->loop = 1;
+  o->codec = BF_CODEC_H264;
+  o->fec_percent = 10;
+  o->shard_bytes = BF_DEFAULT_SHARD_V4;
+  o->max_k = BF_DEFAULT_MAX_K;
+  o->rate_cap_bps = 800000000ull;
+  o->spread_permille = 250;
+  o->burst = 32;
+  o->gso = 1;
+  o->silence_ns = 10000000000ull;
+}
+
+void bf_send_usage(FILE *out) {
+  fprintf(out,
+          "usage: bildfunk-send [options]\n"
+          "\n"
+          "Streams a picture source to one bildfunk client over UDP (direct mode: the\n"
+          "client punches to our data port and we stream to where the punch came from).\n"
+          "Direct mode is UNENCRYPTED.\n"
+          "\n"
+          "Session:\n"
+          "  --listen [ADDR:]PORT   data port to wait on (default 0.0.0.0:%u)\n"
+          "  --allow IP             only a client from this IP may start the stream\n"
+          "  --silence S            drop a client silent for S seconds (default 10)\n"
+          "Source:\n"
+          "  --source SRC           testsrc (default), file:PATH, x11[:DISPLAY]\n"
+          "  --no-loop              file: stop at the end instead of starting over\n"
+          "  --size WxH             picture size (testsrc default 1280x720; file, x11:\n"
+          "                         their own size unless given)\n"
+          "  --fps N[/D]            frame rate (default 60; file: the file's rate)\n"
+          "Encoding:\n"
+          "  --codec h264|hevc|av1  (default h264)\n"
+          "  --encoder NAME         libavcodec encoder (default libx264, libx265,\n"
+          "                         libsvtav1); hardware ones such as h264_vaapi or\n"
+          "                         h264_nvenc when present, else the software one\n"
+          "  --preset NAME          encoder preset (default veryfast, ultrafast, 12)\n"
+          "  --bitrate RATE         e.g. 20M, 8000k (default: from size and rate)\n"
+          "  --gop N                a keyframe every N frames (default: only at start,\n"
+          "                         for a new client and on request)\n"
+          "  --slices N             slices per frame (AV1: tile columns)\n"
+          "Transport:\n"
+          "  --fec PCT              Reed-Solomon parity in %% of data shards, 0-90 (10)\n"
+          "  --shard BYTES          shard payload size S, even, %u-%u (%u)\n"
+          "  --max-k K              data shards per FEC block (%u)\n"
+          "  --rate-cap RATE        pacing rate cap, e.g. 800M (default), 0 = none\n"
+          "  --pace-spread PCT      spread a frame's bursts over PCT %% of the frame\n"
+          "                         interval (25)\n"
+          "  --burst N              most packets per burst / send call (32)\n"
+          "  --no-gso               no UDP segmentation offload\n"
+          "Run:\n"
+          "  --frames N             stop after streaming N frames\n"
+          "  --duration S           stop after streaming S seconds\n"
+          "  --stats-json FILE      write statistics as JSON at exit\n"
+          "  --dump-au FILE         write every access unit sent (.h264, .hevc, .obu)\n"
+          "  --quiet                no status line\n"
+          "  --verbose              FFmpeg's own messages too\n"
+          "  --help, --version\n",
+          (unsigned)BF_DEFAULT_DATA_PORT, (unsigned)BF_MIN_SHARD, (unsigned)BF_MAX_SHARD,
+          (unsigned)BF_DEFAULT_SHARD_V4, (unsigned)BF_DEFAULT_MAX_K);
+}
+
+static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t cap, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  if (err && cap) vsnprintf(err, cap, fmt, ap);
+  va_end(ap);
+  return -EINVAL;
+}
+
+static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out) {
+  if (!s || !*s || *s == '-' || *s == '+') return -EINVAL;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || *end || v < lo || v > hi) return -EINVAL;
+  *out = v;
+  return 0;
+}
+
+static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out) {
+  uint64_t v;
+  if (parse_u64(s, lo, hi, &v)) return -EINVAL;
+  *out = (unsigned)v;
+  return 0;
+}
+
+int bf_parse_bitrate(const char *s, uint64_t *out) {
+  if (!s || !*s || *s == '-' || *s == '+') return -EINVAL;
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || v < 0) return -EINVAL;
+  double mul = 1;
+  if (*end == 'k' || *end == 'K')
+    mul = 1e3, end++;
+  else if (*end == 'm' || *end == 'M')
+    mul = 1e6, end++;
+  else if (*end == 'g' || *end == 'G')
+    mul = 1e9, end++;
+  if (*end || v * mul > 1e12) return -EINVAL;
+  *out = (uint64_t)(v * mul + 0.5);
+  return 0;
+}
+
+static int parse_seconds(const char *s, uint64_t *ns) {
+  if (!s || !*s || *s == '-' || *s == '+') return -EINVAL;
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || *end || !(v > 0) || v > 1e7) return -EINVAL;
+  *ns = (uint64_t)(v * 1e9 + 0.5);
+  return 0;
+}
+
+static int parse_size(const char *s, unsigned *w, unsigned *h) {
+  const char *x = s ? strchr(s, 'x') : NULL;
+  if (!x) return -EINVAL;
+  char wb[16];
+  size_t n = (size_t)(x - s);
+  if (n == 0 || n >= sizeof wb) return -EINVAL;
+  memcpy(wb, s, n);
+  wb[n] = 0;
+  if (parse_uint(wb, 64, 8192, w) || parse_uint(x + 1, 48, 8192, h)) return -EINVAL;
+  if ((*w | *h) & 1u) return -EINVAL;
+  return 0;
+}
+
+static int parse_fps(const char *s, unsigned *num, unsigned *den) {
+  if (!s || !*s) return -EINVAL;
+  const char *slash = strchr(s, '/');
+  if (slash) {
+    char nb[16];
+    size_t n = (size_t)(slash - s);
+    if (n == 0 || n >= sizeof nb) return -EINVAL;
+    memcpy(nb, s, n);
+    nb[n] = 0;
+    if (parse_uint(nb, 1, 1000000, num) || parse_uint(slash + 1, 1, 1000000, den)) return -EINVAL;
+  } else {
+    if (*s == '-' || *s == '+') return -EINVAL;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v > 0)) return -EINVAL;
+    *num = (unsigned)(v * 1000 + 0.5);
+    *den = 1000;
+  }
+  double f = (double)*num / *den;
+  if (f < 1 || f > 1000) return -EINVAL;
+  return 0;
+}
+
+static int parse_source(const char *s, bf_send_options *o) {
+  if (!strcmp(s, "testsrc")) {
+    o->source = BF_SOURCE_TESTSRC;
+    o->source_arg = NULL;
+  } else if (!strncmp(s, "file:", 5) && s[5]) {
+    o->source = BF_SOURCE_FILE;
+    o->source_arg = s + 5;
+  } else if (!strcmp(s, "x11")) {
+    o->source = BF_SOURCE_X11;
+    o->source_arg = NULL;
+  } else if (!strncmp(s, "x11:", 4)) {
+    o->source = BF_SOURCE_X11;
+    o->source_arg = s[4] ? s + 4 : NULL;
+  } else {
+    return -EINVAL;
+  }
+  return 0;
+}
+
+static int parse_listen(const char *s, bf_send_options *o) {
+  if (!s || !*s) return -EINVAL;
+  unsigned port;
+  if (strspn(s, "0123456789") == strlen(s)) {
+    if (parse_uint(s, 0, 65535, &port)) return -EINVAL;
+    snprintf(o->listen_buf, sizeof o->listen_buf, "0.0.0.0:%u", port);
+  } else if (s[0] == ':') {
+    if (parse_uint(s + 1, 0, 65535, &port)) return -EINVAL;
+    snprintf(o->listen_buf, sizeof o->listen_buf, "0.0.0.0:%u", port);
+  } else {
+    if (strlen(s) >= sizeof o->listen_buf) return -EINVAL;
+    snprintf(o->listen_buf, sizeof o->listen_buf, "%s", s);
+  }
+  o->listen = o->listen_buf;
+  return 0;
+}
+
+/* Options that take a value. */
+static const char *const with_value[] = {
+    "--listen",   "--allow",   "--source",     "--codec",       "--encoder", "--preset",
+    "--size",     "--fps",     "--bitrate",    "--gop",         "--slices",  "--fec",
+    "--shard",    "--max-k",   "--rate-cap",   "--pace-spread", "--burst",   "--frames",
+    "--duration", "--silence", "--stats-json", "--dump-au",     NULL};
+
+static int takes_value(const char *name) {
+  for (size_t i = 0; with_value[i]; i++)
+    if (!strcmp(with_value[i], name)) return 1;
+  return 0;
+}
+
+static int apply(bf_send_options *o, const char *name, const char *v, char *err, size_t cap) {
+  uint64_t u64;
+  if (!strcmp(name, "--listen")) {
+    if (parse_listen(v, o))
+      return fail(err, cap, "--listen: bad address '%s' (want [ADDR:]PORT)", v);
+  } else if (!strcmp(name, "--allow")) {
+    if (!*v) return fail(err, cap, "--allow: empty address");
+    o->allow = v;
+  } else if (!strcmp(name, "--source")) {
+    if (parse_source(v, o))
+      return fail(err, cap, "--source: unknown source '%s' (testsrc, file:PATH, x11[:DISPLAY])", v);
+  } else if (!strcmp(name, "--codec")) {
+    if (bf_codec_parse(v, &o->codec))
+      return fail(err, cap, "--codec: unknown codec '%s' (h264, hevc, av1)", v);
+  } else if (!strcmp(name, "--encoder")) {
+    if (!*v) return fail(err, cap, "--encoder: empty name");
+    o->encoder = v;
+  } else if (!strcmp(name, "--preset")) {
+    if (!*v) return fail(err, cap, "--preset: empty name");
+    o->preset = v;
+  } else if (!strcmp(name, "--size")) {
+    if (parse_size(v, &o->width, &o->height))
+      return fail(err, cap, "--size: bad size '%s' (want WxH, even, 64x48 to 8192x8192)", v);
+  } else if (!strcmp(name, "--fps")) {
+    if (parse_fps(v, &o->fps_num, &o->fps_den))
+      return fail(err, cap, "--fps: bad frame rate '%s' (1 to 1000, N or N/D)", v);
+  } else if (!strcmp(name, "--bitrate")) {
+    if (bf_parse_bitrate(v, &o->bitrate) || o->bitrate < 10000)
+      return fail(err, cap, "--bitrate: bad rate '%s' (e.g. 20M, 8000k; at least 10k)", v);
+  } else if (!strcmp(name, "--gop")) {
+    if (parse_uint(v, 0, 1000000, &o->gop)) return fail(err, cap, "--gop: bad value '%s'", v);
+  } else if (!strcmp(name, "--slices")) {
+    if (parse_uint(v, 0, 64, &o->slices))
+      return fail(err, cap, "--slices: bad value '%s' (0-64)", v);
+  } else if (!strcmp(name, "--fec")) {
+    if (parse_uint(v, 0, BF_MAX_FEC_PERCENT, &o->fec_percent))
+      return fail(err, cap, "--fec: bad percentage '%s' (0-%u)", v, (unsigned)BF_MAX_FEC_PERCENT);
+  } else if (!strcmp(name, "--shard")) {
+    if (parse_uint(v, BF_MIN_SHARD, BF_MAX_SHARD, &o->shard_bytes) || (o->shard_bytes & 1u))
+      return fail(err, cap, "--shard: bad size '%s' (even, %u-%u)", v, (unsigned)BF_MIN_SHARD,
+                  (unsigned)BF_MAX_SHARD);
+  } else if (!strcmp(name, "--max-k")) {
+    if (parse_uint(v, 1, 253, &o->max_k))
+      return fail(err, cap, "--max-k: bad value '%s' (1-253)", v);
+  } else if (!strcmp(name, "--rate-cap")) {
+    if (bf_parse_bitrate(v, &o->rate_cap_bps) || (o->rate_cap_bps && o->rate_cap_bps < 1000000))
+      return fail(err, cap, "--rate-cap: bad rate '%s' (e.g. 800M, at least 1M; 0 = none)", v);
+  } else if (!strcmp(name, "--pace-spread")) {
+    unsigned pct;
+    if (parse_uint(v, 0, 100, &pct)) return fail(err, cap, "--pace-spread: bad percentage '%s'", v);
+    o->spread_permille = pct * 10;
+  } else if (!strcmp(name, "--burst")) {
+    if (parse_uint(v, 1, 1024, &o->burst))
+      return fail(err, cap, "--burst: bad value '%s' (1-1024)", v);
+  } else if (!strcmp(name, "--frames")) {
+    if (parse_u64(v, 1, UINT64_MAX, &o->frames))
+      return fail(err, cap, "--frames: bad count '%s'", v);
+  } else if (!strcmp(name, "--duration")) {
+    if (parse_seconds(v, &o->duration_ns)) return fail(err, cap, "--duration: bad seconds '%s'", v);
+  } else if (!strcmp(name, "--silence")) {
+    if (parse_seconds(v, &u64)) return fail(err, cap, "--silence: bad seconds '%s'", v);
+    o->silence_ns = u64;
+  } else if (!strcmp(name, "--stats-json")) {
+    if (!*v) return fail(err, cap, "--stats-json: empty path");
+    o->stats_json = v;
+  } else if (!strcmp(name, "--dump-au")) {
+    if (!*v) return fail(err, cap, "--dump-au: empty path");
+    o->dump_au = v;
+  } else {
+    return fail(err, cap, "unknown option '%s' (see --help)", name);
+  }
+  return 0;
+}
+
+int bf_send_options_parse(int argc, char **argv, bf_send_options *o, char *err, size_t cap) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) return BF_CLI_HELP;
+    if (!strcmp(a, "--version")) return BF_CLI_VERSION;
+    if (!strcmp(a, "--no-loop")) {
+      o->loop = 0;
+      continue;
+    }
+    if (!strcmp(a, "--no-gso")) {
+      o->gso = 0;
+      continue;
+    }
+    if (!strcmp(a, "--quiet")) {
+      o->quiet = 1;
+      continue;
+    }
+    if (!strcmp(a, "--verbose")) {
+      o->verbose = 1;
+      continue;
+    }
+    char name[32];
+    const char *eq = strchr(a, '=');
+    const char *val;
+    if (strncmp(a, "--", 2) != 0) return fail(err, cap, "unexpected argument '%s' (see --help)", a);
+    if (eq) {
+      size_t n = (size_t)(eq - a);
+      if (n >= sizeof name) return fail(err, cap, "unknown option '%s' (see --help)", a);
+      memcpy(name, a, n);
+      name[n] = 0;
+      val = eq + 1;
+    } else {
+      if (strlen(a) >= sizeof name) return fail(err, cap, "unknown option '%s' (see --help)", a);
+      strcpy(name, a);
+      val = NULL;
+    }
+    if (!takes_value(name)) return fail(err, cap, "unknown option '%s' (see --help)", name);
+    if (!val) {
+      if (i + 1 >= argc) return fail(err, cap, "%s needs a value", name);
+      val = argv[++i];
+    }
+    int r = apply(o, name, val, err, cap);
+    if (r) return r;
+  }
+  return BF_CLI_RUN;
+}

@@ -1,0 +1,81 @@
+/*
+ * bildfunk-send command line: the options, their defaults, parsing and the
+ * help text. Parsing is pure (no I/O besides the caller's error buffer), so
+ * every rule is unit-tested; checks that need the outside world (does the
+ * encoder exist, can the file be opened, is the port free) happen later, in
+ * the modules that touch it.
+ */
+#ifndef BF_SENDER_CLI_H
+#define BF_SENDER_CLI_H
+
+#include "au.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum bf_source_kind {
+  BF_SOURCE_TESTSRC = 1,
+  BF_SOURCE_FILE = 2,
+  BF_SOURCE_X11 = 3,
+} bf_source_kind;
+
+typedef struct bf_send_options {
+  const char *listen; /* bind address "[host]:port" (normalised) */
+  const char *allow;  /* --allow IP, NULL = anyone */
+  bf_source_kind source;
+  const char *source_arg;    /* file path or X display, NULL if none */
+  int loop;                  /* file: start over at the end (default 1) */
+  bf_codec codec;            /* default h264 */
+  const char *encoder;       /* libavcodec encoder name, NULL = the codec's default */
+  const char *preset;        /* encoder preset, NULL = ours per encoder */
+  unsigned width, height;    /* 0 = the source's own (testsrc: 1280x720) */
+  unsigned fps_num, fps_den; /* 0/0 = the source's own (testsrc, x11: 60) */
+  uint64_t bitrate;          /* bit/s, 0 = automatic from size and rate */
+  unsigned gop;              /* frames between periodic keyframes, 0 = infinite */
+  unsigned slices;           /* slices (tiles for AV1) per frame, 0 = encoder default */
+  unsigned fec_percent;      /* 0..90, default 10 */
+  unsigned shard_bytes;      /* S, default 1408 */
+  unsigned max_k;            /* K, default 128 */
+  uint64_t rate_cap_bps;     /* default 800 Mbit/s, 0 = none */
+  unsigned spread_permille;  /* default 250 */
+  unsigned burst;            /* packets per burst, default 32 */
+  int gso;                   /* 1 = use segmentation offload (default) */
+  uint64_t frames;           /* stop after this many AUs streamed, 0 = no limit */
+  uint64_t duration_ns;      /* stop after streaming this long, 0 = no limit */
+  uint64_t silence_ns;       /* drop a silent client after this (10 s) */
+  const char *stats_json;    /* write statistics here at exit */
+  const char *dump_au;       /* write every AU sent here */
+  int quiet;                 /* no status line */
+  int verbose;               /* FFmpeg log messages too */
+  char listen_buf[128];      /* storage behind |listen| */
+} bf_send_options;
+
+void bf_send_options_default(bf_send_options *o);
+
+enum {
+  BF_CLI_RUN = 0,     /* options parsed: run */
+  BF_CLI_HELP = 1,    /* --help: print bf_send_usage() and exit 0 */
+  BF_CLI_VERSION = 2, /* --version */
+};
+
+/* Parses |argv|[1..|argc|) into |o| (start from bf_send_options_default).
+ * Strings in |o| point into |argv| or into |o|'s own storage. Returns
+ * BF_CLI_RUN, BF_CLI_HELP, BF_CLI_VERSION, or -EINVAL with a one-line reason
+ * naming the bad option in |err|. */
+int bf_send_options_parse(int argc, char **argv, bf_send_options *o, char *err, size_t errcap);
+
+/* Writes the help text. */
+void bf_send_usage(FILE *out);
+
+/* Parses "20M", "8000k", "2.5M", "1G" or plain bit/s. Returns 0 or -EINVAL. */
+int bf_parse_bitrate(const char *s, uint64_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BF_SENDER_CLI_H */

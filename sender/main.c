@@ -1,0 +1,623 @@
+/*
+ * bildfunk-send: streams a picture source to one bildfunk client.
+ *
+ * One thread, one loop: receive what arrived on the data port (punches and
+ * feedback, handled by the session), send the next burst of the current AU
+ * when the pacer allows, otherwise capture, encode and packetize the next
+ * picture when its time has come, and sleep on the socket until the next of
+ * these is due. Pacing has priority over capture: a picture is captured only
+ * once the previous AU has left, so an AU never waits behind another in a
+ * queue of ours. Only this file reads clocks and touches the socket; the
+ * decisions live in the sans-I/O modules (session, pacer).
+ */
+#include "au.h"
+#include "cli.h"
+#include "encoder.h"
+#include "pacer.h"
+#include "session.h"
+#include "sources.h"
+#include "stats.h"
+
+#include <bildfunk/common.h>
+#include <bildfunk/feedback.h>
+#include <bildfunk/packetizer.h>
+#include <bildfunk/transport.h>
+#include <bildfunk/wire.h>
+
+#include <libavcodec/version.h>
+#include <libavutil/log.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BF_MAX_AU_BYTES (8u << 20)
+#define BF_IP_UDP_OVERHEAD 28u /* IPv4 + UDP headers, for the rate cap */
+#define BF_BYE_REPEAT 3
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig) {
+  (void)sig;
+  g_stop = 1;
+}
+
+static uint64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t realtime_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+typedef struct sender {
+  bf_send_options o;
+  bf_source *src;
+  bf_source_info sinfo;
+  bf_encoder *enc;
+  bf_transport *t;
+  bf_recv_ring ring;
+  bf_packetizer *pk;
+  bf_pacer pacer;
+  bf_send_session ss;
+  FILE *dump;
+  uint64_t interval_ns;
+  uint64_t bitrate;
+  unsigned packet_bytes;
+  bf_dgram burst[1024];
+  /* streaming state */
+  uint64_t next_capture_ns;
+  uint64_t stream_start_ns;
+  uint64_t frames_streamed;
+  int finished; /* 1 = end of stream reached (frames, duration, file end) */
+  int failed;   /* 1 = a runtime error ended the run */
+  /* totals */
+  uint64_t frames_sent, au_bytes, keyframes_sent, keyframe_misses, encoder_empty;
+  uint64_t frames_late, au_too_big, packets_sent, packets_dropped, send_calls;
+  uint64_t pongs_sent, byes_sent, au_malformed;
+  bf_hist enc_all;
+  bf_hist enc_win;
+  /* status window */
+  uint64_t win_start_ns, win_frames, win_bytes, win_packets, win_drops;
+} sender;
+
+/* ---- sending -------------------------------------------------------------- */
+
+/* Sends a feedback message to |to| (the current peer when NULL). */
+static void send_control(sender *s, const bf_feedback *fb, const bf_addr *to) {
+  uint8_t buf[BF_FB_MAX_BYTES];
+  int n = bf_feedback_encode(fb, buf, sizeof buf);
+  if (n <= 0) return;
+  bf_dgram d = {buf, (size_t)n, NULL, 0};
+  bf_addr keep = s->t->peer;
+  if (to) bf_transport_set_peer(s->t, to);
+  bf_send(s->t, &d);
+  if (to) bf_transport_set_peer(s->t, keep.len ? &keep : NULL);
+}
+
+static void send_bye(sender *s, uint32_t reason, const bf_addr *to) {
+  bf_feedback fb;
+  memset(&fb, 0, sizeof fb);
+  fb.type = BF_FB_BYE;
+  fb.u.bye.reason = reason;
+  for (int i = 0; i < BF_BYE_REPEAT; i++)
+    send_control(s, &fb, to);
+  s->byes_sent++;
+}
+
+/* Sends every burst of the current AU the pacer allows at |now|. */
+static void send_paced(sender *s, uint64_t now) {
+  for (;;) {
+    uint64_t next;
+    uint32_t n = bf_pacer_poll(&s->pacer, now, &next);
+    if (n == 0) return;
+    if (n > sizeof s->burst / sizeof s->burst[0]) n = sizeof s->burst / sizeof s->burst[0];
+    int got = bf_packetizer_next(s->pk, s->burst, n);
+    if (got <= 0) { /* the AU is done (or the FEC coder failed): skip the rest */
+      bf_pacer_sent(&s->pacer, now, s->pacer.packets - s->pacer.sent);
+      return;
+    }
+    int r = s->o.gso ? bf_send_gso(s->t, s->burst, (size_t)got)
+                     : bf_send_batch(s->t, s->burst, (size_t)got);
+    s->send_calls++;
+    uint64_t ok = r > 0 ? (uint64_t)r : 0;
+    s->packets_sent += ok;
+    s->packets_dropped += (uint64_t)got - ok;
+    s->win_packets += ok;
+    s->win_drops += (uint64_t)got - ok;
+    bf_pacer_sent(&s->pacer, now, (uint32_t)got);
+    now = mono_ns();
+  }
+}
+
+/* ---- session events -------------------------------------------------------- */
+
+/* A new receiver: nothing in flight is of use to it. */
+static void fresh_start(sender *s, uint64_t now) {
+  bf_pacer_begin(&s->pacer, now, s->interval_ns, 0, s->packet_bytes);
+  if (s->enc) bf_encoder_reset(s->enc);
+  if (s->src) bf_source_want_keyframe(s->src);
+}
+
+static void start_stream(sender *s, uint64_t now) {
+  bf_transport_set_peer(s->t, &s->ss.peer);
+  fresh_start(s, now);
+  s->next_capture_ns = now;
+  s->stream_start_ns = now;
+  s->frames_streamed = 0;
+}
+
+static void stop_stream(sender *s) {
+  bf_pacer_begin(&s->pacer, 0, s->interval_ns, 0, s->packet_bytes); /* drop what is left */
+  bf_transport_set_peer(s->t, NULL);
+}
+
+static void on_datagram(sender *s, const uint8_t *d, size_t len, const bf_addr *from, uint64_t now,
+                        uint64_t rx_realtime) {
+  bf_ss_result res;
+  char a[BF_ADDR_STRLEN], b[BF_ADDR_STRLEN];
+  switch (bf_send_session_on_datagram(&s->ss, d, len, from, now, &res)) {
+  case BF_SS_ADOPT:
+    fprintf(stderr, "bildfunk-send: client %s punched in: streaming to it\n",
+            bf_addr_format(&s->ss.peer, a, sizeof a));
+    start_stream(s, now);
+    break;
+  case BF_SS_RETARGET:
+    fprintf(stderr, "bildfunk-send: client moved from %s to %s: streaming there\n",
+            bf_addr_format(&res.old_peer, a, sizeof a), bf_addr_format(&s->ss.peer, b, sizeof b));
+    send_bye(s, BF_BYE_REPLACED, &res.old_peer);
+    bf_transport_set_peer(s->t, &s->ss.peer);
+    fresh_start(s, now);
+    break;
+  case BF_SS_KEYFRAME:
+    if (s->src && !s->enc) bf_source_want_keyframe(s->src);
+    break;
+  case BF_SS_PING: {
+    bf_feedback fb;
+    memset(&fb, 0, sizeof fb);
+    fb.type = BF_FB_CLOCK_PONG;
+    fb.u.pong.id = res.fb.u.ping.id;
+    fb.u.pong.t1_ns = res.fb.u.ping.t1_ns;
+    fb.u.pong.t2_ns = rx_realtime;
+    fb.u.pong.t3_ns = realtime_ns();
+    send_control(s, &fb, NULL);
+    s->pongs_sent++;
+    break;
+  }
+  case BF_SS_LOSS:
+    if (s->o.verbose)
+      fprintf(stderr, "bildfunk-send: loss report: %u ppm, %u frames lost, %u recovered\n",
+              res.fb.u.loss.loss_ppm, res.fb.u.loss.frames_lost, res.fb.u.loss.shards_recovered);
+    break;
+  case BF_SS_BYE:
+    fprintf(stderr, "bildfunk-send: client %s said bye; waiting for the next client\n",
+            bf_addr_format(from, a, sizeof a));
+    stop_stream(s);
+    break;
+  default:
+    break;
+  }
+}
+
+static void drain_rx(sender *s) {
+  for (;;) {
+    int n = bf_recv_batch(s->t, &s->ring);
+    if (n <= 0) return;
+    uint64_t now = mono_ns(), rt = realtime_ns();
+    for (size_t i = 0; i < s->ring.n; i++)
+      on_datagram(s, s->ring.slots[i].data, s->ring.slots[i].len, s->ring.slots[i].from, now, rt);
+  }
+}
+
+/* ---- capture, encode, packetize --------------------------------------------- */
+
+/* Starts sending AU |au| of |len| bytes captured at |pts_ns|: dump it,
+ * packetize it, and plan its bursts. */
+static int begin_au(sender *s, const uint8_t *au, size_t len, uint64_t pts_ns, int key_wanted) {
+  if (len == 0) {
+    s->encoder_empty++;
+    return 0;
+  }
+  if (len > BF_MAX_AU_BYTES) {
+    s->au_too_big++;
+    return 0;
+  }
+  bf_au_info ai;
+  bf_au_inspect(s->o.codec, au, len, &ai);
+  if (ai.malformed) s->au_malformed++;
+  if (key_wanted && !ai.keyframe) s->keyframe_misses++;
+  if (s->dump && fwrite(au, 1, len, s->dump) != len) {
+    fprintf(stderr, "bildfunk-send: cannot write --dump-au file '%s'\n", s->o.dump_au);
+    return -EIO;
+  }
+  int r = bf_packetizer_begin(s->pk, au, len, pts_ns, ai.keyframe ? BF_AU_KEYFRAME : 0);
+  if (r < 0) {
+    fprintf(stderr, "bildfunk-send: packetizer: %s\n", bf_strerror(r));
+    return r;
+  }
+  bf_packetizer_au_info info;
+  bf_packetizer_au_info_get(s->pk, &info);
+  bf_pacer_begin(&s->pacer, mono_ns(), s->interval_ns, info.remaining, s->packet_bytes);
+  s->frames_sent++;
+  s->frames_streamed++;
+  s->au_bytes += len;
+  s->win_frames++;
+  s->win_bytes += len;
+  if (ai.keyframe) s->keyframes_sent++;
+  return 0;
+}
+
+/* Takes the next AU out of the encoder and starts sending it. 1 if there
+ * was one, 0 if not, negative on failure. */
+static int next_encoded(sender *s) {
+  bf_encoded au;
+  if (!s->enc || !bf_encoder_receive(s->enc, &au)) return 0;
+  bf_hist_add(&s->enc_all, au.encode_ns);
+  bf_hist_add(&s->enc_win, au.encode_ns);
+  int r = begin_au(s, au.data, au.len, au.capture_ns, au.keyframe_requested);
+  return r < 0 ? r : 1;
+}
+
+/* Captures the next picture: into the encoder, or (passthrough) straight
+ * out as an AU. */
+static int capture(sender *s, uint64_t now) {
+  char err[512] = "";
+  int want_key = bf_send_session_take_keyframe(&s->ss, now);
+  if (want_key && !s->enc) bf_source_want_keyframe(s->src);
+  bf_source_item item;
+  int r = bf_source_read(s->src, &item, err, sizeof err);
+  if (r == -ENODATA) {
+    fprintf(stderr, "bildfunk-send: end of %s\n", s->o.source_arg ? s->o.source_arg : "source");
+    s->finished = 1;
+    return 0;
+  }
+  if (r < 0) {
+    fprintf(stderr, "bildfunk-send: %s\n", err[0] ? err : bf_strerror(r));
+    return r;
+  }
+  if (!item.frame) return begin_au(s, item.au, item.au_len, item.pts_ns, want_key);
+  r = bf_encoder_send(s->enc, item.frame, item.pts_ns, want_key, err, sizeof err);
+  if (r < 0) {
+    fprintf(stderr, "bildfunk-send: %s\n", err);
+    return r;
+  }
+  r = next_encoded(s);
+  return r < 0 ? r : 0;
+}
+
+/* ---- status and statistics ---------------------------------------------------- */
+
+static void status_line(sender *s, uint64_t now) {
+  double secs = (double)(now - s->win_start_ns) / 1e9;
+  if (!s->o.quiet && s->ss.streaming && secs > 0) {
+    fprintf(stderr,
+            "bildfunk-send: %5.1f fps %7.2f Mbit/s  encode p50 %5.1f p95 %5.1f ms  "
+            "%" PRIu64 " pkts  %" PRIu64 " drops  GSO %s\n",
+            (double)s->win_frames / secs, (double)s->win_bytes * 8 / secs / 1e6,
+            (double)bf_hist_percentile(&s->enc_win, 500) / 1e6,
+            (double)bf_hist_percentile(&s->enc_win, 950) / 1e6, s->win_packets, s->win_drops,
+            s->o.gso && s->t->stats.gso_active ? "on" : "off");
+  }
+  s->win_start_ns = now;
+  s->win_frames = s->win_bytes = s->win_packets = s->win_drops = 0;
+  bf_hist_reset(&s->enc_win);
+}
+
+static int write_stats(const sender *s, const char *path) {
+  FILE *f = fopen(path, "w");
+  if (!f) return -errno;
+  const bf_send_session_stats *ss = &s->ss.stats;
+  const bf_transport_stats *ts = &s->t->stats;
+  fprintf(f, "{\n");
+  fprintf(f, "  \"codec\": \"%s\",\n  \"encoder\": \"%s\",\n", bf_codec_name(s->o.codec),
+          s->enc ? bf_encoder_name(s->enc) : "passthrough");
+  fprintf(f, "  \"width\": %u, \"height\": %u, \"fps\": %.3f, \"bitrate\": %" PRIu64 ",\n",
+          s->sinfo.width, s->sinfo.height, (double)s->sinfo.fps_num / s->sinfo.fps_den, s->bitrate);
+  fprintf(f,
+          "  \"frames_sent\": %" PRIu64 ", \"au_bytes\": %" PRIu64 ", \"keyframes_sent\": %" PRIu64
+          ",\n",
+          s->frames_sent, s->au_bytes, s->keyframes_sent);
+  fprintf(f,
+          "  \"keyframe_misses\": %" PRIu64 ", \"encoder_empty\": %" PRIu64
+          ", \"frames_late\": %" PRIu64 ", \"au_too_big\": %" PRIu64 ", \"au_malformed\": %" PRIu64
+          ",\n",
+          s->keyframe_misses, s->encoder_empty, s->frames_late, s->au_too_big, s->au_malformed);
+  fprintf(f, "  \"encoder_switches\": %" PRIu64 ", \"encoder_switch_waits\": %" PRIu64 ",\n",
+          s->enc ? bf_encoder_switches(s->enc) : 0, s->enc ? bf_encoder_switch_waits(s->enc) : 0);
+  fprintf(f,
+          "  \"encode_ms\": {\"p50\": %.3f, \"p95\": %.3f, \"max\": %.3f, \"count\": %" PRIu64
+          "},\n",
+          (double)bf_hist_percentile(&s->enc_all, 500) / 1e6,
+          (double)bf_hist_percentile(&s->enc_all, 950) / 1e6, (double)s->enc_all.max_ns / 1e6,
+          s->enc_all.count);
+  fprintf(f,
+          "  \"packets_sent\": %" PRIu64 ", \"packets_dropped\": %" PRIu64
+          ", \"send_calls\": %" PRIu64 ", \"pacer_cap_waits\": %" PRIu64 ",\n",
+          s->packets_sent, s->packets_dropped, s->send_calls, s->pacer.cap_waits);
+  fprintf(f,
+          "  \"transport\": {\"tx_packets\": %" PRIu64 ", \"tx_dropped\": %" PRIu64
+          ", \"tx_calls\": %" PRIu64 ", \"tx_gso_calls\": %" PRIu64 ", \"gso_active\": %d, "
+          "\"rx_packets\": %" PRIu64 ", \"rx_oversize\": %" PRIu64 "},\n",
+          ts->tx_packets, ts->tx_dropped, ts->tx_calls, ts->tx_gso_calls, ts->gso_active,
+          ts->rx_packets, ts->rx_oversize);
+  fprintf(f,
+          "  \"session\": {\"clients\": %" PRIu64 ", \"punches\": %" PRIu64
+          ", \"punches_denied\": %" PRIu64 ", \"punches_busy\": %" PRIu64
+          ", \"retargets\": %" PRIu64 ", \"silences\": %" PRIu64 ", \"byes_received\": %" PRIu64
+          ", \"byes_sent\": %" PRIu64 ",\n",
+          ss->clients, ss->punches, ss->punches_denied, ss->punches_busy, ss->retargets,
+          ss->silences, ss->byes, s->byes_sent);
+  fprintf(f,
+          "              \"keyframe_requests\": %" PRIu64 ", \"keyframe_ids\": %" PRIu64
+          ", \"keyframes_forced\": %" PRIu64 ", \"loss_reports\": %" PRIu64 ", \"pings\": %" PRIu64
+          ", \"pongs_sent\": %" PRIu64 ", \"foreign\": %" PRIu64 ", \"garbage\": %" PRIu64 "}\n",
+          ss->keyframe_requests, ss->keyframe_ids, ss->keyframes_forced, ss->loss_reports,
+          ss->pings, s->pongs_sent, ss->foreign, ss->garbage);
+  fprintf(f, "}\n");
+  return fclose(f) == 0 ? 0 : -EIO;
+}
+
+/* ---- setup ------------------------------------------------------------------ */
+
+static uint64_t auto_bitrate(const bf_source_info *si) {
+  double px = (double)si->width * si->height * si->fps_num / si->fps_den;
+  double b = px * 0.15;
+  return b < 1000000 ? 1000000 : (uint64_t)b;
+}
+
+static int setup(sender *s, char *err, size_t cap) {
+  const bf_send_options *o = &s->o;
+  int r;
+  bf_source_config sc = {
+      .kind = o->source,
+      .arg = o->source_arg,
+      .loop = o->loop,
+      .width = o->width,
+      .height = o->height,
+      .fps_num = o->fps_num,
+      .fps_den = o->fps_den,
+      .codec = o->encoder ? (bf_codec)0 : o->codec, /* --encoder: always re-encode */
+      .verbose = o->verbose,
+  };
+  if ((r = bf_source_open(&sc, &s->src, err, cap)) < 0) return r;
+  bf_source_info_get(s->src, &s->sinfo);
+  if (o->source == BF_SOURCE_FILE && o->fps_num &&
+      (uint64_t)o->fps_num * s->sinfo.fps_den != (uint64_t)s->sinfo.fps_num * o->fps_den)
+    fprintf(stderr, "bildfunk-send: --fps ignored: a file plays at its own rate (%.3f fps)\n",
+            (double)s->sinfo.fps_num / s->sinfo.fps_den);
+  s->interval_ns = 1000000000ull * s->sinfo.fps_den / s->sinfo.fps_num;
+  s->bitrate = o->bitrate ? o->bitrate : auto_bitrate(&s->sinfo);
+  if (!s->sinfo.passthrough) {
+    bf_encoder_config ec = {
+        .codec = o->codec,
+        .name = o->encoder,
+        .preset = o->preset,
+        .width = s->sinfo.width,
+        .height = s->sinfo.height,
+        .fps_num = s->sinfo.fps_num,
+        .fps_den = s->sinfo.fps_den,
+        .bitrate = s->bitrate,
+        .gop = o->gop,
+        .slices = o->slices,
+        .verbose = o->verbose,
+    };
+    if ((r = bf_encoder_open(&ec, &s->enc, err, cap)) < 0) return r;
+  }
+  bf_packetizer_config pc;
+  bf_packetizer_config_default(&pc);
+  pc.shard_bytes = (uint16_t)o->shard_bytes;
+  pc.max_k = (uint16_t)o->max_k;
+  pc.fec_percent = o->fec_percent;
+  pc.max_frame_bytes = BF_MAX_AU_BYTES;
+  if ((r = bf_packetizer_new(&pc, &s->pk)) < 0) {
+    snprintf(err, cap, "packetizer: %s", bf_strerror(r));
+    return r;
+  }
+  s->packet_bytes = BF_HEADER_BYTES + o->shard_bytes + BF_IP_UDP_OVERHEAD;
+  bf_pacer_config pac = {o->rate_cap_bps, o->burst, o->spread_permille};
+  if ((r = bf_pacer_init(&s->pacer, &pac)) < 0) {
+    snprintf(err, cap, "pacer: bad settings");
+    return r;
+  }
+  bf_send_session_config ssc;
+  bf_send_session_config_default(&ssc);
+  ssc.silence_ns = o->silence_ns;
+  if (o->allow) {
+    if ((r = bf_addr_parse(o->allow, 0, &ssc.allow)) < 0) {
+      snprintf(err, cap, "--allow: cannot use address '%s': %s", o->allow, bf_strerror(r));
+      return r;
+    }
+    ssc.allow_set = 1;
+  }
+  bf_send_session_init(&s->ss, &ssc);
+  if (o->dump_au && !(s->dump = fopen(o->dump_au, "wb"))) {
+    r = -errno;
+    snprintf(err, cap, "cannot create --dump-au file '%s': %s", o->dump_au, strerror(-r));
+    return r;
+  }
+  bf_udp_config uc;
+  bf_udp_config_default(&uc);
+  uc.bind = o->listen;
+  uc.gso = o->gso;
+  if (!o->gso) bf_udp_offload_disable();
+  if ((r = bf_udp_open(&uc, &s->t)) < 0) {
+    if (r == -EADDRINUSE)
+      snprintf(err, cap, "port %s is busy (is another bildfunk-send running?)", o->listen);
+    else
+      snprintf(err, cap, "cannot listen on %s: %s", o->listen, bf_strerror(r));
+    return r;
+  }
+  if ((r = bf_recv_ring_init(&s->ring, 0, 0)) < 0) {
+    snprintf(err, cap, "receive ring: %s", bf_strerror(r));
+    return r;
+  }
+  return 0;
+}
+
+static void teardown(sender *s) {
+  if (s->dump) fclose(s->dump);
+  bf_recv_ring_free(&s->ring);
+  bf_transport_close(&s->t);
+  bf_packetizer_del(&s->pk);
+  bf_encoder_close(&s->enc);
+  bf_source_close(&s->src);
+}
+
+/* Sleeps until |deadline| (monotonic ns) or until the socket is readable. */
+static void wait_until(sender *s, uint64_t deadline) {
+  uint64_t now = mono_ns();
+  if (deadline <= now) return;
+  uint64_t d = deadline - now;
+  if (s->t->fd >= 0) {
+    struct pollfd pfd = {.fd = s->t->fd, .events = POLLIN};
+    struct timespec ts = {(time_t)(d / 1000000000ull), (long)(d % 1000000000ull)};
+    ppoll(&pfd, 1, &ts, NULL);
+  } else {
+    bf_transport_wait(s->t, (int)((d + 999999) / 1000000));
+  }
+}
+
+static int run(sender *s) {
+  uint64_t now = mono_ns();
+  int r;
+  s->win_start_ns = now;
+  while (!g_stop && !s->finished && !s->failed) {
+    drain_rx(s);
+    now = mono_ns();
+    if (bf_send_session_tick(&s->ss, now) == BF_SS_SILENT) {
+      char a[BF_ADDR_STRLEN];
+      fprintf(stderr, "bildfunk-send: client %s silent for %.0f s: stopped; waiting for the next\n",
+              bf_addr_format(&s->ss.peer, a, sizeof a), (double)s->o.silence_ns / 1e9);
+      stop_stream(s);
+    }
+    if (now - s->win_start_ns >= 1000000000ull) status_line(s, now);
+    uint64_t deadline = s->win_start_ns + 1000000000ull;
+    uint64_t sd = bf_send_session_deadline(&s->ss);
+    if (sd < deadline) deadline = sd;
+    if (s->ss.streaming) {
+      if (bf_pacer_busy(&s->pacer)) {
+        send_paced(s, now);
+        uint64_t next;
+        if (bf_pacer_poll(&s->pacer, mono_ns(), &next) == 0 && next < deadline) deadline = next;
+        if (bf_pacer_busy(&s->pacer)) {
+          wait_until(s, deadline);
+          continue;
+        }
+      }
+      if ((s->o.frames && s->frames_streamed >= s->o.frames) ||
+          (s->o.duration_ns && now - s->stream_start_ns >= s->o.duration_ns)) {
+        s->finished = 1;
+        break;
+      }
+      /* an AU the encoder finished late goes out before the next capture */
+      if ((r = next_encoded(s)) != 0) {
+        if (r < 0) {
+          s->failed = 1;
+          break;
+        }
+        continue;
+      }
+      if (now >= s->next_capture_ns) {
+        if (capture(s, now) < 0) {
+          s->failed = 1;
+          break;
+        }
+        s->next_capture_ns += s->interval_ns;
+        now = mono_ns();
+        if (s->next_capture_ns + s->interval_ns < now) { /* fell behind: resync, count it */
+          s->frames_late++;
+          s->next_capture_ns = now + s->interval_ns;
+        }
+        continue;
+      }
+      if (s->next_capture_ns < deadline) deadline = s->next_capture_ns;
+      /* an asynchronous encoder (SVT-AV1, hardware) may finish an AU any
+       * moment: look every millisecond */
+      if (s->enc && bf_encoder_owed(s->enc) > 0 && now + 1000000 < deadline)
+        deadline = now + 1000000;
+    }
+    wait_until(s, deadline);
+  }
+  if (s->ss.streaming) {
+    send_bye(s, s->failed ? BF_BYE_ERROR : BF_BYE_NORMAL, NULL);
+    bf_send_session_stop(&s->ss);
+  }
+  return s->failed ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+  sender *s = calloc(1, sizeof *s);
+  if (!s) {
+    fprintf(stderr, "bildfunk-send: out of memory\n");
+    return 1;
+  }
+  char err[600] = "";
+  bf_send_options_default(&s->o);
+  int r = bf_send_options_parse(argc, argv, &s->o, err, sizeof err);
+  if (r == BF_CLI_HELP) {
+    bf_send_usage(stdout);
+    free(s);
+    return 0;
+  }
+  if (r == BF_CLI_VERSION) {
+    printf("bildfunk-send %s (wire v%u, %s)\n", BF_VERSION_STRING, (unsigned)BF_WIRE_VERSION,
+           LIBAVCODEC_IDENT);
+    free(s);
+    return 0;
+  }
+  if (r < 0) {
+    fprintf(stderr, "bildfunk-send: %s\n", err);
+    free(s);
+    return 2;
+  }
+  av_log_set_level(s->o.verbose ? AV_LOG_INFO : AV_LOG_FATAL);
+  if (!s->o.verbose) setenv("SVT_LOG", "1", 0); /* SVT-AV1: errors only */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  if ((r = setup(s, err, sizeof err)) < 0) {
+    fprintf(stderr, "bildfunk-send: %s\n", err[0] ? err : bf_strerror(r));
+    teardown(s);
+    free(s);
+    return 1;
+  }
+  bf_addr local;
+  char la[BF_ADDR_STRLEN];
+  if (bf_transport_local_addr(s->t, &local) == 0)
+    bf_addr_format(&local, la, sizeof la);
+  else
+    snprintf(la, sizeof la, "%s", s->o.listen);
+  fprintf(stderr,
+          "bildfunk-send: listening on %s (direct mode: the stream is UNENCRYPTED)\n"
+          "bildfunk-send: %s at %.3f fps -> %s %s %.2f Mbit/s; S=%u K=%u FEC %u%%; GSO %s\n",
+          la, s->sinfo.desc, (double)s->sinfo.fps_num / s->sinfo.fps_den, bf_codec_name(s->o.codec),
+          s->enc ? bf_encoder_name(s->enc) : "passthrough", (double)s->bitrate / 1e6,
+          s->o.shard_bytes, s->o.max_k, s->o.fec_percent,
+          s->o.gso && bf_udp_offload_enabled() ? "on" : "off");
+  int rc = run(s);
+  if (s->o.stats_json && (r = write_stats(s, s->o.stats_json)) < 0) {
+    fprintf(stderr, "bildfunk-send: cannot write --stats-json '%s': %s\n", s->o.stats_json,
+            bf_strerror(r));
+    rc = 1;
+  }
+  fprintf(stderr,
+          "bildfunk-send: sent %" PRIu64 " frames, %" PRIu64 " packets (%" PRIu64
+          " dropped), %" PRIu64 " keyframes\n",
+          s->frames_sent, s->packets_sent, s->packets_dropped, s->keyframes_sent);
+  teardown(s);
+  free(s);
+  return rc;
+}

@@ -1,0 +1,218 @@
+/*
+ * Test-pattern strip and bitmap digits: see strip.h for the layout.
+ *
+ * Cell n spans columns [c * W / 32, (c + 1) * W / 32) and rows
+ * [r * W / 32, (r + 1) * W / 32) (integer division), so the band always
+ * covers the whole width and a scaled copy puts every cell at the same
+ * relative place. The decoder averages the inner half of each cell and
+ * thresholds against the levels it measures on the 16 marker cells.
+ */
+#include "strip.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define START_MARKER 0xB2u /* 10110010 */
+#define END_MARKER 0x4Du   /* 01001101 */
+
+unsigned bf_strip_cell(unsigned width) {
+  return width / BF_STRIP_COLS;
+}
+
+unsigned bf_strip_height(unsigned width) {
+  return BF_STRIP_ROWS * width / BF_STRIP_COLS;
+}
+
+uint16_t bf_strip_crc16(const uint8_t *d, size_t n) {
+  uint16_t crc = 0xFFFF;
+  for (size_t i = 0; i < n; i++) {
+    crc = (uint16_t)(crc ^ (uint16_t)(d[i] << 8));
+    for (int b = 0; b < 8; b++)
+      crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+  }
+  return crc;
+}
+
+/* The 128 cell bits of |p|, one per byte (0/1). */
+static void strip_bits(const bf_strip_payload *p, uint8_t bits[BF_STRIP_CELLS]) {
+  uint8_t bytes[16];
+  bytes[0] = START_MARKER;
+  for (int i = 0; i < 4; i++)
+    bytes[1 + i] = (uint8_t)(p->frame_index >> (24 - 8 * i));
+  for (int i = 0; i < 8; i++)
+    bytes[5 + i] = (uint8_t)(p->pts_ns >> (56 - 8 * i));
+  uint16_t crc = bf_strip_crc16(bytes + 1, 12);
+  bytes[13] = (uint8_t)(crc >> 8);
+  bytes[14] = (uint8_t)crc;
+  bytes[15] = END_MARKER;
+  for (unsigned i = 0; i < BF_STRIP_CELLS; i++)
+    bits[i] = (bytes[i / 8] >> (7 - i % 8)) & 1u;
+}
+
+/* Pixel span [*a, *b) of cell coordinate |i| along an axis scaled by |w|. */
+static void cell_span(unsigned i, unsigned w, unsigned *a, unsigned *b) {
+  *a = (unsigned)((uint64_t)i * w / BF_STRIP_COLS);
+  *b = (unsigned)((uint64_t)(i + 1) * w / BF_STRIP_COLS);
+}
+
+int bf_strip_draw(uint8_t *y, ptrdiff_t stride, unsigned w, unsigned h, const bf_strip_payload *p) {
+  if (w < BF_STRIP_MIN_WIDTH || h < BF_STRIP_MIN_HEIGHT || bf_strip_height(w) > h) return -EINVAL;
+  uint8_t bits[BF_STRIP_CELLS];
+  strip_bits(p, bits);
+  for (unsigned r = 0; r < BF_STRIP_ROWS; r++) {
+    unsigned y0, y1;
+    cell_span(r, w, &y0, &y1);
+    for (unsigned c = 0; c < BF_STRIP_COLS; c++) {
+      unsigned x0, x1;
+      cell_span(c, w, &x0, &x1);
+      uint8_t v = bits[r * BF_STRIP_COLS + c] ? BF_STRIP_WHITE : BF_STRIP_BLACK;
+      for (unsigned yy = y0; yy < y1; yy++)
+        memset(y + (ptrdiff_t)yy * stride + x0, v, x1 - x0);
+    }
+  }
+  return 0;
+}
+
+/* Mean of the inner half of cell |n|. */
+static unsigned cell_mean(const uint8_t *plane, ptrdiff_t stride, size_t step, unsigned w,
+                          unsigned n) {
+  unsigned x0, x1, y0, y1;
+  cell_span(n % BF_STRIP_COLS, w, &x0, &x1);
+  cell_span(n / BF_STRIP_COLS, w, &y0, &y1);
+  unsigned qx = (x1 - x0) / 4, qy = (y1 - y0) / 4;
+  x0 += qx;
+  x1 -= qx;
+  y0 += qy;
+  y1 -= qy;
+  if (x1 <= x0) x1 = x0 + 1;
+  if (y1 <= y0) y1 = y0 + 1;
+  uint64_t sum = 0, cnt = 0;
+  for (unsigned yy = y0; yy < y1; yy++) {
+    const uint8_t *row = plane + (ptrdiff_t)yy * stride;
+    for (unsigned xx = x0; xx < x1; xx++)
+      sum += row[(size_t)xx * step];
+    cnt += x1 - x0;
+  }
+  return (unsigned)(sum / cnt);
+}
+
+int bf_strip_decode(const uint8_t *plane, ptrdiff_t stride, size_t pixel_step, unsigned w,
+                    unsigned h, bf_strip_payload *out) {
+  if (!plane || pixel_step == 0 || w < BF_STRIP_COLS || bf_strip_height(w) > h) return -EBADMSG;
+  unsigned mean[BF_STRIP_CELLS];
+  for (unsigned n = 0; n < BF_STRIP_CELLS; n++)
+    mean[n] = cell_mean(plane, stride, pixel_step, w, n);
+  /* Levels from the markers: 8 white and 8 black cells. */
+  unsigned white = 0, black = 0;
+  for (unsigned i = 0; i < 8; i++) {
+    unsigned s = (START_MARKER >> (7 - i)) & 1u, e = (END_MARKER >> (7 - i)) & 1u;
+    if (s)
+      white += mean[i];
+    else
+      black += mean[i];
+    if (e)
+      white += mean[120 + i];
+    else
+      black += mean[120 + i];
+  }
+  white /= 8;
+  black /= 8;
+  if (white < black + 48) return -EBADMSG;
+  unsigned thr = (white + black) / 2;
+  uint8_t bytes[16] = {0};
+  for (unsigned n = 0; n < BF_STRIP_CELLS; n++)
+    if (mean[n] > thr) bytes[n / 8] |= (uint8_t)(0x80u >> (n % 8));
+  if (bytes[0] != START_MARKER || bytes[15] != END_MARKER) return -EBADMSG;
+  uint16_t crc = (uint16_t)(bytes[13] << 8 | bytes[14]);
+  if (bf_strip_crc16(bytes + 1, 12) != crc) return -EBADMSG;
+  uint32_t idx = 0;
+  uint64_t pts = 0;
+  for (int i = 0; i < 4; i++)
+    idx = idx << 8 | bytes[1 + i];
+  for (int i = 0; i < 8; i++)
+    pts = pts << 8 | bytes[5 + i];
+  out->frame_index = idx;
+  out->pts_ns = pts;
+  return 0;
+}
+
+/* 5 x 7 glyphs, one byte per row, bit 4 = leftmost pixel. */
+static const struct {
+  char c;
+  uint8_t rows[7];
+} font[] = {
+    {'0', {0x0e, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0e}},
+    {'1', {0x04, 0x0c, 0x04, 0x04, 0x04, 0x04, 0x0e}},
+    {'2', {0x0e, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1f}},
+    {'3', {0x1f, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0e}},
+    {'4', {0x02, 0x06, 0x0a, 0x12, 0x1f, 0x02, 0x02}},
+    {'5', {0x1f, 0x10, 0x1e, 0x01, 0x01, 0x11, 0x0e}},
+    {'6', {0x06, 0x08, 0x10, 0x1e, 0x11, 0x11, 0x0e}},
+    {'7', {0x1f, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08}},
+    {'8', {0x0e, 0x11, 0x11, 0x0e, 0x11, 0x11, 0x0e}},
+    {'9', {0x0e, 0x11, 0x11, 0x0f, 0x01, 0x02, 0x0c}},
+    {'A', {0x0e, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11}},
+    {'B', {0x1e, 0x11, 0x11, 0x1e, 0x11, 0x11, 0x1e}},
+    {'C', {0x0e, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0e}},
+    {'D', {0x1c, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1c}},
+    {'E', {0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x1f}},
+    {'F', {0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x10}},
+    {'G', {0x0e, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0f}},
+    {'H', {0x11, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11}},
+    {'I', {0x0e, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0e}},
+    {'J', {0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0c}},
+    {'K', {0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11}},
+    {'L', {0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1f}},
+    {'M', {0x11, 0x1b, 0x15, 0x15, 0x11, 0x11, 0x11}},
+    {'N', {0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11}},
+    {'O', {0x0e, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e}},
+    {'P', {0x1e, 0x11, 0x11, 0x1e, 0x10, 0x10, 0x10}},
+    {'Q', {0x0e, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0d}},
+    {'R', {0x1e, 0x11, 0x11, 0x1e, 0x14, 0x12, 0x11}},
+    {'S', {0x0f, 0x10, 0x10, 0x0e, 0x01, 0x01, 0x1e}},
+    {'T', {0x1f, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04}},
+    {'U', {0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e}},
+    {'V', {0x11, 0x11, 0x11, 0x11, 0x11, 0x0a, 0x04}},
+    {'W', {0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0a}},
+    {'X', {0x11, 0x11, 0x0a, 0x04, 0x0a, 0x11, 0x11}},
+    {'Y', {0x11, 0x11, 0x11, 0x0a, 0x04, 0x04, 0x04}},
+    {'Z', {0x1f, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1f}},
+    {':', {0x00, 0x0c, 0x0c, 0x00, 0x0c, 0x0c, 0x00}},
+    {'.', {0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x0c}},
+    {'-', {0x00, 0x00, 0x00, 0x1f, 0x00, 0x00, 0x00}},
+    {'#', {0x0a, 0x0a, 0x1f, 0x0a, 0x1f, 0x0a, 0x0a}},
+    {'/', {0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00}},
+    {' ', {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}},
+};
+
+static const uint8_t box_glyph[7] = {0x1f, 0x11, 0x11, 0x11, 0x11, 0x11, 0x1f};
+
+static const uint8_t *glyph(char c) {
+  for (size_t i = 0; i < sizeof font / sizeof font[0]; i++)
+    if (font[i].c == c) return font[i].rows;
+  return box_glyph;
+}
+
+void bf_font_draw(uint8_t *luma, ptrdiff_t stride, unsigned w, unsigned h, unsigned x, unsigned y,
+                  unsigned scale, const char *text, uint8_t fg, uint8_t bg) {
+  if (scale == 0) scale = 1;
+  for (; *text; text++, x += BF_FONT_W * scale) {
+    const uint8_t *g = glyph(*text);
+    for (unsigned gy = 0; gy < BF_FONT_H; gy++) {
+      for (unsigned gx = 0; gx < BF_FONT_W; gx++) {
+        int on = gy < 7 && gx < 5 && ((g[gy] >> (4 - gx)) & 1u);
+        uint8_t v = on ? fg : bg;
+        for (unsigned sy = 0; sy < scale; sy++) {
+          unsigned py = y + gy * scale + sy;
+          if (py >= h) break;
+          uint8_t *row = luma + (ptrdiff_t)py * stride;
+          for (unsigned sx = 0; sx < scale; sx++) {
+            unsigned px = x + gx * scale + sx;
+            if (px >= w) break;
+            row[px] = v;
+          }
+        }
+      }
+    }
+  }
+}

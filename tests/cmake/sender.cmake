@@ -1,0 +1,45 @@
+# Sender tests (issue #4): cmocka unit tests of the sans-I/O modules and the
+# encoder, helper programs (a test receiver on the real UDP transport + punch
+# + reassembler, a strip checker), and end-to-end cases run by
+# tests/sender/e2e.sh against the real bildfunk-send over loopback.
+if(NOT TARGET bildfunk-send)
+  return()
+endif()
+
+set(bf_sender_tests ${CMAKE_SOURCE_DIR}/tests/sender)
+# Leaks inside libx265 itself are not ours (ASan builds).
+set(bf_sender_test_env "LSAN_OPTIONS=suppressions=${bf_sender_tests}/lsan.supp:print_suppressions=0")
+
+# Unit tests: tests/sender/test_*.c, each a cmocka program.
+file(GLOB bf_sender_unit CONFIGURE_DEPENDS ${bf_sender_tests}/test_*.c)
+foreach(src IN LISTS bf_sender_unit)
+  get_filename_component(name ${src} NAME_WE)
+  set(name sender_${name})
+  add_executable(${name} ${src})
+  target_compile_definitions(${name} PRIVATE _GNU_SOURCE)
+  target_link_libraries(${name} PRIVATE bfsender_av bf_testutil bf_warnings)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+                       ENVIRONMENT "${bf_sender_test_env}")
+endforeach()
+
+add_executable(bf-test-recv ${bf_sender_tests}/bf_test_recv.c)
+target_compile_definitions(bf-test-recv PRIVATE _GNU_SOURCE)
+target_link_libraries(bf-test-recv PRIVATE bfsender_core bf_warnings)
+
+add_executable(bf-strip-check ${bf_sender_tests}/bf_strip_check.c)
+target_link_libraries(bf-strip-check PRIVATE bf_strip bf_warnings)
+
+# End-to-end cases. Each runs the real sender and the test receiver over
+# loopback on ports the kernel picks, so they may run in parallel.
+set(bf_sender_e2e_cases
+  h264 hevc av1 keyframe_h264 keyframe_hevc keyframe_av1 garbage session
+  file_passthrough file_loop file_reencode file_av1 x11 bad_input)
+foreach(case IN LISTS bf_sender_e2e_cases)
+  add_test(NAME sender_e2e_${case}
+           COMMAND bash ${bf_sender_tests}/e2e.sh ${case}
+                   $<TARGET_FILE:bildfunk-send> $<TARGET_FILE:bf-test-recv>
+                   $<TARGET_FILE:bf-strip-check>)
+  set_tests_properties(sender_e2e_${case} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+                       ENVIRONMENT "${bf_sender_test_env}")
+endforeach()

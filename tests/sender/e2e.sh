@@ -1,0 +1,357 @@
+#!/usr/bin/env bash
+# End-to-end tests of bildfunk-send over loopback (registered with ctest in
+# tests/cmake/sender.cmake, one ctest test per case).
+#
+#   e2e.sh CASE SENDER TEST_RECEIVER STRIP_CHECK
+#
+# Every case starts the real sender on a port the kernel picks and the test
+# receiver (real UDP transport + punch + reassembler), then checks what came
+# out: the received AU stream equals --dump-au byte for byte, ffprobe decodes
+# it to the right number of pictures of the right size, the keyframe flag of
+# every AU agrees with the bitstream (our parser and ffprobe), the testsrc
+# strip in every decoded picture carries the pts the AU had on the wire.
+set -euo pipefail
+
+case_=$1
+SEND=$2
+RECV=$3
+STRIP=$4
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/bf-sender-e2e.XXXXXX")
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"
+
+fail() {
+  echo "FAIL ($case_): $*" >&2
+  local f
+  for f in "$work"/*.log "$work"/*.out; do
+    [ -f "$f" ] && { echo "--- $(basename "$f")" >&2; tail -n 40 "$f" >&2; }
+  done
+  exit 1
+}
+
+skip() {
+  if [ "${BF_REQUIRE_ALL:-0}" = 1 ]; then fail "cannot run here: $*"; fi
+  echo "SKIP ($case_): $*"
+  exit 77
+}
+
+for tool in ffmpeg ffprobe; do command -v "$tool" >/dev/null || skip "$tool is not installed"; done
+
+# key=value from a receiver's output
+val() { sed -n "s/^$1=//p" "$2" | head -n 1; }
+# a number from the sender's --stats-json (first occurrence of the key)
+stat() { grep -o "\"$1\": [0-9.]*" "$2" | head -n 1 | sed 's/.*: //'; }
+
+expect_eq() { [ "$2" = "$3" ] || fail "$1: expected $3, got '$2'"; }
+
+# start_sender LOG ARGS...: starts the sender on 127.0.0.1 with a kernel-picked
+# port; sets SPID and PORT.
+start_sender() {
+  local log=$1
+  shift
+  "$SEND" --listen 127.0.0.1:0 "$@" 2>"$log" &
+  SPID=$!
+  pids+=("$SPID")
+  local i
+  for i in $(seq 300); do
+    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -n 1)
+    [ -n "$PORT" ] && return 0
+    kill -0 "$SPID" 2>/dev/null || fail "the sender exited before listening"
+    sleep 0.1
+  done
+  fail "the sender did not start listening"
+}
+
+# wait_sender: the sender must exit 0 on its own
+wait_sender() {
+  local rc=0
+  wait "$SPID" || rc=$?
+  expect_eq "sender exit status" "$rc" 0
+}
+
+# check_stream EXT FRAMES W H [strip]: the received stream against the dump,
+# ffprobe and the index.
+check_stream() {
+  local ext=$1 n=$2 w=$3 h=$4 strip=${5:-strip}
+  [ -s "recv.$ext" ] || fail "nothing received"
+  cmp -s "sent.$ext" "recv.$ext" || fail "received AU stream differs from --dump-au"
+  local probe
+  probe=$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames,width,height \
+          -of csv=p=0 "recv.$ext")
+  expect_eq "ffprobe width,height,frames" "$probe" "$w,$h,$n"
+  # keyframe flags: ffprobe's view of the bitstream against user_flags
+  local probe_keys flag_keys
+  probe_keys=$(ffprobe -v error -show_entries frame=key_frame -of csv=p=0 "recv.$ext" | cut -d, -f1 |
+               tr -d "\n")
+  flag_keys=$(tail -n +2 index.csv | awk -F, '{printf "%d", (int($3 / 4) % 2)}')
+  expect_eq "keyframes (ffprobe vs user_flags)" "$probe_keys" "$flag_keys"
+  [ "${flag_keys:0:1}" = 1 ] || fail "the first AU is not a keyframe"
+  if [ "$strip" = strip ]; then
+    ffmpeg -v error -i "recv.$ext" -f rawvideo -pix_fmt gray - | "$STRIP" "${w}x${h}" index.csv \
+      >strip.out || fail "strip check"
+    expect_eq "strip frames" "$(val strip_frames strip.out)" "$n"
+  fi
+}
+
+# receiver checks common to every complete stream of N frames
+check_recv() {
+  local out=$1 n=$2
+  expect_eq "frames received" "$(val frames "$out")" "$n"
+  expect_eq "frames lost" "$(val lost "$out")" 0
+  expect_eq "user_flags vs bitstream mismatches" "$(val flag_mismatch "$out")" 0
+  expect_eq "rejected datagrams" "$(val rejected "$out")" 0
+}
+
+ext_of() { case $1 in h264) echo h264 ;; hevc) echo hevc ;; av1) echo obu ;; esac; }
+
+# stream_case CODEC: testsrc 320x240@30, 30 frames, clock pings.
+stream_case() {
+  local c=$1 ext
+  ext=$(ext_of "$c")
+  start_sender send.log --size 320x240 --fps 30 --frames 30 --codec "$c" \
+    --dump-au "sent.$ext" --stats-json stats.json
+  "$RECV" --connect "127.0.0.1:$PORT" --codec "$c" --out "recv.$ext" --index index.csv \
+    --frames 30 --pings 6 >recv.out || fail "receiver"
+  wait_sender
+  check_recv recv.out 30
+  expect_eq "BYE at the end" "$(val bye recv.out)" 1
+  check_stream "$ext" 30 320 240
+  expect_eq "pongs" "$(val pongs recv.out)" 6
+  local off
+  off=$(val clock_offset_ns recv.out)
+  [ "${off#-}" -lt 5000000 ] || fail "clock offset on one machine is $off ns"
+  [ "$(val clock_rtt_ns recv.out)" -gt 0 ] || fail "clock rtt is 0"
+  expect_eq "frames_sent" "$(stat frames_sent stats.json)" 30
+  expect_eq "keyframes_sent" "$(stat keyframes_sent stats.json)" 1
+}
+
+# keyframe_case CODEC SLACK: a keyframe request after the 10th frame makes a
+# keyframe within SLACK AUs (1 = the very next AU).
+keyframe_case() {
+  local c=$1 slack=$2 ext
+  ext=$(ext_of "$c")
+  start_sender send.log --size 320x240 --fps 30 --frames 40 --codec "$c" \
+    --dump-au "sent.$ext" --stats-json stats.json
+  "$RECV" --connect "127.0.0.1:$PORT" --codec "$c" --out "recv.$ext" --index index.csv \
+    --frames 40 --keyframe-after 10 >recv.out || fail "receiver"
+  wait_sender
+  check_recv recv.out 40
+  check_stream "$ext" 40 320 240
+  local after arrived
+  after=$(val kf_request_after recv.out)
+  arrived=$(val kf_arrived recv.out)
+  [ "${arrived:0:1}" != - ] || fail "no keyframe came after the request"
+  [ $((arrived - after)) -ge 1 ] && [ $((arrived - after)) -le "$slack" ] ||
+    fail "keyframe requested after AU $after came as AU $arrived (allowed: $slack later)"
+  expect_eq "keyframes received" "$(val keyframes recv.out)" 2
+  expect_eq "keyframe ids honoured" "$(stat keyframe_ids stats.json)" 1
+  expect_eq "keyframes forced" "$(stat keyframes_forced stats.json)" 1
+  expect_eq "keyframe misses" "$(stat keyframe_misses stats.json)" 0
+}
+
+garbage_case() {
+  start_sender send.log --size 320x240 --fps 30 --frames 30 --dump-au sent.h264 \
+    --stats-json stats.json
+  "$RECV" --connect "127.0.0.1:$PORT" --out recv.h264 --index index.csv --frames 30 \
+    --garbage 50 >recv.out || fail "receiver"
+  wait_sender
+  check_recv recv.out 30
+  check_stream h264 30 320 240
+  expect_eq "garbage counted" "$(stat garbage stats.json)" 50
+  expect_eq "foreign feedback counted" "$(stat foreign stats.json)" 1
+  expect_eq "pongs sent" "$(stat pongs_sent stats.json)" 0
+}
+
+# The direct-mode session: client BYE, a silent client, a new client, a
+# re-target to another port of the same IP (the old one gets BYE/replaced),
+# --allow.
+session_case() {
+  # --silence 3: above the 2 s punch keepalive of a client that sends nothing else
+  start_sender send.log --size 320x240 --fps 30 --silence 3 --stats-json stats.json
+  # a client that says bye
+  "$RECV" --connect "127.0.0.1:$PORT" --out a.h264 --index a.csv --quit-after 10 >a.out ||
+    fail "client A"
+  # a client that vanishes without a word
+  "$RECV" --connect "127.0.0.1:$PORT" --out b.h264 --index b.csv --quit-after 10 \
+    --no-bye 1 >b.out || fail "client B"
+  local i
+  for i in $(seq 100); do grep -q "silent for" send.log && break; sleep 0.1; done
+  grep -q "silent for" send.log || fail "the silent client was not dropped"
+  # client C streams until D, from the same IP, takes over
+  "$RECV" --connect "127.0.0.1:$PORT" --out c.h264 --index c.csv --frames 100000 \
+    --timeout 20 >c.out &
+  local cpid=$!
+  pids+=("$cpid")
+  for i in $(seq 100); do [ "$(tail -n +2 c.csv 2>/dev/null | wc -l)" -ge 5 ] && break; sleep 0.1; done
+  "$RECV" --connect "127.0.0.1:$PORT" --out d.h264 --index d.csv --quit-after 10 >d.out ||
+    fail "client D"
+  wait "$cpid" || true
+  expect_eq "C told it was replaced" "$(val bye c.out)/$(val bye_reason c.out)" 1/2
+  kill -INT "$SPID"
+  wait_sender
+  local f
+  for f in a b c d; do
+    [ "$(sed -n 2p $f.csv | cut -d, -f3)" = 4 ] || fail "client $f: the first AU is not a keyframe"
+    [ "$(val lost $f.out)" = 0 ] || fail "client $f lost frames"
+    expect_eq "client $f: flag mismatches" "$(val flag_mismatch $f.out)" 0
+  done
+  expect_eq "clients adopted" "$(stat clients stats.json)" 3
+  expect_eq "re-targets" "$(stat retargets stats.json)" 1
+  expect_eq "silences" "$(stat silences stats.json)" 1
+  expect_eq "byes received (A, D)" "$(stat byes_received stats.json)" 2
+  grep -q "said bye" send.log || fail "no 'said bye' message"
+  # --allow: nobody else starts a stream
+  start_sender send2.log --size 320x240 --fps 30 --allow 192.0.2.1 --stats-json stats2.json
+  if "$RECV" --connect "127.0.0.1:$PORT" --out e.h264 --index e.csv --timeout 1.5 >e.out; then
+    fail "a client that --allow does not admit got a stream"
+  fi
+  kill -INT "$SPID"
+  wait_sender
+  expect_eq "frames for a denied client" "$(val frames e.out)" 0
+  [ "$(stat punches_denied stats2.json)" -ge 1 ] || fail "denied punches not counted"
+  expect_eq "clients" "$(stat clients stats2.json)" 0
+}
+
+make_clip() { # make_clip OUT FRAMES ENCODER-ARGS...
+  local out=$1 n=$2
+  shift 2
+  ffmpeg -v error -y -f lavfi -i "testsrc2=size=320x240:rate=30" -frames:v "$n" \
+    -pix_fmt yuv420p "$@" "$out" || fail "ffmpeg could not make $out"
+}
+
+file_passthrough_case() {
+  make_clip clip.mp4 30 -c:v libx264 -bf 2 -g 15
+  start_sender send.log --source file:clip.mp4 --codec h264 --no-loop --dump-au sent.h264 \
+    --stats-json stats.json
+  "$RECV" --connect "127.0.0.1:$PORT" --out recv.h264 --index index.csv --frames 30 >recv.out ||
+    fail "receiver"
+  wait_sender
+  check_recv recv.out 30
+  expect_eq "BYE at the end of the file" "$(val bye recv.out)" 1
+  check_stream h264 30 320 240 nostrip
+  grep -q '"encoder": "passthrough"' stats.json || fail "the file was re-encoded"
+  # passthrough means the file's own bytes, as Annex-B
+  ffmpeg -v error -y -i clip.mp4 -c:v copy -bsf:v h264_mp4toannexb -f h264 ref.h264
+  cmp -s ref.h264 recv.h264 || fail "passthrough AUs differ from the file's Annex-B stream"
+}
+
+file_loop_case() {
+  make_clip clip.mp4 30 -c:v libx264 -g 15
+  start_sender send.log --source file:clip.mp4 --codec h264 --frames 45 --dump-au sent.h264 \
+    --stats-json stats.json
+  "$RECV" --connect "127.0.0.1:$PORT" --out recv.h264 --index index.csv --frames 45 >recv.out ||
+    fail "receiver"
+  wait_sender
+  check_recv recv.out 45
+  check_stream h264 45 320 240 nostrip
+  # the second pass starts with the file's first (key)frame
+  [ "$(sed -n 32p index.csv | cut -d, -f3)" = 4 ] || fail "AU 30 (start of pass 2) is not a keyframe"
+}
+
+file_reencode_case() {
+  make_clip clip.mkv 20 -c:v libx265 -x265-params log-level=error
+  start_sender send.log --source file:clip.mkv --codec h264 --no-loop --dump-au sent.h264 \
+    --stats-json stats.json
+  "$RECV" --connect "127.0.0.1:$PORT" --out recv.h264 --index index.csv --frames 20 >recv.out ||
+    fail "receiver"
+  wait_sender
+  check_recv recv.out 20
+  check_stream h264 20 320 240 nostrip
+  grep -q '"encoder": "libx264"' stats.json || fail "the HEVC file was not re-encoded to H.264"
+}
+
+file_av1_case() {
+  make_clip clip.mp4 20 -c:v libsvtav1 -preset 12 -g 10
+  start_sender send.log --source file:clip.mp4 --codec av1 --no-loop --dump-au sent.obu \
+    --stats-json stats.json
+  "$RECV" --connect "127.0.0.1:$PORT" --codec av1 --out recv.obu --index index.csv --frames 20 \
+    >recv.out || fail "receiver"
+  wait_sender
+  check_recv recv.out 20
+  check_stream obu 20 320 240 nostrip
+  grep -q '"encoder": "passthrough"' stats.json || fail "the AV1 file was re-encoded"
+}
+
+x11_case() {
+  command -v Xvfb >/dev/null || skip "Xvfb is not installed"
+  exec 5>xvfb.display
+  Xvfb -displayfd 5 -screen 0 320x240x24 -nolisten tcp >xvfb.log 2>&1 &
+  pids+=("$!")
+  local i disp=
+  for i in $(seq 100); do
+    disp=$(head -n 1 xvfb.display 2>/dev/null || true)
+    [ -n "$disp" ] && break
+    sleep 0.1
+  done
+  [ -n "$disp" ] || fail "Xvfb did not start"
+  start_sender send.log --source "x11::$disp" --fps 30 --frames 20 --dump-au sent.h264 \
+    --stats-json stats.json
+  "$RECV" --connect "127.0.0.1:$PORT" --out recv.h264 --index index.csv --frames 20 >recv.out ||
+    fail "receiver"
+  wait_sender
+  check_recv recv.out 20
+  check_stream h264 20 320 240 nostrip
+}
+
+# expect_error NAME WANT_TEXT ARGS...: the sender refuses with a message.
+expect_error() {
+  local name=$1 want=$2 rc=0
+  shift 2
+  "$SEND" --listen 127.0.0.1:0 "$@" >"$name.log" 2>&1 </dev/null || rc=$?
+  [ "$rc" -ne 0 ] || fail "$name: exit status 0"
+  grep -qF -- "$want" "$name.log" || fail "$name: no '$want' in: $(cat "$name.log")"
+}
+
+bad_input_case() {
+  expect_error codec "unknown codec 'vp9'" --codec vp9
+  expect_error encoder "unknown encoder 'nosuchenc'" --encoder nosuchenc
+  expect_error mismatch "encodes hevc, not h264" --codec h264 --encoder libx265
+  expect_error option "unknown option '--frobnicate'" --frobnicate
+  expect_error size "--size: bad size" --size 12x7
+  expect_error shard "--shard: bad size" --shard 1001
+  expect_error nofile "cannot open file '$work/nonexistent.mp4'" --source "file:$work/nonexistent.mp4"
+  : >empty.mp4
+  expect_error emptyfile "file '$work/empty.mp4'" --source "file:$work/empty.mp4"
+  make_clip whole.mp4 30 -c:v libx264
+  head -c 3000 whole.mp4 >cut.mp4 # the index (moov) is at the end: gone
+  expect_error truncated "file '$work/cut.mp4'" --source "file:$work/cut.mp4"
+  head -c 20000 /dev/urandom >noise.mp4
+  expect_error garbagefile "file '$work/noise.mp4'" --source "file:$work/noise.mp4"
+  expect_error nodisplay "cannot open x11 display ':987'" --source x11::987
+  # a busy port
+  start_sender hold.log --size 320x240
+  expect_error busy "port 127.0.0.1:$PORT is busy" --listen "127.0.0.1:$PORT" --size 320x240
+  kill -INT "$SPID"
+  wait_sender
+  # a hardware encoder that is not there: one message, then software
+  start_sender hw.log --encoder h264_nvenc --size 320x240
+  kill -INT "$SPID"
+  wait_sender
+  grep -q "hardware encoder h264_nvenc is not usable here" hw.log || fail "no fallback message"
+  grep -q "libx264" hw.log || fail "no software fallback"
+}
+
+case $case_ in
+  h264 | hevc | av1) stream_case "$case_" ;;
+  keyframe_h264) keyframe_case h264 2 ;;
+  keyframe_hevc) keyframe_case hevc 2 ;;
+  keyframe_av1) keyframe_case av1 4 ;; # SVT-AV1 holds two pictures back
+  garbage) garbage_case ;;
+  session) session_case ;;
+  file_passthrough) file_passthrough_case ;;
+  file_loop) file_loop_case ;;
+  file_reencode) file_reencode_case ;;
+  file_av1) file_av1_case ;;
+  x11) x11_case ;;
+  bad_input) bad_input_case ;;
+  *) echo "e2e.sh: unknown case $case_" >&2; exit 2 ;;
+esac
+echo "PASS ($case_)"

@@ -1,0 +1,234 @@
+/*
+ * Encoder through the real codecs: testsrc pictures encoded with libx264,
+ * libx265 and libsvtav1 and decoded again with libavcodec. Every decoded
+ * picture's strip carries the capture time its AU was tagged with; the first
+ * AU and the requested one are keyframes by our parser and by the decoder,
+ * no other is; a reset gives a fresh start; unknown and mismatched encoder
+ * names are refused and a missing hardware encoder falls back to software.
+ */
+#include "testutil.h"
+
+#include "au.h"
+#include "encoder.h"
+#include "sources.h"
+#include "strip.h"
+
+#include <libavcodec/avcodec.h>
+#include <libavutil/log.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define W 320
+#define H 240
+#define PICS 12
+#define KEY_AT 6
+
+typedef struct au_rec {
+  uint64_t capture_ns;
+  int key_parsed;
+  int key_requested;
+} au_rec;
+
+static AVFrame *picture(void) {
+  AVFrame *f = av_frame_alloc();
+  assert_non_null(f);
+  f->format = AV_PIX_FMT_YUV420P;
+  f->width = W;
+  f->height = H;
+  assert_true(av_frame_get_buffer(f, 0) >= 0);
+  return f;
+}
+
+static bf_encoder *open_enc(bf_codec c, const char *name) {
+  bf_encoder_config cfg = {.codec = c,
+                           .name = name,
+                           .width = W,
+                           .height = H,
+                           .fps_num = 30,
+                           .fps_den = 1,
+                           .bitrate = 1500000};
+  char err[256] = "";
+  bf_encoder *e = NULL;
+  int r = bf_encoder_open(&cfg, &e, err, sizeof err);
+  if (r) fail_msg("open %s: %s", name ? name : bf_codec_name(c), err);
+  return e;
+}
+
+static void roundtrip(bf_codec c, const char *decoder) {
+  bf_encoder *e = open_enc(c, NULL);
+  AVFrame *f = picture();
+  au_rec aus[PICS + 4];
+  size_t n_aus = 0;
+  const AVCodec *dc = avcodec_find_decoder_by_name(decoder);
+  assert_non_null(dc);
+  AVCodecContext *dec = avcodec_alloc_context3(dc);
+  dec->thread_count = 1;
+  dec->flags |= AV_CODEC_FLAG_LOW_DELAY;
+  assert_true(avcodec_open2(dec, dc, NULL) >= 0);
+  AVPacket *pkt = av_packet_alloc();
+  AVFrame *out = av_frame_alloc();
+  size_t decoded = 0;
+  char err[256];
+  for (unsigned i = 0; i < PICS; i++) {
+    uint64_t pts = 1700000000000000000ull + i * 33333333ull + 17;
+    assert_true(av_frame_make_writable(f) >= 0);
+    bf_testsrc_draw(f, i, pts);
+    assert_int_equal(bf_encoder_send(e, f, pts, i == KEY_AT, err, sizeof err), 0);
+    bf_encoded au;
+    while (bf_encoder_receive(e, &au)) {
+      assert_true(au.len > 0);
+      assert_true(n_aus < PICS + 4);
+      bf_au_info ai;
+      assert_int_equal(bf_au_inspect(c, au.data, au.len, &ai), 0);
+      assert_false(ai.malformed);
+      if (ai.keyframe) assert_true(ai.param_sets); /* a client may join here */
+      if (c == BF_CODEC_AV1) assert_true(ai.temporal_delimiter);
+      aus[n_aus++] = (au_rec){au.capture_ns, ai.keyframe, au.keyframe_requested};
+      assert_true(av_new_packet(pkt, (int)au.len) >= 0);
+      memcpy(pkt->data, au.data, au.len);
+      assert_true(avcodec_send_packet(dec, pkt) >= 0);
+      av_packet_unref(pkt);
+      while (avcodec_receive_frame(dec, out) >= 0) {
+        assert_true(decoded < n_aus);
+        bf_strip_payload sp;
+        if (bf_strip_decode(out->data[0], out->linesize[0], 1, W, H, &sp) != 0) {
+          FILE *dump = fopen("strip_fail.gray", "wb");
+          for (int y = 0; dump && y < H; y++)
+            fwrite(out->data[0] + (ptrdiff_t)y * out->linesize[0], 1, W, dump);
+          if (dump) fclose(dump);
+          fail_msg("%s: picture %zu: no strip (written to strip_fail.gray)", bf_codec_name(c),
+                   decoded);
+        }
+        assert_int_equal(sp.pts_ns, aus[decoded].capture_ns);
+        assert_int_equal(out->key_frame, aus[decoded].key_parsed);
+        decoded++;
+        av_frame_unref(out);
+      }
+    }
+  }
+  /* what an asynchronous encoder finishes late, the sender picks up by
+   * polling: do the same */
+  for (int spin = 0; spin < 200 && bf_encoder_owed(e) > 3; spin++) {
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+    bf_encoded au;
+    while (bf_encoder_receive(e, &au)) {
+      bf_au_info ai;
+      bf_au_inspect(c, au.data, au.len, &ai);
+      assert_true(n_aus < PICS + 4);
+      aus[n_aus++] = (au_rec){au.capture_ns, ai.keyframe, au.keyframe_requested};
+    }
+  }
+  /* SVT-AV1 holds two or three pictures back (more input or the end of the
+   * stream pushes them out); the others none */
+  if (n_aus < (c == BF_CODEC_AV1 ? PICS - 3 : PICS))
+    fail_msg("%s: %zu AUs, %llu owed", bf_codec_name(c), n_aus,
+             (unsigned long long)bf_encoder_owed(e));
+  for (size_t i = 0; i < n_aus; i++)
+    assert_int_equal(aus[i].capture_ns, 1700000000000000000ull + i * 33333333ull + 17);
+  assert_true(decoded >= n_aus - 1);
+  for (size_t i = 0; i < n_aus; i++) {
+    int want = i == 0 || aus[i].key_requested;
+    if (aus[i].key_parsed != want)
+      fail_msg("%s AU %zu: keyframe %d, want %d", bf_codec_name(c), i, aus[i].key_parsed, want);
+    if (aus[i].key_requested) assert_int_equal(i, KEY_AT);
+  }
+  /* after a reset the stream starts over: nothing old comes out, and (with a
+   * keyframe asked for, as the sender does) the next AU is a keyframe */
+  bf_encoder_reset(e);
+  bf_encoded au;
+  assert_int_equal(bf_encoder_receive(e, &au), 0);
+  for (unsigned i = 0; i < 4; i++) {
+    assert_true(av_frame_make_writable(f) >= 0);
+    bf_testsrc_draw(f, 100u + i, 5000u + i);
+    assert_int_equal(bf_encoder_send(e, f, 5000u + i, i == 0, err, sizeof err), 0);
+  }
+  assert_int_equal(bf_encoder_receive(e, &au), 1);
+  assert_int_equal(au.capture_ns, 5000);
+  bf_au_info ai;
+  bf_au_inspect(c, au.data, au.len, &ai);
+  assert_true(ai.keyframe);
+  if (c == BF_CODEC_AV1) assert_true(bf_encoder_switches(e) >= 2);
+  av_packet_free(&pkt);
+  av_frame_free(&out);
+  av_frame_free(&f);
+  avcodec_free_context(&dec);
+  bf_encoder_close(&e);
+  assert_null(e);
+}
+
+static void test_h264(void **state) {
+  (void)state;
+  roundtrip(BF_CODEC_H264, "h264");
+}
+
+static void test_hevc(void **state) {
+  (void)state;
+  roundtrip(BF_CODEC_HEVC, "hevc");
+}
+
+static void test_av1(void **state) {
+  (void)state;
+  roundtrip(BF_CODEC_AV1, "libdav1d");
+}
+
+static void test_names(void **state) {
+  (void)state;
+  bf_encoder_config cfg = {.codec = BF_CODEC_H264,
+                           .name = "nosuchenc",
+                           .width = W,
+                           .height = H,
+                           .fps_num = 30,
+                           .fps_den = 1,
+                           .bitrate = 600000};
+  char err[256];
+  bf_encoder *e = NULL;
+  assert_int_equal(bf_encoder_open(&cfg, &e, err, sizeof err), -ENOENT);
+  assert_non_null(strstr(err, "unknown encoder 'nosuchenc'"));
+  assert_null(e);
+  cfg.name = "libx265";
+  assert_int_equal(bf_encoder_open(&cfg, &e, err, sizeof err), -EINVAL);
+  assert_non_null(strstr(err, "encodes hevc, not h264"));
+  cfg.name = "libopus";
+  assert_int_equal(bf_encoder_open(&cfg, &e, err, sizeof err), -EINVAL);
+  /* a hardware encoder without its hardware: software instead */
+  e = open_enc(BF_CODEC_H264, "h264_vaapi");
+  assert_string_equal(bf_encoder_name(e), "libx264");
+  bf_encoder_close(&e);
+  e = open_enc(BF_CODEC_HEVC, "hevc_nvenc");
+  assert_string_equal(bf_encoder_name(e), "libx265");
+  bf_encoder_close(&e);
+}
+
+/* testsrc at full HD: the strip reads back and the picture moves. */
+static void test_testsrc(void **state) {
+  (void)state;
+  AVFrame *f = av_frame_alloc();
+  f->format = AV_PIX_FMT_YUV420P;
+  f->width = 1920;
+  f->height = 1080;
+  assert_true(av_frame_get_buffer(f, 0) >= 0);
+  bf_testsrc_draw(f, 42, 1234567890123ull);
+  bf_strip_payload sp;
+  assert_int_equal(bf_strip_decode(f->data[0], f->linesize[0], 1, 1920, 1080, &sp), 0);
+  assert_int_equal(sp.frame_index, 42);
+  assert_int_equal(sp.pts_ns, 1234567890123ull);
+  uint8_t row[1920];
+  memcpy(row, f->data[0] + (ptrdiff_t)1000 * f->linesize[0], sizeof row);
+  bf_testsrc_draw(f, 43, 1234567890123ull);
+  assert_memory_not_equal(row, f->data[0] + (ptrdiff_t)1000 * f->linesize[0], sizeof row);
+  av_frame_free(&f);
+}
+
+int main(void) {
+  av_log_set_level(AV_LOG_FATAL);
+  setenv("SVT_LOG", "1", 0);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_h264),  cmocka_unit_test(test_hevc),    cmocka_unit_test(test_av1),
+      cmocka_unit_test(test_names), cmocka_unit_test(test_testsrc),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
