@@ -1,0 +1,244 @@
+/*
+ * Command line parsing for `bildfunk`: see cli.h.
+ */
+#include "cli.h"
+
+#include <bildfunk/wire.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *bf_overlay_level_name(bf_overlay_level l) {
+  static const char *const names[BF_OVERLAY_COUNT_] = {"off", "compact", "normal", "detailed"};
+  return (unsigned)l < BF_OVERLAY_COUNT_ ? names[l] : "unknown";
+}
+
+void bf_cli_defaults(bf_cli *c) {
+  memset(c, 0, sizeof *c);
+  c->overlay = BF_OVERLAY_OFF;
+  c->codec = BF_CODEC_UNKNOWN;
+  c->decoder = BF_HWDEC_AUTO;
+  c->timeout_s = 2.0;
+  c->max_k = BF_DEFAULT_MAX_K;
+}
+
+void bf_cli_usage(FILE *out) {
+  fputs("usage: bildfunk --direct HOST[:PORT] [options]\n"
+        "\n"
+        "Receives a bildfunk video stream from bildfunk-send and shows it with the\n"
+        "least latency it can. Direct mode: the sender runs `bildfunk-send --listen\n"
+        "[ADDR:]PORT`; the client punches through to HOST:PORT (default port 47998).\n"
+        "\n"
+        "connection:\n"
+        "  --direct HOST[:PORT]    the sender's data address\n"
+        "  --bind ADDR[:PORT]      local address to bind (default: any, ephemeral port)\n"
+        "  --wait                  keep waiting when the sender is silent, do not exit\n"
+        "  --timeout S             silence before giving up (default 2)\n"
+        "  --max-k K               data shards per FEC block, as the sender's (default 128)\n"
+        "\n"
+        "decoding:\n"
+        "  --codec auto|h264|hevc|av1            default auto: from the first keyframe\n"
+        "  --decoder auto|software|vaapi|vdpau|cuda\n"
+        "                          auto tries hardware, then software (default auto)\n"
+        "  --threads N             software decoder slice threads (default min(4, cores))\n"
+        "\n"
+        "display:\n"
+        "  --headless              decode without a window\n"
+        "  --fullscreen            start fullscreen\n"
+        "  --borderless            window without decorations\n"
+        "  --size WxH              initial window size (default: the stream's)\n"
+        "  --vsync                 pace presentation to the display (default: off,\n"
+        "                          every picture is shown as soon as it is decoded)\n"
+        "  --overlay off|compact|normal|detailed   statistics overlay (default off)\n"
+        "  --font auto|builtin|system             overlay text (default auto)\n"
+        "  hotkeys: Ctrl+Alt+Shift+S overlay, +X fullscreen, +Q quit\n"
+        "\n"
+        "diagnostics:\n"
+        "  --frames N              stop after N decoded pictures\n"
+        "  --duration S            stop after S seconds\n"
+        "  --stats-json FILE       per-frame stage timestamps and a summary (- = stdout)\n"
+        "  --framemd5 FILE         ffmpeg-style framemd5 of every decoded picture\n"
+        "  --debug-decode-delay MS pretend every decode takes MS longer\n"
+        "  -v, --verbose           more log lines; -q, --quiet: errors only\n"
+        "  -h, --help              this text;  -V, --version: the version\n"
+        "\n"
+        "exit status: 0 when the stream ended (sender's BYE, --frames/--duration\n"
+        "reached, window closed, Ctrl+Alt+Shift+Q), 1 on a runtime error (no data,\n"
+        "nothing decodable), 2 on a usage error.\n",
+        out);
+}
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t cap, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, cap, fmt, ap);
+  va_end(ap);
+  return -EINVAL;
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out) {
+  if (!*s || *s == '-' || *s == '+') return -EINVAL;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || *end || v > max) return -EINVAL;
+  *out = v;
+  return 0;
+}
+
+static int parse_seconds(const char *s, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || !*s || *end || !(v > 0) || !isfinite(v) || v > 1e7) return -EINVAL;
+  *out = v;
+  return 0;
+}
+
+static int parse_size(const char *s, int *w, int *h) {
+  char *end;
+  errno = 0;
+  long a = strtol(s, &end, 10);
+  if (errno || end == s || (*end != 'x' && *end != 'X')) return -EINVAL;
+  const char *t = end + 1;
+  long b = strtol(t, &end, 10);
+  if (errno || end == t || *end || a < 16 || b < 16 || a > 16384 || b > 16384) return -EINVAL;
+  *w = (int)a;
+  *h = (int)b;
+  return 0;
+}
+
+int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
+  bf_cli_defaults(c);
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    char name[32];
+    const char *val = NULL;
+    /* --name=value or --name value */
+    const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+    size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (nlen >= sizeof name) return fail(err, cap, "unknown option '%s'", arg);
+    memcpy(name, arg, nlen);
+    name[nlen] = 0;
+    if (eq) val = eq + 1;
+
+    /* flags */
+    int *flag = NULL;
+    if (!strcmp(name, "--headless"))
+      flag = &c->headless;
+    else if (!strcmp(name, "--fullscreen"))
+      flag = &c->fullscreen;
+    else if (!strcmp(name, "--borderless"))
+      flag = &c->borderless;
+    else if (!strcmp(name, "--vsync"))
+      flag = &c->vsync;
+    else if (!strcmp(name, "--wait"))
+      flag = &c->wait;
+    else if (!strcmp(name, "-v") || !strcmp(name, "--verbose"))
+      flag = &c->verbose;
+    else if (!strcmp(name, "-q") || !strcmp(name, "--quiet"))
+      flag = &c->quiet;
+    if (flag) {
+      if (val) return fail(err, cap, "option %s takes no value", name);
+      *flag = 1;
+      continue;
+    }
+    if (!strcmp(name, "-h") || !strcmp(name, "--help")) {
+      c->action = BF_CLI_HELP;
+      return 0;
+    }
+    if (!strcmp(name, "-V") || !strcmp(name, "--version")) {
+      c->action = BF_CLI_VERSION;
+      return 0;
+    }
+    if (name[0] != '-') {
+      return fail(err, cap,
+                  "'%s': authenticated sessions are not implemented yet; "
+                  "use --direct HOST[:PORT]",
+                  arg);
+    }
+
+    /* options with a value */
+    static const char *const with_value[] = {
+        "--direct",   "--bind",    "--frames",  "--duration", "--stats-json",
+        "--framemd5", "--overlay", "--font",    "--codec",    "--decoder",
+        "--threads",  "--size",    "--timeout", "--max-k",    "--debug-decode-delay",
+        NULL};
+    int known = 0;
+    for (int k = 0; with_value[k]; k++)
+      known |= !strcmp(name, with_value[k]);
+    if (!known) return fail(err, cap, "unknown option '%s'", name);
+    if (!val) {
+      if (i + 1 >= argc) return fail(err, cap, "option %s needs a value", name);
+      val = argv[++i];
+    }
+
+    uint64_t u;
+    if (!strcmp(name, "--direct")) {
+      if (!*val) return fail(err, cap, "--direct needs HOST[:PORT]");
+      c->direct = val;
+    } else if (!strcmp(name, "--bind")) {
+      c->bind = val;
+    } else if (!strcmp(name, "--frames")) {
+      if (parse_u64(val, UINT64_MAX, &u) || u == 0)
+        return fail(err, cap, "--frames: '%s' is not a positive number", val);
+      c->frames = u;
+    } else if (!strcmp(name, "--duration")) {
+      if (parse_seconds(val, &c->duration_s))
+        return fail(err, cap, "--duration: '%s' is not a positive number of seconds", val);
+    } else if (!strcmp(name, "--timeout")) {
+      if (parse_seconds(val, &c->timeout_s))
+        return fail(err, cap, "--timeout: '%s' is not a positive number of seconds", val);
+    } else if (!strcmp(name, "--stats-json")) {
+      c->stats_json = val;
+    } else if (!strcmp(name, "--framemd5")) {
+      c->framemd5 = val;
+    } else if (!strcmp(name, "--overlay")) {
+      int l = -1;
+      for (int k = 0; k < BF_OVERLAY_COUNT_; k++)
+        if (!strcmp(val, bf_overlay_level_name((bf_overlay_level)k))) l = k;
+      if (l < 0)
+        return fail(err, cap, "--overlay: '%s' is not off, compact, normal or detailed", val);
+      c->overlay = (bf_overlay_level)l;
+    } else if (!strcmp(name, "--font")) {
+      if (!strcmp(val, "auto"))
+        c->font = BF_FONT_AUTO;
+      else if (!strcmp(val, "builtin"))
+        c->font = BF_FONT_BUILTIN;
+      else if (!strcmp(val, "system"))
+        c->font = BF_FONT_SYSTEM;
+      else
+        return fail(err, cap, "--font: '%s' is not auto, builtin or system", val);
+    } else if (!strcmp(name, "--codec")) {
+      if (bf_codec_parse(val, &c->codec))
+        return fail(err, cap, "--codec: '%s' is not auto, h264, hevc or av1", val);
+    } else if (!strcmp(name, "--decoder")) {
+      if (bf_hwdec_parse(val, &c->decoder))
+        return fail(err, cap, "--decoder: '%s' is not auto, software, vaapi, vdpau or cuda", val);
+    } else if (!strcmp(name, "--threads")) {
+      if (parse_u64(val, 64, &u) || u == 0)
+        return fail(err, cap, "--threads: '%s' is not 1..64", val);
+      c->threads = (int)u;
+    } else if (!strcmp(name, "--size")) {
+      if (parse_size(val, &c->width, &c->height))
+        return fail(err, cap, "--size: '%s' is not WxH (16..16384)", val);
+    } else if (!strcmp(name, "--max-k")) {
+      if (parse_u64(val, 253, &u) || u == 0)
+        return fail(err, cap, "--max-k: '%s' is not 1..253", val);
+      c->max_k = (uint32_t)u;
+    } else if (!strcmp(name, "--debug-decode-delay")) {
+      if (parse_u64(val, 10000, &u))
+        return fail(err, cap, "--debug-decode-delay: '%s' is not 0..10000 ms", val);
+      c->debug_decode_delay_ms = (uint32_t)u;
+    }
+  }
+  if (!c->direct) return fail(err, cap, "no sender given: use --direct HOST[:PORT]");
+  if (c->headless && (c->fullscreen || c->borderless || c->vsync || c->width))
+    return fail(err, cap,
+                "--headless has no window: drop --fullscreen/--borderless/--vsync/--size");
+  if (c->quiet && c->verbose) return fail(err, cap, "--quiet and --verbose contradict");
+  return 0;
+}

@@ -1,0 +1,67 @@
+/*
+ * Command line of `bildfunk`: parsing into a plain options struct, --help
+ * text. No I/O besides writing the help; errors come back as text so the
+ * caller decides how to report them (exit code 2).
+ */
+#ifndef BF_CLIENT_CLI_H
+#define BF_CLIENT_CLI_H
+
+#include "decoder.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum bf_overlay_level {
+  BF_OVERLAY_OFF = 0,
+  BF_OVERLAY_COMPACT,
+  BF_OVERLAY_NORMAL,
+  BF_OVERLAY_DETAILED,
+  BF_OVERLAY_COUNT_
+} bf_overlay_level;
+
+const char *bf_overlay_level_name(bf_overlay_level l);
+
+typedef enum bf_font_choice {
+  BF_FONT_AUTO = 0, /* system font through fontconfig for normal/detailed, else built-in */
+  BF_FONT_BUILTIN,  /* always the built-in bitmap font (deterministic) */
+  BF_FONT_SYSTEM,   /* always the system font; error if none */
+} bf_font_choice;
+
+typedef enum bf_cli_action { BF_CLI_RUN = 0, BF_CLI_HELP, BF_CLI_VERSION } bf_cli_action;
+
+typedef struct bf_cli {
+  bf_cli_action action;
+  const char *direct; /* HOST[:PORT] of the sender */
+  const char *bind;   /* local ADDR[:PORT], NULL = any address, ephemeral port */
+  int headless;
+  uint64_t frames;   /* stop after this many decoded pictures; 0 = no limit */
+  double duration_s; /* stop after this long; 0 = no limit */
+  const char *stats_json;
+  const char *framemd5;
+  bf_overlay_level overlay;
+  bf_font_choice font;
+  bf_codec codec;
+  bf_hwdec decoder;
+  int threads;
+  int fullscreen;
+  int borderless;
+  int vsync;
+  int width, height; /* initial window size, 0 = the stream's */
+  int wait;          /* keep waiting when the sender goes silent */
+  double timeout_s;  /* silence before giving up: 2 s */
+  uint32_t max_k;
+  int verbose;
+  int quiet;
+  uint32_t debug_decode_delay_ms; /* diagnostics: pretend decoding is this slow */
+} bf_cli;
+
+void bf_cli_defaults(bf_cli *c);
+
+/* Parses argv[1..]. Returns 0 (check |action|) or -EINVAL with a one-line
+ * message in |err|. The strings in |c| point into |argv|. */
+int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t errcap);
+
+void bf_cli_usage(FILE *out);
+
+#endif

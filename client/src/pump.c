@@ -1,0 +1,320 @@
+/*
+ * Client network pump: see pump.h.
+ */
+#include "pump.h"
+
+#include <bildfunk/wire.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct bf_pump {
+  bf_pump_config cfg;
+  bf_transport *t;
+  bf_recv_ring ring;
+  bf_reassembler *ras;
+  bf_punch_client punch;
+  bf_clocksync clock;
+  bf_addr peer;
+  char peer_name[BF_ADDR_STRLEN];
+  uint64_t last_data_ns;
+  uint64_t last_video_ns;
+  int bye;
+  uint32_t bye_reason;
+  bf_pump_counters n;
+  /* stream_seq accounting */
+  int seq_have;
+  uint32_t seq_max;         /* newest stream_seq seen */
+  uint32_t seq_window_base; /* newest at the window's start */
+  uint64_t window_received;
+  uint64_t window_start_ns;
+  bf_reassembler_stats window_ras; /* reassembler counters at the window's start */
+};
+
+int bf_pump_open_transport(const bf_pump_config *cfg, bf_transport *t, bf_pump **out, char *err,
+                           size_t errcap) {
+  *out = NULL;
+  bf_pump *p = calloc(1, sizeof *p);
+  if (!p) {
+    bf_transport_close(&t);
+    snprintf(err, errcap, "out of memory");
+    return -ENOMEM;
+  }
+  p->cfg = *cfg;
+  p->t = t;
+  p->peer = t->peer;
+  bf_addr_format(&p->peer, p->peer_name, sizeof p->peer_name);
+  int r = bf_recv_ring_init(&p->ring, 0, 0);
+  if (r < 0) {
+    snprintf(err, errcap, "receive ring: %s", bf_strerror(r));
+    goto fail;
+  }
+  bf_reassembler_config rc;
+  bf_reassembler_config_default(&rc);
+  rc.limits.max_k = (uint16_t)(cfg->max_k ? cfg->max_k : BF_DEFAULT_MAX_K);
+  r = bf_reassembler_new(&rc, &p->ras);
+  if (r < 0) {
+    snprintf(err, errcap, "reassembler: %s", bf_strerror(r));
+    goto fail;
+  }
+  uint64_t now = cfg->now();
+  bf_punch_client_init(&p->punch, now, 1);
+  bf_clocksync_init(&p->clock, NULL, now);
+  p->window_start_ns = now;
+  *out = p;
+  return 0;
+fail:
+  bf_pump_close(&p, 0);
+  return r;
+}
+
+int bf_pump_open(const bf_pump_config *cfg, bf_pump **out, char *err, size_t errcap) {
+  *out = NULL;
+  bf_addr peer;
+  int r = bf_addr_parse(cfg->direct, BF_DEFAULT_DATA_PORT, &peer);
+  if (r < 0) {
+    snprintf(err, errcap, "%s: %s", cfg->direct,
+             r == -ENOENT ? "host not found" : "not HOST[:PORT] with a port 1..65535");
+    return r;
+  }
+  bf_udp_config uc;
+  bf_udp_config_default(&uc);
+  uc.bind = cfg->bind ? cfg->bind : (peer.ss.ss_family == AF_INET6 ? "[::]:0" : "0.0.0.0:0");
+  uc.quiet = 1;
+  uc.gso = 0; /* the client sends only small feedback datagrams */
+  bf_transport *t = NULL;
+  r = bf_udp_open(&uc, &t);
+  if (r < 0) {
+    snprintf(err, errcap, "cannot open a UDP socket on %s: %s", uc.bind, bf_strerror(r));
+    return r;
+  }
+  bf_transport_set_peer(t, &peer);
+  return bf_pump_open_transport(cfg, t, out, err, errcap);
+}
+
+int bf_pump_send_feedback(bf_pump *p, const bf_feedback *fb) {
+  uint8_t buf[BF_FB_MAX_BYTES];
+  int n = bf_feedback_encode(fb, buf, sizeof buf);
+  if (n < 0) return n;
+  bf_dgram d = {buf, (size_t)n, NULL, 0};
+  int r = bf_send(p->t, &d);
+  if (r == 1)
+    p->n.feedback_sent++;
+  else if (r == 0)
+    p->n.feedback_dropped++;
+  return r;
+}
+
+void bf_pump_close(bf_pump **pp, int send_bye) {
+  bf_pump *p = *pp;
+  if (!p) return;
+  if (send_bye && p->t) {
+    bf_feedback fb;
+    memset(&fb, 0, sizeof fb);
+    fb.type = BF_FB_BYE;
+    fb.u.bye.reason = BF_BYE_NORMAL;
+    for (int i = 0; i < 3; i++)
+      bf_pump_send_feedback(p, &fb);
+  }
+  bf_reassembler_del(&p->ras);
+  bf_recv_ring_free(&p->ring);
+  bf_transport_close(&p->t);
+  free(p);
+  *pp = NULL;
+}
+
+static uint32_t le32(const uint8_t *d) {
+  return (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
+}
+
+static void on_control(bf_pump *p, const uint8_t *d, size_t len, uint64_t now) {
+  bf_feedback fb;
+  if (bf_feedback_decode(d, len, &fb) != 0) {
+    p->n.garbage++;
+    return;
+  }
+  p->n.control++;
+  switch (fb.type) {
+  case BF_FB_CLOCK_PONG:
+    p->n.pongs++;
+    if (bf_clocksync_on_pong(&p->clock, fb.u.pong.id, fb.u.pong.t1_ns, fb.u.pong.t2_ns,
+                             fb.u.pong.t3_ns, now) >= 0)
+      p->last_data_ns = now;
+    break;
+  case BF_FB_BYE:
+    p->n.byes++;
+    p->bye = 1;
+    p->bye_reason = fb.u.bye.reason;
+    p->last_data_ns = now;
+    break;
+  default:
+    p->n.garbage++;
+    break; /* client-bound types only */
+  }
+}
+
+static void on_video(bf_pump *p, const uint8_t *d, size_t len, uint64_t now) {
+  p->n.video++;
+  /* Video after a long silence is a new stream as far as we know (a sender
+   * that restarted counts its frames from 0 again): forget the old index
+   * window instead of rejecting the new indices as stale. */
+  if (p->last_video_ns && now - p->last_video_ns > BF_PUMP_RESUME_NS && len >= BF_HEADER_BYTES &&
+      d[36] == BF_MAGIC) {
+    bf_reassembler_reset(p->ras);
+    p->seq_have = 0;
+    p->n.resumes++;
+  }
+  bf_reject v = bf_reassembler_push(p->ras, d, len, now);
+  /* Everything that passed the stateless header checks was sent by the
+   * sender (duplicates here are mostly parity of an already complete block),
+   * so it counts as received for the loss figure. */
+  if (v != BF_ACCEPT && v < BF_REJECT_PROBE) return;
+  if (v == BF_ACCEPT) p->n.accepted++;
+  p->last_data_ns = now;
+  p->last_video_ns = now;
+  uint32_t seq = le32(d + 12);
+  if (!p->seq_have) {
+    p->seq_have = 1;
+    p->seq_max = seq;
+    p->seq_window_base = seq - 1;
+  } else if (bf_seq32_diff(seq, p->seq_max) > 0) {
+    p->seq_max = seq;
+  }
+  p->window_received++;
+}
+
+int bf_pump_receive(bf_pump *p, size_t max_batches) {
+  int total = 0;
+  for (size_t b = 0; b < max_batches; b++) {
+    int n = bf_recv_batch(p->t, &p->ring);
+    if (n < 0) return total ? total : n;
+    if (n == 0) break;
+    uint64_t now = p->cfg.now();
+    p->n.batches++;
+    for (size_t i = 0; i < p->ring.n; i++) {
+      const bf_rx_slot *s = &p->ring.slots[i];
+      p->n.datagrams++;
+      if (!s->from || !bf_addr_equal(s->from, &p->peer)) {
+        p->n.foreign++;
+        continue;
+      }
+      if (s->len < BF_HEADER_BYTES && s->len >= 2 && s->data[0] == BF_FB_MAGIC)
+        on_control(p, s->data, s->len, now);
+      else if (s->len < BF_HEADER_BYTES)
+        p->n.garbage++;
+      else
+        on_video(p, s->data, s->len, now);
+    }
+    total += n;
+    if ((size_t)n < p->ring.count) break; /* the socket is drained */
+  }
+  return total;
+}
+
+int bf_pump_event(bf_pump *p, bf_event *ev) {
+  return bf_reassembler_poll(p->ras, ev);
+}
+void bf_pump_release(bf_pump *p, bf_frame *f) {
+  bf_reassembler_release(p->ras, f);
+}
+void bf_pump_reset_reassembly(bf_pump *p) {
+  bf_reassembler_reset(p->ras);
+}
+
+static uint32_t clamp32(uint64_t v) {
+  return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+int bf_pump_tick(bf_pump *p, uint64_t now, bf_pump_window *win) {
+  if (bf_punch_client_due(&p->punch, now)) {
+    if (bf_punch_send(p->t) == 1) p->n.punches++;
+  }
+  uint32_t id;
+  if (bf_clocksync_poll(&p->clock, now, &id)) {
+    bf_feedback fb;
+    memset(&fb, 0, sizeof fb);
+    fb.type = BF_FB_CLOCK_PING;
+    fb.u.ping.id = id;
+    fb.u.ping.t1_ns = now;
+    bf_pump_send_feedback(p, &fb);
+  }
+  if (now - p->window_start_ns < BF_LOSS_WINDOW_NS) return 0;
+  bf_reassembler_stats rs;
+  bf_reassembler_stats_get(p->ras, &rs);
+  memset(win, 0, sizeof *win);
+  win->window_ns = now - p->window_start_ns;
+  win->expected = p->seq_have ? (uint32_t)(p->seq_max - p->seq_window_base) : 0;
+  win->received = p->window_received;
+  win->frames_completed = rs.frames_completed - p->window_ras.frames_completed;
+  win->frames_lost = rs.frames_lost - p->window_ras.frames_lost;
+  win->shards_recovered = rs.shards_recovered - p->window_ras.shards_recovered;
+  win->late_shards = rs.late_shards - p->window_ras.late_shards;
+  p->window_ras = rs;
+  p->window_start_ns = now;
+  p->window_received = 0;
+  p->seq_window_base = p->seq_max;
+  if (win->received > win->expected) win->received = win->expected;
+  /* a window with no video says nothing about the network */
+  if (win->expected || win->frames_completed || win->frames_lost) {
+    bf_feedback fb;
+    memset(&fb, 0, sizeof fb);
+    fb.type = BF_FB_LOSS_REPORT;
+    fb.u.loss.window_ms = clamp32(win->window_ns / 1000000u);
+    fb.u.loss.packets_received = clamp32(win->received);
+    fb.u.loss.shards_missing = clamp32(win->expected - win->received);
+    fb.u.loss.loss_ppm =
+        win->expected ? clamp32((win->expected - win->received) * 1000000u / win->expected) : 0;
+    fb.u.loss.frames_completed = clamp32(win->frames_completed);
+    fb.u.loss.frames_lost = clamp32(win->frames_lost);
+    fb.u.loss.shards_recovered = clamp32(win->shards_recovered);
+    fb.u.loss.late_shards = clamp32(win->late_shards);
+    bf_pump_send_feedback(p, &fb);
+  }
+  return 1;
+}
+
+uint64_t bf_pump_next_due(const bf_pump *p) {
+  uint64_t due = bf_punch_client_next(&p->punch);
+  uint64_t c = bf_clocksync_next_due(&p->clock);
+  if (c < due) due = c;
+  uint64_t w = p->window_start_ns + BF_LOSS_WINDOW_NS;
+  return w < due ? w : due;
+}
+
+int bf_pump_wait(bf_pump *p, int timeout_ms, int extra_fd) {
+  if (extra_fd < 0 || p->t->fd < 0) return bf_transport_wait(p->t, timeout_ms);
+  struct pollfd fds[2] = {{p->t->fd, POLLIN, 0}, {extra_fd, POLLIN, 0}};
+  int r = poll(fds, 2, timeout_ms);
+  return r < 0 ? -errno : r;
+}
+
+uint64_t bf_pump_last_data_ns(const bf_pump *p) {
+  return p->last_data_ns;
+}
+
+int bf_pump_bye(const bf_pump *p, uint32_t *reason) {
+  if (reason) *reason = p->bye_reason;
+  return p->bye;
+}
+
+void bf_pump_clear_bye(bf_pump *p) {
+  p->bye = 0;
+}
+const bf_clocksync *bf_pump_clock(const bf_pump *p) {
+  return &p->clock;
+}
+void bf_pump_counters_get(const bf_pump *p, bf_pump_counters *c) {
+  *c = p->n;
+}
+void bf_pump_reassembler_stats(const bf_pump *p, bf_reassembler_stats *s) {
+  bf_reassembler_stats_get(p->ras, s);
+}
+const char *bf_pump_peer_name(const bf_pump *p) {
+  return p->peer_name;
+}
+bf_transport *bf_pump_transport(bf_pump *p) {
+  return p->t;
+}

@@ -1,0 +1,125 @@
+/*
+ * Network pump of the client: the data socket and everything that happens on
+ * it in direct mode (docs/protocol.md): the punch and its keepalive, clock
+ * pings, loss reports, keyframe requests and BYE going out; video shards, clock
+ * pongs and BYE coming in.
+ *
+ * Receive path: bf_pump_receive() drains the non-blocking receive ring
+ * (recvmmsg on Linux) a bounded number of times, stamps each batch with one
+ * clock read, tells control datagrams (shorter than a video header, first
+ * byte 0xFB) from video before the reassembler sees them, drops datagrams
+ * from any address but the sender's, and pushes video into the reassembler.
+ * Completed AUs and loss events are then taken with bf_pump_event().
+ * Latency: none added; a batch is handled as soon as it is read.
+ * Memory: one receive ring (128 x 9217 bytes) and the reassembler's pools,
+ * allocated at open; nothing per packet.
+ *
+ * Loss accounting: the sender numbers every packet (stream_seq); per window
+ * the pump compares the newest number with how many arrived.
+ *
+ * Threads: one thread uses a pump. The clock is injected (|now| in the
+ * config) so tests can drive time.
+ */
+#ifndef BF_CLIENT_PUMP_H
+#define BF_CLIENT_PUMP_H
+
+#include <bildfunk/clocksync.h>
+#include <bildfunk/feedback.h>
+#include <bildfunk/punch.h>
+#include <bildfunk/reassembler.h>
+#include <bildfunk/transport.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BF_LOSS_WINDOW_NS 750000000ull
+/* Silence after which arriving video is treated as a new stream. */
+#define BF_PUMP_RESUME_NS 1000000000ull
+
+typedef struct bf_pump_config {
+  const char *direct;    /* HOST[:PORT] of the sender */
+  const char *bind;      /* local address, NULL = any, ephemeral port */
+  uint32_t max_k;        /* K of the session (default 128) */
+  uint64_t (*now)(void); /* the client clock, ns */
+} bf_pump_config;
+
+/* One loss-report window, also handed to the statistics. */
+typedef struct bf_pump_window {
+  uint64_t window_ns;
+  uint64_t expected; /* packets by stream_seq */
+  uint64_t received;
+  uint64_t frames_completed;
+  uint64_t frames_lost;
+  uint64_t shards_recovered;
+  uint64_t late_shards;
+} bf_pump_window;
+
+typedef struct bf_pump_counters {
+  uint64_t datagrams; /* everything read from the socket */
+  uint64_t video;     /* pushed into the reassembler */
+  uint64_t accepted;  /* ... and accepted */
+  uint64_t control;   /* feedback datagrams from the sender */
+  uint64_t foreign;   /* from another address: dropped */
+  uint64_t garbage;   /* short or unknown control datagrams */
+  uint64_t pongs;
+  uint64_t byes;
+  uint64_t feedback_sent;
+  uint64_t feedback_dropped; /* send buffer full / transient error */
+  uint64_t punches;
+  uint64_t batches;
+  uint64_t resumes; /* video came back after BF_PUMP_RESUME_NS of silence */
+} bf_pump_counters;
+
+typedef struct bf_pump bf_pump;
+
+/* Resolves cfg->direct, binds, and starts punching at cfg->now(). On error
+ * returns a negative errno with a one-line reason in |err|. */
+int bf_pump_open(const bf_pump_config *cfg, bf_pump **out, char *err, size_t errcap);
+
+/* The same over an existing transport (tests: a loopback pair); |t| is
+ * owned by the pump from then on and its peer must already be set. */
+int bf_pump_open_transport(const bf_pump_config *cfg, bf_transport *t, bf_pump **out, char *err,
+                           size_t errcap);
+
+/* Sends BYE (3 times) unless |send_bye| is 0, then frees everything. */
+void bf_pump_close(bf_pump **p, int send_bye);
+
+/* Reads up to |max_batches| batches. Returns datagrams read (0 = nothing
+ * was pending) or a negative errno for a socket failure. */
+int bf_pump_receive(bf_pump *p, size_t max_batches);
+
+/* Next reassembler event (see reassembler.h); release frames with
+ * bf_pump_release(). Returns 1 or 0. */
+int bf_pump_event(bf_pump *p, bf_event *ev);
+void bf_pump_release(bf_pump *p, bf_frame *f);
+/* Skip to live: the reassembler forgets its index window. */
+void bf_pump_reset_reassembly(bf_pump *p);
+
+/* Sends what is due at |now_ns|: punches, clock pings, the loss report.
+ * Returns 1 and fills |win| when a loss window closed, else 0. */
+int bf_pump_tick(bf_pump *p, uint64_t now_ns, bf_pump_window *win);
+/* When bf_pump_tick next has work. */
+uint64_t bf_pump_next_due(const bf_pump *p);
+
+/* Sends one feedback datagram to the sender. 1 sent, 0 dropped, <0 error. */
+int bf_pump_send_feedback(bf_pump *p, const bf_feedback *fb);
+
+/* Sleeps until the socket (or |extra_fd| >= 0, e.g. the display connection)
+ * is readable or |timeout_ms| passes. Returns >0 readable, 0 timeout, <0
+ * error (-EINTR when a signal came). */
+int bf_pump_wait(bf_pump *p, int timeout_ms, int extra_fd);
+
+/* Liveness: the last time valid video, a pong or a BYE arrived (0 = never),
+ * and whether the sender said BYE (cleared by bf_pump_clear_bye). */
+uint64_t bf_pump_last_data_ns(const bf_pump *p);
+int bf_pump_bye(const bf_pump *p, uint32_t *reason);
+void bf_pump_clear_bye(bf_pump *p);
+
+const bf_clocksync *bf_pump_clock(const bf_pump *p);
+void bf_pump_counters_get(const bf_pump *p, bf_pump_counters *c);
+void bf_pump_reassembler_stats(const bf_pump *p, bf_reassembler_stats *s);
+/* "127.0.0.1:47998" */
+const char *bf_pump_peer_name(const bf_pump *p);
+bf_transport *bf_pump_transport(bf_pump *p);
+
+#endif

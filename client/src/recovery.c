@@ -1,0 +1,165 @@
+/*
+ * Loss recovery: decode gate, keyframe requests, skip to live. See recovery.h.
+ */
+#include "recovery.h"
+
+#include <bildfunk/common.h>
+#include <bildfunk/wire.h>
+
+#include <string.h>
+
+#define MS 1000000ull
+
+void bf_recovery_config_default(bf_recovery_config *cfg) {
+  cfg->throttle_ns = 100 * MS;
+  cfg->give_up_ns = 500 * MS;
+  cfg->frame_interval_ns = 16666667ull;
+  cfg->backlog_frames = 3;
+  cfg->backlog_ns = 200 * MS;
+  cfg->backlog_hard = 8;
+  cfg->skip_cooldown_ns = 1000 * MS;
+}
+
+void bf_recovery_init(bf_recovery *r, const bf_recovery_config *cfg) {
+  memset(r, 0, sizeof *r);
+  if (cfg)
+    r->cfg = *cfg;
+  else
+    bf_recovery_config_default(&r->cfg);
+  r->need_key = 1; /* nothing decodes before the first keyframe */
+  r->next_id = 1;
+}
+
+void bf_recovery_set_frame_interval(bf_recovery *r, uint64_t interval_ns) {
+  const uint64_t lo = 1000000000ull / 240, hi = 1000000000ull / 30;
+  if (interval_ns < lo) interval_ns = lo;
+  if (interval_ns > hi) interval_ns = hi;
+  r->cfg.frame_interval_ns = interval_ns;
+}
+
+static void widen(bf_recovery *r, uint32_t first, uint32_t last) {
+  if (!r->lost_have) {
+    r->lost_have = 1;
+    r->lost_first = first;
+    r->lost_last = last;
+    return;
+  }
+  if (bf_seq32_diff(first, r->lost_first) < 0) r->lost_first = first;
+  if (bf_seq32_diff(last, r->lost_last) > 0) r->lost_last = last;
+}
+
+static void freeze(bf_recovery *r, uint32_t first, uint32_t last) {
+  r->need_key = 1;
+  r->ask = 1;
+  widen(r, first, last);
+}
+
+bf_gate bf_recovery_on_frame(bf_recovery *r, uint32_t frame_index, uint32_t user_flags,
+                             uint64_t now_ns) {
+  (void)now_ns;
+  int32_t ahead = r->have_expected ? bf_seq32_diff(frame_index, r->expected) : 0;
+  if (user_flags & BF_AU_KEYFRAME) {
+    /* a keyframe older than what is on screen would step back in time */
+    if (!r->need_key && ahead < 0) return BF_GATE_STALE;
+    r->need_key = 0;
+    r->ask = 0;
+    r->lost_have = 0;
+    r->req_active = 0;
+    r->keyframes++;
+    r->have_expected = 1;
+    r->expected = frame_index + 1;
+    return BF_GATE_DECODE;
+  }
+  if (r->need_key) {
+    freeze(r, r->have_expected ? r->expected : frame_index, frame_index);
+    return BF_GATE_WAIT_KEY;
+  }
+  if (ahead == 0) {
+    r->expected = frame_index + 1;
+    return BF_GATE_DECODE;
+  }
+  if (ahead < 0) return BF_GATE_STALE;
+  r->gaps++;
+  freeze(r, r->expected, frame_index);
+  return BF_GATE_GAP;
+}
+
+void bf_recovery_on_loss(bf_recovery *r, uint32_t first, uint32_t last, uint64_t now_ns) {
+  (void)now_ns;
+  if (r->have_expected && bf_seq32_diff(last, r->expected) < 0) return;
+  freeze(r, first, last);
+}
+
+void bf_recovery_on_decode_error(bf_recovery *r, uint32_t frame_index, uint64_t now_ns) {
+  (void)now_ns;
+  freeze(r, frame_index, frame_index);
+}
+
+void bf_recovery_restart(bf_recovery *r) {
+  r->have_expected = 0;
+  r->need_key = 1;
+  r->lost_have = 0;
+}
+
+static void fill(const bf_recovery *r, bf_feedback *fb) {
+  memset(fb, 0, sizeof *fb);
+  fb->type = BF_FB_KEYFRAME_REQUEST;
+  fb->u.keyframe.request_id = r->req_id;
+  fb->u.keyframe.first_lost = r->lost_have ? r->lost_first : r->expected;
+  fb->u.keyframe.last_lost = r->lost_have ? r->lost_last : r->expected;
+}
+
+int bf_recovery_poll(bf_recovery *r, uint64_t now_ns, bf_feedback *fb) {
+  if (r->req_active && now_ns - r->req_start_ns >= r->cfg.give_up_ns) {
+    r->req_active = 0;
+    r->requests_expired++;
+  }
+  if (!r->req_active) {
+    if (!r->need_key || !r->ask) return 0;
+    if (r->have_new_id && now_ns - r->last_new_id_ns < r->cfg.throttle_ns) return 0;
+    r->req_active = 1;
+    r->req_id = r->next_id++;
+    r->req_start_ns = r->req_sent_ns = now_ns;
+    r->have_new_id = 1;
+    r->last_new_id_ns = now_ns;
+    r->requests_new++;
+    r->requests_sent++;
+    fill(r, fb);
+    return 1;
+  }
+  if (now_ns - r->req_sent_ns < r->cfg.frame_interval_ns) return 0;
+  r->req_sent_ns = now_ns;
+  r->requests_sent++;
+  fill(r, fb);
+  return 1;
+}
+
+uint64_t bf_recovery_next_due(const bf_recovery *r) {
+  if (r->req_active) {
+    uint64_t a = r->req_sent_ns + r->cfg.frame_interval_ns;
+    uint64_t b = r->req_start_ns + r->cfg.give_up_ns;
+    return a < b ? a : b;
+  }
+  if (!r->need_key || !r->ask) return UINT64_MAX;
+  return r->have_new_id ? r->last_new_id_ns + r->cfg.throttle_ns : 0;
+}
+
+int bf_recovery_backlog(bf_recovery *r, uint32_t depth, uint64_t now_ns) {
+  int skip = 0;
+  if (depth >= r->cfg.backlog_hard) {
+    skip = 1;
+  } else if (depth >= r->cfg.backlog_frames) {
+    if (!r->backlog_since_ns)
+      r->backlog_since_ns = now_ns ? now_ns : 1;
+    else if (now_ns - r->backlog_since_ns >= r->cfg.backlog_ns)
+      skip = 1;
+  } else if (depth <= 1) {
+    r->backlog_since_ns = 0;
+  }
+  if (!skip || now_ns < r->cooldown_until_ns) return 0;
+  r->backlog_since_ns = 0;
+  r->cooldown_until_ns = now_ns + r->cfg.skip_cooldown_ns;
+  r->skips++;
+  freeze(r, r->expected, r->expected);
+  return 1;
+}

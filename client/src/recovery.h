@@ -1,0 +1,111 @@
+/*
+ * Loss recovery (sans-I/O): decides which completed access units go to the
+ * decoder, when to ask the sender for a keyframe, and when to skip to live.
+ *
+ * Decode gate: AUs are decoded strictly in frame_index order from a keyframe
+ * on. A gap (an AU that completes while an earlier one is missing), a loss
+ * event, or a decoder error puts the client into "waiting for a keyframe":
+ * every AU that is not a keyframe is dropped from then on, so the last good
+ * picture stays on screen instead of smeared references, and a keyframe
+ * request goes out.
+ *
+ * Keyframe requests (docs/protocol.md): each new need gets a new request_id,
+ * at most one new id per |throttle_ns| (100 ms); an id is repeated every frame
+ * interval until a keyframe arrives or |give_up_ns| (500 ms) pass; if the
+ * picture is still frozen then, the next id follows at once.
+ *
+ * Skip to live: when the queue of completed AUs waiting for the decoder stays
+ * at |backlog_frames| or more for |backlog_ns|, or reaches |backlog_hard| at
+ * once, the caller is told to drop the queue; the gate then waits for a
+ * keyframe and asks for one. Latency cost: none; this exists to shed it.
+ *
+ * Not here: sockets, clocks, the decoder. Time is a ns value passed in.
+ * Caller-owned struct, no cleanup.
+ */
+#ifndef BF_CLIENT_RECOVERY_H
+#define BF_CLIENT_RECOVERY_H
+
+#include <bildfunk/feedback.h>
+
+#include <stdint.h>
+
+typedef struct bf_recovery_config {
+  uint64_t throttle_ns;       /* min gap between new request ids: 100 ms */
+  uint64_t give_up_ns;        /* stop repeating an id after: 500 ms */
+  uint64_t frame_interval_ns; /* repeat period until the stream tells: 16.7 ms */
+  uint32_t backlog_frames;    /* queue depth that counts as backed up: 3 */
+  uint64_t backlog_ns;        /* ... when it lasts this long: 200 ms */
+  uint32_t backlog_hard;      /* depth that skips at once: 8 */
+  uint64_t skip_cooldown_ns;  /* no second skip within: 1 s */
+} bf_recovery_config;
+
+void bf_recovery_config_default(bf_recovery_config *cfg);
+
+typedef enum bf_gate {
+  BF_GATE_DECODE = 0,   /* decode it */
+  BF_GATE_WAIT_KEY = 1, /* dropped: waiting for a keyframe */
+  BF_GATE_GAP = 2,      /* dropped: an earlier AU is missing */
+  BF_GATE_STALE = 3,    /* dropped: older than what was already decoded */
+} bf_gate;
+
+typedef struct bf_recovery {
+  bf_recovery_config cfg;
+  int have_expected;
+  uint32_t expected;   /* next frame_index to decode */
+  int need_key;        /* frozen until a keyframe */
+  int ask;             /* evidence that a keyframe must be asked for */
+  uint32_t lost_first; /* range for the next/current request */
+  uint32_t lost_last;
+  int lost_have;
+  int req_active;
+  uint32_t req_id;
+  uint32_t next_id;
+  uint64_t req_start_ns;
+  uint64_t req_sent_ns;
+  int have_new_id;
+  uint64_t last_new_id_ns;
+  uint64_t backlog_since_ns; /* 0 = not backed up */
+  uint64_t cooldown_until_ns;
+  /* counters */
+  uint64_t requests_new;  /* distinct request ids */
+  uint64_t requests_sent; /* datagrams, repeats included */
+  uint64_t requests_expired;
+  uint64_t keyframes;
+  uint64_t skips;
+  uint64_t gaps;
+} bf_recovery;
+
+void bf_recovery_init(bf_recovery *r, const bf_recovery_config *cfg);
+
+/* Sets the repeat period from the stream's frame rate; clamped to the
+ * intervals of 240 fps .. 30 fps. */
+void bf_recovery_set_frame_interval(bf_recovery *r, uint64_t interval_ns);
+
+/* Gate decision for a completed AU, in completion order. */
+bf_gate bf_recovery_on_frame(bf_recovery *r, uint32_t frame_index, uint32_t user_flags,
+                             uint64_t now_ns);
+
+/* AUs |first|..|last| will not complete (reassembler LOSS or BLOCK_SHORT).
+ * Losses entirely older than what was decoded are ignored. */
+void bf_recovery_on_loss(bf_recovery *r, uint32_t first, uint32_t last, uint64_t now_ns);
+
+/* The decoder rejected AU |frame_index|. */
+void bf_recovery_on_decode_error(bf_recovery *r, uint32_t frame_index, uint64_t now_ns);
+
+/* Returns 1 and fills |fb| with a KEYFRAME_REQUEST when one must be sent at
+ * |now_ns| (a new id or a repeat), else 0. */
+int bf_recovery_poll(bf_recovery *r, uint64_t now_ns, bf_feedback *fb);
+
+/* When bf_recovery_poll() next has something to do; UINT64_MAX if never. */
+uint64_t bf_recovery_next_due(const bf_recovery *r);
+
+/* The stream started over (a sender that restarted numbers its frames
+ * afresh): forget the expected index and wait for a keyframe. */
+void bf_recovery_restart(bf_recovery *r);
+
+/* Reports the number of completed AUs waiting for the decoder. Returns 1 when
+ * the caller must skip to live now: drop every queued AU (and restart the
+ * reassembler's window); the gate then waits for a keyframe and asks. */
+int bf_recovery_backlog(bf_recovery *r, uint32_t depth, uint64_t now_ns);
+
+#endif

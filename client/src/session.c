@@ -1,0 +1,766 @@
+/*
+ * Decode/present loop of a direct-mode session: see session.h.
+ */
+#include "session.h"
+
+#include "decoder.h"
+#include "framemd5.h"
+#include "overlay.h"
+#include "pump.h"
+#include "recovery.h"
+#include "renderer.h"
+#include "stats.h"
+
+#include <bildfunk/common.h>
+#include <bildfunk/wire.h>
+
+#include <libavutil/error.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#define MS 1000000ull
+#define BF_SESSION_EPISODES 32
+#define SEC 1000000000ull
+
+static uint64_t rt_base_ns;
+static volatile sig_atomic_t stop_signal;
+
+static uint64_t clock_ns(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t bf_client_now(void) {
+  if (!rt_base_ns) rt_base_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+  return clock_ns(CLOCK_MONOTONIC) + rt_base_ns;
+}
+
+static void on_signal(int sig) {
+  stop_signal = sig;
+}
+
+static double cpu_seconds(const struct rusage *ru) {
+  return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6 +
+         (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
+}
+
+typedef struct queued {
+  bf_frame f;
+  bf_frame_record rec;
+} queued;
+
+typedef struct session {
+  const bf_cli *cli;
+  bf_pump *pump;
+  bf_decoder *dec;
+  bf_renderer *ren;
+  bf_overlay ov;
+  bf_stats st;
+  bf_recovery rcv;
+  bf_framemd5 *md5;
+  bf_stats_json json;
+  int json_open;
+  /* completed AUs waiting for the decoder, oldest first */
+  queued q[BF_SESSION_QUEUE];
+  size_t qhead, qn;
+  /* the newest decoded picture not yet presented */
+  AVFrame *pending;
+  bf_frame_record pending_rec;
+  int have_pending;
+  /* stream */
+  int width, height;
+  uint64_t interval_ns;
+  int have_last;
+  uint64_t last_pts;
+  uint32_t last_idx;
+  int md5_have_base;
+  uint32_t md5_base;
+  /* progress */
+  uint64_t start_ns;
+  uint64_t pictures;
+  uint64_t decode_errors;
+  uint64_t err_log_ns;
+  uint64_t err_suppressed;
+  int codec_unknown_logged;
+  uint64_t next_text_ns;
+  uint64_t last_present_ns;
+  int silent_reported;
+  int ending; /* BYE came: drain the queue, then stop */
+  int done;
+  int exit_code;
+  const char *end_reason;
+  uint64_t net_ns; /* time spent receiving and reassembling */
+  uint64_t resumes;
+  uint64_t loop_start_ns;
+  double loop_cpu0_s;
+  /* keyframe recoveries: request sent -> keyframe on screen */
+  struct {
+    uint32_t id;
+    uint64_t request_ns;
+    uint64_t present_ns;
+  } rec_ep[BF_SESSION_EPISODES];
+  size_t n_ep;
+  int ep_open;
+} session;
+
+/* --- logging ------------------------------------------------------------------ */
+
+__attribute__((format(printf, 2, 3))) static void say(const session *s, const char *fmt, ...) {
+  if (s->cli->quiet) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("bildfunk: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+__attribute__((format(printf, 2, 3))) static void verbose(const session *s, const char *fmt, ...) {
+  if (!s->cli->verbose) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("bildfunk: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+/* --- frame bookkeeping ----------------------------------------------------------- */
+
+static void finish(session *s, bf_frame_record *rec, bf_outcome out, uint64_t now) {
+  rec->outcome = out;
+  bf_stats_on_outcome(&s->st, rec, now);
+  if (s->json_open) bf_stats_json_frame(&s->json, rec);
+}
+
+static int64_t clock_offset(const session *s) {
+  int64_t off = 0;
+  bf_clocksync_get(bf_pump_clock(s->pump), &off, NULL);
+  return off;
+}
+
+static void on_frame_event(session *s, bf_frame *f, uint64_t now) {
+  /* frame interval from pts spacing, smoothed */
+  if (s->have_last && bf_seq32_diff(f->frame_index, s->last_idx) > 0 && f->pts_ns > s->last_pts) {
+    uint64_t d = (f->pts_ns - s->last_pts) / (uint32_t)bf_seq32_diff(f->frame_index, s->last_idx);
+    if (d > MS && d < SEC) {
+      s->interval_ns = s->interval_ns ? (s->interval_ns * 7 + d) / 8 : d;
+      bf_recovery_set_frame_interval(&s->rcv, s->interval_ns);
+    }
+  }
+  if (!s->have_last || bf_seq32_diff(f->frame_index, s->last_idx) > 0) {
+    s->have_last = 1;
+    s->last_idx = f->frame_index;
+    s->last_pts = f->pts_ns;
+  }
+  bf_frame_record rec;
+  memset(&rec, 0, sizeof rec);
+  rec.frame_index = f->frame_index;
+  rec.bytes = (uint32_t)f->len;
+  rec.user_flags = f->user_flags;
+  rec.shards_received = f->shards_received;
+  rec.shards_recovered = f->shards_recovered;
+  rec.pts_ns = f->pts_ns;
+  rec.capture_ns = (uint64_t)((int64_t)f->pts_ns - clock_offset(s));
+  rec.first_shard_ns = f->first_arrival_ns;
+  rec.last_shard_ns = f->last_arrival_ns;
+  bf_stats_on_completed(&s->st, &rec, now);
+  if (s->qn == BF_SESSION_QUEUE) { /* cannot happen before skip-to-live; never block */
+    finish(s, &rec, BF_OUT_SKIPPED, now);
+    bf_pump_release(s->pump, f);
+    return;
+  }
+  queued *q = &s->q[(s->qhead + s->qn++) % BF_SESSION_QUEUE];
+  q->f = *f;
+  q->rec = rec;
+}
+
+static void drain_events(session *s, uint64_t now) {
+  bf_event ev;
+  while (bf_pump_event(s->pump, &ev)) {
+    switch (ev.type) {
+    case BF_EVENT_FRAME:
+      on_frame_event(s, &ev.u.frame, now);
+      break;
+    case BF_EVENT_LOSS: {
+      uint32_t n = ev.u.loss.last - ev.u.loss.first + 1;
+      bf_stats_on_lost(&s->st, n);
+      bf_recovery_on_loss(&s->rcv, ev.u.loss.first, ev.u.loss.last, now);
+      verbose(s, "frames %u..%u lost", ev.u.loss.first, ev.u.loss.last);
+      break;
+    }
+    case BF_EVENT_BLOCK_SHORT:
+      /* the block's last shard came and it still cannot be rebuilt: treat
+       * the AU as lost now instead of when it ages out */
+      bf_recovery_on_loss(&s->rcv, ev.u.block.frame_index, ev.u.block.frame_index, now);
+      verbose(s, "frame %u block %u short (%u of %u shards)", ev.u.block.frame_index,
+              ev.u.block.block_index, ev.u.block.have, ev.u.block.need);
+      break;
+    }
+  }
+}
+
+static void skip_to_live(session *s, uint64_t now) {
+  size_t n = s->qn;
+  while (s->qn) {
+    queued *q = &s->q[s->qhead];
+    finish(s, &q->rec, BF_OUT_SKIPPED, now);
+    bf_pump_release(s->pump, &q->f);
+    s->qhead = (s->qhead + 1) % BF_SESSION_QUEUE;
+    s->qn--;
+  }
+  bf_pump_reset_reassembly(s->pump);
+  say(s, "decoder fell behind: skipped %zu queued frames, asking for a keyframe", n);
+}
+
+/* --- decode and present ------------------------------------------------------------ */
+
+static int ensure_decoder(session *s, const bf_frame *f) {
+  bf_codec want = s->cli->codec;
+  if (want == BF_CODEC_UNKNOWN) want = bf_codec_detect(f->data, f->len);
+  if (want == BF_CODEC_UNKNOWN) {
+    if (s->dec) return 0; /* keep the codec we have */
+    if (!s->codec_unknown_logged++)
+      say(s,
+          "cannot tell the codec of frame %u (no H.264 SPS, HEVC VPS or AV1 sequence header); "
+          "use --codec",
+          f->frame_index);
+    return -EINVAL;
+  }
+  if (s->dec && bf_decoder_codec(s->dec) == want) return 0;
+  if (s->dec) say(s, "the stream changed to %s", bf_codec_name(want));
+  bf_decoder_close(&s->dec);
+  bf_decoder_config dc = {want, s->cli->decoder, s->cli->threads, s->cli->verbose};
+  char err[256];
+  int r = bf_decoder_open(&dc, &s->dec, err, sizeof err);
+  if (r < 0) {
+    say(s, "decoder: %s", err);
+    s->exit_code = 1;
+    s->done = 1;
+    s->end_reason = "decoder";
+    return r;
+  }
+  verbose(s, "decoding %s with %s", bf_codec_name(want), bf_decoder_describe(s->dec));
+  return 0;
+}
+
+static void log_decode_error(session *s, uint32_t idx, int err, uint64_t now) {
+  s->decode_errors++;
+  if (s->err_log_ns && now - s->err_log_ns < SEC) {
+    s->err_suppressed++;
+    return;
+  }
+  char e[96];
+  av_strerror(err, e, sizeof e);
+  if (s->err_suppressed)
+    say(s, "decoder rejected frame %u: %s (and %llu more); waiting for a keyframe", idx, e,
+        (unsigned long long)s->err_suppressed);
+  else
+    say(s, "decoder rejected frame %u: %s; waiting for a keyframe", idx, e);
+  s->err_log_ns = now;
+  s->err_suppressed = 0;
+}
+
+static void refresh_text(session *s, uint64_t now) {
+  if (!s->ren || s->ov.level == BF_OVERLAY_OFF) return;
+  bf_stats_view v;
+  bf_stats_view_now(&s->st, now, &v);
+  bf_overlay_info info;
+  memset(&info, 0, sizeof info);
+  info.width = s->width;
+  info.height = s->height;
+  info.fps = s->interval_ns ? 1e9 / (double)s->interval_ns : 0;
+  info.codec = s->dec ? bf_codec_name(bf_decoder_codec(s->dec)) : NULL;
+  info.decoder = s->dec ? bf_decoder_describe(s->dec) : NULL;
+  int64_t off;
+  uint64_t rtt;
+  info.clock_synced = bf_clocksync_get(bf_pump_clock(s->pump), &off, &rtt) == 0;
+  info.clock_offset_ms = info.clock_synced ? (double)off / 1e6 : 0;
+  info.rtt_ms = info.clock_synced ? (double)rtt / 1e6 : 0;
+  info.keyframe_requests = s->rcv.requests_new;
+  info.skips = s->rcv.skips;
+  info.decode_errors = s->decode_errors;
+  bf_reassembler_stats rs;
+  bf_pump_reassembler_stats(s->pump, &rs);
+  info.rejected = rs.packets - rs.rejected[BF_ACCEPT] - rs.rejected[BF_REJECT_DUPLICATE];
+  info.waiting_key = s->rcv.need_key && s->pictures > 0;
+  bf_overlay_set_text(&s->ov, &v, &s->st, &info);
+  /* 4 Hz while pictures come, 1 Hz when idle */
+  s->next_text_ns = now + (now - s->last_present_ns < SEC ? 250 * MS : SEC);
+}
+
+static void redraw(session *s) {
+  if (!s->ren) return;
+  bf_overlay_draw(&s->ov, &s->st);
+  bf_renderer_present(s->ren, &s->ov); /* not a new picture: last_present_ns stays */
+}
+
+/* Shows the pending picture: upload, overlay, present. */
+static void present_pending(session *s) {
+  if (!s->have_pending) return;
+  s->have_pending = 0;
+  if (s->ren) {
+    if (bf_renderer_upload(s->ren, s->pending) == 0) {
+      /* the stacked graph includes this frame */
+      uint64_t t = bf_client_now();
+      if (t >= s->next_text_ns) refresh_text(s, t);
+      bf_overlay_draw(&s->ov, &s->st);
+      bf_renderer_present(s->ren, &s->ov);
+    }
+  }
+  uint64_t now = bf_client_now();
+  s->last_present_ns = now;
+  s->pending_rec.present_ns = now;
+  if (s->ep_open && (s->pending_rec.user_flags & BF_AU_KEYFRAME)) {
+    s->rec_ep[s->n_ep].present_ns = now;
+    verbose(s, "recovered: keyframe %u on screen %.1f ms after the request",
+            s->pending_rec.frame_index, (double)(now - s->rec_ep[s->n_ep].request_ns) / 1e6);
+    s->n_ep++;
+    s->ep_open = 0;
+  }
+  av_frame_unref(s->pending);
+  finish(s, &s->pending_rec, BF_OUT_PRESENTED, now);
+}
+
+static void decode_one(session *s) {
+  queued it = s->q[s->qhead];
+  s->qhead = (s->qhead + 1) % BF_SESSION_QUEUE;
+  s->qn--;
+  uint64_t now = bf_client_now();
+  bf_gate g = bf_recovery_on_frame(&s->rcv, it.f.frame_index, it.f.user_flags, now);
+  if (g != BF_GATE_DECODE) {
+    bf_outcome out = g == BF_GATE_WAIT_KEY ? BF_OUT_WAIT_KEY
+                     : g == BF_GATE_GAP    ? BF_OUT_GAP
+                                           : BF_OUT_STALE;
+    if (g == BF_GATE_GAP) verbose(s, "frame %u came before an earlier one: gap", it.f.frame_index);
+    bf_pump_release(s->pump, &it.f);
+    finish(s, &it.rec, out, now);
+    return;
+  }
+  int r = (it.f.user_flags & BF_AU_KEYFRAME) || !s->dec ? ensure_decoder(s, &it.f) : 0;
+  if (r < 0 || !s->dec) {
+    bf_pump_release(s->pump, &it.f);
+    s->decode_errors++;
+    bf_recovery_on_decode_error(&s->rcv, it.f.frame_index, now);
+    finish(s, &it.rec, BF_OUT_DECODE_ERROR, now);
+    return;
+  }
+  AVFrame *pic = NULL;
+  it.rec.decode_start_ns = bf_client_now();
+  r = bf_decoder_decode(s->dec, it.f.data, it.f.len, it.f.frame_index, &pic);
+  if (s->cli->debug_decode_delay_ms) {
+    struct timespec ts = {(time_t)(s->cli->debug_decode_delay_ms / 1000),
+                          (long)(s->cli->debug_decode_delay_ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  it.rec.decode_end_ns = bf_client_now();
+  now = it.rec.decode_end_ns;
+  bf_pump_release(s->pump, &it.f);
+  if (r < 0) {
+    log_decode_error(s, it.f.frame_index, r, now);
+    bf_recovery_on_decode_error(&s->rcv, it.f.frame_index, now);
+    finish(s, &it.rec, BF_OUT_DECODE_ERROR, now);
+    return;
+  }
+  if (!pic) {
+    finish(s, &it.rec, BF_OUT_NO_PICTURE, now);
+    return;
+  }
+  s->pictures++;
+  if (pic->width != s->width || pic->height != s->height) {
+    verbose(s, "stream %dx%d", pic->width, pic->height);
+    s->width = pic->width;
+    s->height = pic->height;
+  }
+  if (s->md5) {
+    if (!s->md5_have_base) {
+      s->md5_have_base = 1;
+      s->md5_base = it.f.frame_index;
+    }
+    int64_t pts = (int64_t)(uint32_t)(it.f.frame_index - s->md5_base);
+    if (bf_framemd5_write(s->md5, pic, pts, bf_decoder_frame_rate(s->dec)) < 0 && !s->end_reason) {
+      say(s, "cannot write the framemd5 file");
+      s->exit_code = 1;
+      s->done = 1;
+      s->end_reason = "framemd5";
+    }
+  }
+  if (s->have_pending) {
+    av_frame_unref(s->pending);
+    s->have_pending = 0;
+    finish(s, &s->pending_rec, BF_OUT_REPLACED, now);
+  }
+  if (av_frame_ref(s->pending, pic) == 0) {
+    s->pending_rec = it.rec;
+    s->have_pending = 1;
+  } else {
+    finish(s, &it.rec, BF_OUT_REPLACED, now);
+  }
+  if (s->cli->frames && s->pictures >= s->cli->frames) {
+    present_pending(s);
+    s->done = 1;
+    s->end_reason = "frames";
+  }
+}
+
+/* --- UI -------------------------------------------------------------------------------- */
+
+static void set_overlay(session *s, bf_overlay_level level) {
+  bf_text_ops ops;
+  bf_renderer_text_ops(s->ren, level, &ops);
+  bf_overlay_set_font(&s->ov, &ops);
+  bf_overlay_set_level(&s->ov, level);
+  refresh_text(s, bf_client_now());
+}
+
+static void handle_ui(session *s) {
+  if (!s->ren) return;
+  bf_renderer_tick(s->ren);
+  bf_ui_action a;
+  int redraw_needed = 0;
+  while (bf_renderer_poll_event(s->ren, &a)) {
+    switch (a) {
+    case BF_UI_QUIT:
+      s->done = 1;
+      s->end_reason = "quit";
+      break;
+    case BF_UI_OVERLAY:
+      set_overlay(s, (bf_overlay_level)((s->ov.level + 1) % BF_OVERLAY_COUNT_));
+      redraw_needed = 1;
+      break;
+    case BF_UI_FULLSCREEN:
+      verbose(s, "fullscreen %s", bf_renderer_is_fullscreen(s->ren) ? "on" : "off");
+      set_overlay(s, s->ov.level);
+      redraw_needed = 1;
+      break;
+    case BF_UI_REDRAW:
+      set_overlay(s, s->ov.level); /* the font size follows the window */
+      redraw_needed = 1;
+      break;
+    case BF_UI_NONE:
+      break;
+    }
+  }
+  if (redraw_needed && !s->done) redraw(s);
+}
+
+/* --- the loop ------------------------------------------------------------------------- */
+
+static uint64_t min_u64(uint64_t a, uint64_t b) {
+  return a < b ? a : b;
+}
+
+static void check_liveness(session *s, uint64_t now) {
+  uint64_t last = bf_pump_last_data_ns(s->pump);
+  uint64_t ref = last > s->start_ns ? last : s->start_ns;
+  uint64_t limit = (uint64_t)(s->cli->timeout_s * 1e9);
+  if (now - ref < limit) {
+    if (s->silent_reported && last > s->start_ns) {
+      say(s, "data from %s again", bf_pump_peer_name(s->pump));
+      s->silent_reported = 0;
+    }
+    return;
+  }
+  if (s->silent_reported) return;
+  say(s, "no data from %s for %g s \xe2\x80\x94 is the sender running?%s",
+      bf_pump_peer_name(s->pump), s->cli->timeout_s, s->cli->wait ? " (waiting)" : "");
+  s->silent_reported = 1;
+  if (!s->cli->wait) {
+    s->done = 1;
+    s->exit_code = 1;
+    s->end_reason = "no data";
+  }
+}
+
+static void loop(session *s) {
+  uint64_t end_ns =
+      s->cli->duration_s > 0 ? s->start_ns + (uint64_t)(s->cli->duration_s * 1e9) : UINT64_MAX;
+  while (!s->done) {
+    if (stop_signal) {
+      s->done = 1;
+      s->end_reason = "signal";
+      break;
+    }
+    uint64_t t0 = bf_client_now();
+    int r = bf_pump_receive(s->pump, 8);
+    if (r < 0) {
+      say(s, "receive failed: %s", bf_strerror(r));
+      s->done = 1;
+      s->exit_code = 1;
+      s->end_reason = "socket";
+      break;
+    }
+    uint64_t now = bf_client_now();
+    bf_pump_counters pc;
+    bf_pump_counters_get(s->pump, &pc);
+    if (pc.resumes != s->resumes) { /* video again after a silence: maybe a new sender */
+      s->resumes = pc.resumes;
+      bf_recovery_restart(&s->rcv);
+      s->have_last = 0;
+      s->md5_have_base = 0;
+    }
+    drain_events(s, now);
+    s->net_ns += bf_client_now() - t0;
+
+    uint32_t reason;
+    if (!s->ending && bf_pump_bye(s->pump, &reason)) {
+      say(s, "the sender ended the stream%s",
+          reason == BF_BYE_REPLACED ? " (another client took over)"
+          : reason == BF_BYE_ERROR  ? " after an error"
+                                    : "");
+      s->ending = 1;
+    }
+    if (!s->ending) check_liveness(s, now);
+    if (bf_recovery_backlog(&s->rcv, (uint32_t)s->qn, now)) skip_to_live(s, now);
+
+    bf_pump_window win;
+    if (bf_pump_tick(s->pump, now, &win)) bf_stats_on_packets(&s->st, win.expected, win.received);
+    bf_feedback fb;
+    /* no keyframe requests into the void while the sender is silent */
+    if (!s->silent_reported && bf_recovery_poll(&s->rcv, now, &fb)) {
+      bf_pump_send_feedback(s->pump, &fb);
+      if (!s->ep_open && s->n_ep < BF_SESSION_EPISODES) {
+        s->ep_open = 1;
+        s->rec_ep[s->n_ep].id = fb.u.keyframe.request_id;
+        s->rec_ep[s->n_ep].request_ns = now;
+      }
+      verbose(s, "keyframe request %u (frames %u..%u)", fb.u.keyframe.request_id,
+              fb.u.keyframe.first_lost, fb.u.keyframe.last_lost);
+    }
+    handle_ui(s);
+    if (s->done) break;
+    if (now >= end_ns) {
+      present_pending(s);
+      s->done = 1;
+      s->end_reason = "duration";
+      break;
+    }
+
+    if (s->qn) {
+      decode_one(s);
+      continue; /* back to the socket before the next AU */
+    }
+    present_pending(s);
+    if (s->ending) {
+      s->done = 1;
+      s->end_reason = "bye";
+      break;
+    }
+    now = bf_client_now();
+    if (s->ren && s->ov.level != BF_OVERLAY_OFF && now >= s->next_text_ns) {
+      refresh_text(s, now);
+      if (now - s->last_present_ns >= 250 * MS) redraw(s);
+    }
+
+    /* nothing to do: sleep until the socket, the display or a timer */
+    uint64_t due = min_u64(bf_pump_next_due(s->pump), end_ns);
+    if (!s->silent_reported) {
+      due = min_u64(due, bf_recovery_next_due(&s->rcv));
+      uint64_t last = bf_pump_last_data_ns(s->pump);
+      uint64_t ref = last > s->start_ns ? last : s->start_ns;
+      due = min_u64(due, ref + (uint64_t)(s->cli->timeout_s * 1e9));
+    }
+    int fd = -1;
+    if (s->ren) {
+      if (s->ov.level != BF_OVERLAY_OFF) due = min_u64(due, s->next_text_ns);
+      fd = bf_renderer_event_fd(s->ren);
+      int ms = bf_renderer_timeout_ms(s->ren);
+      if (ms >= 0) due = min_u64(due, now + (uint64_t)ms * 1000000u);
+      if (fd < 0) due = min_u64(due, now + 30 * MS); /* no fd to wait on: poll events */
+    }
+    uint64_t wait_ns = due > now ? due - now : 0;
+    int timeout_ms = wait_ns >= SEC ? 1000 : (int)((wait_ns + MS - 1) / MS);
+    if (timeout_ms > 0) bf_pump_wait(s->pump, timeout_ms, fd);
+  }
+}
+
+static void summary(session *s, uint64_t end_ns) {
+  bf_stats_view v;
+  bf_stats_view_session(&s->st, &v);
+  int64_t off = 0;
+  uint64_t rtt = 0;
+  int synced = bf_clocksync_get(bf_pump_clock(s->pump), &off, &rtt) == 0;
+  bf_reassembler_stats rs;
+  bf_pump_reassembler_stats(s->pump, &rs);
+  bf_pump_counters pc;
+  bf_pump_counters_get(s->pump, &pc);
+  /* CPU of the session loop (start-up, dynamic linking and window
+   * creation excluded): what an idle or streaming client costs */
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  double cpu_s = cpu_seconds(&ru) - s->loop_cpu0_s;
+  double wall_s = (double)(end_ns - s->loop_start_ns) / 1e9;
+  uint64_t garbage = pc.garbage + pc.foreign;
+  for (int i = BF_REJECT_OVERSIZE; i < BF_REJECT_PROBE; i++)
+    garbage += rs.rejected[i];
+  if (s->json_open) {
+    char extra[8192];
+    snprintf(
+        extra, sizeof extra,
+        "\"peer\": \"%s\", \"end\": \"%s\", \"exit_code\": %d, \"codec\": \"%s\", "
+        "\"decoder\": \"%s\", \"renderer\": \"%s\", \"width\": %d, \"height\": %d, "
+        "\"fps\": %.3f, \"pictures\": %llu, \"decode_errors\": %llu, "
+        "\"keyframe_requests\": %llu, \"keyframe_request_datagrams\": %llu, "
+        "\"keyframes\": %llu, \"skips\": %llu, \"gaps\": %llu, "
+        "\"clock_synced\": %s, \"clock_offset_ms\": %.4f, \"rtt_ms\": %.4f, "
+        "\"datagrams\": %llu, \"video_datagrams\": %llu, \"control_datagrams\": %llu, "
+        "\"garbage_datagrams\": %llu, \"pongs\": %llu, \"punches\": %llu, "
+        "\"reassembler_rejected\": %llu, \"recv_batches\": %llu, "
+        "\"wall_s\": %.3f, \"cpu_s\": %.3f, \"cpu_pct\": %.3f, \"net_cpu_pct\": %.4f",
+        bf_pump_peer_name(s->pump), s->end_reason ? s->end_reason : "?", s->exit_code,
+        s->dec ? bf_codec_name(bf_decoder_codec(s->dec)) : "none",
+        s->dec ? bf_decoder_describe(s->dec) : "none",
+        s->ren ? bf_renderer_describe(s->ren) : "headless", s->width, s->height,
+        s->interval_ns ? 1e9 / (double)s->interval_ns : 0.0, (unsigned long long)s->pictures,
+        (unsigned long long)s->decode_errors, (unsigned long long)s->rcv.requests_new,
+        (unsigned long long)s->rcv.requests_sent, (unsigned long long)s->rcv.keyframes,
+        (unsigned long long)s->rcv.skips, (unsigned long long)s->rcv.gaps,
+        synced ? "true" : "false", (double)off / 1e6, (double)rtt / 1e6,
+        (unsigned long long)pc.datagrams, (unsigned long long)pc.video,
+        (unsigned long long)pc.control, (unsigned long long)garbage, (unsigned long long)pc.pongs,
+        (unsigned long long)pc.punches, (unsigned long long)(rs.packets - rs.rejected[BF_ACCEPT]),
+        (unsigned long long)pc.batches, wall_s, cpu_s, wall_s > 0 ? 100.0 * cpu_s / wall_s : 0.0,
+        wall_s > 0 ? 100.0 * (double)s->net_ns / 1e9 / wall_s : 0.0);
+    size_t used = strlen(extra);
+    used += (size_t)snprintf(extra + used, sizeof extra - used, ", \"recoveries\": [");
+    for (size_t i = 0; i < s->n_ep && used < sizeof extra; i++)
+      used += (size_t)snprintf(extra + used, sizeof extra - used,
+                               "%s{\"request_id\": %u, \"request_ns\": %llu, \"present_ns\": %llu, "
+                               "\"ms\": %.3f}",
+                               i ? ", " : "", s->rec_ep[i].id,
+                               (unsigned long long)s->rec_ep[i].request_ns,
+                               (unsigned long long)s->rec_ep[i].present_ns,
+                               (double)(s->rec_ep[i].present_ns - s->rec_ep[i].request_ns) / 1e6);
+    if (used < sizeof extra) snprintf(extra + used, sizeof extra - used, "]");
+    if (bf_stats_json_close(&s->json, &s->st, extra) < 0) {
+      say(s, "cannot write the statistics file");
+      if (!s->exit_code) s->exit_code = 1;
+    }
+    s->json_open = 0;
+  }
+  if (s->cli->quiet) return;
+  fprintf(stderr,
+          "bildfunk: %llu pictures (%llu shown) from %s, %llu frames lost, %llu repaired by FEC, "
+          "%llu decode errors, %llu keyframe requests; loss %.2f %%\n",
+          (unsigned long long)s->pictures, (unsigned long long)s->st.frames_presented,
+          bf_pump_peer_name(s->pump), (unsigned long long)s->st.frames_lost,
+          (unsigned long long)s->st.frames_repaired, (unsigned long long)s->decode_errors,
+          (unsigned long long)s->rcv.requests_new, v.loss_total_pct);
+  if (v.n[BF_STAGE_E2E])
+    fprintf(stderr,
+            "bildfunk: end-to-end p50 %.2f p95 %.2f p99 %.2f ms; decode p50 %.2f p95 %.2f ms; "
+            "clock offset %+.3f ms (rtt %.3f ms%s)\n",
+            v.p50[BF_STAGE_E2E], v.p95[BF_STAGE_E2E], v.p99[BF_STAGE_E2E], v.p50[BF_STAGE_DECODE],
+            v.p95[BF_STAGE_DECODE], (double)off / 1e6, (double)rtt / 1e6,
+            synced ? "" : ", not synced");
+}
+
+int bf_session_run(const bf_cli *cli) {
+  session *s = calloc(1, sizeof *s);
+  if (!s) return 1;
+  s->cli = cli;
+  s->start_ns = bf_client_now();
+  char err[256];
+  int code = 1;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  bf_recovery_init(&s->rcv, NULL);
+  s->pending = av_frame_alloc();
+  if (!s->pending || bf_stats_init(&s->st, 5 * SEC) < 0) {
+    fprintf(stderr, "bildfunk: out of memory\n");
+    goto out;
+  }
+  bf_pump_config pc = {cli->direct, cli->bind, cli->max_k, bf_client_now};
+  int pr = bf_pump_open(&pc, &s->pump, err, sizeof err);
+  if (pr < 0) {
+    fprintf(stderr, "bildfunk: %s\n", err);
+    if (pr == -EINVAL) code = 2; /* a malformed address is a usage error */
+    goto out;
+  }
+  if (cli->framemd5) {
+    int r = bf_framemd5_open(cli->framemd5, &s->md5);
+    if (r < 0) {
+      fprintf(stderr, "bildfunk: --framemd5 %s: %s\n", cli->framemd5, strerror(-r));
+      goto out;
+    }
+  }
+  if (cli->stats_json) {
+    int r = bf_stats_json_open(&s->json, cli->stats_json);
+    if (r < 0) {
+      fprintf(stderr, "bildfunk: --stats-json %s: %s\n", cli->stats_json, strerror(-r));
+      goto out;
+    }
+    s->json_open = 1;
+  }
+  if (!cli->headless) {
+    char title[128];
+    snprintf(title, sizeof title, "bildfunk - %s", bf_pump_peer_name(s->pump));
+    bf_renderer_config rc = {cli->fullscreen, cli->borderless, cli->vsync, cli->width,
+                             cli->height,     cli->font,       title};
+    if (bf_renderer_open(&rc, &s->ren, err, sizeof err) < 0) {
+      fprintf(stderr, "bildfunk: %s (use --headless to decode without a window)\n", err);
+      goto out;
+    }
+    bf_text_ops ops;
+    bf_renderer_text_ops(s->ren, cli->overlay, &ops);
+    bf_overlay_init(&s->ov, cli->overlay, &ops);
+    refresh_text(s, bf_client_now());
+    redraw(s);
+  }
+  verbose(s, "punching %s", bf_pump_peer_name(s->pump));
+
+  struct rusage ru0;
+  getrusage(RUSAGE_SELF, &ru0);
+  s->loop_start_ns = bf_client_now();
+  s->loop_cpu0_s = cpu_seconds(&ru0);
+  loop(s);
+
+  uint64_t end = bf_client_now();
+  if (s->have_pending) present_pending(s);
+  /* AUs still queued were never decoded */
+  while (s->qn) {
+    queued *q = &s->q[s->qhead];
+    finish(s, &q->rec, BF_OUT_SKIPPED, end);
+    bf_pump_release(s->pump, &q->f);
+    s->qhead = (s->qhead + 1) % BF_SESSION_QUEUE;
+    s->qn--;
+  }
+  if (!s->exit_code && s->pictures == 0 && (s->decode_errors || s->st.frames_completed)) {
+    say(s, "no picture could be decoded (%llu frames received, %llu decode errors)",
+        (unsigned long long)s->st.frames_completed, (unsigned long long)s->decode_errors);
+    s->exit_code = 1;
+  }
+  if (s->md5 && bf_framemd5_close(&s->md5) < 0) {
+    say(s, "cannot write the framemd5 file");
+    s->exit_code = 1;
+  }
+  summary(s, end);
+  code = s->exit_code;
+out:
+  if (s->json_open) bf_stats_json_close(&s->json, &s->st, NULL);
+  bf_framemd5_close(&s->md5);
+  bf_decoder_close(&s->dec);
+  if (s->ren) {
+    bf_overlay_free(&s->ov);
+    bf_renderer_close(&s->ren);
+  }
+  /* the sender stops streaming to us at once instead of after its timeout */
+  bf_pump_close(&s->pump, 1);
+  bf_stats_free(&s->st);
+  av_frame_free(&s->pending);
+  free(s);
+  return code;
+}

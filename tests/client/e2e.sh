@@ -1,0 +1,570 @@
+#!/usr/bin/env bash
+# End-to-end tests of the client, bildfunk: real processes over loopback.
+#   e2e.sh CASE
+# The binaries come from the environment (set by tests/cmake/client.cmake):
+# BF_CLIENT, BF_SENDER (bildfunk-send), BF_RELAY and BF_FAKESEND (test tools
+# in this directory), BF_XTOOL and BF_SHOTCHECK (display tests).
+# Every case is small (320x240, a few dozen frames) so the suite stays fast
+# on two shared cores and under ASan. Exit 0 pass, 1 fail, 77 skip.
+# Cases (see the case statement at the end and docs/client.md): usage,
+# no-sender, wrong-port, garbage, junk-bitstream, decoder-fallback, idle-cpu,
+# md5-h264, md5-hevc, md5-av1, fec-loss, keyframe-recovery, sender-dies,
+# wait-resume, garbage-mixed, skip-to-live, clock-offset, xvfb-screenshot,
+# xvfb-aspect. BF_E2E_KEEP=1 keeps the case's temporary directory.
+set -uo pipefail
+case_name=${1:?usage: e2e.sh CASE}
+: "${BF_CLIENT:?BF_CLIENT must point at the bildfunk binary}"
+
+tmp=$(mktemp -d /tmp/bf-client-e2e.XXXXXX)
+pids=()
+cleanup() {
+  # TERM first, so Xvfb removes its lock file and socket; then KILL
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  sleep 0.2
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  [ -n "${BF_E2E_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL ($case_name): $*"
+  for f in "$tmp"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }; done
+  exit 1
+}
+ok() { echo "ok: $*"; }
+need() {
+  [ -n "${!1:-}" ] && return 0
+  echo "skip: $1 is not built"
+  [ -n "${BF_REQUIRE_ALL:-}" ] && fail "BF_REQUIRE_ALL is set and $1 is missing"
+  exit 77
+}
+now() { date +%s.%N; }
+# fcmp A OP B: floating-point comparison through awk
+fcmp() { awk "BEGIN { exit !(($1) $2 ($3)) }"; }
+# the last value of "KEY": in a stats JSON file (the summary comes last)
+jnum() { grep -o "\"$2\": [-0-9.e+]*" "$1" | tail -n 1 | awk '{print $2}'; }
+jstr() { grep -o "\"$2\": \"[^\"]*\"" "$1" | tail -n 1 | sed 's/.*: "\(.*\)"/\1/'; }
+
+# start_sender ARGS...: bildfunk-send on 127.0.0.1, an ephemeral port
+# (SENDER_PORT), in the background (SENDER_PID); stderr in $tmp/sender.err.
+start_sender() {
+  local port=${SENDER_LISTEN_PORT:-0}
+  "$BF_SENDER" --listen "127.0.0.1:$port" "$@" 2> "$tmp/sender.err" > "$tmp/sender.out" &
+  SENDER_PID=$!
+  pids+=("$SENDER_PID")
+  SENDER_PORT=
+  for _ in $(seq 200); do
+    SENDER_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sender.err")
+    [ -n "$SENDER_PORT" ] && return 0
+    kill -0 "$SENDER_PID" 2>/dev/null || fail "the sender exited at start"
+    sleep 0.05
+  done
+  fail "the sender did not start listening"
+}
+# stop_sender: lets it finish on its own for up to 5 s, then kills it
+stop_sender() {
+  for _ in $(seq 50); do
+    if ! kill -0 "$SENDER_PID" 2>/dev/null; then
+      wait "$SENDER_PID" 2>/dev/null
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "note: the sender did not exit after its stream ended; killed"
+  kill -9 "$SENDER_PID" 2>/dev/null
+  wait "$SENDER_PID" 2>/dev/null
+}
+# start_relay ARGS...: bf_relay to the sender, RELAY_PORT for the client
+start_relay() {
+  "$BF_RELAY" --listen 0 --port-file "$tmp/relay.port" --to "127.0.0.1:$SENDER_PORT" \
+    --idle-exit 5 "$@" > "$tmp/relay.out" 2> "$tmp/relay.err" &
+  RELAY_PID=$!
+  pids+=("$RELAY_PID")
+  for _ in $(seq 100); do
+    [ -s "$tmp/relay.port" ] && { RELAY_PORT=$(cat "$tmp/relay.port"); return 0; }
+    sleep 0.05
+  done
+  fail "the relay did not start"
+}
+# client ARGS...: runs bildfunk in the foreground; CLIENT_RC, $tmp/client.err
+client() {
+  "$BF_CLIENT" "$@" 2> "$tmp/client.err"
+  CLIENT_RC=$?
+}
+reference_md5() { # reference_md5 DUMP OUT: ffmpeg's own framemd5 of what was sent
+  ffmpeg -hide_banner -loglevel error -i "$1" -f framemd5 - > "$2" || fail "ffmpeg cannot read $1"
+}
+
+# --- cases -------------------------------------------------------------------
+
+case_usage() {
+  "$BF_CLIENT" > /dev/null 2> "$tmp/a.err"
+  [ $? -eq 2 ] || fail "no arguments: want exit 2"
+  grep -q -- "--direct" "$tmp/a.err" || fail "no arguments: the error does not mention --direct"
+  "$BF_CLIENT" --help > "$tmp/help.out" || fail "--help failed"
+  grep -q "usage: bildfunk --direct HOST\[:PORT\]" "$tmp/help.out" || fail "--help text"
+  "$BF_CLIENT" --version | grep -Eq "^bildfunk [0-9]+\.[0-9]+\.[0-9]+" || fail "--version"
+  "$BF_CLIENT" --direct 127.0.0.1:99999 --headless 2> "$tmp/b.err"
+  [ $? -eq 2 ] || fail "port 99999: want exit 2"
+  grep -q "127.0.0.1:99999" "$tmp/b.err" || fail "port 99999: the error does not name it"
+  "$BF_CLIENT" --direct 127.0.0.1:5000 --frobnicate 2> "$tmp/c.err"
+  [ $? -eq 2 ] || fail "unknown option: want exit 2"
+  grep -q -- "--frobnicate" "$tmp/c.err" || fail "unknown option not named"
+  "$BF_CLIENT" somehost 2> "$tmp/d.err"
+  [ $? -eq 2 ] || fail "bare host: want exit 2"
+  "$BF_CLIENT" --direct no-such-host.invalid --headless 2> "$tmp/e.err"
+  [ $? -eq 1 ] || fail "unresolvable host: want exit 1"
+  grep -q "host not found" "$tmp/e.err" || fail "unresolvable host: message"
+  ok "usage errors exit 2 with a message, --help and --version work"
+}
+
+case_no_sender() {
+  local t0 t1
+  t0=$(now)
+  client --direct 127.0.0.1:9 --headless
+  t1=$(now)
+  [ "$CLIENT_RC" -eq 1 ] || fail "want exit 1, got $CLIENT_RC"
+  grep -q "no data from 127.0.0.1:9 for 2 s — is the sender running?" "$tmp/client.err" ||
+    fail "no 'no data' message"
+  fcmp "$t1 - $t0" ">=" 1.9 && fcmp "$t1 - $t0" "<=" 3.5 || fail "gave up after $(awk "BEGIN{print $t1-$t0}") s"
+  ok "no sender: message and exit 1 after $(awk "BEGIN{printf \"%.2f\", $t1-$t0}") s"
+  t0=$(now)
+  client --direct 127.0.0.1:9 --headless --wait --duration 3.5
+  t1=$(now)
+  [ "$CLIENT_RC" -eq 0 ] || fail "--wait: want exit 0 at --duration, got $CLIENT_RC"
+  fcmp "$t1 - $t0" ">=" 3.4 || fail "--wait gave up early"
+  grep -q "is the sender running? (waiting)" "$tmp/client.err" || fail "--wait: no message"
+  ok "--wait keeps waiting"
+}
+
+case_wrong_port() {
+  need BF_SENDER
+  start_sender --size 320x240 --duration 6 --quiet
+  local wrong=$((SENDER_PORT + 1))
+  [ "$wrong" -gt 65535 ] && wrong=$((SENDER_PORT - 1))
+  client --direct "127.0.0.1:$wrong" --headless
+  [ "$CLIENT_RC" -eq 1 ] || fail "want exit 1, got $CLIENT_RC"
+  grep -q "no data from 127.0.0.1:$wrong" "$tmp/client.err" || fail "no message"
+  grep -q "punched in" "$tmp/sender.err" && fail "the sender saw a client"
+  ok "a sender on another port: message and exit 1"
+}
+
+case_garbage() {
+  need BF_FAKESEND
+  "$BF_FAKESEND" --listen 0 --port-file "$tmp/fake.port" --mode garbage --seconds 5 \
+    > "$tmp/fake.out" 2> "$tmp/fake.err" &
+  pids+=($!)
+  for _ in $(seq 100); do [ -s "$tmp/fake.port" ] && break; sleep 0.05; done
+  local t0 t1
+  t0=$(now)
+  client --direct "127.0.0.1:$(cat "$tmp/fake.port")" --headless --stats-json "$tmp/c.json"
+  t1=$(now)
+  [ "$CLIENT_RC" -eq 1 ] || fail "want exit 1, got $CLIENT_RC"
+  grep -q "no data from" "$tmp/client.err" || fail "garbage kept the session alive"
+  fcmp "$t1 - $t0" "<=" 4 || fail "took $(awk "BEGIN{print $t1-$t0}") s"
+  local g p
+  g=$(jnum "$tmp/c.json" garbage_datagrams)
+  p=$(jnum "$tmp/c.json" pictures)
+  [ "${g:-0}" -gt 50 ] || fail "only ${g:-0} garbage datagrams counted"
+  [ "$p" -eq 0 ] || fail "$p pictures out of garbage"
+  ok "$g garbage datagrams counted and dropped, no picture, exit 1"
+}
+
+case_junk_bitstream() {
+  need BF_FAKESEND
+  local round
+  for round in auto h264; do
+    rm -f "$tmp/fake.port"
+    "$BF_FAKESEND" --listen 0 --port-file "$tmp/fake.port" --mode junk-au --frames 30 --fps 30 \
+      > "$tmp/fake.out" 2> "$tmp/fake.err" &
+    local fake=$!
+    pids+=("$fake")
+    for _ in $(seq 100); do [ -s "$tmp/fake.port" ] && break; sleep 0.05; done
+    client --direct "127.0.0.1:$(cat "$tmp/fake.port")" --headless --codec "$round" \
+      --stats-json "$tmp/c.json"
+    wait "$fake"
+    [ "$CLIENT_RC" -eq 1 ] || fail "$round: want exit 1, got $CLIENT_RC"
+    if [ "$round" = auto ]; then
+      grep -q "cannot tell the codec" "$tmp/client.err" || fail "auto: no codec message"
+    else
+      grep -q "decoder rejected frame" "$tmp/client.err" || fail "h264: no decoder error"
+    fi
+    grep -q "no picture could be decoded" "$tmp/client.err" || fail "$round: no final message"
+    local errs kr
+    errs=$(jnum "$tmp/c.json" decode_errors)
+    kr=$(grep -o '"keyframe_requests": [0-9]*' "$tmp/fake.out" | awk '{print $2}')
+    [ "${errs:-0}" -ge 1 ] || fail "$round: no decode errors counted"
+    [ "${kr:-0}" -ge 1 ] || fail "$round: the client asked for no keyframe"
+    ok "junk AUs ($round): $errs decode errors, $kr keyframe requests, exit 1"
+  done
+}
+
+case_decoder_fallback() {
+  need BF_FAKESEND
+  local mode
+  for mode in auto vaapi; do
+    if [ "$mode" = vaapi ] && ls /dev/dri/renderD* > /dev/null 2>&1; then
+      echo "note: a render node exists; not asserting that vaapi fails"
+      continue
+    fi
+    rm -f "$tmp/fake.port"
+    "$BF_FAKESEND" --listen 0 --port-file "$tmp/fake.port" --mode junk-au --frames 5 --fps 30 \
+      > "$tmp/fake.out" 2> "$tmp/fake.err" &
+    local fake=$!
+    pids+=("$fake")
+    for _ in $(seq 100); do [ -s "$tmp/fake.port" ] && break; sleep 0.05; done
+    client --direct "127.0.0.1:$(cat "$tmp/fake.port")" --headless --codec h264 --decoder "$mode"
+    wait "$fake"
+    if [ "$mode" = auto ]; then
+      [ "$(grep -c "decoding in software" "$tmp/client.err")" -eq 1 ] ||
+        fail "auto: want exactly one fallback line"
+      grep -q "decoder rejected frame" "$tmp/client.err" || fail "auto: the software decoder did not run"
+    else
+      [ "$CLIENT_RC" -eq 1 ] || fail "vaapi: want exit 1"
+      grep -q "hardware decoder unavailable (vaapi" "$tmp/client.err" || fail "vaapi: no message"
+    fi
+  done
+  ok "auto falls back to software with one line; an explicit vaapi without a device fails clearly"
+}
+
+case_idle_cpu() {
+  client --direct 127.0.0.1:9 --headless --wait --duration 5 --stats-json "$tmp/h.json" -q
+  [ "$CLIENT_RC" -eq 0 ] || fail "headless idle run failed"
+  local h w
+  h=$(jnum "$tmp/h.json" cpu_pct)
+  fcmp "$h" "<" 1.0 || fail "idle headless client used $h % of a core"
+  # the window run also draws the overlay text with the system font
+  # (SDL2_ttf + fontconfig) once a second
+  SDL_VIDEODRIVER=dummy client --direct 127.0.0.1:9 --wait --duration 5 --overlay detailed \
+    --font system --stats-json "$tmp/w.json"
+  [ "$CLIENT_RC" -eq 0 ] || fail "windowed idle run failed"
+  grep -q "built-in font" "$tmp/client.err" && fail "no system font: $(cat "$tmp/client.err")"
+  w=$(jnum "$tmp/w.json" cpu_pct)
+  fcmp "$w" "<" 1.0 || fail "idle client with a (dummy) window and overlay used $w % of a core"
+  ok "idle: $h % headless, $w % with a window and the overlay in the system font"
+}
+
+# md5 CODEC EXT: the client's framemd5 equals ffmpeg's over the sender's dump
+md5_case() {
+  need BF_SENDER
+  local codec=$1 ext=$2
+  start_sender --codec "$codec" --size 320x240 --frames 40 --dump-au "$tmp/dump.$ext" --quiet
+  client --direct "127.0.0.1:$SENDER_PORT" --headless --framemd5 "$tmp/c.md5" \
+    --stats-json "$tmp/c.json"
+  stop_sender
+  [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  reference_md5 "$tmp/dump.$ext" "$tmp/ref.md5"
+  diff "$tmp/ref.md5" "$tmp/c.md5" > "$tmp/diff.txt" || { head "$tmp/diff.txt"; fail "framemd5 differs"; }
+  [ "$(grep -vc '^#' "$tmp/c.md5")" -eq 40 ] || fail "want 40 pictures"
+  [ "$(jstr "$tmp/c.json" codec)" = "$codec" ] || fail "codec not detected as $codec"
+  ok "$codec: 40 pictures, framemd5 identical to ffmpeg's"
+}
+
+case_fec_loss() {
+  need BF_SENDER
+  # small shards and a keyframe every 3 frames: AUs of many shards, so the
+  # loss hits data shards that FEC must rebuild, not just parity
+  start_sender --size 640x360 --bitrate 8M --gop 3 --shard 512 --frames 60 --fec 20 \
+    --dump-au "$tmp/dump.h264" --quiet
+  start_relay --drop-pct 5 --seed 11 --fec-bounded
+  client --direct "127.0.0.1:$RELAY_PORT" --headless --framemd5 "$tmp/c.md5" \
+    --stats-json "$tmp/c.json"
+  stop_sender
+  [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  reference_md5 "$tmp/dump.h264" "$tmp/ref.md5"
+  diff "$tmp/ref.md5" "$tmp/c.md5" > /dev/null || fail "framemd5 differs under loss"
+  local dropped repaired loss kr
+  kill "$RELAY_PID" 2> /dev/null
+  wait "$RELAY_PID" 2> /dev/null
+  dropped=$(grep -o '"dropped_random": [0-9]*' "$tmp/relay.out" | awk '{print $2}')
+  repaired=$(jnum "$tmp/c.json" frames_repaired_by_fec)
+  loss=$(jnum "$tmp/c.json" loss_pct)
+  kr=$(jnum "$tmp/c.json" keyframe_requests)
+  [ "${dropped:-0}" -ge 10 ] || fail "the relay dropped only ${dropped:-0} shards"
+  [ "$repaired" -ge 5 ] || fail "only $repaired frames repaired by FEC"
+  fcmp "$loss" ">=" 2 && fcmp "$loss" "<=" 9 || fail "measured loss $loss %"
+  [ "$kr" -eq 0 ] || fail "$kr keyframe requests although FEC repaired everything"
+  ok "5 % loss, 20 % FEC: $dropped shards dropped, $repaired frames repaired, loss $loss %, all bit-exact"
+}
+
+case_keyframe_recovery() {
+  need BF_SENDER
+  start_sender --size 320x240 --fps 60 --frames 120 --fec 20 --dump-au "$tmp/dump.h264" \
+    --stats-json "$tmp/sender.json" --quiet
+  start_relay --drop-frames 30
+  client --direct "127.0.0.1:$RELAY_PORT" --headless --framemd5 "$tmp/c.md5" \
+    --stats-json "$tmp/c.json" -v
+  stop_sender
+  [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  local kr ms rtt fps bound
+  kr=$(jnum "$tmp/c.json" keyframe_requests)
+  [ "$kr" -ge 1 ] || fail "no keyframe request"
+  ms=$(grep -o '"recoveries": \[{[^]]*' "$tmp/c.json" | grep -o '"ms": [0-9.]*' | head -n 1 | awk '{print $2}')
+  [ -n "$ms" ] || fail "no recovery measured"
+  rtt=$(jnum "$tmp/c.json" rtt_ms)
+  fps=$(jnum "$tmp/c.json" fps)
+  bound=$(awk -v f="$fps" -v r="$rtt" 'BEGIN { printf "%.3f", 2 * 1000 / f + r }')
+  fcmp "$ms" "<=" "$bound" || fail "keyframe on screen $ms ms after the request (bound $bound ms)"
+  # every picture shown is bit-exact, and only the lost frame and the ones
+  # up to the keyframe are missing
+  reference_md5 "$tmp/dump.h264" "$tmp/ref.md5"
+  grep -v '^#' "$tmp/c.md5" > "$tmp/c.lines"
+  grep -v '^#' "$tmp/ref.md5" > "$tmp/ref.lines"
+  local missing
+  missing=$(grep -vxFf "$tmp/c.lines" "$tmp/ref.lines" | wc -l)
+  grep -qvxFf "$tmp/ref.lines" "$tmp/c.lines" && fail "a picture differs from the reference"
+  [ "$missing" -ge 1 ] && [ "$missing" -le 4 ] || fail "$missing pictures missing"
+  local first_missing
+  first_missing=$(grep -vxFf "$tmp/c.lines" "$tmp/ref.lines" | head -n 1 | awk -F', *' '{print $3}')
+  [ "$first_missing" -eq 30 ] || fail "the first missing picture is $first_missing, not 30"
+  ok "frame 30 lost beyond FEC: keyframe on screen $ms ms after the request (bound $bound ms), $missing pictures skipped, the rest bit-exact"
+}
+
+case_sender_dies() {
+  need BF_SENDER
+  start_sender --size 320x240 --duration 30 --quiet
+  "$BF_CLIENT" --direct "127.0.0.1:$SENDER_PORT" --headless --stats-json "$tmp/c.json" \
+    2> "$tmp/client.err" &
+  local cpid=$!
+  pids+=("$cpid")
+  sleep 1.5
+  local t0 t1 rc
+  kill -9 "$SENDER_PID"
+  t0=$(now)
+  wait "$cpid"
+  rc=$?
+  t1=$(now)
+  [ "$rc" -eq 1 ] || fail "want exit 1, got $rc"
+  grep -q "no data from 127.0.0.1:$SENDER_PORT for 2 s" "$tmp/client.err" || fail "no message"
+  fcmp "$t1 - $t0" "<=" 3.0 || fail "noticed after $(awk "BEGIN{print $t1-$t0}") s"
+  [ "$(jnum "$tmp/c.json" pictures)" -ge 40 ] || fail "too few pictures before the kill"
+  ok "sender killed: client said so and exited 1 after $(awk "BEGIN{printf \"%.2f\", $t1-$t0}") s"
+}
+
+case_wait_resume() {
+  need BF_SENDER
+  start_sender --size 320x240 --duration 30 --quiet
+  local port=$SENDER_PORT
+  "$BF_CLIENT" --direct "127.0.0.1:$port" --headless --wait --frames 150 \
+    --stats-json "$tmp/c.json" 2> "$tmp/client.err" &
+  local cpid=$!
+  pids+=("$cpid")
+  sleep 1.2
+  kill -9 "$SENDER_PID"
+  wait "$SENDER_PID" 2> /dev/null
+  sleep 3
+  kill -0 "$cpid" 2> /dev/null || fail "the client did not wait"
+  grep -q "(waiting)" "$tmp/client.err" || fail "no waiting message"
+  SENDER_LISTEN_PORT=$port start_sender --size 320x240 --frames 400 --quiet
+  local rc=
+  for _ in $(seq 150); do
+    if ! kill -0 "$cpid" 2> /dev/null; then
+      wait "$cpid"
+      rc=$?
+      break
+    fi
+    sleep 0.1
+  done
+  [ -n "$rc" ] || fail "the client did not pick up the restarted sender"
+  [ "$rc" -eq 0 ] || fail "want exit 0, got $rc"
+  grep -q "data from 127.0.0.1:$port again" "$tmp/client.err" || fail "no 'again' message"
+  [ "$(jnum "$tmp/c.json" pictures)" -eq 150 ] || fail "want 150 pictures"
+  ok "sender restarted: the waiting client resumed and finished"
+}
+
+case_garbage_mixed() {
+  need BF_SENDER
+  start_sender --size 320x240 --frames 60 --dump-au "$tmp/dump.h264" --quiet
+  start_relay --garbage-every 3 --seed 5
+  client --direct "127.0.0.1:$RELAY_PORT" --headless --framemd5 "$tmp/c.md5" \
+    --stats-json "$tmp/c.json"
+  stop_sender
+  [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  reference_md5 "$tmp/dump.h264" "$tmp/ref.md5"
+  diff "$tmp/ref.md5" "$tmp/c.md5" > /dev/null || fail "garbage changed the pictures"
+  local g
+  g=$(jnum "$tmp/c.json" garbage_datagrams)
+  [ "$g" -ge 20 ] || fail "only $g garbage datagrams counted"
+  ok "$g garbage datagrams in the stream: pictures still bit-exact"
+}
+
+case_skip_to_live() {
+  need BF_SENDER
+  start_sender --size 320x240 --fps 60 --frames 180 --quiet
+  client --direct "127.0.0.1:$SENDER_PORT" --headless --debug-decode-delay 45 \
+    --stats-json "$tmp/c.json"
+  stop_sender
+  [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  local skips kr pics p95
+  skips=$(jnum "$tmp/c.json" skips)
+  kr=$(jnum "$tmp/c.json" keyframe_requests)
+  pics=$(jnum "$tmp/c.json" pictures)
+  p95=$(grep -o '"e2e": {"n": [0-9]*, "p50": [0-9.]*, "p95": [0-9.]*' "$tmp/c.json" | awk '{print $NF}')
+  [ "$skips" -ge 1 ] || fail "a decoder 3x too slow never skipped to live"
+  [ "$kr" -ge 1 ] || fail "no keyframe asked for after skipping"
+  [ "$pics" -ge 10 ] || fail "only $pics pictures"
+  # without skipping, 180 frames at 22 per second would end 5 s behind
+  fcmp "$p95" "<" 1000 || fail "end-to-end p95 $p95 ms: the backlog was not shed"
+  ok "slow decoder: $skips skips to live, $kr keyframe requests, e2e p95 $p95 ms"
+}
+
+case_clock_offset() {
+  need BF_SENDER
+  start_sender --size 320x240 --frames 60 --quiet
+  client --direct "127.0.0.1:$SENDER_PORT" --headless --stats-json "$tmp/c.json"
+  stop_sender
+  [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  grep -q '"clock_synced": true' "$tmp/c.json" || fail "clock not synced"
+  local off rtt
+  off=$(jnum "$tmp/c.json" clock_offset_ms)
+  rtt=$(jnum "$tmp/c.json" rtt_ms)
+  fcmp "$off" "<" 1 && fcmp "$off" ">" -1 || fail "offset $off ms on one machine"
+  fcmp "$rtt" "<" 5 || fail "loopback rtt $rtt ms"
+  ok "one machine: clock offset $off ms (rtt $rtt ms)"
+}
+
+# --- display tests (Xvfb) ----------------------------------------------------
+
+start_xvfb() { # start_xvfb WxH: DISPLAY set on success
+  command -v Xvfb > /dev/null || { [ -n "${BF_REQUIRE_ALL:-}" ] && fail "Xvfb missing"; echo "skip: no Xvfb"; exit 77; }
+  local n
+  for _ in $(seq 20); do
+    n=$((100 + RANDOM % 800))
+    [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] || break
+  done
+  Xvfb ":$n" -screen 0 "${1}x24" -nolisten tcp > "$tmp/xvfb.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do
+    [ -e "/tmp/.X11-unix/X$n" ] && { export DISPLAY=":$n"; sleep 0.2; return 0; }
+    sleep 0.05
+  done
+  fail "Xvfb did not start"
+}
+shot() { # shot FILE WxH: the whole screen as raw rgb24
+  ffmpeg -hide_banner -loglevel error -f x11grab -video_size "$2" -i "$DISPLAY" -frames:v 1 \
+    -pix_fmt rgb24 -f rawvideo -y "$1" || fail "screenshot failed"
+}
+start_window_client() { # ARGS...: the client in a window, CLIENT_PID, WIN (id x y w h)
+  # Under ASan, leak checking is off for these runs only: SDL unloads the X
+  # libraries it opened with dlopen, so what they leave behind cannot be
+  # attributed (the dummy-driver window in idle-cpu keeps leak checking on).
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" SDL_VIDEODRIVER=x11 \
+    "$BF_CLIENT" "$@" > /dev/null 2> "$tmp/client.err" &
+  CLIENT_PID=$!
+  pids+=("$CLIENT_PID")
+  WIN=$("$BF_XTOOL" find bildfunk 10) || fail "no client window"
+}
+wait_client() { # wait_client SECONDS: CLIENT_RC
+  for _ in $(seq $(($1 * 10))); do
+    if ! kill -0 "$CLIENT_PID" 2> /dev/null; then
+      wait "$CLIENT_PID"
+      CLIENT_RC=$?
+      return 0
+    fi
+    sleep 0.1
+  done
+  fail "the client did not exit"
+}
+
+case_xvfb_screenshot() {
+  need BF_SENDER
+  need BF_XTOOL
+  need BF_SHOTCHECK
+  start_xvfb 640x480
+  start_sender --size 320x240 --fps 30 --duration 30 --quiet
+  start_window_client --direct "127.0.0.1:$SENDER_PORT" --size 640x480 --font builtin \
+    --duration 20 --stats-json "$tmp/c.json"
+  set -- $WIN
+  local id=$1 x=$2 y=$3 w=$4 h=$5
+  [ "$w" -eq 640 ] && [ "$h" -eq 480 ] || fail "window is ${w}x$h"
+  sleep 1.5
+  # overlay off: the picture fills the window: the pattern's band is read back
+  # at the window's top-left, the colour bars are there, no overlay colours
+  shot "$tmp/a.rgb" 640x480
+  "$BF_SHOTCHECK" "$tmp/a.rgb" 640 480 strip "$x" "$y" 640 480 bars "$x" "$((y + 200))" 640 280 \
+    no-overlay "$x" "$y" 320 240 > "$tmp/check_a.txt" || { cat "$tmp/check_a.txt"; fail "screenshot without overlay"; }
+  # Ctrl+Alt+Shift+S twice: compact, then normal with the graph
+  "$BF_XTOOL" hotkey "$id" s || fail "hotkey"
+  sleep 0.3
+  "$BF_XTOOL" hotkey "$id" s || fail "hotkey"
+  sleep 1.2
+  shot "$tmp/b.rgb" 640x480
+  "$BF_SHOTCHECK" "$tmp/b.rgb" 640 480 overlay "$x" "$y" 250 150 bars "$x" 400 640 80 \
+    > "$tmp/check_b.txt" || { cat "$tmp/check_b.txt"; fail "screenshot with overlay"; }
+  # Ctrl+Alt+Shift+Q quits cleanly
+  "$BF_XTOOL" hotkey "$id" q || fail "hotkey"
+  wait_client 5
+  [ "$CLIENT_RC" -eq 0 ] || fail "quit: exit $CLIENT_RC"
+  grep -q '"end": "quit"' "$tmp/c.json" || fail "the client did not end by the quit hotkey"
+  cat "$tmp/check_a.txt" "$tmp/check_b.txt"
+  ok "screenshots show the test pattern, then the overlay after Ctrl+Alt+Shift+S x2; Ctrl+Alt+Shift+Q quits"
+}
+
+case_xvfb_aspect() {
+  need BF_SENDER
+  need BF_XTOOL
+  need BF_SHOTCHECK
+  start_xvfb 800x600
+  start_sender --size 320x180 --fps 30 --duration 30 --quiet
+  start_window_client --direct "127.0.0.1:$SENDER_PORT" --size 400x400 --duration 25 \
+    --stats-json "$tmp/c.json"
+  set -- $WIN
+  local id=$1 x=$2 y=$3
+  sleep 1.5
+  # 16:9 in a square window: 400x225 with bars above and below
+  shot "$tmp/a.rgb" 800x600
+  "$BF_SHOTCHECK" "$tmp/a.rgb" 800 600 black "$x" "$y" 400 86 strip "$x" "$((y + 87))" 400 225 \
+    black "$x" "$((y + 314))" 400 86 > "$tmp/check.txt" || { cat "$tmp/check.txt"; fail "square window"; }
+  # resized wide: 533x300 with bars left and right
+  "$BF_XTOOL" resize "$id" 700 300 || fail "resize"
+  sleep 1
+  set -- $("$BF_XTOOL" geom "$id")
+  x=$1 y=$2
+  [ "$3" -eq 700 ] && [ "$4" -eq 300 ] || fail "window did not resize (${3}x$4)"
+  shot "$tmp/b.rgb" 800x600
+  "$BF_SHOTCHECK" "$tmp/b.rgb" 800 600 black "$x" "$y" 82 300 strip "$((x + 83))" "$y" 533 300 \
+    black "$((x + 618))" "$y" 82 300 >> "$tmp/check.txt" || { cat "$tmp/check.txt"; fail "wide window"; }
+  # Ctrl+Alt+Shift+X: fullscreen 800x600 (4:3): 800x450 with bars above and below
+  "$BF_XTOOL" hotkey "$id" x || fail "hotkey"
+  sleep 1.5
+  set -- $("$BF_XTOOL" geom "$id")
+  x=$1 y=$2
+  [ "$3" -eq 800 ] && [ "$4" -eq 600 ] || fail "fullscreen window is ${3}x$4 at $x,$y"
+  shot "$tmp/c.rgb" 800x600
+  "$BF_SHOTCHECK" "$tmp/c.rgb" 800 600 black 0 0 800 74 strip 0 75 800 450 black 0 526 800 74 \
+    >> "$tmp/check.txt" || { cat "$tmp/check.txt"; fail "fullscreen"; }
+  # and back to the window it was
+  "$BF_XTOOL" hotkey "$id" x || fail "hotkey"
+  sleep 1
+  set -- $("$BF_XTOOL" geom "$id")
+  [ "$3" -eq 700 ] && [ "$4" -eq 300 ] || fail "back from fullscreen: ${3}x$4"
+  cat "$tmp/check.txt"
+  kill -TERM "$CLIENT_PID"
+  wait_client 5
+  [ "$CLIENT_RC" -eq 0 ] || fail "exit $CLIENT_RC after SIGTERM"
+  ok "letterboxing keeps 16:9 in a square window, after a resize and in fullscreen"
+}
+
+case "$case_name" in
+  usage) case_usage ;;
+  no-sender) case_no_sender ;;
+  wrong-port) case_wrong_port ;;
+  garbage) case_garbage ;;
+  junk-bitstream) case_junk_bitstream ;;
+  decoder-fallback) case_decoder_fallback ;;
+  idle-cpu) case_idle_cpu ;;
+  md5-h264) md5_case h264 h264 ;;
+  md5-hevc) md5_case hevc hevc ;;
+  md5-av1) md5_case av1 obu ;;
+  fec-loss) case_fec_loss ;;
+  keyframe-recovery) case_keyframe_recovery ;;
+  sender-dies) case_sender_dies ;;
+  wait-resume) case_wait_resume ;;
+  garbage-mixed) case_garbage_mixed ;;
+  skip-to-live) case_skip_to_live ;;
+  clock-offset) case_clock_offset ;;
+  xvfb-screenshot) case_xvfb_screenshot ;;
+  xvfb-aspect) case_xvfb_aspect ;;
+  *) echo "e2e.sh: unknown case '$case_name'"; exit 2 ;;
+esac

@@ -1,0 +1,140 @@
+/*
+ * bildfunk's command line: every option, both value spellings, defaults,
+ * help/version, and the errors a user can make.
+ */
+#include "testutil.h"
+
+#include "cli.h"
+
+#include <errno.h>
+#include <string.h>
+
+static int parse(bf_cli *c, char *err, const char *a0, ...) {
+  char *argv[32];
+  int argc = 0;
+  argv[argc++] = (char *)"bildfunk";
+  va_list ap;
+  va_start(ap, a0);
+  for (const char *a = a0; a; a = va_arg(ap, const char *))
+    argv[argc++] = (char *)a;
+  va_end(ap);
+  err[0] = 0;
+  return bf_cli_parse(argc, argv, c, err, 256);
+}
+
+static void test_defaults_and_all_options(void **state) {
+  (void)state;
+  bf_cli c;
+  char err[256];
+  assert_int_equal(parse(&c, err, "--direct", "10.0.0.2", NULL), 0);
+  assert_int_equal(c.action, BF_CLI_RUN);
+  assert_string_equal(c.direct, "10.0.0.2");
+  assert_int_equal(c.overlay, BF_OVERLAY_OFF);
+  assert_int_equal(c.decoder, BF_HWDEC_AUTO);
+  assert_int_equal(c.codec, BF_CODEC_UNKNOWN);
+  assert_int_equal(c.max_k, 128);
+  assert_true(c.timeout_s == 2.0);
+  assert_int_equal(c.headless | c.vsync | c.fullscreen | c.wait, 0);
+
+  assert_int_equal(parse(&c, err, "--direct=h:5000", "--bind", "0.0.0.0:6000", "--headless",
+                         "--frames", "30", "--duration=2.5", "--stats-json", "s.json", "--framemd5",
+                         "-", "--overlay=detailed", "--font", "builtin", "--codec", "h265",
+                         "--decoder", "software", "--threads", "3", "--wait", "--timeout", "0.5",
+                         "--max-k", "64", "--debug-decode-delay", "40", "-v", NULL),
+                   0);
+  assert_string_equal(c.direct, "h:5000");
+  assert_string_equal(c.bind, "0.0.0.0:6000");
+  assert_int_equal(c.headless, 1);
+  assert_int_equal(c.frames, 30);
+  assert_true(c.duration_s == 2.5);
+  assert_string_equal(c.stats_json, "s.json");
+  assert_string_equal(c.framemd5, "-");
+  assert_int_equal(c.overlay, BF_OVERLAY_DETAILED);
+  assert_int_equal(c.font, BF_FONT_BUILTIN);
+  assert_int_equal(c.codec, BF_CODEC_HEVC);
+  assert_int_equal(c.decoder, BF_HWDEC_SOFTWARE);
+  assert_int_equal(c.threads, 3);
+  assert_int_equal(c.wait, 1);
+  assert_true(c.timeout_s == 0.5);
+  assert_int_equal(c.max_k, 64);
+  assert_int_equal(c.debug_decode_delay_ms, 40);
+  assert_int_equal(c.verbose, 1);
+
+  assert_int_equal(parse(&c, err, "--direct", "h", "--fullscreen", "--borderless", "--vsync",
+                         "--size", "640x360", "--overlay", "compact", "--decoder", "vaapi",
+                         "--codec", "av1", "-q", NULL),
+                   0);
+  assert_int_equal(c.fullscreen & c.borderless & c.vsync & c.quiet, 1);
+  assert_int_equal(c.width, 640);
+  assert_int_equal(c.height, 360);
+  assert_int_equal(c.overlay, BF_OVERLAY_COMPACT);
+  assert_int_equal(c.decoder, BF_HWDEC_VAAPI);
+  assert_int_equal(c.codec, BF_CODEC_AV1);
+}
+
+static void test_help_version(void **state) {
+  (void)state;
+  bf_cli c;
+  char err[256];
+  assert_int_equal(parse(&c, err, "--help", NULL), 0);
+  assert_int_equal(c.action, BF_CLI_HELP);
+  assert_int_equal(parse(&c, err, "-V", NULL), 0);
+  assert_int_equal(c.action, BF_CLI_VERSION);
+  /* help wins even after other options, without --direct */
+  assert_int_equal(parse(&c, err, "--frames", "3", "-h", NULL), 0);
+  assert_int_equal(c.action, BF_CLI_HELP);
+  FILE *f = tmpfile();
+  assert_non_null(f);
+  bf_cli_usage(f);
+  assert_true(ftell(f) > 500);
+  fclose(f);
+}
+
+static void expect_error(const char *needle, const char *a0, ...) {
+  char *argv[32];
+  int argc = 0;
+  argv[argc++] = (char *)"bildfunk";
+  va_list ap;
+  va_start(ap, a0);
+  for (const char *a = a0; a; a = va_arg(ap, const char *))
+    argv[argc++] = (char *)a;
+  va_end(ap);
+  bf_cli c;
+  char err[256] = "";
+  assert_int_equal(bf_cli_parse(argc, argv, &c, err, sizeof err), -EINVAL);
+  if (!strstr(err, needle)) fail_msg("error '%s' does not mention '%s'", err, needle);
+}
+
+static void test_errors(void **state) {
+  (void)state;
+  expect_error("--direct", NULL);
+  expect_error("--direct", "--headless", NULL);
+  expect_error("authenticated", "somehost", NULL);
+  expect_error("unknown option '--bogus'", "--direct", "h", "--bogus", NULL);
+  expect_error("needs a value", "--direct", NULL);
+  expect_error("takes no value", "--direct", "h", "--headless=1", NULL);
+  expect_error("--frames", "--direct", "h", "--frames", "0", NULL);
+  expect_error("--frames", "--direct", "h", "--frames", "-3", NULL);
+  expect_error("--frames", "--direct", "h", "--frames", "12x", NULL);
+  expect_error("--duration", "--direct", "h", "--duration", "0", NULL);
+  expect_error("--duration", "--direct", "h", "--duration", "nan", NULL);
+  expect_error("--overlay", "--direct", "h", "--overlay", "max", NULL);
+  expect_error("--codec", "--direct", "h", "--codec", "vp9", NULL);
+  expect_error("--decoder", "--direct", "h", "--decoder", "gpu", NULL);
+  expect_error("--threads", "--direct", "h", "--threads", "65", NULL);
+  expect_error("--size", "--direct", "h", "--size", "640", NULL);
+  expect_error("--size", "--direct", "h", "--size", "8x8", NULL);
+  expect_error("--max-k", "--direct", "h", "--max-k", "254", NULL);
+  expect_error("--font", "--direct", "h", "--font", "comic", NULL);
+  expect_error("--headless", "--direct", "h", "--headless", "--vsync", NULL);
+  expect_error("contradict", "--direct", "h", "-q", "-v", NULL);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_defaults_and_all_options),
+      cmocka_unit_test(test_help_version),
+      cmocka_unit_test(test_errors),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,261 @@
+/*
+ * Client decoder: codec detection from bitstream bytes, a real encode ->
+ * bf_decoder round trip for H.264, HEVC and AV1 (libdav1d) with libavcodec's
+ * encoders, pictures that match what was encoded, rejection of garbage with
+ * recovery on the next keyframe, and the hardware-decoder choices.
+ */
+#include "testutil.h"
+
+#include "decoder.h"
+#include "framemd5.h"
+
+#include <libavcodec/avcodec.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/md5.h>
+#include <libavutil/opt.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+static void test_detect(void **state) {
+  (void)state;
+  /* H.264: AUD, then an SPS */
+  const uint8_t h264[] = {0, 0, 0, 1, 0x09, 0xf0, 0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e, 0xd9};
+  assert_int_equal(bf_codec_detect(h264, sizeof h264), BF_CODEC_H264);
+  /* HEVC: AUD (type 35), then a VPS (type 32) */
+  const uint8_t hevc[] = {0, 0, 0, 1, 0x46, 0x01, 0x10, 0, 0, 1, 0x40, 0x01, 0x0c, 0x01, 0xff};
+  assert_int_equal(bf_codec_detect(hevc, sizeof hevc), BF_CODEC_HEVC);
+  /* AV1: temporal delimiter, sequence header OBU with a size field */
+  const uint8_t av1[] = {0x12, 0x00, 0x0a, 0x0b, 0,    0,    0,   0x24,
+                         0xc4, 0xff, 0xdf, 0x00, 0x68, 0x02, 0x10};
+  assert_int_equal(bf_codec_detect(av1, sizeof av1), BF_CODEC_AV1);
+  /* an AV1 frame without a sequence header says nothing */
+  const uint8_t av1_frame[] = {0x12, 0x00, 0x32, 0x03, 1, 2, 3};
+  assert_int_equal(bf_codec_detect(av1_frame, sizeof av1_frame), BF_CODEC_UNKNOWN);
+  /* truncated OBU size */
+  const uint8_t av1_cut[] = {0x12, 0x00, 0x0a, 0x7f, 1, 2};
+  assert_int_equal(bf_codec_detect(av1_cut, sizeof av1_cut), BF_CODEC_UNKNOWN);
+  /* an H.264 P slice (0x41) must not pass for an HEVC VPS */
+  const uint8_t p_slice[] = {0, 0, 1, 0x41, 0x9a, 0x02, 0x11};
+  assert_int_equal(bf_codec_detect(p_slice, sizeof p_slice), BF_CODEC_UNKNOWN);
+  /* garbage and tiny inputs */
+  bf_test_rng rng;
+  bf_test_rng_seed(&rng, 44);
+  uint8_t junk[4096];
+  for (int i = 0; i < 200; i++) {
+    size_t n = bf_test_rng_below(&rng, sizeof junk) + 1;
+    bf_test_rng_fill(&rng, junk, n);
+    junk[0] = 0x80; /* forbidden bit: neither Annex B nor OBU */
+    assert_int_equal(bf_codec_detect(junk, n), BF_CODEC_UNKNOWN);
+    (void)bf_codec_detect(junk + 1, n - 1); /* must not crash or over-read */
+  }
+  assert_int_equal(bf_codec_detect(junk, 0), BF_CODEC_UNKNOWN);
+  /* names */
+  bf_codec c;
+  assert_int_equal(bf_codec_parse("h265", &c), 0);
+  assert_int_equal(c, BF_CODEC_HEVC);
+  assert_int_equal(bf_codec_parse("vp8", &c), -EINVAL);
+  bf_hwdec h;
+  assert_int_equal(bf_hwdec_parse("cuda", &h), 0);
+  assert_int_equal(h, BF_HWDEC_CUDA);
+  assert_int_equal(bf_hwdec_parse("metal", &h), -EINVAL);
+}
+
+#define W 192
+#define H 128
+#define FRAMES 6
+
+/* Encoded access units of a moving square on grey. */
+typedef struct clip {
+  uint8_t *au[FRAMES + 4];
+  size_t len[FRAMES + 4];
+  int n;
+} clip;
+
+static void fill_picture(AVFrame *f, int i) {
+  for (int y = 0; y < H; y++)
+    memset(f->data[0] + y * f->linesize[0], 100, W);
+  for (int y = 0; y < H / 2; y++) {
+    memset(f->data[1] + y * f->linesize[1], 128, W / 2);
+    memset(f->data[2] + y * f->linesize[2], 128, W / 2);
+  }
+  for (int y = 16; y < 48; y++)
+    memset(f->data[0] + y * f->linesize[0] + 8 + 16 * i, 220, 32);
+}
+
+static int encode_clip(const char *encoder, clip *c) {
+  memset(c, 0, sizeof *c);
+  const AVCodec *codec = avcodec_find_encoder_by_name(encoder);
+  if (!codec) return -1;
+  AVCodecContext *e = avcodec_alloc_context3(codec);
+  e->width = W;
+  e->height = H;
+  e->pix_fmt = AV_PIX_FMT_YUV420P;
+  e->time_base = (AVRational){1, 60};
+  e->framerate = (AVRational){60, 1};
+  e->gop_size = 1000;
+  e->max_b_frames = 0;
+  e->bit_rate = 2000000;
+  e->thread_count = 1;
+  if (!strcmp(encoder, "libx264")) {
+    av_opt_set(e->priv_data, "preset", "ultrafast", 0);
+    av_opt_set(e->priv_data, "tune", "zerolatency", 0);
+  } else if (!strcmp(encoder, "libx265")) {
+    av_opt_set(e->priv_data, "preset", "ultrafast", 0);
+    av_opt_set(e->priv_data, "tune", "zerolatency", 0);
+    av_opt_set(e->priv_data, "x265-params", "log-level=error", 0);
+  } else {
+    av_opt_set(e->priv_data, "preset", "12", 0);
+    av_opt_set(e->priv_data, "svtav1-params", "pred-struct=1", 0);
+  }
+  if (avcodec_open2(e, codec, NULL) < 0) {
+    avcodec_free_context(&e);
+    return -1;
+  }
+  AVFrame *f = av_frame_alloc();
+  f->format = AV_PIX_FMT_YUV420P;
+  f->width = W;
+  f->height = H;
+  assert_int_equal(av_frame_get_buffer(f, 0), 0);
+  AVPacket *p = av_packet_alloc();
+  for (int i = 0; i <= FRAMES; i++) {
+    if (i < FRAMES) {
+      assert_int_equal(av_frame_make_writable(f), 0);
+      fill_picture(f, i);
+      f->pts = i;
+    }
+    assert_int_equal(avcodec_send_frame(e, i < FRAMES ? f : NULL), 0);
+    while (avcodec_receive_packet(e, p) == 0) {
+      assert_true(c->n < FRAMES + 4);
+      c->au[c->n] = malloc((size_t)p->size);
+      memcpy(c->au[c->n], p->data, (size_t)p->size);
+      c->len[c->n++] = (size_t)p->size;
+      av_packet_unref(p);
+    }
+  }
+  av_packet_free(&p);
+  av_frame_free(&f);
+  avcodec_free_context(&e);
+  return 0;
+}
+
+static void free_clip(clip *c) {
+  for (int i = 0; i < c->n; i++)
+    free(c->au[i]);
+}
+
+/* md5 of |f| through libavutil's packed copy: an independent path to
+ * bf_framemd5_hash's plane-by-plane one. */
+static void packed_md5(const AVFrame *f, char hex[33]) {
+  int size = av_image_get_buffer_size((enum AVPixelFormat)f->format, f->width, f->height, 1);
+  uint8_t *buf = malloc((size_t)size);
+  av_image_copy_to_buffer(buf, size, (const uint8_t *const *)f->data, f->linesize,
+                          (enum AVPixelFormat)f->format, f->width, f->height, 1);
+  uint8_t sum[16];
+  av_md5_sum(sum, buf, (size_t)size);
+  for (int i = 0; i < 16; i++)
+    snprintf(hex + 2 * i, 3, "%02x", sum[i]);
+  free(buf);
+}
+
+static void roundtrip(const char *encoder, bf_codec codec) {
+  clip c;
+  if (encode_clip(encoder, &c) != 0) fail_msg("encoder %s is not available", encoder);
+  assert_int_equal(c.n, FRAMES);
+  assert_int_equal(bf_codec_detect(c.au[0], c.len[0]), codec);
+  bf_decoder_config cfg = {codec, BF_HWDEC_SOFTWARE, 2, 0};
+  bf_decoder *d;
+  char err[256];
+  assert_int_equal(bf_decoder_open(&cfg, &d, err, sizeof err), 0);
+  assert_int_equal(bf_decoder_codec(d), codec);
+  assert_non_null(strstr(bf_decoder_describe(d), "software"));
+  for (int i = 0; i < c.n; i++) {
+    AVFrame *pic;
+    assert_int_equal(bf_decoder_decode(d, c.au[i], c.len[i], i, &pic), 0);
+    /* low delay: every AU gives its picture at once */
+    assert_non_null(pic);
+    assert_int_equal(pic->width, W);
+    assert_int_equal(pic->height, H);
+    char a[33], b[33];
+    assert_true(bf_framemd5_hash(pic, a) > 0);
+    packed_md5(pic, b);
+    assert_string_equal(a, b);
+    /* the grey background and the square are where they were encoded */
+    int grey = pic->data[0][100 * pic->linesize[0] + 180];
+    int square = pic->data[0][30 * pic->linesize[0] + 8 + 16 * i + 16];
+    assert_true(grey >= 96 && grey <= 104);
+    assert_true(square >= 200);
+  }
+  /* garbage is rejected (or gives no picture), never a fake picture... */
+  uint8_t junk[3000];
+  bf_test_rng rng;
+  bf_test_rng_seed(&rng, 9);
+  bf_test_rng_fill(&rng, junk, sizeof junk);
+  memcpy(junk, c.au[0], 16); /* keep the start so it looks like the stream */
+  AVFrame *pic = NULL;
+  int r = bf_decoder_decode(d, junk, sizeof junk, 99, &pic);
+  assert_true(r < 0 || pic == NULL);
+  /* ... and the next keyframe decodes again */
+  assert_int_equal(bf_decoder_decode(d, c.au[0], c.len[0], 100, &pic), 0);
+  assert_non_null(pic);
+  bf_decoder_close(&d);
+  assert_null(d);
+  free_clip(&c);
+}
+
+static void test_h264(void **state) {
+  (void)state;
+  roundtrip("libx264", BF_CODEC_H264);
+}
+
+static void test_hevc(void **state) {
+  (void)state;
+  roundtrip("libx265", BF_CODEC_HEVC);
+}
+
+static void test_av1(void **state) {
+  (void)state;
+  roundtrip("libsvtav1", BF_CODEC_AV1);
+}
+
+static void test_hardware_choices(void **state) {
+  (void)state;
+  bf_decoder *d;
+  char err[256];
+  /* auto: hardware if there is any, else software (with one log line) */
+  bf_decoder_config cfg = {BF_CODEC_H264, BF_HWDEC_AUTO, 0, 0};
+  assert_int_equal(bf_decoder_open(&cfg, &d, err, sizeof err), 0);
+  const char *desc = bf_decoder_describe(d);
+  assert_true(strstr(desc, "software") || strstr(desc, "vaapi") || strstr(desc, "vdpau") ||
+              strstr(desc, "cuda"));
+  bf_decoder_close(&d);
+  /* an explicit device either works and says so, or fails naming it */
+  const bf_hwdec kinds[3] = {BF_HWDEC_VAAPI, BF_HWDEC_VDPAU, BF_HWDEC_CUDA};
+  for (int i = 0; i < 3; i++) {
+    cfg.hw = kinds[i];
+    err[0] = 0;
+    int r = bf_decoder_open(&cfg, &d, err, sizeof err);
+    if (r == 0) {
+      assert_non_null(strstr(bf_decoder_describe(d), bf_hwdec_name(kinds[i])));
+      bf_decoder_close(&d);
+    } else {
+      assert_null(d);
+      assert_non_null(strstr(err, bf_hwdec_name(kinds[i])));
+    }
+  }
+  /* no decoder for an unknown codec */
+  cfg.codec = BF_CODEC_UNKNOWN;
+  cfg.hw = BF_HWDEC_SOFTWARE;
+  assert_true(bf_decoder_open(&cfg, &d, err, sizeof err) < 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_detect),
+      cmocka_unit_test(test_h264),
+      cmocka_unit_test(test_hevc),
+      cmocka_unit_test(test_av1),
+      cmocka_unit_test(test_hardware_choices),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

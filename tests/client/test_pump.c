@@ -1,0 +1,307 @@
+/*
+ * Client network pump over the in-process loopback transport, with a fake
+ * clock: the punch and clock pings go out, pongs give the offset, video
+ * becomes frames, control datagrams are told apart from video, garbage and
+ * foreign datagrams are counted without keeping the session alive, the loss
+ * window compares stream_seq with arrivals, and closing says BYE.
+ */
+#include "testutil.h"
+
+#include "pump.h"
+
+#include <bildfunk/loopback.h>
+#include <bildfunk/packetizer.h>
+
+#include <errno.h>
+#include <string.h>
+
+#define MS 1000000ull
+
+static uint64_t fake_now;
+static uint64_t now_fn(void) {
+  return fake_now;
+}
+
+typedef struct rig {
+  bf_transport *client_end; /* owned by the pump */
+  bf_transport *sender;
+  bf_pump *pump;
+} rig;
+
+static void rig_open(rig *r) {
+  memset(r, 0, sizeof *r);
+  assert_int_equal(bf_loopback_pair(NULL, &r->client_end, &r->sender), 0);
+  fake_now = 1700000000000000000ull;
+  bf_pump_config cfg = {"unused", NULL, 0, now_fn};
+  char err[128];
+  assert_int_equal(bf_pump_open_transport(&cfg, r->client_end, &r->pump, err, sizeof err), 0);
+}
+
+static void rig_close(rig *r) {
+  bf_pump_close(&r->pump, 0);
+  bf_transport_close(&r->sender);
+}
+
+/* Everything the client sent, decoded; returns how many. */
+static int sender_read(rig *r, bf_feedback *fbs, int cap, int *punches) {
+  uint8_t buf[BF_RECV_BUF_BYTES];
+  bf_addr from;
+  int n = 0, len;
+  *punches = 0;
+  while ((len = bf_recv(r->sender, buf, sizeof buf, &from)) > 0) {
+    if (bf_is_punch(buf, (size_t)len)) {
+      (*punches)++;
+      continue;
+    }
+    assert_true(n < cap);
+    assert_int_equal(bf_feedback_decode(buf, (size_t)len, &fbs[n]), 0);
+    n++;
+  }
+  return n;
+}
+
+static void sender_send(rig *r, const bf_feedback *fb) {
+  uint8_t out[BF_FB_MAX_BYTES];
+  int len = bf_feedback_encode(fb, out, sizeof out);
+  bf_dgram d = {out, (size_t)len, NULL, 0};
+  assert_int_equal(bf_send(r->sender, &d), 1);
+}
+
+static void test_punch_ping_pong(void **state) {
+  (void)state;
+  rig r;
+  rig_open(&r);
+  bf_pump_window win;
+  bf_feedback fbs[16];
+  int punches;
+  assert_int_equal(bf_pump_tick(r.pump, fake_now, &win), 0);
+  int n = sender_read(&r, fbs, 16, &punches);
+  assert_int_equal(punches, 1);
+  assert_int_equal(n, 1);
+  assert_int_equal(fbs[0].type, BF_FB_CLOCK_PING);
+  /* the sender's clock is 3 ms ahead, 100 us each way */
+  bf_feedback pong;
+  memset(&pong, 0, sizeof pong);
+  pong.type = BF_FB_CLOCK_PONG;
+  pong.u.pong.id = fbs[0].u.ping.id;
+  pong.u.pong.t1_ns = fbs[0].u.ping.t1_ns;
+  pong.u.pong.t2_ns = fbs[0].u.ping.t1_ns + 3 * MS + 100000;
+  pong.u.pong.t3_ns = pong.u.pong.t2_ns + 5000;
+  sender_send(&r, &pong);
+  fake_now += 205000;
+  assert_int_equal(bf_pump_last_data_ns(r.pump), 0);
+  assert_int_equal(bf_pump_receive(r.pump, 4), 1);
+  int64_t off;
+  uint64_t rtt;
+  assert_int_equal(bf_clocksync_get(bf_pump_clock(r.pump), &off, &rtt), 0);
+  assert_int_equal(off, (int64_t)(3 * MS));
+  assert_int_equal(rtt, 200000);
+  assert_int_equal(bf_pump_last_data_ns(r.pump), fake_now);
+  /* the next punch is due 200 ms later, the next ping 50 ms later */
+  assert_int_equal(bf_pump_next_due(r.pump), fake_now - 205000 + 50 * MS);
+  fake_now += 200 * MS;
+  bf_pump_tick(r.pump, fake_now, &win);
+  n = sender_read(&r, fbs, 16, &punches);
+  assert_int_equal(punches, 1);
+  assert_int_equal(n, 1);
+  bf_pump_counters c;
+  bf_pump_counters_get(r.pump, &c);
+  assert_int_equal(c.pongs, 1);
+  assert_int_equal(c.punches, 2);
+  rig_close(&r);
+}
+
+static void test_video_control_garbage(void **state) {
+  (void)state;
+  rig r;
+  rig_open(&r);
+  bf_packetizer_config pc;
+  bf_packetizer_config_default(&pc);
+  pc.fec_percent = 20;
+  bf_packetizer *pk;
+  assert_int_equal(bf_packetizer_new(&pc, &pk), 0);
+  static uint8_t au[20000];
+  for (size_t i = 0; i < sizeof au; i++)
+    au[i] = (uint8_t)(i * 7);
+  assert_int_equal(bf_packetizer_begin(pk, au, sizeof au, 123456789, BF_AU_KEYFRAME), 0);
+  bf_dgram d[64];
+  int n = bf_packetizer_next(pk, d, 64);
+  assert_true(n > 15);
+  assert_int_equal(bf_send_batch(r.sender, d, (size_t)n), n);
+  /* garbage between: a short datagram, an unknown control type, a client-bound
+   * type the sender would never send, a broken video header */
+  uint8_t junk[64];
+  memset(junk, 0xAB, sizeof junk);
+  bf_dgram j1 = {junk, 5, NULL, 0};
+  uint8_t ctl[6] = {BF_FB_MAGIC, 99, 0, 0, 0, 0};
+  bf_dgram j2 = {ctl, sizeof ctl, NULL, 0};
+  uint8_t kr[BF_FB_MAX_BYTES];
+  bf_feedback f;
+  memset(&f, 0, sizeof f);
+  f.type = BF_FB_KEYFRAME_REQUEST;
+  int kl = bf_feedback_encode(&f, kr, sizeof kr);
+  bf_dgram j3 = {kr, (size_t)kl, NULL, 0};
+  bf_dgram j4 = {junk, sizeof junk, NULL, 0};
+  bf_send(r.sender, &j1);
+  bf_send(r.sender, &j2);
+  bf_send(r.sender, &j3);
+  bf_send(r.sender, &j4);
+  fake_now += MS;
+  assert_int_equal(bf_pump_receive(r.pump, 8), n + 4);
+  bf_event ev;
+  int frames = 0;
+  while (bf_pump_event(r.pump, &ev)) {
+    if (ev.type != BF_EVENT_FRAME) continue;
+    frames++;
+    assert_int_equal(ev.u.frame.len, sizeof au);
+    assert_memory_equal(ev.u.frame.data, au, sizeof au);
+    assert_int_equal(ev.u.frame.pts_ns, 123456789);
+    assert_int_equal(ev.u.frame.user_flags, BF_AU_KEYFRAME);
+    assert_int_equal(ev.u.frame.last_arrival_ns, fake_now);
+    bf_pump_release(r.pump, &ev.u.frame);
+  }
+  assert_int_equal(frames, 1);
+  bf_pump_counters c;
+  bf_pump_counters_get(r.pump, &c);
+  assert_int_equal(c.garbage, 3);
+  assert_int_equal(c.video, (uint64_t)n + 1);
+  bf_reassembler_stats rs;
+  bf_pump_reassembler_stats(r.pump, &rs);
+  assert_int_equal(rs.rejected[BF_REJECT_MAGIC], 1);
+  assert_int_equal(bf_pump_last_data_ns(r.pump), fake_now);
+
+  /* garbage alone does not count as the sender being alive */
+  uint64_t alive = fake_now;
+  fake_now += 3000 * MS;
+  bf_send(r.sender, &j1);
+  bf_send(r.sender, &j4);
+  assert_int_equal(bf_pump_receive(r.pump, 8), 2);
+  assert_int_equal(bf_pump_last_data_ns(r.pump), alive);
+
+  /* a datagram from another address is dropped before anything looks at it */
+  bf_addr other;
+  assert_int_equal(bf_addr_parse("127.0.0.1:9", 0, &other), 0);
+  assert_int_equal(bf_loopback_set_addr(r.sender, &other), 0);
+  bf_feedback bye;
+  memset(&bye, 0, sizeof bye);
+  bye.type = BF_FB_BYE;
+  sender_send(&r, &bye);
+  assert_int_equal(bf_pump_receive(r.pump, 8), 1);
+  assert_int_equal(bf_pump_bye(r.pump, NULL), 0);
+  bf_pump_counters_get(r.pump, &c);
+  assert_int_equal(c.foreign, 1);
+  /* from the right address, BYE ends the session */
+  bf_addr back;
+  assert_int_equal(bf_addr_parse("127.0.0.1:40002", 0, &back), 0);
+  assert_int_equal(bf_loopback_set_addr(r.sender, &back), 0);
+  bye.u.bye.reason = BF_BYE_REPLACED;
+  sender_send(&r, &bye);
+  assert_int_equal(bf_pump_receive(r.pump, 8), 1);
+  uint32_t reason;
+  assert_int_equal(bf_pump_bye(r.pump, &reason), 1);
+  assert_int_equal(reason, BF_BYE_REPLACED);
+  bf_packetizer_del(&pk);
+  rig_close(&r);
+}
+
+static void test_loss_window_and_bye(void **state) {
+  (void)state;
+  rig r;
+  rig_open(&r);
+  bf_pump_window win;
+  bf_feedback fbs[64];
+  int punches;
+  bf_pump_tick(r.pump, fake_now, &win);
+  sender_read(&r, fbs, 64, &punches);
+  /* 10 single-shard AUs, every 5th packet lost on the way */
+  bf_loopback_pattern pat;
+  memset(&pat, 0, sizeof pat);
+  pat.period = 5;
+  pat.drop = 1u << 4;
+  assert_int_equal(bf_loopback_set_pattern(r.sender, &pat), 0);
+  bf_packetizer_config pc;
+  bf_packetizer_config_default(&pc);
+  pc.fec_percent = 0;
+  pc.first_stream_seq = UINT32_MAX - 3; /* wraps inside the window */
+  bf_packetizer *pk;
+  assert_int_equal(bf_packetizer_new(&pc, &pk), 0);
+  uint8_t au[100];
+  memset(au, 1, sizeof au);
+  for (int i = 0; i < 10; i++) {
+    assert_int_equal(bf_packetizer_begin(pk, au, sizeof au, (uint64_t)i * 16 * MS, 0), 0);
+    bf_dgram d[4];
+    int n = bf_packetizer_next(pk, d, 4);
+    assert_int_equal(n, 1);
+    bf_send_batch(r.sender, d, 1);
+    fake_now += MS;
+    bf_pump_receive(r.pump, 4);
+    bf_event ev;
+    while (bf_pump_event(r.pump, &ev))
+      if (ev.type == BF_EVENT_FRAME) bf_pump_release(r.pump, &ev.u.frame);
+  }
+  /* packets 0..9 sent, 4 and 9 lost: the newest seen is 8 */
+  fake_now += 750 * MS;
+  assert_int_equal(bf_pump_tick(r.pump, fake_now, &win), 1);
+  assert_int_equal(win.expected, 9);
+  assert_int_equal(win.received, 8);
+  int n = sender_read(&r, fbs, 64, &punches);
+  int reports = 0;
+  for (int i = 0; i < n; i++)
+    if (fbs[i].type == BF_FB_LOSS_REPORT) {
+      reports++;
+      assert_int_equal(fbs[i].u.loss.packets_received, 8);
+      assert_int_equal(fbs[i].u.loss.shards_missing, 1);
+      assert_int_equal(fbs[i].u.loss.loss_ppm, 111111);
+      assert_int_equal(fbs[i].u.loss.frames_completed, 8);
+    }
+  assert_int_equal(reports, 1);
+  /* an idle window sends no report */
+  fake_now += 750 * MS;
+  assert_int_equal(bf_pump_tick(r.pump, fake_now, &win), 1);
+  assert_int_equal(win.expected, 0);
+  n = sender_read(&r, fbs, 64, &punches);
+  for (int i = 0; i < n; i++)
+    assert_int_not_equal(fbs[i].type, BF_FB_LOSS_REPORT);
+  /* closing says BYE three times */
+  bf_packetizer_del(&pk);
+  bf_transport *s = r.sender;
+  bf_pump_close(&r.pump, 1);
+  uint8_t buf[BF_RECV_BUF_BYTES];
+  bf_addr from;
+  int byes = 0, len;
+  while ((len = bf_recv(s, buf, sizeof buf, &from)) > 0) {
+    bf_feedback fb;
+    if (bf_feedback_decode(buf, (size_t)len, &fb) == 0 && fb.type == BF_FB_BYE) byes++;
+  }
+  assert_int_equal(byes, 3);
+  bf_transport_close(&s);
+}
+
+static void test_open_errors(void **state) {
+  (void)state;
+  bf_pump *p;
+  char err[256];
+  bf_pump_config cfg = {"127.0.0.1:99999", NULL, 0, now_fn};
+  assert_int_equal(bf_pump_open(&cfg, &p, err, sizeof err), -EINVAL);
+  assert_null(p);
+  assert_non_null(strstr(err, "127.0.0.1:99999"));
+  cfg.direct = "127.0.0.1:9";
+  cfg.bind = "127.0.0.1:notaport";
+  assert_true(bf_pump_open(&cfg, &p, err, sizeof err) < 0);
+  assert_non_null(strstr(err, "127.0.0.1:notaport"));
+  /* a real socket opens and punches */
+  cfg.bind = NULL;
+  assert_int_equal(bf_pump_open(&cfg, &p, err, sizeof err), 0);
+  assert_string_equal(bf_pump_peer_name(p), "127.0.0.1:9");
+  bf_pump_close(&p, 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_punch_ping_pong),
+      cmocka_unit_test(test_video_control_garbage),
+      cmocka_unit_test(test_loss_window_and_bye),
+      cmocka_unit_test(test_open_errors),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

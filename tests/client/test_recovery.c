@@ -1,0 +1,183 @@
+/*
+ * Client loss recovery: the decode gate (order, gaps, keyframes), keyframe
+ * request numbering, throttling, repetition and expiry, and the skip-to-live
+ * decision — all with time passed in.
+ */
+#include "testutil.h"
+
+#include "recovery.h"
+
+#include <bildfunk/wire.h>
+
+#include <string.h>
+
+#define MS 1000000ull
+#define KEY BF_AU_KEYFRAME
+
+static bf_recovery fresh(void) {
+  bf_recovery r;
+  bf_recovery_init(&r, NULL);
+  bf_recovery_set_frame_interval(&r, 16666667);
+  return r;
+}
+
+static void test_gate_in_order(void **state) {
+  (void)state;
+  bf_recovery r = fresh();
+  bf_feedback fb;
+  /* nothing decodes before a keyframe; the first one starts the chain */
+  assert_int_equal(bf_recovery_on_frame(&r, 10, KEY, 0), BF_GATE_DECODE);
+  for (uint32_t i = 11; i < 20; i++)
+    assert_int_equal(bf_recovery_on_frame(&r, i, 0, 0), BF_GATE_DECODE);
+  assert_int_equal(bf_recovery_poll(&r, 0, &fb), 0);
+  assert_int_equal(bf_recovery_next_due(&r), UINT64_MAX);
+  /* an old AU is stale; an old keyframe does not step back in time */
+  assert_int_equal(bf_recovery_on_frame(&r, 15, 0, 0), BF_GATE_STALE);
+  assert_int_equal(bf_recovery_on_frame(&r, 12, KEY, 0), BF_GATE_STALE);
+  /* a periodic keyframe ahead is fine */
+  assert_int_equal(bf_recovery_on_frame(&r, 20, KEY, 0), BF_GATE_DECODE);
+  assert_int_equal(r.requests_new, 0);
+  /* frame indices wrap */
+  bf_recovery w = fresh();
+  assert_int_equal(bf_recovery_on_frame(&w, UINT32_MAX - 1, KEY, 0), BF_GATE_DECODE);
+  assert_int_equal(bf_recovery_on_frame(&w, UINT32_MAX, 0, 0), BF_GATE_DECODE);
+  assert_int_equal(bf_recovery_on_frame(&w, 0, 0, 0), BF_GATE_DECODE);
+  assert_int_equal(bf_recovery_on_frame(&w, 1, 0, 0), BF_GATE_DECODE);
+}
+
+static void test_gap_freezes_and_requests(void **state) {
+  (void)state;
+  bf_recovery r = fresh();
+  bf_feedback fb;
+  uint64_t t = 1000 * MS;
+  assert_int_equal(bf_recovery_on_frame(&r, 0, KEY, t), BF_GATE_DECODE);
+  assert_int_equal(bf_recovery_on_frame(&r, 1, 0, t), BF_GATE_DECODE);
+  /* 2 never came, 3 completes: gap, frozen, request at once */
+  assert_int_equal(bf_recovery_on_frame(&r, 3, 0, t), BF_GATE_GAP);
+  assert_int_equal(bf_recovery_next_due(&r), 0);
+  assert_int_equal(bf_recovery_poll(&r, t, &fb), 1);
+  assert_int_equal(fb.type, BF_FB_KEYFRAME_REQUEST);
+  uint32_t id = fb.u.keyframe.request_id;
+  assert_int_equal(fb.u.keyframe.first_lost, 2);
+  assert_int_equal(fb.u.keyframe.last_lost, 3);
+  /* everything until a keyframe is dropped, even the late 2 */
+  assert_int_equal(bf_recovery_on_frame(&r, 4, 0, t), BF_GATE_WAIT_KEY);
+  assert_int_equal(bf_recovery_on_frame(&r, 2, 0, t), BF_GATE_WAIT_KEY);
+  /* repeats: same id, once per frame interval, range widened */
+  assert_int_equal(bf_recovery_poll(&r, t + 16 * MS, &fb), 0);
+  assert_int_equal(bf_recovery_next_due(&r), t + 16666667);
+  assert_int_equal(bf_recovery_poll(&r, t + 17 * MS, &fb), 1);
+  assert_int_equal(fb.u.keyframe.request_id, id);
+  assert_int_equal(fb.u.keyframe.first_lost, 2);
+  assert_int_equal(fb.u.keyframe.last_lost, 4);
+  assert_int_equal(bf_recovery_poll(&r, t + 18 * MS, &fb), 0);
+  assert_int_equal(bf_recovery_poll(&r, t + 34 * MS, &fb), 1);
+  assert_int_equal(fb.u.keyframe.request_id, id);
+  /* the keyframe answers it: decoding resumes, nothing more is sent */
+  assert_int_equal(bf_recovery_on_frame(&r, 5, KEY, t + 40 * MS), BF_GATE_DECODE);
+  assert_int_equal(bf_recovery_on_frame(&r, 6, 0, t + 41 * MS), BF_GATE_DECODE);
+  assert_int_equal(bf_recovery_poll(&r, t + 60 * MS, &fb), 0);
+  assert_int_equal(bf_recovery_next_due(&r), UINT64_MAX);
+  assert_int_equal(r.requests_new, 1);
+  assert_int_equal(r.requests_sent, 3);
+  assert_int_equal(r.gaps, 1);
+}
+
+static void test_throttle_and_expiry(void **state) {
+  (void)state;
+  bf_recovery r = fresh();
+  bf_feedback fb;
+  uint64_t t = 5000 * MS;
+  assert_int_equal(bf_recovery_on_frame(&r, 0, KEY, t), BF_GATE_DECODE);
+  bf_recovery_on_loss(&r, 1, 1, t);
+  assert_int_equal(bf_recovery_poll(&r, t, &fb), 1);
+  uint32_t id1 = fb.u.keyframe.request_id;
+  assert_int_equal(bf_recovery_on_frame(&r, 2, KEY, t + 20 * MS), BF_GATE_DECODE);
+  /* a new loss 50 ms after the last new id: a new id, but not before 100 ms */
+  bf_recovery_on_loss(&r, 3, 3, t + 50 * MS);
+  assert_int_equal(bf_recovery_poll(&r, t + 50 * MS, &fb), 0);
+  assert_int_equal(bf_recovery_next_due(&r), t + 100 * MS);
+  assert_int_equal(bf_recovery_poll(&r, t + 99 * MS, &fb), 0);
+  assert_int_equal(bf_recovery_poll(&r, t + 100 * MS, &fb), 1);
+  uint32_t id2 = fb.u.keyframe.request_id;
+  assert_int_not_equal(id1, id2);
+  assert_int_equal(fb.u.keyframe.first_lost, 3);
+  /* no keyframe: repeats every interval for 500 ms, then a fresh id */
+  int repeats = 0;
+  uint64_t now = t + 100 * MS;
+  for (; now < t + 600 * MS; now += MS)
+    if (bf_recovery_poll(&r, now, &fb)) {
+      assert_int_equal(fb.u.keyframe.request_id, id2);
+      repeats++;
+    }
+  assert_true(repeats >= 28 && repeats <= 30); /* 500 ms / 16.7 ms */
+  assert_int_equal(bf_recovery_poll(&r, now, &fb), 1);
+  assert_int_not_equal(fb.u.keyframe.request_id, id2);
+  assert_int_equal(r.requests_expired, 1);
+  assert_int_equal(r.requests_new, 3);
+  /* losses entirely behind what was decoded are ignored */
+  bf_recovery q = fresh();
+  assert_int_equal(bf_recovery_on_frame(&q, 100, KEY, 0), BF_GATE_DECODE);
+  assert_int_equal(bf_recovery_on_frame(&q, 101, 0, 0), BF_GATE_DECODE);
+  bf_recovery_on_loss(&q, 90, 95, 0);
+  assert_int_equal(bf_recovery_poll(&q, 0, &fb), 0);
+  assert_int_equal(bf_recovery_on_frame(&q, 102, 0, 0), BF_GATE_DECODE);
+}
+
+static void test_start_and_decode_errors(void **state) {
+  (void)state;
+  bf_recovery r = fresh();
+  bf_feedback fb;
+  /* joining mid-stream: P-frames first ask for a keyframe */
+  assert_int_equal(bf_recovery_poll(&r, 0, &fb), 0);
+  assert_int_equal(bf_recovery_on_frame(&r, 40, 0, 0), BF_GATE_WAIT_KEY);
+  assert_int_equal(bf_recovery_poll(&r, 0, &fb), 1);
+  assert_int_equal(fb.u.keyframe.first_lost, 40);
+  assert_int_equal(bf_recovery_on_frame(&r, 41, KEY, MS), BF_GATE_DECODE);
+  /* a rejected AU freezes too */
+  bf_recovery_on_decode_error(&r, 41, 2 * MS);
+  assert_int_equal(bf_recovery_on_frame(&r, 42, 0, 3 * MS), BF_GATE_WAIT_KEY);
+  assert_int_equal(bf_recovery_poll(&r, 200 * MS, &fb), 1);
+  assert_int_equal(fb.u.keyframe.first_lost, 41);
+  assert_int_equal(fb.u.keyframe.last_lost, 42);
+  /* frame interval is clamped to 30..240 fps */
+  bf_recovery_set_frame_interval(&r, 1);
+  assert_int_equal(r.cfg.frame_interval_ns, 1000000000ull / 240);
+  bf_recovery_set_frame_interval(&r, 1000000000ull);
+  assert_int_equal(r.cfg.frame_interval_ns, 1000000000ull / 30);
+}
+
+static void test_skip_to_live(void **state) {
+  (void)state;
+  bf_recovery r = fresh();
+  bf_feedback fb;
+  uint64_t t = 10000 * MS;
+  assert_int_equal(bf_recovery_on_frame(&r, 0, KEY, t), BF_GATE_DECODE);
+  /* short spikes do not skip */
+  assert_int_equal(bf_recovery_backlog(&r, 3, t), 0);
+  assert_int_equal(bf_recovery_backlog(&r, 4, t + 150 * MS), 0);
+  assert_int_equal(bf_recovery_backlog(&r, 1, t + 160 * MS), 0); /* drained: reset */
+  assert_int_equal(bf_recovery_backlog(&r, 3, t + 170 * MS), 0);
+  assert_int_equal(bf_recovery_backlog(&r, 3, t + 300 * MS), 0);
+  /* a backlog that stays 200 ms skips */
+  assert_int_equal(bf_recovery_backlog(&r, 5, t + 370 * MS), 1);
+  assert_int_equal(r.skips, 1);
+  assert_int_equal(bf_recovery_on_frame(&r, 1, 0, t + 371 * MS), BF_GATE_WAIT_KEY);
+  assert_int_equal(bf_recovery_poll(&r, t + 371 * MS, &fb), 1);
+  /* cooldown: even the hard limit waits a second */
+  assert_int_equal(bf_recovery_backlog(&r, 20, t + 500 * MS), 0);
+  assert_int_equal(bf_recovery_backlog(&r, 20, t + 1370 * MS), 1);
+  assert_int_equal(r.skips, 2);
+  /* the hard limit skips at once */
+  bf_recovery h = fresh();
+  assert_int_equal(bf_recovery_backlog(&h, 8, 5 * MS), 1);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_gate_in_order),       cmocka_unit_test(test_gap_freezes_and_requests),
+      cmocka_unit_test(test_throttle_and_expiry), cmocka_unit_test(test_start_and_decode_errors),
+      cmocka_unit_test(test_skip_to_live),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
