@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Builds the Debian package of a build tree into a scratch folder (CPack, as
+# `--target package` does) and checks what is in it: name, version and
+# architecture; dependencies computed by dpkg-shlibdeps when there are
+# programs; every program with its man page and completion; icons, desktop
+# entry, metainfo, docs and the Wireshark dissector; and nothing else (no
+# headers, static libraries or test programs leaking in).
+#
+#   test-deb.sh BUILD_DIR [PROGRAM...]   (the programs this build has)
+set -euo pipefail
+build=$1
+shift
+programs=("$@")
+skip() {
+  echo "SKIP: $*"
+  if [ "${BF_REQUIRE_ALL:-0}" = 1 ]; then echo "BF_REQUIRE_ALL=1: failing instead of skipping"; exit 1; fi
+  exit 77
+}
+command -v dpkg-deb >/dev/null || skip "dpkg-deb missing"
+command -v dpkg-shlibdeps >/dev/null || skip "dpkg-shlibdeps (dpkg-dev) missing"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+
+cpack --config "$build/CPackConfig.cmake" -B "$tmp" >"$tmp/cpack.log" 2>&1 ||
+  { cat "$tmp/cpack.log"; echo "FAIL: cpack"; exit 1; }
+debs=("$tmp"/*.deb)
+[ ${#debs[@]} -eq 1 ] && [ -f "${debs[0]}" ] || { echo "FAIL: expected one .deb in $tmp"; exit 1; }
+deb=${debs[0]}
+echo "package: $(basename "$deb"), $(stat -c %s "$deb") bytes"
+
+field() { dpkg-deb -f "$deb" "$1"; }
+[ "$(field Package)" = bildfunk ] || bad "Package is '$(field Package)'"
+version=$(sed -n 's/^set(CPACK_PACKAGE_VERSION "\(.*\)")$/\1/p' "$build/CPackConfig.cmake")
+[ -n "$version" ] && [ "$(field Version)" = "$version" ] || bad "Version '$(field Version)' != '$version'"
+[ "$(field Architecture)" = "$(dpkg --print-architecture)" ] || bad "Architecture '$(field Architecture)'"
+depends=$(field Depends || true)
+echo "Depends: $depends"
+if [ ${#programs[@]} -gt 0 ]; then
+  # shlibdeps ran: every program links the C library, and the transport ISA-L.
+  grep -q 'libc6' <<<"$depends" || bad "Depends lacks libc6: dpkg-shlibdeps did not run"
+  grep -q 'libisal' <<<"$depends" || bad "Depends lacks libisal (the transport links it)"
+fi
+
+dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./||' | grep -v '/$' | sort >"$tmp/files"
+arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
+id=io.github.bildfunk.Bildfunk
+want=(usr/share/icons/hicolor/scalable/apps/$id.svg usr/share/icons/hicolor/16x16/apps/$id.png
+      usr/share/icons/hicolor/512x512/apps/$id.png usr/share/doc/bildfunk/protocol.md
+      usr/lib/$arch/wireshark/plugins/bildfunk.lua)
+for p in "${programs[@]}"; do
+  want+=(usr/bin/$p usr/share/man/man1/$p.1.gz usr/share/bash-completion/completions/$p)
+  [ "$p" = bildfunk ] && want+=(usr/share/applications/$id.desktop usr/share/metainfo/$id.metainfo.xml)
+done
+for f in "${want[@]}"; do
+  grep -qxF "$f" "$tmp/files" || bad "$f is not in the package"
+done
+# Nothing outside the places above.
+if grep -vE "^usr/(bin/bildfunk[-a-z]*|share/man/man1/bildfunk[-a-z]*\.1\.gz|share/bash-completion/completions/bildfunk[-a-z]*|share/icons/hicolor/[^/]+/apps/$id\.(png|svg)|share/applications/$id\.desktop|share/metainfo/$id\.metainfo\.xml|share/doc/bildfunk/[^/]+|lib/$arch/wireshark/plugins/bildfunk\.lua)$" \
+    "$tmp/files" >"$tmp/extra"; then
+  bad "unexpected files in the package: $(tr '\n' ' ' <"$tmp/extra")"
+fi
+# Man pages are gzip-compressed and readable.
+for p in "${programs[@]}"; do
+  dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/share/man/man1/$p.1.gz" | gzip -dc |
+    grep -q '^\.TH' || bad "$p.1.gz is not a gzip-compressed man page"
+done
+echo "files: $(wc -l <"$tmp/files")"
+[ $fail = 0 ] || exit 1
+echo "PASS: the .deb holds ${#programs[@]} programs and everything that goes with them, nothing else"

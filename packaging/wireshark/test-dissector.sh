@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Tests bildfunk.lua on a real capture: dumpcap captures loopback UDP while
+# wire_sample sends a known set of datagrams made by libbftransport (video
+# packets from the packetizer, feedback from the encoder, a punch, PROBE,
+# malformed, sealed and foreign datagrams) from the data port 47998 and from
+# another port only the heuristic can claim, to a sink socket of its own;
+# then tshark decodes the capture with the dissector and every field must
+# equal what wire_sample says it sent.
+#
+#   test-dissector.sh WIRE_SAMPLE BILDFUNK_LUA
+#
+# Needs tshark and the right to capture on lo (root). Exits 77 (skip) when
+# it cannot run, or fails instead when BF_REQUIRE_ALL=1 (CI).
+set -euo pipefail
+sample=$1
+lua=$2
+
+skip() {
+  echo "SKIP: $*"
+  if [ "${BF_REQUIRE_ALL:-0}" = 1 ]; then echo "BF_REQUIRE_ALL=1: failing instead of skipping"; exit 1; fi
+  exit 77
+}
+command -v tshark >/dev/null || skip "tshark is not installed"
+command -v dumpcap >/dev/null || skip "dumpcap is not installed"
+tshark -v 2>/dev/null | grep -qi 'with lua' || skip "this tshark has no Lua"
+
+tmp=$(mktemp -d)
+cap_pid=
+cleanup() {
+  if [ -n "$cap_pid" ]; then kill "$cap_pid" 2>/dev/null || true; wait "$cap_pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# The dissector may also be installed system-wide (the bildfunk package puts
+# it in Wireshark's global plugin folder); load ours only when it is not, so
+# the protocol is not registered twice.
+lua_args=(-X "lua_script:$lua")
+if tshark -G protocols 2>/dev/null | awk -F'\t' '$3 == "bildfunk" {f = 1} END {exit !f}'; then
+  echo "note: a bildfunk dissector is installed system-wide; testing $lua by its fields anyway"
+  lua_args=()
+fi
+
+data_port=47998
+
+# Packets in a capture file (dumpcap writes as it goes). capinfos is quick.
+packets_in() {
+  if command -v capinfos >/dev/null; then
+    # (capinfos fails on a file whose last packet is still being written)
+    { capinfos -c -M "$1" 2>/dev/null || true; } |
+      awk -F': *' '/Number of packets/ {n = $2 + 0} END {print n + 0}'
+  else
+    { tshark -r "$1" 2>/dev/null || true; } | wc -l
+  fi
+}
+
+captured=0
+for attempt in $(seq 20); do
+  # Ports nothing in Wireshark is registered on (48100..48899).
+  heur_port=$((48100 + RANDOM % 400))
+  sink=$((48500 + RANDOM % 400))
+  cap=$tmp/cap.pcapng
+  rm -f "$cap"
+  # Only our own datagrams: other tests may use lo at the same time.
+  dumpcap -q -i lo -f "udp and dst host 127.0.0.1 and dst port $sink" -w "$cap" \
+    2>"$tmp/dumpcap.err" &
+  cap_pid=$!
+  for _ in $(seq 100); do
+    grep -q "Capturing on" "$tmp/dumpcap.err" && break
+    kill -0 "$cap_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if ! grep -q "Capturing on" "$tmp/dumpcap.err"; then
+    cat "$tmp/dumpcap.err"
+    skip "cannot capture on lo (needs root or capture rights)"
+  fi
+  set +e
+  "$sample" "$data_port" "$heur_port" "$sink" >"$tmp/expected.tsv"
+  rc=$?
+  set -e
+  if [ $rc -eq 3 ]; then # a port is in use (47998: a sender under test): retry
+    kill "$cap_pid"; wait "$cap_pid" 2>/dev/null || true; cap_pid=
+    sleep 1
+    continue
+  fi
+  [ $rc -eq 0 ] || { echo "FAIL: wire_sample exited $rc"; exit 1; }
+  want=$(wc -l <"$tmp/expected.tsv")
+  for _ in $(seq 100); do
+    [ "$(packets_in "$cap")" -ge "$want" ] && break
+    sleep 0.1
+  done
+  kill -INT "$cap_pid"; wait "$cap_pid" 2>/dev/null || true; cap_pid=
+  captured=1
+  break
+done
+[ $captured = 1 ] || { echo "FAIL: port $data_port or the random ports stayed in use"; exit 1; }
+
+got=$(packets_in "$cap")
+echo "sent $want datagrams, captured $got"
+[ "$got" -eq "$want" ] || { echo "FAIL: capture holds $got packets, expected $want"; exit 1; }
+
+mapfile -t fields < <("$sample" --fields)
+eargs=()
+for f in "${fields[@]}"; do eargs+=(-e "$f"); done
+tshark -r "$cap" "${lua_args[@]}" -T fields -E separator=/t -E occurrence=a -E aggregator=, \
+  "${eargs[@]}" >"$tmp/actual.tsv" 2>"$tmp/tshark.err" || { cat "$tmp/tshark.err"; exit 1; }
+if grep -qi 'lua' "$tmp/tshark.err"; then
+  echo "FAIL: tshark reported a Lua error"; cat "$tmp/tshark.err"; exit 1
+fi
+
+if ! cmp -s "$tmp/expected.tsv" "$tmp/actual.tsv"; then
+  echo "FAIL: decoded fields differ from what was sent (frame, field: expected | decoded)"
+  awk -F'\t' -v names="$(printf '%s\t' "${fields[@]}")" '
+    BEGIN { split(names, name, "\t") }
+    FNR == NR { want[FNR] = $0; next }
+    {
+      n = split(want[FNR], e, "\t"); split($0, a, "\t")
+      for (i = 1; i <= n; i++) if (e[i] != a[i])
+        printf "  frame %d, %s: %.80s | %.80s\n", FNR, name[i], e[i], a[i]
+    }' "$tmp/expected.tsv" "$tmp/actual.tsv" | head -60
+  exit 1
+fi
+
+# Counts by kind, so a regression that silently drops a kind is visible.
+# (A GSO batch is one frame holding several packets: "video,video,...".)
+for k in video punch feedback sealed; do
+  printf '  %-9s %s\n' "$k" "$(awk -F'\t' -v k="$k" '{ n = split($3, a, ","); for (i = 1; i <= n; i++) c += a[i] == k }
+                                END { print c + 0 }' "$tmp/actual.tsv")"
+done
+heur=$(awk -F'\t' -v p="$heur_port" '$1 == p && $3 != ""' "$tmp/actual.tsv" | wc -l)
+gso=$(awk -F'\t' '$3 ~ /,/' "$tmp/actual.tsv" | wc -l)
+echo "  datagrams claimed by the heuristic (from port $heur_port): $heur, GSO batches split: $gso"
+echo "PASS: all $want datagrams decode to the values sent"
