@@ -26,7 +26,7 @@ void bf_cli_defaults(bf_cli *c) {
 }
 
 void bf_cli_usage(FILE *out) {
-  fputs("usage: bildfunk --direct HOST[:PORT] [options]\n"
+  fputs("Usage: bildfunk --direct HOST[:PORT] [options]\n"
         "\n"
         "Receives a bildfunk video stream from bildfunk-send and shows it with the\n"
         "least latency it can. Direct mode: the sender runs `bildfunk-send --listen\n"
@@ -44,6 +44,9 @@ void bf_cli_usage(FILE *out) {
         "  --decoder auto|software|vaapi|vdpau|cuda\n"
         "                          auto tries hardware, then software (default auto)\n"
         "  --threads N             software decoder slice threads (default min(4, cores))\n"
+        "  --skip-to-live on|off   drop queued pictures and ask for a keyframe when the\n"
+        "                          decoder falls behind (default on; off decodes every\n"
+        "                          picture, for bit-exactness checks)\n"
         "\n"
         "display:\n"
         "  --headless              decode without a window\n"
@@ -61,7 +64,8 @@ void bf_cli_usage(FILE *out) {
         "  --duration S            stop after S seconds\n"
         "  --stats-json FILE       per-frame stage timestamps and a summary (- = stdout)\n"
         "  --framemd5 FILE         ffmpeg-style framemd5 of every decoded picture\n"
-        "  --debug-decode-delay MS pretend every decode takes MS longer\n"
+        "  --debug-decode-delay MS\n"
+        "                          pretend every decode takes MS longer\n"
         "  -v, --verbose           more log lines; -q, --quiet: errors only\n"
         "  -h, --help              this text;  -V, --version: the version\n"
         "\n"
@@ -166,7 +170,7 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
         "--direct",   "--bind",    "--frames",  "--duration", "--stats-json",
         "--framemd5", "--overlay", "--font",    "--codec",    "--decoder",
         "--threads",  "--size",    "--timeout", "--max-k",    "--debug-decode-delay",
-        NULL};
+        "--skip-to-live", NULL};
     int known = 0;
     for (int k = 0; with_value[k]; k++)
       known |= !strcmp(name, with_value[k]);
@@ -229,6 +233,13 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
       if (parse_u64(val, 253, &u) || u == 0)
         return fail(err, cap, "--max-k: '%s' is not 1..253", val);
       c->max_k = (uint32_t)u;
+    } else if (!strcmp(name, "--skip-to-live")) {
+      if (!strcmp(val, "on"))
+        c->no_skip_to_live = 0;
+      else if (!strcmp(val, "off"))
+        c->no_skip_to_live = 1;
+      else
+        return fail(err, cap, "--skip-to-live: '%s' is not on or off", val);
     } else if (!strcmp(name, "--debug-decode-delay")) {
       if (parse_u64(val, 10000, &u))
         return fail(err, cap, "--debug-decode-delay: '%s' is not 0..10000 ms", val);

@@ -54,6 +54,7 @@ typedef struct bf_cli {
   int verbose;
   int quiet;
   uint32_t debug_decode_delay_ms; /* diagnostics: pretend decoding is this slow */
+  int no_skip_to_live; /* 1 = decode every AU however far behind (bounded queue) */
 } bf_cli;
 
 void bf_cli_defaults(bf_cli *c);

@@ -173,7 +173,9 @@ static void on_frame_event(session *s, bf_frame *f, uint64_t now) {
   rec.first_shard_ns = f->first_arrival_ns;
   rec.last_shard_ns = f->last_arrival_ns;
   bf_stats_on_completed(&s->st, &rec, now);
-  if (s->qn == BF_SESSION_QUEUE) { /* cannot happen before skip-to-live; never block */
+  if (s->qn == BF_SESSION_QUEUE) {
+    /* Only with --skip-to-live off (skip-to-live empties the queue long
+     * before): never block the network side; the AU is counted as skipped. */
     finish(s, &rec, BF_OUT_SKIPPED, now);
     bf_pump_release(s->pump, f);
     return;
@@ -519,7 +521,8 @@ static void loop(session *s) {
       s->ending = 1;
     }
     if (!s->ending) check_liveness(s, now);
-    if (bf_recovery_backlog(&s->rcv, (uint32_t)s->qn, now)) skip_to_live(s, now);
+    if (!s->cli->no_skip_to_live && bf_recovery_backlog(&s->rcv, (uint32_t)s->qn, now))
+      skip_to_live(s, now);
 
     bf_pump_window win;
     if (bf_pump_tick(s->pump, now, &win)) bf_stats_on_packets(&s->st, win.expected, win.received);

@@ -9,7 +9,9 @@
  * is presented as soon as no newer AU is already waiting (older pictures that
  * a newer one overtakes are counted as replaced, never shown late). With
  * --vsync the present itself waits for the display. The queue of completed
- * AUs holds at most BF_SESSION_QUEUE; skip-to-live empties it long before.
+ * AUs holds at most BF_SESSION_QUEUE (latency: at most that many pictures);
+ * skip-to-live empties it long before. With --skip-to-live off a full queue
+ * drops the newest AU (counted as skipped) rather than block the network side.
  */
 #ifndef BF_CLIENT_SESSION_H
 #define BF_CLIENT_SESSION_H

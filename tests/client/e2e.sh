@@ -103,7 +103,7 @@ case_usage() {
   [ $? -eq 2 ] || fail "no arguments: want exit 2"
   grep -q -- "--direct" "$tmp/a.err" || fail "no arguments: the error does not mention --direct"
   "$BF_CLIENT" --help > "$tmp/help.out" || fail "--help failed"
-  grep -q "usage: bildfunk --direct HOST\[:PORT\]" "$tmp/help.out" || fail "--help text"
+  grep -q "Usage: bildfunk --direct HOST\[:PORT\]" "$tmp/help.out" || fail "--help text"
   "$BF_CLIENT" --version | grep -Eq "^bildfunk [0-9]+\.[0-9]+\.[0-9]+" || fail "--version"
   "$BF_CLIENT" --direct 127.0.0.1:99999 --headless 2> "$tmp/b.err"
   [ $? -eq 2 ] || fail "port 99999: want exit 2"
@@ -228,12 +228,16 @@ case_decoder_fallback() {
   ok "auto falls back to software with one line; an explicit vaapi without a device fails clearly"
 }
 
+# An idle client must sleep in poll(), not spin or wake on a short timer: a
+# busy loop costs a whole core and a 300 us sleep loop several per cent. The
+# bound leaves room for a loaded or sanitizer machine; the figure itself
+# (about 0.2 % headless on a quiet machine) is printed by this case.
 case_idle_cpu() {
   client --direct 127.0.0.1:9 --headless --wait --duration 5 --stats-json "$tmp/h.json" -q
   [ "$CLIENT_RC" -eq 0 ] || fail "headless idle run failed"
   local h w
   h=$(jnum "$tmp/h.json" cpu_pct)
-  fcmp "$h" "<" 1.0 || fail "idle headless client used $h % of a core"
+  fcmp "$h" "<" 2.0 || fail "idle headless client used $h % of a core"
   # the window run also draws the overlay text with the system font
   # (SDL2_ttf + fontconfig) once a second
   SDL_VIDEODRIVER=dummy client --direct 127.0.0.1:9 --wait --duration 5 --overlay detailed \
@@ -241,7 +245,7 @@ case_idle_cpu() {
   [ "$CLIENT_RC" -eq 0 ] || fail "windowed idle run failed"
   grep -q "built-in font" "$tmp/client.err" && fail "no system font: $(cat "$tmp/client.err")"
   w=$(jnum "$tmp/w.json" cpu_pct)
-  fcmp "$w" "<" 1.0 || fail "idle client with a (dummy) window and overlay used $w % of a core"
+  fcmp "$w" "<" 2.0 || fail "idle client with a (dummy) window and overlay used $w % of a core"
   ok "idle: $h % headless, $w % with a window and the overlay in the system font"
 }
 
@@ -250,8 +254,9 @@ md5_case() {
   need BF_SENDER
   local codec=$1 ext=$2
   start_sender --codec "$codec" --size 320x240 --frames 40 --dump-au "$tmp/dump.$ext" --quiet
+  # bit-exactness of every picture: a slow (sanitizer) decoder must not skip
   client --direct "127.0.0.1:$SENDER_PORT" --headless --framemd5 "$tmp/c.md5" \
-    --stats-json "$tmp/c.json"
+    --stats-json "$tmp/c.json" --skip-to-live off
   stop_sender
   [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
   reference_md5 "$tmp/dump.$ext" "$tmp/ref.md5"
@@ -269,7 +274,7 @@ case_fec_loss() {
     --dump-au "$tmp/dump.h264" --quiet
   start_relay --drop-pct 5 --seed 11 --fec-bounded
   client --direct "127.0.0.1:$RELAY_PORT" --headless --framemd5 "$tmp/c.md5" \
-    --stats-json "$tmp/c.json"
+    --stats-json "$tmp/c.json" --skip-to-live off
   stop_sender
   [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
   reference_md5 "$tmp/dump.h264" "$tmp/ref.md5"
