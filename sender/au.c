@@ -34,6 +34,66 @@ int bf_codec_parse(const char *name, bf_codec *out) {
   return 0;
 }
 
+/* Bit reader over an RBSP held in a small buffer (emulation prevention
+ * bytes already removed). */
+typedef struct bitrd {
+  const uint8_t *d;
+  size_t len, pos; /* in bits */
+} bitrd;
+
+static int bit(bitrd *b) {
+  if (b->pos >= b->len) return -1;
+  int v = (b->d[b->pos / 8] >> (7 - b->pos % 8)) & 1;
+  b->pos++;
+  return v;
+}
+
+/* ue(v); -1 when it runs off the end or exceeds 31 bits */
+static long ue(bitrd *b) {
+  int zeros = 0, v;
+  while ((v = bit(b)) == 0)
+    if (++zeros > 31) return -1;
+  if (v < 0) return -1;
+  unsigned long x = 1;
+  for (int i = 0; i < zeros; i++) {
+    int n = bit(b);
+    if (n < 0) return -1;
+    x = (x << 1) | (unsigned long)n;
+  }
+  return (long)(x - 1);
+}
+
+/* H.264 SEI NAL payload at |d| (after the NAL header byte), |len| bytes up
+ * to the next start code: recovery_frame_cnt of a recovery point message
+ * (payloadType 6), or -1. */
+static int h264_sei_recovery(const uint8_t *d, size_t len) {
+  uint8_t rbsp[256];
+  size_t n = 0;
+  for (size_t i = 0; i < len && n < sizeof rbsp; i++) {
+    if (i >= 2 && d[i] == 3 && d[i - 1] == 0 && d[i - 2] == 0) continue;
+    rbsp[n++] = d[i];
+  }
+  size_t p = 0;
+  while (p < n && rbsp[p] != 0x80) { /* rbsp_trailing_bits */
+    unsigned type = 0, size = 0;
+    while (p < n && rbsp[p] == 0xff)
+      type += rbsp[p++];
+    if (p >= n) return -1;
+    type += rbsp[p++];
+    while (p < n && rbsp[p] == 0xff)
+      size += rbsp[p++];
+    if (p >= n) return -1;
+    size += rbsp[p++];
+    if (type == 6) {
+      bitrd b = {rbsp + p, (n - p) * 8, 0};
+      long cnt = ue(&b);
+      return cnt < 0 || cnt > 65535 ? -1 : (int)cnt;
+    }
+    p += size;
+  }
+  return -1;
+}
+
 /* Reads the header of every NAL unit of an Annex-B stream into |info|.
  * Returns the number of NAL units. */
 static unsigned annexb_walk(bf_codec c, const uint8_t *d, size_t len, bf_au_info *info) {
@@ -48,6 +108,13 @@ static unsigned annexb_walk(bf_codec c, const uint8_t *d, size_t len, bf_au_info
     if (c == BF_CODEC_H264) {
       unsigned t = d[h] & 0x1fu;
       if (t == 5) info->keyframe = 1;
+      if (t == 6 && info->recovery_frames < 0) {
+        size_t e = h + 1;
+        while (e + 3 <= len && !(d[e] == 0 && d[e + 1] == 0 && d[e + 2] == 1))
+          e++;
+        if (e + 3 > len) e = len;
+        info->recovery_frames = h264_sei_recovery(d + h + 1, e - h - 1);
+      }
       if (t == 7) sps = 1;
       if (t == 8) pps = 1;
     } else {
@@ -122,6 +189,7 @@ static void av1_walk(const uint8_t *d, size_t len, bf_au_info *info) {
 
 int bf_au_inspect(bf_codec c, const uint8_t *d, size_t len, bf_au_info *info) {
   memset(info, 0, sizeof *info);
+  info->recovery_frames = -1;
   switch (c) {
   case BF_CODEC_H264:
   case BF_CODEC_HEVC:
@@ -134,4 +202,30 @@ int bf_au_inspect(bf_codec c, const uint8_t *d, size_t len, bf_au_info *info) {
     return 0;
   }
   return -EINVAL;
+}
+
+int bf_refresh_track(bf_refresh_tracker *t, const bf_au_info *ai) {
+  if (ai->keyframe) {
+    if (t->active) t->abandoned++;
+    t->active = 0;
+    return 0;
+  }
+  if (ai->recovery_frames >= 0) {
+    if (t->active) t->abandoned++;
+    t->waves++;
+    t->active = 1;
+    t->left = (unsigned)ai->recovery_frames;
+  } else if (t->active && t->left > 0) {
+    t->left--;
+  }
+  if (t->active && t->left == 0) {
+    t->active = 0;
+    t->points++;
+    return 1;
+  }
+  return 0;
+}
+
+void bf_refresh_reset(bf_refresh_tracker *t) {
+  t->active = 0;
 }

@@ -42,12 +42,36 @@ typedef struct bf_au_info {
   size_t td_bytes;        /* ... of this many bytes */
   unsigned units;         /* NAL units / OBUs found */
   int malformed;          /* no start code, truncated OBU, ... */
+  int recovery_frames;    /* H.264: recovery_frame_cnt of a recovery point SEI (an
+                           * intra-refresh wave starts here and the picture this many
+                           * frames later is clean); -1 when there is none */
 } bf_au_info;
 
 /* Inspects AU |d| of |len| bytes of codec |c| into |info|. Returns 0, or
  * -EINVAL for an unknown codec. A malformed AU returns 0 with
  * info->malformed set. */
 int bf_au_inspect(bf_codec c, const uint8_t *d, size_t len, bf_au_info *info);
+
+/* Intra-refresh recovery points, from the AUs in the order they are sent:
+ * an AU with a recovery point SEI (and no IDR) starts a wave; the AU
+ * recovery_frames AUs later completes it and is the recovery point (wire
+ * user flag BF_AU_RECOVERY_POINT). An IDR, or a new wave, replaces a wave
+ * still under way. Assumes one AU per frame (no B-frames: the sender's
+ * encoders). */
+typedef struct bf_refresh_tracker {
+  int active;         /* a wave is under way */
+  unsigned left;      /* AUs until its recovery point */
+  uint64_t waves;     /* waves started */
+  uint64_t points;    /* recovery points found */
+  uint64_t abandoned; /* waves replaced before they completed */
+} bf_refresh_tracker;
+
+/* Takes the next AU's inspection; returns 1 when this AU is a recovery
+ * point. */
+int bf_refresh_track(bf_refresh_tracker *t, const bf_au_info *ai);
+
+/* Forgets a wave under way (the stream starts over for a new client). */
+void bf_refresh_reset(bf_refresh_tracker *t);
 
 /* The two-byte AV1 temporal delimiter OBU (type 2, has_size, size 0). */
 #define BF_AV1_TD_BYTES 2u

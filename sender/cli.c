@@ -20,6 +20,7 @@ void bf_send_options_default(bf_send_options *o) {
   o->loop = 1;
   o->codec = BF_CODEC_H264;
   o->fec_percent = 10;
+  o->fec_auto = 1;
   o->shard_bytes = BF_DEFAULT_SHARD_V4;
   o->max_k = BF_DEFAULT_MAX_K;
   o->rate_cap_bps = 800000000ull;
@@ -57,8 +58,12 @@ void bf_send_usage(FILE *out) {
           "  --gop N                a keyframe every N frames (default: only at start,\n"
           "                         for a new client and on request)\n"
           "  --slices N             slices per frame (AV1: tile columns)\n"
+          "  --intra-refresh        libx264: periodic intra refresh (a column wave per\n"
+          "                         keyframe interval) instead of IDR pictures\n"
           "Transport:\n"
-          "  --fec PCT              Reed-Solomon parity in %% of data shards, 0-90 (10)\n"
+          "  --fec auto|PCT         Reed-Solomon parity in %% of data shards: auto (default)\n"
+          "                         follows the client's loss reports (start 10, 1-50);\n"
+          "                         a number 0-90 pins it\n"
           "  --shard BYTES          shard payload size S, even, %u-%u (%u)\n"
           "  --max-k K              data shards per FEC block (%u)\n"
           "  --rate-cap RATE        pacing rate cap, e.g. 800M (default), 0 = none\n"
@@ -254,8 +259,15 @@ static int apply(bf_send_options *o, const char *name, const char *v, char *err,
     if (parse_uint(v, 0, 64, &o->slices))
       return fail(err, cap, "--slices: bad value '%s' (0-64)", v);
   } else if (!strcmp(name, "--fec")) {
-    if (parse_uint(v, 0, BF_MAX_FEC_PERCENT, &o->fec_percent))
-      return fail(err, cap, "--fec: bad percentage '%s' (0-%u)", v, (unsigned)BF_MAX_FEC_PERCENT);
+    if (!strcmp(v, "auto")) {
+      o->fec_auto = 1;
+      o->fec_percent = 10;
+    } else if (parse_uint(v, 0, BF_MAX_FEC_PERCENT, &o->fec_percent)) {
+      return fail(err, cap, "--fec: bad percentage '%s' (auto or 0-%u)", v,
+                  (unsigned)BF_MAX_FEC_PERCENT);
+    } else {
+      o->fec_auto = 0;
+    }
   } else if (!strcmp(name, "--shard")) {
     if (parse_uint(v, BF_MIN_SHARD, BF_MAX_SHARD, &o->shard_bytes) || (o->shard_bytes & 1u))
       return fail(err, cap, "--shard: bad size '%s' (even, %u-%u)", v, (unsigned)BF_MIN_SHARD,
@@ -304,6 +316,10 @@ int bf_send_options_parse(int argc, char **argv, bf_send_options *o, char *err, 
     }
     if (!strcmp(a, "--no-gso")) {
       o->gso = 0;
+      continue;
+    }
+    if (!strcmp(a, "--intra-refresh")) {
+      o->intra_refresh = 1;
       continue;
     }
     if (!strcmp(a, "--quiet")) {

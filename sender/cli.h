@@ -37,7 +37,9 @@ typedef struct bf_send_options {
   uint64_t bitrate;          /* bit/s, 0 = automatic from size and rate */
   unsigned gop;              /* frames between periodic keyframes, 0 = infinite */
   unsigned slices;           /* slices (tiles for AV1) per frame, 0 = encoder default */
-  unsigned fec_percent;      /* 0..90, default 10 */
+  unsigned fec_percent;      /* 0..90: --fec N pins it; with fec_auto the start value (10) */
+  int fec_auto;              /* 1 = adaptive FEC from loss reports (default; --fec auto) */
+  int intra_refresh;         /* 1 = periodic intra refresh instead of IDR keyframes (libx264) */
   unsigned shard_bytes;      /* S, default 1408 */
   unsigned max_k;            /* K, default 128 */
   uint64_t rate_cap_bps;     /* default 800 Mbit/s, 0 = none */

@@ -72,6 +72,12 @@ struct bf_encoder {
   uint64_t switches, switch_waits;
 };
 
+unsigned bf_encoder_refresh_period(const bf_encoder_config *cfg) {
+  if (cfg->gop) return cfg->gop < 2 ? 2 : cfg->gop;
+  unsigned half = cfg->fps_den ? (cfg->fps_num / cfg->fps_den + 1) / 2 : 30;
+  return half < 2 ? 2 : half;
+}
+
 static int errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int errf(char *err, size_t cap, const char *fmt, ...) {
   va_list ap;
@@ -200,11 +206,18 @@ static int open_instance(bf_encoder *e, AVCodecContext **out, char *err, size_t 
   if (!strcmp(c->name, "libx264")) {
     ctx->rc_max_rate = (int64_t)cfg->bitrate;
     ctx->rc_buffer_size = (int)frame_bits;
-    ctx->gop_size = cfg->gop ? (int)cfg->gop : -1;
+    ctx->gop_size = cfg->intra_refresh ? (int)bf_encoder_refresh_period(cfg)
+                    : cfg->gop         ? (int)cfg->gop
+                                       : -1;
     av_dict_set(&o, "preset", cfg->preset ? cfg->preset : "veryfast", 0);
     av_dict_set(&o, "tune", "zerolatency", 0);
     av_dict_set(&o, "forced-idr", "1", 0);
-    if (gop_x264)
+    if (cfg->intra_refresh)
+      /* waves of intra macroblock columns instead of IDR pictures: x264 marks
+       * each wave's first picture with a recovery point SEI (au.c reads it) */
+      snprintf(buf, sizeof buf, "scenecut=0:intra-refresh=1:keyint=%u",
+               bf_encoder_refresh_period(cfg));
+    else if (gop_x264)
       snprintf(buf, sizeof buf, "scenecut=0:keyint=%s", gop_x264);
     else
       snprintf(buf, sizeof buf, "scenecut=0:keyint=%u:min-keyint=1", cfg->gop);
@@ -414,6 +427,10 @@ int bf_encoder_open(const bf_encoder_config *cfg, bf_encoder **out, char *err, s
   }
   if (!cfg->width || !cfg->height || !cfg->fps_num || !cfg->fps_den || !cfg->bitrate) {
     errf(err, cap, "encoder: size, rate and bitrate must be set");
+    return -EINVAL;
+  }
+  if (cfg->intra_refresh && strcmp(c->name, "libx264") != 0) {
+    errf(err, cap, "--intra-refresh needs libx264 (not %s)", c->name);
     return -EINVAL;
   }
   bf_encoder *e = calloc(1, sizeof *e);

@@ -47,12 +47,17 @@ typedef struct bf_encoder_config {
   const char *preset; /* NULL = ours for the encoder */
   unsigned width, height;
   unsigned fps_num, fps_den;
-  uint64_t bitrate; /* bit/s, > 0 */
-  unsigned gop;     /* 0 = infinite */
-  unsigned slices;  /* 0 = encoder default */
-  int threads;      /* 0 = encoder default */
-  int verbose;      /* let the encoder log */
+  uint64_t bitrate;  /* bit/s, > 0 */
+  unsigned gop;      /* 0 = infinite */
+  unsigned slices;   /* 0 = encoder default */
+  int threads;       /* 0 = encoder default */
+  int verbose;       /* let the encoder log */
+  int intra_refresh; /* libx264: periodic intra refresh, one wave per |gop| frames
+                      * (0: half a second of frames); keyframes asked for stay IDR */
 } bf_encoder_config;
+
+/* The intra-refresh period the encoder uses for |cfg| (frames). */
+unsigned bf_encoder_refresh_period(const bf_encoder_config *cfg);
 
 typedef struct bf_encoder bf_encoder;
 

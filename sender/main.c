@@ -20,6 +20,7 @@
 
 #include <bildfunk/common.h>
 #include <bildfunk/feedback.h>
+#include <bildfunk/fecctl.h>
 #include <bildfunk/packetizer.h>
 #include <bildfunk/transport.h>
 #include <bildfunk/wire.h>
@@ -69,6 +70,11 @@ typedef struct sender {
   bf_packetizer *pk;
   bf_pacer pacer;
   bf_send_session ss;
+  bf_fecctl fec;              /* adaptive FEC (--fec auto) */
+  bf_refresh_tracker refresh; /* intra-refresh recovery points */
+  uint64_t recovery_points;
+  uint32_t fec_applied;                /* the % the packetizer uses now */
+  uint32_t fec_min_seen, fec_max_seen; /* over the AUs sent after the first loss report */
   FILE *dump;
   uint64_t interval_ns;
   uint64_t bitrate;
@@ -143,6 +149,8 @@ static void send_paced(sender *s, uint64_t now) {
 
 /* A new receiver: nothing in flight is of use to it. */
 static void fresh_start(sender *s, uint64_t now) {
+  bf_fecctl_reset(&s->fec); /* another client, another network */
+  bf_refresh_reset(&s->refresh);
   bf_pacer_begin(&s->pacer, now, s->interval_ns, 0, s->packet_bytes);
   if (s->enc) bf_encoder_reset(s->enc);
   if (s->src) bf_source_want_keyframe(s->src);
@@ -193,11 +201,16 @@ static void on_datagram(sender *s, const uint8_t *d, size_t len, const bf_addr *
     s->pongs_sent++;
     break;
   }
-  case BF_SS_LOSS:
+  case BF_SS_LOSS: {
+    uint32_t before = bf_fecctl_percent(&s->fec);
     if (s->o.verbose)
       fprintf(stderr, "bildfunk-send: loss report: %u ppm, %u frames lost, %u recovered\n",
               res.fb.u.loss.loss_ppm, res.fb.u.loss.frames_lost, res.fb.u.loss.shards_recovered);
+    if (s->o.fec_auto && bf_fecctl_on_report(&s->fec, &res.fb, now) == 1)
+      fprintf(stderr, "bildfunk-send: FEC %u%% -> %u%% (loss %.4f %%, floor %u%%)\n", before,
+              bf_fecctl_percent(&s->fec), (double)s->fec.last_loss_ppm / 1e4, s->fec.floor);
     break;
+  }
   case BF_SS_BYE:
     fprintf(stderr, "bildfunk-send: client %s said bye; waiting for the next client\n",
             bf_addr_format(from, a, sizeof a));
@@ -239,7 +252,21 @@ static int begin_au(sender *s, const uint8_t *au, size_t len, uint64_t pts_ns, i
     fprintf(stderr, "bildfunk-send: cannot write --dump-au file '%s'\n", s->o.dump_au);
     return -EIO;
   }
-  int r = bf_packetizer_begin(s->pk, au, len, pts_ns, ai.keyframe ? BF_AU_KEYFRAME : 0);
+  if (s->o.fec_auto) {
+    uint32_t pct = bf_fecctl_percent(&s->fec);
+    if (pct != s->fec_applied && bf_packetizer_set_fec_percent(s->pk, pct) == 0)
+      s->fec_applied = pct;
+    if (s->fec.have_last) {
+      if (s->fec_applied < s->fec_min_seen) s->fec_min_seen = s->fec_applied;
+      if (s->fec_applied > s->fec_max_seen) s->fec_max_seen = s->fec_applied;
+    }
+  }
+  uint32_t flags = ai.keyframe ? BF_AU_KEYFRAME : 0;
+  if (bf_refresh_track(&s->refresh, &ai)) {
+    flags |= BF_AU_RECOVERY_POINT;
+    s->recovery_points++;
+  }
+  int r = bf_packetizer_begin(s->pk, au, len, pts_ns, flags);
   if (r < 0) {
     fprintf(stderr, "bildfunk-send: packetizer: %s\n", bf_strerror(r));
     return r;
@@ -301,10 +328,11 @@ static void status_line(sender *s, uint64_t now) {
   if (!s->o.quiet && s->ss.streaming && secs > 0) {
     fprintf(stderr,
             "bildfunk-send: %5.1f fps %7.2f Mbit/s  encode p50 %5.1f p95 %5.1f ms  "
-            "%" PRIu64 " pkts  %" PRIu64 " drops  GSO %s\n",
+            "%" PRIu64 " pkts  %" PRIu64 " drops  FEC %u%%%s  GSO %s\n",
             (double)s->win_frames / secs, (double)s->win_bytes * 8 / secs / 1e6,
             (double)bf_hist_percentile(&s->enc_win, 500) / 1e6,
             (double)bf_hist_percentile(&s->enc_win, 950) / 1e6, s->win_packets, s->win_drops,
+            s->fec_applied, s->o.fec_auto ? " auto" : "",
             s->o.gso && s->t->stats.gso_active ? "on" : "off");
   }
   s->win_start_ns = now;
@@ -339,6 +367,17 @@ static int write_stats(const sender *s, const char *path) {
           (double)bf_hist_percentile(&s->enc_all, 500) / 1e6,
           (double)bf_hist_percentile(&s->enc_all, 950) / 1e6, (double)s->enc_all.max_ns / 1e6,
           s->enc_all.count);
+  fprintf(f,
+          "  \"intra_refresh\": %d, \"refresh_waves\": %" PRIu64 ", \"recovery_points\": %" PRIu64
+          ", \"refresh_abandoned\": %" PRIu64 ",\n",
+          s->o.intra_refresh, s->refresh.waves, s->recovery_points, s->refresh.abandoned);
+  fprintf(f,
+          "  \"fec\": {\"auto\": %d, \"percent\": %u, \"min_seen\": %u, \"max_seen\": %u, "
+          "\"floor\": %u, \"reports\": %" PRIu64 ", \"lossy\": %" PRIu64 ", \"burns\": %" PRIu64
+          ", \"reburns\": %" PRIu64 ", \"decays\": %" PRIu64 ", \"changes\": %" PRIu64 "},\n",
+          s->o.fec_auto, s->fec_applied, s->fec_min_seen > s->fec_max_seen ? 0 : s->fec_min_seen,
+          s->fec_max_seen, s->fec.floor, s->fec.stats.reports, s->fec.stats.lossy,
+          s->fec.stats.burns, s->fec.stats.reburns, s->fec.stats.decays, s->fec.stats.changes);
   fprintf(f,
           "  \"packets_sent\": %" PRIu64 ", \"packets_dropped\": %" PRIu64
           ", \"send_calls\": %" PRIu64 ", \"pacer_cap_waits\": %" PRIu64 ",\n",
@@ -396,6 +435,8 @@ static int setup(sender *s, char *err, size_t cap) {
             (double)s->sinfo.fps_num / s->sinfo.fps_den);
   s->interval_ns = 1000000000ull * s->sinfo.fps_den / s->sinfo.fps_num;
   s->bitrate = o->bitrate ? o->bitrate : auto_bitrate(&s->sinfo);
+  if (s->sinfo.passthrough && o->intra_refresh)
+    fprintf(stderr, "bildfunk-send: --intra-refresh ignored: the file is passed through\n");
   if (!s->sinfo.passthrough) {
     bf_encoder_config ec = {
         .codec = o->codec,
@@ -409,14 +450,21 @@ static int setup(sender *s, char *err, size_t cap) {
         .gop = o->gop,
         .slices = o->slices,
         .verbose = o->verbose,
+        .intra_refresh = o->intra_refresh,
     };
     if ((r = bf_encoder_open(&ec, &s->enc, err, cap)) < 0) return r;
+    if (o->intra_refresh)
+      fprintf(stderr, "bildfunk-send: intra refresh: a wave every %u frames\n",
+              bf_encoder_refresh_period(&ec));
   }
   bf_packetizer_config pc;
   bf_packetizer_config_default(&pc);
   pc.shard_bytes = (uint16_t)o->shard_bytes;
   pc.max_k = (uint16_t)o->max_k;
-  pc.fec_percent = o->fec_percent;
+  bf_fecctl_init(&s->fec, NULL);
+  s->fec_applied = o->fec_auto ? bf_fecctl_percent(&s->fec) : o->fec_percent;
+  pc.fec_percent = s->fec_applied;
+  s->fec_min_seen = UINT32_MAX;
   pc.max_frame_bytes = BF_MAX_AU_BYTES;
   if ((r = bf_packetizer_new(&pc, &s->pk)) < 0) {
     snprintf(err, cap, "packetizer: %s", bf_strerror(r));
@@ -602,10 +650,10 @@ int main(int argc, char **argv) {
     snprintf(la, sizeof la, "%s", s->o.listen);
   fprintf(stderr,
           "bildfunk-send: listening on %s (direct mode: the stream is UNENCRYPTED)\n"
-          "bildfunk-send: %s at %.3f fps -> %s %s %.2f Mbit/s; S=%u K=%u FEC %u%%; GSO %s\n",
+          "bildfunk-send: %s at %.3f fps -> %s %s %.2f Mbit/s; S=%u K=%u FEC %u%%%s; GSO %s\n",
           la, s->sinfo.desc, (double)s->sinfo.fps_num / s->sinfo.fps_den, bf_codec_name(s->o.codec),
           s->enc ? bf_encoder_name(s->enc) : "passthrough", (double)s->bitrate / 1e6,
-          s->o.shard_bytes, s->o.max_k, s->o.fec_percent,
+          s->o.shard_bytes, s->o.max_k, s->fec_applied, s->o.fec_auto ? " (auto)" : "",
           s->o.gso && bf_udp_offload_enabled() ? "on" : "off");
   int rc = run(s);
   if (s->o.stats_json && (r = write_stats(s, s->o.stats_json)) < 0) {

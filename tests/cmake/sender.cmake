@@ -35,11 +35,18 @@ target_link_libraries(bf-strip-check PRIVATE bf_strip bf_warnings)
 set(bf_sender_e2e_cases
   h264 hevc av1 keyframe_h264 keyframe_hevc keyframe_av1 garbage session
   file_passthrough file_loop file_reencode file_av1 x11 bad_input)
+# Intra refresh (issue #7), and adaptive FEC through bildfunk-netsim (skipped
+# when netsim is not built).
+list(APPEND bf_sender_e2e_cases intra_refresh fec_auto_loss5 fec_auto_clean)
+set(bf_sender_netsim "")
+if(TARGET bildfunk-netsim)
+  set(bf_sender_netsim $<TARGET_FILE:bildfunk-netsim>)
+endif()
 foreach(case IN LISTS bf_sender_e2e_cases)
   add_test(NAME sender_e2e_${case}
            COMMAND bash ${bf_sender_tests}/e2e.sh ${case}
                    $<TARGET_FILE:bildfunk-send> $<TARGET_FILE:bf-test-recv>
-                   $<TARGET_FILE:bf-strip-check>)
+                   $<TARGET_FILE:bf-strip-check> ${bf_sender_netsim})
   set_tests_properties(sender_e2e_${case} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
                        ENVIRONMENT "${bf_sender_test_env}")
 endforeach()

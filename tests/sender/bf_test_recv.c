@@ -5,7 +5,9 @@
  * file (the concatenation must equal the sender's --dump-au byte for byte)
  * plus one CSV line per AU (frame_index, pts_ns, user_flags, bytes, keyframe
  * by the bitstream). It can also ask for a keyframe, send clock pings, and
- * throw garbage at the sender. It prints key=value results on stdout.
+ * throw garbage at the sender, and send LOSS_REPORTs every 750 ms the way the
+ * client does (loss from the stream_seq gaps of each window). It prints
+ * key=value results on stdout.
  *
  * Not a client: no decoding, no display, no jitter handling.
  */
@@ -39,7 +41,8 @@ static uint64_t realtime_ns(void) {
 static void usage(void) {
   fprintf(stderr, "usage: bf-test-recv --connect HOST:PORT --out FILE --index FILE [--codec C]\n"
                   "       [--frames N] [--timeout S] [--wait-bye S] [--keyframe-after N]\n"
-                  "       [--pings N] [--garbage N] [--quit-after N] [--no-bye 1]\n");
+                  "       [--pings N] [--garbage N] [--quit-after N] [--no-bye 1]\n"
+                  "       [--loss-reports 1]\n");
 }
 
 static void send_fb(bf_transport *t, const bf_feedback *fb) {
@@ -111,7 +114,7 @@ int main(int argc, char **argv) {
   const char *connect = NULL, *out_path = NULL, *index_path = NULL, *codec_name = "h264";
   uint64_t want_frames = 0, keyframe_after = 0, quit_after = 0;
   unsigned pings = 0, garbage = 0;
-  int no_bye = 0;
+  int no_bye = 0, loss_reports = 0;
   double timeout_s = 30, wait_bye_s = 5;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -144,6 +147,8 @@ int main(int argc, char **argv) {
       garbage = (unsigned)atoi(v);
     else if (!strcmp(a, "--no-bye"))
       no_bye = atoi(v);
+    else if (!strcmp(a, "--loss-reports"))
+      loss_reports = atoi(v);
     else {
       usage();
       return 2;
@@ -203,6 +208,10 @@ int main(int argc, char **argv) {
   int64_t best_offset = 0;
   uint64_t ping_t1[64] = {0};
   int quit_sent = 0;
+  /* loss reports: expected = advance of the newest stream_seq over the window */
+  int seq_have = 0;
+  uint32_t seq_max = 0, seq_base = 0;
+  uint64_t win_start = start, win_received = 0, reports_sent = 0, rep_expected = 0, rep_missing = 0;
 
   while (mono_ns() < deadline) {
     uint64_t now = mono_ns();
@@ -231,6 +240,26 @@ int main(int argc, char **argv) {
         kf_next_ns = now + 33000000ull;
       }
     }
+    if (loss_reports && now - win_start >= 750000000ull) {
+      uint64_t expected = seq_have ? (uint64_t)(uint32_t)(seq_max - seq_base) : 0;
+      uint64_t got = win_received < expected ? win_received : expected;
+      if (expected) {
+        bf_feedback fb;
+        memset(&fb, 0, sizeof fb);
+        fb.type = BF_FB_LOSS_REPORT;
+        fb.u.loss.window_ms = (uint32_t)((now - win_start) / 1000000u);
+        fb.u.loss.packets_received = (uint32_t)got;
+        fb.u.loss.shards_missing = (uint32_t)(expected - got);
+        fb.u.loss.loss_ppm = (uint32_t)((expected - got) * 1000000u / expected);
+        send_fb(t, &fb);
+        reports_sent++;
+        rep_expected += expected;
+        rep_missing += expected - got;
+      }
+      win_start = now;
+      win_received = 0;
+      seq_base = seq_max;
+    }
     bf_transport_wait(t, 5);
     int n = bf_recv_batch(t, &ring);
     for (int i = 0; n > 0 && i < (int)ring.n; i++) {
@@ -256,6 +285,20 @@ int main(int argc, char **argv) {
           }
         }
         continue;
+      }
+      if (loss_reports) {
+        bf_header h;
+        bf_header_decode(d, &h);
+        if (h.magic == BF_MAGIC) {
+          win_received++;
+          if (!seq_have) {
+            seq_have = 1;
+            seq_base = h.stream_seq - 1;
+            seq_max = h.stream_seq;
+          } else if (bf_seq32_diff(h.stream_seq, seq_max) > 0) {
+            seq_max = h.stream_seq;
+          }
+        }
       }
       bf_reassembler_push(ra, d, len, arr);
       bf_event ev;
@@ -319,6 +362,9 @@ int main(int argc, char **argv) {
   if (keyframe_after)
     printf("kf_request_after=%" PRIu32 "\nkf_arrived=%s%" PRIu32 "\n", kf_after_index,
            kf_done ? "" : "-", kf_arrived_index);
+  if (loss_reports)
+    printf("loss_reports=%" PRIu64 "\nloss_expected=%" PRIu64 "\nloss_missing=%" PRIu64 "\n",
+           reports_sent, rep_expected, rep_missing);
   if (pings)
     printf("pongs=%u\nclock_offset_ns=%" PRId64 "\nclock_rtt_ns=%" PRIu64 "\n", pongs, best_offset,
            best_rtt == UINT64_MAX ? 0 : best_rtt);

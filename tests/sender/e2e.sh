@@ -16,6 +16,7 @@ case_=$1
 SEND=$2
 RECV=$3
 STRIP=$4
+NETSIM=${5:-}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bf-sender-e2e.XXXXXX")
 pids=()
@@ -317,6 +318,7 @@ bad_input_case() {
   expect_error option "unknown option '--frobnicate'" --frobnicate
   expect_error size "--size: bad size" --size 12x7
   expect_error shard "--shard: bad size" --shard 1001
+  expect_error intra "--intra-refresh needs libx264 (not libx265)" --codec hevc --intra-refresh
   expect_error nofile "cannot open file '$work/nonexistent.mp4'" --source "file:$work/nonexistent.mp4"
   : >empty.mp4
   expect_error emptyfile "file '$work/empty.mp4'" --source "file:$work/empty.mp4"
@@ -339,6 +341,125 @@ bad_input_case() {
   grep -q "libx264" hw.log || fail "no software fallback"
 }
 
+# fec_case LOSS_PCT MIN MAX [WMIN WMAX]: adaptive FEC through bildfunk-netsim with LOSS_PCT %
+# random loss toward the receiver, which sends a LOSS_REPORT every 750 ms.
+# After the first report every AU must carry between MIN and MAX % parity;
+# with loss, the whole run's measured loss must map to WMIN-WMAX %.
+fec_case() {
+  local loss=$1 lo=$2 hi=$3
+  [ -n "$NETSIM" ] && [ -x "$NETSIM" ] || skip "bildfunk-netsim is not built"
+  # all-intra at small shards: ~2000 packets/s, so one window's loss estimate
+  # is within about +-0.6 % of the real rate
+  start_sender send.log --size 960x540 --fps 30 --bitrate 8M --gop 1 --shard 512 \
+    --duration 7 --stats-json send.json
+  "$NETSIM" --to "127.0.0.1:$PORT" --listen 127.0.0.1:0 --seed 11 --dir down --loss "$loss" \
+    --duration 14 --quiet --stats-json netsim.json >netsim.log 2>&1 &
+  local npid=$! nport="" i
+  pids+=("$npid")
+  for i in $(seq 100); do
+    nport=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' netsim.log | head -n 1)
+    [ -n "$nport" ] && break
+    sleep 0.1
+  done
+  [ -n "$nport" ] || fail "netsim did not start"
+  "$RECV" --connect "127.0.0.1:$nport" --out recv.h264 --index recv.csv --loss-reports 1 \
+    --timeout 12 >recv.out 2>recv.log || true
+  wait_sender
+  kill -INT "$npid" 2>/dev/null || true
+  wait "$npid" 2>/dev/null || true
+  local reports pct minp maxp lossy
+  reports=$(val loss_reports recv.out)
+  [ "${reports:-0}" -ge 6 ] || fail "only ${reports:-0} loss reports sent"
+  expect_eq "loss reports taken" "$(stat reports send.json)" "$reports"
+  pct=$(stat percent send.json)
+  minp=$(stat min_seen send.json)
+  maxp=$(stat max_seen send.json)
+  lossy=$(stat lossy send.json)
+  echo "fec $loss% loss: reports $reports lossy $lossy percent $pct min $minp max $maxp" \
+       "measured loss $(val loss_missing recv.out)/$(val loss_expected recv.out)"
+  grep "FEC .*->" send.log || true
+  [ "$minp" -ge "$lo" ] && [ "$maxp" -le "$hi" ] && [ "$pct" -ge "$lo" ] && [ "$pct" -le "$hi" ] ||
+    fail "FEC % outside $lo-$hi: now $pct, seen $minp-$maxp"
+  # every change the sender logged is the formula on the loss it was told:
+  # max(floor, ceil(loss % x 1.4) + 1), clamped to 1-50
+  sed -n 's/.*FEC [0-9]*% -> \([0-9]*\)% (loss \([0-9.]*\) %, floor \([0-9]*\)%).*/\1 \2 \3/p' \
+    send.log >changes.txt
+  awk '{ ppm = int($2 * 10000 + 0.5); t = int((ppm * 14 + 99999) / 100000) + 1;
+         if (t > 50) t = 50; if (t < $3) t = $3;
+         if (t != $1) { print "change to " $1 "% for loss " $2 " %, formula says " t "%"; bad = 1 } }
+       END { exit bad }' changes.txt || fail "a FEC change does not follow the formula"
+  if [ "$loss" != 0 ]; then
+    # the whole run's loss through the formula: 5 % -> 8, allow the sample's spread
+    local m e whole
+    m=$(val loss_missing recv.out)
+    e=$(val loss_expected recv.out)
+    whole=$(( (m * 140 + e - 1) / e + 1 ))
+    [ "$whole" -ge "$4" ] && [ "$whole" -le "$5" ] ||
+      fail "the run's loss $m/$e gives $whole %, expected $4-$5"
+  fi
+  if [ "$loss" = 0 ]; then
+    expect_eq "lossy reports" "$lossy" 0
+    ! grep -q "FEC .*->.*floor 5" send.log || fail "the floor was burnt without loss"
+  else
+    [ "$lossy" -ge $((reports - 1)) ] || fail "only $lossy of $reports reports saw loss"
+    expect_eq "floor" "$(stat floor send.json)" 5
+    grep -q "FEC 10% -> " send.log || fail "no change from the start value logged"
+  fi
+}
+
+# intra_refresh_case: libx264 with --intra-refresh --gop 10: the first AU is
+# the only IDR, every 10th AU after it is a RECOVERY_POINT (user_flags 0x10),
+# and ffmpeg decoding the received stream from a wave's first AU (with the
+# parameter sets of the stream start in front) shows, from the recovery
+# point on, exactly the pictures of the full decode, the strip of the
+# recovery-point picture carrying that AU's pts.
+intra_refresh_case() {
+  start_sender send.log --size 320x240 --fps 30 --frames 45 --intra-refresh --gop 10 \
+    --dump-au sent.h264 --stats-json stats.json
+  "$RECV" --connect "127.0.0.1:$PORT" --out recv.h264 --index index.csv --frames 45 \
+    >recv.out || fail "receiver"
+  wait_sender
+  check_recv recv.out 45
+  grep -q "intra refresh: a wave every 10 frames" send.log || fail "no intra refresh line"
+  cmp -s sent.h264 recv.h264 || fail "received AU stream differs from --dump-au"
+  # AU number (0-based) of every recovery point, and of every IDR
+  local rps idrs
+  rps=$(tail -n +2 index.csv | awk -F, '{ if (int($3 / 16) % 2) printf "%d ", NR - 1 }')
+  idrs=$(tail -n +2 index.csv | awk -F, '{ if (int($3 / 4) % 2) printf "%d ", NR - 1 }')
+  echo "recovery points at AUs: $rps; IDR at: $idrs"
+  expect_eq "IDR AUs" "$idrs" "0 "
+  expect_eq "recovery points" "$rps" "19 29 39 "
+  expect_eq "stats recovery_points" "$(stat recovery_points stats.json)" 3
+  # full decode, every picture's strip against the index
+  ffmpeg -v error -i recv.h264 -f rawvideo -pix_fmt gray full.gray || fail "ffmpeg full decode"
+  "$STRIP" 320x240 index.csv <full.gray >strip.out || fail "strip check (full)"
+  expect_eq "strip frames" "$(val strip_frames strip.out)" 45
+  # the stream from the second wave's first AU (20; its recovery point is 29)
+  local off20 ps
+  off20=$(tail -n +2 index.csv | awk -F, 'NR <= 20 { s += $4 } END { print s }')
+  # parameter sets: AU 0 up to its first SEI (type 6) or IDR slice (type 5) NAL
+  ps=$(head -c 2000 recv.h264 | LC_ALL=C grep -obUaP '\x00\x00\x01[\x05\x06\x25\x45\x65]' |
+       head -n 1 | cut -d: -f1)
+  [ -n "$ps" ] && [ "$ps" -gt 0 ] || fail "no parameter sets found in AU 0"
+  { head -c "$ps" recv.h264; tail -c +$((off20 + 1)) recv.h264; } >cut.h264
+  ffmpeg -v error -flags2 +showall -i cut.h264 -f rawvideo -pix_fmt gray cut.gray ||
+    fail "ffmpeg decode from the wave start"
+  local fsz=$((320 * 240)) n_cut
+  n_cut=$(($(wc -c <cut.gray) / fsz))
+  expect_eq "pictures from the wave start" "$n_cut" 25
+  # picture 29 of the stream is picture 9 of the cut: from there on identical
+  cmp -s <(tail -c +$((29 * fsz + 1)) full.gray) <(tail -c +$((9 * fsz + 1)) cut.gray) ||
+    fail "pictures from the recovery point on differ from the full decode"
+  # and before it they are not (the refresh was needed)
+  ! cmp -s <(tail -c +$((20 * fsz + 1)) full.gray | head -c $fsz) <(head -c $fsz cut.gray) ||
+    fail "the wave's first picture is already clean: nothing was tested"
+  # the strip of the recovery-point picture carries AU 29's pts
+  { head -n 1 index.csv; tail -n +2 index.csv | tail -n +30; } >index29.csv
+  tail -c +$((9 * fsz + 1)) cut.gray | "$STRIP" 320x240 index29.csv >strip29.out ||
+    fail "strip check from the recovery point"
+  expect_eq "strip frames from the recovery point" "$(val strip_frames strip29.out)" 16
+}
+
 case $case_ in
   h264 | hevc | av1) stream_case "$case_" ;;
   keyframe_h264) keyframe_case h264 2 ;;
@@ -352,6 +473,9 @@ case $case_ in
   file_av1) file_av1_case ;;
   x11) x11_case ;;
   bad_input) bad_input_case ;;
+  intra_refresh) intra_refresh_case ;;
+  fec_auto_loss5) fec_case 5 5 13 8 9 ;;
+  fec_auto_clean) fec_case 0 1 1 ;;
   *) echo "e2e.sh: unknown case $case_" >&2; exit 2 ;;
 esac
 echo "PASS ($case_)"

@@ -34,6 +34,8 @@ static void test_defaults(void **state) {
   assert_int_equal(o.loop, 1);
   assert_int_equal(o.gso, 1);
   assert_int_equal(o.fec_percent, 10);
+  assert_int_equal(o.fec_auto, 1);
+  assert_int_equal(o.intra_refresh, 0);
   assert_int_equal(o.shard_bytes, 1408);
   assert_int_equal(o.max_k, 128);
   assert_int_equal(o.rate_cap_bps, 800000000ull);
@@ -54,7 +56,7 @@ static void test_everything(void **state) {
                          "--shard", "1200", "--max-k", "64", "--rate-cap", "300M", "--pace-spread",
                          "50", "--burst", "16", "--no-gso", "--frames", "99", "--duration", "1.5",
                          "--silence", "3", "--stats-json", "s.json", "--dump-au", "d.obu",
-                         "--quiet", "--verbose"),
+                         "--quiet", "--verbose", "--intra-refresh"),
                    BF_CLI_RUN);
   assert_string_equal(o.listen, "127.0.0.1:5000");
   assert_string_equal(o.allow, "10.0.0.1");
@@ -72,6 +74,8 @@ static void test_everything(void **state) {
   assert_int_equal(o.gop, 120);
   assert_int_equal(o.slices, 4);
   assert_int_equal(o.fec_percent, 25);
+  assert_int_equal(o.fec_auto, 0); /* a number pins it */
+  assert_int_equal(o.intra_refresh, 1);
   assert_int_equal(o.shard_bytes, 1200);
   assert_int_equal(o.max_k, 64);
   assert_int_equal(o.rate_cap_bps, 300000000ull);
@@ -131,6 +135,20 @@ static void test_rates(void **state) {
   assert_int_equal(o.rate_cap_bps, 0);
 }
 
+/* --fec auto (the default) against a pinned number: the last one wins. */
+static void test_fec_auto(void **state) {
+  (void)state;
+  bf_send_options o;
+  assert_int_equal(PARSE(&o, "--fec", "0", "--fec", "auto"), BF_CLI_RUN);
+  assert_int_equal(o.fec_auto, 1);
+  assert_int_equal(o.fec_percent, 10);
+  assert_int_equal(PARSE(&o, "--fec", "auto", "--fec", "0"), BF_CLI_RUN);
+  assert_int_equal(o.fec_auto, 0);
+  assert_int_equal(o.fec_percent, 0);
+  assert_int_equal(PARSE(&o, "--fec=auto"), BF_CLI_RUN);
+  assert_int_equal(o.fec_auto, 1);
+}
+
 /* Each bad input is refused with a message that names the option. */
 static void test_errors(void **state) {
   (void)state;
@@ -149,6 +167,7 @@ static void test_errors(void **state) {
       {"--fps", "30/0", "--fps"},
       {"--bitrate", "5k", "--bitrate"},
       {"--fec", "91", "--fec"},
+      {"--fec", "autox", "--fec"},
       {"--shard", "511", "--shard"},
       {"--shard", "1001", "--shard"},
       {"--shard", "9154", "--shard"},
@@ -205,6 +224,7 @@ int main(void) {
       cmocka_unit_test(test_defaults),     cmocka_unit_test(test_everything),
       cmocka_unit_test(test_listen_forms), cmocka_unit_test(test_rates),
       cmocka_unit_test(test_errors),       cmocka_unit_test(test_help_version),
+      cmocka_unit_test(test_fec_auto),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
