@@ -1,0 +1,150 @@
+/*
+ * Identities, pins and pairing (issue #6).
+ *
+ * Identity: one persistent Ed25519 key and a self-signed X.509 certificate
+ * per side and role, created on first use in the config directory
+ * ($XDG_CONFIG_HOME/bildfunk, else ~/.config/bildfunk; the caller may pass
+ * any directory, as the tests do) as <role>-key.pem and <role>-cert.pem,
+ * mode 0600 in a 0700 directory. A key file that others can read is refused.
+ * The certificate's SHA-256 fingerprint is what peers pin; its names and
+ * validity dates mean nothing to bildfunk.
+ *
+ * Pin store: the peers this side has paired with, each a fingerprint, a
+ * name (the client's name on the sender, the host name on the client) and
+ * the date of pairing, kept in a text file (one pin per line:
+ * "<64 hex> <unix seconds> <name>") rewritten whole on every change.
+ *
+ * Pairing code: six decimal digits derived from the TLS session with the
+ * exporter label BF_PAIR_EXPORTER_LABEL. Two ends of one TLS session get
+ * the same code; a man in the middle runs two sessions, whose codes are
+ * unrelated (see docs/security.md for what that does and does not stop).
+ *
+ * Rate limiter: a sliding-window count of pairing attempts, time passed in.
+ *
+ * Files and OpenSSL allocations only at load/save time; nothing here is on
+ * a per-packet path. Needs OpenSSL 3; left out of builds without BF_SEAL.
+ */
+#ifndef BILDFUNK_IDENTITY_H
+#define BILDFUNK_IDENTITY_H
+
+#include <bildfunk/common.h>
+#include <bildfunk/tls.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BF_PIN_MAX_NAME 64u   /* bytes, printable, no newline */
+#define BF_PIN_MAX_PINS 1024u /* a store refuses to grow past this */
+#define BF_FP_HEX_BYTES 65u   /* 64 hex digits + NUL */
+
+/* ---- identity ------------------------------------------------------------ */
+
+/* Writes the default config directory into |out| (|cap| bytes):
+ * $XDG_CONFIG_HOME/bildfunk when that variable is set and absolute, else
+ * $HOME/.config/bildfunk. Returns 0, -ENOENT (neither is set) or -ENAMETOOLONG. */
+int bf_config_dir(char *out, size_t cap);
+
+/* Loads the identity of |role| ("client" or "sender"; [a-z] only) from
+ * |dir| (NULL: bf_config_dir), creating the directory (0700), a new key and
+ * a certificate with common name |cn| (NULL: "bildfunk <role>") first when
+ * they do not exist. Returns 0; -EPERM when the key file is readable by
+ * others (fix with chmod 600); -EBADMSG when the files do not parse or the
+ * certificate does not match the key; -errno of a file operation; -EIO. */
+int bf_identity_load(const char *dir, const char *role, const char *cn, bf_identity **out);
+
+/* A fresh identity that lives in memory only (tests, one-off sessions). */
+int bf_identity_generate(const char *cn, bf_identity **out);
+
+/* Frees |*id| and sets it to NULL; NULL is fine. */
+void bf_identity_del(bf_identity **id);
+
+/* This identity's certificate fingerprint (what the peer pins). */
+void bf_identity_fp(const bf_identity *id, uint8_t fp[BF_TLS_FP_BYTES]);
+
+/* Lower-case hex of |fp| into |out| (64 digits + NUL). */
+void bf_fp_hex(const uint8_t fp[BF_TLS_FP_BYTES], char out[BF_FP_HEX_BYTES]);
+
+/* ---- pin store ----------------------------------------------------------- */
+
+typedef struct bf_pin {
+  uint8_t fp[BF_TLS_FP_BYTES];
+  int64_t paired_unix; /* seconds since 1970 when the pair was confirmed */
+  char name[BF_PIN_MAX_NAME + 1];
+} bf_pin;
+
+typedef struct bf_pinstore bf_pinstore;
+
+/* Opens the store kept in file |path| (read now if it exists; created on
+ * the first change, mode 0600), or a memory-only store when |path| is NULL.
+ * Returns 0, -EBADMSG (a line does not parse: the file is left alone),
+ * -ENOMEM or -errno of reading. */
+int bf_pinstore_open(const char *path, bf_pinstore **out);
+
+/* Frees |*ps| and sets it to NULL; NULL is fine. */
+void bf_pinstore_del(bf_pinstore **ps);
+
+/* Pins |fp| as |name| (non-printable bytes become '?', cut at
+ * BF_PIN_MAX_NAME) at |now_unix|. An existing pin of the same fingerprint
+ * is replaced; with |unique_name| also every pin of the same name (the
+ * client keeps one sender certificate per host). Saves. Returns 0,
+ * -ENOSPC (BF_PIN_MAX_PINS) or -errno of writing. */
+int bf_pinstore_add(bf_pinstore *ps, const uint8_t fp[BF_TLS_FP_BYTES], const char *name,
+                    int64_t now_unix, int unique_name);
+
+/* The pin of |fp| / the first pin named |name|, or NULL. The pointer is
+ * valid until the next change of the store. */
+const bf_pin *bf_pinstore_find_fp(const bf_pinstore *ps, const uint8_t fp[BF_TLS_FP_BYTES]);
+const bf_pin *bf_pinstore_find_name(const bf_pinstore *ps, const char *name);
+
+/* Removes the pins matching |what|: an exact name, or a hex fingerprint
+ * prefix of at least 8 digits. Saves. Returns the number removed (> 0),
+ * -ENOENT (none matches), -EEXIST (a prefix matches several: nothing
+ * removed) or -errno of writing. */
+int bf_pinstore_revoke(bf_pinstore *ps, const char *what);
+
+/* Number of pins, and pin |i| (0-based, in the order added) or NULL. */
+size_t bf_pinstore_count(const bf_pinstore *ps);
+const bf_pin *bf_pinstore_at(const bf_pinstore *ps, size_t i);
+
+/* ---- pairing code -------------------------------------------------------- */
+
+#define BF_PAIR_EXPORTER_LABEL "EXPORTER-bildfunk-pair-v1"
+#define BF_PAIR_CODE_DIGITS 6u
+
+/* The pairing code of |t|'s session: 8 exporter bytes (label above, no
+ * context) as a big-endian integer mod 10^6, six digits, NUL-terminated.
+ * Returns 0, -EAGAIN before the handshake completed, or -EIO. */
+int bf_pair_code(const bf_tls *t, char out[BF_PAIR_CODE_DIGITS + 1]);
+
+/* ---- pairing rate limiter ------------------------------------------------ */
+
+#define BF_PAIR_LIMIT_MAX 16u /* largest max_attempts */
+
+/* At most |max_attempts| pairing attempts in any |window_ns|. Caller-owned;
+ * one per sender (not per peer address: an attacker can then delay honest
+ * pairing, but cannot make guesses faster; see docs/security.md). */
+typedef struct bf_pair_limiter {
+  uint64_t window_ns;
+  uint32_t max_attempts;
+  uint32_t n;                    /* entries in t */
+  uint64_t t[BF_PAIR_LIMIT_MAX]; /* attempt times, oldest first */
+} bf_pair_limiter;
+
+/* Defaults for the sender: 5 attempts per 60 s. */
+#define BF_PAIR_LIMIT_DEFAULT_ATTEMPTS 5u
+#define BF_PAIR_LIMIT_DEFAULT_WINDOW_NS (60ull * 1000000000ull)
+
+/* |max_attempts| is clamped to 1..BF_PAIR_LIMIT_MAX. */
+void bf_pair_limiter_init(bf_pair_limiter *l, uint32_t max_attempts, uint64_t window_ns);
+
+/* Records an attempt at |now_ns| and returns 0 when it is allowed; returns
+ * -EAGAIN (not recorded) with |*retry_after_ns| (may be NULL) set to the
+ * time until the oldest attempt leaves the window when it is not. */
+int bf_pair_limiter_try(bf_pair_limiter *l, uint64_t now_ns, uint64_t *retry_after_ns);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BILDFUNK_IDENTITY_H */
