@@ -12,9 +12,8 @@
 /* Monotonic nanoseconds. */
 uint64_t bf_bench_now_ns(void);
 
-/* Writes `"machine": {...}` (CPU model, cores, kernel) without a trailing
- * comma, for inclusion in a JSON object. */
-void bf_bench_print_machine(FILE *out);
+/* bf_bench_print_machine(): the machine a figure was measured on. */
+#include "common/machine.h"
 
 /* Subcommands; a module that is not linked in leaves its symbol NULL. */
 int bf_bench_fec(int argc, char **argv) __attribute__((weak));

@@ -7,7 +7,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,35 +14,6 @@ uint64_t bf_bench_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-void bf_bench_print_machine(FILE *out) {
-  char model[256] = "unknown";
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  if (f) {
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-      if (strncmp(line, "model name", 10) == 0) {
-        char *c = strchr(line, ':');
-        if (c) {
-          c++;
-          while (*c == ' ') c++;
-          size_t n = strcspn(c, "\n");
-          if (n >= sizeof model) n = sizeof model - 1;
-          /* keep the JSON string clean */
-          for (size_t i = 0; i < n; i++)
-            model[i] = (c[i] == '"' || c[i] == '\\') ? ' ' : c[i];
-          model[n] = 0;
-        }
-        break;
-      }
-    }
-    fclose(f);
-  }
-  struct utsname u;
-  if (uname(&u) != 0) strcpy(u.release, "unknown");
-  fprintf(out, "\"machine\": {\"cpu\": \"%s\", \"cores\": %ld, \"kernel\": \"%s\"}",
-          model, sysconf(_SC_NPROCESSORS_ONLN), u.release);
 }
 
 typedef struct bench_cmd {

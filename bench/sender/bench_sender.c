@@ -18,6 +18,7 @@
 #include "encoder.h"
 #include "sources.h"
 #include "stats.h"
+#include "common/machine.h"
 
 #include <bildfunk/common.h>
 #include <bildfunk/packetizer.h>
@@ -32,7 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,31 +46,6 @@ static void sleep_until(uint64_t mono_ns) {
   struct timespec ts = {(time_t)(mono_ns / 1000000000ull), (long)(mono_ns % 1000000000ull)};
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
   }
-}
-
-static void print_machine(void) {
-  char model[256] = "unknown";
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  if (f) {
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-      char *c = strchr(line, ':');
-      if (strncmp(line, "model name", 10) || !c) continue;
-      for (c++; *c == ' '; c++) {
-      }
-      size_t n = strcspn(c, "\n");
-      if (n >= sizeof model) n = sizeof model - 1;
-      for (size_t i = 0; i < n; i++)
-        model[i] = (c[i] == '"' || c[i] == '\\') ? ' ' : c[i];
-      model[n] = 0;
-      break;
-    }
-    fclose(f);
-  }
-  struct utsname u;
-  if (uname(&u) != 0) strcpy(u.release, "unknown");
-  printf("\"machine\": {\"cpu\": \"%s\", \"cores\": %ld, \"kernel\": \"%s\"}", model,
-         sysconf(_SC_NPROCESSORS_ONLN), u.release);
 }
 
 /* ---- encode --------------------------------------------------------------- */
@@ -182,7 +157,7 @@ static int cmd_encode(int argc, char **argv) {
          "\"bitrate\": %llu, \"note\": \"encode_ms = picture handed to the encoder until its AU "
          "is out; pipeline_depth = pictures the encoder holds back\",\n  ",
          w, h, fps, (unsigned long long)bitrate);
-  print_machine();
+  bf_bench_print_machine(stdout);
   printf(",\n  \"codecs\": [\n");
   static const bf_codec all[] = {BF_CODEC_H264, BF_CODEC_HEVC, BF_CODEC_AV1};
   int first = 1, rc = 0;
@@ -324,7 +299,7 @@ static int cmd_send(int argc, char **argv) {
          "packetizer and FEC; on loopback the send syscall also does the kernel's receive-side "
          "work\",\n  ",
          au_bytes, aus, shard, burst);
-  print_machine();
+  bf_bench_print_machine(stdout);
   printf(",\n  \"modes\": [\n");
   const char *names[2] = {"sendmmsg", "gso"};
   for (int gso = 0; gso <= 1; gso++) {

@@ -119,3 +119,23 @@ void bf_udp_config_default(bf_udp_config *cfg) {
   cfg->gso = 1;
   cfg->dscp = BF_DSCP_AUTO;
 }
+
+int bf__recv_batch_each(bf_transport *t, bf_recv_ring *ring) {
+  ring->n = 0;
+  size_t n = 0;
+  while (n < ring->count && n < ring->slot_cap) {
+    uint8_t *b = ring->storage + n * ring->buf_bytes;
+    int r = t->ops->recv(t, b, ring->buf_bytes, &ring->addrs[n]);
+    if (r < 0) {
+      if (n == 0) return r;
+      break;
+    }
+    if (r == 0) break;
+    ring->slots[n].data = b;
+    ring->slots[n].len = (size_t)r;
+    ring->slots[n].from = &ring->addrs[n];
+    n++;
+  }
+  ring->n = n;
+  return (int)n;
+}

@@ -41,6 +41,11 @@ static inline size_t bf__dgram_len(const bf_dgram *d) {
  * shorter (and non-empty): what one offloaded send can carry. */
 int bf__dgrams_uniform(const bf_dgram *d, size_t n);
 
+/* recv_batch for transports without a batched receive call: fills |ring|
+ * with one t->ops->recv per datagram until nothing is pending or the ring is
+ * full. Returns the count, or a negative errno when the first recv failed. */
+int bf__recv_batch_each(bf_transport *t, bf_recv_ring *ring);
+
 /* |in| rewritten for a socket of |family| (AF_INET <-> v4-mapped AF_INET6).
  * Returns 0, or -EAFNOSUPPORT when it cannot be expressed. */
 int bf__addr_for_family(const bf_addr *in, int family, bf_addr *out);

@@ -267,23 +267,7 @@ static int win_recv(bf_transport *t, uint8_t *buf, size_t cap, bf_addr *from) {
 }
 
 static int win_recv_batch(bf_transport *t, bf_recv_ring *ring) {
-  ring->n = 0;
-  size_t n = 0;
-  while (n < ring->count && n < ring->slot_cap) {
-    uint8_t *b = ring->storage + n * ring->buf_bytes;
-    int r = win_recv(t, b, ring->buf_bytes, &ring->addrs[n]);
-    if (r < 0) {
-      if (n == 0) return r;
-      break;
-    }
-    if (r == 0) break;
-    ring->slots[n].data = b;
-    ring->slots[n].len = (size_t)r;
-    ring->slots[n].from = &ring->addrs[n];
-    n++;
-  }
-  ring->n = n;
-  return (int)n;
+  return bf__recv_batch_each(t, ring);
 }
 
 static int win_wait(bf_transport *t, int timeout_ms) {
