@@ -1,5 +1,5 @@
 /*
- * Control-plane messages: round trip of every type, exact bytes of two,
+ * Control-plane messages: round trip of every type, exact bytes of three,
  * the framer fed one byte at a time and in random chunks, oversize and
  * truncated streams, unknown types skipped by length, trailing extension
  * bytes, and every malformed-field rule with its name.
@@ -115,6 +115,24 @@ static size_t sample_messages(bf_ctl_msg *v) {
   m->u.hello.codecs = 1;
   m->u.hello.max_width = m->u.hello.max_height = m->u.hello.max_fps = 1;
   m->u.hello.shard_bytes = 512;
+
+  m = &v[n++];
+  memset(m, 0, sizeof *m);
+  m->type = BF_CTL_PAIR_COMMIT;
+  for (size_t i = 0; i < BF_CTL_PAIR_COMMIT_BYTES; i++)
+    m->u.pair_commit.hash[i] = (uint8_t)(0xc0 + i);
+
+  m = &v[n++];
+  memset(m, 0, sizeof *m);
+  m->type = BF_CTL_PAIR_NONCE;
+  memset(m->u.pair_nonce.nonce, 0xff, BF_CTL_PAIR_NONCE_BYTES);
+  m->u.pair_nonce.nonce[0] = 0; /* any bytes, NUL included */
+
+  m = &v[n++];
+  memset(m, 0, sizeof *m);
+  m->type = BF_CTL_PAIR_REVEAL;
+  for (size_t i = 0; i < BF_CTL_PAIR_NONCE_BYTES; i++)
+    m->u.pair_nonce.nonce[i] = (uint8_t)(31 - i);
   return n;
 }
 
@@ -126,7 +144,7 @@ static void test_roundtrip(void **state) {
   const size_t n = sample_messages(v);
   static const size_t want_len[] = {6 + 24 + 2 + 21, 6 + 28, 6 + 12, 6 + 28, 6 + 12,
                                     6 + 32,          6,      6 + 8,  6 + 8,  BF_CTL_MAX_ENCODED,
-                                    6 + 4 + 2 + 36,  6 + 26};
+                                    6 + 4 + 2 + 36,  6 + 26, 6 + 32, 6 + 32, 6 + 32};
   assert_int_equal(n, sizeof want_len / sizeof want_len[0]);
   for (size_t i = 0; i < n; i++) {
     uint8_t buf[BF_CTL_MAX_ENCODED];
@@ -158,7 +176,10 @@ static void test_roundtrip(void **state) {
     assert_string_not_equal(bf_ctl_type_name(v[i].type), "unknown");
   }
   assert_string_equal(bf_ctl_type_name(0), "unknown");
-  assert_string_equal(bf_ctl_type_name(11), "unknown");
+  assert_string_equal(bf_ctl_type_name(14), "unknown");
+  assert_string_equal(bf_ctl_type_name(BF_CTL_PAIR_COMMIT), "pair_commit");
+  assert_string_equal(bf_ctl_type_name(BF_CTL_PAIR_NONCE), "pair_nonce");
+  assert_string_equal(bf_ctl_type_name(BF_CTL_PAIR_REVEAL), "pair_reveal");
   assert_string_equal(bf_ctl_type_name(BF_CTL_LOSS_REPORT), "loss_report");
 }
 
@@ -187,6 +208,19 @@ static void test_layout(void **state) {
   assert_int_equal(bf_ctl_encode(&m, b, sizeof b), 14);
   static const uint8_t bye[14] = {8, 0, 0, 0, 1, 10, 6, 0, 0, 0, 2, 0, 'o', 'k'};
   assert_memory_equal(b, bye, sizeof bye);
+
+  /* PairCommit: body_len 32, type 11, the hash as is. */
+  assert_int_equal(bf_ctl_encode(&v[12], b, sizeof b), 38);
+  static const uint8_t commit_hdr[6] = {32, 0, 0, 0, 1, 11};
+  assert_memory_equal(b, commit_hdr, 6);
+  assert_memory_equal(b + 6, v[12].u.pair_commit.hash, 32);
+  assert_int_equal(b[6], 0xc0);
+  assert_int_equal(b[37], 0xdf);
+  assert_int_equal(bf_ctl_encode(&v[13], b, sizeof b), 38);
+  assert_int_equal(b[5], 12);
+  assert_int_equal(bf_ctl_encode(&v[14], b, sizeof b), 38);
+  assert_int_equal(b[5], 13);
+  assert_int_equal(b[6], 31);
 }
 
 /* A stream of every sample, with unknown-type messages (some empty, one of
@@ -261,7 +295,7 @@ static void test_framer_chunks(void **state) {
   size_t count, unknown;
   const size_t len = build_stream(s, cap, v, nv, &count, &unknown);
   assert_int_equal(count, nv);
-  assert_int_equal(unknown, 4);
+  assert_int_equal(unknown, (nv + 1) / 3); /* before samples 1, 4, 7, ... */
   bf_test_rng rng;
   bf_test_rng_seed(&rng, 0xc0de);
   feed_stream(s, len, v, count, unknown, 1, &rng); /* one byte at a time */
@@ -385,6 +419,9 @@ static void test_malformed(void **state) {
       {5, 32, "loss_report: short"},
       {8, 8, "pair_result: short"},
       {9, 4, "bye: short"},
+      {12, 32, "pair_commit: short"},
+      {13, 32, "pair_nonce: short"},
+      {14, 32, "pair_reveal: short"},
   };
   for (size_t i = 0; i < sizeof shorts / sizeof shorts[0]; i++) {
     body_of(&v[shorts[i].sample], b);
@@ -503,7 +540,7 @@ static void test_malformed(void **state) {
   /* the decoder on its own: unknown type */
   bf_ctl_msg m;
   assert_int_equal(bf_ctl_decode(0, b, 4, &m, NULL), -ENOENT);
-  assert_int_equal(bf_ctl_decode(11, b, 4, &m, NULL), -ENOENT);
+  assert_int_equal(bf_ctl_decode(14, b, 4, &m, NULL), -ENOENT);
 }
 
 /* Trailing bytes after the known fields are a later version's extension. */

@@ -4,9 +4,11 @@
  * time — pairing (codes equal on both ends, pins on both sides, then a
  * plain reconnect), a rejected code, a revoked client, a sender whose
  * certificate changed, a man in the middle (two TLS sessions: the two ends
- * show different codes), the pairing rate limit, keepalive and dead-peer
- * timing, mode negotiation, and seal secrets that make a working
- * bf_sealer/bf_opener pair in both directions.
+ * show different codes, also when it relays the commit-then-reveal
+ * messages verbatim), the pairing code's formula and the order of the
+ * pairing messages (a hand-driven peer on either side), the pairing rate
+ * limit, keepalive and dead-peer timing, mode negotiation, and seal secrets
+ * that make a working bf_sealer/bf_opener pair in both directions.
  */
 #include "testutil.h"
 
@@ -17,8 +19,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -721,6 +725,421 @@ static void test_sender_rejects_bad_peers(void **state) {
   world_free(&w);
 }
 
+/* ---- commit-then-reveal pairing ------------------------------------------ */
+
+static void sha256_of(const uint8_t *in, size_t n, uint8_t out[32]) {
+  unsigned hl = 0;
+  assert_int_equal(EVP_Digest(in, n, out, &hl, EVP_sha256(), NULL), 1);
+  assert_int_equal(hl, 32);
+}
+
+/* The code as a pure function: a known answer (pins the formula: first 8
+ * bytes of SHA-256(E ‖ n_c ‖ n_s), big-endian, mod 10^6), every input
+ * matters, and a grinding model: an exporter ground to hit a target code for
+ * one n_s misses it for the n_s the sender actually draws afterwards. */
+static void test_pair_code_function(void **state) {
+  (void)state;
+  uint8_t e[32], nc[32], ns[32];
+  for (size_t i = 0; i < 32; i++) {
+    e[i] = (uint8_t)i;
+    nc[i] = (uint8_t)(32 + i);
+    ns[i] = (uint8_t)(64 + i);
+  }
+  char code[7], other[7];
+  assert_int_equal(bf_ctl_pair_code(e, nc, ns, code), 0);
+  assert_string_equal(code, "852213"); /* sha256(00..5f)[0..8] as u64 mod 10^6 */
+  assert_int_equal(bf_ctl_pair_code(NULL, nc, ns, code), -EINVAL);
+  uint8_t *inputs[3] = {e, nc, ns};
+  for (size_t k = 0; k < 3; k++) { /* one flipped bit in any input changes the code */
+    inputs[k][17] ^= 0x04;
+    assert_int_equal(bf_ctl_pair_code(e, nc, ns, other), 0);
+    assert_string_not_equal(other, code);
+    inputs[k][17] ^= 0x04;
+  }
+  /* n_c fixed (committed), n_s varies: the codes spread out. */
+  char seen[64][7];
+  size_t distinct = 0;
+  for (uint32_t v = 0; v < 64; v++) {
+    memcpy(ns, &v, sizeof v);
+    assert_int_equal(bf_ctl_pair_code(e, nc, ns, seen[v]), 0);
+    int dup = 0;
+    for (uint32_t u = 0; u < v; u++)
+      dup |= !strcmp(seen[u], seen[v]);
+    distinct += !dup;
+  }
+  assert_true(distinct >= 63);
+  /* Grinding: vary the exporter (what a MITM controls by re-signing its
+   * handshake) until the last two digits match a target for n_s = 0. */
+  memset(ns, 0, sizeof ns);
+  const char *target = "42";
+  uint32_t tries = 0;
+  for (; tries < 100000; tries++) {
+    memcpy(e, &tries, sizeof tries);
+    assert_int_equal(bf_ctl_pair_code(e, nc, ns, code), 0);
+    if (!strcmp(code + 4, target)) break;
+  }
+  assert_true(tries < 100000); /* with n_s known in advance, grinding works */
+  /* ... but the sender draws n_s after the commitment: the ground exporter
+   * is worth nothing for any other n_s. */
+  size_t hits = 0;
+  for (uint32_t v = 1; v <= 64; v++) {
+    memcpy(ns, &v, sizeof v);
+    assert_int_equal(bf_ctl_pair_code(e, nc, ns, other), 0);
+    hits += !strcmp(other + 4, target);
+  }
+  assert_true(hits <= 4); /* ~1 in 100 by chance, not 64 of 64 */
+}
+
+/* A raw TLS endpoint's decrypted control messages, all of them. */
+static size_t raw_read_msgs(bf_tls *raw, bf_ctl_framer *f, bf_ctl_msg *out, size_t max) {
+  uint8_t buf[4096];
+  size_t n = 0;
+  int r;
+  while ((r = bf_tls_read(raw, buf, sizeof buf)) > 0) {
+    size_t off = 0;
+    while (off < (size_t)r) {
+      size_t used = 0;
+      bf_ctl_msg m;
+      int k = bf_ctl_framer_feed(f, buf + off, (size_t)r - off, &used, &m);
+      assert_true(k >= 0);
+      off += used;
+      if (k == 1 && m.type != BF_CTL_KEEPALIVE) {
+        assert_true(n < max);
+        out[n++] = m;
+      }
+      if (k == 0) break;
+    }
+  }
+  return n;
+}
+
+static void raw_send(bf_tls *raw, const bf_ctl_msg *m) {
+  uint8_t frame[BF_CTL_MAX_ENCODED];
+  int n = bf_ctl_encode(m, frame, sizeof frame);
+  assert_true(n > 0);
+  assert_int_equal(bf_tls_write(raw, frame, (size_t)n), 0);
+}
+
+/* Bytes between a client session and a raw TLS server until both are quiet. */
+static void raw_server_exchange(bf_tls *raw, end *cli, uint64_t now) {
+  uint8_t buf[4096];
+  for (int i = 0; i < 10; i++) {
+    size_t n, moved = 0;
+    while ((n = bf_ctl_session_take_out(cli->s, buf, sizeof buf)) > 0) {
+      assert_int_equal(bf_tls_feed(raw, buf, n), 0);
+      moved += n;
+    }
+    while ((n = bf_tls_take_out(raw, buf, sizeof buf)) > 0) {
+      assert_int_equal(bf_ctl_session_feed(cli->s, buf, n, now), 0);
+      moved += n;
+    }
+    drain(cli, now);
+    if (!moved) return;
+  }
+}
+
+/* A client session against a hand-driven sender: the order of the flow, the
+ * commitment really binds n_c, the shown code is the formula over this
+ * session's exporter and the n_s the sender chose, and a second PairNonce is
+ * a protocol error. */
+static void test_pair_client_side(void **state) {
+  (void)state;
+  world w;
+  world_init(&w);
+  bf_tls *raw = NULL;
+  bf_ctl_framer *f = malloc(sizeof *f);
+  assert_non_null(f);
+  bf_ctl_framer_init(f);
+  bf_ctl_msg got[8];
+  assert_int_equal(bf_tls_new(BF_TLS_SERVER, w.sid, &raw), 0);
+  assert_int_equal(bf_ctl_session_new(&w.ccfg, w.now, &w.c.s), 0);
+  w.c.auto_confirm = -1;
+  raw_server_exchange(raw, &w.c, w.now); /* the TLS handshake */
+  uint8_t buf[4096];
+  assert_true(bf_tls_established(raw));
+  /* PairRequest + PairCommit, and nothing else yet: no Hello, no code. */
+  assert_int_equal(raw_read_msgs(raw, f, got, 8), 2);
+  assert_int_equal(got[0].type, BF_CTL_PAIR_REQUEST);
+  assert_int_equal(got[1].type, BF_CTL_PAIR_COMMIT);
+  uint8_t commit[32];
+  memcpy(commit, got[1].u.pair_commit.hash, 32);
+  assert_null(find(&w.c, BF_CTL_EV_SHOW_CODE));
+  /* the sender's nonce */
+  bf_ctl_msg nm = {.type = BF_CTL_PAIR_NONCE};
+  for (size_t i = 0; i < 32; i++)
+    nm.u.pair_nonce.nonce[i] = (uint8_t)(0x5a ^ i);
+  raw_send(raw, &nm);
+  size_t n;
+  while ((n = bf_tls_take_out(raw, buf, sizeof buf)) > 0)
+    assert_int_equal(bf_ctl_session_feed(w.c.s, buf, n, w.now), 0);
+  drain(&w.c, w.now);
+  while ((n = bf_ctl_session_take_out(w.c.s, buf, sizeof buf)) > 0)
+    assert_int_equal(bf_tls_feed(raw, buf, n), 0);
+  assert_int_equal(raw_read_msgs(raw, f, got, 8), 2); /* PairReveal, then Hello */
+  assert_int_equal(got[0].type, BF_CTL_PAIR_REVEAL);
+  assert_int_equal(got[1].type, BF_CTL_HELLO);
+  uint8_t h[32], nc[32];
+  memcpy(nc, got[0].u.pair_nonce.nonce, 32);
+  sha256_of(nc, 32, h);
+  assert_memory_equal(h, commit, 32); /* the reveal opens the commitment */
+  uint8_t e[32];
+  char want[7], other[7];
+  assert_int_equal(bf_tls_export(raw, BF_PAIR_EXPORTER_LABEL, e, 32), 0);
+  assert_int_equal(bf_ctl_pair_code(e, nc, nm.u.pair_nonce.nonce, want), 0);
+  const bf_ctl_event *show = find(&w.c, BF_CTL_EV_SHOW_CODE);
+  assert_non_null(show);
+  assert_string_equal(show->code, want);
+  /* The code depends on the n_s the sender chose after the commitment. */
+  nm.u.pair_nonce.nonce[0] ^= 1;
+  assert_int_equal(bf_ctl_pair_code(e, nc, nm.u.pair_nonce.nonce, other), 0);
+  assert_string_not_equal(other, want);
+  /* A second PairNonce is a protocol error. */
+  raw_send(raw, &nm);
+  while ((n = bf_tls_take_out(raw, buf, sizeof buf)) > 0)
+    assert_int_equal(bf_ctl_session_feed(w.c.s, buf, n, w.now), 0);
+  drain(&w.c, w.now);
+  const bf_ctl_event *cc = find(&w.c, BF_CTL_EV_CLOSED);
+  assert_non_null(cc);
+  assert_int_equal(cc->reason, BF_CTL_BYE_MALFORMED);
+  assert_non_null(strstr(cc->text, "unexpected pair_nonce"));
+  assert_int_equal(bf_pinstore_count(w.cpins), 0);
+  bf_tls_del(&raw);
+
+  /* A sender that never answers the PairCommit (but keeps the connection
+   * alive): the client's setup window still ends it, before any code. */
+  world_disconnect(&w);
+  assert_int_equal(bf_tls_new(BF_TLS_SERVER, w.sid, &raw), 0);
+  assert_int_equal(bf_ctl_session_new(&w.ccfg, w.now, &w.c.s), 0);
+  raw_server_exchange(raw, &w.c, w.now);
+  bf_ctl_msg ka = {.type = BF_CTL_KEEPALIVE};
+  uint64_t t = w.now;
+  for (; t < w.now + 10 * SEC && !find(&w.c, BF_CTL_EV_CLOSED); t += 400 * MS) {
+    raw_send(raw, &ka);
+    raw_server_exchange(raw, &w.c, t);
+    bf_ctl_session_tick(w.c.s, t);
+    drain(&w.c, t);
+  }
+  cc = find(&w.c, BF_CTL_EV_CLOSED);
+  assert_non_null(cc);
+  assert_int_equal(cc->reason, BF_CTL_BYE_TIMEOUT);
+  assert_true(t - w.now <= BF_CTL_HANDSHAKE_NS + 2 * 400 * MS);
+  assert_null(find(&w.c, BF_CTL_EV_SHOW_CODE));
+  bf_tls_del(&raw);
+  free(f);
+  world_free(&w);
+}
+
+/* A raw client connected to a fresh sender session; returns the raw end. */
+static bf_tls *raw_client(world *w) {
+  bf_tls *raw = NULL;
+  world_disconnect(w);
+  assert_int_equal(bf_tls_new(BF_TLS_CLIENT, w->cid, &raw), 0);
+  assert_int_equal(bf_ctl_session_new(&w->scfg, w->now, &w->s.s), 0);
+  w->s.auto_confirm = -1;
+  raw_exchange(raw, &w->s, w->now);
+  assert_true(bf_tls_established(raw));
+  return raw;
+}
+
+static void expect_closed(const world *w, uint32_t reason, const char *text) {
+  const bf_ctl_event *e = find(&w->s, BF_CTL_EV_CLOSED);
+  assert_non_null(e);
+  assert_int_equal(e->reason, reason);
+  assert_non_null(strstr(e->text, text));
+  assert_null(find(&w->s, BF_CTL_EV_CONFIRM_CODE));
+}
+
+/* The sender: the formula on its side, a wrong reveal, every out-of-order
+ * pairing message. */
+static void test_pair_sender_side(void **state) {
+  (void)state;
+  world w;
+  world_init(&w);
+  w.scfg.limiter = NULL; /* eight pairing attempts here; the limit is tested above */
+  bf_ctl_framer *f = malloc(sizeof *f);
+  assert_non_null(f);
+  bf_ctl_msg got[8];
+  bf_ctl_msg req = {.type = BF_CTL_PAIR_REQUEST}, com = {.type = BF_CTL_PAIR_COMMIT};
+  bf_ctl_msg rev = {.type = BF_CTL_PAIR_REVEAL}, hel = {.type = BF_CTL_HELLO};
+  hel.u.hello = default_hello();
+  memset(rev.u.pair_nonce.nonce, 0x77, 32);
+  sha256_of(rev.u.pair_nonce.nonce, 32, com.u.pair_commit.hash);
+
+  /* 1: the honest order; the confirmation shows the formula's code. Then a
+   * PairCommit after the Hello (while the user looks at the code): Bye 7. */
+  bf_tls *raw = raw_client(&w);
+  bf_ctl_framer_init(f);
+  raw_send(raw, &req);
+  raw_send(raw, &com);
+  raw_exchange(raw, &w.s, w.now);
+  assert_int_equal(raw_read_msgs(raw, f, got, 8), 1);
+  assert_int_equal(got[0].type, BF_CTL_PAIR_NONCE);
+  const bf_ctl_msg nonce = got[0];
+  raw_send(raw, &rev);
+  raw_send(raw, &hel);
+  raw_exchange(raw, &w.s, w.now);
+  const bf_ctl_event *conf = find(&w.s, BF_CTL_EV_CONFIRM_CODE);
+  assert_non_null(conf);
+  uint8_t e[32];
+  char want[7];
+  assert_int_equal(bf_tls_export(raw, BF_PAIR_EXPORTER_LABEL, e, 32), 0);
+  assert_int_equal(bf_ctl_pair_code(e, rev.u.pair_nonce.nonce, nonce.u.pair_nonce.nonce, want), 0);
+  assert_string_equal(conf->code, want);
+  raw_send(raw, &com);
+  raw_exchange(raw, &w.s, w.now);
+  const bf_ctl_event *cl = find(&w.s, BF_CTL_EV_CLOSED);
+  assert_non_null(cl);
+  assert_int_equal(cl->reason, BF_CTL_BYE_MALFORMED);
+  assert_non_null(strstr(cl->text, "unexpected pair_commit"));
+  assert_int_equal(bf_ctl_session_confirm(w.s.s, 1, w.now), -EINVAL);
+  assert_int_equal(bf_pinstore_count(w.spins), 0);
+  bf_tls_del(&raw);
+
+  /* 2: a fresh n_s per session, even for the same commitment. */
+  raw = raw_client(&w);
+  bf_ctl_framer_init(f);
+  raw_send(raw, &req);
+  raw_send(raw, &com);
+  raw_exchange(raw, &w.s, w.now);
+  assert_int_equal(raw_read_msgs(raw, f, got, 8), 1);
+  assert_int_equal(got[0].type, BF_CTL_PAIR_NONCE);
+  assert_memory_not_equal(got[0].u.pair_nonce.nonce, nonce.u.pair_nonce.nonce, 32);
+
+  /* 3: ... and a reveal that does not open the commitment: PairResult
+   * wrong-code and Bye 4 naming it. */
+  bf_ctl_msg bad = rev;
+  bad.u.pair_nonce.nonce[31] ^= 0x80;
+  raw_send(raw, &bad);
+  raw_send(raw, &hel);
+  raw_exchange(raw, &w.s, w.now);
+  expect_closed(&w, BF_CTL_BYE_PAIR_FAILED, "pair_reveal does not match its pair_commit");
+  assert_int_equal(raw_read_msgs(raw, f, got, 8), 2); /* what the client is told */
+  assert_int_equal(got[0].type, BF_CTL_PAIR_RESULT);
+  assert_int_equal(got[0].u.pair_result.status, BF_CTL_PAIR_WRONG_CODE);
+  assert_int_equal(got[1].type, BF_CTL_BYE);
+  assert_int_equal(got[1].u.bye.reason, BF_CTL_BYE_PAIR_FAILED);
+  assert_non_null(strstr(got[1].u.bye.text, "pair_reveal"));
+  bf_tls_del(&raw);
+
+  /* 4: a PairReveal before any PairNonce (no commitment yet). */
+  raw = raw_client(&w);
+  raw_send(raw, &req);
+  raw_send(raw, &rev);
+  raw_exchange(raw, &w.s, w.now);
+  expect_closed(&w, BF_CTL_BYE_MALFORMED, "unexpected pair_reveal");
+  bf_tls_del(&raw);
+
+  /* 5: a Hello after the commitment but before the reveal. */
+  raw = raw_client(&w);
+  raw_send(raw, &req);
+  raw_send(raw, &com);
+  raw_send(raw, &hel);
+  raw_exchange(raw, &w.s, w.now);
+  expect_closed(&w, BF_CTL_BYE_MALFORMED, "pair_reveal before hello");
+  bf_tls_del(&raw);
+
+  /* 6: a PairCommit without PairRequest, a second PairCommit, a PairNonce
+   * from the client. */
+  raw = raw_client(&w);
+  raw_send(raw, &com);
+  raw_exchange(raw, &w.s, w.now);
+  expect_closed(&w, BF_CTL_BYE_MALFORMED, "unexpected pair_commit");
+  bf_tls_del(&raw);
+  raw = raw_client(&w);
+  raw_send(raw, &req);
+  raw_send(raw, &com);
+  raw_send(raw, &com);
+  raw_exchange(raw, &w.s, w.now);
+  expect_closed(&w, BF_CTL_BYE_MALFORMED, "unexpected pair_commit");
+  bf_tls_del(&raw);
+  raw = raw_client(&w);
+  raw_send(raw, &req);
+  bf_ctl_msg cn = {.type = BF_CTL_PAIR_NONCE};
+  raw_send(raw, &cn);
+  raw_exchange(raw, &w.s, w.now);
+  expect_closed(&w, BF_CTL_BYE_MALFORMED, "unexpected pair_nonce");
+  bf_tls_del(&raw);
+
+  /* 7: a pinned client's Hello, then a PairCommit once established. */
+  uint8_t cfp[32];
+  bf_identity_fp(w.cid, cfp);
+  assert_int_equal(bf_pinstore_add(w.spins, cfp, "test-client", 1, 0), 0);
+  raw = raw_client(&w);
+  raw_send(raw, &hel);
+  raw_exchange(raw, &w.s, w.now);
+  assert_non_null(find(&w.s, BF_CTL_EV_ESTABLISHED));
+  raw_send(raw, &com);
+  raw_exchange(raw, &w.s, w.now);
+  expect_closed(&w, BF_CTL_BYE_MALFORMED, "unexpected pair_commit");
+  bf_tls_del(&raw);
+  assert_int_equal(bf_pinstore_count(w.spins), 1);
+  free(f);
+  world_free(&w);
+}
+
+/* Mallory terminates both TLS sessions and relays the control messages
+ * verbatim (commitment, nonce, reveal and all): both legs complete, but the
+ * two exporters differ, so the codes the users compare differ. */
+static void test_mitm_relay_codes_differ(void **state) {
+  (void)state;
+  for (int trial = 0; trial < 3; trial++) {
+    world w;
+    world_init(&w);
+    bf_identity *mid = NULL;
+    bf_tls *toc = NULL, *tos = NULL; /* Mallory's sender face, client face */
+    assert_int_equal(bf_identity_generate("mallory", &mid), 0);
+    assert_int_equal(bf_tls_new(BF_TLS_SERVER, mid, &toc), 0);
+    assert_int_equal(bf_tls_new(BF_TLS_CLIENT, mid, &tos), 0);
+    assert_int_equal(bf_ctl_session_new(&w.ccfg, w.now, &w.c.s), 0);
+    assert_int_equal(bf_ctl_session_new(&w.scfg, w.now, &w.s.s), 0);
+    w.c.auto_confirm = w.s.auto_confirm = -1;
+    uint8_t buf[4096];
+    for (int i = 0; i < 40; i++) {
+      size_t n, moved = 0;
+      int r;
+      while ((n = bf_ctl_session_take_out(w.c.s, buf, sizeof buf)) > 0) {
+        assert_int_equal(bf_tls_feed(toc, buf, n), 0);
+        moved += n;
+      }
+      while ((n = bf_tls_take_out(toc, buf, sizeof buf)) > 0) {
+        assert_int_equal(bf_ctl_session_feed(w.c.s, buf, n, w.now), 0);
+        moved += n;
+      }
+      while ((n = bf_ctl_session_take_out(w.s.s, buf, sizeof buf)) > 0) {
+        assert_int_equal(bf_tls_feed(tos, buf, n), 0);
+        moved += n;
+      }
+      while ((n = bf_tls_take_out(tos, buf, sizeof buf)) > 0) {
+        assert_int_equal(bf_ctl_session_feed(w.s.s, buf, n, w.now), 0);
+        moved += n;
+      }
+      /* relay plaintext both ways */
+      while ((r = bf_tls_read(toc, buf, sizeof buf)) > 0) {
+        assert_int_equal(bf_tls_write(tos, buf, (size_t)r), 0);
+        moved += (size_t)r;
+      }
+      while ((r = bf_tls_read(tos, buf, sizeof buf)) > 0) {
+        assert_int_equal(bf_tls_write(toc, buf, (size_t)r), 0);
+        moved += (size_t)r;
+      }
+      drain(&w.c, w.now);
+      drain(&w.s, w.now);
+      if (!moved && i > 2) break;
+    }
+    const bf_ctl_event *show = find(&w.c, BF_CTL_EV_SHOW_CODE);
+    const bf_ctl_event *conf = find(&w.s, BF_CTL_EV_CONFIRM_CODE);
+    assert_non_null(show); /* the relayed flow is accepted on both legs ... */
+    assert_non_null(conf);
+    assert_string_not_equal(show->code, conf->code); /* ... but the users see it */
+    assert_int_equal(bf_ctl_session_confirm(w.s.s, 0, w.now), 0);
+    assert_int_equal(bf_pinstore_count(w.spins), 0);
+    bf_tls_del(&toc);
+    bf_tls_del(&tos);
+    world_free(&w);
+    bf_identity_del(&mid);
+  }
+}
+
 /* ---- over a real TCP loopback connection ---------------------------------- */
 
 static uint64_t mono_ns(void) {
@@ -819,6 +1238,10 @@ int main(void) {
       cmocka_unit_test(test_event_backpressure),
       cmocka_unit_test(test_sender_rejects_bad_peers),
       cmocka_unit_test(test_tcp_loopback),
+      cmocka_unit_test(test_pair_code_function),
+      cmocka_unit_test(test_pair_client_side),
+      cmocka_unit_test(test_pair_sender_side),
+      cmocka_unit_test(test_mitm_relay_codes_differ),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -127,16 +127,6 @@ static void test_exporter_and_code(void **state) {
   assert_memory_not_equal(a, c, 32); /* the label matters */
   assert_int_equal(bf_tls_export(q.c, "EXPORTER-bildfunk-seal-v1", c, 32), 0);
   assert_memory_not_equal(a, c, 32); /* every session differs */
-  char cc[8], cs[8], qc[8];
-  assert_int_equal(bf_pair_code(p.c, cc), 0);
-  assert_int_equal(bf_pair_code(p.s, cs), 0);
-  assert_int_equal(bf_pair_code(q.c, qc), 0);
-  assert_int_equal(strlen(cc), BF_PAIR_CODE_DIGITS);
-  for (size_t i = 0; i < BF_PAIR_CODE_DIGITS; i++)
-    assert_true(cc[i] >= '0' && cc[i] <= '9');
-  assert_string_equal(cc, cs);
-  /* A different session gives an unrelated code (equal by chance 1e-6). */
-  assert_string_not_equal(cc, qc);
   pair_close(&p);
   pair_close(&q);
 }
@@ -149,12 +139,10 @@ static void test_before_handshake_and_garbage(void **state) {
   assert_int_equal(bf_tls_new(BF_TLS_SERVER, id, &s), 0);
   assert_int_equal(bf_tls_new(BF_TLS_CLIENT, id, &c), 0);
   uint8_t buf[64], fp[BF_TLS_FP_BYTES];
-  char code[8];
   assert_int_equal(bf_tls_export(s, "x", buf, 32), -EAGAIN);
   assert_int_equal(bf_tls_peer_fp(s, fp), -EAGAIN);
   assert_int_equal(bf_tls_write(c, buf, 4), -EAGAIN);
   assert_int_equal(bf_tls_read(c, buf, sizeof buf), -EAGAIN);
-  assert_int_equal(bf_pair_code(c, code), -EAGAIN);
   assert_int_equal(bf_tls_new(BF_TLS_SERVER, NULL, &s), -EINVAL);
   /* Plain text where a ClientHello belongs: a TLS error, sticky, named. */
   static const char http[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";

@@ -25,6 +25,8 @@
 #define LOSS_BYTES 32u
 #define PAIR_RESULT_BYTES 8u
 #define BYE_FIXED 4u
+#define PAIR_COMMIT_BYTES BF_CTL_PAIR_COMMIT_BYTES
+#define PAIR_NONCE_BYTES BF_CTL_PAIR_NONCE_BYTES
 
 static const char *const type_names[BF_CTL_TYPE_MAX_KNOWN + 1] = {
     [BF_CTL_HELLO] = "hello",
@@ -37,6 +39,9 @@ static const char *const type_names[BF_CTL_TYPE_MAX_KNOWN + 1] = {
     [BF_CTL_PAIR_REQUEST] = "pair_request",
     [BF_CTL_PAIR_RESULT] = "pair_result",
     [BF_CTL_BYE] = "bye",
+    [BF_CTL_PAIR_COMMIT] = "pair_commit",
+    [BF_CTL_PAIR_NONCE] = "pair_nonce",
+    [BF_CTL_PAIR_REVEAL] = "pair_reveal",
 };
 
 const char *bf_ctl_type_name(unsigned type) {
@@ -159,6 +164,9 @@ int bf_ctl_validate(const bf_ctl_msg *m, const char **why) {
   case BF_CTL_LOSS_REPORT:
   case BF_CTL_KEEPALIVE:
   case BF_CTL_PAIR_RESULT:
+  case BF_CTL_PAIR_COMMIT: /* any 32 bytes */
+  case BF_CTL_PAIR_NONCE:
+  case BF_CTL_PAIR_REVEAL:
     return 0;
   }
   FAIL("unknown message type");
@@ -217,6 +225,11 @@ static size_t body_size(const bf_ctl_msg *m) {
     return PAIR_RESULT_BYTES;
   case BF_CTL_BYE:
     return BYE_FIXED + 2 + strnlen(m->u.bye.text, BF_CTL_MAX_TEXT + 1);
+  case BF_CTL_PAIR_COMMIT:
+    return PAIR_COMMIT_BYTES;
+  case BF_CTL_PAIR_NONCE:
+  case BF_CTL_PAIR_REVEAL:
+    return PAIR_NONCE_BYTES;
   }
   return 0;
 }
@@ -299,6 +312,15 @@ int bf_ctl_encode(const bf_ctl_msg *m, uint8_t *out, size_t cap) {
   case BF_CTL_BYE:
     w32(&w, m->u.bye.reason);
     wstr(&w, m->u.bye.text, BF_CTL_MAX_TEXT);
+    break;
+  case BF_CTL_PAIR_COMMIT:
+    memcpy(w.p, m->u.pair_commit.hash, PAIR_COMMIT_BYTES);
+    w.p += PAIR_COMMIT_BYTES;
+    break;
+  case BF_CTL_PAIR_NONCE:
+  case BF_CTL_PAIR_REVEAL:
+    memcpy(w.p, m->u.pair_nonce.nonce, PAIR_NONCE_BYTES);
+    w.p += PAIR_NONCE_BYTES;
     break;
   }
   return (int)(w.p - out);
@@ -450,6 +472,18 @@ int bf_ctl_decode(unsigned type, const uint8_t *body, size_t len, bf_ctl_msg *m,
     if (s == -3) BAD("bye: text not printable UTF-8");
     break;
   }
+  case BF_CTL_PAIR_COMMIT:
+    if (r.n < PAIR_COMMIT_BYTES) BAD("pair_commit: short");
+    memcpy(m->u.pair_commit.hash, r.p, PAIR_COMMIT_BYTES);
+    break;
+  case BF_CTL_PAIR_NONCE:
+    if (r.n < PAIR_NONCE_BYTES) BAD("pair_nonce: short");
+    memcpy(m->u.pair_nonce.nonce, r.p, PAIR_NONCE_BYTES);
+    break;
+  case BF_CTL_PAIR_REVEAL:
+    if (r.n < PAIR_NONCE_BYTES) BAD("pair_reveal: short");
+    memcpy(m->u.pair_nonce.nonce, r.p, PAIR_NONCE_BYTES);
+    break;
   }
   /* Field ranges and string contents: the same rules as the encoder. */
   const char *v = NULL;

@@ -520,20 +520,6 @@ const bf_pin *bf_pinstore_at(const bf_pinstore *ps, size_t i) {
 
 /* ---- pairing code -------------------------------------------------------- */
 
-int bf_pair_code(const bf_tls *t, char out[BF_PAIR_CODE_DIGITS + 1]) {
-  if (!t || !out) return -EINVAL;
-  uint8_t b[8];
-  int rc = bf_tls_export(t, BF_PAIR_EXPORTER_LABEL, b, sizeof b);
-  if (rc) return rc;
-  uint64_t v = 0;
-  for (size_t i = 0; i < sizeof b; i++)
-    v = v << 8 | b[i];
-  /* 2^64 mod 10^6 leaves a bias below 1e-13: irrelevant. */
-  snprintf(out, BF_PAIR_CODE_DIGITS + 1, "%06u", (unsigned)(v % 1000000u));
-  OPENSSL_cleanse(b, sizeof b);
-  return 0;
-}
-
 /* ---- rate limiter -------------------------------------------------------- */
 
 void bf_pair_limiter_init(bf_pair_limiter *l, uint32_t max_attempts, uint64_t window_ns) {

@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #define RX_BYTES 16384u
 #define EV_PUMP_LIMIT (BF_CTL_EVENTS - 3u) /* room kept for PAIRED, ESTABLISHED, CLOSED */
@@ -33,6 +35,15 @@ struct bf_ctl_session {
   char code[BF_PAIR_CODE_DIGITS + 1];
   int pairing; /* client: PairRequest sent; sender: PairRequest accepted */
   int paired;  /* client: PairResult ok received */
+  /* Commit-then-reveal (docs/security.md): the code is derived from the
+   * exporter and both nonces only once n_c is revealed. */
+  int committed; /* client: PairCommit sent; sender: PairCommit received, PairNonce sent */
+  int revealed;  /* client: PairNonce received, PairReveal sent, code shown;
+                    sender: PairReveal matched the commitment, code known */
+  uint8_t pair_exp[BF_CTL_PAIR_EXPORTER_BYTES]; /* exporter, BF_PAIR_EXPORTER_LABEL */
+  uint8_t n_c[BF_CTL_PAIR_NONCE_BYTES];         /* the client's nonce */
+  uint8_t n_s[BF_CTL_PAIR_NONCE_BYTES];         /* the sender's nonce */
+  uint8_t commit[BF_CTL_PAIR_COMMIT_BYTES];     /* sender: the client's PairCommit */
   int have_hello;
   bf_ctl_hello hello; /* the client's Hello (own on the client) */
   bf_ctl_welcome welcome;
@@ -123,6 +134,42 @@ int bf_ctl_negotiate(const bf_ctl_offer *o, const bf_ctl_hello *h, bf_ctl_welcom
   m.u.welcome = *w;
   if (bf_ctl_validate(&m, why)) return -EINVAL; /* the offer itself is out of range */
   return 0;
+}
+
+/* ---- pairing code -------------------------------------------------------- */
+
+int bf_ctl_pair_code(const uint8_t exporter[BF_CTL_PAIR_EXPORTER_BYTES],
+                     const uint8_t n_c[BF_CTL_PAIR_NONCE_BYTES],
+                     const uint8_t n_s[BF_CTL_PAIR_NONCE_BYTES],
+                     char out[BF_PAIR_CODE_DIGITS + 1]) {
+  if (!exporter || !n_c || !n_s || !out) return -EINVAL;
+  uint8_t in[BF_CTL_PAIR_EXPORTER_BYTES + 2 * BF_CTL_PAIR_NONCE_BYTES], h[32];
+  unsigned hl = 0;
+  memcpy(in, exporter, BF_CTL_PAIR_EXPORTER_BYTES);
+  memcpy(in + BF_CTL_PAIR_EXPORTER_BYTES, n_c, BF_CTL_PAIR_NONCE_BYTES);
+  memcpy(in + BF_CTL_PAIR_EXPORTER_BYTES + BF_CTL_PAIR_NONCE_BYTES, n_s, BF_CTL_PAIR_NONCE_BYTES);
+  int ok = EVP_Digest(in, sizeof in, h, &hl, EVP_sha256(), NULL) == 1 && hl == sizeof h;
+  OPENSSL_cleanse(in, sizeof in);
+  if (!ok) return -EIO;
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; i++)
+    v = v << 8 | h[i];
+  OPENSSL_cleanse(h, sizeof h);
+  /* 2^64 mod 10^6 leaves a bias below 1e-13: irrelevant. */
+  snprintf(out, BF_PAIR_CODE_DIGITS + 1, "%06u", (unsigned)(v % 1000000u));
+  return 0;
+}
+
+static int sha256(const uint8_t *in, size_t len, uint8_t out[32]) {
+  unsigned hl = 0;
+  return EVP_Digest(in, len, out, &hl, EVP_sha256(), NULL) == 1 && hl == 32 ? 0 : -EIO;
+}
+
+/* The code from the exporter and both nonces; the exporter is wiped. */
+static int derive_code(bf_ctl_session *s) {
+  int rc = bf_ctl_pair_code(s->pair_exp, s->n_c, s->n_s, s->code);
+  OPENSSL_cleanse(s->pair_exp, sizeof s->pair_exp);
+  return rc;
 }
 
 /* ---- events and output --------------------------------------------------- */
@@ -237,6 +284,51 @@ static void server_msg(bf_ctl_session *s, const bf_ctl_msg *m, uint64_t now) {
     s->pairing = 1;
     return;
   }
+  if (s->st == BF_CTL_ST_SETUP && m->type == BF_CTL_PAIR_COMMIT && s->pairing && !s->committed &&
+      !s->have_hello) {
+    /* n_s is drawn only now, after the client is bound to n_c. */
+    memcpy(s->commit, m->u.pair_commit.hash, sizeof s->commit);
+    if (RAND_bytes(s->n_s, (int)sizeof s->n_s) != 1) {
+      close_local(s, BF_CTL_BYE_ERROR, now, "pairing: no random bytes for the nonce");
+      return;
+    }
+    bf_ctl_msg r = {.type = BF_CTL_PAIR_NONCE};
+    memcpy(r.u.pair_nonce.nonce, s->n_s, sizeof s->n_s);
+    int rc = send_msg(s, &r, now);
+    if (rc) {
+      close_local(s, BF_CTL_BYE_ERROR, now, "sending PairNonce failed: %s", bf_strerror(rc));
+      return;
+    }
+    s->committed = 1;
+    return;
+  }
+  if (s->st == BF_CTL_ST_SETUP && m->type == BF_CTL_PAIR_REVEAL && s->committed && !s->revealed &&
+      !s->have_hello) {
+    uint8_t h[BF_CTL_PAIR_COMMIT_BYTES];
+    memcpy(s->n_c, m->u.pair_nonce.nonce, sizeof s->n_c);
+    int bad = sha256(s->n_c, sizeof s->n_c, h) || CRYPTO_memcmp(h, s->commit, sizeof h) != 0;
+    if (bad) {
+      bf_ctl_msg r = {.type = BF_CTL_PAIR_RESULT};
+      r.u.pair_result.status = BF_CTL_PAIR_WRONG_CODE;
+      (void)send_msg(s, &r, now);
+      close_local(s, BF_CTL_BYE_PAIR_FAILED, now,
+                  "pairing failed: the client's pair_reveal does not match its pair_commit");
+      return;
+    }
+    if (derive_code(s)) {
+      close_local(s, BF_CTL_BYE_ERROR, now, "pairing: deriving the code failed");
+      return;
+    }
+    s->revealed = 1;
+    return;
+  }
+  if (s->st == BF_CTL_ST_SETUP && m->type == BF_CTL_HELLO && !s->have_hello && s->pairing &&
+      !s->revealed) {
+    close_local(s, BF_CTL_BYE_MALFORMED, now,
+                "unexpected hello from the client: pairing needs pair_commit and pair_reveal "
+                "before hello");
+    return;
+  }
   if (s->st == BF_CTL_ST_SETUP && m->type == BF_CTL_HELLO && !s->have_hello) {
     s->hello = m->u.hello;
     s->have_hello = 1;
@@ -282,9 +374,38 @@ static const char *welcome_unfit(const bf_ctl_hello *h, const bf_ctl_welcome *w)
   return NULL;
 }
 
+static void client_send_hello(bf_ctl_session *s, uint64_t now) {
+  bf_ctl_msg h = {.type = BF_CTL_HELLO};
+  h.u.hello = s->hello;
+  int rc = send_msg(s, &h, now);
+  if (rc) close_local(s, BF_CTL_BYE_ERROR, now, "sending Hello failed: %s", bf_strerror(rc));
+}
+
 static void client_msg(bf_ctl_session *s, const bf_ctl_msg *m, uint64_t now) {
-  if (s->st == BF_CTL_ST_SETUP && m->type == BF_CTL_PAIR_RESULT && s->pairing && !s->paired) {
-    if (m->u.pair_result.status != BF_CTL_PAIR_OK) return; /* the Bye with the text follows */
+  if (s->st == BF_CTL_ST_SETUP && m->type == BF_CTL_PAIR_NONCE && s->committed && !s->revealed) {
+    /* n_c was fixed by the commitment before n_s was known: reveal it. */
+    memcpy(s->n_s, m->u.pair_nonce.nonce, sizeof s->n_s);
+    bf_ctl_msg r = {.type = BF_CTL_PAIR_REVEAL};
+    memcpy(r.u.pair_nonce.nonce, s->n_c, sizeof s->n_c);
+    int rc = send_msg(s, &r, now);
+    OPENSSL_cleanse(&r, sizeof r);
+    if (rc) {
+      close_local(s, BF_CTL_BYE_ERROR, now, "sending PairReveal failed: %s", bf_strerror(rc));
+      return;
+    }
+    if (derive_code(s)) {
+      close_local(s, BF_CTL_BYE_ERROR, now, "pairing: deriving the code failed");
+      return;
+    }
+    s->revealed = 1;
+    memcpy(ev_push(s, BF_CTL_EV_SHOW_CODE)->code, s->code, sizeof s->code);
+    client_send_hello(s, now);
+    return;
+  }
+  if (s->st == BF_CTL_ST_SETUP && m->type == BF_CTL_PAIR_RESULT && s->pairing && !s->paired &&
+      m->u.pair_result.status != BF_CTL_PAIR_OK)
+    return; /* refused (rate limit, disabled, wrong code): the Bye with the text follows */
+  if (s->st == BF_CTL_ST_SETUP && m->type == BF_CTL_PAIR_RESULT && s->revealed && !s->paired) {
     int rc = bf_pinstore_add(s->cfg.pins, s->peer_fp, s->peer_name, s->cfg.wall_unix, 1);
     if (rc) {
       close_local(s, BF_CTL_BYE_ERROR, now, "paired, but saving the sender's pin failed: %s",
@@ -335,26 +456,33 @@ static void client_start(bf_ctl_session *s, uint64_t now) {
     return;
   }
   if (!pin || s->cfg.pair == 2) {
-    bf_ctl_msg r = {.type = BF_CTL_PAIR_REQUEST};
+    /* PairRequest and PairCommit{SHA-256(n_c)}; the Hello follows the
+     * reveal, when the code is known (client_msg). */
+    bf_ctl_msg r = {.type = BF_CTL_PAIR_REQUEST}, c = {.type = BF_CTL_PAIR_COMMIT};
+    if (RAND_bytes(s->n_c, (int)sizeof s->n_c) != 1 ||
+        sha256(s->n_c, sizeof s->n_c, c.u.pair_commit.hash)) {
+      close_local(s, BF_CTL_BYE_ERROR, now, "pairing: no random bytes for the nonce");
+      return;
+    }
     int rc = send_msg(s, &r, now);
+    if (!rc) rc = send_msg(s, &c, now);
     if (rc) {
       close_local(s, BF_CTL_BYE_ERROR, now, "sending PairRequest failed: %s", bf_strerror(rc));
       return;
     }
     s->pairing = 1;
-    memcpy(ev_push(s, BF_CTL_EV_SHOW_CODE)->code, s->code, sizeof s->code);
+    s->committed = 1;
+    return;
   }
-  bf_ctl_msg h = {.type = BF_CTL_HELLO};
-  h.u.hello = s->hello;
-  int rc = send_msg(s, &h, now);
-  if (rc) close_local(s, BF_CTL_BYE_ERROR, now, "sending Hello failed: %s", bf_strerror(rc));
+  client_send_hello(s, now);
 }
 
 /* ---- input --------------------------------------------------------------- */
 
 static void on_handshake(bf_ctl_session *s, uint64_t now) {
   s->st = BF_CTL_ST_SETUP;
-  if (bf_tls_peer_fp(s->tls, s->peer_fp) || bf_pair_code(s->tls, s->code)) {
+  if (bf_tls_peer_fp(s->tls, s->peer_fp) ||
+      bf_tls_export(s->tls, BF_PAIR_EXPORTER_LABEL, s->pair_exp, sizeof s->pair_exp)) {
     close_local(s, BF_CTL_BYE_ERROR, now, "reading the TLS session failed");
     return;
   }
@@ -432,7 +560,7 @@ static uint64_t setup_deadline(const bf_ctl_session *s) {
   /* A client waiting for the user at the sender is kept alive by keepalives;
    * the sender bounds that wait with its confirmation timeout (and its own
    * setup window until the Hello that starts it). */
-  int waiting_for_user = s->cfg.role == BF_TLS_CLIENT && s->pairing && !s->paired;
+  int waiting_for_user = s->cfg.role == BF_TLS_CLIENT && s->revealed && !s->paired;
   if (s->st == BF_CTL_ST_HANDSHAKE || (s->st == BF_CTL_ST_SETUP && !waiting_for_user))
     return s->t_start + (s->cfg.handshake_ns ? s->cfg.handshake_ns : BF_CTL_HANDSHAKE_NS);
   return UINT64_MAX;
@@ -512,6 +640,9 @@ void bf_ctl_session_del(bf_ctl_session **ps) {
   bf_ctl_session *s = *ps;
   bf_tls_del(&s->tls);
   OPENSSL_cleanse(s->seal, sizeof s->seal);
+  OPENSSL_cleanse(s->pair_exp, sizeof s->pair_exp);
+  OPENSSL_cleanse(s->n_c, sizeof s->n_c);
+  OPENSSL_cleanse(s->n_s, sizeof s->n_s);
   OPENSSL_cleanse(s->rx, sizeof s->rx);
   free(s);
   *ps = NULL;

@@ -2,8 +2,8 @@
  * Control-plane messages (issue #6): the typed, length-prefixed messages the
  * client and the sender exchange over their TLS 1.3 stream — session setup
  * (Hello / Welcome), clock sync, keyframe and loss feedback, keepalive,
- * pairing, Bye — and a framer that turns arbitrary byte chunks from that
- * stream into whole messages.
+ * pairing (request, commit-then-reveal nonces, result), Bye — and a framer
+ * that turns arbitrary byte chunks from that stream into whole messages.
  *
  * Frame = header (6 bytes) ‖ body, integers little-endian:
  *   0  u32 body_len   bytes after the header; at most BF_CTL_MAX_BODY
@@ -75,8 +75,16 @@ typedef enum bf_ctl_type {
   BF_CTL_PAIR_REQUEST = 8,     /* client -> sender */
   BF_CTL_PAIR_RESULT = 9,      /* sender -> client */
   BF_CTL_BYE = 10,             /* both ways, last message */
+  BF_CTL_PAIR_COMMIT = 11,     /* client -> sender: SHA-256(n_c), after PairRequest */
+  BF_CTL_PAIR_NONCE = 12,      /* sender -> client: n_s, answer to PairCommit */
+  BF_CTL_PAIR_REVEAL = 13,     /* client -> sender: n_c, answer to PairNonce */
 } bf_ctl_type;
-#define BF_CTL_TYPE_MAX_KNOWN 10u
+#define BF_CTL_TYPE_MAX_KNOWN 13u
+
+/* Commit-then-reveal pairing (docs/security.md): 32-byte nonces and the
+ * 32-byte SHA-256 commitment of the client's nonce. */
+#define BF_CTL_PAIR_NONCE_BYTES 32u
+#define BF_CTL_PAIR_COMMIT_BYTES 32u
 
 /* Bye reasons; 0..2 are the same as feedback.h's bf_fb_bye_reason. Unknown
  * values are kept (decoders must not reject them). */
@@ -157,6 +165,12 @@ typedef struct bf_ctl_msg {
       uint32_t status;         /* bf_ctl_pair_status */
       uint32_t retry_after_ms; /* with RATE_LIMITED */
     } pair_result;
+    struct { /* 32 bytes: SHA-256 of the client's nonce n_c */
+      uint8_t hash[BF_CTL_PAIR_COMMIT_BYTES];
+    } pair_commit;
+    struct { /* 32 bytes: n_s (PairNonce) or n_c (PairReveal), random */
+      uint8_t nonce[BF_CTL_PAIR_NONCE_BYTES];
+    } pair_nonce;      /* PairNonce and PairReveal */
     struct {           /* 4 bytes + u16 length + text */
       uint32_t reason; /* bf_ctl_bye_reason */
       char text[BF_CTL_MAX_TEXT + 1];

@@ -14,10 +14,9 @@
  * the date of pairing, kept in a text file (one pin per line:
  * "<64 hex> <unix seconds> <name>") rewritten whole on every change.
  *
- * Pairing code: six decimal digits derived from the TLS session with the
- * exporter label BF_PAIR_EXPORTER_LABEL. Two ends of one TLS session get
- * the same code; a man in the middle runs two sessions, whose codes are
- * unrelated (see docs/security.md for what that does and does not stop).
+ * Pairing code: six decimal digits from the TLS session's exporter (label
+ * BF_PAIR_EXPORTER_LABEL) and the commit/reveal nonces of both sides, computed
+ * by bf_ctl_pair_code() in session_ctl.h (see docs/security.md).
  *
  * Rate limiter: a sliding-window count of pairing attempts, time passed in.
  *
@@ -112,10 +111,6 @@ const bf_pin *bf_pinstore_at(const bf_pinstore *ps, size_t i);
 #define BF_PAIR_EXPORTER_LABEL "EXPORTER-bildfunk-pair-v1"
 #define BF_PAIR_CODE_DIGITS 6u
 
-/* The pairing code of |t|'s session: 8 exporter bytes (label above, no
- * context) as a big-endian integer mod 10^6, six digits, NUL-terminated.
- * Returns 0, -EAGAIN before the handshake completed, or -EIO. */
-int bf_pair_code(const bf_tls *t, char out[BF_PAIR_CODE_DIGITS + 1]);
 
 /* ---- pairing rate limiter ------------------------------------------------ */
 

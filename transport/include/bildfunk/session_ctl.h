@@ -11,11 +11,16 @@
  *   TLS 1.3 handshake, certificates both ways.
  *   Client: the sender's fingerprint is checked against the pin of the host
  *     name; a different one ends the session ("certificate changed"). With
- *     no pin (or when asked to re-pair) it sends PairRequest("") and shows
- *     its code (BF_CTL_EV_SHOW_CODE). Then Hello.
- *   Sender: first message PairRequest -> rate limit, then on the Hello
- *     BF_CTL_EV_CONFIRM_CODE; the user's bf_ctl_session_confirm() answers
- *     PairResult and pins the client (accept) or refuses (Bye 4). First
+ *     no pin (or when asked to re-pair) it pairs by commit-then-reveal:
+ *     PairRequest("") + PairCommit{SHA-256(n_c)}; on the sender's
+ *     PairNonce{n_s} it sends PairReveal{n_c}, shows its code
+ *     (BF_CTL_EV_SHOW_CODE, see bf_ctl_pair_code) and sends Hello. Without
+ *     pairing it sends Hello at once.
+ *   Sender: first message PairRequest -> rate limit; PairCommit -> a fresh
+ *     n_s in PairNonce; PairReveal -> checked against the commitment (a
+ *     mismatch is Bye 4); then on the Hello BF_CTL_EV_CONFIRM_CODE; the
+ *     user's bf_ctl_session_confirm() answers PairResult and pins the
+ *     client (accept) or refuses (Bye 4). Any other order is Bye 7. First
  *     message Hello from an unpinned client -> Bye 3 (not paired). From a
  *     pinned one -> Welcome with the negotiated mode.
  *   Client: PairResult ok -> pins the sender; Welcome -> checked against
@@ -186,7 +191,18 @@ int bf_ctl_session_peer_fp(const bf_ctl_session *s, uint8_t fp[BF_TLS_FP_BYTES])
  * copy once the keys are derived. */
 int bf_ctl_session_seal_secret(const bf_ctl_session *s, uint8_t *out, size_t len);
 
-/* The underlying TLS endpoint (borrowed), e.g. for bf_pair_code(). */
+/* The pairing code both ends show (docs/security.md): the first 8 bytes of
+ * SHA-256(exporter ‖ n_c ‖ n_s) as a big-endian integer mod 10^6, as six
+ * digits and a NUL. |exporter| is BF_CTL_PAIR_EXPORTER_BYTES exported with
+ * BF_PAIR_EXPORTER_LABEL; n_c is the client's nonce (committed to before
+ * n_s was drawn), n_s the sender's. Returns 0, -EINVAL or -EIO. (Not
+ * bf_pair_code(), which hashes nothing but the exporter.) */
+#define BF_CTL_PAIR_EXPORTER_BYTES 32u
+int bf_ctl_pair_code(const uint8_t exporter[BF_CTL_PAIR_EXPORTER_BYTES],
+                     const uint8_t n_c[BF_CTL_PAIR_NONCE_BYTES],
+                     const uint8_t n_s[BF_CTL_PAIR_NONCE_BYTES], char out[BF_PAIR_CODE_DIGITS + 1]);
+
+/* The underlying TLS endpoint (borrowed). */
 const bf_tls *bf_ctl_session_tls(const bf_ctl_session *s);
 
 #ifdef __cplusplus
