@@ -58,7 +58,7 @@ fi
 
 if [ -n "$include" ]; then
   while IFS= read -r o; do
-    printf '%s\n' "${help_opts[@]}" | grep -qxF -- "$o" ||
+    printf '%s\n' "${help_opts[@]}" | grep -xF -- "$o" >/dev/null ||
       bad "$(basename "$include") mentions $o, which $name --help does not list"
   done < <(sed -e 's/\\-/-/g' "$include" | grep -oE -- '(^|[^-[:alnum:]])--?[[:alpha:]][-[:alnum:]]*' |
            sed -E 's/^[^-]//' | sort -u)
@@ -74,11 +74,11 @@ mapfile -t comp_opts < <(bash -c '
     [ ${#COMPREPLY[@]} -eq 0 ] || printf "%s\n" "${COMPREPLY[@]}"
   done' _ "$comp" "$name" | sort -u)
 for o in "${help_opts[@]}"; do
-  printf '%s\n' "${comp_opts[@]}" | grep -qxF -- "$o" ||
+  printf '%s\n' "${comp_opts[@]}" | grep -xF -- "$o" >/dev/null ||
     bad "$o is in $name --help but not offered by the completion"
 done
 for o in "${comp_opts[@]}"; do
-  printf '%s\n' "${help_opts[@]}" | grep -qxF -- "$o" ||
+  printf '%s\n' "${help_opts[@]}" | grep -xF -- "$o" >/dev/null ||
     bad "the completion offers $o, which $name --help does not list"
 done
 

@@ -43,7 +43,7 @@ tmp=$(mktemp -d)
 send_pid=
 remove() {
   [ -z "$send_pid" ] || kill "$send_pid" 2>/dev/null || true
-  if dpkg-query -W -f='${Status}' bildfunk 2>/dev/null | grep -q "install ok installed"; then
+  if dpkg-query -W -f='${Status}' bildfunk 2>/dev/null | grep "install ok installed" >/dev/null; then
     step "removing the package"
     $sudo apt-get remove --purge -y -qq bildfunk >/dev/null
   fi
@@ -72,7 +72,7 @@ for p in "${programs[@]}"; do
   if grep -rqs 'path-exclude=/usr/share/man' /etc/dpkg/dpkg.cfg.d/; then
     echo "note: dpkg is set to leave out man pages on this machine"
   else
-    gzip -dc /usr/share/man/man1/$p.1.gz | grep -q '^\.TH' || fail "no man page /usr/share/man/man1/$p.1.gz"
+    gzip -dc /usr/share/man/man1/$p.1.gz | grep '^\.TH' >/dev/null || fail "no man page /usr/share/man/man1/$p.1.gz"
   fi
   bash -c "source /usr/share/bash-completion/completions/$p && complete -p $p" >/dev/null ||
     fail "the bash completion of $p does not load"
@@ -124,7 +124,7 @@ fi
 cd "$repo"
 remove
 trap - EXIT
-dpkg-query -W -f='${Status}' bildfunk 2>/dev/null | grep -q "install ok installed" &&
+dpkg-query -W -f='${Status}' bildfunk 2>/dev/null | grep "install ok installed" >/dev/null &&
   fail "bildfunk is still installed after removal"
 for p in "${programs[@]}"; do [ ! -e /usr/bin/$p ] || fail "/usr/bin/$p left behind"; done
 echo "package-test: PASS ($(basename "$deb") built, installed, run and removed)"

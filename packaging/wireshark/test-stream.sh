@@ -28,7 +28,7 @@ skip() {
 command -v tshark >/dev/null || skip "tshark is not installed"
 command -v dumpcap >/dev/null || skip "dumpcap is not installed"
 command -v capinfos >/dev/null || skip "capinfos is not installed"
-tshark -v 2>/dev/null | grep -qi 'with lua' || skip "this tshark has no Lua"
+tshark -v 2>/dev/null | grep -i 'with lua' >/dev/null || skip "this tshark has no Lua"
 
 tmp=$(mktemp -d)
 cap_pid=
