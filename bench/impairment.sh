@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Impairment benchmark (issue #7): the real sender and client through
+# bildfunk-netsim, one run per impairment profile (down direction, toward
+# the client), adaptive FEC (--fec auto, the default). For each profile:
+# end-to-end latency p50/p95 (capture -> on screen, the client's own figure
+# through its clock offset), frames presented of frames sent, keyframe
+# requests, the client's loss and netsim's drops. Prints one JSON object on
+# stdout and a markdown table (for docs/benchmarks.md) on stderr.
+#
+#   bench/impairment.sh [BUILD_DIR] [FRAMES]   (defaults: build, 600)
+#
+# Stream: testsrc 640x360 at 60 fps, H.264, 512-byte shards (many shards per
+# frame, so loss lands inside FEC blocks), headless client with
+# --skip-to-live off. Same seeds every run.
+set -euo pipefail
+build=${1:-build}
+frames=${2:-600}
+sender=${BF_SENDER:-$build/sender/bildfunk-send}
+client=${BF_CLIENT:-$build/client/bildfunk}
+netsim=${BF_NETSIM:-$build/netsim/bildfunk-netsim}
+for b in "$sender" "$client" "$netsim"; do
+  [ -x "$b" ] || { echo "impairment: $b is not built" >&2; exit 1; }
+done
+tmp=$(mktemp -d /tmp/bf-impair.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+profiles=(
+  "clean|"
+  "loss 1 %|--loss 1"
+  "loss 5 %|--loss 5"
+  "loss 10 %|--loss 10"
+  "burst 3 % mean 20|--loss 3 --burst 20"
+  "delay 30 ms jitter 30 ms reorder|--delay 30 --jitter 30 --reorder"
+  "dup 2 %|--dup 2"
+  "burst + jitter + reorder + dup|--loss 3 --burst 20 --delay 30 --jitter 30 --reorder --dup 2"
+  "rate 20 % below the stream|--rate RATE --queue-ms 60"
+)
+rate= # 80 % of the clean run's payload rate, measured below
+jnum() { grep -o "\"$2\": [-0-9.e+]*" "$1" | tail -n 1 | awk '{print $2}'; }
+jdir() { tr -d '\n' < "$1" | grep -o "\"$2\": {.*" | sed 's/"config": {[^}]*}//' |
+  grep -o "\"$3\": [-0-9.e+]*" | head -n 1 | awk '{print $2}'; }
+e2e() { grep -o '"e2e": {"n": [0-9]*, "p50": [0-9.]*, "p95": [0-9.]*' "$1" | awk -v k="$2" '{ print k == "p50" ? $(NF - 2) : $NF }' | tr -d ,; }
+
+json_rows=()
+table="| profile | frames presented | e2e p50 ms | e2e p95 ms | keyframe requests | client loss % | netsim dropped % |
+|---|---|---|---|---|---|---|"
+for p in "${profiles[@]}"; do
+  name=${p%%|*}
+  args=${p#*|}
+  args=${args/RATE/$rate}
+  rm -f "$tmp"/*
+  "$sender" --listen 127.0.0.1:0 --size 640x360 --fps 60 --shard 512 --frames "$frames" \
+    --stats-json "$tmp/sender.json" --quiet 2> "$tmp/sender.err" &
+  spid=$!
+  pids+=("$spid")
+  port=
+  for _ in $(seq 200); do
+    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sender.err")
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  # shellcheck disable=SC2086
+  "$netsim" --to "127.0.0.1:$port" --listen 127.0.0.1:0 --quiet --seed 7 --max-queue 16384 \
+    --stats-json "$tmp/netsim.json" --dir down $args > "$tmp/netsim.out" 2>&1 &
+  npid=$!
+  pids+=("$npid")
+  nport=
+  for _ in $(seq 100); do
+    nport=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/netsim.out")
+    [ -n "$nport" ] && break
+    sleep 0.05
+  done
+  "$client" --direct "127.0.0.1:$nport" --headless --skip-to-live off --timeout 5 \
+    --stats-json "$tmp/c.json" 2> "$tmp/client.err" || true
+  for _ in $(seq 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+  kill "$spid" 2>/dev/null || true
+  wait "$spid" 2>/dev/null || true
+  kill -TERM "$npid" 2>/dev/null || true
+  wait "$npid" 2>/dev/null || true
+  sent=$(jnum "$tmp/sender.json" frames_sent)
+  pics=$(jnum "$tmp/c.json" frames_presented)
+  p50=$(e2e "$tmp/c.json" p50)
+  p95=$(e2e "$tmp/c.json" p95)
+  kr=$(jnum "$tmp/c.json" keyframe_requests)
+  closs=$(jnum "$tmp/c.json" loss_pct)
+  inn=$(jdir "$tmp/netsim.json" down in_packets)
+  dropped=$(jdir "$tmp/netsim.json" down dropped_total)
+  dup=$(jdir "$tmp/netsim.json" down duplicated)
+  if [ "$name" = clean ]; then # the stream's own rate: payload bytes over its duration
+    rate=$(awk -v b="$(jdir "$tmp/netsim.json" down in_bytes)" -v f="$frames" \
+      'BEGIN { printf "%.3f", 0.8 * b * 8 / (f / 60) / 1e6 }')
+  fi
+  nloss=$(awk -v d="${dropped:-0}" -v i="${inn:-0}" 'BEGIN { printf "%.2f", i ? 100 * d / i : 0 }')
+  share=$(awk -v a="${pics:-0}" -v b="${sent:-0}" 'BEGIN { printf "%.1f", b ? 100 * a / b : 0 }')
+  json_rows+=("{\"profile\": \"$name\", \"netsim\": \"--dir down $args\", \"frames_sent\": ${sent:-0}, \"frames_presented\": ${pics:-0}, \"presented_pct\": $share, \"e2e_p50_ms\": ${p50:-null}, \"e2e_p95_ms\": ${p95:-null}, \"keyframe_requests\": ${kr:-0}, \"client_loss_pct\": ${closs:-null}, \"netsim_in\": ${inn:-0}, \"netsim_dropped\": ${dropped:-0}, \"netsim_dropped_pct\": $nloss, \"netsim_duplicated\": ${dup:-0}}")
+  table+="
+| $name | ${pics:-0}/${sent:-0} ($share %) | ${p50:-–} | ${p95:-–} | ${kr:-0} | ${closs:-–} | $nloss |"
+  echo "impairment: $name: $pics/$sent presented, e2e p50 $p50 p95 $p95 ms" >&2
+done
+cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
+printf '{"benchmark": "impairment", "machine": {"cpu": "%s", "cores": %s, "kernel": "%s", "shared": true}, ' \
+  "$cpu" "$(nproc)" "$(uname -r)"
+printf '"stream": "testsrc 640x360 60 fps h264, 512-byte shards, fec auto, %s frames", "profiles": [' "$frames"
+(IFS=,; printf '%s' "${json_rows[*]}")
+printf ']}\n'
+printf '\n%s\n' "$table" >&2

@@ -1,0 +1,37 @@
+# "Under fire" tests (issue #7): the real sender and client through
+# bildfunk-netsim (random loss with adaptive FEC, a bad mixed network) and
+# through bf_flood (100 k bad datagrams/s into the client's port), all in
+# tests/fire/fire.sh. About 40 s together in a normal build.
+# tests/fire/soak.sh (10 min, 1080p60) is run by hand, not registered here.
+# Not in the ASan build yet: its thresholds (pictures shown, latency bounds)
+# were set on normal binaries and have not been validated under the
+# sanitizers' slowdown; the ASan pass covers the same code paths through the
+# client and sender e2e suites. BF_FIRE_SHORT=1 (shorter streams, a 20 k/s
+# flood) is the mode to use when they are brought in.
+if(BF_SANITIZE OR NOT TARGET bildfunk OR NOT TARGET bildfunk-send
+   OR NOT TARGET bildfunk-netsim)
+  return()
+endif()
+set(bf_fire_dir ${CMAKE_CURRENT_LIST_DIR}/../fire)
+
+add_executable(bf_flood ${bf_fire_dir}/bf_flood.c)
+target_compile_definitions(bf_flood PRIVATE _GNU_SOURCE)
+target_link_libraries(bf_flood PRIVATE bftransport bf_warnings)
+
+set(bf_fire_env
+  BF_CLIENT=$<TARGET_FILE:bildfunk>
+  BF_SENDER=$<TARGET_FILE:bildfunk-send>
+  BF_NETSIM=$<TARGET_FILE:bildfunk-netsim>
+  BF_FLOOD=$<TARGET_FILE:bf_flood>
+  LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/../client/lsan.supp:print_suppressions=0)
+foreach(case IN ITEMS loss1 loss5 loss10 mixed ratelimit flood)
+  add_test(NAME fire_${case} COMMAND bash ${bf_fire_dir}/fire.sh ${case})
+  set_tests_properties(fire_${case} PROPERTIES
+    ENVIRONMENT "${bf_fire_env}" TIMEOUT 120 SKIP_RETURN_CODE 77 LABELS "fire;e2e"
+    RESOURCE_LOCK client_e2e)
+endforeach()
+# A link 20 % below the stream's rate: the tail-dropping queue eats most
+# keyframes, the client waits for one that never gets through (no rate
+# adaptation in the sender yet), and only a handful of pictures are shown.
+# Registered so it shows up as "Disabled" in every run until that is fixed.
+set_tests_properties(fire_ratelimit PROPERTIES DISABLED TRUE)

@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# "Under fire" end-to-end tests (issue #7): bildfunk-send -> netsim or the
+# flood relay -> bildfunk, real processes on loopback.
+#   fire.sh CASE
+# Binaries from the environment (tests/cmake/fire.cmake): BF_SENDER, BF_CLIENT,
+# BF_NETSIM, BF_FLOOD. BF_FIRE_SHORT=1 (set for the ASan build) shortens the
+# streams and lowers the flood rate. Exit 0 pass, 1 fail, 77 skip.
+# Cases: loss1, loss5, loss10 (random loss toward the client, adaptive FEC:
+# bit-exact share, keyframe recovery time), mixed (burst loss, jitter with
+# reordering, duplication: the stream keeps going and the client's loss
+# figure matches netsim's), ratelimit (mixed plus a link 20 % below the
+# stream's rate: fails today, see tests/cmake/fire.cmake), flood (100 k bad
+# datagrams/s into the client's port: pictures presented, memory flat).
+# BF_E2E_KEEP=1 keeps the temporary directory.
+set -uo pipefail
+case_name=${1:?usage: fire.sh CASE}
+tmp=$(mktemp -d /tmp/bf-fire.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  sleep 0.2
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  [ -n "${BF_E2E_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL ($case_name): $*"
+  for f in "$tmp"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }; done
+  exit 1
+}
+ok() { echo "ok: $*"; }
+for v in BF_SENDER BF_CLIENT BF_NETSIM BF_FLOOD; do
+  [ -n "${!v:-}" ] && continue
+  echo "skip: $v is not built"
+  [ -n "${BF_REQUIRE_ALL:-}" ] && fail "BF_REQUIRE_ALL is set and $v is missing"
+  exit 77
+done
+short=${BF_FIRE_SHORT:-}
+fcmp() { awk "BEGIN { exit !(($1) $2 ($3)) }"; }
+jnum() { grep -o "\"$2\": [-0-9.e+]*" "$1" | tail -n 1 | awk '{print $2}'; }
+# jdir FILE DIR KEY: KEY inside netsim's "up"/"down" object
+jdir() { tr -d '\n' < "$1" | grep -o "\"$2\": {.*" | sed 's/"config": {[^}]*}//' |
+  grep -o "\"$3\": [-0-9.e+]*" | head -n 1 | awk '{print $2}'; }
+
+start_sender() { # ARGS...: SENDER_PORT, SENDER_PID
+  "$BF_SENDER" --listen 127.0.0.1:0 "$@" 2> "$tmp/sender.err" > "$tmp/sender.out" &
+  SENDER_PID=$!
+  pids+=("$SENDER_PID")
+  for _ in $(seq 200); do
+    SENDER_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sender.err")
+    [ -n "$SENDER_PORT" ] && return 0
+    kill -0 "$SENDER_PID" 2>/dev/null || fail "the sender exited at start"
+    sleep 0.05
+  done
+  fail "the sender did not start listening"
+}
+stop_pid() { # stop_pid PID SECONDS: waits, then TERM, then KILL
+  for _ in $(seq $(($2 * 10))); do kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }; sleep 0.1; done
+  kill "$1" 2>/dev/null; sleep 0.5; kill -9 "$1" 2>/dev/null; wait "$1" 2>/dev/null
+}
+start_netsim() { # ARGS...: impairments; NETSIM_PORT, NETSIM_PID
+  "$BF_NETSIM" --to "127.0.0.1:$SENDER_PORT" --listen 127.0.0.1:0 --quiet --max-queue 16384 \
+    --stats-json "$tmp/netsim.json" "$@" > "$tmp/netsim.out" 2> "$tmp/netsim.err" &
+  NETSIM_PID=$!
+  pids+=("$NETSIM_PID")
+  for _ in $(seq 100); do
+    NETSIM_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/netsim.out" "$tmp/netsim.err" | head -n 1)
+    [ -n "$NETSIM_PORT" ] && return 0
+    sleep 0.05
+  done
+  fail "netsim did not start"
+}
+stop_netsim() {
+  kill -TERM "$NETSIM_PID" 2>/dev/null
+  wait "$NETSIM_PID" 2>/dev/null
+  [ -s "$tmp/netsim.json" ] || fail "netsim wrote no statistics"
+}
+client() { # ARGS...: bildfunk in the foreground; CLIENT_RC
+  "$BF_CLIENT" --headless --skip-to-live off --framemd5 "$tmp/c.md5" --stats-json "$tmp/c.json" \
+    "$@" 2> "$tmp/client.err"
+  CLIENT_RC=$?
+}
+# exact_share: pictures bit-exact vs the sender's dump -> EXACT REF WRONG
+exact_share() {
+  ffmpeg -hide_banner -loglevel error -i "$tmp/dump.h264" -f framemd5 - 2> /dev/null |
+    grep -v '^#' > "$tmp/ref.lines" || fail "ffmpeg cannot read the dump"
+  grep -v '^#' "$tmp/c.md5" > "$tmp/c.lines"
+  REF=$(wc -l < "$tmp/ref.lines")
+  EXACT=$(grep -cxFf "$tmp/ref.lines" "$tmp/c.lines")
+  WRONG=$(grep -cvxFf "$tmp/ref.lines" "$tmp/c.lines")
+}
+
+# --- random loss with adaptive FEC -------------------------------------------
+# 640x360 at 60 fps and 6 Mbit/s in 512-byte shards: ~25 shards a frame, so
+# the loss hits data shards of multi-shard blocks; --fec auto (the default).
+loss_case() {
+  # 99.5 % must be measurable: one unrecoverable block costs the picture and
+  # the one or two until the keyframe arrives, so 360 frames would allow a
+  # single such event (a coin toss at 5 % loss); 1200 frames allow about four.
+  local pct=$1 frames=1200
+  [ -n "$short" ] && frames=600
+  start_sender --size 640x360 --fps 60 --bitrate 6M --shard 512 --frames "$frames" \
+    --dump-au "$tmp/dump.h264" --stats-json "$tmp/sender.json" --quiet
+  start_netsim --seed 7 --dir down --loss "$pct"
+  client --direct "127.0.0.1:$NETSIM_PORT"
+  stop_pid "$SENDER_PID" 5
+  stop_netsim
+  [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  exact_share
+  [ "$WRONG" -eq 0 ] || fail "$WRONG pictures differ from the reference"
+  local share dropped inn loss fecmin fecmax kr
+  share=$(awk -v e="$EXACT" -v r="$REF" 'BEGIN { printf "%.2f", 100 * e / r }')
+  dropped=$(jdir "$tmp/netsim.json" down dropped_total)
+  inn=$(jdir "$tmp/netsim.json" down in_packets)
+  loss=$(jnum "$tmp/c.json" loss_pct)
+  kr=$(jnum "$tmp/c.json" keyframe_requests)
+  fecmin=$(grep -o '"min_seen": [0-9]*' "$tmp/sender.json" | awk '{print $2}')
+  fecmax=$(grep -o '"max_seen": [0-9]*' "$tmp/sender.json" | awk '{print $2}')
+  echo "measured: $EXACT/$REF pictures bit-exact ($share %), netsim dropped $dropped of $inn," \
+    "client loss $loss %, FEC $fecmin-$fecmax %, $kr keyframe requests"
+  [ "${dropped:-0}" -ge 1 ] || fail "netsim dropped nothing"
+  if [ "$pct" != 10 ]; then
+    fcmp "$share" ">=" 99.5 || fail "only $share % of the pictures presented bit-exact at $pct % loss"
+    ok "$pct % loss: $share % of pictures presented bit-exact"
+    return 0
+  fi
+  # 10 %: what FEC did not repair came back by keyframe, each recovery within
+  # two frame intervals plus one round trip of its request
+  local rtt fps bound n worst
+  rtt=$(jnum "$tmp/c.json" rtt_ms)
+  fps=$(jnum "$tmp/c.json" fps)
+  bound=$(awk -v f="$fps" -v r="$rtt" 'BEGIN { printf "%.3f", 2 * 1000 / f + r }')
+  grep -o '"ms": [0-9.]*' <(grep -o '"recoveries": \[[^]]*' "$tmp/c.json") | awk '{print $2}' > "$tmp/rec.ms"
+  n=$(wc -l < "$tmp/rec.ms")
+  worst=$(sort -g "$tmp/rec.ms" | tail -n 1)
+  echo "measured: $n recoveries, worst ${worst:-none} ms, bound $bound ms; all: $(tr '\n' ' ' < "$tmp/rec.ms")"
+  if [ "$EXACT" -lt "$REF" ]; then
+    [ "$n" -ge 1 ] || fail "pictures missing but no recovery recorded"
+  fi
+  [ -z "$worst" ] || fcmp "$worst" "<=" "$bound" || fail "a recovery took $worst ms (bound $bound ms)"
+  fcmp "$share" ">=" 90 || fail "only $share % presented at 10 % loss"
+  ok "10 % loss: $share % bit-exact, $n keyframe recoveries all within $bound ms"
+}
+
+# --- the mixed bad network ---------------------------------------------------
+case_mixed() { # [RATE ARGS...]: the rate limit, for the ratelimit case
+  local secs=6
+  [ -n "$short" ] && secs=4
+  # 640x360 60 fps: the test pattern comes out near 1.9 Mbit/s on the wire (headers
+  # included); the link is 1.5 Mbit/s (20 % below) with 60 ms
+  # of buffer; burst loss 3 % with mean bursts of 20 packets; 30 ms jitter
+  # with reordering; 2 % duplication
+  start_sender --size 640x360 --fps 60 --bitrate 5M --shard 1024 --duration "$secs" \
+    --stats-json "$tmp/sender.json" --quiet
+  start_netsim --seed 3 --dir down --loss 3 --burst 20 --delay 30 --jitter 30 --reorder --dup 2 "$@"
+  client --direct "127.0.0.1:$NETSIM_PORT" --timeout 5
+  stop_pid "$SENDER_PID" 5
+  stop_netsim
+  [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  local pics sent inn out dup dropped nloss closs reord
+  pics=$(jnum "$tmp/c.json" pictures)
+  sent=$(jnum "$tmp/sender.json" frames_sent)
+  inn=$(jdir "$tmp/netsim.json" down in_packets)
+  out=$(jdir "$tmp/netsim.json" down sent_packets)
+  dup=$(jdir "$tmp/netsim.json" down duplicated)
+  dropped=$(jdir "$tmp/netsim.json" down dropped_total)
+  reord=$(jdir "$tmp/netsim.json" down reordered)
+  nloss=$(awk -v d="$dropped" -v i="$inn" 'BEGIN { printf "%.2f", 100 * d / i }')
+  closs=$(jnum "$tmp/c.json" loss_pct)
+  echo "measured: $pics pictures of $sent frames sent; netsim down in $inn, sent $out, dropped $dropped" \
+    "($nloss %), duplicated $dup, reordered $reord; client loss $closs %"
+  # the floor is low on purpose: reordering by 30 ms of jitter costs most
+  # pictures today (gaps and keyframe waits in the client; about 30 % shown)
+  [ "$pics" -ge $((sent * 15 / 100)) ] || fail "only $pics of $sent frames presented"
+  [ "$dup" -ge 1 ] && [ "$reord" -ge 1 ] && [ "$dropped" -ge 1 ] || fail "netsim did not impair"
+  # the client's loss (by stream_seq over the whole run) vs netsim's drops:
+  # within 2 points, duplicates not counted as received twice
+  fcmp "($closs - $nloss)" "<=" 2 && fcmp "($nloss - $closs)" "<=" 2 ||
+    fail "client loss $closs % vs netsim's $nloss %"
+  # presented pictures throughout: some in the last quarter of the run
+  # pictures throughout the run: they span most of it, and no gap between
+  # two presented pictures is longer than 1.5 s
+  local span gap
+  grep -o '"present_ns": [1-9][0-9]*' "$tmp/c.json" | awk '{print $2}' | sort -n > "$tmp/present"
+  span=$(awk 'NR == 1 { f = $1 } { l = $1 } END { printf "%.2f", (l - f) / 1e9 }' "$tmp/present")
+  gap=$(awk 'NR > 1 && $1 - p > g { g = $1 - p } { p = $1 } END { printf "%.3f", g / 1e9 }' "$tmp/present")
+  echo "measured: presented pictures span $span s of a $secs s stream, longest gap $gap s"
+  fcmp "$span" ">=" "$secs * 0.75" || fail "pictures stopped early (span $span s)"
+  fcmp "$gap" "<=" 1.5 || fail "no picture for $gap s"
+  ok "bad network: $pics/$sent pictures, client loss $closs % vs netsim $nloss %, $dup duplicates"
+}
+
+# --- flood --------------------------------------------------------------------
+case_flood() {
+  local frames=360 pps=100000
+  [ -n "$short" ] && { frames=240; pps=20000; }
+  start_sender --size 320x240 --fps 60 --frames "$frames" --dump-au "$tmp/dump.h264" --quiet
+  "$BF_FLOOD" --to "127.0.0.1:$SENDER_PORT" --port-file "$tmp/flood.port" --pps "$pps" --via both \
+    > "$tmp/flood.out" 2> "$tmp/flood.err" &
+  local fpid=$!
+  pids+=("$fpid")
+  for _ in $(seq 100); do [ -s "$tmp/flood.port" ] && break; sleep 0.05; done
+  "$BF_CLIENT" --headless --skip-to-live off --framemd5 "$tmp/c.md5" --stats-json "$tmp/c.json" \
+    --direct "127.0.0.1:$(cat "$tmp/flood.port")" 2> "$tmp/client.err" &
+  local cpid=$!
+  pids+=("$cpid")
+  : > "$tmp/rss"
+  while kill -0 "$cpid" 2>/dev/null; do
+    awk '/^VmRSS/ {print $2}' "/proc/$cpid/status" >> "$tmp/rss" 2>/dev/null
+    sleep 0.25
+  done
+  wait "$cpid"
+  CLIENT_RC=$?
+  stop_pid "$SENDER_PID" 5
+  kill -TERM "$fpid"; wait "$fpid" 2>/dev/null
+  [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  exact_share
+  local share rel forn garbage warm last cpu
+  share=$(awk -v e="$EXACT" -v r="$REF" 'BEGIN { printf "%.2f", 100 * e / r }')
+  rel=$(grep -o '"flood_relay": [0-9]*' "$tmp/flood.out" | awk '{print $2}')
+  forn=$(grep -o '"flood_foreign": [0-9]*' "$tmp/flood.out" | awk '{print $2}')
+  fpps=$(grep -o '"flood_pps": [0-9]*' "$tmp/flood.out" | awk '{print $2}')
+  garbage=$(jnum "$tmp/c.json" garbage_datagrams)
+  cpu=$(jnum "$tmp/c.json" cpu_pct)
+  # RSS: the sample after a second of warm-up vs the last one
+  warm=$(sed -n 5p "$tmp/rss")
+  last=$(grep . "$tmp/rss" | tail -n 1)
+  echo "measured: $EXACT/$REF bit-exact ($share %), $WRONG wrong; flood ${fpps:-0}/s, $rel via the" \
+    "sender's address + $forn foreign; client counted $garbage as garbage/foreign/rejected;" \
+    "client CPU $cpu %; RSS $warm -> $last KiB ($(wc -l < "$tmp/rss") samples)"
+  [ "$WRONG" -eq 0 ] || fail "$WRONG pictures differ"
+  fcmp "$share" ">=" 99 || fail "only $share % presented"
+  [ "${rel:-0}" -ge 1000 ] && [ "${forn:-0}" -ge 1000 ] || fail "the flood did not run"
+  fcmp "$garbage" ">=" "($rel + $forn) * 0.5" || fail "the client counted only $garbage bad datagrams"
+  [ -n "$warm" ] && [ -n "$last" ] || fail "no RSS samples"
+  fcmp "($last - $warm)" "<=" 4096 || fail "RSS grew from $warm to $last KiB"
+  ok "flood: $share % presented bit-exact, RSS $warm -> $last KiB"
+}
+
+case "$case_name" in
+  loss1) loss_case 1 ;;
+  loss5) loss_case 5 ;;
+  loss10) loss_case 10 ;;
+  mixed) case_mixed ;;
+  ratelimit) case_mixed --rate 1.5 --queue-ms 60 ;;
+  flood) case_flood ;;
+  *) echo "fire.sh: unknown case '$case_name'"; exit 2 ;;
+esac

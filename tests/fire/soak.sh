@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Soak test (issue #7), run by hand, not in CI: bildfunk-send -> netsim (2 %
+# random loss toward the client) -> bildfunk at 1080p60 for 10 minutes.
+# Samples the client's RSS (/proc/PID/status VmRSS) every 5 s and its
+# end-to-end latency per 30 s window (from --stats-json), then asserts both
+# stay flat: the last RSS sample within 8 MiB of the one after a minute of
+# warm-up, and the p95 end-to-end latency of the last window within 1.5x
+# (+5 ms) of the first window after warm-up.
+#   tests/fire/soak.sh [BUILD_DIR] [SECONDS]   (defaults: build, 600)
+# Exit 0 flat, 1 not flat or a process failed.
+set -uo pipefail
+build=${1:-build}
+secs=${2:-${BF_SOAK_SECONDS:-600}}
+sender=${BF_SENDER:-$build/sender/bildfunk-send}
+client=${BF_CLIENT:-$build/client/bildfunk}
+netsim=${BF_NETSIM:-$build/netsim/bildfunk-netsim}
+for b in "$sender" "$client" "$netsim"; do
+  [ -x "$b" ] || { echo "soak: $b is not built"; exit 1; }
+done
+tmp=$(mktemp -d /tmp/bf-soak.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  [ -n "${BF_SOAK_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "SOAK FAIL: $*"; exit 1; }
+
+"$sender" --listen 127.0.0.1:0 --size 1920x1080 --fps 60 --duration "$secs" --quiet \
+  --stats-json "$tmp/sender.json" 2> "$tmp/sender.err" &
+pids+=($!)
+port=
+for _ in $(seq 200); do
+  port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sender.err")
+  [ -n "$port" ] && break
+  sleep 0.05
+done
+[ -n "$port" ] || fail "the sender did not start"
+"$netsim" --to "127.0.0.1:$port" --listen 127.0.0.1:0 --quiet --seed 1 --dir down --loss 2 \
+  --max-queue 16384 --stats-json "$tmp/netsim.json" > "$tmp/netsim.out" 2>&1 &
+npid=$!
+pids+=("$npid")
+nport=
+for _ in $(seq 100); do
+  nport=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/netsim.out")
+  [ -n "$nport" ] && break
+  sleep 0.05
+done
+[ -n "$nport" ] || fail "netsim did not start"
+"$client" --direct "127.0.0.1:$nport" --headless --stats-json "$tmp/c.json" 2> "$tmp/client.err" &
+cpid=$!
+pids+=("$cpid")
+echo "soak: ${secs} s at 1080p60, 2 % loss; RSS every 5 s"
+t0=$(date +%s)
+while kill -0 "$cpid" 2>/dev/null; do
+  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$cpid/status" 2>/dev/null)
+  [ -n "$rss" ] && echo "$(( $(date +%s) - t0 )) $rss" >> "$tmp/rss"
+  sleep 5
+done
+wait "$cpid"
+rc=$?
+kill "$npid" 2>/dev/null
+wait "$npid" 2>/dev/null
+[ "$rc" -eq 0 ] || { tail "$tmp/client.err"; fail "client exit $rc"; }
+tail -n 3 "$tmp/client.err"
+
+# RSS: first sample at or after 60 s (or a tenth of the run) vs the last
+warm_t=$(( secs / 10 < 60 ? secs / 10 : 60 ))
+warm=$(awk -v w="$warm_t" '$1 >= w { print $2; exit }' "$tmp/rss")
+last=$(tail -n 1 "$tmp/rss" | awk '{print $2}')
+[ -n "$warm" ] && [ -n "$last" ] || fail "no RSS samples"
+echo "RSS: $warm KiB after warm-up, $last KiB at the end ($(wc -l < "$tmp/rss") samples)"
+# latency: e2e_ms of presented frames by window of present time (30 s, or a
+# fifth of a short run)
+win=$(( secs / 5 < 30 ? (secs / 5 > 0 ? secs / 5 : 1) : 30 ))
+grep -o '"present_ns": [1-9][0-9]*[^}]*"e2e_ms": [0-9.]*' "$tmp/c.json" |
+  awk -v W="$win" '{ t = $2; e = $NF; if (!t0) t0 = t; printf "%d %s\n", (t - t0) / (W * 1e9), e }' > "$tmp/lat"
+awk '{ print $1 }' "$tmp/lat" | sort -n | uniq > "$tmp/windows"
+: > "$tmp/p95"
+while read -r w; do
+  awk -v w="$w" '$1 == w { print $2 }' "$tmp/lat" | sort -g |
+    awk -v w="$w" '{ v[NR] = $1 } END { if (NR) printf "%d %d %.2f %.2f\n", w, NR, v[int((NR - 1) * 0.5) + 1], v[int((NR - 1) * 0.95) + 1] }' >> "$tmp/p95"
+done < "$tmp/windows"
+echo "window (${win} s each) frames p50 p95 (ms):"
+cat "$tmp/p95"
+nwin=$(wc -l < "$tmp/p95")
+[ "$nwin" -ge 2 ] || fail "too few latency windows ($nwin)"
+first=$(awk -v w="$warm_t" -v W="$win" '$1 * W >= w { print $4; exit }' "$tmp/p95")
+lastp=$(awk 'NR > 0 { l = $4 } END { print l }' "$tmp/p95")
+# the last window may be partial; use the one before it when there are enough
+[ "$nwin" -ge 4 ] && lastp=$(tail -n 2 "$tmp/p95" | head -n 1 | awk '{print $4}')
+echo "p95: ${first:-?} ms after warm-up, $lastp ms at the end"
+awk -v a="$warm" -v b="$last" 'BEGIN { exit !(b - a <= 8192) }' || fail "RSS grew $warm -> $last KiB"
+[ -n "$first" ] || fail "no latency window after warm-up"
+awk -v a="$first" -v b="$lastp" 'BEGIN { exit !(b <= a * 1.5 + 5) }' || fail "p95 latency rose $first -> $lastp ms"
+echo "soak: RSS and latency flat"
