@@ -42,6 +42,9 @@ void bf_send_usage(FILE *out) {
           "  --listen [ADDR:]PORT   data port to wait on (default 0.0.0.0:%u)\n"
           "  --allow IP             only a client from this IP may start the stream\n"
           "  --silence S            drop a client silent for S seconds (default 10)\n"
+          "  --seal-key-file FILE   seal the data plane (AES-128-GCM, spec 6) with the\n"
+          "                         32-byte secret in FILE (64 hex digits), shared with\n"
+          "                         the client out of band; for tests and diagnostics\n"
           "Source:\n"
           "  --source SRC           testsrc (default), file:PATH, x11[:DISPLAY]\n"
           "  --no-loop              file: stop at the end instead of starting over\n"
@@ -216,7 +219,7 @@ static const char *const with_value[] = {
     "--listen",   "--allow",   "--source",     "--codec",       "--encoder", "--preset",
     "--size",     "--fps",     "--bitrate",    "--gop",         "--slices",  "--fec",
     "--shard",    "--max-k",   "--rate-cap",   "--pace-spread", "--burst",   "--frames",
-    "--duration", "--silence", "--stats-json", "--dump-au",     NULL};
+    "--duration", "--silence", "--stats-json", "--dump-au",     "--seal-key-file", NULL};
 
 static int takes_value(const char *name) {
   for (size_t i = 0; with_value[i]; i++)
@@ -296,6 +299,9 @@ static int apply(bf_send_options *o, const char *name, const char *v, char *err,
   } else if (!strcmp(name, "--stats-json")) {
     if (!*v) return fail(err, cap, "--stats-json: empty path");
     o->stats_json = v;
+  } else if (!strcmp(name, "--seal-key-file")) {
+    if (!*v) return fail(err, cap, "--seal-key-file: empty path");
+    o->seal_key_file = v;
   } else if (!strcmp(name, "--dump-au")) {
     if (!*v) return fail(err, cap, "--dump-au: empty path");
     o->dump_au = v;

@@ -26,6 +26,7 @@ typedef enum bf_source_kind {
 typedef struct bf_send_options {
   const char *listen; /* bind address "[host]:port" (normalised) */
   const char *allow;  /* --allow IP, NULL = anyone */
+  const char *seal_key_file; /* --seal-key-file: sealed direct mode (diagnostics), NULL = clear */
   bf_source_kind source;
   const char *source_arg;    /* file path or X display, NULL if none */
   int loop;                  /* file: start over at the end (default 1) */

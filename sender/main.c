@@ -22,6 +22,7 @@
 #include <bildfunk/feedback.h>
 #include <bildfunk/fecctl.h>
 #include <bildfunk/packetizer.h>
+#include <bildfunk/seal.h>
 #include <bildfunk/transport.h>
 #include <bildfunk/wire.h>
 
@@ -80,6 +81,14 @@ typedef struct sender {
   uint64_t bitrate;
   unsigned packet_bytes;
   bf_dgram burst[1024];
+  /* sealed data plane (--seal-key-file): NULL sealer = clear direct mode */
+  bf_sealer *sealer; /* s2c: video, pongs, byes */
+  bf_opener *opener; /* c2s: feedback (punches stay clear) */
+  bf_seal_key c2s;   /* kept to give each adopted client a fresh replay window */
+  uint8_t *seal_buf; /* per-burst scratch: one sealed datagram per burst slot */
+  size_t seal_stride;
+  uint64_t sealed, seal_failed;
+  bf_opener_stats seal_carry; /* counters of the openers of earlier clients */
   /* streaming state */
   uint64_t next_capture_ns;
   uint64_t stream_start_ns;
@@ -98,12 +107,48 @@ typedef struct sender {
 
 /* ---- sending -------------------------------------------------------------- */
 
+/* Sealed mode: seals |d| into |out|. Returns the sealed length, or a
+ * negative errno (counted; the datagram is not sent). */
+static int seal_one(sender *s, const bf_dgram *d, uint8_t *out, size_t cap) {
+#ifdef BF_HAVE_SEAL
+  int n = bf_sealer_seal(s->sealer, d, out, cap);
+  if (n < 0)
+    s->seal_failed++;
+  else
+    s->sealed++;
+  return n;
+#else
+  (void)s, (void)d, (void)out, (void)cap;
+  return -ENOTSUP;
+#endif
+}
+
+/* Sealed mode: replaces the |n| datagrams of |b| by their sealed forms in the
+ * per-burst scratch array (one stride per slot; a sealed burst keeps equal
+ * segment sizes, so GSO still applies). Returns how many are ready: a
+ * failure cuts the burst there. Costs one AES-GCM pass per datagram. */
+static size_t seal_burst(sender *s, bf_dgram *b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    uint8_t *out = s->seal_buf + i * s->seal_stride;
+    int m = seal_one(s, &b[i], out, s->seal_stride);
+    if (m < 0) return i;
+    b[i] = (bf_dgram){out, (size_t)m, NULL, 0};
+  }
+  return n;
+}
+
 /* Sends a feedback message to |to| (the current peer when NULL). */
 static void send_control(sender *s, const bf_feedback *fb, const bf_addr *to) {
   uint8_t buf[BF_FB_MAX_BYTES];
   int n = bf_feedback_encode(fb, buf, sizeof buf);
   if (n <= 0) return;
   bf_dgram d = {buf, (size_t)n, NULL, 0};
+  uint8_t sealed[BF_FB_MAX_BYTES + BF_SEAL_OVERHEAD];
+  if (s->sealer) {
+    int m = seal_one(s, &d, sealed, sizeof sealed);
+    if (m < 0) return;
+    d = (bf_dgram){sealed, (size_t)m, NULL, 0};
+  }
   bf_addr keep = s->t->peer;
   if (to) bf_transport_set_peer(s->t, to);
   bf_send(s->t, &d);
@@ -132,8 +177,10 @@ static void send_paced(sender *s, uint64_t now) {
       bf_pacer_sent(&s->pacer, now, s->pacer.packets - s->pacer.sent);
       return;
     }
-    int r = s->o.gso ? bf_send_gso(s->t, s->burst, (size_t)got)
-                     : bf_send_batch(s->t, s->burst, (size_t)got);
+    size_t ready = s->sealer ? seal_burst(s, s->burst, (size_t)got) : (size_t)got;
+    int r = ready == 0 ? 0
+            : s->o.gso ? bf_send_gso(s->t, s->burst, ready)
+                       : bf_send_batch(s->t, s->burst, ready);
     s->send_calls++;
     uint64_t ok = r > 0 ? (uint64_t)r : 0;
     s->packets_sent += ok;
@@ -147,8 +194,33 @@ static void send_paced(sender *s, uint64_t now) {
 
 /* ---- session events -------------------------------------------------------- */
 
+/* Sealed mode: a new client starts its seqs where its own clock says, which
+ * need not be near the previous client's: it gets a fresh replay window
+ * (the drop counters carry over). */
+static void seal_new_client(sender *s) {
+#ifdef BF_HAVE_SEAL
+  if (!s->opener) return;
+  bf_opener_stats keep;
+  bf_opener_stats_get(s->opener, &keep);
+  s->seal_carry.opened += keep.opened;
+  s->seal_carry.short_ += keep.short_;
+  s->seal_carry.oversize += keep.oversize;
+  s->seal_carry.replay_old += keep.replay_old;
+  s->seal_carry.replay_dup += keep.replay_dup;
+  s->seal_carry.bad_tag += keep.bad_tag;
+  bf_opener_del(&s->opener);
+  if (bf_opener_new(&s->c2s, BF_SEAL_C2S, 2, &s->opener) < 0) {
+    fprintf(stderr, "bildfunk-send: sealed data plane: cannot renew the opener\n");
+    s->failed = 1;
+  }
+#else
+  (void)s;
+#endif
+}
+
 /* A new receiver: nothing in flight is of use to it. */
 static void fresh_start(sender *s, uint64_t now) {
+  seal_new_client(s);
   bf_fecctl_reset(&s->fec); /* another client, another network */
   bf_refresh_reset(&s->refresh);
   bf_pacer_begin(&s->pacer, now, s->interval_ns, 0, s->packet_bytes);
@@ -226,8 +298,22 @@ static void drain_rx(sender *s) {
     int n = bf_recv_batch(s->t, &s->ring);
     if (n <= 0) return;
     uint64_t now = mono_ns(), rt = realtime_ns();
-    for (size_t i = 0; i < s->ring.n; i++)
-      on_datagram(s, s->ring.slots[i].data, s->ring.slots[i].len, s->ring.slots[i].from, now, rt);
+    for (size_t i = 0; i < s->ring.n; i++) {
+      uint8_t *d = s->ring.slots[i].data;
+      size_t len = s->ring.slots[i].len;
+      if (s->sealer && !(len == BF_PUNCH_BYTES && bf_is_punch(d, len))) {
+        /* sealed feedback; the punch (8 bytes, shorter than any sealed
+         * datagram) stays clear. Drops are counted by the opener. */
+        if (!s->opener) continue;
+#ifdef BF_HAVE_SEAL
+        int n_open = bf_opener_open_inplace(s->opener, d, len, NULL);
+        if (n_open < 0) continue;
+        d += BF_SEAL_SEQ_BYTES;
+        len = (size_t)n_open;
+#endif
+      }
+      on_datagram(s, d, len, s->ring.slots[i].from, now, rt);
+    }
   }
 }
 
@@ -401,6 +487,24 @@ static int write_stats(const sender *s, const char *path) {
           ", \"pongs_sent\": %" PRIu64 ", \"foreign\": %" PRIu64 ", \"garbage\": %" PRIu64 "}\n",
           ss->keyframe_requests, ss->keyframe_ids, ss->keyframes_forced, ss->loss_reports,
           ss->pings, s->pongs_sent, ss->foreign, ss->garbage);
+  bf_opener_stats os;
+  memset(&os, 0, sizeof os);
+#ifdef BF_HAVE_SEAL
+  if (s->opener) bf_opener_stats_get(s->opener, &os);
+#endif
+  os.opened += s->seal_carry.opened;
+  os.short_ += s->seal_carry.short_;
+  os.oversize += s->seal_carry.oversize;
+  os.replay_old += s->seal_carry.replay_old;
+  os.replay_dup += s->seal_carry.replay_dup;
+  os.bad_tag += s->seal_carry.bad_tag;
+  fprintf(f,
+          ",  \"seal\": {\"sealed_mode\": %d, \"sealed\": %" PRIu64 ", \"seal_failed\": %" PRIu64
+          ", \"opened\": %" PRIu64 ", \"short\": %" PRIu64 ", \"oversize\": %" PRIu64
+          ", \"replay\": %" PRIu64 ", \"replay_old\": %" PRIu64 ", \"replay_dup\": %" PRIu64
+          ", \"bad_tag\": %" PRIu64 "}\n",
+          s->sealer != NULL, s->sealed, s->seal_failed, os.opened, os.short_, os.oversize,
+          os.replay_old + os.replay_dup, os.replay_old, os.replay_dup, os.bad_tag);
   fprintf(f, "}\n");
   return fclose(f) == 0 ? 0 : -EIO;
 }
@@ -411,6 +515,38 @@ static uint64_t auto_bitrate(const bf_source_info *si) {
   double px = (double)si->width * si->height * si->fps_num / si->fps_den;
   double b = px * 0.15;
   return b < 1000000 ? 1000000 : (uint64_t)b;
+}
+
+/* Sealed mode from the 32-byte secret (here: the key file; with a control
+ * session: its TLS exporter output): one sealer s2c, one opener c2s and the
+ * per-burst scratch array. The first seq is the wall clock in ns, so a
+ * restarted sender with the same key never reuses a nonce (it sends far
+ * fewer than 1e9 datagrams per second). */
+static int seal_setup(sender *s, const uint8_t secret[32], char *err, size_t cap) {
+#ifdef BF_HAVE_SEAL
+  bf_seal_key s2c, c2s;
+  int r = bf_seal_derive(secret, 32, &s2c, &c2s);
+  if (r == 0) r = bf_sealer_new(&s2c, BF_SEAL_S2C, realtime_ns(), &s->sealer);
+  if (r == 0) r = bf_opener_new(&c2s, BF_SEAL_C2S, 2, &s->opener);
+  s->c2s = c2s;
+  bf_seal_key_wipe(&s2c);
+  bf_seal_key_wipe(&c2s);
+  if (r < 0) {
+    snprintf(err, cap, "sealed data plane: %s", bf_strerror(r));
+    return r;
+  }
+  s->seal_stride = BF_HEADER_BYTES + s->o.shard_bytes + BF_SEAL_OVERHEAD;
+  s->seal_buf = malloc(s->seal_stride * (sizeof s->burst / sizeof s->burst[0]));
+  if (!s->seal_buf) {
+    snprintf(err, cap, "out of memory");
+    return -ENOMEM;
+  }
+  return 0;
+#else
+  (void)s, (void)secret;
+  snprintf(err, cap, "--seal-key-file: this build has no sealed data plane (no OpenSSL)");
+  return -ENOTSUP;
+#endif
 }
 
 static int setup(sender *s, char *err, size_t cap) {
@@ -508,10 +644,25 @@ static int setup(sender *s, char *err, size_t cap) {
     snprintf(err, cap, "receive ring: %s", bf_strerror(r));
     return r;
   }
+  if (o->seal_key_file) {
+    uint8_t secret[32] = {0};
+#ifdef BF_HAVE_SEAL
+    r = bf_seal_secret_read_file(o->seal_key_file, secret, err, cap);
+#endif
+    if (r == 0) r = seal_setup(s, secret, err, cap); /* says so in a build without it */
+    memset(secret, 0, sizeof secret);
+    if (r < 0) return r;
+  }
   return 0;
 }
 
 static void teardown(sender *s) {
+#ifdef BF_HAVE_SEAL
+  bf_sealer_del(&s->sealer);
+  bf_opener_del(&s->opener);
+  bf_seal_key_wipe(&s->c2s);
+#endif
+  free(s->seal_buf);
   if (s->dump) fclose(s->dump);
   bf_recv_ring_free(&s->ring);
   bf_transport_close(&s->t);
@@ -649,9 +800,9 @@ int main(int argc, char **argv) {
   else
     snprintf(la, sizeof la, "%s", s->o.listen);
   fprintf(stderr,
-          "bildfunk-send: listening on %s (direct mode: the stream is UNENCRYPTED)\n"
+          "bildfunk-send: listening on %s (direct mode: the stream is %s)\n"
           "bildfunk-send: %s at %.3f fps -> %s %s %.2f Mbit/s; S=%u K=%u FEC %u%%%s; GSO %s\n",
-          la, s->sinfo.desc, (double)s->sinfo.fps_num / s->sinfo.fps_den, bf_codec_name(s->o.codec),
+          la, s->sealer ? "sealed with the --seal-key-file secret" : "UNENCRYPTED", s->sinfo.desc, (double)s->sinfo.fps_num / s->sinfo.fps_den, bf_codec_name(s->o.codec),
           s->enc ? bf_encoder_name(s->enc) : "passthrough", (double)s->bitrate / 1e6,
           s->o.shard_bytes, s->o.max_k, s->fec_applied, s->o.fec_auto ? " (auto)" : "",
           s->o.gso && bf_udp_offload_enabled() ? "on" : "off");

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -765,6 +766,36 @@ static void test_no_alloc(void **state) {
   bf_opener_del(&other);
 }
 
+
+/* The key file of sealed direct mode: 64 hex digits, white space around. */
+static void test_secret_file(void **state) {
+  (void)state;
+  char path[] = "/tmp/bf-seal-secret-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  uint8_t out[32];
+  char err[256];
+  FILE *f = fopen(path, "w");
+  fputs("  000102030405060708090a0b0c0d0e0f"
+        "101112131415161718191A1B1C1D1E1F\n", f);
+  fclose(f);
+  assert_int_equal(bf_seal_secret_read_file(path, out, err, sizeof err), 0);
+  for (int i = 0; i < 32; i++) assert_int_equal(out[i], i);
+  f = fopen(path, "w");
+  fputs("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1", f); /* 63 */
+  fclose(f);
+  assert_int_equal(bf_seal_secret_read_file(path, out, err, sizeof err), -EINVAL);
+  assert_non_null(strstr(err, path));
+  f = fopen(path, "w");
+  fputs("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f00", f); /* 66 */
+  fclose(f);
+  assert_int_equal(bf_seal_secret_read_file(path, out, err, sizeof err), -EINVAL);
+  unlink(path);
+  assert_int_equal(bf_seal_secret_read_file(path, out, err, sizeof err), -ENOENT);
+  assert_non_null(strstr(err, "cannot open"));
+}
+
 int main(void) {
   /* Before any other OpenSSL call, so every allocation it makes is counted. */
   g_counting = CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free);
@@ -776,6 +807,7 @@ int main(void) {
       cmocka_unit_test(test_seal_errors),       cmocka_unit_test(test_replay_basic),
       cmocka_unit_test(test_replay_model),      cmocka_unit_test(test_seq_exhaustion),
       cmocka_unit_test(test_no_alloc),
+      cmocka_unit_test(test_secret_file),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,9 +35,14 @@ void bf_cli_usage(FILE *out) {
         "connection:\n"
         "  --direct HOST[:PORT]    the sender's data address\n"
         "  --bind ADDR[:PORT]      local address to bind (default: any, ephemeral port)\n"
-        "  --wait                  keep waiting when the sender is silent, do not exit\n"
+        "  --reconnect             when the sender goes silent, keep waiting and resume\n"
+        "                          when it returns, do not exit (alias: --wait)\n"
         "  --timeout S             silence before giving up (default 2)\n"
         "  --max-k K               data shards per FEC block, as the sender's (default 128)\n"
+        "  --seal-key-file FILE    sealed data plane (AES-128-GCM) with the 32-byte secret\n"
+        "                          in FILE (64 hex digits), the same as the sender's;\n"
+        "                          for tests and diagnostics (direct mode is otherwise\n"
+        "                          UNENCRYPTED)\n"
         "\n"
         "decoding:\n"
         "  --codec auto|h264|hevc|av1            default auto: from the first keyframe\n"
@@ -63,6 +68,7 @@ void bf_cli_usage(FILE *out) {
         "  --frames N              stop after N decoded pictures\n"
         "  --duration S            stop after S seconds\n"
         "  --stats-json FILE       per-frame stage timestamps and a summary (- = stdout)\n"
+        "  --report FILE.html      at exit, a self-contained HTML session report\n"
         "  --framemd5 FILE         ffmpeg-style framemd5 of every decoded picture\n"
         "  --debug-decode-delay MS\n"
         "                          pretend every decode takes MS longer\n"
@@ -139,7 +145,7 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
       flag = &c->borderless;
     else if (!strcmp(name, "--vsync"))
       flag = &c->vsync;
-    else if (!strcmp(name, "--wait"))
+    else if (!strcmp(name, "--wait") || !strcmp(name, "--reconnect"))
       flag = &c->wait;
     else if (!strcmp(name, "-v") || !strcmp(name, "--verbose"))
       flag = &c->verbose;
@@ -167,10 +173,10 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
 
     /* options with a value */
     static const char *const with_value[] = {
-        "--direct",   "--bind",    "--frames",  "--duration", "--stats-json",
+        "--direct",   "--bind",    "--frames",  "--duration", "--stats-json", "--report",
         "--framemd5", "--overlay", "--font",    "--codec",    "--decoder",
         "--threads",  "--size",    "--timeout", "--max-k",    "--debug-decode-delay",
-        "--skip-to-live", NULL};
+        "--skip-to-live", "--seal-key-file", NULL};
     int known = 0;
     for (int k = 0; with_value[k]; k++)
       known |= !strcmp(name, with_value[k]);
@@ -198,6 +204,11 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
         return fail(err, cap, "--timeout: '%s' is not a positive number of seconds", val);
     } else if (!strcmp(name, "--stats-json")) {
       c->stats_json = val;
+    } else if (!strcmp(name, "--report")) {
+      c->report = val;
+    } else if (!strcmp(name, "--seal-key-file")) {
+      if (!*val) return fail(err, cap, "--seal-key-file needs a path");
+      c->seal_key_file = val;
     } else if (!strcmp(name, "--framemd5")) {
       c->framemd5 = val;
     } else if (!strcmp(name, "--overlay")) {

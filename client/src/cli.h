@@ -38,6 +38,8 @@ typedef struct bf_cli {
   uint64_t frames;   /* stop after this many decoded pictures; 0 = no limit */
   double duration_s; /* stop after this long; 0 = no limit */
   const char *stats_json;
+  const char *report; /* --report FILE.html, NULL = none */
+  const char *seal_key_file; /* sealed direct mode (diagnostics), NULL = clear */
   const char *framemd5;
   bf_overlay_level overlay;
   bf_font_choice font;

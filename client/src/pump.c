@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct bf_pump {
   bf_pump_config cfg;
@@ -32,7 +33,32 @@ struct bf_pump {
   uint64_t window_received;
   uint64_t window_start_ns;
   bf_reassembler_stats window_ras; /* reassembler counters at the window's start */
+  bf_sealer *sealer;               /* sealed mode: c2s feedback */
+  bf_opener *opener;               /* sealed mode: s2c everything */
 };
+
+/* Sealed mode from the 32-byte secret. The sealer's first seq is the wall
+ * clock in ns, so a client restarted with the same secret never reuses a
+ * nonce. */
+static int seal_open(bf_pump *p, const uint8_t *secret, char *err, size_t errcap) {
+#ifdef BF_HAVE_SEAL
+  bf_seal_key s2c, c2s;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t first = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+  int r = bf_seal_derive(secret, 32, &s2c, &c2s);
+  if (r == 0) r = bf_sealer_new(&c2s, BF_SEAL_C2S, first, &p->sealer);
+  if (r == 0) r = bf_opener_new(&s2c, BF_SEAL_S2C, 2, &p->opener);
+  bf_seal_key_wipe(&s2c);
+  bf_seal_key_wipe(&c2s);
+  if (r < 0) snprintf(err, errcap, "sealed data plane: %s", bf_strerror(r));
+  return r;
+#else
+  (void)p, (void)secret;
+  snprintf(err, errcap, "this build has no sealed data plane (no OpenSSL)");
+  return -ENOTSUP;
+#endif
+}
 
 int bf_pump_open_transport(const bf_pump_config *cfg, bf_transport *t, bf_pump **out, char *err,
                            size_t errcap) {
@@ -60,6 +86,8 @@ int bf_pump_open_transport(const bf_pump_config *cfg, bf_transport *t, bf_pump *
     snprintf(err, errcap, "reassembler: %s", bf_strerror(r));
     goto fail;
   }
+  if (cfg->seal_secret && (r = seal_open(p, cfg->seal_secret, err, errcap)) < 0) goto fail;
+  p->cfg.seal_secret = NULL; /* not kept */
   uint64_t now = cfg->now();
   bf_punch_client_init(&p->punch, now, 1);
   bf_clocksync_init(&p->clock, NULL, now);
@@ -100,6 +128,18 @@ int bf_pump_send_feedback(bf_pump *p, const bf_feedback *fb) {
   int n = bf_feedback_encode(fb, buf, sizeof buf);
   if (n < 0) return n;
   bf_dgram d = {buf, (size_t)n, NULL, 0};
+#ifdef BF_HAVE_SEAL
+  uint8_t sealed[BF_FB_MAX_BYTES + BF_SEAL_OVERHEAD];
+  if (p->sealer) {
+    int m = bf_sealer_seal(p->sealer, &d, sealed, sizeof sealed);
+    if (m < 0) {
+      p->n.seal_failed++;
+      return m;
+    }
+    p->n.sealed++;
+    d = (bf_dgram){sealed, (size_t)m, NULL, 0};
+  }
+#endif
   int r = bf_send(p->t, &d);
   if (r == 1)
     p->n.feedback_sent++;
@@ -120,6 +160,10 @@ void bf_pump_close(bf_pump **pp, int send_bye) {
       bf_pump_send_feedback(p, &fb);
   }
   bf_reassembler_del(&p->ras);
+#ifdef BF_HAVE_SEAL
+  bf_sealer_del(&p->sealer);
+  bf_opener_del(&p->opener);
+#endif
   bf_recv_ring_free(&p->ring);
   bf_transport_close(&p->t);
   free(p);
@@ -201,12 +245,22 @@ int bf_pump_receive(bf_pump *p, size_t max_batches) {
         p->n.foreign++;
         continue;
       }
-      if (s->len < BF_HEADER_BYTES && s->len >= 2 && s->data[0] == BF_FB_MAGIC)
-        on_control(p, s->data, s->len, now);
-      else if (s->len < BF_HEADER_BYTES)
+      uint8_t *d = s->data;
+      size_t len = s->len;
+#ifdef BF_HAVE_SEAL
+      if (p->opener) { /* open in place; drops are counted by the opener */
+        int n_open = bf_opener_open_inplace(p->opener, d, len, NULL);
+        if (n_open < 0) continue;
+        d += BF_SEAL_SEQ_BYTES;
+        len = (size_t)n_open;
+      }
+#endif
+      if (len < BF_HEADER_BYTES && len >= 2 && d[0] == BF_FB_MAGIC)
+        on_control(p, d, len, now);
+      else if (len < BF_HEADER_BYTES)
         p->n.garbage++;
       else
-        on_video(p, s->data, s->len, now);
+        on_video(p, d, len, now);
     }
     total += n;
     if ((size_t)n < p->ring.count) break; /* the socket is drained */
@@ -303,6 +357,19 @@ int bf_pump_bye(const bf_pump *p, uint32_t *reason) {
 void bf_pump_clear_bye(bf_pump *p) {
   p->bye = 0;
 }
+int bf_pump_seal_stats(const bf_pump *p, bf_opener_stats *st) {
+  memset(st, 0, sizeof *st);
+#ifdef BF_HAVE_SEAL
+  if (p->opener) {
+    bf_opener_stats_get(p->opener, st);
+    return 1;
+  }
+#else
+  (void)p;
+#endif
+  return 0;
+}
+
 const bf_clocksync *bf_pump_clock(const bf_pump *p) {
   return &p->clock;
 }

@@ -27,6 +27,7 @@
 #include <bildfunk/feedback.h>
 #include <bildfunk/punch.h>
 #include <bildfunk/reassembler.h>
+#include <bildfunk/seal.h>
 #include <bildfunk/transport.h>
 
 #include <stddef.h>
@@ -41,6 +42,12 @@ typedef struct bf_pump_config {
   const char *bind;      /* local address, NULL = any, ephemeral port */
   uint32_t max_k;        /* K of the session (default 128) */
   uint64_t (*now)(void); /* the client clock, ns */
+  /* Sealed data plane (spec §6), NULL = clear direct mode: the 32-byte
+   * session secret (a control session's TLS exporter output, or the
+   * diagnostic --seal-key-file). Every datagram from the sender is opened in
+   * place in the receive ring (s2c) before it is classified, feedback is
+   * sealed (c2s); the punch stays clear. Copied at open. */
+  const uint8_t *seal_secret;
 } bf_pump_config;
 
 /* One loss-report window, also handed to the statistics. */
@@ -68,6 +75,8 @@ typedef struct bf_pump_counters {
   uint64_t punches;
   uint64_t batches;
   uint64_t resumes; /* video came back after BF_PUMP_RESUME_NS of silence */
+  uint64_t sealed;  /* feedback datagrams sealed */
+  uint64_t seal_failed;
 } bf_pump_counters;
 
 typedef struct bf_pump bf_pump;
@@ -116,6 +125,9 @@ int bf_pump_bye(const bf_pump *p, uint32_t *reason);
 void bf_pump_clear_bye(bf_pump *p);
 
 const bf_clocksync *bf_pump_clock(const bf_pump *p);
+/* Sealed mode: copies the opener's drop counters and returns 1; 0 (and
+ * zeros) in clear direct mode. */
+int bf_pump_seal_stats(const bf_pump *p, bf_opener_stats *st);
 void bf_pump_counters_get(const bf_pump *p, bf_pump_counters *c);
 void bf_pump_reassembler_stats(const bf_pump *p, bf_reassembler_stats *s);
 /* "127.0.0.1:47998" */

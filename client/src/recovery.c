@@ -48,10 +48,30 @@ static void widen(bf_recovery *r, uint32_t first, uint32_t last) {
   if (bf_seq32_diff(last, r->lost_last) > 0) r->lost_last = last;
 }
 
-static void freeze(bf_recovery *r, uint32_t first, uint32_t last) {
+/* |lost| is the newest frame that will never be shown correctly. */
+static void freeze_at(bf_recovery *r, uint32_t first, uint32_t last, uint32_t lost, int soft) {
+  int can_hide = soft && r->rp_seen && r->have_expected && (!r->need_key || r->hidden);
+  if (r->hidden && can_hide) {
+    if (bf_seq32_diff(lost, r->hide_lost) > 0) r->hide_lost = lost;
+  } else {
+    r->hidden = can_hide;
+    r->hide_lost = lost;
+  }
   r->need_key = 1;
   r->ask = 1;
   widen(r, first, last);
+}
+
+static void freeze(bf_recovery *r, uint32_t first, uint32_t last) {
+  freeze_at(r, first, last, last, 1);
+}
+
+static void thaw(bf_recovery *r) {
+  r->need_key = 0;
+  r->hidden = 0;
+  r->ask = 0;
+  r->lost_have = 0;
+  r->req_active = 0;
 }
 
 bf_gate bf_recovery_on_frame(bf_recovery *r, uint32_t frame_index, uint32_t user_flags,
@@ -61,13 +81,29 @@ bf_gate bf_recovery_on_frame(bf_recovery *r, uint32_t frame_index, uint32_t user
   if (user_flags & BF_AU_KEYFRAME) {
     /* a keyframe older than what is on screen would step back in time */
     if (!r->need_key && ahead < 0) return BF_GATE_STALE;
-    r->need_key = 0;
-    r->ask = 0;
-    r->lost_have = 0;
-    r->req_active = 0;
+    thaw(r);
+    r->have_anchor = 1;
+    r->anchor = frame_index;
     r->keyframes++;
     r->have_expected = 1;
     r->expected = frame_index + 1;
+    return BF_GATE_DECODE;
+  }
+  if (user_flags & BF_AU_RECOVERY_POINT) r->rp_seen = 1;
+  if (r->need_key && r->hidden) {
+    if (ahead < 0) return BF_GATE_STALE;
+    if (ahead > 0) { /* another hole while rebuilding: the wave must start after it */
+      r->gaps++;
+      freeze_at(r, r->expected, frame_index, frame_index - 1, 1);
+    }
+    r->expected = frame_index + 1;
+    if (!(user_flags & BF_AU_RECOVERY_POINT)) return BF_GATE_DECODE_HIDDEN;
+    int whole = r->have_anchor && ahead == 0 && bf_seq32_diff(r->anchor, r->hide_lost) >= 0;
+    r->have_anchor = 1;
+    r->anchor = frame_index;
+    if (!whole) return BF_GATE_DECODE_HIDDEN;
+    thaw(r);
+    r->recovery_points++;
     return BF_GATE_DECODE;
   }
   if (r->need_key) {
@@ -76,11 +112,19 @@ bf_gate bf_recovery_on_frame(bf_recovery *r, uint32_t frame_index, uint32_t user
   }
   if (ahead == 0) {
     r->expected = frame_index + 1;
+    if (user_flags & BF_AU_RECOVERY_POINT) {
+      r->have_anchor = 1;
+      r->anchor = frame_index;
+    }
     return BF_GATE_DECODE;
   }
   if (ahead < 0) return BF_GATE_STALE;
   r->gaps++;
-  freeze(r, r->expected, frame_index);
+  freeze_at(r, r->expected, frame_index, frame_index - 1, 1);
+  if (r->hidden) {
+    r->expected = frame_index + 1;
+    return BF_GATE_DECODE_HIDDEN;
+  }
   return BF_GATE_GAP;
 }
 
@@ -98,6 +142,8 @@ void bf_recovery_on_decode_error(bf_recovery *r, uint32_t frame_index, uint64_t 
 void bf_recovery_restart(bf_recovery *r) {
   r->have_expected = 0;
   r->need_key = 1;
+  r->hidden = 0;
+  r->have_anchor = 0;
   r->lost_have = 0;
 }
 
@@ -160,6 +206,6 @@ int bf_recovery_backlog(bf_recovery *r, uint32_t depth, uint64_t now_ns) {
   r->backlog_since_ns = 0;
   r->cooldown_until_ns = now_ns + r->cfg.skip_cooldown_ns;
   r->skips++;
-  freeze(r, r->expected, r->expected);
+  freeze_at(r, r->expected, r->expected, r->expected, 0);
   return 1;
 }

@@ -9,6 +9,15 @@
  * picture stays on screen instead of smeared references, and a keyframe
  * request goes out.
  *
+ * Recovery points (intra refresh): once the stream has carried an AU flagged
+ * BF_AU_RECOVERY_POINT, a loss no longer drops what follows. Later AUs are
+ * decoded but not shown (BF_GATE_DECODE_HIDDEN), so the references rebuild,
+ * and pictures show again from the first recovery point whose previous
+ * recovery point (or keyframe) has a frame_index >= the last lost frame: its
+ * refresh wave started after the loss. The keyframe request runs in parallel;
+ * whichever arrives first ends the freeze. Streams without recovery points,
+ * the start of a stream and skip-to-live still wait for a keyframe.
+ *
  * Keyframe requests (docs/protocol.md): each new need gets a new request_id,
  * at most one new id per |throttle_ns| (100 ms); an id is repeated every frame
  * interval until a keyframe arrives or |give_up_ns| (500 ms) pass; if the
@@ -42,10 +51,11 @@ typedef struct bf_recovery_config {
 void bf_recovery_config_default(bf_recovery_config *cfg);
 
 typedef enum bf_gate {
-  BF_GATE_DECODE = 0,   /* decode it */
-  BF_GATE_WAIT_KEY = 1, /* dropped: waiting for a keyframe */
-  BF_GATE_GAP = 2,      /* dropped: an earlier AU is missing */
-  BF_GATE_STALE = 3,    /* dropped: older than what was already decoded */
+  BF_GATE_DECODE = 0,        /* decode it */
+  BF_GATE_WAIT_KEY = 1,      /* dropped: waiting for a keyframe */
+  BF_GATE_GAP = 2,           /* dropped: an earlier AU is missing */
+  BF_GATE_STALE = 3,         /* dropped: older than what was already decoded */
+  BF_GATE_DECODE_HIDDEN = 4, /* decode it, do not show it: a refresh wave is rebuilding */
 } bf_gate;
 
 typedef struct bf_recovery {
@@ -66,6 +76,11 @@ typedef struct bf_recovery {
   uint64_t last_new_id_ns;
   uint64_t backlog_since_ns; /* 0 = not backed up */
   uint64_t cooldown_until_ns;
+  int rp_seen; /* the stream carries recovery points */
+  int hidden;  /* the freeze decodes unseen, waiting for a recovery point */
+  int have_anchor;
+  uint32_t anchor;    /* frame_index of the last recovery point or keyframe */
+  uint32_t hide_lost; /* last frame lost since the freeze began */
   /* counters */
   uint64_t requests_new;  /* distinct request ids */
   uint64_t requests_sent; /* datagrams, repeats included */
@@ -73,6 +88,7 @@ typedef struct bf_recovery {
   uint64_t keyframes;
   uint64_t skips;
   uint64_t gaps;
+  uint64_t recovery_points; /* freezes ended by a recovery point */
 } bf_recovery;
 
 void bf_recovery_init(bf_recovery *r, const bf_recovery_config *cfg);

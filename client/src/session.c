@@ -8,6 +8,7 @@
 #include "overlay.h"
 #include "pump.h"
 #include "recovery.h"
+#include "report.h"
 #include "renderer.h"
 #include "stats.h"
 
@@ -68,6 +69,7 @@ typedef struct session {
   bf_framemd5 *md5;
   bf_stats_json json;
   int json_open;
+  bf_report *report; /* --report: NULL = none */
   /* completed AUs waiting for the decoder, oldest first */
   queued q[BF_SESSION_QUEUE];
   size_t qhead, qn;
@@ -138,6 +140,7 @@ __attribute__((format(printf, 2, 3))) static void verbose(const session *s, cons
 static void finish(session *s, bf_frame_record *rec, bf_outcome out, uint64_t now) {
   rec->outcome = out;
   bf_stats_on_outcome(&s->st, rec, now);
+  if (s->report) bf_report_on_outcome(s->report, rec, now);
   if (s->json_open) bf_stats_json_frame(&s->json, rec);
 }
 
@@ -195,6 +198,7 @@ static void drain_events(session *s, uint64_t now) {
     case BF_EVENT_LOSS: {
       uint32_t n = ev.u.loss.last - ev.u.loss.first + 1;
       bf_stats_on_lost(&s->st, n);
+      if (s->report) bf_report_on_lost(s->report, n, now);
       bf_recovery_on_loss(&s->rcv, ev.u.loss.first, ev.u.loss.last, now);
       verbose(s, "frames %u..%u lost", ev.u.loss.first, ev.u.loss.last);
       break;
@@ -321,9 +325,10 @@ static void present_pending(session *s) {
   uint64_t now = bf_client_now();
   s->last_present_ns = now;
   s->pending_rec.present_ns = now;
-  if (s->ep_open && (s->pending_rec.user_flags & BF_AU_KEYFRAME)) {
+  if (s->ep_open && (s->pending_rec.user_flags & (BF_AU_KEYFRAME | BF_AU_RECOVERY_POINT))) {
     s->rec_ep[s->n_ep].present_ns = now;
-    verbose(s, "recovered: keyframe %u on screen %.1f ms after the request",
+    verbose(s, "recovered: %s %u on screen %.1f ms after the request",
+            (s->pending_rec.user_flags & BF_AU_KEYFRAME) ? "keyframe" : "recovery point",
             s->pending_rec.frame_index, (double)(now - s->rec_ep[s->n_ep].request_ns) / 1e6);
     s->n_ep++;
     s->ep_open = 0;
@@ -338,7 +343,7 @@ static void decode_one(session *s) {
   s->qn--;
   uint64_t now = bf_client_now();
   bf_gate g = bf_recovery_on_frame(&s->rcv, it.f.frame_index, it.f.user_flags, now);
-  if (g != BF_GATE_DECODE) {
+  if (g != BF_GATE_DECODE && g != BF_GATE_DECODE_HIDDEN) {
     bf_outcome out = g == BF_GATE_WAIT_KEY ? BF_OUT_WAIT_KEY
                      : g == BF_GATE_GAP    ? BF_OUT_GAP
                                            : BF_OUT_STALE;
@@ -374,6 +379,10 @@ static void decode_one(session *s) {
   }
   if (!pic) {
     finish(s, &it.rec, BF_OUT_NO_PICTURE, now);
+    return;
+  }
+  if (g == BF_GATE_DECODE_HIDDEN) { /* rebuilding references until a recovery point */
+    finish(s, &it.rec, BF_OUT_HIDDEN, now);
     return;
   }
   s->pictures++;
@@ -525,7 +534,10 @@ static void loop(session *s) {
       skip_to_live(s, now);
 
     bf_pump_window win;
-    if (bf_pump_tick(s->pump, now, &win)) bf_stats_on_packets(&s->st, win.expected, win.received);
+    if (bf_pump_tick(s->pump, now, &win)) {
+      bf_stats_on_packets(&s->st, win.expected, win.received);
+      if (s->report) bf_report_on_packets(s->report, win.expected, win.received, now);
+    }
     bf_feedback fb;
     /* no keyframe requests into the void while the sender is silent */
     if (!s->silent_reported && bf_recovery_poll(&s->rcv, now, &fb)) {
@@ -585,6 +597,29 @@ static void loop(session *s) {
   }
 }
 
+static void write_report(session *s) {
+  char title[160];
+  snprintf(title, sizeof title, "bildfunk session report - %s", bf_pump_peer_name(s->pump));
+  const bf_report_kv extra[] = {
+      {"pictures decoded", (double)s->pictures},
+      {"decode errors", (double)s->decode_errors},
+      {"keyframe requests", (double)s->rcv.requests_new},
+      {"keyframe request datagrams", (double)s->rcv.requests_sent},
+      {"keyframes", (double)s->rcv.keyframes},
+      {"recovered at a recovery point", (double)s->rcv.recovery_points},
+      {"skips to live", (double)s->rcv.skips},
+      {"gaps", (double)s->rcv.gaps},
+  };
+  FILE *f = fopen(s->cli->report, "w");
+  int r = f ? bf_report_write(s->report, &s->st, title, extra, sizeof extra / sizeof extra[0], f)
+            : -errno;
+  if (f && fclose(f) != 0 && r == 0) r = -EIO;
+  if (r < 0) {
+    say(s, "cannot write the report %s: %s", s->cli->report, strerror(-r));
+    if (!s->exit_code) s->exit_code = 1;
+  }
+}
+
 static void summary(session *s, uint64_t end_ns) {
   bf_stats_view v;
   bf_stats_view_session(&s->st, &v);
@@ -633,6 +668,18 @@ static void summary(session *s, uint64_t end_ns) {
         (unsigned long long)pc.batches, wall_s, cpu_s, wall_s > 0 ? 100.0 * cpu_s / wall_s : 0.0,
         wall_s > 0 ? 100.0 * (double)s->net_ns / 1e9 / wall_s : 0.0);
     size_t used = strlen(extra);
+    bf_opener_stats os;
+    int sealed = bf_pump_seal_stats(s->pump, &os);
+    used += (size_t)snprintf(
+        extra + used, sizeof extra - used,
+        ", \"seal\": {\"sealed_mode\": %d, \"opened\": %llu, \"short\": %llu, "
+        "\"oversize\": %llu, \"replay\": %llu, \"replay_old\": %llu, \"replay_dup\": %llu, "
+        "\"bad_tag\": %llu, \"sealed\": %llu, \"seal_failed\": %llu}",
+        sealed, (unsigned long long)os.opened, (unsigned long long)os.short_,
+        (unsigned long long)os.oversize, (unsigned long long)(os.replay_old + os.replay_dup),
+        (unsigned long long)os.replay_old, (unsigned long long)os.replay_dup,
+        (unsigned long long)os.bad_tag, (unsigned long long)pc.sealed,
+        (unsigned long long)pc.seal_failed);
     used += (size_t)snprintf(extra + used, sizeof extra - used, ", \"recoveries\": [");
     for (size_t i = 0; i < s->n_ep && used < sizeof extra; i++)
       used += (size_t)snprintf(extra + used, sizeof extra - used,
@@ -649,6 +696,7 @@ static void summary(session *s, uint64_t end_ns) {
     }
     s->json_open = 0;
   }
+  if (s->report) write_report(s);
   if (s->cli->quiet) return;
   fprintf(stderr,
           "bildfunk: %llu pictures (%llu shown) from %s, %llu frames lost, %llu repaired by FEC, "
@@ -686,8 +734,28 @@ int bf_session_run(const bf_cli *cli) {
     fprintf(stderr, "bildfunk: out of memory\n");
     goto out;
   }
-  bf_pump_config pc = {cli->direct, cli->bind, cli->max_k, bf_client_now};
+  if (cli->report) {
+    s->report = malloc(sizeof *s->report);
+    if (!s->report) {
+      fprintf(stderr, "bildfunk: out of memory\n");
+      goto out;
+    }
+    bf_report_init(s->report, bf_client_now());
+  }
+  bf_pump_config pc = {cli->direct, cli->bind, cli->max_k, bf_client_now, NULL};
+  uint8_t secret[32] = {0};
+  if (cli->seal_key_file) {
+#ifdef BF_HAVE_SEAL
+    if (bf_seal_secret_read_file(cli->seal_key_file, secret, err, sizeof err) < 0) {
+      fprintf(stderr, "bildfunk: %s\n", err);
+      code = 2;
+      goto out;
+    }
+#endif
+    pc.seal_secret = secret; /* the pump says so in a build without sealing */
+  }
   int pr = bf_pump_open(&pc, &s->pump, err, sizeof err);
+  memset(secret, 0, sizeof secret);
   if (pr < 0) {
     fprintf(stderr, "bildfunk: %s\n", err);
     if (pr == -EINVAL) code = 2; /* a malformed address is a usage error */
@@ -763,6 +831,7 @@ out:
   /* the sender stops streaming to us at once instead of after its timeout */
   bf_pump_close(&s->pump, 1);
   bf_stats_free(&s->st);
+  free(s->report);
   av_frame_free(&s->pending);
   free(s);
   return code;

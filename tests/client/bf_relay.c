@@ -8,7 +8,11 @@
  *
  *   bf_relay --listen PORT --to HOST:PORT [--drop-pct P] [--seed N]
  *            [--fec-bounded] [--drop-frames I,J,...] [--garbage-every N]
- *            [--idle-exit S] [--port-file FILE]
+ *            [--drop-keyframe-requests] [--idle-exit S] [--port-file FILE]
+ *
+ * --drop-keyframe-requests swallows the client's KEYFRAME_REQUEST feedback
+ * (byte 0 = 0xFB, byte 1 = 1), so only in-stream recovery (intra-refresh
+ * recovery points, periodic keyframes) can end a freeze.
  *
  * --fec-bounded caps the random loss at what Reed-Solomon can repair: never
  * more than m (recovery_shards) shards of one block are dropped, so every
@@ -99,10 +103,16 @@ int main(int argc, char **argv) {
   int n_drop_frames = 0;
   unsigned garbage_every = 0;
   int fec_bounded = 0;
+  int drop_kf_requests = 0;
+  unsigned long long kf_requests_dropped = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--fec-bounded")) {
       fec_bounded = 1;
+      continue;
+    }
+    if (!strcmp(a, "--drop-keyframe-requests")) {
+      drop_kf_requests = 1;
       continue;
     }
     if (!v) {
@@ -196,7 +206,10 @@ int main(int argc, char **argv) {
         have_client = 1;
         up_pkts++;
         last_activity = now_ns(CLOCK_MONOTONIC);
-        sendto(up, buf, (size_t)n, 0, (struct sockaddr *)&up_addr, sizeof up_addr);
+        if (drop_kf_requests && n >= 2 && buf[0] == 0xFB && buf[1] == 1)
+          kf_requests_dropped++;
+        else
+          sendto(up, buf, (size_t)n, 0, (struct sockaddr *)&up_addr, sizeof up_addr);
       }
     }
     if (fds[1].revents & POLLIN) { /* sender -> client */
@@ -271,11 +284,12 @@ int main(int argc, char **argv) {
   if (last_dropped >= 0)
     fprintf(stderr, "dropped frame %ld index %u at %llu\n", last_dropped, last_drop_index,
             (unsigned long long)last_drop_time);
-  printf("{\"to_sender\": %llu, \"to_client\": %llu, \"video\": %llu, \"dropped_random\": %llu, "
-         "\"dropped_frames_packets\": %llu, \"garbage\": %llu}\n",
-         (unsigned long long)up_pkts, (unsigned long long)down_pkts, (unsigned long long)video,
-         (unsigned long long)dropped_random, (unsigned long long)dropped_frames,
-         (unsigned long long)garbage);
+  printf(
+      "{\"to_sender\": %llu, \"to_client\": %llu, \"video\": %llu, \"dropped_random\": %llu, "
+      "\"dropped_frames_packets\": %llu, \"garbage\": %llu, \"keyframe_requests_dropped\": %llu}\n",
+      (unsigned long long)up_pkts, (unsigned long long)down_pkts, (unsigned long long)video,
+      (unsigned long long)dropped_random, (unsigned long long)dropped_frames,
+      (unsigned long long)garbage, kf_requests_dropped);
   close(down);
   close(up);
   return 0;

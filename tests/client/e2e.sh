@@ -8,7 +8,8 @@
 # on two shared cores and under ASan. Exit 0 pass, 1 fail, 77 skip.
 # Cases (see the case statement at the end and docs/client.md): usage,
 # no-sender, wrong-port, garbage, junk-bitstream, decoder-fallback, idle-cpu,
-# md5-h264, md5-hevc, md5-av1, fec-loss, keyframe-recovery, sender-dies,
+# md5-h264, md5-hevc, md5-av1, fec-loss, keyframe-recovery,
+# intra-refresh-recovery, sender-dies,
 # wait-resume, garbage-mixed, skip-to-live, clock-offset, xvfb-screenshot,
 # xvfb-aspect. BF_E2E_KEEP=1 keeps the case's temporary directory.
 set -uo pipefail
@@ -326,6 +327,45 @@ case_keyframe_recovery() {
   ok "frame 30 lost beyond FEC: keyframe on screen $ms ms after the request (bound $bound ms), $missing pictures skipped, the rest bit-exact"
 }
 
+case_intra_refresh_recovery() {
+  need BF_SENDER
+  # refresh waves of 10 frames; the relay loses frame 30 and swallows every
+  # keyframe request, so only a recovery point can end the freeze
+  start_sender --size 320x240 --fps 60 --frames 120 --intra-refresh --gop 10 --fec 20 \
+    --dump-au "$tmp/dump.h264" --stats-json "$tmp/sender.json" --quiet
+  start_relay --drop-frames 30 --drop-keyframe-requests
+  client --direct "127.0.0.1:$RELAY_PORT" --headless --framemd5 "$tmp/c.md5" \
+    --stats-json "$tmp/c.json" --report "$tmp/c.html" --skip-to-live off -v
+  stop_sender
+  kill "$RELAY_PID" 2> /dev/null
+  wait "$RELAY_PID" 2> /dev/null
+  [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  local swallowed rp keys
+  swallowed=$(grep -o '"keyframe_requests_dropped": [0-9]*' "$tmp/relay.out" | awk '{print $2}')
+  [ "${swallowed:-0}" -ge 1 ] || fail "the client asked for no keyframe"
+  keys=$(jnum "$tmp/sender.json" keyframes_sent)
+  rp=$(sed -n 's/.*recovered: recovery point \([0-9]*\) on screen.*/\1/p' "$tmp/client.err" | head -n 1)
+  [ -n "$rp" ] || { cat "$tmp/client.err"; fail "no recovery at a recovery point"; }
+  grep -q 'recovered: keyframe' "$tmp/client.err" && fail "recovered by a keyframe"
+  [ "$rp" -gt 30 ] && [ "$rp" -le 60 ] || fail "recovered at frame $rp"
+  [ "$keys" -eq 1 ] || fail "the sender sent $keys keyframes, want only the first"
+  # the shown pictures: bit-exact, and exactly frames 30 .. rp-1 missing
+  reference_md5 "$tmp/dump.h264" "$tmp/ref.md5"
+  grep -v '^#' "$tmp/c.md5" > "$tmp/c.lines"
+  grep -v '^#' "$tmp/ref.md5" > "$tmp/ref.lines"
+  grep -qvxFf "$tmp/ref.lines" "$tmp/c.lines" && fail "a picture differs from the reference"
+  local missing first_missing
+  missing=$(grep -vxFf "$tmp/c.lines" "$tmp/ref.lines" | wc -l)
+  first_missing=$(grep -vxFf "$tmp/c.lines" "$tmp/ref.lines" | head -n 1 | awk -F', *' '{print $3}')
+  [ "$first_missing" -eq 30 ] || fail "the first missing picture is $first_missing, not 30"
+  [ "$missing" -eq $((rp - 30)) ] || fail "$missing pictures missing, want $((rp - 30))"
+  [ "$(jnum "$tmp/c.json" hidden)" -ge $((rp - 31)) ] || fail "hidden AUs not counted"
+  # the session report was written, self-contained
+  [ -s "$tmp/c.html" ] || fail "no report"
+  grep -q '<svg' "$tmp/c.html" && ! grep -q 'http' "$tmp/c.html" || fail "report malformed"
+  ok "frame 30 lost, $swallowed keyframe requests swallowed: shown again at recovery point $rp (no keyframe but the first), $missing pictures hidden, the rest bit-exact"
+}
+
 case_sender_dies() {
   need BF_SENDER
   start_sender --size 320x240 --duration 30 --quiet
@@ -564,6 +604,7 @@ case "$case_name" in
   md5-av1) md5_case av1 obu ;;
   fec-loss) case_fec_loss ;;
   keyframe-recovery) case_keyframe_recovery ;;
+  intra-refresh-recovery) case_intra_refresh_recovery ;;
   sender-dies) case_sender_dies ;;
   wait-resume) case_wait_resume ;;
   garbage-mixed) case_garbage_mixed ;;

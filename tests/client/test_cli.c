@@ -70,6 +70,14 @@ static void test_defaults_and_all_options(void **state) {
   assert_int_equal(c.overlay, BF_OVERLAY_COMPACT);
   assert_int_equal(c.decoder, BF_HWDEC_VAAPI);
   assert_int_equal(c.codec, BF_CODEC_AV1);
+  assert_null(c.report);
+  assert_int_equal(c.wait, 0);
+
+  /* --reconnect is --wait under the name; --report takes a file */
+  assert_int_equal(parse(&c, err, "--direct", "h", "--reconnect", "--report", "r.html", NULL), 0);
+  assert_int_equal(c.wait, 1);
+  assert_string_equal(c.report, "r.html");
+  assert_int_equal(parse(&c, err, "--direct", "h", "--report", NULL), -EINVAL);
 }
 
 static void test_help_version(void **state) {

@@ -32,7 +32,7 @@ static void rig_open(rig *r) {
   memset(r, 0, sizeof *r);
   assert_int_equal(bf_loopback_pair(NULL, &r->client_end, &r->sender), 0);
   fake_now = 1700000000000000000ull;
-  bf_pump_config cfg = {"unused", NULL, 0, now_fn};
+  bf_pump_config cfg = {"unused", NULL, 0, now_fn, NULL};
   char err[128];
   assert_int_equal(bf_pump_open_transport(&cfg, r->client_end, &r->pump, err, sizeof err), 0);
 }
@@ -277,11 +277,101 @@ static void test_loss_window_and_bye(void **state) {
   bf_transport_close(&s);
 }
 
+#ifdef BF_HAVE_SEAL
+/* Sealed mode: the pump opens the sender's sealed datagrams in place, drops
+ * and counts a replay, a forged tag and a clear datagram, and seals its own
+ * feedback while the punch stays clear. */
+static void test_sealed(void **state) {
+  (void)state;
+  uint8_t secret[32];
+  for (unsigned i = 0; i < sizeof secret; i++)
+    secret[i] = (uint8_t)(i * 7 + 1);
+  bf_seal_key s2c, c2s;
+  assert_int_equal(bf_seal_derive(secret, sizeof secret, &s2c, &c2s), 0);
+  bf_sealer *seal;
+  bf_opener *open;
+  assert_int_equal(bf_sealer_new(&s2c, BF_SEAL_S2C, 1000, &seal), 0);
+  assert_int_equal(bf_opener_new(&c2s, BF_SEAL_C2S, 2, &open), 0);
+
+  rig r;
+  memset(&r, 0, sizeof r);
+  assert_int_equal(bf_loopback_pair(NULL, &r.client_end, &r.sender), 0);
+  fake_now = 1700000000000000000ull;
+  bf_pump_config cfg = {"unused", NULL, 0, now_fn, secret};
+  char err[128];
+  assert_int_equal(bf_pump_open_transport(&cfg, r.client_end, &r.pump, err, sizeof err), 0);
+
+  /* the client's first tick: a clear punch and a sealed clock ping */
+  bf_pump_window win;
+  bf_pump_tick(r.pump, fake_now, &win);
+  uint8_t buf[BF_RECV_BUF_BYTES], plain[64];
+  bf_addr from;
+  int len, punches = 0, opened = 0;
+  while ((len = bf_recv(r.sender, buf, sizeof buf, &from)) > 0) {
+    if (bf_is_punch(buf, (size_t)len)) {
+      punches++;
+      continue;
+    }
+    bf_feedback fb;
+    int n = bf_opener_open(open, buf, (size_t)len, plain, sizeof plain, NULL);
+    assert_true(n > 0);
+    assert_int_equal(bf_feedback_decode(plain, (size_t)n, &fb), 0);
+    assert_int_equal(fb.type, BF_FB_CLOCK_PING);
+    opened++;
+  }
+  assert_int_equal(punches, 1);
+  assert_int_equal(opened, 1);
+
+  /* a sealed BYE from the sender, then its replay, a forgery and a clear BYE */
+  bf_feedback bye;
+  memset(&bye, 0, sizeof bye);
+  bye.type = BF_FB_BYE;
+  bye.u.bye.reason = BF_BYE_NORMAL;
+  uint8_t clear[BF_FB_MAX_BYTES], sealed[BF_FB_MAX_BYTES + BF_SEAL_OVERHEAD];
+  int cl = bf_feedback_encode(&bye, clear, sizeof clear);
+  bf_dgram d = {clear, (size_t)cl, NULL, 0};
+  assert_int_equal(bf_send(r.sender, &d), 1); /* clear: short for the opener */
+  assert_int_equal(bf_pump_receive(r.pump, 4), 1);
+  assert_int_equal(bf_pump_bye(r.pump, NULL), 0);
+  int sl = bf_sealer_seal(seal, &d, sealed, sizeof sealed);
+  assert_int_equal(sl, cl + (int)BF_SEAL_OVERHEAD);
+  sealed[sl - 1] ^= 1; /* forged tag */
+  bf_dgram ds = {sealed, (size_t)sl, NULL, 0};
+  assert_int_equal(bf_send(r.sender, &ds), 1);
+  assert_int_equal(bf_pump_receive(r.pump, 4), 1);
+  assert_int_equal(bf_pump_bye(r.pump, NULL), 0);
+  sealed[sl - 1] ^= 1;
+  assert_int_equal(bf_send(r.sender, &ds), 1); /* the genuine one... */
+  assert_int_equal(bf_send(r.sender, &ds), 1); /* ... and its replay */
+  assert_int_equal(bf_pump_receive(r.pump, 4), 2);
+  uint32_t reason = 99;
+  assert_int_equal(bf_pump_bye(r.pump, &reason), 1);
+  assert_int_equal(reason, BF_BYE_NORMAL);
+
+  bf_opener_stats st;
+  assert_int_equal(bf_pump_seal_stats(r.pump, &st), 1);
+  assert_int_equal(st.opened, 1);
+  assert_int_equal(st.short_, 1);
+  assert_int_equal(st.bad_tag, 1);
+  assert_int_equal(st.replay_dup, 1);
+  bf_pump_counters pc;
+  bf_pump_counters_get(r.pump, &pc);
+  assert_int_equal(pc.byes, 1);
+  assert_int_equal(pc.sealed, 1);
+
+  rig_close(&r);
+  bf_sealer_del(&seal);
+  bf_opener_del(&open);
+  bf_seal_key_wipe(&s2c);
+  bf_seal_key_wipe(&c2s);
+}
+#endif
+
 static void test_open_errors(void **state) {
   (void)state;
   bf_pump *p;
   char err[256];
-  bf_pump_config cfg = {"127.0.0.1:99999", NULL, 0, now_fn};
+  bf_pump_config cfg = {"127.0.0.1:99999", NULL, 0, now_fn, NULL};
   assert_int_equal(bf_pump_open(&cfg, &p, err, sizeof err), -EINVAL);
   assert_null(p);
   assert_non_null(strstr(err, "127.0.0.1:99999"));
@@ -302,6 +392,9 @@ int main(void) {
       cmocka_unit_test(test_video_control_garbage),
       cmocka_unit_test(test_loss_window_and_bye),
       cmocka_unit_test(test_open_errors),
+#ifdef BF_HAVE_SEAL
+      cmocka_unit_test(test_sealed),
+#endif
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

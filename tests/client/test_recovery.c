@@ -173,11 +173,80 @@ static void test_skip_to_live(void **state) {
   assert_int_equal(bf_recovery_backlog(&h, 8, 5 * MS), 1);
 }
 
+#define RP BF_AU_RECOVERY_POINT
+
+/* Intra refresh: after a loss the gate decodes unseen and shows again from
+ * the first recovery point whose wave began after the loss. */
+static void test_recovery_points(void **state) {
+  (void)state;
+  bf_recovery r = fresh();
+  bf_feedback fb;
+  uint64_t t = 1000 * MS;
+  /* waves of 4: recovery points at 3, 7, 11, 15 ... */
+  assert_int_equal(bf_recovery_on_frame(&r, 0, KEY, t), BF_GATE_DECODE);
+  for (uint32_t i = 1; i <= 4; i++)
+    assert_int_equal(bf_recovery_on_frame(&r, i, i == 3 ? RP : 0, t), BF_GATE_DECODE);
+  /* 5 is lost: 6 decodes hidden, a keyframe request goes out in parallel */
+  assert_int_equal(bf_recovery_on_frame(&r, 6, 0, t), BF_GATE_DECODE_HIDDEN);
+  assert_int_equal(r.gaps, 1);
+  assert_int_equal(bf_recovery_poll(&r, t, &fb), 1);
+  assert_int_equal(fb.u.keyframe.first_lost, 5);
+  /* 7 completes the wave that began at 4 (before the loss): still hidden */
+  assert_int_equal(bf_recovery_on_frame(&r, 7, RP, t), BF_GATE_DECODE_HIDDEN);
+  for (uint32_t i = 8; i <= 10; i++)
+    assert_int_equal(bf_recovery_on_frame(&r, i, 0, t), BF_GATE_DECODE_HIDDEN);
+  /* 11 completes the wave 8..11, all after the loss: shown, freeze over */
+  assert_int_equal(bf_recovery_on_frame(&r, 11, RP, t), BF_GATE_DECODE);
+  assert_int_equal(r.recovery_points, 1);
+  assert_int_equal(r.keyframes, 1);
+  assert_int_equal(bf_recovery_next_due(&r), UINT64_MAX);
+  assert_int_equal(bf_recovery_poll(&r, t + 20 * MS, &fb), 0);
+  assert_int_equal(bf_recovery_on_frame(&r, 12, 0, t), BF_GATE_DECODE);
+
+  /* a loss of the recovery point itself: the next wave starts after it */
+  bf_recovery_on_loss(&r, 15, 15, t);
+  assert_int_equal(bf_recovery_on_frame(&r, 13, 0, t), BF_GATE_DECODE_HIDDEN);
+  assert_int_equal(bf_recovery_on_frame(&r, 14, 0, t), BF_GATE_DECODE_HIDDEN);
+  for (uint32_t i = 16; i <= 18; i++)
+    assert_int_equal(bf_recovery_on_frame(&r, i, 0, t), BF_GATE_DECODE_HIDDEN);
+  /* 19: its previous recovery point is 11 < 15 -> the wave 12..19 touched the loss */
+  assert_int_equal(bf_recovery_on_frame(&r, 19, RP, t), BF_GATE_DECODE_HIDDEN);
+  /* a second hole inside the next wave pushes recovery one wave further */
+  assert_int_equal(bf_recovery_on_frame(&r, 20, 0, t), BF_GATE_DECODE_HIDDEN);
+  assert_int_equal(bf_recovery_on_frame(&r, 22, 0, t), BF_GATE_DECODE_HIDDEN);
+  assert_int_equal(bf_recovery_on_frame(&r, 23, RP, t), BF_GATE_DECODE_HIDDEN);
+  for (uint32_t i = 24; i <= 26; i++)
+    assert_int_equal(bf_recovery_on_frame(&r, i, 0, t), BF_GATE_DECODE_HIDDEN);
+  assert_int_equal(bf_recovery_on_frame(&r, 27, RP, t), BF_GATE_DECODE);
+  assert_int_equal(r.recovery_points, 2);
+  /* stale AUs are still dropped while hidden */
+  bf_recovery_on_decode_error(&r, 28, t);
+  assert_int_equal(bf_recovery_on_frame(&r, 27, 0, t), BF_GATE_STALE);
+
+  /* whichever comes first wins: a keyframe ends a hidden freeze too */
+  assert_int_equal(bf_recovery_on_frame(&r, 29, 0, t), BF_GATE_DECODE_HIDDEN);
+  assert_int_equal(bf_recovery_on_frame(&r, 30, KEY, t), BF_GATE_DECODE);
+  assert_int_equal(bf_recovery_on_frame(&r, 31, 0, t), BF_GATE_DECODE);
+  /* the keyframe is an anchor: a wave right after it recovers at its RP */
+  bf_recovery_on_loss(&r, 32, 32, t);
+  assert_int_equal(bf_recovery_on_frame(&r, 33, RP, t), BF_GATE_DECODE_HIDDEN);
+  assert_int_equal(bf_recovery_on_frame(&r, 34, RP, t), BF_GATE_DECODE);
+
+  /* skip-to-live and a stream without recovery points still wait for a key */
+  bf_recovery n = fresh();
+  assert_int_equal(bf_recovery_on_frame(&n, 0, KEY, t), BF_GATE_DECODE);
+  assert_int_equal(bf_recovery_on_frame(&n, 2, 0, t), BF_GATE_GAP);
+  assert_int_equal(bf_recovery_on_frame(&n, 3, 0, t), BF_GATE_WAIT_KEY);
+  assert_int_equal(bf_recovery_backlog(&r, 8, t), 1);
+  assert_int_equal(bf_recovery_on_frame(&r, 36, 0, t), BF_GATE_WAIT_KEY);
+  assert_int_equal(bf_recovery_on_frame(&r, 37, RP, t), BF_GATE_WAIT_KEY);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gate_in_order),       cmocka_unit_test(test_gap_freezes_and_requests),
       cmocka_unit_test(test_throttle_and_expiry), cmocka_unit_test(test_start_and_decode_errors),
-      cmocka_unit_test(test_skip_to_live),
+      cmocka_unit_test(test_skip_to_live),        cmocka_unit_test(test_recovery_points),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

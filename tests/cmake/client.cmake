@@ -50,7 +50,7 @@ set(bf_e2e_env
 set(bf_e2e_cases usage no-sender garbage junk-bitstream decoder-fallback idle-cpu)
 if(TARGET bildfunk-send)
   list(APPEND bf_e2e_env BF_SENDER=$<TARGET_FILE:bildfunk-send>)
-  list(APPEND bf_e2e_cases md5-h264 md5-hevc md5-av1 fec-loss keyframe-recovery sender-dies
+  list(APPEND bf_e2e_cases md5-h264 md5-hevc md5-av1 fec-loss keyframe-recovery intra-refresh-recovery sender-dies
        wait-resume garbage-mixed skip-to-live clock-offset wrong-port)
   if(TARGET bf_xtool AND TARGET bf_shotcheck)
     list(APPEND bf_e2e_env BF_XTOOL=$<TARGET_FILE:bf_xtool> BF_SHOTCHECK=$<TARGET_FILE:bf_shotcheck>)

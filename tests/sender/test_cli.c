@@ -44,6 +44,7 @@ static void test_defaults(void **state) {
   assert_int_equal(o.silence_ns, 10000000000ull);
   assert_null(o.encoder);
   assert_null(o.allow);
+  assert_null(o.seal_key_file);
 }
 
 static void test_everything(void **state) {
@@ -56,10 +57,11 @@ static void test_everything(void **state) {
                          "--shard", "1200", "--max-k", "64", "--rate-cap", "300M", "--pace-spread",
                          "50", "--burst", "16", "--no-gso", "--frames", "99", "--duration", "1.5",
                          "--silence", "3", "--stats-json", "s.json", "--dump-au", "d.obu",
-                         "--quiet", "--verbose", "--intra-refresh"),
+                         "--quiet", "--verbose", "--intra-refresh", "--seal-key-file", "k.hex"),
                    BF_CLI_RUN);
   assert_string_equal(o.listen, "127.0.0.1:5000");
   assert_string_equal(o.allow, "10.0.0.1");
+  assert_string_equal(o.seal_key_file, "k.hex");
   assert_int_equal(o.source, BF_SOURCE_FILE);
   assert_string_equal(o.source_arg, "/tmp/a b.mp4");
   assert_int_equal(o.loop, 0);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -341,4 +342,35 @@ int bf_opener_open(bf_opener *o, const uint8_t *d, size_t len, uint8_t *out, siz
 
 int bf_opener_open_inplace(bf_opener *o, uint8_t *d, size_t len, uint64_t *seq) {
   return open_into(o, d, len, NULL, 0, seq);
+}
+
+static int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+int bf_seal_secret_read_file(const char *path, uint8_t out[32], char *err, size_t errcap) {
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    int r = -errno;
+    snprintf(err, errcap, "--seal-key-file: cannot open '%s': %s", path, strerror(-r));
+    return r;
+  }
+  char txt[160];
+  size_t n = fread(txt, 1, sizeof txt - 1, f);
+  fclose(f);
+  size_t i = 0, got = 0;
+  while (i < n && txt[i] && strchr(" \t\r\n", txt[i])) i++;
+  for (; got < 32 && i + 1 < n && hex_digit(txt[i]) >= 0 && hex_digit(txt[i + 1]) >= 0;
+       got++, i += 2)
+    out[got] = (uint8_t)(hex_digit(txt[i]) << 4 | hex_digit(txt[i + 1]));
+  while (i < n && txt[i] && strchr(" \t\r\n", txt[i])) i++;
+  OPENSSL_cleanse(txt, sizeof txt);
+  if (got != 32 || i != n) {
+    snprintf(err, errcap, "--seal-key-file: '%s' does not hold 64 hex digits", path);
+    return -EINVAL;
+  }
+  return 0;
 }

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# End-to-end tests of the sealed data plane (spec §6) through the real
+# programs, keyed with a shared --seal-key-file secret (the authenticated
+# control session, issue #6, will hand the same secret over TLS instead).
+#   e2e.sh CASE      CASE = tamper | capture | foreign-punch
+# Binaries from the environment (tests/cmake/security.cmake): BF_SENDER,
+# BF_CLIENT, BF_TAMPER. Small streams (320x240, ~1 s). Exit 0 pass, 1 fail,
+# 77 skip.
+#   tamper         a relay replays and forges datagrams: the client drops and
+#                  counts them (replay, bad_tag) and still decodes every picture;
+#                  a clear client is refused by a sealed sender
+#   capture        tshark on lo: no Annex-B start code and no clear header magic
+#                  in any UDP payload of a sealed stream
+#   foreign-punch  a punch from 127.0.0.2 does not take the stream over
+set -uo pipefail
+case_name=${1:?usage: e2e.sh CASE}
+: "${BF_SENDER:?}" "${BF_CLIENT:?}" "${BF_TAMPER:?}"
+tmp=$(mktemp -d /tmp/bf-sec-e2e.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  [ -n "${BF_E2E_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL ($case_name): $*"
+  for f in "$tmp"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }; done
+  exit 1
+}
+jnum() { grep -o "\"$2\": [-0-9.e+]*" "$1" | tail -n 1 | awk '{print $2}'; }
+# seal_num FILE KEY: KEY inside the "seal" object
+seal_num() { grep -o '"seal": {[^}]*}' "$1" | grep -o "\"$2\": [0-9]*" | awk '{print $2}'; }
+
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$tmp/key"
+echo >> "$tmp/key"
+
+start_sender() { # ARGS...: sealed sender on 127.0.0.1:ephemeral -> SENDER_PORT
+  "$BF_SENDER" --listen 127.0.0.1:0 --size 320x240 --quiet --seal-key-file "$tmp/key" \
+    --stats-json "$tmp/sender.json" "$@" 2> "$tmp/sender.err" &
+  SENDER_PID=$!
+  pids+=("$SENDER_PID")
+  for _ in $(seq 200); do
+    SENDER_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sender.err")
+    [ -n "$SENDER_PORT" ] && return 0
+    sleep 0.05
+  done
+  fail "the sender did not start"
+}
+stop_sender() {
+  kill -INT "$SENDER_PID" 2>/dev/null
+  wait "$SENDER_PID" 2>/dev/null
+}
+
+case $case_name in
+tamper)
+  start_sender --frames 90
+  "$BF_TAMPER" relay --listen 0 --to "127.0.0.1:$SENDER_PORT" --every 7 --idle-exit 3 \
+    --port-file "$tmp/relay.port" > "$tmp/relay.json" 2> "$tmp/relay.err" &
+  relay=$!
+  pids+=("$relay")
+  for _ in $(seq 100); do [ -s "$tmp/relay.port" ] && break; sleep 0.05; done
+  rport=$(cat "$tmp/relay.port")
+  timeout 30 "$BF_CLIENT" --direct "127.0.0.1:$rport" --headless --frames 60 \
+    --seal-key-file "$tmp/key" --stats-json "$tmp/client.json" 2> "$tmp/client.err" \
+    || fail "the sealed client failed"
+  stop_sender
+  kill "$relay"; wait "$relay" 2>/dev/null
+  pics=$(jnum "$tmp/client.json" pictures)
+  [ "${pics:-0}" -eq 60 ] || fail "decoded ${pics:-0} pictures, want 60"
+  [ "$(seal_num "$tmp/client.json" sealed_mode)" = 1 ] || fail "the client was not sealed"
+  replay=$(seal_num "$tmp/client.json" replay)
+  bad=$(seal_num "$tmp/client.json" bad_tag)
+  inj=$(grep -o '"replayed": [0-9]*' "$tmp/relay.json" | awk '{print $2}')
+  [ "${inj:-0}" -gt 0 ] || fail "the relay injected nothing"
+  [ "${replay:-0}" -gt 0 ] && [ "${bad:-0}" -gt 0 ] \
+    || fail "replays ($replay) or forgeries ($bad) not counted"
+  [ "$(jnum "$tmp/client.json" frames_lost)" = 0 ] || true
+  echo "ok: 60 pictures through $inj replays and forgeries; client counted replay=$replay bad_tag=$bad"
+
+  # a clear (unsealed) client gets nothing from a sealed sender
+  start_sender --frames 30
+  timeout 10 "$BF_CLIENT" --direct "127.0.0.1:$SENDER_PORT" --headless --frames 5 \
+    --timeout 1 --stats-json "$tmp/clear.json" 2> "$tmp/clear.err"
+  [ $? -ne 0 ] || fail "a clear client decoded a sealed stream"
+  stop_sender
+  [ "$(jnum "$tmp/clear.json" pictures)" = 0 ] || fail "a clear client got pictures"
+  bad=$(seal_num "$tmp/sender.json" short)
+  [ "$(( ${bad:-0} + $(seal_num "$tmp/sender.json" bad_tag) ))" -gt 0 ] \
+    || fail "the sender did not count the clear feedback as dropped"
+  echo "ok: a clear client decodes nothing; its clear feedback is dropped and counted"
+  ;;
+capture)
+  command -v tshark > /dev/null || { echo "skip: no tshark"; exit 77; }
+  [ "$(id -u)" = 0 ] || { echo "skip: capturing on lo needs root"; exit 77; }
+  start_sender --frames 60 --bitrate 4M --no-gso # one datagram per captured packet
+  tshark -i lo -f "udp port $SENDER_PORT" -w "$tmp/cap.pcap" -q 2> "$tmp/tshark.err" &
+  tsh=$!
+  pids+=("$tsh")
+  for _ in $(seq 100); do grep -q "Capturing on" "$tmp/tshark.err" && break; sleep 0.05; done
+  sleep 0.3
+  timeout 30 "$BF_CLIENT" --direct "127.0.0.1:$SENDER_PORT" --headless --frames 50 \
+    --seal-key-file "$tmp/key" --stats-json "$tmp/client.json" 2> "$tmp/client.err" \
+    || fail "the sealed client failed"
+  sleep 0.3
+  kill -INT "$tsh"; wait "$tsh" 2>/dev/null
+  stop_sender
+  tshark -r "$tmp/cap.pcap" -T fields -e udp.payload > "$tmp/payloads.txt" 2> /dev/null
+  n=$(grep -c . "$tmp/payloads.txt")
+  [ "$n" -ge 50 ] || fail "captured only $n datagrams"
+  # Annex-B start codes (000001, which 00000001 contains) at byte offsets.
+  # Random ciphertext holds one by chance in ~1 of 10000 datagrams: allow 1.
+  sc=$(awk '{ for (i = 1; i + 5 <= length($0); i += 2) if (substr($0, i, 6) == "000001") { c++; break } } END { print c + 0 }' "$tmp/payloads.txt")
+  # The video header's magic (0xC9) at byte 36 of a clear datagram, 36 + 8
+  # of a sealed one: in every clear video datagram, in ~1/256 of sealed ones.
+  read -r big hdr < <(awk 'length($0) > 200 { b++; if (substr($0, 73, 2) == "c9" || substr($0, 89, 2) == "c9") h++ } END { print b + 0, h + 0 }' "$tmp/payloads.txt")
+  pics=$(jnum "$tmp/client.json" pictures)
+  [ "${pics:-0}" -eq 50 ] || fail "decoded ${pics:-0} pictures, want 50"
+  [ "$sc" -le 1 ] || fail "$sc of $n datagrams hold an Annex-B start code"
+  [ "$big" -ge 100 ] || fail "only $big video-sized datagrams captured"
+  [ $((hdr * 10)) -lt "$big" ] || fail "$hdr of $big datagrams show the clear header magic"
+  echo "ok: $n sealed datagrams captured: $sc with a start code, $hdr of $big with 0xC9 at byte 36/44"
+  ;;
+foreign-punch)
+  start_sender --frames 120
+  timeout 30 "$BF_CLIENT" --direct "127.0.0.1:$SENDER_PORT" --headless --frames 90 \
+    --seal-key-file "$tmp/key" --stats-json "$tmp/client.json" 2> "$tmp/client.err" &
+  client=$!
+  sleep 0.7
+  "$BF_TAMPER" punch 127.0.0.2 "127.0.0.1:$SENDER_PORT" || fail "cannot punch from 127.0.0.2"
+  wait "$client" || fail "the client failed"
+  stop_sender
+  [ "$(jnum "$tmp/client.json" pictures)" = 90 ] || fail "the stream was disturbed"
+  busy=$(jnum "$tmp/sender.json" punches_busy)
+  [ "$(jnum "$tmp/sender.json" retargets)" = 0 ] || fail "the sender re-targeted"
+  [ "${busy:-0}" -ge 1 ] || fail "the foreign punch was not counted (punches_busy=$busy)"
+  echo "ok: a punch from 127.0.0.2 is ignored (punches_busy=$busy), 90 pictures"
+  ;;
+*) echo "unknown case $case_name"; exit 2 ;;
+esac
+exit 0
