@@ -97,9 +97,9 @@ static void test_config_dir(void **state) {
   assert_int_equal(bf_config_dir(out, sizeof out), 0);
   assert_string_equal(out, "/x/cfg/bildfunk");
   setenv("XDG_CONFIG_HOME", "relative", 1); /* not absolute: ignored */
-  setenv("HOME", "/home/u", 1);
+  setenv("HOME", "/tmp/bf-fake-home/u", 1);
   assert_int_equal(bf_config_dir(out, sizeof out), 0);
-  assert_string_equal(out, "/home/u/.config/bildfunk");
+  assert_string_equal(out, "/tmp/bf-fake-home/u/.config/bildfunk");
   unsetenv("XDG_CONFIG_HOME");
   assert_int_equal(bf_config_dir(out, 8), -ENAMETOOLONG);
   unsetenv("HOME");
