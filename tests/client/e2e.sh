@@ -16,36 +16,8 @@ set -uo pipefail
 case_name=${1:?usage: e2e.sh CASE}
 : "${BF_CLIENT:?BF_CLIENT must point at the bildfunk binary}"
 
-tmp=$(mktemp -d /tmp/bf-client-e2e.XXXXXX)
-pids=()
-cleanup() {
-  # TERM first, so Xvfb removes its lock file and socket; then KILL
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  sleep 0.2
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  [ -n "${BF_E2E_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL ($case_name): $*"
-  for f in "$tmp"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }; done
-  exit 1
-}
-ok() { echo "ok: $*"; }
-need() {
-  [ -n "${!1:-}" ] && return 0
-  echo "skip: $1 is not built"
-  [ -n "${BF_REQUIRE_ALL:-}" ] && fail "BF_REQUIRE_ALL is set and $1 is missing"
-  exit 77
-}
+source "$(dirname "$0")/../lib/e2e.sh" bf-client-e2e
 now() { date +%s.%N; }
-# fcmp A OP B: floating-point comparison through awk
-fcmp() { awk "BEGIN { exit !(($1) $2 ($3)) }"; }
-# the last value of "KEY": in a stats JSON file (the summary comes last)
-jnum() { grep -o "\"$2\": [-0-9.e+]*" "$1" | tail -n 1 | awk '{print $2}'; }
-jstr() { grep -o "\"$2\": \"[^\"]*\"" "$1" | tail -n 1 | sed 's/.*: "\(.*\)"/\1/'; }
 
 # start_sender ARGS...: bildfunk-send on 127.0.0.1, an ephemeral port
 # (SENDER_PORT), in the background (SENDER_PID); stderr in $tmp/sender.err.

@@ -14,31 +14,9 @@
 # BF_E2E_KEEP=1 keeps the temporary directory.
 set -uo pipefail
 case_name=${1:?usage: fire.sh CASE}
-tmp=$(mktemp -d /tmp/bf-fire.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  sleep 0.2
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  [ -n "${BF_E2E_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL ($case_name): $*"
-  for f in "$tmp"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }; done
-  exit 1
-}
-ok() { echo "ok: $*"; }
-for v in BF_SENDER BF_CLIENT BF_NETSIM BF_FLOOD; do
-  [ -n "${!v:-}" ] && continue
-  echo "skip: $v is not built"
-  [ -n "${BF_REQUIRE_ALL:-}" ] && fail "BF_REQUIRE_ALL is set and $v is missing"
-  exit 77
-done
+source "$(dirname "$0")/../lib/e2e.sh" bf-fire
+for v in BF_SENDER BF_CLIENT BF_NETSIM BF_FLOOD; do need "$v"; done
 short=${BF_FIRE_SHORT:-}
-fcmp() { awk "BEGIN { exit !(($1) $2 ($3)) }"; }
-jnum() { grep -o "\"$2\": [-0-9.e+]*" "$1" | tail -n 1 | awk '{print $2}'; }
 # jdir FILE DIR KEY: KEY inside netsim's "up"/"down" object
 jdir() { tr -d '\n' < "$1" | grep -o "\"$2\": {.*" | sed 's/"config": {[^}]*}//' |
   grep -o "\"$3\": [-0-9.e+]*" | head -n 1 | awk '{print $2}'; }

@@ -15,20 +15,7 @@
 set -uo pipefail
 case_name=${1:?usage: e2e.sh CASE}
 : "${BF_SENDER:?}" "${BF_CLIENT:?}" "${BF_TAMPER:?}"
-tmp=$(mktemp -d /tmp/bf-sec-e2e.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  [ -n "${BF_E2E_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL ($case_name): $*"
-  for f in "$tmp"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }; done
-  exit 1
-}
-jnum() { grep -o "\"$2\": [-0-9.e+]*" "$1" | tail -n 1 | awk '{print $2}'; }
+source "$(dirname "$0")/../lib/e2e.sh" bf-sec-e2e
 # seal_num FILE KEY: KEY inside the "seal" object
 seal_num() { grep -o '"seal": {[^}]*}' "$1" | grep -o "\"$2\": [0-9]*" | awk '{print $2}'; }
 
