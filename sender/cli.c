@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <bildfunk/common.h>
+#include <bildfunk/control.h>
 #include <bildfunk/feedback.h>
 #include <bildfunk/wire.h>
 
@@ -16,6 +17,9 @@ void bf_send_options_default(bf_send_options *o) {
   memset(o, 0, sizeof *o);
   snprintf(o->listen_buf, sizeof o->listen_buf, "0.0.0.0:%u", (unsigned)BF_DEFAULT_DATA_PORT);
   o->listen = o->listen_buf;
+  snprintf(o->control_buf, sizeof o->control_buf, "0.0.0.0:%u", (unsigned)BF_CTL_DEFAULT_PORT);
+  o->control = o->control_buf;
+  o->pair_timeout_ns = 60000000000ull;
   o->source = BF_SOURCE_TESTSRC;
   o->loop = 1;
   o->codec = BF_CODEC_H264;
@@ -33,18 +37,33 @@ void bf_send_options_default(bf_send_options *o) {
 void bf_send_usage(FILE *out) {
   fprintf(out,
           "usage: bildfunk-send [options]\n"
+          "       bildfunk-send --list-clients | --revoke NAME|FPPREFIX [--config-dir DIR]\n"
           "\n"
-          "Streams a picture source to one bildfunk client over UDP (direct mode: the\n"
-          "client punches to our data port and we stream to where the punch came from).\n"
-          "Direct mode is UNENCRYPTED.\n"
+          "Streams a picture source to one bildfunk client over UDP. By default a client\n"
+          "connects to the control port first (TCP + TLS 1.3): a new client is paired\n"
+          "once (you type the 6-digit code it shows), paired clients are recognised by\n"
+          "their certificate, and the stream is sealed (AES-128-GCM) with keys from\n"
+          "that session. --direct is the old diagnostic mode: no control session, the\n"
+          "client punches to our data port, and the stream is UNENCRYPTED.\n"
           "\n"
           "Session:\n"
+          "  --control [ADDR:]PORT  control port (TCP, TLS 1.3) to wait on\n"
+          "                         (default 0.0.0.0:%u; 0 = any free port)\n"
           "  --listen [ADDR:]PORT   data port to wait on (default 0.0.0.0:%u)\n"
-          "  --allow IP             only a client from this IP may start the stream\n"
+          "  --config-dir DIR       identity (sender-*.pem) and paired clients (file\n"
+          "                         'clients'); default ~/.config/bildfunk\n"
+          "  --no-pairing           refuse pairing requests (paired clients only)\n"
+          "  --pair-timeout S       wait S seconds for the pairing code to be typed (60)\n"
+          "  --list-clients         print the paired clients and exit\n"
+          "  --revoke NAME|FP       unpair a client (name, or 8+ hex digits of its\n"
+          "                         fingerprint) and exit\n"
+          "  --direct               direct mode (diagnostics): no control session,\n"
+          "                         anyone may punch in, the stream is UNENCRYPTED\n"
+          "  --allow IP             direct mode: only a client from this IP may start\n"
           "  --silence S            drop a client silent for S seconds (default 10)\n"
-          "  --seal-key-file FILE   seal the data plane (AES-128-GCM, spec 6) with the\n"
-          "                         32-byte secret in FILE (64 hex digits), shared with\n"
-          "                         the client out of band; for tests and diagnostics\n"
+          "  --seal-key-file FILE   direct mode: seal the data plane (AES-128-GCM, spec 6)\n"
+          "                         with the 32-byte secret in FILE (64 hex digits),\n"
+          "                         shared out of band; for tests and diagnostics\n"
           "Source:\n"
           "  --source SRC           testsrc (default), file:PATH, x11[:DISPLAY]\n"
           "  --no-loop              file: stop at the end instead of starting over\n"
@@ -82,7 +101,7 @@ void bf_send_usage(FILE *out) {
           "  --quiet                no status line\n"
           "  --verbose              FFmpeg's own messages too\n"
           "  --help, --version\n",
-          (unsigned)BF_DEFAULT_DATA_PORT, (unsigned)BF_MIN_SHARD, (unsigned)BF_MAX_SHARD,
+          (unsigned)BF_CTL_DEFAULT_PORT, (unsigned)BF_DEFAULT_DATA_PORT, (unsigned)BF_MIN_SHARD, (unsigned)BF_MAX_SHARD,
           (unsigned)BF_DEFAULT_SHARD_V4, (unsigned)BF_DEFAULT_MAX_K);
 }
 
@@ -197,19 +216,25 @@ static int parse_source(const char *s, bf_send_options *o) {
   return 0;
 }
 
-static int parse_listen(const char *s, bf_send_options *o) {
+/* "[ADDR:]PORT" into |buf| (128 bytes) as "ADDR:PORT" (ADDR 0.0.0.0 when missing). */
+static int parse_bind(const char *s, char *buf, size_t cap) {
   if (!s || !*s) return -EINVAL;
   unsigned port;
   if (strspn(s, "0123456789") == strlen(s)) {
     if (parse_uint(s, 0, 65535, &port)) return -EINVAL;
-    snprintf(o->listen_buf, sizeof o->listen_buf, "0.0.0.0:%u", port);
+    snprintf(buf, cap, "0.0.0.0:%u", port);
   } else if (s[0] == ':') {
     if (parse_uint(s + 1, 0, 65535, &port)) return -EINVAL;
-    snprintf(o->listen_buf, sizeof o->listen_buf, "0.0.0.0:%u", port);
+    snprintf(buf, cap, "0.0.0.0:%u", port);
   } else {
-    if (strlen(s) >= sizeof o->listen_buf) return -EINVAL;
-    snprintf(o->listen_buf, sizeof o->listen_buf, "%s", s);
+    if (strlen(s) >= cap) return -EINVAL;
+    snprintf(buf, cap, "%s", s);
   }
+  return 0;
+}
+
+static int parse_listen(const char *s, bf_send_options *o) {
+  if (parse_bind(s, o->listen_buf, sizeof o->listen_buf)) return -EINVAL;
   o->listen = o->listen_buf;
   return 0;
 }
@@ -219,7 +244,8 @@ static const char *const with_value[] = {
     "--listen",   "--allow",   "--source",     "--codec",       "--encoder", "--preset",
     "--size",     "--fps",     "--bitrate",    "--gop",         "--slices",  "--fec",
     "--shard",    "--max-k",   "--rate-cap",   "--pace-spread", "--burst",   "--frames",
-    "--duration", "--silence", "--stats-json", "--dump-au",     "--seal-key-file", NULL};
+    "--duration", "--silence", "--stats-json", "--dump-au",     "--seal-key-file",
+    "--control",  "--config-dir", "--revoke", "--pair-timeout", NULL};
 
 static int takes_value(const char *name) {
   for (size_t i = 0; with_value[i]; i++)
@@ -232,6 +258,20 @@ static int apply(bf_send_options *o, const char *name, const char *v, char *err,
   if (!strcmp(name, "--listen")) {
     if (parse_listen(v, o))
       return fail(err, cap, "--listen: bad address '%s' (want [ADDR:]PORT)", v);
+  } else if (!strcmp(name, "--control")) {
+    if (parse_bind(v, o->control_buf, sizeof o->control_buf))
+      return fail(err, cap, "--control: bad address '%s' (want [ADDR:]PORT)", v);
+    o->control = o->control_buf;
+    o->control_set = 1;
+  } else if (!strcmp(name, "--config-dir")) {
+    if (!*v) return fail(err, cap, "--config-dir: empty path");
+    o->config_dir = v;
+  } else if (!strcmp(name, "--revoke")) {
+    if (!*v) return fail(err, cap, "--revoke: empty name (want NAME or a fingerprint prefix)");
+    o->revoke = v;
+  } else if (!strcmp(name, "--pair-timeout")) {
+    if (parse_seconds(v, &o->pair_timeout_ns) || o->pair_timeout_ns > 3600000000000ull)
+      return fail(err, cap, "--pair-timeout: bad seconds '%s' (more than 0, at most 3600)", v);
   } else if (!strcmp(name, "--allow")) {
     if (!*v) return fail(err, cap, "--allow: empty address");
     o->allow = v;
@@ -336,6 +376,18 @@ int bf_send_options_parse(int argc, char **argv, bf_send_options *o, char *err, 
       o->verbose = 1;
       continue;
     }
+    if (!strcmp(a, "--direct")) {
+      o->direct = 1;
+      continue;
+    }
+    if (!strcmp(a, "--no-pairing")) {
+      o->no_pairing = 1;
+      continue;
+    }
+    if (!strcmp(a, "--list-clients")) {
+      o->list_clients = 1;
+      continue;
+    }
     char name[32];
     const char *eq = strchr(a, '=');
     const char *val;
@@ -359,5 +411,17 @@ int bf_send_options_parse(int argc, char **argv, bf_send_options *o, char *err, 
     int r = apply(o, name, val, err, cap);
     if (r) return r;
   }
+  if (o->list_clients && o->revoke)
+    return fail(err, cap, "--list-clients and --revoke: one at a time");
+  if (o->direct && o->control_set)
+    return fail(err, cap, "--control and --direct exclude each other");
+  if (!o->direct && o->seal_key_file)
+    return fail(err, cap, "--seal-key-file is for direct mode (add --direct); in control mode "
+                          "the stream is sealed with keys from the control session");
+  if (!o->direct && o->allow)
+    return fail(err, cap, "--allow is for direct mode (add --direct); in control mode only the "
+                          "control session's peer may punch in");
+  if (o->direct && o->no_pairing)
+    return fail(err, cap, "--no-pairing is for control mode (not with --direct)");
   return BF_CLI_RUN;
 }

@@ -9,9 +9,16 @@
  * once the previous AU has left, so an AU never waits behind another in a
  * queue of ours. Only this file reads clocks and touches the socket; the
  * decisions live in the sans-I/O modules (session, pacer).
+ *
+ * Control mode (the default): the same loop also serves the TCP control
+ * connections (control.h: accept, TLS, pairing, keepalive; the operator's
+ * confirmation lines on stdin). A session that becomes established gets a
+ * freshly keyed sealed data plane and the punch is accepted only from its
+ * IP; when it closes, streaming stops at once. --direct is the old mode.
  */
 #include "au.h"
 #include "cli.h"
+#include "control.h"
 #include "encoder.h"
 #include "pacer.h"
 #include "session.h"
@@ -21,6 +28,9 @@
 #include <bildfunk/common.h>
 #include <bildfunk/feedback.h>
 #include <bildfunk/fecctl.h>
+#ifdef BF_HAVE_SEAL
+#include <bildfunk/identity.h>
+#endif
 #include <bildfunk/packetizer.h>
 #include <bildfunk/seal.h>
 #include <bildfunk/transport.h>
@@ -29,7 +39,9 @@
 #include <libavcodec/version.h>
 #include <libavutil/log.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -37,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BF_MAX_AU_BYTES (8u << 20)
 #define BF_IP_UDP_OVERHEAD 28u /* IPv4 + UDP headers, for the rate cap */
@@ -89,6 +102,16 @@ typedef struct sender {
   size_t seal_stride;
   uint64_t sealed, seal_failed;
   bf_opener_stats seal_carry; /* counters of the openers of earlier clients */
+  /* control mode (not --direct) */
+  int ctl_mode;
+#ifdef BF_HAVE_SEAL
+  bf_sctl *ctl;
+  bf_identity *id;
+  bf_pinstore *pins;
+#endif
+  int ctl_kick;         /* a control descriptor was ready in the last wait */
+  uint64_t ctl_next_ns; /* run the control step by then */
+  uint64_t ctl_sessions, ctl_stops;
   /* streaming state */
   uint64_t next_capture_ns;
   uint64_t stream_start_ns;
@@ -301,7 +324,9 @@ static void drain_rx(sender *s) {
     for (size_t i = 0; i < s->ring.n; i++) {
       uint8_t *d = s->ring.slots[i].data;
       size_t len = s->ring.slots[i].len;
-      if (s->sealer && !(len == BF_PUNCH_BYTES && bf_is_punch(d, len))) {
+      int punch = len == BF_PUNCH_BYTES && bf_is_punch(d, len);
+      if (s->ctl_mode && !s->sealer && !punch) continue; /* no session: nothing to open it with */
+      if (s->sealer && !punch) {
         /* sealed feedback; the punch (8 bytes, shorter than any sealed
          * datagram) stays clear. Drops are counted by the opener. */
         if (!s->opener) continue;
@@ -505,6 +530,21 @@ static int write_stats(const sender *s, const char *path) {
           ", \"bad_tag\": %" PRIu64 "}\n",
           s->sealer != NULL, s->sealed, s->seal_failed, os.opened, os.short_, os.oversize,
           os.replay_old + os.replay_dup, os.replay_old, os.replay_dup, os.bad_tag);
+  bf_sctl_stats cs;
+  memset(&cs, 0, sizeof cs);
+#ifdef BF_HAVE_SEAL
+  if (s->ctl) cs = *bf_sctl_stats_get(s->ctl);
+#endif
+  fprintf(f,
+          ",  \"control\": {\"mode\": \"%s\", \"connections\": %" PRIu64 ", \"refused_full\": %" PRIu64
+          ", \"established\": %" PRIu64 ", \"replaced\": %" PRIu64 ", \"pairings_ok\": %" PRIu64
+          ", \"pairings_refused\": %" PRIu64 ", \"rate_limited\": %" PRIu64
+          ", \"not_paired\": %" PRIu64 ", \"closed_dead\": %" PRIu64
+          ", \"handshake_failed\": %" PRIu64 ", \"streams\": %" PRIu64 ", \"stops\": %" PRIu64
+          "}\n",
+          s->ctl_mode ? "control" : "direct", cs.connections, cs.refused_full, cs.established,
+          cs.replaced, cs.pairings_ok, cs.pairings_refused, cs.rate_limited, cs.not_paired,
+          cs.closed_dead, cs.handshake_failed, s->ctl_sessions, s->ctl_stops);
   fprintf(f, "}\n");
   return fclose(f) == 0 ? 0 : -EIO;
 }
@@ -536,7 +576,7 @@ static int seal_setup(sender *s, const uint8_t secret[32], char *err, size_t cap
     return r;
   }
   s->seal_stride = BF_HEADER_BYTES + s->o.shard_bytes + BF_SEAL_OVERHEAD;
-  s->seal_buf = malloc(s->seal_stride * (sizeof s->burst / sizeof s->burst[0]));
+  if (!s->seal_buf) s->seal_buf = malloc(s->seal_stride * (sizeof s->burst / sizeof s->burst[0]));
   if (!s->seal_buf) {
     snprintf(err, cap, "out of memory");
     return -ENOMEM;
@@ -548,6 +588,214 @@ static int seal_setup(sender *s, const uint8_t secret[32], char *err, size_t cap
   return -ENOTSUP;
 #endif
 }
+
+/* Control mode: forgets the data-plane keys of the last session (wiped;
+ * the opener's counters carry over). */
+static void seal_drop(sender *s) {
+#ifdef BF_HAVE_SEAL
+  if (s->opener) {
+    bf_opener_stats keep;
+    bf_opener_stats_get(s->opener, &keep);
+    s->seal_carry.opened += keep.opened;
+    s->seal_carry.short_ += keep.short_;
+    s->seal_carry.oversize += keep.oversize;
+    s->seal_carry.replay_old += keep.replay_old;
+    s->seal_carry.replay_dup += keep.replay_dup;
+    s->seal_carry.bad_tag += keep.bad_tag;
+  }
+  bf_sealer_del(&s->sealer);
+  bf_opener_del(&s->opener);
+  bf_seal_key_wipe(&s->c2s);
+#else
+  (void)s;
+#endif
+}
+
+#ifdef BF_HAVE_SEAL
+/* Control mode: the streaming client's session ended (or was replaced):
+ * stop at once, refuse punches, forget its keys. */
+static void ctl_stream_stop(sender *s) {
+  if (s->ss.streaming) stop_stream(s);
+  bf_send_session_allow(&s->ss, NULL);
+  s->ss.streaming = 0;
+  seal_drop(s);
+}
+
+/* Control mode: a session was established: the data plane for it. */
+static void ctl_stream_start(sender *s, bf_sctl_event *ev, uint64_t now) {
+  char err[256] = "";
+  const bf_ctl_welcome *w = &ev->welcome;
+  if (s->ss.streaming) send_bye(s, BF_BYE_REPLACED, NULL); /* old keys, old peer */
+  ctl_stream_stop(s);
+  /* The sender streams its own mode: a Welcome that scaled it down cannot
+   * be served (the source and encoder are fixed at start). */
+  if (w->width != s->sinfo.width || w->height != s->sinfo.height ||
+      w->codec != (uint8_t)s->o.codec) {
+    fprintf(stderr,
+            "bildfunk-send: the client takes at most %ux%u %s; this sender streams %ux%u %s: "
+            "refused\n",
+            w->width, w->height, bf_codec_name((bf_codec)w->codec), s->sinfo.width,
+            s->sinfo.height, bf_codec_name(s->o.codec));
+    bf_sctl_end_stream(s->ctl, BF_CTL_BYE_NO_MODE, "the sender cannot scale its stream down", now);
+    return;
+  }
+  int r = seal_setup(s, ev->secret, err, sizeof err);
+  if (r == 0) {
+    bf_packetizer_config pc;
+    bf_packetizer_config_default(&pc);
+    pc.shard_bytes = w->shard_bytes;
+    pc.max_k = w->max_k;
+    if (!s->o.fec_auto) s->fec_applied = w->fec_percent;
+    pc.fec_percent = s->fec_applied;
+    pc.max_frame_bytes = BF_MAX_AU_BYTES;
+    bf_packetizer_del(&s->pk);
+    r = bf_packetizer_new(&pc, &s->pk);
+    if (r < 0) snprintf(err, sizeof err, "packetizer: %s", bf_strerror(r));
+    s->packet_bytes = BF_HEADER_BYTES + w->shard_bytes + BF_IP_UDP_OVERHEAD;
+  }
+  if (r < 0) {
+    fprintf(stderr, "bildfunk-send: %s\n", err);
+    seal_drop(s);
+    bf_sctl_end_stream(s->ctl, BF_CTL_BYE_ERROR, "the sender could not set up the data plane",
+                       now);
+    if (!s->pk) s->failed = 1;
+    return;
+  }
+  bf_send_session_allow(&s->ss, &ev->peer);
+  s->ctl_sessions++;
+}
+
+static void ctl_events(sender *s, uint64_t now) {
+  bf_sctl_event ev;
+  while (bf_sctl_next_event(s->ctl, &ev)) {
+    if (ev.type == BF_SCTL_EV_STREAM) {
+      ctl_stream_start(s, &ev, now);
+    } else if (ev.type == BF_SCTL_EV_STOP) {
+      s->ctl_stops++;
+      ctl_stream_stop(s);
+    }
+    memset(ev.secret, 0, sizeof ev.secret);
+  }
+}
+
+static uint64_t ctl_step(sender *s, uint64_t now) {
+  bf_sctl_step(s->ctl, now);
+  ctl_events(s, now);
+  uint64_t d = bf_sctl_deadline(s->ctl);
+  uint64_t soon = now + 50000000ull; /* and at least every 50 ms (descriptors polled anyway) */
+  return d < soon ? d : soon;
+}
+
+static uint16_t addr_port(const bf_addr *a) {
+  if (a->ss.ss_family == AF_INET) return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+  if (a->ss.ss_family == AF_INET6) return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+  return 0;
+}
+
+/* --list-clients / --revoke: the pin store only (no identity, no sockets).
+ * Returns the exit code. */
+static int admin(const bf_send_options *o) {
+  char dir[512], path[600];
+  int r;
+  if (o->config_dir)
+    snprintf(dir, sizeof dir, "%s", o->config_dir);
+  else if (bf_config_dir(dir, sizeof dir) < 0) {
+    fprintf(stderr, "bildfunk-send: no config directory (set HOME or XDG_CONFIG_HOME, or "
+                    "--config-dir)\n");
+    return 1;
+  }
+  snprintf(path, sizeof path, "%s/clients", dir);
+  bf_pinstore *ps = NULL;
+  if ((r = bf_pinstore_open(path, &ps)) < 0) {
+    fprintf(stderr, "bildfunk-send: paired clients file %s: %s\n", path, bf_strerror(r));
+    return 1;
+  }
+  int rc = 0;
+  if (o->list_clients) {
+    size_t n = bf_pinstore_count(ps);
+    if (n == 0) printf("no paired clients\n");
+    for (size_t i = 0; i < n; i++) {
+      const bf_pin *p = bf_pinstore_at(ps, i);
+      char hex[BF_FP_HEX_BYTES], date[32] = "?";
+      bf_fp_hex(p->fp, hex);
+      time_t t = (time_t)p->paired_unix;
+      struct tm tm;
+      if (gmtime_r(&t, &tm)) strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", &tm);
+      printf("%s  %s  paired %s\n", p->name[0] ? p->name : "(no name)", hex, date);
+    }
+  } else {
+    r = bf_pinstore_revoke(ps, o->revoke);
+    if (r > 0) {
+      printf("bildfunk-send: unpaired %d client%s matching '%s'\n", r, r == 1 ? "" : "s",
+             o->revoke);
+    } else {
+      rc = 1;
+      if (r == -ENOENT)
+        fprintf(stderr, "bildfunk-send: --revoke: no paired client matches '%s' (see "
+                        "--list-clients)\n", o->revoke);
+      else if (r == -EEXIST)
+        fprintf(stderr, "bildfunk-send: --revoke: '%s' matches several clients: give more "
+                        "digits of the fingerprint\n", o->revoke);
+      else
+        fprintf(stderr, "bildfunk-send: --revoke: cannot save %s: %s\n", path, bf_strerror(r));
+    }
+  }
+  bf_pinstore_del(&ps);
+  return rc;
+}
+
+/* Control mode setup: identity, pins, listener. */
+static int ctl_setup(sender *s, char *err, size_t cap) {
+  const bf_send_options *o = &s->o;
+  char dir[512], path[600];
+  int r;
+  if (o->config_dir)
+    snprintf(dir, sizeof dir, "%s", o->config_dir);
+  else if ((r = bf_config_dir(dir, sizeof dir)) < 0) {
+    snprintf(err, cap, "no config directory (set HOME or XDG_CONFIG_HOME, or --config-dir)");
+    return r;
+  }
+  if ((r = bf_identity_load(dir, "sender", NULL, &s->id)) < 0) {
+    if (r == -EPERM)
+      snprintf(err, cap, "identity in %s: the key file is readable by others (chmod 600 it)", dir);
+    else
+      snprintf(err, cap, "identity in %s: %s", dir, bf_strerror(r));
+    return r;
+  }
+  snprintf(path, sizeof path, "%s/clients", dir);
+  if ((r = bf_pinstore_open(path, &s->pins)) < 0) {
+    snprintf(err, cap, "paired clients file %.400s: %s", path, bf_strerror(r));
+    return r;
+  }
+  bf_addr local;
+  if ((r = bf_transport_local_addr(s->t, &local)) < 0) {
+    snprintf(err, cap, "data port: %s", bf_strerror(r));
+    return r;
+  }
+  bf_sctl_config cc;
+  memset(&cc, 0, sizeof cc);
+  cc.listen = o->control;
+  cc.id = s->id;
+  cc.pins = s->pins;
+  cc.offer.codec_pref[0] = (uint8_t)o->codec;
+  cc.offer.width = (uint16_t)s->sinfo.width;
+  cc.offer.height = (uint16_t)s->sinfo.height;
+  unsigned fps = (s->sinfo.fps_num + s->sinfo.fps_den - 1) / s->sinfo.fps_den;
+  cc.offer.fps = (uint16_t)(fps ? fps : 1);
+  cc.offer.shard_bytes = (uint16_t)o->shard_bytes;
+  cc.offer.max_k = (uint16_t)o->max_k;
+  cc.offer.fec_percent = (uint8_t)s->fec_applied;
+  cc.offer.data_port = addr_port(&local);
+  cc.offer.max_frame_bytes = BF_MAX_AU_BYTES;
+  cc.offer.bitrate_kbps = (uint32_t)(s->bitrate / 1000u);
+  cc.offer.sealed = 2;
+  cc.pairing_disabled = o->no_pairing;
+  cc.confirm_ns = o->pair_timeout_ns;
+  cc.input_fd = STDIN_FILENO;
+  cc.log = stderr;
+  return bf_sctl_open(&cc, &s->ctl, err, cap);
+}
+#endif /* BF_HAVE_SEAL */
 
 static int setup(sender *s, char *err, size_t cap) {
   const bf_send_options *o = &s->o;
@@ -615,6 +863,7 @@ static int setup(sender *s, char *err, size_t cap) {
   bf_send_session_config ssc;
   bf_send_session_config_default(&ssc);
   ssc.silence_ns = o->silence_ns;
+  ssc.closed = !o->direct;
   if (o->allow) {
     if ((r = bf_addr_parse(o->allow, 0, &ssc.allow)) < 0) {
       snprintf(err, cap, "--allow: cannot use address '%s': %s", o->allow, bf_strerror(r));
@@ -653,11 +902,23 @@ static int setup(sender *s, char *err, size_t cap) {
     memset(secret, 0, sizeof secret);
     if (r < 0) return r;
   }
+  if (!o->direct) {
+#ifdef BF_HAVE_SEAL
+    s->ctl_mode = 1;
+    if ((r = ctl_setup(s, err, cap)) < 0) return r;
+#else
+    snprintf(err, cap, "this build has no control mode (no OpenSSL): use --direct");
+    return -ENOTSUP;
+#endif
+  }
   return 0;
 }
 
 static void teardown(sender *s) {
 #ifdef BF_HAVE_SEAL
+  bf_sctl_close(&s->ctl);
+  bf_pinstore_del(&s->pins);
+  bf_identity_del(&s->id);
   bf_sealer_del(&s->sealer);
   bf_opener_del(&s->opener);
   bf_seal_key_wipe(&s->c2s);
@@ -671,15 +932,23 @@ static void teardown(sender *s) {
   bf_source_close(&s->src);
 }
 
-/* Sleeps until |deadline| (monotonic ns) or until the socket is readable. */
+/* Sleeps until |deadline| (monotonic ns) or until the socket (or, in
+ * control mode, a control descriptor) is readable. */
 static void wait_until(sender *s, uint64_t deadline) {
   uint64_t now = mono_ns();
   if (deadline <= now) return;
   uint64_t d = deadline - now;
   if (s->t->fd >= 0) {
-    struct pollfd pfd = {.fd = s->t->fd, .events = POLLIN};
+    struct pollfd pfd[1 + BF_SCTL_MAX_FDS];
+    size_t n = 0;
+    pfd[n++] = (struct pollfd){.fd = s->t->fd, .events = POLLIN};
+#ifdef BF_HAVE_SEAL
+    if (s->ctl) n += bf_sctl_pollfds(s->ctl, pfd + 1, BF_SCTL_MAX_FDS);
+#endif
     struct timespec ts = {(time_t)(d / 1000000000ull), (long)(d % 1000000000ull)};
-    ppoll(&pfd, 1, &ts, NULL);
+    if (ppoll(pfd, (nfds_t)n, &ts, NULL) > 0)
+      for (size_t i = 1; i < n; i++)
+        if (pfd[i].revents) s->ctl_kick = 1;
   } else {
     bf_transport_wait(s->t, (int)((d + 999999) / 1000000));
   }
@@ -692,6 +961,12 @@ static int run(sender *s) {
   while (!g_stop && !s->finished && !s->failed) {
     drain_rx(s);
     now = mono_ns();
+#ifdef BF_HAVE_SEAL
+    if (s->ctl && (s->ctl_kick || now >= s->ctl_next_ns)) {
+      s->ctl_kick = 0;
+      s->ctl_next_ns = ctl_step(s, now);
+    }
+#endif
     if (bf_send_session_tick(&s->ss, now) == BF_SS_SILENT) {
       char a[BF_ADDR_STRLEN];
       fprintf(stderr, "bildfunk-send: client %s silent for %.0f s: stopped; waiting for the next\n",
@@ -702,6 +977,7 @@ static int run(sender *s) {
     uint64_t deadline = s->win_start_ns + 1000000000ull;
     uint64_t sd = bf_send_session_deadline(&s->ss);
     if (sd < deadline) deadline = sd;
+    if (s->ctl_mode && s->ctl_next_ns < deadline) deadline = s->ctl_next_ns;
     if (s->ss.streaming) {
       if (bf_pacer_busy(&s->pacer)) {
         send_paced(s, now);
@@ -750,6 +1026,13 @@ static int run(sender *s) {
     send_bye(s, s->failed ? BF_BYE_ERROR : BF_BYE_NORMAL, NULL);
     bf_send_session_stop(&s->ss);
   }
+#ifdef BF_HAVE_SEAL
+  if (s->ctl)
+    bf_sctl_finish(s->ctl, s->failed ? BF_CTL_BYE_ERROR : BF_CTL_BYE_NORMAL,
+                   s->failed ? "the sender hit an error" : g_stop ? "the sender was stopped"
+                                                                  : "the stream finished",
+                   500, mono_ns());
+#endif
   return s->failed ? 1 : 0;
 }
 
@@ -778,6 +1061,16 @@ int main(int argc, char **argv) {
     free(s);
     return 2;
   }
+  if (s->o.list_clients || s->o.revoke) {
+#ifdef BF_HAVE_SEAL
+    r = admin(&s->o);
+#else
+    fprintf(stderr, "bildfunk-send: this build has no control mode (no OpenSSL)\n");
+    r = 1;
+#endif
+    free(s);
+    return r;
+  }
   av_log_set_level(s->o.verbose ? AV_LOG_INFO : AV_LOG_FATAL);
   if (!s->o.verbose) setenv("SVT_LOG", "1", 0); /* SVT-AV1: errors only */
   struct sigaction sa;
@@ -799,10 +1092,32 @@ int main(int argc, char **argv) {
     bf_addr_format(&local, la, sizeof la);
   else
     snprintf(la, sizeof la, "%s", s->o.listen);
+#ifdef BF_HAVE_SEAL
+  if (s->ctl) {
+    bf_addr cl;
+    char ca[BF_ADDR_STRLEN], hex[BF_FP_HEX_BYTES];
+    uint8_t fp[BF_TLS_FP_BYTES];
+    if (bf_sctl_local_addr(s->ctl, &cl) == 0)
+      bf_addr_format(&cl, ca, sizeof ca);
+    else
+      snprintf(ca, sizeof ca, "%s", s->o.control);
+    bf_identity_fp(s->id, fp);
+    bf_fp_hex(fp, hex);
+    hex[16] = 0;
+    fprintf(stderr,
+            "bildfunk-send: control on %s (TLS 1.3), data on %s\n"
+            "bildfunk-send: listening on %s (control mode: the stream is sealed with keys from "
+            "the control session; identity fp %s...; %zu paired client%s%s)\n",
+            ca, la, la, hex, bf_pinstore_count(s->pins),
+            bf_pinstore_count(s->pins) == 1 ? "" : "s",
+            s->o.no_pairing ? "; pairing disabled" : "");
+  } else
+#endif
+  fprintf(stderr, "bildfunk-send: listening on %s (direct mode: the stream is %s)\n", la,
+          s->sealer ? "sealed with the --seal-key-file secret" : "UNENCRYPTED");
   fprintf(stderr,
-          "bildfunk-send: listening on %s (direct mode: the stream is %s)\n"
           "bildfunk-send: %s at %.3f fps -> %s %s %.2f Mbit/s; S=%u K=%u FEC %u%%%s; GSO %s\n",
-          la, s->sealer ? "sealed with the --seal-key-file secret" : "UNENCRYPTED", s->sinfo.desc, (double)s->sinfo.fps_num / s->sinfo.fps_den, bf_codec_name(s->o.codec),
+          s->sinfo.desc, (double)s->sinfo.fps_num / s->sinfo.fps_den, bf_codec_name(s->o.codec),
           s->enc ? bf_encoder_name(s->enc) : "passthrough", (double)s->bitrate / 1e6,
           s->o.shard_bytes, s->o.max_k, s->fec_applied, s->o.fec_auto ? " (auto)" : "",
           s->o.gso && bf_udp_offload_enabled() ? "on" : "off");

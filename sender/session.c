@@ -60,6 +60,10 @@ static void end_streaming(bf_send_session *s) {
 
 static bf_ss_event on_punch(bf_send_session *s, const uint8_t *d, size_t len, const bf_addr *from,
                             uint64_t now_ns, bf_ss_result *res) {
+  if (s->cfg.closed && !s->cfg.allow_set) { /* control mode, no established session */
+    s->stats.punches_denied++;
+    return BF_SS_NONE;
+  }
   bf_punch_event ev = bf_punch_sender_on_datagram(&s->punch, d, len, from, now_ns);
   if (ev == BF_PUNCH_REJECTED || ev == BF_PUNCH_NOT_PUNCH) {
     if (!s->streaming || (s->cfg.allow_set && !bf_addr_same_ip(from, &s->cfg.allow)))
@@ -156,6 +160,17 @@ int bf_send_session_take_keyframe(bf_send_session *s, uint64_t now_ns) {
   s->kf_pending = 0;
   s->kf_adopt = 0;
   return 1;
+}
+
+int bf_send_session_allow(bf_send_session *s, const bf_addr *ip) {
+  int stop = s->streaming && (!ip || !bf_addr_same_ip(&s->peer, ip));
+  s->cfg.allow_set = ip != NULL;
+  if (ip) s->cfg.allow = *ip;
+  if (stop || !s->streaming) {
+    end_streaming(s); /* re-opens the punch state machine to the new IP */
+    return stop;
+  }
+  return 0;
 }
 
 void bf_send_session_stop(bf_send_session *s) {

@@ -16,6 +16,9 @@
  *    address: KEYFRAME_REQUEST with a new request_id asks for a keyframe
  *    (repeats of an id already seen are ignored), LOSS_REPORT is statistics,
  *    CLOCK_PING wants a PONG at once, BYE ends the session.
+ *  - Control mode (|closed|): punches are refused (punches_denied) unless
+ *    they come from the IP of the established control session, set with
+ *    bf_send_session_allow().
  *  - Silence: a client heard from neither by punch nor by feedback for
  *    |silence_ns| (10 s) is dropped; the sender waits for the next one.
  *  - Keyframe throttle: request-driven keyframes are at least
@@ -45,6 +48,8 @@ typedef struct bf_send_session_config {
   uint64_t keyframe_gap_ns; /* least time between request-driven keyframes: 50 ms */
   int allow_set;            /* 1: only punches from |allow|'s IP start a session */
   bf_addr allow;
+  int closed; /* control mode: with allow_set 0 refuse every punch (see
+                 bf_send_session_allow) */
 } bf_send_session_config;
 
 void bf_send_session_config_default(bf_send_session_config *cfg);
@@ -119,6 +124,12 @@ uint64_t bf_send_session_deadline(const bf_send_session *s);
  * keyframe (adoption, or a request outside the throttle gap), and the debt
  * is paid; 0 otherwise. */
 int bf_send_session_take_keyframe(bf_send_session *s, uint64_t now_ns);
+
+/* Control mode: from now on only punches from |ip|'s IP are accepted, or
+ * none when |ip| is NULL (the established control session's peer, set per
+ * session). A client being streamed to from another IP is dropped (the
+ * caller stops its stream). Returns 1 when streaming stopped, else 0. */
+int bf_send_session_allow(bf_send_session *s, const bf_addr *ip);
 
 /* Ends streaming by the sender's choice (stream finished): the caller sends
  * BYE to s->peer. */

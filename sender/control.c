@@ -1,0 +1,601 @@
+/*
+ * The sender's control plane: see control.h.
+ */
+#include "control.h"
+
+#ifdef BF_HAVE_SEAL
+
+#include <bildfunk/common.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <time.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define NCONN (BF_SCTL_MAX_SETUP + 1u) /* the streaming one + those in setup */
+#define EVQ 32u
+#define LINE_MAX_BYTES 128u
+#define CLOSE_LINGER_NS 1000000000ull /* flush a closed session's Bye this long at most */
+
+typedef struct conn {
+  int fd; /* -1: free slot */
+  bf_ctl_session *s;
+  bf_addr peer;
+  char ip[BF_ADDR_STRLEN];
+  int streaming;    /* the current streaming session */
+  int established;  /* reached ESTABLISHED once */
+  int in_line;      /* waiting for the operator's confirmation */
+  int asked;        /* ... and the operator has been asked */
+  int answered;     /* the operator answered (or EOF refused it) */
+  uint64_t line_no; /* arrival order in the confirmation line */
+  char code[BF_PAIR_CODE_DIGITS + 1];
+  char name[BF_PIN_MAX_NAME + 1];
+  int closed;            /* the session is CLOSED: flush, then drop */
+  uint64_t drop_at_ns;   /* drop even if not flushed by then */
+  size_t out_len;
+  uint8_t out[BF_SCTL_OUT_BYTES];
+} conn;
+
+struct bf_sctl {
+  bf_sctl_config cfg;
+  FILE *log;
+  int lfd;
+  int input_fd; /* -1 once closed / none */
+  char line[LINE_MAX_BYTES + 1];
+  size_t line_len;
+  int line_long; /* the current line is longer than LINE_MAX_BYTES */
+  bf_pair_limiter lim;
+  uint64_t line_counter;
+  conn conns[NCONN];
+  bf_sctl_event evq[EVQ];
+  size_t ev_head, ev_n;
+  bf_sctl_stats st;
+};
+
+/* Overwrites |p| with zeros in a way the compiler keeps (secrets). */
+static void wipe(void *p, size_t n) {
+  volatile unsigned char *v = p;
+  while (n--)
+    *v++ = 0;
+}
+
+static void say(bf_sctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(bf_sctl *c, const char *fmt, ...) {
+  if (!c->log) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("bildfunk-send: ", c->log);
+  vfprintf(c->log, fmt, ap);
+  fputc('\n', c->log);
+  va_end(ap);
+  fflush(c->log);
+}
+
+static void ip_text(const bf_addr *a, char *out, size_t cap) {
+  char buf[BF_ADDR_STRLEN];
+  bf_addr_format(a, buf, sizeof buf);
+  /* "1.2.3.4:5" -> "1.2.3.4", "[::1]:5" -> "::1" */
+  char *colon = strrchr(buf, ':');
+  if (colon) *colon = 0;
+  char *p = buf;
+  size_t n = strlen(p);
+  if (n >= 2 && p[0] == '[' && p[n - 1] == ']') {
+    p[n - 1] = 0;
+    p++;
+  }
+  snprintf(out, cap, "%s", p);
+}
+
+static void push_event(bf_sctl *c, const bf_sctl_event *ev) {
+  if (c->ev_n == EVQ) { /* cannot happen with NCONN sessions per step; keep the newest */
+    c->ev_head = (c->ev_head + 1) % EVQ;
+    c->ev_n--;
+  }
+  c->evq[(c->ev_head + c->ev_n) % EVQ] = *ev;
+  c->ev_n++;
+}
+
+int bf_sctl_next_event(bf_sctl *c, bf_sctl_event *ev) {
+  if (!c->ev_n) return 0;
+  bf_sctl_event *e = &c->evq[c->ev_head];
+  *ev = *e;
+  wipe(e, sizeof *e);
+  c->ev_head = (c->ev_head + 1) % EVQ;
+  c->ev_n--;
+  return 1;
+}
+
+/* ---- open / close ------------------------------------------------------- */
+
+int bf_sctl_open(const bf_sctl_config *cfg, bf_sctl **out, char *err, size_t cap) {
+  *out = NULL;
+  if (!cfg || !cfg->id || !cfg->pins || !cfg->listen) {
+    snprintf(err, cap, "control: missing identity, pin store or address");
+    return -EINVAL;
+  }
+  bf_addr a;
+  int r = bf_addr_parse(cfg->listen, (uint16_t)BF_CTL_DEFAULT_PORT, &a);
+  if (r < 0) {
+    snprintf(err, cap, "--control: cannot use address '%s': %s", cfg->listen, bf_strerror(r));
+    return r == -ENOENT ? -EINVAL : r;
+  }
+  bf_sctl *c = calloc(1, sizeof *c);
+  if (!c) {
+    snprintf(err, cap, "out of memory");
+    return -ENOMEM;
+  }
+  c->cfg = *cfg;
+  c->log = cfg->log;
+  c->input_fd = cfg->input_fd;
+  for (size_t i = 0; i < NCONN; i++)
+    c->conns[i].fd = -1;
+  bf_pair_limiter_init(&c->lim, cfg->pair_attempts ? cfg->pair_attempts : BF_PAIR_LIMIT_DEFAULT_ATTEMPTS,
+                       cfg->pair_window_ns ? cfg->pair_window_ns : BF_PAIR_LIMIT_DEFAULT_WINDOW_NS);
+  c->lfd = socket(a.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (c->lfd < 0) {
+    r = -errno;
+    snprintf(err, cap, "control: socket: %s", strerror(errno));
+    free(c);
+    return r;
+  }
+  int one = 1;
+  setsockopt(c->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(c->lfd, (const struct sockaddr *)&a.ss, a.len) < 0 || listen(c->lfd, 16) < 0) {
+    r = -errno;
+    if (r == -EADDRINUSE)
+      snprintf(err, cap, "control port %s is busy (is another bildfunk-send running?)",
+               cfg->listen);
+    else
+      snprintf(err, cap, "cannot listen on %s (control): %s", cfg->listen, strerror(-r));
+    close(c->lfd);
+    free(c);
+    return r;
+  }
+  *out = c;
+  return 0;
+}
+
+static void conn_drop(conn *k) {
+  if (k->fd >= 0) close(k->fd);
+  bf_ctl_session_del(&k->s);
+  memset(k, 0, sizeof *k);
+  k->fd = -1;
+}
+
+void bf_sctl_close(bf_sctl **cp) {
+  if (!cp || !*cp) return;
+  bf_sctl *c = *cp;
+  for (size_t i = 0; i < NCONN; i++)
+    if (c->conns[i].fd >= 0) conn_drop(&c->conns[i]);
+  if (c->lfd >= 0) close(c->lfd);
+  wipe(c->evq, sizeof c->evq);
+  free(c);
+  *cp = NULL;
+}
+
+int bf_sctl_local_addr(const bf_sctl *c, bf_addr *out) {
+  memset(out, 0, sizeof *out);
+  out->len = sizeof out->ss;
+  if (getsockname(c->lfd, (struct sockaddr *)&out->ss, &out->len) < 0) return -errno;
+  return 0;
+}
+
+size_t bf_sctl_pollfds(const bf_sctl *c, struct pollfd *fds, size_t cap) {
+  size_t n = 0;
+  if (n < cap) fds[n++] = (struct pollfd){c->lfd, POLLIN, 0};
+  if (c->input_fd >= 0 && n < cap) fds[n++] = (struct pollfd){c->input_fd, POLLIN, 0};
+  for (size_t i = 0; i < NCONN && n < cap; i++) {
+    const conn *k = &c->conns[i];
+    if (k->fd < 0) continue;
+    short ev = k->closed ? 0 : POLLIN;
+    if (k->out_len) ev |= POLLOUT;
+    fds[n++] = (struct pollfd){k->fd, ev, 0};
+  }
+  return n;
+}
+
+const bf_sctl_stats *bf_sctl_stats_get(const bf_sctl *c) {
+  return &c->st;
+}
+
+size_t bf_sctl_connections(const bf_sctl *c) {
+  size_t n = 0;
+  for (size_t i = 0; i < NCONN; i++)
+    n += c->conns[i].fd >= 0;
+  return n;
+}
+
+int bf_sctl_streaming(const bf_sctl *c, bf_addr *ip) {
+  for (size_t i = 0; i < NCONN; i++)
+    if (c->conns[i].fd >= 0 && c->conns[i].streaming && !c->conns[i].closed) {
+      if (ip) *ip = c->conns[i].peer;
+      return 1;
+    }
+  return 0;
+}
+
+/* ---- output --------------------------------------------------------------- */
+
+/* Moves the session's output into the buffer and the buffer into the socket. */
+static void conn_flush(conn *k, uint64_t now) {
+  for (;;) {
+    if (k->s && k->out_len < sizeof k->out)
+      k->out_len += bf_ctl_session_take_out(k->s, k->out + k->out_len, sizeof k->out - k->out_len);
+    if (!k->out_len) return;
+    ssize_t w = send(k->fd, k->out, k->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w <= 0) {
+      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+      k->out_len = 0; /* the connection is broken: nothing more will leave */
+      if (k->s) bf_ctl_session_eof(k->s, now);
+      return;
+    }
+    memmove(k->out, k->out + w, k->out_len - (size_t)w);
+    k->out_len -= (size_t)w;
+  }
+}
+
+/* ---- confirmation line ----------------------------------------------------------- */
+
+static conn *asked_conn(bf_sctl *c) {
+  for (size_t i = 0; i < NCONN; i++)
+    if (c->conns[i].fd >= 0 && c->conns[i].in_line && c->conns[i].asked) return &c->conns[i];
+  return NULL;
+}
+
+static void answer(bf_sctl *c, conn *k, int accept, const char *why, uint64_t now) {
+  k->in_line = 0;
+  k->answered = 1;
+  if (!accept) say(c, "pairing with \"%s\" refused: %s", k->name, why);
+  (void)bf_ctl_session_confirm(k->s, accept, now);
+}
+
+/* Asks the operator about the next request in line, if none is asked now. */
+static void ask_next(bf_sctl *c, uint64_t now) {
+  if (asked_conn(c)) return;
+  conn *next = NULL;
+  for (size_t i = 0; i < NCONN; i++) {
+    conn *k = &c->conns[i];
+    if (k->fd >= 0 && k->in_line && !k->closed && (!next || k->line_no < next->line_no)) next = k;
+  }
+  if (!next) return;
+  if (c->input_fd < 0) {
+    say(c, "pairing request from \"%s\" at %s: no confirmation input", next->name, next->ip);
+    answer(c, next, 0, "no confirmation input (stdin closed)", now);
+    return;
+  }
+  next->asked = 1;
+  c->line_len = 0; /* what was typed before the question does not answer it */
+  c->line_long = 0;
+  say(c, "pairing request from \"%s\" at %s: type the 6-digit code it shows and press Enter",
+      next->name, next->ip);
+}
+
+static void on_line(bf_sctl *c, const char *line, uint64_t now) {
+  conn *k = asked_conn(c);
+  if (!k) {
+    if (line[0]) say(c, "no pairing request is waiting; input ignored");
+    return;
+  }
+  /* trim white space (and a terminal's CR) */
+  while (*line == ' ' || *line == '\t')
+    line++;
+  size_t n = strlen(line);
+  while (n && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r'))
+    n--;
+  int ok = n == BF_PAIR_CODE_DIGITS && memcmp(line, k->code, n) == 0;
+  answer(c, k, ok, "wrong code", now);
+}
+
+static void input_eof(bf_sctl *c, uint64_t now) {
+  if (c->input_fd >= 0 && c->input_fd != c->cfg.input_fd) close(c->input_fd);
+  c->input_fd = -1;
+  conn *k = asked_conn(c);
+  if (k) answer(c, k, 0, "no confirmation input (stdin closed)", now);
+}
+
+static void read_input(bf_sctl *c, uint64_t now) {
+  char buf[256];
+  ssize_t n = read(c->input_fd, buf, sizeof buf);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+  if (n <= 0) {
+    input_eof(c, now);
+    return;
+  }
+  for (ssize_t i = 0; i < n; i++) {
+    if (buf[i] == '\n') {
+      c->line[c->line_len] = 0;
+      if (c->line_long) c->line[0] = 'x', c->line[1] = 0; /* never a code */
+      on_line(c, c->line, now);
+      c->line_len = 0;
+      c->line_long = 0;
+    } else if (c->line_len < LINE_MAX_BYTES) {
+      c->line[c->line_len++] = buf[i];
+    } else {
+      c->line_long = 1;
+    }
+  }
+}
+
+/* ---- session events ---------------------------------------------------------- */
+
+static void on_closed(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t now) {
+  k->closed = 1;
+  k->drop_at_ns = now + CLOSE_LINGER_NS;
+  int mine = !ev->by_peer;
+  if (ev->reason == BF_CTL_BYE_TIMEOUT && k->established) {
+    c->st.closed_dead++;
+  } else if (ev->reason == BF_CTL_BYE_NOT_PAIRED && mine) {
+    c->st.not_paired++;
+  } else if (ev->reason == BF_CTL_BYE_PAIR_FAILED && mine) {
+    if (strstr(ev->text, "too many"))
+      c->st.rate_limited++;
+    else
+      c->st.pairings_refused++;
+    if (k->in_line && !k->answered) /* the confirmation window ran out */
+      say(c, "pairing with \"%s\" refused: not confirmed in time", k->name);
+  } else if (!k->established) {
+    c->st.handshake_failed++;
+  }
+  k->in_line = 0;
+  if (k->streaming) {
+    k->streaming = 0;
+    bf_sctl_event se;
+    memset(&se, 0, sizeof se);
+    se.type = BF_SCTL_EV_STOP;
+    se.peer = k->peer;
+    se.reason = ev->reason;
+    se.by_peer = ev->by_peer;
+    snprintf(se.text, sizeof se.text, "%s", ev->text);
+    push_event(c, &se);
+    say(c, "control session of \"%s\" at %s ended (%s%s%s): streaming stopped; waiting for the "
+           "next client",
+        k->name, k->ip, ev->by_peer ? "by the client" : "by us", ev->text[0] ? ": " : "",
+        ev->text);
+  } else if (!k->established || ev->reason != BF_CTL_BYE_REPLACED) {
+    if (ev->text[0] && ev->reason != BF_CTL_BYE_NORMAL)
+      say(c, "control connection from %s ended: %s", k->ip, ev->text);
+  }
+}
+
+static void on_established(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t now) {
+  k->established = 1;
+  c->st.established++;
+  if (ev->hello.name[0]) snprintf(k->name, sizeof k->name, "%s", ev->hello.name);
+  bf_sctl_event se;
+  memset(&se, 0, sizeof se);
+  se.type = BF_SCTL_EV_STREAM;
+  se.peer = k->peer;
+  se.welcome = ev->welcome;
+  se.hello = ev->hello;
+  if (bf_ctl_session_seal_secret(k->s, se.secret, sizeof se.secret) < 0) {
+    bf_ctl_session_close(k->s, BF_CTL_BYE_ERROR, "the sender could not export the seal key", now);
+    return;
+  }
+  for (size_t i = 0; i < NCONN; i++) {
+    conn *o = &c->conns[i];
+    if (o == k || o->fd < 0 || !o->streaming) continue;
+    o->streaming = 0; /* no STOP: STREAM replaces it */
+    c->st.replaced++;
+    say(c, "client \"%s\" at %s replaced by \"%s\" at %s", o->name, o->ip, k->name, k->ip);
+    bf_ctl_session_close(o->s, BF_CTL_BYE_REPLACED, "another client took over the stream", now);
+  }
+  k->streaming = 1;
+  push_event(c, &se);
+  wipe(se.secret, sizeof se.secret);
+  say(c, "client \"%s\" at %s: session established (%s %ux%u at %u fps, S=%u K=%u, sealed)",
+      k->name, k->ip,
+      ev->welcome.codec == BF_CTL_CODEC_H264   ? "h264"
+      : ev->welcome.codec == BF_CTL_CODEC_HEVC ? "hevc"
+                                               : "av1",
+      ev->welcome.width, ev->welcome.height, ev->welcome.fps, ev->welcome.shard_bytes,
+      ev->welcome.max_k);
+}
+
+static void conn_events(bf_sctl *c, conn *k, uint64_t now) {
+  bf_ctl_event ev;
+  for (int round = 0; round < 8; round++) {
+    int got = 0;
+    while (bf_ctl_session_poll(k->s, &ev)) {
+      got++;
+      switch (ev.type) {
+      case BF_CTL_EV_CONFIRM_CODE:
+        k->in_line = 1;
+        k->asked = 0;
+        k->answered = 0;
+        k->line_no = ++c->line_counter;
+        snprintf(k->code, sizeof k->code, "%s", ev.code);
+        snprintf(k->name, sizeof k->name, "%s", ev.peer_name);
+        break;
+      case BF_CTL_EV_PAIRED: {
+        char hex[BF_FP_HEX_BYTES];
+        bf_fp_hex(ev.peer_fp, hex);
+        hex[16] = 0;
+        c->st.pairings_ok++;
+        say(c, "paired with \"%s\" (fp %s...)", ev.peer_name, hex);
+        break;
+      }
+      case BF_CTL_EV_ESTABLISHED:
+        on_established(c, k, &ev, now);
+        break;
+      case BF_CTL_EV_CLOSED:
+        on_closed(c, k, &ev, now);
+        break;
+      default: /* messages (ping, keyframe, loss) travel on the data plane today */
+        break;
+      }
+    }
+    wipe(&ev, sizeof ev);
+    if (!got) return;
+    /* events drained: let the session decode what it held back */
+    bf_ctl_session_feed(k->s, NULL, 0, now);
+  }
+}
+
+/* ---- accept / read ---------------------------------------------------------------- */
+
+static void accept_all(bf_sctl *c, uint64_t now) {
+  for (;;) {
+    bf_addr peer;
+    memset(&peer, 0, sizeof peer);
+    peer.len = sizeof peer.ss;
+    int fd = accept4(c->lfd, (struct sockaddr *)&peer.ss, &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return; /* EAGAIN, or a transient error (EMFILE, ECONNABORTED) */
+    c->st.connections++;
+    size_t setup = 0;
+    conn *free_slot = NULL;
+    for (size_t i = 0; i < NCONN; i++) {
+      conn *k = &c->conns[i];
+      if (k->fd < 0) {
+        if (!free_slot) free_slot = k;
+      } else if (!k->streaming) {
+        setup++;
+      }
+    }
+    if (setup >= BF_SCTL_MAX_SETUP || !free_slot) {
+      c->st.refused_full++;
+      close(fd);
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    bf_ctl_session_cfg sc;
+    memset(&sc, 0, sizeof sc);
+    sc.role = BF_TLS_SERVER;
+    sc.id = c->cfg.id;
+    sc.pins = c->cfg.pins;
+    sc.wall_unix = (int64_t)time(NULL);
+    sc.offer = c->cfg.offer;
+    sc.limiter = &c->lim;
+    sc.pairing_disabled = c->cfg.pairing_disabled;
+    sc.confirm_ns = c->cfg.confirm_ns;
+    conn *k = free_slot;
+    memset(k, 0, sizeof *k);
+    k->fd = fd;
+    k->peer = peer;
+    ip_text(&peer, k->ip, sizeof k->ip);
+    snprintf(k->name, sizeof k->name, "?");
+    if (bf_ctl_session_new(&sc, now, &k->s) < 0) {
+      c->st.handshake_failed++;
+      conn_drop(k);
+    }
+  }
+}
+
+static void conn_read(conn *k, uint64_t now) {
+  uint8_t buf[4096];
+  for (int i = 0; i < 64; i++) { /* bounded: a flood cannot starve the video */
+    ssize_t n = recv(k->fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) {
+      bf_ctl_session_feed(k->s, buf, (size_t)n, now);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    bf_ctl_session_eof(k->s, now);
+    return;
+  }
+}
+
+/* ---- the step ---------------------------------------------------------------- */
+
+void bf_sctl_step(bf_sctl *c, uint64_t now) {
+  struct pollfd fds[BF_SCTL_MAX_FDS];
+  conn *owner[BF_SCTL_MAX_FDS];
+  size_t n = 0;
+  int in_idx = -1;
+  fds[n] = (struct pollfd){c->lfd, POLLIN, 0};
+  owner[n++] = NULL;
+  if (c->input_fd >= 0) {
+    in_idx = (int)n;
+    fds[n] = (struct pollfd){c->input_fd, POLLIN, 0};
+    owner[n++] = NULL;
+  }
+  for (size_t i = 0; i < NCONN; i++) {
+    conn *k = &c->conns[i];
+    if (k->fd < 0) continue;
+    fds[n] = (struct pollfd){k->fd, (short)((k->closed ? 0 : POLLIN) | (k->out_len ? POLLOUT : 0)),
+                             0};
+    owner[n++] = k;
+  }
+  if (poll(fds, (nfds_t)n, 0) < 0) n = 0;
+  for (size_t i = 0; i < n; i++) {
+    conn *k = owner[i];
+    if (!k || !fds[i].revents) continue;
+    if (!k->closed && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) conn_read(k, now);
+    conn_events(c, k, now);
+  }
+  if (in_idx >= 0 && (fds[in_idx].revents & (POLLIN | POLLHUP | POLLERR))) read_input(c, now);
+  if (n && (fds[0].revents & POLLIN)) accept_all(c, now);
+  for (size_t i = 0; i < NCONN; i++) {
+    conn *k = &c->conns[i];
+    if (k->fd < 0) continue;
+    bf_ctl_session_tick(k->s, now);
+    conn_events(c, k, now);
+  }
+  ask_next(c, now);
+  for (size_t i = 0; i < NCONN; i++) {
+    conn *k = &c->conns[i];
+    if (k->fd < 0) continue;
+    conn_events(c, k, now); /* an answer just given may have closed or established it */
+    conn_flush(k, now);
+    conn_events(c, k, now); /* a broken pipe closes it */
+    if (k->closed && ((!k->out_len && !bf_ctl_session_pending_out(k->s)) || now >= k->drop_at_ns))
+      conn_drop(k);
+  }
+}
+
+uint64_t bf_sctl_deadline(const bf_sctl *c) {
+  uint64_t d = UINT64_MAX;
+  for (size_t i = 0; i < NCONN; i++) {
+    const conn *k = &c->conns[i];
+    if (k->fd < 0) continue;
+    uint64_t x = k->closed ? k->drop_at_ns : bf_ctl_session_deadline(k->s);
+    if (x < d) d = x;
+  }
+  return d;
+}
+
+void bf_sctl_end_stream(bf_sctl *c, uint32_t reason, const char *text, uint64_t now) {
+  for (size_t i = 0; i < NCONN; i++) {
+    conn *k = &c->conns[i];
+    if (k->fd >= 0 && k->streaming && !k->closed) {
+      bf_ctl_session_close(k->s, reason, text, now);
+      conn_events(c, k, now);
+    }
+  }
+}
+
+void bf_sctl_finish(bf_sctl *c, uint32_t reason, const char *text, int flush_ms, uint64_t now) {
+  for (size_t i = 0; i < NCONN; i++) {
+    conn *k = &c->conns[i];
+    if (k->fd < 0 || k->closed) continue;
+    if (k->streaming) k->streaming = 0; /* no STOP event: the caller knows */
+    bf_ctl_session_close(k->s, k->established ? reason : BF_CTL_BYE_ERROR,
+                         k->established ? text : "the sender is shutting down", now);
+  }
+  for (int t = 0; t <= flush_ms; t += 10) {
+    int left = 0;
+    for (size_t i = 0; i < NCONN; i++) {
+      conn *k = &c->conns[i];
+      if (k->fd < 0) continue;
+      conn_flush(k, now);
+      left += k->out_len > 0;
+    }
+    if (!left) break;
+    struct pollfd p[BF_SCTL_MAX_FDS];
+    size_t n = bf_sctl_pollfds(c, p, BF_SCTL_MAX_FDS);
+    poll(p, (nfds_t)n, 10);
+  }
+  for (size_t i = 0; i < NCONN; i++)
+    if (c->conns[i].fd >= 0) {
+      shutdown(c->conns[i].fd, SHUT_WR);
+      conn_drop(&c->conns[i]);
+    }
+}
+
+#endif /* BF_HAVE_SEAL */
