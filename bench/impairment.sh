@@ -51,7 +51,7 @@ for p in "${profiles[@]}"; do
   args=${p#*|}
   args=${args/RATE/$rate}
   rm -f "$tmp"/*
-  "$sender" --listen 127.0.0.1:0 --size 640x360 --fps 60 --shard 512 --frames "$frames" \
+  "$sender" --direct --listen 127.0.0.1:0 --size 640x360 --fps 60 --shard 512 --frames "$frames" \
     --stats-json "$tmp/sender.json" --quiet 2> "$tmp/sender.err" &
   spid=$!
   pids+=("$spid")

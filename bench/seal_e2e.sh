@@ -24,7 +24,7 @@ stage() { grep -o "\"$2\": {\"n\": [0-9]*, \"p50\": [0-9.]*, \"p95\": [0-9.]*" "
 run() { # MODE ROUND
   local keyopt=() out="$tmp/$1.$2.json"
   [ "$1" = sealed ] && keyopt=(--seal-key-file "$tmp/key")
-  "$send" --listen 127.0.0.1:0 --size "$size" --fps "$fps" --bitrate "$rate" \
+  "$send" --direct --listen 127.0.0.1:0 --size "$size" --fps "$fps" --bitrate "$rate" \
     --frames $((frames + 120)) --quiet "${keyopt[@]}" 2> "$tmp/send.err" &
   local sp=$! port=
   for _ in $(seq 200); do

@@ -14,7 +14,7 @@ if [ ! -x build/sender/bildfunk-send ] || [ ! -x build/client/bildfunk ]; then
   exit 0
 fi
 port=${BF_DEMO_PORT:-47998}
-build/sender/bildfunk-send --listen "127.0.0.1:$port" --source testsrc \
+build/sender/bildfunk-send --direct --listen "127.0.0.1:$port" --source testsrc \
   --duration "${BF_DEMO_SECONDS:-10}" &
 sender=$!
 trap 'kill $sender 2>/dev/null || true' EXIT

@@ -92,7 +92,7 @@ fi
 if [ -x /usr/bin/bildfunk ] && [ -x /usr/bin/bildfunk-send ]; then
   step "2-second headless loopback stream from the installed programs"
   port=$((41000 + RANDOM % 1000))
-  bildfunk-send --listen "127.0.0.1:$port" --duration 2 --quiet --stats-json sender.json \
+  bildfunk-send --direct --listen "127.0.0.1:$port" --duration 2 --quiet --stats-json sender.json \
     >sender.log 2>&1 &
   send_pid=$!
   sleep 0.3

@@ -227,7 +227,9 @@ static int parse_bind(const char *s, char *buf, size_t cap) {
     if (parse_uint(s + 1, 0, 65535, &port)) return -EINVAL;
     snprintf(buf, cap, "0.0.0.0:%u", port);
   } else {
-    if (strlen(s) >= cap) return -EINVAL;
+    const char *colon = strrchr(s, ':');
+    if (strlen(s) >= cap || !colon || colon == s || parse_uint(colon + 1, 0, 65535, &port))
+      return -EINVAL;
     snprintf(buf, cap, "%s", s);
   }
   return 0;

@@ -56,7 +56,7 @@ for _ in $(seq 100); do
 done
 grep -q "Capturing on" "$tmp/dumpcap.err" || { cat "$tmp/dumpcap.err"; skip "cannot capture on lo"; }
 
-"$sender" --listen "127.0.0.1:$port" --duration 1 --quiet --stats-json "$tmp/sender.json" \
+"$sender" --direct --listen "127.0.0.1:$port" --duration 1 --quiet --stats-json "$tmp/sender.json" \
   >"$tmp/sender.log" 2>&1 &
 send_pid=$!
 sleep 0.3

@@ -22,7 +22,7 @@ jdir() { tr -d '\n' < "$1" | grep -o "\"$2\": {.*" | sed 's/"config": {[^}]*}//'
   grep -o "\"$3\": [-0-9.e+]*" | head -n 1 | awk '{print $2}'; }
 
 start_sender() { # ARGS...: SENDER_PORT, SENDER_PID
-  "$BF_SENDER" --listen 127.0.0.1:0 "$@" 2> "$tmp/sender.err" > "$tmp/sender.out" &
+  "$BF_SENDER" --direct --listen 127.0.0.1:0 "$@" 2> "$tmp/sender.err" > "$tmp/sender.out" &
   SENDER_PID=$!
   pids+=("$SENDER_PID")
   for _ in $(seq 200); do

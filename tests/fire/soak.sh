@@ -27,7 +27,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "SOAK FAIL: $*"; exit 1; }
 
-"$sender" --listen 127.0.0.1:0 --size 1920x1080 --fps 60 --duration "$secs" --quiet \
+"$sender" --direct --listen 127.0.0.1:0 --size 1920x1080 --fps 60 --duration "$secs" --quiet \
   --stats-json "$tmp/sender.json" 2> "$tmp/sender.err" &
 pids+=($!)
 port=

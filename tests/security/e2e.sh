@@ -23,7 +23,7 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$tmp/key"
 echo >> "$tmp/key"
 
 start_sender() { # ARGS...: sealed sender on 127.0.0.1:ephemeral -> SENDER_PORT
-  "$BF_SENDER" --listen 127.0.0.1:0 --size 320x240 --quiet --seal-key-file "$tmp/key" \
+  "$BF_SENDER" --direct --listen 127.0.0.1:0 --size 320x240 --quiet --seal-key-file "$tmp/key" \
     --stats-json "$tmp/sender.json" "$@" 2> "$tmp/sender.err" &
   SENDER_PID=$!
   pids+=("$SENDER_PID")

@@ -58,7 +58,7 @@ expect_eq() { [ "$2" = "$3" ] || fail "$1: expected $3, got '$2'"; }
 start_sender() {
   local log=$1
   shift
-  "$SEND" --listen 127.0.0.1:0 "$@" 2>"$log" &
+  "$SEND" --direct --listen 127.0.0.1:0 "$@" 2>"$log" &
   SPID=$!
   pids+=("$SPID")
   local i
@@ -221,6 +221,74 @@ session_case() {
   expect_eq "clients" "$(stat clients stats2.json)" 0
 }
 
+# control mode (the default): startup lines, no stream for a punch without a
+# control session, a non-TLS connection on the control port counted and
+# closed, the config directory's files, --list-clients and --revoke.
+control_case() {
+  local cfg=$work/cfg
+  "$SEND" --control 127.0.0.1:0 --listen 127.0.0.1:0 --config-dir "$cfg" --size 320x240 \
+    --fps 30 --stats-json stats.json 2>send.log </dev/null &
+  SPID=$!
+  pids+=("$SPID")
+  local i cport=""
+  for i in $(seq 300); do
+    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' send.log | head -n 1)
+    cport=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\) (TLS 1\.3), data on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
+            send.log | head -n 1)
+    [ -n "$PORT" ] && [ -n "$cport" ] && break
+    kill -0 "$SPID" 2>/dev/null || fail "the sender exited before listening"
+    sleep 0.1
+  done
+  [ -n "$cport" ] || fail "no 'control on ADDR (TLS 1.3), data on ADDR' line"
+  grep -q "data on 127.0.0.1:$PORT\$" send.log || fail "the data port differs between the lines"
+  # a punch without a control session gets nothing
+  if "$RECV" --connect "127.0.0.1:$PORT" --out e.h264 --index e.csv --timeout 1.5 >e.out; then
+    fail "a punch without a control session got a stream"
+  fi
+  # something that does not speak TLS on the control port
+  exec 3<>"/dev/tcp/127.0.0.1/$cport"
+  printf 'GET / HTTP/1.0\r\n\r\n' >&3
+  local eof=0
+  for i in $(seq 50); do
+    grep -q "control connection from 127.0.0.1 ended" send.log && { eof=1; break; }
+    sleep 0.1
+  done
+  exec 3>&-
+  [ $eof = 1 ] || fail "the non-TLS connection was not ended with a message"
+  kill -INT "$SPID"
+  wait_sender
+  expect_eq "frames for a punch without a session" "$(val frames e.out)" 0
+  [ "$(stat punches_denied stats.json)" -ge 1 ] || fail "denied punches not counted"
+  expect_eq "clients" "$(stat clients stats.json)" 0
+  expect_eq "control connections" "$(stat connections stats.json)" 1
+  expect_eq "failed handshakes" "$(stat handshake_failed stats.json)" 1
+  grep -q '"mode": "control"' stats.json || fail "stats: no control mode"
+  [ -f "$cfg/sender-key.pem" ] && [ -f "$cfg/sender-cert.pem" ] || fail "no identity in $cfg"
+  [ "$(command stat -c %a "$cfg/sender-key.pem")" = 600 ] || fail "the key file is not 0600"
+  "$SEND" --list-clients --config-dir "$cfg" >list.out || fail "--list-clients failed"
+  expect_eq "--list-clients on a new sender" "$(cat list.out)" "no paired clients"
+  # a pin store with two clients (the file format of identity.h)
+  printf '%s 1700000000 laptop\n%s 1700000100 tv\n' "$(printf 'ab%.0s' $(seq 32))" \
+    "$(printf 'cd%.0s' $(seq 32))" >"$cfg/clients"
+  "$SEND" --list-clients --config-dir "$cfg" >list.out || fail "--list-clients failed"
+  expect_eq "clients listed" "$(wc -l <list.out)" 2
+  grep -q "^laptop  $(printf 'ab%.0s' $(seq 32))  paired 2023-11-14" list.out ||
+    fail "--list-clients line: $(cat list.out)"
+  local rc=0
+  "$SEND" --revoke nobody --config-dir "$cfg" >rev.out 2>rev.err || rc=$?
+  expect_eq "--revoke of an unknown client exits" "$rc" 1
+  grep -q "no paired client matches 'nobody'" rev.err || fail "--revoke: $(cat rev.err)"
+  "$SEND" --revoke cdcdcdcd --config-dir "$cfg" >rev.out || fail "--revoke by fingerprint"
+  "$SEND" --list-clients --config-dir "$cfg" >list.out || fail "--list-clients failed"
+  expect_eq "clients after --revoke" "$(wc -l <list.out)" 1
+  grep -q "^laptop " list.out || fail "the wrong client was revoked"
+  # direct-mode options are refused in control mode
+  rc=0
+  "$SEND" --control 127.0.0.1:0 --seal-key-file /dev/null >sk.log 2>&1 </dev/null || rc=$?
+  expect_eq "--seal-key-file without --direct exits" "$rc" 2
+  grep -q -- "--seal-key-file is for direct mode" sk.log || fail "sealkey: $(cat sk.log)"
+}
+
 make_clip() { # make_clip OUT FRAMES ENCODER-ARGS...
   local out=$1 n=$2
   shift 2
@@ -306,7 +374,7 @@ x11_case() {
 expect_error() {
   local name=$1 want=$2 rc=0
   shift 2
-  "$SEND" --listen 127.0.0.1:0 "$@" >"$name.log" 2>&1 </dev/null || rc=$?
+  "$SEND" --direct --listen 127.0.0.1:0 "$@" >"$name.log" 2>&1 </dev/null || rc=$?
   [ "$rc" -ne 0 ] || fail "$name: exit status 0"
   grep -qF -- "$want" "$name.log" || fail "$name: no '$want' in: $(cat "$name.log")"
 }
@@ -467,6 +535,7 @@ case $case_ in
   keyframe_av1) keyframe_case av1 4 ;; # SVT-AV1 holds two pictures back
   garbage) garbage_case ;;
   session) session_case ;;
+  control) control_case ;;
   file_passthrough) file_passthrough_case ;;
   file_loop) file_loop_case ;;
   file_reencode) file_reencode_case ;;

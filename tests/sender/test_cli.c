@@ -45,6 +45,60 @@ static void test_defaults(void **state) {
   assert_null(o.encoder);
   assert_null(o.allow);
   assert_null(o.seal_key_file);
+  /* control mode is the default */
+  assert_int_equal(o.direct, 0);
+  assert_string_equal(o.control, "0.0.0.0:47999");
+  assert_null(o.config_dir);
+  assert_int_equal(o.list_clients, 0);
+  assert_null(o.revoke);
+  assert_int_equal(o.no_pairing, 0);
+  assert_int_equal(o.pair_timeout_ns, 60000000000ull);
+}
+
+static void test_control_options(void **state) {
+  (void)state;
+  bf_send_options o;
+  assert_int_equal(PARSE(&o, "--control", "127.0.0.1:0", "--config-dir", "/tmp/cfg",
+                         "--no-pairing", "--pair-timeout", "2.5"),
+                   BF_CLI_RUN);
+  assert_string_equal(o.control, "127.0.0.1:0");
+  assert_string_equal(o.config_dir, "/tmp/cfg");
+  assert_int_equal(o.no_pairing, 1);
+  assert_int_equal(o.pair_timeout_ns, 2500000000ull);
+  assert_int_equal(o.direct, 0);
+  /* the same short forms as --listen */
+  assert_int_equal(PARSE(&o, "--control", "5000"), BF_CLI_RUN);
+  assert_string_equal(o.control, "0.0.0.0:5000");
+  assert_int_equal(PARSE(&o, "--control=:6000"), BF_CLI_RUN);
+  assert_string_equal(o.control, "0.0.0.0:6000");
+  assert_int_equal(PARSE(&o, "--list-clients"), BF_CLI_RUN);
+  assert_int_equal(o.list_clients, 1);
+  assert_int_equal(PARSE(&o, "--revoke", "laptop", "--config-dir=d"), BF_CLI_RUN);
+  assert_string_equal(o.revoke, "laptop");
+  assert_string_equal(o.config_dir, "d");
+  assert_int_equal(PARSE(&o, "--direct"), BF_CLI_RUN);
+  assert_int_equal(o.direct, 1);
+  /* direct-mode options need --direct; control-mode ones refuse it */
+  static const struct {
+    const char *a, *b, *c, *want;
+  } bad[] = {
+      {"--seal-key-file", "k", "--listen=1", "--seal-key-file is for direct mode"},
+      {"--allow", "10.0.0.1", "--listen=1", "--allow is for direct mode"},
+      {"--control", "1234", "--direct", "--control and --direct exclude each other"},
+      {"--direct", "--no-pairing", "--listen=1", "--no-pairing is for control mode"},
+      {"--list-clients", "--revoke", "x", "one at a time"},
+      {"--control", "1.2.3.4:70000", "--quiet", "--control: bad address"},
+      {"--control", "", "--quiet", "--control: bad address"},
+      {"--pair-timeout", "0", "--quiet", "--pair-timeout: bad seconds"},
+      {"--pair-timeout", "7200", "--quiet", "--pair-timeout: bad seconds"},
+      {"--config-dir", "", "--quiet", "--config-dir: empty path"},
+      {"--revoke", "", "--quiet", "--revoke: empty name"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    const char *argv[] = {"bildfunk-send", bad[i].a, bad[i].b, bad[i].c};
+    assert_int_equal(parse(&o, 4, argv), -EINVAL);
+    if (!strstr(err, bad[i].want)) fail_msg("%s %s %s: '%s'", bad[i].a, bad[i].b, bad[i].c, err);
+  }
 }
 
 static void test_everything(void **state) {
@@ -57,7 +111,8 @@ static void test_everything(void **state) {
                          "--shard", "1200", "--max-k", "64", "--rate-cap", "300M", "--pace-spread",
                          "50", "--burst", "16", "--no-gso", "--frames", "99", "--duration", "1.5",
                          "--silence", "3", "--stats-json", "s.json", "--dump-au", "d.obu",
-                         "--quiet", "--verbose", "--intra-refresh", "--seal-key-file", "k.hex"),
+                         "--quiet", "--verbose", "--intra-refresh", "--seal-key-file", "k.hex",
+                         "--direct"),
                    BF_CLI_RUN);
   assert_string_equal(o.listen, "127.0.0.1:5000");
   assert_string_equal(o.allow, "10.0.0.1");
@@ -218,6 +273,11 @@ static void test_help_version(void **state) {
   assert_true(fread(buf, 1, sizeof buf - 1, f) > 0);
   assert_non_null(strstr(buf, "UNENCRYPTED"));
   assert_non_null(strstr(buf, "--dump-au"));
+  static const char *const control_opts[] = {"--control", "--direct", "--config-dir",
+                                             "--list-clients", "--revoke", "--no-pairing",
+                                             "--pair-timeout", "47999"};
+  for (size_t i = 0; i < sizeof control_opts / sizeof control_opts[0]; i++)
+    if (!strstr(buf, control_opts[i])) fail_msg("help lacks %s", control_opts[i]);
   fclose(f);
 }
 
@@ -226,7 +286,7 @@ int main(void) {
       cmocka_unit_test(test_defaults),     cmocka_unit_test(test_everything),
       cmocka_unit_test(test_listen_forms), cmocka_unit_test(test_rates),
       cmocka_unit_test(test_errors),       cmocka_unit_test(test_help_version),
-      cmocka_unit_test(test_fec_auto),
+      cmocka_unit_test(test_fec_auto),     cmocka_unit_test(test_control_options),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
