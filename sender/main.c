@@ -528,7 +528,7 @@ static int write_stats(const sender *s, const char *path) {
           ", \"opened\": %" PRIu64 ", \"short\": %" PRIu64 ", \"oversize\": %" PRIu64
           ", \"replay\": %" PRIu64 ", \"replay_old\": %" PRIu64 ", \"replay_dup\": %" PRIu64
           ", \"bad_tag\": %" PRIu64 "}\n",
-          s->sealer != NULL, s->sealed, s->seal_failed, os.opened, os.short_, os.oversize,
+          s->sealer != NULL || s->ctl_mode, s->sealed, s->seal_failed, os.opened, os.short_, os.oversize,
           os.replay_old + os.replay_dup, os.replay_old, os.replay_dup, os.bad_tag);
   bf_sctl_stats cs;
   memset(&cs, 0, sizeof cs);
