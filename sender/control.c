@@ -337,8 +337,10 @@ static void on_closed(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t now)
       c->st.rate_limited++;
     else
       c->st.pairings_refused++;
-    if (k->in_line && !k->answered) /* the confirmation window ran out */
+    if (k->in_line && !k->answered) { /* the confirmation window ran out */
       say(c, "pairing with \"%s\" refused: not confirmed in time", k->name);
+      k->answered = 1;
+    }
   } else if (!k->established) {
     c->st.handshake_failed++;
   }
@@ -357,6 +359,8 @@ static void on_closed(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t now)
            "next client",
         k->name, k->ip, ev->by_peer ? "by the client" : "by us", ev->text[0] ? ": " : "",
         ev->text);
+  } else if (ev->reason == BF_CTL_BYE_PAIR_FAILED && mine && k->answered) {
+    /* the refusal was reported when the operator answered */
   } else if (!k->established || ev->reason != BF_CTL_BYE_REPLACED) {
     if (ev->text[0] && ev->reason != BF_CTL_BYE_NORMAL)
       say(c, "control connection from %s ended: %s", k->ip, ev->text);

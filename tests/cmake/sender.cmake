@@ -27,6 +27,16 @@ add_executable(bf-test-recv ${bf_sender_tests}/bf_test_recv.c)
 target_compile_definitions(bf-test-recv PRIVATE _GNU_SOURCE)
 target_link_libraries(bf-test-recv PRIVATE bfsender_core bf_warnings)
 
+# A control-mode test client on the library's client role (not the bildfunk
+# program), for the control-mode e2e case.
+set(bf_sender_e2e_env "${bf_sender_test_env}")
+if(BF_SEAL)
+  add_executable(bf-ctl-client ${bf_sender_tests}/bf_ctl_client.c)
+  target_compile_definitions(bf-ctl-client PRIVATE _GNU_SOURCE)
+  target_link_libraries(bf-ctl-client PRIVATE bftransport bf_warnings)
+  list(APPEND bf_sender_e2e_env "BF_CTL_CLIENT=$<TARGET_FILE:bf-ctl-client>")
+endif()
+
 add_executable(bf-strip-check ${bf_sender_tests}/bf_strip_check.c)
 target_link_libraries(bf-strip-check PRIVATE bf_strip bf_warnings)
 
@@ -38,6 +48,9 @@ set(bf_sender_e2e_cases
 # Intra refresh (issue #7), and adaptive FEC through bildfunk-netsim (skipped
 # when netsim is not built).
 list(APPEND bf_sender_e2e_cases intra_refresh fec_auto_loss5 fec_auto_clean)
+# Control mode (issue #6): pairing through the sender's stdin, sealed streams,
+# replacement, a dead peer, a punch from the wrong IP.
+list(APPEND bf_sender_e2e_cases control_stream)
 set(bf_sender_netsim "")
 if(TARGET bildfunk-netsim)
   set(bf_sender_netsim $<TARGET_FILE:bildfunk-netsim>)
@@ -48,5 +61,5 @@ foreach(case IN LISTS bf_sender_e2e_cases)
                    $<TARGET_FILE:bildfunk-send> $<TARGET_FILE:bf-test-recv>
                    $<TARGET_FILE:bf-strip-check> ${bf_sender_netsim})
   set_tests_properties(sender_e2e_${case} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
-                       ENVIRONMENT "${bf_sender_test_env}")
+                       ENVIRONMENT "${bf_sender_e2e_env}")
 endforeach()

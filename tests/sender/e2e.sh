@@ -289,6 +289,106 @@ control_case() {
   grep -q -- "--seal-key-file is for direct mode" sk.log || fail "sealkey: $(cat sk.log)"
 }
 
+# control mode with a real control client (bf-ctl-client: the library's
+# client role and sealed data plane): pairing by the code typed into the
+# sender's stdin, a sealed stream with the Welcome's S, a paired reconnect
+# without a code, a wrong code, a second client replacing the first, a
+# frozen client noticed, a punch from another IP than the control peer's.
+control_stream_case() {
+  [ -n "${BF_CTL_CLIENT:-}" ] || skip "bf-ctl-client not built (no OpenSSL)"
+  local cfg=$work/cfg i
+  mkfifo in.fifo
+  exec 4<>in.fifo # the sender's stdin stays open while we write lines into it
+  "$SEND" --control 127.0.0.1:0 --listen 127.0.0.1:0 --config-dir "$cfg" --size 320x240 \
+    --fps 30 --stats-json stats.json --quiet <in.fifo 2>send.log &
+  SPID=$!
+  pids+=("$SPID")
+  local cport=""
+  for i in $(seq 300); do
+    cport=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\) (TLS 1\.3).*/\1/p' send.log | head -n 1)
+    [ -n "$cport" ] && break
+    kill -0 "$SPID" 2>/dev/null || fail "the sender exited before listening"
+    sleep 0.1
+  done
+  [ -n "$cport" ] || fail "the sender did not start"
+  # type_code N CODEFILE [LINE]: once the sender has asked its Nth question,
+  # type LINE (default: the code the client wrote into CODEFILE)
+  type_code() {
+    local n=$1 file=$2 line=${3:-} j
+    for j in $(seq 200); do
+      [ "$(grep -c "type the 6-digit code it shows" send.log)" -ge "$n" ] && [ -s "$file" ] && break
+      sleep 0.05
+    done
+    [ -s "$file" ] || fail "no code shown for question $n"
+    [ -n "$line" ] || line=$(cat "$file")
+    echo "$line" >&4
+  }
+  client() { # client OUT ARGS...
+    local out=$1
+    shift
+    "$BF_CTL_CLIENT" --connect "127.0.0.1:$cport" "$@" >"$out" 2>&1
+  }
+  # 1. A pairs: the operator types the code A shows; A gets a sealed stream
+  client a1.out --id-dir "$work/a" --name laptop --seconds 2 --code-file a1.code &
+  local cp=$!
+  type_code 1 a1.code
+  wait $cp || fail "client A"
+  expect_eq "A established" "$(val established a1.out)" 1
+  expect_eq "A sealed" "$(val sealed a1.out)" 1
+  expect_eq "A shard size (its Hello's 1200)" "$(val shard a1.out)" 1200
+  [ "$(val opened a1.out)" -ge 30 ] || fail "A opened only $(val opened a1.out) datagrams"
+  expect_eq "A datagrams that did not open" "$(val bad a1.out)" 0
+  grep -q 'paired with "laptop" (fp [0-9a-f]\{16\}\.\.\.)' send.log || fail "no 'paired with' line"
+  # 2. A again: pinned, no code
+  client a2.out --id-dir "$work/a" --name laptop --seconds 1
+  expect_eq "A reconnects" "$(val established a2.out)" 1
+  [ -z "$(val code a2.out)" ] || fail "a paired client was asked to pair again"
+  [ "$(val opened a2.out)" -ge 10 ] || fail "A (reconnect) opened only $(val opened a2.out)"
+  # 3. B pairs with a wrong code: refused
+  client b1.out --id-dir "$work/b" --name tv --code-file b1.code &
+  cp=$!
+  type_code 2 b1.code 000000
+  wait $cp || fail "client B"
+  [ "$(val code b1.out)" != 000000 ] || fail "B's code happened to be 000000; rerun"
+  expect_eq "B established after a wrong code" "$(val established b1.out)" 0
+  expect_eq "B's Bye" "$(val closed_reason b1.out)" 4
+  grep -q 'pairing with "tv" refused: wrong code' send.log || fail "no 'wrong code' line"
+  # 4. B pairs properly while A streams, and takes over from it
+  client a3.out --id-dir "$work/a" --name laptop --seconds 8 &
+  local apid=$!
+  for i in $(seq 100); do grep -q "established" a3.out && break; sleep 0.1; done
+  client b2.out --id-dir "$work/b" --name tv --seconds 1 --code-file b2.code &
+  cp=$!
+  type_code 3 b2.code
+  wait $cp || fail "client B (second)"
+  wait $apid || fail "client A (replaced)"
+  expect_eq "B established" "$(val established b2.out)" 1
+  expect_eq "A replaced" "$(val closed_reason a3.out)/$(val closed_by_peer a3.out)" 2/1
+  [ "$(val opened b2.out)" -ge 10 ] || fail "B opened only $(val opened b2.out)"
+  # 5. A punches from 127.0.0.2 while its control connection comes from 127.0.0.1: nothing
+  client a4.out --id-dir "$work/a" --name laptop --seconds 1.5 --punch-from 127.0.0.2
+  expect_eq "A established (wrong punch IP)" "$(val established a4.out)" 1
+  expect_eq "datagrams to a punch from another IP" "$(val opened a4.out)/$(val bad a4.out)" 0/0
+  # 6. A freezes: the sender stops within 2 s (1.5 s silence) and says why
+  client a5.out --id-dir "$work/a" --name laptop --mute-after 0.5
+  grep -q 'control session of "laptop" at 127.0.0.1 ended (by us: the peer went silent' send.log ||
+    fail "the frozen client was not noticed"
+  kill -INT "$SPID"
+  wait_sender
+  exec 4>&-
+  expect_eq "pairings ok" "$(stat pairings_ok stats.json)" 2
+  expect_eq "pairings refused" "$(stat pairings_refused stats.json)" 1
+  expect_eq "established" "$(stat established stats.json)" 6
+  expect_eq "replaced" "$(stat replaced stats.json)" 1
+  expect_eq "closed dead" "$(stat closed_dead stats.json)" 1
+  expect_eq "data-plane clients adopted (all but the wrong-IP punch)" "$(stat clients stats.json)" 5
+  [ "$(stat punches_denied stats.json)" -ge 1 ] || fail "the punch from 127.0.0.2 was not counted"
+  expect_eq "datagrams that failed to open at the sender" "$(stat bad_tag stats.json)" 0
+  "$SEND" --list-clients --config-dir "$cfg" >list.out
+  expect_eq "paired clients" "$(wc -l <list.out)" 2
+  grep -q "^laptop  [0-9a-f]\{64\}  paired " list.out || fail "--list-clients: $(cat list.out)"
+}
+
 make_clip() { # make_clip OUT FRAMES ENCODER-ARGS...
   local out=$1 n=$2
   shift 2
@@ -536,6 +636,7 @@ case $case_ in
   garbage) garbage_case ;;
   session) session_case ;;
   control) control_case ;;
+  control_stream) control_stream_case ;;
   file_passthrough) file_passthrough_case ;;
   file_loop) file_loop_case ;;
   file_reencode) file_reencode_case ;;
