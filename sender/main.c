@@ -112,6 +112,7 @@ typedef struct sender {
   int ctl_kick;         /* a control descriptor was ready in the last wait */
   uint64_t ctl_next_ns; /* run the control step by then */
   uint64_t ctl_sessions, ctl_stops;
+  unsigned offer_fps; /* the rate offered (rounded up): a Welcome with less is refused */
   /* streaming state */
   uint64_t next_capture_ns;
   uint64_t stream_start_ns;
@@ -629,13 +630,12 @@ static void ctl_stream_start(sender *s, bf_sctl_event *ev, uint64_t now) {
   ctl_stream_stop(s);
   /* The sender streams its own mode: a Welcome that scaled it down cannot
    * be served (the source and encoder are fixed at start). */
-  if (w->width != s->sinfo.width || w->height != s->sinfo.height ||
+  if (w->width != s->sinfo.width || w->height != s->sinfo.height || w->fps != s->offer_fps ||
       w->codec != (uint8_t)s->o.codec) {
     fprintf(stderr,
-            "bildfunk-send: the client takes at most %ux%u %s; this sender streams %ux%u %s: "
-            "refused\n",
-            w->width, w->height, bf_codec_name((bf_codec)w->codec), s->sinfo.width,
-            s->sinfo.height, bf_codec_name(s->o.codec));
+            "bildfunk-send: the client takes at most %ux%u at %u fps; this sender streams "
+            "%ux%u at %u fps: refused\n",
+            w->width, w->height, w->fps, s->sinfo.width, s->sinfo.height, s->offer_fps);
     bf_sctl_end_stream(s->ctl, BF_CTL_BYE_NO_MODE, "the sender cannot scale its stream down", now);
     return;
   }
@@ -782,6 +782,7 @@ static int ctl_setup(sender *s, char *err, size_t cap) {
   cc.offer.height = (uint16_t)s->sinfo.height;
   unsigned fps = (s->sinfo.fps_num + s->sinfo.fps_den - 1) / s->sinfo.fps_den;
   cc.offer.fps = (uint16_t)(fps ? fps : 1);
+  s->offer_fps = cc.offer.fps;
   cc.offer.shard_bytes = (uint16_t)o->shard_bytes;
   cc.offer.max_k = (uint16_t)o->max_k;
   cc.offer.fec_percent = (uint8_t)s->fec_applied;

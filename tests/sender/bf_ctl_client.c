@@ -10,7 +10,7 @@
  *
  *   bf-ctl-client --connect IP:PORT --id-dir DIR [--pair 0|1|2] [--name N]
  *                 [--seconds S] [--mute-after S] [--punch-from IP]
- *                 [--code-file FILE] [--timeout S]
+ *                 [--code-file FILE] [--timeout S] [--max-size WxH]
  *
  * Prints key=value lines: code, established, codec, width, height, shard,
  * max_k, sealed, opened, bad, closed_reason, closed_by_peer, closed_text.
@@ -42,7 +42,7 @@ static uint64_t mono_ns(void) {
 static int usage(void) {
   fprintf(stderr, "usage: bf-ctl-client --connect IP:PORT --id-dir DIR [--pair 0|1|2] "
                   "[--name N] [--seconds S] [--mute-after S] [--punch-from IP] "
-                  "[--code-file FILE] [--timeout S]\n");
+                  "[--code-file FILE] [--timeout S] [--max-size WxH]\n");
   return 2;
 }
 
@@ -64,6 +64,7 @@ int main(int argc, char **argv) {
   const char *connect_to = NULL, *id_dir = NULL, *name = "e2e-client", *punch_from = NULL;
   const char *code_file = NULL;
   int pair = 1;
+  unsigned max_w = 7680, max_h = 4320;
   double seconds = 1, mute_after = -1, timeout = 20;
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
@@ -76,6 +77,9 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--punch-from")) punch_from = v;
     else if (!strcmp(k, "--code-file")) code_file = v;
     else if (!strcmp(k, "--timeout")) timeout = atof(v);
+    else if (!strcmp(k, "--max-size")) {
+      if (sscanf(v, "%ux%u", &max_w, &max_h) != 2) return usage();
+    }
     else return usage();
   }
   if (!connect_to || !id_dir || (argc - 1) % 2) return usage();
@@ -111,8 +115,8 @@ int main(int argc, char **argv) {
   c.hello.mtu = 1500;
   c.hello.codecs = BF_CTL_CODEC_BIT(BF_CTL_CODEC_H264) | BF_CTL_CODEC_BIT(BF_CTL_CODEC_HEVC) |
                    BF_CTL_CODEC_BIT(BF_CTL_CODEC_AV1);
-  c.hello.max_width = 7680;
-  c.hello.max_height = 4320;
+  c.hello.max_width = (uint16_t)max_w;
+  c.hello.max_height = (uint16_t)max_h;
   c.hello.max_fps = 240;
   c.hello.shard_bytes = 1200; /* below the sender's 1408: the Welcome must carry it */
   c.hello.caps = BF_CTL_CAP_SEALED;

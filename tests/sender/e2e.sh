@@ -344,6 +344,12 @@ control_stream_case() {
   expect_eq "A reconnects" "$(val established a2.out)" 1
   [ -z "$(val code a2.out)" ] || fail "a paired client was asked to pair again"
   [ "$(val opened a2.out)" -ge 10 ] || fail "A (reconnect) opened only $(val opened a2.out)"
+  # 2b. A can only take 160x120: the sender does not rescale and says so
+  client a2b.out --id-dir "$work/a" --name laptop --max-size 160x120
+  expect_eq "A (small) ended with" "$(val closed_reason a2b.out)/$(val closed_by_peer a2b.out)" 8/1
+  expect_eq "A (small) datagrams" "$(val opened a2b.out)" 0
+  grep -q "the client takes at most 160x120 at 30 fps; this sender streams 320x240 at 30 fps" \
+    send.log || fail "no message for the too-small client"
   # 3. B pairs with a wrong code: refused
   client b1.out --id-dir "$work/b" --name tv --code-file b1.code &
   cp=$!
@@ -378,7 +384,7 @@ control_stream_case() {
   exec 4>&-
   expect_eq "pairings ok" "$(stat pairings_ok stats.json)" 2
   expect_eq "pairings refused" "$(stat pairings_refused stats.json)" 1
-  expect_eq "established" "$(stat established stats.json)" 6
+  expect_eq "established" "$(stat established stats.json)" 7
   expect_eq "replaced" "$(stat replaced stats.json)" 1
   expect_eq "closed dead" "$(stat closed_dead stats.json)" 1
   expect_eq "data-plane clients adopted (all but the wrong-IP punch)" "$(stat clients stats.json)" 5
