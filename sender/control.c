@@ -92,6 +92,15 @@ static void ip_text(const bf_addr *a, char *out, size_t cap) {
   snprintf(out, cap, "%s", p);
 }
 
+/* The client's name as the operator sees it: the library allows printable
+ * UTF-8 only (no control characters); quotes and backslashes become '?' so a
+ * name cannot close the quotes of a prompt and fake the rest of its line. */
+static void safe_name(char *out, size_t cap, const char *name) {
+  snprintf(out, cap, "%s", name);
+  for (char *p = out; *p; p++)
+    if (*p == '"' || *p == '\\') *p = '?';
+}
+
 static void push_event(bf_sctl *c, const bf_sctl_event *ev) {
   if (c->ev_n == EVQ) { /* cannot happen with NCONN sessions per step; keep the newest */
     c->ev_head = (c->ev_head + 1) % EVQ;
@@ -370,7 +379,7 @@ static void on_closed(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t now)
 static void on_established(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t now) {
   k->established = 1;
   c->st.established++;
-  if (ev->hello.name[0]) snprintf(k->name, sizeof k->name, "%s", ev->hello.name);
+  if (ev->hello.name[0]) safe_name(k->name, sizeof k->name, ev->hello.name);
   bf_sctl_event se;
   memset(&se, 0, sizeof se);
   se.type = BF_SCTL_EV_STREAM;
@@ -414,14 +423,16 @@ static void conn_events(bf_sctl *c, conn *k, uint64_t now) {
         k->answered = 0;
         k->line_no = ++c->line_counter;
         snprintf(k->code, sizeof k->code, "%s", ev.code);
-        snprintf(k->name, sizeof k->name, "%s", ev.peer_name);
+        safe_name(k->name, sizeof k->name, ev.peer_name);
         break;
       case BF_CTL_EV_PAIRED: {
         char hex[BF_FP_HEX_BYTES];
         bf_fp_hex(ev.peer_fp, hex);
         hex[16] = 0;
         c->st.pairings_ok++;
-        say(c, "paired with \"%s\" (fp %s...)", ev.peer_name, hex);
+        char shown[BF_PIN_MAX_NAME + 1];
+        safe_name(shown, sizeof shown, ev.peer_name);
+        say(c, "paired with \"%s\" (fp %s...)", shown, hex);
         break;
       }
       case BF_CTL_EV_ESTABLISHED:

@@ -3,7 +3,8 @@
  * with the library's client role (bildfunk/session_ctl.h) on the other
  * end and a pipe standing in for the operator's stdin: pairing accepted by
  * the code typed into the pipe (and the pins it leaves), a wrong code, EOF
- * on the input and the confirmation timeout refused, --no-pairing, an
+ * on the input and the confirmation timeout refused, a client name that
+ * tries to fake the prompt's IP, --no-pairing, an
  * unpaired and a revoked client refused with Bye 3, the pairing rate limit,
  * a second client replacing the first, a silent client noticed within 2 s,
  * the connection cap, and the punch acceptance that follows the control
@@ -63,6 +64,7 @@ typedef struct harness {
   typing type;
   char shown[8];   /* the code the client showed, not typed yet */
   int prompts_done; /* prompts answered so far */
+  const char *client_name; /* the Hello name of the next client (NULL: "test-client") */
 } harness;
 
 static bf_ctl_offer offer(void) {
@@ -160,7 +162,8 @@ static void c_open(harness *h, client *c, const char *src_ip, int pair) {
   cc.hello.max_fps = 240;
   cc.hello.shard_bytes = 1408;
   cc.hello.caps = BF_CTL_CAP_SEALED;
-  strcpy(cc.hello.name, "test-client");
+  snprintf(cc.hello.name, sizeof cc.hello.name, "%s",
+           h->client_name ? h->client_name : "test-client");
   c->last_io_ns = mono_ns();
   assert_int_equal(bf_ctl_session_new(&cc, c->last_io_ns, &c->s), 0);
 }
@@ -397,6 +400,23 @@ static void test_confirm_timeout(void **state) {
   type_line(&h, "123456\n");
   run(&h, &c, NULL, NULL, 50 * MS);
   assert_non_null(strstr(h_log(&h), "no pairing request is waiting"));
+  c_free(&c);
+  h_free(&h);
+}
+
+/* A name cannot close the prompt's quotes and fake the rest of its line. */
+static void test_name_cannot_spoof_prompt(void **state) {
+  (void)state;
+  harness h;
+  h_init(&h);
+  h_open(&h);
+  h.client_name = "evil\" at 10.9.9.9\\";
+  h.type = TYPE_WRONG;
+  client c;
+  c_open(&h, &c, NULL, 1);
+  assert_true(run(&h, &c, NULL, a_closed, 10 * SEC));
+  assert_non_null(strstr(h_log(&h), "pairing request from \"evil? at 10.9.9.9?\" at 127.0.0.1: "));
+  assert_null(strstr(h_log(&h), "\"evil\""));
   c_free(&c);
   h_free(&h);
 }
@@ -658,6 +678,7 @@ int main(void) {
       cmocka_unit_test(test_input_eof_refuses),
       cmocka_unit_test(test_confirm_timeout),
       cmocka_unit_test(test_no_pairing),
+      cmocka_unit_test(test_name_cannot_spoof_prompt),
       cmocka_unit_test(test_unpaired_hello_refused),
       cmocka_unit_test(test_revoked_refused),
       cmocka_unit_test(test_rate_limit),
