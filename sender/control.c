@@ -45,6 +45,7 @@ struct bf_sctl {
   bf_sctl_config cfg;
   FILE *log;
   int lfd;
+  uint64_t accept_pause_until; /* after EMFILE and the like: leave the listener alone until then */
   int input_fd; /* -1 once closed / none */
   char line[LINE_MAX_BYTES + 1];
   size_t line_len;
@@ -197,7 +198,7 @@ int bf_sctl_local_addr(const bf_sctl *c, bf_addr *out) {
 
 size_t bf_sctl_pollfds(const bf_sctl *c, struct pollfd *fds, size_t cap) {
   size_t n = 0;
-  if (n < cap) fds[n++] = (struct pollfd){c->lfd, POLLIN, 0};
+  if (n < cap) fds[n++] = (struct pollfd){c->accept_pause_until ? -1 : c->lfd, POLLIN, 0};
   if (c->input_fd >= 0 && n < cap) fds[n++] = (struct pollfd){c->input_fd, POLLIN, 0};
   for (size_t i = 0; i < NCONN && n < cap; i++) {
     const conn *k = &c->conns[i];
@@ -460,7 +461,13 @@ static void accept_all(bf_sctl *c, uint64_t now) {
     memset(&peer, 0, sizeof peer);
     peer.len = sizeof peer.ss;
     int fd = accept4(c->lfd, (struct sockaddr *)&peer.ss, &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return; /* EAGAIN, or a transient error (EMFILE, ECONNABORTED) */
+    if (fd < 0) {
+      /* out of descriptors or memory: the connection stays queued and the
+       * listener readable; pause instead of spinning on it */
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+        c->accept_pause_until = now + 100000000ull;
+      return;
+    }
     c->st.connections++;
     size_t setup = 0;
     conn *free_slot = NULL;
@@ -523,7 +530,8 @@ void bf_sctl_step(bf_sctl *c, uint64_t now) {
   conn *owner[BF_SCTL_MAX_FDS];
   size_t n = 0;
   int in_idx = -1;
-  fds[n] = (struct pollfd){c->lfd, POLLIN, 0};
+  if (c->accept_pause_until && now >= c->accept_pause_until) c->accept_pause_until = 0;
+  fds[n] = (struct pollfd){c->accept_pause_until ? -1 : c->lfd, POLLIN, 0};
   owner[n++] = NULL;
   if (c->input_fd >= 0) {
     in_idx = (int)n;
@@ -565,7 +573,7 @@ void bf_sctl_step(bf_sctl *c, uint64_t now) {
 }
 
 uint64_t bf_sctl_deadline(const bf_sctl *c) {
-  uint64_t d = UINT64_MAX;
+  uint64_t d = c->accept_pause_until ? c->accept_pause_until : UINT64_MAX;
   for (size_t i = 0; i < NCONN; i++) {
     const conn *k = &c->conns[i];
     if (k->fd < 0) continue;

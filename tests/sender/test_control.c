@@ -7,7 +7,7 @@
  * tries to fake the prompt's IP, --no-pairing, an
  * unpaired and a revoked client refused with Bye 3, the pairing rate limit,
  * a second client replacing the first, a silent client noticed within 2 s,
- * the connection cap, and the punch acceptance that follows the control
+ * the connection cap, running out of descriptors at accept, and the punch acceptance that follows the control
  * peer's IP (a real UDP punch from 127.0.0.2 and one from 127.0.0.1).
  */
 #include "testutil.h"
@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -592,6 +593,39 @@ static void test_connection_cap(void **state) {
   h_free(&h);
 }
 
+/* Out of descriptors: the listener is left alone for a while (no busy loop
+ * on a readable listener), and the queued connection is taken later. */
+static void test_accept_emfile_pauses(void **state) {
+  (void)state;
+  harness h;
+  h_init(&h);
+  h_open(&h);
+  int cfd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(cfd >= 0);
+  struct rlimit keep, low;
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &keep), 0);
+  int probe = dup(0); /* the lowest free descriptor: the limit goes just below it */
+  assert_true(probe >= 0);
+  close(probe);
+  low = keep;
+  low.rlim_cur = (rlim_t)probe;
+  assert_int_equal(connect(cfd, (const struct sockaddr *)&h.ctl_addr.ss, h.ctl_addr.len), 0);
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+  bf_sctl_step(h.ctl, mono_ns());
+  struct pollfd p[BF_SCTL_MAX_FDS];
+  size_t n = bf_sctl_pollfds(h.ctl, p, BF_SCTL_MAX_FDS);
+  assert_true(n >= 1);
+  assert_int_equal(p[0].fd, -1); /* paused */
+  assert_int_equal(bf_sctl_stats_get(h.ctl)->connections, 0);
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &keep), 0);
+  run(&h, NULL, NULL, NULL, 300 * MS);
+  assert_int_equal(bf_sctl_stats_get(h.ctl)->connections, 1);
+  n = bf_sctl_pollfds(h.ctl, p, BF_SCTL_MAX_FDS);
+  assert_true(p[0].fd >= 0);
+  close(cfd);
+  h_free(&h);
+}
+
 /* ---- punches follow the control peer --------------------------------------------- */
 
 static int udp_bound(const char *ip, bf_addr *out) {
@@ -685,6 +719,7 @@ int main(void) {
       cmocka_unit_test(test_replace),
       cmocka_unit_test(test_dead_peer),
       cmocka_unit_test(test_connection_cap),
+      cmocka_unit_test(test_accept_emfile_pauses),
       cmocka_unit_test(test_punch_follows_control_peer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
