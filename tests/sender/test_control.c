@@ -4,11 +4,12 @@
  * end and a pipe standing in for the operator's stdin: pairing accepted by
  * the code typed into the pipe (and the pins it leaves), a wrong code, EOF
  * on the input and the confirmation timeout refused, a client name that
- * tries to fake the prompt's IP, --no-pairing, an
- * unpaired and a revoked client refused with Bye 3, the pairing rate limit,
- * a second client replacing the first, a silent client noticed within 2 s,
- * the connection cap, running out of descriptors at accept, and the punch acceptance that follows the control
- * peer's IP (a real UDP punch from 127.0.0.2 and one from 127.0.0.1).
+ * tries to fake the prompt's IP, --no-pairing, an unpaired and a revoked
+ * client refused with Bye 3, the pairing rate limit, a second client
+ * replacing the first, a silent client noticed within 2 s, the connection
+ * cap, running out of descriptors at accept, and the punch acceptance that
+ * follows the control peer's IP (real UDP punches from 127.0.0.2 and
+ * 127.0.0.1).
  */
 #include "testutil.h"
 
