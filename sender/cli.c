@@ -101,8 +101,8 @@ void bf_send_usage(FILE *out) {
           "  --quiet                no status line\n"
           "  --verbose              FFmpeg's own messages too\n"
           "  --help, --version\n",
-          (unsigned)BF_CTL_DEFAULT_PORT, (unsigned)BF_DEFAULT_DATA_PORT, (unsigned)BF_MIN_SHARD, (unsigned)BF_MAX_SHARD,
-          (unsigned)BF_DEFAULT_SHARD_V4, (unsigned)BF_DEFAULT_MAX_K);
+          (unsigned)BF_CTL_DEFAULT_PORT, (unsigned)BF_DEFAULT_DATA_PORT, (unsigned)BF_MIN_SHARD,
+          (unsigned)BF_MAX_SHARD, (unsigned)BF_DEFAULT_SHARD_V4, (unsigned)BF_DEFAULT_MAX_K);
 }
 
 static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -243,11 +243,13 @@ static int parse_listen(const char *s, bf_send_options *o) {
 
 /* Options that take a value. */
 static const char *const with_value[] = {
-    "--listen",   "--allow",   "--source",     "--codec",       "--encoder", "--preset",
-    "--size",     "--fps",     "--bitrate",    "--gop",         "--slices",  "--fec",
-    "--shard",    "--max-k",   "--rate-cap",   "--pace-spread", "--burst",   "--frames",
-    "--duration", "--silence", "--stats-json", "--dump-au",     "--seal-key-file",
-    "--control",  "--config-dir", "--revoke", "--pair-timeout", NULL};
+    "--listen",     "--allow",   "--source",        "--codec",
+    "--encoder",    "--preset",  "--size",          "--fps",
+    "--bitrate",    "--gop",     "--slices",        "--fec",
+    "--shard",      "--max-k",   "--rate-cap",      "--pace-spread",
+    "--burst",      "--frames",  "--duration",      "--silence",
+    "--stats-json", "--dump-au", "--seal-key-file", "--control",
+    "--config-dir", "--revoke",  "--pair-timeout",  NULL};
 
 static int takes_value(const char *name) {
   for (size_t i = 0; with_value[i]; i++)
@@ -418,11 +420,13 @@ int bf_send_options_parse(int argc, char **argv, bf_send_options *o, char *err, 
   if (o->direct && o->control_set)
     return fail(err, cap, "--control and --direct exclude each other");
   if (!o->direct && o->seal_key_file)
-    return fail(err, cap, "--seal-key-file is for direct mode (add --direct); in control mode "
-                          "the stream is sealed with keys from the control session");
+    return fail(err, cap,
+                "--seal-key-file is for direct mode (add --direct); in control mode "
+                "the stream is sealed with keys from the control session");
   if (!o->direct && o->allow)
-    return fail(err, cap, "--allow is for direct mode (add --direct); in control mode only the "
-                          "control session's peer may punch in");
+    return fail(err, cap,
+                "--allow is for direct mode (add --direct); in control mode only the "
+                "control session's peer may punch in");
   if (o->direct && o->no_pairing)
     return fail(err, cap, "--no-pairing is for control mode (not with --direct)");
   return BF_CLI_RUN;

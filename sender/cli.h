@@ -24,16 +24,16 @@ typedef enum bf_source_kind {
 } bf_source_kind;
 
 typedef struct bf_send_options {
-  const char *listen;  /* data port: bind address "[host]:port" (normalised) */
-  const char *control; /* control mode: TCP listen address "[host]:port" (normalised) */
-  int control_set;     /* --control was given */
-  int direct;          /* --direct: the old unauthenticated, unencrypted mode */
-  const char *config_dir; /* --config-dir: identity and pin store, NULL = bf_config_dir() */
-  int list_clients;       /* --list-clients: print the pins and exit */
-  const char *revoke;     /* --revoke NAME|FPPREFIX: remove a pin and exit */
-  int no_pairing;         /* --no-pairing: refuse pairing requests */
-  uint64_t pair_timeout_ns; /* --pair-timeout: operator confirmation window (60 s) */
-  const char *allow;  /* --allow IP, NULL = anyone */
+  const char *listen;        /* data port: bind address "[host]:port" (normalised) */
+  const char *control;       /* control mode: TCP listen address "[host]:port" (normalised) */
+  int control_set;           /* --control was given */
+  int direct;                /* --direct: the old unauthenticated, unencrypted mode */
+  const char *config_dir;    /* --config-dir: identity and pin store, NULL = bf_config_dir() */
+  int list_clients;          /* --list-clients: print the pins and exit */
+  const char *revoke;        /* --revoke NAME|FPPREFIX: remove a pin and exit */
+  int no_pairing;            /* --no-pairing: refuse pairing requests */
+  uint64_t pair_timeout_ns;  /* --pair-timeout: operator confirmation window (60 s) */
+  const char *allow;         /* --allow IP, NULL = anyone */
   const char *seal_key_file; /* --seal-key-file: sealed direct mode (diagnostics), NULL = clear */
   bf_source_kind source;
   const char *source_arg;    /* file path or X display, NULL if none */

@@ -35,8 +35,8 @@ typedef struct conn {
   uint64_t line_no; /* arrival order in the confirmation line */
   char code[BF_PAIR_CODE_DIGITS + 1];
   char name[BF_PIN_MAX_NAME + 1];
-  int closed;            /* the session is CLOSED: flush, then drop */
-  uint64_t drop_at_ns;   /* drop even if not flushed by then */
+  int closed;          /* the session is CLOSED: flush, then drop */
+  uint64_t drop_at_ns; /* drop even if not flushed by then */
   size_t out_len;
   uint8_t out[BF_SCTL_OUT_BYTES];
 } conn;
@@ -46,7 +46,7 @@ struct bf_sctl {
   FILE *log;
   int lfd;
   uint64_t accept_pause_until; /* after EMFILE and the like: leave the listener alone until then */
-  int input_fd; /* -1 once closed / none */
+  int input_fd;                /* -1 once closed / none */
   char line[LINE_MAX_BYTES + 1];
   size_t line_len;
   int line_long; /* the current line is longer than LINE_MAX_BYTES */
@@ -145,7 +145,8 @@ int bf_sctl_open(const bf_sctl_config *cfg, bf_sctl **out, char *err, size_t cap
   c->input_fd = cfg->input_fd;
   for (size_t i = 0; i < NCONN; i++)
     c->conns[i].fd = -1;
-  bf_pair_limiter_init(&c->lim, cfg->pair_attempts ? cfg->pair_attempts : BF_PAIR_LIMIT_DEFAULT_ATTEMPTS,
+  bf_pair_limiter_init(&c->lim,
+                       cfg->pair_attempts ? cfg->pair_attempts : BF_PAIR_LIMIT_DEFAULT_ATTEMPTS,
                        cfg->pair_window_ns ? cfg->pair_window_ns : BF_PAIR_LIMIT_DEFAULT_WINDOW_NS);
   c->lfd = socket(a.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (c->lfd < 0) {
@@ -365,10 +366,10 @@ static void on_closed(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t now)
     se.by_peer = ev->by_peer;
     snprintf(se.text, sizeof se.text, "%s", ev->text);
     push_event(c, &se);
-    say(c, "control session of \"%s\" at %s ended (%s%s%s): streaming stopped; waiting for the "
-           "next client",
-        k->name, k->ip, ev->by_peer ? "by the client" : "by us", ev->text[0] ? ": " : "",
-        ev->text);
+    say(c,
+        "control session of \"%s\" at %s ended (%s%s%s): streaming stopped; waiting for the "
+        "next client",
+        k->name, k->ip, ev->by_peer ? "by the client" : "by us", ev->text[0] ? ": " : "", ev->text);
   } else if (ev->reason == BF_CTL_BYE_PAIR_FAILED && mine && k->answered) {
     /* the refusal was reported when the operator answered */
   } else if (!k->established || ev->reason != BF_CTL_BYE_REPLACED) {
@@ -541,8 +542,8 @@ void bf_sctl_step(bf_sctl *c, uint64_t now) {
   for (size_t i = 0; i < NCONN; i++) {
     conn *k = &c->conns[i];
     if (k->fd < 0) continue;
-    fds[n] = (struct pollfd){k->fd, (short)((k->closed ? 0 : POLLIN) | (k->out_len ? POLLOUT : 0)),
-                             0};
+    fds[n] =
+        (struct pollfd){k->fd, (short)((k->closed ? 0 : POLLIN) | (k->out_len ? POLLOUT : 0)), 0};
     owner[n++] = k;
   }
   if (poll(fds, (nfds_t)n, 0) < 0) n = 0;

@@ -71,18 +71,17 @@ typedef struct bf_sctl_stats {
 #ifdef BF_HAVE_SEAL
 
 typedef struct bf_sctl_config {
-  const char *listen;         /* "ADDR:PORT" of the TCP listener (port 0: ephemeral) */
-  const bf_identity *id;      /* borrowed; the sender's identity */
-  bf_pinstore *pins;          /* borrowed; the paired clients */
-  bf_ctl_offer offer;         /* what the sender streams (see bf_ctl_negotiate) */
-  int pairing_disabled;       /* --no-pairing */
-  uint64_t confirm_ns;        /* operator confirmation window; 0: 60 s */
-  uint32_t pair_attempts;     /* rate limit: attempts per window; 0: 5 */
-  uint64_t pair_window_ns;    /* 0: 60 s */
-  int input_fd;               /* confirmation lines (stdin); -1: none (refuse) */
-  FILE *log;                  /* prompts and results (stderr); NULL: silent */
+  const char *listen;      /* "ADDR:PORT" of the TCP listener (port 0: ephemeral) */
+  const bf_identity *id;   /* borrowed; the sender's identity */
+  bf_pinstore *pins;       /* borrowed; the paired clients */
+  bf_ctl_offer offer;      /* what the sender streams (see bf_ctl_negotiate) */
+  int pairing_disabled;    /* --no-pairing */
+  uint64_t confirm_ns;     /* operator confirmation window; 0: 60 s */
+  uint32_t pair_attempts;  /* rate limit: attempts per window; 0: 5 */
+  uint64_t pair_window_ns; /* 0: 60 s */
+  int input_fd;            /* confirmation lines (stdin); -1: none (refuse) */
+  FILE *log;               /* prompts and results (stderr); NULL: silent */
 } bf_sctl_config;
-
 
 typedef enum bf_sctl_event_type {
   BF_SCTL_EV_STREAM = 1, /* a new streaming client (the previous one, if any, is gone) */
@@ -91,13 +90,13 @@ typedef enum bf_sctl_event_type {
 
 typedef struct bf_sctl_event {
   bf_sctl_event_type type;
-  bf_addr peer;                           /* the client's TCP address (its IP admits punches) */
-  bf_ctl_welcome welcome;                 /* STREAM: the negotiated mode */
-  bf_ctl_hello hello;                     /* STREAM: what the client asked for */
-  uint8_t secret[BF_SCTL_SECRET_BYTES];   /* STREAM: the seal secret; wipe after use */
-  uint32_t reason;                        /* STOP: bf_ctl_bye_reason */
-  int by_peer;                            /* STOP: 1 when the client ended it */
-  char text[BF_CTL_MAX_TEXT + 1];         /* STOP: the Bye text */
+  bf_addr peer;                         /* the client's TCP address (its IP admits punches) */
+  bf_ctl_welcome welcome;               /* STREAM: the negotiated mode */
+  bf_ctl_hello hello;                   /* STREAM: what the client asked for */
+  uint8_t secret[BF_SCTL_SECRET_BYTES]; /* STREAM: the seal secret; wipe after use */
+  uint32_t reason;                      /* STOP: bf_ctl_bye_reason */
+  int by_peer;                          /* STOP: 1 when the client ended it */
+  char text[BF_CTL_MAX_TEXT + 1];       /* STOP: the Bye text */
 } bf_sctl_event;
 
 typedef struct bf_sctl bf_sctl;
@@ -138,8 +137,7 @@ void bf_sctl_end_stream(bf_sctl *c, uint32_t reason, const char *text, uint64_t 
 /* The stream ended on the sender's side (end of source, error): Bye
  * |reason| (|text| may be NULL) to the streaming client, then a best-effort
  * flush of every connection for up to |flush_ms|. No STOP event follows. */
-void bf_sctl_finish(bf_sctl *c, uint32_t reason, const char *text, int flush_ms,
-                    uint64_t now_ns);
+void bf_sctl_finish(bf_sctl *c, uint32_t reason, const char *text, int flush_ms, uint64_t now_ns);
 
 const bf_sctl_stats *bf_sctl_stats_get(const bf_sctl *c);
 

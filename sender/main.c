@@ -529,18 +529,18 @@ static int write_stats(const sender *s, const char *path) {
           ", \"opened\": %" PRIu64 ", \"short\": %" PRIu64 ", \"oversize\": %" PRIu64
           ", \"replay\": %" PRIu64 ", \"replay_old\": %" PRIu64 ", \"replay_dup\": %" PRIu64
           ", \"bad_tag\": %" PRIu64 "}\n",
-          s->sealer != NULL || s->ctl_mode, s->sealed, s->seal_failed, os.opened, os.short_, os.oversize,
-          os.replay_old + os.replay_dup, os.replay_old, os.replay_dup, os.bad_tag);
+          s->sealer != NULL || s->ctl_mode, s->sealed, s->seal_failed, os.opened, os.short_,
+          os.oversize, os.replay_old + os.replay_dup, os.replay_old, os.replay_dup, os.bad_tag);
   bf_sctl_stats cs;
   memset(&cs, 0, sizeof cs);
 #ifdef BF_HAVE_SEAL
   if (s->ctl) cs = *bf_sctl_stats_get(s->ctl);
 #endif
   fprintf(f,
-          ",  \"control\": {\"mode\": \"%s\", \"connections\": %" PRIu64 ", \"refused_full\": %" PRIu64
-          ", \"established\": %" PRIu64 ", \"replaced\": %" PRIu64 ", \"pairings_ok\": %" PRIu64
-          ", \"pairings_refused\": %" PRIu64 ", \"rate_limited\": %" PRIu64
-          ", \"not_paired\": %" PRIu64 ", \"closed_dead\": %" PRIu64
+          ",  \"control\": {\"mode\": \"%s\", \"connections\": %" PRIu64
+          ", \"refused_full\": %" PRIu64 ", \"established\": %" PRIu64 ", \"replaced\": %" PRIu64
+          ", \"pairings_ok\": %" PRIu64 ", \"pairings_refused\": %" PRIu64
+          ", \"rate_limited\": %" PRIu64 ", \"not_paired\": %" PRIu64 ", \"closed_dead\": %" PRIu64
           ", \"handshake_failed\": %" PRIu64 ", \"streams\": %" PRIu64 ", \"stops\": %" PRIu64
           "}\n",
           s->ctl_mode ? "control" : "direct", cs.connections, cs.refused_full, cs.established,
@@ -656,8 +656,7 @@ static void ctl_stream_start(sender *s, bf_sctl_event *ev, uint64_t now) {
   if (r < 0) {
     fprintf(stderr, "bildfunk-send: %s\n", err);
     seal_drop(s);
-    bf_sctl_end_stream(s->ctl, BF_CTL_BYE_ERROR, "the sender could not set up the data plane",
-                       now);
+    bf_sctl_end_stream(s->ctl, BF_CTL_BYE_ERROR, "the sender could not set up the data plane", now);
     if (!s->pk) s->failed = 1;
     return;
   }
@@ -731,11 +730,15 @@ static int admin(const bf_send_options *o) {
     } else {
       rc = 1;
       if (r == -ENOENT)
-        fprintf(stderr, "bildfunk-send: --revoke: no paired client matches '%s' (see "
-                        "--list-clients)\n", o->revoke);
+        fprintf(stderr,
+                "bildfunk-send: --revoke: no paired client matches '%s' (see "
+                "--list-clients)\n",
+                o->revoke);
       else if (r == -EEXIST)
-        fprintf(stderr, "bildfunk-send: --revoke: '%s' matches several clients: give more "
-                        "digits of the fingerprint\n", o->revoke);
+        fprintf(stderr,
+                "bildfunk-send: --revoke: '%s' matches several clients: give more "
+                "digits of the fingerprint\n",
+                o->revoke);
       else
         fprintf(stderr, "bildfunk-send: --revoke: cannot save %s: %s\n", path, bf_strerror(r));
     }
@@ -1030,8 +1033,9 @@ static int run(sender *s) {
 #ifdef BF_HAVE_SEAL
   if (s->ctl)
     bf_sctl_finish(s->ctl, s->failed ? BF_CTL_BYE_ERROR : BF_CTL_BYE_NORMAL,
-                   s->failed ? "the sender hit an error" : g_stop ? "the sender was stopped"
-                                                                  : "the stream finished",
+                   s->failed ? "the sender hit an error"
+                   : g_stop  ? "the sender was stopped"
+                             : "the stream finished",
                    500, mono_ns());
 #endif
   return s->failed ? 1 : 0;
@@ -1109,13 +1113,12 @@ int main(int argc, char **argv) {
             "bildfunk-send: control on %s (TLS 1.3), data on %s\n"
             "bildfunk-send: listening on %s (control mode: the stream is sealed with keys from "
             "the control session; identity fp %s...; %zu paired client%s%s)\n",
-            ca, la, la, hex, bf_pinstore_count(s->pins),
-            bf_pinstore_count(s->pins) == 1 ? "" : "s",
+            ca, la, la, hex, bf_pinstore_count(s->pins), bf_pinstore_count(s->pins) == 1 ? "" : "s",
             s->o.no_pairing ? "; pairing disabled" : "");
   } else
 #endif
-  fprintf(stderr, "bildfunk-send: listening on %s (direct mode: the stream is %s)\n", la,
-          s->sealer ? "sealed with the --seal-key-file secret" : "UNENCRYPTED");
+    fprintf(stderr, "bildfunk-send: listening on %s (direct mode: the stream is %s)\n", la,
+            s->sealer ? "sealed with the --seal-key-file secret" : "UNENCRYPTED");
   fprintf(stderr,
           "bildfunk-send: %s at %.3f fps -> %s %s %.2f Mbit/s; S=%u K=%u FEC %u%%%s; GSO %s\n",
           s->sinfo.desc, (double)s->sinfo.fps_num / s->sinfo.fps_den, bf_codec_name(s->o.codec),

@@ -68,19 +68,28 @@ int main(int argc, char **argv) {
   double seconds = 1, mute_after = -1, timeout = 20;
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
-    if (!strcmp(k, "--connect")) connect_to = v;
-    else if (!strcmp(k, "--id-dir")) id_dir = v;
-    else if (!strcmp(k, "--pair")) pair = atoi(v);
-    else if (!strcmp(k, "--name")) name = v;
-    else if (!strcmp(k, "--seconds")) seconds = atof(v);
-    else if (!strcmp(k, "--mute-after")) mute_after = atof(v);
-    else if (!strcmp(k, "--punch-from")) punch_from = v;
-    else if (!strcmp(k, "--code-file")) code_file = v;
-    else if (!strcmp(k, "--timeout")) timeout = atof(v);
+    if (!strcmp(k, "--connect"))
+      connect_to = v;
+    else if (!strcmp(k, "--id-dir"))
+      id_dir = v;
+    else if (!strcmp(k, "--pair"))
+      pair = atoi(v);
+    else if (!strcmp(k, "--name"))
+      name = v;
+    else if (!strcmp(k, "--seconds"))
+      seconds = atof(v);
+    else if (!strcmp(k, "--mute-after"))
+      mute_after = atof(v);
+    else if (!strcmp(k, "--punch-from"))
+      punch_from = v;
+    else if (!strcmp(k, "--code-file"))
+      code_file = v;
+    else if (!strcmp(k, "--timeout"))
+      timeout = atof(v);
     else if (!strcmp(k, "--max-size")) {
       if (sscanf(v, "%ux%u", &max_w, &max_h) != 2) return usage();
-    }
-    else return usage();
+    } else
+      return usage();
   }
   if (!connect_to || !id_dir || (argc - 1) % 2) return usage();
 

@@ -58,8 +58,8 @@ static void test_defaults(void **state) {
 static void test_control_options(void **state) {
   (void)state;
   bf_send_options o;
-  assert_int_equal(PARSE(&o, "--control", "127.0.0.1:0", "--config-dir", "/tmp/cfg",
-                         "--no-pairing", "--pair-timeout", "2.5"),
+  assert_int_equal(PARSE(&o, "--control", "127.0.0.1:0", "--config-dir", "/tmp/cfg", "--no-pairing",
+                         "--pair-timeout", "2.5"),
                    BF_CLI_RUN);
   assert_string_equal(o.control, "127.0.0.1:0");
   assert_string_equal(o.config_dir, "/tmp/cfg");
@@ -273,7 +273,7 @@ static void test_help_version(void **state) {
   assert_true(fread(buf, 1, sizeof buf - 1, f) > 0);
   assert_non_null(strstr(buf, "UNENCRYPTED"));
   assert_non_null(strstr(buf, "--dump-au"));
-  static const char *const control_opts[] = {"--control", "--direct", "--config-dir",
+  static const char *const control_opts[] = {"--control",      "--direct", "--config-dir",
                                              "--list-clients", "--revoke", "--no-pairing",
                                              "--pair-timeout", "47999"};
   for (size_t i = 0; i < sizeof control_opts / sizeof control_opts[0]; i++)

@@ -64,8 +64,8 @@ typedef struct harness {
   bf_sctl_event ev[MAX_EV];
   size_t n;
   typing type;
-  char shown[8];   /* the code the client showed, not typed yet */
-  int prompts_done; /* prompts answered so far */
+  char shown[8];           /* the code the client showed, not typed yet */
+  int prompts_done;        /* prompts answered so far */
   const char *client_name; /* the Hello name of the next client (NULL: "test-client") */
 } harness;
 
@@ -646,9 +646,9 @@ static int udp_bound(const char *ip, bf_addr *out) {
 /* Sends a punch from |from| to |to|, receives it on |rx| and hands it to
  * the session as the sender's loop does. */
 static bf_ss_event punch_via_udp(bf_send_session *ss, int from, int rx, const bf_addr *to) {
-  assert_int_equal(sendto(from, BF_PUNCH_MAGIC, BF_PUNCH_BYTES, 0,
-                          (const struct sockaddr *)&to->ss, to->len),
-                   BF_PUNCH_BYTES);
+  assert_int_equal(
+      sendto(from, BF_PUNCH_MAGIC, BF_PUNCH_BYTES, 0, (const struct sockaddr *)&to->ss, to->len),
+      BF_PUNCH_BYTES);
   struct pollfd p = {rx, POLLIN, 0};
   assert_int_equal(poll(&p, 1, 2000), 1);
   uint8_t buf[64];
