@@ -650,6 +650,8 @@ int bf_cctl_close_message(const bf_cctl *c, char *out, size_t cap) {
   if (c->reason == BF_CTL_BYE_TIMEOUT) {
     if (c->was_established)
       snprintf(out, cap, "sender went silent");
+    else if (strstr(c->text, "went silent"))
+      snprintf(out, cap, "%s went silent during the session set-up", c->endpoint);
     else
       snprintf(out, cap, "%s did not complete the session set-up in time (TLS, Hello/Welcome)",
                c->endpoint);
