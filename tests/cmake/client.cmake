@@ -28,6 +28,13 @@ add_executable(bf_fakesend ${bf_client_tests}/bf_fakesend.c)
 target_compile_definitions(bf_fakesend PRIVATE _GNU_SOURCE)
 target_link_libraries(bf_fakesend PRIVATE bftransport bf_warnings)
 
+# A stand-in for the sender's control port (the library's sender role).
+if(BF_SEAL)
+  add_executable(bf_fakectl ${bf_client_tests}/bf_fakectl.c)
+  target_compile_definitions(bf_fakectl PRIVATE _GNU_SOURCE)
+  target_link_libraries(bf_fakectl PRIVATE bftransport bf_warnings)
+endif()
+
 # Display tests: drive the window with Xlib, check screenshots (the test
 # pattern's band is read back with the sender's bf_strip).
 pkg_check_modules(BF_X11 IMPORTED_TARGET x11)
@@ -48,6 +55,10 @@ set(bf_e2e_env
   BF_RELAY=$<TARGET_FILE:bf_relay>
   BF_FAKESEND=$<TARGET_FILE:bf_fakesend>)
 set(bf_e2e_cases usage no-sender garbage junk-bitstream decoder-fallback idle-cpu)
+if(TARGET bf_fakectl)
+  list(APPEND bf_e2e_env BF_FAKECTL=$<TARGET_FILE:bf_fakectl>)
+  list(APPEND bf_e2e_cases control-fake)
+endif()
 if(TARGET bildfunk-send)
   list(APPEND bf_e2e_env BF_SENDER=$<TARGET_FILE:bildfunk-send>)
   list(APPEND bf_e2e_cases md5-h264 md5-hevc md5-av1 fec-loss keyframe-recovery intra-refresh-recovery sender-dies
