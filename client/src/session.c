@@ -906,6 +906,7 @@ int bf_session_run(const bf_cli *cli) {
     }
     pc.direct = data_addr;
     pc.seal_secret = secret;
+    s->start_ns = bf_client_now(); /* silence and --duration count from here, not from pairing */
   } else if (cli->seal_key_file) {
 #ifdef BF_HAVE_SEAL
     if (bf_seal_secret_read_file(cli->seal_key_file, secret, err, sizeof err) < 0) {

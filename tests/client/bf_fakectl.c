@@ -10,8 +10,12 @@
  *   newid   from now on use a fresh certificate, then as bye
  *   forget  remove every client pin first (a revocation), then as bye
  *   reject  refuse the pairing confirmation (as a wrong code typed)
- * The Welcome is sealed unless --clear. No data plane: the Welcome names a
- * data port nobody listens on. Prints "bf_fakectl: control on
+ * --confirm-delay-ms N: the "user" answers a pairing prompt after N ms.
+ * The Welcome is sealed unless --clear. No data plane of its own: the
+ * Welcome names --data-port (default 9, nobody; 0: a free one, printed) and K --max-k (32); with
+ * --secret-file FILE the session's exported seal secret is written there
+ * (64 hex digits, as --seal-key-file reads it) once established, so a test
+ * can start a real bildfunk-send on that data port with it. Prints "bf_fakectl: control on
  * 127.0.0.1:PORT" on stderr once listening and one line per session end;
  * exits 0 after the script, 1 on an error.
  */
@@ -55,6 +59,24 @@ static void flush_out(bf_ctl_session *s, int fd) {
 }
 
 /* One connection per |what|. Returns 0 or -1 (an error of this tool). */
+static const char *secret_file;
+static uint64_t confirm_delay_ns; /* the user takes this long to type the code */
+
+static void write_secret(bf_ctl_session *s) {
+  uint8_t sec[32];
+  if (!secret_file || bf_ctl_session_seal_secret(s, sec, sizeof sec) < 0) return;
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp", secret_file);
+  FILE *f = fopen(tmp, "w");
+  if (!f) return;
+  for (size_t i = 0; i < sizeof sec; i++)
+    fprintf(f, "%02x", sec[i]);
+  fputc('\n', f);
+  fclose(f);
+  rename(tmp, secret_file); /* appears whole */
+  memset(sec, 0, sizeof sec);
+}
+
 static int serve(int lfd, const char *what, bf_ctl_session_cfg *cfg) {
   struct pollfd lp = {lfd, POLLIN, 0};
   if (poll(&lp, 1, 60000) <= 0) {
@@ -71,7 +93,7 @@ static int serve(int lfd, const char *what, bf_ctl_session_cfg *cfg) {
   int reject = !strcmp(what, "reject");
   int freeze = !strcmp(what, "freeze");
   int hold = !strcmp(what, "hold");
-  uint64_t est = 0, give_up = now_ns() + 120000 * MS;
+  uint64_t est = 0, give_up = now_ns() + 120000 * MS, confirm_at = 0;
   int rc = 0;
   for (;;) {
     uint64_t now = now_ns();
@@ -105,15 +127,32 @@ static int serve(int lfd, const char *what, bf_ctl_session_cfg *cfg) {
       if (ev.type == BF_CTL_EV_CONFIRM_CODE) {
         fprintf(stderr, "bf_fakectl: confirm code %s from \"%s\": %s\n", ev.code, ev.peer_name,
                 reject ? "refused" : "accepted");
-        (void)bf_ctl_session_confirm(s, !reject, now);
+        confirm_at = now + confirm_delay_ns;
       } else if (ev.type == BF_CTL_EV_ESTABLISHED) {
         est = now;
+        write_secret(s);
         fprintf(stderr, "bf_fakectl: %s: established with \"%s\" (%ux%u, max %ux%u)\n", what,
                 ev.hello.name, ev.welcome.width, ev.welcome.height, ev.hello.max_width,
                 ev.hello.max_height);
       } else if (ev.type == BF_CTL_EV_CLOSED) {
         fprintf(stderr, "bf_fakectl: %s: closed, reason %u by %s: %s\n", what, ev.reason,
                 ev.by_peer ? "client" : "us", ev.text);
+      }
+    }
+    if (confirm_at && now >= confirm_at) {
+      confirm_at = 0;
+      (void)bf_ctl_session_confirm(s, !reject, now);
+      while (bf_ctl_session_poll(s, &ev)) {
+        if (ev.type == BF_CTL_EV_ESTABLISHED) {
+          est = now;
+          write_secret(s);
+          fprintf(stderr, "bf_fakectl: %s: established with \"%s\" (%ux%u, max %ux%u)\n", what,
+                  ev.hello.name, ev.welcome.width, ev.welcome.height, ev.hello.max_width,
+                  ev.hello.max_height);
+        } else if (ev.type == BF_CTL_EV_CLOSED) {
+          fprintf(stderr, "bf_fakectl: %s: closed, reason %u by us: %s\n", what, ev.reason,
+                  ev.text);
+        }
       }
     }
     if (est && !hold && !freeze && now > est + 300 * MS)
@@ -133,15 +172,41 @@ static int serve(int lfd, const char *what, bf_ctl_session_cfg *cfg) {
 int main(int argc, char **argv) {
   const char *script = NULL;
   int clear = 0;
+  long data_port = 9, max_k = 32;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--script") && i + 1 < argc)
       script = argv[++i];
+    else if (!strcmp(argv[i], "--secret-file") && i + 1 < argc)
+      secret_file = argv[++i];
+    else if (!strcmp(argv[i], "--data-port") && i + 1 < argc)
+      data_port = strtol(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--confirm-delay-ms") && i + 1 < argc)
+      confirm_delay_ns = (uint64_t)strtoul(argv[++i], NULL, 10) * MS;
+    else if (!strcmp(argv[i], "--max-k") && i + 1 < argc)
+      max_k = strtol(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--clear"))
       clear = 1;
     else {
-      fprintf(stderr, "usage: bf_fakectl --script WORD[,WORD...] [--clear]\n");
+      fprintf(stderr, "usage: bf_fakectl --script WORD[,WORD...] [--clear] [--data-port P] "
+                      "[--max-k K] [--secret-file FILE]\n");
       return 2;
     }
+  }
+  if (data_port < 0 || data_port > 65535 || max_k < 1 || max_k > 253) return 2;
+  if (data_port == 0) { /* a free UDP port for the test's sender: bind, note, release */
+    int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in ua;
+    memset(&ua, 0, sizeof ua);
+    ua.sin_family = AF_INET;
+    ua.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t ul = sizeof ua;
+    if (u < 0 || bind(u, (struct sockaddr *)&ua, sizeof ua) < 0 ||
+        getsockname(u, (struct sockaddr *)&ua, &ul) < 0) {
+      perror("bf_fakectl: data port");
+      return 1;
+    }
+    data_port = ntohs(ua.sin_port);
+    close(u);
   }
   if (!script) {
     fprintf(stderr, "usage: bf_fakectl --script WORD[,WORD...] [--clear]\n");
@@ -164,7 +229,8 @@ int main(int argc, char **argv) {
     perror("bf_fakectl: listen");
     return 1;
   }
-  fprintf(stderr, "bf_fakectl: control on 127.0.0.1:%u\n", ntohs(a.sin_port));
+  fprintf(stderr, "bf_fakectl: control on 127.0.0.1:%u, data port %ld\n", ntohs(a.sin_port),
+          data_port);
 
   bf_ctl_session_cfg cfg;
   memset(&cfg, 0, sizeof cfg);
@@ -179,9 +245,9 @@ int main(int argc, char **argv) {
   o->height = 720;
   o->fps = 60;
   o->shard_bytes = 1408;
-  o->max_k = 32;
+  o->max_k = (uint16_t)max_k;
   o->fec_percent = 10;
-  o->data_port = 9; /* discard: nobody streams */
+  o->data_port = (uint16_t)data_port;
   o->max_frame_bytes = 1u << 20;
   o->bitrate_kbps = 5000;
   o->sealed = clear ? 0 : 2;

@@ -11,7 +11,7 @@
 # md5-h264, md5-hevc, md5-av1, fec-loss, keyframe-recovery,
 # intra-refresh-recovery, sender-dies,
 # wait-resume, garbage-mixed, skip-to-live, clock-offset, xvfb-screenshot,
-# xvfb-aspect, control-fake. BF_E2E_KEEP=1 keeps the case's temporary directory.
+# xvfb-aspect, control-fake, control-stream. BF_E2E_KEEP=1 keeps the case's temporary directory.
 set -uo pipefail
 case_name=${1:?usage: e2e.sh CASE}
 : "${BF_CLIENT:?BF_CLIENT must point at the bildfunk binary}"
@@ -678,6 +678,62 @@ case_control_fake() {
   ok "pairing, pinned reconnect, changed certificate, pair, revoked, wrong code, silent sender, Bye, clear Welcome, refused"
 }
 
+# The whole client path of a control session with a real sender behind it:
+# bf_fakectl runs the control session (pairing accepted) and hands its
+# exported secret to a bildfunk-send started on the Welcome's data port with
+# --seal-key-file; the client must punch that port on the control peer's IP,
+# open the sealed video with the session's keys and K, and decode it.
+case_control_stream() {
+  need BF_FAKECTL
+  need BF_SENDER
+  local dport=
+  # the sender's user takes 2.5 s to type the code: longer than the client's
+  # 2 s data timeout, which must only start once the session is up
+  "$BF_FAKECTL" --script hold --data-port 0 --max-k 128 --confirm-delay-ms 2500 --secret-file "$tmp/secret" \
+    2> "$tmp/fakectl.err" &
+  pids+=("$!")
+  local port=
+  for _ in $(seq 100); do
+    port=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/fakectl.err")
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  [ -n "$port" ] || fail "bf_fakectl did not start"
+  dport=$(sed -n 's/.*, data port \([0-9]*\).*/\1/p' "$tmp/fakectl.err")
+  [ -n "$dport" ] || fail "bf_fakectl named no data port"
+  "$BF_CLIENT" "127.0.0.1:$port" --headless --config-dir "$tmp/cfg" --frames 30 \
+    --stats-json "$tmp/c.json" 2> "$tmp/client.err" &
+  local cpid=$!
+  pids+=("$cpid")
+  for _ in $(seq 200); do [ -s "$tmp/secret" ] && break; sleep 0.05; done
+  [ -s "$tmp/secret" ] || fail "no session secret from bf_fakectl"
+  # the sender of today listens in direct mode; one with a control mode needs --direct
+  local direct=()
+  "$BF_SENDER" --help | grep -q -- "--direct" && direct=(--direct)
+  "$BF_SENDER" "${direct[@]}" --listen "127.0.0.1:$dport" --seal-key-file "$tmp/secret" \
+    --size 320x240 --frames 200 --quiet 2> "$tmp/sender.err" &
+  pids+=("$!")
+  local rc=
+  for _ in $(seq 300); do
+    kill -0 "$cpid" 2>/dev/null || { wait "$cpid"; rc=$?; break; }
+    sleep 0.05
+  done
+  [ -n "$rc" ] || fail "the client did not finish"
+  [ "$rc" -eq 0 ] || fail "client exit $rc"
+  grep -q "^bildfunk: pairing with 127.0.0.1:$port: code [0-9]\{6\}" "$tmp/client.err" ||
+    fail "no pairing code"
+  [ "$(jnum "$tmp/c.json" pictures)" -ge 30 ] || fail "fewer than 30 pictures"
+  local opened
+  opened=$(grep -o '"seal": {[^}]*}' "$tmp/c.json" | grep -o '"opened": [0-9]*' | awk '{print $2}')
+  [ "${opened:-0}" -gt 0 ] || fail "no sealed datagram opened"
+  [ "$(jstr "$tmp/c.json" mode)" = control ] || fail "stats: control.mode"
+  [ "$(jnum "$tmp/c.json" sealed)" = 1 ] || fail "stats: control.sealed"
+  for _ in $(seq 50); do grep -q "hold: closed" "$tmp/fakectl.err" && break; sleep 0.1; done
+  grep -q "hold: closed, reason 0 by client: frames" "$tmp/fakectl.err" ||
+    fail "the control session did not end with the client's Bye 0"
+  ok "control session -> sealed stream from the real sender: 30 pictures, $opened datagrams opened"
+}
+
 case "$case_name" in
   usage) case_usage ;;
   no-sender) case_no_sender ;;
@@ -700,5 +756,6 @@ case "$case_name" in
   xvfb-screenshot) case_xvfb_screenshot ;;
   xvfb-aspect) case_xvfb_aspect ;;
   control-fake) case_control_fake ;;
+  control-stream) case_control_stream ;;
   *) echo "e2e.sh: unknown case '$case_name'"; exit 2 ;;
 esac
