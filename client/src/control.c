@@ -20,6 +20,15 @@ int bf_cctl_pin_name_of(const char *target, char *out, size_t cap) {
   return 0;
 }
 
+void bf_cctl_fp_prefix(const uint8_t fp[32], char out[17]) {
+  static const char hex[] = "0123456789abcdef";
+  for (int i = 0; i < 8; i++) {
+    out[2 * i] = hex[fp[i] >> 4];
+    out[2 * i + 1] = hex[fp[i] & 15];
+  }
+  out[16] = 0;
+}
+
 #ifndef BF_HAVE_SEAL
 
 int bf_cctl_open(const bf_cctl_config *cfg, bf_cctl **out, char *err, size_t errcap) {

@@ -31,14 +31,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifdef BF_HAVE_SEAL
+/* Types only: without BF_HAVE_SEAL the library lacks these functions and
+ * this module is a stub. */
 #include <bildfunk/identity.h>
 #include <bildfunk/session_ctl.h>
-#else
-typedef struct bf_identity bf_identity;
-typedef struct bf_pinstore bf_pinstore;
-typedef struct bf_ctl_event bf_ctl_event;
-#endif
 
 #define BF_CCTL_CONNECT_NS 5000000000ull /* TCP connect timeout */
 #define BF_CCTL_MAX_WIDTH 7680u
@@ -134,6 +130,9 @@ void bf_cctl_close(bf_cctl *c, uint32_t reason, const char *text, uint64_t now_n
 /* Once closed: the user's one-line message (without "bildfunk: ") into
  * |out| and the exit code (0: the sender's normal Bye, else 1). */
 int bf_cctl_close_message(const bf_cctl *c, char *out, size_t cap);
+
+/* The first 16 hex digits of |fp| and a NUL (for messages). */
+void bf_cctl_fp_prefix(const uint8_t fp[32], char out[17]);
 
 /* Lower-cases |target| into |out| (the pin name). -ENAMETOOLONG or 0. */
 int bf_cctl_pin_name_of(const char *target, char *out, size_t cap);

@@ -573,13 +573,12 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
         fflush(stderr);
       } else if (ev.type == BF_CTL_EV_PAIRED) {
         s->ctl_paired_now = 1;
-        char hex[BF_FP_HEX_BYTES];
-        bf_fp_hex(ev.peer_fp, hex);
+        char hex[17];
+        bf_cctl_fp_prefix(ev.peer_fp, hex);
         if (cli->pair)
-          fprintf(stderr, "bildfunk: paired with %s (fp %.16s...)\n", bf_cctl_target(s->ctl),
-                  hex);
+          fprintf(stderr, "bildfunk: paired with %s (fp %s...)\n", bf_cctl_target(s->ctl), hex);
         else
-          say(s, "paired with %s (fp %.16s...)", bf_cctl_target(s->ctl), hex);
+          say(s, "paired with %s (fp %s...)", bf_cctl_target(s->ctl), hex);
       }
     }
     bf_cctl_state st = bf_cctl_state_get(s->ctl);
