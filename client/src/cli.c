@@ -292,12 +292,12 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
   }
   if (c->pair && c->direct) return fail(err, cap, "pair needs HOST[:PORT], not --direct");
   if (c->pair && !c->target) return fail(err, cap, "pair: which sender? bildfunk pair HOST[:PORT]");
-  if (c->direct && c->target)
-    return fail(err, cap, "give HOST or --direct HOST[:PORT], not both");
+  if (c->direct && c->target) return fail(err, cap, "give HOST or --direct HOST[:PORT], not both");
   if (!c->direct && !c->target)
     return fail(err, cap, "no sender given: bildfunk HOST[:PORT] (or --direct HOST[:PORT])");
   if (c->direct && (c->config_dir || c->name || c->max_width))
-    return fail(err, cap, "--config-dir, --name and --max-size need a control session, not --direct");
+    return fail(err, cap,
+                "--config-dir, --name and --max-size need a control session, not --direct");
   if (c->target && c->seal_key_file)
     return fail(err, cap,
                 "--seal-key-file is for --direct; a control session seals with its own keys");

@@ -258,8 +258,8 @@ int bf_cctl_open(const bf_cctl_config *cfg, bf_cctl **out, char *err, size_t err
     }
     r = bf_identity_load(dir, "client", NULL, &c->own_id);
     if (r < 0) {
-      snprintf(err, errcap, "cannot load the client identity from %s: %s%s", dir,
-               bf_strerror(r), r == -EPERM ? " (others can read the key: chmod 600 it)" : "");
+      snprintf(err, errcap, "cannot load the client identity from %s: %s%s", dir, bf_strerror(r),
+               r == -EPERM ? " (others can read the key: chmod 600 it)" : "");
       goto fail;
     }
     char path[4200];
@@ -352,8 +352,7 @@ static void take_events(bf_cctl *c, uint64_t now) {
           int r = bf_pinstore_add(c->pins, ev.peer_fp, c->pin_name, wall_unix(), 1);
           if (r < 0) {
             char t[160];
-            snprintf(t, sizeof t, "paired, but saving the sender's pin failed: %s",
-                     bf_strerror(r));
+            snprintf(t, sizeof t, "paired, but saving the sender's pin failed: %s", bf_strerror(r));
             c->end = BF_CCTL_END_LOCAL;
             bf_ctl_session_close(c->s, BF_CTL_BYE_ERROR, t, now);
           }
@@ -644,8 +643,7 @@ int bf_cctl_close_message(const bf_cctl *c, char *out, size_t cap) {
       snprintf(out, cap, "the sender ended the stream (another client took over)");
       return 0;
     case BF_CTL_BYE_NOT_PAIRED:
-      snprintf(out, cap, "the sender closed the session: not paired (run: bildfunk pair %s)",
-               host);
+      snprintf(out, cap, "the sender closed the session: not paired (run: bildfunk pair %s)", host);
       return 1;
     case BF_CTL_BYE_TIMEOUT:
       snprintf(out, cap, "the sender closed the session: it heard nothing from this client");

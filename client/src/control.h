@@ -44,9 +44,9 @@
 #define BF_CCTL_SHARD_BYTES 1408u
 
 typedef struct bf_cctl_config {
-  const char *target;     /* HOST[:PORT] as the user gave it; default port 47999 */
-  const char *config_dir; /* NULL: bf_config_dir() */
-  const char *name;       /* Hello name; NULL: the host name */
+  const char *target;             /* HOST[:PORT] as the user gave it; default port 47999 */
+  const char *config_dir;         /* NULL: bf_config_dir() */
+  const char *name;               /* Hello name; NULL: the host name */
   uint16_t max_width, max_height; /* 0: BF_CCTL_MAX_WIDTH x BF_CCTL_MAX_HEIGHT */
   int pair;                       /* 1: pair when there is no pin; 2: `bildfunk pair` */
   uint64_t connect_ns;            /* 0: BF_CCTL_CONNECT_NS */

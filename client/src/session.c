@@ -608,10 +608,11 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
   *max_k = w.max_k;
   bf_cctl_data_addr(s->ctl, w.data_port, data_addr, cap);
   verbose(s, "session with %s: %s %ux%u@%u, S %u, K %u, FEC %u %%, data %s sealed",
-          bf_cctl_endpoint(s->ctl), w.codec == BF_CTL_CODEC_H264   ? "h264"
-                                    : w.codec == BF_CTL_CODEC_HEVC ? "hevc"
-                                    : w.codec == BF_CTL_CODEC_AV1  ? "av1"
-                                                                   : "?",
+          bf_cctl_endpoint(s->ctl),
+          w.codec == BF_CTL_CODEC_H264   ? "h264"
+          : w.codec == BF_CTL_CODEC_HEVC ? "hevc"
+          : w.codec == BF_CTL_CODEC_AV1  ? "av1"
+                                         : "?",
           w.width, w.height, w.fps, w.shard_bytes, w.max_k, w.fec_percent, data_addr);
   return 0;
 }
@@ -723,8 +724,7 @@ static void loop(session *s) {
     uint64_t wait_ns = due > now ? due - now : 0;
     int timeout_ms = wait_ns >= SEC ? 1000 : (int)((wait_ns + MS - 1) / MS);
     if (timeout_ms > 0) {
-      struct pollfd ex[2] = {{fd, POLLIN, 0},
-                             {bf_cctl_fd(s->ctl), bf_cctl_poll_events(s->ctl), 0}};
+      struct pollfd ex[2] = {{fd, POLLIN, 0}, {bf_cctl_fd(s->ctl), bf_cctl_poll_events(s->ctl), 0}};
       if (bf_pump_wait(s->pump, timeout_ms, ex, 2) > 0 && ex[1].revents) s->ctl_ready = 1;
     }
   }
@@ -958,8 +958,9 @@ int bf_session_run(const bf_cli *cli) {
     say(s, "streaming from %s (TLS control session, sealed data on %s)", bf_cctl_endpoint(s->ctl),
         bf_pump_peer_name(s->pump));
   else if (!cli->seal_key_file)
-    say(s, "direct mode: the stream from %s is UNENCRYPTED and unauthenticated (diagnostics; "
-           "use bildfunk HOST)",
+    say(s,
+        "direct mode: the stream from %s is UNENCRYPTED and unauthenticated (diagnostics; "
+        "use bildfunk HOST)",
         bf_pump_peer_name(s->pump));
 
   struct rusage ru0;

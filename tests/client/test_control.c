@@ -55,9 +55,9 @@ typedef struct srv {
   bf_ctl_session_cfg cfg;
   bf_ctl_session *s;
   srv_mode mode;
-  int confirm;            /* 1: accept when the code matches what the client showed; 0: reject */
-  char client_code[8];    /* what the client showed (the user reads it off the screen) */
-  char asked_code[8];     /* what the sender asked to confirm */
+  int confirm;         /* 1: accept when the code matches what the client showed; 0: reject */
+  char client_code[8]; /* what the client showed (the user reads it off the screen) */
+  char asked_code[8];  /* what the sender asked to confirm */
   int confirm_asked;
   int established, closed;
   uint32_t reason;
@@ -232,8 +232,8 @@ static void run(cli *k, srv *v, bf_cctl_state stop_at, uint64_t max_ns) {
     }
     if (st == stop_at) return;
     if (v) srv_step(v, now);
-    if (now > end) fail_msg("the session did not finish within %llu ms",
-                            (unsigned long long)(max_ns / MS));
+    if (now > end)
+      fail_msg("the session did not finish within %llu ms", (unsigned long long)(max_ns / MS));
     struct pollfd p[3] = {{bf_cctl_fd(k->c), bf_cctl_poll_events(k->c), 0},
                           {v ? v->lfd : -1, POLLIN, 0},
                           {v && !v->frozen ? v->fd : -1, POLLIN, 0}};
@@ -389,8 +389,8 @@ static void test_certificate_changed(void **state) {
   char ohex[65], nhex[65], want[256];
   bf_fp_hex(ofp, ohex);
   bf_fp_hex(nfp, nhex);
-  snprintf(want, sizeof want, "the sender's certificate changed (expected fp %.16s..., got %.16s...)",
-           ohex, nhex);
+  snprintf(want, sizeof want,
+           "the sender's certificate changed (expected fp %.16s..., got %.16s...)", ohex, nhex);
   expect_message(&k, 1, want);
   snprintf(want, sizeof want, "run bildfunk pair %s to pair again", target);
   expect_message(&k, 1, want);
