@@ -26,23 +26,38 @@ void bf_cli_defaults(bf_cli *c) {
 }
 
 void bf_cli_usage(FILE *out) {
-  fputs("Usage: bildfunk --direct HOST[:PORT] [options]\n"
+  fputs("Usage: bildfunk [options] HOST[:PORT]\n"
+        "       bildfunk pair [options] HOST[:PORT]\n"
+        "       bildfunk --direct HOST[:PORT] [options]\n"
         "\n"
         "Receives a bildfunk video stream from bildfunk-send and shows it with the\n"
-        "least latency it can. Direct mode: the sender runs `bildfunk-send --listen\n"
-        "[ADDR:]PORT`; the client punches through to HOST:PORT (default port 47998).\n"
+        "least latency it can. `bildfunk HOST` connects to the sender's control port\n"
+        "(TCP, default 47999) over TLS 1.3, checks the sender's pinned certificate,\n"
+        "agrees on the mode and receives the video sealed (AES-128-GCM) with keys\n"
+        "from that session. The first time (no pin for HOST yet) it pairs: it shows a\n"
+        "6-digit code that has to be typed on the sender. `bildfunk pair HOST` pairs\n"
+        "again (after the sender's certificate changed) and exits.\n"
         "\n"
         "connection:\n"
-        "  --direct HOST[:PORT]    the sender's data address\n"
+        "  HOST[:PORT]             the sender (control port, default 47999); the pin is\n"
+        "                          kept under HOST[:PORT] as typed, lower-cased\n"
+        "  --config-dir DIR        identity (client-*.pem) and pins (file senders);\n"
+        "                          default $XDG_CONFIG_HOME/bildfunk or ~/.config/bildfunk\n"
+        "  --name NAME             this client's name shown on the sender (default: host\n"
+        "                          name)\n"
+        "  --max-size WxH          largest video mode to accept (default 7680x4320)\n"
+        "  --direct HOST[:PORT]    diagnostics: no control session, punch straight to the\n"
+        "                          sender's data port (default 47998); UNENCRYPTED unless\n"
+        "                          with --seal-key-file; the sender runs --direct too\n"
         "  --bind ADDR[:PORT]      local address to bind (default: any, ephemeral port)\n"
         "  --reconnect             when the sender goes silent, keep waiting and resume\n"
         "                          when it returns, do not exit (alias: --wait)\n"
         "  --timeout S             silence before giving up (default 2)\n"
-        "  --max-k K               data shards per FEC block, as the sender's (default 128)\n"
-        "  --seal-key-file FILE    sealed data plane (AES-128-GCM) with the 32-byte secret\n"
-        "                          in FILE (64 hex digits), the same as the sender's;\n"
-        "                          for tests and diagnostics (direct mode is otherwise\n"
-        "                          UNENCRYPTED)\n"
+        "  --max-k K               --direct: data shards per FEC block, as the sender's\n"
+        "                          (default 128; a control session gets it from the sender)\n"
+        "  --seal-key-file FILE    --direct: sealed data plane (AES-128-GCM) with the\n"
+        "                          32-byte secret in FILE (64 hex digits), the same as the\n"
+        "                          sender's; for tests and diagnostics\n"
         "\n"
         "decoding:\n"
         "  --codec auto|h264|hevc|av1            default auto: from the first keyframe\n"
@@ -76,8 +91,9 @@ void bf_cli_usage(FILE *out) {
         "  -h, --help              this text;  -V, --version: the version\n"
         "\n"
         "exit status: 0 when the stream ended (sender's BYE, --frames/--duration\n"
-        "reached, window closed, Ctrl+Alt+Shift+Q), 1 on a runtime error (no data,\n"
-        "nothing decodable), 2 on a usage error.\n",
+        "reached, window closed, Ctrl+Alt+Shift+Q) or `pair` paired, 1 on a runtime\n"
+        "error (cannot connect, not paired, pairing refused, certificate changed, sender\n"
+        "went silent, no data, nothing decodable), 2 on a usage error.\n",
         out);
 }
 
@@ -164,11 +180,15 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
       c->action = BF_CLI_VERSION;
       return 0;
     }
-    if (name[0] != '-') {
-      return fail(err, cap,
-                  "'%s': authenticated sessions are not implemented yet; "
-                  "use --direct HOST[:PORT]",
-                  arg);
+    if (name[0] != '-' || !name[1]) {
+      if (!c->target && !c->pair && !strcmp(arg, "pair")) {
+        c->pair = 1;
+        continue;
+      }
+      if (c->target) return fail(err, cap, "'%s': only one sender (HOST[:PORT]) at a time", arg);
+      if (!*arg) return fail(err, cap, "an empty HOST");
+      c->target = arg;
+      continue;
     }
 
     /* options with a value */
@@ -176,7 +196,7 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
         "--direct",   "--bind",    "--frames",  "--duration", "--stats-json", "--report",
         "--framemd5", "--overlay", "--font",    "--codec",    "--decoder",
         "--threads",  "--size",    "--timeout", "--max-k",    "--debug-decode-delay",
-        "--skip-to-live", "--seal-key-file", NULL};
+        "--skip-to-live", "--seal-key-file", "--config-dir", "--name", "--max-size", NULL};
     int known = 0;
     for (int k = 0; with_value[k]; k++)
       known |= !strcmp(name, with_value[k]);
@@ -190,6 +210,19 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
     if (!strcmp(name, "--direct")) {
       if (!*val) return fail(err, cap, "--direct needs HOST[:PORT]");
       c->direct = val;
+    } else if (!strcmp(name, "--config-dir")) {
+      if (!*val) return fail(err, cap, "--config-dir needs a directory");
+      c->config_dir = val;
+    } else if (!strcmp(name, "--name")) {
+      size_t n = strlen(val);
+      if (!n || n > 64) return fail(err, cap, "--name: 1..64 bytes");
+      for (size_t k = 0; k < n; k++)
+        if ((unsigned char)val[k] < 0x20 || val[k] == 0x7f)
+          return fail(err, cap, "--name: no control characters");
+      c->name = val;
+    } else if (!strcmp(name, "--max-size")) {
+      if (parse_size(val, &c->max_width, &c->max_height))
+        return fail(err, cap, "--max-size: '%s' is not WxH (16..16384)", val);
     } else if (!strcmp(name, "--bind")) {
       c->bind = val;
     } else if (!strcmp(name, "--frames")) {
@@ -257,7 +290,17 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
       c->debug_decode_delay_ms = (uint32_t)u;
     }
   }
-  if (!c->direct) return fail(err, cap, "no sender given: use --direct HOST[:PORT]");
+  if (c->pair && c->direct) return fail(err, cap, "pair needs HOST[:PORT], not --direct");
+  if (c->pair && !c->target) return fail(err, cap, "pair: which sender? bildfunk pair HOST[:PORT]");
+  if (c->direct && c->target) return fail(err, cap, "give HOST or --direct HOST[:PORT], not both");
+  if (!c->direct && !c->target)
+    return fail(err, cap, "no sender given: bildfunk HOST[:PORT] (or --direct HOST[:PORT])");
+  if (c->direct && (c->config_dir || c->name || c->max_width))
+    return fail(err, cap,
+                "--config-dir, --name and --max-size need a control session, not --direct");
+  if (c->target && c->seal_key_file)
+    return fail(err, cap,
+                "--seal-key-file is for --direct; a control session seals with its own keys");
   if (c->headless && (c->fullscreen || c->borderless || c->vsync || c->width))
     return fail(err, cap,
                 "--headless has no window: drop --fullscreen/--borderless/--vsync/--size");

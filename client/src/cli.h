@@ -32,7 +32,12 @@ typedef enum bf_cli_action { BF_CLI_RUN = 0, BF_CLI_HELP, BF_CLI_VERSION } bf_cl
 
 typedef struct bf_cli {
   bf_cli_action action;
-  const char *direct; /* HOST[:PORT] of the sender */
+  const char *target; /* HOST[:PORT] of the sender's control port (positional) */
+  int pair;           /* `bildfunk pair HOST`: pair (again), then exit */
+  const char *config_dir; /* --config-dir, NULL = bf_config_dir() */
+  const char *name;       /* --name: this client's name for the sender, NULL = host name */
+  int max_width, max_height; /* --max-size, 0 = 7680x4320 */
+  const char *direct; /* --direct HOST[:PORT] of the sender's data port (diagnostics) */
   const char *bind;   /* local ADDR[:PORT], NULL = any address, ephemeral port */
   int headless;
   uint64_t frames;   /* stop after this many decoded pictures; 0 = no limit */

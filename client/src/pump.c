@@ -338,11 +338,22 @@ uint64_t bf_pump_next_due(const bf_pump *p) {
   return w < due ? w : due;
 }
 
-int bf_pump_wait(bf_pump *p, int timeout_ms, int extra_fd) {
-  if (extra_fd < 0 || p->t->fd < 0) return bf_transport_wait(p->t, timeout_ms);
-  struct pollfd fds[2] = {{p->t->fd, POLLIN, 0}, {extra_fd, POLLIN, 0}};
-  int r = poll(fds, 2, timeout_ms);
-  return r < 0 ? -errno : r;
+int bf_pump_wait(bf_pump *p, int timeout_ms, struct pollfd *extra, size_t n_extra) {
+  size_t n = 0;
+  struct pollfd fds[1 + BF_PUMP_WAIT_EXTRA];
+  if (p->t->fd >= 0) fds[n++] = (struct pollfd){p->t->fd, POLLIN, 0};
+  for (size_t i = 0; i < n_extra && i < BF_PUMP_WAIT_EXTRA; i++) {
+    extra[i].revents = 0;
+    if (extra[i].fd >= 0) fds[n++] = extra[i];
+  }
+  if (p->t->fd < 0 && n == 0) return bf_transport_wait(p->t, timeout_ms);
+  int r = poll(fds, (nfds_t)n, timeout_ms);
+  if (r < 0) return -errno;
+  /* hand the extra descriptors' revents back */
+  for (size_t i = p->t->fd >= 0 ? 1 : 0; i < n; i++)
+    for (size_t k = 0; k < n_extra && k < BF_PUMP_WAIT_EXTRA; k++)
+      if (extra[k].fd == fds[i].fd) extra[k].revents = fds[i].revents;
+  return r;
 }
 
 uint64_t bf_pump_last_data_ns(const bf_pump *p) {

@@ -3,6 +3,7 @@
  */
 #include "session.h"
 
+#include "control.h"
 #include "decoder.h"
 #include "framemd5.h"
 #include "overlay.h"
@@ -70,6 +71,13 @@ typedef struct session {
   bf_stats_json json;
   int json_open;
   bf_report *report; /* --report: NULL = none */
+  /* control session (issue #6): NULL in --direct mode */
+  bf_cctl *ctl;
+  int ctl_ready;        /* poll() saw its socket ready */
+  uint64_t ctl_last_ns; /* last bf_cctl_service() */
+  int ctl_sealed;       /* the data plane is sealed with its secret */
+  int ctl_paired_now;   /* this run paired */
+  char ctl_end[640];    /* why it closed, for the statistics */
   /* completed AUs waiting for the decoder, oldest first */
   queued q[BF_SESSION_QUEUE];
   size_t qhead, qn;
@@ -491,6 +499,124 @@ static void check_liveness(session *s, uint64_t now) {
   }
 }
 
+/* --- the control session ---------------------------------------------------------- */
+
+/* A closed control session: say why, and end the stream. A normal Bye drains
+ * what is queued (exit 0); anything else stops at once (exit 1). */
+static void control_closed(session *s) {
+  int code = bf_cctl_close_message(s->ctl, s->ctl_end, sizeof s->ctl_end);
+  if (bf_cctl_end_get(s->ctl) == BF_CCTL_END_LOCAL) return; /* we closed it */
+  if (code == 0)
+    say(s, "%s", s->ctl_end);
+  else
+    fprintf(stderr, "bildfunk: %s\n", s->ctl_end);
+  if (code == 0) {
+    s->ending = 1;
+    return;
+  }
+  s->done = 1;
+  s->exit_code = code;
+  s->end_reason = "control";
+}
+
+/* Reads, ticks and writes the control session when its socket is ready, its
+ * deadline passed, or every 100 ms (the loop may not sleep while decoding). */
+static void service_control(session *s, uint64_t now) {
+  if (!s->ctl_ready && now < bf_cctl_deadline(s->ctl) && now - s->ctl_last_ns < 100 * MS) return;
+  s->ctl_ready = 0;
+  s->ctl_last_ns = now;
+  bf_cctl_service(s->ctl, now);
+  bf_ctl_event ev;
+  while (bf_cctl_event(s->ctl, &ev)) {
+    if (ev.type == BF_CTL_EV_CLOSED) control_closed(s);
+    /* clock pongs stay on the data plane (the pump's clock sync) */
+  }
+}
+
+/* Connects and runs the control session up to ESTABLISHED (pairing included:
+ * the code is shown here and the sender's user confirms it). Fills the data
+ * address, the seal secret and K. Returns 0, or the exit code. */
+static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret[32],
+                         uint32_t *max_k) {
+  const bf_cli *cli = s->cli;
+  bf_cctl_config cc;
+  memset(&cc, 0, sizeof cc);
+  cc.target = cli->target;
+  cc.config_dir = cli->config_dir;
+  cc.name = cli->name;
+  cc.max_width = (uint16_t)cli->max_width;
+  cc.max_height = (uint16_t)cli->max_height;
+  cc.pair = cli->pair ? 2 : 1;
+  cc.now = bf_client_now;
+  char err[512];
+  int r = bf_cctl_open(&cc, &s->ctl, err, sizeof err);
+  if (r < 0) {
+    fprintf(stderr, "bildfunk: %s\n", err);
+    return r == -EINVAL ? 2 : 1;
+  }
+  verbose(s, "connecting to %s (pin name \"%s\")", bf_cctl_endpoint(s->ctl),
+          bf_cctl_pin_name(s->ctl));
+  for (;;) {
+    if (stop_signal) {
+      fprintf(stderr, "bildfunk: interrupted while setting up the session with %s\n",
+              bf_cctl_endpoint(s->ctl));
+      bf_cctl_close(s->ctl, BF_CTL_BYE_NORMAL, "the user quit", bf_client_now());
+      return 1;
+    }
+    uint64_t now = bf_client_now();
+    bf_cctl_service(s->ctl, now);
+    bf_ctl_event ev;
+    while (bf_cctl_event(s->ctl, &ev)) {
+      if (ev.type == BF_CTL_EV_SHOW_CODE) {
+        fprintf(stderr, "bildfunk: pairing with %s: code %s (type it on the sender)\n",
+                bf_cctl_target(s->ctl), ev.code);
+        fflush(stderr);
+      } else if (ev.type == BF_CTL_EV_PAIRED) {
+        s->ctl_paired_now = 1;
+        char hex[17];
+        bf_cctl_fp_prefix(ev.peer_fp, hex);
+        if (cli->pair)
+          fprintf(stderr, "bildfunk: paired with %s (fp %s...)\n", bf_cctl_target(s->ctl), hex);
+        else
+          say(s, "paired with %s (fp %s...)", bf_cctl_target(s->ctl), hex);
+      }
+    }
+    bf_cctl_state st = bf_cctl_state_get(s->ctl);
+    if (st == BF_CCTL_CLOSED) {
+      int code = bf_cctl_close_message(s->ctl, s->ctl_end, sizeof s->ctl_end);
+      fprintf(stderr, "bildfunk: %s\n", s->ctl_end);
+      return code ? code : 1; /* a Bye before streaming is never success */
+    }
+    if (st == BF_CCTL_ESTABLISHED) break;
+    uint64_t due = bf_cctl_deadline(s->ctl);
+    uint64_t wait_ns = due > now ? due - now : 0;
+    int ms = wait_ns >= SEC ? 1000 : (int)((wait_ns + MS - 1) / MS);
+    struct pollfd p = {bf_cctl_fd(s->ctl), bf_cctl_poll_events(s->ctl), 0};
+    if (p.fd >= 0 && ms > 0) (void)poll(&p, 1, ms);
+  }
+  bf_ctl_welcome w;
+  bf_cctl_welcome(s->ctl, &w);
+  if (cli->pair) { /* `bildfunk pair`: done */
+    bf_cctl_close(s->ctl, BF_CTL_BYE_NORMAL, "paired", bf_client_now());
+    return -1;
+  }
+  if (bf_cctl_seal_secret(s->ctl, secret, 32) < 0) {
+    fprintf(stderr, "bildfunk: no seal secret from the control session\n");
+    return 1;
+  }
+  s->ctl_sealed = 1;
+  *max_k = w.max_k;
+  bf_cctl_data_addr(s->ctl, w.data_port, data_addr, cap);
+  verbose(s, "session with %s: %s %ux%u@%u, S %u, K %u, FEC %u %%, data %s sealed",
+          bf_cctl_endpoint(s->ctl),
+          w.codec == BF_CTL_CODEC_H264   ? "h264"
+          : w.codec == BF_CTL_CODEC_HEVC ? "hevc"
+          : w.codec == BF_CTL_CODEC_AV1  ? "av1"
+                                         : "?",
+          w.width, w.height, w.fps, w.shard_bytes, w.max_k, w.fec_percent, data_addr);
+  return 0;
+}
+
 static void loop(session *s) {
   uint64_t end_ns =
       s->cli->duration_s > 0 ? s->start_ns + (uint64_t)(s->cli->duration_s * 1e9) : UINT64_MAX;
@@ -520,6 +646,9 @@ static void loop(session *s) {
     }
     drain_events(s, now);
     s->net_ns += bf_client_now() - t0;
+
+    if (s->ctl) service_control(s, now);
+    if (s->done) break;
 
     uint32_t reason;
     if (!s->ending && bf_pump_bye(s->pump, &reason)) {
@@ -583,6 +712,7 @@ static void loop(session *s) {
       uint64_t ref = last > s->start_ns ? last : s->start_ns;
       due = min_u64(due, ref + (uint64_t)(s->cli->timeout_s * 1e9));
     }
+    if (s->ctl) due = min_u64(due, bf_cctl_deadline(s->ctl));
     int fd = -1;
     if (s->ren) {
       if (s->ov.level != BF_OVERLAY_OFF) due = min_u64(due, s->next_text_ns);
@@ -593,7 +723,10 @@ static void loop(session *s) {
     }
     uint64_t wait_ns = due > now ? due - now : 0;
     int timeout_ms = wait_ns >= SEC ? 1000 : (int)((wait_ns + MS - 1) / MS);
-    if (timeout_ms > 0) bf_pump_wait(s->pump, timeout_ms, fd);
+    if (timeout_ms > 0) {
+      struct pollfd ex[2] = {{fd, POLLIN, 0}, {bf_cctl_fd(s->ctl), bf_cctl_poll_events(s->ctl), 0}};
+      if (bf_pump_wait(s->pump, timeout_ms, ex, 2) > 0 && ex[1].revents) s->ctl_ready = 1;
+    }
   }
 }
 
@@ -680,6 +813,25 @@ static void summary(session *s, uint64_t end_ns) {
         (unsigned long long)os.replay_old, (unsigned long long)os.replay_dup,
         (unsigned long long)os.bad_tag, (unsigned long long)pc.sealed,
         (unsigned long long)pc.seal_failed);
+    {
+      char esc[sizeof s->ctl_end];
+      size_t k = 0;
+      for (const char *c = s->ctl_end; *c && k + 2 < sizeof esc; c++) {
+        if (*c == '"' || *c == '\\') esc[k++] = '\\';
+        esc[k++] = (unsigned char)*c < 0x20 ? ' ' : *c;
+      }
+      esc[k] = 0;
+      int by_peer = 0;
+      uint32_t why = s->ctl ? bf_cctl_reason(s->ctl, &by_peer) : 0;
+      used += (size_t)snprintf(
+          extra + used, sizeof extra - used,
+          ", \"control\": {\"mode\": \"%s\", \"sealed\": %d, \"endpoint\": \"%s\", "
+          "\"paired_now\": %d, \"closed\": %d, \"bye_reason\": %u, \"by_peer\": %d, "
+          "\"end\": \"%s\"}",
+          s->ctl ? "control" : "direct", s->ctl ? s->ctl_sealed : sealed,
+          s->ctl ? bf_cctl_endpoint(s->ctl) : "", s->ctl_paired_now,
+          s->ctl ? bf_cctl_state_get(s->ctl) == BF_CCTL_CLOSED : 0, why, by_peer, esc);
+    }
     used += (size_t)snprintf(extra + used, sizeof extra - used, ", \"recoveries\": [");
     for (size_t i = 0; i < s->n_ep && used < sizeof extra; i++)
       used += (size_t)snprintf(extra + used, sizeof extra - used,
@@ -744,7 +896,17 @@ int bf_session_run(const bf_cli *cli) {
   }
   bf_pump_config pc = {cli->direct, cli->bind, cli->max_k, bf_client_now, NULL};
   uint8_t secret[32] = {0};
-  if (cli->seal_key_file) {
+  char data_addr[BF_ADDR_STRLEN];
+  if (cli->target) { /* control session first; the pump follows its Welcome */
+    int r = control_setup(s, data_addr, sizeof data_addr, secret, &pc.max_k);
+    if (r) {
+      code = r < 0 ? 0 : r; /* -1: `bildfunk pair` finished */
+      goto out;
+    }
+    pc.direct = data_addr;
+    pc.seal_secret = secret;
+    s->start_ns = bf_client_now(); /* silence and --duration count from here, not from pairing */
+  } else if (cli->seal_key_file) {
 #ifdef BF_HAVE_SEAL
     if (bf_seal_secret_read_file(cli->seal_key_file, secret, err, sizeof err) < 0) {
       fprintf(stderr, "bildfunk: %s\n", err);
@@ -792,6 +954,14 @@ int bf_session_run(const bf_cli *cli) {
     redraw(s);
   }
   verbose(s, "punching %s", bf_pump_peer_name(s->pump));
+  if (s->ctl)
+    say(s, "streaming from %s (TLS control session, sealed data on %s)", bf_cctl_endpoint(s->ctl),
+        bf_pump_peer_name(s->pump));
+  else if (!cli->seal_key_file)
+    say(s,
+        "direct mode: the stream from %s is UNENCRYPTED and unauthenticated (diagnostics; "
+        "use bildfunk HOST)",
+        bf_pump_peer_name(s->pump));
 
   struct rusage ru0;
   getrusage(RUSAGE_SELF, &ru0);
@@ -800,6 +970,11 @@ int bf_session_run(const bf_cli *cli) {
   loop(s);
 
   uint64_t end = bf_client_now();
+  if (s->ctl && bf_cctl_state_get(s->ctl) != BF_CCTL_CLOSED) {
+    bf_cctl_close(s->ctl, s->exit_code ? BF_CTL_BYE_ERROR : BF_CTL_BYE_NORMAL,
+                  s->end_reason ? s->end_reason : "", end);
+    bf_cctl_close_message(s->ctl, s->ctl_end, sizeof s->ctl_end);
+  }
   if (s->have_pending) present_pending(s);
   /* AUs still queued were never decoded */
   while (s->qn) {
@@ -830,6 +1005,7 @@ out:
   }
   /* the sender stops streaming to us at once instead of after its timeout */
   bf_pump_close(&s->pump, 1);
+  bf_cctl_del(&s->ctl);
   bf_stats_free(&s->st);
   free(s->report);
   av_frame_free(&s->pending);

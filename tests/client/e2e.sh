@@ -2,8 +2,8 @@
 # End-to-end tests of the client, bildfunk: real processes over loopback.
 #   e2e.sh CASE
 # The binaries come from the environment (set by tests/cmake/client.cmake):
-# BF_CLIENT, BF_SENDER (bildfunk-send), BF_RELAY and BF_FAKESEND (test tools
-# in this directory), BF_XTOOL and BF_SHOTCHECK (display tests).
+# BF_CLIENT, BF_SENDER (bildfunk-send), BF_RELAY, BF_FAKESEND and BF_FAKECTL
+# (test tools in this directory), BF_XTOOL and BF_SHOTCHECK (display tests).
 # Every case is small (320x240, a few dozen frames) so the suite stays fast
 # on two shared cores and under ASan. Exit 0 pass, 1 fail, 77 skip.
 # Cases (see the case statement at the end and docs/client.md): usage,
@@ -11,7 +11,7 @@
 # md5-h264, md5-hevc, md5-av1, fec-loss, keyframe-recovery,
 # intra-refresh-recovery, sender-dies,
 # wait-resume, garbage-mixed, skip-to-live, clock-offset, xvfb-screenshot,
-# xvfb-aspect. BF_E2E_KEEP=1 keeps the case's temporary directory.
+# xvfb-aspect, control-fake, control-stream. BF_E2E_KEEP=1 keeps the case's temporary directory.
 set -uo pipefail
 case_name=${1:?usage: e2e.sh CASE}
 : "${BF_CLIENT:?BF_CLIENT must point at the bildfunk binary}"
@@ -74,9 +74,10 @@ reference_md5() { # reference_md5 DUMP OUT: ffmpeg's own framemd5 of what was se
 case_usage() {
   "$BF_CLIENT" > /dev/null 2> "$tmp/a.err"
   [ $? -eq 2 ] || fail "no arguments: want exit 2"
-  grep -q -- "--direct" "$tmp/a.err" || fail "no arguments: the error does not mention --direct"
+  grep -q "bildfunk HOST" "$tmp/a.err" || fail "no arguments: the error does not show bildfunk HOST"
   "$BF_CLIENT" --help > "$tmp/help.out" || fail "--help failed"
-  grep -q "Usage: bildfunk --direct HOST\[:PORT\]" "$tmp/help.out" || fail "--help text"
+  grep -q "Usage: bildfunk \[options\] HOST\[:PORT\]" "$tmp/help.out" || fail "--help text"
+  grep -q "bildfunk pair \[options\] HOST\[:PORT\]" "$tmp/help.out" || fail "--help: no pair"
   "$BF_CLIENT" --version | grep -Eq "^bildfunk [0-9]+\.[0-9]+\.[0-9]+" || fail "--version"
   "$BF_CLIENT" --direct 127.0.0.1:99999 --headless 2> "$tmp/b.err"
   [ $? -eq 2 ] || fail "port 99999: want exit 2"
@@ -84,8 +85,11 @@ case_usage() {
   "$BF_CLIENT" --direct 127.0.0.1:5000 --frobnicate 2> "$tmp/c.err"
   [ $? -eq 2 ] || fail "unknown option: want exit 2"
   grep -q -- "--frobnicate" "$tmp/c.err" || fail "unknown option not named"
-  "$BF_CLIENT" somehost 2> "$tmp/d.err"
-  [ $? -eq 2 ] || fail "bare host: want exit 2"
+  "$BF_CLIENT" somehost otherhost 2> "$tmp/d.err"
+  [ $? -eq 2 ] || fail "two hosts: want exit 2"
+  "$BF_CLIENT" no-such-host.invalid --headless --config-dir "$tmp/cfg" 2> "$tmp/f.err"
+  [ $? -eq 1 ] || fail "control mode, unresolvable host: want exit 1"
+  grep -q "no-such-host.invalid: host not found" "$tmp/f.err" || fail "control mode: host not found"
   "$BF_CLIENT" --direct no-such-host.invalid --headless 2> "$tmp/e.err"
   [ $? -eq 1 ] || fail "unresolvable host: want exit 1"
   grep -q "host not found" "$tmp/e.err" || fail "unresolvable host: message"
@@ -563,6 +567,173 @@ case_xvfb_aspect() {
   ok "letterboxing keeps 16:9 in a square window, after a resize and in fullscreen"
 }
 
+# The client program against bf_fakectl (the library's sender role on a TCP
+# port, no data plane), one connection per step: pairing and the code line,
+# a pinned reconnect, a changed certificate, `bildfunk pair` over it, a
+# revoked client, a refused code, a silent sender, the client's own Bye,
+# and a Welcome without sealing. Messages and exit codes as docs/client.md.
+case_control_fake() {
+  need BF_FAKECTL
+  local cfg="$tmp/cfg"
+  "$BF_FAKECTL" --script bye,bye,newid,bye,forget,reject,bye,freeze,hold \
+    2> "$tmp/fakectl.err" &
+  local fpid=$!
+  pids+=("$fpid")
+  local port=
+  for _ in $(seq 100); do
+    port=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/fakectl.err")
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  [ -n "$port" ] || fail "bf_fakectl did not start"
+  local host="127.0.0.1:$port" t0 t1
+
+  # 1. first contact: pairs (the code line), streams, the sender's Bye -> exit 0
+  client "$host" --headless --config-dir "$cfg" --name "e2e client" --max-size 1920x1080 \
+    --stats-json "$tmp/c1.json"
+  [ "$CLIENT_RC" -eq 0 ] || fail "pairing run: exit $CLIENT_RC"
+  local code
+  code=$(sed -n "s/^bildfunk: pairing with $host: code \([0-9]\{6\}\) (type it on the sender)\$/\1/p" \
+    "$tmp/client.err")
+  [ -n "$code" ] || fail "no 'pairing with HOST: code NNNNNN' line"
+  grep -q "confirm code $code from \"e2e client\"" "$tmp/fakectl.err" ||
+    fail "the sender was asked for another code than the client showed ($code)"
+  grep -q "max 1920x1080" "$tmp/fakectl.err" || fail "--max-size did not reach the Hello"
+  grep -q "^bildfunk: paired with $host (fp [0-9a-f]\{16\}\.\.\.)\$" "$tmp/client.err" ||
+    fail "no 'paired with' line"
+  grep -q "^bildfunk: the sender ended the stream\$" "$tmp/client.err" || fail "no end message"
+  [ "$(jstr "$tmp/c1.json" mode)" = control ] || fail "stats: control.mode"
+  [ "$(jnum "$tmp/c1.json" sealed)" = 1 ] || fail "stats: control.sealed"
+  grep -q "$host" "$cfg/senders" || fail "no pin in $cfg/senders"
+  [ -s "$cfg/client-cert.pem" ] || fail "no client identity in $cfg"
+
+  # 2. pinned: no code this time
+  client "$host" --headless --config-dir "$cfg"
+  [ "$CLIENT_RC" -eq 0 ] || fail "pinned run: exit $CLIENT_RC"
+  grep -q "pairing with" "$tmp/client.err" && fail "paired again although pinned"
+
+  # 3. the sender was reinstalled: refused, the pin stays
+  local pin_before
+  pin_before=$(cat "$cfg/senders")
+  client "$host" --headless --config-dir "$cfg"
+  [ "$CLIENT_RC" -eq 1 ] || fail "changed certificate: exit $CLIENT_RC"
+  grep -Eq "^bildfunk: the sender's certificate changed \(expected fp [0-9a-f]{16}\.\.\., got [0-9a-f]{16}\.\.\.\); if this is expected, run bildfunk pair $host to pair again\$" \
+    "$tmp/client.err" || fail "changed certificate: message"
+  [ "$(cat "$cfg/senders")" = "$pin_before" ] || fail "the pin changed"
+  grep -q "pairing with" "$tmp/client.err" && fail "paired silently"
+  # ... and `bildfunk pair` accepts the new one
+  client pair "$host" --config-dir "$cfg"
+  [ "$CLIENT_RC" -eq 0 ] || fail "pair: exit $CLIENT_RC"
+  grep -q "^bildfunk: pairing with $host: code [0-9]\{6\}" "$tmp/client.err" || fail "pair: no code"
+  grep -q "^bildfunk: paired with $host (fp" "$tmp/client.err" || fail "pair: no 'paired with'"
+  [ "$(cat "$cfg/senders")" != "$pin_before" ] || fail "pair: the pin was not replaced"
+  [ "$(wc -l < "$cfg/senders")" -eq 1 ] || fail "pair: more than one pin for the host"
+
+  # 4. the sender revoked this client
+  client "$host" --headless --config-dir "$cfg"
+  [ "$CLIENT_RC" -eq 1 ] || fail "revoked: exit $CLIENT_RC"
+  grep -q "^bildfunk: the sender closed the session: not paired (run: bildfunk pair $host)\$" \
+    "$tmp/client.err" || fail "revoked: message"
+
+  # 5. the sender's user types another code; 6. then the right one
+  client pair "$host" --config-dir "$cfg"
+  [ "$CLIENT_RC" -eq 1 ] || fail "wrong code: exit $CLIENT_RC"
+  grep -q "^bildfunk: pairing refused: wrong code\$" "$tmp/client.err" || fail "wrong code: message"
+  client pair "$host" --config-dir "$cfg"
+  [ "$CLIENT_RC" -eq 0 ] || fail "pair again: exit $CLIENT_RC"
+
+  # 7. the sender falls silent once the session is up: noticed within 2 s
+  t0=$(now)
+  client "$host" --headless --config-dir "$cfg" --reconnect
+  t1=$(now)
+  [ "$CLIENT_RC" -eq 1 ] || fail "silent sender: exit $CLIENT_RC"
+  grep -q "^bildfunk: sender went silent\$" "$tmp/client.err" || fail "silent sender: message"
+  fcmp "$t1 - $t0" "<" 3.5 || fail "silent sender noticed after $(awk "BEGIN{print $t1-$t0}") s"
+
+  # 8. the client ends (--duration): the sender gets Bye 0
+  client "$host" --headless --config-dir "$cfg" --duration 1 --reconnect
+  [ "$CLIENT_RC" -eq 0 ] || fail "--duration: exit $CLIENT_RC"
+  for _ in $(seq 50); do kill -0 "$fpid" 2>/dev/null || break; sleep 0.1; done
+  grep -q "hold: closed, reason 0 by client" "$tmp/fakectl.err" || fail "the sender saw no Bye 0"
+  wait "$fpid" || fail "bf_fakectl failed"
+
+  # 9. a Welcome in the clear is refused
+  "$BF_FAKECTL" --script bye --clear 2> "$tmp/fakectl2.err" &
+  pids+=("$!")
+  port=
+  for _ in $(seq 100); do
+    port=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/fakectl2.err")
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  client "127.0.0.1:$port" --headless --config-dir "$cfg"
+  [ "$CLIENT_RC" -eq 1 ] || fail "clear Welcome: exit $CLIENT_RC"
+  grep -q "refusing to stream in the clear" "$tmp/client.err" || fail "clear Welcome: message"
+
+  # 10. nobody listens: the message names HOST:PORT
+  client "127.0.0.1:$port" --headless --config-dir "$cfg"
+  [ "$CLIENT_RC" -eq 1 ] || fail "refused: exit $CLIENT_RC"
+  grep -q "^bildfunk: cannot connect to 127.0.0.1:$port: Connection refused" "$tmp/client.err" ||
+    fail "refused: message"
+  ok "pairing, pinned reconnect, changed certificate, pair, revoked, wrong code, silent sender, Bye, clear Welcome, refused"
+}
+
+# The whole client path of a control session with a real sender behind it:
+# bf_fakectl runs the control session (pairing accepted) and hands its
+# exported secret to a bildfunk-send started on the Welcome's data port with
+# --seal-key-file; the client must punch that port on the control peer's IP,
+# open the sealed video with the session's keys and K, and decode it.
+case_control_stream() {
+  need BF_FAKECTL
+  need BF_SENDER
+  local dport=
+  # the sender's user takes 2.5 s to type the code: longer than the client's
+  # 2 s data timeout, which must only start once the session is up
+  "$BF_FAKECTL" --script hold --data-port 0 --max-k 128 --confirm-delay-ms 2500 --secret-file "$tmp/secret" \
+    2> "$tmp/fakectl.err" &
+  pids+=("$!")
+  local port=
+  for _ in $(seq 100); do
+    port=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/fakectl.err")
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  [ -n "$port" ] || fail "bf_fakectl did not start"
+  dport=$(sed -n 's/.*, data port \([0-9]*\).*/\1/p' "$tmp/fakectl.err")
+  [ -n "$dport" ] || fail "bf_fakectl named no data port"
+  "$BF_CLIENT" "127.0.0.1:$port" --headless --config-dir "$tmp/cfg" --frames 30 \
+    --stats-json "$tmp/c.json" 2> "$tmp/client.err" &
+  local cpid=$!
+  pids+=("$cpid")
+  for _ in $(seq 200); do [ -s "$tmp/secret" ] && break; sleep 0.05; done
+  [ -s "$tmp/secret" ] || fail "no session secret from bf_fakectl"
+  # the sender of today listens in direct mode; one with a control mode needs --direct
+  local direct=()
+  "$BF_SENDER" --help | grep -q -- "--direct" && direct=(--direct)
+  "$BF_SENDER" "${direct[@]}" --listen "127.0.0.1:$dport" --seal-key-file "$tmp/secret" \
+    --size 320x240 --frames 200 --quiet 2> "$tmp/sender.err" &
+  pids+=("$!")
+  local rc=
+  for _ in $(seq 300); do
+    kill -0 "$cpid" 2>/dev/null || { wait "$cpid"; rc=$?; break; }
+    sleep 0.05
+  done
+  [ -n "$rc" ] || fail "the client did not finish"
+  [ "$rc" -eq 0 ] || fail "client exit $rc"
+  grep -q "^bildfunk: pairing with 127.0.0.1:$port: code [0-9]\{6\}" "$tmp/client.err" ||
+    fail "no pairing code"
+  [ "$(jnum "$tmp/c.json" pictures)" -ge 30 ] || fail "fewer than 30 pictures"
+  local opened
+  opened=$(grep -o '"seal": {[^}]*}' "$tmp/c.json" | grep -o '"opened": [0-9]*' | awk '{print $2}')
+  [ "${opened:-0}" -gt 0 ] || fail "no sealed datagram opened"
+  [ "$(jstr "$tmp/c.json" mode)" = control ] || fail "stats: control.mode"
+  [ "$(jnum "$tmp/c.json" sealed)" = 1 ] || fail "stats: control.sealed"
+  for _ in $(seq 50); do grep -q "hold: closed" "$tmp/fakectl.err" && break; sleep 0.1; done
+  grep -q "hold: closed, reason 0 by client: frames" "$tmp/fakectl.err" ||
+    fail "the control session did not end with the client's Bye 0"
+  ok "control session -> sealed stream from the real sender: 30 pictures, $opened datagrams opened"
+}
+
 case "$case_name" in
   usage) case_usage ;;
   no-sender) case_no_sender ;;
@@ -584,5 +755,7 @@ case "$case_name" in
   clock-offset) case_clock_offset ;;
   xvfb-screenshot) case_xvfb_screenshot ;;
   xvfb-aspect) case_xvfb_aspect ;;
+  control-fake) case_control_fake ;;
+  control-stream) case_control_stream ;;
   *) echo "e2e.sh: unknown case '$case_name'"; exit 2 ;;
 esac

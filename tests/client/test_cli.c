@@ -80,6 +80,46 @@ static void test_defaults_and_all_options(void **state) {
   assert_int_equal(parse(&c, err, "--direct", "h", "--report", NULL), -EINVAL);
 }
 
+/* issue #6: `bildfunk HOST`, `bildfunk pair HOST` and their options */
+static void test_control_mode(void **state) {
+  (void)state;
+  bf_cli c;
+  char err[256];
+  assert_int_equal(parse(&c, err, "Box.lan", NULL), 0);
+  assert_string_equal(c.target, "Box.lan");
+  assert_null(c.direct);
+  assert_int_equal(c.pair, 0);
+  assert_null(c.config_dir);
+  assert_null(c.name);
+  assert_int_equal(c.max_width, 0);
+
+  /* options before and after the host; IPv6 in brackets with a port */
+  assert_int_equal(parse(&c, err, "--headless", "[::1]:48000", "--config-dir", "/tmp/cfg",
+                         "--name=living room", "--max-size", "1920x1080", NULL),
+                   0);
+  assert_string_equal(c.target, "[::1]:48000");
+  assert_string_equal(c.config_dir, "/tmp/cfg");
+  assert_string_equal(c.name, "living room");
+  assert_int_equal(c.max_width, 1920);
+  assert_int_equal(c.max_height, 1080);
+  assert_int_equal(c.headless, 1);
+
+  /* the pair subcommand; a host called "pair" after it */
+  assert_int_equal(parse(&c, err, "pair", "10.0.0.2:47999", NULL), 0);
+  assert_int_equal(c.pair, 1);
+  assert_string_equal(c.target, "10.0.0.2:47999");
+  assert_int_equal(parse(&c, err, "--config-dir", "d", "pair", "pair", NULL), 0);
+  assert_int_equal(c.pair, 1);
+  assert_string_equal(c.target, "pair");
+  /* "pair" after the host is a second host */
+  assert_int_equal(parse(&c, err, "h", "pair", NULL), -EINVAL);
+
+  /* --direct is unchanged */
+  assert_int_equal(parse(&c, err, "--direct", "h:5000", NULL), 0);
+  assert_null(c.target);
+  assert_string_equal(c.direct, "h:5000");
+}
+
 static void test_help_version(void **state) {
   (void)state;
   bf_cli c;
@@ -117,7 +157,19 @@ static void test_errors(void **state) {
   (void)state;
   expect_error("--direct", NULL);
   expect_error("--direct", "--headless", NULL);
-  expect_error("authenticated", "somehost", NULL);
+  expect_error("only one sender", "somehost", "otherhost", NULL);
+  expect_error("not both", "somehost", "--direct", "h", NULL);
+  expect_error("bildfunk pair HOST", "pair", NULL);
+  expect_error("not --direct", "pair", "--direct", "h", NULL);
+  expect_error("--max-size", "h", "--max-size", "7680", NULL);
+  expect_error("--max-size", "h", "--max-size", "99999x100", NULL);
+  expect_error("--name", "h", "--name", "", NULL);
+  expect_error("--name", "h", "--name", "a\tb", NULL);
+  expect_error("--name", "h", "--name",
+               "12345678901234567890123456789012345678901234567890123456789012345", NULL);
+  expect_error("control session", "--direct", "h", "--config-dir", "/tmp/x", NULL);
+  expect_error("--seal-key-file is for --direct", "h", "--seal-key-file", "k", NULL);
+  expect_error("an empty HOST", "", NULL);
   expect_error("unknown option '--bogus'", "--direct", "h", "--bogus", NULL);
   expect_error("needs a value", "--direct", NULL);
   expect_error("takes no value", "--direct", "h", "--headless=1", NULL);
@@ -141,6 +193,7 @@ static void test_errors(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults_and_all_options),
+      cmocka_unit_test(test_control_mode),
       cmocka_unit_test(test_help_version),
       cmocka_unit_test(test_errors),
   };

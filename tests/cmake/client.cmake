@@ -9,6 +9,9 @@ endif()
 set(bf_client_tests ${CMAKE_CURRENT_LIST_DIR}/../client)
 
 file(GLOB bf_client_unit CONFIGURE_DEPENDS ${bf_client_tests}/test_*.c)
+if(NOT BF_SEAL) # no OpenSSL: no control session (control.c is a stub)
+  list(FILTER bf_client_unit EXCLUDE REGEX "/test_control\\.c$")
+endif()
 foreach(src IN LISTS bf_client_unit)
   get_filename_component(name ${src} NAME_WE)
   string(REPLACE "test_" "client_" tname ${name})
@@ -27,6 +30,13 @@ target_link_libraries(bf_relay PRIVATE bf_warnings)
 add_executable(bf_fakesend ${bf_client_tests}/bf_fakesend.c)
 target_compile_definitions(bf_fakesend PRIVATE _GNU_SOURCE)
 target_link_libraries(bf_fakesend PRIVATE bftransport bf_warnings)
+
+# A stand-in for the sender's control port (the library's sender role).
+if(BF_SEAL)
+  add_executable(bf_fakectl ${bf_client_tests}/bf_fakectl.c)
+  target_compile_definitions(bf_fakectl PRIVATE _GNU_SOURCE)
+  target_link_libraries(bf_fakectl PRIVATE bftransport bf_warnings)
+endif()
 
 # Display tests: drive the window with Xlib, check screenshots (the test
 # pattern's band is read back with the sender's bf_strip).
@@ -48,10 +58,17 @@ set(bf_e2e_env
   BF_RELAY=$<TARGET_FILE:bf_relay>
   BF_FAKESEND=$<TARGET_FILE:bf_fakesend>)
 set(bf_e2e_cases usage no-sender garbage junk-bitstream decoder-fallback idle-cpu)
+if(TARGET bf_fakectl)
+  list(APPEND bf_e2e_env BF_FAKECTL=$<TARGET_FILE:bf_fakectl>)
+  list(APPEND bf_e2e_cases control-fake)
+endif()
 if(TARGET bildfunk-send)
   list(APPEND bf_e2e_env BF_SENDER=$<TARGET_FILE:bildfunk-send>)
   list(APPEND bf_e2e_cases md5-h264 md5-hevc md5-av1 fec-loss keyframe-recovery intra-refresh-recovery sender-dies
        wait-resume garbage-mixed skip-to-live clock-offset wrong-port)
+  if(TARGET bf_fakectl)
+    list(APPEND bf_e2e_cases control-stream)
+  endif()
   if(TARGET bf_xtool AND TARGET bf_shotcheck)
     list(APPEND bf_e2e_env BF_XTOOL=$<TARGET_FILE:bf_xtool> BF_SHOTCHECK=$<TARGET_FILE:bf_shotcheck>)
     list(APPEND bf_e2e_cases xvfb-screenshot xvfb-aspect)
