@@ -487,6 +487,10 @@ static void accept_all(bf_sctl *c, uint64_t now) {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* `--revoke` from another process takes effect with the next connection
+     * (one small file read per accepted connection); a file that no longer
+     * parses leaves the pins as they were */
+    if (bf_pinstore_reload(c->cfg.pins) < 0) c->st.pin_reload_failed++;
     bf_ctl_session_cfg sc;
     memset(&sc, 0, sizeof sc);
     sc.role = BF_TLS_SERVER;

@@ -58,6 +58,7 @@ extern "C" {
 typedef struct bf_sctl_stats {
   uint64_t connections;      /* accepted TCP connections */
   uint64_t refused_full;     /* closed at accept: BF_SCTL_MAX_SETUP in setup */
+  uint64_t pin_reload_failed; /* the pin file did not parse at an accept: kept the old pins */
   uint64_t established;      /* sessions that reached ESTABLISHED */
   uint64_t replaced;         /* streaming sessions replaced by a newer one */
   uint64_t pairings_ok;      /* pairings the operator confirmed */

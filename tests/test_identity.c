@@ -197,6 +197,62 @@ static void test_pinstore(void **state) {
   assert_null(ps);
 }
 
+/* Two processes share one pin file (a running sender and `--revoke`): a
+ * reload sees the other's change, and add/revoke never write back a pin the
+ * other removed. */
+static void test_pinstore_shared(void **state) {
+  (void)state;
+  char file[320];
+  path(file, sizeof file, "shared-pins");
+  bf_pinstore *run = NULL, *cli = NULL;
+  uint8_t a[32], b[32], c[32];
+  fp_of(a, 0x40);
+  fp_of(b, 0x50);
+  fp_of(c, 0x60);
+  assert_int_equal(bf_pinstore_open(file, &run), 0);
+  assert_int_equal(bf_pinstore_add(run, a, "laptop", 1, 0), 0);
+  assert_int_equal(bf_pinstore_add(run, b, "tv", 2, 0), 0);
+  /* the second process revokes "laptop" */
+  assert_int_equal(bf_pinstore_open(file, &cli), 0);
+  assert_int_equal(bf_pinstore_revoke(cli, "laptop"), 1);
+  bf_pinstore_del(&cli);
+  /* not seen until reloaded ... */
+  assert_non_null(bf_pinstore_find_fp(run, a));
+  assert_int_equal(bf_pinstore_reload(run), 0);
+  assert_null(bf_pinstore_find_fp(run, a));
+  assert_non_null(bf_pinstore_find_fp(run, b));
+  /* ... and an add after another revoke does not resurrect it */
+  assert_int_equal(bf_pinstore_open(file, &cli), 0);
+  assert_int_equal(bf_pinstore_revoke(cli, "tv"), 1);
+  bf_pinstore_del(&cli);
+  assert_int_equal(bf_pinstore_add(run, c, "phone", 3, 0), 0);
+  assert_int_equal(bf_pinstore_count(run), 1);
+  assert_int_equal(bf_pinstore_open(file, &cli), 0);
+  assert_int_equal(bf_pinstore_count(cli), 1);
+  assert_non_null(bf_pinstore_find_name(cli, "phone"));
+  bf_pinstore_del(&cli);
+  /* a damaged file keeps the old pins and is not overwritten by an add */
+  FILE *f = fopen(file, "w");
+  assert_non_null(f);
+  fputs("zz not a pin\n", f);
+  fclose(f);
+  assert_int_equal(bf_pinstore_reload(run), -EBADMSG);
+  assert_int_equal(bf_pinstore_count(run), 1);
+  assert_int_equal(bf_pinstore_add(run, a, "laptop", 4, 0), -EBADMSG);
+  assert_int_equal(bf_pinstore_open(file, &cli), -EBADMSG);
+  /* a removed file is an empty store */
+  assert_int_equal(remove(file), 0);
+  assert_int_equal(bf_pinstore_reload(run), 0);
+  assert_int_equal(bf_pinstore_count(run), 0);
+  bf_pinstore_del(&run);
+  /* memory only: nothing to reload */
+  assert_int_equal(bf_pinstore_open(NULL, &run), 0);
+  assert_int_equal(bf_pinstore_add(run, a, "x", 1, 0), 0);
+  assert_int_equal(bf_pinstore_reload(run), 0);
+  assert_int_equal(bf_pinstore_count(run), 1);
+  bf_pinstore_del(&run);
+}
+
 static void test_limiter(void **state) {
   (void)state;
   bf_pair_limiter l;
@@ -229,6 +285,7 @@ int main(void) {
       cmocka_unit_test(test_identity_files),
       cmocka_unit_test(test_config_dir),
       cmocka_unit_test(test_pinstore),
+      cmocka_unit_test(test_pinstore_shared),
       cmocka_unit_test(test_limiter),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -434,6 +434,21 @@ done:
   return rc;
 }
 
+int bf_pinstore_reload(bf_pinstore *ps) {
+  if (!ps) return -EINVAL;
+  if (!ps->path) return 0;
+  bf_pinstore *fresh = NULL;
+  int rc = bf_pinstore_open(ps->path, &fresh);
+  if (rc < 0) return rc;
+  bf_pin *old = ps->pins;
+  ps->pins = fresh->pins;
+  ps->n = fresh->n;
+  ps->cap = fresh->cap;
+  fresh->pins = old;
+  bf_pinstore_del(&fresh);
+  return 0;
+}
+
 void bf_pinstore_del(bf_pinstore **pps) {
   if (!pps || !*pps) return;
   free((*pps)->path);
@@ -445,6 +460,8 @@ void bf_pinstore_del(bf_pinstore **pps) {
 int bf_pinstore_add(bf_pinstore *ps, const uint8_t fp[BF_TLS_FP_BYTES], const char *name,
                     int64_t now_unix, int unique_name) {
   if (!ps || !fp) return -EINVAL;
+  int rc = bf_pinstore_reload(ps); /* another process may have changed the file */
+  if (rc < 0) return rc;
   bf_pin p;
   memcpy(p.fp, fp, BF_TLS_FP_BYTES);
   p.paired_unix = now_unix;
@@ -456,7 +473,7 @@ int bf_pinstore_add(bf_pinstore *ps, const uint8_t fp[BF_TLS_FP_BYTES], const ch
     if (!drop) ps->pins[w++] = *q;
   }
   ps->n = w;
-  int rc = push(ps, &p);
+  rc = push(ps, &p);
   return rc ? rc : save(ps);
 }
 
@@ -487,6 +504,8 @@ static int fp_prefix_match(const bf_pin *p, const char *what, size_t len) {
 
 int bf_pinstore_revoke(bf_pinstore *ps, const char *what) {
   if (!ps || !what || !what[0]) return -EINVAL;
+  int rc = bf_pinstore_reload(ps); /* another process may have changed the file */
+  if (rc < 0) return rc;
   size_t len = strlen(what), hexlen = 0;
   while (hexlen < len && hexval(what[hexlen]) >= 0)
     hexlen++;
@@ -506,7 +525,7 @@ int bf_pinstore_revoke(bf_pinstore *ps, const char *what) {
   }
   int removed = (int)(ps->n - w);
   ps->n = w;
-  int rc = save(ps);
+  rc = save(ps);
   return rc ? rc : removed;
 }
 

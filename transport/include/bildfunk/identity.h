@@ -12,7 +12,8 @@
  * Pin store: the peers this side has paired with, each a fingerprint, a
  * name (the client's name on the sender, the host name on the client) and
  * the date of pairing, kept in a text file (one pin per line:
- * "<64 hex> <unix seconds> <name>") rewritten whole on every change.
+ * "<64 hex> <unix seconds> <name>") rewritten whole on every change, after
+ * re-reading it (read-modify-write: two processes may share it).
  *
  * Pairing code: six decimal digits from the TLS session's exporter (label
  * BF_PAIR_EXPORTER_LABEL) and the commit/reveal nonces of both sides, computed
@@ -82,6 +83,14 @@ int bf_pinstore_open(const char *path, bf_pinstore **out);
 
 /* Frees |*ps| and sets it to NULL; NULL is fine. */
 void bf_pinstore_del(bf_pinstore **ps);
+
+/* Re-reads the file (another process, e.g. `bildfunk-send --revoke`, may have
+ * changed it); a file that no longer exists is an empty store. On an error
+ * (-EBADMSG, -ENOMEM, -errno of reading) the store keeps what it had. A
+ * memory-only store: 0, unchanged. bf_pinstore_add() and _revoke() reload
+ * first, so a change never writes back pins another process removed. Pin
+ * pointers taken before are invalid afterwards. */
+int bf_pinstore_reload(bf_pinstore *ps);
 
 /* Pins |fp| as |name| (non-printable bytes become '?', cut at
  * BF_PIN_MAX_NAME) at |now_unix|. An existing pin of the same fingerprint

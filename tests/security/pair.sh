@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# End-to-end tests of the authenticated control session (issue #6) through
+# the real programs: bildfunk-send in its default control mode (TLS 1.3 on a
+# TCP port, sealed data plane keyed from the TLS exporter) and `bildfunk HOST`
+# / `bildfunk pair HOST`, each with its own --config-dir. The test plays the
+# sender's operator: it reads the code the client shows from the client's
+# stderr and types it into the sender's stdin (a FIFO).
+#   pair.sh CASE
+#   pair          pairing happy path: both sides pin; the next `bildfunk HOST`
+#                 streams sealed without pairing; a second pairing is not needed
+#   wrong-code    the operator types another code: refused on both sides, no pin
+#   revoked       `--revoke` while the sender runs: the client's next connection
+#                 is refused and told to pair
+#   changed-cert  the sender's identity is replaced: the client refuses and says
+#                 why; `bildfunk pair` fixes it
+#   unpaired      a sender with --no-pairing refuses an unknown client, which
+#                 is told why (a client it paired with but revoked: revoked)
+#   capture       tshark on lo during a control-mode stream: no start code, no
+#                 clear header magic in any UDP payload
+#   foreign-punch a punch from 127.0.0.2 (not the control peer's IP) is refused
+#                 and counted; the stream goes on
+#   dead-sender   the sender freezes (SIGSTOP): the client says so within 2 s
+# Binaries from the environment: BF_SENDER, BF_CLIENT, BF_TAMPER.
+# Exit 0 pass, 1 fail, 77 skip.
+set -uo pipefail
+case_name=${1:?usage: pair.sh CASE}
+: "${BF_SENDER:?}" "${BF_CLIENT:?}" "${BF_TAMPER:?}"
+source "$(dirname "$0")/../lib/e2e.sh" bf-pair-e2e
+mkdir -p "$tmp/s" "$tmp/c"
+chmod 700 "$tmp/s" "$tmp/c"
+# ctl_num FILE KEY: KEY inside the "control" object of a stats JSON file
+ctl_num() { grep -o '"control": {[^}]*}' "$1" | tail -n 1 | grep -o "\"$2\": [0-9]*" | awk '{print $2}'; }
+
+start_sender() { # ARGS...: control-mode sender; sets CPORT, DPORT; stdin = FIFO on fd 3
+  # (a later --control in ARGS overrides the ephemeral one)
+  rm -f "$tmp/op"
+  mkfifo "$tmp/op"
+  exec 3<> "$tmp/op"
+  "$BF_SENDER" --control 127.0.0.1:0 --listen 127.0.0.1:0 --config-dir "$tmp/s" \
+    --size 320x240 --quiet --stats-json "$tmp/sender.json" "$@" \
+    < "$tmp/op" 2> "$tmp/sender.err" &
+  SENDER_PID=$!
+  pids+=("$SENDER_PID")
+  for _ in $(seq 200); do
+    CPORT=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sender.err" | head -n 1)
+    DPORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sender.err" | head -n 1)
+    [ -n "$CPORT" ] && [ -n "$DPORT" ] && return 0
+    kill -0 "$SENDER_PID" 2> /dev/null || break
+    sleep 0.05
+  done
+  fail "the sender did not start in control mode"
+}
+stop_sender() {
+  kill -INT "$SENDER_PID" 2> /dev/null
+  wait "$SENDER_PID" 2> /dev/null
+  exec 3>&-
+}
+# code_of FILE: waits up to 10 s for the client's pairing code in FILE
+code_of() {
+  local c
+  for _ in $(seq 200); do
+    c=$(sed -n 's/.*code \([0-9]\{6\}\).*/\1/p' "$1" | head -n 1)
+    [ -n "$c" ] && { echo "$c"; return 0; }
+    sleep 0.05
+  done
+  return 1
+}
+# pair_client [WRONG]: `bildfunk pair`, the operator types the code (or a
+# wrong one); returns the client's exit code, output in $tmp/pair.err
+pair_client() {
+  : > "$tmp/pair.err"
+  timeout 30 "$BF_CLIENT" pair "127.0.0.1:$CPORT" --config-dir "$tmp/c" --name e2e-client \
+    2> "$tmp/pair.err" &
+  local cl=$! code
+  code=$(code_of "$tmp/pair.err") || { kill "$cl"; fail "the client showed no pairing code"; }
+  for _ in $(seq 200); do grep -q "pairing request" "$tmp/sender.err" && break; sleep 0.05; done
+  grep -q "pairing request from \"e2e-client\"" "$tmp/sender.err" \
+    || { kill "$cl"; fail "the sender did not ask its operator"; }
+  if [ -n "${1:-}" ]; then code=$(printf '%06d' $(( (10#$code + 1) % 1000000 ))); fi
+  echo "$code" >&3
+  wait "$cl"
+}
+stream() { # ARGS...: `bildfunk HOST` with the client's config; exit code returned
+  timeout 30 "$BF_CLIENT" "127.0.0.1:$CPORT" --config-dir "$tmp/c" --name e2e-client \
+    --headless --stats-json "$tmp/client.json" "$@" 2> "$tmp/client.err"
+}
+
+case $case_name in
+pair)
+  start_sender
+  pair_client || fail "pairing failed"
+  grep -q "paired with 127.0.0.1:$CPORT" "$tmp/pair.err" || fail "the client did not say it paired"
+  grep -q 'paired with "e2e-client"' "$tmp/sender.err" || fail "the sender did not say it paired"
+  "$BF_SENDER" --config-dir "$tmp/s" --list-clients > "$tmp/list.txt" 2> "$tmp/list.err" \
+    || fail "--list-clients failed"
+  grep -q "e2e-client" "$tmp/list.txt" || fail "--list-clients does not show the client"
+  ok "paired: both sides say so, --list-clients shows it"
+  # the next connection streams at once, without a code
+  stream --frames 60 || fail "the paired client could not stream"
+  grep -q "code [0-9]\{6\}" "$tmp/client.err" && fail "a paired client was asked to pair again"
+  pics=$(jnum "$tmp/client.json" pictures)
+  [ "${pics:-0}" -eq 60 ] || fail "decoded ${pics:-0} pictures, want 60"
+  [ "$(ctl_num "$tmp/client.json" sealed)" = 1 ] || fail "the control-mode stream was not sealed"
+  stop_sender
+  ok=$(ctl_num "$tmp/sender.json" pairings_ok)
+  est=$(ctl_num "$tmp/sender.json" established)
+  [ "${ok:-0}" = 1 ] || fail "sender counted pairings_ok=$ok, want 1"
+  [ "${est:-0}" -ge 2 ] || fail "sender counted established=$est, want >= 2"
+  ok "a paired client streams 60 sealed pictures without a code (sender: $ok pairing, $est sessions)"
+  ;;
+wrong-code)
+  start_sender
+  pair_client wrong && fail "pairing with a wrong code succeeded"
+  grep -qi "wrong code" "$tmp/pair.err" || fail "the client does not say the code was wrong"
+  grep -q "refused: wrong code" "$tmp/sender.err" || fail "the sender does not say it refused"
+  stop_sender
+  "$BF_SENDER" --config-dir "$tmp/s" --list-clients > "$tmp/list.txt" 2> /dev/null
+  grep -q "e2e-client" "$tmp/list.txt" && fail "the sender pinned a refused client"
+  [ -s "$tmp/c/senders" ] && fail "the client pinned the sender: $(cat "$tmp/c/senders")"
+  [ "$(ctl_num "$tmp/sender.json" pairings_refused)" -ge 1 ] || fail "the refusal was not counted"
+  ok "a wrong code is refused on both sides and pins nothing"
+  ;;
+revoked)
+  start_sender
+  pair_client || fail "pairing failed"
+  stream --frames 10 || fail "the paired client could not stream"
+  "$BF_SENDER" --config-dir "$tmp/s" --revoke e2e-client > "$tmp/revoke.txt" 2>&1 \
+    || fail "--revoke failed: $(cat "$tmp/revoke.txt")"
+  stream --frames 10 && fail "a revoked client could stream"
+  grep -qi "not paired" "$tmp/client.err" || fail "the revoked client was not told why"
+  grep -q "bildfunk pair" "$tmp/client.err" || fail "the revoked client was not told what to do"
+  "$BF_SENDER" --config-dir "$tmp/s" --revoke e2e-client > "$tmp/revoke2.txt" 2>&1 \
+    && fail "revoking an unknown client succeeded"
+  stop_sender
+  ok "a revoked client is refused while the sender runs, and told to pair"
+  ;;
+changed-cert)
+  start_sender
+  pair_client || fail "pairing failed"
+  stop_sender
+  rm -f "$tmp/s"/sender-*.pem # a new identity on the same host:port (the pin's name)
+  port=$CPORT
+  start_sender --control "127.0.0.1:$port"
+  [ "$CPORT" = "$port" ] || fail "the sender did not take port $port again"
+  stream --frames 10 && fail "the client accepted a changed certificate"
+  grep -qi "certificate changed" "$tmp/client.err" || fail "the client does not say the certificate changed"
+  grep -q "bildfunk pair" "$tmp/client.err" || fail "the client does not say how to re-pair"
+  # the operator re-pairs deliberately: afterwards streaming works
+  pair_client || fail "re-pairing failed"
+  stream --frames 10 || fail "streaming after re-pairing failed"
+  stop_sender
+  ok "a changed sender certificate is refused with a reason; pair fixes it"
+  ;;
+unpaired)
+  # a sender that takes no new clients: an unknown client is refused and told so
+  start_sender --no-pairing
+  stream --frames 5 && fail "an unpaired client could stream"
+  grep -qi "pairing refused: .*not accept" "$tmp/client.err" || fail "the client was not told why"
+  grep -q "code [0-9]\{6\}" "$tmp/client.err" && fail "a code was shown although pairing is off"
+  stop_sender
+  [ -s "$tmp/c/senders" ] && fail "the client pinned the sender"
+  ok "with --no-pairing an unknown client is refused: $(grep -o 'pairing refused.*' "$tmp/client.err")"
+  ;;
+capture)
+  command -v tshark > /dev/null || { echo "skip: no tshark"; exit 77; }
+  [ "$(id -u)" = 0 ] || { echo "skip: capturing on lo needs root"; exit 77; }
+  start_sender --bitrate 4M --no-gso
+  pair_client || fail "pairing failed"
+  tshark -i lo -f "udp port $DPORT" -w "$tmp/cap.pcap" -q 2> "$tmp/tshark.err" &
+  tsh=$!
+  pids+=("$tsh")
+  for _ in $(seq 100); do grep -q "Capturing on" "$tmp/tshark.err" && break; sleep 0.05; done
+  sleep 0.3
+  stream --frames 50 || fail "the paired client could not stream"
+  sleep 0.3
+  kill -INT "$tsh"; wait "$tsh" 2> /dev/null
+  stop_sender
+  tshark -r "$tmp/cap.pcap" -T fields -e udp.payload > "$tmp/payloads.txt" 2> /dev/null
+  n=$(grep -c . "$tmp/payloads.txt")
+  [ "$n" -ge 50 ] || fail "captured only $n datagrams"
+  # as tests/security/e2e.sh capture: start codes by chance in ~1/10000
+  sc=$(awk '{ for (i = 1; i + 5 <= length($0); i += 2) if (substr($0, i, 6) == "000001") { c++; break } } END { print c + 0 }' "$tmp/payloads.txt")
+  read -r big hdr < <(awk 'length($0) > 200 { b++; if (substr($0, 73, 2) == "c9" || substr($0, 89, 2) == "c9") h++ } END { print b + 0, h + 0 }' "$tmp/payloads.txt")
+  [ "$sc" -le 1 ] || fail "$sc of $n datagrams hold an Annex-B start code"
+  [ "$big" -ge 100 ] || fail "only $big video-sized datagrams captured"
+  [ $((hdr * 10)) -lt "$big" ] || fail "$hdr of $big datagrams show the clear header magic"
+  ok "control-mode stream: $n datagrams captured, $sc with a start code, $hdr of $big with 0xC9"
+  ;;
+foreign-punch)
+  start_sender
+  pair_client || fail "pairing failed"
+  stream --frames 90 &
+  cl=$!
+  sleep 1
+  "$BF_TAMPER" punch 127.0.0.2 "127.0.0.1:$DPORT" || fail "cannot punch from 127.0.0.2"
+  wait "$cl" || fail "the client failed"
+  stop_sender
+  [ "$(jnum "$tmp/client.json" pictures)" = 90 ] || fail "the stream was disturbed"
+  denied=$(jnum "$tmp/sender.json" punches_denied)
+  busy=$(jnum "$tmp/sender.json" punches_busy)
+  [ "$(jnum "$tmp/sender.json" retargets)" = 0 ] || fail "the sender re-targeted"
+  [ $(( ${denied:-0} + ${busy:-0} )) -ge 1 ] || fail "the foreign punch was not counted"
+  ok "a punch from 127.0.0.2 is refused (denied=$denied busy=$busy), 90 pictures"
+  ;;
+dead-sender)
+  start_sender
+  pair_client || fail "pairing failed"
+  stream &
+  cl=$!
+  for _ in $(seq 200); do grep -q 'streaming from' "$tmp/client.err" && break; sleep 0.05; done
+  sleep 1
+  kill -STOP "$SENDER_PID"
+  t0=$(date +%s%N)
+  wait "$cl"
+  rc=$?
+  t1=$(date +%s%N)
+  kill -CONT "$SENDER_PID"
+  stop_sender
+  [ "$rc" -ne 0 ] || fail "the client exited 0 although the sender froze"
+  ms=$(( (t1 - t0) / 1000000 ))
+  [ "$ms" -le 2500 ] || fail "the client took $ms ms to notice (bound 2000 + exit)"
+  grep -qi "silent\|went away\|timed out" "$tmp/client.err" || fail "the client did not say why it ended"
+  ok "a frozen sender is noticed and named in $ms ms"
+  ;;
+*) echo "unknown case $case_name"; exit 2 ;;
+esac
+exit 0
