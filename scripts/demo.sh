@@ -13,13 +13,39 @@ if [ ! -x build/sender/bildfunk-send ] || [ ! -x build/client/bildfunk ]; then
   build/bench/bildfunk-bench reassembly
   exit 0
 fi
-port=${BF_DEMO_PORT:-47998}
-build/sender/bildfunk-send --direct --listen "127.0.0.1:$port" --source testsrc \
-  --duration "${BF_DEMO_SECONDS:-10}" &
+# The normal path: a TLS control session with pairing, then a sealed stream.
+# Both programs keep their identities and pins in a throwaway directory, and
+# the demo plays the sender's user: it types the code the client shows.
+secs=${BF_DEMO_SECONDS:-10}
+demo=$(mktemp -d /tmp/bildfunk-demo.XXXXXX)
+mkfifo "$demo/op"
+exec 3<> "$demo/op"
+build/sender/bildfunk-send --control 127.0.0.1:0 --listen 127.0.0.1:0 --config-dir "$demo/sender" \
+  --source testsrc --duration "$secs" < "$demo/op" 2> >(tee "$demo/sender.err" >&2) &
 sender=$!
-trap 'kill $sender 2>/dev/null || true' EXIT
+trap 'kill $sender 2>/dev/null || true; rm -rf "$demo"' EXIT
+cport=
+for _ in $(seq 200); do
+  cport=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$demo/sender.err" | head -n 1)
+  [ -n "$cport" ] && break
+  sleep 0.05
+done
+[ -n "$cport" ] || { echo "demo: the sender did not start" >&2; exit 1; }
+client=(build/client/bildfunk "127.0.0.1:$cport" --config-dir "$demo/client" --name demo)
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-  build/client/bildfunk --direct "127.0.0.1:$port" --overlay normal
+  client+=(--overlay normal)
 else
-  build/client/bildfunk --direct "127.0.0.1:$port" --headless --duration "${BF_DEMO_SECONDS:-10}"
+  client+=(--headless --duration "$secs")
 fi
+"${client[@]}" 2> >(tee "$demo/client.err" >&2) &
+cl=$!
+for _ in $(seq 200); do
+  code=$(sed -n 's/.*code \([0-9]\{6\}\).*/\1/p' "$demo/client.err" | head -n 1)
+  [ -n "$code" ] && break
+  sleep 0.05
+done
+if [ -n "$code" ]; then
+  echo "demo: typing $code on the sender, as its user would"
+  echo "$code" >&3
+fi
+wait "$cl"
