@@ -150,9 +150,10 @@ case_mixed() { # [RATE ARGS...]: the rate limit, for the ratelimit case
   closs=$(jnum "$tmp/c.json" loss_pct)
   echo "measured: $pics pictures of $sent frames sent; netsim down in $inn, sent $out, dropped $dropped" \
     "($nloss %), duplicated $dup, reordered $reord; client loss $closs %"
-  # the floor is low on purpose: reordering by 30 ms of jitter costs most
-  # pictures today (gaps and keyframe waits in the client; about 30 % shown)
-  [ "$pics" -ge $((sent * 15 / 100)) ] || fail "only $pics of $sent frames presented"
+  # reordered AUs are held for the earlier ones (about 87 % decoded here; it
+  # was 30 % when each one was a gap); what is missing is burst loss and the
+  # keyframe waits after it
+  [ "$pics" -ge $((sent * 60 / 100)) ] || fail "only $pics of $sent frames presented"
   [ "$dup" -ge 1 ] && [ "$reord" -ge 1 ] && [ "$dropped" -ge 1 ] || fail "netsim did not impair"
   # the client's loss (by stream_seq over the whole run) vs netsim's drops:
   # within 2 points, duplicates not counted as received twice
