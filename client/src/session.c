@@ -629,7 +629,7 @@ static void write_report(session *s) {
       {"skips to live", (double)s->rcv.skips},
       {"gaps", (double)s->rcv.gaps},
       {"frames held for a reordered one", (double)s->rcv.holds},
-      {"... of them gaps after all", (double)s->rcv.holds_expired},
+      {"holds that ran out (gaps)", (double)s->rcv.holds_expired},
   };
   FILE *f = fopen(s->cli->report, "w");
   int r = f ? bf_report_write(s->report, &s->st, title, extra, sizeof extra / sizeof extra[0], f)
