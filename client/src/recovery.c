@@ -157,10 +157,13 @@ static int known_lost(const bf_recovery *r, uint32_t idx) {
 int bf_recovery_hold(bf_recovery *r, uint32_t frame_index, uint32_t user_flags, uint32_t queued,
                      uint64_t completed_ns, uint64_t now_ns) {
   if (r->holding && r->hold_expected != r->expected) r->holding = 0; /* moved on */
-  int32_t ahead = r->have_expected ? bf_seq32_diff(frame_index, r->expected) : 0;
+  int key = (user_flags & BF_AU_KEYFRAME) != 0;
+  /* at the start only a keyframe can begin the chain, and a later AU may
+   * have overtaken it: wait for it as for any earlier AU */
+  int32_t ahead = r->have_expected ? bf_seq32_diff(frame_index, r->expected) : !key;
   if (ahead == 0 && r->holding) r->holds_filled++; /* the missing one came */
-  if (ahead <= 0 || !r->allow_ns || (user_flags & BF_AU_KEYFRAME) ||
-      (r->need_key && !r->hidden) || known_lost(r, r->expected)) {
+  if (ahead <= 0 || !r->allow_ns || key || (r->have_expected && r->need_key && !r->hidden) ||
+      (r->have_expected && known_lost(r, r->expected))) {
     r->holding = 0;
     return 0;
   }

@@ -32,7 +32,9 @@
  * waiting. Then the gate proceeds as without a hold (gap: wait for a
  * keyframe or recovery point). On a network that keeps order the allowance
  * is 0: nothing is ever held, as before. Keyframes are never held (older AUs
- * become stale). Latency: an AU that is next in order is decoded at once; a
+ * become stale). At the start (and after a restart) an AU that is not a
+ * keyframe is held the same way: the keyframe that begins the stream may
+ * have been overtaken. Latency: an AU that is next in order is decoded at once; a
  * held one waits at most the allowance. On a reordering network a
  * BLOCK_SHORT is not proof of loss (the stragglers may come), so it is
  * ignored there and the hold bound or LOSS decides.

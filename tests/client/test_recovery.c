@@ -190,9 +190,12 @@ static void test_reorder_hold(void **state) {
   assert_int_equal(r.allow_ns, 100 * MS);
   bf_recovery_set_reorder(&r, 32 * MS);
   assert_int_equal(r.allow_ns, 41 * MS);
-  /* nothing to keep order with before the first keyframe */
-  assert_int_equal(bf_recovery_hold(&r, 3, 0, 1, t, t), 0);
+  /* the start: a P-frame that overtook the first keyframe waits for it */
+  assert_int_equal(bf_recovery_hold(&r, 1, 0, 1, t, t), 1);
+  assert_int_equal(bf_recovery_hold(&r, 0, KEY, 2, t + MS, t + MS), 0);
   assert_int_equal(bf_recovery_on_frame(&r, 0, KEY, t), BF_GATE_DECODE);
+  assert_int_equal(r.holds_filled, 1);
+  assert_int_equal(bf_recovery_poll(&r, t + MS, &fb), 0); /* nothing asked for */
   assert_int_equal(bf_recovery_hold(&r, 1, 0, 1, t, t), 0); /* next in order: at once */
   assert_int_equal(bf_recovery_on_frame(&r, 1, 0, t), BF_GATE_DECODE);
   /* 3 completes before 2: held, and the wake-up is when the hold runs out */
@@ -206,8 +209,8 @@ static void test_reorder_hold(void **state) {
   assert_int_equal(bf_recovery_hold(&r, 3, 0, 2, t + 1 * MS, t + 25 * MS), 0);
   assert_int_equal(bf_recovery_on_frame(&r, 3, 0, t + 25 * MS), BF_GATE_DECODE);
   assert_int_equal(bf_recovery_next_due(&r), UINT64_MAX);
-  assert_int_equal(r.holds, 1);
-  assert_int_equal(r.holds_filled, 1);
+  assert_int_equal(r.holds, 2);
+  assert_int_equal(r.holds_filled, 2);
   assert_int_equal(r.gaps, 0);
   assert_int_equal(r.requests_new, 0);
 

