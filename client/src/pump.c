@@ -25,6 +25,7 @@ struct bf_pump {
   char peer_name[BF_ADDR_STRLEN];
   uint64_t last_data_ns;
   uint64_t last_video_ns;
+  uint64_t last_fresh_ns; /* the last video datagram the reassembler accepted */
   int bye;            /* acted upon: the session ends */
   uint32_t bye_reason;
   int bye_pending;    /* clear mode: BYE heard, waiting out the grace period */
@@ -232,7 +233,10 @@ static void on_video(bf_pump *p, const uint8_t *d, size_t len, uint64_t now) {
    * sender (duplicates here are mostly parity of an already complete block),
    * so it counts as received for the loss figure. */
   if (v != BF_ACCEPT && v < BF_REJECT_PROBE) return;
-  if (v == BF_ACCEPT) p->n.accepted++;
+  if (v == BF_ACCEPT) {
+    p->n.accepted++;
+    p->last_fresh_ns = now;
+  }
   p->last_data_ns = now;
   p->last_video_ns = now;
   uint32_t seq = le32(d + 12);
@@ -248,19 +252,22 @@ static void on_video(bf_pump *p, const uint8_t *d, size_t len, uint64_t now) {
   p->window_received++;
 }
 
-/* Clear mode BYE: acted upon once no video came for BF_PUMP_BYE_GRACE_NS
- * after it (or after the last straggler behind it); video still arriving
- * BF_PUMP_BYE_CANCEL_NS after it means the sender is streaming: ignored. */
+/* Clear mode BYE: acted upon once no fresh video (a shard the reassembler
+ * accepted) came for BF_PUMP_BYE_GRACE_NS after it (or after the last
+ * straggler behind it); fresh video still arriving BF_PUMP_BYE_CANCEL_NS
+ * after it means the sender is streaming: ignored. Stale, duplicate or
+ * contradicting datagrams (a flood from the spoofed address) count for
+ * neither. */
 static void settle_bye(bf_pump *p, uint64_t now) {
   if (!p->bye_pending) return;
   uint64_t ref = p->bye_at_ns;
-  if (p->last_video_ns > ref) {
-    if (p->last_video_ns - p->bye_at_ns >= BF_PUMP_BYE_CANCEL_NS) {
+  if (p->last_fresh_ns > ref) {
+    if (p->last_fresh_ns - p->bye_at_ns >= BF_PUMP_BYE_CANCEL_NS) {
       p->bye_pending = 0;
       p->n.byes_ignored++;
       return;
     }
-    ref = p->last_video_ns;
+    ref = p->last_fresh_ns;
   }
   if (now - ref < BF_PUMP_BYE_GRACE_NS) return;
   p->bye_pending = 0;
@@ -378,7 +385,7 @@ uint64_t bf_pump_next_due(const bf_pump *p) {
   uint64_t w = p->window_start_ns + BF_LOSS_WINDOW_NS;
   if (w < due) due = w;
   if (p->bye_pending) {
-    uint64_t ref = p->last_video_ns > p->bye_at_ns ? p->last_video_ns : p->bye_at_ns;
+    uint64_t ref = p->last_fresh_ns > p->bye_at_ns ? p->last_fresh_ns : p->bye_at_ns;
     if (ref + BF_PUMP_BYE_GRACE_NS < due) due = ref + BF_PUMP_BYE_GRACE_NS;
   }
   return due;

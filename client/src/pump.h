@@ -22,11 +22,13 @@
  *
  * BYE: in sealed mode a BYE is authenticated and acted upon at once. In clear
  * direct mode anyone who can send from the sender's address could forge one,
- * so a BYE is acted upon only when no valid video arrives for
- * BF_PUMP_BYE_GRACE_NS after it (a genuine sender stops sending; stragglers
- * that jitter reordered behind the BYE move the deadline but do not cancel
- * it); video still arriving BF_PUMP_BYE_CANCEL_NS after the BYE means the
- * sender is streaming, and the BYE is ignored (counted in byes_ignored).
+ * so a BYE is acted upon only when no fresh video (a shard the reassembler
+ * accepts) arrives for BF_PUMP_BYE_GRACE_NS after it (a genuine sender stops
+ * sending; stragglers that jitter reordered behind the BYE move the deadline
+ * but do not cancel it); fresh video still arriving BF_PUMP_BYE_CANCEL_NS
+ * after the BYE means the sender is streaming, and the BYE is ignored
+ * (counted in byes_ignored). Stale, duplicate or contradicting datagrams
+ * count for neither, so a flood from the spoofed address keeps no session.
  * Latency of a genuine end: + 100 ms.
  *
  * Threads: one thread uses a pump. The clock is injected (|now| in the

@@ -363,15 +363,21 @@ static void test_order_and_bye_grace(void **state) {
   assert_int_equal(bf_pump_bye(r.pump, NULL), 0);
 
   /* the genuine end: BYE, a straggler 30 ms later, then nothing */
-  send_dgram(&r, &dg[next++]);
+  send_dgram(&r, &dg[next + 1]);
   bf_pump_receive(r.pump, 4);
   sender_send(&r, &bye);
   bf_pump_receive(r.pump, 4);
   fake_now += 30 * MS;
-  send_dgram(&r, &dg[next - 3]); /* an old one, reordered behind the BYE */
+  send_dgram(&r, &dg[next]); /* sent before the BYE, reordered behind it */
   bf_pump_receive(r.pump, 4);
   drain(&r);
   uint64_t straggler = fake_now;
+  /* old or repeated datagrams (a flood from the sender's address) are not
+   * fresh video: they neither move the deadline nor cancel the BYE */
+  fake_now += 20 * MS;
+  send_dgram(&r, &dg[next]);
+  send_dgram(&r, &dg[2]);
+  assert_int_equal(bf_pump_receive(r.pump, 4), 2);
   assert_int_equal(bf_pump_next_due(r.pump) <= straggler + BF_PUMP_BYE_GRACE_NS, 1);
   fake_now = straggler + BF_PUMP_BYE_GRACE_NS - 1;
   bf_pump_tick(r.pump, fake_now, &win);

@@ -196,6 +196,15 @@ static void test_reorder_hold(void **state) {
   assert_int_equal(bf_recovery_on_frame(&r, 0, KEY, t), BF_GATE_DECODE);
   assert_int_equal(r.holds_filled, 1);
   assert_int_equal(bf_recovery_poll(&r, t + MS, &fb), 0); /* nothing asked for */
+  /* joining mid-stream: the first P-frame waits once, then a key is asked for
+   * and later ones are not held (a keyframe must not queue behind them) */
+  bf_recovery j = fresh();
+  bf_recovery_set_reorder(&j, 32 * MS);
+  assert_int_equal(bf_recovery_hold(&j, 50, 0, 1, t, t), 1);
+  assert_int_equal(bf_recovery_hold(&j, 50, 0, 1, t, t + 41 * MS), 0);
+  assert_int_equal(bf_recovery_on_frame(&j, 50, 0, t + 41 * MS), BF_GATE_WAIT_KEY);
+  assert_int_equal(bf_recovery_hold(&j, 51, 0, 1, t + 41 * MS, t + 41 * MS), 0);
+  assert_int_equal(bf_recovery_poll(&j, t + 41 * MS, &fb), 1);
   assert_int_equal(bf_recovery_hold(&r, 1, 0, 1, t, t), 0); /* next in order: at once */
   assert_int_equal(bf_recovery_on_frame(&r, 1, 0, t), BF_GATE_DECODE);
   /* 3 completes before 2: held, and the wake-up is when the hold runs out */
