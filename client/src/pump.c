@@ -26,7 +26,7 @@ struct bf_pump {
   uint64_t last_data_ns;
   uint64_t last_video_ns;
   uint64_t last_fresh_ns; /* the last video datagram the reassembler accepted */
-  int bye;            /* acted upon: the session ends */
+  int bye;                /* acted upon: the session ends */
   uint32_t bye_reason;
   int bye_pending;    /* clear mode: BYE heard, waiting out the grace period */
   uint64_t bye_at_ns; /* when the pending BYE arrived */

@@ -161,7 +161,8 @@ int bf_recovery_hold(bf_recovery *r, uint32_t frame_index, uint32_t user_flags, 
   /* at the start only a keyframe can begin the chain, and a later AU may
    * have overtaken it: wait for it as for any earlier AU */
   int32_t ahead = r->have_expected ? bf_seq32_diff(frame_index, r->expected) : !key;
-  if (ahead == 0 && r->holding) r->holds_filled++; /* the missing one came */
+  /* the missing one came */
+  if (ahead == 0 && r->holding) r->holds_filled++;
   int frozen = r->have_expected ? r->need_key && !r->hidden : r->ask; /* a key is asked for */
   if (ahead <= 0 || !r->allow_ns || key || frozen ||
       (r->have_expected && known_lost(r, r->expected))) {

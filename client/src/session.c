@@ -356,7 +356,7 @@ static int decode_one(session *s) {
   uint64_t now = bf_client_now();
   const queued *head = &s->q[s->qhead];
   s->holding = !s->ending && bf_recovery_hold(&s->rcv, head->f.frame_index, head->f.user_flags,
-                                               (uint32_t)s->qn, head->rec.last_shard_ns, now);
+                                              (uint32_t)s->qn, head->rec.last_shard_ns, now);
   if (s->holding) return 0;
   queued it = *head;
   s->qhead = (s->qhead + 1) % BF_SESSION_QUEUE;

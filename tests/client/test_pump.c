@@ -284,7 +284,6 @@ static void test_loss_window_and_bye(void **state) {
   bf_transport_close(&s);
 }
 
-
 static void send_dgram(rig *r, const bf_dgram *d) {
   assert_int_equal(bf_send(r->sender, d), 1);
 }

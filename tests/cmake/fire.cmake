@@ -2,7 +2,7 @@
 # bildfunk-netsim (random loss with adaptive FEC, a bad mixed network,
 # jitter with reordering and duplication) and
 # through bf_flood (100 k bad datagrams/s into the client's port), all in
-# tests/fire/fire.sh. About 40 s together in a normal build.
+# tests/fire/fire.sh. About 90 s together in a normal build.
 # tests/fire/soak.sh (10 min, 1080p60) is run by hand, not registered here.
 # Not in the ASan build yet: its thresholds (pictures shown, latency bounds)
 # were set on normal binaries and have not been validated under the
