@@ -8,6 +8,8 @@
 # stdout and a markdown table (for docs/benchmarks.md) on stderr.
 #
 #   bench/impairment.sh [BUILD_DIR] [FRAMES]   (defaults: build, 600)
+#   BF_PROFILES=REGEX runs only the profiles whose name matches (grep -E),
+#   e.g. BF_PROFILES=jitter; the rate profile needs the clean one.
 #
 # Stream: testsrc 640x360 at 60 fps, H.264, 512-byte shards (many shards per
 # frame, so loss lands inside FEC blocks), headless client with
@@ -49,6 +51,7 @@ table="| profile | frames presented | e2e p50 ms | e2e p95 ms | keyframe request
 for p in "${profiles[@]}"; do
   name=${p%%|*}
   args=${p#*|}
+  if [ -n "${BF_PROFILES:-}" ] && ! grep -qE -- "$BF_PROFILES" <<< "$name"; then continue; fi
   args=${args/RATE/$rate}
   rm -f "$tmp"/*
   "$sender" --direct --listen 127.0.0.1:0 --size 640x360 --fps 60 --shard 512 --frames "$frames" \
@@ -81,6 +84,7 @@ for p in "${profiles[@]}"; do
   wait "$npid" 2>/dev/null || true
   sent=$(jnum "$tmp/sender.json" frames_sent)
   pics=$(jnum "$tmp/c.json" frames_presented)
+  decoded=$(jnum "$tmp/c.json" pictures) # presented + replaced by a newer one before display
   p50=$(e2e "$tmp/c.json" p50)
   p95=$(e2e "$tmp/c.json" p95)
   kr=$(jnum "$tmp/c.json" keyframe_requests)
@@ -94,10 +98,10 @@ for p in "${profiles[@]}"; do
   fi
   nloss=$(awk -v d="${dropped:-0}" -v i="${inn:-0}" 'BEGIN { printf "%.2f", i ? 100 * d / i : 0 }')
   share=$(awk -v a="${pics:-0}" -v b="${sent:-0}" 'BEGIN { printf "%.1f", b ? 100 * a / b : 0 }')
-  json_rows+=("{\"profile\": \"$name\", \"netsim\": \"--dir down $args\", \"frames_sent\": ${sent:-0}, \"frames_presented\": ${pics:-0}, \"presented_pct\": $share, \"e2e_p50_ms\": ${p50:-null}, \"e2e_p95_ms\": ${p95:-null}, \"keyframe_requests\": ${kr:-0}, \"client_loss_pct\": ${closs:-null}, \"netsim_in\": ${inn:-0}, \"netsim_dropped\": ${dropped:-0}, \"netsim_dropped_pct\": $nloss, \"netsim_duplicated\": ${dup:-0}}")
+  json_rows+=("{\"profile\": \"$name\", \"netsim\": \"--dir down $args\", \"frames_sent\": ${sent:-0}, \"frames_presented\": ${pics:-0}, \"frames_decoded\": ${decoded:-0}, \"presented_pct\": $share, \"e2e_p50_ms\": ${p50:-null}, \"e2e_p95_ms\": ${p95:-null}, \"keyframe_requests\": ${kr:-0}, \"client_loss_pct\": ${closs:-null}, \"netsim_in\": ${inn:-0}, \"netsim_dropped\": ${dropped:-0}, \"netsim_dropped_pct\": $nloss, \"netsim_duplicated\": ${dup:-0}}")
   table+="
 | $name | ${pics:-0}/${sent:-0} ($share %) | ${p50:-–} | ${p95:-–} | ${kr:-0} | ${closs:-–} | $nloss |"
-  echo "impairment: $name: $pics/$sent presented, e2e p50 $p50 p95 $p95 ms" >&2
+  echo "impairment: $name: $pics/$sent presented (${decoded:-0} decoded), e2e p50 $p50 p95 $p95 ms" >&2
 done
 cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
 printf '{"benchmark": "impairment", "machine": {"cpu": "%s", "cores": %s, "kernel": "%s", "shared": true}, ' \

@@ -3,6 +3,8 @@
  */
 #include "pump.h"
 
+#include "seqtrack.h"
+
 #include <bildfunk/wire.h>
 
 #include <errno.h>
@@ -23,8 +25,13 @@ struct bf_pump {
   char peer_name[BF_ADDR_STRLEN];
   uint64_t last_data_ns;
   uint64_t last_video_ns;
-  int bye;
+  uint64_t last_fresh_ns; /* the last video datagram the reassembler accepted */
+  int bye;                /* acted upon: the session ends */
   uint32_t bye_reason;
+  int bye_pending;    /* clear mode: BYE heard, waiting out the grace period */
+  uint64_t bye_at_ns; /* when the pending BYE arrived */
+  uint32_t bye_pending_reason;
+  bf_seqtrack order; /* reorders, duplicates, lateness by stream_seq */
   bf_pump_counters n;
   /* stream_seq accounting */
   int seq_have;
@@ -92,6 +99,7 @@ int bf_pump_open_transport(const bf_pump_config *cfg, bf_transport *t, bf_pump *
   bf_punch_client_init(&p->punch, now, 1);
   bf_clocksync_init(&p->clock, NULL, now);
   p->window_start_ns = now;
+  bf_seqtrack_init(&p->order);
   *out = p;
   return 0;
 fail:
@@ -190,9 +198,17 @@ static void on_control(bf_pump *p, const uint8_t *d, size_t len, uint64_t now) {
     break;
   case BF_FB_BYE:
     p->n.byes++;
-    p->bye = 1;
-    p->bye_reason = fb.u.bye.reason;
     p->last_data_ns = now;
+    if (p->opener) { /* sealed: it was opened, so the sender sent it */
+      p->bye = 1;
+      p->bye_reason = fb.u.bye.reason;
+    } else if (!p->bye_pending && !p->bye) {
+      /* clear mode: anyone who knows the sender's address can forge this;
+       * believe it only if the video stops too (settle_bye) */
+      p->bye_pending = 1;
+      p->bye_at_ns = now;
+      p->bye_pending_reason = fb.u.bye.reason;
+    }
     break;
   default:
     p->n.garbage++;
@@ -209,6 +225,7 @@ static void on_video(bf_pump *p, const uint8_t *d, size_t len, uint64_t now) {
       d[36] == BF_MAGIC) {
     bf_reassembler_reset(p->ras);
     p->seq_have = 0;
+    bf_seqtrack_restart(&p->order);
     p->n.resumes++;
   }
   bf_reject v = bf_reassembler_push(p->ras, d, len, now);
@@ -216,10 +233,15 @@ static void on_video(bf_pump *p, const uint8_t *d, size_t len, uint64_t now) {
    * sender (duplicates here are mostly parity of an already complete block),
    * so it counts as received for the loss figure. */
   if (v != BF_ACCEPT && v < BF_REJECT_PROBE) return;
-  if (v == BF_ACCEPT) p->n.accepted++;
+  if (v == BF_ACCEPT) {
+    p->n.accepted++;
+    p->last_fresh_ns = now;
+  }
   p->last_data_ns = now;
   p->last_video_ns = now;
   uint32_t seq = le32(d + 12);
+  bf_seq_class sc = bf_seqtrack_push(&p->order, seq, now);
+  if (sc == BF_SEQ_DUPLICATE) return; /* one datagram, not two, for the loss figure */
   if (!p->seq_have) {
     p->seq_have = 1;
     p->seq_max = seq;
@@ -230,8 +252,32 @@ static void on_video(bf_pump *p, const uint8_t *d, size_t len, uint64_t now) {
   p->window_received++;
 }
 
+/* Clear mode BYE: acted upon once no fresh video (a shard the reassembler
+ * accepted) came for BF_PUMP_BYE_GRACE_NS after it (or after the last
+ * straggler behind it); fresh video still arriving BF_PUMP_BYE_CANCEL_NS
+ * after it means the sender is streaming: ignored. Stale, duplicate or
+ * contradicting datagrams (a flood from the spoofed address) count for
+ * neither. */
+static void settle_bye(bf_pump *p, uint64_t now) {
+  if (!p->bye_pending) return;
+  uint64_t ref = p->bye_at_ns;
+  if (p->last_fresh_ns > ref) {
+    if (p->last_fresh_ns - p->bye_at_ns >= BF_PUMP_BYE_CANCEL_NS) {
+      p->bye_pending = 0;
+      p->n.byes_ignored++;
+      return;
+    }
+    ref = p->last_fresh_ns;
+  }
+  if (now - ref < BF_PUMP_BYE_GRACE_NS) return;
+  p->bye_pending = 0;
+  p->bye = 1;
+  p->bye_reason = p->bye_pending_reason;
+}
+
 int bf_pump_receive(bf_pump *p, size_t max_batches) {
   int total = 0;
+  settle_bye(p, p->cfg.now());
   for (size_t b = 0; b < max_batches; b++) {
     int n = bf_recv_batch(p->t, &p->ring);
     if (n < 0) return total ? total : n;
@@ -263,6 +309,7 @@ int bf_pump_receive(bf_pump *p, size_t max_batches) {
         on_video(p, d, len, now);
     }
     total += n;
+    settle_bye(p, now);
     if ((size_t)n < p->ring.count) break; /* the socket is drained */
   }
   return total;
@@ -283,6 +330,7 @@ static uint32_t clamp32(uint64_t v) {
 }
 
 int bf_pump_tick(bf_pump *p, uint64_t now, bf_pump_window *win) {
+  settle_bye(p, now);
   if (bf_punch_client_due(&p->punch, now)) {
     if (bf_punch_send(p->t) == 1) p->n.punches++;
   }
@@ -335,7 +383,12 @@ uint64_t bf_pump_next_due(const bf_pump *p) {
   uint64_t c = bf_clocksync_next_due(&p->clock);
   if (c < due) due = c;
   uint64_t w = p->window_start_ns + BF_LOSS_WINDOW_NS;
-  return w < due ? w : due;
+  if (w < due) due = w;
+  if (p->bye_pending) {
+    uint64_t ref = p->last_fresh_ns > p->bye_at_ns ? p->last_fresh_ns : p->bye_at_ns;
+    if (ref + BF_PUMP_BYE_GRACE_NS < due) due = ref + BF_PUMP_BYE_GRACE_NS;
+  }
+  return due;
 }
 
 int bf_pump_wait(bf_pump *p, int timeout_ms, struct pollfd *extra, size_t n_extra) {
@@ -367,6 +420,11 @@ int bf_pump_bye(const bf_pump *p, uint32_t *reason) {
 
 void bf_pump_clear_bye(bf_pump *p) {
   p->bye = 0;
+  p->bye_pending = 0;
+}
+
+uint64_t bf_pump_reorder_ns(bf_pump *p, uint64_t now_ns) {
+  return bf_seqtrack_lateness(&p->order, now_ns);
 }
 int bf_pump_seal_stats(const bf_pump *p, bf_opener_stats *st) {
   memset(st, 0, sizeof *st);
@@ -386,6 +444,9 @@ const bf_clocksync *bf_pump_clock(const bf_pump *p) {
 }
 void bf_pump_counters_get(const bf_pump *p, bf_pump_counters *c) {
   *c = p->n;
+  c->reordered = p->order.reordered;
+  c->duplicates = p->order.duplicates;
+  c->reorder_late_max_ns = p->order.late_max_ns;
 }
 void bf_pump_reassembler_stats(const bf_pump *p, bf_reassembler_stats *s) {
   bf_reassembler_stats_get(p->ras, s);

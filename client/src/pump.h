@@ -15,7 +15,21 @@
  * allocated at open; nothing per packet.
  *
  * Loss accounting: the sender numbers every packet (stream_seq); per window
- * the pump compares the newest number with how many arrived.
+ * the pump compares the newest number with how many arrived (duplicates
+ * counted once). The same numbers give reorders, duplicates and the recent
+ * reordering lateness (seqtrack.h), which the decode gate uses as its jitter
+ * allowance.
+ *
+ * BYE: in sealed mode a BYE is authenticated and acted upon at once. In clear
+ * direct mode anyone who can send from the sender's address could forge one,
+ * so a BYE is acted upon only when no fresh video (a shard the reassembler
+ * accepts) arrives for BF_PUMP_BYE_GRACE_NS after it (a genuine sender stops
+ * sending; stragglers that jitter reordered behind the BYE move the deadline
+ * but do not cancel it); fresh video still arriving BF_PUMP_BYE_CANCEL_NS
+ * after the BYE means the sender is streaming, and the BYE is ignored
+ * (counted in byes_ignored). Stale, duplicate or contradicting datagrams
+ * count for neither, so a flood from the spoofed address keeps no session.
+ * Latency of a genuine end: + 100 ms.
  *
  * Threads: one thread uses a pump. The clock is injected (|now| in the
  * config) so tests can drive time.
@@ -38,6 +52,10 @@
 #define BF_LOSS_WINDOW_NS 750000000ull
 /* Silence after which arriving video is treated as a new stream. */
 #define BF_PUMP_RESUME_NS 1000000000ull
+/* Clear mode BYE: no video for this long after it -> acted upon ... */
+#define BF_PUMP_BYE_GRACE_NS 100000000ull
+/* ... video this long after it -> ignored (forged, or an old one) */
+#define BF_PUMP_BYE_CANCEL_NS 200000000ull
 
 typedef struct bf_pump_config {
   const char *direct;    /* HOST[:PORT] of the sender */
@@ -71,7 +89,8 @@ typedef struct bf_pump_counters {
   uint64_t foreign;   /* from another address: dropped */
   uint64_t garbage;   /* short or unknown control datagrams */
   uint64_t pongs;
-  uint64_t byes;
+  uint64_t byes;         /* BYE datagrams received */
+  uint64_t byes_ignored; /* clear mode: BYEs cancelled by video after them */
   uint64_t feedback_sent;
   uint64_t feedback_dropped; /* send buffer full / transient error */
   uint64_t punches;
@@ -79,6 +98,9 @@ typedef struct bf_pump_counters {
   uint64_t resumes; /* video came back after BF_PUMP_RESUME_NS of silence */
   uint64_t sealed;  /* feedback datagrams sealed */
   uint64_t seal_failed;
+  uint64_t reordered;           /* video datagrams after a later-numbered one */
+  uint64_t duplicates;          /* video datagrams whose number was seen */
+  uint64_t reorder_late_max_ns; /* the latest a reordered datagram came */
 } bf_pump_counters;
 
 typedef struct bf_pump bf_pump;
@@ -125,10 +147,15 @@ int bf_pump_send_feedback(bf_pump *p, const bf_feedback *fb);
 int bf_pump_wait(bf_pump *p, int timeout_ms, struct pollfd *extra, size_t n_extra);
 
 /* Liveness: the last time valid video, a pong or a BYE arrived (0 = never),
- * and whether the sender said BYE (cleared by bf_pump_clear_bye). */
+ * and whether the sender said BYE and it was believed (see BYE above;
+ * cleared, pending one included, by bf_pump_clear_bye). */
 uint64_t bf_pump_last_data_ns(const bf_pump *p);
 int bf_pump_bye(const bf_pump *p, uint32_t *reason);
 void bf_pump_clear_bye(bf_pump *p);
+
+/* Recent reordering lateness of the video datagrams, ns (0 while the
+ * network keeps order): see seqtrack.h. */
+uint64_t bf_pump_reorder_ns(bf_pump *p, uint64_t now_ns);
 
 const bf_clocksync *bf_pump_clock(const bf_pump *p);
 /* Sealed mode: copies the opener's drop counters and returns 1; 0 (and

@@ -18,6 +18,8 @@ void bf_recovery_config_default(bf_recovery_config *cfg) {
   cfg->backlog_ns = 200 * MS;
   cfg->backlog_hard = 8;
   cfg->skip_cooldown_ns = 1000 * MS;
+  cfg->hold_max_ns = 100 * MS;
+  cfg->hold_frames = 6;
 }
 
 void bf_recovery_init(bf_recovery *r, const bf_recovery_config *cfg) {
@@ -134,6 +136,53 @@ void bf_recovery_on_loss(bf_recovery *r, uint32_t first, uint32_t last, uint64_t
   freeze(r, first, last);
 }
 
+void bf_recovery_on_short(bf_recovery *r, uint32_t frame_index, uint64_t now_ns) {
+  if (r->allow_ns) { /* stragglers may still complete it: the hold bound decides */
+    r->shorts_ignored++;
+    return;
+  }
+  bf_recovery_on_loss(r, frame_index, frame_index, now_ns);
+}
+
+void bf_recovery_set_reorder(bf_recovery *r, uint64_t lateness_ns) {
+  uint64_t a = lateness_ns ? lateness_ns + lateness_ns / 4 + MS : 0;
+  r->allow_ns = a < r->cfg.hold_max_ns ? a : r->cfg.hold_max_ns;
+}
+
+static int known_lost(const bf_recovery *r, uint32_t idx) {
+  return r->lost_have && bf_seq32_diff(idx, r->lost_first) >= 0 &&
+         bf_seq32_diff(idx, r->lost_last) <= 0;
+}
+
+int bf_recovery_hold(bf_recovery *r, uint32_t frame_index, uint32_t user_flags, uint32_t queued,
+                     uint64_t completed_ns, uint64_t now_ns) {
+  if (r->holding && r->hold_expected != r->expected) r->holding = 0; /* moved on */
+  int key = (user_flags & BF_AU_KEYFRAME) != 0;
+  /* at the start only a keyframe can begin the chain, and a later AU may
+   * have overtaken it: wait for it as for any earlier AU */
+  int32_t ahead = r->have_expected ? bf_seq32_diff(frame_index, r->expected) : !key;
+  /* the missing one came */
+  if (ahead == 0 && r->holding) r->holds_filled++;
+  int frozen = r->have_expected ? r->need_key && !r->hidden : r->ask; /* a key is asked for */
+  if (ahead <= 0 || !r->allow_ns || key || frozen ||
+      (r->have_expected && known_lost(r, r->expected))) {
+    r->holding = 0;
+    return 0;
+  }
+  if (!r->holding) {
+    r->holding = 1;
+    r->hold_expected = r->expected;
+    r->hold_since_ns = completed_ns && completed_ns <= now_ns ? completed_ns : now_ns;
+    r->holds++;
+  }
+  if (now_ns - r->hold_since_ns >= r->allow_ns || queued >= r->cfg.hold_frames) {
+    r->holding = 0;
+    r->holds_expired++;
+    return 0;
+  }
+  return 1;
+}
+
 void bf_recovery_on_decode_error(bf_recovery *r, uint32_t frame_index, uint64_t now_ns) {
   (void)now_ns;
   freeze(r, frame_index, frame_index);
@@ -141,6 +190,7 @@ void bf_recovery_on_decode_error(bf_recovery *r, uint32_t frame_index, uint64_t 
 
 void bf_recovery_restart(bf_recovery *r) {
   r->have_expected = 0;
+  r->holding = 0;
   r->need_key = 1;
   r->hidden = 0;
   r->have_anchor = 0;
@@ -180,7 +230,7 @@ int bf_recovery_poll(bf_recovery *r, uint64_t now_ns, bf_feedback *fb) {
   return 1;
 }
 
-uint64_t bf_recovery_next_due(const bf_recovery *r) {
+static uint64_t request_due(const bf_recovery *r) {
   if (r->req_active) {
     uint64_t a = r->req_sent_ns + r->cfg.frame_interval_ns;
     uint64_t b = r->req_start_ns + r->cfg.give_up_ns;
@@ -188,6 +238,12 @@ uint64_t bf_recovery_next_due(const bf_recovery *r) {
   }
   if (!r->need_key || !r->ask) return UINT64_MAX;
   return r->have_new_id ? r->last_new_id_ns + r->cfg.throttle_ns : 0;
+}
+
+uint64_t bf_recovery_next_due(const bf_recovery *r) {
+  uint64_t due = request_due(r);
+  if (r->holding && r->hold_since_ns + r->allow_ns < due) due = r->hold_since_ns + r->allow_ns;
+  return due;
 }
 
 int bf_recovery_backlog(bf_recovery *r, uint32_t depth, uint64_t now_ns) {

@@ -3,8 +3,9 @@
  * decoder, when to ask the sender for a keyframe, and when to skip to live.
  *
  * Decode gate: AUs are decoded strictly in frame_index order from a keyframe
- * on. A gap (an AU that completes while an earlier one is missing), a loss
- * event, or a decoder error puts the client into "waiting for a keyframe":
+ * on. A gap (an AU that completes while an earlier one is missing and is not
+ * held, see below), a loss event, or a decoder error puts the client into
+ * "waiting for a keyframe":
  * every AU that is not a keyframe is dropped from then on, so the last good
  * picture stays on screen instead of smeared references, and a keyframe
  * request goes out.
@@ -17,6 +18,26 @@
  * refresh wave started after the loss. The keyframe request runs in parallel;
  * whichever arrives first ends the freeze. Streams without recovery points,
  * the start of a stream and skip-to-live still wait for a keyframe.
+ *
+ * Reordering (hold): the caller keeps completed AUs in frame_index order and
+ * asks bf_recovery_hold() before it hands the oldest to bf_recovery_on_frame.
+ * An AU ahead of the next expected index waits there ("held", and every AU
+ * behind it with it) until the earlier one completes (it is then decoded at
+ * once and the held ones follow), the reassembler declares the earlier one
+ * lost (LOSS, or BLOCK_SHORT on a network that keeps order), or a bound
+ * expires: the jitter allowance, allow_ns = lateness * 5/4 + 1 ms, capped at
+ * |hold_max_ns| (100 ms, below the reassembler's own 120 ms give-up), where
+ * lateness is the recent reordering lateness of datagrams that the caller
+ * measures (bf_recovery_set_reorder; seqtrack.h), or |hold_frames| AUs are
+ * waiting. Then the gate proceeds as without a hold (gap: wait for a
+ * keyframe or recovery point). On a network that keeps order the allowance
+ * is 0: nothing is ever held, as before. Keyframes are never held (older AUs
+ * become stale). At the start (and after a restart) an AU that is not a
+ * keyframe is held the same way: the keyframe that begins the stream may
+ * have been overtaken. Latency: an AU that is next in order is decoded at once; a
+ * held one waits at most the allowance. On a reordering network a
+ * BLOCK_SHORT is not proof of loss (the stragglers may come), so it is
+ * ignored there and the hold bound or LOSS decides.
  *
  * Keyframe requests (docs/protocol.md): each new need gets a new request_id,
  * at most one new id per |throttle_ns| (100 ms); an id is repeated every frame
@@ -46,6 +67,8 @@ typedef struct bf_recovery_config {
   uint64_t backlog_ns;        /* ... when it lasts this long: 200 ms */
   uint32_t backlog_hard;      /* depth that skips at once: 8 */
   uint64_t skip_cooldown_ns;  /* no second skip within: 1 s */
+  uint64_t hold_max_ns;       /* cap on the reordering allowance: 100 ms */
+  uint32_t hold_frames;       /* hold no more AUs than: 6 (< backlog_hard) */
 } bf_recovery_config;
 
 void bf_recovery_config_default(bf_recovery_config *cfg);
@@ -81,6 +104,10 @@ typedef struct bf_recovery {
   int have_anchor;
   uint32_t anchor;    /* frame_index of the last recovery point or keyframe */
   uint32_t hide_lost; /* last frame lost since the freeze began */
+  uint64_t allow_ns;  /* reordering allowance: how long an AU may be held */
+  int holding;        /* an AU ahead of |expected| waits */
+  uint32_t hold_expected;
+  uint64_t hold_since_ns;
   /* counters */
   uint64_t requests_new;  /* distinct request ids */
   uint64_t requests_sent; /* datagrams, repeats included */
@@ -89,6 +116,10 @@ typedef struct bf_recovery {
   uint64_t skips;
   uint64_t gaps;
   uint64_t recovery_points; /* freezes ended by a recovery point */
+  uint64_t holds;           /* times an AU was held for an earlier one */
+  uint64_t holds_filled;    /* ... and the earlier one came in time */
+  uint64_t holds_expired;   /* ... and the bound ran out first */
+  uint64_t shorts_ignored;  /* BLOCK_SHORT on a reordering network */
 } bf_recovery;
 
 void bf_recovery_init(bf_recovery *r, const bf_recovery_config *cfg);
@@ -101,9 +132,25 @@ void bf_recovery_set_frame_interval(bf_recovery *r, uint64_t interval_ns);
 bf_gate bf_recovery_on_frame(bf_recovery *r, uint32_t frame_index, uint32_t user_flags,
                              uint64_t now_ns);
 
-/* AUs |first|..|last| will not complete (reassembler LOSS or BLOCK_SHORT).
+/* AUs |first|..|last| will not complete (reassembler LOSS).
  * Losses entirely older than what was decoded are ignored. */
 void bf_recovery_on_loss(bf_recovery *r, uint32_t first, uint32_t last, uint64_t now_ns);
+
+/* The reassembler's early BLOCK_SHORT for |frame_index|: a loss while the
+ * allowance is 0 (in-order network), ignored otherwise (counted). */
+void bf_recovery_on_short(bf_recovery *r, uint32_t frame_index, uint64_t now_ns);
+
+/* The network's recent reordering lateness (ns, 0 = keeps order); sets the
+ * allowance. Call whenever it may have changed (cheap). */
+void bf_recovery_set_reorder(bf_recovery *r, uint64_t lateness_ns);
+
+/* Hold decision for the oldest (lowest frame_index) completed AU, which
+ * completed at |completed_ns|, with |queued| AUs waiting in all. Returns 1
+ * when it must wait for an earlier one: leave it queued and ask again when
+ * an event came or at bf_recovery_next_due(). Returns 0 when it is to go to
+ * bf_recovery_on_frame() now. */
+int bf_recovery_hold(bf_recovery *r, uint32_t frame_index, uint32_t user_flags, uint32_t queued,
+                     uint64_t completed_ns, uint64_t now_ns);
 
 /* The decoder rejected AU |frame_index|. */
 void bf_recovery_on_decode_error(bf_recovery *r, uint32_t frame_index, uint64_t now_ns);
@@ -112,7 +159,8 @@ void bf_recovery_on_decode_error(bf_recovery *r, uint32_t frame_index, uint64_t 
  * |now_ns| (a new id or a repeat), else 0. */
 int bf_recovery_poll(bf_recovery *r, uint64_t now_ns, bf_feedback *fb);
 
-/* When bf_recovery_poll() next has something to do; UINT64_MAX if never. */
+/* When bf_recovery_poll() next has something to do, or a hold expires;
+ * UINT64_MAX if never. */
 uint64_t bf_recovery_next_due(const bf_recovery *r);
 
 /* The stream started over (a sender that restarted numbers its frames

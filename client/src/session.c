@@ -78,9 +78,10 @@ typedef struct session {
   int ctl_sealed;       /* the data plane is sealed with its secret */
   int ctl_paired_now;   /* this run paired */
   char ctl_end[640];    /* why it closed, for the statistics */
-  /* completed AUs waiting for the decoder, oldest first */
+  /* completed AUs waiting for the decoder, in frame_index order */
   queued q[BF_SESSION_QUEUE];
   size_t qhead, qn;
+  int holding; /* the oldest queued AU waits for an earlier one (reordering) */
   /* the newest decoded picture not yet presented */
   AVFrame *pending;
   bf_frame_record pending_rec;
@@ -191,7 +192,17 @@ static void on_frame_event(session *s, bf_frame *f, uint64_t now) {
     bf_pump_release(s->pump, f);
     return;
   }
-  queued *q = &s->q[(s->qhead + s->qn++) % BF_SESSION_QUEUE];
+  /* in frame_index order: an AU that overtook an earlier one on the network
+   * waits behind it (the gate holds it, see recovery.h); in order this is
+   * the tail, as before */
+  size_t at = s->qn++;
+  while (at > 0) {
+    queued *prev = &s->q[(s->qhead + at - 1) % BF_SESSION_QUEUE];
+    if (bf_seq32_diff(prev->f.frame_index, f->frame_index) <= 0) break;
+    s->q[(s->qhead + at) % BF_SESSION_QUEUE] = *prev;
+    at--;
+  }
+  queued *q = &s->q[(s->qhead + at) % BF_SESSION_QUEUE];
   q->f = *f;
   q->rec = rec;
 }
@@ -213,13 +224,15 @@ static void drain_events(session *s, uint64_t now) {
     }
     case BF_EVENT_BLOCK_SHORT:
       /* the block's last shard came and it still cannot be rebuilt: treat
-       * the AU as lost now instead of when it ages out */
-      bf_recovery_on_loss(&s->rcv, ev.u.block.frame_index, ev.u.block.frame_index, now);
+       * the AU as lost now instead of when it ages out (unless the network
+       * reorders: then stragglers may still come) */
+      bf_recovery_on_short(&s->rcv, ev.u.block.frame_index, now);
       verbose(s, "frame %u block %u short (%u of %u shards)", ev.u.block.frame_index,
               ev.u.block.block_index, ev.u.block.have, ev.u.block.need);
       break;
     }
   }
+  bf_recovery_set_reorder(&s->rcv, bf_pump_reorder_ns(s->pump, now));
 }
 
 static void skip_to_live(session *s, uint64_t now) {
@@ -345,11 +358,17 @@ static void present_pending(session *s) {
   finish(s, &s->pending_rec, BF_OUT_PRESENTED, now);
 }
 
-static void decode_one(session *s) {
-  queued it = s->q[s->qhead];
+/* Decodes the oldest queued AU. Returns 0 when it is held for an earlier
+ * one (nothing done), else 1. */
+static int decode_one(session *s) {
+  uint64_t now = bf_client_now();
+  const queued *head = &s->q[s->qhead];
+  s->holding = !s->ending && bf_recovery_hold(&s->rcv, head->f.frame_index, head->f.user_flags,
+                                              (uint32_t)s->qn, head->rec.last_shard_ns, now);
+  if (s->holding) return 0;
+  queued it = *head;
   s->qhead = (s->qhead + 1) % BF_SESSION_QUEUE;
   s->qn--;
-  uint64_t now = bf_client_now();
   bf_gate g = bf_recovery_on_frame(&s->rcv, it.f.frame_index, it.f.user_flags, now);
   if (g != BF_GATE_DECODE && g != BF_GATE_DECODE_HIDDEN) {
     bf_outcome out = g == BF_GATE_WAIT_KEY ? BF_OUT_WAIT_KEY
@@ -358,7 +377,7 @@ static void decode_one(session *s) {
     if (g == BF_GATE_GAP) verbose(s, "frame %u came before an earlier one: gap", it.f.frame_index);
     bf_pump_release(s->pump, &it.f);
     finish(s, &it.rec, out, now);
-    return;
+    return 1;
   }
   int r = (it.f.user_flags & BF_AU_KEYFRAME) || !s->dec ? ensure_decoder(s, &it.f) : 0;
   if (r < 0 || !s->dec) {
@@ -366,7 +385,7 @@ static void decode_one(session *s) {
     s->decode_errors++;
     bf_recovery_on_decode_error(&s->rcv, it.f.frame_index, now);
     finish(s, &it.rec, BF_OUT_DECODE_ERROR, now);
-    return;
+    return 1;
   }
   AVFrame *pic = NULL;
   it.rec.decode_start_ns = bf_client_now();
@@ -383,15 +402,15 @@ static void decode_one(session *s) {
     log_decode_error(s, it.f.frame_index, r, now);
     bf_recovery_on_decode_error(&s->rcv, it.f.frame_index, now);
     finish(s, &it.rec, BF_OUT_DECODE_ERROR, now);
-    return;
+    return 1;
   }
   if (!pic) {
     finish(s, &it.rec, BF_OUT_NO_PICTURE, now);
-    return;
+    return 1;
   }
   if (g == BF_GATE_DECODE_HIDDEN) { /* rebuilding references until a recovery point */
     finish(s, &it.rec, BF_OUT_HIDDEN, now);
-    return;
+    return 1;
   }
   s->pictures++;
   if (pic->width != s->width || pic->height != s->height) {
@@ -428,6 +447,7 @@ static void decode_one(session *s) {
     s->done = 1;
     s->end_reason = "frames";
   }
+  return 1;
 }
 
 /* --- UI -------------------------------------------------------------------------------- */
@@ -659,7 +679,9 @@ static void loop(session *s) {
       s->ending = 1;
     }
     if (!s->ending) check_liveness(s, now);
-    if (!s->cli->no_skip_to_live && bf_recovery_backlog(&s->rcv, (uint32_t)s->qn, now))
+    /* held AUs are not a decoder backlog */
+    if (!s->cli->no_skip_to_live &&
+        bf_recovery_backlog(&s->rcv, s->holding ? 0 : (uint32_t)s->qn, now))
       skip_to_live(s, now);
 
     bf_pump_window win;
@@ -688,10 +710,7 @@ static void loop(session *s) {
       break;
     }
 
-    if (s->qn) {
-      decode_one(s);
-      continue; /* back to the socket before the next AU */
-    }
+    if (s->qn && decode_one(s)) continue; /* back to the socket before the next AU */
     present_pending(s);
     if (s->ending) {
       s->done = 1;
@@ -742,6 +761,8 @@ static void write_report(session *s) {
       {"recovered at a recovery point", (double)s->rcv.recovery_points},
       {"skips to live", (double)s->rcv.skips},
       {"gaps", (double)s->rcv.gaps},
+      {"frames held for a reordered one", (double)s->rcv.holds},
+      {"holds that ran out (gaps)", (double)s->rcv.holds_expired},
   };
   FILE *f = fopen(s->cli->report, "w");
   int r = f ? bf_report_write(s->report, &s->st, title, extra, sizeof extra / sizeof extra[0], f)
@@ -785,6 +806,10 @@ static void summary(session *s, uint64_t end_ns) {
         "\"datagrams\": %llu, \"video_datagrams\": %llu, \"control_datagrams\": %llu, "
         "\"garbage_datagrams\": %llu, \"pongs\": %llu, \"punches\": %llu, "
         "\"reassembler_rejected\": %llu, \"recv_batches\": %llu, "
+        "\"reordered_datagrams\": %llu, \"duplicate_datagrams\": %llu, "
+        "\"reorder_late_max_ms\": %.3f, \"reorder_allowance_ms\": %.3f, \"holds\": %llu, "
+        "\"holds_filled\": %llu, \"holds_expired\": %llu, \"shorts_ignored\": %llu, "
+        "\"byes\": %llu, \"byes_ignored\": %llu, "
         "\"wall_s\": %.3f, \"cpu_s\": %.3f, \"cpu_pct\": %.3f, \"net_cpu_pct\": %.4f",
         bf_pump_peer_name(s->pump), s->end_reason ? s->end_reason : "?", s->exit_code,
         s->dec ? bf_codec_name(bf_decoder_codec(s->dec)) : "none",
@@ -798,7 +823,12 @@ static void summary(session *s, uint64_t end_ns) {
         (unsigned long long)pc.datagrams, (unsigned long long)pc.video,
         (unsigned long long)pc.control, (unsigned long long)garbage, (unsigned long long)pc.pongs,
         (unsigned long long)pc.punches, (unsigned long long)(rs.packets - rs.rejected[BF_ACCEPT]),
-        (unsigned long long)pc.batches, wall_s, cpu_s, wall_s > 0 ? 100.0 * cpu_s / wall_s : 0.0,
+        (unsigned long long)pc.batches, (unsigned long long)pc.reordered,
+        (unsigned long long)pc.duplicates, (double)pc.reorder_late_max_ns / 1e6,
+        (double)s->rcv.allow_ns / 1e6, (unsigned long long)s->rcv.holds,
+        (unsigned long long)s->rcv.holds_filled, (unsigned long long)s->rcv.holds_expired,
+        (unsigned long long)s->rcv.shorts_ignored, (unsigned long long)pc.byes,
+        (unsigned long long)pc.byes_ignored, wall_s, cpu_s, wall_s > 0 ? 100.0 * cpu_s / wall_s : 0.0,
         wall_s > 0 ? 100.0 * (double)s->net_ns / 1e9 / wall_s : 0.0);
     size_t used = strlen(extra);
     bf_opener_stats os;

@@ -3,9 +3,11 @@
  * clock: the punch and clock pings go out, pongs give the offset, video
  * becomes frames, control datagrams are told apart from video, garbage and
  * foreign datagrams are counted without keeping the session alive, the loss
- * window compares stream_seq with arrivals, and closing says BYE. The wait
- * on a real socket plus extra descriptors (the display connection, the
- * control session) reports which one is ready.
+ * window compares stream_seq with arrivals, reorders and duplicates are
+ * counted, a clear-mode BYE waits out its grace period (and a forged one is
+ * ignored), and closing says BYE. The wait on a real socket plus extra
+ * descriptors (the display connection, the control session) reports which
+ * one is ready.
  */
 #include "testutil.h"
 
@@ -195,7 +197,8 @@ static void test_video_control_garbage(void **state) {
   assert_int_equal(bf_pump_bye(r.pump, NULL), 0);
   bf_pump_counters_get(r.pump, &c);
   assert_int_equal(c.foreign, 1);
-  /* from the right address, BYE ends the session */
+  /* from the right address, BYE ends the session once no video follows it
+   * for the grace period (clear mode) */
   bf_addr back;
   assert_int_equal(bf_addr_parse("127.0.0.1:40002", 0, &back), 0);
   assert_int_equal(bf_loopback_set_addr(r.sender, &back), 0);
@@ -203,6 +206,10 @@ static void test_video_control_garbage(void **state) {
   sender_send(&r, &bye);
   assert_int_equal(bf_pump_receive(r.pump, 8), 1);
   uint32_t reason;
+  assert_int_equal(bf_pump_bye(r.pump, &reason), 0);
+  assert_true(bf_pump_next_due(r.pump) <= fake_now + BF_PUMP_BYE_GRACE_NS);
+  fake_now += BF_PUMP_BYE_GRACE_NS;
+  assert_int_equal(bf_pump_receive(r.pump, 8), 0);
   assert_int_equal(bf_pump_bye(r.pump, &reason), 1);
   assert_int_equal(reason, BF_BYE_REPLACED);
   bf_packetizer_del(&pk);
@@ -280,6 +287,113 @@ static void test_loss_window_and_bye(void **state) {
   }
   assert_int_equal(byes, 3);
   bf_transport_close(&s);
+}
+
+static void send_dgram(rig *r, const bf_dgram *d) {
+  assert_int_equal(bf_send(r->sender, d), 1);
+}
+
+static void drain(rig *r) {
+  bf_event ev;
+  while (bf_pump_event(r->pump, &ev))
+    if (ev.type == BF_EVENT_FRAME) bf_pump_release(r->pump, &ev.u.frame);
+}
+
+/* Reordered and duplicated datagrams are counted by stream_seq and measured;
+ * a forged BYE in clear mode is ignored when the video goes on, a genuine one
+ * (video stops) ends the session after the grace period, stragglers that
+ * came behind it included. */
+static void test_order_and_bye_grace(void **state) {
+  (void)state;
+  rig r;
+  rig_open(&r);
+  bf_packetizer_config pc;
+  bf_packetizer_config_default(&pc);
+  pc.fec_percent = 0;
+  bf_packetizer *pk;
+  assert_int_equal(bf_packetizer_new(&pc, &pk), 0);
+  enum { N = 40 };
+  static uint8_t store[N][BF_MAX_DATAGRAM];
+  bf_dgram dg[N];
+  uint8_t au[200];
+  memset(au, 3, sizeof au);
+  for (int i = 0; i < N; i++) {
+    uint32_t flags = i ? 0 : BF_AU_KEYFRAME;
+    assert_int_equal(bf_packetizer_begin(pk, au, sizeof au, (uint64_t)i * 16 * MS, flags), 0);
+    bf_dgram d;
+    assert_int_equal(bf_packetizer_next(pk, &d, 1), 1);
+    assert_true(d.head_len + d.body_len <= BF_MAX_DATAGRAM);
+    memcpy(store[i], d.head, d.head_len);
+    if (d.body_len) memcpy(store[i] + d.head_len, d.body, d.body_len);
+    dg[i] = (bf_dgram){store[i], d.head_len + d.body_len, NULL, 0};
+  }
+  /* 0 1 3 2 2 4: 2 comes 5 ms after 3, then a copy of it */
+  const int order[] = {0, 1, 3, 2, 2, 4};
+  for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+    send_dgram(&r, &dg[order[i]]);
+    fake_now += i == 3 ? 5 * MS : MS / 10;
+    bf_pump_receive(r.pump, 4);
+    drain(&r);
+  }
+  bf_pump_counters c;
+  bf_pump_counters_get(r.pump, &c);
+  assert_int_equal(c.reordered, 2);
+  assert_int_equal(c.duplicates, 1);
+  assert_int_equal(c.reorder_late_max_ns, 5 * MS); /* since 3 arrived */
+  assert_int_equal(bf_pump_reorder_ns(r.pump, fake_now), 5 * MS);
+
+  /* a forged BYE while the stream goes on */
+  bf_feedback bye;
+  memset(&bye, 0, sizeof bye);
+  bye.type = BF_FB_BYE;
+  int next = 5;
+  uint64_t t_bye = fake_now;
+  sender_send(&r, &bye);
+  bf_pump_receive(r.pump, 4);
+  while (fake_now - t_bye < BF_PUMP_BYE_CANCEL_NS + 20 * MS) {
+    fake_now += 16 * MS;
+    send_dgram(&r, &dg[next++]);
+    bf_pump_receive(r.pump, 4);
+    drain(&r);
+    assert_int_equal(bf_pump_bye(r.pump, NULL), 0);
+  }
+  bf_pump_counters_get(r.pump, &c);
+  assert_int_equal(c.byes, 1);
+  assert_int_equal(c.byes_ignored, 1);
+  /* long after: still not acted upon */
+  fake_now += 500 * MS;
+  bf_pump_window win;
+  bf_pump_tick(r.pump, fake_now, &win);
+  assert_int_equal(bf_pump_bye(r.pump, NULL), 0);
+
+  /* the genuine end: BYE, a straggler 30 ms later, then nothing */
+  send_dgram(&r, &dg[next + 1]);
+  bf_pump_receive(r.pump, 4);
+  sender_send(&r, &bye);
+  bf_pump_receive(r.pump, 4);
+  fake_now += 30 * MS;
+  send_dgram(&r, &dg[next]); /* sent before the BYE, reordered behind it */
+  bf_pump_receive(r.pump, 4);
+  drain(&r);
+  uint64_t straggler = fake_now;
+  /* old or repeated datagrams (a flood from the sender's address) are not
+   * fresh video: they neither move the deadline nor cancel the BYE */
+  fake_now += 20 * MS;
+  send_dgram(&r, &dg[next]);
+  send_dgram(&r, &dg[2]);
+  assert_int_equal(bf_pump_receive(r.pump, 4), 2);
+  assert_int_equal(bf_pump_next_due(r.pump) <= straggler + BF_PUMP_BYE_GRACE_NS, 1);
+  fake_now = straggler + BF_PUMP_BYE_GRACE_NS - 1;
+  bf_pump_tick(r.pump, fake_now, &win);
+  assert_int_equal(bf_pump_bye(r.pump, NULL), 0);
+  fake_now = straggler + BF_PUMP_BYE_GRACE_NS;
+  bf_pump_tick(r.pump, fake_now, &win);
+  assert_int_equal(bf_pump_bye(r.pump, NULL), 1);
+  bf_pump_counters_get(r.pump, &c);
+  assert_int_equal(c.byes, 2);
+  assert_int_equal(c.byes_ignored, 1);
+  bf_packetizer_del(&pk);
+  rig_close(&r);
 }
 
 #ifdef BF_HAVE_SEAL
@@ -435,6 +549,7 @@ int main(void) {
       cmocka_unit_test(test_punch_ping_pong),
       cmocka_unit_test(test_video_control_garbage),
       cmocka_unit_test(test_loss_window_and_bye),
+      cmocka_unit_test(test_order_and_bye_grace),
       cmocka_unit_test(test_open_errors),
       cmocka_unit_test(test_wait_extra_fds),
 #ifdef BF_HAVE_SEAL

@@ -1,7 +1,8 @@
 /*
  * Client loss recovery: the decode gate (order, gaps, keyframes), keyframe
- * request numbering, throttling, repetition and expiry, and the skip-to-live
- * decision — all with time passed in.
+ * request numbering, throttling, repetition and expiry, the skip-to-live
+ * decision, and holding AUs that overtook an earlier one — all with time
+ * passed in.
  */
 #include "testutil.h"
 
@@ -175,6 +176,130 @@ static void test_skip_to_live(void **state) {
 
 #define RP BF_AU_RECOVERY_POINT
 
+/* Reordering: an AU that overtook an earlier one waits for it within the
+ * allowance; it is decoded in order and nothing is requested. */
+static void test_reorder_hold(void **state) {
+  (void)state;
+  bf_recovery r = fresh();
+  bf_feedback fb;
+  uint64_t t = 1000 * MS;
+  /* the allowance follows the measured lateness: 5/4 of it + 1 ms, capped */
+  bf_recovery_set_reorder(&r, 0);
+  assert_int_equal(r.allow_ns, 0);
+  bf_recovery_set_reorder(&r, 400 * MS);
+  assert_int_equal(r.allow_ns, 100 * MS);
+  bf_recovery_set_reorder(&r, 32 * MS);
+  assert_int_equal(r.allow_ns, 41 * MS);
+  /* the start: a P-frame that overtook the first keyframe waits for it */
+  assert_int_equal(bf_recovery_hold(&r, 1, 0, 1, t, t), 1);
+  assert_int_equal(bf_recovery_hold(&r, 0, KEY, 2, t + MS, t + MS), 0);
+  assert_int_equal(bf_recovery_on_frame(&r, 0, KEY, t), BF_GATE_DECODE);
+  assert_int_equal(r.holds_filled, 1);
+  assert_int_equal(bf_recovery_poll(&r, t + MS, &fb), 0); /* nothing asked for */
+  /* joining mid-stream: the first P-frame waits once, then a key is asked for
+   * and later ones are not held (a keyframe must not queue behind them) */
+  bf_recovery j = fresh();
+  bf_recovery_set_reorder(&j, 32 * MS);
+  assert_int_equal(bf_recovery_hold(&j, 50, 0, 1, t, t), 1);
+  assert_int_equal(bf_recovery_hold(&j, 50, 0, 1, t, t + 41 * MS), 0);
+  assert_int_equal(bf_recovery_on_frame(&j, 50, 0, t + 41 * MS), BF_GATE_WAIT_KEY);
+  assert_int_equal(bf_recovery_hold(&j, 51, 0, 1, t + 41 * MS, t + 41 * MS), 0);
+  assert_int_equal(bf_recovery_poll(&j, t + 41 * MS, &fb), 1);
+  assert_int_equal(bf_recovery_hold(&r, 1, 0, 1, t, t), 0); /* next in order: at once */
+  assert_int_equal(bf_recovery_on_frame(&r, 1, 0, t), BF_GATE_DECODE);
+  /* 3 completes before 2: held, and the wake-up is when the hold runs out */
+  assert_int_equal(bf_recovery_hold(&r, 3, 0, 1, t + 1 * MS, t + 2 * MS), 1);
+  assert_int_equal(bf_recovery_next_due(&r), t + 42 * MS);
+  assert_int_equal(bf_recovery_hold(&r, 3, 0, 2, t + 1 * MS, t + 20 * MS), 1);
+  assert_int_equal(bf_recovery_poll(&r, t + 20 * MS, &fb), 0);
+  /* 2 arrives (sorted ahead of 3 by the caller): decoded, then 3 */
+  assert_int_equal(bf_recovery_hold(&r, 2, 0, 3, t + 25 * MS, t + 25 * MS), 0);
+  assert_int_equal(bf_recovery_on_frame(&r, 2, 0, t + 25 * MS), BF_GATE_DECODE);
+  assert_int_equal(bf_recovery_hold(&r, 3, 0, 2, t + 1 * MS, t + 25 * MS), 0);
+  assert_int_equal(bf_recovery_on_frame(&r, 3, 0, t + 25 * MS), BF_GATE_DECODE);
+  assert_int_equal(bf_recovery_next_due(&r), UINT64_MAX);
+  assert_int_equal(r.holds, 2);
+  assert_int_equal(r.holds_filled, 2);
+  assert_int_equal(r.gaps, 0);
+  assert_int_equal(r.requests_new, 0);
+
+  /* the allowance runs out: a gap as before, a keyframe request */
+  t += 100 * MS;
+  assert_int_equal(bf_recovery_hold(&r, 5, 0, 1, t, t), 1);
+  assert_int_equal(bf_recovery_hold(&r, 5, 0, 1, t, t + 40 * MS), 1);
+  assert_int_equal(bf_recovery_hold(&r, 5, 0, 1, t, t + 41 * MS), 0);
+  assert_int_equal(bf_recovery_on_frame(&r, 5, 0, t + 41 * MS), BF_GATE_GAP);
+  assert_int_equal(r.holds_expired, 1);
+  assert_int_equal(bf_recovery_poll(&r, t + 41 * MS, &fb), 1);
+  assert_int_equal(fb.u.keyframe.first_lost, 4);
+  /* frozen: nothing is held while waiting for a keyframe; 4 comes too late */
+  assert_int_equal(bf_recovery_hold(&r, 7, 0, 1, t, t + 50 * MS), 0);
+  assert_int_equal(bf_recovery_on_frame(&r, 4, 0, t + 60 * MS), BF_GATE_WAIT_KEY);
+  /* a keyframe ahead is never held: older AUs become stale */
+  assert_int_equal(bf_recovery_hold(&r, 9, KEY, 1, t, t + 70 * MS), 0);
+  assert_int_equal(bf_recovery_on_frame(&r, 9, KEY, t + 70 * MS), BF_GATE_DECODE);
+  assert_int_equal(bf_recovery_hold(&r, 11, KEY, 1, t, t + 80 * MS), 0);
+  assert_int_equal(bf_recovery_on_frame(&r, 11, KEY, t + 80 * MS), BF_GATE_DECODE);
+  assert_int_equal(bf_recovery_on_frame(&r, 10, 0, t + 81 * MS), BF_GATE_STALE);
+
+  /* LOSS of the missing one ends the hold at once */
+  t += 200 * MS;
+  assert_int_equal(bf_recovery_hold(&r, 13, 0, 1, t, t), 1);
+  bf_recovery_on_loss(&r, 12, 12, t + 5 * MS);
+  assert_int_equal(bf_recovery_hold(&r, 13, 0, 1, t, t + 5 * MS), 0);
+  assert_int_equal(bf_recovery_on_frame(&r, 13, 0, t + 5 * MS), BF_GATE_WAIT_KEY);
+  assert_int_equal(bf_recovery_on_frame(&r, 14, KEY, t + 30 * MS), BF_GATE_DECODE);
+
+  /* so does a full hold: no more than hold_frames AUs wait */
+  assert_int_equal(bf_recovery_hold(&r, 16, 0, 5, t + 40 * MS, t + 40 * MS), 1);
+  assert_int_equal(bf_recovery_hold(&r, 16, 0, 6, t + 40 * MS, t + 41 * MS), 0);
+  assert_int_equal(bf_recovery_on_frame(&r, 16, 0, t + 41 * MS), BF_GATE_GAP);
+}
+
+/* BLOCK_SHORT: proof of loss on a network that keeps order (a request at
+ * once, as before), only a hint on one that reorders (the hold decides). */
+static void test_short_and_in_order_network(void **state) {
+  (void)state;
+  bf_recovery r = fresh();
+  bf_feedback fb;
+  uint64_t t = 1000 * MS;
+  assert_int_equal(bf_recovery_on_frame(&r, 0, KEY, t), BF_GATE_DECODE);
+  /* in order (allowance 0): a later AU is a gap at once, never held */
+  assert_int_equal(bf_recovery_hold(&r, 2, 0, 1, t, t), 0);
+  assert_int_equal(bf_recovery_on_frame(&r, 2, 0, t), BF_GATE_GAP);
+  assert_int_equal(r.holds, 0);
+  assert_int_equal(bf_recovery_on_frame(&r, 3, KEY, t), BF_GATE_DECODE);
+  bf_recovery_on_short(&r, 4, t + MS);
+  assert_int_equal(bf_recovery_poll(&r, t + 200 * MS, &fb), 1);
+  assert_int_equal(fb.u.keyframe.first_lost, 4);
+  assert_int_equal(bf_recovery_on_frame(&r, 5, KEY, t + 210 * MS), BF_GATE_DECODE);
+  /* reordering network: the short block's stragglers still came */
+  bf_recovery_set_reorder(&r, 20 * MS);
+  bf_recovery_on_short(&r, 6, t + 220 * MS);
+  assert_int_equal(r.shorts_ignored, 1);
+  assert_int_equal(bf_recovery_poll(&r, t + 400 * MS, &fb), 0);
+  assert_int_equal(bf_recovery_on_frame(&r, 6, 0, t + 225 * MS), BF_GATE_DECODE);
+  assert_int_equal(r.requests_new, 1); /* the gap's need ended before it was sent */
+
+  /* intra refresh: holds keep order while hidden decoding rebuilds, but an
+   * index known lost is not waited for */
+  bf_recovery h = fresh();
+  bf_recovery_set_reorder(&h, 20 * MS);
+  assert_int_equal(bf_recovery_on_frame(&h, 0, KEY, t), BF_GATE_DECODE);
+  assert_int_equal(bf_recovery_on_frame(&h, 1, RP, t), BF_GATE_DECODE);
+  bf_recovery_on_loss(&h, 2, 2, t);
+  assert_int_equal(bf_recovery_hold(&h, 3, 0, 1, t, t), 0);
+  assert_int_equal(bf_recovery_on_frame(&h, 3, 0, t), BF_GATE_DECODE_HIDDEN);
+  assert_int_equal(bf_recovery_hold(&h, 5, 0, 1, t, t), 1);
+  assert_int_equal(bf_recovery_hold(&h, 4, 0, 2, t + MS, t + MS), 0);
+  assert_int_equal(bf_recovery_on_frame(&h, 4, 0, t + MS), BF_GATE_DECODE_HIDDEN);
+  assert_int_equal(bf_recovery_hold(&h, 5, RP, 1, t, t + MS), 0);
+  /* its wave began before the loss: hidden; the next one shows */
+  assert_int_equal(bf_recovery_on_frame(&h, 5, RP, t + MS), BF_GATE_DECODE_HIDDEN);
+  assert_int_equal(bf_recovery_on_frame(&h, 6, RP, t + MS), BF_GATE_DECODE);
+  assert_int_equal(h.holds_filled, 1);
+}
+
 /* Intra refresh: after a loss the gate decodes unseen and shows again from
  * the first recovery point whose wave began after the loss. */
 static void test_recovery_points(void **state) {
@@ -247,6 +372,7 @@ int main(void) {
       cmocka_unit_test(test_gate_in_order),       cmocka_unit_test(test_gap_freezes_and_requests),
       cmocka_unit_test(test_throttle_and_expiry), cmocka_unit_test(test_start_and_decode_errors),
       cmocka_unit_test(test_skip_to_live),        cmocka_unit_test(test_recovery_points),
+      cmocka_unit_test(test_reorder_hold),        cmocka_unit_test(test_short_and_in_order_network),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,8 +9,10 @@
 # bit-exact share, keyframe recovery time), mixed (burst loss, jitter with
 # reordering, duplication: the stream keeps going and the client's loss
 # figure matches netsim's), ratelimit (mixed plus a link 20 % below the
-# stream's rate: fails today, see tests/cmake/fire.cmake), flood (100 k bad
-# datagrams/s into the client's port: pictures presented, memory flat).
+# stream's rate: fails today, see tests/cmake/fire.cmake), jitter (30 ms
+# jitter with reordering and 2 % duplication, no loss: bit-exact share, few
+# keyframe requests, the client's reorder/duplicate counts vs netsim's), flood
+# (100 k bad datagrams/s into the client's port: pictures presented, memory flat).
 # BF_E2E_KEEP=1 keeps the temporary directory.
 set -uo pipefail
 case_name=${1:?usage: fire.sh CASE}
@@ -148,9 +150,10 @@ case_mixed() { # [RATE ARGS...]: the rate limit, for the ratelimit case
   closs=$(jnum "$tmp/c.json" loss_pct)
   echo "measured: $pics pictures of $sent frames sent; netsim down in $inn, sent $out, dropped $dropped" \
     "($nloss %), duplicated $dup, reordered $reord; client loss $closs %"
-  # the floor is low on purpose: reordering by 30 ms of jitter costs most
-  # pictures today (gaps and keyframe waits in the client; about 30 % shown)
-  [ "$pics" -ge $((sent * 15 / 100)) ] || fail "only $pics of $sent frames presented"
+  # reordered AUs are held for the earlier ones (about 87 % decoded here; it
+  # was 30 % when each one was a gap); what is missing is burst loss and the
+  # keyframe waits after it
+  [ "$pics" -ge $((sent * 60 / 100)) ] || fail "only $pics of $sent frames presented"
   [ "$dup" -ge 1 ] && [ "$reord" -ge 1 ] && [ "$dropped" -ge 1 ] || fail "netsim did not impair"
   # the client's loss (by stream_seq over the whole run) vs netsim's drops:
   # within 2 points, duplicates not counted as received twice
@@ -167,6 +170,57 @@ case_mixed() { # [RATE ARGS...]: the rate limit, for the ratelimit case
   fcmp "$span" ">=" "$secs * 0.75" || fail "pictures stopped early (span $span s)"
   fcmp "$gap" "<=" 1.5 || fail "no picture for $gap s"
   ok "bad network: $pics/$sent pictures, client loss $closs % vs netsim $nloss %, $dup duplicates"
+}
+
+# --- reordering --------------------------------------------------------------
+# 30 ms +- 30 ms of independent jitter: datagrams up to ~60 ms apart swap
+# places, so whole AUs complete out of order; 2 % duplicates; no loss. The
+# client must hold an AU that overtook an earlier one until that one
+# completes (recovery.h) instead of freezing until a keyframe.
+case_jitter() {
+  local frames=600
+  [ -n "$short" ] && frames=300
+  start_sender --size 640x360 --fps 60 --bitrate 4M --shard 1024 --frames "$frames" \
+    --dump-au "$tmp/dump.h264" --stats-json "$tmp/sender.json" --quiet
+  start_netsim --seed 11 --dir down --delay 30 --jitter 30 --reorder --dup 2
+  client --direct "127.0.0.1:$NETSIM_PORT" --timeout 5
+  stop_pid "$SENDER_PID" 5
+  stop_netsim
+  [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  exact_share
+  local share kr nreord ndup creord cdup late allow holds expired gaps
+  share=$(awk -v e="$EXACT" -v r="$REF" 'BEGIN { printf "%.2f", 100 * e / r }')
+  kr=$(jnum "$tmp/c.json" keyframe_requests)
+  gaps=$(jnum "$tmp/c.json" gaps)
+  nreord=$(jdir "$tmp/netsim.json" down reordered)
+  ndup=$(jdir "$tmp/netsim.json" down duplicated)
+  creord=$(jnum "$tmp/c.json" reordered_datagrams)
+  cdup=$(jnum "$tmp/c.json" duplicate_datagrams)
+  late=$(jnum "$tmp/c.json" reorder_late_max_ms)
+  allow=$(jnum "$tmp/c.json" reorder_allowance_ms)
+  holds=$(jnum "$tmp/c.json" holds)
+  expired=$(jnum "$tmp/c.json" holds_expired)
+  echo "measured: $EXACT/$REF pictures bit-exact ($share %), $WRONG wrong, $kr keyframe requests," \
+    "$gaps gaps; $holds AUs held for an earlier one ($expired ran out), latest reordered" \
+    "datagram $late ms, allowance $allow ms; reordered: netsim $nreord, client $creord;" \
+    "duplicated: netsim $ndup, client $cdup"
+  [ "${nreord:-0}" -ge 100 ] && [ "${ndup:-0}" -ge 10 ] || fail "netsim did not reorder/duplicate"
+  [ "$WRONG" -eq 0 ] || fail "$WRONG pictures differ from the reference"
+  fcmp "$share" ">=" 99 || fail "only $share % of the pictures decoded bit-exact"
+  # nothing is lost, so none is needed; a client starved of CPU (a loaded
+  # machine) can see a datagram later than the 100 ms the gate waits at most
+  [ "$kr" -le 2 ] || fail "$kr keyframe requests on a network that loses nothing"
+  [ "$holds" -ge 1 ] || fail "no AU was held: the stream was not reordered across AUs"
+  # the client sees only video datagrams, netsim counts the sender's clock
+  # pongs and BYEs too, which can be reordered against video or make video
+  # count as reordered: a few per second of stream at most
+  local slack=$((frames / 60 * 4 + 10))
+  [ "$cdup" -le "$ndup" ] && [ "$cdup" -ge $((ndup - slack)) ] ||
+    fail "client counted $cdup duplicates, netsim made $ndup"
+  [ "$creord" -le $((nreord + slack)) ] && [ "$creord" -ge $((nreord - slack)) ] ||
+    fail "client counted $creord reordered datagrams, netsim $nreord (slack $slack)"
+  ok "jitter+reorder+dup: $share % bit-exact, $kr keyframe requests, $holds holds;" \
+    "reordered $creord vs $nreord, duplicates $cdup vs $ndup"
 }
 
 # --- flood --------------------------------------------------------------------
@@ -222,6 +276,7 @@ case "$case_name" in
   loss10) loss_case 10 ;;
   mixed) case_mixed ;;
   ratelimit) case_mixed --rate 1.5 --queue-ms 60 ;;
+  jitter) case_jitter ;;
   flood) case_flood ;;
   *) echo "fire.sh: unknown case '$case_name'"; exit 2 ;;
 esac

@@ -2,17 +2,22 @@
  * bf_tamper: an attacker on the path, for the sealed data plane's tests.
  *
  *   bf_tamper relay --listen PORT --to HOST:PORT [--every N] [--port-file F]
- *                   [--idle-exit S]
+ *                   [--idle-exit S] [--bye-after N]
  *     Forwards UDP both ways between one client (whoever sends first) and
- *     the sender. Every N-th sender -> client datagram (default 10) is
- *     followed by a replayed copy and by a copy with one tag bit flipped;
+ *     the sender. Every N-th sender -> client datagram (default 10, 0 = none)
+ *     is followed by a replayed copy and by a copy with one tag bit flipped;
  *     the genuine datagram always goes through, so the stream must go on.
- *     At exit prints one JSON line with what it injected.
+ *     --bye-after N: after the N-th sender -> client datagram, one forged
+ *     clear BYE from the sender's side (what an attacker who can spoof the
+ *     sender's address sends). At exit prints one JSON line with what it
+ *     injected.
  *   bf_tamper punch SRC_IP HOST:PORT
  *     Sends one punch ("PFpunch1") from SRC_IP (e.g. 127.0.0.2).
  *
  * Plain POSIX sockets, IPv4 only; not part of any program.
  */
+#include <bildfunk/feedback.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -60,10 +65,12 @@ int main(int argc, char **argv) {
   if (argc == 4 && !strcmp(argv[1], "punch")) return punch(argv[2], argv[3]);
   if (argc < 2 || strcmp(argv[1], "relay")) {
     fprintf(stderr, "usage: bf_tamper relay --listen PORT --to HOST:PORT [--every N] "
-                    "[--port-file F] [--idle-exit S] | bf_tamper punch SRC_IP HOST:PORT\n");
+                    "[--port-file F] [--idle-exit S] [--bye-after N] | "
+                    "bf_tamper punch SRC_IP HOST:PORT\n");
     return 2;
   }
   int listen_port = 0, every = 10, idle_exit = 5;
+  unsigned long bye_after = 0;
   const char *to_s = NULL, *port_file = NULL;
   for (int i = 2; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--listen")) listen_port = atoi(argv[i + 1]);
@@ -71,9 +78,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--every")) every = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--port-file")) port_file = argv[i + 1];
     else if (!strcmp(argv[i], "--idle-exit")) idle_exit = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--bye-after")) bye_after = strtoul(argv[i + 1], NULL, 10);
   }
   struct sockaddr_in sender, client, me;
-  if (!to_s || parse_hostport(to_s, &sender) || every < 1) return 2;
+  if (!to_s || parse_hostport(to_s, &sender) || every < 0) return 2;
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
   int fc = socket(AF_INET, SOCK_DGRAM, 0); /* faces the client */
@@ -95,7 +103,7 @@ int main(int argc, char **argv) {
     fclose(f);
   }
   int have_client = 0;
-  unsigned long fwd_up = 0, fwd_down = 0, replayed = 0, forged = 0;
+  unsigned long fwd_up = 0, fwd_down = 0, replayed = 0, forged = 0, byes = 0;
   static unsigned char buf[65536];
   while (!stop) {
     struct pollfd p[2] = {{fc, POLLIN, 0}, {fs, POLLIN, 0}};
@@ -118,7 +126,19 @@ int main(int argc, char **argv) {
       if (n > 0 && have_client) {
         sendto(fc, buf, (size_t)n, 0, (struct sockaddr *)&client, sizeof client);
         fwd_down++;
-        if (n > 24 && fwd_down % (unsigned long)every == 0) {
+        if (bye_after && fwd_down == bye_after) {
+          bf_feedback fb;
+          memset(&fb, 0, sizeof fb);
+          fb.type = BF_FB_BYE;
+          fb.u.bye.reason = BF_BYE_NORMAL;
+          uint8_t bye[BF_FB_MAX_BYTES];
+          int bl = bf_feedback_encode(&fb, bye, sizeof bye);
+          if (bl > 0) {
+            sendto(fc, bye, (size_t)bl, 0, (struct sockaddr *)&client, sizeof client);
+            byes++;
+          }
+        }
+        if (every && n > 24 && fwd_down % (unsigned long)every == 0) {
           sendto(fc, buf, (size_t)n, 0, (struct sockaddr *)&client, sizeof client);
           replayed++;
           buf[n - 1] ^= 0x01;
@@ -129,7 +149,7 @@ int main(int argc, char **argv) {
       }
     }
   }
-  printf("{\"up\": %lu, \"down\": %lu, \"replayed\": %lu, \"forged\": %lu}\n", fwd_up, fwd_down,
-         replayed, forged);
+  printf("{\"up\": %lu, \"down\": %lu, \"replayed\": %lu, \"forged\": %lu, \"byes\": %lu}\n",
+         fwd_up, fwd_down, replayed, forged, byes);
   return 0;
 }

@@ -2,7 +2,7 @@
 # End-to-end tests of the sealed data plane (spec §6) through the real
 # programs, keyed with a shared --seal-key-file secret (the authenticated
 # control session, issue #6, will hand the same secret over TLS instead).
-#   e2e.sh CASE      CASE = tamper | capture | foreign-punch
+#   e2e.sh CASE      CASE = tamper | capture | foreign-punch | forged-bye
 # Binaries from the environment (tests/cmake/security.cmake): BF_SENDER,
 # BF_CLIENT, BF_TAMPER. Small streams (320x240, ~1 s). Exit 0 pass, 1 fail,
 # 77 skip.
@@ -12,6 +12,9 @@
 #   capture        tshark on lo: no Annex-B start code and no clear header magic
 #                  in any UDP payload of a sealed stream
 #   foreign-punch  a punch from 127.0.0.2 does not take the stream over
+#   forged-bye     clear mode: a BYE forged from the sender's address mid-stream
+#                  is ignored and counted; the genuine BYE at the end still
+#                  ends the client within 2 s
 set -uo pipefail
 case_name=${1:?usage: e2e.sh CASE}
 : "${BF_SENDER:?}" "${BF_CLIENT:?}" "${BF_TAMPER:?}"
@@ -122,6 +125,59 @@ foreign-punch)
   [ "$(jnum "$tmp/sender.json" retargets)" = 0 ] || fail "the sender re-targeted"
   [ "${busy:-0}" -ge 1 ] || fail "the foreign punch was not counted (punches_busy=$busy)"
   echo "ok: a punch from 127.0.0.2 is ignored (punches_busy=$busy), 90 pictures"
+  ;;
+forged-bye)
+  # a clear sender (no key), 180 frames at 60 fps; the relay forges a BYE
+  # after its 60th datagram toward the client
+  "$BF_SENDER" --listen 127.0.0.1:0 --size 320x240 --quiet --frames 180 \
+    --stats-json "$tmp/sender.json" 2> "$tmp/sender.err" &
+  SENDER_PID=$!
+  pids+=("$SENDER_PID")
+  for _ in $(seq 200); do
+    SENDER_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sender.err")
+    [ -n "$SENDER_PORT" ] && break
+    sleep 0.05
+  done
+  [ -n "$SENDER_PORT" ] || fail "the sender did not start"
+  "$BF_TAMPER" relay --listen 0 --to "127.0.0.1:$SENDER_PORT" --every 0 --bye-after 60 \
+    --idle-exit 3 --port-file "$tmp/relay.port" > "$tmp/relay.json" 2> "$tmp/relay.err" &
+  relay=$!
+  pids+=("$relay")
+  for _ in $(seq 100); do [ -s "$tmp/relay.port" ] && break; sleep 0.05; done
+  timeout 30 "$BF_CLIENT" --direct "127.0.0.1:$(cat "$tmp/relay.port")" --headless --timeout 5 \
+    --stats-json "$tmp/client.json" 2> "$tmp/client.err" &
+  client=$!
+  pids+=("$client")
+  # the sender exits after its last frame and BYE; the client must follow
+  for _ in $(seq 750); do
+    kill -0 "$SENDER_PID" 2>/dev/null || break
+    kill -0 "$client" 2>/dev/null || break
+    sleep 0.02
+  done
+  t_end=$(date +%s.%N)
+  if kill -0 "$SENDER_PID" 2>/dev/null; then
+    kill -0 "$client" 2>/dev/null && fail "the sender did not finish in 15 s"
+    fail "the client ended while the sender was still streaming ($(tail -n 2 "$tmp/client.err" | tr '\n' ' '))"
+  fi
+  wait "$client"
+  rc=$?
+  t_client=$(date +%s.%N)
+  kill "$relay" 2>/dev/null; wait "$relay" 2>/dev/null
+  [ "$rc" -eq 0 ] || fail "client exit $rc"
+  byes=$(grep -o '"byes": [0-9]*' "$tmp/relay.json" | awk '{print $2}')
+  [ "${byes:-0}" = 1 ] || fail "the relay did not forge a BYE"
+  sent=$(jnum "$tmp/sender.json" frames_sent)
+  pics=$(jnum "$tmp/client.json" pictures)
+  ignored=$(jnum "$tmp/client.json" byes_ignored)
+  end=$(grep -o '"end": "[a-z ]*"' "$tmp/client.json" | sed 's/.*: "//; s/"//')
+  lag=$(awk -v a="$t_end" -v b="$t_client" 'BEGIN { printf "%.3f", b - a }')
+  echo "measured: $pics pictures of $sent sent, byes_ignored $ignored, end '$end'," \
+    "client ended $lag s after the sender"
+  [ "${ignored:-0}" = 1 ] || fail "the forged BYE was not counted as ignored ($ignored)"
+  [ "${pics:-0}" -ge $((sent * 9 / 10)) ] || fail "the stream stopped at the forged BYE"
+  [ "$end" = bye ] || fail "the client ended by '$end', not the sender's BYE"
+  fcmp "$lag" "<=" 2 || fail "the client ended $lag s after the sender"
+  echo "ok: forged BYE ignored and counted; $pics/$sent pictures; genuine BYE ended it in $lag s"
   ;;
 *) echo "unknown case $case_name"; exit 2 ;;
 esac
