@@ -35,6 +35,7 @@ static void test_defaults(void **state) {
   assert_int_equal(o.gso, 1);
   assert_int_equal(o.fec_percent, 10);
   assert_int_equal(o.fec_auto, 1);
+  assert_int_equal(o.rate_control, 1);
   assert_int_equal(o.intra_refresh, 0);
   assert_int_equal(o.shard_bytes, 1408);
   assert_int_equal(o.max_k, 128);
@@ -151,6 +152,18 @@ static void test_fec_auto(void **state) {
   assert_int_equal(o.fec_auto, 1);
 }
 
+/* --rate-control on|off (default on), both spellings, the last one wins. */
+static void test_rate_control(void **state) {
+  (void)state;
+  bf_send_options o;
+  assert_int_equal(PARSE(&o, "--rate-control", "off"), BF_CLI_RUN);
+  assert_int_equal(o.rate_control, 0);
+  assert_int_equal(PARSE(&o, "--rate-control=off", "--rate-control", "on"), BF_CLI_RUN);
+  assert_int_equal(o.rate_control, 1);
+  assert_int_equal(PARSE(&o, "--rate-control=off"), BF_CLI_RUN);
+  assert_int_equal(o.rate_control, 0);
+}
+
 /* Each bad input is refused with a message that names the option. */
 static void test_errors(void **state) {
   (void)state;
@@ -186,6 +199,8 @@ static void test_errors(void **state) {
       {"--slices", "65", "--slices"},
       {"--encoder", "", "--encoder"},
       {"--stats-json", "", "--stats-json"},
+      {"--rate-control", "yes", "--rate-control: bad value 'yes'"},
+      {"--rate-control", "", "--rate-control"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     const char *argv[] = {"bildfunk-send", bad[i].opt, bad[i].val};
@@ -218,6 +233,7 @@ static void test_help_version(void **state) {
   assert_true(fread(buf, 1, sizeof buf - 1, f) > 0);
   assert_non_null(strstr(buf, "UNENCRYPTED"));
   assert_non_null(strstr(buf, "--dump-au"));
+  assert_non_null(strstr(buf, "--rate-control on|off"));
   fclose(f);
 }
 
@@ -226,7 +242,7 @@ int main(void) {
       cmocka_unit_test(test_defaults),     cmocka_unit_test(test_everything),
       cmocka_unit_test(test_listen_forms), cmocka_unit_test(test_rates),
       cmocka_unit_test(test_errors),       cmocka_unit_test(test_help_version),
-      cmocka_unit_test(test_fec_auto),
+      cmocka_unit_test(test_fec_auto),     cmocka_unit_test(test_rate_control),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
