@@ -10,11 +10,26 @@
 
 #define PPM 1000000u
 
+/* a x b / d in double precision: no overflow, and rates need no more than
+ * the 53 bits of a double */
+static uint64_t muldiv(uint64_t a, uint64_t b, uint64_t d) {
+  return d ? (uint64_t)((double)a * (double)b / (double)d) : 0;
+}
+
+/* Datagrams the packetizer makes of an AU of |k| full shards. */
+static uint64_t datagrams(const bf_ratectl_config *c, uint32_t k, uint32_t fec_percent) {
+  bf_geometry g;
+  bf_geometry_compute(k * c->shard_bytes, c->shard_bytes, c->max_k, &g);
+  uint64_t n = g.total_data;
+  for (uint32_t b = 0; b < g.block_count; b++)
+    n += bf_fec_recovery_count(bf_geometry_block_k(&g, c->max_k, b), fec_percent);
+  return n;
+}
+
 void bf_ratectl_config_default(bf_ratectl_config *cfg, uint64_t bitrate, uint32_t fec_percent,
                                uint32_t shard_bytes, uint32_t max_k, uint32_t header_bytes,
                                uint32_t fps_num, uint32_t fps_den) {
   memset(cfg, 0, sizeof *cfg);
-  cfg->max_bps = bf_ratectl_total_bps(bitrate, shard_bytes, header_bytes, fec_percent);
   cfg->shard_bytes = shard_bytes;
   cfg->max_k = max_k;
   cfg->header_bytes = header_bytes;
@@ -30,6 +45,19 @@ void bf_ratectl_config_default(bf_ratectl_config *cfg, uint64_t bitrate, uint32_
   cfg->window_ns = 750000000ull;
   cfg->plateau_permille = 950;
   cfg->plateau_windows = 8;
+  /* the ceiling: what the configured bitrate costs on the wire, nominally
+   * or packetized (an average AU in whole shards with its parity), whichever
+   * is more */
+  cfg->max_bps = bf_ratectl_total_bps(bitrate, shard_bytes, header_bytes, fec_percent);
+  if (shard_bytes && max_k && fps_num && fps_den) {
+    uint64_t au = muldiv(bitrate, fps_den, (uint64_t)fps_num * 8u);
+    uint64_t k = (au + shard_bytes - 1) / shard_bytes;
+    if (k < 1) k = 1;
+    if (k > (64u << 20) / shard_bytes) k = (64u << 20) / shard_bytes;
+    uint64_t pk = muldiv(datagrams(cfg, (uint32_t)k, fec_percent) * (shard_bytes + header_bytes) * 8u,
+                         fps_num, fps_den);
+    if (pk > cfg->max_bps) cfg->max_bps = pk;
+  }
 }
 
 static void clamp_config(bf_ratectl_config *c) {
@@ -71,12 +99,6 @@ void bf_ratectl_reset(bf_ratectl *c) {
   c->capacity_bps = 0;
   c->plateau_left = 0;
   if (c->budget_bps > c->stats.max_bps) c->stats.max_bps = c->budget_bps;
-}
-
-/* a x b / d in double precision: no overflow, and rates need no more than
- * the 53 bits of a double */
-static uint64_t muldiv(uint64_t a, uint64_t b, uint64_t d) {
-  return d ? (uint64_t)((double)a * (double)b / (double)d) : 0;
 }
 
 static void set_budget(bf_ratectl *c, uint64_t v) {
@@ -149,18 +171,9 @@ int bf_ratectl_on_report(bf_ratectl *c, const bf_feedback *fb, uint64_t now_ns,
   return -1;
 }
 
-/* Datagrams the packetizer makes of an AU of |k| full shards. */
-static uint64_t datagrams(const bf_ratectl_config *c, uint32_t k, uint32_t fec_percent) {
-  bf_geometry g;
-  bf_geometry_compute(k * c->shard_bytes, c->shard_bytes, c->max_k, &g);
-  uint64_t n = g.total_data;
-  for (uint32_t b = 0; b < g.block_count; b++)
-    n += bf_fec_recovery_count(bf_geometry_block_k(&g, c->max_k, b), fec_percent);
-  return n;
-}
-
 uint64_t bf_ratectl_encoder_bps(const bf_ratectl *c, uint32_t fec_percent) {
   const bf_ratectl_config *k = &c->cfg;
+  if (c->budget_bps >= k->max_bps) return k->encoder_cap_bps; /* no limit */
   /* datagrams a frame interval's share of the budget pays for */
   uint64_t per_frame = muldiv(c->budget_bps, k->fps_den, (uint64_t)k->fps_num * 8u *
                                                              (k->shard_bytes + k->header_bytes));

@@ -21,7 +21,8 @@
  * (main.c) then holds the wire rate near the budget. The AU aimed at is
  * 7/8 of the last shard, so pictures a little above the mean do not spill
  * into another shard and its parity.
- * (bf_ratectl_encoder_bps.)
+ * At the ceiling the encoder keeps its configured bitrate: no loss, no
+ * change. (bf_ratectl_encoder_bps.)
  *
  * Scheme: the loss-based controller of WebRTC's send-side bandwidth
  * estimation (the classic one, without its delay-based half), chosen
@@ -69,7 +70,7 @@ extern "C" {
 #endif
 
 typedef struct bf_ratectl_config {
-  uint64_t max_bps;            /* ceiling and start: the configured total rate, > 0 */
+  uint64_t max_bps;            /* ceiling and start: what the configured bitrate costs, > 0 */
   uint64_t min_bps;            /* floor: 0 = max_bps / 20, at least 100 kbit/s */
   uint32_t low_ppm;            /* below: increase (20000 = 2 %) */
   uint32_t high_ppm;           /* above: decrease (100000 = 10 %) */
@@ -90,7 +91,8 @@ typedef struct bf_ratectl_config {
 /* Defaults for an encoder configured at |bitrate| with |fec_percent| parity
  * (the start value), shards of |shard_bytes| in blocks of |max_k|,
  * |header_bytes| of headers per datagram and |fps_num|/|fps_den| frames a
- * second: the ceiling is bf_ratectl_total_bps() of these. */
+ * second. The ceiling is what that bitrate costs on the wire: the larger of
+ * bf_ratectl_total_bps() and the packetized cost of its average AU. */
 void bf_ratectl_config_default(bf_ratectl_config *cfg, uint64_t bitrate, uint32_t fec_percent,
                                uint32_t shard_bytes, uint32_t max_k, uint32_t header_bytes,
                                uint32_t fps_num, uint32_t fps_den);

@@ -55,10 +55,16 @@ static int feed(bf_ratectl *c, uint64_t *t, uint64_t *sent, uint32_t loss_ppm, u
 static void test_defaults(void **state) {
   (void)state;
   bf_ratectl c = make();
-  /* ceiling: 2 Mbit/s x 1.10 x (1024 + 68) / 1024 */
-  uint64_t want = bf_ratectl_total_bps(2000000, S, HDR, 10);
-  assert_true(want > 2340000 && want < 2350000);
+  /* nominally 2 Mbit/s x 1.10 x (1024 + 68) / 1024; packetized, the
+   * average AU (4167 bytes) is 5 shards + 2 parity: 7 datagrams a frame,
+   * the larger is the ceiling */
+  uint64_t nominal = bf_ratectl_total_bps(2000000, S, HDR, 10);
+  assert_true(nominal > 2340000 && nominal < 2350000);
+  uint64_t want = 7ull * DGRAM * 8 * 60;
   assert_int_equal(c.cfg.max_bps, want);
+  /* at the ceiling the encoder keeps its configured bitrate */
+  assert_int_equal(bf_ratectl_encoder_bps(&c, 10), 2000000);
+  assert_int_equal(bf_ratectl_encoder_bps(&c, 50), 2000000);
   assert_int_equal(bf_ratectl_budget(&c), want);
   assert_int_equal(c.cfg.min_bps, want / 20);
   assert_int_equal(c.cfg.low_ppm, 20000);
@@ -99,7 +105,7 @@ static void test_increase_and_hold(void **state) {
   while (feed(&c, &t, &sent, 0, 1000000, 1000000) == 1)
     ups++;
   assert_int_equal(bf_ratectl_budget(&c), max);
-  assert_int_equal(ups, 17); /* 1.05 x 1.05^16 < 2.346 <= 1.05 x 1.05^17 */
+  assert_int_equal(ups, 26); /* 1.05 x 1.05^25 < 3.669 <= 1.05 x 1.05^26 */
   assert_int_equal(c.stats.increases, 1u + (unsigned)ups);
   assert_int_equal(c.stats.max_bps, max);
 }
