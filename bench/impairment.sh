@@ -8,6 +8,8 @@
 # stdout and a markdown table (for docs/benchmarks.md) on stderr.
 #
 #   bench/impairment.sh [BUILD_DIR] [FRAMES]   (defaults: build, 600)
+#   BF_IMPAIR_ONLY=REGEX runs only the profiles whose name matches (the
+#   clean run always, it measures the rate the rate-limit profile uses).
 #
 # Stream: testsrc 640x360 at 60 fps, H.264, 512-byte shards (many shards per
 # frame, so loss lands inside FEC blocks), headless client with
@@ -50,6 +52,9 @@ for p in "${profiles[@]}"; do
   name=${p%%|*}
   args=${p#*|}
   args=${args/RATE/$rate}
+  if [ -n "${BF_IMPAIR_ONLY:-}" ] && [ "$name" != clean ] && ! [[ $name =~ $BF_IMPAIR_ONLY ]]; then
+    continue
+  fi
   rm -f "$tmp"/*
   "$sender" --listen 127.0.0.1:0 --size 640x360 --fps 60 --shard 512 --frames "$frames" \
     --stats-json "$tmp/sender.json" --quiet 2> "$tmp/sender.err" &

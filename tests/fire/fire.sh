@@ -174,16 +174,15 @@ case_mixed() { # [NETSIM ARGS...]: more impairments
 # The issue's words: the stream keeps going and its statistics match what
 # netsim reports it did. The picture source is a noisy clip (made here with
 # ffmpeg) re-encoded at 2 Mbit/s, so the encoder really uses its rate:
-# unlimited, the stream puts 2.1-2.3 Mbit/s on the wire (measured; FEC and
-# headers included). The link carries 1.7 Mbit/s of UDP payload, about 20 %
-# less, behind a 60 ms tail-drop queue; 1 % random loss (FEC's job: it must
-# not bring the rate down), 20 ms delay and 2 % duplication on top. Jitter
-# with reordering is left to the mixed case (issue #7's open defect 1 costs
-# most pictures there whatever the rate does).
-# Without rate control (--rate-control off) this froze: 24 of 360 pictures,
-# 18 keyframe requests, 42 % loss, FEC driven to 50 %.
+# unlimited, the stream puts 3.0 Mbit/s of UDP payload through netsim
+# (measured: ~1.6 Mbit/s of video in pictures of 2-3 shards, each block
+# with at least 2 parity shards, and headers). The link carries 2.4 Mbit/s
+# of UDP payload, 20 % less, behind a 60 ms tail-drop queue; 1 % random loss
+# (FEC's job: it must not bring the rate down), 20 ms delay and 2 %
+# duplication on top. Jitter with reordering is left to the mixed case
+# (issue #7's open defect 1 costs most pictures there whatever the rate does).
 case_ratelimit() {
-  local secs=6 link=1.7 fps=60
+  local secs=6 link=2.4 fps=60
   ffmpeg -hide_banner -loglevel error -f lavfi -i "testsrc2=size=640x360:rate=$fps" \
     -vf "noise=alls=10:allf=t" -t $((secs + 1)) -c:v libx264 -preset ultrafast -qp 30 \
     -pix_fmt yuv420p "$tmp/noise.mkv" || fail "ffmpeg cannot make the noisy clip"
