@@ -74,7 +74,7 @@ typedef struct sender {
   bf_send_session ss;
   bf_fecctl fec;              /* adaptive FEC (--fec auto) */
   bf_ratectl rate;            /* total send budget (--rate-control on) */
-  uint64_t rate_not_applied;  /* budget changes the encoder could not follow */
+  uint64_t rate_not_applied;  /* encoder shares the encoder could not take */
   bf_refresh_tracker refresh; /* intra-refresh recovery points */
   uint64_t recovery_points;
   uint32_t fec_applied;                /* the % the packetizer uses now */
@@ -225,12 +225,9 @@ static void seal_new_client(sender *s) {
 
 /* Applies the budget: the encoder's share (libx264 reconfigures before the
  * next picture; other encoders and passthrough files cannot, said once and
- * counted) and, below the ceiling, pacing at twice the budget in bursts of
- * at most 4 ms of it, so a keyframe does not land in a slow link's queue at
- * once. At the ceiling the configured pacing is back. */
+ * counted) and the pacing (bf_ratectl_pacing). */
 static void rate_apply(sender *s) {
   if (!s->o.rate_control) return;
-  uint64_t budget = bf_ratectl_budget(&s->rate);
   uint32_t fec = s->o.fec_auto ? bf_fecctl_percent(&s->fec) : s->o.fec_percent;
   uint64_t want = bf_ratectl_encoder_bps(&s->rate, fec);
   uint64_t have = s->enc ? bf_encoder_bitrate(s->enc) : s->bitrate;
@@ -240,13 +237,9 @@ static void rate_apply(sender *s) {
                       "only FEC and pacing follow the budget\n",
               s->enc ? bf_encoder_name(s->enc) : "a passed-through file");
   }
-  uint64_t cap = s->o.rate_cap_bps;
-  uint32_t burst = s->o.burst;
-  if (budget < s->rate.cfg.max_bps && (cap == 0 || 2 * budget < cap)) {
-    cap = 2 * budget;
-    uint64_t b = cap / 250 / (8ull * s->packet_bytes); /* 4 ms */
-    if (b < burst) burst = b ? (uint32_t)b : 1;
-  }
+  uint64_t cap;
+  uint32_t burst;
+  bf_ratectl_pacing(&s->rate, s->o.rate_cap_bps, s->o.burst, s->packet_bytes, &cap, &burst);
   bf_pacer_set_cap(&s->pacer, cap, burst);
 }
 

@@ -201,3 +201,15 @@ uint64_t bf_ratectl_total_bps(uint64_t bitrate, uint32_t shard_bytes, uint32_t h
   uint64_t v = muldiv(bitrate, 100u + fec_percent, 100);
   return muldiv(v, (uint64_t)shard_bytes + header_bytes, shard_bytes);
 }
+
+void bf_ratectl_pacing(const bf_ratectl *c, uint64_t cap_bps, uint32_t burst,
+                       uint32_t datagram_bytes, uint64_t *cap_out, uint32_t *burst_out) {
+  *cap_out = cap_bps;
+  *burst_out = burst;
+  uint64_t pace = 2 * c->budget_bps;
+  if (c->budget_bps >= c->cfg.max_bps || (cap_bps && pace >= cap_bps)) return;
+  *cap_out = pace;
+  uint64_t b = datagram_bytes ? pace / 250 / (8ull * datagram_bytes) : 1; /* 4 ms */
+  if (b < 1) b = 1;
+  if (b < burst) *burst_out = (uint32_t)b;
+}

@@ -149,6 +149,14 @@ static inline uint64_t bf_ratectl_budget(const bf_ratectl *c) {
  * [encoder_min_bps, encoder_cap_bps]. O(log(datagrams per frame)). */
 uint64_t bf_ratectl_encoder_bps(const bf_ratectl *c, uint32_t fec_percent);
 
+/* Pacing for the budget now: below the ceiling, a cap of twice the budget
+ * and bursts of at most 4 ms of that cap (at least one datagram of
+ * |datagram_bytes|), so a keyframe does not land in a slow link's queue at
+ * once; never looser than the configured |cap_bps| (0 = none) and |burst|.
+ * At the ceiling: the configured values. Writes |*cap_out| and |*burst_out|. */
+void bf_ratectl_pacing(const bf_ratectl *c, uint64_t cap_bps, uint32_t burst,
+                       uint32_t datagram_bytes, uint64_t *cap_out, uint32_t *burst_out);
+
 /* The total rate the configured encoder bitrate |bitrate| needs with
  * |fec_percent| parity, nominally: bitrate x (1 + fec/100) x (S + H) / S
  * (the ceiling of the budget). */

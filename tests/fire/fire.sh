@@ -193,9 +193,10 @@ case_ratelimit() {
   stop_pid "$SENDER_PID" 5
   stop_netsim
   [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
-  local pics sent inn dropped qdrop nloss closs kr budget bmin dec link_wire last
+  local pics sent inn dropped qdrop nloss closs kr budget bmin dec link_wire last want late
   pics=$(jnum "$tmp/c.json" pictures)
   sent=$(jnum "$tmp/sender.json" frames_sent)
+  late=$(jnum "$tmp/sender.json" frames_late)
   kr=$(jnum "$tmp/c.json" keyframe_requests)
   inn=$(jdir "$tmp/netsim.json" down in_packets)
   dropped=$(jdir "$tmp/netsim.json" down dropped_total)
@@ -212,21 +213,24 @@ case_ratelimit() {
   # pictures presented in the last third of the run (from the first one on)
   last=$(awk -v s="$secs" 'NR == 1 { f = $1 } $1 >= f + s * 2e9 / 3 && $1 < f + s * 1e9 { n++ }
     END { print n + 0 }' "$tmp/present")
-  echo "measured: $pics pictures of $sent frames sent, $last in the last third" \
-    "(of $((fps * secs / 3))), $kr keyframe requests; netsim down in $inn, dropped $dropped" \
+  # the frame rate is the one the sender achieved (a loaded machine may
+  # fall behind 60 fps decoding and encoding the clip: frames_late)
+  want=$(awk -v n="$sent" 'BEGIN { printf "%.1f", 0.9 * n / 3 }')
+  echo "measured: $pics pictures of $sent frames sent ($late late), $last in the last third" \
+    "(want >= $want), $kr keyframe requests; netsim down in $inn, dropped $dropped" \
     "($nloss %, $qdrop by the queue); client loss $closs %"
   echo "measured: budget trajectory (Mbit/s): $(sed -n 's/.*rate \([0-9.]*\) -> \([0-9.]*\) Mbit.*/\1->\2/p' \
     "$tmp/sender.err" | tr '\n' ' ')"
   echo "measured: budget now $budget, lowest $bmin bit/s, $dec decreases; link $link_wire bit/s"
   [ "${dec:-0}" -ge 1 ] || fail "the sender never lowered its budget"
   [ "$budget" -lt "$link_wire" ] || fail "the budget ends at $budget bit/s, above the link ($link_wire)"
-  fcmp "$last" ">=" "0.9 * $fps * $secs / 3" ||
-    fail "only $last pictures in the last third (want >= 90 % of $((fps * secs / 3)))"
+  fcmp "$last" ">=" "$want" ||
+    fail "only $last pictures in the last third (want >= $want: 90 % of a third of $sent)"
   # the client's loss (stream_seq gaps over the whole run, duplicates not
   # counted twice) vs netsim's drops (random and queue): within 2 points
   fcmp "($closs - $nloss)" "<=" 2 && fcmp "($nloss - $closs)" "<=" 2 ||
     fail "client loss $closs % vs netsim's $nloss %"
-  ok "rate limit: $last/$((fps * secs / 3)) pictures in the last third, budget $budget < link" \
+  ok "rate limit: $last pictures in the last third (>= $want), budget $budget < link" \
     "$link_wire bit/s, client loss $closs % vs netsim $nloss %"
 }
 

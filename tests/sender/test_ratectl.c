@@ -2,8 +2,8 @@
  * Rate controller: the loss-based rule (increase below 2 %, hold, decrease
  * above 10 % from the smallest of budget, sent and received rate), the
  * random-burst guard, the plateau below the measured capacity, the floor
- * and the ceiling, ignored reports, reset; and the encoder's share of the
- * budget checked against the real packetizer.
+ * and the ceiling, ignored reports, reset; the encoder's share of the
+ * budget checked against the real packetizer; the pacing for the budget.
  */
 #include "testutil.h"
 
@@ -282,6 +282,36 @@ static void test_encoder_share_vs_packetizer(void **state) {
   bf_packetizer_del(&pk);
 }
 
+/* Pacing: configured values at the ceiling; below it twice the budget in
+ * bursts of 4 ms of that, never looser than configured. */
+static void test_pacing(void **state) {
+  (void)state;
+  bf_ratectl c = make();
+  uint64_t cap;
+  uint32_t burst;
+  bf_ratectl_pacing(&c, 800000000, 32, DGRAM, &cap, &burst);
+  assert_int_equal(cap, 800000000);
+  assert_int_equal(burst, 32);
+  c.budget_bps = 2000000; /* 4 Mbit/s pacing: 4 ms = 2000 bytes = 1 datagram */
+  bf_ratectl_pacing(&c, 800000000, 32, DGRAM, &cap, &burst);
+  assert_int_equal(cap, 4000000);
+  assert_int_equal(burst, 1);
+  c.budget_bps = 1000000; /* 4 ms of 2 Mbit/s is less than a datagram: still 1 */
+  bf_ratectl_pacing(&c, 0, 32, DGRAM, &cap, &burst);
+  assert_int_equal(cap, 2000000);
+  assert_int_equal(burst, 1);
+  bf_ratectl_config cfg = c.cfg;
+  cfg.max_bps = 400000000;
+  bf_ratectl_init(&c, &cfg);
+  c.budget_bps = 100000000; /* 200 Mbit/s: 4 ms = 100 kB = 91 datagrams, burst 32 stays */
+  bf_ratectl_pacing(&c, 800000000, 32, DGRAM, &cap, &burst);
+  assert_int_equal(cap, 200000000);
+  assert_int_equal(burst, 32);
+  bf_ratectl_pacing(&c, 150000000, 8, DGRAM, &cap, &burst); /* configured is tighter */
+  assert_int_equal(cap, 150000000);
+  assert_int_equal(burst, 8);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults),
@@ -291,6 +321,7 @@ int main(void) {
       cmocka_unit_test(test_plateau),
       cmocka_unit_test(test_floor_reset_ignored),
       cmocka_unit_test(test_encoder_share_vs_packetizer),
+      cmocka_unit_test(test_pacing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
