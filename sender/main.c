@@ -245,7 +245,7 @@ static void rate_apply(sender *s) {
 
 static void rate_on_loss(sender *s, const bf_feedback *fb, uint64_t now) {
   if (!s->o.rate_control) return;
-  uint64_t before = bf_ratectl_budget(&s->rate);
+  uint64_t before = bf_ratectl_budget(&s->rate), undone = s->rate.stats.undone;
   if (bf_ratectl_on_report(&s->rate, fb, now, s->packets_sent * s->packet_bytes) == 0) {
     rate_apply(s); /* the FEC share may have changed */
     return;
@@ -253,11 +253,12 @@ static void rate_on_loss(sender *s, const bf_feedback *fb, uint64_t now) {
   rate_apply(s);
   fprintf(stderr,
           "bildfunk-send: rate %.3f -> %.3f Mbit/s (loss %.2f %%, sent %.3f, received %.3f "
-          "Mbit/s); encoder %.3f Mbit/s\n",
+          "Mbit/s); encoder %.3f Mbit/s%s\n",
           (double)before / 1e6, (double)bf_ratectl_budget(&s->rate) / 1e6,
           (double)s->rate.last_loss_ppm / 1e4, (double)s->rate.last_sent_bps / 1e6,
           (double)s->rate.last_recv_bps / 1e6,
-          (double)(s->enc ? bf_encoder_bitrate(s->enc) : s->bitrate) / 1e6);
+          (double)(s->enc ? bf_encoder_bitrate(s->enc) : s->bitrate) / 1e6,
+          s->rate.stats.undone != undone ? "; cut undone: the loss did not fall (random loss)" : "");
 }
 
 /* A new receiver: nothing in flight is of use to it. */
@@ -512,11 +513,12 @@ static int write_stats(const sender *s, const char *path) {
   fprintf(f,
           "  \"rate\": {\"control\": %d, \"budget_bps\": %" PRIu64 ", \"min_bps\": %" PRIu64
           ", \"max_bps\": %" PRIu64 ", \"ceiling_bps\": %" PRIu64 ", \"decreases\": %" PRIu64
-          ", \"increases\": %" PRIu64 ", \"held\": %" PRIu64 ", \"reports\": %" PRIu64
+          ", \"increases\": %" PRIu64 ", \"held\": %" PRIu64 ", \"undone\": %" PRIu64
+          ", \"reports\": %" PRIu64
           ", \"encoder_bitrate_now\": %" PRIu64 ", \"not_applied\": %" PRIu64 "},\n",
           s->o.rate_control, bf_ratectl_budget(&s->rate), s->rate.stats.min_bps,
           s->rate.stats.max_bps, s->rate.cfg.max_bps, s->rate.stats.decreases,
-          s->rate.stats.increases, s->rate.stats.held, s->rate.stats.reports,
+          s->rate.stats.increases, s->rate.stats.held, s->rate.stats.undone, s->rate.stats.reports,
           s->enc ? bf_encoder_bitrate(s->enc) : s->bitrate, s->rate_not_applied);
   fprintf(f,
           "  \"packets_sent\": %" PRIu64 ", \"packets_dropped\": %" PRIu64

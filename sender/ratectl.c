@@ -98,6 +98,8 @@ void bf_ratectl_reset(bf_ratectl *c) {
   c->last_recv_bps = 0;
   c->capacity_bps = 0;
   c->plateau_left = 0;
+  c->cut_pending = 0;
+  c->random_ppm = 0;
   if (c->budget_bps > c->stats.max_bps) c->stats.max_bps = c->budget_bps;
 }
 
@@ -126,11 +128,43 @@ int bf_ratectl_on_report(bf_ratectl *c, const bf_feedback *fb, uint64_t now_ns,
   if (c->have_last && now_ns > c->last_ns && sent_bytes >= c->last_sent)
     c->last_sent_bps = muldiv((sent_bytes - c->last_sent) * 8u, 1000000000ull, now_ns - c->last_ns);
   int prev_clean = c->have_last && c->last_clean;
+  uint32_t prev_loss = c->have_last ? c->last_loss_ppm : loss;
   c->have_last = 1;
   c->last_ns = now_ns;
   c->last_sent = sent_bytes;
   c->last_clean = loss < c->cfg.low_ppm;
   c->last_loss_ppm = loss;
+
+  /* the verdict on the last cut: congestion loss falls when the sender
+   * sends less, random loss does not */
+  if (c->cut_pending) {
+    c->cut_pending = 0;
+    int sent_less = c->last_sent_bps && c->last_sent_bps * 10 <= c->cut_sent_bps * 9;
+    /* congestion predicts the loss of sending last_sent through what the
+     * link carried before the cut; random loss predicts the same loss */
+    uint64_t pred = 0;
+    if (sent_less && c->last_sent_bps > c->cut_recv_bps)
+      pred = PPM - muldiv(c->cut_recv_bps, PPM, c->last_sent_bps);
+    uint64_t d_cong = loss > pred ? loss - pred : pred - loss;
+    uint64_t d_rand = loss > c->cut_loss_ppm ? loss - c->cut_loss_ppm : c->cut_loss_ppm - loss;
+    if (sent_less && d_rand < d_cong) {
+      uint32_t r = loss > c->cut_loss_ppm ? loss : c->cut_loss_ppm;
+      if (r > c->random_ppm) c->random_ppm = r;
+      c->capacity_bps = 0;
+      c->plateau_left = 0;
+      c->stats.undone++;
+      if (c->cut_from_bps > c->budget_bps) {
+        set_budget(c, c->cut_from_bps);
+        return 1;
+      }
+      return 0;
+    }
+  }
+  if (loss < c->cfg.low_ppm) c->random_ppm = 0; /* the random loss is gone */
+  uint32_t high = c->cfg.high_ppm, severe = c->cfg.severe_ppm;
+  uint32_t learned = c->random_ppm + c->random_ppm / 4;
+  if (learned > high) high = learned;
+  if (learned > severe) severe = learned;
 
   uint64_t b = c->budget_bps;
   if (loss < c->cfg.low_ppm) {
@@ -151,8 +185,8 @@ int bf_ratectl_on_report(bf_ratectl *c, const bf_feedback *fb, uint64_t now_ns,
     c->stats.increases++;
     return 1;
   }
-  if (loss <= c->cfg.high_ppm) return 0;
-  if (prev_clean && loss <= c->cfg.severe_ppm) { /* one lossy window after a clean one */
+  if (loss <= high) return 0;
+  if (prev_clean && loss <= severe) { /* one lossy window after a clean one */
     c->stats.held++;
     return 0;
   }
@@ -166,6 +200,13 @@ int bf_ratectl_on_report(bf_ratectl *c, const bf_feedback *fb, uint64_t now_ns,
     c->plateau_left = c->cfg.plateau_windows;
   }
   if (down >= b) return 0;
+  /* remembered for the verdict at the next report */
+  c->cut_pending = 1;
+  c->cut_from_bps = b;
+  c->cut_loss_ppm = prev_clean ? loss : (uint32_t)(((uint64_t)prev_loss + loss) / 2);
+  c->cut_recv_bps = c->last_recv_bps;
+  c->cut_sent_bps = c->last_sent_bps ? c->last_sent_bps
+                                     : muldiv(c->last_recv_bps, PPM, PPM - (loss < PPM ? loss : PPM - 1));
   set_budget(c, down);
   c->stats.decreases++;
   return -1;

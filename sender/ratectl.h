@@ -31,7 +31,7 @@
  *  - loss < 2 %:  budget x 1.05 (one window, 750 ms), up to |max_bps|;
  *  - loss > 10 %: budget = base x (1 - loss / 2), at least |min_bps|;
  *  - otherwise:   hold.
- * Three changes, all from what the sender and the reports already tell:
+ * Four changes, all from what the sender and the reports already tell:
  *  - The base of a decrease is the smallest of the budget, the rate the
  *    sender really sent in the window, and the rate the client says it
  *    received (packets_received x datagram bytes / window). An encoder often
@@ -47,10 +47,25 @@
  *    right after a clean one (<= 2 %) is taken for a random burst and only
  *    held; a decrease needs two lossy windows in a row (congestion persists
  *    while the sender sends too much) or one window above |severe_ppm| (25 %).
+ *  - Every cut is checked at the next report: congestion loss falls when
+ *    the sender sends less, random loss does not. If the sender did send at
+ *    least 10 % less, two predictions of the new window's loss are compared
+ *    with what it reports: congestion predicts 1 - (rate received before
+ *    the cut) / (rate sent now), at least 0; random loss predicts the loss
+ *    that caused the cut (the mean of its two windows). When random is the
+ *    closer one, the cut is undone and that loss level is learned as
+ *    random: the decrease thresholds become at least 1.25 x it until a
+ *    clean window (< 2 %) clears it. Without this,
+ *    10 % random loss (windows straddling the threshold) ratcheted the
+ *    budget to the floor in 20 s (measured: 7.8 -> 0.41 Mbit/s in fire_loss10).
  * Trade-off, honestly: a loss-only controller cannot tell congestion from
- * random loss. Random loss that stays above 10 % for two windows lowers the
- * budget toward the floor although sending less does not help; the floor
- * (|min_bps|) bounds the damage and FEC still repairs. Loss between 2 % and
+ * random loss from one window. Random loss above 10 % costs one cut and its
+ * undo (a window at the lower rate) each time it rises above what was
+ * learned; congestion that starts on a link that already has heavy random
+ * loss must exceed 1.25 x that loss before it is acted on; and an encoder
+ * that cannot send less (already at one shard a picture) gives no verdict,
+ * so its cuts stand. The floor (|min_bps|) bounds the damage and FEC still
+ * repairs. Loss between 2 % and
  * 10 % holds the budget wherever it is, also a little above a link's rate
  * (the queue then drops a few per cent, which FEC repairs); without a delay
  * signal from the client (none on the wire today) it cannot do better.
@@ -102,6 +117,7 @@ typedef struct bf_ratectl_stats {
   uint64_t ignored;   /* reports that said nothing, or were not LOSS_REPORTs */
   uint64_t increases; /* budget raised */
   uint64_t plateaued; /* clean windows held at the measured capacity */
+  uint64_t undone;    /* cuts undone: the loss did not fall (random loss) */
   uint64_t decreases; /* budget lowered */
   uint64_t held;      /* lossy windows (> high) held as a random burst */
   uint64_t min_bps;   /* lowest budget so far */
@@ -115,6 +131,12 @@ typedef struct bf_ratectl {
   uint64_t last_sent;     /* caller's byte counter at the previous report */
   uint64_t capacity_bps;  /* received rate of the last congested window, 0 = none */
   uint32_t plateau_left;  /* windows the plateau below capacity_bps still holds */
+  int cut_pending;        /* a cut awaits its verdict at the next report */
+  uint64_t cut_from_bps;  /* the budget before it */
+  uint32_t cut_loss_ppm;  /* the loss that caused it */
+  uint64_t cut_sent_bps;  /* the rate sent before it */
+  uint64_t cut_recv_bps;  /* the rate received before it */
+  uint32_t random_ppm;    /* loss learned as random (cuts did not lower it), 0 = none */
   int have_last;          /* a report has arrived since init/reset */
   int last_clean;         /* the previous report had loss <= low_ppm */
   uint32_t last_loss_ppm; /* of the previous report */
