@@ -25,6 +25,7 @@ void bf_send_options_default(bf_send_options *o) {
   o->codec = BF_CODEC_H264;
   o->fec_percent = 10;
   o->fec_auto = 1;
+  o->rate_control = 1;
   o->shard_bytes = BF_DEFAULT_SHARD_V4;
   o->max_k = BF_DEFAULT_MAX_K;
   o->rate_cap_bps = 800000000ull;
@@ -86,6 +87,9 @@ void bf_send_usage(FILE *out) {
           "  --fec auto|PCT         Reed-Solomon parity in %% of data shards: auto (default)\n"
           "                         follows the client's loss reports (start 10, 1-50);\n"
           "                         a number 0-90 pins it\n"
+          "  --rate-control on|off  adapt the total send rate (video + FEC + headers)\n"
+          "                         to the client's loss reports (default on; libx264\n"
+          "                         follows at once, other encoders keep their bitrate)\n"
           "  --shard BYTES          shard payload size S, even, %u-%u (%u)\n"
           "  --max-k K              data shards per FEC block (%u)\n"
           "  --rate-cap RATE        pacing rate cap, e.g. 800M (default), 0 = none\n"
@@ -249,7 +253,8 @@ static const char *const with_value[] = {
     "--shard",      "--max-k",   "--rate-cap",      "--pace-spread",
     "--burst",      "--frames",  "--duration",      "--silence",
     "--stats-json", "--dump-au", "--seal-key-file", "--control",
-    "--config-dir", "--revoke",  "--pair-timeout",  NULL};
+    "--config-dir", "--revoke",  "--pair-timeout",  "--rate-control",
+    NULL};
 
 static int takes_value(const char *name) {
   for (size_t i = 0; with_value[i]; i++)
@@ -346,6 +351,13 @@ static int apply(bf_send_options *o, const char *name, const char *v, char *err,
   } else if (!strcmp(name, "--seal-key-file")) {
     if (!*v) return fail(err, cap, "--seal-key-file: empty path");
     o->seal_key_file = v;
+  } else if (!strcmp(name, "--rate-control")) {
+    if (!strcmp(v, "on"))
+      o->rate_control = 1;
+    else if (!strcmp(v, "off"))
+      o->rate_control = 0;
+    else
+      return fail(err, cap, "--rate-control: bad value '%s' (on or off)", v);
   } else if (!strcmp(name, "--dump-au")) {
     if (!*v) return fail(err, cap, "--dump-au: empty path");
     o->dump_au = v;

@@ -48,6 +48,7 @@ typedef struct bf_send_options {
   unsigned slices;           /* slices (tiles for AV1) per frame, 0 = encoder default */
   unsigned fec_percent;      /* 0..90: --fec N pins it; with fec_auto the start value (10) */
   int fec_auto;              /* 1 = adaptive FEC from loss reports (default; --fec auto) */
+  int rate_control;          /* 1 = total send budget follows loss reports (default) */
   int intra_refresh;         /* 1 = periodic intra refresh instead of IDR keyframes (libx264) */
   unsigned shard_bytes;      /* S, default 1408 */
   unsigned max_k;            /* K, default 128 */

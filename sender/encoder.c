@@ -615,6 +615,22 @@ int bf_encoder_receive(bf_encoder *e, bf_encoded *out) {
   return 1;
 }
 
+int bf_encoder_set_bitrate(bf_encoder *e, uint64_t bitrate) {
+  if (bitrate == 0) return -EINVAL;
+  if (strcmp(e->codec->name, "libx264") != 0) return -ENOTSUP;
+  if (bitrate == e->cfg.bitrate) return 0;
+  /* read by libx264.c's reconfig_encoder() before the next picture */
+  e->cfg.bitrate = bitrate;
+  e->ctx->bit_rate = (int64_t)bitrate;
+  e->ctx->rc_max_rate = (int64_t)bitrate;
+  e->ctx->rc_buffer_size = (int)(bitrate * e->cfg.fps_den / e->cfg.fps_num);
+  return 0;
+}
+
+uint64_t bf_encoder_bitrate(const bf_encoder *e) {
+  return e->cfg.bitrate;
+}
+
 void bf_encoder_reset(bf_encoder *e) {
   if (e->swap_for_keyframes && e->ctx_frames > 0)
     switch_instance(e);

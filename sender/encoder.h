@@ -107,6 +107,19 @@ uint64_t bf_encoder_depth(const bf_encoder *e);
  * the next picture starts a fresh stream. */
 void bf_encoder_reset(bf_encoder *e);
 
+/* Changes the bitrate to |bitrate| bit/s (> 0) from the next picture on,
+ * with the VBV (one frame interval at the new rate, as at open) following
+ * it, so keyframes after a decrease are capped by the new rate too.
+ * libx264 only: FFmpeg's wrapper compares bit_rate, rc_max_rate and
+ * rc_buffer_size with its x264 parameters before every picture and calls
+ * x264_encoder_reconfig when they differ. Other encoders (libx265 and
+ * libsvtav1 in FFmpeg 5.1, hardware encoders) read them only when they open:
+ * -ENOTSUP, nothing changes. Returns 0 when applied (also when unchanged). */
+int bf_encoder_set_bitrate(bf_encoder *e, uint64_t bitrate);
+
+/* The bitrate the encoder works with now (bit/s). */
+uint64_t bf_encoder_bitrate(const bf_encoder *e);
+
 /* Instance switches done for keyframes (libsvtav1), and how often the caller
  * had to wait for the idle instance to be ready. */
 uint64_t bf_encoder_switches(const bf_encoder *e);

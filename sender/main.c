@@ -21,6 +21,7 @@
 #include "control.h"
 #include "encoder.h"
 #include "pacer.h"
+#include "ratectl.h"
 #include "session.h"
 #include "sources.h"
 #include "stats.h"
@@ -85,6 +86,8 @@ typedef struct sender {
   bf_pacer pacer;
   bf_send_session ss;
   bf_fecctl fec;              /* adaptive FEC (--fec auto) */
+  bf_ratectl rate;            /* total send budget (--rate-control on) */
+  uint64_t rate_not_applied;  /* encoder shares the encoder could not take */
   bf_refresh_tracker refresh; /* intra-refresh recovery points */
   uint64_t recovery_points;
   uint32_t fec_applied;                /* the % the packetizer uses now */
@@ -242,10 +245,52 @@ static void seal_new_client(sender *s) {
 #endif
 }
 
+/* ---- rate control ------------------------------------------------------------ */
+
+/* Applies the budget: the encoder's share (libx264 reconfigures before the
+ * next picture; other encoders and passthrough files cannot, said once and
+ * counted) and the pacing (bf_ratectl_pacing). */
+static void rate_apply(sender *s) {
+  if (!s->o.rate_control) return;
+  uint32_t fec = s->o.fec_auto ? bf_fecctl_percent(&s->fec) : s->o.fec_percent;
+  uint64_t want = bf_ratectl_encoder_bps(&s->rate, fec);
+  uint64_t have = s->enc ? bf_encoder_bitrate(s->enc) : s->bitrate;
+  if (want != have && (!s->enc || bf_encoder_set_bitrate(s->enc, want) < 0)) {
+    if (s->rate_not_applied++ == 0)
+      fprintf(stderr, "bildfunk-send: rate control: %s cannot change its bitrate while running; "
+                      "only FEC and pacing follow the budget\n",
+              s->enc ? bf_encoder_name(s->enc) : "a passed-through file");
+  }
+  uint64_t cap;
+  uint32_t burst;
+  bf_ratectl_pacing(&s->rate, s->o.rate_cap_bps, s->o.burst, s->packet_bytes, &cap, &burst);
+  bf_pacer_set_cap(&s->pacer, cap, burst);
+}
+
+static void rate_on_loss(sender *s, const bf_feedback *fb, uint64_t now) {
+  if (!s->o.rate_control) return;
+  uint64_t before = bf_ratectl_budget(&s->rate), undone = s->rate.stats.undone;
+  if (bf_ratectl_on_report(&s->rate, fb, now, s->packets_sent * s->packet_bytes) == 0) {
+    rate_apply(s); /* the FEC share may have changed */
+    return;
+  }
+  rate_apply(s);
+  fprintf(stderr,
+          "bildfunk-send: rate %.3f -> %.3f Mbit/s (loss %.2f %%, sent %.3f, received %.3f "
+          "Mbit/s); encoder %.3f Mbit/s%s\n",
+          (double)before / 1e6, (double)bf_ratectl_budget(&s->rate) / 1e6,
+          (double)s->rate.last_loss_ppm / 1e4, (double)s->rate.last_sent_bps / 1e6,
+          (double)s->rate.last_recv_bps / 1e6,
+          (double)(s->enc ? bf_encoder_bitrate(s->enc) : s->bitrate) / 1e6,
+          s->rate.stats.undone != undone ? "; cut undone: the loss did not fall (random loss)" : "");
+}
+
 /* A new receiver: nothing in flight is of use to it. */
 static void fresh_start(sender *s, uint64_t now) {
   seal_new_client(s);
   bf_fecctl_reset(&s->fec); /* another client, another network */
+  bf_ratectl_reset(&s->rate);
+  rate_apply(s);
   bf_refresh_reset(&s->refresh);
   bf_pacer_begin(&s->pacer, now, s->interval_ns, 0, s->packet_bytes);
   if (s->enc) bf_encoder_reset(s->enc);
@@ -305,6 +350,7 @@ static void on_datagram(sender *s, const uint8_t *d, size_t len, const bf_addr *
     if (s->o.fec_auto && bf_fecctl_on_report(&s->fec, &res.fb, now) == 1)
       fprintf(stderr, "bildfunk-send: FEC %u%% -> %u%% (loss %.4f %%, floor %u%%)\n", before,
               bf_fecctl_percent(&s->fec), (double)s->fec.last_loss_ppm / 1e4, s->fec.floor);
+    rate_on_loss(s, &res.fb, now);
     break;
   }
   case BF_SS_BYE:
@@ -491,6 +537,16 @@ static int write_stats(const sender *s, const char *path) {
           s->fec_max_seen, s->fec.floor, s->fec.stats.reports, s->fec.stats.lossy,
           s->fec.stats.burns, s->fec.stats.reburns, s->fec.stats.decays, s->fec.stats.changes);
   fprintf(f,
+          "  \"rate\": {\"control\": %d, \"budget_bps\": %" PRIu64 ", \"min_bps\": %" PRIu64
+          ", \"max_bps\": %" PRIu64 ", \"ceiling_bps\": %" PRIu64 ", \"decreases\": %" PRIu64
+          ", \"increases\": %" PRIu64 ", \"held\": %" PRIu64 ", \"undone\": %" PRIu64
+          ", \"reports\": %" PRIu64
+          ", \"encoder_bitrate_now\": %" PRIu64 ", \"not_applied\": %" PRIu64 "},\n",
+          s->o.rate_control, bf_ratectl_budget(&s->rate), s->rate.stats.min_bps,
+          s->rate.stats.max_bps, s->rate.cfg.max_bps, s->rate.stats.decreases,
+          s->rate.stats.increases, s->rate.stats.held, s->rate.stats.undone, s->rate.stats.reports,
+          s->enc ? bf_encoder_bitrate(s->enc) : s->bitrate, s->rate_not_applied);
+  fprintf(f,
           "  \"packets_sent\": %" PRIu64 ", \"packets_dropped\": %" PRIu64
           ", \"send_calls\": %" PRIu64 ", \"pacer_cap_waits\": %" PRIu64 ",\n",
           s->packets_sent, s->packets_dropped, s->send_calls, s->pacer.cap_waits);
@@ -652,6 +708,18 @@ static void ctl_stream_start(sender *s, bf_sctl_event *ev, uint64_t now) {
     r = bf_packetizer_new(&pc, &s->pk);
     if (r < 0) snprintf(err, sizeof err, "packetizer: %s", bf_strerror(r));
     s->packet_bytes = BF_HEADER_BYTES + w->shard_bytes + BF_IP_UDP_OVERHEAD;
+    /* the encoder's share of the budget depends on S and K: the Welcome's
+     * now (the counters run on across clients) */
+    bf_ratectl_stats keep = s->rate.stats;
+    bf_ratectl_config rc;
+    bf_ratectl_config_default(&rc, s->bitrate, s->fec_applied, w->shard_bytes, w->max_k,
+                              BF_HEADER_BYTES + BF_IP_UDP_OVERHEAD, s->sinfo.fps_num,
+                              s->sinfo.fps_den);
+    bf_ratectl_init(&s->rate, &rc);
+    uint64_t b = bf_ratectl_budget(&s->rate);
+    s->rate.stats = keep;
+    if (b < s->rate.stats.min_bps) s->rate.stats.min_bps = b;
+    if (b > s->rate.stats.max_bps) s->rate.stats.max_bps = b;
   }
   if (r < 0) {
     fprintf(stderr, "bildfunk-send: %s\n", err);
@@ -859,6 +927,11 @@ static int setup(sender *s, char *err, size_t cap) {
     return r;
   }
   s->packet_bytes = BF_HEADER_BYTES + o->shard_bytes + BF_IP_UDP_OVERHEAD;
+  bf_ratectl_config rc;
+  bf_ratectl_config_default(&rc, s->bitrate, s->fec_applied, o->shard_bytes, o->max_k,
+                            BF_HEADER_BYTES + BF_IP_UDP_OVERHEAD, s->sinfo.fps_num,
+                            s->sinfo.fps_den);
+  bf_ratectl_init(&s->rate, &rc);
   bf_pacer_config pac = {o->rate_cap_bps, o->burst, o->spread_permille};
   if ((r = bf_pacer_init(&s->pacer, &pac)) < 0) {
     snprintf(err, cap, "pacer: bad settings");

@@ -76,3 +76,8 @@ void bf_pacer_sent(bf_pacer *p, uint64_t now_ns, uint32_t n) {
   while (p->burst_done < p->bursts && p->sent >= burst_end(p, p->burst_done))
     p->burst_done++;
 }
+
+void bf_pacer_set_cap(bf_pacer *p, uint64_t rate_cap_bps, uint32_t burst_max) {
+  p->cfg.rate_cap_bps = rate_cap_bps;
+  if (burst_max) p->cfg.burst_max = burst_max;
+}

@@ -67,6 +67,13 @@ uint32_t bf_pacer_poll(const bf_pacer *p, uint64_t now_ns, uint64_t *next_ns);
  * Packets that the socket dropped count as sent: they took their turn. */
 void bf_pacer_sent(bf_pacer *p, uint64_t now_ns, uint32_t n);
 
+/* Changes the rate cap to |rate_cap_bps| (0 = none) and the burst size to
+ * |burst_max| packets (0 leaves it) while running: the cap applies from the
+ * next burst, the burst size from the next AU (its bursts are planned when
+ * it begins). The rate controller uses it to pace near its budget after a
+ * decrease, so that a keyframe does not hit a slow link's queue at once. */
+void bf_pacer_set_cap(bf_pacer *p, uint64_t rate_cap_bps, uint32_t burst_max);
+
 /* 1 while the current AU has packets left. */
 static inline int bf_pacer_busy(const bf_pacer *p) {
   return p->sent < p->packets;

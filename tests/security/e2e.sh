@@ -129,7 +129,7 @@ foreign-punch)
 forged-bye)
   # a clear sender (no key), 180 frames at 60 fps; the relay forges a BYE
   # after its 60th datagram toward the client
-  "$BF_SENDER" --listen 127.0.0.1:0 --size 320x240 --quiet --frames 180 \
+  "$BF_SENDER" --direct --listen 127.0.0.1:0 --size 320x240 --quiet --frames 180 \
     --stats-json "$tmp/sender.json" 2> "$tmp/sender.err" &
   SENDER_PID=$!
   pids+=("$SENDER_PID")

@@ -519,6 +519,51 @@ bad_input_case() {
 # random loss toward the receiver, which sends a LOSS_REPORT every 750 ms.
 # After the first report every AU must carry between MIN and MAX % parity;
 # with loss, the whole run's measured loss must map to WMIN-WMAX %.
+# rate_case CODEC: a link far slower than the stream (netsim 0.5 Mbit/s,
+# 60 ms queue) makes the rate controller lower its budget. libx264 follows
+# (its bitrate at the end is below the configured one, nothing refused);
+# libx265 cannot change its bitrate while running: the sender says so once
+# on stderr, counts every change it could not apply and keeps the bitrate.
+rate_case() {
+  local codec=$1
+  [ -n "$NETSIM" ] && [ -x "$NETSIM" ] || skip "bildfunk-netsim is not built"
+  start_sender send.log --codec "$codec" --size 640x360 --fps 30 --bitrate 3M --gop 15 \
+    --shard 1024 --duration 5 --stats-json send.json
+  "$NETSIM" --to "127.0.0.1:$PORT" --listen 127.0.0.1:0 --seed 5 --dir down --rate 0.5 \
+    --queue-ms 60 --duration 12 --quiet --stats-json netsim.json >netsim.log 2>&1 &
+  local npid=$! nport="" i
+  pids+=("$npid")
+  for i in $(seq 100); do
+    nport=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' netsim.log | head -n 1)
+    [ -n "$nport" ] && break
+    sleep 0.1
+  done
+  [ -n "$nport" ] || fail "netsim did not start"
+  "$RECV" --connect "127.0.0.1:$nport" --out recv.bin --index recv.csv --loss-reports 1 \
+    --timeout 10 >recv.out 2>recv.log || true
+  wait_sender
+  kill -INT "$npid" 2>/dev/null || true
+  wait "$npid" 2>/dev/null || true
+  local rate dec enc na said
+  rate=$(grep -o '"rate": {[^}]*}' send.json)
+  dec=$(echo "$rate" | grep -o '"decreases": [0-9]*' | sed 's/.*: //')
+  enc=$(echo "$rate" | grep -o '"encoder_bitrate_now": [0-9]*' | sed 's/.*: //')
+  na=$(echo "$rate" | grep -o '"not_applied": [0-9]*' | sed 's/.*: //')
+  said=$(grep -c "cannot change its bitrate while running" send.log || true)
+  echo "rate $codec: $rate; said $said time(s)"
+  grep "rate .* -> " send.log || true
+  [ "${dec:-0}" -ge 1 ] || fail "the budget was never lowered"
+  if [ "$codec" = h264 ]; then
+    [ "$enc" -lt 3000000 ] || fail "libx264 still at $enc bit/s"
+    expect_eq "changes not applied" "$na" 0
+    expect_eq "messages" "$said" 0
+  else
+    expect_eq "encoder bitrate" "$enc" 3000000
+    [ "${na:-0}" -ge 1 ] || fail "no change counted as not applied"
+    expect_eq "messages" "$said" 1
+  fi
+}
+
 fec_case() {
   local loss=$1 lo=$2 hi=$3
   [ -n "$NETSIM" ] && [ -x "$NETSIM" ] || skip "bildfunk-netsim is not built"
@@ -652,6 +697,8 @@ case $case_ in
   intra_refresh) intra_refresh_case ;;
   fec_auto_loss5) fec_case 5 5 13 8 9 ;;
   fec_auto_clean) fec_case 0 1 1 ;;
+  rate_h264) rate_case h264 ;;
+  rate_hevc) rate_case hevc ;;
   *) echo "e2e.sh: unknown case $case_" >&2; exit 2 ;;
 esac
 echo "PASS ($case_)"

@@ -35,6 +35,7 @@ static void test_defaults(void **state) {
   assert_int_equal(o.gso, 1);
   assert_int_equal(o.fec_percent, 10);
   assert_int_equal(o.fec_auto, 1);
+  assert_int_equal(o.rate_control, 1);
   assert_int_equal(o.intra_refresh, 0);
   assert_int_equal(o.shard_bytes, 1408);
   assert_int_equal(o.max_k, 128);
@@ -206,6 +207,18 @@ static void test_fec_auto(void **state) {
   assert_int_equal(o.fec_auto, 1);
 }
 
+/* --rate-control on|off (default on), both spellings, the last one wins. */
+static void test_rate_control(void **state) {
+  (void)state;
+  bf_send_options o;
+  assert_int_equal(PARSE(&o, "--rate-control", "off"), BF_CLI_RUN);
+  assert_int_equal(o.rate_control, 0);
+  assert_int_equal(PARSE(&o, "--rate-control=off", "--rate-control", "on"), BF_CLI_RUN);
+  assert_int_equal(o.rate_control, 1);
+  assert_int_equal(PARSE(&o, "--rate-control=off"), BF_CLI_RUN);
+  assert_int_equal(o.rate_control, 0);
+}
+
 /* Each bad input is refused with a message that names the option. */
 static void test_errors(void **state) {
   (void)state;
@@ -241,6 +254,8 @@ static void test_errors(void **state) {
       {"--slices", "65", "--slices"},
       {"--encoder", "", "--encoder"},
       {"--stats-json", "", "--stats-json"},
+      {"--rate-control", "yes", "--rate-control: bad value 'yes'"},
+      {"--rate-control", "", "--rate-control"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     const char *argv[] = {"bildfunk-send", bad[i].opt, bad[i].val};
@@ -278,6 +293,7 @@ static void test_help_version(void **state) {
                                              "--pair-timeout", "47999"};
   for (size_t i = 0; i < sizeof control_opts / sizeof control_opts[0]; i++)
     if (!strstr(buf, control_opts[i])) fail_msg("help lacks %s", control_opts[i]);
+  assert_non_null(strstr(buf, "--rate-control on|off"));
   fclose(f);
 }
 
@@ -287,6 +303,7 @@ int main(void) {
       cmocka_unit_test(test_listen_forms), cmocka_unit_test(test_rates),
       cmocka_unit_test(test_errors),       cmocka_unit_test(test_help_version),
       cmocka_unit_test(test_fec_auto),     cmocka_unit_test(test_control_options),
+      cmocka_unit_test(test_rate_control),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,8 @@
  * AU and the requested one are keyframes by our parser and by the decoder,
  * no other is; a reset gives a fresh start; unknown and mismatched encoder
  * names are refused and a missing hardware encoder falls back to software.
+ * A bitrate change at run time shows in the AU sizes (libx264) or is
+ * refused (the others).
  */
 #include "testutil.h"
 
@@ -223,12 +225,83 @@ static void test_testsrc(void **state) {
   av_frame_free(&f);
 }
 
+/* Noise pictures (xorshift): content that takes every bit it is given, so
+ * the AU sizes show the rate the encoder works at. */
+static void noise(AVFrame *f, uint32_t *seed) {
+  assert_true(av_frame_make_writable(f) >= 0);
+  for (int p = 0; p < 3; p++) {
+    int w = p ? W / 2 : W, h = p ? H / 2 : H;
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++) {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 17;
+        *seed ^= *seed << 5;
+        f->data[p][(ptrdiff_t)y * f->linesize[p] + x] = (uint8_t)(64 + (*seed & 127));
+      }
+  }
+}
+
+/* Encodes |n| noise pictures (the first a keyframe when |key|); returns the
+ * mean size of the last half, and the first AU's size in |first|. */
+static double encode_run(bf_encoder *e, AVFrame *f, uint32_t *seed, int n, int key, size_t *first) {
+  char err[256];
+  double sum = 0;
+  for (int i = 0; i < n; i++) {
+    noise(f, seed);
+    assert_int_equal(bf_encoder_send(e, f, (uint64_t)i, key && i == 0, err, sizeof err), 0);
+    bf_encoded au;
+    assert_int_equal(bf_encoder_receive(e, &au), 1);
+    if (i == 0) *first = au.len;
+    if (i >= n / 2) sum += (double)au.len;
+  }
+  return sum / (n - n / 2);
+}
+
+/* bf_encoder_set_bitrate: libx264 follows a new bitrate (and its one-frame
+ * VBV) from the next picture on, measured in AU sizes, keyframes included;
+ * x265 and SVT-AV1 refuse with -ENOTSUP and keep theirs. */
+static void test_set_bitrate(void **state) {
+  (void)state;
+  bf_encoder *e = open_enc(BF_CODEC_H264, "libx264");
+  AVFrame *f = picture();
+  uint32_t seed = 7;
+  size_t key_hi, key_lo, dummy;
+  assert_int_equal(bf_encoder_bitrate(e), 1500000);
+  double hi = encode_run(e, f, &seed, 60, 1, &key_hi);
+  assert_int_equal(bf_encoder_set_bitrate(e, 300000), 0);
+  assert_int_equal(bf_encoder_bitrate(e), 300000);
+  double lo = encode_run(e, f, &seed, 60, 1, &key_lo);
+  /* 1.5 Mbit/s at 30 fps is 6250 bytes a picture, 300 kbit/s 1250 */
+  print_message("libx264 noise AUs: mean %.0f B at 1.5 Mbit/s, %.0f B at 300 kbit/s; "
+                "keyframes %zu -> %zu B\n",
+                hi, lo, key_hi, key_lo);
+  assert_true(hi > 6250 * 0.7 && hi < 6250 * 1.3);
+  assert_true(lo < 1250 * 1.5);
+  assert_true(lo < hi / 3);
+  assert_true(key_lo < key_hi / 2); /* the VBV caps the keyframe too */
+  /* and back up */
+  assert_int_equal(bf_encoder_set_bitrate(e, 1500000), 0);
+  double up = encode_run(e, f, &seed, 60, 0, &dummy);
+  assert_true(up > hi * 0.7);
+  assert_int_equal(bf_encoder_set_bitrate(e, 0), -EINVAL);
+  bf_encoder_close(&e);
+  e = open_enc(BF_CODEC_HEVC, "libx265");
+  assert_int_equal(bf_encoder_set_bitrate(e, 300000), -ENOTSUP);
+  assert_int_equal(bf_encoder_bitrate(e), 1500000);
+  bf_encoder_close(&e);
+  e = open_enc(BF_CODEC_AV1, "libsvtav1");
+  assert_int_equal(bf_encoder_set_bitrate(e, 300000), -ENOTSUP);
+  bf_encoder_close(&e);
+  av_frame_free(&f);
+}
+
 int main(void) {
   av_log_set_level(AV_LOG_FATAL);
   setenv("SVT_LOG", "1", 0);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_h264),  cmocka_unit_test(test_hevc),    cmocka_unit_test(test_av1),
       cmocka_unit_test(test_names), cmocka_unit_test(test_testsrc),
+      cmocka_unit_test(test_set_bitrate),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -168,6 +168,36 @@ static void test_cap_holds(void **state) {
   assert_true((double)(bytes - 32 * 1476) * 8 / secs <= 800e6 * 1.001);
 }
 
+/* bf_pacer_set_cap while running: the new cap paces the next burst, the
+ * new burst size plans the next AU; 0 keeps the burst size. */
+static void test_set_cap(void **state) {
+  (void)state;
+  bf_pacer p = make(0, 32, 0);
+  uint64_t next;
+  bf_pacer_begin(&p, 0, 16 * MS, 10, 1000);
+  assert_int_equal(bf_pacer_poll(&p, 0, &next), 10); /* no cap: all at once */
+  /* 8 Mbit/s and bursts of 2 packets: 2 x 1000 bytes drain in 2 ms */
+  bf_pacer_set_cap(&p, 8000000, 2);
+  assert_int_equal(p.cfg.burst_max, 2);
+  bf_pacer_begin(&p, 0, 16 * MS, 10, 1000);
+  assert_int_equal(p.bursts, 5);
+  uint64_t now = 0;
+  for (int b = 0; b < 5; b++) {
+    uint32_t n = bf_pacer_poll(&p, now, &next);
+    assert_int_equal(n, 2);
+    bf_pacer_sent(&p, now, n);
+    if (b < 4) {
+      assert_int_equal(bf_pacer_poll(&p, now, &next), 0);
+      assert_int_equal(next, now + 2 * MS);
+      now = next;
+    }
+  }
+  assert_false(bf_pacer_busy(&p));
+  bf_pacer_set_cap(&p, 0, 0); /* no cap, burst size kept */
+  assert_int_equal(p.cfg.burst_max, 2);
+  assert_int_equal(p.cfg.rate_cap_bps, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults_and_init),
@@ -176,6 +206,7 @@ int main(void) {
       cmocka_unit_test(test_partial_burst),
       cmocka_unit_test(test_rate_cap),
       cmocka_unit_test(test_cap_holds),
+      cmocka_unit_test(test_set_cap),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
