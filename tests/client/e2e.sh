@@ -707,10 +707,7 @@ case_control_stream() {
   pids+=("$cpid")
   for _ in $(seq 200); do [ -s "$tmp/secret" ] && break; sleep 0.05; done
   [ -s "$tmp/secret" ] || fail "no session secret from bf_fakectl"
-  # the sender of today listens in direct mode; one with a control mode needs --direct
-  local direct=()
-  "$BF_SENDER" --help | grep -q -- "--direct" && direct=(--direct)
-  "$BF_SENDER" "${direct[@]}" --listen "127.0.0.1:$dport" --seal-key-file "$tmp/secret" \
+  "$BF_SENDER" --direct --listen "127.0.0.1:$dport" --seal-key-file "$tmp/secret" \
     --size 320x240 --frames 200 --quiet 2> "$tmp/sender.err" &
   pids+=("$!")
   local rc=
