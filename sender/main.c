@@ -221,12 +221,10 @@ static void send_paced(sender *s, uint64_t now) {
 
 /* ---- session events -------------------------------------------------------- */
 
-/* Sealed mode: a new client starts its seqs where its own clock says, which
- * need not be near the previous client's: it gets a fresh replay window
- * (the drop counters carry over). */
-static void seal_new_client(sender *s) {
 #ifdef BF_HAVE_SEAL
-  if (!s->opener) return;
+/* Adds the current opener's drop counters to those of earlier openers (the
+ * statistics count over the whole run). */
+static void seal_carry_add(sender *s) {
   bf_opener_stats keep;
   bf_opener_stats_get(s->opener, &keep);
   s->seal_carry.opened += keep.opened;
@@ -235,6 +233,16 @@ static void seal_new_client(sender *s) {
   s->seal_carry.replay_old += keep.replay_old;
   s->seal_carry.replay_dup += keep.replay_dup;
   s->seal_carry.bad_tag += keep.bad_tag;
+}
+#endif
+
+/* Sealed mode: a new client starts its seqs where its own clock says, which
+ * need not be near the previous client's: it gets a fresh replay window
+ * (the drop counters carry over). */
+static void seal_new_client(sender *s) {
+#ifdef BF_HAVE_SEAL
+  if (!s->opener) return;
+  seal_carry_add(s);
   bf_opener_del(&s->opener);
   if (bf_opener_new(&s->c2s, BF_SEAL_C2S, 2, &s->opener) < 0) {
     fprintf(stderr, "bildfunk-send: sealed data plane: cannot renew the opener\n");
@@ -650,16 +658,7 @@ static int seal_setup(sender *s, const uint8_t secret[32], char *err, size_t cap
  * the opener's counters carry over). */
 static void seal_drop(sender *s) {
 #ifdef BF_HAVE_SEAL
-  if (s->opener) {
-    bf_opener_stats keep;
-    bf_opener_stats_get(s->opener, &keep);
-    s->seal_carry.opened += keep.opened;
-    s->seal_carry.short_ += keep.short_;
-    s->seal_carry.oversize += keep.oversize;
-    s->seal_carry.replay_old += keep.replay_old;
-    s->seal_carry.replay_dup += keep.replay_dup;
-    s->seal_carry.bad_tag += keep.bad_tag;
-  }
+  if (s->opener) seal_carry_add(s);
   bf_sealer_del(&s->sealer);
   bf_opener_del(&s->opener);
   bf_seal_key_wipe(&s->c2s);

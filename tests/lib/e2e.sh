@@ -1,5 +1,5 @@
 # Shared by the end-to-end drivers (tests/client/e2e.sh, tests/fire/fire.sh,
-# tests/security/e2e.sh). Source it after setting case_name:
+# tests/security/e2e.sh, tests/security/pair.sh). Source it after setting case_name:
 #   source "$(dirname "$0")/../lib/e2e.sh" PREFIX
 # It makes $tmp (/tmp/PREFIX.XXXXXX; BF_E2E_KEEP=1 keeps it), $pids (processes
 # the driver started: TERM, then KILL, on exit) and the helpers below.
@@ -35,3 +35,23 @@ fcmp() { awk "BEGIN { exit !(($1) $2 ($3)) }"; }
 # the last value of "KEY": in a stats JSON file (the summary comes last)
 jnum() { grep -o "\"$2\": [-0-9.e+]*" "$1" | tail -n 1 | awk '{print $2}'; }
 jstr() { grep -o "\"$2\": \"[^\"]*\"" "$1" | tail -n 1 | sed 's/.*: "\(.*\)"/\1/'; }
+
+# check_no_plaintext PCAP: the UDP payloads of a capture of a sealed stream
+# carry nothing in the clear. Fails unless: >= 50 datagrams; at most 1 holds
+# an Annex-B start code (000001, which 00000001 contains, at a byte offset:
+# random ciphertext holds one by chance in ~1 of 10000 datagrams); >= 100
+# are video-sized; fewer than 1 in 10 of those show the video header's magic
+# (0xC9) at byte 36 (clear form) or 44 (sealed form: in every clear video
+# datagram, in ~1/256 of sealed ones). Sets CAP_SUMMARY for the ok line.
+check_no_plaintext() {
+  local pay="$tmp/payloads.txt" n sc big hdr
+  tshark -r "$1" -T fields -e udp.payload > "$pay" 2> /dev/null
+  n=$(grep -c . "$pay")
+  [ "$n" -ge 50 ] || fail "captured only $n datagrams"
+  sc=$(awk '{ for (i = 1; i + 5 <= length($0); i += 2) if (substr($0, i, 6) == "000001") { c++; break } } END { print c + 0 }' "$pay")
+  read -r big hdr < <(awk 'length($0) > 200 { b++; if (substr($0, 73, 2) == "c9" || substr($0, 89, 2) == "c9") h++ } END { print b + 0, h + 0 }' "$pay")
+  [ "$sc" -le 1 ] || fail "$sc of $n datagrams hold an Annex-B start code"
+  [ "$big" -ge 100 ] || fail "only $big video-sized datagrams captured"
+  [ $((hdr * 10)) -lt "$big" ] || fail "$hdr of $big datagrams show the clear header magic"
+  CAP_SUMMARY="$n sealed datagrams captured: $sc with a start code, $hdr of $big with 0xC9 at byte 36/44"
+}
