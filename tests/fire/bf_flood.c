@@ -159,7 +159,7 @@ int main(int argc, char **argv) {
   const char *to_text = NULL, *port_file = NULL, *via = "relay";
   double pps = 100000, idle_exit = 5;
   rng_state = 0x9e3779b97f4a7c15ull;
-  for (int i = 1; i < argc; i++) {
+  for (int i = 1; i < argc; i += 2) { /* every option takes a value */
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!v) return usage();
     if (!strcmp(a, "--to")) to_text = v;
@@ -169,7 +169,6 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--seed")) rng_state ^= strtoull(v, NULL, 10) * 0x100000001b3ull;
     else if (!strcmp(a, "--idle-exit")) idle_exit = atof(v);
     else return usage();
-    i++;
   }
   int via_relay = !strcmp(via, "relay") || !strcmp(via, "both");
   int via_foreign = !strcmp(via, "foreign") || !strcmp(via, "both");
