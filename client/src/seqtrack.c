@@ -95,6 +95,23 @@ static int settled_seq(const bf_seqtrack *t, uint64_t upto_ns, uint32_t *seq) {
   return 1;
 }
 
+/* The time of the first slot checkpoint past |seq| (the highest number at
+ * the end of the slot in which the maximum passed it), or the oldest one, if
+ * earlier than |dflt|. */
+static uint64_t first_checkpoint_after(const bf_seqtrack *t, uint32_t seq, uint64_t dflt) {
+  size_t lo = 0, hi = t->ck_n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (bf_seq32_diff(t->ck_seq[(t->ck_head + mid) % BF_SEQTRACK_SETTLE_SLOTS], seq) > 0)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  if (lo == t->ck_n) return dflt;
+  uint64_t at = t->ck_ns[(t->ck_head + lo) % BF_SEQTRACK_SETTLE_SLOTS];
+  return at < dflt ? at : dflt;
+}
+
 /* A first copy numbered below the highest: open, or late for its window. */
 static void account_late(bf_seqtrack *t, uint32_t seq) {
   if (bf_seq32_diff(seq, t->acc_base) > 0) {
@@ -109,8 +126,11 @@ static void account_late(bf_seqtrack *t, uint32_t seq) {
   }
 }
 
-/* Arrival time of the first recorded advance past |seq|, or of the oldest
- * one when they are all past it (a lower bound). */
+static uint64_t first_checkpoint_after(const bf_seqtrack *t, uint32_t seq, uint64_t dflt);
+
+/* Arrival time of the first recorded advance past |seq|; when the ring of
+ * advances no longer reaches back to it, the slot checkpoints' (< 1 ms
+ * early, up to ~256 ms back), else the oldest time known (a lower bound). */
 static uint64_t first_after(const bf_seqtrack *t, uint32_t seq) {
   size_t lo = 0, hi = t->adv_n; /* entries are in increasing number order */
   while (lo < hi) {
@@ -122,7 +142,9 @@ static uint64_t first_after(const bf_seqtrack *t, uint32_t seq) {
       lo = mid + 1;
   }
   if (lo == t->adv_n) lo = t->adv_n - 1; /* cannot happen: max is past seq */
-  return t->adv_ns[(t->adv_head + lo) % BF_SEQTRACK_ADV];
+  uint64_t at = t->adv_ns[(t->adv_head + lo) % BF_SEQTRACK_ADV];
+  if (lo == 0 && t->adv_n == BF_SEQTRACK_ADV) at = first_checkpoint_after(t, seq, at);
+  return at;
 }
 
 bf_seq_class bf_seqtrack_push(bf_seqtrack *t, uint32_t seq, uint64_t now) {
