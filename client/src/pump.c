@@ -34,6 +34,7 @@ struct bf_pump {
   bf_seqtrack order; /* reorders, duplicates, lateness by stream_seq */
   bf_pump_counters n;
   uint64_t window_start_ns;
+  uint64_t drained_ns; /* every datagram that reached the socket by then was read */
   bf_reassembler_stats window_ras; /* reassembler counters at the window's start */
   bf_sealer *sealer;               /* sealed mode: c2s feedback */
   bf_opener *opener;               /* sealed mode: s2c everything */
@@ -262,11 +263,15 @@ static void settle_bye(bf_pump *p, uint64_t now) {
 
 int bf_pump_receive(bf_pump *p, size_t max_batches) {
   int total = 0;
-  settle_bye(p, p->cfg.now());
+  uint64_t before = p->cfg.now(); /* a clock read before each read */
+  settle_bye(p, before);
   for (size_t b = 0; b < max_batches; b++) {
     int n = bf_recv_batch(p->t, &p->ring);
     if (n < 0) return total ? total : n;
-    if (n == 0) break;
+    if (n == 0) {
+      p->drained_ns = before;
+      break;
+    }
     uint64_t now = p->cfg.now();
     p->n.batches++;
     for (size_t i = 0; i < p->ring.n; i++) {
@@ -295,7 +300,11 @@ int bf_pump_receive(bf_pump *p, size_t max_batches) {
     }
     total += n;
     settle_bye(p, now);
-    if ((size_t)n < p->ring.count) break; /* the socket is drained */
+    if ((size_t)n < p->ring.count) { /* the socket is drained */
+      p->drained_ns = before;
+      break;
+    }
+    before = now;
   }
   return total;
 }
@@ -331,8 +340,11 @@ int bf_pump_tick(bf_pump *p, uint64_t now, bf_pump_window *win) {
   if (now - p->window_start_ns < BF_LOSS_WINDOW_NS) return 0;
   bf_reassembler_stats rs;
   bf_reassembler_stats_get(p->ras, &rs);
+  /* settled is judged at the last time the socket was empty: a datagram
+   * still queued in it (the loop was busy) is not missing */
   bf_seqtrack_window sw;
-  bf_seqtrack_close_window(&p->order, now, &sw);
+  bf_seqtrack_close_window(&p->order, p->drained_ns && p->drained_ns < now ? p->drained_ns : now,
+                           &sw);
   memset(win, 0, sizeof *win);
   win->window_ns = now - p->window_start_ns;
   win->expected = sw.expected;

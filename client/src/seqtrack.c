@@ -37,7 +37,7 @@ static void clear_bit(bf_seqtrack *t, uint32_t seq) {
 }
 
 static void roll(bf_seqtrack *t, uint64_t now) {
-  if (now - t->period_start_ns < BF_SEQTRACK_PERIOD_NS) return;
+  if (now < t->period_start_ns || now - t->period_start_ns < BF_SEQTRACK_PERIOD_NS) return;
   /* a whole silent period in between: nothing of the current one is recent */
   t->late_prev_ns = now - t->period_start_ns < 2 * BF_SEQTRACK_PERIOD_NS ? t->late_cur_ns : 0;
   t->late_cur_ns = 0;
@@ -46,7 +46,7 @@ static void roll(bf_seqtrack *t, uint64_t now) {
 
 /* The same over the loss windows' longer memory. */
 static void roll_settle(bf_seqtrack *t, uint64_t now) {
-  if (now - t->settle_start_ns < BF_SEQTRACK_SETTLE_PERIOD_NS) return;
+  if (now < t->settle_start_ns || now - t->settle_start_ns < BF_SEQTRACK_SETTLE_PERIOD_NS) return;
   t->settle_prev_ns =
       now - t->settle_start_ns < 2 * BF_SEQTRACK_SETTLE_PERIOD_NS ? t->settle_cur_ns : 0;
   t->settle_cur_ns = 0;

@@ -122,9 +122,11 @@ uint64_t bf_seqtrack_lateness(bf_seqtrack *t, uint64_t now_ns);
 /* The settle bound of the loss windows at |now_ns| (see above). */
 uint64_t bf_seqtrack_settle_ns(bf_seqtrack *t, uint64_t now_ns);
 
-/* Closes a loss window at |now_ns|: fills |w| with the numbers closed since
- * the previous call and how many of them arrived. Before any datagram (or
- * when nothing is settled yet) expected is 0. */
+/* Closes a loss window: fills |w| with the numbers closed since the previous
+ * call and how many of them arrived. |now_ns| is a time by which every
+ * datagram that reached the receiver has been pushed (it may be earlier than
+ * the last push's time). Before any datagram (or when nothing is settled
+ * yet) expected is 0. */
 void bf_seqtrack_close_window(bf_seqtrack *t, uint64_t now_ns, bf_seqtrack_window *w);
 
 #endif

@@ -476,6 +476,7 @@ static void run_jittered(uint32_t first_seq, int drop_every, int dup_every, uint
       drain(&r);
     }
     fake_now = step;
+    assert_int_equal(bf_pump_receive(r.pump, 4), 0); /* as the client's loop does */
     bf_pump_window win;
     if (bf_pump_tick(r.pump, step, &win)) {
       windows++;
@@ -510,6 +511,70 @@ static void run_jittered(uint32_t first_seq, int drop_every, int dup_every, uint
   assert_true(c.reordered > JIT_N / 4); /* the network did reorder */
   assert_int_equal(c.duplicates, (uint64_t)n_dup);
   assert_int_equal(c.late_after_window, 0);
+  bf_packetizer_del(&pk);
+  rig_close(&r);
+}
+
+/* A datagram that reached the socket while the client's loop was busy is
+ * not missing: the window is settled as of the last time the socket was
+ * empty. */
+static void test_loss_window_busy_loop(void **state) {
+  (void)state;
+  rig r;
+  rig_open(&r);
+  bf_packetizer_config pc;
+  bf_packetizer_config_default(&pc);
+  pc.fec_percent = 0;
+  pc.shard_bytes = 512;
+  bf_packetizer *pk;
+  assert_int_equal(bf_packetizer_new(&pc, &pk), 0);
+  enum { N = 1400 };
+  static uint8_t store[N][40 + 512];
+  static size_t lens[N];
+  uint8_t au[200];
+  memset(au, 6, sizeof au);
+  for (int i = 0; i < N; i++) {
+    uint64_t sent = (uint64_t)(unsigned)i * MS;
+    assert_int_equal(bf_packetizer_begin(pk, au, sizeof au, sent, i ? 0 : BF_AU_KEYFRAME), 0);
+    bf_dgram d;
+    assert_int_equal(bf_packetizer_next(pk, &d, 1), 1);
+    memcpy(store[i], d.head, d.head_len);
+    if (d.body_len) memcpy(store[i] + d.head_len, d.body, d.body_len);
+    lens[i] = d.head_len + d.body_len;
+  }
+  uint64_t t0 = fake_now;
+  bf_pump_window win;
+  /* one a ms; 10 comes with 30 (19 ms late: bound 30.5 ms); 700 is held */
+  for (int i = 0; i <= 730; i++) {
+    fake_now = t0 + (uint64_t)(unsigned)i * MS;
+    if (i != 10 && i != 700) send_dgram(&r, &(bf_dgram){store[i], lens[i], NULL, 0});
+    if (i == 30) send_dgram(&r, &(bf_dgram){store[10], lens[10], NULL, 0});
+    bf_pump_receive(r.pump, 4);
+    drain(&r);
+    assert_int_equal(bf_pump_tick(r.pump, fake_now, &win), 0);
+  }
+  assert_int_equal(bf_pump_reorder_ns(r.pump, fake_now), 19 * MS);
+  /* 700 reaches the socket 1 ms later (30 ms late), but the loop is busy
+   * until the window closes */
+  fake_now = t0 + 731 * MS;
+  send_dgram(&r, &(bf_dgram){store[700], lens[700], NULL, 0});
+  fake_now = t0 + 750 * MS;
+  assert_int_equal(bf_pump_tick(r.pump, fake_now, &win), 1);
+  assert_int_equal(win.settle_ns, 30500000u);
+  assert_int_equal(win.expected, 700); /* 0..699, seen by 730 - 30.5 ms */
+  assert_int_equal(win.received, 700);
+  for (int i = 731; i < N; i++) {
+    fake_now = t0 + (uint64_t)(unsigned)i * MS + 20 * MS;
+    send_dgram(&r, &(bf_dgram){store[i], lens[i], NULL, 0});
+    bf_pump_receive(r.pump, 4);
+    drain(&r);
+    bf_pump_tick(r.pump, fake_now, &win);
+  }
+  fake_now += 100 * MS;
+  bf_pump_receive(r.pump, 4);
+  assert_int_equal(bf_pump_tick(r.pump, t0 + 1500 * MS, &win), 1);
+  assert_int_equal(win.expected, N - 700);
+  assert_int_equal(win.received, N - 700);
   bf_packetizer_del(&pk);
   rig_close(&r);
 }
@@ -695,6 +760,7 @@ int main(void) {
       cmocka_unit_test(test_loss_window_and_bye),
       cmocka_unit_test(test_order_and_bye_grace),
       cmocka_unit_test(test_loss_window_reorder),
+      cmocka_unit_test(test_loss_window_busy_loop),
       cmocka_unit_test(test_loss_window_wrap_and_dups),
       cmocka_unit_test(test_open_errors),
       cmocka_unit_test(test_wait_extra_fds),
