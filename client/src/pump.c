@@ -34,7 +34,7 @@ struct bf_pump {
   bf_seqtrack order; /* reorders, duplicates, lateness by stream_seq */
   bf_pump_counters n;
   uint64_t window_start_ns;
-  uint64_t drained_ns; /* every datagram that reached the socket by then was read */
+  uint64_t drained_ns;             /* all that reached the socket by then was read */
   bf_reassembler_stats window_ras; /* reassembler counters at the window's start */
   bf_sealer *sealer;               /* sealed mode: c2s feedback */
   bf_opener *opener;               /* sealed mode: s2c everything */

@@ -53,7 +53,7 @@
 /* Numbers remembered for duplicates and for the loss windows' open numbers:
  * 250 ms (the longest settle bound) at 65 k datagrams/s, ~750 Mbit/s. */
 #define BF_SEQTRACK_WINDOW 16384u
-#define BF_SEQTRACK_ADV 1024u    /* advances of the maximum kept for lateness */
+#define BF_SEQTRACK_ADV 1024u /* advances of the maximum kept for lateness */
 #define BF_SEQTRACK_PERIOD_NS 2000000000ull
 /* Loss windows: the highest number is recorded once per slot of
  * BF_SEQTRACK_SETTLE_SLOT_NS, in a ring of BF_SEQTRACK_SETTLE_SLOTS (>= 256 ms
@@ -91,17 +91,19 @@ typedef struct bf_seqtrack {
   uint64_t acc_open;    /* first copies numbered after acc_base */
   uint64_t acc_credit;  /* first copies that came after their window closed */
   uint64_t late_closed; /* counter: such late first copies, ever */
-  uint32_t ck_seq[BF_SEQTRACK_SETTLE_SLOTS]; /* the highest number ... */
-  uint64_t ck_ns[BF_SEQTRACK_SETTLE_SLOTS];  /* ... at this time */
+
+  /* the highest number ck_seq[i] at time ck_ns[i], one per slot */
+  uint32_t ck_seq[BF_SEQTRACK_SETTLE_SLOTS];
+  uint64_t ck_ns[BF_SEQTRACK_SETTLE_SLOTS];
   size_t ck_head, ck_n;
   uint64_t settle_start_ns, settle_cur_ns, settle_prev_ns;
 } bf_seqtrack;
 
 /* What a loss window closed. */
 typedef struct bf_seqtrack_window {
-  uint64_t expected; /* numbers closed: (previous horizon, horizon] */
-  uint64_t received; /* ... that arrived, plus credited */
-  uint64_t credited; /* late first copies of earlier windows counted here */
+  uint64_t expected;  /* numbers closed: (previous horizon, horizon] */
+  uint64_t received;  /* ... that arrived, plus credited */
+  uint64_t credited;  /* late first copies of earlier windows counted here */
   uint64_t settle_ns; /* the settle bound used */
   uint32_t horizon;   /* the highest number closed */
   uint32_t open;      /* numbers above it left for the next window */

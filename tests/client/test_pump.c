@@ -5,8 +5,8 @@
  * foreign datagrams are counted without keeping the session alive, the loss
  * window compares stream_seq with arrivals (also on a network that
  * reorders across the windows' ends: only real loss counts, numbers wrap,
- * duplicates count once), reorders and duplicates are counted, a clear-mode BYE waits out its grace period (and a forged one is
- * ignored), and closing says BYE. The wait on a real socket plus extra
+ * duplicates count once), reorders and duplicates are counted, a clear-mode BYE waits out its grace
+ * period (and a forged one is ignored), and closing says BYE. The wait on a real socket plus extra
  * descriptors (the display connection, the control session) reports which
  * one is ready.
  */

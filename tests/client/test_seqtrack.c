@@ -96,7 +96,8 @@ static void test_window_in_order(void **state) {
   assert_int_equal(w.expected, 0);
   const uint32_t first = UINT32_MAX - 49;
   for (uint32_t i = 0; i < 100; i++)
-    if (i != 10 && i != 20) assert_int_equal(bf_seqtrack_push(t, first + i, t0 + i * MS), BF_SEQ_NEW);
+    if (i != 10 && i != 20)
+      assert_int_equal(bf_seqtrack_push(t, first + i, t0 + i * MS), BF_SEQ_NEW);
   bf_seqtrack_close_window(t, t0 + 99 * MS, &w);
   assert_int_equal(w.settle_ns, 0);
   assert_int_equal(w.horizon, first + 99);
@@ -257,12 +258,9 @@ static void test_window_bitmap_limit(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_in_order_and_dups),
-      cmocka_unit_test(test_lateness),
-      cmocka_unit_test(test_window_in_order),
-      cmocka_unit_test(test_window_settle),
-      cmocka_unit_test(test_window_start),
-      cmocka_unit_test(test_window_bitmap_limit),
+      cmocka_unit_test(test_in_order_and_dups), cmocka_unit_test(test_lateness),
+      cmocka_unit_test(test_window_in_order),   cmocka_unit_test(test_window_settle),
+      cmocka_unit_test(test_window_start),      cmocka_unit_test(test_window_bitmap_limit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
