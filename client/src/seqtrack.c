@@ -80,7 +80,8 @@ static void checkpoint(bf_seqtrack *t, uint32_t seq, uint64_t now) {
   t->ck_ns[at] = now;
 }
 
-/* The highest number seen at or before |upto_ns|; 0 when none is recorded. */
+/* The highest number seen at or before |upto_ns| into |seq|: 1, or 0 when
+ * no checkpoint is that old. */
 static int settled_seq(const bf_seqtrack *t, uint64_t upto_ns, uint32_t *seq) {
   size_t lo = 0, hi = t->ck_n; /* entries are in time order */
   while (lo < hi) {
@@ -125,8 +126,6 @@ static void account_late(bf_seqtrack *t, uint32_t seq) {
     t->late_closed++;
   }
 }
-
-static uint64_t first_checkpoint_after(const bf_seqtrack *t, uint32_t seq, uint64_t dflt);
 
 /* Arrival time of the first recorded advance past |seq|; when the ring of
  * advances no longer reaches back to it, the slot checkpoints' (< 1 ms
