@@ -33,12 +33,8 @@ struct bf_pump {
   uint32_t bye_pending_reason;
   bf_seqtrack order; /* reorders, duplicates, lateness by stream_seq */
   bf_pump_counters n;
-  /* stream_seq accounting */
-  int seq_have;
-  uint32_t seq_max;         /* newest stream_seq seen */
-  uint32_t seq_window_base; /* newest at the window's start */
-  uint64_t window_received;
   uint64_t window_start_ns;
+  uint64_t drained_ns;             /* all that reached the socket by then was read */
   bf_reassembler_stats window_ras; /* reassembler counters at the window's start */
   bf_sealer *sealer;               /* sealed mode: c2s feedback */
   bf_opener *opener;               /* sealed mode: s2c everything */
@@ -224,7 +220,6 @@ static void on_video(bf_pump *p, const uint8_t *d, size_t len, uint64_t now) {
   if (p->last_video_ns && now - p->last_video_ns > BF_PUMP_RESUME_NS && len >= BF_HEADER_BYTES &&
       d[36] == BF_MAGIC) {
     bf_reassembler_reset(p->ras);
-    p->seq_have = 0;
     bf_seqtrack_restart(&p->order);
     p->n.resumes++;
   }
@@ -239,17 +234,8 @@ static void on_video(bf_pump *p, const uint8_t *d, size_t len, uint64_t now) {
   }
   p->last_data_ns = now;
   p->last_video_ns = now;
-  uint32_t seq = le32(d + 12);
-  bf_seq_class sc = bf_seqtrack_push(&p->order, seq, now);
-  if (sc == BF_SEQ_DUPLICATE) return; /* one datagram, not two, for the loss figure */
-  if (!p->seq_have) {
-    p->seq_have = 1;
-    p->seq_max = seq;
-    p->seq_window_base = seq - 1;
-  } else if (bf_seq32_diff(seq, p->seq_max) > 0) {
-    p->seq_max = seq;
-  }
-  p->window_received++;
+  /* order and the loss windows by stream_seq (duplicates count once) */
+  bf_seqtrack_push(&p->order, le32(d + 12), now);
 }
 
 /* Clear mode BYE: acted upon once no fresh video (a shard the reassembler
@@ -277,11 +263,15 @@ static void settle_bye(bf_pump *p, uint64_t now) {
 
 int bf_pump_receive(bf_pump *p, size_t max_batches) {
   int total = 0;
-  settle_bye(p, p->cfg.now());
+  uint64_t before = p->cfg.now(); /* a clock read before each read */
+  settle_bye(p, before);
   for (size_t b = 0; b < max_batches; b++) {
     int n = bf_recv_batch(p->t, &p->ring);
     if (n < 0) return total ? total : n;
-    if (n == 0) break;
+    if (n == 0) {
+      p->drained_ns = before;
+      break;
+    }
     uint64_t now = p->cfg.now();
     p->n.batches++;
     for (size_t i = 0; i < p->ring.n; i++) {
@@ -310,7 +300,11 @@ int bf_pump_receive(bf_pump *p, size_t max_batches) {
     }
     total += n;
     settle_bye(p, now);
-    if ((size_t)n < p->ring.count) break; /* the socket is drained */
+    if ((size_t)n < p->ring.count) { /* the socket is drained */
+      p->drained_ns = before;
+      break;
+    }
+    before = now;
   }
   return total;
 }
@@ -346,19 +340,24 @@ int bf_pump_tick(bf_pump *p, uint64_t now, bf_pump_window *win) {
   if (now - p->window_start_ns < BF_LOSS_WINDOW_NS) return 0;
   bf_reassembler_stats rs;
   bf_reassembler_stats_get(p->ras, &rs);
+  /* settled is judged at the last time the socket was empty: a datagram
+   * still queued in it (the loop was busy) is not missing */
+  bf_seqtrack_window sw;
+  bf_seqtrack_close_window(&p->order, p->drained_ns && p->drained_ns < now ? p->drained_ns : now,
+                           &sw);
   memset(win, 0, sizeof *win);
   win->window_ns = now - p->window_start_ns;
-  win->expected = p->seq_have ? (uint32_t)(p->seq_max - p->seq_window_base) : 0;
-  win->received = p->window_received;
+  win->expected = sw.expected;
+  win->received = sw.received;
+  win->credited = sw.credited;
+  win->settle_ns = sw.settle_ns;
+  win->open = sw.open;
   win->frames_completed = rs.frames_completed - p->window_ras.frames_completed;
   win->frames_lost = rs.frames_lost - p->window_ras.frames_lost;
   win->shards_recovered = rs.shards_recovered - p->window_ras.shards_recovered;
   win->late_shards = rs.late_shards - p->window_ras.late_shards;
   p->window_ras = rs;
   p->window_start_ns = now;
-  p->window_received = 0;
-  p->seq_window_base = p->seq_max;
-  if (win->received > win->expected) win->received = win->expected;
   /* a window with no video says nothing about the network */
   if (win->expected || win->frames_completed || win->frames_lost) {
     bf_feedback fb;
@@ -447,6 +446,7 @@ void bf_pump_counters_get(const bf_pump *p, bf_pump_counters *c) {
   c->reordered = p->order.reordered;
   c->duplicates = p->order.duplicates;
   c->reorder_late_max_ns = p->order.late_max_ns;
+  c->late_after_window = p->order.late_closed;
 }
 void bf_pump_reassembler_stats(const bf_pump *p, bf_reassembler_stats *s) {
   bf_reassembler_stats_get(p->ras, s);

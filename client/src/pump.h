@@ -14,11 +14,16 @@
  * Memory: one receive ring (128 x 9217 bytes) and the reassembler's pools,
  * allocated at open; nothing per packet.
  *
- * Loss accounting: the sender numbers every packet (stream_seq); per window
- * the pump compares the newest number with how many arrived (duplicates
- * counted once). The same numbers give reorders, duplicates and the recent
- * reordering lateness (seqtrack.h), which the decode gate uses as its jitter
- * allowance.
+ * Loss accounting: the sender numbers every packet (stream_seq); each window
+ * closes the numbers up to the highest one seen at least the settle bound
+ * ago (the recent reordering lateness x 3/2 + 2 ms, 0 on an in-order
+ * network) and counts how many of them arrived (duplicates once), so a
+ * datagram reordered across a window's end counts in its own window, not as
+ * lost (seqtrack.h). The same numbers give reorders, duplicates and the
+ * recent reordering lateness, which the decode gate uses as its jitter
+ * allowance. Latency: a loss is reported up to the settle bound (at most
+ * 250 ms) later than the window it happened in; none on an in-order
+ * network.
  *
  * BYE: in sealed mode a BYE is authenticated and acted upon at once. In clear
  * direct mode anyone who can send from the sender's address could forge one,
@@ -73,8 +78,11 @@ typedef struct bf_pump_config {
 /* One loss-report window, also handed to the statistics. */
 typedef struct bf_pump_window {
   uint64_t window_ns;
-  uint64_t expected; /* packets by stream_seq */
-  uint64_t received;
+  uint64_t expected;  /* packets by stream_seq closed by this window */
+  uint64_t received;  /* ... that arrived (duplicates once), plus credited */
+  uint64_t credited;  /* late arrivals of earlier windows counted here */
+  uint64_t settle_ns; /* the reorder bound the window closed with */
+  uint32_t open;      /* stream_seq numbers left for the next window */
   uint64_t frames_completed;
   uint64_t frames_lost;
   uint64_t shards_recovered;
@@ -101,6 +109,8 @@ typedef struct bf_pump_counters {
   uint64_t reordered;           /* video datagrams after a later-numbered one */
   uint64_t duplicates;          /* video datagrams whose number was seen */
   uint64_t reorder_late_max_ns; /* the latest a reordered datagram came */
+  uint64_t late_after_window;   /* first copies that came after their loss
+                                   window closed (later than the bound) */
 } bf_pump_counters;
 
 typedef struct bf_pump bf_pump;

@@ -3,9 +3,10 @@
  * clock: the punch and clock pings go out, pongs give the offset, video
  * becomes frames, control datagrams are told apart from video, garbage and
  * foreign datagrams are counted without keeping the session alive, the loss
- * window compares stream_seq with arrivals, reorders and duplicates are
- * counted, a clear-mode BYE waits out its grace period (and a forged one is
- * ignored), and closing says BYE. The wait on a real socket plus extra
+ * window compares stream_seq with arrivals (also on a network that
+ * reorders across the windows' ends: only real loss counts, numbers wrap,
+ * duplicates count once), reorders and duplicates are counted, a clear-mode BYE waits out its grace
+ * period (and a forged one is ignored), and closing says BYE. The wait on a real socket plus extra
  * descriptors (the display connection, the control session) reports which
  * one is ready.
  */
@@ -18,6 +19,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -396,6 +398,213 @@ static void test_order_and_bye_grace(void **state) {
   rig_close(&r);
 }
 
+/* Loss windows on a network that reorders: a stream of single-shard AUs,
+ * one sent per ms from |first_seq| on, each delayed by 30 ms +- 30 ms
+ * (deterministic), so datagrams cross every window's end; |drop_every|
+ * loses every such datagram (0: none) and |dup_every| delivers a copy of
+ * every such datagram up to 100 ms after the original (0: none). Every
+ * window's figure must be the real one: the numbers it closed that were
+ * really not sent on, nothing for the reordered ones, duplicates once. */
+enum { JIT_N = 3000 };
+typedef struct jit_arrival {
+  uint64_t at;
+  int idx;
+} jit_arrival;
+static int jit_cmp(const void *a, const void *b) {
+  const jit_arrival *x = a, *y = b;
+  if (x->at != y->at) return x->at < y->at ? -1 : 1;
+  return x->idx - y->idx;
+}
+static int jit_dropped(int i, int drop_every) {
+  return drop_every && i % drop_every == drop_every / 2;
+}
+
+static void run_jittered(uint32_t first_seq, int drop_every, int dup_every, uint64_t *closed,
+                         uint64_t *missing) {
+  rig r;
+  rig_open(&r);
+  bf_packetizer_config pc;
+  bf_packetizer_config_default(&pc);
+  pc.fec_percent = 0;
+  pc.first_stream_seq = first_seq;
+  pc.shard_bytes = 512;
+  bf_packetizer *pk;
+  assert_int_equal(bf_packetizer_new(&pc, &pk), 0);
+  static uint8_t store[JIT_N][40 + 512];
+  static size_t lens[JIT_N];
+  static jit_arrival arr[2 * JIT_N];
+  uint8_t au[200];
+  memset(au, 5, sizeof au);
+  uint64_t t0 = fake_now, rng = 0x9E3779B97F4A7C15ull;
+  size_t n_arr = 0;
+  int n_dup = 0;
+  for (int i = 0; i < JIT_N; i++) {
+    uint64_t sent = (uint64_t)(unsigned)i * MS;
+    uint32_t flags = i ? 0 : BF_AU_KEYFRAME;
+    assert_int_equal(bf_packetizer_begin(pk, au, sizeof au, sent, flags), 0);
+    bf_dgram d;
+    assert_int_equal(bf_packetizer_next(pk, &d, 1), 1);
+    assert_true(d.head_len + d.body_len <= sizeof store[i]);
+    memcpy(store[i], d.head, d.head_len);
+    if (d.body_len) memcpy(store[i] + d.head_len, d.body, d.body_len);
+    lens[i] = d.head_len + d.body_len;
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    uint64_t at = t0 + sent + (rng >> 33) % (60 * MS + 1);
+    if (jit_dropped(i, drop_every)) continue;
+    arr[n_arr++] = (jit_arrival){at, i};
+    if (dup_every && i % dup_every == 3) {
+      rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+      arr[n_arr++] = (jit_arrival){at + (rng >> 33) % (100 * MS), i};
+      n_dup++;
+    }
+  }
+  qsort(arr, n_arr, sizeof arr[0], jit_cmp);
+  /* time in 1 ms steps: deliver what arrives in the step at its own time,
+   * then tick; windows close every 750 ms */
+  uint64_t off = 0; /* numbers closed so far */
+  int windows = 0, reports = 0;
+  size_t next = 0;
+  bf_feedback fbs[64];
+  int punches;
+  *missing = 0;
+  for (uint64_t step = t0; step <= t0 + (JIT_N + 1600) * MS; step += MS) {
+    for (; next < n_arr && arr[next].at <= step; next++) {
+      fake_now = arr[next].at;
+      bf_dgram d = {store[arr[next].idx], lens[arr[next].idx], NULL, 0};
+      send_dgram(&r, &d);
+      assert_int_equal(bf_pump_receive(r.pump, 4), 1);
+      drain(&r);
+    }
+    fake_now = step;
+    assert_int_equal(bf_pump_receive(r.pump, 4), 0); /* as the client's loop does */
+    bf_pump_window win;
+    if (bf_pump_tick(r.pump, step, &win)) {
+      windows++;
+      uint64_t dropped = 0;
+      for (uint64_t i = off; i < off + win.expected; i++)
+        dropped += (uint64_t)jit_dropped((int)i, drop_every);
+      assert_true(win.received <= win.expected);
+      assert_int_equal(win.expected - win.received, dropped); /* the real figure */
+      off += win.expected;
+      *missing += win.expected - win.received;
+    }
+    int n = sender_read(&r, fbs, 64, &punches);
+    for (int i = 0; i < n; i++) {
+      if (fbs[i].type != BF_FB_LOSS_REPORT) continue;
+      reports++;
+      uint64_t exp = (uint64_t)fbs[i].u.loss.packets_received + fbs[i].u.loss.shards_missing;
+      uint64_t dropped = 0;
+      for (uint64_t k = off - exp; k < off; k++)
+        dropped += (uint64_t)jit_dropped((int)k, drop_every);
+      assert_int_equal(fbs[i].u.loss.shards_missing, dropped);
+      assert_int_equal(fbs[i].u.loss.loss_ppm, exp ? dropped * 1000000u / exp : 0);
+    }
+  }
+  assert_int_equal(next, n_arr);
+  assert_true(windows >= 5);
+  assert_true(reports >= 4);
+  /* the last window closed everything that was sent */
+  assert_int_equal(off, JIT_N);
+  *closed = off;
+  bf_pump_counters c;
+  bf_pump_counters_get(r.pump, &c);
+  assert_true(c.reordered > JIT_N / 4); /* the network did reorder */
+  assert_int_equal(c.duplicates, (uint64_t)n_dup);
+  assert_int_equal(c.late_after_window, 0);
+  bf_packetizer_del(&pk);
+  rig_close(&r);
+}
+
+/* A datagram that reached the socket while the client's loop was busy is
+ * not missing: the window is settled as of the last time the socket was
+ * empty. */
+static void test_loss_window_busy_loop(void **state) {
+  (void)state;
+  rig r;
+  rig_open(&r);
+  bf_packetizer_config pc;
+  bf_packetizer_config_default(&pc);
+  pc.fec_percent = 0;
+  pc.shard_bytes = 512;
+  bf_packetizer *pk;
+  assert_int_equal(bf_packetizer_new(&pc, &pk), 0);
+  enum { N = 1400 };
+  static uint8_t store[N][40 + 512];
+  static size_t lens[N];
+  uint8_t au[200];
+  memset(au, 6, sizeof au);
+  for (int i = 0; i < N; i++) {
+    uint64_t sent = (uint64_t)(unsigned)i * MS;
+    assert_int_equal(bf_packetizer_begin(pk, au, sizeof au, sent, i ? 0 : BF_AU_KEYFRAME), 0);
+    bf_dgram d;
+    assert_int_equal(bf_packetizer_next(pk, &d, 1), 1);
+    memcpy(store[i], d.head, d.head_len);
+    if (d.body_len) memcpy(store[i] + d.head_len, d.body, d.body_len);
+    lens[i] = d.head_len + d.body_len;
+  }
+  uint64_t t0 = fake_now;
+  bf_pump_window win;
+  /* one a ms; 10 comes with 30 (19 ms late: bound 30.5 ms); 700 is held */
+  for (int i = 0; i <= 730; i++) {
+    fake_now = t0 + (uint64_t)(unsigned)i * MS;
+    if (i != 10 && i != 700) send_dgram(&r, &(bf_dgram){store[i], lens[i], NULL, 0});
+    if (i == 30) send_dgram(&r, &(bf_dgram){store[10], lens[10], NULL, 0});
+    bf_pump_receive(r.pump, 4);
+    drain(&r);
+    assert_int_equal(bf_pump_tick(r.pump, fake_now, &win), 0);
+  }
+  assert_int_equal(bf_pump_reorder_ns(r.pump, fake_now), 19 * MS);
+  /* 700 reaches the socket 1 ms later (30 ms late), but the loop is busy
+   * until the window closes */
+  fake_now = t0 + 731 * MS;
+  send_dgram(&r, &(bf_dgram){store[700], lens[700], NULL, 0});
+  fake_now = t0 + 750 * MS;
+  assert_int_equal(bf_pump_tick(r.pump, fake_now, &win), 1);
+  assert_int_equal(win.settle_ns, 30500000u);
+  assert_int_equal(win.expected, 700); /* 0..699, seen by 730 - 30.5 ms */
+  assert_int_equal(win.received, 700);
+  for (int i = 731; i < N; i++) {
+    fake_now = t0 + (uint64_t)(unsigned)i * MS + 20 * MS;
+    send_dgram(&r, &(bf_dgram){store[i], lens[i], NULL, 0});
+    bf_pump_receive(r.pump, 4);
+    drain(&r);
+    bf_pump_tick(r.pump, fake_now, &win);
+  }
+  fake_now += 100 * MS;
+  bf_pump_receive(r.pump, 4);
+  assert_int_equal(bf_pump_tick(r.pump, t0 + 1500 * MS, &win), 1);
+  assert_int_equal(win.expected, N - 700);
+  assert_int_equal(win.received, N - 700);
+  bf_packetizer_del(&pk);
+  rig_close(&r);
+}
+
+static void test_loss_window_reorder(void **state) {
+  (void)state;
+  uint64_t closed, missing;
+  /* reordering alone: no loss in any window */
+  run_jittered(1000, 0, 0, &closed, &missing);
+  assert_int_equal(missing, 0);
+  /* 1 % real loss among the reordering: exactly the 30 lost */
+  run_jittered(5000, 100, 0, &closed, &missing);
+  assert_int_equal(missing, JIT_N / 100);
+}
+
+static void test_loss_window_wrap_and_dups(void **state) {
+  (void)state;
+  uint64_t closed, missing;
+  /* stream_seq wraps in the middle of the stream */
+  run_jittered(UINT32_MAX - JIT_N / 2, 0, 0, &closed, &missing);
+  assert_int_equal(missing, 0);
+  run_jittered(UINT32_MAX - 1000, 50, 0, &closed, &missing);
+  assert_int_equal(missing, JIT_N / 50);
+  /* 2 % duplicates, some long after their window closed: counted once */
+  run_jittered(UINT32_MAX - 700, 0, 50, &closed, &missing);
+  assert_int_equal(missing, 0);
+  run_jittered(77, 100, 50, &closed, &missing);
+  assert_int_equal(missing, JIT_N / 100);
+}
+
 #ifdef BF_HAVE_SEAL
 /* Sealed mode: the pump opens the sender's sealed datagrams in place, drops
  * and counts a replay, a forged tag and a clear datagram, and seals its own
@@ -550,6 +759,9 @@ int main(void) {
       cmocka_unit_test(test_video_control_garbage),
       cmocka_unit_test(test_loss_window_and_bye),
       cmocka_unit_test(test_order_and_bye_grace),
+      cmocka_unit_test(test_loss_window_reorder),
+      cmocka_unit_test(test_loss_window_busy_loop),
+      cmocka_unit_test(test_loss_window_wrap_and_dups),
       cmocka_unit_test(test_open_errors),
       cmocka_unit_test(test_wait_extra_fds),
 #ifdef BF_HAVE_SEAL

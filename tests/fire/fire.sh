@@ -12,7 +12,7 @@
 # with a bounded queue: the sender's rate control keeps the stream going),
 # jitter (30 ms jitter with reordering and 2 % duplication, no loss: bit-exact
 # share, few keyframe requests, the client's reorder/duplicate counts vs
-# netsim's), flood (100 k bad datagrams/s into the client's port: pictures
+# netsim's, no loss reported and the sender's FEC floor not raised), flood (100 k bad datagrams/s into the client's port: pictures
 # presented, memory flat).
 # BF_E2E_KEEP=1 keeps the temporary directory.
 set -uo pipefail
@@ -199,8 +199,14 @@ case_jitter() {
   stop_netsim
   [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
   exact_share
-  local share kr nreord ndup creord cdup late allow holds expired gaps
+  local share kr nreord ndup creord cdup late allow holds expired gaps closs cexp fec floor lossy burns
   share=$(awk -v e="$EXACT" -v r="$REF" 'BEGIN { printf "%.2f", 100 * e / r }')
+  closs=$(jnum "$tmp/c.json" loss_pct)
+  cexp=$(jnum "$tmp/c.json" packets_expected)
+  fec=$(grep -o '"fec": {[^}]*}' "$tmp/sender.json")
+  floor=$(grep -o '"floor": [0-9]*' <<< "$fec" | awk '{print $2}')
+  lossy=$(grep -o '"lossy": [0-9]*' <<< "$fec" | awk '{print $2}')
+  burns=$(grep -o '"burns": [0-9]*' <<< "$fec" | awk '{print $2}')
   kr=$(jnum "$tmp/c.json" keyframe_requests)
   gaps=$(jnum "$tmp/c.json" gaps)
   nreord=$(jdir "$tmp/netsim.json" down reordered)
@@ -215,6 +221,7 @@ case_jitter() {
     "$gaps gaps; $holds AUs held for an earlier one ($expired ran out), latest reordered" \
     "datagram $late ms, allowance $allow ms; reordered: netsim $nreord, client $creord;" \
     "duplicated: netsim $ndup, client $cdup"
+  echo "measured: client loss $closs % of $cexp datagrams; sender FEC: $fec"
   [ "${nreord:-0}" -ge 100 ] && [ "${ndup:-0}" -ge 10 ] || fail "netsim did not reorder/duplicate"
   [ "$WRONG" -eq 0 ] || fail "$WRONG pictures differ from the reference"
   fcmp "$share" ">=" 99 || fail "only $share % of the pictures decoded bit-exact"
@@ -230,8 +237,16 @@ case_jitter() {
     fail "client counted $cdup duplicates, netsim made $ndup"
   [ "$creord" -le $((nreord + slack)) ] && [ "$creord" -ge $((nreord - slack)) ] ||
     fail "client counted $creord reordered datagrams, netsim $nreord (slack $slack)"
+  # nothing is lost, so the loss reports say so: datagrams reordered across a
+  # window's end count in their own window (docs/protocol.md 9.2). Bound:
+  # below 0.05 % of the ~1850 datagrams, i.e. not one counted as lost; so no
+  # report was lossy and the sender's FEC floor stayed at its minimum (1 %)
+  [ "${cexp:-0}" -ge 500 ] || fail "the client accounted only ${cexp:-0} datagrams"
+  fcmp "$closs" "<" 0.05 || fail "the client reported $closs % loss on a network that loses nothing"
+  [ "$lossy" = 0 ] && [ "$burns" = 0 ] && [ "$floor" = 1 ] ||
+    fail "the sender's FEC floor rose on a network that loses nothing: $fec"
   ok "jitter+reorder+dup: $share % bit-exact, $kr keyframe requests, $holds holds;" \
-    "reordered $creord vs $nreord, duplicates $cdup vs $ndup"
+    "reordered $creord vs $nreord, duplicates $cdup vs $ndup; loss $closs %, FEC floor $floor %"
 }
 
 # --- a link slower than the stream ----------------------------------------------
