@@ -809,7 +809,7 @@ static void summary(session *s, uint64_t end_ns) {
         "\"reordered_datagrams\": %llu, \"duplicate_datagrams\": %llu, "
         "\"reorder_late_max_ms\": %.3f, \"reorder_allowance_ms\": %.3f, \"holds\": %llu, "
         "\"holds_filled\": %llu, \"holds_expired\": %llu, \"shorts_ignored\": %llu, "
-        "\"byes\": %llu, \"byes_ignored\": %llu, "
+        "\"byes\": %llu, \"byes_ignored\": %llu, \"late_after_window\": %llu, "
         "\"wall_s\": %.3f, \"cpu_s\": %.3f, \"cpu_pct\": %.3f, \"net_cpu_pct\": %.4f",
         bf_pump_peer_name(s->pump), s->end_reason ? s->end_reason : "?", s->exit_code,
         s->dec ? bf_codec_name(bf_decoder_codec(s->dec)) : "none",
@@ -828,7 +828,7 @@ static void summary(session *s, uint64_t end_ns) {
         (double)s->rcv.allow_ns / 1e6, (unsigned long long)s->rcv.holds,
         (unsigned long long)s->rcv.holds_filled, (unsigned long long)s->rcv.holds_expired,
         (unsigned long long)s->rcv.shorts_ignored, (unsigned long long)pc.byes,
-        (unsigned long long)pc.byes_ignored, wall_s, cpu_s, wall_s > 0 ? 100.0 * cpu_s / wall_s : 0.0,
+        (unsigned long long)pc.byes_ignored, (unsigned long long)pc.late_after_window, wall_s, cpu_s, wall_s > 0 ? 100.0 * cpu_s / wall_s : 0.0,
         wall_s > 0 ? 100.0 * (double)s->net_ns / 1e9 / wall_s : 0.0);
     size_t used = strlen(extra);
     bf_opener_stats os;
