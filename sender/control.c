@@ -412,9 +412,12 @@ static void on_established(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t
       ev->welcome.max_k);
 }
 
+/* Takes every event the session has, letting it decode what it held back
+ * until nothing is left: the plaintext inside is bounded by what the last
+ * conn_read() fed (one recv), so this ends, and nothing piles up there. */
 static void conn_events(bf_sctl *c, conn *k, uint64_t now) {
   bf_ctl_event ev;
-  for (int round = 0; round < 8; round++) {
+  for (;;) {
     int got = 0;
     while (bf_ctl_session_poll(k->s, &ev)) {
       got++;
@@ -514,12 +517,17 @@ static void accept_all(bf_sctl *c, uint64_t now) {
   }
 }
 
-static void conn_read(conn *k, uint64_t now) {
+/* Reads and decodes: each recv's bytes are decoded (and their events
+ * taken) before the next recv, so a peer that floods messages cannot build
+ * a backlog inside the session (which only decodes while its event ring has
+ * room; its TLS input buffer has no limit). */
+static void conn_read(bf_sctl *c, conn *k, uint64_t now) {
   uint8_t buf[4096];
-  for (int i = 0; i < 64; i++) { /* bounded: a flood cannot starve the video */
+  for (int i = 0; i < 64 && !k->closed; i++) { /* bounded: a flood cannot starve the video */
     ssize_t n = recv(k->fd, buf, sizeof buf, MSG_DONTWAIT);
     if (n > 0) {
       bf_ctl_session_feed(k->s, buf, (size_t)n, now);
+      conn_events(c, k, now);
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
@@ -554,7 +562,7 @@ void bf_sctl_step(bf_sctl *c, uint64_t now) {
   for (size_t i = 0; i < n; i++) {
     conn *k = owner[i];
     if (!k || !fds[i].revents) continue;
-    if (!k->closed && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) conn_read(k, now);
+    if (!k->closed && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) conn_read(c, k, now);
     conn_events(c, k, now);
   }
   if (in_idx >= 0 && (fds[in_idx].revents & (POLLIN | POLLHUP | POLLERR))) read_input(c, now);

@@ -627,6 +627,76 @@ static void test_accept_emfile_pauses(void **state) {
   h_free(&h);
 }
 
+/* Sends everything |c|'s session has for the sender, stepping the sender
+ * whenever TCP pushes back (the sender reads as it steps). */
+static void c_push_all(harness *h, client *c) {
+  uint8_t buf[16384];
+  size_t n;
+  while ((n = bf_ctl_session_take_out(c->s, buf, sizeof buf)) > 0) {
+    size_t off = 0;
+    while (off < n) {
+      ssize_t w = send(c->fd, buf + off, n - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (w > 0) {
+        off += (size_t)w;
+        continue;
+      }
+      assert_true(w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
+      bf_sctl_step(h->ctl, mono_ns());
+      while (h->n < MAX_EV && bf_sctl_next_event(h->ctl, &h->ev[h->n]))
+        h->n++;
+    }
+  }
+}
+
+/* A paired client floods small messages (here clock pings, which the
+ * sender ignores) and then says Bye. The sender must decode what it reads
+ * when it reads it: a session that is fed 256 KiB per step but allowed to
+ * decode only a few hundred messages of it keeps the rest inside, a backlog
+ * that grows without bound while the flood lasts, and the Bye (or anything
+ * else) behind it waits for many steps. */
+static void test_flood_does_not_pile_up(void **state) {
+  (void)state;
+  harness h;
+  h_init(&h);
+  h_open(&h);
+  pair_once(&h);
+  client c;
+  c_open(&h, &c, NULL, 1);
+  assert_true(run(&h, &c, NULL, a_established, 10 * SEC));
+  h.n = 0;
+  bf_ctl_msg m;
+  memset(&m, 0, sizeof m);
+  m.type = BF_CTL_CLOCK_PING;
+  for (uint32_t i = 0; i < 20000; i++) {
+    m.u.ping.id = i;
+    m.u.ping.t1_ns = i;
+    assert_int_equal(bf_ctl_session_send(c.s, &m, mono_ns()), 0);
+    if (i % 1000 == 999) c_push_all(&h, &c);
+  }
+  bf_ctl_session_close(c.s, BF_CTL_BYE_NORMAL, "done", mono_ns());
+  c_push_all(&h, &c);
+  /* everything is on its way: the STOP must follow within a few steps */
+  int steps = 0;
+  uint64_t t0 = mono_ns();
+  while (!h_find(&h, BF_SCTL_EV_STOP) && mono_ns() - t0 < 10 * SEC) {
+    struct pollfd p[BF_SCTL_MAX_FDS];
+    size_t n = bf_sctl_pollfds(h.ctl, p, BF_SCTL_MAX_FDS);
+    poll(p, (nfds_t)n, 5);
+    bf_sctl_step(h.ctl, mono_ns());
+    steps++;
+    while (h.n < MAX_EV && bf_sctl_next_event(h.ctl, &h.ev[h.n]))
+      h.n++;
+  }
+  print_message("STOP %d steps after the last byte of a 20000-message flood\n", steps);
+  const bf_sctl_event *stop = h_find(&h, BF_SCTL_EV_STOP);
+  assert_non_null(stop);
+  assert_int_equal(stop->by_peer, 1);
+  assert_int_equal(stop->reason, BF_CTL_BYE_NORMAL);
+  assert_true(steps <= 12);
+  c_free(&c);
+  h_free(&h);
+}
+
 /* ---- punches follow the control peer --------------------------------------------- */
 
 static int udp_bound(const char *ip, bf_addr *out) {
@@ -722,6 +792,7 @@ int main(void) {
       cmocka_unit_test(test_connection_cap),
       cmocka_unit_test(test_accept_emfile_pauses),
       cmocka_unit_test(test_punch_follows_control_peer),
+      cmocka_unit_test(test_flood_does_not_pile_up),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
