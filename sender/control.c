@@ -473,7 +473,7 @@ static void accept_all(bf_sctl *c, uint64_t now) {
       return;
     }
     c->st.connections++;
-    size_t setup = 0;
+    size_t setup = 0, same_ip = 0;
     conn *free_slot = NULL;
     for (size_t i = 0; i < NCONN; i++) {
       conn *k = &c->conns[i];
@@ -481,9 +481,11 @@ static void accept_all(bf_sctl *c, uint64_t now) {
         if (!free_slot) free_slot = k;
       } else if (!k->streaming) {
         setup++;
+        same_ip += bf_addr_same_ip(&k->peer, &peer) != 0;
       }
     }
-    if (setup >= BF_SCTL_MAX_SETUP || !free_slot) {
+    /* one host cannot take every slot and lock the others out */
+    if (setup >= BF_SCTL_MAX_SETUP || same_ip >= BF_SCTL_MAX_SETUP_PER_IP || !free_slot) {
       c->st.refused_full++;
       close(fd);
       continue;

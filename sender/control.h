@@ -15,7 +15,9 @@
  *    secret. When the streaming client's session closes (Bye, EOF, dead peer
  *    after 1.5 s, error) BF_SCTL_EV_STOP follows at once.
  *  - Up to BF_SCTL_MAX_SETUP more connections may be in handshake or
- *    pairing at once; more are closed at accept (counted as refused_full).
+ *    pairing at once, at most BF_SCTL_MAX_SETUP_PER_IP of them from one IP
+ *    (one host cannot take every slot); more are closed at accept (counted
+ *    as refused_full).
  *  - Pairing confirmation: on a session's CONFIRM_CODE the operator is asked
  *    on |log| to type the code the client shows; one line is read from
  *    |input_fd| (non-blocking: only read when poll says it is readable, so
@@ -50,6 +52,7 @@ extern "C" {
 #endif
 
 #define BF_SCTL_MAX_SETUP 8u     /* connections in handshake / pairing at once */
+#define BF_SCTL_MAX_SETUP_PER_IP 4u /* ... of them from one IP address */
 #define BF_SCTL_OUT_BYTES 16384u /* per-connection buffer of bytes TCP did not take yet */
 #define BF_SCTL_SECRET_BYTES 32u
 #define BF_SCTL_MAX_FDS (BF_SCTL_MAX_SETUP + 3u) /* listener + input + connections */
@@ -57,7 +60,7 @@ extern "C" {
 /* Counters (also in builds without OpenSSL, where they stay 0). */
 typedef struct bf_sctl_stats {
   uint64_t connections;      /* accepted TCP connections */
-  uint64_t refused_full;     /* closed at accept: BF_SCTL_MAX_SETUP in setup */
+  uint64_t refused_full;     /* closed at accept: BF_SCTL_MAX_SETUP (per IP: _PER_IP) in setup */
   uint64_t pin_reload_failed; /* the pin file did not parse at an accept: kept the old pins */
   uint64_t established;      /* sessions that reached ESTABLISHED */
   uint64_t replaced;         /* streaming sessions replaced by a newer one */

@@ -577,9 +577,14 @@ static void test_connection_cap(void **state) {
   harness h;
   h_init(&h);
   h_open(&h);
+  /* from three addresses, so that the per-IP limit is not what refuses */
   int fds[BF_SCTL_MAX_SETUP + 2];
+  static const char *const ips[] = {"127.0.0.1", "127.0.0.2", "127.0.0.3"};
   for (size_t i = 0; i < BF_SCTL_MAX_SETUP + 2; i++) {
     fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in b = {.sin_family = AF_INET};
+    assert_int_equal(inet_pton(AF_INET, ips[i % 3], &b.sin_addr), 1);
+    assert_int_equal(bind(fds[i], (struct sockaddr *)&b, sizeof b), 0);
     assert_int_equal(connect(fds[i], (const struct sockaddr *)&h.ctl_addr.ss, h.ctl_addr.len), 0);
   }
   run(&h, NULL, NULL, NULL, 200 * MS);
@@ -591,6 +596,38 @@ static void test_connection_cap(void **state) {
     close(fds[i]);
   run(&h, NULL, NULL, NULL, 200 * MS);
   assert_int_equal(bf_sctl_connections(h.ctl), 0);
+  h_free(&h);
+}
+
+/* One host that opens connections and sends nothing cannot take every
+ * setup slot: a paired client from another IP still gets its session (the
+ * idle ones would hold their slots for the 5 s handshake window, and the
+ * host reconnects as soon as they are closed). */
+static void test_one_ip_cannot_fill_the_slots(void **state) {
+  (void)state;
+  harness h;
+  h_init(&h);
+  h_open(&h);
+  pair_once(&h);
+  int fds[BF_SCTL_MAX_SETUP];
+  for (size_t i = 0; i < BF_SCTL_MAX_SETUP; i++) {
+    fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in b = {.sin_family = AF_INET};
+    assert_int_equal(inet_pton(AF_INET, "127.0.0.2", &b.sin_addr), 1);
+    assert_int_equal(bind(fds[i], (struct sockaddr *)&b, sizeof b), 0);
+    assert_int_equal(connect(fds[i], (const struct sockaddr *)&h.ctl_addr.ss, h.ctl_addr.len), 0);
+  }
+  run(&h, NULL, NULL, NULL, 200 * MS);
+  const bf_sctl_stats *ss = bf_sctl_stats_get(h.ctl);
+  assert_true(bf_sctl_connections(h.ctl) <= BF_SCTL_MAX_SETUP_PER_IP);
+  assert_int_equal(ss->refused_full, BF_SCTL_MAX_SETUP - BF_SCTL_MAX_SETUP_PER_IP);
+  client c;
+  c_open(&h, &c, "127.0.0.1", 1);
+  assert_true(run(&h, &c, NULL, a_established, 3 * SEC));
+  assert_int_equal(ss->refused_full, BF_SCTL_MAX_SETUP - BF_SCTL_MAX_SETUP_PER_IP);
+  for (size_t i = 0; i < BF_SCTL_MAX_SETUP; i++)
+    close(fds[i]);
+  c_free(&c);
   h_free(&h);
 }
 
@@ -790,6 +827,7 @@ int main(void) {
       cmocka_unit_test(test_replace),
       cmocka_unit_test(test_dead_peer),
       cmocka_unit_test(test_connection_cap),
+      cmocka_unit_test(test_one_ip_cannot_fill_the_slots),
       cmocka_unit_test(test_accept_emfile_pauses),
       cmocka_unit_test(test_punch_follows_control_peer),
       cmocka_unit_test(test_flood_does_not_pile_up),
