@@ -47,6 +47,7 @@ struct bf_sctl {
   int lfd;
   uint64_t accept_pause_until; /* after EMFILE and the like: leave the listener alone until then */
   int input_fd;                /* -1 once closed / none */
+  uint64_t input_pause_until;  /* a background job on a terminal: leave the input alone until then */
   char line[LINE_MAX_BYTES + 1];
   size_t line_len;
   int line_long; /* the current line is longer than LINE_MAX_BYTES */
@@ -200,7 +201,8 @@ int bf_sctl_local_addr(const bf_sctl *c, bf_addr *out) {
 size_t bf_sctl_pollfds(const bf_sctl *c, struct pollfd *fds, size_t cap) {
   size_t n = 0;
   if (n < cap) fds[n++] = (struct pollfd){c->accept_pause_until ? -1 : c->lfd, POLLIN, 0};
-  if (c->input_fd >= 0 && n < cap) fds[n++] = (struct pollfd){c->input_fd, POLLIN, 0};
+  if (c->input_fd >= 0 && !c->input_pause_until && n < cap)
+    fds[n++] = (struct pollfd){c->input_fd, POLLIN, 0};
   for (size_t i = 0; i < NCONN && n < cap; i++) {
     const conn *k = &c->conns[i];
     if (k->fd < 0) continue;
@@ -314,6 +316,12 @@ static void read_input(bf_sctl *c, uint64_t now) {
   char buf[256];
   ssize_t n = read(c->input_fd, buf, sizeof buf);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+  if (n < 0 && errno == EIO) {
+    /* a background job reading its terminal (SIGTTIN ignored): the input
+     * belongs to the foreground now; look again in a second (after `fg`) */
+    c->input_pause_until = now + 1000000000ull;
+    return;
+  }
   if (n <= 0) {
     input_eof(c, now);
     return;
@@ -546,9 +554,10 @@ void bf_sctl_step(bf_sctl *c, uint64_t now) {
   size_t n = 0;
   int in_idx = -1;
   if (c->accept_pause_until && now >= c->accept_pause_until) c->accept_pause_until = 0;
+  if (c->input_pause_until && now >= c->input_pause_until) c->input_pause_until = 0;
   fds[n] = (struct pollfd){c->accept_pause_until ? -1 : c->lfd, POLLIN, 0};
   owner[n++] = NULL;
-  if (c->input_fd >= 0) {
+  if (c->input_fd >= 0 && !c->input_pause_until) {
     in_idx = (int)n;
     fds[n] = (struct pollfd){c->input_fd, POLLIN, 0};
     owner[n++] = NULL;
@@ -589,6 +598,7 @@ void bf_sctl_step(bf_sctl *c, uint64_t now) {
 
 uint64_t bf_sctl_deadline(const bf_sctl *c) {
   uint64_t d = c->accept_pause_until ? c->accept_pause_until : UINT64_MAX;
+  if (c->input_pause_until && c->input_pause_until < d) d = c->input_pause_until;
   for (size_t i = 0; i < NCONN; i++) {
     const conn *k = &c->conns[i];
     if (k->fd < 0) continue;

@@ -25,6 +25,10 @@
  *    line: refuse (wrong code); EOF on the input or the confirmation timeout
  *    (|confirm_ns|): refuse. One request is asked at a time; others wait in
  *    line (each under its own timeout) and are asked in arrival order.
+ *    A read that fails with EIO (a background job on a terminal whose
+ *    SIGTTIN is ignored, as bildfunk-send does: without that the kernel
+ *    stops the whole process) leaves the input alone for a second at a
+ *    time, so the operator can bring the sender to the foreground and type.
  *
  * Costs: one heap object (~3 KiB) plus per connection the library session
  * (~104 KiB + OpenSSL's) and a 16 KiB output buffer; nothing of this runs

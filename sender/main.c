@@ -1161,6 +1161,11 @@ int main(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
+  /* control mode reads pairing answers from stdin; started in the
+   * background of a shell (`bildfunk-send &`), a read of the terminal would
+   * stop the whole sender (SIGTTIN) as soon as anyone types there: ignored,
+   * the read fails with EIO and control.c tries again later */
+  signal(SIGTTIN, SIG_IGN);
 
   if ((r = setup(s, err, sizeof err)) < 0) {
     fprintf(stderr, "bildfunk-send: %s\n", err[0] ? err : bf_strerror(r));

@@ -437,6 +437,34 @@ control_replay_case() {
   expect_eq "replays dropped by the sender" "$(stat replay_dup stats.json)" 1
 }
 
+# control mode started in the background of an interactive shell
+# (`bildfunk-send &`): its stdin is the terminal, where the user types into
+# the shell. The sender must not be stopped by SIGTTIN when it looks at that
+# input, and must go on streaming and exit cleanly on SIGINT. script(1)
+# gives the shell a terminal; `set -m` gives it job control.
+control_background_case() {
+  command -v script >/dev/null || skip "no script(1) to run a shell on a terminal"
+  (sleep 1.5; printf 'typed into the shell\n'; sleep 5) | timeout 60 script -qec "set -m
+    \"$SEND\" --control 127.0.0.1:0 --listen 127.0.0.1:0 --config-dir '$work/cfg' \
+      --size 320x240 --fps 30 --quiet --stats-json '$work/stats.json' 2>'$work/send.log' &
+    pid=\$!
+    sleep 3.5
+    ps -o stat= -p \$pid >'$work/state'
+    kill -CONT \$pid
+    kill -INT \$pid
+    wait \$pid
+    echo \$? >'$work/rc'" /dev/null >script.out 2>&1
+  grep -q "control on 127.0.0.1" send.log || fail "the sender did not start: $(cat send.log)"
+  local state
+  state=$(tr -d ' \n' <state)
+  [ -n "$state" ] || fail "no process state recorded: $(cat script.out)"
+  case $state in
+  T*) fail "the background sender was stopped by terminal input (state $state)" ;;
+  esac
+  expect_eq "sender exit status" "$(cat rc)" 0
+  [ -s stats.json ] || fail "no statistics written"
+}
+
 make_clip() { # make_clip OUT FRAMES ENCODER-ARGS...
   local out=$1 n=$2
   shift 2
@@ -731,6 +759,7 @@ case $case_ in
   control) control_case ;;
   control_stream) control_stream_case ;;
   control_replay) control_replay_case ;;
+  control_background) control_background_case ;;
   file_passthrough) file_passthrough_case ;;
   file_loop) file_loop_case ;;
   file_reencode) file_reencode_case ;;
