@@ -13,7 +13,9 @@
  *    current one (Bye BF_CTL_BYE_REPLACED) and is reported as
  *    BF_SCTL_EV_STREAM with the peer's IP, the Welcome and the exported seal
  *    secret. When the streaming client's session closes (Bye, EOF, dead peer
- *    after 1.5 s, error) BF_SCTL_EV_STOP follows at once.
+ *    after 1.5 s, error) BF_SCTL_EV_STOP follows at once. The sender does
+ *    not rescale: a session whose Welcome is smaller than the offer (size
+ *    or fps) is ended with Bye BF_CTL_BYE_NO_MODE and replaces nothing.
  *  - Up to BF_SCTL_MAX_SETUP more connections may be in handshake or
  *    pairing at once, at most BF_SCTL_MAX_SETUP_PER_IP of them from one IP
  *    (one host cannot take every slot); more are closed at accept (counted

@@ -67,6 +67,7 @@ typedef struct harness {
   char shown[8];           /* the code the client showed, not typed yet */
   int prompts_done;        /* prompts answered so far */
   const char *client_name; /* the Hello name of the next client (NULL: "test-client") */
+  uint16_t max_w, max_h;   /* the next client's largest picture (0: 7680x4320) */
 } harness;
 
 static bf_ctl_offer offer(void) {
@@ -159,8 +160,8 @@ static void c_open(harness *h, client *c, const char *src_ip, int pair) {
   cc.hello.proto_version = 1;
   cc.hello.mtu = 1500;
   cc.hello.codecs = BF_CTL_CODEC_BIT(BF_CTL_CODEC_H264) | BF_CTL_CODEC_BIT(BF_CTL_CODEC_HEVC);
-  cc.hello.max_width = 7680;
-  cc.hello.max_height = 4320;
+  cc.hello.max_width = h->max_w ? h->max_w : 7680;
+  cc.hello.max_height = h->max_h ? h->max_h : 4320;
   cc.hello.max_fps = 240;
   cc.hello.shard_bytes = 1408;
   cc.hello.caps = BF_CTL_CAP_SEALED;
@@ -548,6 +549,47 @@ static void test_replace(void **state) {
   h_free(&h);
 }
 
+static int a_or_b_closed(harness *h, client *a, client *b) {
+  (void)h;
+  return c_find(a, BF_CTL_EV_CLOSED) || c_find(b, BF_CTL_EV_CLOSED);
+}
+
+/* A paired client that can only take a smaller picture than the sender
+ * streams (the sender does not rescale) is refused, and must not cost the
+ * client that is streaming now its stream. */
+static void test_too_small_does_not_replace(void **state) {
+  (void)state;
+  harness h;
+  h_init(&h);
+  h_open(&h);
+  pair_once(&h);
+  client a, b;
+  c_open(&h, &a, NULL, 1);
+  assert_true(run(&h, &a, NULL, a_established, 10 * SEC));
+  h.n = 0;
+  h.max_w = 320;
+  h.max_h = 180;
+  c_open(&h, &b, "127.0.0.2", 1);
+  assert_true(run(&h, &a, &b, a_or_b_closed, 10 * SEC));
+  run(&h, &a, &b, NULL, 200 * MS);
+  assert_null(c_find(&a, BF_CTL_EV_CLOSED)); /* A still streams */
+  assert_non_null(c_find(&b, BF_CTL_EV_CLOSED));
+  assert_int_equal(c_find(&b, BF_CTL_EV_CLOSED)->reason, BF_CTL_BYE_NO_MODE);
+  assert_null(h_find(&h, BF_SCTL_EV_STREAM));
+  assert_null(h_find(&h, BF_SCTL_EV_STOP));
+  bf_addr ip;
+  assert_int_equal(bf_sctl_streaming(h.ctl, &ip), 1);
+  char txt[BF_ADDR_STRLEN];
+  bf_addr_format(&ip, txt, sizeof txt);
+  assert_int_equal(strncmp(txt, "127.0.0.1:", 10), 0);
+  assert_int_equal(bf_sctl_stats_get(h.ctl)->replaced, 0);
+  assert_non_null(strstr(h_log(&h), "the client takes at most 320x180 at 60 fps; this sender "
+                                    "streams 640x360 at 60 fps: refused"));
+  c_free(&a);
+  c_free(&b);
+  h_free(&h);
+}
+
 static void test_dead_peer(void **state) {
   (void)state;
   harness h;
@@ -825,6 +867,7 @@ int main(void) {
       cmocka_unit_test(test_revoked_refused),
       cmocka_unit_test(test_rate_limit),
       cmocka_unit_test(test_replace),
+      cmocka_unit_test(test_too_small_does_not_replace),
       cmocka_unit_test(test_dead_peer),
       cmocka_unit_test(test_connection_cap),
       cmocka_unit_test(test_one_ip_cannot_fill_the_slots),
