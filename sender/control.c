@@ -46,6 +46,7 @@ struct bf_sctl {
   FILE *log;
   int lfd;
   uint64_t accept_pause_until; /* after EMFILE and the like: leave the listener alone until then */
+  uint64_t accept_tat;         /* accept rate limit: the theoretical time of the next accept (GCRA) */
   int input_fd;                /* -1 once closed / none */
   uint64_t input_pause_until;  /* a background job on a terminal: leave the input alone until then */
   char line[LINE_MAX_BYTES + 1];
@@ -478,8 +479,20 @@ static void conn_events(bf_sctl *c, conn *k, uint64_t now) {
 
 /* ---- accept / read ---------------------------------------------------------------- */
 
+#define ACCEPT_INTERVAL_NS (1000000000ull / BF_SCTL_ACCEPT_PER_SEC)
+#define ACCEPT_TOLERANCE_NS ((BF_SCTL_ACCEPT_BURST - 1u) * ACCEPT_INTERVAL_NS)
+
 static void accept_all(bf_sctl *c, uint64_t now) {
   for (;;) {
+    /* Every accepted connection may cost a TLS handshake (~1 ms of CPU on
+     * the video thread) for a ClientHello anyone can replay without doing
+     * any crypto: at most BF_SCTL_ACCEPT_PER_SEC, BF_SCTL_ACCEPT_BURST in a
+     * row. The rest wait in the kernel's backlog (the listener is left out
+     * of the poll set until the next one is due). */
+    if (now + ACCEPT_TOLERANCE_NS < c->accept_tat) {
+      c->accept_pause_until = c->accept_tat - ACCEPT_TOLERANCE_NS;
+      return;
+    }
     bf_addr peer;
     memset(&peer, 0, sizeof peer);
     peer.len = sizeof peer.ss;
@@ -491,6 +504,7 @@ static void accept_all(bf_sctl *c, uint64_t now) {
         c->accept_pause_until = now + 100000000ull;
       return;
     }
+    c->accept_tat = (c->accept_tat > now ? c->accept_tat : now) + ACCEPT_INTERVAL_NS;
     c->st.connections++;
     size_t setup = 0, same_ip = 0;
     conn *free_slot = NULL;

@@ -19,7 +19,11 @@
  *  - Up to BF_SCTL_MAX_SETUP more connections may be in handshake or
  *    pairing at once, at most BF_SCTL_MAX_SETUP_PER_IP of them from one IP
  *    (one host cannot take every slot); more are closed at accept (counted
- *    as refused_full).
+ *    as refused_full). At most BF_SCTL_ACCEPT_PER_SEC connections are
+ *    accepted per second (BF_SCTL_ACCEPT_BURST in a row): each may cost a
+ *    TLS handshake (~1 ms of CPU) on the caller's (video) thread, and a
+ *    replayed ClientHello costs the attacker nothing; the others wait in the
+ *    kernel's listen backlog.
  *  - Pairing confirmation: on a session's CONFIRM_CODE the operator is asked
  *    on |log| to type the code the client shows; one line is read from
  *    |input_fd| (non-blocking: only read when poll says it is readable, so
@@ -59,6 +63,8 @@ extern "C" {
 
 #define BF_SCTL_MAX_SETUP 8u     /* connections in handshake / pairing at once */
 #define BF_SCTL_MAX_SETUP_PER_IP 4u /* ... of them from one IP address */
+#define BF_SCTL_ACCEPT_PER_SEC 20u   /* new connections taken per second ... */
+#define BF_SCTL_ACCEPT_BURST 4u      /* ... and in a row */
 #define BF_SCTL_OUT_BYTES 16384u /* per-connection buffer of bytes TCP did not take yet */
 #define BF_SCTL_SECRET_BYTES 32u
 #define BF_SCTL_MAX_FDS (BF_SCTL_MAX_SETUP + 3u) /* listener + input + connections */
