@@ -595,9 +595,17 @@ void bf_sctl_step(bf_sctl *c, uint64_t now) {
     owner[n++] = k;
   }
   if (poll(fds, (nfds_t)n, 0) < 0) n = 0;
+  /* A TLS handshake costs ~1 ms of CPU: at most this many per step, so
+   * ClientHellos that arrive together delay the video loop by one or two,
+   * not by all of them; the others stay readable and go next step. */
+  unsigned handshakes = BF_SCTL_HANDSHAKES_PER_STEP;
   for (size_t i = 0; i < n; i++) {
     conn *k = owner[i];
     if (!k || !fds[i].revents) continue;
+    if (bf_ctl_session_state(k->s) == BF_CTL_ST_HANDSHAKE) {
+      if (!handshakes) continue;
+      handshakes--;
+    }
     if (!k->closed && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) conn_read(c, k, now);
     conn_events(c, k, now);
   }

@@ -23,7 +23,9 @@
  *    accepted per second (BF_SCTL_ACCEPT_BURST in a row): each may cost a
  *    TLS handshake (~1 ms of CPU) on the caller's (video) thread, and a
  *    replayed ClientHello costs the attacker nothing; the others wait in the
- *    kernel's listen backlog.
+ *    kernel's listen backlog. One bf_sctl_step() runs at most
+ *    BF_SCTL_HANDSHAKES_PER_STEP handshakes; connections whose ClientHello
+ *    came at the same time wait for the next steps.
  *  - Pairing confirmation: on a session's CONFIRM_CODE the operator is asked
  *    on |log| to type the code the client shows; one line is read from
  *    |input_fd| (non-blocking: only read when poll says it is readable, so
@@ -65,6 +67,7 @@ extern "C" {
 #define BF_SCTL_MAX_SETUP_PER_IP 4u /* ... of them from one IP address */
 #define BF_SCTL_ACCEPT_PER_SEC 20u   /* new connections taken per second ... */
 #define BF_SCTL_ACCEPT_BURST 4u      /* ... and in a row */
+#define BF_SCTL_HANDSHAKES_PER_STEP 2u /* TLS handshakes bf_sctl_step() runs at most */
 #define BF_SCTL_OUT_BYTES 16384u /* per-connection buffer of bytes TCP did not take yet */
 #define BF_SCTL_SECRET_BYTES 32u
 #define BF_SCTL_MAX_FDS (BF_SCTL_MAX_SETUP + 3u) /* listener + input + connections */

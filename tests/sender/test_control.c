@@ -715,6 +715,62 @@ static void test_handshake_flood_bounded(void **state) {
   h_free(&h);
 }
 
+/* Connections opened quietly that then send their ClientHellos at the same
+ * moment: one bf_sctl_step must not do all their handshakes (~1 ms of CPU
+ * each) in one go, delaying the video loop by all of them at once; the rest
+ * wait for the next steps. Seen from the clients: after one step only a
+ * few have the sender's answer. */
+static void test_handshakes_spread_over_steps(void **state) {
+  (void)state;
+  harness h;
+  h_init(&h);
+  h_open(&h);
+  client proto;
+  c_open(&h, &proto, NULL, 1);
+  uint8_t hello[4096];
+  size_t hello_n = bf_ctl_session_take_out(proto.s, hello, sizeof hello);
+  assert_true(hello_n > 0);
+  c_free(&proto);
+  run(&h, NULL, NULL, NULL, 800 * MS); /* accepted, then the connection dropped */
+  enum { N = BF_SCTL_MAX_SETUP };
+  int fds[N];
+  for (int i = 0; i < N; i++) {
+    fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in b = {.sin_family = AF_INET};
+    assert_int_equal(inet_pton(AF_INET, i % 2 ? "127.0.0.2" : "127.0.0.3", &b.sin_addr), 1);
+    assert_int_equal(bind(fds[i], (struct sockaddr *)&b, sizeof b), 0);
+    assert_int_equal(connect(fds[i], (const struct sockaddr *)&h.ctl_addr.ss, h.ctl_addr.len), 0);
+  }
+  run(&h, NULL, NULL, NULL, 800 * MS);
+  assert_int_equal(bf_sctl_connections(h.ctl), N);
+  for (int i = 0; i < N; i++)
+    assert_int_equal(send(fds[i], hello, hello_n, MSG_NOSIGNAL), (ssize_t)hello_n);
+  struct pollfd p[BF_SCTL_MAX_FDS];
+  size_t n = bf_sctl_pollfds(h.ctl, p, BF_SCTL_MAX_FDS);
+  poll(p, (nfds_t)n, 50);
+  usleep(20000); /* every ClientHello has arrived */
+  bf_sctl_step(h.ctl, mono_ns());
+  int answered = 0;
+  for (int i = 0; i < N; i++) {
+    struct pollfd q = {fds[i], POLLIN, 0};
+    answered += poll(&q, 1, 0) == 1;
+  }
+  print_message("%d of %d handshakes done in one step\n", answered, N);
+  assert_true(answered >= 1);
+  assert_true(answered <= 2);
+  /* the others follow in the next steps */
+  run(&h, NULL, NULL, NULL, 300 * MS);
+  answered = 0;
+  for (int i = 0; i < N; i++) {
+    struct pollfd q = {fds[i], POLLIN, 0};
+    answered += poll(&q, 1, 0) == 1;
+  }
+  assert_int_equal(answered, N);
+  for (int i = 0; i < N; i++)
+    close(fds[i]);
+  h_free(&h);
+}
+
 /* Out of descriptors: the listener is left alone for a while (no busy loop
  * on a readable listener), and the queued connection is taken later. */
 static void test_accept_emfile_pauses(void **state) {
@@ -914,6 +970,7 @@ int main(void) {
       cmocka_unit_test(test_connection_cap),
       cmocka_unit_test(test_one_ip_cannot_fill_the_slots),
       cmocka_unit_test(test_handshake_flood_bounded),
+      cmocka_unit_test(test_handshakes_spread_over_steps),
       cmocka_unit_test(test_accept_emfile_pauses),
       cmocka_unit_test(test_punch_follows_control_peer),
       cmocka_unit_test(test_flood_does_not_pile_up),
