@@ -46,9 +46,9 @@ struct bf_sctl {
   FILE *log;
   int lfd;
   uint64_t accept_pause_until; /* after EMFILE and the like: leave the listener alone until then */
-  uint64_t accept_tat;         /* accept rate limit: the theoretical time of the next accept (GCRA) */
-  int input_fd;                /* -1 once closed / none */
-  uint64_t input_pause_until;  /* a background job on a terminal: leave the input alone until then */
+  uint64_t accept_tat; /* accept rate limit: the theoretical time of the next accept (GCRA) */
+  int input_fd;        /* -1 once closed / none */
+  uint64_t input_pause_until; /* a background job on a terminal: leave the input alone until then */
   char line[LINE_MAX_BYTES + 1];
   size_t line_len;
   int line_long; /* the current line is longer than LINE_MAX_BYTES */

@@ -63,12 +63,12 @@
 extern "C" {
 #endif
 
-#define BF_SCTL_MAX_SETUP 8u     /* connections in handshake / pairing at once */
-#define BF_SCTL_MAX_SETUP_PER_IP 4u /* ... of them from one IP address */
-#define BF_SCTL_ACCEPT_PER_SEC 20u   /* new connections taken per second ... */
-#define BF_SCTL_ACCEPT_BURST 4u      /* ... and in a row */
+#define BF_SCTL_MAX_SETUP 8u           /* connections in handshake / pairing at once */
+#define BF_SCTL_MAX_SETUP_PER_IP 4u    /* ... of them from one IP address */
+#define BF_SCTL_ACCEPT_PER_SEC 20u     /* new connections taken per second ... */
+#define BF_SCTL_ACCEPT_BURST 4u        /* ... and in a row */
 #define BF_SCTL_HANDSHAKES_PER_STEP 2u /* TLS handshakes bf_sctl_step() runs at most */
-#define BF_SCTL_OUT_BYTES 16384u /* per-connection buffer of bytes TCP did not take yet */
+#define BF_SCTL_OUT_BYTES 16384u       /* per-connection buffer of bytes TCP did not take yet */
 #define BF_SCTL_SECRET_BYTES 32u
 #define BF_SCTL_MAX_FDS (BF_SCTL_MAX_SETUP + 3u) /* listener + input + connections */
 

@@ -190,8 +190,7 @@ int main(int argc, char **argv) {
         uint8_t secret[32];
         bf_seal_key s2c, c2s;
         if (bf_ctl_session_seal_secret(s, secret, sizeof secret) == 0 &&
-            bf_seal_derive(secret, sizeof secret, &s2c, &c2s) == 0)
-        {
+            bf_seal_derive(secret, sizeof secret, &s2c, &c2s) == 0) {
           bf_opener_new(&s2c, BF_SEAL_S2C, 1, &op);
           bf_sealer_new(&c2s, BF_SEAL_C2S, 1000, &sl);
         }
@@ -226,7 +225,8 @@ int main(int argc, char **argv) {
           bad++;
       }
     }
-    if (u >= 0 && sl && !replayed && replay_at >= 0 && now - est_at >= (uint64_t)(replay_at * 1e9)) {
+    if (u >= 0 && sl && !replayed && replay_at >= 0 &&
+        now - est_at >= (uint64_t)(replay_at * 1e9)) {
       replayed = 1;
       bf_feedback fb;
       memset(&fb, 0, sizeof fb);
