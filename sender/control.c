@@ -46,7 +46,9 @@ struct bf_sctl {
   FILE *log;
   int lfd;
   uint64_t accept_pause_until; /* after EMFILE and the like: leave the listener alone until then */
-  int input_fd;                /* -1 once closed / none */
+  uint64_t accept_tat; /* accept rate limit: the theoretical time of the next accept (GCRA) */
+  int input_fd;        /* -1 once closed / none */
+  uint64_t input_pause_until; /* a background job on a terminal: leave the input alone until then */
   char line[LINE_MAX_BYTES + 1];
   size_t line_len;
   int line_long; /* the current line is longer than LINE_MAX_BYTES */
@@ -200,7 +202,8 @@ int bf_sctl_local_addr(const bf_sctl *c, bf_addr *out) {
 size_t bf_sctl_pollfds(const bf_sctl *c, struct pollfd *fds, size_t cap) {
   size_t n = 0;
   if (n < cap) fds[n++] = (struct pollfd){c->accept_pause_until ? -1 : c->lfd, POLLIN, 0};
-  if (c->input_fd >= 0 && n < cap) fds[n++] = (struct pollfd){c->input_fd, POLLIN, 0};
+  if (c->input_fd >= 0 && !c->input_pause_until && n < cap)
+    fds[n++] = (struct pollfd){c->input_fd, POLLIN, 0};
   for (size_t i = 0; i < NCONN && n < cap; i++) {
     const conn *k = &c->conns[i];
     if (k->fd < 0) continue;
@@ -314,6 +317,12 @@ static void read_input(bf_sctl *c, uint64_t now) {
   char buf[256];
   ssize_t n = read(c->input_fd, buf, sizeof buf);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+  if (n < 0 && errno == EIO) {
+    /* a background job reading its terminal (SIGTTIN ignored): the input
+     * belongs to the foreground now; look again in a second (after `fg`) */
+    c->input_pause_until = now + 1000000000ull;
+    return;
+  }
   if (n <= 0) {
     input_eof(c, now);
     return;
@@ -382,6 +391,17 @@ static void on_established(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t
   k->established = 1;
   c->st.established++;
   if (ev->hello.name[0]) safe_name(k->name, sizeof k->name, ev->hello.name);
+  /* The sender streams its source's mode and does not rescale: a Welcome
+   * the library scaled down for this client cannot be served. Refused here,
+   * before it replaces the client that is streaming now. */
+  const bf_ctl_offer *of = &c->cfg.offer;
+  const bf_ctl_welcome *w = &ev->welcome;
+  if (w->width != of->width || w->height != of->height || w->fps != of->fps) {
+    say(c, "the client takes at most %ux%u at %u fps; this sender streams %ux%u at %u fps: refused",
+        w->width, w->height, w->fps, of->width, of->height, of->fps);
+    bf_ctl_session_close(k->s, BF_CTL_BYE_NO_MODE, "the sender cannot scale its stream down", now);
+    return;
+  }
   bf_sctl_event se;
   memset(&se, 0, sizeof se);
   se.type = BF_SCTL_EV_STREAM;
@@ -412,9 +432,12 @@ static void on_established(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t
       ev->welcome.max_k);
 }
 
+/* Takes every event the session has, letting it decode what it held back
+ * until nothing is left: the plaintext inside is bounded by what the last
+ * conn_read() fed (one recv), so this ends, and nothing piles up there. */
 static void conn_events(bf_sctl *c, conn *k, uint64_t now) {
   bf_ctl_event ev;
-  for (int round = 0; round < 8; round++) {
+  for (;;) {
     int got = 0;
     while (bf_ctl_session_poll(k->s, &ev)) {
       got++;
@@ -456,8 +479,20 @@ static void conn_events(bf_sctl *c, conn *k, uint64_t now) {
 
 /* ---- accept / read ---------------------------------------------------------------- */
 
+#define ACCEPT_INTERVAL_NS (1000000000ull / BF_SCTL_ACCEPT_PER_SEC)
+#define ACCEPT_TOLERANCE_NS ((BF_SCTL_ACCEPT_BURST - 1u) * ACCEPT_INTERVAL_NS)
+
 static void accept_all(bf_sctl *c, uint64_t now) {
   for (;;) {
+    /* Every accepted connection may cost a TLS handshake (~1 ms of CPU on
+     * the video thread) for a ClientHello anyone can replay without doing
+     * any crypto: at most BF_SCTL_ACCEPT_PER_SEC, BF_SCTL_ACCEPT_BURST in a
+     * row. The rest wait in the kernel's backlog (the listener is left out
+     * of the poll set until the next one is due). */
+    if (now + ACCEPT_TOLERANCE_NS < c->accept_tat) {
+      c->accept_pause_until = c->accept_tat - ACCEPT_TOLERANCE_NS;
+      return;
+    }
     bf_addr peer;
     memset(&peer, 0, sizeof peer);
     peer.len = sizeof peer.ss;
@@ -469,8 +504,9 @@ static void accept_all(bf_sctl *c, uint64_t now) {
         c->accept_pause_until = now + 100000000ull;
       return;
     }
+    c->accept_tat = (c->accept_tat > now ? c->accept_tat : now) + ACCEPT_INTERVAL_NS;
     c->st.connections++;
-    size_t setup = 0;
+    size_t setup = 0, same_ip = 0;
     conn *free_slot = NULL;
     for (size_t i = 0; i < NCONN; i++) {
       conn *k = &c->conns[i];
@@ -478,9 +514,11 @@ static void accept_all(bf_sctl *c, uint64_t now) {
         if (!free_slot) free_slot = k;
       } else if (!k->streaming) {
         setup++;
+        same_ip += bf_addr_same_ip(&k->peer, &peer) != 0;
       }
     }
-    if (setup >= BF_SCTL_MAX_SETUP || !free_slot) {
+    /* one host cannot take every slot and lock the others out */
+    if (setup >= BF_SCTL_MAX_SETUP || same_ip >= BF_SCTL_MAX_SETUP_PER_IP || !free_slot) {
       c->st.refused_full++;
       close(fd);
       continue;
@@ -514,12 +552,17 @@ static void accept_all(bf_sctl *c, uint64_t now) {
   }
 }
 
-static void conn_read(conn *k, uint64_t now) {
+/* Reads and decodes: each recv's bytes are decoded (and their events
+ * taken) before the next recv, so a peer that floods messages cannot build
+ * a backlog inside the session (which only decodes while its event ring has
+ * room; its TLS input buffer has no limit). */
+static void conn_read(bf_sctl *c, conn *k, uint64_t now) {
   uint8_t buf[4096];
-  for (int i = 0; i < 64; i++) { /* bounded: a flood cannot starve the video */
+  for (int i = 0; i < 64 && !k->closed; i++) { /* bounded: a flood cannot starve the video */
     ssize_t n = recv(k->fd, buf, sizeof buf, MSG_DONTWAIT);
     if (n > 0) {
       bf_ctl_session_feed(k->s, buf, (size_t)n, now);
+      conn_events(c, k, now);
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
@@ -536,9 +579,10 @@ void bf_sctl_step(bf_sctl *c, uint64_t now) {
   size_t n = 0;
   int in_idx = -1;
   if (c->accept_pause_until && now >= c->accept_pause_until) c->accept_pause_until = 0;
+  if (c->input_pause_until && now >= c->input_pause_until) c->input_pause_until = 0;
   fds[n] = (struct pollfd){c->accept_pause_until ? -1 : c->lfd, POLLIN, 0};
   owner[n++] = NULL;
-  if (c->input_fd >= 0) {
+  if (c->input_fd >= 0 && !c->input_pause_until) {
     in_idx = (int)n;
     fds[n] = (struct pollfd){c->input_fd, POLLIN, 0};
     owner[n++] = NULL;
@@ -551,10 +595,18 @@ void bf_sctl_step(bf_sctl *c, uint64_t now) {
     owner[n++] = k;
   }
   if (poll(fds, (nfds_t)n, 0) < 0) n = 0;
+  /* A TLS handshake costs ~1 ms of CPU: at most this many per step, so
+   * ClientHellos that arrive together delay the video loop by one or two,
+   * not by all of them; the others stay readable and go next step. */
+  unsigned handshakes = BF_SCTL_HANDSHAKES_PER_STEP;
   for (size_t i = 0; i < n; i++) {
     conn *k = owner[i];
     if (!k || !fds[i].revents) continue;
-    if (!k->closed && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) conn_read(k, now);
+    if (bf_ctl_session_state(k->s) == BF_CTL_ST_HANDSHAKE) {
+      if (!handshakes) continue;
+      handshakes--;
+    }
+    if (!k->closed && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) conn_read(c, k, now);
     conn_events(c, k, now);
   }
   if (in_idx >= 0 && (fds[in_idx].revents & (POLLIN | POLLHUP | POLLERR))) read_input(c, now);
@@ -579,6 +631,7 @@ void bf_sctl_step(bf_sctl *c, uint64_t now) {
 
 uint64_t bf_sctl_deadline(const bf_sctl *c) {
   uint64_t d = c->accept_pause_until ? c->accept_pause_until : UINT64_MAX;
+  if (c->input_pause_until && c->input_pause_until < d) d = c->input_pause_until;
   for (size_t i = 0; i < NCONN; i++) {
     const conn *k = &c->conns[i];
     if (k->fd < 0) continue;

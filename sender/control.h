@@ -13,9 +13,19 @@
  *    current one (Bye BF_CTL_BYE_REPLACED) and is reported as
  *    BF_SCTL_EV_STREAM with the peer's IP, the Welcome and the exported seal
  *    secret. When the streaming client's session closes (Bye, EOF, dead peer
- *    after 1.5 s, error) BF_SCTL_EV_STOP follows at once.
+ *    after 1.5 s, error) BF_SCTL_EV_STOP follows at once. The sender does
+ *    not rescale: a session whose Welcome is smaller than the offer (size
+ *    or fps) is ended with Bye BF_CTL_BYE_NO_MODE and replaces nothing.
  *  - Up to BF_SCTL_MAX_SETUP more connections may be in handshake or
- *    pairing at once; more are closed at accept (counted as refused_full).
+ *    pairing at once, at most BF_SCTL_MAX_SETUP_PER_IP of them from one IP
+ *    (one host cannot take every slot); more are closed at accept (counted
+ *    as refused_full). At most BF_SCTL_ACCEPT_PER_SEC connections are
+ *    accepted per second (BF_SCTL_ACCEPT_BURST in a row): each may cost a
+ *    TLS handshake (~1 ms of CPU) on the caller's (video) thread, and a
+ *    replayed ClientHello costs the attacker nothing; the others wait in the
+ *    kernel's listen backlog. One bf_sctl_step() runs at most
+ *    BF_SCTL_HANDSHAKES_PER_STEP handshakes; connections whose ClientHello
+ *    came at the same time wait for the next steps.
  *  - Pairing confirmation: on a session's CONFIRM_CODE the operator is asked
  *    on |log| to type the code the client shows; one line is read from
  *    |input_fd| (non-blocking: only read when poll says it is readable, so
@@ -23,6 +33,10 @@
  *    line: refuse (wrong code); EOF on the input or the confirmation timeout
  *    (|confirm_ns|): refuse. One request is asked at a time; others wait in
  *    line (each under its own timeout) and are asked in arrival order.
+ *    A read that fails with EIO (a background job on a terminal whose
+ *    SIGTTIN is ignored, as bildfunk-send does: without that the kernel
+ *    stops the whole process) leaves the input alone for a second at a
+ *    time, so the operator can bring the sender to the foreground and type.
  *
  * Costs: one heap object (~3 KiB) plus per connection the library session
  * (~104 KiB + OpenSSL's) and a 16 KiB output buffer; nothing of this runs
@@ -49,15 +63,19 @@
 extern "C" {
 #endif
 
-#define BF_SCTL_MAX_SETUP 8u     /* connections in handshake / pairing at once */
-#define BF_SCTL_OUT_BYTES 16384u /* per-connection buffer of bytes TCP did not take yet */
+#define BF_SCTL_MAX_SETUP 8u           /* connections in handshake / pairing at once */
+#define BF_SCTL_MAX_SETUP_PER_IP 4u    /* ... of them from one IP address */
+#define BF_SCTL_ACCEPT_PER_SEC 20u     /* new connections taken per second ... */
+#define BF_SCTL_ACCEPT_BURST 4u        /* ... and in a row */
+#define BF_SCTL_HANDSHAKES_PER_STEP 2u /* TLS handshakes bf_sctl_step() runs at most */
+#define BF_SCTL_OUT_BYTES 16384u       /* per-connection buffer of bytes TCP did not take yet */
 #define BF_SCTL_SECRET_BYTES 32u
 #define BF_SCTL_MAX_FDS (BF_SCTL_MAX_SETUP + 3u) /* listener + input + connections */
 
 /* Counters (also in builds without OpenSSL, where they stay 0). */
 typedef struct bf_sctl_stats {
   uint64_t connections;      /* accepted TCP connections */
-  uint64_t refused_full;     /* closed at accept: BF_SCTL_MAX_SETUP in setup */
+  uint64_t refused_full;     /* closed at accept: BF_SCTL_MAX_SETUP (per IP: _PER_IP) in setup */
   uint64_t pin_reload_failed; /* the pin file did not parse at an accept: kept the old pins */
   uint64_t established;      /* sessions that reached ESTABLISHED */
   uint64_t replaced;         /* streaming sessions replaced by a newer one */

@@ -236,12 +236,17 @@ static void seal_carry_add(sender *s) {
 }
 #endif
 
-/* Sealed mode: a new client starts its seqs where its own clock says, which
- * need not be near the previous client's: it gets a fresh replay window
- * (the drop counters carry over). */
+/* Sealed direct mode (--seal-key-file): a new client starts its seqs where
+ * its own clock says, which need not be near the previous client's: it gets
+ * a fresh replay window (the drop counters carry over). Not in control
+ * mode: there every session has its own keys and a fresh opener
+ * (ctl_stream_start), and within a session the client's seqs run on; a
+ * fresh window on a re-target (a clear punch that anyone sending from the
+ * client's IP can make) would let the session's earlier datagrams be
+ * replayed. */
 static void seal_new_client(sender *s) {
 #ifdef BF_HAVE_SEAL
-  if (!s->opener) return;
+  if (!s->opener || s->ctl_mode) return;
   seal_carry_add(s);
   bf_opener_del(&s->opener);
   if (bf_opener_new(&s->c2s, BF_SEAL_C2S, 2, &s->opener) < 0) {
@@ -1156,6 +1161,11 @@ int main(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
+  /* control mode reads pairing answers from stdin; started in the
+   * background of a shell (`bildfunk-send &`), a read of the terminal would
+   * stop the whole sender (SIGTTIN) as soon as anyone types there: ignored,
+   * the read fails with EIO and control.c tries again later */
+  signal(SIGTTIN, SIG_IGN);
 
   if ((r = setup(s, err, sizeof err)) < 0) {
     fprintf(stderr, "bildfunk-send: %s\n", err[0] ? err : bf_strerror(r));

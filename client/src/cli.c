@@ -124,6 +124,35 @@ static int parse_seconds(const char *s, double *out) {
   return 0;
 }
 
+/* 1 when |s| is what the control wire takes as a name: well-formed UTF-8
+ * (shortest forms, no surrogates, <= U+10FFFF) without C0/C1 controls or DEL. */
+static int printable_utf8(const char *str) {
+  const unsigned char *s = (const unsigned char *)str;
+  while (*s) {
+    unsigned c = *s, need, cp, min;
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f) return 0;
+      s++;
+      continue;
+    }
+    if ((c & 0xe0) == 0xc0)
+      need = 1, cp = c & 0x1fu, min = 0x80;
+    else if ((c & 0xf0) == 0xe0)
+      need = 2, cp = c & 0x0fu, min = 0x800;
+    else if ((c & 0xf8) == 0xf0)
+      need = 3, cp = c & 0x07u, min = 0x10000;
+    else
+      return 0;
+    for (unsigned k = 1; k <= need; k++) {
+      if ((s[k] & 0xc0) != 0x80) return 0; /* also stops at the NUL */
+      cp = cp << 6 | (s[k] & 0x3fu);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp <= 0x9f) return 0;
+    s += need + 1;
+  }
+  return 1;
+}
+
 static int parse_size(const char *s, int *w, int *h) {
   char *end;
   errno = 0;
@@ -216,9 +245,8 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
     } else if (!strcmp(name, "--name")) {
       size_t n = strlen(val);
       if (!n || n > 64) return fail(err, cap, "--name: 1..64 bytes");
-      for (size_t k = 0; k < n; k++)
-        if ((unsigned char)val[k] < 0x20 || val[k] == 0x7f)
-          return fail(err, cap, "--name: no control characters");
+      if (!printable_utf8(val))
+        return fail(err, cap, "--name: printable UTF-8 only (no control characters)");
       c->name = val;
     } else if (!strcmp(name, "--max-size")) {
       if (parse_size(val, &c->max_width, &c->max_height))

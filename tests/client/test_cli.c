@@ -165,6 +165,10 @@ static void test_errors(void **state) {
   expect_error("--max-size", "h", "--max-size", "99999x100", NULL);
   expect_error("--name", "h", "--name", "", NULL);
   expect_error("--name", "h", "--name", "a\tb", NULL);
+  /* the wire takes printable UTF-8 only: Latin-1, a C1 control, a cut sequence */
+  expect_error("--name", "h", "--name", "caf\xe9", NULL);
+  expect_error("--name", "h", "--name", "a\xc2\x9b[1m", NULL);
+  expect_error("--name", "h", "--name", "ab\xe2\x82", NULL);
   expect_error("--name", "h", "--name",
                "12345678901234567890123456789012345678901234567890123456789012345", NULL);
   expect_error("control session", "--direct", "h", "--config-dir", "/tmp/x", NULL);

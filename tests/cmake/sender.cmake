@@ -49,8 +49,9 @@ set(bf_sender_e2e_cases
 # when netsim is not built).
 list(APPEND bf_sender_e2e_cases intra_refresh fec_auto_loss5 fec_auto_clean)
 # Control mode (issue #6): pairing through the sender's stdin, sealed streams,
-# replacement, a dead peer, a punch from the wrong IP.
-list(APPEND bf_sender_e2e_cases control_stream)
+# replacement, a dead peer, a punch from the wrong IP; a replay after a
+# re-target; started in the background of a terminal.
+list(APPEND bf_sender_e2e_cases control_stream control_replay control_background)
 # Rate control through a slow netsim link: libx264 follows the budget,
 # libx265 says once that it cannot (issue #7, defect 2).
 list(APPEND bf_sender_e2e_cases rate_h264 rate_hevc)

@@ -7,10 +7,16 @@
  * punches the Welcome's data port, opens every datagram with the session's
  * keys, and ends with Bye normal after --seconds, or freezes (no reads, no
  * writes, socket open) after --mute-after to play a dead peer.
+ * --replay-at S plays an attacker who records one sealed datagram and can
+ * send from the client's IP: S seconds after ESTABLISHED the client sends a
+ * sealed keyframe request, then a punch from a second socket on the same
+ * IP (the sender re-targets to it), then the recorded datagram again from
+ * there; the sender must drop it as a replay (its stats say so).
  *
  *   bf-ctl-client --connect IP:PORT --id-dir DIR [--pair 0|1|2] [--name N]
  *                 [--seconds S] [--mute-after S] [--punch-from IP]
  *                 [--code-file FILE] [--timeout S] [--max-size WxH]
+ *                 [--replay-at S]
  *
  * Prints key=value lines: code, established, codec, width, height, shard,
  * max_k, sealed, opened, bad, closed_reason, closed_by_peer, closed_text.
@@ -42,7 +48,7 @@ static uint64_t mono_ns(void) {
 static int usage(void) {
   fprintf(stderr, "usage: bf-ctl-client --connect IP:PORT --id-dir DIR [--pair 0|1|2] "
                   "[--name N] [--seconds S] [--mute-after S] [--punch-from IP] "
-                  "[--code-file FILE] [--timeout S] [--max-size WxH]\n");
+                  "[--code-file FILE] [--timeout S] [--max-size WxH] [--replay-at S]\n");
   return 2;
 }
 
@@ -65,7 +71,7 @@ int main(int argc, char **argv) {
   const char *code_file = NULL;
   int pair = 1;
   unsigned max_w = 7680, max_h = 4320;
-  double seconds = 1, mute_after = -1, timeout = 20;
+  double seconds = 1, mute_after = -1, timeout = 20, replay_at = -1;
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
     if (!strcmp(k, "--connect"))
@@ -86,6 +92,8 @@ int main(int argc, char **argv) {
       code_file = v;
     else if (!strcmp(k, "--timeout"))
       timeout = atof(v);
+    else if (!strcmp(k, "--replay-at"))
+      replay_at = atof(v);
     else if (!strcmp(k, "--max-size")) {
       if (sscanf(v, "%ux%u", &max_w, &max_h) != 2) return usage();
     } else
@@ -137,6 +145,8 @@ int main(int argc, char **argv) {
   int u = -1, established = 0, muted = 0, closed = 0;
   uint64_t est_at = 0, opened = 0, bad = 0;
   bf_opener *op = NULL;
+  bf_sealer *sl = NULL;
+  int replayed = 0;
   uint8_t buf[65536], out[65536];
   while (!closed && mono_ns() - t0 < (uint64_t)(timeout * 1e9)) {
     struct pollfd p[2] = {{muted ? -1 : fd, POLLIN, 0}, {u, POLLIN, 0}};
@@ -180,8 +190,10 @@ int main(int argc, char **argv) {
         uint8_t secret[32];
         bf_seal_key s2c, c2s;
         if (bf_ctl_session_seal_secret(s, secret, sizeof secret) == 0 &&
-            bf_seal_derive(secret, sizeof secret, &s2c, &c2s) == 0)
+            bf_seal_derive(secret, sizeof secret, &s2c, &c2s) == 0) {
           bf_opener_new(&s2c, BF_SEAL_S2C, 1, &op);
+          bf_sealer_new(&c2s, BF_SEAL_C2S, 1000, &sl);
+        }
         memset(secret, 0, sizeof secret);
         u = socket(AF_INET, SOCK_DGRAM, 0);
         if (punch_from) {
@@ -213,6 +225,38 @@ int main(int argc, char **argv) {
           bad++;
       }
     }
+    if (u >= 0 && sl && !replayed && replay_at >= 0 &&
+        now - est_at >= (uint64_t)(replay_at * 1e9)) {
+      replayed = 1;
+      bf_feedback fb;
+      memset(&fb, 0, sizeof fb);
+      fb.type = BF_FB_KEYFRAME_REQUEST;
+      fb.u.keyframe.request_id = 77;
+      uint8_t plain[64], sealed[128];
+      int pn = bf_feedback_encode(&fb, plain, sizeof plain);
+      bf_dgram d = {plain, pn > 0 ? (size_t)pn : 0, NULL, 0};
+      int sn = pn > 0 ? bf_sealer_seal(sl, &d, sealed, sizeof sealed) : -1;
+      int u2 = socket(AF_INET, SOCK_DGRAM, 0);
+      struct sockaddr_in dst;
+      socklen_t dl = sizeof dst;
+      getpeername(u, (struct sockaddr *)&dst, &dl);
+      if (punch_from) {
+        struct sockaddr_in b = {.sin_family = AF_INET};
+        inet_pton(AF_INET, punch_from, &b.sin_addr);
+        (void)bind(u2, (struct sockaddr *)&b, sizeof b);
+      }
+      if (sn > 0 && u2 >= 0 && connect(u2, (struct sockaddr *)&dst, dl) == 0) {
+        (void)send(u, sealed, (size_t)sn, 0); /* the genuine one */
+        struct timespec pause = {0, 50000000};
+        nanosleep(&pause, NULL);
+        (void)send(u2, BF_PUNCH_MAGIC, BF_PUNCH_BYTES, 0); /* the attacker re-targets */
+        nanosleep(&pause, NULL);
+        (void)send(u2, sealed, (size_t)sn, 0); /* and replays */
+        printf("replayed=1\n");
+        fflush(stdout);
+      }
+      if (u2 >= 0) close(u2);
+    }
     if (established && !closed && mute_after >= 0 && now - est_at >= (uint64_t)(mute_after * 1e9)) {
       muted = 1;
       printf("muted=1\n");
@@ -228,6 +272,7 @@ int main(int argc, char **argv) {
   printf("established=%d\nopened=%llu\nbad=%llu\n", established, (unsigned long long)opened,
          (unsigned long long)bad);
   bf_opener_del(&op);
+  bf_sealer_del(&sl);
   bf_ctl_session_del(&s);
   close(fd);
   if (u >= 0) close(u);

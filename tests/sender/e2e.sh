@@ -395,6 +395,76 @@ control_stream_case() {
   grep -q "^laptop  [0-9a-f]\{64\}  paired " list.out || fail "--list-clients: $(cat list.out)"
 }
 
+# control mode: an attacker who recorded one sealed datagram of the client
+# and can send from the client's IP (another user on its machine, a spoofer
+# on its LAN) punches from another port (the sender re-targets, as it must
+# for a client behind a rebinding NAT) and replays the datagram from there.
+# The session's replay window must survive the re-target: the replay is
+# dropped and counted, not taken as a second keyframe request.
+control_replay_case() {
+  [ -n "${BF_CTL_CLIENT:-}" ] || skip "bf-ctl-client not built (no OpenSSL)"
+  local cfg=$work/cfg i
+  mkfifo in.fifo
+  exec 4<>in.fifo
+  "$SEND" --control 127.0.0.1:0 --listen 127.0.0.1:0 --config-dir "$cfg" --size 320x240 \
+    --fps 30 --stats-json stats.json --quiet <in.fifo 2>send.log &
+  SPID=$!
+  pids+=("$SPID")
+  local cport=""
+  for i in $(seq 300); do
+    cport=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\) (TLS 1\.3).*/\1/p' send.log | head -n 1)
+    [ -n "$cport" ] && break
+    kill -0 "$SPID" 2>/dev/null || fail "the sender exited before listening"
+    sleep 0.1
+  done
+  [ -n "$cport" ] || fail "the sender did not start"
+  "$BF_CTL_CLIENT" --connect "127.0.0.1:$cport" --id-dir "$work/a" --name laptop --seconds 2 \
+    --replay-at 1 --code-file a.code >a.out 2>&1 &
+  local cp=$!
+  for i in $(seq 200); do
+    grep -q "type the 6-digit code it shows" send.log && [ -s a.code ] && break
+    sleep 0.05
+  done
+  [ -s a.code ] || fail "no code shown"
+  cat a.code >&4
+  wait $cp || fail "the client failed"
+  expect_eq "established" "$(val established a.out)" 1
+  expect_eq "replayed" "$(val replayed a.out)" 1
+  kill -INT "$SPID"
+  wait_sender
+  exec 4>&-
+  [ "$(stat retargets stats.json)" -ge 1 ] || fail "the sender did not re-target"
+  expect_eq "replays dropped by the sender" "$(stat replay_dup stats.json)" 1
+}
+
+# control mode started in the background of an interactive shell
+# (`bildfunk-send &`): its stdin is the terminal, where the user types into
+# the shell. The sender must not be stopped by SIGTTIN when it looks at that
+# input, and must go on streaming and exit cleanly on SIGINT. script(1)
+# gives the shell a terminal; `set -m` gives it job control.
+control_background_case() {
+  command -v script >/dev/null || skip "no script(1) to run a shell on a terminal"
+  (sleep 1.5; printf 'typed into the shell\n'; sleep 5) | timeout 60 script -qec "set -m
+    \"$SEND\" --control 127.0.0.1:0 --listen 127.0.0.1:0 --config-dir '$work/cfg' \
+      --size 320x240 --fps 30 --quiet --stats-json '$work/stats.json' 2>'$work/send.log' &
+    pid=\$!
+    sleep 3.5
+    ps -o stat= -p \$pid >'$work/state'
+    kill -CONT \$pid
+    kill -INT \$pid
+    wait \$pid
+    echo \$? >'$work/rc'" /dev/null >script.out 2>&1
+  grep -q "control on 127.0.0.1" send.log || fail "the sender did not start: $(cat send.log)"
+  local state
+  state=$(tr -d ' \n' <state)
+  [ -n "$state" ] || fail "no process state recorded: $(cat script.out)"
+  case $state in
+  T*) fail "the background sender was stopped by terminal input (state $state)" ;;
+  esac
+  expect_eq "sender exit status" "$(cat rc)" 0
+  [ -s stats.json ] || fail "no statistics written"
+}
+
 make_clip() { # make_clip OUT FRAMES ENCODER-ARGS...
   local out=$1 n=$2
   shift 2
@@ -688,6 +758,8 @@ case $case_ in
   session) session_case ;;
   control) control_case ;;
   control_stream) control_stream_case ;;
+  control_replay) control_replay_case ;;
+  control_background) control_background_case ;;
   file_passthrough) file_passthrough_case ;;
   file_loop) file_loop_case ;;
   file_reencode) file_reencode_case ;;

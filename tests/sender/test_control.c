@@ -67,6 +67,7 @@ typedef struct harness {
   char shown[8];           /* the code the client showed, not typed yet */
   int prompts_done;        /* prompts answered so far */
   const char *client_name; /* the Hello name of the next client (NULL: "test-client") */
+  uint16_t max_w, max_h;   /* the next client's largest picture (0: 7680x4320) */
 } harness;
 
 static bf_ctl_offer offer(void) {
@@ -159,8 +160,8 @@ static void c_open(harness *h, client *c, const char *src_ip, int pair) {
   cc.hello.proto_version = 1;
   cc.hello.mtu = 1500;
   cc.hello.codecs = BF_CTL_CODEC_BIT(BF_CTL_CODEC_H264) | BF_CTL_CODEC_BIT(BF_CTL_CODEC_HEVC);
-  cc.hello.max_width = 7680;
-  cc.hello.max_height = 4320;
+  cc.hello.max_width = h->max_w ? h->max_w : 7680;
+  cc.hello.max_height = h->max_h ? h->max_h : 4320;
   cc.hello.max_fps = 240;
   cc.hello.shard_bytes = 1408;
   cc.hello.caps = BF_CTL_CAP_SEALED;
@@ -548,6 +549,47 @@ static void test_replace(void **state) {
   h_free(&h);
 }
 
+static int a_or_b_closed(harness *h, client *a, client *b) {
+  (void)h;
+  return c_find(a, BF_CTL_EV_CLOSED) || c_find(b, BF_CTL_EV_CLOSED);
+}
+
+/* A paired client that can only take a smaller picture than the sender
+ * streams (the sender does not rescale) is refused, and must not cost the
+ * client that is streaming now its stream. */
+static void test_too_small_does_not_replace(void **state) {
+  (void)state;
+  harness h;
+  h_init(&h);
+  h_open(&h);
+  pair_once(&h);
+  client a, b;
+  c_open(&h, &a, NULL, 1);
+  assert_true(run(&h, &a, NULL, a_established, 10 * SEC));
+  h.n = 0;
+  h.max_w = 320;
+  h.max_h = 180;
+  c_open(&h, &b, "127.0.0.2", 1);
+  assert_true(run(&h, &a, &b, a_or_b_closed, 10 * SEC));
+  run(&h, &a, &b, NULL, 200 * MS);
+  assert_null(c_find(&a, BF_CTL_EV_CLOSED)); /* A still streams */
+  assert_non_null(c_find(&b, BF_CTL_EV_CLOSED));
+  assert_int_equal(c_find(&b, BF_CTL_EV_CLOSED)->reason, BF_CTL_BYE_NO_MODE);
+  assert_null(h_find(&h, BF_SCTL_EV_STREAM));
+  assert_null(h_find(&h, BF_SCTL_EV_STOP));
+  bf_addr ip;
+  assert_int_equal(bf_sctl_streaming(h.ctl, &ip), 1);
+  char txt[BF_ADDR_STRLEN];
+  bf_addr_format(&ip, txt, sizeof txt);
+  assert_int_equal(strncmp(txt, "127.0.0.1:", 10), 0);
+  assert_int_equal(bf_sctl_stats_get(h.ctl)->replaced, 0);
+  assert_non_null(strstr(h_log(&h), "the client takes at most 320x180 at 60 fps; this sender "
+                                    "streams 640x360 at 60 fps: refused"));
+  c_free(&a);
+  c_free(&b);
+  h_free(&h);
+}
+
 static void test_dead_peer(void **state) {
   (void)state;
   harness h;
@@ -577,12 +619,17 @@ static void test_connection_cap(void **state) {
   harness h;
   h_init(&h);
   h_open(&h);
+  /* from three addresses, so that the per-IP limit is not what refuses */
   int fds[BF_SCTL_MAX_SETUP + 2];
+  static const char *const ips[] = {"127.0.0.1", "127.0.0.2", "127.0.0.3"};
   for (size_t i = 0; i < BF_SCTL_MAX_SETUP + 2; i++) {
     fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in b = {.sin_family = AF_INET};
+    assert_int_equal(inet_pton(AF_INET, ips[i % 3], &b.sin_addr), 1);
+    assert_int_equal(bind(fds[i], (struct sockaddr *)&b, sizeof b), 0);
     assert_int_equal(connect(fds[i], (const struct sockaddr *)&h.ctl_addr.ss, h.ctl_addr.len), 0);
   }
-  run(&h, NULL, NULL, NULL, 200 * MS);
+  run(&h, NULL, NULL, NULL, 800 * MS); /* BF_SCTL_ACCEPT_PER_SEC: 10 take ~300 ms */
   const bf_sctl_stats *ss = bf_sctl_stats_get(h.ctl);
   assert_int_equal(ss->connections, BF_SCTL_MAX_SETUP + 2);
   assert_int_equal(ss->refused_full, 2);
@@ -591,6 +638,136 @@ static void test_connection_cap(void **state) {
     close(fds[i]);
   run(&h, NULL, NULL, NULL, 200 * MS);
   assert_int_equal(bf_sctl_connections(h.ctl), 0);
+  h_free(&h);
+}
+
+/* One host that opens connections and sends nothing cannot take every
+ * setup slot: a paired client from another IP still gets its session (the
+ * idle ones would hold their slots for the 5 s handshake window, and the
+ * host reconnects as soon as they are closed). */
+static void test_one_ip_cannot_fill_the_slots(void **state) {
+  (void)state;
+  harness h;
+  h_init(&h);
+  h_open(&h);
+  pair_once(&h);
+  int fds[BF_SCTL_MAX_SETUP];
+  for (size_t i = 0; i < BF_SCTL_MAX_SETUP; i++) {
+    fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in b = {.sin_family = AF_INET};
+    assert_int_equal(inet_pton(AF_INET, "127.0.0.2", &b.sin_addr), 1);
+    assert_int_equal(bind(fds[i], (struct sockaddr *)&b, sizeof b), 0);
+    assert_int_equal(connect(fds[i], (const struct sockaddr *)&h.ctl_addr.ss, h.ctl_addr.len), 0);
+  }
+  run(&h, NULL, NULL, NULL, 800 * MS); /* BF_SCTL_ACCEPT_PER_SEC: 8 take ~200 ms */
+  const bf_sctl_stats *ss = bf_sctl_stats_get(h.ctl);
+  assert_int_equal(ss->connections, 1 + BF_SCTL_MAX_SETUP);
+  assert_true(bf_sctl_connections(h.ctl) <= BF_SCTL_MAX_SETUP_PER_IP);
+  assert_int_equal(ss->refused_full, BF_SCTL_MAX_SETUP - BF_SCTL_MAX_SETUP_PER_IP);
+  client c;
+  c_open(&h, &c, "127.0.0.1", 1);
+  assert_true(run(&h, &c, NULL, a_established, 3 * SEC));
+  assert_int_equal(ss->refused_full, BF_SCTL_MAX_SETUP - BF_SCTL_MAX_SETUP_PER_IP);
+  for (size_t i = 0; i < BF_SCTL_MAX_SETUP; i++)
+    close(fds[i]);
+  c_free(&c);
+  h_free(&h);
+}
+
+/* A flood of connections that each send a canned ClientHello (no crypto on
+ * the attacker's side) and close: every one costs the sender a TLS
+ * handshake (~1 ms of CPU here) on its video thread. The time the sender's
+ * loop spends in bf_sctl_step must stay a small share of the time. */
+static void test_handshake_flood_bounded(void **state) {
+  (void)state;
+  harness h;
+  h_init(&h);
+  h_open(&h);
+  /* a ClientHello from the library's client role, sent again and again */
+  client proto;
+  c_open(&h, &proto, NULL, 1);
+  uint8_t hello[4096];
+  size_t hello_n = bf_ctl_session_take_out(proto.s, hello, sizeof hello);
+  assert_true(hello_n > 0);
+  c_free(&proto);
+  run(&h, NULL, NULL, NULL, 100 * MS);
+  uint64_t t0 = mono_ns(), in_step = 0;
+  while (mono_ns() - t0 < SEC) {
+    for (int i = 0; i < 4; i++) {
+      int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+      assert_true(fd >= 0);
+      if (connect(fd, (const struct sockaddr *)&h.ctl_addr.ss, h.ctl_addr.len) == 0 ||
+          errno == EINPROGRESS)
+        (void)send(fd, hello, hello_n, MSG_NOSIGNAL | MSG_DONTWAIT);
+      close(fd);
+    }
+    struct pollfd p[BF_SCTL_MAX_FDS];
+    size_t n = bf_sctl_pollfds(h.ctl, p, BF_SCTL_MAX_FDS);
+    poll(p, (nfds_t)n, 1);
+    uint64_t a = mono_ns();
+    bf_sctl_step(h.ctl, a);
+    in_step += mono_ns() - a;
+  }
+  const bf_sctl_stats *ss = bf_sctl_stats_get(h.ctl);
+  print_message("1 s of connection flood: %.1f ms in bf_sctl_step, %llu accepted\n",
+                (double)in_step / 1e6, (unsigned long long)ss->connections);
+  assert_true(in_step < 200 * MS);
+  h_free(&h);
+}
+
+/* Connections opened quietly that then send their ClientHellos at the same
+ * moment: one bf_sctl_step must not do all their handshakes (~1 ms of CPU
+ * each) in one go, delaying the video loop by all of them at once; the rest
+ * wait for the next steps. Seen from the clients: after one step only a
+ * few have the sender's answer. */
+static void test_handshakes_spread_over_steps(void **state) {
+  (void)state;
+  harness h;
+  h_init(&h);
+  h_open(&h);
+  client proto;
+  c_open(&h, &proto, NULL, 1);
+  uint8_t hello[4096];
+  size_t hello_n = bf_ctl_session_take_out(proto.s, hello, sizeof hello);
+  assert_true(hello_n > 0);
+  c_free(&proto);
+  run(&h, NULL, NULL, NULL, 800 * MS); /* accepted, then the connection dropped */
+  enum { N = BF_SCTL_MAX_SETUP };
+  int fds[N];
+  for (int i = 0; i < N; i++) {
+    fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in b = {.sin_family = AF_INET};
+    assert_int_equal(inet_pton(AF_INET, i % 2 ? "127.0.0.2" : "127.0.0.3", &b.sin_addr), 1);
+    assert_int_equal(bind(fds[i], (struct sockaddr *)&b, sizeof b), 0);
+    assert_int_equal(connect(fds[i], (const struct sockaddr *)&h.ctl_addr.ss, h.ctl_addr.len), 0);
+  }
+  run(&h, NULL, NULL, NULL, 800 * MS);
+  assert_int_equal(bf_sctl_connections(h.ctl), N);
+  for (int i = 0; i < N; i++)
+    assert_int_equal(send(fds[i], hello, hello_n, MSG_NOSIGNAL), (ssize_t)hello_n);
+  struct pollfd p[BF_SCTL_MAX_FDS];
+  size_t n = bf_sctl_pollfds(h.ctl, p, BF_SCTL_MAX_FDS);
+  poll(p, (nfds_t)n, 50);
+  usleep(20000); /* every ClientHello has arrived */
+  bf_sctl_step(h.ctl, mono_ns());
+  int answered = 0;
+  for (int i = 0; i < N; i++) {
+    struct pollfd q = {fds[i], POLLIN, 0};
+    answered += poll(&q, 1, 0) == 1;
+  }
+  print_message("%d of %d handshakes done in one step\n", answered, N);
+  assert_true(answered >= 1);
+  assert_true(answered <= 2);
+  /* the others follow in the next steps */
+  run(&h, NULL, NULL, NULL, 300 * MS);
+  answered = 0;
+  for (int i = 0; i < N; i++) {
+    struct pollfd q = {fds[i], POLLIN, 0};
+    answered += poll(&q, 1, 0) == 1;
+  }
+  assert_int_equal(answered, N);
+  for (int i = 0; i < N; i++)
+    close(fds[i]);
   h_free(&h);
 }
 
@@ -624,6 +801,76 @@ static void test_accept_emfile_pauses(void **state) {
   n = bf_sctl_pollfds(h.ctl, p, BF_SCTL_MAX_FDS);
   assert_true(p[0].fd >= 0);
   close(cfd);
+  h_free(&h);
+}
+
+/* Sends everything |c|'s session has for the sender, stepping the sender
+ * whenever TCP pushes back (the sender reads as it steps). */
+static void c_push_all(harness *h, client *c) {
+  uint8_t buf[16384];
+  size_t n;
+  while ((n = bf_ctl_session_take_out(c->s, buf, sizeof buf)) > 0) {
+    size_t off = 0;
+    while (off < n) {
+      ssize_t w = send(c->fd, buf + off, n - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (w > 0) {
+        off += (size_t)w;
+        continue;
+      }
+      assert_true(w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
+      bf_sctl_step(h->ctl, mono_ns());
+      while (h->n < MAX_EV && bf_sctl_next_event(h->ctl, &h->ev[h->n]))
+        h->n++;
+    }
+  }
+}
+
+/* A paired client floods small messages (here clock pings, which the
+ * sender ignores) and then says Bye. The sender must decode what it reads
+ * when it reads it: a session that is fed 256 KiB per step but allowed to
+ * decode only a few hundred messages of it keeps the rest inside, a backlog
+ * that grows without bound while the flood lasts, and the Bye (or anything
+ * else) behind it waits for many steps. */
+static void test_flood_does_not_pile_up(void **state) {
+  (void)state;
+  harness h;
+  h_init(&h);
+  h_open(&h);
+  pair_once(&h);
+  client c;
+  c_open(&h, &c, NULL, 1);
+  assert_true(run(&h, &c, NULL, a_established, 10 * SEC));
+  h.n = 0;
+  bf_ctl_msg m;
+  memset(&m, 0, sizeof m);
+  m.type = BF_CTL_CLOCK_PING;
+  for (uint32_t i = 0; i < 20000; i++) {
+    m.u.ping.id = i;
+    m.u.ping.t1_ns = i;
+    assert_int_equal(bf_ctl_session_send(c.s, &m, mono_ns()), 0);
+    if (i % 1000 == 999) c_push_all(&h, &c);
+  }
+  bf_ctl_session_close(c.s, BF_CTL_BYE_NORMAL, "done", mono_ns());
+  c_push_all(&h, &c);
+  /* everything is on its way: the STOP must follow within a few steps */
+  int steps = 0;
+  uint64_t t0 = mono_ns();
+  while (!h_find(&h, BF_SCTL_EV_STOP) && mono_ns() - t0 < 10 * SEC) {
+    struct pollfd p[BF_SCTL_MAX_FDS];
+    size_t n = bf_sctl_pollfds(h.ctl, p, BF_SCTL_MAX_FDS);
+    poll(p, (nfds_t)n, 5);
+    bf_sctl_step(h.ctl, mono_ns());
+    steps++;
+    while (h.n < MAX_EV && bf_sctl_next_event(h.ctl, &h.ev[h.n]))
+      h.n++;
+  }
+  print_message("STOP %d steps after the last byte of a 20000-message flood\n", steps);
+  const bf_sctl_event *stop = h_find(&h, BF_SCTL_EV_STOP);
+  assert_non_null(stop);
+  assert_int_equal(stop->by_peer, 1);
+  assert_int_equal(stop->reason, BF_CTL_BYE_NORMAL);
+  assert_true(steps <= 12);
+  c_free(&c);
   h_free(&h);
 }
 
@@ -718,10 +965,15 @@ int main(void) {
       cmocka_unit_test(test_revoked_refused),
       cmocka_unit_test(test_rate_limit),
       cmocka_unit_test(test_replace),
+      cmocka_unit_test(test_too_small_does_not_replace),
       cmocka_unit_test(test_dead_peer),
       cmocka_unit_test(test_connection_cap),
+      cmocka_unit_test(test_one_ip_cannot_fill_the_slots),
+      cmocka_unit_test(test_handshake_flood_bounded),
+      cmocka_unit_test(test_handshakes_spread_over_steps),
       cmocka_unit_test(test_accept_emfile_pauses),
       cmocka_unit_test(test_punch_follows_control_peer),
+      cmocka_unit_test(test_flood_does_not_pile_up),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
