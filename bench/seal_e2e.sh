@@ -51,14 +51,19 @@ run() { # MODE ROUND
   else
     ctl=$port
     if [ ! -s "$tmp/c/senders" ]; then # pair once, as a user would
-      timeout 60 "$client" pair "127.0.0.1:$ctl" --config-dir "$tmp/c" 2> "$tmp/pair.err" &
-      local pp=$!
+      mkfifo "$tmp/cin"
+      timeout 60 "$client" pair "127.0.0.1:$ctl" --config-dir "$tmp/c" < "$tmp/cin" \
+        2> "$tmp/pair.err" &
+      local pp=$! scode
+      exec 4> "$tmp/cin"
       for _ in $(seq 400); do
-        code=$(sed -n 's/.*code \([0-9]\{6\}\).*/\1/p' "$tmp/pair.err")
-        [ -n "$code" ] && break
+        code=$(sed -n 's/.*code \([0-9]\{6\}\) (type it on the sender).*/\1/p' "$tmp/pair.err")
+        scode=$(sed -n "s/.*this sender's code: \([0-9]\{6\}\).*/\1/p" "$tmp/send.err")
+        [ -n "$code" ] && [ -n "$scode" ] && break
         sleep 0.05
       done
       echo "$code" >&3
+      echo "$scode" >&4
       wait "$pp" || { echo "seal_e2e: pairing failed: $(cat "$tmp/pair.err")" >&2; exit 1; }
     fi
     timeout 120 "$client" "127.0.0.1:$ctl" --config-dir "$tmp/c" --headless --frames "$frames" \

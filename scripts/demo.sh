@@ -15,7 +15,8 @@ if [ ! -x build/sender/bildfunk-send ] || [ ! -x build/client/bildfunk ]; then
 fi
 # The normal path: a TLS control session with pairing, then a sealed stream.
 # Both programs keep their identities and pins in a throwaway directory, and
-# the demo plays the sender's user: it types the code the client shows.
+# the demo plays both users: it types the code the client shows into the
+# sender and the code the sender shows into the client.
 secs=${BF_DEMO_SECONDS:-10}
 demo=$(mktemp -d /tmp/bildfunk-demo.XXXXXX)
 mkfifo "$demo/op"
@@ -37,15 +38,20 @@ if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
 else
   client+=(--headless --duration "$secs")
 fi
-"${client[@]}" 2> >(tee "$demo/client.err" >&2) &
+mkfifo "$demo/cin"
+"${client[@]}" < "$demo/cin" 2> >(tee "$demo/client.err" >&2) &
 cl=$!
+exec 4> "$demo/cin"
+code= scode=
 for _ in $(seq 200); do
-  code=$(sed -n 's/.*code \([0-9]\{6\}\).*/\1/p' "$demo/client.err" | head -n 1)
-  [ -n "$code" ] && break
+  code=$(sed -n 's/.*code \([0-9]\{6\}\) (type it on the sender).*/\1/p' "$demo/client.err" | head -n 1)
+  scode=$(sed -n "s/.*this sender's code: \([0-9]\{6\}\).*/\1/p" "$demo/sender.err" | head -n 1)
+  [ -n "$code" ] && [ -n "$scode" ] && break
   sleep 0.05
 done
-if [ -n "$code" ]; then
-  echo "demo: typing $code on the sender, as its user would"
+if [ -n "$code" ] && [ -n "$scode" ]; then
+  echo "demo: typing $code on the sender and $scode on the client, as their users would"
   echo "$code" >&3
+  echo "$scode" >&4
 fi
 wait "$cl"

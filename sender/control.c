@@ -33,7 +33,8 @@ typedef struct conn {
   int asked;        /* ... and the operator has been asked */
   int answered;     /* the operator answered (or EOF refused it) */
   uint64_t line_no; /* arrival order in the confirmation line */
-  char code[BF_PAIR_CODE_DIGITS + 1];
+  char code[BF_PAIR_CODE_DIGITS + 1];      /* the client shows it; the operator types it here */
+  char code_self[BF_PAIR_CODE_DIGITS + 1]; /* shown here; the client's user types it there */
   char name[BF_PIN_MAX_NAME + 1];
   int closed;          /* the session is CLOSED: flush, then drop */
   uint64_t drop_at_ns; /* drop even if not flushed by then */
@@ -286,8 +287,10 @@ static void ask_next(bf_sctl *c, uint64_t now) {
   next->asked = 1;
   c->line_len = 0; /* what was typed before the question does not answer it */
   c->line_long = 0;
-  say(c, "pairing request from \"%s\" at %s: type the 6-digit code it shows and press Enter",
-      next->name, next->ip);
+  say(c,
+      "pairing request from \"%s\" at %s: type the 6-digit code it shows and press Enter; "
+      "it asks for this sender's code: %s",
+      next->name, next->ip, next->code_self);
 }
 
 static void on_line(bf_sctl *c, const char *line, uint64_t now) {
@@ -448,6 +451,7 @@ static void conn_events(bf_sctl *c, conn *k, uint64_t now) {
         k->answered = 0;
         k->line_no = ++c->line_counter;
         snprintf(k->code, sizeof k->code, "%s", ev.code);
+        snprintf(k->code_self, sizeof k->code_self, "%s", ev.code_peer);
         safe_name(k->name, sizeof k->name, ev.peer_name);
         break;
       case BF_CTL_EV_PAIRED: {

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,9 @@ static void test_pair_then_reconnect(void **state) {
   assert_non_null(conf);
   assert_int_equal(strlen(show->code), 6);
   assert_string_equal(show->code, conf->code); /* the user sees the same code */
+  /* ... and the sender's code, for the other direction, on both too */
+  assert_int_equal(strlen(show->code_peer), 6);
+  assert_string_equal(show->code_peer, conf->code_peer);
   assert_string_equal(conf->peer_name, "test-client");
   /* Both pinned each other. */
   uint8_t cfp[32], sfp[32];
@@ -749,6 +753,25 @@ static void test_pair_code_function(void **state) {
   assert_int_equal(bf_ctl_pair_code(e, nc, ns, code), 0);
   assert_string_equal(code, "852213"); /* sha256(00..5f)[0..8] as u64 mod 10^6 */
   assert_int_equal(bf_ctl_pair_code(NULL, nc, ns, code), -EINVAL);
+  /* the sender's code: bytes 8..15 of the same hash; the client's unchanged */
+  char c2[7], s2[7];
+  assert_int_equal(bf_ctl_pair_codes(e, nc, ns, c2, s2), 0);
+  assert_string_equal(c2, code);
+  assert_int_equal(strlen(s2), 6);
+  assert_string_not_equal(s2, code);
+  {
+    uint8_t in[96], h[32];
+    memcpy(in, e, 32);
+    memcpy(in + 32, nc, 32);
+    memcpy(in + 64, ns, 32);
+    SHA256(in, sizeof in, h);
+    uint64_t v = 0;
+    for (int i = 8; i < 16; i++)
+      v = v << 8 | h[i];
+    char want[7];
+    snprintf(want, sizeof want, "%06u", (unsigned)(v % 1000000u));
+    assert_string_equal(s2, want);
+  }
   uint8_t *inputs[3] = {e, nc, ns};
   for (size_t k = 0; k < 3; k++) { /* one flipped bit in any input changes the code */
     inputs[k][17] ^= 0x04;

@@ -61,6 +61,16 @@ int bf_cctl_event(bf_cctl *c, bf_ctl_event *ev) {
   (void)ev;
   return 0;
 }
+int bf_cctl_awaiting_code(const bf_cctl *c) {
+  (void)c;
+  return 0;
+}
+int bf_cctl_confirm_code(bf_cctl *c, const char *line, uint64_t now_ns) {
+  (void)c;
+  (void)line;
+  (void)now_ns;
+  return -EINVAL;
+}
 bf_cctl_state bf_cctl_state_get(const bf_cctl *c) {
   (void)c;
   return BF_CCTL_CLOSED;
@@ -148,7 +158,17 @@ struct bf_cctl {
   bf_pinstore *own_pins;
   const bf_identity *id;
   bf_pinstore *pins;     /* the file (or the test's) */
-  bf_pinstore *mem_pins; /* pair mode: the session's empty store */
+  bf_pinstore *mem_pins; /* the session's store: the host's pin (none in pair mode); the
+                            file gets a new pin only after the user's check */
+  /* pairing: the user types the sender's code here (docs/security.md) */
+  int code_shown;                             /* SHOW_CODE seen */
+  int user_ok;                                /* the typed code was the sender's */
+  int paired_pending;                         /* PAIRED seen, pin not saved yet */
+  int est_pending;                            /* ESTABLISHED held back for the user */
+  uint64_t user_deadline;                     /* the user's answer is due */
+  char want_code[BF_PAIR_CODE_DIGITS + 1];    /* the sender's code */
+  uint8_t paired_fp[BF_TLS_FP_BYTES];
+  char user_why[96];
   bf_ctl_session *s;
   /* events passed on */
   bf_ctl_event ev[CCTL_EVENTS];
@@ -272,9 +292,19 @@ int bf_cctl_open(const bf_cctl_config *cfg, bf_cctl **out, char *err, size_t err
     c->id = c->own_id;
     c->pins = c->own_pins;
   }
-  if (cfg->pair == 2 && (r = bf_pinstore_open(NULL, &c->mem_pins)) < 0) {
+  /* The session pins into a scratch store: the file gets a new pin only
+   * once this side's user has typed the sender's code too. Seeded with the
+   * host's pin (none with `pair`), so a pinned sender is checked as before. */
+  if ((r = bf_pinstore_open(NULL, &c->mem_pins)) < 0) {
     snprintf(err, errcap, "out of memory");
     goto fail;
+  }
+  if (cfg->pair != 2) {
+    const bf_pin *p = bf_pinstore_find_name(c->pins, c->pin_name);
+    if (p && (r = bf_pinstore_add(c->mem_pins, p->fp, p->name, p->paired_unix, 1)) < 0) {
+      snprintf(err, errcap, "out of memory");
+      goto fail;
+    }
   }
 
   c->fd = socket(c->addr.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
@@ -339,6 +369,25 @@ static int64_t wall_unix(void) {
   return (int64_t)time(NULL);
 }
 
+/* The pairing is confirmed on both sides: the sender's pin goes to the file. */
+static void save_pin(bf_cctl *c, uint64_t now) {
+  c->paired_pending = 0;
+  int r = bf_pinstore_add(c->pins, c->paired_fp, c->pin_name, wall_unix(), 1);
+  if (r < 0) {
+    char t[160];
+    snprintf(t, sizeof t, "paired, but saving the sender's pin failed: %s", bf_strerror(r));
+    c->end = BF_CCTL_END_LOCAL;
+    bf_ctl_session_close(c->s, BF_CTL_BYE_ERROR, t, now);
+    return;
+  }
+  bf_ctl_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = BF_CTL_EV_PAIRED;
+  memcpy(ev.peer_fp, c->paired_fp, sizeof ev.peer_fp);
+  snprintf(ev.peer_name, sizeof ev.peer_name, "%s", c->pin_name);
+  push_ev(c, &ev);
+}
+
 static void take_events(bf_cctl *c, uint64_t now) {
   bf_ctl_event ev;
   int again = 1;
@@ -347,17 +396,17 @@ static void take_events(bf_cctl *c, uint64_t now) {
     while (c->s && bf_ctl_session_poll(c->s, &ev)) {
       again = 1;
       switch (ev.type) {
-      case BF_CTL_EV_PAIRED:
-        if (c->mem_pins) { /* pair mode: now the file gets the pin */
-          int r = bf_pinstore_add(c->pins, ev.peer_fp, c->pin_name, wall_unix(), 1);
-          if (r < 0) {
-            char t[160];
-            snprintf(t, sizeof t, "paired, but saving the sender's pin failed: %s", bf_strerror(r));
-            c->end = BF_CCTL_END_LOCAL;
-            bf_ctl_session_close(c->s, BF_CTL_BYE_ERROR, t, now);
-          }
-        }
+      case BF_CTL_EV_SHOW_CODE:
+        c->code_shown = 1;
+        c->user_deadline = now + BF_CCTL_CONFIRM_NS;
+        memcpy(c->want_code, ev.code_peer, sizeof c->want_code);
+        memset(ev.code_peer, 0, sizeof ev.code_peer); /* the user must read it off the sender */
         break;
+      case BF_CTL_EV_PAIRED: /* passed on by save_pin once both users agreed */
+        c->paired_pending = 1;
+        memcpy(c->paired_fp, ev.peer_fp, sizeof c->paired_fp);
+        if (c->user_ok) save_pin(c, now);
+        continue;
       case BF_CTL_EV_ESTABLISHED:
         c->welcome = ev.welcome;
         if (!(ev.welcome.flags & BF_CTL_WELCOME_SEALED)) {
@@ -366,6 +415,10 @@ static void take_events(bf_cctl *c, uint64_t now) {
                                "this client does not stream in the clear over a control session",
                                now);
           continue; /* the CLOSED event follows; ESTABLISHED is not passed on */
+        }
+        if (c->code_shown && !c->user_ok) { /* not before this side's user agreed */
+          c->est_pending = 1;
+          continue;
         }
         c->was_established = 1;
         c->st = BF_CCTL_ESTABLISHED;
@@ -384,6 +437,51 @@ static void take_events(bf_cctl *c, uint64_t now) {
     else
       again = 0;
   }
+}
+
+int bf_cctl_awaiting_code(const bf_cctl *c) {
+  return c && c->code_shown && !c->user_ok && c->st != BF_CCTL_CLOSED;
+}
+
+/* Ends the pairing on this side (wrong code, no answer): Bye 4. */
+static void refuse_here(bf_cctl *c, const char *text, uint64_t now) {
+  c->end = BF_CCTL_END_USER_CODE;
+  snprintf(c->user_why, sizeof c->user_why, "%s", text);
+  bf_ctl_session_close(c->s, BF_CTL_BYE_PAIR_FAILED, text, now);
+  take_events(c, now);
+}
+
+int bf_cctl_confirm_code(bf_cctl *c, const char *line, uint64_t now) {
+  if (!bf_cctl_awaiting_code(c)) return -EINVAL;
+  if (!line) {
+    refuse_here(c, "no code was typed on the client (its input is closed)", now);
+    return 0;
+  }
+  size_t a = 0, n = strlen(line);
+  while (a < n && (line[a] == ' ' || line[a] == '\t'))
+    a++;
+  while (n > a && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r' ||
+                   line[n - 1] == '\n'))
+    n--;
+  /* Six digits against six digits; the typed line is local input, so there
+   * is no remote observer of the comparison's timing. */
+  if (n - a != BF_PAIR_CODE_DIGITS || memcmp(line + a, c->want_code, BF_PAIR_CODE_DIGITS) != 0) {
+    refuse_here(c, "the code typed on the client is not the one this sender shows", now);
+    return 0;
+  }
+  c->user_ok = 1;
+  if (c->paired_pending) save_pin(c, now);
+  if (c->est_pending && c->st != BF_CCTL_CLOSED) {
+    c->est_pending = 0;
+    c->was_established = 1;
+    c->st = BF_CCTL_ESTABLISHED;
+    bf_ctl_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = BF_CTL_EV_ESTABLISHED;
+    ev.welcome = c->welcome;
+    push_ev(c, &ev);
+  }
+  return 1;
 }
 
 static void start_session(bf_cctl *c, uint64_t now) {
@@ -466,6 +564,8 @@ void bf_cctl_service(bf_cctl *c, uint64_t now) {
   if (c->s) {
     if (now >= bf_ctl_session_deadline(c->s)) bf_ctl_session_tick(c->s, now);
     take_events(c, now);
+    if (bf_cctl_awaiting_code(c) && now >= c->user_deadline)
+      refuse_here(c, "the sender's code was not typed on the client in time", now);
   }
   flush_out(c);
   if (c->st == BF_CCTL_CLOSED && c->out_off == c->out_len &&
@@ -488,7 +588,9 @@ short bf_cctl_poll_events(const bf_cctl *c) {
 uint64_t bf_cctl_deadline(const bf_cctl *c) {
   if (!c || c->fd < 0) return UINT64_MAX;
   if (c->st == BF_CCTL_CONNECTING) return c->connect_deadline;
-  return c->s ? bf_ctl_session_deadline(c->s) : UINT64_MAX;
+  uint64_t d = c->s ? bf_ctl_session_deadline(c->s) : UINT64_MAX;
+  if (bf_cctl_awaiting_code(c) && c->user_deadline < d) d = c->user_deadline;
+  return d;
 }
 
 int bf_cctl_event(bf_cctl *c, bf_ctl_event *ev) {
@@ -623,6 +725,10 @@ int bf_cctl_close_message(const bf_cctl *c, char *out, size_t cap) {
     snprintf(out, cap,
              "the sender offered an unsealed data plane; refusing to stream in the clear over a "
              "control session");
+    return 1;
+  case BF_CCTL_END_USER_CODE:
+    snprintf(out, cap, "pairing refused here: %s (is %s the sender you meant?)", c->user_why,
+             host);
     return 1;
   case BF_CCTL_END_LOCAL:
     snprintf(out, cap, "%s", c->text[0] ? c->text : "closed");

@@ -10,9 +10,11 @@
  * HOST[:PORT] exactly as given, lower-cased ("Box:48000" -> "box:48000");
  * "box" and "box:47999" are two names. Identity client-*.pem and the pin
  * store file "senders" live in the config directory.
- * Pair mode (`bildfunk pair`): the session runs against an empty in-memory
- * pin store, so a changed or existing pin does not stop it, and the new pin
- * replaces the host's old one in the file only once pairing succeeded.
+ * The session runs against an in-memory pin store holding the host's pin
+ * (none in pair mode, `bildfunk pair`, so a changed or existing pin does not
+ * stop it); a new pin reaches the file only once the pairing succeeded on
+ * both sides: the sender's user typed the client's code there, and this
+ * side's user typed the sender's code here (bf_cctl_confirm_code).
  *
  * Ending: when the session closes, bf_cctl_close_message() gives the
  * one-line explanation for the user (docs/client.md lists them) and the
@@ -42,6 +44,7 @@
 #define BF_CCTL_MAX_FPS 240u
 #define BF_CCTL_MTU 1500u
 #define BF_CCTL_SHARD_BYTES 1408u
+#define BF_CCTL_CONFIRM_NS 120000000000ull /* the user's time to type the sender's code */
 
 typedef struct bf_cctl_config {
   const char *target;             /* HOST[:PORT] as the user gave it; default port 47999 */
@@ -73,6 +76,8 @@ typedef enum bf_cctl_end {
   BF_CCTL_END_CERT_CHANGED, /* the sender's certificate differs from the pin */
   BF_CCTL_END_CLEAR,        /* the Welcome did not seal the data plane */
   BF_CCTL_END_LOCAL,        /* bf_cctl_close() by this program */
+  BF_CCTL_END_USER_CODE,    /* pairing: the user typed another code than the
+                               sender's, or none in time */
 } bf_cctl_end;
 
 typedef struct bf_cctl bf_cctl;
@@ -102,6 +107,17 @@ void bf_cctl_service(bf_cctl *c, uint64_t now_ns);
 /* Session events in order (SHOW_CODE, PAIRED, ESTABLISHED, MESSAGE,
  * CLOSED): 1 and |*ev|, or 0 when none. */
 int bf_cctl_event(bf_cctl *c, bf_ctl_event *ev);
+
+/* Pairing, the other half (docs/security.md): after SHOW_CODE the client's
+ * user types the code the sender shows. bf_cctl_awaiting_code() is 1 while
+ * that answer is due (BF_CCTL_CONFIRM_NS); bf_cctl_confirm_code() takes the
+ * typed line (NULL: the input is closed): 1 it matches (the pin is saved
+ * once the sender accepted too; PAIRED and ESTABLISHED are passed on only
+ * then), 0 it does not (the session closes with BF_CCTL_END_USER_CODE),
+ * -EINVAL nothing is due. Until then the sender is not trusted: no pin is
+ * saved and no video is taken. */
+int bf_cctl_awaiting_code(const bf_cctl *c);
+int bf_cctl_confirm_code(bf_cctl *c, const char *line, uint64_t now_ns);
 
 bf_cctl_state bf_cctl_state_get(const bf_cctl *c);
 bf_cctl_end bf_cctl_end_get(const bf_cctl *c);

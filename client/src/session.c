@@ -19,6 +19,7 @@
 #include <libavutil/error.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MS 1000000ull
 #define BF_SESSION_EPISODES 32
@@ -576,6 +578,9 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
   }
   verbose(s, "connecting to %s (pin name \"%s\")", bf_cctl_endpoint(s->ctl),
           bf_cctl_pin_name(s->ctl));
+  char line[64]; /* the sender's code as the user types it (stdin) */
+  size_t line_len = 0;
+  int line_long = 0, input_open = 1;
   for (;;) {
     if (stop_signal) {
       fprintf(stderr, "bildfunk: interrupted while setting up the session with %s\n",
@@ -588,7 +593,9 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
     bf_ctl_event ev;
     while (bf_cctl_event(s->ctl, &ev)) {
       if (ev.type == BF_CTL_EV_SHOW_CODE) {
-        fprintf(stderr, "bildfunk: pairing with %s: code %s (type it on the sender)\n",
+        fprintf(stderr,
+                "bildfunk: pairing with %s: code %s (type it on the sender)\n"
+                "bildfunk: then type here the code the sender shows and press Enter\n",
                 bf_cctl_target(s->ctl), ev.code);
         fflush(stderr);
       } else if (ev.type == BF_CTL_EV_PAIRED) {
@@ -611,8 +618,33 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
     uint64_t due = bf_cctl_deadline(s->ctl);
     uint64_t wait_ns = due > now ? due - now : 0;
     int ms = wait_ns >= SEC ? 1000 : (int)((wait_ns + MS - 1) / MS);
-    struct pollfd p = {bf_cctl_fd(s->ctl), bf_cctl_poll_events(s->ctl), 0};
-    if (p.fd >= 0 && ms > 0) (void)poll(&p, 1, ms);
+    int asking = bf_cctl_awaiting_code(s->ctl) && input_open;
+    struct pollfd p[2] = {{bf_cctl_fd(s->ctl), bf_cctl_poll_events(s->ctl), 0},
+                          {asking ? STDIN_FILENO : -1, POLLIN, 0}};
+    if ((p[0].fd >= 0 || asking) && ms > 0) (void)poll(p, 2, ms);
+    if (asking && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      /* one line: the sender's code; what comes with it after a newline is
+       * not wanted */
+      char buf[64];
+      ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+      now = bf_client_now();
+      if (n <= 0 && !(n < 0 && (errno == EINTR || errno == EAGAIN))) {
+        input_open = 0;
+        bf_cctl_confirm_code(s->ctl, NULL, now);
+      }
+      for (ssize_t i = 0; i < n && bf_cctl_awaiting_code(s->ctl); i++) {
+        if (buf[i] == '\n') {
+          line[line_len] = 0;
+          bf_cctl_confirm_code(s->ctl, line_long ? "" : line, now);
+          line_len = 0;
+          line_long = 0;
+        } else if (line_len + 1 < sizeof line) {
+          line[line_len++] = buf[i];
+        } else {
+          line_long = 1;
+        }
+      }
+    }
   }
   bf_ctl_welcome w;
   bf_cctl_welcome(s->ctl, &w);

@@ -127,6 +127,8 @@ static int serve(int lfd, const char *what, bf_ctl_session_cfg *cfg) {
       if (ev.type == BF_CTL_EV_CONFIRM_CODE) {
         fprintf(stderr, "bf_fakectl: confirm code %s from \"%s\": %s\n", ev.code, ev.peer_name,
                 reject ? "refused" : "accepted");
+        /* what a sender shows for the client's user to type there */
+        fprintf(stderr, "bf_fakectl: sender code %s\n", ev.code_peer);
         confirm_at = now + confirm_delay_ns;
       } else if (ev.type == BF_CTL_EV_ESTABLISHED) {
         est = now;

@@ -61,9 +61,39 @@ start_relay() {
   fail "the relay did not start"
 }
 # client ARGS...: runs bildfunk in the foreground; CLIENT_RC, $tmp/client.err
+# client ARGS...: runs bildfunk to its end (CLIENT_RC). When it pairs and asks
+# for the code the sender shows, it gets the sender's code that
+# bf_fakectl printed for this connection in $tmp/fakectl.err (the user
+# reading it off the sender's screen); CLIENT_TYPES=wrong types another.
 client() {
-  "$BF_CLIENT" "$@" 2> "$tmp/client.err"
+  local n0 cp
+  n0=$(grep -c "sender code" "$tmp/fakectl.err" 2> /dev/null)
+  rm -f "$tmp/cin"
+  mkfifo "$tmp/cin"
+  "$BF_CLIENT" "$@" < "$tmp/cin" 2> "$tmp/client.err" &
+  cp=$!
+  exec 4> "$tmp/cin"
+  type_sender_code "$cp" "$tmp/client.err" "$tmp/fakectl.err" "${n0:-0}"
+  exec 4>&-
+  wait "$cp"
   CLIENT_RC=$?
+}
+# type_sender_code PID ERR LOG N0: while PID runs, once ERR asks for the
+# sender's code, writes to fd 4 the code of the first "sender code" line of
+# LOG after its first N0 (or that code + 1 with CLIENT_TYPES=wrong)
+type_sender_code() {
+  local code=
+  while kill -0 "$1" 2> /dev/null; do
+    if [ -z "$code" ] && grep -q "then type here the code the sender shows" "$2"; then
+      code=$(grep "sender code" "$3" 2> /dev/null | sed -n "$(($4 + 1))s/.*sender code \([0-9]\{6\}\).*/\1/p")
+      if [ -n "$code" ]; then
+        [ "${CLIENT_TYPES:-}" = wrong ] && code=$(printf '%06d' $(( (10#$code + 1) % 1000000 )))
+        # the client may end (refused) before it reads it: no SIGPIPE here
+        (trap '' PIPE; echo "$code" >&4) 2> /dev/null
+      fi
+    fi
+    sleep 0.02
+  done
 }
 reference_md5() { # reference_md5 DUMP OUT: ffmpeg's own framemd5 of what was sent
   ffmpeg -hide_banner -loglevel error -i "$1" -f framemd5 - > "$2" || fail "ffmpeg cannot read $1"
@@ -701,10 +731,14 @@ case_control_stream() {
   [ -n "$port" ] || fail "bf_fakectl did not start"
   dport=$(sed -n 's/.*, data port \([0-9]*\).*/\1/p' "$tmp/fakectl.err")
   [ -n "$dport" ] || fail "bf_fakectl named no data port"
+  mkfifo "$tmp/cin"
   "$BF_CLIENT" "127.0.0.1:$port" --headless --config-dir "$tmp/cfg" --frames 30 \
-    --stats-json "$tmp/c.json" 2> "$tmp/client.err" &
+    --stats-json "$tmp/c.json" < "$tmp/cin" 2> "$tmp/client.err" &
   local cpid=$!
   pids+=("$cpid")
+  exec 4> "$tmp/cin"
+  type_sender_code "$cpid" "$tmp/client.err" "$tmp/fakectl.err" 0 &
+  pids+=("$!")
   for _ in $(seq 200); do [ -s "$tmp/secret" ] && break; sleep 0.05; done
   [ -s "$tmp/secret" ] || fail "no session secret from bf_fakectl"
   "$BF_SENDER" --direct --listen "127.0.0.1:$dport" --seal-key-file "$tmp/secret" \

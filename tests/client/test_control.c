@@ -58,6 +58,7 @@ typedef struct srv {
   int confirm;         /* 1: accept when the code matches what the client showed; 0: reject */
   char client_code[8]; /* what the client showed (the user reads it off the screen) */
   char asked_code[8];  /* what the sender asked to confirm */
+  char sender_code[8]; /* what the sender shows for the client's user */
   int confirm_asked;
   int established, closed;
   uint32_t reason;
@@ -109,6 +110,7 @@ static void srv_hangup(srv *v) {
   if (v->fd >= 0) close(v->fd);
   v->fd = -1;
   v->established = v->closed = v->confirm_asked = v->frozen = 0;
+  v->sender_code[0] = v->client_code[0] = 0;
   v->client_code[0] = v->asked_code[0] = 0;
 }
 
@@ -161,6 +163,7 @@ static void srv_step(srv *v, uint64_t now) {
     if (ev.type == BF_CTL_EV_CONFIRM_CODE) {
       v->confirm_asked = 1;
       snprintf(v->asked_code, sizeof v->asked_code, "%s", ev.code);
+      snprintf(v->sender_code, sizeof v->sender_code, "%s", ev.code_peer);
       /* the user compares with the client's screen and types it */
       int ok = v->confirm && v->client_code[0] && !strcmp(v->client_code, ev.code);
       assert_int_equal(bf_ctl_session_confirm(v->s, ok, now), 0);
@@ -182,6 +185,10 @@ typedef struct cli {
   bf_ctl_event ev[32];
   size_t n;
   char shown[8];
+  /* the client's user: 0 types the code the sender shows, 1 types another,
+   * 2 closes the input, 3 types nothing yet */
+  int user;
+  int typed;
   uint64_t t_open, t_closed, t_established;
 } cli;
 
@@ -222,6 +229,20 @@ static void run(cli *k, srv *v, bf_cctl_state stop_at, uint64_t max_ns) {
         snprintf(k->shown, sizeof k->shown, "%s", ev.code);
         snprintf(v->client_code, sizeof v->client_code, "%s", ev.code);
       }
+    }
+    /* the client's user reads the sender's code off the sender's screen */
+    if (v && bf_cctl_awaiting_code(k->c) && v->sender_code[0] && k->user != 3) {
+      char wrong[8];
+      snprintf(wrong, sizeof wrong, "%06d", (atoi(v->sender_code) + 1) % 1000000);
+      int r = bf_cctl_confirm_code(k->c,
+                                   k->user == 0   ? v->sender_code
+                                   : k->user == 1 ? wrong
+                                                  : NULL,
+                                   now);
+      assert_int_equal(r, k->user == 0 ? 1 : 0);
+      k->typed = 1;
+      while (bf_cctl_event(k->c, &ev))
+        if (k->n < 32) k->ev[k->n++] = ev;
     }
     bf_cctl_state st = bf_cctl_state_get(k->c);
     if (st == BF_CCTL_ESTABLISHED && !k->t_established) k->t_established = now;
@@ -279,6 +300,8 @@ static void test_pair_then_pinned_reconnect(void **state) {
   assert_int_equal(strlen(k.shown), 6);
   assert_true(v.confirm_asked);
   assert_string_equal(v.asked_code, k.shown);
+  assert_true(k.typed); /* ... and the client's user typed the sender's */
+  assert_string_equal(cli_find(&k, BF_CTL_EV_SHOW_CODE)->code_peer, ""); /* not handed out */
   assert_non_null(cli_find(&k, BF_CTL_EV_PAIRED));
   assert_non_null(cli_find(&k, BF_CTL_EV_ESTABLISHED));
   /* both pinned */
@@ -465,6 +488,92 @@ static void test_not_paired_and_wrong_code(void **state) {
   srv_free(&v);
 }
 
+/* The other half of pairing: the client trusts the sender only once its own
+ * user typed the code the sender shows. An impostor (or a sender the user
+ * cannot see) accepts the pairing at once, but without that code nothing is
+ * pinned and no session is passed on; the wrong code or a closed input ends
+ * it. */
+static void test_client_side_code(void **state) {
+  (void)state;
+  srv v;
+  srv_init(&v, SRV_NORMAL);
+  bf_identity *cid;
+  bf_pinstore *pins;
+  assert_int_equal(bf_identity_generate("client", &cid), 0);
+  assert_int_equal(bf_pinstore_open(NULL, &pins), 0);
+  char target[64];
+  target_of(&v, target, sizeof target);
+
+  /* the sender accepts at once; the client's user has not typed: held */
+  cli k;
+  cli_open(&k, target, cid, pins, 1);
+  k.user = 3;
+  uint64_t end = now_ns() + 5 * SEC;
+  while (!v.established && now_ns() < end) {
+    bf_cctl_service(k.c, now_ns());
+    bf_ctl_event ev;
+    while (bf_cctl_event(k.c, &ev)) {
+      if (k.n < 32) k.ev[k.n++] = ev;
+      if (ev.type == BF_CTL_EV_SHOW_CODE)
+        snprintf(v.client_code, sizeof v.client_code, "%s", ev.code);
+    }
+    srv_step(&v, now_ns());
+    usleep(2000);
+  }
+  assert_true(v.established); /* the sender's side is done */
+  for (int i = 0; i < 20; i++) {
+    bf_cctl_service(k.c, now_ns());
+    srv_step(&v, now_ns());
+    usleep(2000);
+  }
+  assert_int_equal(bf_cctl_awaiting_code(k.c), 1);
+  assert_int_equal(bf_cctl_state_get(k.c), BF_CCTL_SETUP); /* not passed on */
+  assert_int_equal(bf_pinstore_count(pins), 0);              /* not trusted yet */
+  bf_ctl_event ev;
+  while (bf_cctl_event(k.c, &ev))
+    assert_int_not_equal(ev.type, BF_CTL_EV_ESTABLISHED);
+  /* the user types the sender's code: trusted, pinned, established */
+  assert_int_equal(bf_cctl_confirm_code(k.c, v.sender_code, now_ns()), 1);
+  assert_int_equal(bf_cctl_state_get(k.c), BF_CCTL_ESTABLISHED);
+  assert_int_equal(bf_pinstore_count(pins), 1);
+  assert_int_equal(bf_cctl_confirm_code(k.c, v.sender_code, now_ns()), -EINVAL);
+  cli_close(&k);
+  srv_hangup(&v);
+
+  /* a wrong code on the client: refused here, nothing pinned */
+  bf_pinstore_del(&pins);
+  assert_int_equal(bf_pinstore_open(NULL, &pins), 0);
+  cli_open(&k, target, cid, pins, 1);
+  k.user = 1;
+  run(&k, &v, BF_CCTL_CLOSED, 10 * SEC);
+  assert_true(k.typed);
+  assert_int_equal(bf_cctl_end_get(k.c), BF_CCTL_END_USER_CODE);
+  char want[200];
+  snprintf(want, sizeof want,
+           "pairing refused here: the code typed on the client is not the one this sender shows "
+           "(is %s the sender you meant?)",
+           target);
+  expect_message(&k, 1, want);
+  assert_int_equal(bf_pinstore_count(pins), 0);
+  assert_null(cli_find(&k, BF_CTL_EV_PAIRED));
+  assert_null(cli_find(&k, BF_CTL_EV_ESTABLISHED));
+  cli_close(&k);
+  srv_hangup(&v);
+
+  /* the input closed before a code was typed */
+  cli_open(&k, target, cid, pins, 1);
+  k.user = 2;
+  run(&k, &v, BF_CCTL_CLOSED, 10 * SEC);
+  assert_int_equal(bf_cctl_end_get(k.c), BF_CCTL_END_USER_CODE);
+  assert_int_equal(bf_pinstore_count(pins), 0);
+  cli_close(&k);
+  srv_hangup(&v);
+
+  bf_pinstore_del(&pins);
+  bf_identity_del(&cid);
+  srv_free(&v);
+}
+
 static void test_refuses_clear_welcome(void **state) {
   (void)state;
   srv v;
@@ -626,6 +735,7 @@ int main(void) {
       cmocka_unit_test(test_pair_then_pinned_reconnect),
       cmocka_unit_test(test_certificate_changed),
       cmocka_unit_test(test_not_paired_and_wrong_code),
+      cmocka_unit_test(test_client_side_code),
       cmocka_unit_test(test_refuses_clear_welcome),
       cmocka_unit_test(test_connection_refused),
       cmocka_unit_test(test_handshake_timeout),

@@ -23,9 +23,9 @@ foreach(case IN ITEMS tamper capture foreign-punch forged-bye)
 endforeach()
 # The authenticated control session through both programs (issue #6):
 # tests/security/pair.sh, each case with fresh --config-dirs; the test types
-# the code the client shows into the sender's stdin.
-foreach(case IN ITEMS pair wrong-code revoked changed-cert unpaired capture foreign-punch
-                      dead-sender)
+# each side's code into the other side's stdin.
+foreach(case IN ITEMS pair wrong-code client-wrong-code revoked changed-cert unpaired capture
+                      foreign-punch dead-sender)
   add_test(NAME security_pair_${case} COMMAND bash ${bf_security_tests}/pair.sh ${case})
   set_tests_properties(security_pair_${case} PROPERTIES
     ENVIRONMENT "${bf_security_env}" TIMEOUT 120 SKIP_RETURN_CODE 77 LABELS "security;e2e"

@@ -2,13 +2,16 @@
 # End-to-end tests of the authenticated control session (issue #6) through
 # the real programs: bildfunk-send in its default control mode (TLS 1.3 on a
 # TCP port, sealed data plane keyed from the TLS exporter) and `bildfunk HOST`
-# / `bildfunk pair HOST`, each with its own --config-dir. The test plays the
-# sender's operator: it reads the code the client shows from the client's
-# stderr and types it into the sender's stdin (a FIFO).
+# / `bildfunk pair HOST`, each with its own --config-dir. The test plays both
+# users: it reads the code the client shows from the client's stderr and
+# types it into the sender's stdin, and the code the sender shows from the
+# sender's stderr into the client's stdin (FIFOs).
 #   pair.sh CASE
 #   pair          pairing happy path: both sides pin; the next `bildfunk HOST`
 #                 streams sealed without pairing; a second pairing is not needed
 #   wrong-code    the operator types another code: refused on both sides, no pin
+#   client-wrong-code  the client's user types another code than the sender
+#                 shows (an impostor sender): the client refuses, pins nothing
 #   revoked       `--revoke` while the sender runs: the client's next connection
 #                 is refused and told to pair
 #   changed-cert  the sender's identity is replaced: the client refuses and says
@@ -65,20 +68,45 @@ code_of() {
   done
   return 1
 }
-# pair_client [WRONG]: `bildfunk pair`, the operator types the code (or a
-# wrong one); returns the client's exit code, output in $tmp/pair.err
+# pair_client [WRONG [WHO]]: `bildfunk pair`; the test plays both users: it
+# types the client's code into the sender (the operator) and the sender's
+# code into the client (the user at the client). WRONG=1 makes the operator
+# type a wrong code, WHO=client makes the client's user do so instead.
+# Returns the client's exit code; output in $tmp/pair.err.
 pair_client() {
   : > "$tmp/pair.err"
+  local n0 cl code scode req
+  n0=$(grep -c "pairing request" "$tmp/sender.err")
+  rm -f "$tmp/cin"
+  mkfifo "$tmp/cin"
   timeout 30 "$BF_CLIENT" pair "127.0.0.1:$CPORT" --config-dir "$tmp/c" --name e2e-client \
-    2> "$tmp/pair.err" &
-  local cl=$! code
+    < "$tmp/cin" 2> "$tmp/pair.err" &
+  cl=$!
+  exec 5> "$tmp/cin"
   code=$(code_of "$tmp/pair.err") || { kill "$cl"; fail "the client showed no pairing code"; }
-  for _ in $(seq 200); do grep -q "pairing request" "$tmp/sender.err" && break; sleep 0.05; done
-  grep -q "pairing request from \"e2e-client\"" "$tmp/sender.err" \
-    || { kill "$cl"; fail "the sender did not ask its operator"; }
-  if [ -n "${1:-}" ]; then code=$(printf '%06d' $(( (10#$code + 1) % 1000000 ))); fi
+  for _ in $(seq 200); do
+    req=$(grep "pairing request" "$tmp/sender.err" | sed -n "$((n0 + 1))p")
+    [ -n "$req" ] && break
+    sleep 0.05
+  done
+  case $req in
+  *'pairing request from "e2e-client"'*) ;;
+  *) kill "$cl"; fail "the sender did not ask its operator" ;;
+  esac
+  scode=$(sed -n 's/.*this sender.s code: \([0-9]\{6\}\).*/\1/p' <<< "$req")
+  [ -n "$scode" ] || { kill "$cl"; fail "the sender showed no code of its own"; }
+  [ "$scode" != "$code" ] || { kill "$cl"; fail "both sides show the same code"; }
+  if [ -n "${1:-}" ] && [ "${2:-}" = client ]; then
+    scode=$(printf '%06d' $(( (10#$scode + 1) % 1000000 )))
+  elif [ -n "${1:-}" ]; then
+    code=$(printf '%06d' $(( (10#$code + 1) % 1000000 )))
+  fi
   echo "$code" >&3
+  (trap '' PIPE; echo "$scode" >&5) 2> /dev/null
   wait "$cl"
+  local rc=$?
+  exec 5>&-
+  return $rc
 }
 stream() { # ARGS...: `bildfunk HOST` with the client's config; exit code returned
   timeout 30 "$BF_CLIENT" "127.0.0.1:$CPORT" --config-dir "$tmp/c" --name e2e-client \
@@ -150,6 +178,18 @@ changed-cert)
   stream --frames 10 || fail "streaming after re-pairing failed"
   stop_sender
   ok "a changed sender certificate is refused with a reason; pair fixes it"
+  ;;
+client-wrong-code)
+  # the user at the client types another code than the sender shows (an
+  # impostor sender, or not the sender the user looks at): the client
+  # refuses and pins nothing, whatever the sender answered
+  start_sender
+  pair_client wrong client && fail "the client accepted a sender whose code it was not given"
+  grep -q "pairing refused here: the code typed on the client is not the one this sender shows" \
+    "$tmp/pair.err" || fail "the client does not say why it refused"
+  [ -s "$tmp/c/senders" ] && fail "the client pinned the sender: $(cat "$tmp/c/senders")"
+  stop_sender
+  ok "a client whose user types another code than the sender's refuses and pins nothing"
   ;;
 unpaired)
   # a sender that takes no new clients: an unknown client is refused and told so

@@ -32,7 +32,8 @@ struct bf_ctl_session {
   bf_ctl_state st;
   uint64_t t_start, last_rx, last_tx, confirm_deadline;
   uint8_t peer_fp[BF_TLS_FP_BYTES];
-  char code[BF_PAIR_CODE_DIGITS + 1];
+  char code[BF_PAIR_CODE_DIGITS + 1];   /* the client shows it, the sender's user types it */
+  char code_s[BF_PAIR_CODE_DIGITS + 1]; /* the sender shows it, the client's user types it */
   int pairing; /* client: PairRequest sent; sender: PairRequest accepted */
   int paired;  /* client: PairResult ok received */
   /* Commit-then-reveal (docs/security.md): the code is derived from the
@@ -138,11 +139,20 @@ int bf_ctl_negotiate(const bf_ctl_offer *o, const bf_ctl_hello *h, bf_ctl_welcom
 
 /* ---- pairing code -------------------------------------------------------- */
 
-int bf_ctl_pair_code(const uint8_t exporter[BF_CTL_PAIR_EXPORTER_BYTES],
-                     const uint8_t n_c[BF_CTL_PAIR_NONCE_BYTES],
-                     const uint8_t n_s[BF_CTL_PAIR_NONCE_BYTES],
-                     char out[BF_PAIR_CODE_DIGITS + 1]) {
-  if (!exporter || !n_c || !n_s || !out) return -EINVAL;
+static void six_digits(const uint8_t h[8], char out[BF_PAIR_CODE_DIGITS + 1]) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; i++)
+    v = v << 8 | h[i];
+  /* 2^64 mod 10^6 leaves a bias below 1e-13: irrelevant. */
+  snprintf(out, BF_PAIR_CODE_DIGITS + 1, "%06u", (unsigned)(v % 1000000u));
+}
+
+int bf_ctl_pair_codes(const uint8_t exporter[BF_CTL_PAIR_EXPORTER_BYTES],
+                      const uint8_t n_c[BF_CTL_PAIR_NONCE_BYTES],
+                      const uint8_t n_s[BF_CTL_PAIR_NONCE_BYTES],
+                      char client_code[BF_PAIR_CODE_DIGITS + 1],
+                      char sender_code[BF_PAIR_CODE_DIGITS + 1]) {
+  if (!exporter || !n_c || !n_s || !client_code) return -EINVAL;
   uint8_t in[BF_CTL_PAIR_EXPORTER_BYTES + 2 * BF_CTL_PAIR_NONCE_BYTES], h[32];
   unsigned hl = 0;
   memcpy(in, exporter, BF_CTL_PAIR_EXPORTER_BYTES);
@@ -151,13 +161,17 @@ int bf_ctl_pair_code(const uint8_t exporter[BF_CTL_PAIR_EXPORTER_BYTES],
   int ok = EVP_Digest(in, sizeof in, h, &hl, EVP_sha256(), NULL) == 1 && hl == sizeof h;
   OPENSSL_cleanse(in, sizeof in);
   if (!ok) return -EIO;
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; i++)
-    v = v << 8 | h[i];
+  six_digits(h, client_code);
+  if (sender_code) six_digits(h + 8, sender_code);
   OPENSSL_cleanse(h, sizeof h);
-  /* 2^64 mod 10^6 leaves a bias below 1e-13: irrelevant. */
-  snprintf(out, BF_PAIR_CODE_DIGITS + 1, "%06u", (unsigned)(v % 1000000u));
   return 0;
+}
+
+int bf_ctl_pair_code(const uint8_t exporter[BF_CTL_PAIR_EXPORTER_BYTES],
+                     const uint8_t n_c[BF_CTL_PAIR_NONCE_BYTES],
+                     const uint8_t n_s[BF_CTL_PAIR_NONCE_BYTES],
+                     char out[BF_PAIR_CODE_DIGITS + 1]) {
+  return bf_ctl_pair_codes(exporter, n_c, n_s, out, NULL);
 }
 
 static int sha256(const uint8_t *in, size_t len, uint8_t out[32]) {
@@ -167,7 +181,7 @@ static int sha256(const uint8_t *in, size_t len, uint8_t out[32]) {
 
 /* The code from the exporter and both nonces; the exporter is wiped. */
 static int derive_code(bf_ctl_session *s) {
-  int rc = bf_ctl_pair_code(s->pair_exp, s->n_c, s->n_s, s->code);
+  int rc = bf_ctl_pair_codes(s->pair_exp, s->n_c, s->n_s, s->code, s->code_s);
   OPENSSL_cleanse(s->pair_exp, sizeof s->pair_exp);
   return rc;
 }
@@ -338,6 +352,7 @@ static void server_msg(bf_ctl_session *s, const bf_ctl_msg *m, uint64_t now) {
           now + (s->cfg.confirm_ns ? s->cfg.confirm_ns : BF_CTL_CONFIRM_DEFAULT_NS);
       bf_ctl_event *e = ev_push(s, BF_CTL_EV_CONFIRM_CODE);
       memcpy(e->code, s->code, sizeof e->code);
+      memcpy(e->code_peer, s->code_s, sizeof e->code_peer);
       snprintf(e->peer_name, sizeof e->peer_name, "%s", s->hello.name);
       e->hello = s->hello;
       return;
@@ -398,7 +413,9 @@ static void client_msg(bf_ctl_session *s, const bf_ctl_msg *m, uint64_t now) {
       return;
     }
     s->revealed = 1;
-    memcpy(ev_push(s, BF_CTL_EV_SHOW_CODE)->code, s->code, sizeof s->code);
+    bf_ctl_event *e = ev_push(s, BF_CTL_EV_SHOW_CODE);
+    memcpy(e->code, s->code, sizeof e->code);
+    memcpy(e->code_peer, s->code_s, sizeof e->code_peer);
     client_send_hello(s, now);
     return;
   }

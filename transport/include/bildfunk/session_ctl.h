@@ -103,10 +103,16 @@ typedef enum bf_ctl_state {
 } bf_ctl_state;
 
 typedef enum bf_ctl_event_type {
-  BF_CTL_EV_SHOW_CODE = 1, /* client: show |code| for comparison */
-  BF_CTL_EV_CONFIRM_CODE,  /* sender: ask the user whether the client shows
-                              |code| (|peer_name| is the client's name); answer
-                              with bf_ctl_session_confirm() */
+  BF_CTL_EV_SHOW_CODE = 1, /* client: show |code|; have the user type the
+                              sender's code and compare it with |code_peer|
+                              before trusting (pinning) the sender: the
+                              library pins on PairResult, so a program that
+                              asks its user gives the session a scratch pin
+                              store and persists the pin after the check */
+  BF_CTL_EV_CONFIRM_CODE,  /* sender: show |code_peer|, ask the user for the
+                              code the client shows and compare it with
+                              |code| (|peer_name| is the client's name);
+                              answer with bf_ctl_session_confirm() */
   BF_CTL_EV_PAIRED,        /* this side pinned the peer (|peer_fp|, |peer_name|) */
   BF_CTL_EV_ESTABLISHED,   /* |welcome| (both), |hello| (the client's) */
   BF_CTL_EV_MESSAGE,       /* |msg|: ping, pong, keyframe, loss report, ... */
@@ -115,7 +121,13 @@ typedef enum bf_ctl_event_type {
 
 typedef struct bf_ctl_event {
   bf_ctl_event_type type;
+  /* SHOW_CODE and CONFIRM_CODE: |code| is the client's code (the client
+   * shows it; the sender's user types it there), |code_peer| the sender's
+   * (the sender shows it; the client's user types it there). Each side's
+   * user confirms what the other side shows, so each side knows the peer it
+   * pairs with is the one its user sees (docs/security.md). */
   char code[BF_PAIR_CODE_DIGITS + 1];
+  char code_peer[BF_PAIR_CODE_DIGITS + 1];
   char peer_name[BF_PIN_MAX_NAME + 1];
   uint8_t peer_fp[BF_TLS_FP_BYTES];
   bf_ctl_hello hello;
@@ -201,6 +213,14 @@ int bf_ctl_session_seal_secret(const bf_ctl_session *s, uint8_t *out, size_t len
 int bf_ctl_pair_code(const uint8_t exporter[BF_CTL_PAIR_EXPORTER_BYTES],
                      const uint8_t n_c[BF_CTL_PAIR_NONCE_BYTES],
                      const uint8_t n_s[BF_CTL_PAIR_NONCE_BYTES], char out[BF_PAIR_CODE_DIGITS + 1]);
+
+/* Both codes from the same hash: |client_code| as bf_ctl_pair_code (bytes
+ * 0..7), |sender_code| (may be NULL) from bytes 8..15 the same way. */
+int bf_ctl_pair_codes(const uint8_t exporter[BF_CTL_PAIR_EXPORTER_BYTES],
+                      const uint8_t n_c[BF_CTL_PAIR_NONCE_BYTES],
+                      const uint8_t n_s[BF_CTL_PAIR_NONCE_BYTES],
+                      char client_code[BF_PAIR_CODE_DIGITS + 1],
+                      char sender_code[BF_PAIR_CODE_DIGITS + 1]);
 
 /* The underlying TLS endpoint (borrowed). */
 const bf_tls *bf_ctl_session_tls(const bf_ctl_session *s);
