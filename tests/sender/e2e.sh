@@ -289,6 +289,27 @@ control_case() {
   grep -q -- "--seal-key-file is for direct mode" sk.log || fail "sealkey: $(cat sk.log)"
 }
 
+# start_control_sender CFG: a control-mode sender (320x240, 30 fps) with
+# config dir CFG whose stdin is the FIFO in.fifo, held open on fd 4 so lines
+# can be typed into it; sets SPID and CPORT (its control port)
+start_control_sender() {
+  local i
+  mkfifo in.fifo
+  exec 4<>in.fifo
+  "$SEND" --control 127.0.0.1:0 --listen 127.0.0.1:0 --config-dir "$1" --size 320x240 \
+    --fps 30 --stats-json stats.json --quiet <in.fifo 2>send.log &
+  SPID=$!
+  pids+=("$SPID")
+  CPORT=""
+  for i in $(seq 300); do
+    CPORT=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\) (TLS 1\.3).*/\1/p' send.log | head -n 1)
+    [ -n "$CPORT" ] && break
+    kill -0 "$SPID" 2>/dev/null || fail "the sender exited before listening"
+    sleep 0.1
+  done
+  [ -n "$CPORT" ] || fail "the sender did not start"
+}
+
 # control mode with a real control client (bf-ctl-client: the library's
 # client role and sealed data plane): pairing by the code typed into the
 # sender's stdin, a sealed stream with the Welcome's S, a paired reconnect
@@ -297,20 +318,8 @@ control_case() {
 control_stream_case() {
   [ -n "${BF_CTL_CLIENT:-}" ] || skip "bf-ctl-client not built (no OpenSSL)"
   local cfg=$work/cfg i
-  mkfifo in.fifo
-  exec 4<>in.fifo # the sender's stdin stays open while we write lines into it
-  "$SEND" --control 127.0.0.1:0 --listen 127.0.0.1:0 --config-dir "$cfg" --size 320x240 \
-    --fps 30 --stats-json stats.json --quiet <in.fifo 2>send.log &
-  SPID=$!
-  pids+=("$SPID")
-  local cport=""
-  for i in $(seq 300); do
-    cport=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\) (TLS 1\.3).*/\1/p' send.log | head -n 1)
-    [ -n "$cport" ] && break
-    kill -0 "$SPID" 2>/dev/null || fail "the sender exited before listening"
-    sleep 0.1
-  done
-  [ -n "$cport" ] || fail "the sender did not start"
+  start_control_sender "$cfg"
+  local cport=$CPORT
   # type_code N CODEFILE [LINE]: once the sender has asked its Nth question,
   # type LINE (default: the code the client wrote into CODEFILE)
   type_code() {
@@ -404,20 +413,8 @@ control_stream_case() {
 control_replay_case() {
   [ -n "${BF_CTL_CLIENT:-}" ] || skip "bf-ctl-client not built (no OpenSSL)"
   local cfg=$work/cfg i
-  mkfifo in.fifo
-  exec 4<>in.fifo
-  "$SEND" --control 127.0.0.1:0 --listen 127.0.0.1:0 --config-dir "$cfg" --size 320x240 \
-    --fps 30 --stats-json stats.json --quiet <in.fifo 2>send.log &
-  SPID=$!
-  pids+=("$SPID")
-  local cport=""
-  for i in $(seq 300); do
-    cport=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\) (TLS 1\.3).*/\1/p' send.log | head -n 1)
-    [ -n "$cport" ] && break
-    kill -0 "$SPID" 2>/dev/null || fail "the sender exited before listening"
-    sleep 0.1
-  done
-  [ -n "$cport" ] || fail "the sender did not start"
+  start_control_sender "$cfg"
+  local cport=$CPORT
   "$BF_CTL_CLIENT" --connect "127.0.0.1:$cport" --id-dir "$work/a" --name laptop --seconds 2 \
     --replay-at 1 --code-file a.code >a.out 2>&1 &
   local cp=$!
