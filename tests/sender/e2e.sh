@@ -596,21 +596,12 @@ rate_case() {
   [ -n "$NETSIM" ] && [ -x "$NETSIM" ] || skip "bildfunk-netsim is not built"
   start_sender send.log --codec "$codec" --size 640x360 --fps 30 --bitrate 3M --gop 15 \
     --shard 1024 --duration 5 --stats-json send.json
-  "$NETSIM" --to "127.0.0.1:$PORT" --listen 127.0.0.1:0 --seed 5 --dir down --rate 0.5 \
-    --queue-ms 60 --duration 12 --quiet --stats-json netsim.json >netsim.log 2>&1 &
-  local npid=$! nport="" i
-  pids+=("$npid")
-  for i in $(seq 100); do
-    nport=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' netsim.log | head -n 1)
-    [ -n "$nport" ] && break
-    sleep 0.1
-  done
-  [ -n "$nport" ] || fail "netsim did not start"
-  "$RECV" --connect "127.0.0.1:$nport" --out recv.bin --index recv.csv --loss-reports 1 \
+  start_netsim --seed 5 --dir down --rate 0.5 --queue-ms 60 --duration 12
+  "$RECV" --connect "127.0.0.1:$NPORT" --out recv.bin --index recv.csv --loss-reports 1 \
     --timeout 10 >recv.out 2>recv.log || true
   wait_sender
-  kill -INT "$npid" 2>/dev/null || true
-  wait "$npid" 2>/dev/null || true
+  kill -INT "$NPID" 2>/dev/null || true
+  wait "$NPID" 2>/dev/null || true
   local rate dec enc na said
   rate=$(grep -o '"rate": {[^}]*}' send.json)
   dec=$(echo "$rate" | grep -o '"decreases": [0-9]*' | sed 's/.*: //')
@@ -631,6 +622,24 @@ rate_case() {
   fi
 }
 
+# start_netsim ARGS...: bildfunk-netsim between the receiver and the sender
+# ($PORT), quiet, statistics to netsim.json; sets NPID and NPORT (where the
+# receiver connects)
+start_netsim() {
+  local i
+  "$NETSIM" --to "127.0.0.1:$PORT" --listen 127.0.0.1:0 --quiet --stats-json netsim.json "$@" \
+    >netsim.log 2>&1 &
+  NPID=$!
+  pids+=("$NPID")
+  NPORT=""
+  for i in $(seq 100); do
+    NPORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' netsim.log | head -n 1)
+    [ -n "$NPORT" ] && break
+    sleep 0.1
+  done
+  [ -n "$NPORT" ] || fail "netsim did not start"
+}
+
 fec_case() {
   local loss=$1 lo=$2 hi=$3
   [ -n "$NETSIM" ] && [ -x "$NETSIM" ] || skip "bildfunk-netsim is not built"
@@ -638,21 +647,12 @@ fec_case() {
   # is within about +-0.6 % of the real rate
   start_sender send.log --size 960x540 --fps 30 --bitrate 8M --gop 1 --shard 512 \
     --duration 7 --stats-json send.json
-  "$NETSIM" --to "127.0.0.1:$PORT" --listen 127.0.0.1:0 --seed 11 --dir down --loss "$loss" \
-    --duration 14 --quiet --stats-json netsim.json >netsim.log 2>&1 &
-  local npid=$! nport="" i
-  pids+=("$npid")
-  for i in $(seq 100); do
-    nport=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' netsim.log | head -n 1)
-    [ -n "$nport" ] && break
-    sleep 0.1
-  done
-  [ -n "$nport" ] || fail "netsim did not start"
-  "$RECV" --connect "127.0.0.1:$nport" --out recv.h264 --index recv.csv --loss-reports 1 \
+  start_netsim --seed 11 --dir down --loss "$loss" --duration 14
+  "$RECV" --connect "127.0.0.1:$NPORT" --out recv.h264 --index recv.csv --loss-reports 1 \
     --timeout 12 >recv.out 2>recv.log || true
   wait_sender
-  kill -INT "$npid" 2>/dev/null || true
-  wait "$npid" 2>/dev/null || true
+  kill -INT "$NPID" 2>/dev/null || true
+  wait "$NPID" 2>/dev/null || true
   local reports pct minp maxp lossy
   reports=$(val loss_reports recv.out)
   [ "${reports:-0}" -ge 6 ] || fail "only ${reports:-0} loss reports sent"
