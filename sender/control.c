@@ -394,12 +394,14 @@ static void on_established(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t
   k->established = 1;
   c->st.established++;
   if (ev->hello.name[0]) safe_name(k->name, sizeof k->name, ev->hello.name);
-  /* The sender streams its source's mode and does not rescale: a Welcome
-   * the library scaled down for this client cannot be served. Refused here,
-   * before it replaces the client that is streaming now. */
+  /* The sender streams its source's mode with its one encoder and does not
+   * rescale: a Welcome the library scaled down for this client cannot be
+   * served. Refused here, before it replaces the client that is streaming
+   * now (the only place this is checked). */
   const bf_ctl_offer *of = &c->cfg.offer;
   const bf_ctl_welcome *w = &ev->welcome;
-  if (w->width != of->width || w->height != of->height || w->fps != of->fps) {
+  if (w->width != of->width || w->height != of->height || w->fps != of->fps ||
+      w->codec != of->codec_pref[0]) {
     say(c, "the client takes at most %ux%u at %u fps; this sender streams %ux%u at %u fps: refused",
         w->width, w->height, w->fps, of->width, of->height, of->fps);
     bf_ctl_session_close(k->s, BF_CTL_BYE_NO_MODE, "the sender cannot scale its stream down", now);

@@ -688,17 +688,8 @@ static void ctl_stream_start(sender *s, bf_sctl_event *ev, uint64_t now) {
   const bf_ctl_welcome *w = &ev->welcome;
   if (s->ss.streaming) send_bye(s, BF_BYE_REPLACED, NULL); /* old keys, old peer */
   ctl_stream_stop(s);
-  /* The sender streams its own mode: a Welcome that scaled it down cannot
-   * be served (the source and encoder are fixed at start). */
-  if (w->width != s->sinfo.width || w->height != s->sinfo.height || w->fps != s->offer_fps ||
-      w->codec != (uint8_t)s->o.codec) {
-    fprintf(stderr,
-            "bildfunk-send: the client takes at most %ux%u at %u fps; this sender streams "
-            "%ux%u at %u fps: refused\n",
-            w->width, w->height, w->fps, s->sinfo.width, s->sinfo.height, s->offer_fps);
-    bf_sctl_end_stream(s->ctl, BF_CTL_BYE_NO_MODE, "the sender cannot scale its stream down", now);
-    return;
-  }
+  /* the Welcome is the sender's own mode: sender/control.c refused any
+   * other before it got here (and before the old stream was stopped) */
   int r = seal_setup(s, ev->secret, err, sizeof err);
   if (r == 0) {
     bf_packetizer_config pc;
