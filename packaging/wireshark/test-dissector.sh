@@ -22,12 +22,13 @@ skip() {
 }
 command -v tshark >/dev/null || skip "tshark is not installed"
 command -v dumpcap >/dev/null || skip "dumpcap is not installed"
+command -v capinfos >/dev/null || skip "capinfos is not installed"
 tshark -v 2>/dev/null | grep -i 'with lua' >/dev/null || skip "this tshark has no Lua"
 
 tmp=$(mktemp -d)
-cap_pid=
+source "$(dirname "$0")/../../tests/lib/capture.sh"
 cleanup() {
-  if [ -n "$cap_pid" ]; then kill "$cap_pid" 2>/dev/null || true; wait "$cap_pid" 2>/dev/null || true; fi
+  if [ -n "$CAP_PID" ]; then kill "$CAP_PID" 2>/dev/null || true; wait "$CAP_PID" 2>/dev/null || true; fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -43,59 +44,37 @@ fi
 
 data_port=47998
 
-# Packets in a capture file (dumpcap writes as it goes). capinfos is quick.
-packets_in() {
-  if command -v capinfos >/dev/null; then
-    # (capinfos fails on a file whose last packet is still being written)
-    { capinfos -c -M "$1" 2>/dev/null || true; } |
-      awk -F': *' '/Number of packets/ {n = $2 + 0} END {print n + 0}'
-  else
-    { tshark -r "$1" 2>/dev/null || true; } | wc -l
-  fi
-}
-
 captured=0
 for attempt in $(seq 20); do
   # Ports nothing in Wireshark is registered on (48100..48899).
   heur_port=$((48100 + RANDOM % 400))
   sink=$((48500 + RANDOM % 400))
   cap=$tmp/cap.pcapng
-  rm -f "$cap"
   # Only our own datagrams: other tests may use lo at the same time.
-  dumpcap -q -i lo -f "udp and dst host 127.0.0.1 and dst port $sink" -w "$cap" \
-    2>"$tmp/dumpcap.err" &
-  cap_pid=$!
-  for _ in $(seq 100); do
-    grep -q "Capturing on" "$tmp/dumpcap.err" && break
-    kill -0 "$cap_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if ! grep -q "Capturing on" "$tmp/dumpcap.err"; then
-    cat "$tmp/dumpcap.err"
+  cap_start "$cap" "udp and dst host 127.0.0.1 and dst port $sink" ||
     skip "cannot capture on lo (needs root or capture rights)"
-  fi
   set +e
   "$sample" "$data_port" "$heur_port" "$sink" >"$tmp/expected.tsv"
   rc=$?
   set -e
   if [ $rc -eq 3 ]; then # a port is in use (47998: a sender under test): retry
-    kill "$cap_pid"; wait "$cap_pid" 2>/dev/null || true; cap_pid=
+    cap_stop
     sleep 1
     continue
   fi
   [ $rc -eq 0 ] || { echo "FAIL: wire_sample exited $rc"; exit 1; }
   want=$(wc -l <"$tmp/expected.tsv")
   for _ in $(seq 100); do
-    [ "$(packets_in "$cap")" -ge "$want" ] && break
+    [ "$(cap_count "$cap")" -ge "$want" ] && break
     sleep 0.1
   done
-  kill -INT "$cap_pid"; wait "$cap_pid" 2>/dev/null || true; cap_pid=
+  cap_stop
   captured=1
   break
 done
 [ $captured = 1 ] || { echo "FAIL: port $data_port or the random ports stayed in use"; exit 1; }
 
-got=$(packets_in "$cap")
+got=$(cap_count "$cap")
 echo "sent $want datagrams, captured $got"
 [ "$got" -eq "$want" ] || { echo "FAIL: capture holds $got packets, expected $want"; exit 1; }
 

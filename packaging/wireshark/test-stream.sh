@@ -31,10 +31,10 @@ command -v capinfos >/dev/null || skip "capinfos is not installed"
 tshark -v 2>/dev/null | grep -i 'with lua' >/dev/null || skip "this tshark has no Lua"
 
 tmp=$(mktemp -d)
-cap_pid=
+source "$(dirname "$0")/../../tests/lib/capture.sh"
 send_pid=
 cleanup() {
-  for p in $send_pid $cap_pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  for p in $send_pid $CAP_PID; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -47,14 +47,7 @@ fi
 
 port=$((40000 + RANDOM % 1000))
 cap=$tmp/stream.pcapng
-dumpcap -q -i lo -f "udp port $port" -w "$cap" 2>"$tmp/dumpcap.err" &
-cap_pid=$!
-for _ in $(seq 100); do
-  grep -q "Capturing on" "$tmp/dumpcap.err" && break
-  kill -0 "$cap_pid" 2>/dev/null || break
-  sleep 0.1
-done
-grep -q "Capturing on" "$tmp/dumpcap.err" || { cat "$tmp/dumpcap.err"; skip "cannot capture on lo"; }
+cap_start "$cap" "udp port $port" || skip "cannot capture on lo"
 
 "$sender" --direct --listen "127.0.0.1:$port" --duration 1 --quiet --stats-json "$tmp/sender.json" \
   >"$tmp/sender.log" 2>&1 &
@@ -75,14 +68,12 @@ send_pid=
 # Stop the capture once it holds everything (the count stops growing).
 last=-1
 for _ in $(seq 50); do
-  # (capinfos fails on a file whose last packet is still being written)
-  now=$({ capinfos -c -M "$cap" 2>/dev/null || true; } |
-        awk -F': *' '/Number of packets/ {n = $2 + 0} END {print n + 0}')
+  now=$(cap_count "$cap")
   [ "$now" -eq "$last" ] && break
   last=$now
   sleep 0.2
 done
-kill -INT "$cap_pid"; wait "$cap_pid" 2>/dev/null || true; cap_pid=
+cap_stop
 
 # One row per bildfunk packet: a GSO batch (one frame) becomes several rows.
 tshark -r "$cap" "${lua_args[@]}" -T fields -E separator=/t -E occurrence=a -E aggregator=, \

@@ -19,6 +19,7 @@ set -uo pipefail
 case_name=${1:?usage: e2e.sh CASE}
 : "${BF_SENDER:?}" "${BF_CLIENT:?}" "${BF_TAMPER:?}"
 source "$(dirname "$0")/../lib/e2e.sh" bf-sec-e2e
+source "$(dirname "$0")/../lib/capture.sh"
 # seal_num FILE KEY: KEY inside the "seal" object
 seal_num() { grep -o '"seal": {[^}]*}' "$1" | grep -o "\"$2\": [0-9]*" | awk '{print $2}'; }
 
@@ -86,16 +87,13 @@ capture)
   command -v tshark > /dev/null || { echo "skip: no tshark"; exit 77; }
   [ "$(id -u)" = 0 ] || { echo "skip: capturing on lo needs root"; exit 77; }
   start_sender --frames 60 --bitrate 4M --no-gso # one datagram per captured packet
-  tshark -i lo -f "udp port $SENDER_PORT" -w "$tmp/cap.pcap" -q 2> "$tmp/tshark.err" &
-  tsh=$!
-  pids+=("$tsh")
-  for _ in $(seq 100); do grep -q "Capturing on" "$tmp/tshark.err" && break; sleep 0.05; done
-  sleep 0.3
+  cap_start "$tmp/cap.pcap" "udp port $SENDER_PORT" || fail "cannot capture on lo"
+  pids+=("$CAP_PID")
   timeout 30 "$BF_CLIENT" --direct "127.0.0.1:$SENDER_PORT" --headless --frames 50 \
     --seal-key-file "$tmp/key" --stats-json "$tmp/client.json" 2> "$tmp/client.err" \
     || fail "the sealed client failed"
   sleep 0.3
-  kill -INT "$tsh"; wait "$tsh" 2>/dev/null
+  cap_stop || fail "cannot read the capture"
   stop_sender
   check_no_plaintext "$tmp/cap.pcap"
   pics=$(jnum "$tmp/client.json" pictures)

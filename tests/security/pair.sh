@@ -29,6 +29,7 @@ set -uo pipefail
 case_name=${1:?usage: pair.sh CASE}
 : "${BF_SENDER:?}" "${BF_CLIENT:?}" "${BF_TAMPER:?}"
 source "$(dirname "$0")/../lib/e2e.sh" bf-pair-e2e
+source "$(dirname "$0")/../lib/capture.sh"
 mkdir -p "$tmp/s" "$tmp/c"
 chmod 700 "$tmp/s" "$tmp/c"
 # ctl_num FILE KEY: KEY inside the "control" object of a stats JSON file
@@ -206,14 +207,11 @@ capture)
   [ "$(id -u)" = 0 ] || { echo "skip: capturing on lo needs root"; exit 77; }
   start_sender --bitrate 4M --no-gso
   pair_client || fail "pairing failed"
-  tshark -i lo -f "udp port $DPORT" -w "$tmp/cap.pcap" -q 2> "$tmp/tshark.err" &
-  tsh=$!
-  pids+=("$tsh")
-  for _ in $(seq 100); do grep -q "Capturing on" "$tmp/tshark.err" && break; sleep 0.05; done
-  sleep 0.3
+  cap_start "$tmp/cap.pcap" "udp port $DPORT" || fail "cannot capture on lo"
+  pids+=("$CAP_PID")
   stream --frames 50 || fail "the paired client could not stream"
   sleep 0.3
-  kill -INT "$tsh"; wait "$tsh" 2> /dev/null
+  cap_stop || fail "cannot read the capture"
   stop_sender
   check_no_plaintext "$tmp/cap.pcap"
   ok "control-mode stream: $CAP_SUMMARY"
