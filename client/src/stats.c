@@ -259,6 +259,12 @@ void bf_stats_view_now(bf_stats *s, uint64_t now_ns, bf_stats_view *v) {
   v->jitter_ms = s->jitter_ns / 1e6;
 }
 
+size_t bf_stats_session_bytes(const bf_stats *s) {
+  size_t b = 0;
+  for (int i = 0; i < BF_STAGE_COUNT_; i++) b += s->sess[i].cap * sizeof *s->sess[i].v;
+  return b;
+}
+
 static int cmp_float(const void *a, const void *b) {
   float x = *(const float *)a, y = *(const float *)b;
   return (x > y) - (x < y);
@@ -337,12 +343,14 @@ int bf_stats_json_close(bf_stats_json *j, bf_stats *s, const char *extra) {
           "\"frames_completed\": %llu, \"frames_decoded\": %llu, \"frames_presented\": %llu, "
           "\"frames_lost\": %llu, \"frames_repaired_by_fec\": %llu, \"fec_shards_used\": %llu, "
           "\"bytes\": %llu, \"packets_expected\": %llu, \"packets_received\": %llu, "
-          "\"loss_pct\": %.4f, \"jitter_ms\": %.4f, \"outcomes\": {",
+          "\"loss_pct\": %.4f, \"jitter_ms\": %.4f, \"session_sample_bytes\": %zu, "
+          "\"outcomes\": {",
           (unsigned long long)s->frames_completed, (unsigned long long)s->frames_decoded,
           (unsigned long long)s->frames_presented, (unsigned long long)s->frames_lost,
           (unsigned long long)s->frames_repaired, (unsigned long long)s->fec_shards_used,
           (unsigned long long)s->bytes_total, (unsigned long long)s->pkts_expected,
-          (unsigned long long)s->pkts_received, v.loss_total_pct, v.jitter_ms);
+          (unsigned long long)s->pkts_received, v.loss_total_pct, v.jitter_ms,
+          bf_stats_session_bytes(s));
   for (int i = 0; i < BF_OUT_COUNT_; i++)
     fprintf(f, "%s\"%s\": %llu", i ? ", " : "", bf_outcome_name((bf_outcome)i),
             (unsigned long long)s->outcome[i]);

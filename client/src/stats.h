@@ -182,6 +182,10 @@ typedef struct bf_stats_view {
 void bf_stats_view_now(bf_stats *s, uint64_t now_ns, bf_stats_view *v);
 /* Fills |v|'s percentiles from the whole session (rates left 0). */
 void bf_stats_view_session(bf_stats *s, bf_stats_view *v);
+/* Bytes the session-percentile arrays hold (allocated capacity): they grow
+ * by doubling, 4 bytes per stage value and frame, up to the cap above. The
+ * soak script reads it to tell this designed growth from a leak. */
+size_t bf_stats_session_bytes(const bf_stats *s);
 
 /* --- --stats-json ------------------------------------------------------------
  * {"frames": [ {one object per completed AU}, ... ], "summary": {...}}

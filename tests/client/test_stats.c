@@ -149,6 +149,11 @@ static void test_aggregate(void **state) {
   bf_stats_view_session(&s, &v);
   assert_int_equal(v.n[BF_STAGE_NETWORK], 60);
   assert_true(fabs(v.p95[BF_STAGE_NETWORK] - 5.0) < 1e-4);
+  /* 60 frames fit the first 1024-value block of each stage that had values */
+  size_t held = 0;
+  for (int i = 0; i < BF_STAGE_COUNT_; i++) held += v.n[i] ? 1024 * sizeof(float) : 0;
+  assert_true(held > 0);
+  assert_int_equal(bf_stats_session_bytes(&s), held);
   /* windows forget: 10 s later nothing is left */
   bf_stats_view_now(&s, now + 10 * SEC, &v);
   assert_int_equal(v.n[BF_STAGE_E2E], 0);
