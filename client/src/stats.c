@@ -150,6 +150,15 @@ int bf_stats_init(bf_stats *s, uint64_t span_ns) {
   if (!err) err = bf_pwin_init(&s->decoded, 1024, 1000000000ull);
   if (!err) err = bf_pwin_init(&s->shown, 1024, 1000000000ull);
   if (!err) err = bf_pwin_init(&s->bytes, 1024, 1000000000ull);
+  /* Reserved whole, never moved: a calloc this large is fresh zero pages
+   * from the kernel, which become resident only as frames fill them, so the
+   * client's memory grows by exactly 4 bytes per stage value (a realloc
+   * doubling would copy, and leave the old block resident in the heap). */
+  for (int i = 0; i < BF_STAGE_COUNT_ && !err; i++) {
+    s->sess[i].v = calloc(BF_STATS_MAX_SESSION_SAMPLES, sizeof *s->sess[i].v);
+    if (!s->sess[i].v) err = -ENOMEM;
+    s->sess[i].cap = BF_STATS_MAX_SESSION_SAMPLES;
+  }
   if (err) bf_stats_free(s);
   return err;
 }
@@ -167,14 +176,7 @@ void bf_stats_free(bf_stats *s) {
 }
 
 static void sess_add(bf_sess_arr *a, double v) {
-  if (a->n == a->cap) {
-    if (a->cap >= BF_STATS_MAX_SESSION_SAMPLES) return;
-    size_t cap = a->cap ? a->cap * 2 : 1024;
-    float *p = realloc(a->v, cap * sizeof *p);
-    if (!p) return; /* the summary then covers fewer frames */
-    a->v = p;
-    a->cap = cap;
-  }
+  if (a->n == a->cap) return; /* the summary then covers the first cap frames */
   a->v[a->n++] = (float)v;
 }
 
@@ -261,7 +263,7 @@ void bf_stats_view_now(bf_stats *s, uint64_t now_ns, bf_stats_view *v) {
 
 size_t bf_stats_session_bytes(const bf_stats *s) {
   size_t b = 0;
-  for (int i = 0; i < BF_STAGE_COUNT_; i++) b += s->sess[i].cap * sizeof *s->sess[i].v;
+  for (int i = 0; i < BF_STAGE_COUNT_; i++) b += s->sess[i].n * sizeof *s->sess[i].v;
   return b;
 }
 

@@ -16,9 +16,10 @@
  *
  * Memory: windows are fixed rings allocated at init (bounded; a full ring
  * overwrites its oldest sample, so the window then spans less time); the
- * session arrays grow by doubling up to BF_STATS_MAX_SESSION_SAMPLES per
- * stage (about 4.6 h at 60 fps), after which the summary covers the first
- * ones. Nothing is allocated per packet; at most one amortized append per
+ * session arrays are reserved at init for BF_STATS_MAX_SESSION_SAMPLES per
+ * stage (4 MiB each, about 4.6 h at 60 fps; untouched pages cost no RAM)
+ * and fill 4 bytes per stage and frame, after which the summary covers the
+ * first ones. Nothing is allocated per packet; at most one amortized append per
  * frame. Not thread-safe.
  */
 #ifndef BF_CLIENT_STATS_H
@@ -182,9 +183,10 @@ typedef struct bf_stats_view {
 void bf_stats_view_now(bf_stats *s, uint64_t now_ns, bf_stats_view *v);
 /* Fills |v|'s percentiles from the whole session (rates left 0). */
 void bf_stats_view_session(bf_stats *s, bf_stats_view *v);
-/* Bytes the session-percentile arrays hold (allocated capacity): they grow
- * by doubling, 4 bytes per stage value and frame, up to the cap above. The
- * soak script reads it to tell this designed growth from a leak. */
+/* Bytes of session-percentile values stored so far: 4 per stage value and
+ * frame, up to the cap above (the arrays are reserved at init and become
+ * resident as they fill). The soak script subtracts this designed growth
+ * from the client's RSS to see a leak. */
 size_t bf_stats_session_bytes(const bf_stats *s);
 
 /* --- --stats-json ------------------------------------------------------------
