@@ -29,6 +29,8 @@ typedef struct conn {
   char ip[BF_ADDR_STRLEN];
   int streaming;    /* the current streaming session */
   int established;  /* reached ESTABLISHED once */
+  int pair_only;    /* ... with a pair-only Hello: never streams */
+  uint64_t pair_end; /* ... and is ended then (ns) at the latest */
   int in_line;      /* waiting for the operator's confirmation */
   int asked;        /* ... and the operator has been asked */
   int answered;     /* the operator answered (or EOF refused it) */
@@ -384,6 +386,8 @@ static void on_closed(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t now)
         k->name, k->ip, ev->by_peer ? "by the client" : "by us", ev->text[0] ? ": " : "", ev->text);
   } else if (ev->reason == BF_CTL_BYE_PAIR_FAILED && mine && k->answered) {
     /* the refusal was reported when the operator answered */
+  } else if (k->pair_only && !ev->by_peer && ev->reason == BF_CTL_BYE_NORMAL) {
+    say(c, "pair-only session of \"%s\" at %s ended: %s", k->name, k->ip, ev->text);
   } else if (!k->established || ev->reason != BF_CTL_BYE_REPLACED) {
     if (ev->text[0] && ev->reason != BF_CTL_BYE_NORMAL)
       say(c, "control connection from %s ended: %s", k->ip, ev->text);
@@ -394,6 +398,18 @@ static void on_established(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t
   k->established = 1;
   c->st.established++;
   if (ev->hello.name[0]) safe_name(k->name, sizeof k->name, ev->hello.name);
+  if (ev->hello.caps & BF_CTL_CAP_PAIR_ONLY) {
+    /* `bildfunk pair`: it ends the session once its user typed this
+     * sender's code and never streams on it, so it takes nothing from the
+     * client that streams now; no mode check either (it may pair from a
+     * smaller screen). It keeps its setup slot until it closes. */
+    k->pair_only = 1;
+    k->pair_end = now + (c->cfg.pair_only_ns ? c->cfg.pair_only_ns : BF_SCTL_PAIR_ONLY_NS);
+    c->st.pair_only++;
+    say(c, "client \"%s\" at %s paired (pair only): %s", k->name, k->ip,
+        bf_sctl_streaming(c, NULL) ? "the stream goes on" : "it does not stream");
+    return;
+  }
   /* The sender streams its source's mode with its one encoder and does not
    * rescale: a Welcome the library scaled down for this client cannot be
    * served. Refused here, before it replaces the client that is streaming
@@ -620,6 +636,9 @@ void bf_sctl_step(bf_sctl *c, uint64_t now) {
   for (size_t i = 0; i < NCONN; i++) {
     conn *k = &c->conns[i];
     if (k->fd < 0) continue;
+    if (k->pair_only && !k->closed && now >= k->pair_end)
+      bf_ctl_session_close(k->s, BF_CTL_BYE_NORMAL, "pairing done; this session does not stream",
+                           now);
     bf_ctl_session_tick(k->s, now);
     conn_events(c, k, now);
   }
@@ -643,6 +662,7 @@ uint64_t bf_sctl_deadline(const bf_sctl *c) {
     if (k->fd < 0) continue;
     uint64_t x = k->closed ? k->drop_at_ns : bf_ctl_session_deadline(k->s);
     if (x < d) d = x;
+    if (k->pair_only && !k->closed && k->pair_end < d) d = k->pair_end;
   }
   return d;
 }

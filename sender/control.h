@@ -9,13 +9,20 @@
  * stream events with bf_sctl_next_event().
  *
  * Policy (docs/protocol.md "The sender's control plane"):
- *  - One streaming client: a session that becomes ESTABLISHED replaces the
- *    current one (Bye BF_CTL_BYE_REPLACED) and is reported as
+ *  - One streaming client: a session that becomes ESTABLISHED (and is not
+ *    pair-only, below) replaces the current one (Bye BF_CTL_BYE_REPLACED) and is reported as
  *    BF_SCTL_EV_STREAM with the peer's IP, the Welcome and the exported seal
  *    secret. When the streaming client's session closes (Bye, EOF, dead peer
  *    after 1.5 s, error) BF_SCTL_EV_STOP follows at once. The sender does
  *    not rescale: a session whose Welcome is smaller than the offer (size
  *    or fps) is ended with Bye BF_CTL_BYE_NO_MODE and replaces nothing.
+ *  - Pair only: a session whose Hello carries BF_CTL_CAP_PAIR_ONLY
+ *    (`bildfunk pair`) only pairs. Once ESTABLISHED it replaces nothing,
+ *    raises no event, is never the streaming one and is not refused for a
+ *    smaller mode (it will not stream); it is counted (pair_only), kept
+ *    open with keepalives until the client ends it (its user types the
+ *    sender's code, up to 120 s), and ended with Bye BF_CTL_BYE_NORMAL after
+ *    |pair_only_ns| at the latest. Until it closes it holds a setup slot.
  *  - Up to BF_SCTL_MAX_SETUP more connections may be in handshake or
  *    pairing at once, at most BF_SCTL_MAX_SETUP_PER_IP of them from one IP
  *    (one host cannot take every slot); more are closed at accept (counted
@@ -70,6 +77,9 @@ extern "C" {
 #define BF_SCTL_HANDSHAKES_PER_STEP 2u /* TLS handshakes bf_sctl_step() runs at most */
 #define BF_SCTL_OUT_BYTES 16384u       /* per-connection buffer of bytes TCP did not take yet */
 #define BF_SCTL_SECRET_BYTES 32u
+/* A pair-only session's longest life after ESTABLISHED: longer than the
+ * client's 120 s for its user to type the sender's code. */
+#define BF_SCTL_PAIR_ONLY_NS 130000000000ull
 #define BF_SCTL_MAX_FDS (BF_SCTL_MAX_SETUP + 3u) /* listener + input + connections */
 
 /* Counters (also in builds without OpenSSL, where they stay 0). */
@@ -79,6 +89,7 @@ typedef struct bf_sctl_stats {
   uint64_t pin_reload_failed; /* the pin file did not parse at an accept: kept the old pins */
   uint64_t established;      /* sessions that reached ESTABLISHED */
   uint64_t replaced;         /* streaming sessions replaced by a newer one */
+  uint64_t pair_only;        /* established sessions that only paired (BF_CTL_CAP_PAIR_ONLY) */
   uint64_t pairings_ok;      /* pairings the operator confirmed */
   uint64_t pairings_refused; /* wrong code, EOF, timeout, --no-pairing */
   uint64_t rate_limited;     /* pairing attempts over the rate limit */
@@ -98,6 +109,8 @@ typedef struct bf_sctl_config {
   uint64_t confirm_ns;     /* operator confirmation window; 0: 60 s */
   uint32_t pair_attempts;  /* rate limit: attempts per window; 0: 5 */
   uint64_t pair_window_ns; /* 0: 60 s */
+  uint64_t pair_only_ns;   /* a pair-only session is ended this long after ESTABLISHED;
+                              0: BF_SCTL_PAIR_ONLY_NS */
   int input_fd;            /* confirmation lines (stdin); -1: none (refuse) */
   FILE *log;               /* prompts and results (stderr); NULL: silent */
 } bf_sctl_config;

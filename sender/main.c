@@ -608,13 +608,15 @@ static int write_stats(const sender *s, const char *path) {
   fprintf(f,
           ",  \"control\": {\"mode\": \"%s\", \"connections\": %" PRIu64
           ", \"refused_full\": %" PRIu64 ", \"established\": %" PRIu64 ", \"replaced\": %" PRIu64
-          ", \"pairings_ok\": %" PRIu64 ", \"pairings_refused\": %" PRIu64
-          ", \"rate_limited\": %" PRIu64 ", \"not_paired\": %" PRIu64 ", \"closed_dead\": %" PRIu64
+          ", \"pair_only\": %" PRIu64 ", \"pairings_ok\": %" PRIu64
+          ", \"pairings_refused\": %" PRIu64 ", \"rate_limited\": %" PRIu64
+          ", \"not_paired\": %" PRIu64 ", \"closed_dead\": %" PRIu64
           ", \"handshake_failed\": %" PRIu64 ", \"pin_reload_failed\": %" PRIu64
           ", \"streams\": %" PRIu64 ", \"stops\": %" PRIu64 "}\n",
           s->ctl_mode ? "control" : "direct", cs.connections, cs.refused_full, cs.established,
-          cs.replaced, cs.pairings_ok, cs.pairings_refused, cs.rate_limited, cs.not_paired,
-          cs.closed_dead, cs.handshake_failed, cs.pin_reload_failed, s->ctl_sessions, s->ctl_stops);
+          cs.replaced, cs.pair_only, cs.pairings_ok, cs.pairings_refused, cs.rate_limited,
+          cs.not_paired, cs.closed_dead, cs.handshake_failed, cs.pin_reload_failed, s->ctl_sessions,
+          s->ctl_stops);
   fprintf(f, "}\n");
   return fclose(f) == 0 ? 0 : -EIO;
 }

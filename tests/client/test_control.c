@@ -4,7 +4,8 @@
  * TLS 1.3 session, identity, pin store and rate limiter; the test plays the
  * sender's user and types the code the client shows): pairing, a pinned
  * reconnect without pairing, `bildfunk pair` over an existing and over a
- * changed pin, a sender whose certificate changed, a sender that does not
+ * changed pin (its Hello says pair-only, the others' do not), a sender
+ * whose certificate changed, a sender that does not
  * know the client (Bye 3), a wrong code, a Welcome without sealing, a
  * normal Bye, connection refused, a sender that accepts TCP and never
  * answers (handshake timeout ~5 s) and one that goes silent after the
@@ -61,6 +62,7 @@ typedef struct srv {
   char sender_code[8]; /* what the sender shows for the client's user */
   int confirm_asked;
   int established, closed;
+  uint32_t hello_caps; /* the caps of the Hello the session was established with */
   uint32_t reason;
   int frozen;
 } srv;
@@ -110,6 +112,7 @@ static void srv_hangup(srv *v) {
   if (v->fd >= 0) close(v->fd);
   v->fd = -1;
   v->established = v->closed = v->confirm_asked = v->frozen = 0;
+  v->hello_caps = 0;
   v->sender_code[0] = v->client_code[0] = 0;
   v->client_code[0] = v->asked_code[0] = 0;
 }
@@ -169,6 +172,7 @@ static void srv_step(srv *v, uint64_t now) {
       assert_int_equal(bf_ctl_session_confirm(v->s, ok, now), 0);
     } else if (ev.type == BF_CTL_EV_ESTABLISHED) {
       v->established = 1;
+      v->hello_caps = ev.hello.caps;
     } else if (ev.type == BF_CTL_EV_CLOSED) {
       v->closed = 1;
       v->reason = ev.reason;
@@ -320,6 +324,8 @@ static void test_pair_then_pinned_reconnect(void **state) {
     usleep(5000);
   }
   assert_true(v.established);
+  /* a client that means to stream: sealed, not pair-only */
+  assert_int_equal(v.hello_caps, BF_CTL_CAP_SEALED);
   bf_ctl_welcome w;
   assert_int_equal(bf_cctl_welcome(k.c, &w), 0);
   assert_true(w.flags & BF_CTL_WELCOME_SEALED);
@@ -375,6 +381,13 @@ static void test_pair_then_pinned_reconnect(void **state) {
   assert_non_null(cli_find(&k, BF_CTL_EV_SHOW_CODE));
   assert_true(v.confirm_asked);
   assert_int_equal(bf_pinstore_count(pins), 1);
+  /* ... telling the sender it only pairs, so the viewer that watches keeps the stream */
+  for (int i = 0; i < 20 && !v.established; i++) {
+    srv_step(&v, now_ns());
+    usleep(5000);
+  }
+  assert_true(v.established);
+  assert_int_equal(v.hello_caps, BF_CTL_CAP_SEALED | BF_CTL_CAP_PAIR_ONLY);
   cli_close(&k);
   srv_hangup(&v);
 

@@ -23,6 +23,10 @@
 #   foreign-punch a punch from 127.0.0.2 (not the control peer's IP) is refused
 #                 and counted; the stream goes on
 #   dead-sender   the sender freezes (SIGSTOP): the client says so within 2 s
+#   pair-while-streaming  client 1 pairs and streams; meanwhile `bildfunk pair`
+#                 from a second device (its own config dir and name) pairs: its
+#                 session is pair-only, client 1 gets every picture, nothing is
+#                 replaced, and the second device pins the sender
 # Binaries from the environment: BF_SENDER, BF_CLIENT, BF_TAMPER.
 # Exit 0 pass, 1 fail, 77 skip.
 set -uo pipefail
@@ -69,29 +73,23 @@ code_of() {
   done
   return 1
 }
-# pair_client [WRONG [WHO]]: `bildfunk pair`; the test plays both users: it
-# types the client's code into the sender (the operator) and the sender's
-# code into the client (the user at the client). WRONG=1 makes the operator
+# answer_codes ERR NAME N0 [WRONG [WHO]]: the test plays both users of the
+# client $cl whose stderr is ERR and whose stdin is fd 5: it types the code
+# the client shows into the sender (the operator, fd 3) once the sender asks
+# about NAME (its pairing request number N0 + 1), and the code the sender
+# shows into the client (the user at the client). WRONG=1 makes the operator
 # type a wrong code, WHO=client makes the client's user do so instead.
-# Returns the client's exit code; output in $tmp/pair.err.
-pair_client() {
-  : > "$tmp/pair.err"
-  local n0 cl code scode req
-  n0=$(grep -c "pairing request" "$tmp/sender.err")
-  rm -f "$tmp/cin"
-  mkfifo "$tmp/cin"
-  timeout 30 "$BF_CLIENT" pair "127.0.0.1:$CPORT" --config-dir "$tmp/c" --name e2e-client \
-    < "$tmp/cin" 2> "$tmp/pair.err" &
-  cl=$!
-  exec 5> "$tmp/cin"
-  code=$(code_of "$tmp/pair.err") || { kill "$cl"; fail "the client showed no pairing code"; }
+answer_codes() {
+  local err=$1 name=$2 n0=$3 code scode req
+  shift 3
+  code=$(code_of "$err") || { kill "$cl"; fail "the client showed no pairing code"; }
   for _ in $(seq 200); do
     req=$(grep "pairing request" "$tmp/sender.err" | sed -n "$((n0 + 1))p")
     [ -n "$req" ] && break
     sleep 0.05
   done
   case $req in
-  *'pairing request from "e2e-client"'*) ;;
+  *"pairing request from \"$name\""*) ;;
   *) kill "$cl"; fail "the sender did not ask its operator" ;;
   esac
   scode=$(sed -n 's/.*this sender.s code: \([0-9]\{6\}\).*/\1/p' <<< "$req")
@@ -104,6 +102,21 @@ pair_client() {
   fi
   echo "$code" >&3
   (trap '' PIPE; echo "$scode" >&5) 2> /dev/null
+}
+# pair_client [WRONG [WHO]]: `bildfunk pair` with --config-dir $pdir (default
+# $tmp/c) and --name $pname (default e2e-client); answer_codes types the codes.
+# Returns the client's exit code; output in $tmp/pair.err.
+pair_client() {
+  : > "$tmp/pair.err"
+  local n0 cl dir=${pdir:-$tmp/c} name=${pname:-e2e-client}
+  n0=$(grep -c "pairing request" "$tmp/sender.err")
+  rm -f "$tmp/cin"
+  mkfifo "$tmp/cin"
+  timeout 30 "$BF_CLIENT" pair "127.0.0.1:$CPORT" --config-dir "$dir" --name "$name" \
+    < "$tmp/cin" 2> "$tmp/pair.err" &
+  cl=$!
+  exec 5> "$tmp/cin"
+  answer_codes "$tmp/pair.err" "$name" "$n0" "$@"
   wait "$cl"
   local rc=$?
   exec 5>&-
@@ -251,6 +264,53 @@ dead-sender)
   [ "$ms" -le 2500 ] || fail "the client took $ms ms to notice (bound 2000 + exit)"
   grep -qi "silent\|went away\|timed out" "$tmp/client.err" || fail "the client did not say why it ended"
   ok "a frozen sender is noticed and named in $ms ms"
+  ;;
+pair-while-streaming)
+  # `bildfunk pair` from a second device must not take the stream from the
+  # client that is watching (its Hello says pair-only, BF_CTL_CAP_PAIR_ONLY)
+  frames=600 # 10 s at 60 fps: the second pairing takes ~1 s
+  start_sender
+  n0=$(grep -c "pairing request" "$tmp/sender.err")
+  rm -f "$tmp/cin1"
+  mkfifo "$tmp/cin1"
+  timeout 60 "$BF_CLIENT" "127.0.0.1:$CPORT" --config-dir "$tmp/c" --name e2e-client --headless \
+    --frames "$frames" --stats-json "$tmp/client.json" < "$tmp/cin1" 2> "$tmp/client.err" &
+  cl=$!
+  pids+=("$cl")
+  exec 5> "$tmp/cin1"
+  answer_codes "$tmp/client.err" e2e-client "$n0"
+  exec 6>&5 5>&-
+  for _ in $(seq 200); do grep -q 'streaming from' "$tmp/client.err" && break; sleep 0.05; done
+  grep -q 'streaming from' "$tmp/client.err" || fail "client 1 did not pair and stream"
+  cl1=$cl
+  mkdir -p "$tmp/c2"
+  chmod 700 "$tmp/c2"
+  pdir=$tmp/c2 pname=e2e-second pair_client || fail "pairing the second device failed: $(cat "$tmp/pair.err")"
+  kill -0 "$cl1" 2> /dev/null || fail "client 1 ended before the second pairing was done: nothing shown"
+  grep -q 'client "e2e-second" at 127.0.0.1 paired (pair only): the stream goes on' "$tmp/sender.err" \
+    || fail "the sender did not say the pair-only session left the stream alone"
+  wait "$cl1" || fail "client 1 failed while the second device paired: $(tail -n 3 "$tmp/client.err")"
+  exec 6>&-
+  stop_sender
+  pics=$(jnum "$tmp/client.json" pictures)
+  [ "${pics:-0}" -eq "$frames" ] || fail "client 1 decoded ${pics:-0} pictures, want $frames"
+  grep -qi "replaced\|another client" "$tmp/client.err" && fail "client 1 was told it was replaced"
+  replaced=$(ctl_num "$tmp/sender.json" replaced)
+  ponly=$(ctl_num "$tmp/sender.json" pair_only)
+  pok=$(ctl_num "$tmp/sender.json" pairings_ok)
+  streams=$(ctl_num "$tmp/sender.json" streams)
+  [ "$replaced" = 0 ] || fail "the sender counted replaced=$replaced, want 0"
+  [ "$ponly" = 1 ] || fail "the sender counted pair_only=$ponly, want 1"
+  [ "$pok" = 2 ] || fail "the sender counted pairings_ok=$pok, want 2"
+  [ "$streams" = 1 ] || fail "the sender started $streams streams, want 1"
+  # both devices pin the same sender certificate under the name they dialled
+  fp1=$(grep "127.0.0.1:$CPORT" "$tmp/c/senders" | grep -o '[0-9a-f]\{64\}')
+  [ -n "$fp1" ] || fail "client 1 did not pin the sender: $(cat "$tmp/c/senders")"
+  grep "127.0.0.1:$CPORT" "$tmp/c2/senders" | grep -q "$fp1" \
+    || fail "the second device did not pin the sender: $(cat "$tmp/c2/senders" 2> /dev/null)"
+  "$BF_SENDER" --config-dir "$tmp/s" --list-clients > "$tmp/list.txt" 2> /dev/null
+  grep -q "e2e-second" "$tmp/list.txt" || fail "the sender did not pin the second device"
+  ok "a second device paired while client 1 streamed $pics pictures (replaced=$replaced pair_only=$ponly)"
   ;;
 *) echo "unknown case $case_name"; exit 2 ;;
 esac

@@ -6,10 +6,11 @@
  * on the input and the confirmation timeout refused, a client name that
  * tries to fake the prompt's IP, --no-pairing, an unpaired and a revoked
  * client refused with Bye 3, the pairing rate limit, a second client
- * replacing the first, a silent client noticed within 2 s, the connection
- * cap, running out of descriptors at accept, and the punch acceptance that
- * follows the control peer's IP (real UDP punches from 127.0.0.2 and
- * 127.0.0.1).
+ * replacing the first, a pair-only client (`bildfunk pair` from a second
+ * device) that does not, and its session's bound, a silent client noticed
+ * within 2 s, the connection cap, running out of descriptors at accept, and
+ * the punch acceptance that follows the control peer's IP (real UDP punches
+ * from 127.0.0.2 and 127.0.0.1).
  */
 #include "testutil.h"
 
@@ -68,6 +69,9 @@ typedef struct harness {
   int prompts_done;        /* prompts answered so far */
   const char *client_name; /* the Hello name of the next client (NULL: "test-client") */
   uint16_t max_w, max_h;   /* the next client's largest picture (0: 7680x4320) */
+  uint32_t caps_extra;     /* Hello caps of the next client besides BF_CTL_CAP_SEALED */
+  bf_identity *next_id;    /* the next client's identity and pins (NULL: cid, cpins): */
+  bf_pinstore *next_pins;  /*   a second device */
 } harness;
 
 static bf_ctl_offer offer(void) {
@@ -152,8 +156,8 @@ static void c_open(harness *h, client *c, const char *src_ip, int pair) {
   bf_ctl_session_cfg cc;
   memset(&cc, 0, sizeof cc);
   cc.role = BF_TLS_CLIENT;
-  cc.id = h->cid;
-  cc.pins = h->cpins;
+  cc.id = h->next_id ? h->next_id : h->cid;
+  cc.pins = h->next_pins ? h->next_pins : h->cpins;
   cc.peer_name = "sender.test";
   cc.pair = pair;
   cc.wall_unix = 1700000000;
@@ -164,7 +168,7 @@ static void c_open(harness *h, client *c, const char *src_ip, int pair) {
   cc.hello.max_height = h->max_h ? h->max_h : 4320;
   cc.hello.max_fps = 240;
   cc.hello.shard_bytes = 1408;
-  cc.hello.caps = BF_CTL_CAP_SEALED;
+  cc.hello.caps = BF_CTL_CAP_SEALED | h->caps_extra;
   snprintf(cc.hello.name, sizeof cc.hello.name, "%s",
            h->client_name ? h->client_name : "test-client");
   c->last_io_ns = mono_ns();
@@ -590,6 +594,140 @@ static void test_too_small_does_not_replace(void **state) {
   h_free(&h);
 }
 
+static int b_established(harness *h, client *a, client *b) {
+  (void)h, (void)a;
+  return c_find(b, BF_CTL_EV_ESTABLISHED) != NULL;
+}
+
+static int b_closed(harness *h, client *a, client *b) {
+  (void)h, (void)a;
+  return c_find(b, BF_CTL_EV_CLOSED) != NULL;
+}
+
+static int h_one_conn(harness *h, client *a, client *b) {
+  (void)a, (void)b;
+  return bf_sctl_connections(h->ctl) == 1;
+}
+
+/* `bildfunk pair` from a second device (its own identity, a pair-only
+ * Hello) while A streams: B pairs and is established, A keeps the stream
+ * (no Bye, still the streaming peer, no STREAM event for B), and B ending
+ * its session is a normal end that stops nothing. */
+static void test_pair_only_keeps_stream(void **state) {
+  (void)state;
+  harness h;
+  h_init(&h);
+  h_open(&h);
+  pair_once(&h);
+  client a, b;
+  c_open(&h, &a, NULL, 1);
+  assert_true(run(&h, &a, NULL, a_established, 10 * SEC));
+  h.n = 0;
+  bf_identity *bid;
+  bf_pinstore *bpins;
+  assert_int_equal(bf_identity_generate("second device", &bid), 0);
+  assert_int_equal(bf_pinstore_open(NULL, &bpins), 0);
+  h.next_id = bid;
+  h.next_pins = bpins;
+  h.caps_extra = BF_CTL_CAP_PAIR_ONLY;
+  h.client_name = "second-device";
+  c_open(&h, &b, "127.0.0.2", 2);
+  assert_true(run(&h, &a, &b, b_established, 10 * SEC));
+  run(&h, &a, &b, NULL, 300 * MS);
+  assert_non_null(c_find(&b, BF_CTL_EV_PAIRED));
+  assert_null(c_find(&a, BF_CTL_EV_CLOSED)); /* A was not told "replaced" */
+  assert_null(c_find(&b, BF_CTL_EV_CLOSED));
+  assert_null(h_find(&h, BF_SCTL_EV_STREAM)); /* no re-key, no punch admission for B */
+  assert_null(h_find(&h, BF_SCTL_EV_STOP));
+  bf_addr ip;
+  assert_int_equal(bf_sctl_streaming(h.ctl, &ip), 1);
+  char txt[BF_ADDR_STRLEN];
+  bf_addr_format(&ip, txt, sizeof txt);
+  assert_int_equal(strncmp(txt, "127.0.0.1:", 10), 0);
+  const bf_sctl_stats *ss = bf_sctl_stats_get(h.ctl);
+  assert_int_equal(ss->replaced, 0);
+  assert_int_equal(ss->pair_only, 1);
+  assert_int_equal(ss->pairings_ok, 2);
+  assert_int_equal(ss->established, 3);
+  uint8_t bfp[BF_TLS_FP_BYTES];
+  bf_identity_fp(bid, bfp);
+  assert_non_null(bf_pinstore_find_fp(h.spins, bfp));
+  assert_non_null(bf_pinstore_find_name(bpins, "sender.test"));
+  assert_non_null(strstr(
+      h_log(&h), "client \"second-device\" at 127.0.0.2 paired (pair only): the stream goes on"));
+  assert_null(strstr(h_log(&h), "refused"));
+  /* B's user typed the sender's code: B ends its session, a normal end */
+  bf_ctl_session_close(b.s, BF_CTL_BYE_NORMAL, "paired", mono_ns());
+  assert_true(run(&h, &a, &b, h_one_conn, 5 * SEC));
+  run(&h, &a, &b, NULL, 100 * MS);
+  assert_null(c_find(&a, BF_CTL_EV_CLOSED));
+  assert_null(h_find(&h, BF_SCTL_EV_STREAM));
+  assert_null(h_find(&h, BF_SCTL_EV_STOP));
+  assert_int_equal(bf_sctl_streaming(h.ctl, NULL), 1);
+  assert_int_equal(ss->closed_dead, 0);
+  assert_int_equal(ss->handshake_failed, 0);
+  assert_int_equal(ss->replaced, 0);
+  c_free(&a);
+  c_free(&b);
+  bf_pinstore_del(&bpins);
+  bf_identity_del(&bid);
+  h_free(&h);
+}
+
+/* A pair-only client pairs from a screen smaller than the stream (it will
+ * not stream: no Bye 8). If it never ends its session it holds a setup slot
+ * (the per-IP limit counts it) and is ended by the sender with Bye 0 after
+ * the bound (2 s here, past the 1.5 s dead-peer limit: keepalives keep it up
+ * until then). */
+static void test_pair_only_bounded(void **state) {
+  (void)state;
+  harness h;
+  h_init(&h);
+  h.cfg.pair_only_ns = 2 * SEC;
+  h_open(&h);
+  client b;
+  h.caps_extra = BF_CTL_CAP_PAIR_ONLY;
+  h.max_w = 320;
+  h.max_h = 180;
+  c_open(&h, &b, "127.0.0.2", 2);
+  assert_true(run(&h, NULL, &b, b_established, 10 * SEC));
+  uint64_t t_est = mono_ns();
+  assert_null(h_find(&h, BF_SCTL_EV_STREAM));
+  assert_int_equal(bf_sctl_streaming(h.ctl, NULL), 0);
+  assert_int_equal(bf_sctl_stats_get(h.ctl)->pair_only, 1);
+  assert_non_null(strstr(h_log(&h), "paired (pair only): it does not stream"));
+  /* it counts as in setup: from its IP only BF_SCTL_MAX_SETUP_PER_IP - 1 more */
+  int fds[BF_SCTL_MAX_SETUP_PER_IP];
+  for (size_t i = 0; i < BF_SCTL_MAX_SETUP_PER_IP; i++) {
+    fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in ba = {.sin_family = AF_INET};
+    assert_int_equal(inet_pton(AF_INET, "127.0.0.2", &ba.sin_addr), 1);
+    assert_int_equal(bind(fds[i], (struct sockaddr *)&ba, sizeof ba), 0);
+    assert_int_equal(connect(fds[i], (const struct sockaddr *)&h.ctl_addr.ss, h.ctl_addr.len), 0);
+  }
+  run(&h, NULL, &b, NULL, 400 * MS);
+  assert_int_equal(bf_sctl_stats_get(h.ctl)->refused_full, 1);
+  for (size_t i = 0; i < BF_SCTL_MAX_SETUP_PER_IP; i++)
+    close(fds[i]);
+  assert_null(c_find(&b, BF_CTL_EV_CLOSED));
+  /* left open: the sender ends it after the bound */
+  assert_true(run(&h, NULL, &b, b_closed, 5 * SEC));
+  uint64_t took = mono_ns() - t_est;
+  const bf_ctl_event *bye = c_find(&b, BF_CTL_EV_CLOSED);
+  assert_int_equal(bye->reason, BF_CTL_BYE_NORMAL);
+  assert_true(bye->by_peer);
+  assert_true(took >= 1900 * MS);
+  assert_true(took < 3500 * MS);
+  assert_int_equal(bf_sctl_stats_get(h.ctl)->closed_dead, 0);
+  assert_non_null(strstr(h_log(&h), "pair-only session of \"test-client\" at 127.0.0.2 ended: "
+                                    "pairing done; this session does not stream"));
+  assert_null(h_find(&h, BF_SCTL_EV_STOP));
+  print_message("pair-only session ended by the sender %.0f ms after it was established\n",
+                (double)took / 1e6);
+  c_free(&b);
+  h_free(&h);
+}
+
 static void test_dead_peer(void **state) {
   (void)state;
   harness h;
@@ -966,6 +1104,8 @@ int main(void) {
       cmocka_unit_test(test_rate_limit),
       cmocka_unit_test(test_replace),
       cmocka_unit_test(test_too_small_does_not_replace),
+      cmocka_unit_test(test_pair_only_keeps_stream),
+      cmocka_unit_test(test_pair_only_bounded),
       cmocka_unit_test(test_dead_peer),
       cmocka_unit_test(test_connection_cap),
       cmocka_unit_test(test_one_ip_cannot_fill_the_slots),

@@ -57,6 +57,10 @@ extern "C" {
 
 /* Hello caps bits. Unknown bits are kept and ignored. */
 #define BF_CTL_CAP_SEALED 0x1u /* the client can open and send sealed datagrams */
+/* The client only pairs: it will not stream on this session (`bildfunk
+ * pair`). A sender that knows the bit leaves its streaming client alone; an
+ * older one ignores it and hands this session the stream as before. */
+#define BF_CTL_CAP_PAIR_ONLY 0x2u
 /* Welcome flags bits. Unknown bits are kept and ignored. */
 #define BF_CTL_WELCOME_SEALED 0x1u /* the data plane is sealed (spec §6) */
 
