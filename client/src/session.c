@@ -32,6 +32,12 @@
 #define MS 1000000ull
 #define BF_SESSION_EPISODES 32
 #define SEC 1000000000ull
+/* The sender's normal Bye on the control connection can overtake the last
+ * datagrams on the data path (a relay or a network that delays or reorders
+ * them: tests/fire control_jitter lost the last 2-3 pictures). After it the
+ * client still takes data until the data plane's BYE, which the sender
+ * sends after them and before the Bye, or this long at most. */
+#define CTL_BYE_GRACE_NS (250 * MS)
 
 static uint64_t rt_base_ns;
 static volatile sig_atomic_t stop_signal;
@@ -111,6 +117,7 @@ typedef struct session {
   uint64_t last_present_ns;
   int silent_reported;
   int ending; /* BYE came: drain the queue, then stop */
+  uint64_t ctl_bye_ns; /* the control session's normal Bye came (0 = not): see CTL_BYE_GRACE_NS */
   int done;
   int exit_code;
   const char *end_reason;
@@ -536,8 +543,8 @@ static void control_closed(session *s) {
     say(s, "%s", s->ctl_end);
   else
     fprintf(stderr, "bildfunk: %s\n", s->ctl_end);
-  if (code == 0) {
-    s->ending = 1;
+  if (code == 0) { /* the data plane's BYE, or the grace, ends the stream (loop) */
+    if (!s->ctl_bye_ns) s->ctl_bye_ns = bf_client_now();
     return;
   }
   s->done = 1;
@@ -712,12 +719,14 @@ static void loop(session *s) {
 
     uint32_t reason;
     if (!s->ending && bf_pump_bye(s->pump, &reason)) {
-      say(s, "the sender ended the stream%s",
-          reason == BF_BYE_REPLACED ? " (another client took over)"
-          : reason == BF_BYE_ERROR  ? " after an error"
-                                    : "");
+      if (!s->ctl_bye_ns) /* else the control session's Bye said so */
+        say(s, "the sender ended the stream%s",
+            reason == BF_BYE_REPLACED ? " (another client took over)"
+            : reason == BF_BYE_ERROR  ? " after an error"
+                                      : "");
       s->ending = 1;
     }
+    if (!s->ending && s->ctl_bye_ns && now >= s->ctl_bye_ns + CTL_BYE_GRACE_NS) s->ending = 1;
     if (!s->ending) check_liveness(s, now);
     /* held AUs are not a decoder backlog */
     if (!s->cli->no_skip_to_live &&
@@ -772,6 +781,7 @@ static void loop(session *s) {
       due = min_u64(due, ref + (uint64_t)(s->cli->timeout_s * 1e9));
     }
     if (s->ctl) due = min_u64(due, bf_cctl_deadline(s->ctl));
+    if (s->ctl_bye_ns) due = min_u64(due, s->ctl_bye_ns + CTL_BYE_GRACE_NS);
     int fd = -1;
     if (s->ren) {
       if (s->ov.level != BF_OVERLAY_OFF) due = min_u64(due, s->next_text_ns);
