@@ -26,7 +26,13 @@ set(bf_fire_env
 if(BF_SANITIZE)
   list(APPEND bf_fire_env BF_FIRE_SHORT=1)
 endif()
-foreach(case IN ITEMS loss1 loss5 loss10 mixed jitter ratelimit flood)
+set(bf_fire_cases loss1 loss5 loss10 mixed jitter ratelimit flood)
+# control_*: the same impairments on a paired, sealed control session (needs
+# TLS: BF_SEAL), netsim put in with the client's --data-via
+if(BF_SEAL)
+  list(APPEND bf_fire_cases control_loss5 control_jitter)
+endif()
+foreach(case IN LISTS bf_fire_cases)
   add_test(NAME fire_${case} COMMAND bash ${bf_fire_dir}/fire.sh ${case})
   set_tests_properties(fire_${case} PROPERTIES
     ENVIRONMENT "${bf_fire_env}" TIMEOUT 120 SKIP_RETURN_CODE 77 LABELS "fire;e2e"
