@@ -2,7 +2,9 @@
 # bildfunk-netsim (random loss with adaptive FEC, a bad mixed network,
 # jitter with reordering and duplication) and
 # through bf_flood (100 k bad datagrams/s into the client's port), all in
-# tests/fire/fire.sh. About 100 s together in a normal build.
+# tests/fire/fire.sh. About 130 s together in a normal build (the control_*
+# cases: the same on a paired, sealed control session, netsim put in by the
+# client's --data-via).
 # tests/fire/soak.sh (10 min, 1080p60) is run by hand, not registered here.
 # In the ASan + UBSan build they run short (BF_FIRE_SHORT=1: 300-600
 # pictures, a 20 k/s flood) with the same thresholds: there they are a memory
