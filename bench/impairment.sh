@@ -11,6 +11,11 @@
 #   BF_IMPAIR_ONLY=REGEX runs only the profiles whose name matches (the
 #   clean run always, it measures the rate the rate-limit profile uses).
 #
+# The profiles named "control: ..." run the mode players use instead of
+# --direct: a paired TLS control session with the sealed data plane through
+# netsim (the client's --data-via). The script pairs once before them (it
+# types both codes through FIFOs) and keeps one control port for all.
+#
 # Stream: testsrc 640x360 at 60 fps, H.264, 512-byte shards (many shards per
 # frame, so loss lands inside FEC blocks), headless client with
 # --skip-to-live off. Same seeds every run.
@@ -24,8 +29,9 @@ for b in "$sender" "$client" "$netsim"; do
   [ -x "$b" ] || { echo "impairment: $b is not built" >&2; exit 1; }
 done
 tmp=$(mktemp -d /tmp/bf-impair.XXXXXX)
+cfg=$(mktemp -d /tmp/bf-impair-cfg.XXXXXX) # s/ and c/: the sender's and the client's config dirs
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp" "$cfg"; }
 trap cleanup EXIT
 
 profiles=(
@@ -38,7 +44,51 @@ profiles=(
   "dup 2 %|--dup 2"
   "burst + jitter + reorder + dup|--loss 3 --burst 20 --delay 30 --jitter 30 --reorder --dup 2"
   "rate 20 % below the stream|--rate RATE --queue-ms 60"
+  "control: loss 5 %|--loss 5"
+  "control: burst + jitter + reorder + dup|--loss 3 --burst 20 --delay 30 --jitter 30 --reorder --dup 2"
 )
+cport= # the control port, fixed once paired (the client's pin is kept under HOST:PORT)
+# start_sender ARGS...: sets spid and port (the data port), and cport in control mode
+start_sender() {
+  : > "$tmp/sender.err" # read at once below
+  "$sender" "$@" --size 640x360 --fps 60 --shard 512 --quiet 2> "$tmp/sender.err" < "$tmp/op" &
+  spid=$!
+  pids+=("$spid")
+  port=
+  for _ in $(seq 200); do
+    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sender.err")
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  [ -n "$port" ] || { echo "impairment: the sender did not start: $(cat "$tmp/sender.err")" >&2; exit 1; }
+  if [[ " $* " == *" --control "* ]]; then
+    cport=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sender.err")
+  fi
+}
+# pair: `bildfunk pair` with a sender of its own; the script types both codes
+pair() {
+  mkdir -p "$cfg/s" "$cfg/c"
+  chmod 700 "$cfg/s" "$cfg/c"
+  rm -f "$tmp/op" "$tmp/cin"
+  mkfifo "$tmp/op" "$tmp/cin"
+  exec 3<> "$tmp/op"
+  start_sender --control 127.0.0.1:0 --listen 127.0.0.1:0 --config-dir "$cfg/s"
+  "$client" pair "127.0.0.1:$cport" --config-dir "$cfg/c" --name bench < "$tmp/cin" 2> "$tmp/pair.err" &
+  local cl=$! code= req=
+  exec 4> "$tmp/cin"
+  for _ in $(seq 200); do
+    [ -n "$code" ] || code=$(sed -n 's/.*code \([0-9]\{6\}\).*/\1/p' "$tmp/pair.err" | head -n 1)
+    req=$(grep "pairing request" "$tmp/sender.err" || true)
+    [ -n "$code" ] && [ -n "$req" ] && break
+    sleep 0.05
+  done
+  echo "$code" >&3
+  sed -n 's/.*this sender.s code: \([0-9]\{6\}\).*/\1/p' <<< "$req" >&4
+  wait "$cl" || { echo "impairment: pairing failed: $(cat "$tmp/pair.err")" >&2; exit 1; }
+  exec 4>&-
+  kill -INT "$spid"
+  wait "$spid" 2>/dev/null || true
+}
 rate= # 80 % of the clean run's payload rate, measured below
 jnum() { grep -o "\"$2\": [-0-9.e+]*" "$1" | tail -n 1 | awk '{print $2}'; }
 jdir() { tr -d '\n' < "$1" | grep -o "\"$2\": {.*" | sed 's/"config": {[^}]*}//' |
@@ -55,17 +105,17 @@ for p in "${profiles[@]}"; do
   if [ -n "${BF_IMPAIR_ONLY:-}" ] && [ "$name" != clean ] && ! [[ $name =~ $BF_IMPAIR_ONLY ]]; then
     continue
   fi
+  control=
+  [[ $name == control:* ]] && control=1
+  [ -n "$control" ] && [ -z "$cport" ] && pair
   rm -f "$tmp"/*
-  "$sender" --direct --listen 127.0.0.1:0 --size 640x360 --fps 60 --shard 512 --frames "$frames" \
-    --stats-json "$tmp/sender.json" --quiet 2> "$tmp/sender.err" &
-  spid=$!
-  pids+=("$spid")
-  port=
-  for _ in $(seq 200); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sender.err")
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
+  : > "$tmp/op" # the sender's stdin (a FIFO while pairing)
+  if [ -n "$control" ]; then
+    start_sender --control "127.0.0.1:$cport" --listen 127.0.0.1:0 --config-dir "$cfg/s" \
+      --frames "$frames" --stats-json "$tmp/sender.json"
+  else
+    start_sender --direct --listen 127.0.0.1:0 --frames "$frames" --stats-json "$tmp/sender.json"
+  fi
   # shellcheck disable=SC2086
   "$netsim" --to "127.0.0.1:$port" --listen 127.0.0.1:0 --quiet --seed 7 --max-queue 16384 \
     --stats-json "$tmp/netsim.json" --dir down $args > "$tmp/netsim.out" 2>&1 &
@@ -77,8 +127,13 @@ for p in "${profiles[@]}"; do
     [ -n "$nport" ] && break
     sleep 0.05
   done
-  "$client" --direct "127.0.0.1:$nport" --headless --skip-to-live off --timeout 5 \
-    --stats-json "$tmp/c.json" 2> "$tmp/client.err" || true
+  if [ -n "$control" ]; then
+    "$client" "127.0.0.1:$cport" --config-dir "$cfg/c" --data-via "127.0.0.1:$nport" --headless \
+      --skip-to-live off --timeout 5 --stats-json "$tmp/c.json" 2> "$tmp/client.err" || true
+  else
+    "$client" --direct "127.0.0.1:$nport" --headless --skip-to-live off --timeout 5 \
+      --stats-json "$tmp/c.json" 2> "$tmp/client.err" || true
+  fi
   for _ in $(seq 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
   kill "$spid" 2>/dev/null || true
   wait "$spid" 2>/dev/null || true

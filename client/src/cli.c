@@ -47,6 +47,11 @@ void bf_cli_usage(FILE *out) {
         "  --name NAME             this client's name shown on the sender (default: host\n"
         "                          name)\n"
         "  --max-size WxH          largest video mode to accept (default 7680x4320)\n"
+        "  --data-via HOST:PORT    send the data plane (punch, feedback) to a UDP relay\n"
+        "                          at HOST:PORT (e.g. bildfunk-netsim) instead of the\n"
+        "                          sender's data port; run the relay on this host: the\n"
+        "                          sender takes punches only from the control\n"
+        "                          connection's IP\n"
         "  --direct HOST[:PORT]    diagnostics: no control session, punch straight to the\n"
         "                          sender's data port (default 47998); UNENCRYPTED unless\n"
         "                          with --seal-key-file; the sender runs --direct too\n"
@@ -154,6 +159,20 @@ static int printable_utf8(const char *str) {
   return 1;
 }
 
+/* 1 when |s| is HOST:PORT or [V6]:PORT with a non-empty HOST and a port
+ * 1..65535 (the form only: the name is resolved when the session starts). */
+static int host_port(const char *s) {
+  const char *colon = strrchr(s, ':');
+  if (!colon || colon == s) return 0;
+  if (s[0] == '[') {
+    if (colon[-1] != ']' || colon - s < 3) return 0;
+  } else if (memchr(s, ':', (size_t)(colon - s))) {
+    return 0; /* a bare IPv6 address: its last group would pass for a port */
+  }
+  uint64_t port;
+  return parse_u64(colon + 1, 65535, &port) == 0 && port > 0;
+}
+
 static int parse_size(const char *s, int *w, int *h) {
   char *end;
   errno = 0;
@@ -226,7 +245,8 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
         "--direct",   "--bind",    "--frames",  "--duration", "--stats-json", "--report",
         "--framemd5", "--overlay", "--font",    "--codec",    "--decoder",
         "--threads",  "--size",    "--timeout", "--max-k",    "--debug-decode-delay",
-        "--skip-to-live", "--seal-key-file", "--config-dir", "--name", "--max-size", NULL};
+        "--skip-to-live", "--seal-key-file", "--config-dir", "--name", "--max-size", "--data-via",
+        NULL};
     int known = 0;
     for (int k = 0; with_value[k]; k++)
       known |= !strcmp(name, with_value[k]);
@@ -240,6 +260,11 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
     if (!strcmp(name, "--direct")) {
       if (!*val) return fail(err, cap, "--direct needs HOST[:PORT]");
       c->direct = val;
+    } else if (!strcmp(name, "--data-via")) {
+      if (!host_port(val))
+        return fail(err, cap, "--data-via: '%s' is not HOST:PORT (1..65535; IPv6: [ADDR]:PORT)",
+                    val);
+      c->data_via = val;
     } else if (!strcmp(name, "--config-dir")) {
       if (!*val) return fail(err, cap, "--config-dir needs a directory");
       c->config_dir = val;
@@ -324,6 +349,12 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
   if (c->direct && c->target) return fail(err, cap, "give HOST or --direct HOST[:PORT], not both");
   if (!c->direct && !c->target)
     return fail(err, cap, "no sender given: bildfunk HOST[:PORT] (or --direct HOST[:PORT])");
+  if (c->direct && c->data_via)
+    return fail(err, cap,
+                "--data-via is for a control session; with --direct give the relay's address to "
+                "--direct itself");
+  if (c->pair && c->data_via)
+    return fail(err, cap, "--data-via: pair does not stream; use it with bildfunk HOST");
   if (c->direct && (c->config_dir || c->name || c->max_width))
     return fail(err, cap,
                 "--config-dir, --name and --max-size need a control session, not --direct");

@@ -38,6 +38,10 @@ typedef struct bf_cli {
   const char *name;       /* --name: this client's name for the sender, NULL = host name */
   int max_width, max_height; /* --max-size, 0 = 7680x4320 */
   const char *direct; /* --direct HOST[:PORT] of the sender's data port (diagnostics) */
+  const char *data_via; /* --data-via HOST:PORT: in a control session the data plane
+                           (punch, feedback) goes here, a relay such as bildfunk-netsim,
+                           instead of the control peer's IP and the Welcome's data port;
+                           NULL = there. The parser checks the form only (no lookup). */
   const char *bind;   /* local ADDR[:PORT], NULL = any address, ephemeral port */
   int headless;
   uint64_t frames;   /* stop after this many decoded pictures; 0 = no limit */

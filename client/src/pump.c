@@ -28,7 +28,8 @@ struct bf_pump {
   uint64_t last_fresh_ns; /* the last video datagram the reassembler accepted */
   int bye;                /* acted upon: the session ends */
   uint32_t bye_reason;
-  int bye_pending;    /* clear mode: BYE heard, waiting out the grace period */
+  int bye_pending;    /* BYE heard, waiting out the grace period */
+  int bye_sealed;     /* ...and it was sealed: authentic, never ignored */
   uint64_t bye_at_ns; /* when the pending BYE arrived */
   uint32_t bye_pending_reason;
   bf_seqtrack order; /* reorders, duplicates, lateness by stream_seq */
@@ -195,13 +196,13 @@ static void on_control(bf_pump *p, const uint8_t *d, size_t len, uint64_t now) {
   case BF_FB_BYE:
     p->n.byes++;
     p->last_data_ns = now;
-    if (p->opener) { /* sealed: it was opened, so the sender sent it */
-      p->bye = 1;
-      p->bye_reason = fb.u.bye.reason;
-    } else if (!p->bye_pending && !p->bye) {
-      /* clear mode: anyone who knows the sender's address can forge this;
-       * believe it only if the video stops too (settle_bye) */
+    if (!p->bye_pending && !p->bye) {
+      /* sealed: it was opened, so the sender sent it, but video it sent
+       * before may still be on its way (reordered behind it); clear mode:
+       * anyone who knows the sender's address can forge this, believe it
+       * only if the video stops too (settle_bye) */
       p->bye_pending = 1;
+      p->bye_sealed = p->opener != NULL;
       p->bye_at_ns = now;
       p->bye_pending_reason = fb.u.bye.reason;
     }
@@ -238,24 +239,32 @@ static void on_video(bf_pump *p, const uint8_t *d, size_t len, uint64_t now) {
   bf_seqtrack_push(&p->order, le32(d + 12), now);
 }
 
-/* Clear mode BYE: acted upon once no fresh video (a shard the reassembler
- * accepted) came for BF_PUMP_BYE_GRACE_NS after it (or after the last
- * straggler behind it); fresh video still arriving BF_PUMP_BYE_CANCEL_NS
- * after it means the sender is streaming: ignored. Stale, duplicate or
- * contradicting datagrams (a flood from the spoofed address) count for
- * neither. */
+/* When a pending BYE is acted upon: BF_PUMP_BYE_GRACE_NS after it or after
+ * the last fresh video (a shard the reassembler accepted) behind it; a
+ * sealed one at most BF_PUMP_BYE_CANCEL_NS after it. */
+static uint64_t bye_due(const bf_pump *p) {
+  uint64_t ref = p->last_fresh_ns > p->bye_at_ns ? p->last_fresh_ns : p->bye_at_ns;
+  uint64_t due = ref + BF_PUMP_BYE_GRACE_NS;
+  if (p->bye_sealed && p->bye_at_ns + BF_PUMP_BYE_CANCEL_NS < due)
+    due = p->bye_at_ns + BF_PUMP_BYE_CANCEL_NS;
+  return due;
+}
+
+/* A BYE is acted upon once no fresh video came for BF_PUMP_BYE_GRACE_NS
+ * after it (stragglers reordered behind it are still taken). Clear mode:
+ * fresh video still arriving BF_PUMP_BYE_CANCEL_NS after it means the
+ * sender is streaming: ignored; stale, duplicate or contradicting datagrams
+ * (a flood from the spoofed address) count for neither. Sealed: authentic,
+ * so acted upon BF_PUMP_BYE_CANCEL_NS after it at the latest. */
 static void settle_bye(bf_pump *p, uint64_t now) {
   if (!p->bye_pending) return;
-  uint64_t ref = p->bye_at_ns;
-  if (p->last_fresh_ns > ref) {
-    if (p->last_fresh_ns - p->bye_at_ns >= BF_PUMP_BYE_CANCEL_NS) {
-      p->bye_pending = 0;
-      p->n.byes_ignored++;
-      return;
-    }
-    ref = p->last_fresh_ns;
+  if (!p->bye_sealed && p->last_fresh_ns > p->bye_at_ns &&
+      p->last_fresh_ns - p->bye_at_ns >= BF_PUMP_BYE_CANCEL_NS) {
+    p->bye_pending = 0;
+    p->n.byes_ignored++;
+    return;
   }
-  if (now - ref < BF_PUMP_BYE_GRACE_NS) return;
+  if (now < bye_due(p)) return;
   p->bye_pending = 0;
   p->bye = 1;
   p->bye_reason = p->bye_pending_reason;
@@ -383,10 +392,7 @@ uint64_t bf_pump_next_due(const bf_pump *p) {
   if (c < due) due = c;
   uint64_t w = p->window_start_ns + BF_LOSS_WINDOW_NS;
   if (w < due) due = w;
-  if (p->bye_pending) {
-    uint64_t ref = p->last_fresh_ns > p->bye_at_ns ? p->last_fresh_ns : p->bye_at_ns;
-    if (ref + BF_PUMP_BYE_GRACE_NS < due) due = ref + BF_PUMP_BYE_GRACE_NS;
-  }
+  if (p->bye_pending && bye_due(p) < due) due = bye_due(p);
   return due;
 }
 

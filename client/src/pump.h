@@ -25,16 +25,16 @@
  * 250 ms) later than the window it happened in; none on an in-order
  * network.
  *
- * BYE: in sealed mode a BYE is authenticated and acted upon at once. In clear
- * direct mode anyone who can send from the sender's address could forge one,
- * so a BYE is acted upon only when no fresh video (a shard the reassembler
+ * BYE: acted upon only when no fresh video (a shard the reassembler
  * accepts) arrives for BF_PUMP_BYE_GRACE_NS after it (a genuine sender stops
- * sending; stragglers that jitter reordered behind the BYE move the deadline
- * but do not cancel it); fresh video still arriving BF_PUMP_BYE_CANCEL_NS
- * after the BYE means the sender is streaming, and the BYE is ignored
- * (counted in byes_ignored). Stale, duplicate or contradicting datagrams
- * count for neither, so a flood from the spoofed address keeps no session.
- * Latency of a genuine end: + 100 ms.
+ * sending; stragglers that jitter reordered behind the BYE are still taken
+ * and move the deadline). In sealed mode a BYE is authenticated: it is acted
+ * upon BF_PUMP_BYE_CANCEL_NS after it at the latest. In clear direct mode
+ * anyone who can send from the sender's address could forge one: fresh
+ * video still arriving BF_PUMP_BYE_CANCEL_NS after the BYE means the sender
+ * is streaming, and the BYE is ignored (counted in byes_ignored). Stale,
+ * duplicate or contradicting datagrams count for neither, so a flood from
+ * the spoofed address keeps no session. Latency of a genuine end: + 100 ms.
  *
  * Threads: one thread uses a pump. The clock is injected (|now| in the
  * config) so tests can drive time.
@@ -57,9 +57,10 @@
 #define BF_LOSS_WINDOW_NS 750000000ull
 /* Silence after which arriving video is treated as a new stream. */
 #define BF_PUMP_RESUME_NS 1000000000ull
-/* Clear mode BYE: no video for this long after it -> acted upon ... */
+/* BYE: no fresh video for this long after it -> acted upon ... */
 #define BF_PUMP_BYE_GRACE_NS 100000000ull
-/* ... video this long after it -> ignored (forged, or an old one) */
+/* ... clear: video this long after it -> ignored (forged, or an old one);
+ * sealed: acted upon this long after it at the latest */
 #define BF_PUMP_BYE_CANCEL_NS 200000000ull
 
 typedef struct bf_pump_config {

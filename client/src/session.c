@@ -32,6 +32,12 @@
 #define MS 1000000ull
 #define BF_SESSION_EPISODES 32
 #define SEC 1000000000ull
+/* The sender's normal Bye on the control connection can overtake the last
+ * datagrams on the data path (a relay or a network that delays or reorders
+ * them: tests/fire control_jitter lost the last 2-3 pictures). After it the
+ * client still takes data until the data plane's BYE, which the sender
+ * sends after them and before the Bye, or this long at most. */
+#define CTL_BYE_GRACE_NS (250 * MS)
 
 static uint64_t rt_base_ns;
 static volatile sig_atomic_t stop_signal;
@@ -80,6 +86,10 @@ typedef struct session {
   int ctl_sealed;       /* the data plane is sealed with its secret */
   int ctl_paired_now;   /* this run paired */
   char ctl_end[640];    /* why it closed, for the statistics */
+  /* the Welcome's data address (control peer's IP, data port), and
+   * --data-via resolved: the data plane goes there instead ("" = none) */
+  char ctl_data[BF_ADDR_STRLEN];
+  char data_via[BF_ADDR_STRLEN];
   /* completed AUs waiting for the decoder, in frame_index order */
   queued q[BF_SESSION_QUEUE];
   size_t qhead, qn;
@@ -107,6 +117,7 @@ typedef struct session {
   uint64_t last_present_ns;
   int silent_reported;
   int ending; /* BYE came: drain the queue, then stop */
+  uint64_t ctl_bye_ns; /* the control session's normal Bye came (0 = not): see CTL_BYE_GRACE_NS */
   int done;
   int exit_code;
   const char *end_reason;
@@ -532,8 +543,8 @@ static void control_closed(session *s) {
     say(s, "%s", s->ctl_end);
   else
     fprintf(stderr, "bildfunk: %s\n", s->ctl_end);
-  if (code == 0) {
-    s->ending = 1;
+  if (code == 0) { /* the data plane's BYE, or the grace, ends the stream (loop) */
+    if (!s->ctl_bye_ns) s->ctl_bye_ns = bf_client_now();
     return;
   }
   s->done = 1;
@@ -658,14 +669,18 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
   }
   s->ctl_sealed = 1;
   *max_k = w.max_k;
-  bf_cctl_data_addr(s->ctl, w.data_port, data_addr, cap);
-  verbose(s, "session with %s: %s %ux%u@%u, S %u, K %u, FEC %u %%, data %s sealed",
+  bf_cctl_data_addr(s->ctl, w.data_port, s->ctl_data, sizeof s->ctl_data);
+  /* --data-via: the same sealed data plane through a relay; the sender sees
+   * the relay's address, so it must share the control connection's IP */
+  snprintf(data_addr, cap, "%s", s->data_via[0] ? s->data_via : s->ctl_data);
+  verbose(s, "session with %s: %s %ux%u@%u, S %u, K %u, FEC %u %%, data %s sealed%s%s",
           bf_cctl_endpoint(s->ctl),
           w.codec == BF_CTL_CODEC_H264   ? "h264"
           : w.codec == BF_CTL_CODEC_HEVC ? "hevc"
           : w.codec == BF_CTL_CODEC_AV1  ? "av1"
                                          : "?",
-          w.width, w.height, w.fps, w.shard_bytes, w.max_k, w.fec_percent, data_addr);
+          w.width, w.height, w.fps, w.shard_bytes, w.max_k, w.fec_percent, s->ctl_data,
+          s->data_via[0] ? ", via " : "", s->data_via);
   return 0;
 }
 
@@ -704,12 +719,14 @@ static void loop(session *s) {
 
     uint32_t reason;
     if (!s->ending && bf_pump_bye(s->pump, &reason)) {
-      say(s, "the sender ended the stream%s",
-          reason == BF_BYE_REPLACED ? " (another client took over)"
-          : reason == BF_BYE_ERROR  ? " after an error"
-                                    : "");
+      if (!s->ctl_bye_ns) /* else the control session's Bye said so */
+        say(s, "the sender ended the stream%s",
+            reason == BF_BYE_REPLACED ? " (another client took over)"
+            : reason == BF_BYE_ERROR  ? " after an error"
+                                      : "");
       s->ending = 1;
     }
+    if (!s->ending && s->ctl_bye_ns && now >= s->ctl_bye_ns + CTL_BYE_GRACE_NS) s->ending = 1;
     if (!s->ending) check_liveness(s, now);
     /* held AUs are not a decoder backlog */
     if (!s->cli->no_skip_to_live &&
@@ -764,6 +781,7 @@ static void loop(session *s) {
       due = min_u64(due, ref + (uint64_t)(s->cli->timeout_s * 1e9));
     }
     if (s->ctl) due = min_u64(due, bf_cctl_deadline(s->ctl));
+    if (s->ctl_bye_ns) due = min_u64(due, s->ctl_bye_ns + CTL_BYE_GRACE_NS);
     int fd = -1;
     if (s->ren) {
       if (s->ov.level != BF_OVERLAY_OFF) due = min_u64(due, s->next_text_ns);
@@ -888,10 +906,10 @@ static void summary(session *s, uint64_t end_ns) {
       used += (size_t)snprintf(
           extra + used, sizeof extra - used,
           ", \"control\": {\"mode\": \"%s\", \"sealed\": %d, \"endpoint\": \"%s\", "
-          "\"paired_now\": %d, \"closed\": %d, \"bye_reason\": %u, \"by_peer\": %d, "
-          "\"end\": \"%s\"}",
+          "\"data_via\": \"%s\", \"paired_now\": %d, \"closed\": %d, \"bye_reason\": %u, "
+          "\"by_peer\": %d, \"end\": \"%s\"}",
           s->ctl ? "control" : "direct", s->ctl ? s->ctl_sealed : sealed,
-          s->ctl ? bf_cctl_endpoint(s->ctl) : "", s->ctl_paired_now,
+          s->ctl ? bf_cctl_endpoint(s->ctl) : "", s->data_via, s->ctl_paired_now,
           s->ctl ? bf_cctl_state_get(s->ctl) == BF_CCTL_CLOSED : 0, why, by_peer, esc);
     }
     used += (size_t)snprintf(extra + used, sizeof extra - used, ", \"recoveries\": [");
@@ -959,6 +977,17 @@ int bf_session_run(const bf_cli *cli) {
   bf_pump_config pc = {cli->direct, cli->bind, cli->max_k, bf_client_now, NULL};
   uint8_t secret[32] = {0};
   char data_addr[BF_ADDR_STRLEN];
+  if (cli->data_via) { /* before the session: a typo ends here, not after pairing */
+    bf_addr via;
+    int r = bf_addr_parse(cli->data_via, 0, &via);
+    if (r < 0) {
+      fprintf(stderr, "bildfunk: --data-via %s: %s\n", cli->data_via,
+              r == -ENOENT ? "host not found" : "not HOST:PORT with a port 1..65535");
+      code = r == -ENOENT ? 1 : 2;
+      goto out;
+    }
+    bf_addr_format(&via, s->data_via, sizeof s->data_via);
+  }
   if (cli->target) { /* control session first; the pump follows its Welcome */
     int r = control_setup(s, data_addr, sizeof data_addr, secret, &pc.max_k);
     if (r) {
@@ -1016,7 +1045,10 @@ int bf_session_run(const bf_cli *cli) {
     redraw(s);
   }
   verbose(s, "punching %s", bf_pump_peer_name(s->pump));
-  if (s->ctl)
+  if (s->ctl && s->data_via[0])
+    say(s, "streaming from %s (TLS control session, sealed data for %s via the relay %s)",
+        bf_cctl_endpoint(s->ctl), s->ctl_data, bf_pump_peer_name(s->pump));
+  else if (s->ctl)
     say(s, "streaming from %s (TLS control session, sealed data on %s)", bf_cctl_endpoint(s->ctl),
         bf_pump_peer_name(s->pump));
   else if (!cli->seal_key_file)

@@ -120,6 +120,43 @@ static void test_control_mode(void **state) {
   assert_string_equal(c.direct, "h:5000");
 }
 
+/* --data-via HOST:PORT: the control session's data plane through a relay
+ * (bildfunk-netsim); the form is checked, the name is not looked up here */
+static void test_data_via(void **state) {
+  (void)state;
+  bf_cli c;
+  char err[256];
+  assert_int_equal(parse(&c, err, "h", NULL), 0);
+  assert_null(c.data_via);
+  assert_int_equal(parse(&c, err, "127.0.0.1:47999", "--data-via", "127.0.0.1:40000", NULL), 0);
+  assert_string_equal(c.target, "127.0.0.1:47999");
+  assert_string_equal(c.data_via, "127.0.0.1:40000");
+  assert_null(c.direct);
+  assert_int_equal(parse(&c, err, "--data-via=relay.lan:65535", "h", NULL), 0);
+  assert_string_equal(c.data_via, "relay.lan:65535");
+  assert_int_equal(parse(&c, err, "h", "--data-via", "[::1]:1", NULL), 0);
+  assert_string_equal(c.data_via, "[::1]:1");
+
+  /* a relay has its own port: no default; a bare IPv6 address is ambiguous */
+  const char *bad[] = {"relay", "relay:", "relay:0", "relay:65536", ":5000", "relay:5x",
+                       "relay:-1", "::1:5000", "[::1]", "[]:5000", "", NULL};
+  for (int i = 0; bad[i]; i++) {
+    assert_int_equal(parse(&c, err, "h", "--data-via", bad[i], NULL), -EINVAL);
+    if (!strstr(err, "--data-via") || !strstr(err, "HOST:PORT"))
+      fail_msg("'%s': error '%s'", bad[i], err);
+  }
+  /* direct mode takes the address it streams from: --direct RELAY */
+  assert_int_equal(parse(&c, err, "--direct", "h:5000", "--data-via", "r:6000", NULL), -EINVAL);
+  assert_non_null(strstr(err, "--data-via is for a control session"));
+  assert_int_equal(parse(&c, err, "--data-via", "r:6000", "--direct", "h", NULL), -EINVAL);
+  assert_non_null(strstr(err, "--data-via is for a control session"));
+  /* pair does not stream */
+  assert_int_equal(parse(&c, err, "pair", "h", "--data-via", "r:6000", NULL), -EINVAL);
+  assert_non_null(strstr(err, "pair does not stream"));
+  assert_int_equal(parse(&c, err, "h", "--data-via", NULL), -EINVAL);
+  assert_non_null(strstr(err, "needs a value"));
+}
+
 static void test_help_version(void **state) {
   (void)state;
   bf_cli c;
@@ -198,6 +235,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults_and_all_options),
       cmocka_unit_test(test_control_mode),
+      cmocka_unit_test(test_data_via),
       cmocka_unit_test(test_help_version),
       cmocka_unit_test(test_errors),
   };

@@ -5,8 +5,8 @@
  * foreign datagrams are counted without keeping the session alive, the loss
  * window compares stream_seq with arrivals (also on a network that
  * reorders across the windows' ends: only real loss counts, numbers wrap,
- * duplicates count once), reorders and duplicates are counted, a clear-mode BYE waits out its grace
- * period (and a forged one is ignored), and closing says BYE. The wait on a real socket plus extra
+ * duplicates count once), reorders and duplicates are counted, a BYE waits out its grace period
+ * (a forged clear one is ignored, a sealed one is not), and closing says BYE. The wait on a real socket plus extra
  * descriptors (the display connection, the control session) reports which
  * one is ready.
  */
@@ -669,10 +669,20 @@ static void test_sealed(void **state) {
   assert_int_equal(bf_pump_receive(r.pump, 4), 1);
   assert_int_equal(bf_pump_bye(r.pump, NULL), 0);
   sealed[sl - 1] ^= 1;
+  uint64_t t_bye = fake_now;
   assert_int_equal(bf_send(r.sender, &ds), 1); /* the genuine one... */
   assert_int_equal(bf_send(r.sender, &ds), 1); /* ... and its replay */
   assert_int_equal(bf_pump_receive(r.pump, 4), 2);
+  /* authentic, but video sent before it may still be on its way: acted
+   * upon after the grace, at the latest BF_PUMP_BYE_CANCEL_NS after it */
   uint32_t reason = 99;
+  assert_int_equal(bf_pump_bye(r.pump, &reason), 0);
+  assert_true(bf_pump_next_due(r.pump) <= t_bye + BF_PUMP_BYE_GRACE_NS);
+  fake_now = t_bye + BF_PUMP_BYE_GRACE_NS - 1;
+  assert_int_equal(bf_pump_receive(r.pump, 1), 0);
+  assert_int_equal(bf_pump_bye(r.pump, &reason), 0);
+  fake_now = t_bye + BF_PUMP_BYE_GRACE_NS;
+  assert_int_equal(bf_pump_receive(r.pump, 1), 0);
   assert_int_equal(bf_pump_bye(r.pump, &reason), 1);
   assert_int_equal(reason, BF_BYE_NORMAL);
 

@@ -2,7 +2,9 @@
 # bildfunk-netsim (random loss with adaptive FEC, a bad mixed network,
 # jitter with reordering and duplication) and
 # through bf_flood (100 k bad datagrams/s into the client's port), all in
-# tests/fire/fire.sh. About 100 s together in a normal build.
+# tests/fire/fire.sh. About 130 s together in a normal build (the control_*
+# cases: the same on a paired, sealed control session, netsim put in by the
+# client's --data-via).
 # tests/fire/soak.sh (10 min, 1080p60) is run by hand, not registered here.
 # In the ASan + UBSan build they run short (BF_FIRE_SHORT=1: 300-600
 # pictures, a 20 k/s flood) with the same thresholds: there they are a memory
@@ -26,7 +28,13 @@ set(bf_fire_env
 if(BF_SANITIZE)
   list(APPEND bf_fire_env BF_FIRE_SHORT=1)
 endif()
-foreach(case IN ITEMS loss1 loss5 loss10 mixed jitter ratelimit flood)
+set(bf_fire_cases loss1 loss5 loss10 mixed jitter ratelimit flood)
+# control_*: the same impairments on a paired, sealed control session (needs
+# TLS: BF_SEAL), netsim put in with the client's --data-via
+if(BF_SEAL)
+  list(APPEND bf_fire_cases control_loss5 control_jitter)
+endif()
+foreach(case IN LISTS bf_fire_cases)
   add_test(NAME fire_${case} COMMAND bash ${bf_fire_dir}/fire.sh ${case})
   set_tests_properties(fire_${case} PROPERTIES
     ENVIRONMENT "${bf_fire_env}" TIMEOUT 120 SKIP_RETURN_CODE 77 LABELS "fire;e2e"

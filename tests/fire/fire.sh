@@ -13,7 +13,9 @@
 # jitter (30 ms jitter with reordering and 2 % duplication, no loss: bit-exact
 # share, few keyframe requests, the client's reorder/duplicate counts vs
 # netsim's, no loss reported and the sender's FEC floor not raised), flood (100 k bad datagrams/s into the client's port: pictures
-# presented, memory flat).
+# presented, memory flat). control_loss5, control_jitter: loss5 and jitter in
+# the mode players use (a paired TLS control session, sealed data plane),
+# netsim put between them with the client's --data-via.
 # BF_E2E_KEEP=1 keeps the temporary directory.
 set -uo pipefail
 case_name=${1:?usage: fire.sh CASE}
@@ -72,35 +74,138 @@ exact_share() {
   WRONG=$(grep -cvxFf "$tmp/ref.lines" "$tmp/c.lines")
 }
 
+# --- control mode (paired, sealed) through netsim -------------------------------
+# The sender in its default control mode with config dir $tmp/s, the client
+# with $tmp/c; they pair first (the test types both codes, as
+# tests/security/pair.sh does) against a sender of their own, so the measured
+# run's --frames and --dump-au hold the measured stream only; the measured
+# sender takes the pairing one's control port (the client keeps its pin under
+# HOST:PORT as typed). The client then
+# runs `bildfunk 127.0.0.1:CPORT --data-via 127.0.0.1:NETSIM_PORT`: TLS goes
+# straight to the sender, the sealed data plane through netsim, which
+# forwards from 127.0.0.1 (the control peer's IP, so the sender admits it).
+start_control_sender() { # ARGS...: SENDER_PORT (data), CPORT, SENDER_PID; stdin = FIFO on fd 3
+  # (a --control in ARGS overrides the ephemeral one)
+  rm -f "$tmp/op"
+  mkfifo "$tmp/op"
+  exec 3<> "$tmp/op"
+  "$BF_SENDER" --control 127.0.0.1:0 --listen 127.0.0.1:0 --config-dir "$tmp/s" "$@" \
+    < "$tmp/op" 2> "$tmp/sender.err" > "$tmp/sender.out" &
+  SENDER_PID=$!
+  pids+=("$SENDER_PID")
+  for _ in $(seq 200); do
+    CPORT=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sender.err" | head -n 1)
+    SENDER_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sender.err" | head -n 1)
+    [ -n "$CPORT" ] && [ -n "$SENDER_PORT" ] && return 0
+    kill -0 "$SENDER_PID" 2>/dev/null || fail "the control-mode sender exited at start"
+    sleep 0.05
+  done
+  fail "the sender did not start in control mode"
+}
+stop_control_sender() { # stop_control_sender SECONDS: waits for its end, then as stop_pid
+  stop_pid "$SENDER_PID" "$1"
+  exec 3>&-
+}
+# pair_control: `bildfunk pair` against a sender of its own; the test types
+# the client's code into the sender and the sender's into the client
+pair_control() {
+  mkdir -p "$tmp/s" "$tmp/c"
+  chmod 700 "$tmp/s" "$tmp/c"
+  start_control_sender --size 320x240 --quiet
+  rm -f "$tmp/cin"
+  mkfifo "$tmp/cin"
+  "$BF_CLIENT" pair "127.0.0.1:$CPORT" --config-dir "$tmp/c" --name fire-client \
+    < "$tmp/cin" 2> "$tmp/pair.err" &
+  local cl=$! code="" req="" scode
+  pids+=("$cl")
+  exec 5> "$tmp/cin"
+  for _ in $(seq 200); do
+    [ -z "$code" ] && code=$(sed -n 's/.*code \([0-9]\{6\}\).*/\1/p' "$tmp/pair.err" | head -n 1)
+    req=$(grep "pairing request" "$tmp/sender.err" | head -n 1)
+    [ -n "$code" ] && [ -n "$req" ] && break
+    sleep 0.05
+  done
+  [ -n "$code" ] || fail "the client showed no pairing code"
+  scode=$(sed -n 's/.*this sender.s code: \([0-9]\{6\}\).*/\1/p' <<< "$req")
+  [ -n "$scode" ] || fail "the sender showed no pairing code"
+  echo "$code" >&3
+  (trap '' PIPE; echo "$scode" >&5) 2> /dev/null
+  wait "$cl" || { exec 5>&-; fail "pairing failed: $(tail -n 3 "$tmp/pair.err")"; }
+  exec 5>&-
+  grep -q "paired with" "$tmp/pair.err" || fail "the client did not say it paired"
+  kill -INT "$SENDER_PID"
+  stop_control_sender 5
+  mv "$tmp/sender.err" "$tmp/pair-sender.log" # not an *.err: fail() shows the measured run's
+}
+# control_client ARGS...: the paired client in control mode, data via netsim
+control_client() {
+  client "127.0.0.1:$CPORT" --config-dir "$tmp/c" --name fire-client \
+    --data-via "127.0.0.1:$NETSIM_PORT" "$@"
+}
+# control_checks: the measured run was the sealed control session, through netsim
+control_checks() {
+  local sealed via mode opened bad up
+  mode=$(grep -o '"control": {[^}]*}' "$tmp/c.json" | grep -o '"mode": "[a-z]*"' | awk -F'"' '{print $4}')
+  sealed=$(grep -o '"control": {[^}]*}' "$tmp/c.json" | grep -o '"sealed": [0-9]*' | awk '{print $2}')
+  via=$(jstr "$tmp/c.json" data_via)
+  opened=$(grep -o '"seal": {[^}]*}' "$tmp/c.json" | grep -o '"opened": [0-9]*' | awk '{print $2}')
+  bad=$(grep -o '"seal": {[^}]*}' "$tmp/c.json" | grep -o '"bad_tag": [0-9]*' | awk '{print $2}')
+  up=$(jdir "$tmp/netsim.json" up in_packets)
+  echo "measured: control session: mode $mode, sealed $sealed, data via $via;" \
+    "$opened datagrams opened, $bad bad tags; netsim up in $up"
+  [ "$mode" = control ] && [ "$sealed" = 1 ] || fail "not a sealed control session: $mode/$sealed"
+  [ "$via" = "127.0.0.1:$NETSIM_PORT" ] || fail "data_via '$via', want 127.0.0.1:$NETSIM_PORT"
+  [ "${opened:-0}" -ge 500 ] && [ "$bad" = 0 ] || fail "opened ${opened:-0}, bad tags $bad"
+  [ "${up:-0}" -ge 1 ] || fail "nothing went up through netsim (the punch went elsewhere)"
+  grep -q "sealed data for 127.0.0.1:$SENDER_PORT via the relay 127.0.0.1:$NETSIM_PORT" \
+    "$tmp/client.err" || fail "the client's startup line does not name the relay"
+}
+
 # --- random loss with adaptive FEC -------------------------------------------
 # 640x360 at 60 fps and 6 Mbit/s in 512-byte shards: ~25 shards a frame, so
 # the loss hits data shards of multi-shard blocks; --fec auto (the default).
-loss_case() {
+loss_case() { # PCT [control]
   # 99.5 % must be measurable: one unrecoverable block costs the picture and
   # the one or two until the keyframe arrives, so 360 frames would allow a
   # single such event (a coin toss at 5 % loss); 1200 frames allow about four.
-  local pct=$1 frames=1200
+  local pct=$1 mode=${2:-direct} frames=1200
   [ -n "$short" ] && frames=600
-  start_sender --size 640x360 --fps 60 --bitrate 6M --shard 512 --frames "$frames" \
-    --dump-au "$tmp/dump.h264" --stats-json "$tmp/sender.json" --quiet
-  start_netsim --seed 7 --dir down --loss "$pct"
-  client --direct "127.0.0.1:$NETSIM_PORT"
-  stop_pid "$SENDER_PID" 5
+  local sargs=(--size 640x360 --fps 60 --bitrate 6M --shard 512 --frames "$frames"
+    --dump-au "$tmp/dump.h264" --stats-json "$tmp/sender.json" --quiet)
+  if [ "$mode" = control ]; then
+    pair_control
+    start_control_sender --control "127.0.0.1:$CPORT" "${sargs[@]}"
+    start_netsim --seed 7 --dir down --loss "$pct"
+    control_client
+    stop_control_sender 5
+  else
+    start_sender "${sargs[@]}"
+    start_netsim --seed 7 --dir down --loss "$pct"
+    client --direct "127.0.0.1:$NETSIM_PORT"
+    stop_pid "$SENDER_PID" 5
+  fi
   stop_netsim
   [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
   exact_share
   [ "$WRONG" -eq 0 ] || fail "$WRONG pictures differ from the reference"
-  local share dropped inn loss fecmin fecmax kr
+  local share dropped inn nloss loss fecmin fecmax kr
   share=$(awk -v e="$EXACT" -v r="$REF" 'BEGIN { printf "%.2f", 100 * e / r }')
   dropped=$(jdir "$tmp/netsim.json" down dropped_total)
   inn=$(jdir "$tmp/netsim.json" down in_packets)
+  nloss=$(awk -v d="$dropped" -v i="$inn" 'BEGIN { printf "%.2f", i ? 100 * d / i : 0 }')
   loss=$(jnum "$tmp/c.json" loss_pct)
   kr=$(jnum "$tmp/c.json" keyframe_requests)
   fecmin=$(grep -o '"min_seen": [0-9]*' "$tmp/sender.json" | awk '{print $2}')
   fecmax=$(grep -o '"max_seen": [0-9]*' "$tmp/sender.json" | awk '{print $2}')
-  echo "measured: $EXACT/$REF pictures bit-exact ($share %), netsim dropped $dropped of $inn," \
-    "client loss $loss %, FEC $fecmin-$fecmax %, $kr keyframe requests"
+  echo "measured: $EXACT/$REF pictures bit-exact ($share %), netsim dropped $dropped of $inn" \
+    "($nloss %), client loss $loss %, FEC $fecmin-$fecmax %, $kr keyframe requests"
   [ "${dropped:-0}" -ge 1 ] || fail "netsim dropped nothing"
+  if [ "$mode" = control ]; then
+    control_checks
+    # the client's loss (stream_seq gaps) vs netsim's drops, as case_mixed
+    fcmp "($loss - $nloss)" "<=" 2 && fcmp "($nloss - $loss)" "<=" 2 ||
+      fail "client loss $loss % vs netsim's $nloss %"
+  fi
   # random loss is FEC's job: the rate control ends where it started (at
   # 10 % a cut may stand when the windows' noise makes the loss look as if
   # it fell after it; reported, not asserted)
@@ -113,7 +218,8 @@ loss_case() {
   if [ "$pct" != 10 ]; then
     [ "$budget" = "$ceiling" ] || fail "$pct % random loss left the budget at $budget (ceiling $ceiling)"
     fcmp "$share" ">=" 99.5 || fail "only $share % of the pictures presented bit-exact at $pct % loss"
-    ok "$pct % loss: $share % of pictures presented bit-exact"
+    ok "$pct % loss ($mode): $share % of pictures presented bit-exact, client loss $loss %" \
+      "vs netsim $nloss %"
     return 0
   fi
   # 10 %: what FEC did not repair came back by keyframe, each recovery within
@@ -188,14 +294,23 @@ case_mixed() { # [NETSIM ARGS...]: more impairments
 # places, so whole AUs complete out of order; 2 % duplicates; no loss. The
 # client must hold an AU that overtook an earlier one until that one
 # completes (recovery.h) instead of freezing until a keyframe.
-case_jitter() {
-  local frames=600
+case_jitter() { # [control]
+  local frames=600 mode=${1:-direct}
   [ -n "$short" ] && frames=300
-  start_sender --size 640x360 --fps 60 --bitrate 4M --shard 1024 --frames "$frames" \
-    --dump-au "$tmp/dump.h264" --stats-json "$tmp/sender.json" --quiet
-  start_netsim --seed 11 --dir down --delay 30 --jitter 30 --reorder --dup 2
-  client --direct "127.0.0.1:$NETSIM_PORT" --timeout 5
-  stop_pid "$SENDER_PID" 5
+  local sargs=(--size 640x360 --fps 60 --bitrate 4M --shard 1024 --frames "$frames"
+    --dump-au "$tmp/dump.h264" --stats-json "$tmp/sender.json" --quiet)
+  if [ "$mode" = control ]; then
+    pair_control
+    start_control_sender --control "127.0.0.1:$CPORT" "${sargs[@]}"
+    start_netsim --seed 11 --dir down --delay 30 --jitter 30 --reorder --dup 2
+    control_client --timeout 5
+    stop_control_sender 5
+  else
+    start_sender "${sargs[@]}"
+    start_netsim --seed 11 --dir down --delay 30 --jitter 30 --reorder --dup 2
+    client --direct "127.0.0.1:$NETSIM_PORT" --timeout 5
+    stop_pid "$SENDER_PID" 5
+  fi
   stop_netsim
   [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
   exact_share
@@ -223,6 +338,7 @@ case_jitter() {
     "duplicated: netsim $ndup, client $cdup"
   echo "measured: client loss $closs % of $cexp datagrams; sender FEC: $fec"
   [ "${nreord:-0}" -ge 100 ] && [ "${ndup:-0}" -ge 10 ] || fail "netsim did not reorder/duplicate"
+  [ "$mode" = control ] && control_checks
   [ "$WRONG" -eq 0 ] || fail "$WRONG pictures differ from the reference"
   fcmp "$share" ">=" 99 || fail "only $share % of the pictures decoded bit-exact"
   # nothing is lost, so none is needed; a client starved of CPU (a loaded
@@ -232,10 +348,24 @@ case_jitter() {
   # the client sees only video datagrams, netsim counts the sender's clock
   # pongs and BYEs too, which can be reordered against video or make video
   # count as reordered: a few per second of stream at most
-  local slack=$((frames / 60 * 4 + 10))
-  [ "$cdup" -le "$ndup" ] && [ "$cdup" -ge $((ndup - slack)) ] ||
+  local slack=$((frames / 60 * 4 + 10)) rdup=0
+  if [ "$mode" = control ]; then
+    # sealed: the opener's replay window drops a copy before the order
+    # tracker sees it, so it counts it (seal.replay_dup) instead of the
+    # tracker, and a late copy is not counted as reordered; netsim counts
+    # it in both. Every copy is a sealed video datagram: exact.
+    rdup=$(grep -o '"seal": {[^}]*}' "$tmp/c.json" | grep -o '"replay_dup": [0-9]*' | awk '{print $2}')
+    echo "measured: sealed copies dropped by the replay window $rdup, by the tracker $cdup"
+    [ $((cdup + rdup)) -eq "$ndup" ] || fail "client dropped $rdup + $cdup copies, netsim made $ndup"
+    # the Bye on the control connection (TCP, not delayed) overtakes the last
+    # datagrams in netsim; the client still takes them (session.c,
+    # CTL_BYE_GRACE_NS): the last picture is presented
+    grep -qxF "$(tail -n 1 "$tmp/ref.lines")" "$tmp/c.lines" ||
+      fail "the last picture is missing: the control session's Bye cut off the data in flight"
+  fi
+  [ $((cdup + rdup)) -le "$ndup" ] && [ $((cdup + rdup)) -ge $((ndup - slack)) ] ||
     fail "client counted $cdup duplicates, netsim made $ndup"
-  [ "$creord" -le $((nreord + slack)) ] && [ "$creord" -ge $((nreord - slack)) ] ||
+  [ "$creord" -le $((nreord + slack)) ] && [ $((creord + rdup)) -ge $((nreord - slack)) ] ||
     fail "client counted $creord reordered datagrams, netsim $nreord (slack $slack)"
   # nothing is lost, so the loss reports say so: datagrams reordered across a
   # window's end count in their own window (docs/protocol.md 9.2). Bound:
@@ -245,7 +375,7 @@ case_jitter() {
   fcmp "$closs" "<" 0.05 || fail "the client reported $closs % loss on a network that loses nothing"
   [ "$lossy" = 0 ] && [ "$burns" = 0 ] && [ "$floor" = 1 ] ||
     fail "the sender's FEC floor rose on a network that loses nothing: $fec"
-  ok "jitter+reorder+dup: $share % bit-exact, $kr keyframe requests, $holds holds;" \
+  ok "jitter+reorder+dup ($mode): $share % bit-exact, $kr keyframe requests, $holds holds;" \
     "reordered $creord vs $nreord, duplicates $cdup vs $ndup; loss $closs %, FEC floor $floor %"
 }
 
@@ -363,6 +493,8 @@ case_flood() {
 case "$case_name" in
   loss1) loss_case 1 ;;
   loss5) loss_case 5 ;;
+  control_loss5) loss_case 5 control ;;
+  control_jitter) case_jitter control ;;
   loss10) loss_case 10 ;;
   mixed) case_mixed ;;
   ratelimit) case_ratelimit ;;
