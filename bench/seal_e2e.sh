@@ -30,6 +30,7 @@ ctl=0              # the control port, kept from the first sealed round on (the 
 
 run() { # MODE ROUND
   local out="$tmp/$1.$2.json" sp port= code
+  : > "$tmp/send.err" # emptied before the poll below can read the last run's port
   if [ "$1" = clear ]; then
     "$send" --direct --listen 127.0.0.1:0 --size "$size" --fps "$fps" --bitrate "$rate" \
       --frames $((frames + 120)) --quiet 2> "$tmp/send.err" &

@@ -69,6 +69,7 @@ paced=$("$bench" "$clip" --threads "$threads" --runs 1 --pace 60 2> /dev/null |
 run() { # run NAME CLIENT-ARGS...: one streaming run, stats in $tmp/NAME.json
   local name=$1
   shift
+  : > "$tmp/$name.sender.err" # emptied before the poll below can read a stale port
   "$sender" --direct --listen 127.0.0.1:0 --source "file:$clip" --no-loop --quiet \
     2> "$tmp/$name.sender.err" &
   local spid=$! port=

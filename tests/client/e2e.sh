@@ -23,6 +23,7 @@ now() { date +%s.%N; }
 # (SENDER_PORT), in the background (SENDER_PID); stderr in $tmp/sender.err.
 start_sender() {
   local port=${SENDER_LISTEN_PORT:-0}
+  : > "$tmp/sender.err" # emptied here, not in the child: the poll below must not read a stale port
   "$BF_SENDER" --direct --listen "127.0.0.1:$port" "$@" 2> "$tmp/sender.err" > "$tmp/sender.out" &
   SENDER_PID=$!
   pids+=("$SENDER_PID")

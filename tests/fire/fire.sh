@@ -27,6 +27,7 @@ jdir() { tr -d '\n' < "$1" | grep -o "\"$2\": {.*" | sed 's/"config": {[^}]*}//'
   grep -o "\"$3\": [-0-9.e+]*" | head -n 1 | awk '{print $2}'; }
 
 start_sender() { # ARGS...: SENDER_PORT, SENDER_PID
+  : > "$tmp/sender.err" # emptied here, not in the child: the poll below must not read a stale port
   "$BF_SENDER" --direct --listen 127.0.0.1:0 "$@" 2> "$tmp/sender.err" > "$tmp/sender.out" &
   SENDER_PID=$!
   pids+=("$SENDER_PID")
@@ -43,6 +44,7 @@ stop_pid() { # stop_pid PID SECONDS: waits, then TERM, then KILL
   kill "$1" 2>/dev/null; sleep 0.5; kill -9 "$1" 2>/dev/null; wait "$1" 2>/dev/null
 }
 start_netsim() { # ARGS...: impairments; NETSIM_PORT, NETSIM_PID
+  : > "$tmp/netsim.out"; : > "$tmp/netsim.err" # (as in start_sender)
   "$BF_NETSIM" --to "127.0.0.1:$SENDER_PORT" --listen 127.0.0.1:0 --quiet --max-queue 16384 \
     --stats-json "$tmp/netsim.json" "$@" > "$tmp/netsim.out" 2> "$tmp/netsim.err" &
   NETSIM_PID=$!
@@ -89,6 +91,7 @@ start_control_sender() { # ARGS...: SENDER_PORT (data), CPORT, SENDER_PID; stdin
   rm -f "$tmp/op"
   mkfifo "$tmp/op"
   exec 3<> "$tmp/op"
+  : > "$tmp/sender.err" # (as in start_sender)
   "$BF_SENDER" --control 127.0.0.1:0 --listen 127.0.0.1:0 --config-dir "$tmp/s" "$@" \
     < "$tmp/op" 2> "$tmp/sender.err" > "$tmp/sender.out" &
   SENDER_PID=$!

@@ -27,6 +27,9 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$tmp/key"
 echo >> "$tmp/key"
 
 start_sender() { # ARGS...: sealed sender on 127.0.0.1:ephemeral -> SENDER_PORT
+  # emptied here, not in the child: the poll below must not read the port of
+  # the sender before (tamper starts two; a stale port failed it under load)
+  : > "$tmp/sender.err"
   "$BF_SENDER" --direct --listen 127.0.0.1:0 --size 320x240 --quiet --seal-key-file "$tmp/key" \
     --stats-json "$tmp/sender.json" "$@" 2> "$tmp/sender.err" &
   SENDER_PID=$!
@@ -118,6 +121,7 @@ foreign-punch)
 forged-bye)
   # a clear sender (no key), 180 frames at 60 fps; the relay forges a BYE
   # after its 60th datagram toward the client
+  : > "$tmp/sender.err"
   "$BF_SENDER" --direct --listen 127.0.0.1:0 --size 320x240 --quiet --frames 180 \
     --stats-json "$tmp/sender.json" 2> "$tmp/sender.err" &
   SENDER_PID=$!

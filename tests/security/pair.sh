@@ -44,6 +44,7 @@ start_sender() { # ARGS...: control-mode sender; sets CPORT, DPORT; stdin = FIFO
   rm -f "$tmp/op"
   mkfifo "$tmp/op"
   exec 3<> "$tmp/op"
+  : > "$tmp/sender.err" # emptied here, not in the child: the poll below must not read stale ports
   "$BF_SENDER" --control 127.0.0.1:0 --listen 127.0.0.1:0 --config-dir "$tmp/s" \
     --size 320x240 --quiet --stats-json "$tmp/sender.json" "$@" \
     < "$tmp/op" 2> "$tmp/sender.err" &

@@ -58,6 +58,7 @@ expect_eq() { [ "$2" = "$3" ] || fail "$1: expected $3, got '$2'"; }
 start_sender() {
   local log=$1
   shift
+  : >"$log" # emptied here, not in the child: the poll below must not read a stale port
   "$SEND" --direct --listen 127.0.0.1:0 "$@" 2>"$log" &
   SPID=$!
   pids+=("$SPID")
@@ -296,6 +297,7 @@ start_control_sender() {
   local i
   mkfifo in.fifo
   exec 4<>in.fifo
+  : >send.log # (as in start_sender)
   "$SEND" --control 127.0.0.1:0 --listen 127.0.0.1:0 --config-dir "$1" --size 320x240 \
     --fps 30 --stats-json stats.json --quiet <in.fifo 2>send.log &
   SPID=$!
@@ -627,6 +629,7 @@ rate_case() {
 # receiver connects)
 start_netsim() {
   local i
+  : >netsim.log # (as in start_sender)
   "$NETSIM" --to "127.0.0.1:$PORT" --listen 127.0.0.1:0 --quiet --stats-json netsim.json "$@" \
     >netsim.log 2>&1 &
   NPID=$!

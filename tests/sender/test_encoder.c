@@ -112,8 +112,9 @@ static void roundtrip(bf_codec c, const char *decoder) {
     }
   }
   /* what an asynchronous encoder finishes late, the sender picks up by
-   * polling: do the same */
-  for (int spin = 0; spin < 200 && bf_encoder_owed(e) > 3; spin++) {
+   * polling: do the same, for up to 3 s (SVT-AV1 finishes its pictures on
+   * threads of its own; on a loaded machine 200 ms was not always enough) */
+  for (int spin = 0; spin < 3000 && bf_encoder_owed(e) > 3; spin++) {
     struct timespec ts = {0, 1000000};
     nanosleep(&ts, NULL);
     bf_encoded au;
