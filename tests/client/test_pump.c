@@ -703,6 +703,98 @@ static void test_sealed(void **state) {
   bf_seal_key_wipe(&s2c);
   bf_seal_key_wipe(&c2s);
 }
+
+/* A sealed BYE is authentic: fresh video behind it (reordered) is still
+ * taken, but video that keeps coming does not cancel it as it would a clear
+ * one; it is acted upon BF_PUMP_BYE_CANCEL_NS after it at the latest. */
+static void test_sealed_bye_bounded(void **state) {
+  (void)state;
+  uint8_t secret[32];
+  for (unsigned i = 0; i < sizeof secret; i++)
+    secret[i] = (uint8_t)(i * 5 + 3);
+  bf_seal_key s2c, c2s;
+  assert_int_equal(bf_seal_derive(secret, sizeof secret, &s2c, &c2s), 0);
+  bf_sealer *seal;
+  assert_int_equal(bf_sealer_new(&s2c, BF_SEAL_S2C, 77, &seal), 0);
+  rig r;
+  memset(&r, 0, sizeof r);
+  assert_int_equal(bf_loopback_pair(NULL, &r.client_end, &r.sender), 0);
+  fake_now = 1700000000000000000ull;
+  bf_pump_config cfg = {"unused", NULL, 0, now_fn, secret};
+  char err[128];
+  assert_int_equal(bf_pump_open_transport(&cfg, r.client_end, &r.pump, err, sizeof err), 0);
+
+  bf_packetizer_config pc;
+  bf_packetizer_config_default(&pc);
+  pc.fec_percent = 0;
+  bf_packetizer *pk;
+  assert_int_equal(bf_packetizer_new(&pc, &pk), 0);
+  uint8_t au[200], out[BF_MAX_DATAGRAM + BF_SEAL_OVERHEAD];
+  memset(au, 9, sizeof au);
+  int next = 0;
+  /* sends AU |next| (one datagram), sealed, and lets the pump take it */
+#define SEND_VIDEO()                                                                          \
+  do {                                                                                       \
+    assert_int_equal(bf_packetizer_begin(pk, au, sizeof au, (uint64_t)next * 16 * MS,        \
+                                         next ? 0u : BF_AU_KEYFRAME),                         \
+                     0);                                                                     \
+    next++;                                                                                  \
+    bf_dgram d;                                                                              \
+    assert_int_equal(bf_packetizer_next(pk, &d, 1), 1);                                      \
+    int n_ = bf_sealer_seal(seal, &d, out, sizeof out);                                      \
+    assert_true(n_ > 0);                                                                     \
+    bf_dgram sd = {out, (size_t)n_, NULL, 0};                                                \
+    send_dgram(&r, &sd);                                                                     \
+    assert_int_equal(bf_pump_receive(r.pump, 4), 1);                                         \
+    drain(&r);                                                                               \
+  } while (0)
+  for (int i = 0; i < 5; i++) {
+    SEND_VIDEO();
+    fake_now += 16 * MS;
+  }
+  bf_feedback bye;
+  memset(&bye, 0, sizeof bye);
+  bye.type = BF_FB_BYE;
+  bye.u.bye.reason = BF_BYE_NORMAL;
+  uint8_t clear[BF_FB_MAX_BYTES];
+  int cl = bf_feedback_encode(&bye, clear, sizeof clear);
+  bf_dgram cd = {clear, (size_t)cl, NULL, 0};
+  int sl = bf_sealer_seal(seal, &cd, out, sizeof out);
+  assert_true(sl > 0);
+  bf_dgram bd = {out, (size_t)sl, NULL, 0};
+  send_dgram(&r, &bd);
+  assert_int_equal(bf_pump_receive(r.pump, 4), 1);
+  uint64_t t_bye = fake_now;
+  /* fresh video every 16 ms after it: taken, and the BYE waits for it ... */
+  bf_pump_window win;
+  uint32_t reason = 99;
+  while (fake_now + 16 * MS < t_bye + BF_PUMP_BYE_CANCEL_NS) {
+    fake_now += 16 * MS;
+    SEND_VIDEO();
+    bf_pump_tick(r.pump, fake_now, &win);
+    assert_int_equal(bf_pump_bye(r.pump, &reason), 0);
+  }
+  /* ... but not past BF_PUMP_BYE_CANCEL_NS: not ignored, acted upon */
+  assert_true(bf_pump_next_due(r.pump) <= t_bye + BF_PUMP_BYE_CANCEL_NS);
+  fake_now = t_bye + BF_PUMP_BYE_CANCEL_NS;
+  bf_pump_tick(r.pump, fake_now, &win);
+  assert_int_equal(bf_pump_bye(r.pump, &reason), 1);
+  assert_int_equal(reason, BF_BYE_NORMAL);
+  bf_pump_counters c;
+  bf_pump_counters_get(r.pump, &c);
+  assert_int_equal(c.byes, 1);
+  assert_int_equal(c.byes_ignored, 0);
+  bf_opener_stats st;
+  assert_int_equal(bf_pump_seal_stats(r.pump, &st), 1);
+  assert_int_equal(st.opened, (uint64_t)next + 1);
+  assert_int_equal(st.bad_tag, 0);
+#undef SEND_VIDEO
+  bf_packetizer_del(&pk);
+  rig_close(&r);
+  bf_sealer_del(&seal);
+  bf_seal_key_wipe(&s2c);
+  bf_seal_key_wipe(&c2s);
+}
 #endif
 
 static void test_open_errors(void **state) {
@@ -776,6 +868,7 @@ int main(void) {
       cmocka_unit_test(test_wait_extra_fds),
 #ifdef BF_HAVE_SEAL
       cmocka_unit_test(test_sealed),
+      cmocka_unit_test(test_sealed_bye_bounded),
 #endif
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
