@@ -37,9 +37,9 @@ typedef enum bf_pairscreen_phase {
 
 typedef struct bf_pairscreen {
   bf_pairscreen_phase phase;
-  char host[96];                          /* the sender, as the user named it */
-  char code[BF_PAIR_CODE_DIGITS + 1];     /* ours: the sender's user types it */
-  char typed[BF_PAIR_CODE_DIGITS + 1];    /* digits typed here so far */
+  char host[96];                       /* the sender, as the user named it */
+  char code[BF_PAIR_CODE_DIGITS + 1];  /* ours: the sender's user types it */
+  char typed[BF_PAIR_CODE_DIGITS + 1]; /* digits typed here so far */
   unsigned ntyped;
   int short_line; /* Enter came before all digits: say so */
 } bf_pairscreen;

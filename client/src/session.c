@@ -577,7 +577,8 @@ static void service_control(session *s, uint64_t now) {
 static void pair_redraw(session *s) {
   int w, h;
   bf_renderer_output_size(s->ren, &w, &h);
-  if (bf_pairscreen_draw(&s->ps, &s->ps_cv, w, h) == 0) bf_renderer_present_canvas(s->ren, &s->ps_cv);
+  if (bf_pairscreen_draw(&s->ps, &s->ps_cv, w, h) == 0)
+    bf_renderer_present_canvas(s->ren, &s->ps_cv);
 }
 
 /* The window's events during the control setup: the code typed there, Esc

@@ -236,7 +236,8 @@ static void run(cli *k, srv *v, bf_cctl_state stop_at, uint64_t max_ns) {
     }
     /* the client's user reads the sender's code off the sender's screen */
     if (v && bf_cctl_awaiting_code(k->c) && v->sender_code[0] && k->user == 4) {
-      assert_int_equal(bf_cctl_refuse_code(k->c, "the pairing was cancelled in the window", now), 0);
+      assert_int_equal(bf_cctl_refuse_code(k->c, "the pairing was cancelled in the window", now),
+                       0);
       assert_int_equal(bf_cctl_refuse_code(k->c, "twice", now), -EINVAL);
       k->typed = 1;
     }
