@@ -809,7 +809,7 @@ case_xvfb_pair() {
   start_fakectl --script hold --data-port 0 --max-k 128 --secret-file "$tmp/secret"
   [ -n "$FAKECTL_DPORT" ] || fail "bf_fakectl named no data port"
   start_window_client "127.0.0.1:$FAKECTL_PORT" --config-dir "$tmp/cfg" --size 640x480 \
-    --frames 30 --stats-json "$tmp/c.json" < /dev/null
+    --font builtin --stats-json "$tmp/c.json" < /dev/null
   set -- $WIN
   local id=$1 x=$2 y=$3
   window_sender_code 0
@@ -824,9 +824,17 @@ case_xvfb_pair() {
   for _ in $(seq 200); do [ -s "$tmp/secret" ] && break; sleep 0.05; done
   [ -s "$tmp/secret" ] || { cat "$tmp/client.err"; fail "not established after typing the code"; }
   "$BF_SENDER" --direct --listen "127.0.0.1:$FAKECTL_DPORT" --seal-key-file "$tmp/secret" \
-    --size 320x240 --frames 300 --quiet 2> "$tmp/sender.err" &
+    --size 320x240 --fps 30 --duration 30 --quiet 2> "$tmp/sender.err" &
   pids+=("$!")
-  wait_client 20
+  sleep 2
+  # the same window now shows the stream: the pattern's band fills it
+  set -- $("$BF_XTOOL" geom "$id")
+  [ "$3" -eq 640 ] && [ "$4" -eq 480 ] || fail "the window is ${3}x$4 after pairing"
+  shot "$tmp/b.rgb" 640x480
+  "$BF_SHOTCHECK" "$tmp/b.rgb" 640 480 strip "$1" "$2" 640 480 >> "$tmp/check.txt" ||
+    { cat "$tmp/check.txt"; fail "the window does not show the stream after pairing"; }
+  kill -TERM "$CLIENT_PID"
+  wait_client 5
   [ "$CLIENT_RC" -eq 0 ] || { cat "$tmp/client.err"; fail "client exit $CLIENT_RC"; }
   grep -q "^bildfunk: paired with 127.0.0.1:$FAKECTL_PORT (fp" "$tmp/client.err" ||
     fail "no 'paired with' line"
