@@ -71,6 +71,12 @@ int bf_cctl_confirm_code(bf_cctl *c, const char *line, uint64_t now_ns) {
   (void)now_ns;
   return -EINVAL;
 }
+int bf_cctl_refuse_code(bf_cctl *c, const char *why, uint64_t now_ns) {
+  (void)c;
+  (void)why;
+  (void)now_ns;
+  return -EINVAL;
+}
 bf_cctl_state bf_cctl_state_get(const bf_cctl *c) {
   (void)c;
   return BF_CCTL_CLOSED;
@@ -449,6 +455,12 @@ static void refuse_here(bf_cctl *c, const char *text, uint64_t now) {
   snprintf(c->user_why, sizeof c->user_why, "%s", text);
   bf_ctl_session_close(c->s, BF_CTL_BYE_PAIR_FAILED, text, now);
   take_events(c, now);
+}
+
+int bf_cctl_refuse_code(bf_cctl *c, const char *why, uint64_t now) {
+  if (!bf_cctl_awaiting_code(c)) return -EINVAL;
+  refuse_here(c, why, now);
+  return 0;
 }
 
 int bf_cctl_confirm_code(bf_cctl *c, const char *line, uint64_t now) {

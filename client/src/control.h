@@ -119,6 +119,11 @@ int bf_cctl_event(bf_cctl *c, bf_ctl_event *ev);
  * saved and no video is taken. */
 int bf_cctl_awaiting_code(const bf_cctl *c);
 int bf_cctl_confirm_code(bf_cctl *c, const char *line, uint64_t now_ns);
+/* The client's user declines to answer (Esc or the window closed while the
+ * code was asked for): the pairing is refused here as a wrong code is, with
+ * |why| (copied, e.g. "the pairing was cancelled in the window") in the
+ * close message. 0, or -EINVAL when nothing is due. */
+int bf_cctl_refuse_code(bf_cctl *c, const char *why, uint64_t now_ns);
 
 bf_cctl_state bf_cctl_state_get(const bf_cctl *c);
 bf_cctl_end bf_cctl_end_get(const bf_cctl *c);

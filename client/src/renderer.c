@@ -125,6 +125,7 @@ struct bf_renderer {
   uint64_t fs_check_ms; /* SDL ticks when to check a fullscreen request */
   bf_rect saved;        /* windowed geometry to return to */
   bf_rect pic_rect;
+  char text[sizeof(((SDL_TextInputEvent *)0)->text)]; /* the last BF_UI_TEXT */
   char desc[96];
   /* system font */
   int ttf_init;
@@ -209,6 +210,9 @@ const char *bf_renderer_describe(bf_renderer *r) {
 }
 int bf_renderer_event_fd(bf_renderer *r) {
   return r->event_fd;
+}
+const char *bf_renderer_text(bf_renderer *r) {
+  return r->text;
 }
 bf_rect bf_renderer_picture_rect(bf_renderer *r) {
   return r->pic_rect;
@@ -357,6 +361,23 @@ int bf_renderer_upload(bf_renderer *r, const AVFrame *pic) {
   return 0;
 }
 
+/* |cv| blended at the top-left through the overlay texture */
+static void draw_canvas(bf_renderer *r, const bf_canvas *cv) {
+  if (!r->ov_tex || r->ov_w != cv->w || r->ov_h != cv->h) {
+    if (r->ov_tex) SDL_DestroyTexture(r->ov_tex);
+    r->ov_tex = SDL_CreateTexture(r->ren, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STREAMING,
+                                  cv->w, cv->h);
+    if (r->ov_tex) SDL_SetTextureBlendMode(r->ov_tex, SDL_BLENDMODE_BLEND);
+    r->ov_w = cv->w;
+    r->ov_h = cv->h;
+  }
+  if (r->ov_tex) {
+    SDL_UpdateTexture(r->ov_tex, NULL, cv->px, cv->w * 4);
+    SDL_Rect dst = {0, 0, cv->w, cv->h};
+    SDL_RenderCopy(r->ren, r->ov_tex, NULL, &dst);
+  }
+}
+
 int bf_renderer_present(bf_renderer *r, const bf_overlay *ov) {
   int ow, oh;
   bf_renderer_output_size(r, &ow, &oh);
@@ -368,20 +389,16 @@ int bf_renderer_present(bf_renderer *r, const bf_overlay *ov) {
     SDL_RenderCopy(r->ren, r->video, NULL, &dst);
   }
   if (ov && ov->level != BF_OVERLAY_OFF && ov->cv.w > 0 && ov->nlines > 0) {
-    if (!r->ov_tex || r->ov_w != ov->cv.w || r->ov_h != ov->cv.h) {
-      if (r->ov_tex) SDL_DestroyTexture(r->ov_tex);
-      r->ov_tex = SDL_CreateTexture(r->ren, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STREAMING,
-                                    ov->cv.w, ov->cv.h);
-      if (r->ov_tex) SDL_SetTextureBlendMode(r->ov_tex, SDL_BLENDMODE_BLEND);
-      r->ov_w = ov->cv.w;
-      r->ov_h = ov->cv.h;
-    }
-    if (r->ov_tex) {
-      SDL_UpdateTexture(r->ov_tex, NULL, ov->cv.px, ov->cv.w * 4);
-      SDL_Rect dst = {0, 0, ov->cv.w, ov->cv.h};
-      SDL_RenderCopy(r->ren, r->ov_tex, NULL, &dst);
-    }
+    draw_canvas(r, &ov->cv);
   }
+  SDL_RenderPresent(r->ren);
+  return 0;
+}
+
+int bf_renderer_present_canvas(bf_renderer *r, const bf_canvas *cv) {
+  SDL_SetRenderDrawColor(r->ren, 0, 0, 0, 255);
+  SDL_RenderClear(r->ren);
+  if (cv->w > 0 && cv->h > 0) draw_canvas(r, cv);
   SDL_RenderPresent(r->ren);
   return 0;
 }
@@ -409,8 +426,19 @@ int bf_renderer_poll_event(bf_renderer *r, bf_ui_action *a) {
       break;
     }
     break;
+  case SDL_TEXTINPUT:
+    snprintf(r->text, sizeof r->text, "%s", ev.text.text);
+    *a = BF_UI_TEXT;
+    break;
   case SDL_KEYDOWN: {
     Uint16 m = ev.key.keysym.mod;
+    if (!(m & (KMOD_CTRL | KMOD_ALT | KMOD_GUI))) {
+      SDL_Keycode k = ev.key.keysym.sym;
+      if (k == SDLK_RETURN || k == SDLK_KP_ENTER) *a = ev.key.repeat ? BF_UI_NONE : BF_UI_ENTER;
+      if (k == SDLK_BACKSPACE) *a = BF_UI_BACKSPACE; /* held: repeats */
+      if (k == SDLK_ESCAPE) *a = ev.key.repeat ? BF_UI_NONE : BF_UI_CANCEL;
+      break;
+    }
     if (ev.key.repeat || !(m & KMOD_CTRL) || !(m & KMOD_ALT) || !(m & KMOD_SHIFT)) break;
     switch (ev.key.keysym.sym) {
     case SDLK_q:

@@ -45,6 +45,11 @@ typedef enum bf_ui_action {
   BF_UI_OVERLAY,    /* Ctrl+Alt+Shift+S: next overlay level */
   BF_UI_FULLSCREEN, /* Ctrl+Alt+Shift+X (already toggled) */
   BF_UI_REDRAW,     /* resized / exposed: present again */
+  /* typing (the pairing screen; ignored while streaming) */
+  BF_UI_TEXT,      /* text typed: bf_renderer_text() */
+  BF_UI_ENTER,     /* Return or keypad Enter */
+  BF_UI_BACKSPACE, /* Backspace */
+  BF_UI_CANCEL,    /* Esc */
 } bf_ui_action;
 
 typedef struct bf_renderer bf_renderer;
@@ -61,10 +66,18 @@ int bf_renderer_upload(bf_renderer *r, const AVFrame *pic);
  * = none), presents. 0 or negative errno. */
 int bf_renderer_present(bf_renderer *r, const bf_overlay *ov);
 
+/* Clears and draws |cv| at the window's top-left at its own size (a
+ * screen made by the caller, e.g. the pairing screen), presents. 0 or
+ * negative errno. */
+int bf_renderer_present_canvas(bf_renderer *r, const bf_canvas *cv);
+
 /* Takes one pending window/keyboard event without waiting. Returns 1 and
  * sets |a| when one was taken (BF_UI_NONE for events that need nothing),
  * 0 when none is pending. */
 int bf_renderer_poll_event(bf_renderer *r, bf_ui_action *a);
+/* After BF_UI_TEXT: the text typed (UTF-8, as the keyboard layout and input
+ * method give it), valid until the next bf_renderer_poll_event(). */
+const char *bf_renderer_text(bf_renderer *r);
 
 /* A descriptor that becomes readable when window events arrive (the X11
  * connection), or -1 when there is none (the caller then wakes up

@@ -7,6 +7,7 @@
 #include "decoder.h"
 #include "framemd5.h"
 #include "overlay.h"
+#include "pairscreen.h"
 #include "pump.h"
 #include "recovery.h"
 #include "report.h"
@@ -85,6 +86,8 @@ typedef struct session {
   uint64_t ctl_last_ns; /* last bf_cctl_service() */
   int ctl_sealed;       /* the data plane is sealed with its secret */
   int ctl_paired_now;   /* this run paired */
+  bf_pairscreen ps;     /* the window during the control setup */
+  bf_canvas ps_cv;
   char ctl_end[640];    /* why it closed, for the statistics */
   /* the Welcome's data address (control peer's IP, data port), and
    * --data-via resolved: the data plane goes there instead ("" = none) */
@@ -498,6 +501,10 @@ static void handle_ui(session *s) {
       redraw_needed = 1;
       break;
     case BF_UI_NONE:
+    case BF_UI_TEXT: /* typing is for the pairing screen */
+    case BF_UI_ENTER:
+    case BF_UI_BACKSPACE:
+    case BF_UI_CANCEL:
       break;
     }
   }
@@ -566,6 +573,65 @@ static void service_control(session *s, uint64_t now) {
   }
 }
 
+/* The pairing screen in the window, at the window's size. */
+static void pair_redraw(session *s) {
+  int w, h;
+  bf_renderer_output_size(s->ren, &w, &h);
+  if (bf_pairscreen_draw(&s->ps, &s->ps_cv, w, h) == 0)
+    bf_renderer_present_canvas(s->ren, &s->ps_cv);
+}
+
+/* The window's events during the control setup: the code typed there, Esc
+ * or closing the window (the pairing refused, or the setup abandoned).
+ * Returns 0 to go on, or the exit code. */
+static int pair_window_input(session *s) {
+  bf_ui_action a;
+  int dirty = 0;
+  bf_renderer_tick(s->ren);
+  while (bf_renderer_poll_event(s->ren, &a)) {
+    uint64_t now = bf_client_now();
+    switch (a) {
+    case BF_UI_TEXT:
+      dirty |= bf_pairscreen_type(&s->ps, bf_renderer_text(s->ren)) > 0;
+      break;
+    case BF_UI_BACKSPACE:
+      bf_pairscreen_backspace(&s->ps);
+      dirty = 1;
+      break;
+    case BF_UI_ENTER: {
+      char code[BF_PAIR_CODE_DIGITS + 1];
+      dirty = 1;
+      if (bf_cctl_awaiting_code(s->ctl) && bf_pairscreen_enter(&s->ps, code))
+        bf_cctl_confirm_code(s->ctl, code, now); /* a wrong one closes the session */
+      break;
+    }
+    case BF_UI_CANCEL:
+    case BF_UI_QUIT:
+      if (bf_cctl_awaiting_code(s->ctl)) {
+        bf_cctl_refuse_code(s->ctl,
+                            a == BF_UI_CANCEL ? "the pairing was cancelled in the window"
+                                              : "the window was closed during the pairing",
+                            now);
+        return 0; /* the loop says so and ends */
+      }
+      fprintf(stderr, "bildfunk: %s while setting up the session with %s\n",
+              a == BF_UI_CANCEL ? "cancelled" : "the window was closed", bf_cctl_endpoint(s->ctl));
+      bf_cctl_close(s->ctl, BF_CTL_BYE_NORMAL, "the user quit", now);
+      return 1;
+    case BF_UI_REDRAW:
+    case BF_UI_FULLSCREEN:
+      dirty = 1;
+      break;
+    case BF_UI_OVERLAY:
+    case BF_UI_NONE:
+      break;
+    }
+    if (bf_cctl_state_get(s->ctl) == BF_CCTL_CLOSED) return 0;
+  }
+  if (dirty) pair_redraw(s);
+  return 0;
+}
+
 /* Connects and runs the control session up to ESTABLISHED (pairing included:
  * the code is shown here and the sender's user confirms it). Fills the data
  * address, the seal secret and K. Returns 0, or the exit code. */
@@ -592,6 +658,10 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
   char line[64]; /* the sender's code as the user types it (stdin) */
   size_t line_len = 0;
   int line_long = 0, input_open = 1;
+  if (s->ren) {
+    bf_pairscreen_init(&s->ps, bf_cctl_target(s->ctl));
+    pair_redraw(s);
+  }
   for (;;) {
     if (stop_signal) {
       fprintf(stderr, "bildfunk: interrupted while setting up the session with %s\n",
@@ -608,7 +678,12 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
                 "bildfunk: pairing with %s: code %s (type it on the sender)\n"
                 "bildfunk: then type here the code the sender shows and press Enter\n",
                 bf_cctl_target(s->ctl), ev.code);
+        if (s->ren) fprintf(stderr, "bildfunk: (or in the window: it shows the same)\n");
         fflush(stderr);
+        if (s->ren) {
+          bf_pairscreen_ask(&s->ps, ev.code);
+          pair_redraw(s);
+        }
       } else if (ev.type == BF_CTL_EV_PAIRED) {
         s->ctl_paired_now = 1;
         char hex[17];
@@ -626,13 +701,22 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
       return code ? code : 1; /* a Bye before streaming is never success */
     }
     if (st == BF_CCTL_ESTABLISHED) break;
+    if (s->ren) {
+      int wr = pair_window_input(s);
+      if (wr) return wr;
+      if (bf_cctl_state_get(s->ctl) == BF_CCTL_CLOSED) continue; /* refused: say why above */
+    }
     uint64_t due = bf_cctl_deadline(s->ctl);
     uint64_t wait_ns = due > now ? due - now : 0;
     int ms = wait_ns >= SEC ? 1000 : (int)((wait_ns + MS - 1) / MS);
+    /* window events may wait in Xlib's buffer, not on its socket: look again
+     * soon */
+    if (s->ren && ms > 20) ms = 20;
     int asking = bf_cctl_awaiting_code(s->ctl) && input_open;
-    struct pollfd p[2] = {{bf_cctl_fd(s->ctl), bf_cctl_poll_events(s->ctl), 0},
-                          {asking ? STDIN_FILENO : -1, POLLIN, 0}};
-    if ((p[0].fd >= 0 || asking) && ms > 0) (void)poll(p, 2, ms);
+    struct pollfd p[3] = {{bf_cctl_fd(s->ctl), bf_cctl_poll_events(s->ctl), 0},
+                          {asking ? STDIN_FILENO : -1, POLLIN, 0},
+                          {s->ren ? bf_renderer_event_fd(s->ren) : -1, POLLIN, 0}};
+    if ((p[0].fd >= 0 || asking || s->ren) && ms > 0) (void)poll(p, 3, ms);
     if (asking && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
       /* one line: the sender's code; what comes with it after a newline is
        * not wanted */
@@ -641,7 +725,11 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
       now = bf_client_now();
       if (n <= 0 && !(n < 0 && (errno == EINTR || errno == EAGAIN))) {
         input_open = 0;
-        bf_cctl_confirm_code(s->ctl, NULL, now);
+        if (s->ren) /* the window asks too: the answer comes from there */
+          fprintf(stderr, "bildfunk: no input here: type the code the sender shows in the "
+                          "window\n");
+        else
+          bf_cctl_confirm_code(s->ctl, NULL, now);
       }
       for (ssize_t i = 0; i < n && bf_cctl_awaiting_code(s->ctl); i++) {
         if (buf[i] == '\n') {
@@ -655,8 +743,15 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
           line_long = 1;
         }
       }
+      /* answered here: the window waits for the sender with us */
+      if (s->ren && s->ps.phase == BF_PAIRSCREEN_ASKING && !bf_cctl_awaiting_code(s->ctl) &&
+          bf_cctl_state_get(s->ctl) != BF_CCTL_CLOSED) {
+        s->ps.phase = BF_PAIRSCREEN_CHECKING;
+        pair_redraw(s);
+      }
     }
   }
+  bf_canvas_free(&s->ps_cv);
   bf_ctl_welcome w;
   bf_cctl_welcome(s->ctl, &w);
   if (cli->pair) { /* `bildfunk pair`: done */
@@ -681,6 +776,18 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
                                          : "?",
           w.width, w.height, w.fps, w.shard_bytes, w.max_k, w.fec_percent, s->ctl_data,
           s->data_via[0] ? ", via " : "", s->data_via);
+  return 0;
+}
+
+static int open_window(session *s, const char *title) {
+  const bf_cli *cli = s->cli;
+  char err[256];
+  bf_renderer_config rc = {cli->fullscreen, cli->borderless, cli->vsync, cli->width,
+                           cli->height,     cli->font,       title};
+  if (bf_renderer_open(&rc, &s->ren, err, sizeof err) < 0) {
+    fprintf(stderr, "bildfunk: %s (use --headless to decode without a window)\n", err);
+    return -1;
+  }
   return 0;
 }
 
@@ -988,6 +1095,12 @@ int bf_session_run(const bf_cli *cli) {
     }
     bf_addr_format(&via, s->data_via, sizeof s->data_via);
   }
+  if (cli->target && !cli->pair && !cli->headless) {
+    /* the window first: the pairing can happen there (no terminal needed) */
+    char title[128];
+    snprintf(title, sizeof title, "bildfunk - %s", cli->target);
+    if (open_window(s, title) < 0) goto out;
+  }
   if (cli->target) { /* control session first; the pump follows its Welcome */
     int r = control_setup(s, data_addr, sizeof data_addr, secret, &pc.max_k);
     if (r) {
@@ -1032,12 +1145,7 @@ int bf_session_run(const bf_cli *cli) {
   if (!cli->headless) {
     char title[128];
     snprintf(title, sizeof title, "bildfunk - %s", bf_pump_peer_name(s->pump));
-    bf_renderer_config rc = {cli->fullscreen, cli->borderless, cli->vsync, cli->width,
-                             cli->height,     cli->font,       title};
-    if (bf_renderer_open(&rc, &s->ren, err, sizeof err) < 0) {
-      fprintf(stderr, "bildfunk: %s (use --headless to decode without a window)\n", err);
-      goto out;
-    }
+    if (!s->ren && open_window(s, title) < 0) goto out;
     bf_text_ops ops;
     bf_renderer_text_ops(s->ren, cli->overlay, &ops);
     bf_overlay_init(&s->ov, cli->overlay, &ops);
@@ -1100,6 +1208,7 @@ out:
   /* the sender stops streaming to us at once instead of after its timeout */
   bf_pump_close(&s->pump, 1);
   bf_cctl_del(&s->ctl);
+  bf_canvas_free(&s->ps_cv);
   bf_stats_free(&s->st);
   free(s->report);
   av_frame_free(&s->pending);

@@ -14,6 +14,7 @@
  *   overlay     the statistics overlay: its dark background, light text and
  *               at least two of the graph's stage colours
  *   no-overlay  none of the graph's stage colours
+ *   text        the pairing screen: mostly dark, with light text (> 500 pixels)
  * Exit 0 when every check passes; each failure is printed.
  */
 #include "strip.h"
@@ -98,6 +99,17 @@ static int check(const char *what, int x, int y, int w, int h) {
            dark, light, colours, stage[0], stage[1], stage[2], stage[3]);
     if (!strcmp(what, "no-overlay")) return colours != 0;
     return !(dark > w * h / 3 && light > 200 && colours >= 2);
+  }
+  if (!strcmp(what, "text")) { /* light text on a dark screen (the pairing screen) */
+    int dark = 0, light = 0;
+    for (int j = y; j < y + h; j++)
+      for (int i = x; i < x + w; i++) {
+        const uint8_t *p = at(i, j);
+        dark += p[0] < 70 && p[1] < 70 && p[2] < 70;
+        light += p[0] > 225 && p[1] > 225 && p[2] > 225;
+      }
+    printf("text %d %d %d %d: dark %d light %d\n", x, y, w, h, dark, light);
+    return !(dark > w * h / 2 && light > 500);
   }
   printf("unknown check '%s'\n", what);
   return 1;

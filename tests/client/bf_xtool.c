@@ -9,6 +9,9 @@
  *   bf_xtool hotkey ID KEY         Ctrl+Alt+Shift+KEY (KEY: s, x, q, ...) as
  *                                  key events sent to the window, after
  *                                  giving it the input focus
+ *   bf_xtool type ID TEXT          TEXT as key presses to the window (digits,
+ *                                  letters; "\n" Return, "\e" Escape, "\b"
+ *                                  BackSpace), after giving it the focus
  *   bf_xtool resize ID W H         move it to the top-left corner and resize
  *                                  it, as a window manager would
  *
@@ -115,6 +118,32 @@ static int hotkey(Display *d, Window w, const char *k) {
   return 0;
 }
 
+/* Types |text|: each character a press and release of its key (no
+ * modifiers: digits and lower-case letters), \n \e \b as Return, Escape,
+ * BackSpace. */
+static int type_text(Display *d, Window w, const char *text) {
+  XSetInputFocus(d, w, RevertToParent, CurrentTime);
+  XSync(d, False);
+  sleep_ms(50);
+  for (const char *c = text; *c; c++) {
+    KeySym sym = NoSymbol;
+    if (c[0] == '\\' && c[1]) {
+      c++;
+      sym = *c == 'n' ? XK_Return : *c == 'e' ? XK_Escape : *c == 'b' ? XK_BackSpace : NoSymbol;
+    } else {
+      char one[2] = {*c, 0};
+      sym = XStringToKeysym(one);
+    }
+    if (sym == NoSymbol || !XKeysymToKeycode(d, sym)) {
+      fprintf(stderr, "bf_xtool: cannot type '%c'\n", *c);
+      return 1;
+    }
+    key(d, w, sym, 0, 1);
+    key(d, w, sym, 0, 0);
+  }
+  return 0;
+}
+
 /* A hotkey that quits the client destroys the window before the key
  * releases are sent: that is success, not an error. */
 static int ignore_x_errors(Display *d, XErrorEvent *e) {
@@ -125,7 +154,8 @@ static int ignore_x_errors(Display *d, XErrorEvent *e) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: bf_xtool find NAME [S] | geom ID | hotkey ID KEY | resize ID W H\n");
+    fprintf(stderr, "usage: bf_xtool find NAME [S] | geom ID | hotkey ID KEY | type ID TEXT | "
+                    "resize ID W H\n");
     return 2;
   }
   Display *d = XOpenDisplay(NULL);
@@ -148,6 +178,8 @@ int main(int argc, char **argv) {
       rc = 0;
     } else if (!strcmp(cmd, "hotkey") && argc > 3) {
       rc = hotkey(d, w, argv[3]);
+    } else if (!strcmp(cmd, "type") && argc > 3) {
+      rc = type_text(d, w, argv[3]);
     } else if (!strcmp(cmd, "resize") && argc > 4) {
       XMoveResizeWindow(d, w, 0, 0, (unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]));
       XSync(d, False);

@@ -11,7 +11,7 @@
 # md5-h264, md5-hevc, md5-av1, fec-loss, keyframe-recovery,
 # intra-refresh-recovery, sender-dies,
 # wait-resume, garbage-mixed, skip-to-live, clock-offset, xvfb-screenshot,
-# xvfb-aspect, control-fake, control-stream. BF_E2E_KEEP=1 keeps the case's temporary directory.
+# xvfb-aspect, control-fake, control-stream, xvfb-pair, xvfb-pair-refused. BF_E2E_KEEP=1 keeps the case's temporary directory.
 set -uo pipefail
 case_name=${1:?usage: e2e.sh CASE}
 : "${BF_CLIENT:?BF_CLIENT must point at the bildfunk binary}"
@@ -766,6 +766,118 @@ case_control_stream() {
   ok "control session -> sealed stream from the real sender: 30 pictures, $opened datagrams opened"
 }
 
+# Pairing in the window, with no terminal (stdin /dev/null, as from a desktop
+# launcher): bf_fakectl's "sender code" is typed into the client's window on
+# Xvfb with key events (a stray digit and BackSpace first); the client pins
+# the sender and the same window goes on to show the stream of a real
+# bildfunk-send started with the session's secret.
+start_fakectl() { # start_fakectl ARGS...: FAKECTL_PORT (control), FAKECTL_DPORT (data, if any)
+  : > "$tmp/fakectl.err"
+  "$BF_FAKECTL" "$@" 2> "$tmp/fakectl.err" &
+  pids+=("$!")
+  FAKECTL_PORT=
+  for _ in $(seq 100); do
+    FAKECTL_PORT=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/fakectl.err")
+    [ -n "$FAKECTL_PORT" ] && break
+    sleep 0.05
+  done
+  [ -n "$FAKECTL_PORT" ] || fail "bf_fakectl did not start"
+  FAKECTL_DPORT=$(sed -n 's/.*, data port \([0-9]*\).*/\1/p' "$tmp/fakectl.err")
+}
+# window_sender_code N0: waits until the client asks for the code and
+# bf_fakectl printed its (N0+1)th "sender code": SENDER_CODE
+window_sender_code() {
+  SENDER_CODE=
+  for _ in $(seq 200); do
+    kill -0 "$CLIENT_PID" 2> /dev/null || fail "the client ended before asking for the code"
+    if grep -q "or in the window" "$tmp/client.err"; then
+      SENDER_CODE=$(grep "sender code" "$tmp/fakectl.err" |
+        sed -n "$(($1 + 1))s/.*sender code \([0-9]\{6\}\).*/\1/p")
+      [ -n "$SENDER_CODE" ] && return 0
+    fi
+    sleep 0.05
+  done
+  fail "the client did not ask for the sender's code in the window"
+}
+
+case_xvfb_pair() {
+  need BF_FAKECTL
+  need BF_SENDER
+  need BF_XTOOL
+  need BF_SHOTCHECK
+  start_xvfb 640x480
+  start_fakectl --script hold --data-port 0 --max-k 128 --secret-file "$tmp/secret"
+  [ -n "$FAKECTL_DPORT" ] || fail "bf_fakectl named no data port"
+  start_window_client "127.0.0.1:$FAKECTL_PORT" --config-dir "$tmp/cfg" --size 640x480 \
+    --font builtin --stats-json "$tmp/c.json" < /dev/null
+  set -- $WIN
+  local id=$1 x=$2 y=$3
+  window_sender_code 0
+  sleep 0.3
+  # the pairing screen is drawn: light text on the dark screen
+  shot "$tmp/a.rgb" 640x480
+  "$BF_SHOTCHECK" "$tmp/a.rgb" 640 480 text "$x" "$y" 640 480 > "$tmp/check.txt" ||
+    { cat "$tmp/check.txt"; fail "no pairing screen"; }
+  grep -q "no code was typed" "$tmp/client.err" && fail "refused for the closed stdin"
+  [ -s "$tmp/cfg/senders" ] && fail "pinned before the code was typed"
+  "$BF_XTOOL" type "$id" "9\\b${SENDER_CODE}\\n" || fail "typing"
+  for _ in $(seq 200); do [ -s "$tmp/secret" ] && break; sleep 0.05; done
+  [ -s "$tmp/secret" ] || { cat "$tmp/client.err"; fail "not established after typing the code"; }
+  "$BF_SENDER" --direct --listen "127.0.0.1:$FAKECTL_DPORT" --seal-key-file "$tmp/secret" \
+    --size 320x240 --fps 30 --duration 30 --quiet 2> "$tmp/sender.err" &
+  pids+=("$!")
+  sleep 2
+  # the same window now shows the stream: the pattern's band fills it
+  set -- $("$BF_XTOOL" geom "$id")
+  [ "$3" -eq 640 ] && [ "$4" -eq 480 ] || fail "the window is ${3}x$4 after pairing"
+  shot "$tmp/b.rgb" 640x480
+  "$BF_SHOTCHECK" "$tmp/b.rgb" 640 480 strip "$1" "$2" 640 480 >> "$tmp/check.txt" ||
+    { cat "$tmp/check.txt"; fail "the window does not show the stream after pairing"; }
+  kill -TERM "$CLIENT_PID"
+  wait_client 5
+  [ "$CLIENT_RC" -eq 0 ] || { cat "$tmp/client.err"; fail "client exit $CLIENT_RC"; }
+  grep -q "^bildfunk: paired with 127.0.0.1:$FAKECTL_PORT (fp" "$tmp/client.err" ||
+    fail "no 'paired with' line"
+  grep -q "127.0.0.1:$FAKECTL_PORT" "$tmp/cfg/senders" || fail "no pin in cfg/senders"
+  [ "$(jnum "$tmp/c.json" pictures)" -ge 30 ] || fail "fewer than 30 pictures"
+  [ "$(jnum "$tmp/c.json" sealed)" = 1 ] || fail "stats: control.sealed"
+  cat "$tmp/check.txt"
+  ok "paired in the window with stdin at /dev/null (code $SENDER_CODE typed there), then $(jnum "$tmp/c.json" pictures) pictures in the same window"
+}
+
+# The same without the right code: a wrong code typed in the window, then
+# Esc, each refuse the pairing: exit 1, the message, nothing pinned.
+case_xvfb_pair_refused() {
+  need BF_FAKECTL
+  need BF_XTOOL
+  start_xvfb 640x480
+  start_fakectl --script hold,hold
+  local host="127.0.0.1:$FAKECTL_PORT" n=0 keys why
+  for keys in wrong esc; do
+    start_window_client "$host" --config-dir "$tmp/cfg" --size 640x480 < /dev/null
+    set -- $WIN
+    window_sender_code "$n"
+    n=$((n + 1))
+    if [ "$keys" = wrong ]; then
+      "$BF_XTOOL" type "$1" "$(printf '%06d' $(( (10#$SENDER_CODE + 1) % 1000000 )))\\n" || fail "typing"
+      why="the code typed on the client is not the one this sender shows"
+    else
+      "$BF_XTOOL" type "$1" "12\\e" || fail "typing"
+      why="the pairing was cancelled in the window"
+    fi
+    wait_client 10
+    [ "$CLIENT_RC" -eq 1 ] || { cat "$tmp/client.err"; fail "$keys: exit $CLIENT_RC"; }
+    grep -q "^bildfunk: pairing refused here: $why (is $host the sender you meant?)\$" \
+      "$tmp/client.err" || { cat "$tmp/client.err"; fail "$keys: message"; }
+    grep -q "paired with" "$tmp/client.err" && fail "$keys: paired"
+    [ -s "$tmp/cfg/senders" ] && fail "$keys: a pin was saved"
+    for _ in $(seq 50); do [ "$(grep -c 'hold: closed' "$tmp/fakectl.err")" -ge "$n" ] && break; sleep 0.1; done
+    [ "$(grep -c 'hold: closed, reason 4 by client' "$tmp/fakectl.err")" -eq "$n" ] ||
+      { cat "$tmp/fakectl.err"; fail "$keys: the sender saw no Bye 4"; }
+  done
+  ok "a wrong code and Esc in the window refuse the pairing: exit 1, nothing pinned, Bye 4"
+}
+
 case "$case_name" in
   usage) case_usage ;;
   no-sender) case_no_sender ;;
@@ -789,5 +901,7 @@ case "$case_name" in
   xvfb-aspect) case_xvfb_aspect ;;
   control-fake) case_control_fake ;;
   control-stream) case_control_stream ;;
+  xvfb-pair) case_xvfb_pair ;;
+  xvfb-pair-refused) case_xvfb_pair_refused ;;
   *) echo "e2e.sh: unknown case '$case_name'"; exit 2 ;;
 esac

@@ -190,7 +190,7 @@ typedef struct cli {
   size_t n;
   char shown[8];
   /* the client's user: 0 types the code the sender shows, 1 types another,
-   * 2 closes the input, 3 types nothing yet */
+   * 2 closes the input, 3 types nothing yet, 4 cancels (bf_cctl_refuse_code) */
   int user;
   int typed;
   uint64_t t_open, t_closed, t_established;
@@ -235,6 +235,12 @@ static void run(cli *k, srv *v, bf_cctl_state stop_at, uint64_t max_ns) {
       }
     }
     /* the client's user reads the sender's code off the sender's screen */
+    if (v && bf_cctl_awaiting_code(k->c) && v->sender_code[0] && k->user == 4) {
+      assert_int_equal(bf_cctl_refuse_code(k->c, "the pairing was cancelled in the window", now),
+                       0);
+      assert_int_equal(bf_cctl_refuse_code(k->c, "twice", now), -EINVAL);
+      k->typed = 1;
+    }
     if (v && bf_cctl_awaiting_code(k->c) && v->sender_code[0] && k->user != 3) {
       char wrong[8];
       snprintf(wrong, sizeof wrong, "%06d", (atoi(v->sender_code) + 1) % 1000000);
@@ -579,6 +585,22 @@ static void test_client_side_code(void **state) {
   run(&k, &v, BF_CCTL_CLOSED, 10 * SEC);
   assert_int_equal(bf_cctl_end_get(k.c), BF_CCTL_END_USER_CODE);
   assert_int_equal(bf_pinstore_count(pins), 0);
+  cli_close(&k);
+  srv_hangup(&v);
+
+  /* the user cancels (Esc in the window): refused here with that reason */
+  cli_open(&k, target, cid, pins, 1);
+  k.user = 4;
+  run(&k, &v, BF_CCTL_CLOSED, 10 * SEC);
+  assert_true(k.typed);
+  assert_int_equal(bf_cctl_end_get(k.c), BF_CCTL_END_USER_CODE);
+  snprintf(want, sizeof want,
+           "pairing refused here: the pairing was cancelled in the window "
+           "(is %s the sender you meant?)",
+           target);
+  expect_message(&k, 1, want);
+  assert_int_equal(bf_pinstore_count(pins), 0);
+  assert_null(cli_find(&k, BF_CTL_EV_PAIRED));
   cli_close(&k);
   srv_hangup(&v);
 

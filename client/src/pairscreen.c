@@ -1,0 +1,117 @@
+/*
+ * The pairing screen: see pairscreen.h.
+ */
+#include "pairscreen.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+void bf_pairscreen_init(bf_pairscreen *p, const char *host) {
+  memset(p, 0, sizeof *p);
+  snprintf(p->host, sizeof p->host, "%s", host ? host : "");
+}
+
+void bf_pairscreen_ask(bf_pairscreen *p, const char *code) {
+  snprintf(p->code, sizeof p->code, "%s", code ? code : "");
+  memset(p->typed, 0, sizeof p->typed);
+  p->ntyped = 0;
+  p->short_line = 0;
+  p->phase = BF_PAIRSCREEN_ASKING;
+}
+
+unsigned bf_pairscreen_type(bf_pairscreen *p, const char *text) {
+  unsigned n = 0;
+  if (p->phase != BF_PAIRSCREEN_ASKING || !text) return 0;
+  for (; *text; text++) {
+    if (*text < '0' || *text > '9' || p->ntyped >= BF_PAIR_CODE_DIGITS) continue;
+    p->typed[p->ntyped++] = *text;
+    p->typed[p->ntyped] = 0;
+    n++;
+  }
+  if (n) p->short_line = 0;
+  return n;
+}
+
+void bf_pairscreen_backspace(bf_pairscreen *p) {
+  if (p->phase != BF_PAIRSCREEN_ASKING || !p->ntyped) return;
+  p->typed[--p->ntyped] = 0;
+  p->short_line = 0;
+}
+
+int bf_pairscreen_enter(bf_pairscreen *p, char *line) {
+  if (p->phase != BF_PAIRSCREEN_ASKING) return 0;
+  if (p->ntyped < BF_PAIR_CODE_DIGITS) {
+    p->short_line = 1;
+    return 0;
+  }
+  memcpy(line, p->typed, BF_PAIR_CODE_DIGITS + 1);
+  p->phase = BF_PAIRSCREEN_CHECKING;
+  return 1;
+}
+
+#define MAX_LINES 10
+#define LINE_CHARS 128
+
+typedef struct text_line {
+  char s[LINE_CHARS];
+  uint32_t argb;
+} text_line;
+
+int bf_pairscreen_draw(const bf_pairscreen *p, bf_canvas *cv, int w, int h) {
+  if (w <= 0 || h <= 0) return -EINVAL;
+  int r = bf_canvas_resize(cv, w, h);
+  if (r < 0) return r;
+  bf_canvas_fill(cv, 0, 0, w, h, BF_PAIRSCREEN_BG);
+  text_line l[MAX_LINES];
+  int n = 0;
+#define ADD(col, ...)                                                                              \
+  do {                                                                                             \
+    snprintf(l[n].s, LINE_CHARS, __VA_ARGS__);                                                     \
+    l[n++].argb = (col);                                                                           \
+  } while (0)
+  if (p->phase == BF_PAIRSCREEN_CONNECTING) {
+    ADD(BF_PAIRSCREEN_TEXT, "Connecting to %s ...", p->host);
+  } else {
+    ADD(BF_PAIRSCREEN_TEXT, "Pairing with %s", p->host);
+    ADD(BF_PAIRSCREEN_TEXT, "%s", "");
+    ADD(BF_PAIRSCREEN_CODE, "Code for the sender: %s", p->code);
+    ADD(BF_PAIRSCREEN_DIM, "%s", "(type it on the sender)");
+    ADD(BF_PAIRSCREEN_TEXT, "%s", "");
+    if (p->phase == BF_PAIRSCREEN_ASKING) {
+      char shown[BF_PAIR_CODE_DIGITS + 1];
+      for (unsigned i = 0; i < BF_PAIR_CODE_DIGITS; i++)
+        shown[i] = i < p->ntyped ? p->typed[i] : '_';
+      shown[BF_PAIR_CODE_DIGITS] = 0;
+      ADD(BF_PAIRSCREEN_TEXT, "%s", "Type the code the sender shows, then Enter:");
+      ADD(BF_PAIRSCREEN_CODE, "%s", shown);
+      if (p->short_line)
+        ADD(BF_PAIRSCREEN_DIM, "%u more digit%s, please", BF_PAIR_CODE_DIGITS - p->ntyped,
+            BF_PAIR_CODE_DIGITS - p->ntyped == 1 ? "" : "s");
+      else
+        ADD(BF_PAIRSCREEN_DIM, "%s", "");
+      ADD(BF_PAIRSCREEN_DIM, "%s", "Esc cancels the pairing");
+    } else {
+      ADD(BF_PAIRSCREEN_TEXT, "%s", "Waiting for the sender to confirm ...");
+    }
+  }
+#undef ADD
+  /* the largest built-in font scale at which the longest line fits */
+  size_t longest = 1;
+  for (int i = 0; i < n; i++)
+    if (strlen(l[i].s) > longest) longest = strlen(l[i].s);
+  int margin = w / 20;
+  int scale = (w - 2 * margin) / (int)(longest * BF_CELL_W);
+  int by_h = (h - 2 * margin) / (n * BF_CELL_H * 3 / 2);
+  if (by_h < scale) scale = by_h;
+  if (scale > 4) scale = 4;
+  if (scale < 1) scale = 1;
+  int line_h = BF_CELL_H * scale * 3 / 2;
+  int y = (h - n * line_h) / 2;
+  for (int i = 0; i < n; i++, y += line_h) {
+    int tw = (int)strlen(l[i].s) * BF_CELL_W * scale;
+    int x = (w - tw) / 2;
+    bf_font_draw(cv, x < 0 ? 0 : x, y, l[i].s, l[i].argb, scale);
+  }
+  return 0;
+}
