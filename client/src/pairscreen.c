@@ -20,9 +20,34 @@ void bf_pairscreen_ask(bf_pairscreen *p, const char *code) {
   p->phase = BF_PAIRSCREEN_ASKING;
 }
 
+static unsigned type_sender(bf_pairscreen *p, const char *text) {
+  unsigned n = 0;
+  for (; *text; text++) {
+    if (*text < 0x21 || *text > 0x7e || p->nline + 1 >= sizeof p->line) continue;
+    p->line[p->nline++] = *text;
+    p->line[p->nline] = 0;
+    n++;
+  }
+  if (n) p->short_line = 0;
+  return n;
+}
+
+void bf_pairscreen_ask_sender(bf_pairscreen *p, const char *prefill) {
+  memset(p, 0, sizeof *p);
+  p->phase = BF_PAIRSCREEN_SENDER;
+  if (prefill) type_sender(p, prefill);
+}
+
+void bf_pairscreen_fail(bf_pairscreen *p, const char *msg) {
+  snprintf(p->msg, sizeof p->msg, "%s", msg ? msg : "");
+  p->phase = BF_PAIRSCREEN_FAILED;
+}
+
 unsigned bf_pairscreen_type(bf_pairscreen *p, const char *text) {
   unsigned n = 0;
-  if (p->phase != BF_PAIRSCREEN_ASKING || !text) return 0;
+  if (!text) return 0;
+  if (p->phase == BF_PAIRSCREEN_SENDER) return type_sender(p, text);
+  if (p->phase != BF_PAIRSCREEN_ASKING) return 0;
   for (; *text; text++) {
     if (*text < '0' || *text > '9' || p->ntyped >= BF_PAIR_CODE_DIGITS) continue;
     p->typed[p->ntyped++] = *text;
@@ -34,12 +59,27 @@ unsigned bf_pairscreen_type(bf_pairscreen *p, const char *text) {
 }
 
 void bf_pairscreen_backspace(bf_pairscreen *p) {
+  if (p->phase == BF_PAIRSCREEN_SENDER && p->nline) {
+    p->line[--p->nline] = 0;
+    p->short_line = 0;
+    return;
+  }
   if (p->phase != BF_PAIRSCREEN_ASKING || !p->ntyped) return;
   p->typed[--p->ntyped] = 0;
   p->short_line = 0;
 }
 
 int bf_pairscreen_enter(bf_pairscreen *p, char *line) {
+  if (p->phase == BF_PAIRSCREEN_SENDER) {
+    if (!p->nline) {
+      p->short_line = 1;
+      return 0;
+    }
+    memcpy(p->host, p->line, sizeof p->host);
+    p->phase = BF_PAIRSCREEN_CONNECTING;
+    p->short_line = 0;
+    return 1;
+  }
   if (p->phase != BF_PAIRSCREEN_ASKING) return 0;
   if (p->ntyped < BF_PAIR_CODE_DIGITS) {
     p->short_line = 1;
@@ -50,8 +90,36 @@ int bf_pairscreen_enter(bf_pairscreen *p, char *line) {
   return 1;
 }
 
-#define MAX_LINES 10
-#define LINE_CHARS 128
+int bf_pairscreen_wrap(const char *text, unsigned cols, char (*lines)[BF_PAIRSCREEN_COLS],
+                       int max) {
+  int n = 0;
+  if (cols < 1) cols = 1;
+  if (cols > BF_PAIRSCREEN_COLS - 1) cols = BF_PAIRSCREEN_COLS - 1;
+  const char *t = text ? text : "";
+  while (*t && n < max) {
+    while (*t == ' ')
+      t++;
+    if (!*t) break;
+    size_t len = strlen(t), take = len;
+    if (len > cols) { /* the last space within cols + 1 ends the line, else cut */
+      take = cols;
+      for (size_t k = cols; k > 0; k--)
+        if (t[k] == ' ') {
+          take = k;
+          break;
+        }
+    }
+    while (take > 0 && t[take - 1] == ' ')
+      take--;
+    memcpy(lines[n], t, take);
+    lines[n++][take] = 0;
+    t += take;
+  }
+  return n;
+}
+
+#define MAX_LINES 16
+#define LINE_CHARS BF_PAIRSCREEN_COLS
 
 typedef struct text_line {
   char s[LINE_CHARS];
@@ -72,6 +140,29 @@ int bf_pairscreen_draw(const bf_pairscreen *p, bf_canvas *cv, int w, int h) {
   } while (0)
   if (p->phase == BF_PAIRSCREEN_CONNECTING) {
     ADD(BF_PAIRSCREEN_TEXT, "Connecting to %s ...", p->host);
+  } else if (p->phase == BF_PAIRSCREEN_SENDER) {
+    ADD(BF_PAIRSCREEN_TEXT, "%s", "Sender (host or host:port):");
+    ADD(BF_PAIRSCREEN_CODE, "%s_", p->line);
+    ADD(BF_PAIRSCREEN_DIM, "%s", p->short_line ? "type the sender's name or address" : "");
+    ADD(BF_PAIRSCREEN_DIM, "%s", "Enter connects, Esc quits");
+  } else if (p->phase == BF_PAIRSCREEN_FAILED) {
+    if (p->host[0])
+      ADD(BF_PAIRSCREEN_CODE, "Could not connect to %s", p->host);
+    else
+      ADD(BF_PAIRSCREEN_CODE, "%s", "Could not connect");
+    ADD(BF_PAIRSCREEN_TEXT, "%s", "");
+    /* the message at two or more pixels per font pixel where the window allows */
+    int cols = (w - w / 10) / (BF_CELL_W * 2);
+    if (cols < 16) cols = 16;
+    if (cols > 60) cols = 60;
+    char wrapped[MAX_LINES - 4][BF_PAIRSCREEN_COLS];
+    int k = bf_pairscreen_wrap(p->msg, (unsigned)cols, wrapped, MAX_LINES - 4);
+    for (int i = 0; i < k; i++) {
+      memcpy(l[n].s, wrapped[i], LINE_CHARS);
+      l[n++].argb = BF_PAIRSCREEN_TEXT;
+    }
+    ADD(BF_PAIRSCREEN_TEXT, "%s", "");
+    ADD(BF_PAIRSCREEN_DIM, "%s", "Press Enter or Esc to close");
   } else {
     ADD(BF_PAIRSCREEN_TEXT, "Pairing with %s", p->host);
     ADD(BF_PAIRSCREEN_TEXT, "%s", "");

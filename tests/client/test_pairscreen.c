@@ -2,6 +2,8 @@
  * Pairing screen: only digits are taken and at most six, Backspace and a
  * short Enter do what the screen says, Enter gives the complete line once;
  * the drawn screen carries the code, the typed digits and fits the window.
+ * The sender line takes printable ASCII only, prefilled, edited and entered;
+ * a failure message is wrapped at spaces (a long word cut) and fits.
  */
 #include "testutil.h"
 
@@ -124,10 +126,113 @@ static void test_draw(void **state) {
   bf_canvas_free(&cv);
 }
 
+static void test_sender_line(void **state) {
+  (void)state;
+  bf_pairscreen p;
+  bf_pairscreen_ask_sender(&p, "box.lan:47999");
+  assert_int_equal(p.phase, BF_PAIRSCREEN_SENDER);
+  assert_string_equal(p.line, "box.lan:47999");
+  /* spaces, controls and non-ASCII are not taken; printable ASCII is */
+  assert_int_equal(bf_pairscreen_type(&p, " \t\xc3\xa4x"), 1);
+  assert_string_equal(p.line, "box.lan:47999x");
+  bf_pairscreen_backspace(&p);
+  assert_string_equal(p.line, "box.lan:47999");
+  for (int i = 0; i < 20; i++)
+    bf_pairscreen_backspace(&p);
+  assert_int_equal(p.nline, 0);
+  /* an empty line is not entered: the screen says what to type */
+  assert_int_equal(bf_pairscreen_enter(&p, NULL), 0);
+  assert_int_equal(p.short_line, 1);
+  assert_int_equal(p.phase, BF_PAIRSCREEN_SENDER);
+  assert_int_equal(bf_pairscreen_type(&p, "[::1]:5"), 7);
+  assert_int_equal(p.short_line, 0);
+  assert_int_equal(bf_pairscreen_enter(&p, NULL), 1);
+  assert_int_equal(p.phase, BF_PAIRSCREEN_CONNECTING);
+  assert_string_equal(p.host, "[::1]:5");
+  /* typing does nothing once connecting; digits are not taken as a code */
+  assert_int_equal(bf_pairscreen_type(&p, "12"), 0);
+  /* the line stops at its size; a prefill is filtered the same way */
+  char lng[300];
+  memset(lng, 'a', sizeof lng - 1);
+  lng[sizeof lng - 1] = 0;
+  bf_pairscreen_ask_sender(&p, lng);
+  assert_int_equal(p.nline, BF_PAIRSCREEN_HOST - 1);
+  assert_int_equal(bf_pairscreen_type(&p, "b"), 0);
+  bf_pairscreen_ask_sender(&p, "a b\n");
+  assert_string_equal(p.line, "ab");
+  bf_pairscreen_ask_sender(&p, NULL);
+  assert_int_equal(p.nline, 0);
+}
+
+static void test_wrap(void **state) {
+  (void)state;
+  char l[8][BF_PAIRSCREEN_COLS];
+  assert_int_equal(bf_pairscreen_wrap("cannot connect to 10.0.0.2:47999: Connection refused", 20, l, 8),
+                   3);
+  assert_string_equal(l[0], "cannot connect to");
+  assert_string_equal(l[1], "10.0.0.2:47999:");
+  assert_string_equal(l[2], "Connection refused");
+  /* exactly cols fits; a longer word is cut; runs of spaces vanish at breaks */
+  assert_int_equal(bf_pairscreen_wrap("abcde", 5, l, 8), 1);
+  assert_string_equal(l[0], "abcde");
+  assert_int_equal(bf_pairscreen_wrap("abcdefghij   xy", 4, l, 8), 4);
+  assert_string_equal(l[0], "abcd");
+  assert_string_equal(l[1], "efgh");
+  assert_string_equal(l[2], "ij");
+  assert_string_equal(l[3], "xy");
+  /* at most max lines; nothing for empty or blank text */
+  assert_int_equal(bf_pairscreen_wrap("a b c d e f", 1, l, 3), 3);
+  assert_string_equal(l[2], "c");
+  assert_int_equal(bf_pairscreen_wrap("   ", 10, l, 8), 0);
+  assert_int_equal(bf_pairscreen_wrap(NULL, 10, l, 8), 0);
+  /* every line within cols */
+  const char *m = "the sender's certificate changed since pairing: if you expected that, "
+                  "pair again with bildfunk pair HOST; else someone may be in between";
+  int n = bf_pairscreen_wrap(m, 30, l, 8);
+  assert_true(n >= 5);
+  for (int i = 0; i < n; i++)
+    assert_true(strlen(l[i]) <= 30 && strlen(l[i]) > 0);
+}
+
+static void test_draw_sender_failed(void **state) {
+  (void)state;
+  bf_pairscreen p;
+  bf_canvas cv = {0};
+  bf_pairscreen_ask_sender(&p, "");
+  assert_int_equal(bf_pairscreen_draw(&p, &cv, 640, 480), 0);
+  int code0 = count_color(&cv, BF_PAIRSCREEN_CODE); /* the cursor alone */
+  assert_true(code0 > 0);
+  assert_true(count_color(&cv, BF_PAIRSCREEN_TEXT) > 200); /* the prompt */
+  bf_pairscreen_type(&p, "127.0.0.1:47999");
+  assert_int_equal(bf_pairscreen_draw(&p, &cv, 640, 480), 0);
+  assert_true(count_color(&cv, BF_PAIRSCREEN_CODE) > code0 + 200);
+
+  /* a long message: wrapped, all inside the window with its margin */
+  bf_pairscreen_init(&p, "127.0.0.1:47999");
+  bf_pairscreen_fail(&p, "the sender 127.0.0.1:47999 refused the session: this client is not "
+                         "paired with it (pair with bildfunk pair 127.0.0.1:47999)");
+  assert_int_equal(p.phase, BF_PAIRSCREEN_FAILED);
+  assert_int_equal(bf_pairscreen_draw(&p, &cv, 640, 480), 0);
+  int x0, x1;
+  extent(&cv, BF_PAIRSCREEN_TEXT, &x0, &x1);
+  assert_true(x0 >= 640 / 20 - 1);
+  assert_true(x1 <= 640 - 640 / 20 + 1);
+  assert_true(count_color(&cv, BF_PAIRSCREEN_TEXT) > 1000);
+  assert_true(count_color(&cv, BF_PAIRSCREEN_DIM) > 100);  /* "Press Enter ..." */
+  assert_true(count_color(&cv, BF_PAIRSCREEN_CODE) > 100); /* "Could not connect to" */
+  /* typing is ignored there */
+  assert_int_equal(bf_pairscreen_type(&p, "12"), 0);
+  assert_int_equal(bf_pairscreen_enter(&p, NULL), 0);
+  bf_canvas_free(&cv);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_typing),
       cmocka_unit_test(test_draw),
+      cmocka_unit_test(test_sender_line),
+      cmocka_unit_test(test_wrap),
+      cmocka_unit_test(test_draw_sender_failed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
