@@ -27,6 +27,7 @@ void bf_cli_defaults(bf_cli *c) {
 
 void bf_cli_usage(FILE *out) {
   fputs("Usage: bildfunk [options] HOST[:PORT]\n"
+        "       bildfunk [options]\n"
         "       bildfunk pair [options] HOST[:PORT]\n"
         "       bildfunk --direct HOST[:PORT] [options]\n"
         "\n"
@@ -37,7 +38,9 @@ void bf_cli_usage(FILE *out) {
         "from that session. The first time (no pin for HOST yet) it pairs: it shows a\n"
         "6-digit code to type on the sender and asks for the 6-digit code the sender\n"
         "shows (in the window, or on stdin). `bildfunk pair HOST` pairs again (after\n"
-        "the sender's certificate changed) and exits.\n"
+        "the sender's certificate changed) and exits. Without HOST (and without\n"
+        "--direct or --headless) the window asks for the sender, prefilled with the\n"
+        "last one this client streamed from; with no display that is a usage error.\n"
         "\n"
         "connection:\n"
         "  HOST[:PORT]             the sender (control port, default 47999); the pin is\n"
@@ -76,6 +79,9 @@ void bf_cli_usage(FILE *out) {
         "\n"
         "display:\n"
         "  --headless              decode without a window\n"
+        "  --no-wait-on-error      when the session cannot be set up, exit at once\n"
+        "                          (default: the window shows why until Enter, Esc or\n"
+        "                          60 s)\n"
         "  --fullscreen            start fullscreen\n"
         "  --borderless            window without decorations\n"
         "  --size WxH              initial window size (default: the stream's)\n"
@@ -204,6 +210,8 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
     int *flag = NULL;
     if (!strcmp(name, "--headless"))
       flag = &c->headless;
+    else if (!strcmp(name, "--no-wait-on-error"))
+      flag = &c->no_wait_on_error;
     else if (!strcmp(name, "--fullscreen"))
       flag = &c->fullscreen;
     else if (!strcmp(name, "--borderless"))
@@ -347,8 +355,12 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
   if (c->pair && c->direct) return fail(err, cap, "pair needs HOST[:PORT], not --direct");
   if (c->pair && !c->target) return fail(err, cap, "pair: which sender? bildfunk pair HOST[:PORT]");
   if (c->direct && c->target) return fail(err, cap, "give HOST or --direct HOST[:PORT], not both");
-  if (!c->direct && !c->target)
-    return fail(err, cap, "no sender given: bildfunk HOST[:PORT] (or --direct HOST[:PORT])");
+  if (!c->direct && !c->target) {
+    /* the window can ask for it (decided at run time: no display, usage error) */
+    if (c->headless)
+      return fail(err, cap, "no sender given: bildfunk HOST[:PORT] (or --direct HOST[:PORT])");
+    c->ask_sender = 1;
+  }
   if (c->direct && c->data_via)
     return fail(err, cap,
                 "--data-via is for a control session; with --direct give the relay's address to "
@@ -358,7 +370,7 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
   if (c->direct && (c->config_dir || c->name || c->max_width))
     return fail(err, cap,
                 "--config-dir, --name and --max-size need a control session, not --direct");
-  if (c->target && c->seal_key_file)
+  if (!c->direct && c->seal_key_file)
     return fail(err, cap,
                 "--seal-key-file is for --direct; a control session seals with its own keys");
   if (c->headless && (c->fullscreen || c->borderless || c->vsync || c->width))

@@ -33,6 +33,9 @@ typedef enum bf_cli_action { BF_CLI_RUN = 0, BF_CLI_HELP, BF_CLI_VERSION } bf_cl
 typedef struct bf_cli {
   bf_cli_action action;
   const char *target; /* HOST[:PORT] of the sender's control port (positional) */
+  int ask_sender;     /* no HOST, no --direct, not --headless: the window asks for the
+                         sender; when no window opens it is the usage error (exit 2) */
+  int no_wait_on_error; /* --no-wait-on-error: a failed setup is not kept on the window */
   int pair;           /* `bildfunk pair HOST`: pair (again), then exit */
   const char *config_dir; /* --config-dir, NULL = bf_config_dir() */
   const char *name;       /* --name: this client's name for the sender, NULL = host name */

@@ -208,6 +208,16 @@ void bf_renderer_close(bf_renderer **pr) {
 const char *bf_renderer_describe(bf_renderer *r) {
   return r->desc;
 }
+int bf_renderer_on_display(bf_renderer *r) {
+  (void)r;
+  const char *d = SDL_GetCurrentVideoDriver();
+  return d && strcmp(d, "offscreen") != 0 && strcmp(d, "dummy") != 0;
+}
+
+void bf_renderer_set_title(bf_renderer *r, const char *title) {
+  SDL_SetWindowTitle(r->win, title);
+}
+
 int bf_renderer_event_fd(bf_renderer *r) {
   return r->event_fd;
 }

@@ -84,6 +84,14 @@ const char *bf_renderer_text(bf_renderer *r);
  * periodically to poll events). */
 int bf_renderer_event_fd(bf_renderer *r);
 
+/* 1 when the window is on a display someone can see; 0 with SDL's
+ * offscreen or dummy video driver (what SDL falls back to, or is told to
+ * use, when there is no display). */
+int bf_renderer_on_display(bf_renderer *r);
+
+/* The window's title (copied by SDL). */
+void bf_renderer_set_title(bf_renderer *r, const char *title);
+
 /* Fullscreen (desktop resolution) on or off. Where no window manager acts on
  * the request, the window is made borderless and display-sized instead, a
  * moment later from bf_renderer_tick(). */

@@ -15,11 +15,13 @@
 #include "stats.h"
 
 #include <bildfunk/common.h>
+#include <bildfunk/identity.h>
 #include <bildfunk/wire.h>
 
 #include <libavutil/error.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -88,6 +90,9 @@ typedef struct session {
   int ctl_paired_now;   /* this run paired */
   bf_pairscreen ps;     /* the window during the control setup */
   bf_canvas ps_cv;
+  char target[BF_PAIRSCREEN_HOST]; /* the sender: HOST as given, or typed in the window */
+  char setup_err[512];  /* why the control setup failed, for the window */
+  int setup_user_quit;  /* the user ended the setup (Esc, window closed, signal) */
   char ctl_end[640];    /* why it closed, for the statistics */
   /* the Welcome's data address (control peer's IP, data port), and
    * --data-via resolved: the data plane goes there instead ("" = none) */
@@ -573,6 +578,70 @@ static void service_control(session *s, uint64_t now) {
   }
 }
 
+/* A failed control setup: the message on stderr, and kept for the window. */
+__attribute__((format(printf, 2, 3))) static void setup_error(session *s, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(s->setup_err, sizeof s->setup_err, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "bildfunk: %s\n", s->setup_err);
+}
+
+/* The file in the client's config directory that remembers the last sender
+ * a session was established with (one line, HOST[:PORT] as typed); 0 or
+ * negative when there is no config directory. */
+static int last_sender_path(const bf_cli *cli, char *out, size_t cap) {
+  char dir[1024];
+  if (cli->config_dir)
+    snprintf(dir, sizeof dir, "%s", cli->config_dir);
+  else if (bf_config_dir(dir, sizeof dir) < 0)
+    return -ENOENT;
+  int n = snprintf(out, cap, "%s/last-sender", dir);
+  return n > 0 && (size_t)n < cap ? 0 : -ENAMETOOLONG;
+}
+
+/* The last sender into |out| ("" when the file is missing or unreadable:
+ * no prefill). Only the first line, printable ASCII without spaces. */
+static void read_last_sender(const bf_cli *cli, char *out, size_t cap) {
+  char path[1100], buf[BF_PAIRSCREEN_HOST];
+  out[0] = 0;
+  if (last_sender_path(cli, path, sizeof path) < 0) return;
+  FILE *f = fopen(path, "r");
+  if (!f) return;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  size_t k = 0;
+  while (k < n && buf[k] > 0x20 && buf[k] < 0x7f)
+    k++;
+  if (k < n && buf[k] != '\n') return; /* not one clean line: ignore it */
+  buf[k] = 0;
+  snprintf(out, cap, "%s", buf);
+}
+
+/* Remembers s->target as the last sender (after ESTABLISHED): written to a
+ * temporary file in the same directory, then renamed over the old one, so a
+ * reader sees the old or the new name, never half of one. Failures only
+ * cost the prefill: said with -v. */
+static void write_last_sender(session *s) {
+  char path[1100], tmp[1120];
+  if (s->cli->pair || last_sender_path(s->cli, path, sizeof path) < 0) return;
+  snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    verbose(s, "cannot write %s: %s", tmp, strerror(errno));
+    return;
+  }
+  char line[BF_PAIRSCREEN_HOST + 1];
+  int n = snprintf(line, sizeof line, "%s\n", s->target);
+  int ok = n > 0 && write(fd, line, (size_t)n) == (ssize_t)n;
+  ok &= close(fd) == 0;
+  if (!ok || rename(tmp, path) < 0) {
+    verbose(s, "cannot write %s: %s", path, strerror(errno));
+    unlink(tmp);
+  }
+}
+
 /* The pairing screen in the window, at the window's size. */
 static void pair_redraw(session *s) {
   int w, h;
@@ -607,6 +676,7 @@ static int pair_window_input(session *s) {
     }
     case BF_UI_CANCEL:
     case BF_UI_QUIT:
+      s->setup_user_quit = 1;
       if (bf_cctl_awaiting_code(s->ctl)) {
         bf_cctl_refuse_code(s->ctl,
                             a == BF_UI_CANCEL ? "the pairing was cancelled in the window"
@@ -640,7 +710,7 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
   const bf_cli *cli = s->cli;
   bf_cctl_config cc;
   memset(&cc, 0, sizeof cc);
-  cc.target = cli->target;
+  cc.target = s->target;
   cc.config_dir = cli->config_dir;
   cc.name = cli->name;
   cc.max_width = (uint16_t)cli->max_width;
@@ -650,7 +720,7 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
   char err[512];
   int r = bf_cctl_open(&cc, &s->ctl, err, sizeof err);
   if (r < 0) {
-    fprintf(stderr, "bildfunk: %s\n", err);
+    setup_error(s, "%s", err);
     return r == -EINVAL ? 2 : 1;
   }
   verbose(s, "connecting to %s (pin name \"%s\")", bf_cctl_endpoint(s->ctl),
@@ -664,6 +734,7 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
   }
   for (;;) {
     if (stop_signal) {
+      s->setup_user_quit = 1;
       fprintf(stderr, "bildfunk: interrupted while setting up the session with %s\n",
               bf_cctl_endpoint(s->ctl));
       bf_cctl_close(s->ctl, BF_CTL_BYE_NORMAL, "the user quit", bf_client_now());
@@ -697,7 +768,7 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
     bf_cctl_state st = bf_cctl_state_get(s->ctl);
     if (st == BF_CCTL_CLOSED) {
       int code = bf_cctl_close_message(s->ctl, s->ctl_end, sizeof s->ctl_end);
-      fprintf(stderr, "bildfunk: %s\n", s->ctl_end);
+      setup_error(s, "%s", s->ctl_end);
       return code ? code : 1; /* a Bye before streaming is never success */
     }
     if (st == BF_CCTL_ESTABLISHED) break;
@@ -759,10 +830,11 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
     return -1;
   }
   if (bf_cctl_seal_secret(s->ctl, secret, 32) < 0) {
-    fprintf(stderr, "bildfunk: no seal secret from the control session\n");
+    setup_error(s, "no seal secret from the control session");
     return 1;
   }
   s->ctl_sealed = 1;
+  write_last_sender(s);
   *max_k = w.max_k;
   bf_cctl_data_addr(s->ctl, w.data_port, s->ctl_data, sizeof s->ctl_data);
   /* --data-via: the same sealed data plane through a relay; the sender sees
@@ -779,16 +851,98 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
   return 0;
 }
 
-static int open_window(session *s, const char *title) {
+/* Opens the window; on failure the reason in |err| (when given) or on
+ * stderr. */
+static int open_window(session *s, const char *title, char *err, size_t cap) {
   const bf_cli *cli = s->cli;
-  char err[256];
+  char buf[256];
   bf_renderer_config rc = {cli->fullscreen, cli->borderless, cli->vsync, cli->width,
                            cli->height,     cli->font,       title};
-  if (bf_renderer_open(&rc, &s->ren, err, sizeof err) < 0) {
-    fprintf(stderr, "bildfunk: %s (use --headless to decode without a window)\n", err);
+  if (bf_renderer_open(&rc, &s->ren, err ? err : buf, err ? cap : sizeof buf) < 0) {
+    if (!err) fprintf(stderr, "bildfunk: %s (use --headless to decode without a window)\n", buf);
     return -1;
   }
   return 0;
+}
+
+/* Waits in the window for the next input, at most |ms|. */
+static void window_wait(session *s, int ms) {
+  struct pollfd p = {bf_renderer_event_fd(s->ren), POLLIN, 0};
+  if (ms > 20) ms = 20; /* events may wait in Xlib's buffer, not on its socket */
+  (void)poll(&p, 1, ms);
+}
+
+/* `bildfunk` without HOST: the window asks for the sender, prefilled with the
+ * last one. Returns 0 with s->target set, or 1 (Esc, window closed, signal). */
+static int ask_sender(session *s) {
+  char last[BF_PAIRSCREEN_HOST];
+  read_last_sender(s->cli, last, sizeof last);
+  bf_pairscreen_ask_sender(&s->ps, last);
+  pair_redraw(s);
+  for (;;) {
+    if (stop_signal) {
+      fprintf(stderr, "bildfunk: interrupted before a sender was given\n");
+      return 1;
+    }
+    bf_ui_action a;
+    int dirty = 0;
+    bf_renderer_tick(s->ren);
+    while (bf_renderer_poll_event(s->ren, &a)) {
+      switch (a) {
+      case BF_UI_TEXT:
+        dirty |= bf_pairscreen_type(&s->ps, bf_renderer_text(s->ren)) > 0;
+        break;
+      case BF_UI_BACKSPACE:
+        bf_pairscreen_backspace(&s->ps);
+        dirty = 1;
+        break;
+      case BF_UI_ENTER:
+        dirty = 1;
+        if (bf_pairscreen_enter(&s->ps, NULL)) {
+          snprintf(s->target, sizeof s->target, "%s", s->ps.host);
+          return 0;
+        }
+        break;
+      case BF_UI_CANCEL:
+      case BF_UI_QUIT:
+        fprintf(stderr, "bildfunk: no sender given (%s)\n",
+                a == BF_UI_CANCEL ? "Esc in the window" : "the window was closed");
+        return 1;
+      case BF_UI_REDRAW:
+      case BF_UI_FULLSCREEN:
+        dirty = 1;
+        break;
+      case BF_UI_OVERLAY:
+      case BF_UI_NONE:
+        break;
+      }
+    }
+    if (dirty) pair_redraw(s);
+    window_wait(s, 20);
+  }
+}
+
+#define FAILED_WAIT_NS (60 * SEC)
+
+/* The control setup failed with the window open: it shows s->setup_err until
+ * Enter, Esc, the window closed, a signal, or FAILED_WAIT_NS. */
+static void show_failure(session *s) {
+  snprintf(s->ps.host, sizeof s->ps.host, "%s", s->target);
+  bf_pairscreen_fail(&s->ps, s->setup_err);
+  pair_redraw(s);
+  fprintf(stderr, "bildfunk: (the window shows this until Enter or Esc)\n");
+  uint64_t end = bf_client_now() + FAILED_WAIT_NS;
+  while (!stop_signal && bf_client_now() < end) {
+    bf_ui_action a;
+    int dirty = 0;
+    bf_renderer_tick(s->ren);
+    while (bf_renderer_poll_event(s->ren, &a)) {
+      if (a == BF_UI_ENTER || a == BF_UI_CANCEL || a == BF_UI_QUIT) return;
+      if (a == BF_UI_REDRAW || a == BF_UI_FULLSCREEN) dirty = 1;
+    }
+    if (dirty) pair_redraw(s);
+    window_wait(s, 20);
+  }
 }
 
 static void loop(session *s) {
@@ -1095,16 +1249,40 @@ int bf_session_run(const bf_cli *cli) {
     }
     bf_addr_format(&via, s->data_via, sizeof s->data_via);
   }
-  if (cli->target && !cli->pair && !cli->headless) {
+  if (cli->ask_sender) {
+    /* no HOST: the window asks for it; without a window that is the usage
+     * error it always was */
+    if (open_window(s, "bildfunk", err, sizeof err) == 0 && !bf_renderer_on_display(s->ren)) {
+      snprintf(err, sizeof err, "no display");
+      bf_renderer_close(&s->ren);
+    }
+    if (!s->ren) {
+      fprintf(stderr,
+              "bildfunk: no sender given: bildfunk HOST[:PORT] (or --direct HOST[:PORT]); no "
+              "window to ask in (%s)\nTry 'bildfunk --help'.\n",
+              err);
+      code = 2;
+      goto out;
+    }
+    if (ask_sender(s)) goto out;
+  } else if (cli->target) {
+    snprintf(s->target, sizeof s->target, "%s", cli->target);
+  }
+  if (s->target[0] && !cli->pair && !cli->headless) {
     /* the window first: the pairing can happen there (no terminal needed) */
     char title[128];
-    snprintf(title, sizeof title, "bildfunk - %s", cli->target);
-    if (open_window(s, title) < 0) goto out;
+    snprintf(title, sizeof title, "bildfunk - %s", s->target);
+    if (!s->ren && open_window(s, title, NULL, 0) < 0) goto out;
+    bf_renderer_set_title(s->ren, title);
   }
-  if (cli->target) { /* control session first; the pump follows its Welcome */
+  if (s->target[0]) { /* control session first; the pump follows its Welcome */
     int r = control_setup(s, data_addr, sizeof data_addr, secret, &pc.max_k);
     if (r) {
       code = r < 0 ? 0 : r; /* -1: `bildfunk pair` finished */
+      /* the window says why, until the user has read it */
+      if (r > 0 && s->ren && bf_renderer_on_display(s->ren) && s->setup_err[0] &&
+          !s->setup_user_quit && !cli->no_wait_on_error)
+        show_failure(s);
       goto out;
     }
     pc.direct = data_addr;
@@ -1145,7 +1323,7 @@ int bf_session_run(const bf_cli *cli) {
   if (!cli->headless) {
     char title[128];
     snprintf(title, sizeof title, "bildfunk - %s", bf_pump_peer_name(s->pump));
-    if (!s->ren && open_window(s, title) < 0) goto out;
+    if (!s->ren && open_window(s, title, NULL, 0) < 0) goto out;
     bf_text_ops ops;
     bf_renderer_text_ops(s->ren, cli->overlay, &ops);
     bf_overlay_init(&s->ov, cli->overlay, &ops);

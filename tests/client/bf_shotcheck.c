@@ -15,6 +15,8 @@
  *               at least two of the graph's stage colours
  *   no-overlay  none of the graph's stage colours
  *   text        the pairing screen: mostly dark, with light text (> 500 pixels)
+ *   heading     the same with a yellow heading or line (> 200 pixels of the
+ *               screen's highlight, e.g. "Could not connect to HOST")
  * Exit 0 when every check passes; each failure is printed.
  */
 #include "strip.h"
@@ -100,15 +102,18 @@ static int check(const char *what, int x, int y, int w, int h) {
     if (!strcmp(what, "no-overlay")) return colours != 0;
     return !(dark > w * h / 3 && light > 200 && colours >= 2);
   }
-  if (!strcmp(what, "text")) { /* light text on a dark screen (the pairing screen) */
-    int dark = 0, light = 0;
+  if (!strcmp(what, "text") || !strcmp(what, "heading")) {
+    /* light text on a dark screen (the pairing screen), and its yellow */
+    int dark = 0, light = 0, yellow = 0;
     for (int j = y; j < y + h; j++)
       for (int i = x; i < x + w; i++) {
         const uint8_t *p = at(i, j);
         dark += p[0] < 70 && p[1] < 70 && p[2] < 70;
         light += p[0] > 225 && p[1] > 225 && p[2] > 225;
+        yellow += p[0] > 230 && p[1] > 180 && p[1] < 230 && p[2] < 110;
       }
-    printf("text %d %d %d %d: dark %d light %d\n", x, y, w, h, dark, light);
+    printf("%s %d %d %d %d: dark %d light %d yellow %d\n", what, x, y, w, h, dark, light, yellow);
+    if (!strcmp(what, "heading")) return !(dark > w * h / 2 && light > 500 && yellow > 200);
     return !(dark > w * h / 2 && light > 500);
   }
   printf("unknown check '%s'\n", what);

@@ -10,8 +10,10 @@
  *                                  key events sent to the window, after
  *                                  giving it the input focus
  *   bf_xtool type ID TEXT          TEXT as key presses to the window (digits,
- *                                  letters; "\n" Return, "\e" Escape, "\b"
- *                                  BackSpace), after giving it the focus
+ *                                  letters, printable ASCII punctuation with
+ *                                  Shift where the keyboard needs it; "\n"
+ *                                  Return, "\e" Escape, "\b" BackSpace),
+ *                                  after giving it the focus
  *   bf_xtool resize ID W H         move it to the top-left corner and resize
  *                                  it, as a window manager would
  *
@@ -118,9 +120,34 @@ static int hotkey(Display *d, Window w, const char *k) {
   return 0;
 }
 
-/* Types |text|: each character a press and release of its key (no
- * modifiers: digits and lower-case letters), \n \e \b as Return, Escape,
- * BackSpace. */
+/* The keysym of printable ASCII |c| (X names punctuation by name). */
+static KeySym ascii_keysym(char c) {
+  static const struct {
+    char c;
+    const char *name;
+  } punct[] = {{'.', "period"},      {':', "colon"},     {'-', "minus"},        {'_', "underscore"},
+               {'[', "bracketleft"}, {']', "bracketright"}, {'/', "slash"},     {'@', "at"},
+               {',', "comma"},       {';', "semicolon"}, {' ', "space"},        {'+', "plus"},
+               {'=', "equal"},       {'%', "percent"},   {'~', "asciitilde"},   {'!', "exclam"}};
+  for (size_t i = 0; i < sizeof punct / sizeof punct[0]; i++)
+    if (punct[i].c == c) return XStringToKeysym(punct[i].name);
+  char one[2] = {c, 0};
+  return XStringToKeysym(one);
+}
+
+/* 1 when |sym| is the shifted symbol of its key (':' on most layouts). */
+static int needs_shift(Display *d, KeySym sym) {
+  KeyCode kc = XKeysymToKeycode(d, sym);
+  int per = 0;
+  KeySym *m = XGetKeyboardMapping(d, kc, 1, &per);
+  int shift = m && per > 1 && m[0] != sym && m[1] == sym;
+  if (m) XFree(m);
+  return shift;
+}
+
+/* Types |text|: each character a press and release of its key (with Shift
+ * pressed around it where its symbol is the key's shifted one), \n \e \b
+ * as Return, Escape, BackSpace. */
 static int type_text(Display *d, Window w, const char *text) {
   XSetInputFocus(d, w, RevertToParent, CurrentTime);
   XSync(d, False);
@@ -131,15 +158,17 @@ static int type_text(Display *d, Window w, const char *text) {
       c++;
       sym = *c == 'n' ? XK_Return : *c == 'e' ? XK_Escape : *c == 'b' ? XK_BackSpace : NoSymbol;
     } else {
-      char one[2] = {*c, 0};
-      sym = XStringToKeysym(one);
+      sym = ascii_keysym(*c);
     }
     if (sym == NoSymbol || !XKeysymToKeycode(d, sym)) {
       fprintf(stderr, "bf_xtool: cannot type '%c'\n", *c);
       return 1;
     }
-    key(d, w, sym, 0, 1);
-    key(d, w, sym, 0, 0);
+    unsigned m = needs_shift(d, sym) ? ShiftMask : 0;
+    if (m) key(d, w, XK_Shift_L, 0, 1);
+    key(d, w, sym, m, 1);
+    key(d, w, sym, m, 0);
+    if (m) key(d, w, XK_Shift_L, m, 0);
   }
   return 0;
 }

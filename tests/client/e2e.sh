@@ -11,7 +11,8 @@
 # md5-h264, md5-hevc, md5-av1, fec-loss, keyframe-recovery,
 # intra-refresh-recovery, sender-dies,
 # wait-resume, garbage-mixed, skip-to-live, clock-offset, xvfb-screenshot,
-# xvfb-aspect, control-fake, control-stream, xvfb-pair, xvfb-pair-refused. BF_E2E_KEEP=1 keeps the case's temporary directory.
+# xvfb-aspect, control-fake, control-stream, xvfb-pair, xvfb-pair-refused,
+# xvfb-connect, xvfb-error. BF_E2E_KEEP=1 keeps the case's temporary directory.
 set -uo pipefail
 case_name=${1:?usage: e2e.sh CASE}
 : "${BF_CLIENT:?BF_CLIENT must point at the bildfunk binary}"
@@ -103,9 +104,14 @@ reference_md5() { # reference_md5 DUMP OUT: ffmpeg's own framemd5 of what was se
 # --- cases -------------------------------------------------------------------
 
 case_usage() {
-  "$BF_CLIENT" > /dev/null 2> "$tmp/a.err"
+  # no HOST and no display: nowhere to ask for the sender (xvfb-connect has one)
+  env -u DISPLAY -u WAYLAND_DISPLAY "$BF_CLIENT" > /dev/null 2> "$tmp/a.err"
   [ $? -eq 2 ] || fail "no arguments: want exit 2"
   grep -q "bildfunk HOST" "$tmp/a.err" || fail "no arguments: the error does not show bildfunk HOST"
+  grep -q "no window to ask in" "$tmp/a.err" || fail "no arguments: the error does not say why"
+  "$BF_CLIENT" --headless --config-dir "$tmp/cfg" > /dev/null 2> "$tmp/a.err"
+  [ $? -eq 2 ] || fail "--headless without HOST: want exit 2"
+  grep -q "no sender given: bildfunk HOST" "$tmp/a.err" || fail "--headless without HOST: message"
   "$BF_CLIENT" --help > "$tmp/help.out" || fail "--help failed"
   grep -q "Usage: bildfunk \[options\] HOST\[:PORT\]" "$tmp/help.out" || fail "--help text"
   grep -q "bildfunk pair \[options\] HOST\[:PORT\]" "$tmp/help.out" || fail "--help: no pair"
@@ -854,7 +860,7 @@ case_xvfb_pair_refused() {
   start_fakectl --script hold,hold
   local host="127.0.0.1:$FAKECTL_PORT" n=0 keys why
   for keys in wrong esc; do
-    start_window_client "$host" --config-dir "$tmp/cfg" --size 640x480 < /dev/null
+    start_window_client "$host" --config-dir "$tmp/cfg" --size 640x480 --no-wait-on-error < /dev/null
     set -- $WIN
     window_sender_code "$n"
     n=$((n + 1))
@@ -876,6 +882,122 @@ case_xvfb_pair_refused() {
       { cat "$tmp/fakectl.err"; fail "$keys: the sender saw no Bye 4"; }
   done
   ok "a wrong code and Esc in the window refuse the pairing: exit 1, nothing pinned, Bye 4"
+}
+
+# Started as from a desktop launcher: no HOST, no terminal (stdin
+# /dev/null). The window asks for the sender; 127.0.0.1:PORT of bf_fakectl
+# is typed there (with a stray key and BackSpace), then the pairing code; a
+# real bildfunk-send's stream shows in the same window, and the config dir
+# remembers the sender (last-sender). A second start without HOST shows it
+# prefilled: Return alone connects, pinned now, no pairing. A third one
+# quits on Esc: exit 1 and why.
+case_xvfb_connect() {
+  need BF_FAKECTL
+  need BF_SENDER
+  need BF_XTOOL
+  need BF_SHOTCHECK
+  start_xvfb 640x480
+  start_fakectl --script hold,hold --data-port 0 --max-k 128 --secret-file "$tmp/secret"
+  [ -n "$FAKECTL_DPORT" ] || fail "bf_fakectl named no data port"
+  local host="127.0.0.1:$FAKECTL_PORT"
+  start_window_client --config-dir "$tmp/cfg" --size 640x480 --font builtin \
+    --stats-json "$tmp/c.json" < /dev/null
+  set -- $WIN
+  local id=$1 x=$2 y=$3
+  sleep 0.3
+  shot "$tmp/a.rgb" 640x480
+  "$BF_SHOTCHECK" "$tmp/a.rgb" 640 480 text "$x" "$y" 640 480 > "$tmp/check.txt" ||
+    { cat "$tmp/check.txt"; fail "no screen asking for the sender"; }
+  kill -0 "$CLIENT_PID" 2> /dev/null || { cat "$tmp/client.err"; fail "the client ended without a HOST"; }
+  [ -e "$tmp/cfg/last-sender" ] && fail "last-sender before any session"
+  "$BF_XTOOL" type "$id" "x\\b$host\\n" || fail "typing the sender"
+  window_sender_code 0
+  grep -q "^bildfunk: pairing with $host: code" "$tmp/client.err" || fail "not pairing with $host"
+  [ -e "$tmp/cfg/last-sender" ] && fail "last-sender written before the session was established"
+  "$BF_XTOOL" type "$id" "${SENDER_CODE}\\n" || fail "typing the code"
+  for _ in $(seq 200); do [ -s "$tmp/secret" ] && break; sleep 0.05; done
+  [ -s "$tmp/secret" ] || { cat "$tmp/client.err"; fail "not established after typing the code"; }
+  "$BF_SENDER" --direct --listen "127.0.0.1:$FAKECTL_DPORT" --seal-key-file "$tmp/secret" \
+    --size 320x240 --fps 30 --duration 30 --quiet 2> "$tmp/sender.err" &
+  local spid=$!
+  pids+=("$spid")
+  sleep 2
+  set -- $("$BF_XTOOL" geom "$id")
+  shot "$tmp/b.rgb" 640x480
+  "$BF_SHOTCHECK" "$tmp/b.rgb" 640 480 strip "$1" "$2" 640 480 >> "$tmp/check.txt" ||
+    { cat "$tmp/check.txt"; fail "the window does not show the stream"; }
+  kill -TERM "$CLIENT_PID"
+  wait_client 5
+  [ "$CLIENT_RC" -eq 0 ] || { cat "$tmp/client.err"; fail "client exit $CLIENT_RC"; }
+  [ "$(jnum "$tmp/c.json" pictures)" -ge 30 ] || fail "fewer than 30 pictures"
+  [ "$(cat "$tmp/cfg/last-sender")" = "$host" ] || fail "last-sender holds '$(cat "$tmp/cfg/last-sender")'"
+  ls "$tmp/cfg" | grep -q "\.tmp\$" && fail "a temporary file was left in the config dir"
+  kill "$spid" 2> /dev/null
+
+  # the second start: the window shows the sender prefilled (yellow line); Return alone
+  rm -f "$tmp/secret"
+  start_window_client --config-dir "$tmp/cfg" --size 640x480 --font builtin --timeout 30 < /dev/null
+  set -- $WIN
+  id=$1
+  sleep 0.3
+  shot "$tmp/c.rgb" 640x480
+  "$BF_SHOTCHECK" "$tmp/c.rgb" 640 480 heading "$2" "$3" 640 480 >> "$tmp/check.txt" ||
+    { cat "$tmp/check.txt"; fail "the sender is not prefilled"; }
+  "$BF_XTOOL" type "$id" "\\n" || fail "typing Return"
+  for _ in $(seq 200); do [ -s "$tmp/secret" ] && break; sleep 0.05; done
+  [ -s "$tmp/secret" ] || { cat "$tmp/client.err"; fail "Return alone did not connect to $host"; }
+  [ "$(grep -c "hold: established" "$tmp/fakectl.err")" -eq 2 ] || fail "no second session"
+  grep -q "pairing with" "$tmp/client.err" && fail "paired again on the second start"
+  kill -TERM "$CLIENT_PID"
+  wait_client 5
+  [ "$CLIENT_RC" -eq 0 ] || { cat "$tmp/client.err"; fail "second start: exit $CLIENT_RC"; }
+
+  # the third: Esc quits, exit 1, no session
+  start_window_client --config-dir "$tmp/cfg" --size 640x480 < /dev/null
+  "$BF_XTOOL" type "${WIN%% *}" "\\e" || fail "typing Esc"
+  wait_client 5
+  [ "$CLIENT_RC" -eq 1 ] || fail "Esc: exit $CLIENT_RC"
+  grep -q "^bildfunk: no sender given (Esc in the window)" "$tmp/client.err" || fail "Esc: message"
+  cat "$tmp/check.txt"
+  ok "no HOST: $host typed in the window, paired there, $(jnum "$tmp/c.json" pictures) pictures; prefilled next time, Return connected without pairing; Esc quits with exit 1"
+}
+
+# A failed setup with a window: the window shows why (a yellow heading over
+# the wrapped message) and stays until Esc (or Enter) is typed; the exit
+# code and the stderr line are those of a headless run. --no-wait-on-error
+# exits at once.
+case_xvfb_error() {
+  need BF_XTOOL
+  need BF_SHOTCHECK
+  start_xvfb 640x480
+  local host="127.0.0.1:9" keys want_rc msg
+  "$BF_CLIENT" "$host" --headless --config-dir "$tmp/cfg" 2> "$tmp/h.err" < /dev/null
+  want_rc=$?
+  [ "$want_rc" -eq 1 ] || fail "headless: exit $want_rc"
+  msg=$(grep "^bildfunk: cannot connect to $host" "$tmp/h.err") || { cat "$tmp/h.err"; fail "headless: message"; }
+  for keys in esc enter; do
+    start_window_client "$host" --config-dir "$tmp/cfg" --size 640x480 < /dev/null
+    set -- $WIN
+    for _ in $(seq 100); do grep -q "the window shows this" "$tmp/client.err" && break; sleep 0.05; done
+    grep -qxF "$msg" "$tmp/client.err" || { cat "$tmp/client.err"; fail "$keys: not the headless message"; }
+    sleep 0.3
+    shot "$tmp/$keys.rgb" 640x480
+    "$BF_SHOTCHECK" "$tmp/$keys.rgb" 640 480 heading "$2" "$3" 640 480 >> "$tmp/check.txt" ||
+      { cat "$tmp/check.txt"; fail "$keys: the window does not show the error"; }
+    sleep 1.5
+    kill -0 "$CLIENT_PID" 2> /dev/null || fail "$keys: the client did not wait in the window"
+    if [ "$keys" = esc ]; then "$BF_XTOOL" type "$1" "\\e"; else "$BF_XTOOL" type "$1" "\\n"; fi ||
+      fail "typing $keys"
+    wait_client 5
+    [ "$CLIENT_RC" -eq "$want_rc" ] || fail "$keys: exit $CLIENT_RC, headless $want_rc"
+  done
+  # --no-wait-on-error: the same exit at once
+  start_window_client "$host" --config-dir "$tmp/cfg" --size 640x480 --no-wait-on-error < /dev/null
+  wait_client 5
+  [ "$CLIENT_RC" -eq "$want_rc" ] || fail "--no-wait-on-error: exit $CLIENT_RC"
+  grep -q "the window shows this" "$tmp/client.err" && fail "--no-wait-on-error waited"
+  cat "$tmp/check.txt"
+  ok "a refused connection is shown in the window until Esc / Enter, exit $want_rc as headless; --no-wait-on-error does not wait"
 }
 
 case "$case_name" in
@@ -903,5 +1025,7 @@ case "$case_name" in
   control-stream) case_control_stream ;;
   xvfb-pair) case_xvfb_pair ;;
   xvfb-pair-refused) case_xvfb_pair_refused ;;
+  xvfb-connect) case_xvfb_connect ;;
+  xvfb-error) case_xvfb_error ;;
   *) echo "e2e.sh: unknown case '$case_name'"; exit 2 ;;
 esac

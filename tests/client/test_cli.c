@@ -175,6 +175,28 @@ static void test_help_version(void **state) {
   fclose(f);
 }
 
+/* No HOST and no --direct: the window asks for the sender (a missing
+ * display is the usage error at run time); --headless cannot ask. */
+static void test_ask_sender(void **state) {
+  (void)state;
+  bf_cli c;
+  char err[256];
+  assert_int_equal(parse(&c, err, NULL), 0);
+  assert_int_equal(c.ask_sender, 1);
+  assert_null(c.target);
+  assert_null(c.direct);
+  assert_int_equal(parse(&c, err, "--config-dir", "/tmp/x", "--no-wait-on-error", NULL), 0);
+  assert_int_equal(c.ask_sender, 1);
+  assert_int_equal(c.no_wait_on_error, 1);
+  assert_string_equal(c.config_dir, "/tmp/x");
+  assert_int_equal(parse(&c, err, "h", NULL), 0);
+  assert_int_equal(c.ask_sender, 0);
+  assert_int_equal(c.no_wait_on_error, 0);
+  assert_int_equal(parse(&c, err, "--direct", "h", NULL), 0);
+  assert_int_equal(c.ask_sender, 0);
+  assert_int_equal(parse(&c, err, "--no-wait-on-error=1", "h", NULL), -EINVAL);
+}
+
 static void expect_error(const char *needle, const char *a0, ...) {
   char *argv[32];
   int argc = 0;
@@ -192,8 +214,9 @@ static void expect_error(const char *needle, const char *a0, ...) {
 
 static void test_errors(void **state) {
   (void)state;
-  expect_error("--direct", NULL);
   expect_error("--direct", "--headless", NULL);
+  expect_error("--direct", "--headless", "--config-dir", "d", NULL);
+  expect_error("--seal-key-file is for --direct", "--seal-key-file", "k", NULL);
   expect_error("only one sender", "somehost", "otherhost", NULL);
   expect_error("not both", "somehost", "--direct", "h", NULL);
   expect_error("bildfunk pair HOST", "pair", NULL);
@@ -237,6 +260,7 @@ int main(void) {
       cmocka_unit_test(test_control_mode),
       cmocka_unit_test(test_data_via),
       cmocka_unit_test(test_help_version),
+      cmocka_unit_test(test_ask_sender),
       cmocka_unit_test(test_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
