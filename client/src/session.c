@@ -614,7 +614,7 @@ static void read_last_sender(const bf_cli *cli, char *out, size_t cap) {
   size_t k = 0;
   while (k < n && buf[k] > 0x20 && buf[k] < 0x7f)
     k++;
-  if (k < n && buf[k] != '\n') return; /* not one clean line: ignore it */
+  if (k < n ? buf[k] != '\n' : n == sizeof buf - 1) return; /* not one clean line: ignore it */
   buf[k] = 0;
   snprintf(out, cap, "%s", buf);
 }
