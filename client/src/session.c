@@ -865,6 +865,11 @@ static int open_window(session *s, const char *title, char *err, size_t cap) {
   return 0;
 }
 
+static int env_set(const char *name) {
+  const char *v = getenv(name);
+  return v && *v;
+}
+
 /* Waits in the window for the next input, at most |ms|. */
 static void window_wait(session *s, int ms) {
   struct pollfd p = {bf_renderer_event_fd(s->ren), POLLIN, 0};
@@ -1252,7 +1257,9 @@ int bf_session_run(const bf_cli *cli) {
   if (cli->ask_sender) {
     /* no HOST: the window asks for it; without a window that is the usage
      * error it always was */
-    if (open_window(s, "bildfunk", err, sizeof err) == 0 && !bf_renderer_on_display(s->ren)) {
+    if (!env_set("SDL_VIDEODRIVER") && !env_set("DISPLAY") && !env_set("WAYLAND_DISPLAY"))
+      snprintf(err, sizeof err, "no display: neither DISPLAY nor WAYLAND_DISPLAY is set");
+    else if (open_window(s, "bildfunk", err, sizeof err) == 0 && !bf_renderer_on_display(s->ren)) {
       snprintf(err, sizeof err, "no display");
       bf_renderer_close(&s->ren);
     }
