@@ -650,6 +650,31 @@ static void pair_redraw(session *s) {
     bf_renderer_present_canvas(s->ren, &s->ps_cv);
 }
 
+/* What the setup screens (sender line, pairing code) do alike with a window
+ * action: typing and Backspace edit the line, a redraw or resize repaints.
+ * Returns 1 when the screen must be redrawn, 0 when nothing changed, -1 for
+ * the actions each screen decides itself (Enter, Esc, closing the window). */
+static int screen_edit(session *s, bf_ui_action a) {
+  switch (a) {
+  case BF_UI_TEXT:
+    return bf_pairscreen_type(&s->ps, bf_renderer_text(s->ren)) > 0;
+  case BF_UI_BACKSPACE:
+    bf_pairscreen_backspace(&s->ps);
+    return 1;
+  case BF_UI_REDRAW:
+  case BF_UI_FULLSCREEN:
+    return 1;
+  case BF_UI_OVERLAY:
+  case BF_UI_NONE:
+    return 0;
+  case BF_UI_ENTER:
+  case BF_UI_CANCEL:
+  case BF_UI_QUIT:
+    break;
+  }
+  return -1;
+}
+
 /* The window's events during the control setup: the code typed there, Esc
  * or closing the window (the pairing refused, or the setup abandoned).
  * Returns 0 to go on, or the exit code. */
@@ -659,14 +684,12 @@ static int pair_window_input(session *s) {
   bf_renderer_tick(s->ren);
   while (bf_renderer_poll_event(s->ren, &a)) {
     uint64_t now = bf_client_now();
+    int e = screen_edit(s, a);
+    if (e >= 0) {
+      dirty |= e;
+      continue;
+    }
     switch (a) {
-    case BF_UI_TEXT:
-      dirty |= bf_pairscreen_type(&s->ps, bf_renderer_text(s->ren)) > 0;
-      break;
-    case BF_UI_BACKSPACE:
-      bf_pairscreen_backspace(&s->ps);
-      dirty = 1;
-      break;
     case BF_UI_ENTER: {
       char code[BF_PAIR_CODE_DIGITS + 1];
       dirty = 1;
@@ -688,12 +711,7 @@ static int pair_window_input(session *s) {
               a == BF_UI_CANCEL ? "cancelled" : "the window was closed", bf_cctl_endpoint(s->ctl));
       bf_cctl_close(s->ctl, BF_CTL_BYE_NORMAL, "the user quit", now);
       return 1;
-    case BF_UI_REDRAW:
-    case BF_UI_FULLSCREEN:
-      dirty = 1;
-      break;
-    case BF_UI_OVERLAY:
-    case BF_UI_NONE:
+    default: /* screen_edit's */
       break;
     }
     if (bf_cctl_state_get(s->ctl) == BF_CCTL_CLOSED) return 0;
@@ -893,14 +911,12 @@ static int ask_sender(session *s) {
     int dirty = 0;
     bf_renderer_tick(s->ren);
     while (bf_renderer_poll_event(s->ren, &a)) {
+      int e = screen_edit(s, a);
+      if (e >= 0) {
+        dirty |= e;
+        continue;
+      }
       switch (a) {
-      case BF_UI_TEXT:
-        dirty |= bf_pairscreen_type(&s->ps, bf_renderer_text(s->ren)) > 0;
-        break;
-      case BF_UI_BACKSPACE:
-        bf_pairscreen_backspace(&s->ps);
-        dirty = 1;
-        break;
       case BF_UI_ENTER:
         dirty = 1;
         if (bf_pairscreen_enter(&s->ps, NULL)) {
@@ -913,12 +929,7 @@ static int ask_sender(session *s) {
         fprintf(stderr, "bildfunk: no sender given (%s)\n",
                 a == BF_UI_CANCEL ? "Esc in the window" : "the window was closed");
         return 1;
-      case BF_UI_REDRAW:
-      case BF_UI_FULLSCREEN:
-        dirty = 1;
-        break;
-      case BF_UI_OVERLAY:
-      case BF_UI_NONE:
+      default: /* screen_edit's */
         break;
       }
     }
