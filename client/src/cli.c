@@ -202,6 +202,7 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
     /* --name=value or --name value */
     const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
     size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (arg[0] != '-' || !arg[1]) nlen = 0; /* HOST or `pair`: any length, below */
     if (nlen >= sizeof name) return fail(err, cap, "unknown option '%s'", arg);
     memcpy(name, arg, nlen);
     name[nlen] = 0;
@@ -238,7 +239,7 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
       c->action = BF_CLI_VERSION;
       return 0;
     }
-    if (name[0] != '-' || !name[1]) {
+    if (arg[0] != '-' || !arg[1]) {
       if (!c->target && !c->pair && !strcmp(arg, "pair")) {
         c->pair = 1;
         continue;

@@ -90,7 +90,8 @@ typedef struct session {
   int ctl_paired_now;   /* this run paired */
   bf_pairscreen ps;     /* the window during the control setup */
   bf_canvas ps_cv;
-  char target[BF_PAIRSCREEN_HOST]; /* the sender: HOST as given, or typed in the window */
+  char target[320]; /* the sender: HOST[:PORT] as given (a DNS name is up to 253), or typed in
+                        the window (up to BF_PAIRSCREEN_HOST - 1) */
   char setup_err[512];  /* why the control setup failed, for the window */
   int setup_user_quit;  /* the user ended the setup (Esc, window closed, signal) */
   char ctl_end[640];    /* why it closed, for the statistics */
@@ -603,7 +604,7 @@ static int last_sender_path(const bf_cli *cli, char *out, size_t cap) {
 /* The last sender into |out| ("" when the file is missing or unreadable:
  * no prefill). Only the first line, printable ASCII without spaces. */
 static void read_last_sender(const bf_cli *cli, char *out, size_t cap) {
-  char path[1100], buf[BF_PAIRSCREEN_HOST];
+  char path[1100], buf[BF_PAIRSCREEN_HOST + 1]; /* the longest line the window takes + '\n' */
   out[0] = 0;
   if (last_sender_path(cli, path, sizeof path) < 0) return;
   FILE *f = fopen(path, "r");
@@ -615,8 +616,9 @@ static void read_last_sender(const bf_cli *cli, char *out, size_t cap) {
   while (k < n && buf[k] > 0x20 && buf[k] < 0x7f)
     k++;
   if (k < n ? buf[k] != '\n' : n == sizeof buf - 1) return; /* not one clean line: ignore it */
-  buf[k] = 0;
-  snprintf(out, cap, "%s", buf);
+  if (k >= cap) return;
+  memcpy(out, buf, k);
+  out[k] = 0;
 }
 
 /* Remembers s->target as the last sender (after ESTABLISHED): written to a
@@ -625,7 +627,10 @@ static void read_last_sender(const bf_cli *cli, char *out, size_t cap) {
  * cost the prefill: said with -v. */
 static void write_last_sender(session *s) {
   char path[1100], tmp[1120];
-  if (s->cli->pair || last_sender_path(s->cli, path, sizeof path) < 0) return;
+  /* a name longer than the window's line could not be prefilled there */
+  if (s->cli->pair || strlen(s->target) >= BF_PAIRSCREEN_HOST ||
+      last_sender_path(s->cli, path, sizeof path) < 0)
+    return;
   snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -767,7 +772,8 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
                 "bildfunk: pairing with %s: code %s (type it on the sender)\n"
                 "bildfunk: then type here the code the sender shows and press Enter\n",
                 bf_cctl_target(s->ctl), ev.code);
-        if (s->ren) fprintf(stderr, "bildfunk: (or in the window: it shows the same)\n");
+        if (s->ren && bf_renderer_on_display(s->ren))
+          fprintf(stderr, "bildfunk: (or in the window: it shows the same)\n");
         fflush(stderr);
         if (s->ren) {
           bf_pairscreen_ask(&s->ps, ev.code);
@@ -814,7 +820,9 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
       now = bf_client_now();
       if (n <= 0 && !(n < 0 && (errno == EINTR || errno == EAGAIN))) {
         input_open = 0;
-        if (s->ren) /* the window asks too: the answer comes from there */
+        /* a window on a display asks too: the answer comes from there (an
+         * offscreen one, SDL's dummy drivers, is seen by nobody) */
+        if (s->ren && bf_renderer_on_display(s->ren))
           fprintf(stderr, "bildfunk: no input here: type the code the sender shows in the "
                           "window\n");
         else
@@ -1259,7 +1267,9 @@ int bf_session_run(const bf_cli *cli) {
     int r = bf_addr_parse(cli->data_via, 0, &via);
     if (r < 0) {
       fprintf(stderr, "bildfunk: --data-via %s: %s\n", cli->data_via,
-              r == -ENOENT ? "host not found" : "not HOST:PORT with a port 1..65535");
+              r == -ENOENT   ? "host not found"
+              : r == -EINVAL ? "not a valid host name"
+                             : bf_strerror(r));
       code = r == -ENOENT ? 1 : 2;
       goto out;
     }
@@ -1284,12 +1294,18 @@ int bf_session_run(const bf_cli *cli) {
     }
     if (ask_sender(s)) goto out;
   } else if (cli->target) {
+    if (strlen(cli->target) >= sizeof s->target) {
+      fprintf(stderr, "bildfunk: the sender's name is longer than %zu bytes: %.40s...\n",
+              sizeof s->target - 1, cli->target);
+      code = 2;
+      goto out;
+    }
     snprintf(s->target, sizeof s->target, "%s", cli->target);
   }
   if (s->target[0] && !cli->pair && !cli->headless) {
     /* the window first: the pairing can happen there (no terminal needed) */
     char title[128];
-    snprintf(title, sizeof title, "bildfunk - %s", s->target);
+    snprintf(title, sizeof title, "bildfunk - %.100s", s->target);
     if (!s->ren && open_window(s, title, NULL, 0) < 0) goto out;
     bf_renderer_set_title(s->ren, title);
   }

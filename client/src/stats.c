@@ -150,14 +150,18 @@ int bf_stats_init(bf_stats *s, uint64_t span_ns) {
   if (!err) err = bf_pwin_init(&s->decoded, 1024, 1000000000ull);
   if (!err) err = bf_pwin_init(&s->shown, 1024, 1000000000ull);
   if (!err) err = bf_pwin_init(&s->bytes, 1024, 1000000000ull);
-  /* Reserved whole, never moved: a calloc this large is fresh zero pages
-   * from the kernel, which become resident only as frames fill them, so the
-   * client's memory grows by exactly 4 bytes per stage value (a realloc
-   * doubling would copy, and leave the old block resident in the heap). */
+  /* Reserved whole, never moved: with glibc a calloc this large is served
+   * by mmap (fresh zero pages from the kernel, resident only as frames fill
+   * them), so the client's memory grows by 4 bytes per stage value (a
+   * realloc doubling would copy, and leave the old block resident in the
+   * heap). Should an allocator zero it eagerly, the 24 MiB are resident
+   * from the start instead: flat, only larger. */
   for (int i = 0; i < BF_STAGE_COUNT_ && !err; i++) {
     s->sess[i].v = calloc(BF_STATS_MAX_SESSION_SAMPLES, sizeof *s->sess[i].v);
-    if (!s->sess[i].v) err = -ENOMEM;
-    s->sess[i].cap = BF_STATS_MAX_SESSION_SAMPLES;
+    if (!s->sess[i].v)
+      err = -ENOMEM;
+    else
+      s->sess[i].cap = BF_STATS_MAX_SESSION_SAMPLES;
   }
   if (err) bf_stats_free(s);
   return err;

@@ -105,7 +105,7 @@ reference_md5() { # reference_md5 DUMP OUT: ffmpeg's own framemd5 of what was se
 
 case_usage() {
   # no HOST and no display: nowhere to ask for the sender (xvfb-connect has one)
-  env -u DISPLAY -u WAYLAND_DISPLAY "$BF_CLIENT" > /dev/null 2> "$tmp/a.err"
+  env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER "$BF_CLIENT" > /dev/null 2> "$tmp/a.err"
   [ $? -eq 2 ] || fail "no arguments: want exit 2"
   grep -q "bildfunk HOST" "$tmp/a.err" || fail "no arguments: the error does not show bildfunk HOST"
   grep -q "no window to ask in" "$tmp/a.err" || fail "no arguments: the error does not say why"
@@ -888,7 +888,8 @@ case_xvfb_pair_refused() {
 # is not true within 3 s, types them once more. A synthetic key sent right
 # after an x11grab screenshot is now and then lost before it reaches SDL's
 # queue (seen outside the tests too: the client sat in its wait loop with no
-# key event); a user would press again. CHECK still has to become true.
+# key event); a user would press again. CHECK must then become true within
+# 10 s, or the case fails.
 press() {
   local id=$1 keys=$2
   shift 2
@@ -896,7 +897,8 @@ press() {
   for _ in $(seq 30); do "$@" && return 0; sleep 0.1; done
   echo "note: $keys typed again"
   "$BF_XTOOL" type "$id" "$keys" 2> /dev/null
-  return 0
+  for _ in $(seq 100); do "$@" && return 0; sleep 0.1; done
+  fail "typed $keys twice into window $id; still not: $*"
 }
 client_gone() { ! kill -0 "$CLIENT_PID" 2> /dev/null; }
 have_secret() { [ -s "$tmp/secret" ]; }

@@ -114,6 +114,16 @@ static void test_control_mode(void **state) {
   /* "pair" after the host is a second host */
   assert_int_equal(parse(&c, err, "h", "pair", NULL), -EINVAL);
 
+  /* a host longer than any option name (it was "unknown option" past 31) */
+  const char *longhost = "gaming-desktop-in-the-living-room.home.example.net:47999";
+  assert_int_equal(parse(&c, err, "--headless", longhost, NULL), 0);
+  assert_string_equal(c.target, longhost);
+  assert_int_equal(parse(&c, err, "pair", longhost, NULL), 0);
+  assert_string_equal(c.target, longhost);
+  /* while an unknown long option is still one */
+  assert_int_equal(parse(&c, err, "--an-option-name-longer-than-the-buffer", "h", NULL), -EINVAL);
+  assert_non_null(strstr(err, "unknown option"));
+
   /* --direct is unchanged */
   assert_int_equal(parse(&c, err, "--direct", "h:5000", NULL), 0);
   assert_null(c.target);

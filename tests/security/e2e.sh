@@ -87,7 +87,9 @@ tamper)
   echo "ok: a clear client decodes nothing; its clear feedback is dropped and counted"
   ;;
 capture)
-  command -v tshark > /dev/null || { echo "skip: no tshark"; exit 77; }
+  for t in tshark dumpcap capinfos; do # (tests/lib/capture.sh uses all three)
+    command -v $t > /dev/null || { echo "skip: no $t"; exit 77; }
+  done
   [ "$(id -u)" = 0 ] || { echo "skip: capturing on lo needs root"; exit 77; }
   start_sender --frames 60 --bitrate 4M --no-gso # one datagram per captured packet
   cap_start "$tmp/cap.pcap" "udp port $SENDER_PORT" || fail "cannot capture on lo"

@@ -217,7 +217,9 @@ unpaired)
   ok "with --no-pairing an unknown client is refused: $(grep -o 'pairing refused.*' "$tmp/client.err")"
   ;;
 capture)
-  command -v tshark > /dev/null || { echo "skip: no tshark"; exit 77; }
+  for t in tshark dumpcap capinfos; do # (tests/lib/capture.sh uses all three)
+    command -v $t > /dev/null || { echo "skip: no $t"; exit 77; }
+  done
   [ "$(id -u)" = 0 ] || { echo "skip: capturing on lo needs root"; exit 77; }
   start_sender --bitrate 4M --no-gso
   pair_client || fail "pairing failed"
