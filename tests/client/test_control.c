@@ -281,6 +281,22 @@ static void target_of(const srv *v, char *out, size_t cap) {
   snprintf(out, cap, "127.0.0.1:%u", v->port);
 }
 
+/* Every session test's start: the library's sender role in |mode|, a fresh
+ * client identity, an empty in-memory pin store, and the HOST:PORT to give
+ * the client; fx_close frees all three. */
+static void fx_open(srv *v, srv_mode mode, bf_identity **cid, bf_pinstore **pins, char *target,
+                    size_t cap) {
+  srv_init(v, mode);
+  assert_int_equal(bf_identity_generate("client", cid), 0);
+  assert_int_equal(bf_pinstore_open(NULL, pins), 0);
+  target_of(v, target, cap);
+}
+static void fx_close(srv *v, bf_identity **cid, bf_pinstore **pins) {
+  bf_pinstore_del(pins);
+  bf_identity_del(cid);
+  srv_free(v);
+}
+
 static void expect_message(const cli *k, int want_code, const char *needle) {
   char msg[1024];
   int code = bf_cctl_close_message(k->c, msg, sizeof msg);
@@ -293,13 +309,10 @@ static void expect_message(const cli *k, int want_code, const char *needle) {
 static void test_pair_then_pinned_reconnect(void **state) {
   (void)state;
   srv v;
-  srv_init(&v, SRV_NORMAL);
   bf_identity *cid;
   bf_pinstore *pins;
-  assert_int_equal(bf_identity_generate("client", &cid), 0);
-  assert_int_equal(bf_pinstore_open(NULL, &pins), 0);
   char target[64];
-  target_of(&v, target, sizeof target);
+  fx_open(&v, SRV_NORMAL, &cid, &pins, target, sizeof target);
 
   /* first connection: no pin, so it pairs; the sender's user types the code */
   cli k;
@@ -397,9 +410,7 @@ static void test_pair_then_pinned_reconnect(void **state) {
   cli_close(&k);
   srv_hangup(&v);
 
-  bf_pinstore_del(&pins);
-  bf_identity_del(&cid);
-  srv_free(&v);
+  fx_close(&v, &cid, &pins);
 }
 
 static void test_certificate_changed(void **state) {
@@ -463,13 +474,10 @@ static void test_certificate_changed(void **state) {
 static void test_not_paired_and_wrong_code(void **state) {
   (void)state;
   srv v;
-  srv_init(&v, SRV_NORMAL);
   bf_identity *cid;
   bf_pinstore *pins;
-  assert_int_equal(bf_identity_generate("client", &cid), 0);
-  assert_int_equal(bf_pinstore_open(NULL, &pins), 0);
   char target[64];
-  target_of(&v, target, sizeof target);
+  fx_open(&v, SRV_NORMAL, &cid, &pins, target, sizeof target);
   /* the client pins the sender, the sender does not know the client
    * (revoked): Bye 3 */
   uint8_t sfp[32];
@@ -502,9 +510,7 @@ static void test_not_paired_and_wrong_code(void **state) {
   cli_close(&k);
   srv_hangup(&v);
 
-  bf_pinstore_del(&pins);
-  bf_identity_del(&cid);
-  srv_free(&v);
+  fx_close(&v, &cid, &pins);
 }
 
 /* The other half of pairing: the client trusts the sender only once its own
@@ -515,13 +521,10 @@ static void test_not_paired_and_wrong_code(void **state) {
 static void test_client_side_code(void **state) {
   (void)state;
   srv v;
-  srv_init(&v, SRV_NORMAL);
   bf_identity *cid;
   bf_pinstore *pins;
-  assert_int_equal(bf_identity_generate("client", &cid), 0);
-  assert_int_equal(bf_pinstore_open(NULL, &pins), 0);
   char target[64];
-  target_of(&v, target, sizeof target);
+  fx_open(&v, SRV_NORMAL, &cid, &pins, target, sizeof target);
 
   /* the sender accepts at once; the client's user has not typed: held */
   cli k;
@@ -604,9 +607,7 @@ static void test_client_side_code(void **state) {
   cli_close(&k);
   srv_hangup(&v);
 
-  bf_pinstore_del(&pins);
-  bf_identity_del(&cid);
-  srv_free(&v);
+  fx_close(&v, &cid, &pins);
 }
 
 static void test_refuses_clear_welcome(void **state) {
@@ -636,9 +637,7 @@ static void test_refuses_clear_welcome(void **state) {
   }
   assert_true(v.closed); /* the sender was told */
   srv_hangup(&v);
-  bf_pinstore_del(&pins);
-  bf_identity_del(&cid);
-  srv_free(&v);
+  fx_close(&v, &cid, &pins);
 }
 
 static void test_connection_refused(void **state) {
@@ -699,13 +698,10 @@ static void test_connection_refused(void **state) {
 static void test_handshake_timeout(void **state) {
   (void)state;
   srv v;
-  srv_init(&v, SRV_MUTE);
   bf_identity *cid;
   bf_pinstore *pins;
-  assert_int_equal(bf_identity_generate("client", &cid), 0);
-  assert_int_equal(bf_pinstore_open(NULL, &pins), 0);
   char target[64];
-  target_of(&v, target, sizeof target);
+  fx_open(&v, SRV_MUTE, &cid, &pins, target, sizeof target);
   cli k;
   cli_open(&k, target, cid, pins, 1);
   run(&k, &v, BF_CCTL_CLOSED, 8 * SEC);
@@ -722,21 +718,16 @@ static void test_handshake_timeout(void **state) {
   expect_message(&k, 1, want);
   cli_close(&k);
   srv_hangup(&v);
-  bf_pinstore_del(&pins);
-  bf_identity_del(&cid);
-  srv_free(&v);
+  fx_close(&v, &cid, &pins);
 }
 
 static void test_dead_peer(void **state) {
   (void)state;
   srv v;
-  srv_init(&v, SRV_FREEZE);
   bf_identity *cid;
   bf_pinstore *pins;
-  assert_int_equal(bf_identity_generate("client", &cid), 0);
-  assert_int_equal(bf_pinstore_open(NULL, &pins), 0);
   char target[64];
-  target_of(&v, target, sizeof target);
+  fx_open(&v, SRV_FREEZE, &cid, &pins, target, sizeof target);
   uint8_t sfp[32], cfp[32];
   bf_identity_fp(v.id, sfp);
   bf_identity_fp(cid, cfp);
@@ -760,9 +751,7 @@ static void test_dead_peer(void **state) {
   expect_message(&k, 1, "sender went silent");
   cli_close(&k);
   srv_hangup(&v);
-  bf_pinstore_del(&pins);
-  bf_identity_del(&cid);
-  srv_free(&v);
+  fx_close(&v, &cid, &pins);
 }
 
 int main(void) {

@@ -37,13 +37,18 @@ typedef struct rig {
   bf_pump *pump;
 } rig;
 
-static void rig_open(rig *r) {
+/* A pump on the loopback transport; |secret| (32 bytes, or NULL: clear)
+ * seals its data plane. */
+static void rig_open_with(rig *r, const uint8_t *secret) {
   memset(r, 0, sizeof *r);
   assert_int_equal(bf_loopback_pair(NULL, &r->client_end, &r->sender), 0);
   fake_now = 1700000000000000000ull;
-  bf_pump_config cfg = {"unused", NULL, 0, now_fn, NULL};
+  bf_pump_config cfg = {"unused", NULL, 0, now_fn, secret};
   char err[128];
   assert_int_equal(bf_pump_open_transport(&cfg, r->client_end, &r->pump, err, sizeof err), 0);
+}
+static void rig_open(rig *r) {
+  rig_open_with(r, NULL);
 }
 
 static void rig_close(rig *r) {
@@ -622,12 +627,7 @@ static void test_sealed(void **state) {
   assert_int_equal(bf_opener_new(&c2s, BF_SEAL_C2S, 2, &open), 0);
 
   rig r;
-  memset(&r, 0, sizeof r);
-  assert_int_equal(bf_loopback_pair(NULL, &r.client_end, &r.sender), 0);
-  fake_now = 1700000000000000000ull;
-  bf_pump_config cfg = {"unused", NULL, 0, now_fn, secret};
-  char err[128];
-  assert_int_equal(bf_pump_open_transport(&cfg, r.client_end, &r.pump, err, sizeof err), 0);
+  rig_open_with(&r, secret);
 
   /* the client's first tick: a clear punch and a sealed clock ping */
   bf_pump_window win;
@@ -717,12 +717,7 @@ static void test_sealed_bye_bounded(void **state) {
   bf_sealer *seal;
   assert_int_equal(bf_sealer_new(&s2c, BF_SEAL_S2C, 77, &seal), 0);
   rig r;
-  memset(&r, 0, sizeof r);
-  assert_int_equal(bf_loopback_pair(NULL, &r.client_end, &r.sender), 0);
-  fake_now = 1700000000000000000ull;
-  bf_pump_config cfg = {"unused", NULL, 0, now_fn, secret};
-  char err[128];
-  assert_int_equal(bf_pump_open_transport(&cfg, r.client_end, &r.pump, err, sizeof err), 0);
+  rig_open_with(&r, secret);
 
   bf_packetizer_config pc;
   bf_packetizer_config_default(&pc);
