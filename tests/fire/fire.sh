@@ -172,7 +172,10 @@ loss_case() { # PCT [control]
   # the one or two until the keyframe arrives, so 360 frames would allow a
   # single such event (a coin toss at 5 % loss); 1200 frames allow about four.
   local pct=$1 mode=${2:-direct} frames=1200
-  [ -n "$short" ] && frames=600
+  # short (sanitizer) runs keep 1200 frames where 99.5 % is asserted: 600
+  # allow only three missing pictures, one unrepaired block's worth (the
+  # ASan pass once saw 596/600 at 5 %)
+  [ -n "$short" ] && [ "$pct" = 10 ] && frames=600
   local sargs=(--size 640x360 --fps 60 --bitrate 6M --shard 512 --frames "$frames"
     --dump-au "$tmp/dump.h264" --stats-json "$tmp/sender.json" --quiet)
   if [ "$mode" = control ]; then
