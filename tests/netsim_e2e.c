@@ -318,6 +318,11 @@ static uint8_t *run_loss(const char *seed) {
   return seen;
 }
 
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
 /* Duplication and delay with jitter (order kept) on the up direction. */
 static void run_dup_delay(void) {
   enum { N = 2000 };
@@ -334,6 +339,8 @@ static void run_dup_delay(void) {
   uint32_t last = 0;
   int have_last = 0;
   uint8_t *seen = calloc(N, 1);
+  /* Every one-way delay, for the median (N + at most N duplicates). */
+  double *delays = calloc(2 * N, sizeof *delays);
   uint32_t next = 0;
   uint64_t quiet_since = now_ns();
   while (next < N || now_ns() - quiet_since < 300000000ull) {
@@ -356,6 +363,7 @@ static void run_dup_delay(void) {
       dsum += d;
       if (d < dmin) dmin = d;
       if (d > dmax) dmax = d;
+      if (got < 2 * N) delays[got] = d;
       if (seen[seq]) dups++;
       seen[seq]++;
       if (have_last && seq < last) out_of_order++;
@@ -384,12 +392,22 @@ static void run_dup_delay(void) {
   CHECK(out_of_order == 0, "%llu out of order without --reorder", (unsigned long long)out_of_order);
   CHECK(stat_of(js, "up", "reordered") == 0, "relay reports reordering");
   CHECK(dmin >= 24.9, "a datagram arrived after %.2f ms", dmin);
-  /* Scheduled hold <= 35 ms; allow for a loaded machine's scheduling. */
-  CHECK(dmax < 35.0 + 25.0, "a datagram took %.2f ms", dmax);
+  /* The relay's own schedule (hold <= 35 ms) is checked exactly below. Seen
+   * from outside, a shared machine can stall the relay or this loop for tens
+   * of milliseconds (CI once: one datagram at 66.5 ms), so the outside view
+   * checks the median, which a few stalls do not move, and only a gross
+   * bound on the worst datagram (a relay that held datagrams would fail). */
+  size_t nd = got < 2 * N ? (size_t)got : 2 * N;
+  qsort(delays, nd, sizeof *delays, cmp_double);
+  double dmed = nd ? delays[nd / 2] : 0;
+  fprintf(stderr, "# one-way delay median %.2f ms\n", dmed);
+  CHECK(dmed >= 25.0 && dmed <= 35.0 + 10.0, "median one-way delay %.2f ms", dmed);
+  CHECK(dmax < 35.0 + 500.0, "a datagram took %.2f ms", dmax);
   CHECK(rmax <= 35.0 + 1e-6 && rmean >= 25.0 && rmean <= 35.0, "relay delay mean %.2f max %.2f",
         rmean, rmax);
   free(js);
   free(seen);
+  free(delays);
   close(cs);
   close(ss);
 }
