@@ -6,7 +6,7 @@
 #ifndef BF_CLIENT_CLI_H
 #define BF_CLIENT_CLI_H
 
-#include "decoder.h"
+#include "video/decoder.h"
 
 #include <stddef.h>
 #include <stdint.h>

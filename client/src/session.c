@@ -4,15 +4,15 @@
 #include "session.h"
 
 #include "control.h"
-#include "decoder.h"
-#include "framemd5.h"
-#include "overlay.h"
-#include "pairscreen.h"
+#include "video/decoder.h"
+#include "video/framemd5.h"
+#include "ui/overlay.h"
+#include "setup/pairscreen.h"
 #include "pump.h"
-#include "recovery.h"
-#include "report.h"
-#include "renderer.h"
-#include "stats.h"
+#include "video/decode_gate.h"
+#include "report/report.h"
+#include "ui/display.h"
+#include "report/frame_stats.h"
 
 #include <bildfunk/common.h>
 #include <bildfunk/identity.h>

@@ -7,8 +7,8 @@
 #include "testutil.h"
 
 #include "font.h"
-#include "overlay.h"
-#include "renderer.h"
+#include "ui/overlay.h"
+#include "ui/display.h"
 
 #include <bildfunk/wire.h>
 

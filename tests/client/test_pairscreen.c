@@ -8,7 +8,7 @@
 #include "testutil.h"
 
 #include "font.h"
-#include "pairscreen.h"
+#include "setup/pairscreen.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -19,7 +19,7 @@
 
 #include "cli.h"
 #include "font.h"
-#include "stats.h"
+#include "report/frame_stats.h"
 
 #define BF_OVERLAY_MAX_LINES 20
 #define BF_OVERLAY_LINE_CHARS 80

@@ -5,7 +5,7 @@
  */
 #include "testutil.h"
 
-#include "stats.h"
+#include "report/frame_stats.h"
 
 #include <bildfunk/wire.h>
 

@@ -1,7 +1,7 @@
 /*
  * Loss recovery: decode gate, keyframe requests, skip to live. See recovery.h.
  */
-#include "recovery.h"
+#include "decode_gate.h"
 
 #include <bildfunk/common.h>
 #include <bildfunk/wire.h>

@@ -1,7 +1,7 @@
 /*
  * Client statistics: see stats.h.
  */
-#include "stats.h"
+#include "frame_stats.h"
 
 #include <bildfunk/wire.h>
 

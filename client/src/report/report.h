@@ -15,7 +15,7 @@
 #ifndef BF_CLIENT_REPORT_H
 #define BF_CLIENT_REPORT_H
 
-#include "stats.h"
+#include "frame_stats.h"
 
 #include <stdint.h>
 #include <stdio.h>

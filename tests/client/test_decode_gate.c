@@ -6,7 +6,7 @@
  */
 #include "testutil.h"
 
-#include "recovery.h"
+#include "video/decode_gate.h"
 
 #include <bildfunk/wire.h>
 

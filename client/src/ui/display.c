@@ -1,7 +1,7 @@
 /*
  * SDL2 renderer, system-font text and hotkeys: see renderer.h.
  */
-#include "renderer.h"
+#include "display.h"
 
 #include <SDL.h>
 #include <SDL_syswm.h>
