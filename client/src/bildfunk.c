@@ -1,7 +1,7 @@
 /*
  * bildfunk: the client. Parses the command line and runs one session.
  */
-#include "cli.h"
+#include "client_cli.h"
 #include "session.h"
 
 #include <bildfunk/common.h>

@@ -1,7 +1,7 @@
 /*
- * Command line parsing for `bildfunk`: see cli.h.
+ * Command line parsing for `bildfunk`: see client_cli.h.
  */
-#include "cli.h"
+#include "client_cli.h"
 
 #include <bildfunk/wire.h>
 
@@ -10,11 +10,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char *bf_overlay_level_name(bf_overlay_level l) {
-  static const char *const names[BF_OVERLAY_COUNT_] = {"off", "compact", "normal", "detailed"};
-  return (unsigned)l < BF_OVERLAY_COUNT_ ? names[l] : "unknown";
-}
 
 void bf_cli_defaults(bf_cli *c) {
   memset(c, 0, sizeof *c);

@@ -12,6 +12,7 @@
 #include "video/decode_gate.h"
 #include "report/report.h"
 #include "ui/display.h"
+#include "ui/ui_events.h"
 #include "report/frame_stats.h"
 
 #include <bildfunk/common.h>
@@ -74,7 +75,8 @@ typedef struct session {
   const bf_cli *cli;
   bf_pump *pump;
   bf_decoder *dec;
-  bf_renderer *ren;
+  bf_display *ren;
+  bf_ui_events events;
   bf_overlay ov;
   bf_stats st;
   bf_recovery rcv;
@@ -349,7 +351,7 @@ static void refresh_text(session *s, uint64_t now) {
 static void redraw(session *s) {
   if (!s->ren) return;
   bf_overlay_draw(&s->ov, &s->st);
-  bf_renderer_present(s->ren, &s->ov); /* not a new picture: last_present_ns stays */
+  bf_display_present(s->ren, bf_overlay_canvas(&s->ov)); /* not a new picture: last_present_ns stays */
 }
 
 /* Shows the pending picture: upload, overlay, present. */
@@ -357,12 +359,12 @@ static void present_pending(session *s) {
   if (!s->have_pending) return;
   s->have_pending = 0;
   if (s->ren) {
-    if (bf_renderer_upload(s->ren, s->pending) == 0) {
+    if (bf_display_upload(s->ren, s->pending) == 0) {
       /* the stacked graph includes this frame */
       uint64_t t = bf_client_now();
       if (t >= s->next_text_ns) refresh_text(s, t);
       bf_overlay_draw(&s->ov, &s->st);
-      bf_renderer_present(s->ren, &s->ov);
+      bf_display_present(s->ren, bf_overlay_canvas(&s->ov));
     }
   }
   uint64_t now = bf_client_now();
@@ -472,11 +474,21 @@ static int decode_one(session *s) {
   return 1;
 }
 
+/* The window's next action; Ctrl+Alt+Shift+X toggles fullscreen here. */
+static int next_action(session *s, bf_ui_action *a) {
+  if (!bf_ui_events_poll(&s->events, a)) return 0;
+  if (*a == BF_UI_FULLSCREEN) bf_display_toggle_fullscreen(s->ren);
+  bf_input_event in;
+  while (bf_ui_events_input(&s->events, &in)) {
+  }
+  return 1;
+}
+
 /* --- UI -------------------------------------------------------------------------------- */
 
 static void set_overlay(session *s, bf_overlay_level level) {
   bf_text_ops ops;
-  bf_renderer_text_ops(s->ren, level, &ops);
+  bf_display_text_ops(s->ren, level >= BF_OVERLAY_NORMAL, &ops);
   bf_overlay_set_font(&s->ov, &ops);
   bf_overlay_set_level(&s->ov, level);
   refresh_text(s, bf_client_now());
@@ -484,10 +496,10 @@ static void set_overlay(session *s, bf_overlay_level level) {
 
 static void handle_ui(session *s) {
   if (!s->ren) return;
-  bf_renderer_tick(s->ren);
+  bf_display_tick(s->ren);
   bf_ui_action a;
   int redraw_needed = 0;
-  while (bf_renderer_poll_event(s->ren, &a)) {
+  while (next_action(s, &a)) {
     switch (a) {
     case BF_UI_QUIT:
       s->done = 1;
@@ -498,7 +510,7 @@ static void handle_ui(session *s) {
       redraw_needed = 1;
       break;
     case BF_UI_FULLSCREEN:
-      verbose(s, "fullscreen %s", bf_renderer_is_fullscreen(s->ren) ? "on" : "off");
+      verbose(s, "fullscreen %s", bf_display_is_fullscreen(s->ren) ? "on" : "off");
       set_overlay(s, s->ov.level);
       redraw_needed = 1;
       break;
@@ -650,9 +662,9 @@ static void write_last_sender(session *s) {
 /* The pairing screen in the window, at the window's size. */
 static void pair_redraw(session *s) {
   int w, h;
-  bf_renderer_output_size(s->ren, &w, &h);
+  bf_display_output_size(s->ren, &w, &h);
   if (bf_pairscreen_draw(&s->ps, &s->ps_cv, w, h) == 0)
-    bf_renderer_present_canvas(s->ren, &s->ps_cv);
+    bf_display_present_canvas(s->ren, &s->ps_cv);
 }
 
 /* What the setup screens (sender line, pairing code) do alike with a window
@@ -662,7 +674,7 @@ static void pair_redraw(session *s) {
 static int screen_edit(session *s, bf_ui_action a) {
   switch (a) {
   case BF_UI_TEXT:
-    return bf_pairscreen_type(&s->ps, bf_renderer_text(s->ren)) > 0;
+    return bf_pairscreen_type(&s->ps, bf_ui_events_text(&s->events)) > 0;
   case BF_UI_BACKSPACE:
     bf_pairscreen_backspace(&s->ps);
     return 1;
@@ -686,8 +698,8 @@ static int screen_edit(session *s, bf_ui_action a) {
 static int pair_window_input(session *s) {
   bf_ui_action a;
   int dirty = 0;
-  bf_renderer_tick(s->ren);
-  while (bf_renderer_poll_event(s->ren, &a)) {
+  bf_display_tick(s->ren);
+  while (next_action(s, &a)) {
     uint64_t now = bf_client_now();
     int e = screen_edit(s, a);
     if (e >= 0) {
@@ -772,7 +784,7 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
                 "bildfunk: pairing with %s: code %s (type it on the sender)\n"
                 "bildfunk: then type here the code the sender shows and press Enter\n",
                 bf_cctl_target(s->ctl), ev.code);
-        if (s->ren && bf_renderer_on_display(s->ren))
+        if (s->ren && bf_display_visible(s->ren))
           fprintf(stderr, "bildfunk: (or in the window: it shows the same)\n");
         fflush(stderr);
         if (s->ren) {
@@ -810,7 +822,7 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
     int asking = bf_cctl_awaiting_code(s->ctl) && input_open;
     struct pollfd p[3] = {{bf_cctl_fd(s->ctl), bf_cctl_poll_events(s->ctl), 0},
                           {asking ? STDIN_FILENO : -1, POLLIN, 0},
-                          {s->ren ? bf_renderer_event_fd(s->ren) : -1, POLLIN, 0}};
+                          {s->ren ? bf_display_event_fd(s->ren) : -1, POLLIN, 0}};
     if ((p[0].fd >= 0 || asking || s->ren) && ms > 0) (void)poll(p, 3, ms);
     if (asking && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
       /* one line: the sender's code; what comes with it after a newline is
@@ -822,7 +834,7 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
         input_open = 0;
         /* a window on a display asks too: the answer comes from there (an
          * offscreen one, SDL's dummy drivers, is seen by nobody) */
-        if (s->ren && bf_renderer_on_display(s->ren))
+        if (s->ren && bf_display_visible(s->ren))
           fprintf(stderr, "bildfunk: no input here: type the code the sender shows in the "
                           "window\n");
         else
@@ -882,9 +894,9 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
 static int open_window(session *s, const char *title, char *err, size_t cap) {
   const bf_cli *cli = s->cli;
   char buf[256];
-  bf_renderer_config rc = {cli->fullscreen, cli->borderless, cli->vsync, cli->width,
+  bf_display_config rc = {cli->fullscreen, cli->borderless, cli->vsync, cli->width,
                            cli->height,     cli->font,       title};
-  if (bf_renderer_open(&rc, &s->ren, err ? err : buf, err ? cap : sizeof buf) < 0) {
+  if (bf_display_open(&rc, &s->ren, err ? err : buf, err ? cap : sizeof buf) < 0) {
     if (!err) fprintf(stderr, "bildfunk: %s (use --headless to decode without a window)\n", buf);
     return -1;
   }
@@ -898,7 +910,7 @@ static int env_set(const char *name) {
 
 /* Waits in the window for the next input, at most |ms|. */
 static void window_wait(session *s, int ms) {
-  struct pollfd p = {bf_renderer_event_fd(s->ren), POLLIN, 0};
+  struct pollfd p = {bf_display_event_fd(s->ren), POLLIN, 0};
   if (ms > 20) ms = 20; /* events may wait in Xlib's buffer, not on its socket */
   (void)poll(&p, 1, ms);
 }
@@ -917,8 +929,8 @@ static int ask_sender(session *s) {
     }
     bf_ui_action a;
     int dirty = 0;
-    bf_renderer_tick(s->ren);
-    while (bf_renderer_poll_event(s->ren, &a)) {
+    bf_display_tick(s->ren);
+    while (next_action(s, &a)) {
       int e = screen_edit(s, a);
       if (e >= 0) {
         dirty |= e;
@@ -959,8 +971,8 @@ static void show_failure(session *s) {
   while (!stop_signal && bf_client_now() < end) {
     bf_ui_action a;
     int dirty = 0;
-    bf_renderer_tick(s->ren);
-    while (bf_renderer_poll_event(s->ren, &a)) {
+    bf_display_tick(s->ren);
+    while (next_action(s, &a)) {
       if (a == BF_UI_ENTER || a == BF_UI_CANCEL || a == BF_UI_QUIT) return;
       if (a == BF_UI_REDRAW || a == BF_UI_FULLSCREEN) dirty = 1;
     }
@@ -1070,8 +1082,8 @@ static void loop(session *s) {
     int fd = -1;
     if (s->ren) {
       if (s->ov.level != BF_OVERLAY_OFF) due = min_u64(due, s->next_text_ns);
-      fd = bf_renderer_event_fd(s->ren);
-      int ms = bf_renderer_timeout_ms(s->ren);
+      fd = bf_display_event_fd(s->ren);
+      int ms = bf_display_timeout_ms(s->ren);
       if (ms >= 0) due = min_u64(due, now + (uint64_t)ms * 1000000u);
       if (fd < 0) due = min_u64(due, now + 30 * MS); /* no fd to wait on: poll events */
     }
@@ -1149,7 +1161,7 @@ static void summary(session *s, uint64_t end_ns) {
         bf_pump_peer_name(s->pump), s->end_reason ? s->end_reason : "?", s->exit_code,
         s->dec ? bf_codec_name(bf_decoder_codec(s->dec)) : "none",
         s->dec ? bf_decoder_describe(s->dec) : "none",
-        s->ren ? bf_renderer_describe(s->ren) : "headless", s->width, s->height,
+        s->ren ? bf_display_describe(s->ren) : "headless", s->width, s->height,
         s->interval_ns ? 1e9 / (double)s->interval_ns : 0.0, (unsigned long long)s->pictures,
         (unsigned long long)s->decode_errors, (unsigned long long)s->rcv.requests_new,
         (unsigned long long)s->rcv.requests_sent, (unsigned long long)s->rcv.keyframes,
@@ -1280,9 +1292,9 @@ int bf_session_run(const bf_cli *cli) {
      * error it always was */
     if (!env_set("SDL_VIDEODRIVER") && !env_set("DISPLAY") && !env_set("WAYLAND_DISPLAY"))
       snprintf(err, sizeof err, "no display: neither DISPLAY nor WAYLAND_DISPLAY is set");
-    else if (open_window(s, "bildfunk", err, sizeof err) == 0 && !bf_renderer_on_display(s->ren)) {
+    else if (open_window(s, "bildfunk", err, sizeof err) == 0 && !bf_display_visible(s->ren)) {
       snprintf(err, sizeof err, "no display");
-      bf_renderer_close(&s->ren);
+      bf_display_close(&s->ren);
     }
     if (!s->ren) {
       fprintf(stderr,
@@ -1307,14 +1319,14 @@ int bf_session_run(const bf_cli *cli) {
     char title[128];
     snprintf(title, sizeof title, "bildfunk - %.100s", s->target);
     if (!s->ren && open_window(s, title, NULL, 0) < 0) goto out;
-    bf_renderer_set_title(s->ren, title);
+    bf_display_set_title(s->ren, title);
   }
   if (s->target[0]) { /* control session first; the pump follows its Welcome */
     int r = control_setup(s, data_addr, sizeof data_addr, secret, &pc.max_k);
     if (r) {
       code = r < 0 ? 0 : r; /* -1: `bildfunk pair` finished */
       /* the window says why, until the user has read it */
-      if (r > 0 && s->ren && bf_renderer_on_display(s->ren) && s->setup_err[0] &&
+      if (r > 0 && s->ren && bf_display_visible(s->ren) && s->setup_err[0] &&
           !s->setup_user_quit && !cli->no_wait_on_error)
         show_failure(s);
       goto out;
@@ -1359,7 +1371,7 @@ int bf_session_run(const bf_cli *cli) {
     snprintf(title, sizeof title, "bildfunk - %s", bf_pump_peer_name(s->pump));
     if (!s->ren && open_window(s, title, NULL, 0) < 0) goto out;
     bf_text_ops ops;
-    bf_renderer_text_ops(s->ren, cli->overlay, &ops);
+    bf_display_text_ops(s->ren, cli->overlay >= BF_OVERLAY_NORMAL, &ops);
     bf_overlay_init(&s->ov, cli->overlay, &ops);
     refresh_text(s, bf_client_now());
     redraw(s);
@@ -1415,7 +1427,8 @@ out:
   bf_decoder_close(&s->dec);
   if (s->ren) {
     bf_overlay_free(&s->ov);
-    bf_renderer_close(&s->ren);
+    bf_ui_events_free(&s->events);
+    bf_display_close(&s->ren);
   }
   /* the sender stops streaming to us at once instead of after its timeout */
   bf_pump_close(&s->pump, 1);

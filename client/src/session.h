@@ -16,7 +16,7 @@
 #ifndef BF_CLIENT_SESSION_H
 #define BF_CLIENT_SESSION_H
 
-#include "cli.h"
+#include "client_cli.h"
 
 #include <stdint.h>
 

@@ -4,7 +4,7 @@
  */
 #include "testutil.h"
 
-#include "cli.h"
+#include "client_cli.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 /*
- * SDL2 renderer, system-font text and hotkeys: see renderer.h.
+ * The display: the SDL2 window, textures, present, fullscreen and the
+ * system font. See display.h.
  */
 #include "display.h"
 
@@ -104,10 +105,10 @@ static int find_font(char *path, size_t cap) {
   return ok;
 }
 
-/* --- renderer ------------------------------------------------------------------ */
+/* --- display ------------------------------------------------------------------- */
 
-struct bf_renderer {
-  bf_renderer_config cfg;
+struct bf_display {
+  bf_display_config cfg;
   SDL_Window *win;
   SDL_Renderer *ren;
   SDL_Texture *video;
@@ -125,7 +126,6 @@ struct bf_renderer {
   uint64_t fs_check_ms; /* SDL ticks when to check a fullscreen request */
   bf_rect saved;        /* windowed geometry to return to */
   bf_rect pic_rect;
-  char text[sizeof(((SDL_TextInputEvent *)0)->text)]; /* the last BF_UI_TEXT */
   char desc[96];
   /* system font */
   int ttf_init;
@@ -135,11 +135,11 @@ struct bf_renderer {
   ttf_text ttf;
 };
 
-static void fs_request(bf_renderer *r);
+static void fs_request(bf_display *r);
 
-int bf_renderer_open(const bf_renderer_config *cfg, bf_renderer **out, char *err, size_t cap) {
+int bf_display_open(const bf_display_config *cfg, bf_display **out, char *err, size_t cap) {
   *out = NULL;
-  bf_renderer *r = calloc(1, sizeof *r);
+  bf_display *r = calloc(1, sizeof *r);
   if (!r) return -ENOMEM;
   r->cfg = *cfg;
   r->event_fd = -1;
@@ -183,12 +183,12 @@ int bf_renderer_open(const bf_renderer_config *cfg, bf_renderer **out, char *err
   *out = r;
   return 0;
 fail:
-  bf_renderer_close(&r);
+  bf_display_close(&r);
   return -ENODEV;
 }
 
-void bf_renderer_close(bf_renderer **pr) {
-  bf_renderer *r = *pr;
+void bf_display_close(bf_display **pr) {
+  bf_display *r = *pr;
   if (!r) return;
   if (r->ttf.font) TTF_CloseFont(r->ttf.font);
   if (r->ttf_init) TTF_Quit();
@@ -205,34 +205,31 @@ void bf_renderer_close(bf_renderer **pr) {
   *pr = NULL;
 }
 
-const char *bf_renderer_describe(bf_renderer *r) {
+const char *bf_display_describe(bf_display *r) {
   return r->desc;
 }
-int bf_renderer_on_display(bf_renderer *r) {
+int bf_display_visible(bf_display *r) {
   (void)r;
   const char *d = SDL_GetCurrentVideoDriver();
   return d && strcmp(d, "offscreen") != 0 && strcmp(d, "dummy") != 0;
 }
 
-void bf_renderer_set_title(bf_renderer *r, const char *title) {
+void bf_display_set_title(bf_display *r, const char *title) {
   SDL_SetWindowTitle(r->win, title);
 }
 
-int bf_renderer_event_fd(bf_renderer *r) {
+int bf_display_event_fd(bf_display *r) {
   return r->event_fd;
 }
-const char *bf_renderer_text(bf_renderer *r) {
-  return r->text;
-}
-bf_rect bf_renderer_picture_rect(bf_renderer *r) {
+bf_rect bf_display_picture_rect(bf_display *r) {
   return r->pic_rect;
 }
 
-void bf_renderer_output_size(bf_renderer *r, int *w, int *h) {
+void bf_display_output_size(bf_display *r, int *w, int *h) {
   if (SDL_GetRendererOutputSize(r->ren, w, h) != 0) SDL_GetWindowSize(r->win, w, h);
 }
 
-int bf_renderer_is_fullscreen(bf_renderer *r) {
+int bf_display_is_fullscreen(bf_display *r) {
   return r->fake_fs || (SDL_GetWindowFlags(r->win) & SDL_WINDOW_FULLSCREEN) != 0;
 }
 
@@ -244,7 +241,7 @@ int bf_renderer_is_fullscreen(bf_renderer *r) {
 /* The window's size as the display server has it. SDL reports the size it
  * asked for, which a bare X server without a window manager never grants
  * for fullscreen; Xlib tells the truth there. */
-static void real_size(bf_renderer *r, int *w, int *h) {
+static void real_size(bf_display *r, int *w, int *h) {
   SDL_GetWindowSize(r->win, w, h);
 #if defined(BF_HAVE_XLIB) && defined(SDL_VIDEO_DRIVER_X11)
   SDL_SysWMinfo wm;
@@ -258,14 +255,14 @@ static void real_size(bf_renderer *r, int *w, int *h) {
 #endif
 }
 
-static void fs_request(bf_renderer *r) {
+static void fs_request(bf_display *r) {
   SDL_GetWindowPosition(r->win, &r->saved.x, &r->saved.y);
   SDL_GetWindowSize(r->win, &r->saved.w, &r->saved.h);
   SDL_SetWindowFullscreen(r->win, SDL_WINDOW_FULLSCREEN_DESKTOP);
   r->fs_check_ms = SDL_GetTicks64() + FS_CHECK_MS;
 }
 
-void bf_renderer_toggle_fullscreen(bf_renderer *r) {
+void bf_display_toggle_fullscreen(bf_display *r) {
   r->fs_check_ms = 0;
   if (r->fake_fs) {
     r->fake_fs = 0;
@@ -279,13 +276,13 @@ void bf_renderer_toggle_fullscreen(bf_renderer *r) {
   }
 }
 
-int bf_renderer_timeout_ms(bf_renderer *r) {
+int bf_display_timeout_ms(bf_display *r) {
   if (!r->fs_check_ms) return -1;
   uint64_t t = SDL_GetTicks64();
   return t >= r->fs_check_ms ? 0 : (int)(r->fs_check_ms - t);
 }
 
-void bf_renderer_tick(bf_renderer *r) {
+void bf_display_tick(bf_display *r) {
   if (!r->fs_check_ms || SDL_GetTicks64() < r->fs_check_ms) return;
   r->fs_check_ms = 0;
   if (!(SDL_GetWindowFlags(r->win) & SDL_WINDOW_FULLSCREEN)) return;
@@ -302,7 +299,7 @@ void bf_renderer_tick(bf_renderer *r) {
 }
 
 /* Converts |pic| to yuv420p for formats the texture cannot take. */
-static const AVFrame *convert(bf_renderer *r, const AVFrame *pic) {
+static const AVFrame *convert(bf_display *r, const AVFrame *pic) {
   if (!r->conv) r->conv = av_frame_alloc();
   if (!r->conv) return NULL;
   if (r->conv->width != pic->width || r->conv->height != pic->height) {
@@ -321,7 +318,7 @@ static const AVFrame *convert(bf_renderer *r, const AVFrame *pic) {
   return r->conv;
 }
 
-int bf_renderer_upload(bf_renderer *r, const AVFrame *pic) {
+int bf_display_upload(bf_display *r, const AVFrame *pic) {
   enum AVPixelFormat f = (enum AVPixelFormat)pic->format;
   if (f != AV_PIX_FMT_YUV420P && f != AV_PIX_FMT_YUVJ420P && f != AV_PIX_FMT_NV12) {
     static int warned;
@@ -345,7 +342,7 @@ int bf_renderer_upload(bf_renderer *r, const AVFrame *pic) {
     r->tex_h = pic->height;
     r->tex_fmt = fmt;
     /* a window that was not given a size follows the stream's, once */
-    if (!r->sized_to_stream && !r->cfg.width && !bf_renderer_is_fullscreen(r)) {
+    if (!r->sized_to_stream && !r->cfg.width && !bf_display_is_fullscreen(r)) {
       SDL_Rect usable;
       int w = pic->width, h = pic->height;
       if (SDL_GetDisplayUsableBounds(SDL_GetWindowDisplayIndex(r->win), &usable) == 0 &&
@@ -372,7 +369,7 @@ int bf_renderer_upload(bf_renderer *r, const AVFrame *pic) {
 }
 
 /* |cv| blended at the top-left through the overlay texture */
-static void draw_canvas(bf_renderer *r, const bf_canvas *cv) {
+static void draw_canvas(bf_display *r, const bf_canvas *cv) {
   if (!r->ov_tex || r->ov_w != cv->w || r->ov_h != cv->h) {
     if (r->ov_tex) SDL_DestroyTexture(r->ov_tex);
     r->ov_tex = SDL_CreateTexture(r->ren, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STREAMING,
@@ -388,9 +385,9 @@ static void draw_canvas(bf_renderer *r, const bf_canvas *cv) {
   }
 }
 
-int bf_renderer_present(bf_renderer *r, const bf_overlay *ov) {
+int bf_display_present(bf_display *r, const bf_canvas *over) {
   int ow, oh;
-  bf_renderer_output_size(r, &ow, &oh);
+  bf_display_output_size(r, &ow, &oh);
   SDL_SetRenderDrawColor(r->ren, 0, 0, 0, 255);
   SDL_RenderClear(r->ren);
   if (r->have_picture) {
@@ -398,14 +395,12 @@ int bf_renderer_present(bf_renderer *r, const bf_overlay *ov) {
     SDL_Rect dst = {r->pic_rect.x, r->pic_rect.y, r->pic_rect.w, r->pic_rect.h};
     SDL_RenderCopy(r->ren, r->video, NULL, &dst);
   }
-  if (ov && ov->level != BF_OVERLAY_OFF && ov->cv.w > 0 && ov->nlines > 0) {
-    draw_canvas(r, &ov->cv);
-  }
+  if (over) draw_canvas(r, over);
   SDL_RenderPresent(r->ren);
   return 0;
 }
 
-int bf_renderer_present_canvas(bf_renderer *r, const bf_canvas *cv) {
+int bf_display_present_canvas(bf_display *r, const bf_canvas *cv) {
   SDL_SetRenderDrawColor(r->ren, 0, 0, 0, 255);
   SDL_RenderClear(r->ren);
   if (cv->w > 0 && cv->h > 0) draw_canvas(r, cv);
@@ -413,70 +408,10 @@ int bf_renderer_present_canvas(bf_renderer *r, const bf_canvas *cv) {
   return 0;
 }
 
-int bf_renderer_poll_event(bf_renderer *r, bf_ui_action *a) {
-  SDL_Event ev;
-  *a = BF_UI_NONE;
-  if (!SDL_PollEvent(&ev)) return 0;
-  switch (ev.type) {
-  case SDL_QUIT:
-    *a = BF_UI_QUIT;
-    break;
-  case SDL_WINDOWEVENT:
-    switch (ev.window.event) {
-    case SDL_WINDOWEVENT_CLOSE:
-      *a = BF_UI_QUIT;
-      break;
-    case SDL_WINDOWEVENT_SIZE_CHANGED:
-    case SDL_WINDOWEVENT_EXPOSED:
-    case SDL_WINDOWEVENT_RESTORED:
-    case SDL_WINDOWEVENT_SHOWN:
-      *a = BF_UI_REDRAW;
-      break;
-    default:
-      break;
-    }
-    break;
-  case SDL_TEXTINPUT:
-    snprintf(r->text, sizeof r->text, "%s", ev.text.text);
-    *a = BF_UI_TEXT;
-    break;
-  case SDL_KEYDOWN: {
-    Uint16 m = ev.key.keysym.mod;
-    if (!(m & (KMOD_CTRL | KMOD_ALT | KMOD_GUI))) {
-      SDL_Keycode k = ev.key.keysym.sym;
-      if (k == SDLK_RETURN || k == SDLK_KP_ENTER) *a = ev.key.repeat ? BF_UI_NONE : BF_UI_ENTER;
-      if (k == SDLK_BACKSPACE) *a = BF_UI_BACKSPACE; /* held: repeats */
-      if (k == SDLK_ESCAPE) *a = ev.key.repeat ? BF_UI_NONE : BF_UI_CANCEL;
-      break;
-    }
-    if (ev.key.repeat || !(m & KMOD_CTRL) || !(m & KMOD_ALT) || !(m & KMOD_SHIFT)) break;
-    switch (ev.key.keysym.sym) {
-    case SDLK_q:
-      *a = BF_UI_QUIT;
-      break;
-    case SDLK_s:
-      *a = BF_UI_OVERLAY;
-      break;
-    case SDLK_x:
-      bf_renderer_toggle_fullscreen(r);
-      *a = BF_UI_FULLSCREEN;
-      break;
-    default:
-      break;
-    }
-    break;
-  }
-  default:
-    break;
-  }
-  return 1;
-}
-
-void bf_renderer_text_ops(bf_renderer *r, bf_overlay_level level, bf_text_ops *ops) {
+void bf_display_text_ops(bf_display *r, int rich, bf_text_ops *ops) {
   int ow, oh;
-  bf_renderer_output_size(r, &ow, &oh);
-  int want_ttf =
-      r->cfg.font == BF_FONT_SYSTEM || (r->cfg.font == BF_FONT_AUTO && level >= BF_OVERLAY_NORMAL);
+  bf_display_output_size(r, &ow, &oh);
+  int want_ttf = r->cfg.font == BF_FONT_SYSTEM || (r->cfg.font == BF_FONT_AUTO && rich);
   if (want_ttf && !r->ttf_tried) {
     r->ttf_tried = 1;
     r->fc_init = 1;

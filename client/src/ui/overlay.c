@@ -9,6 +9,15 @@
 #include <stdio.h>
 #include <string.h>
 
+const char *bf_overlay_level_name(bf_overlay_level l) {
+  static const char *const names[BF_OVERLAY_COUNT_] = {"off", "compact", "normal", "detailed"};
+  return (unsigned)l < BF_OVERLAY_COUNT_ ? names[l] : "unknown";
+}
+
+const bf_canvas *bf_overlay_canvas(const bf_overlay *o) {
+  return o->level != BF_OVERLAY_OFF && o->cv.w > 0 && o->nlines > 0 ? &o->cv : NULL;
+}
+
 void bf_overlay_init(bf_overlay *o, bf_overlay_level level, const bf_text_ops *text) {
   memset(o, 0, sizeof *o);
   o->level = level;

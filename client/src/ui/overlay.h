@@ -17,9 +17,19 @@
 #ifndef BF_CLIENT_OVERLAY_H
 #define BF_CLIENT_OVERLAY_H
 
-#include "cli.h"
 #include "font.h"
 #include "report/frame_stats.h"
+
+typedef enum bf_overlay_level {
+  BF_OVERLAY_OFF = 0,
+  BF_OVERLAY_COMPACT,
+  BF_OVERLAY_NORMAL,
+  BF_OVERLAY_DETAILED,
+  BF_OVERLAY_COUNT_
+} bf_overlay_level;
+
+/* "off", "compact", "normal", "detailed" ("unknown" for others). */
+const char *bf_overlay_level_name(bf_overlay_level l);
 
 #define BF_OVERLAY_MAX_LINES 20
 #define BF_OVERLAY_LINE_CHARS 80
@@ -75,6 +85,10 @@ void bf_overlay_set_text(bf_overlay *o, const bf_stats_view *v, const bf_stats *
 /* Draws into o->cv (resizing it to fit); the graph from |s|'s ring. Returns
  * 0, 1 when nothing is to be shown (level off), or -ENOMEM. */
 int bf_overlay_draw(bf_overlay *o, const bf_stats *s);
+
+/* The canvas to blend over the picture: NULL when nothing is shown (level
+ * off, nothing drawn yet). Valid until the next bf_overlay_draw(). */
+const bf_canvas *bf_overlay_canvas(const bf_overlay *o);
 
 /* The graph's vertical range in ms for the columns in |s|: a multiple of
  * 10 ms, at least 20, covering the tallest stacked column. */
