@@ -6,7 +6,7 @@
  * datagram is: the time from the arrival of the first datagram numbered
  * after it to its own arrival. The recent maximum of that lateness is what
  * the network's reordering costs, and the decode gate uses it as its jitter
- * allowance (recovery.h).
+ * allowance (decode_gate.h).
  *
  * Definitions match bildfunk-netsim's counters: "reordered" is a datagram
  * whose number is below the highest seen so far (a late duplicate counts as

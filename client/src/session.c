@@ -79,7 +79,7 @@ typedef struct session {
   bf_ui_events events;
   bf_overlay ov;
   bf_stats st;
-  bf_recovery rcv;
+  bf_decode_gate rcv;
   bf_framemd5 *md5;
   bf_stats_json json;
   int json_open;
@@ -189,7 +189,7 @@ static void on_frame_event(session *s, bf_frame *f, uint64_t now) {
     uint64_t d = (f->pts_ns - s->last_pts) / (uint32_t)bf_seq32_diff(f->frame_index, s->last_idx);
     if (d > MS && d < SEC) {
       s->interval_ns = s->interval_ns ? (s->interval_ns * 7 + d) / 8 : d;
-      bf_recovery_set_frame_interval(&s->rcv, s->interval_ns);
+      bf_decode_gate_set_frame_interval(&s->rcv, s->interval_ns);
     }
   }
   if (!s->have_last || bf_seq32_diff(f->frame_index, s->last_idx) > 0) {
@@ -242,7 +242,7 @@ static void drain_events(session *s, uint64_t now) {
       uint32_t n = ev.u.loss.last - ev.u.loss.first + 1;
       bf_stats_on_lost(&s->st, n);
       if (s->report) bf_report_on_lost(s->report, n, now);
-      bf_recovery_on_loss(&s->rcv, ev.u.loss.first, ev.u.loss.last, now);
+      bf_decode_gate_on_loss(&s->rcv, ev.u.loss.first, ev.u.loss.last, now);
       verbose(s, "frames %u..%u lost", ev.u.loss.first, ev.u.loss.last);
       break;
     }
@@ -250,13 +250,13 @@ static void drain_events(session *s, uint64_t now) {
       /* the block's last shard came and it still cannot be rebuilt: treat
        * the AU as lost now instead of when it ages out (unless the network
        * reorders: then stragglers may still come) */
-      bf_recovery_on_short(&s->rcv, ev.u.block.frame_index, now);
+      bf_decode_gate_on_short(&s->rcv, ev.u.block.frame_index, now);
       verbose(s, "frame %u block %u short (%u of %u shards)", ev.u.block.frame_index,
               ev.u.block.block_index, ev.u.block.have, ev.u.block.need);
       break;
     }
   }
-  bf_recovery_set_reorder(&s->rcv, bf_pump_reorder_ns(s->pump, now));
+  bf_decode_gate_set_reorder(&s->rcv, bf_pump_reorder_ns(s->pump, now));
 }
 
 static void skip_to_live(session *s, uint64_t now) {
@@ -387,13 +387,13 @@ static void present_pending(session *s) {
 static int decode_one(session *s) {
   uint64_t now = bf_client_now();
   const queued *head = &s->q[s->qhead];
-  s->holding = !s->ending && bf_recovery_hold(&s->rcv, head->f.frame_index, head->f.user_flags,
+  s->holding = !s->ending && bf_decode_gate_hold(&s->rcv, head->f.frame_index, head->f.user_flags,
                                               (uint32_t)s->qn, head->rec.last_shard_ns, now);
   if (s->holding) return 0;
   queued it = *head;
   s->qhead = (s->qhead + 1) % BF_SESSION_QUEUE;
   s->qn--;
-  bf_gate g = bf_recovery_on_frame(&s->rcv, it.f.frame_index, it.f.user_flags, now);
+  bf_gate g = bf_decode_gate_on_frame(&s->rcv, it.f.frame_index, it.f.user_flags, now);
   if (g != BF_GATE_DECODE && g != BF_GATE_DECODE_HIDDEN) {
     bf_outcome out = g == BF_GATE_WAIT_KEY ? BF_OUT_WAIT_KEY
                      : g == BF_GATE_GAP    ? BF_OUT_GAP
@@ -407,7 +407,7 @@ static int decode_one(session *s) {
   if (r < 0 || !s->dec) {
     bf_pump_release(s->pump, &it.f);
     s->decode_errors++;
-    bf_recovery_on_decode_error(&s->rcv, it.f.frame_index, now);
+    bf_decode_gate_on_decode_error(&s->rcv, it.f.frame_index, now);
     finish(s, &it.rec, BF_OUT_DECODE_ERROR, now);
     return 1;
   }
@@ -424,7 +424,7 @@ static int decode_one(session *s) {
   bf_pump_release(s->pump, &it.f);
   if (r < 0) {
     log_decode_error(s, it.f.frame_index, r, now);
-    bf_recovery_on_decode_error(&s->rcv, it.f.frame_index, now);
+    bf_decode_gate_on_decode_error(&s->rcv, it.f.frame_index, now);
     finish(s, &it.rec, BF_OUT_DECODE_ERROR, now);
     return 1;
   }
@@ -1004,7 +1004,7 @@ static void loop(session *s) {
     bf_pump_counters_get(s->pump, &pc);
     if (pc.resumes != s->resumes) { /* video again after a silence: maybe a new sender */
       s->resumes = pc.resumes;
-      bf_recovery_restart(&s->rcv);
+      bf_decode_gate_restart(&s->rcv);
       s->have_last = 0;
       s->md5_have_base = 0;
     }
@@ -1027,7 +1027,7 @@ static void loop(session *s) {
     if (!s->ending) check_liveness(s, now);
     /* held AUs are not a decoder backlog */
     if (!s->cli->no_skip_to_live &&
-        bf_recovery_backlog(&s->rcv, s->holding ? 0 : (uint32_t)s->qn, now))
+        bf_decode_gate_backlog(&s->rcv, s->holding ? 0 : (uint32_t)s->qn, now))
       skip_to_live(s, now);
 
     bf_pump_window win;
@@ -1037,7 +1037,7 @@ static void loop(session *s) {
     }
     bf_feedback fb;
     /* no keyframe requests into the void while the sender is silent */
-    if (!s->silent_reported && bf_recovery_poll(&s->rcv, now, &fb)) {
+    if (!s->silent_reported && bf_decode_gate_poll(&s->rcv, now, &fb)) {
       bf_pump_send_feedback(s->pump, &fb);
       if (!s->ep_open && s->n_ep < BF_SESSION_EPISODES) {
         s->ep_open = 1;
@@ -1072,7 +1072,7 @@ static void loop(session *s) {
     /* nothing to do: sleep until the socket, the display or a timer */
     uint64_t due = min_u64(bf_pump_next_due(s->pump), end_ns);
     if (!s->silent_reported) {
-      due = min_u64(due, bf_recovery_next_due(&s->rcv));
+      due = min_u64(due, bf_decode_gate_next_due(&s->rcv));
       uint64_t last = bf_pump_last_data_ns(s->pump);
       uint64_t ref = last > s->start_ns ? last : s->start_ns;
       due = min_u64(due, ref + (uint64_t)(s->cli->timeout_s * 1e9));
@@ -1257,7 +1257,7 @@ int bf_session_run(const bf_cli *cli) {
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  bf_recovery_init(&s->rcv, NULL);
+  bf_decode_gate_init(&s->rcv, NULL);
   s->pending = av_frame_alloc();
   if (!s->pending || bf_stats_init(&s->st, 5 * SEC) < 0) {
     fprintf(stderr, "bildfunk: out of memory\n");

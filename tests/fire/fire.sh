@@ -299,7 +299,7 @@ case_mixed() { # [NETSIM ARGS...]: more impairments
 # 30 ms +- 30 ms of independent jitter: datagrams up to ~60 ms apart swap
 # places, so whole AUs complete out of order; 2 % duplicates; no loss. The
 # client must hold an AU that overtook an earlier one until that one
-# completes (recovery.h) instead of freezing until a keyframe.
+# completes (decode_gate.h) instead of freezing until a keyframe.
 case_jitter() { # [control]
   local frames=600 mode=${1:-direct}
   [ -n "$short" ] && frames=300

@@ -1,5 +1,5 @@
 /*
- * Loss recovery: decode gate, keyframe requests, skip to live. See recovery.h.
+ * The decode gate: decode order, keyframe requests, skip to live. See decode_gate.h.
  */
 #include "decode_gate.h"
 
@@ -10,7 +10,7 @@
 
 #define MS 1000000ull
 
-void bf_recovery_config_default(bf_recovery_config *cfg) {
+void bf_decode_gate_config_default(bf_decode_gate_config *cfg) {
   cfg->throttle_ns = 100 * MS;
   cfg->give_up_ns = 500 * MS;
   cfg->frame_interval_ns = 16666667ull;
@@ -22,24 +22,24 @@ void bf_recovery_config_default(bf_recovery_config *cfg) {
   cfg->hold_frames = 6;
 }
 
-void bf_recovery_init(bf_recovery *r, const bf_recovery_config *cfg) {
+void bf_decode_gate_init(bf_decode_gate *r, const bf_decode_gate_config *cfg) {
   memset(r, 0, sizeof *r);
   if (cfg)
     r->cfg = *cfg;
   else
-    bf_recovery_config_default(&r->cfg);
+    bf_decode_gate_config_default(&r->cfg);
   r->need_key = 1; /* nothing decodes before the first keyframe */
   r->next_id = 1;
 }
 
-void bf_recovery_set_frame_interval(bf_recovery *r, uint64_t interval_ns) {
+void bf_decode_gate_set_frame_interval(bf_decode_gate *r, uint64_t interval_ns) {
   const uint64_t lo = 1000000000ull / 240, hi = 1000000000ull / 30;
   if (interval_ns < lo) interval_ns = lo;
   if (interval_ns > hi) interval_ns = hi;
   r->cfg.frame_interval_ns = interval_ns;
 }
 
-static void widen(bf_recovery *r, uint32_t first, uint32_t last) {
+static void widen(bf_decode_gate *r, uint32_t first, uint32_t last) {
   if (!r->lost_have) {
     r->lost_have = 1;
     r->lost_first = first;
@@ -51,7 +51,7 @@ static void widen(bf_recovery *r, uint32_t first, uint32_t last) {
 }
 
 /* |lost| is the newest frame that will never be shown correctly. */
-static void freeze_at(bf_recovery *r, uint32_t first, uint32_t last, uint32_t lost, int soft) {
+static void freeze_at(bf_decode_gate *r, uint32_t first, uint32_t last, uint32_t lost, int soft) {
   int can_hide = soft && r->rp_seen && r->have_expected && (!r->need_key || r->hidden);
   if (r->hidden && can_hide) {
     if (bf_seq32_diff(lost, r->hide_lost) > 0) r->hide_lost = lost;
@@ -64,11 +64,11 @@ static void freeze_at(bf_recovery *r, uint32_t first, uint32_t last, uint32_t lo
   widen(r, first, last);
 }
 
-static void freeze(bf_recovery *r, uint32_t first, uint32_t last) {
+static void freeze(bf_decode_gate *r, uint32_t first, uint32_t last) {
   freeze_at(r, first, last, last, 1);
 }
 
-static void thaw(bf_recovery *r) {
+static void thaw(bf_decode_gate *r) {
   r->need_key = 0;
   r->hidden = 0;
   r->ask = 0;
@@ -76,8 +76,8 @@ static void thaw(bf_recovery *r) {
   r->req_active = 0;
 }
 
-bf_gate bf_recovery_on_frame(bf_recovery *r, uint32_t frame_index, uint32_t user_flags,
-                             uint64_t now_ns) {
+bf_gate bf_decode_gate_on_frame(bf_decode_gate *r, uint32_t frame_index, uint32_t user_flags,
+                                uint64_t now_ns) {
   (void)now_ns;
   int32_t ahead = r->have_expected ? bf_seq32_diff(frame_index, r->expected) : 0;
   if (user_flags & BF_AU_KEYFRAME) {
@@ -130,32 +130,32 @@ bf_gate bf_recovery_on_frame(bf_recovery *r, uint32_t frame_index, uint32_t user
   return BF_GATE_GAP;
 }
 
-void bf_recovery_on_loss(bf_recovery *r, uint32_t first, uint32_t last, uint64_t now_ns) {
+void bf_decode_gate_on_loss(bf_decode_gate *r, uint32_t first, uint32_t last, uint64_t now_ns) {
   (void)now_ns;
   if (r->have_expected && bf_seq32_diff(last, r->expected) < 0) return;
   freeze(r, first, last);
 }
 
-void bf_recovery_on_short(bf_recovery *r, uint32_t frame_index, uint64_t now_ns) {
+void bf_decode_gate_on_short(bf_decode_gate *r, uint32_t frame_index, uint64_t now_ns) {
   if (r->allow_ns) { /* stragglers may still complete it: the hold bound decides */
     r->shorts_ignored++;
     return;
   }
-  bf_recovery_on_loss(r, frame_index, frame_index, now_ns);
+  bf_decode_gate_on_loss(r, frame_index, frame_index, now_ns);
 }
 
-void bf_recovery_set_reorder(bf_recovery *r, uint64_t lateness_ns) {
+void bf_decode_gate_set_reorder(bf_decode_gate *r, uint64_t lateness_ns) {
   uint64_t a = lateness_ns ? lateness_ns + lateness_ns / 4 + MS : 0;
   r->allow_ns = a < r->cfg.hold_max_ns ? a : r->cfg.hold_max_ns;
 }
 
-static int known_lost(const bf_recovery *r, uint32_t idx) {
+static int known_lost(const bf_decode_gate *r, uint32_t idx) {
   return r->lost_have && bf_seq32_diff(idx, r->lost_first) >= 0 &&
          bf_seq32_diff(idx, r->lost_last) <= 0;
 }
 
-int bf_recovery_hold(bf_recovery *r, uint32_t frame_index, uint32_t user_flags, uint32_t queued,
-                     uint64_t completed_ns, uint64_t now_ns) {
+int bf_decode_gate_hold(bf_decode_gate *r, uint32_t frame_index, uint32_t user_flags,
+                        uint32_t queued, uint64_t completed_ns, uint64_t now_ns) {
   if (r->holding && r->hold_expected != r->expected) r->holding = 0; /* moved on */
   int key = (user_flags & BF_AU_KEYFRAME) != 0;
   /* at the start only a keyframe can begin the chain, and a later AU may
@@ -183,12 +183,12 @@ int bf_recovery_hold(bf_recovery *r, uint32_t frame_index, uint32_t user_flags, 
   return 1;
 }
 
-void bf_recovery_on_decode_error(bf_recovery *r, uint32_t frame_index, uint64_t now_ns) {
+void bf_decode_gate_on_decode_error(bf_decode_gate *r, uint32_t frame_index, uint64_t now_ns) {
   (void)now_ns;
   freeze(r, frame_index, frame_index);
 }
 
-void bf_recovery_restart(bf_recovery *r) {
+void bf_decode_gate_restart(bf_decode_gate *r) {
   r->have_expected = 0;
   r->holding = 0;
   r->need_key = 1;
@@ -197,7 +197,7 @@ void bf_recovery_restart(bf_recovery *r) {
   r->lost_have = 0;
 }
 
-static void fill(const bf_recovery *r, bf_feedback *fb) {
+static void fill(const bf_decode_gate *r, bf_feedback *fb) {
   memset(fb, 0, sizeof *fb);
   fb->type = BF_FB_KEYFRAME_REQUEST;
   fb->u.keyframe.request_id = r->req_id;
@@ -205,7 +205,7 @@ static void fill(const bf_recovery *r, bf_feedback *fb) {
   fb->u.keyframe.last_lost = r->lost_have ? r->lost_last : r->expected;
 }
 
-int bf_recovery_poll(bf_recovery *r, uint64_t now_ns, bf_feedback *fb) {
+int bf_decode_gate_poll(bf_decode_gate *r, uint64_t now_ns, bf_feedback *fb) {
   if (r->req_active && now_ns - r->req_start_ns >= r->cfg.give_up_ns) {
     r->req_active = 0;
     r->requests_expired++;
@@ -230,7 +230,7 @@ int bf_recovery_poll(bf_recovery *r, uint64_t now_ns, bf_feedback *fb) {
   return 1;
 }
 
-static uint64_t request_due(const bf_recovery *r) {
+static uint64_t request_due(const bf_decode_gate *r) {
   if (r->req_active) {
     uint64_t a = r->req_sent_ns + r->cfg.frame_interval_ns;
     uint64_t b = r->req_start_ns + r->cfg.give_up_ns;
@@ -240,13 +240,13 @@ static uint64_t request_due(const bf_recovery *r) {
   return r->have_new_id ? r->last_new_id_ns + r->cfg.throttle_ns : 0;
 }
 
-uint64_t bf_recovery_next_due(const bf_recovery *r) {
+uint64_t bf_decode_gate_next_due(const bf_decode_gate *r) {
   uint64_t due = request_due(r);
   if (r->holding && r->hold_since_ns + r->allow_ns < due) due = r->hold_since_ns + r->allow_ns;
   return due;
 }
 
-int bf_recovery_backlog(bf_recovery *r, uint32_t depth, uint64_t now_ns) {
+int bf_decode_gate_backlog(bf_decode_gate *r, uint32_t depth, uint64_t now_ns) {
   int skip = 0;
   if (depth >= r->cfg.backlog_hard) {
     skip = 1;

@@ -1,6 +1,8 @@
 /*
- * Loss recovery (sans-I/O): decides which completed access units go to the
- * decoder, when to ask the sender for a keyframe, and when to skip to live.
+ * The decode gate (sans-I/O): decides which completed access units go to the
+ * decoder, when to ask the sender for a keyframe, and when to skip to live:
+ * the client's loss recovery after the reassembler (FEC recovery is the
+ * transport's, fec.h).
  *
  * Decode gate: AUs are decoded strictly in frame_index order from a keyframe
  * on. A gap (an AU that completes while an earlier one is missing and is not
@@ -20,7 +22,7 @@
  * the start of a stream and skip-to-live still wait for a keyframe.
  *
  * Reordering (hold): the caller keeps completed AUs in frame_index order and
- * asks bf_recovery_hold() before it hands the oldest to bf_recovery_on_frame.
+ * asks bf_decode_gate_hold() before it hands the oldest to bf_decode_gate_on_frame.
  * An AU ahead of the next expected index waits there ("held", and every AU
  * behind it with it) until the earlier one completes (it is then decoded at
  * once and the held ones follow), the reassembler declares the earlier one
@@ -28,7 +30,7 @@
  * expires: the jitter allowance, allow_ns = lateness * 5/4 + 1 ms, capped at
  * |hold_max_ns| (100 ms, below the reassembler's own 120 ms give-up), where
  * lateness is the recent reordering lateness of datagrams that the caller
- * measures (bf_recovery_set_reorder; seqtrack.h), or |hold_frames| AUs are
+ * measures (bf_decode_gate_set_reorder; seqtrack.h), or |hold_frames| AUs are
  * waiting. Then the gate proceeds as without a hold (gap: wait for a
  * keyframe or recovery point). On a network that keeps order the allowance
  * is 0: nothing is ever held, as before. Keyframes are never held (older AUs
@@ -52,14 +54,14 @@
  * Not here: sockets, clocks, the decoder. Time is a ns value passed in.
  * Caller-owned struct, no cleanup.
  */
-#ifndef BF_CLIENT_RECOVERY_H
-#define BF_CLIENT_RECOVERY_H
+#ifndef BF_CLIENT_DECODE_GATE_H
+#define BF_CLIENT_DECODE_GATE_H
 
 #include <bildfunk/feedback.h>
 
 #include <stdint.h>
 
-typedef struct bf_recovery_config {
+typedef struct bf_decode_gate_config {
   uint64_t throttle_ns;       /* min gap between new request ids: 100 ms */
   uint64_t give_up_ns;        /* stop repeating an id after: 500 ms */
   uint64_t frame_interval_ns; /* repeat period until the stream tells: 16.7 ms */
@@ -69,9 +71,9 @@ typedef struct bf_recovery_config {
   uint64_t skip_cooldown_ns;  /* no second skip within: 1 s */
   uint64_t hold_max_ns;       /* cap on the reordering allowance: 100 ms */
   uint32_t hold_frames;       /* hold no more AUs than: 6 (< backlog_hard) */
-} bf_recovery_config;
+} bf_decode_gate_config;
 
-void bf_recovery_config_default(bf_recovery_config *cfg);
+void bf_decode_gate_config_default(bf_decode_gate_config *cfg);
 
 typedef enum bf_gate {
   BF_GATE_DECODE = 0,        /* decode it */
@@ -81,8 +83,8 @@ typedef enum bf_gate {
   BF_GATE_DECODE_HIDDEN = 4, /* decode it, do not show it: a refresh wave is rebuilding */
 } bf_gate;
 
-typedef struct bf_recovery {
-  bf_recovery_config cfg;
+typedef struct bf_decode_gate {
+  bf_decode_gate_config cfg;
   int have_expected;
   uint32_t expected;   /* next frame_index to decode */
   int need_key;        /* frozen until a keyframe */
@@ -120,56 +122,56 @@ typedef struct bf_recovery {
   uint64_t holds_filled;    /* ... and the earlier one came in time */
   uint64_t holds_expired;   /* ... and the bound ran out first */
   uint64_t shorts_ignored;  /* BLOCK_SHORT on a reordering network */
-} bf_recovery;
+} bf_decode_gate;
 
-void bf_recovery_init(bf_recovery *r, const bf_recovery_config *cfg);
+void bf_decode_gate_init(bf_decode_gate *r, const bf_decode_gate_config *cfg);
 
 /* Sets the repeat period from the stream's frame rate; clamped to the
  * intervals of 240 fps .. 30 fps. */
-void bf_recovery_set_frame_interval(bf_recovery *r, uint64_t interval_ns);
+void bf_decode_gate_set_frame_interval(bf_decode_gate *r, uint64_t interval_ns);
 
 /* Gate decision for a completed AU, in completion order. */
-bf_gate bf_recovery_on_frame(bf_recovery *r, uint32_t frame_index, uint32_t user_flags,
-                             uint64_t now_ns);
+bf_gate bf_decode_gate_on_frame(bf_decode_gate *r, uint32_t frame_index, uint32_t user_flags,
+                                uint64_t now_ns);
 
 /* AUs |first|..|last| will not complete (reassembler LOSS).
  * Losses entirely older than what was decoded are ignored. */
-void bf_recovery_on_loss(bf_recovery *r, uint32_t first, uint32_t last, uint64_t now_ns);
+void bf_decode_gate_on_loss(bf_decode_gate *r, uint32_t first, uint32_t last, uint64_t now_ns);
 
 /* The reassembler's early BLOCK_SHORT for |frame_index|: a loss while the
  * allowance is 0 (in-order network), ignored otherwise (counted). */
-void bf_recovery_on_short(bf_recovery *r, uint32_t frame_index, uint64_t now_ns);
+void bf_decode_gate_on_short(bf_decode_gate *r, uint32_t frame_index, uint64_t now_ns);
 
 /* The network's recent reordering lateness (ns, 0 = keeps order); sets the
  * allowance. Call whenever it may have changed (cheap). */
-void bf_recovery_set_reorder(bf_recovery *r, uint64_t lateness_ns);
+void bf_decode_gate_set_reorder(bf_decode_gate *r, uint64_t lateness_ns);
 
 /* Hold decision for the oldest (lowest frame_index) completed AU, which
  * completed at |completed_ns|, with |queued| AUs waiting in all. Returns 1
  * when it must wait for an earlier one: leave it queued and ask again when
- * an event came or at bf_recovery_next_due(). Returns 0 when it is to go to
- * bf_recovery_on_frame() now. */
-int bf_recovery_hold(bf_recovery *r, uint32_t frame_index, uint32_t user_flags, uint32_t queued,
-                     uint64_t completed_ns, uint64_t now_ns);
+ * an event came or at bf_decode_gate_next_due(). Returns 0 when it is to go to
+ * bf_decode_gate_on_frame() now. */
+int bf_decode_gate_hold(bf_decode_gate *r, uint32_t frame_index, uint32_t user_flags,
+                        uint32_t queued, uint64_t completed_ns, uint64_t now_ns);
 
 /* The decoder rejected AU |frame_index|. */
-void bf_recovery_on_decode_error(bf_recovery *r, uint32_t frame_index, uint64_t now_ns);
+void bf_decode_gate_on_decode_error(bf_decode_gate *r, uint32_t frame_index, uint64_t now_ns);
 
 /* Returns 1 and fills |fb| with a KEYFRAME_REQUEST when one must be sent at
  * |now_ns| (a new id or a repeat), else 0. */
-int bf_recovery_poll(bf_recovery *r, uint64_t now_ns, bf_feedback *fb);
+int bf_decode_gate_poll(bf_decode_gate *r, uint64_t now_ns, bf_feedback *fb);
 
-/* When bf_recovery_poll() next has something to do, or a hold expires;
+/* When bf_decode_gate_poll() next has something to do, or a hold expires;
  * UINT64_MAX if never. */
-uint64_t bf_recovery_next_due(const bf_recovery *r);
+uint64_t bf_decode_gate_next_due(const bf_decode_gate *r);
 
 /* The stream started over (a sender that restarted numbers its frames
  * afresh): forget the expected index and wait for a keyframe. */
-void bf_recovery_restart(bf_recovery *r);
+void bf_decode_gate_restart(bf_decode_gate *r);
 
 /* Reports the number of completed AUs waiting for the decoder. Returns 1 when
  * the caller must skip to live now: drop every queued AU (and restart the
  * reassembler's window); the gate then waits for a keyframe and asks. */
-int bf_recovery_backlog(bf_recovery *r, uint32_t depth, uint64_t now_ns);
+int bf_decode_gate_backlog(bf_decode_gate *r, uint32_t depth, uint64_t now_ns);
 
 #endif
