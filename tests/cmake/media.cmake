@@ -1,5 +1,5 @@
 # The media library's tests (tests/media/test_<module>.c, cmocka): codec names
-# and detection, the bitstream helpers. No FFmpeg, no SDL:
+# and detection, the bitstream helpers, the glyph table. No FFmpeg, no SDL:
 # they run in every build that has the test suite.
 if(NOT TARGET bfmedia)
   return()
