@@ -333,6 +333,9 @@ enum {
   OPT_QUIET,
   OPT_HELP,
   OPT_VERSION,
+  /* the impairments, OPT_LOSS..OPT_MAX_QUEUE, stay together */
+  OPT_FIRST_IMPAIRMENT = OPT_LOSS,
+  OPT_LAST_IMPAIRMENT = OPT_MAX_QUEUE,
 };
 
 static const struct option long_opts[] = {
@@ -368,9 +371,8 @@ typedef struct options {
   int quiet;
 } options;
 
-/* Parses the command line into |o|. Returns 0 to run, 1 to exit 0 (help,
- * version), -1 for a usage error (already reported). */
-static int parse_args(int argc, char **argv, options *o) {
+/* Defaults: both directions transparent, --listen 0.0.0.0, seed 1. */
+static void options_init(options *o) {
   memset(o, 0, sizeof *o);
   o->listen = "0.0.0.0";
   o->seed = 1;
@@ -378,140 +380,133 @@ static int parse_args(int argc, char **argv, options *o) {
     bf_impair_config_default(&o->cfg[k]);
     o->cfg[k].queue_ns = ms_to_ns(DEFAULT_QUEUE_MS);
   }
-  int mask = 3; /* bit UP, bit DOWN */
-  opterr = 0;
-  for (;;) {
-    int idx = 0;
-    int c = getopt_long(argc, argv, ":", long_opts, &idx);
-    if (c == -1) break;
-    /* The flag's own name for messages (argv may hold "--flag=value"). */
-    char flag[40] = "";
-    for (const struct option *lo = long_opts; lo->name; lo++)
-      if (lo->val == c) snprintf(flag, sizeof flag, "--%s", lo->name);
-    double v = 0;
-    uint64_t u = 0;
-    switch (c) {
-    case OPT_TO:
-      o->to = optarg;
-      continue;
-    case OPT_LISTEN:
-      o->listen = optarg;
-      continue;
-    case OPT_STATS_JSON:
-      o->stats_json = optarg;
-      continue;
-    case OPT_QUIET:
-      o->quiet = 1;
-      continue;
-    case OPT_HELP:
-      usage(stdout);
-      return 1;
-    case OPT_VERSION:
-      printf(PROG " %s\n", BF_VERSION_STRING);
-      return 1;
-    case OPT_DIR:
-      if (strcmp(optarg, "both") == 0)
-        mask = 3;
-      else if (strcmp(optarg, "up") == 0)
-        mask = 1;
-      else if (strcmp(optarg, "down") == 0)
-        mask = 2;
-      else
-        return bad_value(flag, optarg, "both, up or down");
-      continue;
-    case OPT_SEED:
-      if (parse_u64(flag, optarg, 0, UINT64_MAX, "an unsigned integer", &o->seed)) return -1;
-      continue;
-    case OPT_DURATION:
-      if (parse_double(flag, optarg, 0.001, 1e7, "a number of seconds > 0", &o->duration))
-        return -1;
-      continue;
-    case ':':
-      fprintf(stderr, PROG ": %s needs a value (see --help)\n", argv[optind - 1]);
-      return -1;
-    case '?':
-      fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", argv[optind - 1]);
-      return -1;
-    default:
-      break;
-    }
-    /* Impairments: parse once, apply to every direction in scope. */
-    switch (c) {
-    case OPT_LOSS:
-    case OPT_GE_P:
-    case OPT_GE_R:
-    case OPT_DUP:
-      if (parse_double(flag, optarg, 0, 100, "a percentage 0..100", &v)) return -1;
-      break;
-    case OPT_BURST:
-      if (parse_double(flag, optarg, 1, 1e9, "a mean burst length >= 1 (packets)", &v)) return -1;
-      break;
-    case OPT_DELAY:
-    case OPT_JITTER:
-    case OPT_QUEUE_MS:
-      if (parse_double(flag, optarg, 0, 3.6e6, "milliseconds 0..3600000", &v)) return -1;
-      break;
-    case OPT_RATE:
-      if (parse_double(flag, optarg, 0.001, 1e6, "Mbit/s 0.001..1000000", &v)) return -1;
-      break;
-    case OPT_MTU:
-      if (parse_u64(flag, optarg, 1, BF_IMPAIR_MAX_DGRAM, "a byte count 1..9216", &u)) return -1;
-      break;
-    case OPT_MAX_QUEUE:
-      if (parse_u64(flag, optarg, 1, BF_IMPAIR_MAX_MAX_QUEUE, "a datagram count 1..1048576", &u))
-        return -1;
-      break;
-    case OPT_REORDER:
-      break;
-    default:
-      fprintf(stderr, PROG ": unhandled option (see --help)\n");
-      return -1;
-    }
-    for (int k = 0; k < 2; k++) {
-      if (!(mask & (1 << k))) continue;
-      bf_impair_config *cf = &o->cfg[k];
-      switch (c) {
-      case OPT_LOSS:
-        cf->loss_pct = v;
-        break;
-      case OPT_GE_P:
-        cf->ge_p_pct = v;
-        break;
-      case OPT_GE_R:
-        cf->ge_r_pct = v;
-        break;
-      case OPT_DUP:
-        cf->dup_pct = v;
-        break;
-      case OPT_BURST:
-        cf->burst_mean = v;
-        break;
-      case OPT_DELAY:
-        cf->delay_ns = ms_to_ns(v);
-        break;
-      case OPT_JITTER:
-        cf->jitter_ns = ms_to_ns(v);
-        break;
-      case OPT_QUEUE_MS:
-        cf->queue_ns = ms_to_ns(v);
-        break;
-      case OPT_RATE:
-        cf->rate_mbit = v;
-        break;
-      case OPT_MTU:
-        cf->mtu = (uint32_t)u;
-        break;
-      case OPT_MAX_QUEUE:
-        cf->max_queue = (uint32_t)u;
-        break;
-      case OPT_REORDER:
-        cf->reorder = 1;
-        break;
-      default:
-        break;
-      }
-    }
+}
+
+/* An option that is not an impairment: into |o|, or the --dir scope into
+ * *|mask| (bit UP, bit DOWN). Returns 0, 1 to exit 0 (help, version), -1 for
+ * a usage error (reported). */
+static int program_option(int c, const char *flag, char **argv, options *o, int *mask) {
+  switch (c) {
+  case OPT_TO:
+    o->to = optarg;
+    return 0;
+  case OPT_LISTEN:
+    o->listen = optarg;
+    return 0;
+  case OPT_STATS_JSON:
+    o->stats_json = optarg;
+    return 0;
+  case OPT_QUIET:
+    o->quiet = 1;
+    return 0;
+  case OPT_HELP:
+    usage(stdout);
+    return 1;
+  case OPT_VERSION:
+    printf(PROG " %s\n", BF_VERSION_STRING);
+    return 1;
+  case OPT_DIR:
+    if (strcmp(optarg, "both") == 0)
+      *mask = 3;
+    else if (strcmp(optarg, "up") == 0)
+      *mask = 1;
+    else if (strcmp(optarg, "down") == 0)
+      *mask = 2;
+    else
+      return bad_value(flag, optarg, "both, up or down");
+    return 0;
+  case OPT_SEED:
+    return parse_u64(flag, optarg, 0, UINT64_MAX, "an unsigned integer", &o->seed);
+  case OPT_DURATION:
+    return parse_double(flag, optarg, 0.001, 1e7, "a number of seconds > 0", &o->duration);
+  case ':':
+    fprintf(stderr, PROG ": %s needs a value (see --help)\n", argv[optind - 1]);
+    return -1;
+  case '?':
+    fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", argv[optind - 1]);
+    return -1;
+  default:
+    fprintf(stderr, PROG ": unhandled option (see --help)\n");
+    return -1;
   }
+}
+
+/* The value of impairment option |c| (|arg|): a number into *|v| or a count
+ * into *|u|. 0 or -1 (reported). */
+static int impairment_value(int c, const char *flag, const char *arg, double *v, uint64_t *u) {
+  switch (c) {
+  case OPT_LOSS:
+  case OPT_GE_P:
+  case OPT_GE_R:
+  case OPT_DUP:
+    return parse_double(flag, arg, 0, 100, "a percentage 0..100", v);
+  case OPT_BURST:
+    return parse_double(flag, arg, 1, 1e9, "a mean burst length >= 1 (packets)", v);
+  case OPT_DELAY:
+  case OPT_JITTER:
+  case OPT_QUEUE_MS:
+    return parse_double(flag, arg, 0, 3.6e6, "milliseconds 0..3600000", v);
+  case OPT_RATE:
+    return parse_double(flag, arg, 0.001, 1e6, "Mbit/s 0.001..1000000", v);
+  case OPT_MTU:
+    return parse_u64(flag, arg, 1, BF_IMPAIR_MAX_DGRAM, "a byte count 1..9216", u);
+  case OPT_MAX_QUEUE:
+    return parse_u64(flag, arg, 1, BF_IMPAIR_MAX_MAX_QUEUE, "a datagram count 1..1048576", u);
+  case OPT_REORDER:
+    return 0;
+  default:
+    fprintf(stderr, PROG ": unhandled option (see --help)\n");
+    return -1;
+  }
+}
+
+/* Sets impairment |c| of one direction's |cf| to the value parsed. */
+static void impairment_set(bf_impair_config *cf, int c, double v, uint64_t u) {
+  switch (c) {
+  case OPT_LOSS:
+    cf->loss_pct = v;
+    break;
+  case OPT_GE_P:
+    cf->ge_p_pct = v;
+    break;
+  case OPT_GE_R:
+    cf->ge_r_pct = v;
+    break;
+  case OPT_DUP:
+    cf->dup_pct = v;
+    break;
+  case OPT_BURST:
+    cf->burst_mean = v;
+    break;
+  case OPT_DELAY:
+    cf->delay_ns = ms_to_ns(v);
+    break;
+  case OPT_JITTER:
+    cf->jitter_ns = ms_to_ns(v);
+    break;
+  case OPT_QUEUE_MS:
+    cf->queue_ns = ms_to_ns(v);
+    break;
+  case OPT_RATE:
+    cf->rate_mbit = v;
+    break;
+  case OPT_MTU:
+    cf->mtu = (uint32_t)u;
+    break;
+  case OPT_MAX_QUEUE:
+    cf->max_queue = (uint32_t)u;
+    break;
+  case OPT_REORDER:
+    cf->reorder = 1;
+    break;
+  default:
+    break;
+  }
+}
+
+/* The checks after the last option: no operands, --to given, each
+ * direction's configuration consistent (and seeded). 0 or -1 (reported). */
+static int options_finish(int argc, char **argv, options *o) {
   if (optind < argc) {
     fprintf(stderr, PROG ": unexpected argument '%s' (see --help)\n", argv[optind]);
     return -1;
@@ -529,6 +524,35 @@ static int parse_args(int argc, char **argv, options *o) {
     }
   }
   return 0;
+}
+
+/* Parses the command line into |o|. Returns 0 to run, 1 to exit 0 (help,
+ * version), -1 for a usage error (already reported). */
+static int parse_args(int argc, char **argv, options *o) {
+  options_init(o);
+  int mask = 3; /* the directions impairments apply to: bit UP, bit DOWN */
+  opterr = 0;
+  for (;;) {
+    int idx = 0;
+    int c = getopt_long(argc, argv, ":", long_opts, &idx);
+    if (c == -1) break;
+    /* The flag's own name for messages (argv may hold "--flag=value"). */
+    char flag[40] = "";
+    for (const struct option *lo = long_opts; lo->name; lo++)
+      if (lo->val == c) snprintf(flag, sizeof flag, "--%s", lo->name);
+    if (c < OPT_FIRST_IMPAIRMENT || c > OPT_LAST_IMPAIRMENT) {
+      int r = program_option(c, flag, argv, o, &mask);
+      if (r) return r;
+      continue;
+    }
+    /* Impairments: parse once, apply to every direction in scope. */
+    double v = 0;
+    uint64_t u = 0;
+    if (impairment_value(c, flag, optarg, &v, &u)) return -1;
+    for (int k = 0; k < 2; k++)
+      if (mask & (1 << k)) impairment_set(&o->cfg[k], c, v, u);
+  }
+  return options_finish(argc, argv, o);
 }
 
 /* Opens a UDP socket bound to |bind| (formatted address). */
