@@ -17,14 +17,14 @@
  * IP; when it closes, streaming stops at once. --direct is the old mode.
  */
 #include "au.h"
-#include "cli.h"
+#include "send_cli.h"
 #include "control.h"
 #include "encoder.h"
 #include "pacer.h"
 #include "ratectl.h"
-#include "session.h"
+#include "send_session.h"
 #include "sources.h"
-#include "stats.h"
+#include "hist.h"
 
 #include <bildfunk/common.h>
 #include <bildfunk/feedback.h>
