@@ -167,6 +167,6 @@ int bf_send_endpoint_fd(const bf_send_endpoint *e) {
   return bf_channel_fd(e->ch);
 }
 
-bf_transport *bf_send_endpoint_transport(bf_send_endpoint *e) {
+bf_transport *bf_send_endpoint_transport(const bf_send_endpoint *e) {
   return bf_channel_transport(e->ch);
 }

@@ -113,7 +113,7 @@ int bf_send_endpoint_burst(bf_send_endpoint *e, bf_dgram *d, size_t n, int gso);
 /* The descriptor to poll for POLLIN. */
 int bf_send_endpoint_fd(const bf_send_endpoint *e);
 /* The socket (for its address and statistics). */
-bf_transport *bf_send_endpoint_transport(bf_send_endpoint *e);
+bf_transport *bf_send_endpoint_transport(const bf_send_endpoint *e);
 
 #ifdef __cplusplus
 }
