@@ -130,7 +130,7 @@ void bf_testsrc_draw(AVFrame *f, uint64_t index, uint64_t pts_ns) {
   }
   /* text: frame index and capture time (UTC), below the band */
   unsigned scale = w / 240 > 2 ? w / 240 : 2;
-  while (scale > 1 && band + 2 * BF_FONT_H * scale + 4 > h)
+  while (scale > 1 && band + 2 * BF_STRIP_CHAR_H * scale + 4 > h)
     scale--;
   char l1[32], l2[40];
   snprintf(l1, sizeof l1, "FRAME %08u", (unsigned)(uint32_t)index);
@@ -140,12 +140,12 @@ void bf_testsrc_draw(AVFrame *f, uint64_t index, uint64_t pts_ns) {
   snprintf(l2, sizeof l2, "T %02d:%02d:%02d.%03u", tm.tm_hour, tm.tm_min, tm.tm_sec,
            (unsigned)(pts_ns / 1000000ull % 1000u));
   unsigned ty = band + 2;
-  unsigned text_h = 2 * BF_FONT_H * scale + 2;
-  unsigned text_w = (unsigned)strlen(l2) * BF_FONT_W * scale + 2;
+  unsigned text_h = 2 * BF_STRIP_CHAR_H * scale + 2;
+  unsigned text_w = (unsigned)strlen(l2) * BF_STRIP_CHAR_W * scale + 2;
   if (text_w > w) text_w = w;
   if (ty + text_h <= h) {
-    bf_font_draw(Y, ys, w, h, 2, ty, scale, l1, 235, 16);
-    bf_font_draw(Y, ys, w, h, 2, ty + BF_FONT_H * scale, scale, l2, 235, 16);
+    bf_strip_text(Y, ys, w, h, 2, ty, scale, l1, 235, 16);
+    bf_strip_text(Y, ys, w, h, 2, ty + BF_STRIP_CHAR_H * scale, scale, l2, 235, 16);
     for (unsigned y = ty / 2; y < (ty + text_h + 1) / 2 && y < ch; y++) {
       memset(U + (ptrdiff_t)y * us, 128, (text_w + 3) / 2 < cw ? (text_w + 3) / 2 : cw);
       memset(V + (ptrdiff_t)y * vs, 128, (text_w + 3) / 2 < cw ? (text_w + 3) / 2 : cw);
@@ -322,7 +322,31 @@ static int open_demux(bf_source *s, char *err, size_t cap) {
   return alloc_out(s, w, h, err, cap);
 }
 
-/* Back to the start of the file for another pass. */
+/* Raw streams (Annex B, OBU) cannot seek: the file is opened again, and its
+ * video stream must be the same as before. */
+static int reopen(bf_source *s) {
+  AVCodecParameters *was = avcodec_parameters_alloc();
+  if (!was) return AVERROR(ENOMEM);
+  int r = avcodec_parameters_copy(was, s->fmt->streams[s->stream]->codecpar);
+  avformat_close_input(&s->fmt);
+  if (r >= 0) r = avformat_open_input(&s->fmt, s->cfg.arg, NULL, NULL);
+  if (r >= 0) r = avformat_find_stream_info(s->fmt, NULL);
+  if (r >= 0) r = av_find_best_stream(s->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+  if (r >= 0) {
+    const AVCodecParameters *now = s->fmt->streams[r]->codecpar;
+    if (r != s->stream || now->codec_id != was->codec_id || now->width != was->width ||
+        now->height != was->height)
+      r = AVERROR(ESTALE); /* the file changed under us */
+  }
+  avcodec_parameters_free(&was);
+  if (r < 0) return r;
+  for (unsigned i = 0; i < s->fmt->nb_streams; i++)
+    if ((int)i != s->stream) s->fmt->streams[i]->discard = AVDISCARD_ALL;
+  return 0;
+}
+
+/* Back to the start of the file for another pass: a seek where the
+ * container can, else the file opened again (raw streams). */
 static int start_over(bf_source *s, char *err, size_t cap) {
   char eb[128];
   int r = av_seek_frame(s->fmt, s->stream,
@@ -331,6 +355,7 @@ static int start_over(bf_source *s, char *err, size_t cap) {
                             : 0,
                         AVSEEK_FLAG_BACKWARD);
   if (r < 0) r = avformat_seek_file(s->fmt, -1, INT64_MIN, 0, 0, 0);
+  if (r < 0) r = reopen(s);
   if (r < 0) {
     errf(err, cap, "file '%s': cannot start over: %s", s->cfg.arg, averr(r, eb, sizeof eb));
     return averror_to_errno(r);

@@ -15,7 +15,7 @@
 #include "testutil.h"
 
 #include "control.h"
-#include "session.h"
+#include "send_session.h"
 
 #include <bildfunk/session_ctl.h>
 

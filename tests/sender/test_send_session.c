@@ -6,7 +6,7 @@
  */
 #include "testutil.h"
 
-#include "session.h"
+#include "send_session.h"
 
 #include <string.h>
 

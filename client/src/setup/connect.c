@@ -203,13 +203,10 @@ int bf_connect_finish(bf_client *c, char *data_addr, size_t cap, uint8_t secret[
   /* --data-via: the same sealed data plane through a relay; the sender sees
    * the relay's address, so it must share the control connection's IP */
   snprintf(data_addr, cap, "%s", c->data_via[0] ? c->data_via : c->ctl_data);
+  const char *codec = bf_codec_name((bf_codec)w.codec);
   bf_client_verbose(c, "session with %s: %s %ux%u@%u, S %u, K %u, FEC %u %%, data %s sealed%s%s",
-                    bf_cctl_endpoint(c->ctl),
-                    w.codec == BF_CTL_CODEC_H264   ? "h264"
-                    : w.codec == BF_CTL_CODEC_HEVC ? "hevc"
-                    : w.codec == BF_CTL_CODEC_AV1  ? "av1"
-                                                   : "?",
-                    w.width, w.height, w.fps, w.shard_bytes, w.max_k, w.fec_percent, c->ctl_data,
+                    bf_cctl_endpoint(c->ctl), codec ? codec : "?", w.width, w.height, w.fps,
+                    w.shard_bytes, w.max_k, w.fec_percent, c->ctl_data,
                     c->data_via[0] ? ", via " : "", c->data_via);
   return 0;
 }

@@ -1,7 +1,7 @@
 /*
- * Direct-mode session of the sender: see session.h.
+ * Direct-mode session of the sender: see send_session.h.
  */
-#include "session.h"
+#include "send_session.h"
 
 #include <string.h>
 
