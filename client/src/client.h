@@ -18,7 +18,7 @@
 
 #include "client_cli.h"
 #include "control.h"
-#include "pump.h"
+#include "net/stream_rx.h"
 #include "report/frame_stats.h"
 #include "report/report.h"
 #include "setup/pairscreen.h"

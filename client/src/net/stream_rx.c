@@ -1,7 +1,7 @@
 /*
- * Client network pump: see pump.h.
+ * The client's network side (the pump): see stream_rx.h.
  */
-#include "pump.h"
+#include "stream_rx.h"
 
 #include "seqtrack.h"
 

@@ -1,6 +1,7 @@
 /*
- * Network pump of the client: the data socket and everything that happens on
- * it in direct mode (docs/protocol.md): the punch and its keepalive, clock
+ * The client's network side, the stream receiver (its objects and functions
+ * are called the pump, bf_pump_*): the data socket and everything that
+ * happens on it (docs/protocol.md): the punch and its keepalive, clock
  * pings, loss reports, keyframe requests and BYE going out; video shards, clock
  * pongs and BYE coming in.
  *
@@ -40,8 +41,8 @@
  * Threads: one thread uses a pump. The clock is injected (|now| in the
  * config) so tests can drive time.
  */
-#ifndef BF_CLIENT_PUMP_H
-#define BF_CLIENT_PUMP_H
+#ifndef BF_CLIENT_STREAM_RX_H
+#define BF_CLIENT_STREAM_RX_H
 
 #include <bildfunk/clocksync.h>
 #include <bildfunk/feedback.h>

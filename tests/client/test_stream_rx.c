@@ -12,7 +12,7 @@
  */
 #include "testutil.h"
 
-#include "pump.h"
+#include "net/stream_rx.h"
 
 #include <bildfunk/loopback.h>
 #include <bildfunk/packetizer.h>
