@@ -196,167 +196,158 @@ static int parse_codec(const char *s, bf_codec *out) {
   return 0;
 }
 
-int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
-  bf_cli_defaults(c);
-  for (int i = 1; i < argc; i++) {
-    const char *arg = argv[i];
-    char name[32];
-    const char *val = NULL;
-    /* --name=value or --name value */
-    const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
-    size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
-    if (arg[0] != '-' || !arg[1]) nlen = 0; /* HOST or `pair`: any length, below */
-    if (nlen >= sizeof name) return fail(err, cap, "unknown option '%s'", arg);
-    memcpy(name, arg, nlen);
-    name[nlen] = 0;
-    if (eq) val = eq + 1;
+/* The field of a flag (an option without a value), or NULL. */
+static int *flag_of(bf_cli *c, const char *name) {
+  if (!strcmp(name, "--headless")) return &c->headless;
+  if (!strcmp(name, "--no-wait-on-error")) return &c->no_wait_on_error;
+  if (!strcmp(name, "--fullscreen")) return &c->fullscreen;
+  if (!strcmp(name, "--borderless")) return &c->borderless;
+  if (!strcmp(name, "--vsync")) return &c->vsync;
+  if (!strcmp(name, "--wait") || !strcmp(name, "--reconnect")) return &c->wait;
+  if (!strcmp(name, "-v") || !strcmp(name, "--verbose")) return &c->verbose;
+  if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) return &c->quiet;
+  return NULL;
+}
 
-    /* flags */
-    int *flag = NULL;
-    if (!strcmp(name, "--headless"))
-      flag = &c->headless;
-    else if (!strcmp(name, "--no-wait-on-error"))
-      flag = &c->no_wait_on_error;
-    else if (!strcmp(name, "--fullscreen"))
-      flag = &c->fullscreen;
-    else if (!strcmp(name, "--borderless"))
-      flag = &c->borderless;
-    else if (!strcmp(name, "--vsync"))
-      flag = &c->vsync;
-    else if (!strcmp(name, "--wait") || !strcmp(name, "--reconnect"))
-      flag = &c->wait;
-    else if (!strcmp(name, "-v") || !strcmp(name, "--verbose"))
-      flag = &c->verbose;
-    else if (!strcmp(name, "-q") || !strcmp(name, "--quiet"))
-      flag = &c->quiet;
-    if (flag) {
-      if (val) return fail(err, cap, "option %s takes no value", name);
-      *flag = 1;
-      continue;
-    }
-    if (!strcmp(name, "-h") || !strcmp(name, "--help")) {
-      c->action = BF_CLI_HELP;
-      return 0;
-    }
-    if (!strcmp(name, "-V") || !strcmp(name, "--version")) {
-      c->action = BF_CLI_VERSION;
-      return 0;
-    }
-    if (arg[0] != '-' || !arg[1]) {
-      if (!c->target && !c->pair && !strcmp(arg, "pair")) {
-        c->pair = 1;
-        continue;
-      }
-      if (c->target) return fail(err, cap, "'%s': only one sender (HOST[:PORT]) at a time", arg);
-      if (!*arg) return fail(err, cap, "an empty HOST");
-      c->target = arg;
-      continue;
-    }
-
-    /* options with a value */
-    static const char *const with_value[] = {
-        "--direct",   "--bind",    "--frames",  "--duration", "--stats-json", "--report",
-        "--framemd5", "--overlay", "--font",    "--codec",    "--decoder",
-        "--threads",  "--size",    "--timeout", "--max-k",    "--debug-decode-delay",
-        "--skip-to-live", "--seal-key-file", "--config-dir", "--name", "--max-size", "--data-via",
-        NULL};
-    int known = 0;
-    for (int k = 0; with_value[k]; k++)
-      known |= !strcmp(name, with_value[k]);
-    if (!known) return fail(err, cap, "unknown option '%s'", name);
-    if (!val) {
-      if (i + 1 >= argc) return fail(err, cap, "option %s needs a value", name);
-      val = argv[++i];
-    }
-
-    uint64_t u;
-    if (!strcmp(name, "--direct")) {
-      if (!*val) return fail(err, cap, "--direct needs HOST[:PORT]");
-      c->direct = val;
-    } else if (!strcmp(name, "--data-via")) {
-      if (!host_port(val))
-        return fail(err, cap, "--data-via: '%s' is not HOST:PORT (1..65535; IPv6: [ADDR]:PORT)",
-                    val);
-      c->data_via = val;
-    } else if (!strcmp(name, "--config-dir")) {
-      if (!*val) return fail(err, cap, "--config-dir needs a directory");
-      c->config_dir = val;
-    } else if (!strcmp(name, "--name")) {
-      size_t n = strlen(val);
-      if (!n || n > 64) return fail(err, cap, "--name: 1..64 bytes");
-      if (!printable_utf8(val))
-        return fail(err, cap, "--name: printable UTF-8 only (no control characters)");
-      c->name = val;
-    } else if (!strcmp(name, "--max-size")) {
-      if (parse_size(val, &c->max_width, &c->max_height))
-        return fail(err, cap, "--max-size: '%s' is not WxH (16..16384)", val);
-    } else if (!strcmp(name, "--bind")) {
-      c->bind = val;
-    } else if (!strcmp(name, "--frames")) {
-      if (parse_u64(val, UINT64_MAX, &u) || u == 0)
-        return fail(err, cap, "--frames: '%s' is not a positive number", val);
-      c->frames = u;
-    } else if (!strcmp(name, "--duration")) {
-      if (parse_seconds(val, &c->duration_s))
-        return fail(err, cap, "--duration: '%s' is not a positive number of seconds", val);
-    } else if (!strcmp(name, "--timeout")) {
-      if (parse_seconds(val, &c->timeout_s))
-        return fail(err, cap, "--timeout: '%s' is not a positive number of seconds", val);
-    } else if (!strcmp(name, "--stats-json")) {
-      c->stats_json = val;
-    } else if (!strcmp(name, "--report")) {
-      c->report = val;
-    } else if (!strcmp(name, "--seal-key-file")) {
-      if (!*val) return fail(err, cap, "--seal-key-file needs a path");
-      c->seal_key_file = val;
-    } else if (!strcmp(name, "--framemd5")) {
-      c->framemd5 = val;
-    } else if (!strcmp(name, "--overlay")) {
-      int l = -1;
-      for (int k = 0; k < BF_OVERLAY_COUNT_; k++)
-        if (!strcmp(val, bf_overlay_level_name((bf_overlay_level)k))) l = k;
-      if (l < 0)
-        return fail(err, cap, "--overlay: '%s' is not off, compact, normal or detailed", val);
-      c->overlay = (bf_overlay_level)l;
-    } else if (!strcmp(name, "--font")) {
-      if (!strcmp(val, "auto"))
-        c->font = BF_FONT_AUTO;
-      else if (!strcmp(val, "builtin"))
-        c->font = BF_FONT_BUILTIN;
-      else if (!strcmp(val, "system"))
-        c->font = BF_FONT_SYSTEM;
-      else
-        return fail(err, cap, "--font: '%s' is not auto, builtin or system", val);
-    } else if (!strcmp(name, "--codec")) {
-      if (parse_codec(val, &c->codec))
-        return fail(err, cap, "--codec: '%s' is not auto, h264, hevc or av1", val);
-    } else if (!strcmp(name, "--decoder")) {
-      if (bf_hwdec_parse(val, &c->decoder))
-        return fail(err, cap, "--decoder: '%s' is not auto, software, vaapi, vdpau or cuda", val);
-    } else if (!strcmp(name, "--threads")) {
-      if (parse_u64(val, 64, &u) || u == 0)
-        return fail(err, cap, "--threads: '%s' is not 1..64", val);
-      c->threads = (int)u;
-    } else if (!strcmp(name, "--size")) {
-      if (parse_size(val, &c->width, &c->height))
-        return fail(err, cap, "--size: '%s' is not WxH (16..16384)", val);
-    } else if (!strcmp(name, "--max-k")) {
-      if (parse_u64(val, 253, &u) || u == 0)
-        return fail(err, cap, "--max-k: '%s' is not 1..253", val);
-      c->max_k = (uint32_t)u;
-    } else if (!strcmp(name, "--skip-to-live")) {
-      if (!strcmp(val, "on"))
-        c->no_skip_to_live = 0;
-      else if (!strcmp(val, "off"))
-        c->no_skip_to_live = 1;
-      else
-        return fail(err, cap, "--skip-to-live: '%s' is not on or off", val);
-    } else if (!strcmp(name, "--debug-decode-delay")) {
-      if (parse_u64(val, 10000, &u))
-        return fail(err, cap, "--debug-decode-delay: '%s' is not 0..10000 ms", val);
-      c->debug_decode_delay_ms = (uint32_t)u;
-    }
+/* HOST, or the word `pair` before it. 0 or -EINVAL. */
+static int parse_positional(bf_cli *c, const char *arg, char *err, size_t cap) {
+  if (!c->target && !c->pair && !strcmp(arg, "pair")) {
+    c->pair = 1;
+    return 0;
   }
+  if (c->target) return fail(err, cap, "'%s': only one sender (HOST[:PORT]) at a time", arg);
+  if (!*arg) return fail(err, cap, "an empty HOST");
+  c->target = arg;
+  return 0;
+}
+
+/* The options that take a value. */
+static int takes_value(const char *name) {
+  /* clang-format off */
+  static const char *const with_value[] = {
+      "--direct",   "--bind",    "--frames",  "--duration", "--stats-json", "--report",
+      "--framemd5", "--overlay", "--font",    "--codec",    "--decoder",
+      "--threads",  "--size",    "--timeout", "--max-k",    "--debug-decode-delay",
+      "--skip-to-live", "--seal-key-file", "--config-dir", "--name", "--max-size", "--data-via",
+      NULL};
+  /* clang-format on */
+  int known = 0;
+  for (int k = 0; with_value[k]; k++)
+    known |= !strcmp(name, with_value[k]);
+  return known;
+}
+
+/* The connection's options with a value. 0, -EINVAL (with the message) or 1
+ * (not one of them). */
+static int parse_connection(bf_cli *c, const char *name, const char *val, char *err, size_t cap) {
+  uint64_t u;
+  if (!strcmp(name, "--direct")) {
+    if (!*val) return fail(err, cap, "--direct needs HOST[:PORT]");
+    c->direct = val;
+  } else if (!strcmp(name, "--data-via")) {
+    if (!host_port(val))
+      return fail(err, cap, "--data-via: '%s' is not HOST:PORT (1..65535; IPv6: [ADDR]:PORT)", val);
+    c->data_via = val;
+  } else if (!strcmp(name, "--config-dir")) {
+    if (!*val) return fail(err, cap, "--config-dir needs a directory");
+    c->config_dir = val;
+  } else if (!strcmp(name, "--name")) {
+    size_t n = strlen(val);
+    if (!n || n > 64) return fail(err, cap, "--name: 1..64 bytes");
+    if (!printable_utf8(val))
+      return fail(err, cap, "--name: printable UTF-8 only (no control characters)");
+    c->name = val;
+  } else if (!strcmp(name, "--max-size")) {
+    if (parse_size(val, &c->max_width, &c->max_height))
+      return fail(err, cap, "--max-size: '%s' is not WxH (16..16384)", val);
+  } else if (!strcmp(name, "--bind")) {
+    c->bind = val;
+  } else if (!strcmp(name, "--timeout")) {
+    if (parse_seconds(val, &c->timeout_s))
+      return fail(err, cap, "--timeout: '%s' is not a positive number of seconds", val);
+  } else if (!strcmp(name, "--seal-key-file")) {
+    if (!*val) return fail(err, cap, "--seal-key-file needs a path");
+    c->seal_key_file = val;
+  } else if (!strcmp(name, "--max-k")) {
+    if (parse_u64(val, 253, &u) || u == 0)
+      return fail(err, cap, "--max-k: '%s' is not 1..253", val);
+    c->max_k = (uint32_t)u;
+  } else {
+    return 1;
+  }
+  return 0;
+}
+
+/* The display's options with a value. 0, -EINVAL or 1 (not one of them). */
+static int parse_display(bf_cli *c, const char *name, const char *val, char *err, size_t cap) {
+  if (!strcmp(name, "--overlay")) {
+    int l = -1;
+    for (int k = 0; k < BF_OVERLAY_COUNT_; k++)
+      if (!strcmp(val, bf_overlay_level_name((bf_overlay_level)k))) l = k;
+    if (l < 0)
+      return fail(err, cap, "--overlay: '%s' is not off, compact, normal or detailed", val);
+    c->overlay = (bf_overlay_level)l;
+  } else if (!strcmp(name, "--font")) {
+    if (!strcmp(val, "auto"))
+      c->font = BF_FONT_AUTO;
+    else if (!strcmp(val, "builtin"))
+      c->font = BF_FONT_BUILTIN;
+    else if (!strcmp(val, "system"))
+      c->font = BF_FONT_SYSTEM;
+    else
+      return fail(err, cap, "--font: '%s' is not auto, builtin or system", val);
+  } else if (!strcmp(name, "--size")) {
+    if (parse_size(val, &c->width, &c->height))
+      return fail(err, cap, "--size: '%s' is not WxH (16..16384)", val);
+  } else {
+    return 1;
+  }
+  return 0;
+}
+
+/* Decoding's and the diagnostics' options with a value. 0 or -EINVAL. */
+static int parse_decoding(bf_cli *c, const char *name, const char *val, char *err, size_t cap) {
+  uint64_t u;
+  if (!strcmp(name, "--frames")) {
+    if (parse_u64(val, UINT64_MAX, &u) || u == 0)
+      return fail(err, cap, "--frames: '%s' is not a positive number", val);
+    c->frames = u;
+  } else if (!strcmp(name, "--duration")) {
+    if (parse_seconds(val, &c->duration_s))
+      return fail(err, cap, "--duration: '%s' is not a positive number of seconds", val);
+  } else if (!strcmp(name, "--stats-json")) {
+    c->stats_json = val;
+  } else if (!strcmp(name, "--report")) {
+    c->report = val;
+  } else if (!strcmp(name, "--framemd5")) {
+    c->framemd5 = val;
+  } else if (!strcmp(name, "--codec")) {
+    if (parse_codec(val, &c->codec))
+      return fail(err, cap, "--codec: '%s' is not auto, h264, hevc or av1", val);
+  } else if (!strcmp(name, "--decoder")) {
+    if (bf_hwdec_parse(val, &c->decoder))
+      return fail(err, cap, "--decoder: '%s' is not auto, software, vaapi, vdpau or cuda", val);
+  } else if (!strcmp(name, "--threads")) {
+    if (parse_u64(val, 64, &u) || u == 0)
+      return fail(err, cap, "--threads: '%s' is not 1..64", val);
+    c->threads = (int)u;
+  } else if (!strcmp(name, "--skip-to-live")) {
+    if (!strcmp(val, "on"))
+      c->no_skip_to_live = 0;
+    else if (!strcmp(val, "off"))
+      c->no_skip_to_live = 1;
+    else
+      return fail(err, cap, "--skip-to-live: '%s' is not on or off", val);
+  } else if (!strcmp(name, "--debug-decode-delay")) {
+    if (parse_u64(val, 10000, &u))
+      return fail(err, cap, "--debug-decode-delay: '%s' is not 0..10000 ms", val);
+    c->debug_decode_delay_ms = (uint32_t)u;
+  }
+  return 0;
+}
+
+/* What the options given together must agree on. 0 or -EINVAL. */
+static int check_together(bf_cli *c, char *err, size_t cap) {
   if (c->pair && c->direct) return fail(err, cap, "pair needs HOST[:PORT], not --direct");
   if (c->pair && !c->target) return fail(err, cap, "pair: which sender? bildfunk pair HOST[:PORT]");
   if (c->direct && c->target) return fail(err, cap, "give HOST or --direct HOST[:PORT], not both");
@@ -383,4 +374,50 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
                 "--headless has no window: drop --fullscreen/--borderless/--vsync/--size");
   if (c->quiet && c->verbose) return fail(err, cap, "--quiet and --verbose contradict");
   return 0;
+}
+
+int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
+  bf_cli_defaults(c);
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    char name[32];
+    const char *val = NULL;
+    /* --name=value or --name value */
+    const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+    size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (arg[0] != '-' || !arg[1]) nlen = 0; /* HOST or `pair`: any length, below */
+    if (nlen >= sizeof name) return fail(err, cap, "unknown option '%s'", arg);
+    memcpy(name, arg, nlen);
+    name[nlen] = 0;
+    if (eq) val = eq + 1;
+
+    int *flag = flag_of(c, name);
+    if (flag) {
+      if (val) return fail(err, cap, "option %s takes no value", name);
+      *flag = 1;
+      continue;
+    }
+    if (!strcmp(name, "-h") || !strcmp(name, "--help")) {
+      c->action = BF_CLI_HELP;
+      return 0;
+    }
+    if (!strcmp(name, "-V") || !strcmp(name, "--version")) {
+      c->action = BF_CLI_VERSION;
+      return 0;
+    }
+    if (arg[0] != '-' || !arg[1]) {
+      if (parse_positional(c, arg, err, cap) < 0) return -EINVAL;
+      continue;
+    }
+    if (!takes_value(name)) return fail(err, cap, "unknown option '%s'", name);
+    if (!val) {
+      if (i + 1 >= argc) return fail(err, cap, "option %s needs a value", name);
+      val = argv[++i];
+    }
+    int r = parse_connection(c, name, val, err, cap);
+    if (r == 1) r = parse_display(c, name, val, err, cap);
+    if (r == 1) r = parse_decoding(c, name, val, err, cap);
+    if (r < 0) return r;
+  }
+  return check_together(c, err, cap);
 }
