@@ -6,7 +6,7 @@
  */
 #include "testutil.h"
 
-#include "font.h"
+#include "ui/font.h"
 #include "ui/overlay.h"
 #include "ui/display.h"
 

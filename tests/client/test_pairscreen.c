@@ -7,7 +7,7 @@
  */
 #include "testutil.h"
 
-#include "font.h"
+#include "ui/font.h"
 #include "setup/pairscreen.h"
 
 #include <errno.h>

@@ -28,7 +28,7 @@
 #ifndef BF_CLIENT_PAIRSCREEN_H
 #define BF_CLIENT_PAIRSCREEN_H
 
-#include "font.h"
+#include "ui/font.h"
 
 #include <bildfunk/identity.h>
 
