@@ -13,9 +13,10 @@
  *      earliest deadline (punch/ping/loss window, keyframe request, silence,
  *      the Bye's grace, the overlay's refresh, --duration)
  *
- * The outcome is in the bf_client (done, exit_code, end_reason). Not here:
- * the stages' work itself; the order of a turn is (the latency policy is in
- * playback.h: decoding goes before presenting, the socket before both).
+ * This file is the order of a turn and nothing else: the stages do the work
+ * (the latency policy is playback.h's: the socket before each decode, a
+ * decode before presenting). The outcome is in the bf_client (done,
+ * exit_code, end_reason). Latency: none added; nothing is queued here.
  */
 #ifndef BF_CLIENT_STREAMING_H
 #define BF_CLIENT_STREAMING_H

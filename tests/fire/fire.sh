@@ -364,8 +364,8 @@ case_jitter() { # [control]
     echo "measured: sealed copies dropped by the replay window $rdup, by the tracker $cdup"
     [ $((cdup + rdup)) -eq "$ndup" ] || fail "client dropped $rdup + $cdup copies, netsim made $ndup"
     # the Bye on the control connection (TCP, not delayed) overtakes the last
-    # datagrams in netsim; the client still takes them (session.c,
-    # CTL_BYE_GRACE_NS): the last picture is presented
+    # datagrams in netsim; the client still takes them (streaming.c,
+    # BF_CLIENT_BYE_GRACE_NS): the last picture is presented
     grep -qxF "$(tail -n 1 "$tmp/ref.lines")" "$tmp/c.lines" ||
       fail "the last picture is missing: the control session's Bye cut off the data in flight"
   fi

@@ -1,5 +1,5 @@
 /*
- * Client statistics: see stats.h.
+ * Client statistics: see frame_stats.h.
  */
 #include "frame_stats.h"
 

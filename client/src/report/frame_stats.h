@@ -22,8 +22,8 @@
  * first ones. Nothing is allocated per packet; at most one amortized append per
  * frame. Not thread-safe.
  */
-#ifndef BF_CLIENT_STATS_H
-#define BF_CLIENT_STATS_H
+#ifndef BF_CLIENT_FRAME_STATS_H
+#define BF_CLIENT_FRAME_STATS_H
 
 #include <stddef.h>
 #include <stdint.h>

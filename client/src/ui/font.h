@@ -3,7 +3,7 @@
  *
  * bf_canvas is a plain ARGB8888 pixel buffer (0xAARRGGBB per uint32, the
  * layout of SDL_PIXELFORMAT_ARGB8888) that the overlay draws into and the
- * renderer uploads as one texture. The built-in font is the media library's
+ * display uploads as one texture. The built-in font is the media library's
  * 5x7 glyphs (bildfunk/glyph.h: printable ASCII drawn by us, the same the
  * sender's test pattern uses), so the overlay works without any system font
  * and its pixels are the same on every machine (screenshot tests). This file

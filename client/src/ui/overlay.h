@@ -1,7 +1,7 @@
 /*
  * Latency overlay: the statistics text for each level and the scrolling
  * graph of per-frame end-to-end latency stacked by stage, drawn into a
- * bf_canvas that the renderer blends over the picture.
+ * bf_canvas that the display blends over the picture.
  *
  *   compact   one line: presented fps, end-to-end p50/p95, loss
  *   normal    stream, decoder, fps received/decoded/presented, goodput,
@@ -12,7 +12,7 @@
  * The text is rebuilt by bf_overlay_set_text() (a few times a second; it
  * sorts the percentile windows) and only redrawn when it changed; the graph
  * is redrawn on every bf_overlay_draw(). No SDL here: text goes through
- * bf_text_ops (built-in bitmap font or a system font from the renderer).
+ * bf_text_ops (built-in bitmap font or a system font from the display).
  */
 #ifndef BF_CLIENT_OVERLAY_H
 #define BF_CLIENT_OVERLAY_H
