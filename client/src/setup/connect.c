@@ -157,14 +157,13 @@ static void connect_woken(bf_client *c, const bf_evloop *l, uint64_t now) {
   c->slot_ctl = c->slot_stdin = -1;
 }
 
-/* with a window: events may wait in Xlib's buffer, not on its socket */
+/* the pairing screen is the window's part (a headless setup has none) */
 const bf_phase bf_connect_phase = {
-    .name = "control-setup",
-    .window_poll_ms = 20,
+    BF_SCREENS_PHASE("control-setup"),
+    .ui = bf_screens_pairing_ui,
+    /* the control session's part */
     .stopped = connect_stopped,
     .work = connect_work,
-    .ui = bf_screens_pairing_ui,
-    .redraw = bf_screens_redraw,
     .arm = connect_arm,
     .woken = connect_woken,
 };

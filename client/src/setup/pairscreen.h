@@ -55,7 +55,7 @@ typedef struct bf_pairscreen {
   char code[BF_PAIR_CODE_DIGITS + 1];  /* ours: the sender's user types it */
   char typed[BF_PAIR_CODE_DIGITS + 1]; /* digits typed here so far */
   unsigned ntyped;
-  int short_line; /* Enter came before all digits (or an empty host): say so */
+  int short_line;                /* Enter came before all digits (or an empty host): say so */
   char line[BF_PAIRSCREEN_HOST]; /* the sender typed so far (phase sender) */
   unsigned nline;
   char msg[BF_PAIRSCREEN_MSG]; /* why the setup failed (phase failed) */
@@ -85,8 +85,7 @@ int bf_pairscreen_enter(bf_pairscreen *p, char *line);
 /* Wraps |text| into at most |max| lines of at most |cols| (1 ..
  * BF_PAIRSCREEN_COLS - 1) characters: breaks at spaces, cuts a longer word.
  * Returns the number of lines written (text beyond |max| lines is dropped). */
-int bf_pairscreen_wrap(const char *text, unsigned cols, char (*lines)[BF_PAIRSCREEN_COLS],
-                       int max);
+int bf_pairscreen_wrap(const char *text, unsigned cols, char (*lines)[BF_PAIRSCREEN_COLS], int max);
 
 /* Draws the screen into |cv| at |w| x |h| pixels. 0 or -ENOMEM/-EINVAL. */
 int bf_pairscreen_draw(const bf_pairscreen *p, bf_canvas *cv, int w, int h);

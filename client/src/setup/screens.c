@@ -82,14 +82,8 @@ static bf_turn ask_ui(bf_client *c, bf_ui_action a, uint64_t now, int *redraw) {
   return BF_TURN_IDLE;
 }
 
-/* events may wait in Xlib's buffer, not on its socket: look every 20 ms */
-const bf_phase bf_screens_ask_phase = {
-    .name = "ask-sender",
-    .window_poll_ms = 20,
-    .stopped = ask_stopped,
-    .ui = ask_ui,
-    .redraw = bf_screens_redraw,
-};
+const bf_phase bf_screens_ask_phase = {BF_SCREENS_PHASE("ask-sender"), .stopped = ask_stopped,
+                                       .ui = ask_ui};
 
 /* --- the pairing screen ---------------------------------------------------------- */
 
@@ -158,11 +152,5 @@ static void fail_arm(bf_client *c, bf_evloop *l, uint64_t now) {
   bf_evloop_deadline(l, c->fail_until_ns);
 }
 
-const bf_phase bf_screens_fail_phase = {
-    .name = "failed",
-    .window_poll_ms = 20,
-    .work = fail_work,
-    .ui = fail_ui,
-    .redraw = bf_screens_redraw,
-    .arm = fail_arm,
-};
+const bf_phase bf_screens_fail_phase = {BF_SCREENS_PHASE("failed"), .work = fail_work,
+                                        .ui = fail_ui, .arm = fail_arm};

@@ -20,6 +20,12 @@
 /* Draws the setup screen (c->ps) at the window's size. */
 void bf_screens_redraw(bf_client *c);
 
+/* What every setup phase with a screen shares: its name, the screen
+ * redrawn by bf_screens_redraw, and a look at the window every 20 ms
+ * (events may wait in Xlib's buffer, not on its socket). */
+#define BF_SCREENS_PHASE(phase_name)                                                               \
+  .name = (phase_name), .window_poll_ms = 20, .redraw = bf_screens_redraw
+
 /* Asks for the sender: begin, then run the phase. setup_rc 0 with c->target
  * set, or 1 (Esc, window closed, signal: said). */
 void bf_screens_ask_begin(bf_client *c);
