@@ -130,13 +130,25 @@ static void test_hotkeys_stay_local(void **state) {
   assert_int_equal(key(&ev, 1, SDL_SCANCODE_Q, SDLK_q, hot | KMOD_CAPS, 0), BF_UI_QUIT);
   assert_int_equal(key(&ev, 0, SDL_SCANCODE_Q, SDLK_q, hot, 0), BF_UI_NONE);
   assert_int_equal(inputs(&ev), 0);
+  /* a hotkey whose up never came (the window lost the keyboard): the next
+   * press of its key is the user's again */
+  assert_int_equal(key(&ev, 1, SDL_SCANCODE_S, SDLK_s, hot, 0), BF_UI_OVERLAY);
+  assert_int_equal(key(&ev, 1, SDL_SCANCODE_S, SDLK_s, 0, 1), BF_UI_NONE);
+  assert_int_equal(inputs(&ev), 0);
+  assert_int_equal(key(&ev, 1, SDL_SCANCODE_S, SDLK_s, 0, 0), BF_UI_NONE);
+  assert_int_equal(key(&ev, 0, SDL_SCANCODE_S, SDLK_s, 0, 0), BF_UI_NONE);
+  assert_int_equal(inputs(&ev), 2);
+  bf_input_event in;
+  assert_int_equal(bf_ui_events_input(&ev, &in), 1);
+  assert_true(in.u.key.scancode == SDL_SCANCODE_S && in.u.key.down == 1);
+  assert_int_equal(bf_ui_events_input(&ev, &in), 1);
+  assert_true(in.u.key.scancode == SDL_SCANCODE_S && in.u.key.down == 0);
 
   /* not a hotkey: a missing modifier, another key; and S again, plain */
   assert_int_equal(key(&ev, 1, SDL_SCANCODE_S, SDLK_s, KMOD_LCTRL | KMOD_LALT, 0), BF_UI_NONE);
   assert_int_equal(key(&ev, 1, SDL_SCANCODE_A, SDLK_a, hot, 0), BF_UI_NONE);
   assert_int_equal(key(&ev, 0, SDL_SCANCODE_S, SDLK_s, 0, 0), BF_UI_NONE);
   assert_int_equal(inputs(&ev), 3);
-  bf_input_event in;
   assert_int_equal(bf_ui_events_input(&ev, &in), 1);
   assert_int_equal(in.u.key.scancode, SDL_SCANCODE_S);
   assert_int_equal(in.u.key.mods, KMOD_LCTRL | KMOD_LALT);

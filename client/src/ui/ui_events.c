@@ -101,11 +101,12 @@ static bf_ui_action on_key(bf_ui_events *ev, const SDL_KeyboardEvent *k) {
       hotkey_mark(ev, sc, 1); /* its repeats and its up stay here too */
       return a;
     }
+    if (k->repeat && hotkey_held(ev, sc)) return BF_UI_NONE;
+    hotkey_mark(ev, sc, 0); /* a new press (its up was lost): the hotkey is over */
     a = typing(k);
-  }
-  if (hotkey_held(ev, sc)) {
-    if (!down) hotkey_mark(ev, sc, 0);
-    return a;
+  } else if (hotkey_held(ev, sc)) {
+    hotkey_mark(ev, sc, 0);
+    return BF_UI_NONE;
   }
   bf_input_event *e = push(ev, BF_INPUT_KEY, k->timestamp);
   if (e) {
