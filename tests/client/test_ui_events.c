@@ -55,7 +55,7 @@ static bf_ui_action window(bf_ui_events *ev, SDL_WindowEventID what) {
   SDL_Event e;
   memset(&e, 0, sizeof e);
   e.type = SDL_WINDOWEVENT;
-  e.window.event = what;
+  e.window.event = (Uint8)what;
   return feed(ev, &e);
 }
 
