@@ -10,8 +10,9 @@
  * --replay-at S plays an attacker who records one sealed datagram and can
  * send from the client's IP: S seconds after ESTABLISHED the client sends a
  * sealed keyframe request, then a punch from a second socket on the same
- * IP (the sender re-targets to it), then the recorded datagram again from
- * there; the sender must drop it as a replay (its stats say so).
+ * IP (a sealed session refuses it: the client authenticated itself with
+ * the keyframe request), then the recorded datagram again from there; the
+ * sender must drop it as a replay (its stats say so).
  *
  *   bf-ctl-client --connect IP:PORT --id-dir DIR [--pair 0|1|2] [--name N]
  *                 [--seconds S] [--mute-after S] [--punch-from IP]
