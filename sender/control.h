@@ -1,7 +1,7 @@
 /*
  * The sender's control plane (issue #6): the TCP listener, the control
  * connections and the operator's pairing confirmations, around the
- * library's sans-I/O control session (bildfunk/session_ctl.h), which holds
+ * library's sans-I/O control session (bildfunk/ctl_session.h), which holds
  * all the protocol logic (TLS 1.3, Hello/Welcome, pairing, keepalive and
  * dead peer). This module owns the sockets; the caller owns the clock and
  * the loop: it adds bf_sctl_pollfds() to its poll set, calls bf_sctl_step()
@@ -59,7 +59,7 @@
 #include <bildfunk/transport.h>
 
 #ifdef BF_HAVE_SEAL
-#include <bildfunk/session_ctl.h>
+#include <bildfunk/ctl_session.h>
 #endif
 
 #include <poll.h>

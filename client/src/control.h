@@ -1,7 +1,7 @@
 /*
  * The client's control connection (issue #6): name resolution, a
  * non-blocking TCP connect with a timeout, and the library's sans-I/O
- * control session (bildfunk/session_ctl.h, role BF_TLS_CLIENT) fed from
+ * control session (bildfunk/ctl_session.h, role BF_TLS_CLIENT) fed from
  * that socket. The caller's loop polls bf_cctl_fd() for bf_cctl_poll_events(),
  * calls bf_cctl_service() when it is ready or at bf_cctl_deadline(), and
  * reads what happened with bf_cctl_event() and bf_cctl_state().
@@ -28,7 +28,7 @@
 #ifndef BF_CLIENT_CONTROL_H
 #define BF_CLIENT_CONTROL_H
 
-#include <bildfunk/control.h>
+#include <bildfunk/ctl_codec.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -36,7 +36,7 @@
 /* Types only: without BF_HAVE_SEAL the library lacks these functions and
  * this module is a stub. */
 #include <bildfunk/identity.h>
-#include <bildfunk/session_ctl.h>
+#include <bildfunk/ctl_session.h>
 
 #define BF_CCTL_CONNECT_NS 5000000000ull /* TCP connect timeout */
 #define BF_CCTL_MAX_WIDTH 7680u

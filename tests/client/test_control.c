@@ -16,7 +16,7 @@
 #include "control.h"
 
 #include <bildfunk/identity.h>
-#include <bildfunk/session_ctl.h>
+#include <bildfunk/ctl_session.h>
 #include <bildfunk/transport.h>
 
 #include <arpa/inet.h>

@@ -1,6 +1,6 @@
 /*
  * bf-ctl-client: a test client for bildfunk-send's control mode, built on
- * the library's client role (bildfunk/session_ctl.h) and sealed data plane
+ * the library's client role (bildfunk/ctl_session.h) and sealed data plane
  * (bildfunk/seal.h) — not the bildfunk program — so the sender's e2e
  * tests do not depend on the client. It connects, pairs when asked to (the
  * code goes to --code-file for the test script to type at the sender),
@@ -24,7 +24,7 @@
  */
 #include <bildfunk/feedback.h>
 #include <bildfunk/seal.h>
-#include <bildfunk/session_ctl.h>
+#include <bildfunk/ctl_session.h>
 #include <bildfunk/transport.h>
 
 #include <arpa/inet.h>

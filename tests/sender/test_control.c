@@ -1,6 +1,6 @@
 /*
  * The sender's control plane (sender/control.c) over real loopback TCP,
- * with the library's client role (bildfunk/session_ctl.h) on the other
+ * with the library's client role (bildfunk/ctl_session.h) on the other
  * end and a pipe standing in for the operator's stdin: pairing accepted by
  * the code typed into the pipe (and the pins it leaves), a wrong code, EOF
  * on the input and the confirmation timeout refused, a client name that
@@ -17,7 +17,7 @@
 #include "control.h"
 #include "session.h"
 
-#include <bildfunk/session_ctl.h>
+#include <bildfunk/ctl_session.h>
 
 #include <arpa/inet.h>
 #include <errno.h>

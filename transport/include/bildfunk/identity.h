@@ -17,7 +17,7 @@
  *
  * Pairing code: six decimal digits from the TLS session's exporter (label
  * BF_PAIR_EXPORTER_LABEL) and the commit/reveal nonces of both sides, computed
- * by bf_ctl_pair_code() in session_ctl.h (see docs/security.md).
+ * by bf_ctl_pair_code() in ctl_session.h (see docs/security.md).
  *
  * Rate limiter: a sliding-window count of pairing attempts, time passed in.
  *

@@ -11,7 +11,7 @@
  * bildfunk/identity.h and docs/security.md). The handshake itself still
  * proves that the peer holds the private key of the certificate it shows.
  *
- * Not here: pin policy, pairing, the control messages (session_ctl.h).
+ * Not here: pin policy, pairing, the control messages (ctl_session.h).
  * Costs: allocates in OpenSSL at creation and during the handshake; app
  * data is copied once into each BIO. Not a per-packet path.
  * Needs OpenSSL 3 (libssl); left out of builds without BF_SEAL.

@@ -13,7 +13,7 @@
 #include "testutil.h"
 
 #include <bildfunk/seal.h>
-#include <bildfunk/session_ctl.h>
+#include <bildfunk/ctl_session.h>
 
 #include <arpa/inet.h>
 #include <errno.h>

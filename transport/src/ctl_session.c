@@ -1,6 +1,6 @@
 /*
  * Control session state machine: TLS 1.3 + control messages + pins and
- * pairing, both roles, sans-I/O. See bildfunk/session_ctl.h for the flow.
+ * pairing, both roles, sans-I/O. See bildfunk/ctl_session.h for the flow.
  *
  * Received bytes go into the TLS endpoint; decrypted bytes are kept in
  * |rx| and run through the framer only while the event ring has room, so
@@ -8,7 +8,7 @@
  * polled. Every path that ends the session goes through close_local() or
  * peer_bye(), which emit exactly one CLOSED event.
  */
-#include <bildfunk/session_ctl.h>
+#include <bildfunk/ctl_session.h>
 
 #include <bildfunk/seal.h>
 

@@ -1,6 +1,6 @@
 /*
  * The control session (issue #6): TLS 1.3 (tls.h) + control messages
- * (control.h) + pins and pairing (identity.h) as one sans-I/O state machine
+ * (ctl_codec.h) + pins and pairing (identity.h) as one sans-I/O state machine
  * per connection, for both roles. The caller owns the TCP socket and the
  * clock: it feeds received bytes and the time in, sends what
  * bf_ctl_session_take_out() gives, calls bf_ctl_session_tick() by
@@ -35,11 +35,11 @@
  * in the feed call that completes it. Needs OpenSSL 3; left out of builds
  * without BF_SEAL.
  */
-#ifndef BILDFUNK_SESSION_CTL_H
-#define BILDFUNK_SESSION_CTL_H
+#ifndef BILDFUNK_CTL_SESSION_H
+#define BILDFUNK_CTL_SESSION_H
 
 #include <bildfunk/common.h>
-#include <bildfunk/control.h>
+#include <bildfunk/ctl_codec.h>
 #include <bildfunk/identity.h>
 #include <bildfunk/tls.h>
 
@@ -229,4 +229,4 @@ const bf_tls *bf_ctl_session_tls(const bf_ctl_session *s);
 }
 #endif
 
-#endif /* BILDFUNK_SESSION_CTL_H */
+#endif /* BILDFUNK_CTL_SESSION_H */
