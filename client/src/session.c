@@ -3,7 +3,7 @@
  */
 #include "session.h"
 
-#include "control.h"
+#include "ctl_client.h"
 #include "decoder.h"
 #include "framemd5.h"
 #include "overlay.h"

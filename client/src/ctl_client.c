@@ -1,7 +1,7 @@
 /*
- * The client's control connection: see control.h.
+ * The client's control connection: see ctl_client.h.
  */
-#include "control.h"
+#include "ctl_client.h"
 
 #include <bildfunk/transport.h>
 

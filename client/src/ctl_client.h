@@ -25,8 +25,8 @@
  * are non-blocking. One thread. Needs BF_HAVE_SEAL (OpenSSL 3); without it
  * bf_cctl_open() fails with -ENOTSUP.
  */
-#ifndef BF_CLIENT_CONTROL_H
-#define BF_CLIENT_CONTROL_H
+#ifndef BF_CLIENT_CTL_CLIENT_H
+#define BF_CLIENT_CTL_CLIENT_H
 
 #include <bildfunk/ctl_codec.h>
 
