@@ -11,14 +11,14 @@
  * decisions live in the sans-I/O modules (session, pacer).
  *
  * Control mode (the default): the same loop also serves the TCP control
- * connections (control.h: accept, TLS, pairing, keepalive; the operator's
+ * connections (ctl_server.h: accept, TLS, pairing, keepalive; the operator's
  * confirmation lines on stdin). A session that becomes established gets a
  * freshly keyed sealed data plane and the punch is accepted only from its
  * IP; when it closes, streaming stops at once. --direct is the old mode.
  */
 #include "au.h"
 #include "cli.h"
-#include "control.h"
+#include "ctl_server.h"
 #include "encoder.h"
 #include "pacer.h"
 #include "ratectl.h"
@@ -690,7 +690,7 @@ static void ctl_stream_start(sender *s, bf_sctl_event *ev, uint64_t now) {
   const bf_ctl_welcome *w = &ev->welcome;
   if (s->ss.streaming) send_bye(s, BF_BYE_REPLACED, NULL); /* old keys, old peer */
   ctl_stream_stop(s);
-  /* the Welcome is the sender's own mode: sender/control.c refused any
+  /* the Welcome is the sender's own mode: sender/ctl_server.c refused any
    * other before it got here (and before the old stream was stopped) */
   int r = seal_setup(s, ev->secret, err, sizeof err);
   if (r == 0) {
@@ -1157,7 +1157,7 @@ int main(int argc, char **argv) {
   /* control mode reads pairing answers from stdin; started in the
    * background of a shell (`bildfunk-send &`), a read of the terminal would
    * stop the whole sender (SIGTTIN) as soon as anyone types there: ignored,
-   * the read fails with EIO and control.c tries again later */
+   * the read fails with EIO and ctl_server.c tries again later */
   signal(SIGTTIN, SIG_IGN);
 
   if ((r = setup(s, err, sizeof err)) < 0) {

@@ -53,8 +53,8 @@
  * Needs OpenSSL (BF_HAVE_SEAL); without it bf_sctl_open() returns -ENOTSUP.
  * Not thread-safe.
  */
-#ifndef BF_SENDER_CONTROL_H
-#define BF_SENDER_CONTROL_H
+#ifndef BF_SENDER_CTL_SERVER_H
+#define BF_SENDER_CTL_SERVER_H
 
 #include <bildfunk/transport.h>
 
@@ -182,4 +182,4 @@ size_t bf_sctl_connections(const bf_sctl *c);
 }
 #endif
 
-#endif /* BF_SENDER_CONTROL_H */
+#endif /* BF_SENDER_CTL_SERVER_H */

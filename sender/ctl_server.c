@@ -1,7 +1,7 @@
 /*
- * The sender's control plane: see control.h.
+ * The sender's control plane: see ctl_server.h.
  */
-#include "control.h"
+#include "ctl_server.h"
 
 #ifdef BF_HAVE_SEAL
 

@@ -1,5 +1,5 @@
 /*
- * The sender's control plane (sender/control.c) over real loopback TCP,
+ * The sender's control plane (sender/ctl_server.c) over real loopback TCP,
  * with the library's client role (bildfunk/ctl_session.h) on the other
  * end and a pipe standing in for the operator's stdin: pairing accepted by
  * the code typed into the pipe (and the pins it leaves), a wrong code, EOF
@@ -14,7 +14,7 @@
  */
 #include "testutil.h"
 
-#include "control.h"
+#include "ctl_server.h"
 #include "session.h"
 
 #include <bildfunk/ctl_session.h>
