@@ -1176,7 +1176,7 @@ int main(int argc, char **argv) {
   if (s->ctl) {
     bf_addr cl;
     char ca[BF_ADDR_STRLEN], hex[BF_FP_HEX_BYTES];
-    uint8_t fp[BF_TLS_FP_BYTES];
+    uint8_t fp[BF_FP_BYTES];
     if (bf_sctl_local_addr(s->ctl, &cl) == 0)
       bf_addr_format(&cl, ca, sizeof ca);
     else

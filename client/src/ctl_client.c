@@ -13,14 +13,14 @@
 
 int bf_cctl_pin_name_of(const char *target, char *out, size_t cap) {
   size_t n = strlen(target);
-  if (n + 1 > cap || n > 64u /* BF_PIN_MAX_NAME */) return -ENAMETOOLONG;
+  if (n + 1 > cap || n > BF_PIN_MAX_NAME) return -ENAMETOOLONG;
   for (size_t i = 0; i < n; i++)
     out[i] = (char)tolower((unsigned char)target[i]);
   out[n] = 0;
   return 0;
 }
 
-void bf_cctl_fp_prefix(const uint8_t fp[32], char out[17]) {
+void bf_cctl_fp_prefix(const uint8_t fp[BF_FP_BYTES], char out[17]) {
   static const char hex[] = "0123456789abcdef";
   for (int i = 0; i < 8; i++) {
     out[2 * i] = hex[fp[i] >> 4];
@@ -108,7 +108,7 @@ int bf_cctl_seal_secret(const bf_cctl *c, uint8_t *out, size_t len) {
   (void)len;
   return -EAGAIN;
 }
-int bf_cctl_peer_fp(const bf_cctl *c, uint8_t fp[32]) {
+int bf_cctl_peer_fp(const bf_cctl *c, uint8_t fp[BF_FP_BYTES]) {
   (void)c;
   (void)fp;
   return -EAGAIN;
@@ -173,7 +173,7 @@ struct bf_cctl {
   int est_pending;                            /* ESTABLISHED held back for the user */
   uint64_t user_deadline;                     /* the user's answer is due */
   char want_code[BF_PAIR_CODE_DIGITS + 1];    /* the sender's code */
-  uint8_t paired_fp[BF_TLS_FP_BYTES];
+  uint8_t paired_fp[BF_FP_BYTES];
   char user_why[96];
   bf_ctl_session *s;
   /* events passed on */
@@ -187,7 +187,7 @@ struct bf_cctl {
   int by_peer;
   int was_established;
   char text[BF_CTL_MAX_TEXT + 1];
-  uint8_t pinned_fp[BF_TLS_FP_BYTES], got_fp[BF_TLS_FP_BYTES];
+  uint8_t pinned_fp[BF_FP_BYTES], got_fp[BF_FP_BYTES];
   /* output not yet written (the session hands out what it has) */
   uint8_t out[4096];
   size_t out_len, out_off;
@@ -364,8 +364,8 @@ static void on_closed(bf_cctl *c, const bf_ctl_event *ev) {
   if (c->end == BF_CCTL_END_SESSION && !ev->by_peer && c->cfg.pair != 2) {
     const bf_pin *p = bf_pinstore_find_name(c->pins, c->pin_name);
     if (p && bf_ctl_session_peer_fp(c->s, c->got_fp) == 0 &&
-        memcmp(p->fp, c->got_fp, BF_TLS_FP_BYTES) != 0) {
-      memcpy(c->pinned_fp, p->fp, BF_TLS_FP_BYTES);
+        memcmp(p->fp, c->got_fp, BF_FP_BYTES) != 0) {
+      memcpy(c->pinned_fp, p->fp, BF_FP_BYTES);
       c->end = BF_CCTL_END_CERT_CHANGED;
     }
   }
@@ -650,7 +650,7 @@ int bf_cctl_seal_secret(const bf_cctl *c, uint8_t *out, size_t len) {
   return bf_ctl_session_seal_secret(c->s, out, len);
 }
 
-int bf_cctl_peer_fp(const bf_cctl *c, uint8_t fp[32]) {
+int bf_cctl_peer_fp(const bf_cctl *c, uint8_t fp[BF_FP_BYTES]) {
   return c->s ? bf_ctl_session_peer_fp(c->s, fp) : -EAGAIN;
 }
 

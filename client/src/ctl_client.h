@@ -137,7 +137,7 @@ int bf_cctl_welcome(const bf_cctl *c, bf_ctl_welcome *w);
 int bf_cctl_data_addr(const bf_cctl *c, uint16_t data_port, char *out, size_t cap);
 int bf_cctl_seal_secret(const bf_cctl *c, uint8_t *out, size_t len);
 /* The sender's certificate fingerprint once TLS is up: 0 or -EAGAIN. */
-int bf_cctl_peer_fp(const bf_cctl *c, uint8_t fp[32]);
+int bf_cctl_peer_fp(const bf_cctl *c, uint8_t fp[BF_FP_BYTES]);
 
 /* "HOST[:PORT]" as given, the pin name (lower-cased) and "HOST:PORT" with
  * the port filled in, for messages. */
@@ -154,7 +154,7 @@ void bf_cctl_close(bf_cctl *c, uint32_t reason, const char *text, uint64_t now_n
 int bf_cctl_close_message(const bf_cctl *c, char *out, size_t cap);
 
 /* The first 16 hex digits of |fp| and a NUL (for messages). */
-void bf_cctl_fp_prefix(const uint8_t fp[32], char out[17]);
+void bf_cctl_fp_prefix(const uint8_t fp[BF_FP_BYTES], char out[17]);
 
 /* Lower-cases |target| into |out| (the pin name). -ENAMETOOLONG or 0. */
 int bf_cctl_pin_name_of(const char *target, char *out, size_t cap);

@@ -314,7 +314,7 @@ static void test_pairing_accepted(void **state) {
                                     "6-digit code it shows and press Enter"));
   assert_non_null(strstr(h_log(&h), "paired with \"test-client\" (fp "));
   /* both sides pinned */
-  uint8_t cfp[BF_TLS_FP_BYTES];
+  uint8_t cfp[BF_FP_BYTES];
   bf_identity_fp(h.cid, cfp);
   const bf_pin *pin = bf_pinstore_find_fp(h.spins, cfp);
   assert_non_null(pin);
@@ -450,7 +450,7 @@ static void test_unpaired_hello_refused(void **state) {
   h_init(&h);
   h_open(&h);
   /* the client trusts the sender (pinned), the sender never paired it */
-  uint8_t sfp[BF_TLS_FP_BYTES];
+  uint8_t sfp[BF_FP_BYTES];
   bf_identity_fp(h.sid, sfp);
   assert_int_equal(bf_pinstore_add(h.cpins, sfp, "sender.test", 1700000000, 1), 0);
   client c;
@@ -649,7 +649,7 @@ static void test_pair_only_keeps_stream(void **state) {
   assert_int_equal(ss->pair_only, 1);
   assert_int_equal(ss->pairings_ok, 2);
   assert_int_equal(ss->established, 3);
-  uint8_t bfp[BF_TLS_FP_BYTES];
+  uint8_t bfp[BF_FP_BYTES];
   bf_identity_fp(bid, bfp);
   assert_non_null(bf_pinstore_find_fp(h.spins, bfp));
   assert_non_null(bf_pinstore_find_name(bpins, "sender.test"));

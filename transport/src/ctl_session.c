@@ -31,7 +31,7 @@ struct bf_ctl_session {
   bf_tls *tls;
   bf_ctl_state st;
   uint64_t t_start, last_rx, last_tx, confirm_deadline;
-  uint8_t peer_fp[BF_TLS_FP_BYTES];
+  uint8_t peer_fp[BF_FP_BYTES];
   char code[BF_PAIR_CODE_DIGITS + 1];   /* the client shows it, the sender's user types it */
   char code_s[BF_PAIR_CODE_DIGITS + 1]; /* the sender shows it, the client's user types it */
   int pairing; /* client: PairRequest sent; sender: PairRequest accepted */
@@ -455,7 +455,7 @@ static void client_msg(bf_ctl_session *s, const bf_ctl_msg *m, uint64_t now) {
 
 static void client_start(bf_ctl_session *s, uint64_t now) {
   const bf_pin *pin = bf_pinstore_find_name(s->cfg.pins, s->peer_name);
-  if (pin && memcmp(pin->fp, s->peer_fp, BF_TLS_FP_BYTES)) {
+  if (pin && memcmp(pin->fp, s->peer_fp, BF_FP_BYTES)) {
     char was[BF_FP_HEX_BYTES], now_hex[BF_FP_HEX_BYTES];
     bf_fp_hex(pin->fp, was);
     bf_fp_hex(s->peer_fp, now_hex);
@@ -728,10 +728,10 @@ bf_ctl_state bf_ctl_session_state(const bf_ctl_session *s) {
   return s ? s->st : BF_CTL_ST_CLOSED;
 }
 
-int bf_ctl_session_peer_fp(const bf_ctl_session *s, uint8_t fp[BF_TLS_FP_BYTES]) {
+int bf_ctl_session_peer_fp(const bf_ctl_session *s, uint8_t fp[BF_FP_BYTES]) {
   if (!s || !fp) return -EINVAL;
   if (s->st == BF_CTL_ST_HANDSHAKE || !bf_tls_established(s->tls)) return -EAGAIN;
-  memcpy(fp, s->peer_fp, BF_TLS_FP_BYTES);
+  memcpy(fp, s->peer_fp, BF_FP_BYTES);
   return 0;
 }
 

@@ -129,7 +129,7 @@ typedef struct bf_ctl_event {
   char code[BF_PAIR_CODE_DIGITS + 1];
   char code_peer[BF_PAIR_CODE_DIGITS + 1];
   char peer_name[BF_PIN_MAX_NAME + 1];
-  uint8_t peer_fp[BF_TLS_FP_BYTES];
+  uint8_t peer_fp[BF_FP_BYTES];
   bf_ctl_hello hello;
   bf_ctl_welcome welcome;
   bf_ctl_msg msg;
@@ -195,7 +195,7 @@ void bf_ctl_session_close(bf_ctl_session *s, uint32_t reason, const char *text, 
 bf_ctl_state bf_ctl_session_state(const bf_ctl_session *s);
 
 /* The peer's certificate fingerprint: 0 or -EAGAIN before the handshake. */
-int bf_ctl_session_peer_fp(const bf_ctl_session *s, uint8_t fp[BF_TLS_FP_BYTES]);
+int bf_ctl_session_peer_fp(const bf_ctl_session *s, uint8_t fp[BF_FP_BYTES]);
 
 /* The BF_SEAL_EXPORTER_BYTES (32) bytes exported with BF_SEAL_EXPORTER_LABEL
  * when the session became established, for bf_seal_derive(). Returns 0,

@@ -20,14 +20,12 @@
 #define BILDFUNK_TLS_H
 
 #include <bildfunk/common.h>
+#include <bildfunk/identity.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define BF_TLS_FP_BYTES 32u /* SHA-256 of the certificate's DER encoding */
-
-typedef struct bf_identity bf_identity; /* identity.h */
 typedef struct bf_tls bf_tls;
 
 typedef enum bf_tls_role {
@@ -59,7 +57,7 @@ int bf_tls_established(const bf_tls *t);
 
 /* The peer certificate's SHA-256 fingerprint into |fp|. Returns 0, or
  * -EAGAIN before the handshake completed. */
-int bf_tls_peer_fp(const bf_tls *t, uint8_t fp[BF_TLS_FP_BYTES]);
+int bf_tls_peer_fp(const bf_tls *t, uint8_t fp[BF_FP_BYTES]);
 
 /* Encrypts |len| application bytes into the output. Returns 0, -EAGAIN
  * before the handshake completed, -EPIPE after a shutdown, or -EIO. */
