@@ -970,7 +970,9 @@ static int setup(sender *s, char *err, size_t cap) {
   if (o->seal_key_file) {
     uint8_t secret[32] = {0};
 #ifdef BF_HAVE_SEAL
-    r = bf_seal_secret_read_file(o->seal_key_file, secret, err, cap);
+    char why[256];
+    r = bf_seal_secret_read_file(o->seal_key_file, secret, why, sizeof why);
+    if (r < 0) snprintf(err, cap, "--seal-key-file: %s", why);
 #endif
     if (r == 0) r = seal_setup(s, secret, err, cap); /* says so in a build without it */
     memset(secret, 0, sizeof secret);

@@ -1325,7 +1325,7 @@ int bf_session_run(const bf_cli *cli) {
   } else if (cli->seal_key_file) {
 #ifdef BF_HAVE_SEAL
     if (bf_seal_secret_read_file(cli->seal_key_file, secret, err, sizeof err) < 0) {
-      fprintf(stderr, "bildfunk: %s\n", err);
+      fprintf(stderr, "bildfunk: --seal-key-file: %s\n", err);
       code = 2;
       goto out;
     }
