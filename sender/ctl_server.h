@@ -60,6 +60,7 @@
 
 #ifdef BF_HAVE_SEAL
 #include <bildfunk/ctl_session.h>
+#include <bildfunk/seal.h>
 #endif
 
 #include <poll.h>
@@ -76,10 +77,10 @@ extern "C" {
 #define BF_SCTL_ACCEPT_BURST 4u        /* ... and in a row */
 #define BF_SCTL_HANDSHAKES_PER_STEP 2u /* TLS handshakes bf_sctl_step() runs at most */
 #define BF_SCTL_OUT_BYTES 16384u       /* per-connection buffer of bytes TCP did not take yet */
-#define BF_SCTL_SECRET_BYTES 32u
+#define BF_SCTL_SECRET_BYTES BF_SEAL_EXPORTER_BYTES
 /* A pair-only session's longest life after ESTABLISHED: longer than the
- * client's 120 s for its user to type the sender's code. */
-#define BF_SCTL_PAIR_ONLY_NS 130000000000ull
+ * client's BF_CTL_CODE_ENTRY_NS (120 s) for its user to type the sender's code. */
+#define BF_SCTL_PAIR_ONLY_NS (BF_CTL_CODE_ENTRY_NS + 10000000000ull)
 #define BF_SCTL_MAX_FDS (BF_SCTL_MAX_SETUP + 3u) /* listener + input + connections */
 
 /* Counters (also in builds without OpenSSL, where they stay 0). */

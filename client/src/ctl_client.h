@@ -29,6 +29,7 @@
 #define BF_CLIENT_CTL_CLIENT_H
 
 #include <bildfunk/ctl_codec.h>
+#include <bildfunk/wire.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -43,8 +44,8 @@
 #define BF_CCTL_MAX_HEIGHT 4320u
 #define BF_CCTL_MAX_FPS 240u
 #define BF_CCTL_MTU 1500u
-#define BF_CCTL_SHARD_BYTES 1408u
-#define BF_CCTL_CONFIRM_NS 120000000000ull /* the user's time to type the sender's code */
+#define BF_CCTL_SHARD_BYTES BF_DEFAULT_SHARD_V4 /* what an MTU of 1500 carries sealed over IPv4 */
+#define BF_CCTL_CONFIRM_NS BF_CTL_CODE_ENTRY_NS /* the user's time to type the sender's code */
 
 typedef struct bf_cctl_config {
   const char *target;             /* HOST[:PORT] as the user gave it; default port 47999 */

@@ -51,6 +51,9 @@ extern "C" {
 #define BF_CTL_DEAD_NS 1500000000ull             /* peer dead after this long silent */
 #define BF_CTL_HANDSHAKE_NS 5000000000ull        /* TLS + Hello/Welcome must finish */
 #define BF_CTL_CONFIRM_DEFAULT_NS 60000000000ull /* user confirmation window */
+/* Pairing: how long the client's user has to type the code the sender shows
+ * (the client's policy; the sender keeps a pair-only session open longer). */
+#define BF_CTL_CODE_ENTRY_NS 120000000000ull
 
 /* What the sender offers; bf_ctl_negotiate() fits it to a Hello. */
 typedef struct bf_ctl_offer {
