@@ -1,8 +1,9 @@
 /*
- * The client's control connection (issue #6): name resolution, a
- * non-blocking TCP connect with a timeout, and the library's sans-I/O
- * control session (bildfunk/ctl_session.h, role BF_TLS_CLIENT) fed from
- * that socket. The caller's loop polls bf_cctl_fd() for bf_cctl_poll_events(),
+ * The client's control connection (issue #6): name resolution, the pins,
+ * the user's half of pairing and the messages for the user, around one
+ * bf_ctl_conn (bildfunk/ctl_conn.h: the non-blocking TCP connect with a
+ * timeout, reads, writes and the library's sans-I/O control session, role
+ * BF_TLS_CLIENT, on that socket). The caller's loop polls bf_cctl_fd() for bf_cctl_poll_events(),
  * calls bf_cctl_service() when it is ready or at bf_cctl_deadline(), and
  * reads what happened with bf_cctl_event() and bf_cctl_state().
  *
@@ -20,9 +21,10 @@
  * one-line explanation for the user (docs/client.md lists them) and the
  * exit code (0 for the sender's normal Bye, else 1).
  *
- * Memory: one heap object (~2 KiB) plus the session's (~104 KiB) and
- * OpenSSL's; nothing per message. Blocking: never; connect, read and write
- * are non-blocking. One thread. Needs BF_HAVE_SEAL (OpenSSL 3); without it
+ * Memory: one heap object (~19 KiB: 16 KiB of it the connection's output
+ * buffer) plus the session's (~104 KiB) and OpenSSL's; nothing per message.
+ * Blocking: never; connect, read and write are non-blocking (bf_cctl_del()
+ * tries to flush the Bye for up to 200 ms). One thread. Needs BF_HAVE_SEAL (OpenSSL 3); without it
  * bf_cctl_open() fails with -ENOTSUP.
  */
 #ifndef BF_CLIENT_CTL_CLIENT_H
