@@ -1,7 +1,9 @@
 /*
- * The sender's control plane (issue #6): the TCP listener, the control
- * connections and the operator's pairing confirmations, around the
- * library's sans-I/O control session (bildfunk/ctl_session.h), which holds
+ * The sender's control plane (issue #6): the TCP listener and its accept
+ * policy, the control connections and the operator's pairing
+ * confirmations, around the library's control connection
+ * (bildfunk/ctl_conn.h: socket, reads, writes, the bounded output buffer)
+ * and its sans-I/O control session (bildfunk/ctl_session.h), which holds
  * all the protocol logic (TLS 1.3, Hello/Welcome, pairing, keepalive and
  * dead peer). This module owns the sockets; the caller owns the clock and
  * the loop: it adds bf_sctl_pollfds() to its poll set, calls bf_sctl_step()
@@ -45,9 +47,10 @@
  *    stops the whole process) leaves the input alone for a second at a
  *    time, so the operator can bring the sender to the foreground and type.
  *
- * Costs: one heap object (~3 KiB) plus per connection the library session
- * (~104 KiB + OpenSSL's) and a 16 KiB output buffer; nothing of this runs
- * on the video path. bf_sctl_step() does one zero-timeout poll() of the
+ * Costs: one heap object (~150 KiB: BF_SCTL_MAX_SETUP + 1 connection slots,
+ * each a bf_ctl_conn with its 16 KiB output buffer) plus per connection the
+ * library session (~104 KiB + OpenSSL's); nothing of this runs on the
+ * per-packet path. bf_sctl_step() does one zero-timeout poll() of the
  * control descriptors plus a read or write per ready one.
  *
  * Needs OpenSSL (BF_HAVE_SEAL); without it bf_sctl_open() returns -ENOTSUP.
@@ -76,7 +79,6 @@ extern "C" {
 #define BF_SCTL_ACCEPT_PER_SEC 20u     /* new connections taken per second ... */
 #define BF_SCTL_ACCEPT_BURST 4u        /* ... and in a row */
 #define BF_SCTL_HANDSHAKES_PER_STEP 2u /* TLS handshakes bf_sctl_step() runs at most */
-#define BF_SCTL_OUT_BYTES 16384u       /* per-connection buffer of bytes TCP did not take yet */
 #define BF_SCTL_SECRET_BYTES BF_SEAL_EXPORTER_BYTES
 /* A pair-only session's longest life after ESTABLISHED: longer than the
  * client's BF_CTL_CODE_ENTRY_NS (120 s) for its user to type the sender's code. */
@@ -85,18 +87,18 @@ extern "C" {
 
 /* Counters (also in builds without OpenSSL, where they stay 0). */
 typedef struct bf_sctl_stats {
-  uint64_t connections;      /* accepted TCP connections */
-  uint64_t refused_full;     /* closed at accept: BF_SCTL_MAX_SETUP (per IP: _PER_IP) in setup */
+  uint64_t connections;       /* accepted TCP connections */
+  uint64_t refused_full;      /* closed at accept: BF_SCTL_MAX_SETUP (per IP: _PER_IP) in setup */
   uint64_t pin_reload_failed; /* the pin file did not parse at an accept: kept the old pins */
-  uint64_t established;      /* sessions that reached ESTABLISHED */
-  uint64_t replaced;         /* streaming sessions replaced by a newer one */
-  uint64_t pair_only;        /* established sessions that only paired (BF_CTL_CAP_PAIR_ONLY) */
-  uint64_t pairings_ok;      /* pairings the operator confirmed */
-  uint64_t pairings_refused; /* wrong code, EOF, timeout, --no-pairing */
-  uint64_t rate_limited;     /* pairing attempts over the rate limit */
-  uint64_t not_paired;       /* Hello from a client with no pin (Bye 3) */
-  uint64_t closed_dead;      /* peers that went silent (Bye 6) */
-  uint64_t handshake_failed; /* closed before ESTABLISHED for other reasons */
+  uint64_t established;       /* sessions that reached ESTABLISHED */
+  uint64_t replaced;          /* streaming sessions replaced by a newer one */
+  uint64_t pair_only;         /* established sessions that only paired (BF_CTL_CAP_PAIR_ONLY) */
+  uint64_t pairings_ok;       /* pairings the operator confirmed */
+  uint64_t pairings_refused;  /* wrong code, EOF, timeout, --no-pairing */
+  uint64_t rate_limited;      /* pairing attempts over the rate limit */
+  uint64_t not_paired;        /* Hello from a client with no pin (Bye 3) */
+  uint64_t closed_dead;       /* peers that went silent (Bye 6) */
+  uint64_t handshake_failed;  /* closed before ESTABLISHED for other reasons */
 } bf_sctl_stats;
 
 #ifdef BF_HAVE_SEAL
