@@ -334,6 +334,9 @@ enum {
   OPT_QUIET,
   OPT_HELP,
   OPT_VERSION,
+  /* the impairments, OPT_LOSS..OPT_MAX_QUEUE, stay together */
+  OPT_FIRST_IMPAIRMENT = OPT_LOSS,
+  OPT_LAST_IMPAIRMENT = OPT_MAX_QUEUE,
 };
 
 static const struct option long_opts[] = {
@@ -369,9 +372,8 @@ typedef struct options {
   int quiet;
 } options;
 
-/* Parses the command line into |o|. Returns 0 to run, 1 to exit 0 (help,
- * version), -1 for a usage error (already reported). */
-static int parse_args(int argc, char **argv, options *o) {
+/* Defaults: both directions transparent, --listen 0.0.0.0, seed 1. */
+static void options_init(options *o) {
   memset(o, 0, sizeof *o);
   o->listen = "0.0.0.0";
   o->seed = 1;
@@ -379,140 +381,133 @@ static int parse_args(int argc, char **argv, options *o) {
     bf_impair_config_default(&o->cfg[k]);
     o->cfg[k].queue_ns = ms_to_ns(DEFAULT_QUEUE_MS);
   }
-  int mask = 3; /* bit UP, bit DOWN */
-  opterr = 0;
-  for (;;) {
-    int idx = 0;
-    int c = getopt_long(argc, argv, ":", long_opts, &idx);
-    if (c == -1) break;
-    /* The flag's own name for messages (argv may hold "--flag=value"). */
-    char flag[40] = "";
-    for (const struct option *lo = long_opts; lo->name; lo++)
-      if (lo->val == c) snprintf(flag, sizeof flag, "--%s", lo->name);
-    double v = 0;
-    uint64_t u = 0;
-    switch (c) {
-    case OPT_TO:
-      o->to = optarg;
-      continue;
-    case OPT_LISTEN:
-      o->listen = optarg;
-      continue;
-    case OPT_STATS_JSON:
-      o->stats_json = optarg;
-      continue;
-    case OPT_QUIET:
-      o->quiet = 1;
-      continue;
-    case OPT_HELP:
-      usage(stdout);
-      return 1;
-    case OPT_VERSION:
-      printf(PROG " %s\n", BF_VERSION_STRING);
-      return 1;
-    case OPT_DIR:
-      if (strcmp(optarg, "both") == 0)
-        mask = 3;
-      else if (strcmp(optarg, "up") == 0)
-        mask = 1;
-      else if (strcmp(optarg, "down") == 0)
-        mask = 2;
-      else
-        return bad_value(flag, optarg, "both, up or down");
-      continue;
-    case OPT_SEED:
-      if (parse_u64(flag, optarg, 0, UINT64_MAX, "an unsigned integer", &o->seed)) return -1;
-      continue;
-    case OPT_DURATION:
-      if (parse_double(flag, optarg, 0.001, 1e7, "a number of seconds > 0", &o->duration))
-        return -1;
-      continue;
-    case ':':
-      fprintf(stderr, PROG ": %s needs a value (see --help)\n", argv[optind - 1]);
-      return -1;
-    case '?':
-      fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", argv[optind - 1]);
-      return -1;
-    default:
-      break;
-    }
-    /* Impairments: parse once, apply to every direction in scope. */
-    switch (c) {
-    case OPT_LOSS:
-    case OPT_GE_P:
-    case OPT_GE_R:
-    case OPT_DUP:
-      if (parse_double(flag, optarg, 0, 100, "a percentage 0..100", &v)) return -1;
-      break;
-    case OPT_BURST:
-      if (parse_double(flag, optarg, 1, 1e9, "a mean burst length >= 1 (packets)", &v)) return -1;
-      break;
-    case OPT_DELAY:
-    case OPT_JITTER:
-    case OPT_QUEUE_MS:
-      if (parse_double(flag, optarg, 0, 3.6e6, "milliseconds 0..3600000", &v)) return -1;
-      break;
-    case OPT_RATE:
-      if (parse_double(flag, optarg, 0.001, 1e6, "Mbit/s 0.001..1000000", &v)) return -1;
-      break;
-    case OPT_MTU:
-      if (parse_u64(flag, optarg, 1, BF_IMPAIR_MAX_DGRAM, "a byte count 1..9216", &u)) return -1;
-      break;
-    case OPT_MAX_QUEUE:
-      if (parse_u64(flag, optarg, 1, BF_IMPAIR_MAX_MAX_QUEUE, "a datagram count 1..1048576", &u))
-        return -1;
-      break;
-    case OPT_REORDER:
-      break;
-    default:
-      fprintf(stderr, PROG ": unhandled option (see --help)\n");
-      return -1;
-    }
-    for (int k = 0; k < 2; k++) {
-      if (!(mask & (1 << k))) continue;
-      bf_impair_config *cf = &o->cfg[k];
-      switch (c) {
-      case OPT_LOSS:
-        cf->loss_pct = v;
-        break;
-      case OPT_GE_P:
-        cf->ge_p_pct = v;
-        break;
-      case OPT_GE_R:
-        cf->ge_r_pct = v;
-        break;
-      case OPT_DUP:
-        cf->dup_pct = v;
-        break;
-      case OPT_BURST:
-        cf->burst_mean = v;
-        break;
-      case OPT_DELAY:
-        cf->delay_ns = ms_to_ns(v);
-        break;
-      case OPT_JITTER:
-        cf->jitter_ns = ms_to_ns(v);
-        break;
-      case OPT_QUEUE_MS:
-        cf->queue_ns = ms_to_ns(v);
-        break;
-      case OPT_RATE:
-        cf->rate_mbit = v;
-        break;
-      case OPT_MTU:
-        cf->mtu = (uint32_t)u;
-        break;
-      case OPT_MAX_QUEUE:
-        cf->max_queue = (uint32_t)u;
-        break;
-      case OPT_REORDER:
-        cf->reorder = 1;
-        break;
-      default:
-        break;
-      }
-    }
+}
+
+/* An option that is not an impairment: into |o|, or the --dir scope into
+ * *|mask| (bit UP, bit DOWN). Returns 0, 1 to exit 0 (help, version), -1 for
+ * a usage error (reported). */
+static int program_option(int c, const char *flag, char **argv, options *o, int *mask) {
+  switch (c) {
+  case OPT_TO:
+    o->to = optarg;
+    return 0;
+  case OPT_LISTEN:
+    o->listen = optarg;
+    return 0;
+  case OPT_STATS_JSON:
+    o->stats_json = optarg;
+    return 0;
+  case OPT_QUIET:
+    o->quiet = 1;
+    return 0;
+  case OPT_HELP:
+    usage(stdout);
+    return 1;
+  case OPT_VERSION:
+    printf(PROG " %s\n", BF_VERSION_STRING);
+    return 1;
+  case OPT_DIR:
+    if (strcmp(optarg, "both") == 0)
+      *mask = 3;
+    else if (strcmp(optarg, "up") == 0)
+      *mask = 1;
+    else if (strcmp(optarg, "down") == 0)
+      *mask = 2;
+    else
+      return bad_value(flag, optarg, "both, up or down");
+    return 0;
+  case OPT_SEED:
+    return parse_u64(flag, optarg, 0, UINT64_MAX, "an unsigned integer", &o->seed);
+  case OPT_DURATION:
+    return parse_double(flag, optarg, 0.001, 1e7, "a number of seconds > 0", &o->duration);
+  case ':':
+    fprintf(stderr, PROG ": %s needs a value (see --help)\n", argv[optind - 1]);
+    return -1;
+  case '?':
+    fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", argv[optind - 1]);
+    return -1;
+  default:
+    fprintf(stderr, PROG ": unhandled option (see --help)\n");
+    return -1;
   }
+}
+
+/* The value of impairment option |c| (|arg|): a number into *|v| or a count
+ * into *|u|. 0 or -1 (reported). */
+static int impairment_value(int c, const char *flag, const char *arg, double *v, uint64_t *u) {
+  switch (c) {
+  case OPT_LOSS:
+  case OPT_GE_P:
+  case OPT_GE_R:
+  case OPT_DUP:
+    return parse_double(flag, arg, 0, 100, "a percentage 0..100", v);
+  case OPT_BURST:
+    return parse_double(flag, arg, 1, 1e9, "a mean burst length >= 1 (packets)", v);
+  case OPT_DELAY:
+  case OPT_JITTER:
+  case OPT_QUEUE_MS:
+    return parse_double(flag, arg, 0, 3.6e6, "milliseconds 0..3600000", v);
+  case OPT_RATE:
+    return parse_double(flag, arg, 0.001, 1e6, "Mbit/s 0.001..1000000", v);
+  case OPT_MTU:
+    return parse_u64(flag, arg, 1, BF_IMPAIR_MAX_DGRAM, "a byte count 1..9216", u);
+  case OPT_MAX_QUEUE:
+    return parse_u64(flag, arg, 1, BF_IMPAIR_MAX_MAX_QUEUE, "a datagram count 1..1048576", u);
+  case OPT_REORDER:
+    return 0;
+  default:
+    fprintf(stderr, PROG ": unhandled option (see --help)\n");
+    return -1;
+  }
+}
+
+/* Sets impairment |c| of one direction's |cf| to the value parsed. */
+static void impairment_set(bf_impair_config *cf, int c, double v, uint64_t u) {
+  switch (c) {
+  case OPT_LOSS:
+    cf->loss_pct = v;
+    break;
+  case OPT_GE_P:
+    cf->ge_p_pct = v;
+    break;
+  case OPT_GE_R:
+    cf->ge_r_pct = v;
+    break;
+  case OPT_DUP:
+    cf->dup_pct = v;
+    break;
+  case OPT_BURST:
+    cf->burst_mean = v;
+    break;
+  case OPT_DELAY:
+    cf->delay_ns = ms_to_ns(v);
+    break;
+  case OPT_JITTER:
+    cf->jitter_ns = ms_to_ns(v);
+    break;
+  case OPT_QUEUE_MS:
+    cf->queue_ns = ms_to_ns(v);
+    break;
+  case OPT_RATE:
+    cf->rate_mbit = v;
+    break;
+  case OPT_MTU:
+    cf->mtu = (uint32_t)u;
+    break;
+  case OPT_MAX_QUEUE:
+    cf->max_queue = (uint32_t)u;
+    break;
+  case OPT_REORDER:
+    cf->reorder = 1;
+    break;
+  default:
+    break;
+  }
+}
+
+/* The checks after the last option: no operands, --to given, each
+ * direction's configuration consistent (and seeded). 0 or -1 (reported). */
+static int options_finish(int argc, char **argv, options *o) {
   if (optind < argc) {
     fprintf(stderr, PROG ": unexpected argument '%s' (see --help)\n", argv[optind]);
     return -1;
@@ -532,6 +527,35 @@ static int parse_args(int argc, char **argv, options *o) {
   return 0;
 }
 
+/* Parses the command line into |o|. Returns 0 to run, 1 to exit 0 (help,
+ * version), -1 for a usage error (already reported). */
+static int parse_args(int argc, char **argv, options *o) {
+  options_init(o);
+  int mask = 3; /* the directions impairments apply to: bit UP, bit DOWN */
+  opterr = 0;
+  for (;;) {
+    int idx = 0;
+    int c = getopt_long(argc, argv, ":", long_opts, &idx);
+    if (c == -1) break;
+    /* The flag's own name for messages (argv may hold "--flag=value"). */
+    char flag[40] = "";
+    for (const struct option *lo = long_opts; lo->name; lo++)
+      if (lo->val == c) snprintf(flag, sizeof flag, "--%s", lo->name);
+    if (c < OPT_FIRST_IMPAIRMENT || c > OPT_LAST_IMPAIRMENT) {
+      int r = program_option(c, flag, argv, o, &mask);
+      if (r) return r;
+      continue;
+    }
+    /* Impairments: parse once, apply to every direction in scope. */
+    double v = 0;
+    uint64_t u = 0;
+    if (impairment_value(c, flag, optarg, &v, &u)) return -1;
+    for (int k = 0; k < 2; k++)
+      if (mask & (1 << k)) impairment_set(&o->cfg[k], c, v, u);
+  }
+  return options_finish(argc, argv, o);
+}
+
 /* Opens a UDP socket bound to |bind| (formatted address). */
 static int open_socket(const char *bind, bf_transport **out) {
   bf_udp_config uc;
@@ -543,172 +567,212 @@ static int open_socket(const char *bind, bf_transport **out) {
   return bf_udp_open(&uc, out);
 }
 
-int main(int argc, char **argv) {
-  options o;
-  int pr = parse_args(argc, argv, &o);
-  if (pr != 0) return pr > 0 ? 0 : 2;
-  setvbuf(stdout, NULL, _IOLBF, 0);
-
-  bf_addr listen_addr, to_addr;
-  int rc = bf_addr_parse(o.listen, DEFAULT_LISTEN_PORT, &listen_addr);
-  if (rc < 0) {
-    fprintf(stderr, PROG ": --listen '%s': %s\n", o.listen,
-            rc == -ENOENT ? "name not resolved" : "not HOST[:PORT]");
-    return 2;
-  }
-  rc = bf_addr_parse(o.to, DEFAULT_TO_PORT, &to_addr);
-  if (rc < 0) {
-    fprintf(stderr, PROG ": --to '%s': %s\n", o.to,
-            rc == -ENOENT ? "name not resolved" : "not HOST[:PORT]");
-    return 2;
-  }
-
-  int status = 1;
+/* The running relay, owned by main for the whole run. One receive ring
+ * serves both sockets: each batch is pushed into its engine before the next
+ * read, so nothing waits in the ring (the engines hold what is delayed). */
+typedef struct relay {
   direction dir[2];
-  memset(dir, 0, sizeof dir);
-  bf_transport *lsock = NULL, *ssock = NULL;
+  bf_transport *lsock; /* client side: --listen; down leaves through it */
+  bf_transport *ssock; /* sender side: an ephemeral port; up leaves through it */
   bf_recv_ring ring;
-  memset(&ring, 0, sizeof ring);
+  bf_addr to_addr;
+  bf_addr client; /* len 0 until the client's first datagram */
   char lbuf[BF_ADDR_STRLEN], tbuf[BF_ADDR_STRLEN], cbuf[BF_ADDR_STRLEN];
-  bf_addr client;
-  memset(&client, 0, sizeof client);
+} relay;
 
-  bf_addr_format(&listen_addr, lbuf, sizeof lbuf);
-  rc = open_socket(lbuf, &lsock);
+/* --listen and --to into addresses. 0 or -1 (reported). */
+static int resolve(const options *o, bf_addr *listen_addr, bf_addr *to_addr) {
+  int rc = bf_addr_parse(o->listen, DEFAULT_LISTEN_PORT, listen_addr);
   if (rc < 0) {
-    fprintf(stderr, PROG ": cannot listen on %s: %s\n", lbuf, bf_strerror(rc));
-    goto out;
+    fprintf(stderr, PROG ": --listen '%s': %s\n", o->listen,
+            rc == -ENOENT ? "name not resolved" : "not HOST[:PORT]");
+    return -1;
   }
-  rc = open_socket(to_addr.ss.ss_family == AF_INET6 ? "[::]:0" : "0.0.0.0:0", &ssock);
+  rc = bf_addr_parse(o->to, DEFAULT_TO_PORT, to_addr);
+  if (rc < 0) {
+    fprintf(stderr, PROG ": --to '%s': %s\n", o->to,
+            rc == -ENOENT ? "name not resolved" : "not HOST[:PORT]");
+    return -1;
+  }
+  return 0;
+}
+
+/* Opens both sockets, the ring and the engines, and says so on stdout.
+ * 0 or -1 (reported); relay_close() cleans up either way. */
+static int relay_open(relay *r, const options *o, const bf_addr *listen_addr) {
+  bf_addr_format(listen_addr, r->lbuf, sizeof r->lbuf);
+  int rc = open_socket(r->lbuf, &r->lsock);
+  if (rc < 0) {
+    fprintf(stderr, PROG ": cannot listen on %s: %s\n", r->lbuf, bf_strerror(rc));
+    return -1;
+  }
+  rc = open_socket(r->to_addr.ss.ss_family == AF_INET6 ? "[::]:0" : "0.0.0.0:0", &r->ssock);
   if (rc < 0) {
     fprintf(stderr, PROG ": cannot open the sender-side socket: %s\n", bf_strerror(rc));
-    goto out;
+    return -1;
   }
-  bf_transport_set_peer(ssock, &to_addr);
-  rc = bf_recv_ring_init(&ring, 0, 0);
+  bf_transport_set_peer(r->ssock, &r->to_addr);
+  rc = bf_recv_ring_init(&r->ring, 0, 0);
   for (int k = 0; k < 2 && rc == 0; k++)
-    rc = bf_impair_new(&o.cfg[k], &dir[k].eng);
+    rc = bf_impair_new(&o->cfg[k], &r->dir[k].eng);
   if (rc < 0) {
     fprintf(stderr, PROG ": %s\n", bf_strerror(rc));
-    goto out;
+    return -1;
   }
-  dir[UP].out = ssock;
-  dir[DOWN].out = lsock;
+  r->dir[UP].out = r->ssock;
+  r->dir[DOWN].out = r->lsock;
 
   bf_addr bound;
-  if (bf_transport_local_addr(lsock, &bound) == 0) bf_addr_format(&bound, lbuf, sizeof lbuf);
-  bf_addr_format(&to_addr, tbuf, sizeof tbuf);
-  printf(PROG " listening on %s, relaying to %s, seed %llu\n", lbuf, tbuf,
-         (unsigned long long)o.seed);
+  if (bf_transport_local_addr(r->lsock, &bound) == 0)
+    bf_addr_format(&bound, r->lbuf, sizeof r->lbuf);
+  bf_addr_format(&r->to_addr, r->tbuf, sizeof r->tbuf);
+  printf(PROG " listening on %s, relaying to %s, seed %llu\n", r->lbuf, r->tbuf,
+         (unsigned long long)o->seed);
   for (int k = 0; k < 2; k++)
-    describe(stdout, dir_name[k], &o.cfg[k]);
+    describe(stdout, dir_name[k], &o->cfg[k]);
+  return 0;
+}
 
-  /* Signals are blocked except inside ppoll, so a stop is never missed. */
-  sigset_t block, orig;
+static void relay_close(relay *r) {
+  for (int k = 0; k < 2; k++)
+    bf_impair_del(&r->dir[k].eng);
+  bf_recv_ring_free(&r->ring);
+  bf_transport_close(&r->lsock);
+  bf_transport_close(&r->ssock);
+}
+
+/* Blocks SIGINT and SIGTERM (the previous mask into |orig|) and sets their
+ * handler: they arrive only inside ppoll, so a stop is never missed. */
+static void block_signals(sigset_t *orig) {
+  sigset_t block;
   sigemptyset(&block);
   sigaddset(&block, SIGINT);
   sigaddset(&block, SIGTERM);
-  sigprocmask(SIG_BLOCK, &block, &orig);
+  sigprocmask(SIG_BLOCK, &block, orig);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+}
 
-  const uint64_t start = mono_ns();
-  const uint64_t end = o.duration > 0 ? start + (uint64_t)llround(o.duration * 1e9) : UINT64_MAX;
+/* Client side: the first source becomes the client; others are counted and
+ * ignored. */
+static void from_client(relay *r) {
+  int n = bf_recv_batch(r->lsock, &r->ring);
+  uint64_t now = mono_ns();
+  for (int i = 0; i < n; i++) {
+    const bf_rx_slot *sl = &r->ring.slots[i];
+    if (!r->client.len) {
+      r->client = *sl->from;
+      bf_transport_set_peer(r->lsock, &r->client);
+      printf(PROG " client is %s\n", bf_addr_format(&r->client, r->cbuf, sizeof r->cbuf));
+    } else if (!bf_addr_equal(&r->client, sl->from)) {
+      r->dir[UP].foreign++;
+      continue;
+    }
+    bf_impair_push(r->dir[UP].eng, sl->data, sl->len, now);
+  }
+  if (n < 0) fprintf(stderr, PROG ": receive (client side): %s\n", bf_strerror(n));
+}
+
+/* Sender side: only what comes from --to, and only once a client exists. */
+static void from_sender(relay *r) {
+  int n = bf_recv_batch(r->ssock, &r->ring);
+  uint64_t now = mono_ns();
+  for (int i = 0; i < n; i++) {
+    const bf_rx_slot *sl = &r->ring.slots[i];
+    if (!r->client.len || !bf_addr_equal(&r->to_addr, sl->from)) {
+      r->dir[DOWN].foreign++;
+      continue;
+    }
+    bf_impair_push(r->dir[DOWN].eng, sl->data, sl->len, now);
+  }
+  if (n < 0) fprintf(stderr, PROG ": receive (sender side): %s\n", bf_strerror(n));
+}
+
+/* The loop, from |start| until --duration, a signal or a poll error: send
+ * what is due, report once a second, sleep until the next of these or a
+ * datagram. Returns the exit status so far (0, or 1 for a poll error). */
+static int relay_run(relay *r, const options *o, uint64_t start, const sigset_t *orig) {
+  const uint64_t end = o->duration > 0 ? start + (uint64_t)llround(o->duration * 1e9) : UINT64_MAX;
   uint64_t next_report = start + NS_PER_S;
-  struct pollfd pfd[2] = {{.fd = lsock->fd, .events = POLLIN}, {.fd = ssock->fd, .events = POLLIN}};
-  status = 0;
+  struct pollfd pfd[2] = {{.fd = r->lsock->fd, .events = POLLIN},
+                          {.fd = r->ssock->fd, .events = POLLIN}};
   while (!g_stop) {
     uint64_t now = mono_ns();
     for (int k = 0; k < 2; k++)
-      flush_due(&dir[k], now);
+      flush_due(&r->dir[k], now);
     if (now >= end) break;
     if (now >= next_report) {
-      if (!o.quiet) {
+      if (!o->quiet) {
         char label[32];
         snprintf(label, sizeof label, "[%7.1fs]", (double)(now - start) / 1e9);
         for (int k = 0; k < 2; k++)
-          report_line(stdout, label, &dir[k], dir_name[k], 0);
+          report_line(stdout, label, &r->dir[k], dir_name[k], 0);
       }
       while (next_report <= now)
         next_report += NS_PER_S;
     }
     uint64_t wake = next_report < end ? next_report : end;
     for (int k = 0; k < 2; k++) {
-      uint64_t due = bf_impair_next_due(dir[k].eng);
+      uint64_t due = bf_impair_next_due(r->dir[k].eng);
       if (due < wake) wake = due;
     }
     uint64_t wait = wake > now ? wake - now : 0;
     struct timespec ts = {.tv_sec = (time_t)(wait / NS_PER_S), .tv_nsec = (long)(wait % NS_PER_S)};
-    int pn = ppoll(pfd, 2, &ts, &orig);
+    int pn = ppoll(pfd, 2, &ts, orig);
     if (pn < 0) {
       if (errno == EINTR) continue;
       fprintf(stderr, PROG ": poll: %s\n", strerror(errno));
-      status = 1;
-      break;
+      return 1;
     }
     if (pn == 0) continue;
-    /* Client side: the first source becomes the client; others are ignored. */
-    if (pfd[0].revents) {
-      int n = bf_recv_batch(lsock, &ring);
-      now = mono_ns();
-      for (int i = 0; i < n; i++) {
-        const bf_rx_slot *sl = &ring.slots[i];
-        if (!client.len) {
-          client = *sl->from;
-          bf_transport_set_peer(lsock, &client);
-          printf(PROG " client is %s\n", bf_addr_format(&client, cbuf, sizeof cbuf));
-        } else if (!bf_addr_equal(&client, sl->from)) {
-          dir[UP].foreign++;
-          continue;
-        }
-        bf_impair_push(dir[UP].eng, sl->data, sl->len, now);
-      }
-      if (n < 0) fprintf(stderr, PROG ": receive (client side): %s\n", bf_strerror(n));
-    }
-    /* Sender side: only what comes from --to, and only once a client exists. */
-    if (pfd[1].revents) {
-      int n = bf_recv_batch(ssock, &ring);
-      now = mono_ns();
-      for (int i = 0; i < n; i++) {
-        const bf_rx_slot *sl = &ring.slots[i];
-        if (!client.len || !bf_addr_equal(&to_addr, sl->from)) {
-          dir[DOWN].foreign++;
-          continue;
-        }
-        bf_impair_push(dir[DOWN].eng, sl->data, sl->len, now);
-      }
-      if (n < 0) fprintf(stderr, PROG ": receive (sender side): %s\n", bf_strerror(n));
-    }
+    if (pfd[0].revents) from_client(r);
+    if (pfd[1].revents) from_sender(r);
   }
-  sigprocmask(SIG_SETMASK, &orig, NULL);
+  return 0;
+}
 
-  double elapsed = (double)(mono_ns() - start) / 1e9;
+/* The end: totals on stdout and, with --stats-json, in the file. 0 or -1
+ * when the file could not be written (reported). */
+static int summary(relay *r, const options *o, double elapsed) {
   printf(PROG " %s after %.1f s\n", g_stop ? "stopped" : "done", elapsed);
   for (int k = 0; k < 2; k++)
-    report_line(stdout, "total", &dir[k], dir_name[k], 1);
+    report_line(stdout, "total", &r->dir[k], dir_name[k], 1);
   for (int k = 0; k < 2; k++) {
-    const bf_impair_stats *s = bf_impair_stats_get(dir[k].eng);
+    const bf_impair_stats *s = bf_impair_stats_get(r->dir[k].eng);
     printf("%-4s: sent %llu send-dropped %llu late max %.3f ms foreign %llu bursts %llu\n",
-           dir_name[k], (unsigned long long)dir[k].sent_packets,
-           (unsigned long long)dir[k].send_dropped, (double)s->late_max_ns / 1e6,
-           (unsigned long long)dir[k].foreign, (unsigned long long)s->bursts);
+           dir_name[k], (unsigned long long)r->dir[k].sent_packets,
+           (unsigned long long)r->dir[k].send_dropped, (double)s->late_max_ns / 1e6,
+           (unsigned long long)r->dir[k].foreign, (unsigned long long)s->bursts);
   }
-  if (o.stats_json) {
-    if (write_json(o.stats_json, o.seed, elapsed, lbuf, tbuf,
-                   client.len ? bf_addr_format(&client, cbuf, sizeof cbuf) : NULL, dir, lsock,
-                   ssock))
-      status = 1;
-  }
+  if (!o->stats_json) return 0;
+  const char *client = r->client.len ? bf_addr_format(&r->client, r->cbuf, sizeof r->cbuf) : NULL;
+  return write_json(o->stats_json, o->seed, elapsed, r->lbuf, r->tbuf, client, r->dir, r->lsock,
+                    r->ssock);
+}
 
-out:
-  for (int k = 0; k < 2; k++)
-    bf_impair_del(&dir[k].eng);
-  bf_recv_ring_free(&ring);
-  bf_transport_close(&lsock);
-  bf_transport_close(&ssock);
+int main(int argc, char **argv) {
+  options o;
+  int pr = parse_args(argc, argv, &o);
+  if (pr != 0) return pr > 0 ? 0 : 2;
+  setvbuf(stdout, NULL, _IOLBF, 0);
+
+  relay r;
+  memset(&r, 0, sizeof r);
+  bf_addr listen_addr;
+  if (resolve(&o, &listen_addr, &r.to_addr) < 0) return 2;
+  int status = 1;
+  if (relay_open(&r, &o, &listen_addr) == 0) {
+    sigset_t orig;
+    block_signals(&orig);
+    const uint64_t start = mono_ns();
+    status = relay_run(&r, &o, start, &orig);
+    sigprocmask(SIG_SETMASK, &orig, NULL);
+    if (summary(&r, &o, (double)(mono_ns() - start) / 1e9) < 0) status = 1;
+  }
+  relay_close(&r);
   return status;
 }

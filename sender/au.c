@@ -1,38 +1,16 @@
 /*
  * Access-unit inspection: see au.h. Annex-B NAL headers for H.264 and HEVC,
- * OBU headers plus the first bits of the sequence and frame headers for AV1.
+ * OBU headers plus the first bits of the sequence and frame headers for AV1;
+ * the start codes and the OBU framing through bildfunk/bitstream.h.
  */
 #include "au.h"
+
+#include <bildfunk/bitstream.h>
 
 #include <errno.h>
 #include <string.h>
 
 const uint8_t bf_av1_temporal_delimiter[BF_AV1_TD_BYTES] = {0x12, 0x00};
-
-const char *bf_codec_name(bf_codec c) {
-  switch (c) {
-  case BF_CODEC_H264:
-    return "h264";
-  case BF_CODEC_HEVC:
-    return "hevc";
-  case BF_CODEC_AV1:
-    return "av1";
-  }
-  return NULL;
-}
-
-int bf_codec_parse(const char *name, bf_codec *out) {
-  if (!name) return -EINVAL;
-  if (!strcmp(name, "h264") || !strcmp(name, "avc"))
-    *out = BF_CODEC_H264;
-  else if (!strcmp(name, "hevc") || !strcmp(name, "h265"))
-    *out = BF_CODEC_HEVC;
-  else if (!strcmp(name, "av1"))
-    *out = BF_CODEC_AV1;
-  else
-    return -EINVAL;
-  return 0;
-}
 
 /* Bit reader over an RBSP held in a small buffer (emulation prevention
  * bytes already removed). */
@@ -99,20 +77,16 @@ static int h264_sei_recovery(const uint8_t *d, size_t len) {
 static unsigned annexb_walk(bf_codec c, const uint8_t *d, size_t len, bf_au_info *info) {
   unsigned n = 0;
   int sps = 0, pps = 0, vps = 0;
-  for (size_t i = 0; i + 3 <= len; i++) {
-    if (d[i] != 0 || d[i + 1] != 0 || d[i + 2] != 1) continue;
-    size_t h = i + 3;
-    i += 2;
+  for (size_t i = bf_annexb_find(d, len, 0); i < len;
+       i = bf_annexb_find(d, len, i + BF_ANNEXB_START_CODE_BYTES)) {
+    size_t h = i + BF_ANNEXB_START_CODE_BYTES;
     if (h >= len) break;
     n++;
     if (c == BF_CODEC_H264) {
       unsigned t = d[h] & 0x1fu;
       if (t == 5) info->keyframe = 1;
       if (t == 6 && info->recovery_frames < 0) {
-        size_t e = h + 1;
-        while (e + 3 <= len && !(d[e] == 0 && d[e + 1] == 0 && d[e + 2] == 1))
-          e++;
-        if (e + 3 > len) e = len;
+        size_t e = bf_annexb_find(d, len, h + 1);
         info->recovery_frames = h264_sei_recovery(d + h + 1, e - h - 1);
       }
       if (t == 7) sps = 1;
@@ -129,51 +103,24 @@ static unsigned annexb_walk(bf_codec c, const uint8_t *d, size_t len, bf_au_info
   return n;
 }
 
-/* Reads a leb128 at |d|; returns bytes used, 0 on error. */
-static size_t leb128(const uint8_t *d, size_t len, uint64_t *v) {
-  *v = 0;
-  for (size_t i = 0; i < 8 && i < len; i++) {
-    *v |= (uint64_t)(d[i] & 0x7fu) << (7 * i);
-    if (!(d[i] & 0x80u)) return i + 1;
-  }
-  return 0;
-}
-
 static void av1_walk(const uint8_t *d, size_t len, bf_au_info *info) {
   int reduced_still = 0;
-  size_t pos = 0;
-  while (pos < len) {
-    uint8_t hdr = d[pos];
-    unsigned type = (hdr >> 3) & 0xfu;
-    int ext = (hdr >> 2) & 1, has_size = (hdr >> 1) & 1;
-    size_t p = pos + 1 + (size_t)ext;
-    if ((hdr & 0x80u) || p > len) {
+  bf_obu o;
+  for (size_t pos = 0; pos < len; pos = o.end) {
+    if (bf_obu_read(d, len, pos, &o) < 0) {
       info->malformed = 1;
       return;
     }
-    uint64_t size = len - p;
-    if (has_size) {
-      size_t used = leb128(d + p, len - p, &size);
-      if (!used) {
-        info->malformed = 1;
-        return;
-      }
-      p += used;
-    }
-    if (size > len - p) {
-      info->malformed = 1;
-      return;
-    }
-    if (info->units == 0 && type == 2) {
+    if (info->units == 0 && o.type == BF_OBU_TEMPORAL_DELIMITER) {
       info->temporal_delimiter = 1;
-      info->td_bytes = p + (size_t)size - pos;
+      info->td_bytes = o.end - pos;
     }
     info->units++;
-    const uint8_t *payload = d + p;
-    if (type == 1 && size >= 1) { /* sequence header */
+    const uint8_t *payload = d + o.payload;
+    if (o.type == BF_OBU_SEQUENCE_HEADER && o.size >= 1) {
       info->param_sets = 1;
       reduced_still = (payload[0] >> 3) & 1;
-    } else if ((type == 3 || type == 6) && size >= 1) { /* frame header / frame */
+    } else if ((o.type == BF_OBU_FRAME_HEADER || o.type == BF_OBU_FRAME) && o.size >= 1) {
       if (reduced_still) {
         info->keyframe = 1;
       } else {
@@ -183,7 +130,6 @@ static void av1_walk(const uint8_t *d, size_t len, bf_au_info *info) {
         if (!show_existing && frame_type == 0 && show_frame) info->keyframe = 1;
       }
     }
-    pos = p + (size_t)size;
   }
 }
 
@@ -200,6 +146,8 @@ int bf_au_inspect(bf_codec c, const uint8_t *d, size_t len, bf_au_info *info) {
     av1_walk(d, len, info);
     if (info->units == 0) info->malformed = 1;
     return 0;
+  case BF_CODEC_UNKNOWN:
+    break;
   }
   return -EINVAL;
 }

@@ -11,10 +11,14 @@
  * BF_AU_KEYFRAME and the tests' cross-check of it.
  *
  * Pure computation: no FFmpeg, no allocation. Not a validating parser: it
- * reads just the headers it needs and reports what it could not read.
+ * reads just the headers it needs and reports what it could not read. The
+ * codec enum and the start-code and OBU framing are the media library's
+ * (bildfunk/codec.h, bildfunk/bitstream.h).
  */
 #ifndef BF_SENDER_AU_H
 #define BF_SENDER_AU_H
+
+#include <bildfunk/codec.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -22,18 +26,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef enum bf_codec {
-  BF_CODEC_H264 = 1,
-  BF_CODEC_HEVC = 2,
-  BF_CODEC_AV1 = 3,
-} bf_codec;
-
-/* "h264" / "hevc" / "av1"; NULL for an unknown value. */
-const char *bf_codec_name(bf_codec c);
-
-/* Parses "h264"/"avc", "hevc"/"h265", "av1". Returns 0 or -EINVAL. */
-int bf_codec_parse(const char *name, bf_codec *out);
 
 typedef struct bf_au_info {
   int keyframe;           /* IDR (H.264), IRAP (HEVC), KEY_FRAME shown (AV1) */

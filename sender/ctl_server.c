@@ -5,6 +5,7 @@
 
 #ifdef BF_HAVE_SEAL
 
+#include <bildfunk/codec.h>
 #include <bildfunk/common.h>
 #include <bildfunk/ctl_conn.h>
 
@@ -420,12 +421,8 @@ static void on_established(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t
   push_event(c, &se);
   wipe(se.secret, sizeof se.secret);
   say(c, "client \"%s\" at %s: session established (%s %ux%u at %u fps, S=%u K=%u, sealed)",
-      k->name, k->ip,
-      ev->welcome.codec == BF_CTL_CODEC_H264   ? "h264"
-      : ev->welcome.codec == BF_CTL_CODEC_HEVC ? "hevc"
-                                               : "av1",
-      ev->welcome.width, ev->welcome.height, ev->welcome.fps, ev->welcome.shard_bytes,
-      ev->welcome.max_k);
+      k->name, k->ip, bf_codec_name((bf_codec)ev->welcome.codec), ev->welcome.width,
+      ev->welcome.height, ev->welcome.fps, ev->welcome.shard_bytes, ev->welcome.max_k);
 }
 
 /* Takes every event the session has (bf_ctl_conn_event lets it decode what

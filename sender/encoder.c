@@ -101,6 +101,8 @@ static const char *default_encoder(bf_codec c) {
     return "libx265";
   case BF_CODEC_AV1:
     return "libsvtav1";
+  case BF_CODEC_UNKNOWN:
+    break;
   }
   return NULL;
 }
@@ -113,6 +115,8 @@ static enum AVCodecID codec_id(bf_codec c) {
     return AV_CODEC_ID_HEVC;
   case BF_CODEC_AV1:
     return AV_CODEC_ID_AV1;
+  case BF_CODEC_UNKNOWN:
+    break;
   }
   return AV_CODEC_ID_NONE;
 }

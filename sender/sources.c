@@ -130,7 +130,7 @@ void bf_testsrc_draw(AVFrame *f, uint64_t index, uint64_t pts_ns) {
   }
   /* text: frame index and capture time (UTC), below the band */
   unsigned scale = w / 240 > 2 ? w / 240 : 2;
-  while (scale > 1 && band + 2 * BF_FONT_H * scale + 4 > h)
+  while (scale > 1 && band + 2 * BF_STRIP_CHAR_H * scale + 4 > h)
     scale--;
   char l1[32], l2[40];
   snprintf(l1, sizeof l1, "FRAME %08u", (unsigned)(uint32_t)index);
@@ -140,12 +140,12 @@ void bf_testsrc_draw(AVFrame *f, uint64_t index, uint64_t pts_ns) {
   snprintf(l2, sizeof l2, "T %02d:%02d:%02d.%03u", tm.tm_hour, tm.tm_min, tm.tm_sec,
            (unsigned)(pts_ns / 1000000ull % 1000u));
   unsigned ty = band + 2;
-  unsigned text_h = 2 * BF_FONT_H * scale + 2;
-  unsigned text_w = (unsigned)strlen(l2) * BF_FONT_W * scale + 2;
+  unsigned text_h = 2 * BF_STRIP_CHAR_H * scale + 2;
+  unsigned text_w = (unsigned)strlen(l2) * BF_STRIP_CHAR_W * scale + 2;
   if (text_w > w) text_w = w;
   if (ty + text_h <= h) {
-    bf_font_draw(Y, ys, w, h, 2, ty, scale, l1, 235, 16);
-    bf_font_draw(Y, ys, w, h, 2, ty + BF_FONT_H * scale, scale, l2, 235, 16);
+    bf_strip_text(Y, ys, w, h, 2, ty, scale, l1, 235, 16);
+    bf_strip_text(Y, ys, w, h, 2, ty + BF_STRIP_CHAR_H * scale, scale, l2, 235, 16);
     for (unsigned y = ty / 2; y < (ty + text_h + 1) / 2 && y < ch; y++) {
       memset(U + (ptrdiff_t)y * us, 128, (text_w + 3) / 2 < cw ? (text_w + 3) / 2 : cw);
       memset(V + (ptrdiff_t)y * vs, 128, (text_w + 3) / 2 < cw ? (text_w + 3) / 2 : cw);

@@ -1,8 +1,8 @@
 /*
  * Test-pattern strip: the frame index and capture time of a picture written
  * into the picture itself, twice: as a machine-readable band of big black and
- * white cells (robust to lossy coding and to scaling) and as readable digits
- * drawn with a small built-in bitmap font (no font files).
+ * white cells (robust to lossy coding and to scaling) and as readable text
+ * drawn with the media library's 5x7 bitmap font (no font files).
  *
  * The sender's testsrc draws both; the client, tests and latency tools decode
  * the band from a decoded frame or a screenshot to learn which frame they see
@@ -67,17 +67,17 @@ int bf_strip_draw(uint8_t *y, ptrdiff_t stride, unsigned w, unsigned h, const bf
 int bf_strip_decode(const uint8_t *plane, ptrdiff_t stride, size_t pixel_step, unsigned w,
                     unsigned h, bf_strip_payload *out);
 
-/* Glyph cell of the built-in font: 5 x 7 pixels plus one column and one row
- * of spacing, scaled by |scale|. */
-#define BF_FONT_W 6u
-#define BF_FONT_H 8u
+/* Character cell of the text: a 5 x 7 glyph (bildfunk/glyph.h) plus one
+ * column and one row of spacing, scaled by |scale|. */
+#define BF_STRIP_CHAR_W 6u
+#define BF_STRIP_CHAR_H 8u
 
-/* Draws |text| (digits, space, ':', '.', '-', '#', '/' and the capitals
- * A-Z; other characters draw as a box) at (|x|, |y|) on a luma plane in
- * |fg| on a |bg| background, each font pixel |scale| x |scale| picture
- * pixels. Clipped to the picture. */
-void bf_font_draw(uint8_t *luma, ptrdiff_t stride, unsigned w, unsigned h, unsigned x, unsigned y,
-                  unsigned scale, const char *text, uint8_t fg, uint8_t bg);
+/* Draws |text| (printable ASCII; other characters draw as '?') at (|x|, |y|)
+ * on a luma plane in |fg| on a |bg| background, each font pixel |scale| x
+ * |scale| picture pixels; the whole cell is painted, spacing included.
+ * Clipped to the picture. */
+void bf_strip_text(uint8_t *luma, ptrdiff_t stride, unsigned w, unsigned h, unsigned x, unsigned y,
+                   unsigned scale, const char *text, uint8_t fg, uint8_t bg);
 
 /* CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) of |n| bytes. */
 uint16_t bf_strip_crc16(const uint8_t *d, size_t n);

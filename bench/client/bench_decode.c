@@ -80,6 +80,8 @@ int main(int argc, char **argv) {
       pace = atof(argv[i + 1]);
     else if (!strcmp(argv[i], "--runs"))
       runs = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--codec") && !strcmp(argv[i + 1], "auto"))
+      codec = BF_CODEC_UNKNOWN; /* from the first AU */
     else if (!strcmp(argv[i], "--codec") && bf_codec_parse(argv[i + 1], &codec) == 0)
       continue;
     else {

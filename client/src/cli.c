@@ -193,6 +193,14 @@ static int parse_size(const char *s, int *w, int *h) {
   return 0;
 }
 
+/* --codec: a codec's name, or auto (BF_CODEC_UNKNOWN: told from the first
+ * keyframe). 0 or -EINVAL. */
+static int parse_codec(const char *s, bf_codec *out) {
+  if (strcmp(s, "auto")) return bf_codec_parse(s, out);
+  *out = BF_CODEC_UNKNOWN;
+  return 0;
+}
+
 int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
   bf_cli_defaults(c);
   for (int i = 1; i < argc; i++) {
@@ -325,7 +333,7 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
       else
         return fail(err, cap, "--font: '%s' is not auto, builtin or system", val);
     } else if (!strcmp(name, "--codec")) {
-      if (bf_codec_parse(val, &c->codec))
+      if (parse_codec(val, &c->codec))
         return fail(err, cap, "--codec: '%s' is not auto, h264, hevc or av1", val);
     } else if (!strcmp(name, "--decoder")) {
       if (bf_hwdec_parse(val, &c->decoder))

@@ -1,5 +1,5 @@
 /*
- * libavcodec decoder wrapper and bitstream codec detection: see decoder.h.
+ * libavcodec decoder wrapper: see decoder.h.
  */
 #include "decoder.h"
 
@@ -14,84 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* --- codec names and detection --------------------------------------------- */
-
-const char *bf_codec_name(bf_codec c) {
-  switch (c) {
-  case BF_CODEC_H264:
-    return "h264";
-  case BF_CODEC_HEVC:
-    return "hevc";
-  case BF_CODEC_AV1:
-    return "av1";
-  case BF_CODEC_UNKNOWN:
-    break;
-  }
-  return "unknown";
-}
-
-int bf_codec_parse(const char *s, bf_codec *out) {
-  if (!strcmp(s, "auto"))
-    *out = BF_CODEC_UNKNOWN;
-  else if (!strcmp(s, "h264") || !strcmp(s, "avc"))
-    *out = BF_CODEC_H264;
-  else if (!strcmp(s, "hevc") || !strcmp(s, "h265"))
-    *out = BF_CODEC_HEVC;
-  else if (!strcmp(s, "av1"))
-    *out = BF_CODEC_AV1;
-  else
-    return -EINVAL;
-  return 0;
-}
-
-/* Annex B: looks at every NAL unit header after a 00 00 01 start code. */
-static bf_codec detect_annexb(const uint8_t *p, size_t len) {
-  for (size_t i = 0; i + 4 < len; i++) {
-    if (p[i] != 0 || p[i + 1] != 0 || p[i + 2] != 1) continue;
-    uint8_t b0 = p[i + 3], b1 = p[i + 4];
-    if (b0 & 0x80) continue;                    /* forbidden_zero_bit */
-    if ((b0 & 0x1f) == 7) return BF_CODEC_H264; /* SPS */
-    /* HEVC VPS: type 32, nuh_layer_id 0, temporal_id_plus1 != 0 */
-    if (b0 == 0x40 && (b1 & 0xf8) == 0 && (b1 & 7) != 0) return BF_CODEC_HEVC;
-    i += 2;
-  }
-  return BF_CODEC_UNKNOWN;
-}
-
-/* leb128 as in the AV1 spec (at most 8 bytes). Returns bytes read or 0. */
-static size_t leb128(const uint8_t *p, size_t len, uint64_t *v) {
-  *v = 0;
-  for (size_t i = 0; i < 8 && i < len; i++) {
-    *v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-    if (!(p[i] & 0x80)) return i + 1;
-  }
-  return 0;
-}
-
-/* Low-overhead bitstream format: every OBU must have a size field. */
-static bf_codec detect_av1(const uint8_t *p, size_t len) {
-  size_t i = 0;
-  while (i < len) {
-    uint8_t h = p[i];
-    if (h & 0x80 || h & 0x01) return BF_CODEC_UNKNOWN; /* forbidden / reserved bit */
-    unsigned type = (h >> 3) & 0xf;
-    int ext = (h >> 2) & 1, has_size = (h >> 1) & 1;
-    if (!has_size || type == 0 || (type > 8 && type != 15)) return BF_CODEC_UNKNOWN;
-    size_t at = i + 1 + (size_t)ext;
-    if (at >= len) return BF_CODEC_UNKNOWN;
-    uint64_t sz;
-    size_t n = leb128(p + at, len - at, &sz);
-    if (!n || sz > len - at - n) return BF_CODEC_UNKNOWN;
-    if (type == 1) return BF_CODEC_AV1; /* OBU_SEQUENCE_HEADER */
-    i = at + n + (size_t)sz;
-  }
-  return BF_CODEC_UNKNOWN;
-}
-
-bf_codec bf_codec_detect(const uint8_t *au, size_t len) {
-  if (len >= 3 && au[0] == 0 && au[1] == 0) return detect_annexb(au, len);
-  return detect_av1(au, len);
-}
+/* --- hardware decoder names ------------------------------------------------ */
 
 const char *bf_hwdec_name(bf_hwdec h) {
   switch (h) {

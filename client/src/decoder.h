@@ -12,34 +12,19 @@
  * log line. Hardware pictures are transferred to system memory (NV12) for
  * the texture.
  *
- * Also here, pure functions: the codec of an access unit from its bitstream
- * (H.264 SPS, HEVC VPS, AV1 sequence header OBU).
+ * The codec enum, its names and the codec of an access unit told from its
+ * bytes are the media library's (bildfunk/codec.h).
  */
 #ifndef BF_CLIENT_DECODER_H
 #define BF_CLIENT_DECODER_H
+
+#include <bildfunk/codec.h>
 
 #include <libavutil/frame.h>
 #include <libavutil/rational.h>
 
 #include <stddef.h>
 #include <stdint.h>
-
-typedef enum bf_codec {
-  BF_CODEC_UNKNOWN = 0,
-  BF_CODEC_H264,
-  BF_CODEC_HEVC,
-  BF_CODEC_AV1,
-} bf_codec;
-
-const char *bf_codec_name(bf_codec c);
-/* "h264", "hevc" (or "h265"), "av1"; "auto" gives BF_CODEC_UNKNOWN. 0 or -EINVAL. */
-int bf_codec_parse(const char *s, bf_codec *out);
-
-/* Codec of an access unit that starts a sequence (a keyframe): H.264 when an
- * Annex B NAL unit of type 7 (SPS) is present, HEVC for type 32 (VPS), AV1
- * when the data parses as low-overhead OBUs containing a sequence header.
- * BF_CODEC_UNKNOWN when none is found. Only reads |len| bytes. */
-bf_codec bf_codec_detect(const uint8_t *au, size_t len);
 
 typedef enum bf_hwdec {
   BF_HWDEC_AUTO = 0,

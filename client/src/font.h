@@ -3,13 +3,17 @@
  *
  * bf_canvas is a plain ARGB8888 pixel buffer (0xAARRGGBB per uint32, the
  * layout of SDL_PIXELFORMAT_ARGB8888) that the overlay draws into and the
- * renderer uploads as one texture. The built-in font is a 5x7 pixel font
- * for printable ASCII drawn by us, so the overlay works without any system
- * font and its pixels are the same on every machine (screenshot tests).
- * Pure computation: no SDL, no allocation except bf_canvas_resize().
+ * renderer uploads as one texture. The built-in font is the media library's
+ * 5x7 glyphs (bildfunk/glyph.h: printable ASCII drawn by us, the same the
+ * sender's test pattern uses), so the overlay works without any system font
+ * and its pixels are the same on every machine (screenshot tests). This file
+ * lays them out on the canvas. Pure computation: no SDL, no allocation
+ * except bf_canvas_resize().
  */
 #ifndef BF_CLIENT_FONT_H
 #define BF_CLIENT_FONT_H
+
+#include <bildfunk/glyph.h>
 
 #include <stdint.h>
 
@@ -25,8 +29,6 @@ void bf_canvas_free(bf_canvas *c);
 /* Fills the rectangle (clipped) with |argb|, replacing what is there. */
 void bf_canvas_fill(bf_canvas *c, int x, int y, int w, int h, uint32_t argb);
 
-#define BF_GLYPH_W 5
-#define BF_GLYPH_H 7
 /* One character cell of the built-in font at scale 1: glyph + spacing. */
 #define BF_CELL_W 6
 #define BF_CELL_H 9
@@ -46,8 +48,5 @@ void bf_font_builtin_ops(int scale, bf_text_ops *ops);
 /* Draws |s| with the built-in font; characters outside 32..126 show as '?'.
  * Returns the width in pixels. */
 int bf_font_draw(bf_canvas *c, int x, int y, const char *s, uint32_t argb, int scale);
-
-/* The 7 rows (5 low bits each, bit 4 = leftmost column) of |ch|'s glyph. */
-const uint8_t *bf_font_glyph(char ch);
 
 #endif

@@ -5,6 +5,8 @@
 
 #include "seqtrack.h"
 
+#include <bildfunk/channel.h>
+#include <bildfunk/clock.h>
 #include <bildfunk/wire.h>
 
 #include <errno.h>
@@ -12,16 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct bf_pump {
   bf_pump_config cfg;
-  bf_transport *t;
-  bf_recv_ring ring;
+  bf_channel *ch; /* the data socket: ring, seal, punch, classifier */
   bf_reassembler *ras;
-  bf_punch_client punch;
   bf_clocksync clock;
-  bf_addr peer;
   char peer_name[BF_ADDR_STRLEN];
   uint64_t last_data_ns;
   uint64_t last_video_ns;
@@ -35,33 +33,25 @@ struct bf_pump {
   bf_seqtrack order; /* reorders, duplicates, lateness by stream_seq */
   bf_pump_counters n;
   uint64_t window_start_ns;
-  uint64_t drained_ns;             /* all that reached the socket by then was read */
   bf_reassembler_stats window_ras; /* reassembler counters at the window's start */
-  bf_sealer *sealer;               /* sealed mode: c2s feedback */
-  bf_opener *opener;               /* sealed mode: s2c everything */
 };
+
+static void on_feedback(void *user, const uint8_t *d, size_t len, const bf_addr *from,
+                        uint64_t now);
+static void on_video(void *user, const uint8_t *d, size_t len, const bf_addr *from, uint64_t now);
+static void on_garbage(void *user, const uint8_t *d, size_t len, const bf_addr *from,
+                       uint64_t now);
 
 /* Sealed mode from the 32-byte secret. The sealer's first seq is the wall
  * clock in ns, so a client restarted with the same secret never reuses a
  * nonce. */
 static int seal_open(bf_pump *p, const uint8_t *secret, char *err, size_t errcap) {
-#ifdef BF_HAVE_SEAL
-  bf_seal_key s2c, c2s;
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  uint64_t first = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-  int r = bf_seal_derive(secret, 32, &s2c, &c2s);
-  if (r == 0) r = bf_sealer_new(&c2s, BF_SEAL_C2S, first, &p->sealer);
-  if (r == 0) r = bf_opener_new(&s2c, BF_SEAL_S2C, 2, &p->opener);
-  bf_seal_key_wipe(&s2c);
-  bf_seal_key_wipe(&c2s);
-  if (r < 0) snprintf(err, errcap, "sealed data plane: %s", bf_strerror(r));
+  int r = bf_channel_seal(p->ch, secret, bf_clock_realtime_ns());
+  if (r == -ENOTSUP)
+    snprintf(err, errcap, "this build has no sealed data plane (no OpenSSL)");
+  else if (r < 0)
+    snprintf(err, errcap, "sealed data plane: %s", bf_strerror(r));
   return r;
-#else
-  (void)p, (void)secret;
-  snprintf(err, errcap, "this build has no sealed data plane (no OpenSSL)");
-  return -ENOTSUP;
-#endif
 }
 
 int bf_pump_open_transport(const bf_pump_config *cfg, bf_transport *t, bf_pump **out, char *err,
@@ -69,19 +59,23 @@ int bf_pump_open_transport(const bf_pump_config *cfg, bf_transport *t, bf_pump *
   *out = NULL;
   bf_pump *p = calloc(1, sizeof *p);
   if (!p) {
-    bf_transport_close(&t);
+    bf_transport_close(&t); /* ours from here on */
     snprintf(err, errcap, "out of memory");
     return -ENOMEM;
   }
   p->cfg = *cfg;
-  p->t = t;
-  p->peer = t->peer;
-  bf_addr_format(&p->peer, p->peer_name, sizeof p->peer_name);
-  int r = bf_recv_ring_init(&p->ring, 0, 0);
+  bf_addr_format(&t->peer, p->peer_name, sizeof p->peer_name);
+  /* the client's channel: only the sender's address, punching it */
+  bf_channel_config chc = {.role = BF_CHANNEL_CLIENT, .now = cfg->now, .only_from_peer = 1,
+                           .punch = 1, .burst_max = 1};
+  int r = bf_channel_new(&chc, t, &p->ch);
   if (r < 0) {
-    snprintf(err, errcap, "receive ring: %s", bf_strerror(r));
+    snprintf(err, errcap, "data channel: %s", bf_strerror(r));
     goto fail;
   }
+  bf_channel_on(p->ch, BF_DKIND_FEEDBACK, on_feedback, p);
+  bf_channel_on(p->ch, BF_DKIND_VIDEO, on_video, p);
+  bf_channel_on(p->ch, BF_DKIND_GARBAGE, on_garbage, p);
   bf_reassembler_config rc;
   bf_reassembler_config_default(&rc);
   rc.limits.max_k = (uint16_t)(cfg->max_k ? cfg->max_k : BF_DEFAULT_MAX_K);
@@ -93,7 +87,6 @@ int bf_pump_open_transport(const bf_pump_config *cfg, bf_transport *t, bf_pump *
   if (cfg->seal_secret && (r = seal_open(p, cfg->seal_secret, err, errcap)) < 0) goto fail;
   p->cfg.seal_secret = NULL; /* not kept */
   uint64_t now = cfg->now();
-  bf_punch_client_init(&p->punch, now, 1);
   bf_clocksync_init(&p->clock, NULL, now);
   p->window_start_ns = now;
   bf_seqtrack_init(&p->order);
@@ -132,20 +125,7 @@ int bf_pump_send_feedback(bf_pump *p, const bf_feedback *fb) {
   uint8_t buf[BF_FB_MAX_BYTES];
   int n = bf_feedback_encode(fb, buf, sizeof buf);
   if (n < 0) return n;
-  bf_dgram d = {buf, (size_t)n, NULL, 0};
-#ifdef BF_HAVE_SEAL
-  uint8_t sealed[BF_FB_MAX_BYTES + BF_SEAL_OVERHEAD];
-  if (p->sealer) {
-    int m = bf_sealer_seal(p->sealer, &d, sealed, sizeof sealed);
-    if (m < 0) {
-      p->n.seal_failed++;
-      return m;
-    }
-    p->n.sealed++;
-    d = (bf_dgram){sealed, (size_t)m, NULL, 0};
-  }
-#endif
-  int r = bf_send(p->t, &d);
+  int r = bf_channel_send(p->ch, buf, (size_t)n, NULL);
   if (r == 1)
     p->n.feedback_sent++;
   else if (r == 0)
@@ -156,7 +136,7 @@ int bf_pump_send_feedback(bf_pump *p, const bf_feedback *fb) {
 void bf_pump_close(bf_pump **pp, int send_bye) {
   bf_pump *p = *pp;
   if (!p) return;
-  if (send_bye && p->t) {
+  if (send_bye && p->ch) {
     bf_feedback fb;
     memset(&fb, 0, sizeof fb);
     fb.type = BF_FB_BYE;
@@ -165,12 +145,7 @@ void bf_pump_close(bf_pump **pp, int send_bye) {
       bf_pump_send_feedback(p, &fb);
   }
   bf_reassembler_del(&p->ras);
-#ifdef BF_HAVE_SEAL
-  bf_sealer_del(&p->sealer);
-  bf_opener_del(&p->opener);
-#endif
-  bf_recv_ring_free(&p->ring);
-  bf_transport_close(&p->t);
+  bf_channel_del(&p->ch);
   free(p);
   *pp = NULL;
 }
@@ -179,7 +154,16 @@ static uint32_t le32(const uint8_t *d) {
   return (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
 }
 
-static void on_control(bf_pump *p, const uint8_t *d, size_t len, uint64_t now) {
+static void on_garbage(void *user, const uint8_t *d, size_t len, const bf_addr *from,
+                       uint64_t now) {
+  (void)d, (void)len, (void)from, (void)now;
+  ((bf_pump *)user)->n.garbage++;
+}
+
+static void on_feedback(void *user, const uint8_t *d, size_t len, const bf_addr *from,
+                        uint64_t now) {
+  (void)from;
+  bf_pump *p = user;
   bf_feedback fb;
   if (bf_feedback_decode(d, len, &fb) != 0) {
     p->n.garbage++;
@@ -202,7 +186,7 @@ static void on_control(bf_pump *p, const uint8_t *d, size_t len, uint64_t now) {
        * anyone who knows the sender's address can forge this, believe it
        * only if the video stops too (settle_bye) */
       p->bye_pending = 1;
-      p->bye_sealed = p->opener != NULL;
+      p->bye_sealed = bf_channel_sealed(p->ch);
       p->bye_at_ns = now;
       p->bye_pending_reason = fb.u.bye.reason;
     }
@@ -213,7 +197,9 @@ static void on_control(bf_pump *p, const uint8_t *d, size_t len, uint64_t now) {
   }
 }
 
-static void on_video(bf_pump *p, const uint8_t *d, size_t len, uint64_t now) {
+static void on_video(void *user, const uint8_t *d, size_t len, const bf_addr *from, uint64_t now) {
+  (void)from;
+  bf_pump *p = user;
   p->n.video++;
   /* Video after a long silence is a new stream as far as we know (a sender
    * that restarted counts its frames from 0 again): forget the old index
@@ -271,51 +257,10 @@ static void settle_bye(bf_pump *p, uint64_t now) {
 }
 
 int bf_pump_receive(bf_pump *p, size_t max_batches) {
-  int total = 0;
-  uint64_t before = p->cfg.now(); /* a clock read before each read */
-  settle_bye(p, before);
-  for (size_t b = 0; b < max_batches; b++) {
-    int n = bf_recv_batch(p->t, &p->ring);
-    if (n < 0) return total ? total : n;
-    if (n == 0) {
-      p->drained_ns = before;
-      break;
-    }
-    uint64_t now = p->cfg.now();
-    p->n.batches++;
-    for (size_t i = 0; i < p->ring.n; i++) {
-      const bf_rx_slot *s = &p->ring.slots[i];
-      p->n.datagrams++;
-      if (!s->from || !bf_addr_equal(s->from, &p->peer)) {
-        p->n.foreign++;
-        continue;
-      }
-      uint8_t *d = s->data;
-      size_t len = s->len;
-#ifdef BF_HAVE_SEAL
-      if (p->opener) { /* open in place; drops are counted by the opener */
-        int n_open = bf_opener_open_inplace(p->opener, d, len, NULL);
-        if (n_open < 0) continue;
-        d += BF_SEAL_SEQ_BYTES;
-        len = (size_t)n_open;
-      }
-#endif
-      if (len < BF_HEADER_BYTES && len >= 2 && d[0] == BF_FB_MAGIC)
-        on_control(p, d, len, now);
-      else if (len < BF_HEADER_BYTES)
-        p->n.garbage++;
-      else
-        on_video(p, d, len, now);
-    }
-    total += n;
-    settle_bye(p, now);
-    if ((size_t)n < p->ring.count) { /* the socket is drained */
-      p->drained_ns = before;
-      break;
-    }
-    before = now;
-  }
-  return total;
+  settle_bye(p, p->cfg.now());
+  int r = bf_channel_receive(p->ch, max_batches);
+  if (r > 0) settle_bye(p, p->cfg.now()); /* what the batches brought */
+  return r;
 }
 
 int bf_pump_event(bf_pump *p, bf_event *ev) {
@@ -334,9 +279,7 @@ static uint32_t clamp32(uint64_t v) {
 
 int bf_pump_tick(bf_pump *p, uint64_t now, bf_pump_window *win) {
   settle_bye(p, now);
-  if (bf_punch_client_due(&p->punch, now)) {
-    if (bf_punch_send(p->t) == 1) p->n.punches++;
-  }
+  bf_channel_tick(p->ch, now);
   uint32_t id;
   if (bf_clocksync_poll(&p->clock, now, &id)) {
     bf_feedback fb;
@@ -352,8 +295,8 @@ int bf_pump_tick(bf_pump *p, uint64_t now, bf_pump_window *win) {
   /* settled is judged at the last time the socket was empty: a datagram
    * still queued in it (the loop was busy) is not missing */
   bf_seqtrack_window sw;
-  bf_seqtrack_close_window(&p->order, p->drained_ns && p->drained_ns < now ? p->drained_ns : now,
-                           &sw);
+  uint64_t drained = bf_channel_drained_ns(p->ch);
+  bf_seqtrack_close_window(&p->order, drained && drained < now ? drained : now, &sw);
   memset(win, 0, sizeof *win);
   win->window_ns = now - p->window_start_ns;
   win->expected = sw.expected;
@@ -387,7 +330,7 @@ int bf_pump_tick(bf_pump *p, uint64_t now, bf_pump_window *win) {
 }
 
 uint64_t bf_pump_next_due(const bf_pump *p) {
-  uint64_t due = bf_punch_client_next(&p->punch);
+  uint64_t due = bf_channel_next_due(p->ch);
   uint64_t c = bf_clocksync_next_due(&p->clock);
   if (c < due) due = c;
   uint64_t w = p->window_start_ns + BF_FB_LOSS_WINDOW_NS;
@@ -398,17 +341,18 @@ uint64_t bf_pump_next_due(const bf_pump *p) {
 
 int bf_pump_wait(bf_pump *p, int timeout_ms, struct pollfd *extra, size_t n_extra) {
   size_t n = 0;
+  int fd = bf_channel_fd(p->ch);
   struct pollfd fds[1 + BF_PUMP_WAIT_EXTRA];
-  if (p->t->fd >= 0) fds[n++] = (struct pollfd){p->t->fd, POLLIN, 0};
+  if (fd >= 0) fds[n++] = (struct pollfd){fd, POLLIN, 0};
   for (size_t i = 0; i < n_extra && i < BF_PUMP_WAIT_EXTRA; i++) {
     extra[i].revents = 0;
     if (extra[i].fd >= 0) fds[n++] = extra[i];
   }
-  if (p->t->fd < 0 && n == 0) return bf_transport_wait(p->t, timeout_ms);
+  if (fd < 0 && n == 0) return bf_transport_wait(bf_channel_transport(p->ch), timeout_ms);
   int r = poll(fds, (nfds_t)n, timeout_ms);
   if (r < 0) return -errno;
   /* hand the extra descriptors' revents back */
-  for (size_t i = p->t->fd >= 0 ? 1 : 0; i < n; i++)
+  for (size_t i = fd >= 0 ? 1 : 0; i < n; i++)
     for (size_t k = 0; k < n_extra && k < BF_PUMP_WAIT_EXTRA; k++)
       if (extra[k].fd == fds[i].fd) extra[k].revents = fds[i].revents;
   return r;
@@ -432,23 +376,25 @@ uint64_t bf_pump_reorder_ns(bf_pump *p, uint64_t now_ns) {
   return bf_seqtrack_lateness(&p->order, now_ns);
 }
 int bf_pump_seal_stats(const bf_pump *p, bf_opener_stats *st) {
-  memset(st, 0, sizeof *st);
-#ifdef BF_HAVE_SEAL
-  if (p->opener) {
-    bf_opener_stats_get(p->opener, st);
-    return 1;
-  }
-#else
-  (void)p;
-#endif
-  return 0;
+  return bf_channel_seal_stats(p->ch, st);
 }
 
 const bf_clocksync *bf_pump_clock(const bf_pump *p) {
   return &p->clock;
 }
 void bf_pump_counters_get(const bf_pump *p, bf_pump_counters *c) {
+  bf_channel_stats cs;
+  bf_channel_stats_get(p->ch, &cs);
   *c = p->n;
+  c->datagrams = cs.datagrams;
+  c->foreign = cs.foreign;
+  c->batches = cs.batches;
+  c->punches = cs.punches_sent;
+  c->sealed = cs.sealed;
+  c->seal_failed = cs.seal_failed;
+  /* kinds nobody here reads (audio, input, punch) are garbage to this client */
+  c->garbage += cs.unhandled[BF_DKIND_AUDIO] + cs.unhandled[BF_DKIND_INPUT] +
+                cs.unhandled[BF_DKIND_PUNCH];
   c->reordered = p->order.reordered;
   c->duplicates = p->order.duplicates;
   c->reorder_late_max_ns = p->order.late_max_ns;
@@ -461,5 +407,5 @@ const char *bf_pump_peer_name(const bf_pump *p) {
   return p->peer_name;
 }
 bf_transport *bf_pump_transport(bf_pump *p) {
-  return p->t;
+  return bf_channel_transport(p->ch);
 }

@@ -4,15 +4,16 @@
  * pings, loss reports, keyframe requests and BYE going out; video shards, clock
  * pongs and BYE coming in.
  *
- * Receive path: bf_pump_receive() drains the non-blocking receive ring
- * (recvmmsg on Linux) a bounded number of times, stamps each batch with one
- * clock read, tells control datagrams (shorter than a video header, first
- * byte 0xFB) from video before the reassembler sees them, drops datagrams
- * from any address but the sender's, and pushes video into the reassembler.
+ * Receive path: the data-plane channel (bildfunk/channel.h) owns the
+ * socket, the receive ring (recvmmsg on Linux), the seal and the punch
+ * schedule; it drops datagrams from any address but the sender's, opens
+ * sealed ones in place, and hands each kind to this pump: video into the
+ * reassembler, feedback (clock pongs, BYE) to the clock sync and the BYE
+ * rule below. bf_pump_receive() drains a bounded number of batches.
  * Completed AUs and loss events are then taken with bf_pump_event().
  * Latency: none added; a batch is handled as soon as it is read.
- * Memory: one receive ring (128 x 9217 bytes) and the reassembler's pools,
- * allocated at open; nothing per packet.
+ * Memory: the channel's ring (128 x 9217 bytes) and the reassembler's
+ * pools, allocated at open; nothing per packet.
  *
  * Loss accounting: the sender numbers every packet (stream_seq); each window
  * closes the numbers up to the highest one seen at least the settle bound

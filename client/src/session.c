@@ -866,14 +866,10 @@ static int control_setup(session *s, char *data_addr, size_t cap, uint8_t secret
   /* --data-via: the same sealed data plane through a relay; the sender sees
    * the relay's address, so it must share the control connection's IP */
   snprintf(data_addr, cap, "%s", s->data_via[0] ? s->data_via : s->ctl_data);
+  const char *codec = bf_codec_name((bf_codec)w.codec);
   verbose(s, "session with %s: %s %ux%u@%u, S %u, K %u, FEC %u %%, data %s sealed%s%s",
-          bf_cctl_endpoint(s->ctl),
-          w.codec == BF_CTL_CODEC_H264   ? "h264"
-          : w.codec == BF_CTL_CODEC_HEVC ? "hevc"
-          : w.codec == BF_CTL_CODEC_AV1  ? "av1"
-                                         : "?",
-          w.width, w.height, w.fps, w.shard_bytes, w.max_k, w.fec_percent, s->ctl_data,
-          s->data_via[0] ? ", via " : "", s->data_via);
+          bf_cctl_endpoint(s->ctl), codec ? codec : "?", w.width, w.height, w.fps, w.shard_bytes,
+          w.max_k, w.fec_percent, s->ctl_data, s->data_via[0] ? ", via " : "", s->data_via);
   return 0;
 }
 

@@ -9,6 +9,11 @@ if(TARGET test_udp AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
   target_link_options(test_udp PRIVATE
     -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc)
 endif()
+if(TARGET test_channel AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  target_compile_definitions(test_channel PRIVATE BF_TEST_WRAP_MALLOC)
+  target_link_options(test_channel PRIVATE
+    -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc)
+endif()
 if(TARGET test_loopback AND NOT WIN32)
   target_link_libraries(test_loopback PRIVATE Threads::Threads)
 endif()

@@ -14,6 +14,8 @@
 #include "sources.h"
 #include "strip.h"
 
+#include <bildfunk/bitstream.h>
+
 #include <libavcodec/avcodec.h>
 #include <libavutil/log.h>
 
@@ -84,14 +86,14 @@ static void decode(size_t from, uint8_t **out) {
     if (i == from && from > 0 && !aus[i].ai.param_sets) {
       /* SPS + PPS: AU 0 up to its first slice or SEI NAL */
       const uint8_t *d = aus[0].data;
-      for (size_t k = 0; k + 4 <= aus[0].len; k++)
-        if (d[k] == 0 && d[k + 1] == 0 && d[k + 2] == 1) {
-          unsigned t = d[k + 3] & 0x1fu;
-          if (t != 7 && t != 8 && t != 9) {
-            extra = k > 0 && d[k - 1] == 0 ? k - 1 : k;
-            break;
-          }
+      size_t n = aus[0].len;
+      for (size_t k = bf_annexb_find(d, n, 0); k + 4 <= n; k = bf_annexb_find(d, n, k + 3)) {
+        unsigned t = d[k + 3] & 0x1fu;
+        if (t != 7 && t != 8 && t != 9) {
+          extra = k > 0 && d[k - 1] == 0 ? k - 1 : k;
+          break;
         }
+      }
       assert_true(extra > 0);
     }
     assert_true(av_new_packet(pkt, (int)(extra + aus[i].len)) >= 0);

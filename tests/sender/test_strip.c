@@ -155,13 +155,13 @@ static void test_font(void **state) {
   (void)state;
   const unsigned w = 40, h = 20;
   uint8_t *y = grey(w, h, 0);
-  bf_font_draw(y, w, w, h, 1, 2, 1, "1", 200, 10);
+  bf_strip_text(y, w, w, h, 1, 2, 1, "1", 200, 10);
   /* '1': row 0 is ..#.. -> pixel (1 + 2, 2) set, (1, 2) background */
   assert_int_equal(y[2 * w + 3], 200);
   assert_int_equal(y[2 * w + 1], 10);
   assert_int_equal(y[0], 0); /* outside the glyph cell */
   /* scaled and clipped at the edges: no write outside (ASan would see it) */
-  bf_font_draw(y, w, w, h, 30, 10, 3, "T 12:34:56.789 ?", 255, 0);
+  bf_strip_text(y, w, w, h, 30, 10, 3, "T 12:34:56.789 ?", 255, 0);
   assert_int_equal(y[10 * w + 30], 255); /* top-left pixel of 'T' */
   free(y);
 }

@@ -47,8 +47,9 @@ extern "C" {
 /* Longest frame bf_ctl_encode() writes (a Bye with the longest text). */
 #define BF_CTL_MAX_ENCODED (BF_CTL_HEADER_BYTES + 4u + 2u + BF_CTL_MAX_TEXT)
 
-/* Codec numbers, the same values as the sender's and client's bf_codec. A
- * mask (Hello codecs, hw_codecs) has bit (codec - 1) set per codec. */
+/* Codec numbers; the media library's bf_codec (bildfunk/codec.h) takes its
+ * values from these. A mask (Hello codecs, hw_codecs) has bit (codec - 1)
+ * set per codec. */
 #define BF_CTL_CODEC_H264 1u
 #define BF_CTL_CODEC_HEVC 2u
 #define BF_CTL_CODEC_AV1 3u

@@ -1,0 +1,201 @@
+/*
+ * The data-plane channel: the one object each program uses for its data
+ * socket. It owns the socket (a bf_transport), the receive ring, the seal
+ * (a sealer for what this side sends, an opener for what it receives) and,
+ * on the client, the punch schedule; it sorts every datagram that arrives
+ * into exactly one kind and hands it to the handler the program registered
+ * for that kind:
+ *
+ *   socket -> ring -> clear punch? -> open (sealed mode) -> classify
+ *          -> handler[kind](bytes, from, now)
+ *
+ * The handlers are the sans-I/O modules (the reassembler for video, the
+ * feedback codec, the audio and input codecs): they see plaintext bytes
+ * that point into the ring (valid only during the call; a handler that
+ * keeps bytes copies them) and the time the batch was read.
+ *
+ * Kinds (docs/protocol.md §8 lists the magic bytes): a datagram of
+ * BF_CHANNEL_VIDEO_MIN bytes or more is video (spec §1: 40-byte header
+ * plus a shard of at least 512 bytes; the reassembler checks the rest).
+ * A shorter one is told by its first byte: 0xFB feedback, 0xA0 audio, 0xB0
+ * input; an unknown first byte on a datagram of at least 40 bytes still
+ * goes to the video handler (which rejects it with a named reason, as it
+ * always did), anything else is garbage. The punch (spec §7) is clear in
+ * every mode: the 8 bytes "PFpunch1" (in clear mode: any datagram that
+ * starts with them), recognised before anything is opened.
+ *
+ * Sealed mode (spec §6): bf_channel_seal() keys a fresh sealer and opener
+ * from the 32-byte session secret. Every datagram but the punch is then
+ * opened in place before it is classified (drops are counted by the
+ * opener) and everything sent but the punch is sealed. With
+ * cfg.require_seal (the sender in control mode) a channel without keys
+ * drops every datagram but the punch (counted as `unsealed`).
+ *
+ * Memory: the ring (128 x 9217 bytes) at creation; with sealing, one
+ * scratch area for a sealed burst (burst_max x (max_plain + 24) bytes) per
+ * key; nothing per datagram. Latency: none added — a batch is handled as
+ * soon as it is read, and nothing queues on the send side (a datagram is in
+ * the kernel or counted as dropped when a send returns).
+ *
+ * Threads: one thread uses a channel. Not sans-I/O itself — it is the
+ * socket edge; its clock comes in through cfg.now, so tests drive time.
+ */
+#ifndef BILDFUNK_CHANNEL_H
+#define BILDFUNK_CHANNEL_H
+
+#include <bildfunk/common.h>
+#include <bildfunk/punch.h>
+#include <bildfunk/seal.h>
+#include <bildfunk/transport.h>
+#include <bildfunk/wire.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* First bytes of the datagram kinds that are not video (spec §8). */
+#define BF_MAGIC_FEEDBACK 0xFBu /* = BF_FB_MAGIC, feedback.h */
+#define BF_MAGIC_AUDIO 0xA0u
+#define BF_MAGIC_INPUT 0xB0u
+/* Datagrams this long or longer are video: header + the smallest shard. */
+#define BF_CHANNEL_VIDEO_MIN (BF_HEADER_BYTES + BF_MIN_SHARD)
+/* Every other kind stays below it, sealed or not. */
+#define BF_CHANNEL_MSG_MAX (BF_CHANNEL_VIDEO_MIN - 1u)
+
+typedef enum bf_dkind {
+  BF_DKIND_GARBAGE = 0, /* too short, or an unknown first byte */
+  BF_DKIND_PUNCH,       /* spec §7, always clear */
+  BF_DKIND_VIDEO,       /* spec §1 */
+  BF_DKIND_FEEDBACK,    /* 0xFB: feedback.h (loss, keyframe, clock, bye) */
+  BF_DKIND_AUDIO,       /* 0xA0: sound, sender -> client */
+  BF_DKIND_INPUT,       /* 0xB0: input events and their acknowledgements */
+  BF_DKIND_COUNT_
+} bf_dkind;
+
+/* "video", "feedback", ... */
+const char *bf_dkind_name(bf_dkind k);
+
+/* Which kind plaintext bytes |d| (|len|) are, after any opening; the punch
+ * is recognised separately (bf_is_punch) because it is never sealed. Pure;
+ * reads at most d[0]. */
+bf_dkind bf_dgram_classify(const uint8_t *d, size_t len);
+
+typedef enum bf_channel_role {
+  BF_CHANNEL_CLIENT = 0, /* seals c2s, opens s2c, punches the sender */
+  BF_CHANNEL_SENDER = 1, /* seals s2c, opens c2s, takes punches */
+} bf_channel_role;
+
+/* A handler: |d| points into the channel's ring (plaintext, valid during
+ * the call), |from| is the datagram's source, |now_ns| the batch's time. */
+typedef void (*bf_channel_fn)(void *user, const uint8_t *d, size_t len, const bf_addr *from,
+                              uint64_t now_ns);
+
+typedef struct bf_channel_config {
+  bf_channel_role role;
+  uint64_t (*now)(void); /* the program's clock, ns (read once per batch) */
+  /* 1: drop datagrams from any address but the peer's (counted foreign)
+   * before opening them; the client, which knows its sender. */
+  int only_from_peer;
+  /* 1: without keys, everything but the punch is dropped (unsealed). */
+  int require_seal;
+  /* 1: the client's punch schedule runs (bf_channel_tick sends them):
+   * spec §7's 15 fast punches, then a keepalive every 2 s. */
+  int punch;
+  /* Sealed bursts: at most |burst_max| datagrams of at most |max_plain|
+   * plaintext bytes per bf_channel_send_burst (0 = 64 and BF_SEAL_MAX_PLAIN). */
+  size_t burst_max;
+  size_t max_plain;
+  /* Receive ring buffers, 0 = BF_RECV_BATCH (128 x 9217 bytes). */
+  size_t ring_count;
+} bf_channel_config;
+
+/* Every datagram read ends in exactly one of: a kind's handler
+ * (by_kind[k] - unhandled[k]), unhandled (a kind nobody registered),
+ * foreign, unsealed, or an opener drop (bf_channel_seal_stats). */
+typedef struct bf_channel_stats {
+  uint64_t datagrams; /* read from the socket */
+  uint64_t batches;   /* receive calls that returned data */
+  uint64_t by_kind[BF_DKIND_COUNT_];
+  uint64_t unhandled[BF_DKIND_COUNT_];
+  uint64_t foreign;      /* only_from_peer: from another address */
+  uint64_t unsealed;     /* require_seal and no keys: not opened */
+  uint64_t sent;         /* datagrams the kernel took (all kinds) */
+  uint64_t send_dropped; /* send buffer full / transient error / seal failure */
+  uint64_t sealed;       /* datagrams sealed */
+  uint64_t seal_failed;  /* ... and failed to seal (not sent) */
+  uint64_t punches_sent;
+} bf_channel_stats;
+
+typedef struct bf_channel bf_channel;
+
+/* Creates a channel over |t| (owned by the channel from then on, also on
+ * failure; its peer, if set, is where sends go). Returns 0, -EINVAL or
+ * -ENOMEM. */
+int bf_channel_new(const bf_channel_config *cfg, bf_transport *t, bf_channel **out);
+
+/* Frees everything (keys wiped), closes the transport, clears |*c|. */
+void bf_channel_del(bf_channel **c);
+
+/* Registers |fn| (NULL = none: that kind is counted as unhandled) for
+ * |kind| with its |user| pointer. */
+void bf_channel_on(bf_channel *c, bf_dkind kind, bf_channel_fn fn, void *user);
+
+/* Keys the seal from the 32-byte session secret (a control session's TLS
+ * exporter output, or a key file): a fresh sealer whose first seq is
+ * |first_seq| and a fresh opener with an empty replay window. The previous
+ * keys are wiped; their opener's counters carry over. 0 or negative errno
+ * (-ENOTSUP in a build without OpenSSL). */
+int bf_channel_seal(bf_channel *c, const uint8_t secret[32], uint64_t first_seq);
+/* Forgets the keys (wiped); counters carry over. Clear mode again, or, with
+ * require_seal, nothing but punches is taken. */
+void bf_channel_unseal(bf_channel *c);
+/* A fresh replay window for the same keys (sealed direct mode, where each
+ * new client starts its seqs from its own clock). 0 or negative errno. */
+int bf_channel_renew_opener(bf_channel *c);
+int bf_channel_sealed(const bf_channel *c);
+
+/* Where sends go (copied; NULL clears it) and where only_from_peer takes
+ * datagrams from. */
+void bf_channel_set_peer(bf_channel *c, const bf_addr *peer);
+const bf_addr *bf_channel_peer(const bf_channel *c);
+
+/* Reads up to |max_batches| batches and hands every datagram to its
+ * handler. Returns the datagrams read (0 = nothing was pending) or a
+ * negative errno for a socket failure. */
+int bf_channel_receive(bf_channel *c, size_t max_batches);
+/* The last time (cfg.now) the socket was seen empty: everything that
+ * reached it before was read. 0 = never. */
+uint64_t bf_channel_drained_ns(const bf_channel *c);
+
+/* One datagram (any kind but video bursts) to the peer, or to |to| when
+ * not NULL; sealed in sealed mode. 1 sent, 0 dropped (counted), negative
+ * errno for a real failure. */
+int bf_channel_send(bf_channel *c, const uint8_t *d, size_t len, const bf_addr *to);
+/* A burst of up to cfg.burst_max datagrams of equal size (the last may be
+ * shorter) to the peer: sealed into the channel's scratch in sealed mode
+ * (one AES-GCM pass each; the burst keeps equal sizes, so GSO applies),
+ * then sent with segmentation offload when |gso|, else batched. |d| is
+ * rewritten in place. Returns how many the kernel took (the rest are
+ * counted drops) or a negative errno. */
+int bf_channel_send_burst(bf_channel *c, bf_dgram *d, size_t n, int gso);
+
+/* Client: sends the punch when the schedule says so at |now_ns|. */
+void bf_channel_tick(bf_channel *c, uint64_t now_ns);
+/* When bf_channel_tick next has work (UINT64_MAX: never). */
+uint64_t bf_channel_next_due(const bf_channel *c);
+
+/* The descriptor to poll for POLLIN (-1: none, e.g. a loopback pair: use
+ * bf_transport_wait on bf_channel_transport). */
+int bf_channel_fd(const bf_channel *c);
+bf_transport *bf_channel_transport(bf_channel *c);
+
+void bf_channel_stats_get(const bf_channel *c, bf_channel_stats *st);
+/* The opener's drop counters over every key this channel had; returns 1 in
+ * sealed mode (keys now or before), 0 (and zeros) otherwise. */
+int bf_channel_seal_stats(const bf_channel *c, bf_opener_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BILDFUNK_CHANNEL_H */

@@ -1,0 +1,352 @@
+/*
+ * The data-plane channel: see channel.h. The classifier is pure; the rest is
+ * the socket edge around it (ring, seal, punch schedule, handlers).
+ */
+#include <bildfunk/channel.h>
+
+#include <bildfunk/feedback.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BF_CHANNEL_BURST_DEFAULT 64u
+
+struct bf_channel {
+  bf_channel_config cfg;
+  bf_transport *t;
+  bf_recv_ring ring;
+  struct {
+    bf_channel_fn fn;
+    void *user;
+  } on[BF_DKIND_COUNT_];
+  bf_punch_client punch;
+  uint64_t drained_ns;
+  bf_channel_stats n;
+  /* sealed mode: NULL sealer = clear */
+  bf_sealer *sealer;
+  bf_opener *opener;
+  uint8_t secret[32];    /* kept to renew the opener; wiped on unseal */
+  int had_keys;          /* sealed at some point: the stats say so */
+  bf_opener_stats carry; /* counters of the openers before this one */
+  uint8_t *scratch;      /* burst_max sealed datagrams */
+  size_t stride;         /* max_plain + BF_SEAL_OVERHEAD */
+};
+
+const char *bf_dkind_name(bf_dkind k) {
+  static const char *const names[BF_DKIND_COUNT_] = {"garbage",  "punch", "video",
+                                                     "feedback", "audio", "input"};
+  return (unsigned)k < BF_DKIND_COUNT_ ? names[k] : "?";
+}
+
+bf_dkind bf_dgram_classify(const uint8_t *d, size_t len) {
+  if (len >= BF_CHANNEL_VIDEO_MIN) return BF_DKIND_VIDEO;
+  if (len >= 2) {
+    switch (d[0]) {
+    case BF_MAGIC_FEEDBACK:
+      return BF_DKIND_FEEDBACK;
+    case BF_MAGIC_AUDIO:
+      return BF_DKIND_AUDIO;
+    case BF_MAGIC_INPUT:
+      return BF_DKIND_INPUT;
+    default:
+      break;
+    }
+  }
+  /* long enough for a header: the reassembler names what is wrong */
+  return len >= BF_HEADER_BYTES ? BF_DKIND_VIDEO : BF_DKIND_GARBAGE;
+}
+
+int bf_channel_new(const bf_channel_config *cfg, bf_transport *t, bf_channel **out) {
+  *out = NULL;
+  if (!cfg || !t || (cfg->punch && !cfg->now) || !cfg->now) {
+    bf_transport_close(&t);
+    return -EINVAL;
+  }
+  bf_channel *c = calloc(1, sizeof *c);
+  if (!c) {
+    bf_transport_close(&t);
+    return -ENOMEM;
+  }
+  c->cfg = *cfg;
+  if (!c->cfg.burst_max) c->cfg.burst_max = BF_CHANNEL_BURST_DEFAULT;
+  if (!c->cfg.max_plain || c->cfg.max_plain > BF_MAX_DATAGRAM - BF_SEAL_OVERHEAD)
+    c->cfg.max_plain = BF_MAX_DATAGRAM - BF_SEAL_OVERHEAD;
+  c->stride = c->cfg.max_plain + BF_SEAL_OVERHEAD;
+  c->t = t;
+  int r = bf_recv_ring_init(&c->ring, cfg->ring_count, 0);
+  if (r < 0) {
+    bf_channel_del(&c);
+    return r;
+  }
+  if (cfg->punch)
+    bf_punch_client_init(&c->punch, cfg->now(), 1);
+  else
+    bf_punch_client_stop(&c->punch);
+  *out = c;
+  return 0;
+}
+
+static void carry_opener(bf_channel *c) {
+#ifdef BF_HAVE_SEAL
+  if (!c->opener) return;
+  bf_opener_stats st;
+  bf_opener_stats_get(c->opener, &st);
+  c->carry.opened += st.opened;
+  c->carry.short_ += st.short_;
+  c->carry.oversize += st.oversize;
+  c->carry.replay_old += st.replay_old;
+  c->carry.replay_dup += st.replay_dup;
+  c->carry.bad_tag += st.bad_tag;
+  bf_opener_del(&c->opener);
+#else
+  (void)c;
+#endif
+}
+
+void bf_channel_unseal(bf_channel *c) {
+  carry_opener(c);
+#ifdef BF_HAVE_SEAL
+  bf_sealer_del(&c->sealer);
+#endif
+  memset(c->secret, 0, sizeof c->secret);
+}
+
+void bf_channel_del(bf_channel **pc) {
+  bf_channel *c = *pc;
+  if (!c) return;
+  bf_channel_unseal(c);
+  free(c->scratch);
+  bf_recv_ring_free(&c->ring);
+  bf_transport_close(&c->t);
+  free(c);
+  *pc = NULL;
+}
+
+void bf_channel_on(bf_channel *c, bf_dkind kind, bf_channel_fn fn, void *user) {
+  if ((unsigned)kind >= BF_DKIND_COUNT_) return;
+  c->on[kind].fn = fn;
+  c->on[kind].user = user;
+}
+
+#ifdef BF_HAVE_SEAL
+/* A fresh opener for this side's receive direction from c->secret. */
+static int new_opener(bf_channel *c) {
+  bf_seal_key s2c, c2s;
+  int r = bf_seal_derive(c->secret, sizeof c->secret, &s2c, &c2s);
+  int client = c->cfg.role == BF_CHANNEL_CLIENT;
+  if (r == 0)
+    r = bf_opener_new(client ? &s2c : &c2s, client ? BF_SEAL_S2C : BF_SEAL_C2S, 2, &c->opener);
+  bf_seal_key_wipe(&s2c);
+  bf_seal_key_wipe(&c2s);
+  return r;
+}
+#endif
+
+int bf_channel_seal(bf_channel *c, const uint8_t secret[32], uint64_t first_seq) {
+#ifdef BF_HAVE_SEAL
+  bf_channel_unseal(c);
+  if (!c->scratch && !(c->scratch = malloc(c->cfg.burst_max * c->stride))) return -ENOMEM;
+  memcpy(c->secret, secret, sizeof c->secret);
+  bf_seal_key s2c, c2s;
+  int r = bf_seal_derive(secret, sizeof c->secret, &s2c, &c2s);
+  int client = c->cfg.role == BF_CHANNEL_CLIENT;
+  if (r == 0)
+    r = bf_sealer_new(client ? &c2s : &s2c, client ? BF_SEAL_C2S : BF_SEAL_S2C, first_seq,
+                      &c->sealer);
+  bf_seal_key_wipe(&s2c);
+  bf_seal_key_wipe(&c2s);
+  if (r == 0) r = new_opener(c);
+  if (r < 0) {
+    bf_channel_unseal(c);
+    return r;
+  }
+  c->had_keys = 1;
+  return 0;
+#else
+  (void)c, (void)secret, (void)first_seq;
+  return -ENOTSUP;
+#endif
+}
+
+int bf_channel_renew_opener(bf_channel *c) {
+#ifdef BF_HAVE_SEAL
+  if (!c->sealer) return -EINVAL;
+  carry_opener(c);
+  return new_opener(c);
+#else
+  (void)c;
+  return -ENOTSUP;
+#endif
+}
+
+int bf_channel_sealed(const bf_channel *c) {
+  return c->sealer != NULL;
+}
+
+void bf_channel_set_peer(bf_channel *c, const bf_addr *peer) {
+  bf_transport_set_peer(c->t, peer);
+}
+
+const bf_addr *bf_channel_peer(const bf_channel *c) {
+  return c->t->peer.len ? &c->t->peer : NULL;
+}
+
+/* One datagram of the ring: punch, foreign, open, classify, hand over. */
+static void dispatch(bf_channel *c, const bf_rx_slot *s, uint64_t now) {
+  uint8_t *d = s->data;
+  size_t len = s->len;
+  bf_dkind k;
+  if (c->cfg.only_from_peer && (!s->from || !bf_addr_equal(s->from, &c->t->peer))) {
+    c->n.foreign++;
+    return;
+  }
+  /* the punch is clear in every mode; sealed, it is exactly 8 bytes (any
+   * sealed datagram is longer) */
+  if ((c->sealer || c->cfg.require_seal) ? len == BF_PUNCH_BYTES && bf_is_punch(d, len)
+                                         : bf_is_punch(d, len)) {
+    k = BF_DKIND_PUNCH;
+  } else {
+    if (c->cfg.require_seal && !c->opener) {
+      c->n.unsealed++;
+      return;
+    }
+#ifdef BF_HAVE_SEAL
+    if (c->opener) { /* in place; drops are counted by the opener */
+      int n_open = bf_opener_open_inplace(c->opener, d, len, NULL);
+      if (n_open < 0) return;
+      d += BF_SEAL_SEQ_BYTES;
+      len = (size_t)n_open;
+    }
+#endif
+    k = bf_dgram_classify(d, len);
+  }
+  c->n.by_kind[k]++;
+  if (c->on[k].fn)
+    c->on[k].fn(c->on[k].user, d, len, s->from, now);
+  else
+    c->n.unhandled[k]++;
+}
+
+int bf_channel_receive(bf_channel *c, size_t max_batches) {
+  int total = 0;
+  uint64_t before = c->cfg.now(); /* a clock read before each read */
+  for (size_t b = 0; b < max_batches; b++) {
+    int n = bf_recv_batch(c->t, &c->ring);
+    if (n < 0) return total ? total : n;
+    if (n == 0) {
+      c->drained_ns = before;
+      break;
+    }
+    uint64_t now = c->cfg.now();
+    c->n.batches++;
+    for (size_t i = 0; i < c->ring.n; i++) {
+      c->n.datagrams++;
+      dispatch(c, &c->ring.slots[i], now);
+    }
+    total += n;
+    if ((size_t)n < c->ring.count) { /* the socket is drained */
+      c->drained_ns = before;
+      break;
+    }
+    before = now;
+  }
+  return total;
+}
+
+uint64_t bf_channel_drained_ns(const bf_channel *c) {
+  return c->drained_ns;
+}
+
+/* Seals |d| into |out| in sealed mode (counted); |d| unchanged in clear
+ * mode. Returns 0 or a negative errno (not to be sent). */
+static int seal_into(bf_channel *c, bf_dgram *d, uint8_t *out, size_t cap) {
+#ifdef BF_HAVE_SEAL
+  if (!c->sealer) return 0;
+  int m = bf_sealer_seal(c->sealer, d, out, cap);
+  if (m < 0) {
+    c->n.seal_failed++;
+    return m;
+  }
+  c->n.sealed++;
+  *d = (bf_dgram){out, (size_t)m, NULL, 0};
+#else
+  (void)c, (void)d, (void)out, (void)cap;
+#endif
+  return 0;
+}
+
+int bf_channel_send(bf_channel *c, const uint8_t *d, size_t len, const bf_addr *to) {
+  if (len > BF_CHANNEL_MSG_MAX) return -EMSGSIZE;
+  uint8_t sealed[BF_CHANNEL_MSG_MAX + BF_SEAL_OVERHEAD];
+  bf_dgram g = {d, len, NULL, 0};
+  int r = seal_into(c, &g, sealed, sizeof sealed);
+  if (r < 0) {
+    c->n.send_dropped++;
+    return r;
+  }
+  bf_addr keep = c->t->peer;
+  if (to) bf_transport_set_peer(c->t, to);
+  r = bf_send(c->t, &g);
+  if (to) bf_transport_set_peer(c->t, keep.len ? &keep : NULL);
+  if (r == 1)
+    c->n.sent++;
+  else if (r == 0)
+    c->n.send_dropped++;
+  return r;
+}
+
+int bf_channel_send_burst(bf_channel *c, bf_dgram *d, size_t n, int gso) {
+  if (n > c->cfg.burst_max) n = c->cfg.burst_max;
+  size_t ready = n;
+  if (c->sealer) {
+    for (size_t i = 0; i < n; i++) {
+      if (seal_into(c, &d[i], c->scratch + i * c->stride, c->stride) < 0) {
+        ready = i; /* a failure cuts the burst there */
+        break;
+      }
+    }
+  }
+  int r = ready == 0 ? 0 : gso ? bf_send_gso(c->t, d, ready) : bf_send_batch(c->t, d, ready);
+  if (r < 0) return r;
+  c->n.sent += (uint64_t)r;
+  c->n.send_dropped += (uint64_t)(n - (size_t)r);
+  return r;
+}
+
+void bf_channel_tick(bf_channel *c, uint64_t now_ns) {
+  if (bf_punch_client_due(&c->punch, now_ns) && bf_punch_send(c->t) == 1) c->n.punches_sent++;
+}
+
+uint64_t bf_channel_next_due(const bf_channel *c) {
+  return bf_punch_client_next(&c->punch);
+}
+
+int bf_channel_fd(const bf_channel *c) {
+  return c->t->fd;
+}
+
+bf_transport *bf_channel_transport(bf_channel *c) {
+  return c->t;
+}
+
+void bf_channel_stats_get(const bf_channel *c, bf_channel_stats *st) {
+  *st = c->n;
+}
+
+int bf_channel_seal_stats(const bf_channel *c, bf_opener_stats *st) {
+  *st = c->carry;
+#ifdef BF_HAVE_SEAL
+  if (c->opener) {
+    bf_opener_stats now;
+    bf_opener_stats_get(c->opener, &now);
+    st->opened += now.opened;
+    st->short_ += now.short_;
+    st->oversize += now.oversize;
+    st->replay_old += now.replay_old;
+    st->replay_dup += now.replay_dup;
+    st->bad_tag += now.bad_tag;
+  }
+#endif
+  return c->had_keys;
+}
