@@ -5,6 +5,8 @@
 
 #ifdef BF_HAVE_SEAL
 
+#include "pin_writer.h"
+
 #include <bildfunk/codec.h>
 #include <bildfunk/common.h>
 #include <bildfunk/ctl_conn.h>
@@ -36,7 +38,9 @@ typedef struct conn {
   char code[BF_PAIR_CODE_DIGITS + 1];      /* the client shows it; the operator types it here */
   char code_self[BF_PAIR_CODE_DIGITS + 1]; /* shown here; the client's user types it there */
   char name[BF_PIN_MAX_NAME + 1];
-  int closed; /* the session's CLOSED event was taken: flush, then drop */
+  int saving;        /* the operator accepted; the pin file is being written */
+  uint64_t save_tag; /* ... as this job of the pin writer */
+  int closed;        /* the session's CLOSED event was taken: flush, then drop */
   /* the socket (io.fd -1: a free slot), the session (io.s) and the bytes
    * TCP has not taken yet; last, so a slot's policy fields clear apart */
   bf_ctl_conn io;
@@ -55,11 +59,15 @@ struct bf_sctl {
   int line_long; /* the current line is longer than LINE_MAX_BYTES */
   bf_pair_limiter lim;
   uint64_t line_counter;
+  bf_pin_writer *pw; /* writes the pin file off this thread; NULL: memory-only pins */
+  uint64_t save_counter;
   conn conns[NCONN];
   bf_sctl_event evq[EVQ];
   size_t ev_head, ev_n;
   bf_sctl_stats st;
 };
+
+static void conn_events(bf_sctl *c, conn *k, uint64_t now);
 
 /* Overwrites |p| with zeros in a way the compiler keeps (secrets). */
 static void wipe(void *p, size_t n) {
@@ -171,6 +179,13 @@ int bf_sctl_open(const bf_sctl_config *cfg, bf_sctl **out, char *err, size_t cap
     free(c);
     return r;
   }
+  const char *pin_file = bf_pinstore_path(cfg->pins);
+  if (pin_file && (r = bf_pin_writer_new(pin_file, &c->pw)) < 0) {
+    snprintf(err, cap, "control: cannot start the pin file writer: %s", bf_strerror(r));
+    close(c->lfd);
+    free(c);
+    return r;
+  }
   *out = c;
   return 0;
 }
@@ -186,6 +201,7 @@ void bf_sctl_close(bf_sctl **cp) {
   for (size_t i = 0; i < NCONN; i++)
     if (c->conns[i].io.fd >= 0) conn_drop(&c->conns[i]);
   if (c->lfd >= 0) close(c->lfd);
+  bf_pin_writer_del(&c->pw); /* writes the pins still queued first */
   wipe(c->evq, sizeof c->evq);
   free(c);
   *cp = NULL;
@@ -203,6 +219,7 @@ size_t bf_sctl_pollfds(const bf_sctl *c, struct pollfd *fds, size_t cap) {
   if (n < cap) fds[n++] = (struct pollfd){c->accept_pause_until ? -1 : c->lfd, POLLIN, 0};
   if (c->input_fd >= 0 && !c->input_pause_until && n < cap)
     fds[n++] = (struct pollfd){c->input_fd, POLLIN, 0};
+  if (c->pw && n < cap) fds[n++] = (struct pollfd){bf_pin_writer_fd(c->pw), POLLIN, 0};
   for (size_t i = 0; i < NCONN && n < cap; i++) {
     const conn *k = &c->conns[i];
     if (k->io.fd < 0) continue;
@@ -244,6 +261,7 @@ static void answer(bf_sctl *c, conn *k, int accept, const char *why, uint64_t no
   k->answered = 1;
   if (!accept) say(c, "pairing with \"%s\" refused: %s", k->name, why);
   (void)bf_ctl_session_confirm(k->io.s, accept, now);
+  conn_events(c, k, now); /* PAIRED: the pin goes to the writer now */
 }
 
 /* Asks the operator about the next request in line, if none is asked now. */
@@ -425,6 +443,58 @@ static void on_established(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t
       ev->welcome.height, ev->welcome.fps, ev->welcome.shard_bytes, ev->welcome.max_k);
 }
 
+/* The pairing is done: counted and told to the operator. */
+static void paired(bf_sctl *c, const uint8_t fp[BF_FP_BYTES], const char *name) {
+  char hex[BF_FP_HEX_BYTES];
+  bf_fp_hex(fp, hex);
+  hex[16] = 0;
+  c->st.pairings_ok++;
+  char shown[BF_PIN_MAX_NAME + 1];
+  safe_name(shown, sizeof shown, name);
+  say(c, "paired with \"%s\" (fp %s...)", shown, hex);
+}
+
+/* The session pinned the client in memory. With a pin file, the writer
+ * saves it and the session holds PairResult until pin_results() tells it
+ * how that went; a full queue is a failed save. */
+static void on_paired(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t now) {
+  if (!c->pw) {
+    paired(c, ev->peer_fp, ev->peer_name);
+    return;
+  }
+  bf_pin_job job;
+  memset(&job, 0, sizeof job);
+  job.tag = ++c->save_counter;
+  memcpy(job.fp, ev->peer_fp, sizeof job.fp);
+  snprintf(job.name, sizeof job.name, "%s", ev->peer_name);
+  job.paired_unix = ev->paired_unix;
+  job.unique_name = ev->unique_name;
+  int r = bf_pin_writer_push(c->pw, &job);
+  if (r < 0) {
+    (void)bf_ctl_session_pin_saved(k->io.s, r, now);
+    return;
+  }
+  k->saving = 1;
+  k->save_tag = job.tag;
+}
+
+/* Saves the writer finished: the waiting sessions go on (PairResult ok and
+ * Welcome) or end (Bye 1 "saving the client's pin failed: ..."). A save
+ * whose connection is gone is done all the same: the pin stays. */
+static void pin_results(bf_sctl *c, uint64_t now) {
+  bf_pin_job job;
+  while (bf_pin_writer_pop(c->pw, &job)) {
+    for (size_t i = 0; i < NCONN; i++) {
+      conn *k = &c->conns[i];
+      if (k->io.fd < 0 || !k->saving || k->save_tag != job.tag) continue;
+      k->saving = 0;
+      if (!job.result) paired(c, job.fp, job.name);
+      (void)bf_ctl_session_pin_saved(k->io.s, job.result, now);
+      conn_events(c, k, now);
+    }
+  }
+}
+
 /* Takes every event the session has (bf_ctl_conn_event lets it decode what
  * it held back while its ring was full: the plaintext inside is bounded by
  * what the last conn_read() fed, one recv, so this ends and nothing piles
@@ -442,16 +512,9 @@ static void conn_events(bf_sctl *c, conn *k, uint64_t now) {
       snprintf(k->code_self, sizeof k->code_self, "%s", ev.code_peer);
       safe_name(k->name, sizeof k->name, ev.peer_name);
       break;
-    case BF_CTL_EV_PAIRED: {
-      char hex[BF_FP_HEX_BYTES];
-      bf_fp_hex(ev.peer_fp, hex);
-      hex[16] = 0;
-      c->st.pairings_ok++;
-      char shown[BF_PIN_MAX_NAME + 1];
-      safe_name(shown, sizeof shown, ev.peer_name);
-      say(c, "paired with \"%s\" (fp %s...)", shown, hex);
+    case BF_CTL_EV_PAIRED:
+      on_paired(c, k, &ev, now);
       break;
-    }
     case BF_CTL_EV_ESTABLISHED:
       on_established(c, k, &ev, now);
       break;
@@ -515,6 +578,7 @@ static void accept_all(bf_sctl *c, uint64_t now) {
      * (one small file read per accepted connection); a file that no longer
      * parses leaves the pins as they were */
     if (bf_pinstore_reload(c->cfg.pins) < 0) c->st.pin_reload_failed++;
+    if (c->pw) bf_pin_writer_reapply(c->pw, c->cfg.pins); /* pins the file lacks yet */
     bf_ctl_session_cfg sc;
     memset(&sc, 0, sizeof sc);
     sc.role = BF_TLS_SERVER;
@@ -525,6 +589,7 @@ static void accept_all(bf_sctl *c, uint64_t now) {
     sc.limiter = &c->lim;
     sc.pairing_disabled = c->cfg.pairing_disabled;
     sc.confirm_ns = c->cfg.confirm_ns;
+    sc.pin_saved_wait = c->pw != NULL;
     conn *k = free_slot;
     memset(k, 0, offsetof(conn, io));
     bf_ctl_conn_adopt(&k->io, fd);
@@ -555,7 +620,7 @@ void bf_sctl_step(bf_sctl *c, uint64_t now) {
   struct pollfd fds[BF_SCTL_MAX_FDS];
   conn *owner[BF_SCTL_MAX_FDS];
   size_t n = 0;
-  int in_idx = -1;
+  int in_idx = -1, pw_idx = -1;
   if (c->accept_pause_until && now >= c->accept_pause_until) c->accept_pause_until = 0;
   if (c->input_pause_until && now >= c->input_pause_until) c->input_pause_until = 0;
   fds[n] = (struct pollfd){c->accept_pause_until ? -1 : c->lfd, POLLIN, 0};
@@ -563,6 +628,11 @@ void bf_sctl_step(bf_sctl *c, uint64_t now) {
   if (c->input_fd >= 0 && !c->input_pause_until) {
     in_idx = (int)n;
     fds[n] = (struct pollfd){c->input_fd, POLLIN, 0};
+    owner[n++] = NULL;
+  }
+  if (c->pw) {
+    pw_idx = (int)n;
+    fds[n] = (struct pollfd){bf_pin_writer_fd(c->pw), POLLIN, 0};
     owner[n++] = NULL;
   }
   for (size_t i = 0; i < NCONN; i++) {
@@ -587,6 +657,7 @@ void bf_sctl_step(bf_sctl *c, uint64_t now) {
     conn_events(c, k, now);
   }
   if (in_idx >= 0 && (fds[in_idx].revents & (POLLIN | POLLHUP | POLLERR))) read_input(c, now);
+  if (pw_idx >= 0 && (fds[pw_idx].revents & POLLIN)) pin_results(c, now);
   if (n && (fds[0].revents & POLLIN)) accept_all(c, now);
   for (size_t i = 0; i < NCONN; i++) {
     conn *k = &c->conns[i];

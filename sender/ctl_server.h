@@ -83,7 +83,7 @@ extern "C" {
 /* A pair-only session's longest life after ESTABLISHED: longer than the
  * client's BF_CTL_CODE_ENTRY_NS (120 s) for its user to type the sender's code. */
 #define BF_SCTL_PAIR_ONLY_NS (BF_CTL_CODE_ENTRY_NS + 10000000000ull)
-#define BF_SCTL_MAX_FDS (BF_SCTL_MAX_SETUP + 3u) /* listener + input + connections */
+#define BF_SCTL_MAX_FDS (BF_SCTL_MAX_SETUP + 4u) /* listener, input, pin writer, connections */
 
 /* Counters (also in builds without OpenSSL, where they stay 0). */
 typedef struct bf_sctl_stats {

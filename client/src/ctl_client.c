@@ -298,7 +298,7 @@ int bf_cctl_open(const bf_cctl_config *cfg, bf_cctl **out, char *err, size_t err
   }
   if (cfg->pair != 2) {
     const bf_pin *p = bf_pinstore_find_name(c->pins, c->pin_name);
-    if (p && (r = bf_pinstore_add(c->mem_pins, p->fp, p->name, p->paired_unix, 1)) < 0) {
+    if (p && (r = bf_pinstore_put(c->mem_pins, p->fp, p->name, p->paired_unix, 1)) < 0) {
       snprintf(err, errcap, "out of memory");
       goto fail;
     }
@@ -342,7 +342,9 @@ static int64_t wall_unix(void) {
   return (int64_t)time(NULL);
 }
 
-/* The pairing is confirmed on both sides: the sender's pin goes to the file. */
+/* The pairing is confirmed on both sides: the sender's pin (the session's
+ * PAIRED, dated now) goes to the file. This is setup: ESTABLISHED is passed
+ * on only after it, so the write (fsync) never stalls a stream. */
 static void save_pin(bf_cctl *c, uint64_t now) {
   c->paired_pending = 0;
   int r = bf_pinstore_add(c->pins, c->paired_fp, c->pin_name, wall_unix(), 1);

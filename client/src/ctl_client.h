@@ -13,9 +13,11 @@
  * store file "senders" live in the config directory.
  * The session runs against an in-memory pin store holding the host's pin
  * (none in pair mode, `bildfunk pair`, so a changed or existing pin does not
- * stop it); a new pin reaches the file only once the pairing succeeded on
- * both sides: the sender's user typed the client's code there, and this
- * side's user typed the sender's code here (bf_cctl_confirm_code).
+ * stop it) and hands a new pin up (BF_CTL_EV_PAIRED); this module writes it
+ * to the file only once the pairing succeeded on both sides: the sender's
+ * user typed the client's code there, and this side's user typed the
+ * sender's code here (bf_cctl_confirm_code). That write is part of setup,
+ * before ESTABLISHED is passed on: no video flows yet.
  *
  * Ending: when the session closes, bf_cctl_close_message() gives the
  * one-line explanation for the user (docs/client.md lists them) and the
@@ -38,8 +40,8 @@
 
 /* Types only: without BF_HAVE_SEAL the library lacks these functions and
  * this module is a stub. */
-#include <bildfunk/identity.h>
 #include <bildfunk/ctl_session.h>
+#include <bildfunk/identity.h>
 
 #define BF_CCTL_CONNECT_NS 5000000000ull /* TCP connect timeout */
 #define BF_CCTL_MAX_WIDTH 7680u

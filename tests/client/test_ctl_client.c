@@ -15,8 +15,8 @@
 
 #include "ctl_client.h"
 
-#include <bildfunk/identity.h>
 #include <bildfunk/ctl_session.h>
+#include <bildfunk/identity.h>
 #include <bildfunk/transport.h>
 
 #include <arpa/inet.h>

@@ -2,7 +2,8 @@
  * The sender's control plane (sender/ctl_server.c) over real loopback TCP,
  * with the library's client role (bildfunk/ctl_session.h) on the other
  * end and a pipe standing in for the operator's stdin: pairing accepted by
- * the code typed into the pipe (and the pins it leaves), a wrong code, EOF
+ * the code typed into the pipe (and the pins it leaves, also in a pin file
+ * written off the step, and a save that fails), a wrong code, EOF
  * on the input and the confirmation timeout refused, a client name that
  * tries to fake the prompt's IP, --no-pairing, an unpaired and a revoked
  * client refused with Bye 3, the pairing rate limit, a second client
@@ -343,6 +344,64 @@ static void test_pairing_accepted(void **state) {
   assert_int_equal(stop->by_peer, 1);
   assert_int_equal(stop->reason, BF_CTL_BYE_NORMAL);
   assert_int_equal(bf_sctl_streaming(h.ctl, NULL), 0);
+  c_free(&c);
+  h_free(&h);
+}
+
+/* A pin store kept in a file (as bildfunk-send has it): the pin is written
+ * off the step, on the pin writer's thread, before the client hears
+ * PairResult; a save that fails ends the pairing with Bye 1 and the same
+ * lines as always ("saving the client's pin failed: ..."). */
+static void test_pin_file(void **state) {
+  (void)state;
+  char dir[256], file[300];
+  snprintf(dir, sizeof dir, "%s/bf-sctl-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+  assert_non_null(mkdtemp(dir));
+  snprintf(file, sizeof file, "%s/clients", dir);
+  harness h;
+  h_init(&h);
+  bf_pinstore_del(&h.spins);
+  assert_int_equal(bf_pinstore_open(file, &h.spins), 0);
+  h_open(&h);
+  client c;
+  c_open(&h, &c, NULL, 1);
+  assert_true(run(&h, &c, NULL, a_established, 10 * SEC));
+  assert_non_null(strstr(h_log(&h), "paired with \"test-client\" (fp "));
+  assert_int_equal(bf_sctl_stats_get(h.ctl)->pairings_ok, 1);
+  uint8_t cfp[BF_FP_BYTES];
+  bf_identity_fp(h.cid, cfp);
+  bf_pinstore *f = NULL;
+  assert_int_equal(bf_pinstore_open(file, &f), 0); /* on disk before the client was told */
+  const bf_pin *pin = bf_pinstore_find_fp(f, cfp);
+  assert_non_null(pin);
+  assert_string_equal(pin->name, "test-client");
+  bf_pinstore_del(&f);
+  assert_non_null(bf_pinstore_find_fp(h.spins, cfp));
+  c_free(&c);
+  bf_sctl_close(&h.ctl);
+  h_free(&h);
+  unlink(file);
+
+  /* the file cannot be written (its directory is gone) */
+  h_init(&h);
+  bf_pinstore_del(&h.spins);
+  assert_int_equal(bf_pinstore_open(file, &h.spins), 0);
+  assert_int_equal(rmdir(dir), 0);
+  h_open(&h);
+  c_open(&h, &c, NULL, 1);
+  assert_true(run(&h, &c, NULL, a_closed, 10 * SEC));
+  const bf_ctl_event *cl = c_find(&c, BF_CTL_EV_CLOSED);
+  assert_true(cl->by_peer);
+  assert_int_equal(cl->reason, BF_CTL_BYE_ERROR);
+  assert_string_equal(cl->text, "saving the client's pin failed: No such file or directory");
+  assert_null(c_find(&c, BF_CTL_EV_PAIRED));
+  assert_null(c_find(&c, BF_CTL_EV_ESTABLISHED));
+  assert_null(h_find(&h, BF_SCTL_EV_STREAM));
+  assert_non_null(strstr(h_log(&h), "control connection from 127.0.0.1 ended: saving the "
+                                    "client's pin failed: No such file or directory"));
+  assert_null(strstr(h_log(&h), "paired with"));
+  assert_int_equal(bf_sctl_stats_get(h.ctl)->pairings_ok, 0);
+  assert_int_equal(bf_sctl_stats_get(h.ctl)->handshake_failed, 1);
   c_free(&c);
   h_free(&h);
 }
@@ -1094,6 +1153,7 @@ static void test_punch_follows_control_peer(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pairing_accepted),
+      cmocka_unit_test(test_pin_file),
       cmocka_unit_test(test_wrong_code_refused),
       cmocka_unit_test(test_input_eof_refuses),
       cmocka_unit_test(test_confirm_timeout),

@@ -474,6 +474,13 @@ int bf_pinstore_add(bf_pinstore *ps, const uint8_t fp[BF_FP_BYTES], const char *
   if (!ps || !fp) return -EINVAL;
   int rc = bf_pinstore_reload(ps); /* another process may have changed the file */
   if (rc < 0) return rc;
+  rc = bf_pinstore_put(ps, fp, name, now_unix, unique_name);
+  return rc ? rc : save(ps);
+}
+
+int bf_pinstore_put(bf_pinstore *ps, const uint8_t fp[BF_FP_BYTES], const char *name,
+                    int64_t now_unix, int unique_name) {
+  if (!ps || !fp) return -EINVAL;
   bf_pin p;
   memcpy(p.fp, fp, BF_FP_BYTES);
   p.paired_unix = now_unix;
@@ -485,8 +492,11 @@ int bf_pinstore_add(bf_pinstore *ps, const uint8_t fp[BF_FP_BYTES], const char *
     if (!drop) ps->pins[w++] = *q;
   }
   ps->n = w;
-  rc = push(ps, &p);
-  return rc ? rc : save(ps);
+  return push(ps, &p);
+}
+
+const char *bf_pinstore_path(const bf_pinstore *ps) {
+  return ps ? ps->path : NULL;
 }
 
 const bf_pin *bf_pinstore_find_fp(const bf_pinstore *ps, const uint8_t fp[BF_FP_BYTES]) {

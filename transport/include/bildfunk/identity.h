@@ -107,10 +107,23 @@ int bf_pinstore_reload(bf_pinstore *ps);
 /* Pins |fp| as |name| (non-printable bytes become '?', cut at
  * BF_PIN_MAX_NAME) at |now_unix|. An existing pin of the same fingerprint
  * is replaced; with |unique_name| also every pin of the same name (the
- * client keeps one sender certificate per host). Saves. Returns 0,
- * -ENOSPC (BF_PIN_MAX_PINS) or -errno of writing. */
+ * client keeps one sender certificate per host). Reloads first and saves
+ * (the file is rewritten with fsync: milliseconds; keep it off per-packet
+ * paths). Returns 0, -ENOSPC (BF_PIN_MAX_PINS) or -errno of reading or
+ * writing. */
 int bf_pinstore_add(bf_pinstore *ps, const uint8_t fp[BF_FP_BYTES], const char *name,
                     int64_t now_unix, int unique_name);
+
+/* The same change in memory only: no reload, no file access, effective at
+ * once. The file does not have the pin until someone saves it (a later
+ * bf_pinstore_add on a store of the same file) and a reload before that
+ * forgets it. What the control session does when it pins a peer. Returns 0
+ * or -ENOSPC, -ENOMEM. */
+int bf_pinstore_put(bf_pinstore *ps, const uint8_t fp[BF_FP_BYTES], const char *name,
+                    int64_t now_unix, int unique_name);
+
+/* The file the store is kept in, or NULL for a memory-only store. */
+const char *bf_pinstore_path(const bf_pinstore *ps);
 
 /* The pin of |fp| / the first pin named |name|, or NULL. The pointer is
  * valid until the next change of the store. */
