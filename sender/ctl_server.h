@@ -42,6 +42,11 @@
  *    line: refuse (wrong code); EOF on the input or the confirmation timeout
  *    (|confirm_ns|): refuse. One request is asked at a time; others wait in
  *    line (each under its own timeout) and are asked in arrival order.
+ *    An accepted client is pinned at once (in memory); with a pin file the
+ *    file is written on the pin writer's thread (pin_writer.h) and the
+ *    session answers PairResult only then: a failed write ends the pairing
+ *    with Bye 1 "saving the client's pin failed: ...", as it always did. The
+ *    pins still being written survive the re-read of the file at an accept.
  *    A read that fails with EIO (a background job on a terminal whose
  *    SIGTTIN is ignored, as bildfunk-send does: without that the kernel
  *    stops the whole process) leaves the input alone for a second at a
@@ -49,9 +54,10 @@
  *
  * Costs: one heap object (~150 KiB: BF_SCTL_MAX_SETUP + 1 connection slots,
  * each a bf_ctl_conn with its 16 KiB output buffer) plus per connection the
- * library session (~104 KiB + OpenSSL's); nothing of this runs on the
- * per-packet path. bf_sctl_step() does one zero-timeout poll() of the
- * control descriptors plus a read or write per ready one.
+ * library session (~104 KiB + OpenSSL's); with a pin file, the pin
+ * writer's thread (idle but for a pin file write per pairing). Nothing of
+ * this runs on the per-packet path. bf_sctl_step() does one zero-timeout
+ * poll() of the control descriptors plus a read or write per ready one.
  *
  * Needs OpenSSL (BF_HAVE_SEAL); without it bf_sctl_open() returns -ENOTSUP.
  * Not thread-safe.
