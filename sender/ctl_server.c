@@ -479,16 +479,16 @@ static void on_paired(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t now)
 }
 
 /* Saves the writer finished: the waiting sessions go on (PairResult ok and
- * Welcome) or end (Bye 1 "saving the client's pin failed: ..."). A save
- * whose connection is gone is done all the same: the pin stays. */
+ * Welcome) or end (Bye 1 "saving the client's pin failed: ..."). A saved
+ * pin counts even when its connection is gone meanwhile: it stays. */
 static void pin_results(bf_sctl *c, uint64_t now) {
   bf_pin_job job;
   while (bf_pin_writer_pop(c->pw, &job)) {
+    if (!job.result) paired(c, job.fp, job.name);
     for (size_t i = 0; i < NCONN; i++) {
       conn *k = &c->conns[i];
       if (k->io.fd < 0 || !k->saving || k->save_tag != job.tag) continue;
       k->saving = 0;
-      if (!job.result) paired(c, job.fp, job.name);
       (void)bf_ctl_session_pin_saved(k->io.s, job.result, now);
       conn_events(c, k, now);
     }
