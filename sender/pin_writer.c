@@ -76,31 +76,33 @@ static void *writer_main(void *arg) {
   return NULL;
 }
 
+/* Frees what bf_pin_writer_new() made; the thread is not running. */
+static void writer_free(bf_pin_writer *w) {
+  pthread_cond_destroy(&w->cv);
+  pthread_mutex_destroy(&w->mu);
+  for (int i = 0; i < 2; i++)
+    if (w->wake[i] >= 0) close(w->wake[i]);
+  free(w->path);
+  free(w);
+}
+
 int bf_pin_writer_new(const char *path, bf_pin_writer **out) {
   *out = NULL;
   bf_pin_writer *w = calloc(1, sizeof *w);
   if (!w) return -ENOMEM;
-  if (!(w->path = strdup(path))) {
-    free(w);
-    return -ENOMEM;
-  }
-  int rc = 0;
-  if (pipe2(w->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
-    rc = -errno;
-    free(w->path);
-    free(w);
-    return rc;
-  }
+  w->wake[0] = w->wake[1] = -1;
   pthread_mutex_init(&w->mu, NULL);
   pthread_cond_init(&w->cv, NULL);
-  if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
-    pthread_cond_destroy(&w->cv);
-    pthread_mutex_destroy(&w->mu);
-    close(w->wake[0]);
-    close(w->wake[1]);
-    free(w->path);
-    free(w);
-    return -rc;
+  int rc = 0;
+  if (!(w->path = strdup(path)))
+    rc = -ENOMEM;
+  else if (pipe2(w->wake, O_NONBLOCK | O_CLOEXEC) != 0)
+    rc = -errno;
+  else if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0)
+    rc = -rc;
+  if (rc) {
+    writer_free(w);
+    return rc;
   }
   *out = w;
   return 0;
@@ -113,13 +115,8 @@ void bf_pin_writer_del(bf_pin_writer **pw) {
   w->stop = 1;
   pthread_cond_signal(&w->cv);
   pthread_mutex_unlock(&w->mu);
-  pthread_join(w->thread, NULL);
-  pthread_cond_destroy(&w->cv);
-  pthread_mutex_destroy(&w->mu);
-  close(w->wake[0]);
-  close(w->wake[1]);
-  free(w->path);
-  free(w);
+  pthread_join(w->thread, NULL); /* after the queue is written */
+  writer_free(w);
   *pw = NULL;
 }
 
