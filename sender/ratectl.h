@@ -18,7 +18,7 @@
  * takes less than 180 datagrams/s (1.57 Mbit/s at S = 1024). Below that
  * floor the encoder stays at one shard a picture and the budget cannot be
  * met by the encoder alone (|encoder_min_bps| bounds it too); the pacing
- * (main.c) then holds the wire rate near the budget. The AU aimed at is
+ * (send_adapt.c) then holds the wire rate near the budget. The AU aimed at is
  * 7/8 of the last shard, so pictures a little above the mean do not spill
  * into another shard and its parity.
  * At the ceiling the encoder keeps its configured bitrate: no loss, no

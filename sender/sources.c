@@ -322,7 +322,31 @@ static int open_demux(bf_source *s, char *err, size_t cap) {
   return alloc_out(s, w, h, err, cap);
 }
 
-/* Back to the start of the file for another pass. */
+/* Raw streams (Annex B, OBU) cannot seek: the file is opened again, and its
+ * video stream must be the same as before. */
+static int reopen(bf_source *s) {
+  AVCodecParameters *was = avcodec_parameters_alloc();
+  if (!was) return AVERROR(ENOMEM);
+  int r = avcodec_parameters_copy(was, s->fmt->streams[s->stream]->codecpar);
+  avformat_close_input(&s->fmt);
+  if (r >= 0) r = avformat_open_input(&s->fmt, s->cfg.arg, NULL, NULL);
+  if (r >= 0) r = avformat_find_stream_info(s->fmt, NULL);
+  if (r >= 0) r = av_find_best_stream(s->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+  if (r >= 0) {
+    const AVCodecParameters *now = s->fmt->streams[r]->codecpar;
+    if (r != s->stream || now->codec_id != was->codec_id || now->width != was->width ||
+        now->height != was->height)
+      r = AVERROR(ESTALE); /* the file changed under us */
+  }
+  avcodec_parameters_free(&was);
+  if (r < 0) return r;
+  for (unsigned i = 0; i < s->fmt->nb_streams; i++)
+    if ((int)i != s->stream) s->fmt->streams[i]->discard = AVDISCARD_ALL;
+  return 0;
+}
+
+/* Back to the start of the file for another pass: a seek where the
+ * container can, else the file opened again (raw streams). */
 static int start_over(bf_source *s, char *err, size_t cap) {
   char eb[128];
   int r = av_seek_frame(s->fmt, s->stream,
@@ -331,6 +355,7 @@ static int start_over(bf_source *s, char *err, size_t cap) {
                             : 0,
                         AVSEEK_FLAG_BACKWARD);
   if (r < 0) r = avformat_seek_file(s->fmt, -1, INT64_MIN, 0, 0, 0);
+  if (r < 0) r = reopen(s);
   if (r < 0) {
     errf(err, cap, "file '%s': cannot start over: %s", s->cfg.arg, averr(r, eb, sizeof eb));
     return averror_to_errno(r);

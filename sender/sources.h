@@ -20,7 +20,7 @@
 #define BF_SENDER_SOURCES_H
 
 #include "au.h"
-#include "cli.h"
+#include "send_cli.h"
 
 #include <libavutil/frame.h>
 

@@ -676,7 +676,7 @@ static void test_unseen_lost_by_age(void **state) {
 }
 
 /* Loss ranges come in index order, adjacent indices merged, each lost index
- * exactly once, also across a jump far ahead. */
+ * exactly once, also across a corroborated jump far ahead. */
 static void test_loss_ranges(void **state) {
   (void)state;
   bf_reassembler_config cfg;
@@ -687,34 +687,95 @@ static void test_loss_ranges(void **state) {
   small_au(g, 5, PTS0);
   small_au(g, 9, PTS0);
   assert_int_equal(g->nloss, 0);
-  small_au(g, 73, PTS0); /* 2..4 and 6..8 are >= 64 behind */
+  small_au(g, 72, PTS0); /* 63 ahead: 2..4 and 6..8 are >= 64 behind */
   assert_int_equal(g->nloss, 2);
   assert_int_equal(g->loss_first[0], 2);
   assert_int_equal(g->loss_last[0], 4);
   assert_int_equal(g->loss_first[1], 6);
   assert_int_equal(g->loss_last[1], 8);
-  small_au(g, 1000, PTS0);
-  assert_int_equal(g->nloss, 4);
+  /* far ahead: not believed on one AU's word, nothing reported */
+  au_pkts far;
+  gen(&far, 1000, 600, PTS0, 0, 512, 16, 0);
+  assert_int_equal(push(g, &far, 0), BF_REJECT_JUMP);
+  gen_free(&far);
+  assert_int_equal(g->nloss, 2);
+  /* the old stream stopped (abandon_age_ns without a packet accepted in the
+   * window) and three indices out there agree: the window moves; what the
+   * old window never saw (10..71) is lost, the indices jumped over are not */
+  g->now += cfg.abandon_age_ns;
+  gen(&far, 1001, 600, PTS0, 0, 512, 16, 0);
+  assert_int_equal(push(g, &far, 0), BF_REJECT_JUMP);
+  gen_free(&far);
+  gen(&far, 1002, 600, PTS0, 0, 512, 16, 0);
+  assert_int_equal(push(g, &far, 0), BF_ACCEPT);
+  assert_int_equal(push(g, &far, 1), BF_ACCEPT);
+  gen_free(&far);
+  assert_int_equal(g->nloss, 3);
   assert_int_equal(g->loss_first[2], 10);
-  assert_int_equal(g->loss_last[2], 72);
-  assert_int_equal(g->loss_first[3], 74);
-  assert_int_equal(g->loss_last[3], 1000 - 64);
+  assert_int_equal(g->loss_last[2], 71);
   bf_reassembler_stats s = stats(g);
-  assert_true(s.frames_lost == 3 + 3 + 63 + (1000 - 64 - 74 + 1));
-  assert_true(s.frames_completed == 6);
+  assert_int_equal(s.frames_lost, 3 + 3 + 62);
+  assert_int_equal(s.frames_completed, 6);
+  assert_true(s.jumps == 1 && s.rejected[BF_REJECT_JUMP] == 2);
+  small_au(g, 1060, PTS0); /* 58 ahead: nothing behind yet */
+  assert_int_equal(g->nloss, 3);
   /* not polled in between: consecutive losses from two pushes merge */
   g->now += 1000;
   uint8_t d[BF_HEADER_BYTES + 512];
-  forge(d, 1100, 5000, 512, 128, PTS0); /* 937..999 and 1001..1036 lost */
+  forge(d, 1070, 5000, 512, 128, PTS0); /* 1003..1006 lost */
   assert_int_equal(bf_reassembler_push(g->r, d, sizeof d, g->now), BF_ACCEPT);
-  forge(d, 1101, 5000, 512, 128, PTS0);
-  assert_int_equal(bf_reassembler_push(g->r, d, sizeof d, g->now), BF_ACCEPT); /* + 1037 */
+  forge(d, 1071, 5000, 512, 128, PTS0);
+  assert_int_equal(bf_reassembler_push(g->r, d, sizeof d, g->now), BF_ACCEPT); /* + 1007 */
   drain(g);
-  assert_int_equal(g->nloss, 6);
-  assert_int_equal(g->loss_first[4], 1000 - 63);
-  assert_int_equal(g->loss_last[4], 999);
-  assert_int_equal(g->loss_first[5], 1001);
-  assert_int_equal(g->loss_last[5], 1101 - 64);
+  assert_int_equal(g->nloss, 4);
+  assert_int_equal(g->loss_first[3], 1003);
+  assert_int_equal(g->loss_last[3], 1007);
+  rig_del(g);
+}
+
+/* One forged AU far ahead (or a burst of them) amid a genuine stream is
+ * never believed: the stream goes on, nothing is reported lost, the
+ * forgeries are counted as jumps refused. A genuine restart (the old stream
+ * stops, a new one starts anywhere) is followed after three AUs. */
+static void test_forged_jump(void **state) {
+  (void)state;
+  bf_reassembler_config cfg;
+  default_cfg(&cfg);
+  rig *g = rig_new(&cfg);
+  const uint64_t iv = 16666667; /* 60 fps */
+  uint32_t forged[] = {5000, 0x7fffffffu, 5001, 5002, 100};
+  size_t nf = 0;
+  for (uint32_t i = 0; i < 200; i++) {
+    small_au(g, i, PTS0 + i * iv);
+    g->now += iv;
+    if (i >= 50 && i % 10 == 0 && nf < sizeof forged / sizeof forged[0]) {
+      au_pkts a;
+      gen(&a, i + forged[nf++], 600, PTS0 + 3600ull * 1000000000ull, 0, 512, 16, 0);
+      assert_int_equal(push(g, &a, 0), BF_REJECT_JUMP);
+      gen_free(&a);
+    }
+  }
+  assert_int_equal(nf, 5);
+  bf_reassembler_stats s = stats(g);
+  assert_true(s.frames_completed == 200);
+  assert_true(s.frames_lost == 0 && g->nloss == 0);
+  assert_true(s.jumps == 0 && s.rejected[BF_REJECT_JUMP] == 5);
+  /* the sender restarts from 7: the old stream has stopped */
+  g->now += 200 * MS;
+  au_pkts a;
+  gen(&a, 7, 600, PTS0, 0, 512, 16, 0);
+  assert_int_equal(push(g, &a, 0), BF_REJECT_STALE);
+  assert_int_equal(push(g, &a, 1), BF_REJECT_STALE);
+  gen_free(&a);
+  gen(&a, 8, 600, PTS0 + iv, 0, 512, 16, 0);
+  assert_int_equal(push(g, &a, 0), BF_REJECT_STALE);
+  gen_free(&a);
+  for (uint32_t i = 9; i < 20; i++)
+    small_au(g, i, PTS0 + i * iv);
+  s = stats(g);
+  assert_true(s.frames_completed == 211);
+  assert_true(s.jumps == 1 && s.frames_lost == 0);
+  assert_int_equal(g->frames[200].index, 9);
   rig_del(g);
 }
 
@@ -977,10 +1038,12 @@ static void test_index_wrap(void **state) {
   gen_free(&a);
   /* count rule across the wrap */
   small_au(g, UINT32_MAX - 10, PTS0);
-  small_au(g, 60, PTS0); /* 71 ahead: UINT32_MAX - 9 .. - 3 are >= 64 behind */
+  small_au(g, 50, PTS0); /* 61 ahead: nothing is 64 behind yet */
+  assert_int_equal(g->nloss, 1);
+  small_au(g, 58, PTS0); /* UINT32_MAX - 9 .. - 5 are >= 64 behind */
   assert_int_equal(g->nloss, 2);
   assert_int_equal(g->loss_first[1], UINT32_MAX - 9);
-  assert_int_equal(g->loss_last[1], UINT32_MAX - 3);
+  assert_int_equal(g->loss_last[1], UINT32_MAX - 5);
   gen(&a, UINT32_MAX - 10, 600, PTS0, 0, 512, 16, 0);
   assert_int_equal(push(g, &a, 0), BF_REJECT_STALE);
   gen_free(&a);
@@ -1131,6 +1194,7 @@ int main(void) {
       cmocka_unit_test(test_abandon_by_age),
       cmocka_unit_test(test_unseen_lost_by_age),
       cmocka_unit_test(test_loss_ranges),
+      cmocka_unit_test(test_forged_jump),
       cmocka_unit_test(test_block_short),
       cmocka_unit_test(test_memory_hostile),
       cmocka_unit_test(test_unreleased_frames),

@@ -14,10 +14,10 @@
  *           --au-bytes N (40000) --aus N (3000) --shard S (1408) --burst N (32)
  */
 #include "au.h"
-#include "cli.h"
+#include "send_cli.h"
 #include "encoder.h"
 #include "sources.h"
-#include "stats.h"
+#include "hist.h"
 #include "common/machine.h"
 
 #include <bildfunk/common.h>

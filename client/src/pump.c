@@ -213,8 +213,9 @@ static void on_video(void *user, const uint8_t *d, size_t len, const bf_addr *fr
   bf_reject v = bf_reassembler_push(p->ras, d, len, now);
   /* Everything that passed the stateless header checks was sent by the
    * sender (duplicates here are mostly parity of an already complete block),
-   * so it counts as received for the loss figure. */
-  if (v != BF_ACCEPT && v < BF_REJECT_PROBE) return;
+   * so it counts as received for the loss figure; an index far ahead of the
+   * window (jump) is not believed, so it keeps nothing alive. */
+  if (v != BF_ACCEPT && (v < BF_REJECT_PROBE || v == BF_REJECT_JUMP)) return;
   if (v == BF_ACCEPT) {
     p->n.accepted++;
     p->last_fresh_ns = now;

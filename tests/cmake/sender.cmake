@@ -47,7 +47,7 @@ target_link_libraries(bf-strip-check PRIVATE bf_strip bf_warnings)
 # loopback on ports the kernel picks, so they may run in parallel.
 set(bf_sender_e2e_cases
   h264 hevc av1 keyframe_h264 keyframe_hevc keyframe_av1 garbage session control
-  file_passthrough file_loop file_reencode file_av1 x11 bad_input)
+  file_passthrough file_loop file_loop_raw file_reencode file_av1 x11 bad_input)
 # Intra refresh (issue #7), and adaptive FEC through bildfunk-netsim (skipped
 # when netsim is not built).
 list(APPEND bf_sender_e2e_cases intra_refresh fec_auto_loss5 fec_auto_clean)

@@ -9,14 +9,17 @@
  *     the genuine datagram always goes through, so the stream must go on.
  *     --bye-after N: after the N-th sender -> client datagram, one forged
  *     clear BYE from the sender's side (what an attacker who can spoof the
- *     sender's address sends). At exit prints one JSON line with what it
- *     injected.
+ *     sender's address sends). --jump-at N:K (up to 4 times): after the N-th
+ *     sender -> client datagram, a copy of the next video datagram with its
+ *     frame_index moved K ahead (a forged AU far ahead, clear mode). At exit
+ *     prints one JSON line with what it injected.
  *   bf_tamper punch SRC_IP HOST:PORT
  *     Sends one punch ("PFpunch1") from SRC_IP (e.g. 127.0.0.2).
  *
  * Plain POSIX sockets, IPv4 only; not part of any program.
  */
 #include <bildfunk/feedback.h>
+#include <bildfunk/wire.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -65,20 +68,33 @@ int main(int argc, char **argv) {
   if (argc == 4 && !strcmp(argv[1], "punch")) return punch(argv[2], argv[3]);
   if (argc < 2 || strcmp(argv[1], "relay")) {
     fprintf(stderr, "usage: bf_tamper relay --listen PORT --to HOST:PORT [--every N] "
-                    "[--port-file F] [--idle-exit S] [--bye-after N] | "
+                    "[--port-file F] [--idle-exit S] [--bye-after N] [--jump-at N:K]... | "
                     "bf_tamper punch SRC_IP HOST:PORT\n");
     return 2;
   }
   int listen_port = 0, every = 10, idle_exit = 5;
-  unsigned long bye_after = 0;
+  unsigned long bye_after = 0, jump_at[4] = {0}, jump_by[4] = {0};
+  int njump = 0;
   const char *to_s = NULL, *port_file = NULL;
   for (int i = 2; i + 1 < argc; i += 2) {
-    if (!strcmp(argv[i], "--listen")) listen_port = atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "--to")) to_s = argv[i + 1];
-    else if (!strcmp(argv[i], "--every")) every = atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "--port-file")) port_file = argv[i + 1];
-    else if (!strcmp(argv[i], "--idle-exit")) idle_exit = atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "--bye-after")) bye_after = strtoul(argv[i + 1], NULL, 10);
+    if (!strcmp(argv[i], "--listen"))
+      listen_port = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--to"))
+      to_s = argv[i + 1];
+    else if (!strcmp(argv[i], "--every"))
+      every = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--port-file"))
+      port_file = argv[i + 1];
+    else if (!strcmp(argv[i], "--idle-exit"))
+      idle_exit = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--bye-after"))
+      bye_after = strtoul(argv[i + 1], NULL, 10);
+    else if (!strcmp(argv[i], "--jump-at") && njump < 4) {
+      char *end;
+      jump_at[njump] = strtoul(argv[i + 1], &end, 10);
+      if (*end != ':') return 2;
+      jump_by[njump++] = strtoul(end + 1, NULL, 10);
+    }
   }
   struct sockaddr_in sender, client, me;
   if (!to_s || parse_hostport(to_s, &sender) || every < 0) return 2;
@@ -103,7 +119,8 @@ int main(int argc, char **argv) {
     fclose(f);
   }
   int have_client = 0;
-  unsigned long fwd_up = 0, fwd_down = 0, replayed = 0, forged = 0, byes = 0;
+  unsigned long fwd_up = 0, fwd_down = 0, replayed = 0, forged = 0, byes = 0, jumps = 0;
+  int jump_due = -1; /* the jump to forge on the next video datagram */
   static unsigned char buf[65536];
   while (!stop) {
     struct pollfd p[2] = {{fc, POLLIN, 0}, {fs, POLLIN, 0}};
@@ -126,6 +143,18 @@ int main(int argc, char **argv) {
       if (n > 0 && have_client) {
         sendto(fc, buf, (size_t)n, 0, (struct sockaddr *)&client, sizeof client);
         fwd_down++;
+        for (int j = 0; j < njump; j++)
+          if (fwd_down == jump_at[j]) jump_due = j;
+        if (jump_due >= 0 && n >= BF_HEADER_BYTES + 512 && buf[36] == BF_MAGIC) {
+          uint32_t idx = (uint32_t)buf[8] | (uint32_t)buf[9] << 8 | (uint32_t)buf[10] << 16 |
+                         (uint32_t)buf[11] << 24;
+          idx += (uint32_t)jump_by[jump_due];
+          for (int b = 0; b < 4; b++)
+            buf[8 + b] = (uint8_t)(idx >> (8 * b));
+          sendto(fc, buf, (size_t)n, 0, (struct sockaddr *)&client, sizeof client);
+          jumps++;
+          jump_due = -1;
+        }
         if (bye_after && fwd_down == bye_after) {
           bf_feedback fb;
           memset(&fb, 0, sizeof fb);
@@ -149,7 +178,8 @@ int main(int argc, char **argv) {
       }
     }
   }
-  printf("{\"up\": %lu, \"down\": %lu, \"replayed\": %lu, \"forged\": %lu, \"byes\": %lu}\n",
-         fwd_up, fwd_down, replayed, forged, byes);
+  printf("{\"up\": %lu, \"down\": %lu, \"replayed\": %lu, \"forged\": %lu, \"byes\": %lu, "
+         "\"jumps\": %lu}\n",
+         fwd_up, fwd_down, replayed, forged, byes, jumps);
   return 0;
 }

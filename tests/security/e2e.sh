@@ -46,6 +46,28 @@ stop_sender() {
   wait "$SENDER_PID" 2>/dev/null
 }
 
+# A clear direct sender (no key), 180 frames at 60 fps, and a tamper relay in
+# front of it with the given relay options; sets SENDER_PID, SENDER_PORT and
+# RELAY_PID, the relay's port in $tmp/relay.port.
+start_clear_relay() {
+  : > "$tmp/sender.err"
+  "$BF_SENDER" --direct --listen 127.0.0.1:0 --size 320x240 --quiet --frames 180 \
+    --stats-json "$tmp/sender.json" 2> "$tmp/sender.err" &
+  SENDER_PID=$!
+  pids+=("$SENDER_PID")
+  for _ in $(seq 200); do
+    SENDER_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sender.err")
+    [ -n "$SENDER_PORT" ] && break
+    sleep 0.05
+  done
+  [ -n "$SENDER_PORT" ] || fail "the sender did not start"
+  "$BF_TAMPER" relay --listen 0 --to "127.0.0.1:$SENDER_PORT" --every 0 "$@" \
+    --idle-exit 3 --port-file "$tmp/relay.port" > "$tmp/relay.json" 2> "$tmp/relay.err" &
+  RELAY_PID=$!
+  pids+=("$RELAY_PID")
+  for _ in $(seq 100); do [ -s "$tmp/relay.port" ] && break; sleep 0.05; done
+}
+
 case $case_name in
 tamper)
   start_sender --frames 90
@@ -121,24 +143,9 @@ foreign-punch)
   echo "ok: a punch from 127.0.0.2 is ignored (punches_busy=$busy), 90 pictures"
   ;;
 forged-bye)
-  # a clear sender (no key), 180 frames at 60 fps; the relay forges a BYE
-  # after its 60th datagram toward the client
-  : > "$tmp/sender.err"
-  "$BF_SENDER" --direct --listen 127.0.0.1:0 --size 320x240 --quiet --frames 180 \
-    --stats-json "$tmp/sender.json" 2> "$tmp/sender.err" &
-  SENDER_PID=$!
-  pids+=("$SENDER_PID")
-  for _ in $(seq 200); do
-    SENDER_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sender.err")
-    [ -n "$SENDER_PORT" ] && break
-    sleep 0.05
-  done
-  [ -n "$SENDER_PORT" ] || fail "the sender did not start"
-  "$BF_TAMPER" relay --listen 0 --to "127.0.0.1:$SENDER_PORT" --every 0 --bye-after 60 \
-    --idle-exit 3 --port-file "$tmp/relay.port" > "$tmp/relay.json" 2> "$tmp/relay.err" &
-  relay=$!
-  pids+=("$relay")
-  for _ in $(seq 100); do [ -s "$tmp/relay.port" ] && break; sleep 0.05; done
+  # the relay forges a BYE after its 60th datagram toward the client
+  start_clear_relay --bye-after 60
+  relay=$RELAY_PID
   timeout 30 "$BF_CLIENT" --direct "127.0.0.1:$(cat "$tmp/relay.port")" --headless --timeout 5 \
     --stats-json "$tmp/client.json" 2> "$tmp/client.err" &
   client=$!
@@ -173,6 +180,29 @@ forged-bye)
   [ "$end" = bye ] || fail "the client ended by '$end', not the sender's BYE"
   fcmp "$lag" "<=" 2 || fail "the client ended $lag s after the sender"
   echo "ok: forged BYE ignored and counted; $pics/$sent pictures; genuine BYE ended it in $lag s"
+  ;;
+forged-jump)
+  # one forged AU 5000 frames ahead after the relay's 60th datagram, one
+  # 2^31-1 ahead after its 200th: the stream must go on, and the counters
+  # must not report the jumped-over indices as lost
+  start_clear_relay --jump-at 60:5000 --jump-at 200:2147483647
+  timeout 30 "$BF_CLIENT" --direct "127.0.0.1:$(cat "$tmp/relay.port")" --headless --timeout 5 \
+    --stats-json "$tmp/client.json" 2> "$tmp/client.err" &
+  client=$!
+  pids+=("$client")
+  wait "$client" || fail "client exit $? ($(tail -n 2 "$tmp/client.err" | tr '\n' ' '))"
+  wait "$SENDER_PID" 2>/dev/null
+  kill "$RELAY_PID" 2>/dev/null; wait "$RELAY_PID" 2>/dev/null
+  jumps=$(grep -o '"jumps": [0-9]*' "$tmp/relay.json" | awk '{print $2}')
+  [ "${jumps:-0}" = 2 ] || fail "the relay forged ${jumps:-0} AUs, want 2"
+  sent=$(jnum "$tmp/sender.json" frames_sent)
+  pics=$(jnum "$tmp/client.json" pictures)
+  lost=$(jnum "$tmp/client.json" frames_lost)
+  kfr=$(jnum "$tmp/client.json" keyframe_requests)
+  echo "measured: $pics pictures of $sent sent, frames_lost $lost, keyframe requests $kfr"
+  [ "${pics:-0}" -ge $((sent * 9 / 10)) ] || fail "the stream froze at a forged AU ($pics of $sent)"
+  [ "${lost:-x}" -le 1 ] 2>/dev/null || fail "frames_lost $lost: the forged jumps were counted as loss"
+  echo "ok: two forged far-ahead AUs ignored; $pics/$sent pictures, frames_lost $lost"
   ;;
 *) echo "unknown case $case_name"; exit 2 ;;
 esac

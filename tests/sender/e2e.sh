@@ -500,6 +500,35 @@ file_loop_case() {
   [ "$(sed -n 32p index.csv | cut -d, -f3)" = 4 ] || fail "AU 30 (start of pass 2) is not a keyframe"
 }
 
+# file_loop_raw: raw streams (Annex B, OBU) have no index to seek in; the
+# sender opens them again for the next pass (issue #15). A file cut in the
+# middle of an AU loops too.
+file_loop_raw_case() {
+  make_clip clip.h264 30 -c:v libx264 -g 15 -bsf:v h264_mp4toannexb -f h264
+  start_sender send.log --source file:clip.h264 --codec h264 --frames 45 --dump-au sent.h264
+  "$RECV" --connect "127.0.0.1:$PORT" --out recv.h264 --index index.csv --frames 45 >recv.out ||
+    fail "receiver (raw H.264)"
+  wait_sender
+  check_recv recv.out 45
+  check_stream h264 45 320 240 nostrip
+  [ "$(sed -n 32p index.csv | cut -d, -f3)" = 4 ] || fail "AU 30 (start of pass 2) is not a keyframe"
+  make_clip clip.obu 20 -c:v libsvtav1 -preset 12 -g 10 -f obu
+  start_sender send.log --source file:clip.obu --codec av1 --frames 30 --dump-au sent.obu
+  "$RECV" --connect "127.0.0.1:$PORT" --codec av1 --out recv.obu --index index.csv --frames 30 \
+    >recv.out || fail "receiver (raw AV1)"
+  wait_sender
+  check_recv recv.out 30
+  check_stream obu 30 320 240 nostrip
+  head -c "$(($(stat -c %s clip.h264) * 2 / 3))" clip.h264 >cut.h264
+  start_sender send.log --source file:cut.h264 --codec h264 --frames 45 --dump-au sent.h264
+  "$RECV" --connect "127.0.0.1:$PORT" --out recv.h264 --index index.csv --frames 45 >recv.out ||
+    fail "receiver (a cut raw file)"
+  wait_sender
+  check_recv recv.out 45
+  grep -q "cannot start over" send.log && fail "the sender could not start over"
+  return 0
+}
+
 file_reencode_case() {
   make_clip clip.mkv 20 -c:v libx265 -x265-params log-level=error
   start_sender send.log --source file:clip.mkv --codec h264 --no-loop --dump-au sent.h264 \
@@ -762,6 +791,7 @@ case $case_ in
   control_background) control_background_case ;;
   file_passthrough) file_passthrough_case ;;
   file_loop) file_loop_case ;;
+  file_loop_raw) file_loop_raw_case ;;
   file_reencode) file_reencode_case ;;
   file_av1) file_av1_case ;;
   x11) x11_case ;;

@@ -16,7 +16,7 @@
 #include "testutil.h"
 
 #include "ctl_server.h"
-#include "session.h"
+#include "send_session.h"
 
 #include <bildfunk/ctl_session.h>
 

@@ -74,6 +74,7 @@ static const char *const reject_names[BF_REJECT_COUNT_] = {
     [BF_REJECT_DUPLICATE] = "duplicate",
     [BF_REJECT_LATE] = "late",
     [BF_REJECT_MEMORY] = "memory",
+    [BF_REJECT_JUMP] = "jump",
 };
 
 const char *bf_reject_name(bf_reject r) {

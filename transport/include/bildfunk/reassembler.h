@@ -18,6 +18,17 @@
  * earlier for the sender) and after the newest are never reported. PROBE
  * packets are counted and dropped after the stateless checks.
  *
+ * Jumps: an index abandon_frames or more ahead of the newest, or as far
+ * behind it, is not believed on one AU's word (one forged AU far ahead
+ * would otherwise make every genuine packet stale): such packets are
+ * dropped (JUMP ahead, STALE behind) while the reassembler watches them. It
+ * moves its window there only when BF_REASSEMBLER_JUMP_AUS distinct indices
+ * within abandon_frames of each other came from out there AND no packet was
+ * accepted inside the window for abandon_age_ns (the old stream stopped: a
+ * sender that restarted, a long outage). The indices skipped are not
+ * reported as lost (the counters say what was really lost: the unfinished
+ * AUs of the old window); the move is counted in |jumps|.
+ *
  * Memory: frame buffers and parity buffers come from one pool of size
  * classes, filled on demand and reused; in-flight memory (unfinished AUs,
  * their parity, delivered frames not yet released) never exceeds the budget
@@ -126,7 +137,11 @@ typedef struct bf_reassembler_stats {
   size_t memory_peak;        /* highest memory_in_flight */
   size_t memory_pooled;      /* bytes owned by the pools (used or free) */
   uint64_t pool_allocs;      /* malloc() calls by the pools, ever: flat once warm */
+  uint64_t jumps;            /* window moved to a corroborated far index */
 } bf_reassembler_stats;
+
+/* Distinct far indices that corroborate a jump (see Jumps above). */
+#define BF_REASSEMBLER_JUMP_AUS 3u
 
 /* Creates a reassembler. Returns 0, -EINVAL (bad config) or -ENOMEM. */
 int bf_reassembler_new(const bf_reassembler_config *cfg, bf_reassembler **out);

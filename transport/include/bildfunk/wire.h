@@ -118,6 +118,7 @@ typedef enum bf_reject {
   BF_REJECT_DUPLICATE,     /* shard already held */
   BF_REJECT_LATE,          /* original arrived after its block was rebuilt */
   BF_REJECT_MEMORY,        /* in-flight memory budget exhausted */
+  BF_REJECT_JUMP,          /* index far ahead of the window, not (yet) corroborated */
   BF_REJECT_COUNT_
 } bf_reject;
 

@@ -1,7 +1,7 @@
 /*
- * bildfunk-send command line: see cli.h.
+ * bildfunk-send command line: see send_cli.h.
  */
-#include "cli.h"
+#include "send_cli.h"
 
 #include <bildfunk/common.h>
 #include <bildfunk/ctl_codec.h>

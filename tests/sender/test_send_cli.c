@@ -5,7 +5,7 @@
  */
 #include "testutil.h"
 
-#include "cli.h"
+#include "send_cli.h"
 
 #include <errno.h>
 #include <string.h>

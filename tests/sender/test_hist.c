@@ -4,7 +4,7 @@
  */
 #include "testutil.h"
 
-#include "stats.h"
+#include "hist.h"
 
 #include <stdlib.h>
 

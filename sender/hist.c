@@ -1,7 +1,7 @@
 /*
- * Latency histogram: see stats.h.
+ * Latency histogram: see hist.h.
  */
-#include "stats.h"
+#include "hist.h"
 
 #include <string.h>
 

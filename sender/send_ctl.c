@@ -1,0 +1,220 @@
+/*
+ * The sender's control-mode glue: see send_ctl.h.
+ */
+#include "send_ctl.h"
+
+#include "send_adapt.h"
+#include "send_admin.h"
+#include "send_video.h"
+
+#include <bildfunk/clock.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef BF_HAVE_SEAL
+
+static uint16_t addr_port(const bf_addr *a) {
+  if (a->ss.ss_family == AF_INET) return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+  if (a->ss.ss_family == AF_INET6) return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+  return 0;
+}
+
+/* What the sender streams, as the control plane offers it. */
+static void offer(const bf_send_state *s, uint16_t data_port, bf_ctl_offer *of) {
+  const bf_send_options *o = &s->o;
+  of->codec_pref[0] = (uint8_t)o->codec;
+  of->width = (uint16_t)s->sinfo.width;
+  of->height = (uint16_t)s->sinfo.height;
+  unsigned fps = (s->sinfo.fps_num + s->sinfo.fps_den - 1) / s->sinfo.fps_den;
+  of->fps = (uint16_t)(fps ? fps : 1);
+  of->shard_bytes = (uint16_t)o->shard_bytes;
+  of->max_k = (uint16_t)o->max_k;
+  of->fec_percent = (uint8_t)s->fec_applied;
+  of->data_port = data_port;
+  of->max_frame_bytes = BF_SEND_MAX_AU_BYTES;
+  of->bitrate_kbps = (uint32_t)(s->bitrate / 1000u);
+  of->sealed = 2;
+}
+
+int bf_send_ctl_open(bf_send_state *s, char *err, size_t cap) {
+  const bf_send_options *o = &s->o;
+  char dir[512], path[600];
+  int r;
+  s->ctl_mode = 1;
+  if ((r = bf_send_admin_dir(o, dir, sizeof dir)) < 0) {
+    snprintf(err, cap, "no config directory (set HOME or XDG_CONFIG_HOME, or --config-dir)");
+    return r;
+  }
+  if ((r = bf_identity_load(dir, "sender", NULL, &s->id)) < 0) {
+    if (r == -EPERM)
+      snprintf(err, cap, "identity in %s: the key file is readable by others (chmod 600 it)", dir);
+    else
+      snprintf(err, cap, "identity in %s: %s", dir, bf_strerror(r));
+    return r;
+  }
+  snprintf(path, sizeof path, "%s/clients", dir);
+  if ((r = bf_pinstore_open(path, &s->pins)) < 0) {
+    snprintf(err, cap, "paired clients file %.400s: %s", path, bf_strerror(r));
+    return r;
+  }
+  bf_addr local;
+  if ((r = bf_transport_local_addr(bf_send_endpoint_transport(&s->ep), &local)) < 0) {
+    snprintf(err, cap, "data port: %s", bf_strerror(r));
+    return r;
+  }
+  bf_sctl_config cc;
+  memset(&cc, 0, sizeof cc);
+  cc.listen = o->control;
+  cc.id = s->id;
+  cc.pins = s->pins;
+  offer(s, addr_port(&local), &cc.offer);
+  cc.pairing_disabled = o->no_pairing;
+  cc.confirm_ns = o->pair_timeout_ns;
+  cc.input_fd = STDIN_FILENO;
+  cc.log = stderr;
+  return bf_sctl_open(&cc, &s->ctl, err, cap);
+}
+
+void bf_send_ctl_close(bf_send_state *s) {
+  bf_sctl_close(&s->ctl);
+  bf_pinstore_del(&s->pins);
+  bf_identity_del(&s->id);
+}
+
+void bf_send_ctl_watch(const bf_send_state *s, bf_evloop *l) {
+  if (!s->ctl) return;
+  struct pollfd p[BF_SCTL_MAX_FDS];
+  size_t n = bf_sctl_pollfds(s->ctl, p, BF_SCTL_MAX_FDS);
+  for (size_t i = 0; i < n; i++)
+    bf_evloop_add(l, p[i].fd, p[i].events);
+}
+
+/* The streaming client's session ended (or was replaced): stop at once,
+ * refuse punches, forget its keys. */
+static void stream_stop(bf_send_state *s) {
+  if (s->ss.streaming) bf_send_video_stop(s);
+  bf_send_session_allow(&s->ss, NULL);
+  s->ss.streaming = 0;
+  bf_send_endpoint_unkey(&s->ep);
+}
+
+/* A session was established: the data plane for it. */
+static void stream_start(bf_send_state *s, bf_sctl_event *ev, uint64_t now) {
+  char err[256] = "";
+  const bf_ctl_welcome *w = &ev->welcome;
+  if (s->ss.streaming) bf_send_endpoint_bye(&s->ep, BF_BYE_REPLACED, NULL); /* old keys, old peer */
+  stream_stop(s);
+  /* the Welcome is the sender's own mode: sender/ctl_server.c refused any
+   * other before it got here (and before the old stream was stopped) */
+  int r = bf_send_endpoint_key(&s->ep, ev->secret);
+  if (r < 0) {
+    snprintf(err, sizeof err, "sealed data plane: %s", bf_strerror(r));
+  } else {
+    if (!s->o.fec_auto) s->fec_applied = w->fec_percent;
+    r = bf_send_video_packetizer(s, w->shard_bytes, w->max_k, err, sizeof err);
+    /* the encoder's share of the budget depends on S and K: the Welcome's
+     * now (the counters run on across clients) */
+    bf_send_adapt_configure(s, w->shard_bytes, w->max_k, 1);
+  }
+  if (r < 0) {
+    fprintf(stderr, "bildfunk-send: %s\n", err);
+    bf_send_endpoint_unkey(&s->ep);
+    bf_sctl_end_stream(s->ctl, BF_CTL_BYE_ERROR, "the sender could not set up the data plane", now);
+    if (!s->pk) s->failed = 1;
+    return;
+  }
+  bf_send_session_allow(&s->ss, &ev->peer);
+  s->ctl_sessions++;
+}
+
+uint64_t bf_send_ctl_step(bf_send_state *s, uint64_t now) {
+  bf_sctl_step(s->ctl, now);
+  bf_sctl_event ev;
+  while (bf_sctl_next_event(s->ctl, &ev)) {
+    if (ev.type == BF_SCTL_EV_STREAM) {
+      stream_start(s, &ev, now);
+    } else if (ev.type == BF_SCTL_EV_STOP) {
+      s->ctl_stops++;
+      stream_stop(s);
+    }
+    memset(ev.secret, 0, sizeof ev.secret);
+  }
+  uint64_t d = bf_sctl_deadline(s->ctl);
+  uint64_t soon = now + 50000000ull; /* and at least every 50 ms (descriptors polled anyway) */
+  return d < soon ? d : soon;
+}
+
+void bf_send_ctl_finish(bf_send_state *s, int stopped) {
+  if (!s->ctl) return;
+  bf_sctl_finish(s->ctl, s->failed ? BF_CTL_BYE_ERROR : BF_CTL_BYE_NORMAL,
+                 s->failed ? "the sender hit an error"
+                 : stopped ? "the sender was stopped"
+                           : "the stream finished",
+                 500, bf_clock_mono_ns());
+}
+
+void bf_send_ctl_banner(const bf_send_state *s, const char *data_addr) {
+  bf_addr cl;
+  char ca[BF_ADDR_STRLEN], hex[BF_FP_HEX_BYTES];
+  uint8_t fp[BF_FP_BYTES];
+  if (bf_sctl_local_addr(s->ctl, &cl) == 0)
+    bf_addr_format(&cl, ca, sizeof ca);
+  else
+    snprintf(ca, sizeof ca, "%s", s->o.control);
+  bf_identity_fp(s->id, fp);
+  bf_fp_hex(fp, hex);
+  hex[16] = 0;
+  size_t pins = bf_pinstore_count(s->pins);
+  fprintf(stderr,
+          "bildfunk-send: control on %s (TLS 1.3), data on %s\n"
+          "bildfunk-send: listening on %s (control mode: the stream is sealed with keys from "
+          "the control session; identity fp %s...; %zu paired client%s%s)\n",
+          ca, data_addr, data_addr, hex, pins, pins == 1 ? "" : "s",
+          s->o.no_pairing ? "; pairing disabled" : "");
+}
+
+void bf_send_ctl_stats(const bf_send_state *s, bf_sctl_stats *out) {
+  memset(out, 0, sizeof *out);
+  if (s->ctl) *out = *bf_sctl_stats_get(s->ctl);
+}
+
+#else /* no OpenSSL: no control mode */
+
+int bf_send_ctl_open(bf_send_state *s, char *err, size_t cap) {
+  (void)s;
+  snprintf(err, cap, "this build has no control mode (no OpenSSL): use --direct");
+  return -ENOTSUP;
+}
+
+void bf_send_ctl_close(bf_send_state *s) {
+  (void)s;
+}
+
+void bf_send_ctl_watch(const bf_send_state *s, bf_evloop *l) {
+  (void)s, (void)l;
+}
+
+uint64_t bf_send_ctl_step(bf_send_state *s, uint64_t now) {
+  (void)s;
+  return now + 50000000ull;
+}
+
+void bf_send_ctl_finish(bf_send_state *s, int stopped) {
+  (void)s, (void)stopped;
+}
+
+void bf_send_ctl_banner(const bf_send_state *s, const char *data_addr) {
+  (void)s, (void)data_addr;
+}
+
+void bf_send_ctl_stats(const bf_send_state *s, bf_sctl_stats *out) {
+  (void)s;
+  memset(out, 0, sizeof *out);
+}
+
+#endif /* BF_HAVE_SEAL */
