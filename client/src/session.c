@@ -3,7 +3,7 @@
  */
 #include "session.h"
 
-#include "control.h"
+#include "ctl_client.h"
 #include "decoder.h"
 #include "framemd5.h"
 #include "overlay.h"
@@ -1321,7 +1321,7 @@ int bf_session_run(const bf_cli *cli) {
   } else if (cli->seal_key_file) {
 #ifdef BF_HAVE_SEAL
     if (bf_seal_secret_read_file(cli->seal_key_file, secret, err, sizeof err) < 0) {
-      fprintf(stderr, "bildfunk: %s\n", err);
+      fprintf(stderr, "bildfunk: --seal-key-file: %s\n", err);
       code = 2;
       goto out;
     }

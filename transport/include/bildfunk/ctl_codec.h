@@ -22,8 +22,8 @@
  * session logic (who may send what when, timeouts, pairing policy) is not
  * here. Builds without OpenSSL (also for Windows).
  */
-#ifndef BILDFUNK_CONTROL_H
-#define BILDFUNK_CONTROL_H
+#ifndef BILDFUNK_CTL_CODEC_H
+#define BILDFUNK_CTL_CODEC_H
 
 #include <bildfunk/common.h>
 
@@ -244,4 +244,4 @@ const char *bf_ctl_framer_why(const bf_ctl_framer *f);
 }
 #endif
 
-#endif /* BILDFUNK_CONTROL_H */
+#endif /* BILDFUNK_CTL_CODEC_H */
