@@ -348,10 +348,12 @@ static void success(bf_turn *t, req *r, const bf_stun_msg *m, uint64_t now) {
     break;
   case BF_STUN_BINDING: {
     bf_addr a;
-    r->used = 0;
     if (bf_stun_get_addr(m, BF_STUN_A_XOR_MAPPED_ADDRESS, &a) < 0 &&
-        bf_stun_get_addr(m, BF_STUN_A_MAPPED_ADDRESS, &a) < 0)
+        bf_stun_get_addr(m, BF_STUN_A_MAPPED_ADDRESS, &a) < 0) {
+      fail(t, r, 0, -EBADMSG, "the answer has no mapped address");
       break;
+    }
+    r->used = 0;
     t->mapped = a;
     t->have_mapped = 1;
     bf_turn_event *ev = push_event(t, BF_TURN_EV_MAPPED, BF_STUN_BINDING);
@@ -443,7 +445,10 @@ static void refresh_bindings(bf_turn *t, binding *tab, size_t n, uint16_t method
   for (size_t i = 0; i < n; i++) {
     binding *bd = &tab[i];
     if (!bd->used || bd->inflight || now < bd->refresh_ns) continue;
-    if (start(t, method, (int)i, 0, now)) bd->inflight = 1;
+    if (start(t, method, (int)i, 0, now))
+      bd->inflight = 1;
+    else
+      bd->refresh_ns = now + t->cfg.rto_ns; /* every slot busy: a little later */
   }
 }
 
@@ -463,9 +468,12 @@ static void tick(bf_turn *t, uint64_t now) {
     lose(t, "its lifetime ran out without a successful Refresh");
     return;
   }
-  if (!t->refresh_inflight && now >= t->refresh_ns &&
-      start(t, BF_STUN_REFRESH, -1, t->lifetime_s, now))
-    t->refresh_inflight = 1;
+  if (!t->refresh_inflight && now >= t->refresh_ns) {
+    if (start(t, BF_STUN_REFRESH, -1, t->lifetime_s, now))
+      t->refresh_inflight = 1;
+    else
+      t->refresh_ns = now + t->cfg.rto_ns; /* every slot busy: a little later */
+  }
   refresh_bindings(t, t->perms, BF_TURN_MAX_PERMS, BF_STUN_CREATE_PERMISSION, now);
   refresh_bindings(t, t->chans, BF_TURN_MAX_CHANNELS, BF_STUN_CHANNEL_BIND, now);
 }

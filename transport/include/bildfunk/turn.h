@@ -39,7 +39,7 @@
  * integrity attribute (they carry addresses and lifetimes). The caller
  * feeds bf_turn_read only datagrams whose source is the server's address.
  *
- * Memory: one object of about 20 KiB (8 request slots of 1 KiB kept for
+ * Memory: one object of about 22 KiB (8 request slots of 1 KiB kept for
  * retransmission, 8 permissions, 8 channels, 16 queued events). Latency: no
  * queue on the data path; events wait in a bounded queue until polled
  * (overflow is counted, the newest is dropped).
