@@ -18,6 +18,7 @@
 #include "impair.h"
 
 #include <bildfunk/common.h>
+#include <bildfunk/feedback.h>
 #include <bildfunk/transport.h>
 
 #include <errno.h>
@@ -32,7 +33,7 @@
 
 #define PROG "bildfunk-netsim"
 #define DEFAULT_LISTEN_PORT 47999u
-#define DEFAULT_TO_PORT 47998u
+#define DEFAULT_TO_PORT BF_DEFAULT_DATA_PORT /* the sender's data port */
 #define DEFAULT_QUEUE_MS 50.0
 #define SEND_BATCH 64u
 #define NS_PER_S 1000000000ull

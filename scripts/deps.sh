@@ -15,8 +15,9 @@ packages=(
   libsdl2-dev libsdl2-ttf-dev libfontconfig-dev fonts-dejavu-core
   libavcodec-dev libavutil-dev libavformat-dev libavdevice-dev libswscale-dev
   libopus-dev
-  # real components the tests start: clips, displays, networks, peers
-  ffmpeg xvfb x11-apps iproute2 nftables iperf3 tshark jq
+  # real components the tests start: clips, displays, networks, peers, a TURN
+  # relay (coturn's turnserver, started by tests/turn/turn_e2e.c itself)
+  ffmpeg xvfb x11-apps iproute2 nftables iperf3 tshark jq coturn
   # packaging: icons, man pages, desktop and AppStream validation (tshark above)
   librsvg2-bin help2man desktop-file-utils appstream
   # Windows cross-build of the transport, run under wine
@@ -41,3 +42,13 @@ if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# Debian's coturn enables coturn.service, and on a machine that runs systemd
+# starts it: a TURN server on port 3478 of every interface with the stock
+# /etc/turnserver.conf. The tests start their own on free loopback ports and
+# need none; one installed here is stopped and disabled so it is not left
+# running unasked (one that was there before is not touched).
+if [[ " ${missing[*]} " == *" coturn "* ]] && [ -d /run/systemd/system ]; then
+  $sudo systemctl disable --now coturn.service >/dev/null 2>&1 || true
+  echo "deps: coturn.service stopped and disabled (the tests start their own turnserver)"
+fi

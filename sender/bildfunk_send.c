@@ -68,7 +68,7 @@ int main(int argc, char **argv) {
   /* control mode reads pairing answers from stdin; started in the
    * background of a shell (`bildfunk-send &`), a read of the terminal would
    * stop the whole sender (SIGTTIN) as soon as anyone types there: ignored,
-   * the read fails with EIO and control.c tries again later */
+   * the read fails with EIO and ctl_server.c tries again later */
   bf_evloop_signals(BF_EVLOOP_IGNORE_TTIN);
 
   char err[600] = "";

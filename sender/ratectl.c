@@ -42,7 +42,7 @@ void bf_ratectl_config_default(bf_ratectl_config *cfg, uint64_t bitrate, uint32_
   cfg->high_ppm = 100000;
   cfg->severe_ppm = 250000;
   cfg->increase_permille = 50;
-  cfg->window_ns = 750000000ull;
+  cfg->window_ns = BF_FB_LOSS_WINDOW_NS;
   cfg->plateau_permille = 950;
   cfg->plateau_windows = 8;
   /* the ceiling: what the configured bitrate costs on the wire, nominally
@@ -70,7 +70,7 @@ static void clamp_config(bf_ratectl_config *c) {
   if (c->severe_ppm < c->high_ppm) c->severe_ppm = c->high_ppm;
   if (c->increase_permille == 0) c->increase_permille = 1;
   if (c->increase_permille > 1000) c->increase_permille = 1000;
-  if (c->window_ns == 0) c->window_ns = 750000000ull;
+  if (c->window_ns == 0) c->window_ns = BF_FB_LOSS_WINDOW_NS;
   if (c->shard_bytes == 0) c->shard_bytes = 1024;
   if (c->max_k == 0) c->max_k = 1;
   if (c->fps_num == 0 || c->fps_den == 0) c->fps_num = 60, c->fps_den = 1;

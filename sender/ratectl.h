@@ -98,7 +98,7 @@ typedef struct bf_ratectl_config {
   uint32_t fps_num, fps_den;   /* frame rate (AU per second) */
   uint64_t encoder_cap_bps;    /* the configured encoder bitrate (the encoder's ceiling) */
   uint64_t encoder_min_bps;    /* the encoder's floor: 0 = cap / 20, at least 50 kbit/s */
-  uint64_t window_ns;          /* nominal report window: 750 ms (when a report says 0) */
+  uint64_t window_ns;          /* nominal report window (when a report says 0): 750 ms */
   uint32_t plateau_permille;   /* increases stop at this share of the measured capacity: 950 */
   uint32_t plateau_windows;    /* ... for this many windows after a decrease: 8 */
 } bf_ratectl_config;

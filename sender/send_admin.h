@@ -5,7 +5,7 @@
  * then the program exits. Also where that directory is (--config-dir, or
  * the platform's, bildfunk/identity.h), which the control plane shares.
  *
- * Not here: pairing itself (control.h, with the operator's confirmation).
+ * Not here: pairing itself (ctl_server.h, with the operator's confirmation).
  * No state besides the options; one thread.
  */
 #ifndef BF_SENDER_SEND_ADMIN_H

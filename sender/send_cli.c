@@ -4,7 +4,7 @@
 #include "send_cli.h"
 
 #include <bildfunk/common.h>
-#include <bildfunk/control.h>
+#include <bildfunk/ctl_codec.h>
 #include <bildfunk/feedback.h>
 #include <bildfunk/wire.h>
 

@@ -109,7 +109,7 @@ static void stream_start(bf_send_state *s, bf_sctl_event *ev, uint64_t now) {
   const bf_ctl_welcome *w = &ev->welcome;
   if (s->ss.streaming) bf_send_endpoint_bye(&s->ep, BF_BYE_REPLACED, NULL); /* old keys, old peer */
   stream_stop(s);
-  /* the Welcome is the sender's own mode: sender/control.c refused any
+  /* the Welcome is the sender's own mode: sender/ctl_server.c refused any
    * other before it got here (and before the old stream was stopped) */
   int r = bf_send_endpoint_key(&s->ep, ev->secret);
   if (r < 0) {
@@ -161,7 +161,7 @@ void bf_send_ctl_finish(bf_send_state *s, int stopped) {
 void bf_send_ctl_banner(const bf_send_state *s, const char *data_addr) {
   bf_addr cl;
   char ca[BF_ADDR_STRLEN], hex[BF_FP_HEX_BYTES];
-  uint8_t fp[BF_TLS_FP_BYTES];
+  uint8_t fp[BF_FP_BYTES];
   if (bf_sctl_local_addr(s->ctl, &cl) == 0)
     bf_addr_format(&cl, ca, sizeof ca);
   else

@@ -1,5 +1,5 @@
 /*
- * The sender's control-mode glue: the control plane (control.h: the TCP
+ * The sender's control-mode glue: the control plane (ctl_server.h: the TCP
  * listener, TLS sessions, pairing, the operator's confirmation lines on
  * stdin) as seen from the loop. The loop polls its descriptors with the
  * data socket and runs bf_send_ctl_step when one was ready, when the
@@ -10,8 +10,9 @@
  * controller for its S and K and admits its IP's punches; when it closes,
  * streaming stops at once and its keys are wiped.
  *
- * Not here: the control protocol and the TCP plumbing (control.c and the
- * library's bf_ctl_session), the identity and pin files (bildfunk/identity.h).
+ * Not here: the control protocol and the TCP plumbing (ctl_server.c and the
+ * library's bf_ctl_conn and bf_ctl_session), the identity and pin files
+ * (bildfunk/identity.h; ctl_server.c has the pin file written).
  *
  * State: bf_send_state's control-mode fields (the bf_sctl, the identity and
  * the pin store are opened by bf_send_ctl_open and closed by

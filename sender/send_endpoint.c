@@ -137,11 +137,14 @@ void bf_send_endpoint_close(bf_send_endpoint *e) {
 }
 
 int bf_send_endpoint_key(bf_send_endpoint *e, const uint8_t secret[32]) {
-  return bf_channel_seal(e->ch, secret, bf_clock_realtime_ns());
+  int r = bf_channel_seal(e->ch, secret, bf_clock_realtime_ns());
+  bf_send_session_sealed(e->ss, r == 0);
+  return r;
 }
 
 void bf_send_endpoint_unkey(bf_send_endpoint *e) {
   bf_channel_unseal(e->ch);
+  bf_send_session_sealed(e->ss, 0);
 }
 
 int bf_send_endpoint_receive(bf_send_endpoint *e) {

@@ -42,6 +42,7 @@ void bf_send_session_init(bf_send_session *s, const bf_send_session_config *cfg)
 
 static void adopt(bf_send_session *s, const bf_addr *from, uint64_t now_ns) {
   s->streaming = 1;
+  s->authentic = 0;
   s->peer = *from;
   s->last_heard_ns = now_ns;
   s->kf_id_valid = 0;
@@ -70,6 +71,15 @@ static bf_ss_event on_punch(bf_send_session *s, const uint8_t *d, size_t len, co
       s->stats.punches_denied++;
     else
       s->stats.punches_busy++;
+    return BF_SS_NONE;
+  }
+  if (s->streaming && s->authentic) { /* sealed: a clear punch proves nothing */
+    if (ev != BF_PUNCH_REFRESH) {
+      s->stats.punches_unauthenticated++;
+      punch_lock(s, &s->peer, now_ns); /* the target stays the client's */
+      return BF_SS_NONE;
+    }
+    s->stats.punches++;
     return BF_SS_NONE;
   }
   s->stats.punches++;
@@ -112,11 +122,26 @@ bf_ss_event bf_send_session_on_datagram(bf_send_session *s, const uint8_t *d, si
     s->stats.garbage++;
     return res->event = BF_SS_NONE;
   }
+  if (s->streaming && s->sealed && !bf_addr_equal(from, &s->peer) &&
+      bf_addr_same_ip(from, s->cfg.allow_set ? &s->cfg.allow : &s->peer)) {
+    /* authenticated, from the client's IP on another port: its NAT rebound */
+    res->old_peer = s->peer;
+    s->peer = *from;
+    s->authentic = 1;
+    s->last_heard_ns = now_ns;
+    s->stats.retargets++;
+    s->kf_id_valid = 0;
+    s->kf_pending = 1;
+    s->kf_adopt = 1;
+    punch_lock(s, from, now_ns);
+    return res->event = BF_SS_RETARGET;
+  }
   if (!s->streaming || !bf_addr_equal(from, &s->peer)) {
     s->stats.foreign++;
     return res->event = BF_SS_NONE;
   }
   s->last_heard_ns = now_ns;
+  if (s->sealed) s->authentic = 1;
   switch (res->fb.type) {
   case BF_FB_KEYFRAME_REQUEST:
     return res->event = on_keyframe_request(s, &res->fb);
@@ -171,6 +196,11 @@ int bf_send_session_allow(bf_send_session *s, const bf_addr *ip) {
     return stop;
   }
   return 0;
+}
+
+void bf_send_session_sealed(bf_send_session *s, int on) {
+  s->sealed = on;
+  if (!on) s->authentic = 0;
 }
 
 void bf_send_session_stop(bf_send_session *s) {

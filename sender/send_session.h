@@ -19,6 +19,16 @@
  *  - Control mode (|closed|): punches are refused (punches_denied) unless
  *    they come from the IP of the established control session, set with
  *    bf_send_session_allow().
+ *  - Sealed data plane (bf_send_session_sealed: a control session's keys,
+ *    or --seal-key-file): every datagram but the punch reached here only
+ *    after its tag was verified, so feedback from the client is proof of
+ *    who it is and the clear punch is not. Once an authenticated datagram
+ *    came from the client, only authenticated datagrams move the stream
+ *    (feedback from the client's IP on another port: the client's NAT
+ *    rebound; RETARGET) and keep it alive; a clear punch from another port
+ *    is refused (punches_unauthenticated) and one from the client's own
+ *    address changes nothing. Before that first authenticated datagram a
+ *    clear punch may still open and move the path, as spec §7 says.
  *  - Silence: a client heard from neither by punch nor by feedback for
  *    |silence_ns| (10 s) is dropped; the sender waits for the next one.
  *  - Keyframe throttle: request-driven keyframes are at least
@@ -60,6 +70,8 @@ typedef struct bf_send_session_stats {
   uint64_t punches_busy;      /* from another IP while a client is live */
   uint64_t clients;           /* adoptions */
   uint64_t retargets;         /* same IP, new port */
+  uint64_t punches_unauthenticated; /* sealed: a clear punch tried to move an
+                                       authenticated client's stream */
   uint64_t silences;          /* clients dropped for silence */
   uint64_t byes;              /* BYE received from the client */
   uint64_t keyframe_requests; /* KEYFRAME_REQUEST datagrams from the client */
@@ -77,6 +89,8 @@ typedef struct bf_send_session {
   bf_punch_sender punch;  /* punch acceptance and target (punch.h) */
   bf_addr peer;           /* the client's observed address while streaming */
   uint64_t last_heard_ns; /* last punch or feedback from it */
+  int sealed;             /* the data plane is sealed (bf_send_session_sealed) */
+  int authentic;          /* sealed: an authenticated datagram came from the client */
   int kf_id_valid;        /* a request id has been seen from this client */
   uint32_t kf_last_id;
   int kf_pending;     /* a keyframe is owed */
@@ -130,6 +144,10 @@ int bf_send_session_take_keyframe(bf_send_session *s, uint64_t now_ns);
  * session). A client being streamed to from another IP is dropped (the
  * caller stops its stream). Returns 1 when streaming stopped, else 0. */
 int bf_send_session_allow(bf_send_session *s, const bf_addr *ip);
+
+/* The data plane is sealed (1) or clear (0) from now on: see "Sealed data
+ * plane" above. The caller says so whenever it keys or unkeys it. */
+void bf_send_session_sealed(bf_send_session *s, int on);
 
 /* Ends streaming by the sender's choice (stream finished): the caller sends
  * BYE to s->peer. */

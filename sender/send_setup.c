@@ -102,7 +102,9 @@ static int open_stream(bf_send_state *s, char *err, size_t cap) {
 static int open_seal_key(bf_send_state *s, char *err, size_t cap) {
 #ifdef BF_HAVE_SEAL
   uint8_t secret[32] = {0};
-  int r = bf_seal_secret_read_file(s->o.seal_key_file, secret, err, cap);
+  char why[256];
+  int r = bf_seal_secret_read_file(s->o.seal_key_file, secret, why, sizeof why);
+  if (r < 0) snprintf(err, cap, "--seal-key-file: %s", why);
   if (r == 0 && (r = bf_send_endpoint_key(&s->ep, secret)) < 0)
     snprintf(err, cap, "sealed data plane: %s", bf_strerror(r));
   memset(secret, 0, sizeof secret);

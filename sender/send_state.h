@@ -21,7 +21,7 @@
 #define BF_SENDER_SEND_STATE_H
 
 #include "au.h"
-#include "control.h"
+#include "ctl_server.h"
 #include "encoder.h"
 #include "hist.h"
 #include "pacer.h"

@@ -97,9 +97,9 @@ static void write_data_plane(FILE *f, const bf_send_state *s) {
           "  \"session\": {\"clients\": %" PRIu64 ", \"punches\": %" PRIu64
           ", \"punches_denied\": %" PRIu64 ", \"punches_busy\": %" PRIu64
           ", \"retargets\": %" PRIu64 ", \"silences\": %" PRIu64 ", \"byes_received\": %" PRIu64
-          ", \"byes_sent\": %" PRIu64 ",\n",
+          ", \"byes_sent\": %" PRIu64 ", \"punches_unauthenticated\": %" PRIu64 ",\n",
           ss->clients, ss->punches, ss->punches_denied, ss->punches_busy, ss->retargets,
-          ss->silences, ss->byes, s->ep.byes_sent);
+          ss->silences, ss->byes, s->ep.byes_sent, ss->punches_unauthenticated);
   fprintf(f,
           "              \"keyframe_requests\": %" PRIu64 ", \"keyframe_ids\": %" PRIu64
           ", \"keyframes_forced\": %" PRIu64 ", \"loss_reports\": %" PRIu64 ", \"pings\": %" PRIu64

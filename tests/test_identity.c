@@ -174,10 +174,26 @@ static void test_pinstore(void **state) {
   bf_pinstore_del(&ps);
   assert_int_equal(bf_pinstore_open(file, &ps), 0);
   assert_int_equal(bf_pinstore_count(ps), 1);
+  assert_string_equal(bf_pinstore_path(ps), file);
+  /* put: in memory at once, the file untouched until a save; a reload forgets it */
+  assert_int_equal(bf_pinstore_put(ps, a, "mem\tonly", 8, 0), 0);
+  assert_int_equal(bf_pinstore_count(ps), 2);
+  assert_string_equal(bf_pinstore_find_fp(ps, a)->name, "mem?only");
+  bf_pinstore *other = NULL;
+  assert_int_equal(bf_pinstore_open(file, &other), 0);
+  assert_int_equal(bf_pinstore_count(other), 1);
+  assert_int_equal(bf_pinstore_reload(ps), 0);
+  assert_null(bf_pinstore_find_fp(ps, a));
+  /* ... and with unique_name it replaces the pins of that name, in memory */
+  assert_int_equal(bf_pinstore_put(other, a, bf_pinstore_at(other, 0)->name, 9, 1), 0);
+  assert_int_equal(bf_pinstore_count(other), 1);
+  assert_memory_equal(bf_pinstore_at(other, 0)->fp, a, 32);
+  bf_pinstore_del(&other);
   bf_pinstore_del(&ps);
 
   /* Ambiguous fingerprint prefix. */
   assert_int_equal(bf_pinstore_open(NULL, &ps), 0); /* memory only */
+  assert_null(bf_pinstore_path(ps));
   uint8_t d[32], e[32];
   memset(d, 0xab, 32);
   memset(e, 0xab, 32);

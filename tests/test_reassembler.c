@@ -735,8 +735,9 @@ static void test_loss_ranges(void **state) {
 
 /* One forged AU far ahead (or a burst of them) amid a genuine stream is
  * never believed: the stream goes on, nothing is reported lost, the
- * forgeries are counted as jumps refused. A genuine restart (the old stream
- * stops, a new one starts anywhere) is followed after three AUs. */
+ * forgeries are counted as jumps refused. A genuine restart at a higher
+ * index (the old stream stops) is followed after three AUs; far behind
+ * stays stale. */
 static void test_forged_jump(void **state) {
   (void)state;
   bf_reassembler_config cfg;
@@ -760,22 +761,41 @@ static void test_forged_jump(void **state) {
   assert_true(s.frames_completed == 200);
   assert_true(s.frames_lost == 0 && g->nloss == 0);
   assert_true(s.jumps == 0 && s.rejected[BF_REJECT_JUMP] == 5);
-  /* the sender restarts from 7: the old stream has stopped */
+  /* far behind stays stale, even after the stream stopped (a sender that
+   * starts over lower is the caller's to notice: a silence, then a reset) */
   g->now += 200 * MS;
   au_pkts a;
-  gen(&a, 7, 600, PTS0, 0, 512, 16, 0);
-  assert_int_equal(push(g, &a, 0), BF_REJECT_STALE);
-  assert_int_equal(push(g, &a, 1), BF_REJECT_STALE);
+  for (uint32_t i = 7; i < 10; i++) {
+    gen(&a, i, 600, PTS0 + i * iv, 0, 512, 16, 0);
+    assert_int_equal(push(g, &a, 0), BF_REJECT_STALE);
+    gen_free(&a);
+  }
+  /* the sender restarts from 100000: followed at the third AU */
+  gen(&a, 100000, 600, PTS0, 0, 512, 16, 0);
+  assert_int_equal(push(g, &a, 0), BF_REJECT_JUMP);
+  assert_int_equal(push(g, &a, 1), BF_REJECT_JUMP);
   gen_free(&a);
-  gen(&a, 8, 600, PTS0 + iv, 0, 512, 16, 0);
-  assert_int_equal(push(g, &a, 0), BF_REJECT_STALE);
+  gen(&a, 100001, 600, PTS0 + iv, 0, 512, 16, 0);
+  assert_int_equal(push(g, &a, 0), BF_REJECT_JUMP);
   gen_free(&a);
-  for (uint32_t i = 9; i < 20; i++)
-    small_au(g, i, PTS0 + i * iv);
+  for (uint32_t i = 100002; i < 100013; i++)
+    small_au(g, i, PTS0 + (i - 100000) * iv);
   s = stats(g);
   assert_true(s.frames_completed == 211);
   assert_true(s.jumps == 1 && s.frames_lost == 0);
-  assert_int_equal(g->frames[200].index, 9);
+  assert_int_equal(g->frames[200].index, 100002);
+  /* forged AUs far ahead amid a live stream, three of them in a row and
+   * with no genuine packet for abandon_age_ns before them: not believed,
+   * because genuine packets came after the first of them */
+  g->now += 200 * MS;
+  for (uint32_t k = 0; k < 3; k++) {
+    gen(&a, 900000 + k, 600, PTS0, 0, 512, 16, 0);
+    assert_int_equal(push(g, &a, 0), BF_REJECT_JUMP);
+    gen_free(&a);
+    small_au(g, 100013 + k, PTS0 + (13 + k) * iv);
+  }
+  s = stats(g);
+  assert_true(s.jumps == 1 && s.frames_completed == 214);
   rig_del(g);
 }
 

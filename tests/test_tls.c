@@ -66,7 +66,7 @@ static void test_handshake_fingerprints(void **state) {
   for (size_t k = 0; k < 3; k++) {
     pair p;
     pair_open(&p, chunks[k]);
-    uint8_t fc[BF_TLS_FP_BYTES], fs[BF_TLS_FP_BYTES], want[BF_TLS_FP_BYTES];
+    uint8_t fc[BF_FP_BYTES], fs[BF_FP_BYTES], want[BF_FP_BYTES];
     assert_int_equal(bf_tls_peer_fp(p.c, fc), 0);
     assert_int_equal(bf_tls_peer_fp(p.s, fs), 0);
     bf_identity_fp(p.si, want);
@@ -138,7 +138,7 @@ static void test_before_handshake_and_garbage(void **state) {
   assert_int_equal(bf_identity_generate(NULL, &id), 0);
   assert_int_equal(bf_tls_new(BF_TLS_SERVER, id, &s), 0);
   assert_int_equal(bf_tls_new(BF_TLS_CLIENT, id, &c), 0);
-  uint8_t buf[64], fp[BF_TLS_FP_BYTES];
+  uint8_t buf[64], fp[BF_FP_BYTES];
   assert_int_equal(bf_tls_export(s, "x", buf, 32), -EAGAIN);
   assert_int_equal(bf_tls_peer_fp(s, fp), -EAGAIN);
   assert_int_equal(bf_tls_write(c, buf, 4), -EAGAIN);

@@ -151,7 +151,7 @@ static int direct_secret(bf_client *c, bf_pump_config *pc, uint8_t secret[32]) {
 #ifdef BF_HAVE_SEAL
   char err[256];
   if (bf_seal_secret_read_file(c->cli->seal_key_file, secret, err, sizeof err) < 0) {
-    fprintf(stderr, "bildfunk: %s\n", err);
+    fprintf(stderr, "bildfunk: --seal-key-file: %s\n", err);
     return 2;
   }
 #endif

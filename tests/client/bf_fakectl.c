@@ -1,7 +1,7 @@
 /*
  * bf_fakectl: a stand-in for bildfunk-send's control port, for the client's
  * end-to-end tests (tests/client/e2e.sh control-*). It runs the library's
- * sender role (session_ctl.h) on 127.0.0.1:0, one connection at a time, and
+ * sender role (ctl_session.h) on 127.0.0.1:0, one connection at a time, and
  * does to connection i what word i of --script says:
  *   bye     serve (pairing confirmed automatically); 300 ms after the
  *           session is established send Bye 0 ("stream finished")
@@ -19,7 +19,7 @@
  * 127.0.0.1:PORT" on stderr once listening and one line per session end;
  * exits 0 after the script, 1 on an error.
  */
-#include <bildfunk/session_ctl.h>
+#include <bildfunk/ctl_session.h>
 
 #include <arpa/inet.h>
 #include <errno.h>

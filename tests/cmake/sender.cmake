@@ -12,6 +12,9 @@ set(bf_sender_test_env "LSAN_OPTIONS=suppressions=${bf_sender_tests}/lsan.supp:p
 
 # Unit tests: tests/sender/test_*.c, each a cmocka program.
 file(GLOB bf_sender_unit CONFIGURE_DEPENDS ${bf_sender_tests}/test_*.c)
+if(NOT BF_SEAL) # no OpenSSL: no control plane, no pin store
+  list(FILTER bf_sender_unit EXCLUDE REGEX "/test_(ctl_server|pin_writer)\\.c$")
+endif()
 foreach(src IN LISTS bf_sender_unit)
   get_filename_component(name ${src} NAME_WE)
   set(name sender_${name})

@@ -248,6 +248,28 @@ foreign-punch)
   [ $(( ${denied:-0} + ${busy:-0} )) -ge 1 ] || fail "the foreign punch was not counted"
   ok "a punch from 127.0.0.2 is refused (denied=$denied busy=$busy), 90 pictures"
   ;;
+same-ip-punch)
+  # issue #15: a clear punch from another port of the client's own IP (anyone
+  # behind the same NAT, any local user) must not move a sealed stream
+  start_sender
+  pair_client || fail "pairing failed"
+  stream --frames 120 &
+  cl=$!
+  for _ in $(seq 200); do grep -q 'streaming from' "$tmp/client.err" && break; sleep 0.05; done
+  sleep 0.5
+  for _ in 1 2 3; do
+    "$BF_TAMPER" punch 127.0.0.1 "127.0.0.1:$DPORT" || fail "cannot punch from 127.0.0.1"
+    sleep 0.2
+  done
+  wait "$cl" || fail "the client failed ($(tail -n 2 "$tmp/client.err" | tr '\n' ' '))"
+  stop_sender
+  grep -q "took over" "$tmp/client.err" && fail "the forged punch took the stream"
+  [ "$(jnum "$tmp/client.json" pictures)" = 120 ] || fail "the stream was disturbed"
+  [ "$(jnum "$tmp/sender.json" retargets)" = 0 ] || fail "the sender re-targeted"
+  refused=$(jnum "$tmp/sender.json" punches_unauthenticated)
+  [ "${refused:-0}" -ge 3 ] || fail "the forged punches were not counted (${refused:-none})"
+  ok "3 clear punches from another port of the client's IP refused ($refused), 120 pictures"
+  ;;
 dead-sender)
   start_sender
   pair_client || fail "pairing failed"

@@ -1,6 +1,6 @@
 /*
  * bf-ctl-client: a test client for bildfunk-send's control mode, built on
- * the library's client role (bildfunk/session_ctl.h) and sealed data plane
+ * the library's client role (bildfunk/ctl_session.h) and sealed data plane
  * (bildfunk/seal.h) — not the bildfunk program — so the sender's e2e
  * tests do not depend on the client. It connects, pairs when asked to (the
  * code goes to --code-file for the test script to type at the sender),
@@ -10,8 +10,9 @@
  * --replay-at S plays an attacker who records one sealed datagram and can
  * send from the client's IP: S seconds after ESTABLISHED the client sends a
  * sealed keyframe request, then a punch from a second socket on the same
- * IP (the sender re-targets to it), then the recorded datagram again from
- * there; the sender must drop it as a replay (its stats say so).
+ * IP (a sealed session refuses it: the client authenticated itself with
+ * the keyframe request), then the recorded datagram again from there; the
+ * sender must drop it as a replay (its stats say so).
  *
  *   bf-ctl-client --connect IP:PORT --id-dir DIR [--pair 0|1|2] [--name N]
  *                 [--seconds S] [--mute-after S] [--punch-from IP]
@@ -22,9 +23,9 @@
  * max_k, sealed, opened, bad, closed_reason, closed_by_peer, closed_text.
  * Exit 0 when it ran as asked (whatever the outcome), 2 for usage errors.
  */
+#include <bildfunk/ctl_session.h>
 #include <bildfunk/feedback.h>
 #include <bildfunk/seal.h>
-#include <bildfunk/session_ctl.h>
 #include <bildfunk/transport.h>
 
 #include <arpa/inet.h>
@@ -179,6 +180,10 @@ int main(int argc, char **argv) {
             fclose(f);
           }
         }
+      } else if (ev.type == BF_CTL_EV_PAIRED) {
+        /* the session pinned the sender in memory; the file is ours to write */
+        int pr = bf_pinstore_add(pins, ev.peer_fp, ev.peer_name, ev.paired_unix, ev.unique_name);
+        if (pr < 0) fprintf(stderr, "bf-ctl-client: saving the pin: %s\n", bf_strerror(pr));
       } else if (ev.type == BF_CTL_EV_ESTABLISHED) {
         established = 1;
         est_at = now;

@@ -432,7 +432,11 @@ control_replay_case() {
   kill -INT "$SPID"
   wait_sender
   exec 4>&-
-  [ "$(stat retargets stats.json)" -ge 1 ] || fail "the sender did not re-target"
+  # the client's sealed keyframe request came first: the clear punch from
+  # the second socket moves nothing (issue #15), and the recorded datagram
+  # sent again from there is dropped as a replay
+  expect_eq "re-targets" "$(stat retargets stats.json)" 0
+  [ "$(stat punches_unauthenticated stats.json)" -ge 1 ] || fail "the clear punch was not refused"
   expect_eq "replays dropped by the sender" "$(stat replay_dup stats.json)" 1
 }
 

@@ -96,6 +96,53 @@ static void test_adopt_and_retarget(void **state) {
   assert_int_equal(s.stats.clients, 1);
 }
 
+/* Sealed data plane: once the client's feedback (authenticated: it was
+ * opened) came, a clear punch from another port of its IP moves nothing and
+ * keeps nothing alive; the client's own authenticated feedback from a new
+ * port does move the stream (its NAT rebound). Before that first
+ * authenticated datagram the punch still opens and moves the path. */
+static void test_sealed_punch(void **state) {
+  (void)state;
+  bf_send_session s = fresh();
+  bf_ss_result r;
+  bf_send_session_sealed(&s, 1);
+  bf_feedback ping = simple(BF_FB_CLOCK_PING);
+  assert_int_equal(punch(&s, "10.0.0.2:5000", 10, &r), BF_SS_ADOPT);
+  /* not authenticated yet: a punch from another port still re-targets */
+  assert_int_equal(punch(&s, "10.0.0.2:5001", 20, &r), BF_SS_RETARGET);
+  /* the client's sealed feedback from its real port moves it back, and
+   * from now on the client is known by its authenticated datagrams */
+  assert_int_equal(feedback(&s, &ping, "10.0.0.2:5000", 30, &r), BF_SS_RETARGET);
+  bf_addr home = addr("10.0.0.2:5000");
+  assert_true(bf_addr_equal(&s.peer, &home));
+  assert_int_equal(feedback(&s, &ping, "10.0.0.2:5000", 40, &r), BF_SS_PING);
+  /* the forged clear punch of issue #15: refused, counted, the stream stays */
+  assert_int_equal(punch(&s, "10.0.0.2:7000", 50, &r), BF_SS_NONE);
+  assert_int_equal(s.stats.punches_unauthenticated, 1);
+  assert_true(bf_addr_equal(&s.peer, &home));
+  assert_int_equal(s.stats.retargets, 2);
+  /* the client's own keepalive punch changes nothing, and clear punches
+   * keep nothing alive: only authenticated datagrams do */
+  assert_int_equal(punch(&s, "10.0.0.2:5000", 5 * SEC, &r), BF_SS_NONE);
+  assert_int_equal(punch(&s, "10.0.0.2:7000", 9 * SEC, &r), BF_SS_NONE);
+  assert_int_equal(s.stats.punches_unauthenticated, 2);
+  assert_int_equal(bf_send_session_tick(&s, 40 + 10 * SEC), BF_SS_SILENT);
+  /* a new client after the silence: the punch opens the path again */
+  assert_int_equal(punch(&s, "10.0.0.2:8000", 11 * SEC, &r), BF_SS_ADOPT);
+  assert_int_equal(feedback(&s, &ping, "10.0.0.2:8000", 11 * SEC + 1, &r), BF_SS_PING);
+  /* its NAT rebinds: its next sealed datagram comes from a new port */
+  assert_int_equal(feedback(&s, &ping, "10.0.0.2:8001", 11 * SEC + 2, &r), BF_SS_RETARGET);
+  bf_addr old = addr("10.0.0.2:8000"), now = addr("10.0.0.2:8001");
+  assert_true(bf_addr_equal(&r.old_peer, &old));
+  assert_true(bf_addr_equal(&s.peer, &now));
+  /* authenticated feedback from another IP is still a stranger's */
+  assert_int_equal(feedback(&s, &ping, "10.0.0.9:8001", 11 * SEC + 3, &r), BF_SS_NONE);
+  assert_int_equal(s.stats.foreign, 1);
+  /* clear again: the punch rule of spec §7 as before */
+  bf_send_session_sealed(&s, 0);
+  assert_int_equal(punch(&s, "10.0.0.2:9000", 11 * SEC + 4, &r), BF_SS_RETARGET);
+}
+
 static void test_allow(void **state) {
   (void)state;
   bf_send_session s;
@@ -222,6 +269,7 @@ static void test_garbage(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_adopt_and_retarget),
+      cmocka_unit_test(test_sealed_punch),
       cmocka_unit_test(test_allow),
       cmocka_unit_test(test_keyframe_requests),
       cmocka_unit_test(test_silence_and_bye),

@@ -19,7 +19,7 @@ void bf_fecctl_config_default(bf_fecctl_config *cfg) {
   cfg->headroom_percent = 1;
   cfg->decay_windows = 160;
   cfg->decay_windows_max = 1280;
-  cfg->window_ns = 750000000ull;
+  cfg->window_ns = BF_FB_LOSS_WINDOW_NS;
 }
 
 static uint32_t clamp_u32(uint32_t v, uint32_t lo, uint32_t hi) {
@@ -33,7 +33,7 @@ static void sanitize(bf_fecctl_config *c) {
   c->floor_percent = clamp_u32(c->floor_percent, c->min_percent, c->max_percent);
   if (c->decay_windows == 0) c->decay_windows = 1;
   if (c->decay_windows_max < c->decay_windows) c->decay_windows_max = c->decay_windows;
-  if (c->window_ns == 0) c->window_ns = 750000000ull;
+  if (c->window_ns == 0) c->window_ns = BF_FB_LOSS_WINDOW_NS;
 }
 
 uint32_t bf_fecctl_target(const bf_fecctl_config *cfg, uint32_t loss_ppm) {

@@ -21,9 +21,13 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
-#include "identity_internal.h"
-
 #define PATH_CAP 4096
+
+struct bf_identity {
+  EVP_PKEY *key;
+  X509 *cert;
+  uint8_t fp[BF_FP_BYTES];
+};
 
 /* ---- files --------------------------------------------------------------- */
 
@@ -146,7 +150,7 @@ void bf_identity_del(bf_identity **pid) {
 static int finish(bf_identity *id) {
   unsigned int n = 0;
   if (X509_check_private_key(id->cert, id->key) != 1) return -EBADMSG;
-  if (X509_digest(id->cert, EVP_sha256(), id->fp, &n) != 1 || n != BF_TLS_FP_BYTES) return -EIO;
+  if (X509_digest(id->cert, EVP_sha256(), id->fp, &n) != 1 || n != BF_FP_BYTES) return -EIO;
   return 0;
 }
 
@@ -304,17 +308,25 @@ int bf_identity_load(const char *dir, const char *role, const char *cn, bf_ident
   return 0;
 }
 
-void bf_identity_fp(const bf_identity *id, uint8_t fp[BF_TLS_FP_BYTES]) {
-  memcpy(fp, id->fp, BF_TLS_FP_BYTES);
+void bf_identity_fp(const bf_identity *id, uint8_t fp[BF_FP_BYTES]) {
+  memcpy(fp, id->fp, BF_FP_BYTES);
 }
 
-void bf_fp_hex(const uint8_t fp[BF_TLS_FP_BYTES], char out[BF_FP_HEX_BYTES]) {
+X509 *bf_identity_cert(const bf_identity *id) {
+  return id ? id->cert : NULL;
+}
+
+EVP_PKEY *bf_identity_key(const bf_identity *id) {
+  return id ? id->key : NULL;
+}
+
+void bf_fp_hex(const uint8_t fp[BF_FP_BYTES], char out[BF_FP_HEX_BYTES]) {
   static const char hex[] = "0123456789abcdef";
-  for (size_t i = 0; i < BF_TLS_FP_BYTES; i++) {
+  for (size_t i = 0; i < BF_FP_BYTES; i++) {
     out[2 * i] = hex[fp[i] >> 4];
     out[2 * i + 1] = hex[fp[i] & 15];
   }
-  out[2 * BF_TLS_FP_BYTES] = '\0';
+  out[2 * BF_FP_BYTES] = '\0';
 }
 
 /* ---- pin store ----------------------------------------------------------- */
@@ -355,13 +367,13 @@ static int push(bf_pinstore *ps, const bf_pin *p) {
 }
 
 static int parse_line(const char *line, size_t len, bf_pin *p) {
-  if (len < 2 * BF_TLS_FP_BYTES + 3) return -EBADMSG;
-  for (size_t i = 0; i < BF_TLS_FP_BYTES; i++) {
+  if (len < 2 * BF_FP_BYTES + 3) return -EBADMSG;
+  for (size_t i = 0; i < BF_FP_BYTES; i++) {
     int h = hexval(line[2 * i]), l = hexval(line[2 * i + 1]);
     if (h < 0 || l < 0) return -EBADMSG;
     p->fp[i] = (uint8_t)(h << 4 | l);
   }
-  size_t i = 2 * BF_TLS_FP_BYTES;
+  size_t i = 2 * BF_FP_BYTES;
   if (line[i++] != ' ') return -EBADMSG;
   int64_t t = 0;
   size_t digits = 0;
@@ -379,7 +391,7 @@ static int parse_line(const char *line, size_t len, bf_pin *p) {
 
 static int save(const bf_pinstore *ps) {
   if (!ps->path) return 0;
-  size_t line = 2 * BF_TLS_FP_BYTES + 1 + 20 + 1 + BF_PIN_MAX_NAME + 1;
+  size_t line = 2 * BF_FP_BYTES + 1 + 20 + 1 + BF_PIN_MAX_NAME + 1;
   char *buf = malloc(ps->n * line + 1);
   if (!buf) return -ENOMEM;
   size_t len = 0;
@@ -457,30 +469,40 @@ void bf_pinstore_del(bf_pinstore **pps) {
   *pps = NULL;
 }
 
-int bf_pinstore_add(bf_pinstore *ps, const uint8_t fp[BF_TLS_FP_BYTES], const char *name,
+int bf_pinstore_add(bf_pinstore *ps, const uint8_t fp[BF_FP_BYTES], const char *name,
                     int64_t now_unix, int unique_name) {
   if (!ps || !fp) return -EINVAL;
   int rc = bf_pinstore_reload(ps); /* another process may have changed the file */
   if (rc < 0) return rc;
+  rc = bf_pinstore_put(ps, fp, name, now_unix, unique_name);
+  return rc ? rc : save(ps);
+}
+
+int bf_pinstore_put(bf_pinstore *ps, const uint8_t fp[BF_FP_BYTES], const char *name,
+                    int64_t now_unix, int unique_name) {
+  if (!ps || !fp) return -EINVAL;
   bf_pin p;
-  memcpy(p.fp, fp, BF_TLS_FP_BYTES);
+  memcpy(p.fp, fp, BF_FP_BYTES);
   p.paired_unix = now_unix;
   clean_name(p.name, name ? name : "");
   size_t w = 0;
   for (size_t i = 0; i < ps->n; i++) {
     const bf_pin *q = &ps->pins[i];
-    int drop = !memcmp(q->fp, fp, BF_TLS_FP_BYTES) || (unique_name && !strcmp(q->name, p.name));
+    int drop = !memcmp(q->fp, fp, BF_FP_BYTES) || (unique_name && !strcmp(q->name, p.name));
     if (!drop) ps->pins[w++] = *q;
   }
   ps->n = w;
-  rc = push(ps, &p);
-  return rc ? rc : save(ps);
+  return push(ps, &p);
 }
 
-const bf_pin *bf_pinstore_find_fp(const bf_pinstore *ps, const uint8_t fp[BF_TLS_FP_BYTES]) {
+const char *bf_pinstore_path(const bf_pinstore *ps) {
+  return ps ? ps->path : NULL;
+}
+
+const bf_pin *bf_pinstore_find_fp(const bf_pinstore *ps, const uint8_t fp[BF_FP_BYTES]) {
   if (!ps || !fp) return NULL;
   for (size_t i = 0; i < ps->n; i++)
-    if (!memcmp(ps->pins[i].fp, fp, BF_TLS_FP_BYTES)) return &ps->pins[i];
+    if (!memcmp(ps->pins[i].fp, fp, BF_FP_BYTES)) return &ps->pins[i];
   return NULL;
 }
 
@@ -509,7 +531,7 @@ int bf_pinstore_revoke(bf_pinstore *ps, const char *what) {
   size_t len = strlen(what), hexlen = 0;
   while (hexlen < len && hexval(what[hexlen]) >= 0)
     hexlen++;
-  int by_fp = hexlen == len && len >= 8 && len <= 2 * BF_TLS_FP_BYTES;
+  int by_fp = hexlen == len && len >= 8 && len <= 2 * BF_FP_BYTES;
   size_t named = 0, prefixed = 0;
   for (size_t i = 0; i < ps->n; i++) {
     named += !strcmp(ps->pins[i].name, what);

@@ -113,7 +113,7 @@ struct bf_reassembler {
   int have_cand;
   uint32_t cand_base;
   uint64_t cand_seen;
-  uint64_t cand_last_ns;
+  uint64_t cand_first_ns, cand_last_ns;
   evnode *q_head, *q_tail;
   evnode *node_free;
   uint8_t *scratch; /* target for parity that is missing during a rebuild */
@@ -511,23 +511,27 @@ static bf_reject place(bf_reassembler *r, au *a, const bf_header *h, const uint8
 /* A candidate not seen for this long is forgotten. */
 #define CAND_FORGET_NS 1000000000ull
 
-/* A packet of index |idx|, abandon_frames or more from the newest (ahead
- * or behind): watched as a jump candidate, believed once corroborated (see
+/* A packet of index |idx|, abandon_frames or more ahead of the newest:
+ * watched as a jump candidate, believed once corroborated (see
  * reassembler.h, Jumps). Returns BF_ACCEPT when the window moved to |idx|,
- * else the reason the packet is dropped. */
-static bf_reject far_index(bf_reassembler *r, uint32_t idx, uint64_t pts, uint64_t now) {
+ * else BF_REJECT_JUMP. */
+static bf_reject far_ahead(bf_reassembler *r, uint32_t idx, uint64_t pts, uint64_t now) {
   uint32_t off = idx - r->cand_base;
   if (!r->have_cand || now - r->cand_last_ns > CAND_FORGET_NS || off >= 64u) {
     r->have_cand = 1;
     r->cand_base = idx;
     r->cand_seen = 0;
+    r->cand_first_ns = now;
     off = 0;
   }
   r->cand_seen |= 1ull << off;
   r->cand_last_ns = now;
   unsigned distinct = (unsigned)__builtin_popcountll(r->cand_seen);
-  if (distinct < BF_REASSEMBLER_JUMP_AUS || now - r->inwin_ns < r->cfg.abandon_age_ns)
-    return older(idx, r->newest) ? BF_REJECT_STALE : BF_REJECT_JUMP;
+  /* the old stream must have stopped: nothing accepted in the window since
+   * the candidate appeared, and for abandon_age_ns */
+  if (distinct < BF_REASSEMBLER_JUMP_AUS || r->inwin_ns >= r->cand_first_ns ||
+      now - r->inwin_ns < r->cfg.abandon_age_ns)
+    return BF_REJECT_JUMP;
   bf_reassembler_reset(r); /* the old window's unfinished AUs are lost */
   window_init(r, idx, pts);
   r->st.jumps++;
@@ -547,11 +551,13 @@ bf_reject bf_reassembler_push(bf_reassembler *r, const uint8_t *d, size_t len,
     window_init(r, idx, h.pts_ns);
   } else {
     int32_t ahead = bf_seq32_diff(idx, r->newest);
-    if (ahead >= (int32_t)r->nwin || (ahead <= 0 && r->newest - idx >= r->nwin)) {
-      bf_reject f = far_index(r, idx, h.pts_ns, arrival_ns);
+    if (ahead >= (int32_t)r->nwin) {
+      bf_reject f = far_ahead(r, idx, h.pts_ns, arrival_ns);
       if (f != BF_ACCEPT) return reject(r, f);
     } else if (ahead > 0) {
       advance(r, idx, h.pts_ns);
+    } else if (r->newest - idx >= r->nwin) {
+      return reject(r, BF_REJECT_STALE);
     }
   }
 

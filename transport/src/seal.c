@@ -355,7 +355,7 @@ int bf_seal_secret_read_file(const char *path, uint8_t out[32], char *err, size_
   FILE *f = fopen(path, "r");
   if (!f) {
     int r = -errno;
-    snprintf(err, errcap, "--seal-key-file: cannot open '%s': %s", path, strerror(-r));
+    snprintf(err, errcap, "cannot open '%s': %s", path, strerror(-r));
     return r;
   }
   char txt[160];
@@ -369,7 +369,7 @@ int bf_seal_secret_read_file(const char *path, uint8_t out[32], char *err, size_
   while (i < n && txt[i] && strchr(" \t\r\n", txt[i])) i++;
   OPENSSL_cleanse(txt, sizeof txt);
   if (got != 32 || i != n) {
-    snprintf(err, errcap, "--seal-key-file: '%s' does not hold 64 hex digits", path);
+    snprintf(err, errcap, "'%s' does not hold 64 hex digits", path);
     return -EINVAL;
   }
   return 0;

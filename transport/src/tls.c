@@ -18,8 +18,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "identity_internal.h"
-
 struct bf_tls {
   SSL_CTX *ctx;
   SSL *ssl;
@@ -83,8 +81,9 @@ int bf_tls_new(bf_tls_role role, const bf_identity *id, bf_tls **out) {
   if (role == BF_TLS_SERVER && !SSL_CTX_set_num_tickets(t->ctx, 0)) goto error;
   SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any);
-  if (SSL_CTX_use_certificate(t->ctx, id->cert) != 1 ||
-      SSL_CTX_use_PrivateKey(t->ctx, id->key) != 1 || SSL_CTX_check_private_key(t->ctx) != 1)
+  if (SSL_CTX_use_certificate(t->ctx, bf_identity_cert(id)) != 1 ||
+      SSL_CTX_use_PrivateKey(t->ctx, bf_identity_key(id)) != 1 ||
+      SSL_CTX_check_private_key(t->ctx) != 1)
     goto error;
   t->ssl = SSL_new(t->ctx);
   if (!t->ssl) goto error;
@@ -148,12 +147,12 @@ int bf_tls_established(const bf_tls *t) {
   return t && t->established && !t->err;
 }
 
-int bf_tls_peer_fp(const bf_tls *t, uint8_t fp[BF_TLS_FP_BYTES]) {
+int bf_tls_peer_fp(const bf_tls *t, uint8_t fp[BF_FP_BYTES]) {
   if (!t || !fp) return -EINVAL;
   if (!t->established) return -EAGAIN;
   X509 *c = SSL_get0_peer_certificate(t->ssl);
   unsigned int n = 0;
-  if (!c || X509_digest(c, EVP_sha256(), fp, &n) != 1 || n != BF_TLS_FP_BYTES) return -EIO;
+  if (!c || X509_digest(c, EVP_sha256(), fp, &n) != 1 || n != BF_FP_BYTES) return -EIO;
   return 0;
 }
 

@@ -290,7 +290,7 @@ int bf_pump_tick(bf_pump *p, uint64_t now, bf_pump_window *win) {
     fb.u.ping.t1_ns = now;
     bf_pump_send_feedback(p, &fb);
   }
-  if (now - p->window_start_ns < BF_LOSS_WINDOW_NS) return 0;
+  if (now - p->window_start_ns < BF_FB_LOSS_WINDOW_NS) return 0;
   bf_reassembler_stats rs;
   bf_reassembler_stats_get(p->ras, &rs);
   /* settled is judged at the last time the socket was empty: a datagram
@@ -334,7 +334,7 @@ uint64_t bf_pump_next_due(const bf_pump *p) {
   uint64_t due = bf_channel_next_due(p->ch);
   uint64_t c = bf_clocksync_next_due(&p->clock);
   if (c < due) due = c;
-  uint64_t w = p->window_start_ns + BF_LOSS_WINDOW_NS;
+  uint64_t w = p->window_start_ns + BF_FB_LOSS_WINDOW_NS;
   if (w < due) due = w;
   if (p->bye_pending && bye_due(p) < due) due = bye_due(p);
   return due;

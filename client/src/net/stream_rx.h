@@ -56,7 +56,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BF_LOSS_WINDOW_NS 750000000ull
 /* Silence after which arriving video is treated as a new stream. */
 #define BF_PUMP_RESUME_NS 1000000000ull
 /* BYE: no fresh video for this long after it -> acted upon ... */

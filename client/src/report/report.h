@@ -17,12 +17,14 @@
 
 #include "frame_stats.h"
 
+#include <bildfunk/feedback.h>
+
 #include <stdint.h>
 #include <stdio.h>
 
 #define BF_REPORT_FRAMES 2048u  /* timeline rows kept */
 #define BF_REPORT_WINDOWS 1024u /* loss/FEC windows kept */
-#define BF_REPORT_WINDOW_NS 750000000ull
+#define BF_REPORT_WINDOW_NS BF_FB_LOSS_WINDOW_NS /* one column per loss report, at first */
 #define BF_REPORT_HIST_BINS 100u /* of BF_REPORT_HIST_MS, the last one open-ended */
 #define BF_REPORT_HIST_MS 1.0
 

@@ -3,7 +3,7 @@
  * parse, and the codec of an access unit told from its bytes.
  *
  * The values are the control protocol's codec numbers (the Hello's codec
- * masks, the Welcome's codec: BF_CTL_CODEC_* in bildfunk/control.h), taken
+ * masks, the Welcome's codec: BF_CTL_CODEC_* in bildfunk/ctl_codec.h), taken
  * from there rather than written again. The protocol owns its numbers; this
  * enum follows them, so it cannot drift from the wire, and a Welcome's codec
  * converts to a bf_codec with a cast (bf_codec_name() says NULL for a number
@@ -16,7 +16,7 @@
 #ifndef BILDFUNK_CODEC_H
 #define BILDFUNK_CODEC_H
 
-#include <bildfunk/control.h>
+#include <bildfunk/ctl_codec.h>
 
 #include <stddef.h>
 #include <stdint.h>

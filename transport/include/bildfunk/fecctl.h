@@ -42,7 +42,7 @@ typedef struct bf_fecctl_config {
   uint32_t headroom_percent;  /* 1 */
   uint32_t decay_windows;     /* clean windows that re-earn 1 %: 160 */
   uint32_t decay_windows_max; /* cap of the doubled requirement: 1280 */
-  uint64_t window_ns;         /* nominal report window: 750 ms */
+  uint64_t window_ns;         /* nominal report window: BF_FB_LOSS_WINDOW_NS */
 } bf_fecctl_config;
 
 void bf_fecctl_config_default(bf_fecctl_config *cfg);

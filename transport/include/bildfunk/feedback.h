@@ -27,6 +27,11 @@ extern "C" {
 /* The sender's data port when none is given (direct mode). */
 #define BF_DEFAULT_DATA_PORT 47998u
 
+/* The client sends one loss report per window of this length (the report's
+ * window_ms says how long each really was); the sender's controllers assume
+ * it when a report says 0, and the client's report lays out its columns by it. */
+#define BF_FB_LOSS_WINDOW_NS 750000000ull
+
 /* The punch of spec §7: 8 ASCII bytes, client -> sender. */
 #define BF_PUNCH_MAGIC "PFpunch1"
 #define BF_PUNCH_BYTES 8u

@@ -17,7 +17,7 @@
  *
  * Pairing code: six decimal digits from the TLS session's exporter (label
  * BF_PAIR_EXPORTER_LABEL) and the commit/reveal nonces of both sides, computed
- * by bf_ctl_pair_code() in session_ctl.h (see docs/security.md).
+ * by bf_ctl_pair_code() in ctl_session.h (see docs/security.md).
  *
  * Rate limiter: a sliding-window count of pairing attempts, time passed in.
  *
@@ -28,17 +28,24 @@
 #define BILDFUNK_IDENTITY_H
 
 #include <bildfunk/common.h>
-#include <bildfunk/tls.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+#define BF_FP_BYTES 32u       /* a fingerprint: SHA-256 of the certificate's DER encoding */
+#define BF_FP_HEX_BYTES 65u   /* 64 hex digits + NUL */
 #define BF_PIN_MAX_NAME 64u   /* bytes, printable, no newline */
 #define BF_PIN_MAX_PINS 1024u /* a store refuses to grow past this */
-#define BF_FP_HEX_BYTES 65u   /* 64 hex digits + NUL */
 
 /* ---- identity ------------------------------------------------------------ */
+
+typedef struct bf_identity bf_identity;
+
+/* OpenSSL's X509 and EVP_PKEY, declared here so this header needs no
+ * OpenSSL header. */
+struct x509_st;
+struct evp_pkey_st;
 
 /* Writes the default config directory into |out| (|cap| bytes):
  * $XDG_CONFIG_HOME/bildfunk when that variable is set and absolute, else
@@ -60,15 +67,20 @@ int bf_identity_generate(const char *cn, bf_identity **out);
 void bf_identity_del(bf_identity **id);
 
 /* This identity's certificate fingerprint (what the peer pins). */
-void bf_identity_fp(const bf_identity *id, uint8_t fp[BF_TLS_FP_BYTES]);
+void bf_identity_fp(const bf_identity *id, uint8_t fp[BF_FP_BYTES]);
+
+/* The certificate and private key (borrowed: valid while |id| lives), for
+ * the TLS endpoint that presents them (tls.h). */
+struct x509_st *bf_identity_cert(const bf_identity *id);
+struct evp_pkey_st *bf_identity_key(const bf_identity *id);
 
 /* Lower-case hex of |fp| into |out| (64 digits + NUL). */
-void bf_fp_hex(const uint8_t fp[BF_TLS_FP_BYTES], char out[BF_FP_HEX_BYTES]);
+void bf_fp_hex(const uint8_t fp[BF_FP_BYTES], char out[BF_FP_HEX_BYTES]);
 
 /* ---- pin store ----------------------------------------------------------- */
 
 typedef struct bf_pin {
-  uint8_t fp[BF_TLS_FP_BYTES];
+  uint8_t fp[BF_FP_BYTES];
   int64_t paired_unix; /* seconds since 1970 when the pair was confirmed */
   char name[BF_PIN_MAX_NAME + 1];
 } bf_pin;
@@ -95,14 +107,27 @@ int bf_pinstore_reload(bf_pinstore *ps);
 /* Pins |fp| as |name| (non-printable bytes become '?', cut at
  * BF_PIN_MAX_NAME) at |now_unix|. An existing pin of the same fingerprint
  * is replaced; with |unique_name| also every pin of the same name (the
- * client keeps one sender certificate per host). Saves. Returns 0,
- * -ENOSPC (BF_PIN_MAX_PINS) or -errno of writing. */
-int bf_pinstore_add(bf_pinstore *ps, const uint8_t fp[BF_TLS_FP_BYTES], const char *name,
+ * client keeps one sender certificate per host). Reloads first and saves
+ * (the file is rewritten with fsync: milliseconds; keep it off per-packet
+ * paths). Returns 0, -ENOSPC (BF_PIN_MAX_PINS) or -errno of reading or
+ * writing. */
+int bf_pinstore_add(bf_pinstore *ps, const uint8_t fp[BF_FP_BYTES], const char *name,
                     int64_t now_unix, int unique_name);
+
+/* The same change in memory only: no reload, no file access, effective at
+ * once. The file does not have the pin until someone saves it (a later
+ * bf_pinstore_add on a store of the same file) and a reload before that
+ * forgets it. What the control session does when it pins a peer. Returns 0
+ * or -ENOSPC, -ENOMEM. */
+int bf_pinstore_put(bf_pinstore *ps, const uint8_t fp[BF_FP_BYTES], const char *name,
+                    int64_t now_unix, int unique_name);
+
+/* The file the store is kept in, or NULL for a memory-only store. */
+const char *bf_pinstore_path(const bf_pinstore *ps);
 
 /* The pin of |fp| / the first pin named |name|, or NULL. The pointer is
  * valid until the next change of the store. */
-const bf_pin *bf_pinstore_find_fp(const bf_pinstore *ps, const uint8_t fp[BF_TLS_FP_BYTES]);
+const bf_pin *bf_pinstore_find_fp(const bf_pinstore *ps, const uint8_t fp[BF_FP_BYTES]);
 const bf_pin *bf_pinstore_find_name(const bf_pinstore *ps, const char *name);
 
 /* Removes the pins matching |what|: an exact name, or a hex fingerprint
@@ -119,7 +144,6 @@ const bf_pin *bf_pinstore_at(const bf_pinstore *ps, size_t i);
 
 #define BF_PAIR_EXPORTER_LABEL "EXPORTER-bildfunk-pair-v1"
 #define BF_PAIR_CODE_DIGITS 6u
-
 
 /* ---- pairing rate limiter ------------------------------------------------ */
 

@@ -18,16 +18,18 @@
  * earlier for the sender) and after the newest are never reported. PROBE
  * packets are counted and dropped after the stateless checks.
  *
- * Jumps: an index abandon_frames or more ahead of the newest, or as far
- * behind it, is not believed on one AU's word (one forged AU far ahead
- * would otherwise make every genuine packet stale): such packets are
- * dropped (JUMP ahead, STALE behind) while the reassembler watches them. It
- * moves its window there only when BF_REASSEMBLER_JUMP_AUS distinct indices
- * within abandon_frames of each other came from out there AND no packet was
- * accepted inside the window for abandon_age_ns (the old stream stopped: a
- * sender that restarted, a long outage). The indices skipped are not
- * reported as lost (the counters say what was really lost: the unfinished
- * AUs of the old window); the move is counted in |jumps|.
+ * Jumps: an index abandon_frames or more ahead of the newest is not
+ * believed on one AU's word (one forged AU far ahead would otherwise make
+ * every genuine packet stale): such packets are dropped (JUMP) while the
+ * reassembler watches them. It moves its window there only when
+ * BF_REASSEMBLER_JUMP_AUS distinct indices within abandon_frames of each
+ * other came from out there, nothing was accepted inside the window since
+ * the first of them, and nothing for abandon_age_ns (the old stream
+ * stopped: a sender that restarted at a higher index, a long outage). The
+ * indices skipped are not reported as lost (the counters say what was
+ * really lost: the unfinished AUs of the old window); the move is counted
+ * in |jumps|. Indices as far behind stay stale: a stream that starts over
+ * lower is the caller's to notice (a silence, then bf_reassembler_reset).
  *
  * Memory: frame buffers and parity buffers come from one pool of size
  * classes, filled on demand and reused; in-flight memory (unfinished AUs,

@@ -79,10 +79,11 @@ typedef struct bf_seal_key {
 } bf_seal_key;
 
 /* Reads a 32-byte session secret from the text file |path|: 64 hex digits,
- * white space around them allowed (the programs' --seal-key-file, for sealed
- * direct mode until the control session exports the secret). On failure
- * writes a reason naming the file into |err| and returns -EINVAL (not 64 hex
- * digits) or the negative errno of opening it. The text buffer is wiped. */
+ * white space around them allowed (what the programs' --seal-key-file names,
+ * for sealed direct mode). On failure writes what is wrong with the file,
+ * naming it, into |err| (no option name: the program prefixes its own) and
+ * returns -EINVAL (not 64 hex digits) or the negative errno of opening it.
+ * The text buffer is wiped. */
 int bf_seal_secret_read_file(const char *path, uint8_t out[32], char *err, size_t errcap);
 
 /* Derives both directions' key + salt from |secret| (the exporter output,

@@ -11,7 +11,7 @@
  * bildfunk/identity.h and docs/security.md). The handshake itself still
  * proves that the peer holds the private key of the certificate it shows.
  *
- * Not here: pin policy, pairing, the control messages (session_ctl.h).
+ * Not here: pin policy, pairing, the control messages (ctl_session.h).
  * Costs: allocates in OpenSSL at creation and during the handshake; app
  * data is copied once into each BIO. Not a per-packet path.
  * Needs OpenSSL 3 (libssl); left out of builds without BF_SEAL.
@@ -20,14 +20,12 @@
 #define BILDFUNK_TLS_H
 
 #include <bildfunk/common.h>
+#include <bildfunk/identity.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define BF_TLS_FP_BYTES 32u /* SHA-256 of the certificate's DER encoding */
-
-typedef struct bf_identity bf_identity; /* identity.h */
 typedef struct bf_tls bf_tls;
 
 typedef enum bf_tls_role {
@@ -59,7 +57,7 @@ int bf_tls_established(const bf_tls *t);
 
 /* The peer certificate's SHA-256 fingerprint into |fp|. Returns 0, or
  * -EAGAIN before the handshake completed. */
-int bf_tls_peer_fp(const bf_tls *t, uint8_t fp[BF_TLS_FP_BYTES]);
+int bf_tls_peer_fp(const bf_tls *t, uint8_t fp[BF_FP_BYTES]);
 
 /* Encrypts |len| application bytes into the output. Returns 0, -EAGAIN
  * before the handshake completed, -EPIPE after a shutdown, or -EIO. */

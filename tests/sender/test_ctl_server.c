@@ -1,8 +1,9 @@
 /*
- * The sender's control plane (sender/control.c) over real loopback TCP,
- * with the library's client role (bildfunk/session_ctl.h) on the other
+ * The sender's control plane (sender/ctl_server.c) over real loopback TCP,
+ * with the library's client role (bildfunk/ctl_session.h) on the other
  * end and a pipe standing in for the operator's stdin: pairing accepted by
- * the code typed into the pipe (and the pins it leaves), a wrong code, EOF
+ * the code typed into the pipe (and the pins it leaves, also in a pin file
+ * written off the step, and a save that fails), a wrong code, EOF
  * on the input and the confirmation timeout refused, a client name that
  * tries to fake the prompt's IP, --no-pairing, an unpaired and a revoked
  * client refused with Bye 3, the pairing rate limit, a second client
@@ -14,10 +15,10 @@
  */
 #include "testutil.h"
 
-#include "control.h"
+#include "ctl_server.h"
 #include "send_session.h"
 
-#include <bildfunk/session_ctl.h>
+#include <bildfunk/ctl_session.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -314,7 +315,7 @@ static void test_pairing_accepted(void **state) {
                                     "6-digit code it shows and press Enter"));
   assert_non_null(strstr(h_log(&h), "paired with \"test-client\" (fp "));
   /* both sides pinned */
-  uint8_t cfp[BF_TLS_FP_BYTES];
+  uint8_t cfp[BF_FP_BYTES];
   bf_identity_fp(h.cid, cfp);
   const bf_pin *pin = bf_pinstore_find_fp(h.spins, cfp);
   assert_non_null(pin);
@@ -343,6 +344,64 @@ static void test_pairing_accepted(void **state) {
   assert_int_equal(stop->by_peer, 1);
   assert_int_equal(stop->reason, BF_CTL_BYE_NORMAL);
   assert_int_equal(bf_sctl_streaming(h.ctl, NULL), 0);
+  c_free(&c);
+  h_free(&h);
+}
+
+/* A pin store kept in a file (as bildfunk-send has it): the pin is written
+ * off the step, on the pin writer's thread, before the client hears
+ * PairResult; a save that fails ends the pairing with Bye 1 and the same
+ * lines as always ("saving the client's pin failed: ..."). */
+static void test_pin_file(void **state) {
+  (void)state;
+  char dir[256], file[300];
+  snprintf(dir, sizeof dir, "%s/bf-sctl-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+  assert_non_null(mkdtemp(dir));
+  snprintf(file, sizeof file, "%s/clients", dir);
+  harness h;
+  h_init(&h);
+  bf_pinstore_del(&h.spins);
+  assert_int_equal(bf_pinstore_open(file, &h.spins), 0);
+  h_open(&h);
+  client c;
+  c_open(&h, &c, NULL, 1);
+  assert_true(run(&h, &c, NULL, a_established, 10 * SEC));
+  assert_non_null(strstr(h_log(&h), "paired with \"test-client\" (fp "));
+  assert_int_equal(bf_sctl_stats_get(h.ctl)->pairings_ok, 1);
+  uint8_t cfp[BF_FP_BYTES];
+  bf_identity_fp(h.cid, cfp);
+  bf_pinstore *f = NULL;
+  assert_int_equal(bf_pinstore_open(file, &f), 0); /* on disk before the client was told */
+  const bf_pin *pin = bf_pinstore_find_fp(f, cfp);
+  assert_non_null(pin);
+  assert_string_equal(pin->name, "test-client");
+  bf_pinstore_del(&f);
+  assert_non_null(bf_pinstore_find_fp(h.spins, cfp));
+  c_free(&c);
+  bf_sctl_close(&h.ctl);
+  h_free(&h);
+  unlink(file);
+
+  /* the file cannot be written (its directory is gone) */
+  h_init(&h);
+  bf_pinstore_del(&h.spins);
+  assert_int_equal(bf_pinstore_open(file, &h.spins), 0);
+  assert_int_equal(rmdir(dir), 0);
+  h_open(&h);
+  c_open(&h, &c, NULL, 1);
+  assert_true(run(&h, &c, NULL, a_closed, 10 * SEC));
+  const bf_ctl_event *cl = c_find(&c, BF_CTL_EV_CLOSED);
+  assert_true(cl->by_peer);
+  assert_int_equal(cl->reason, BF_CTL_BYE_ERROR);
+  assert_string_equal(cl->text, "saving the client's pin failed: No such file or directory");
+  assert_null(c_find(&c, BF_CTL_EV_PAIRED));
+  assert_null(c_find(&c, BF_CTL_EV_ESTABLISHED));
+  assert_null(h_find(&h, BF_SCTL_EV_STREAM));
+  assert_non_null(strstr(h_log(&h), "control connection from 127.0.0.1 ended: saving the "
+                                    "client's pin failed: No such file or directory"));
+  assert_null(strstr(h_log(&h), "paired with"));
+  assert_int_equal(bf_sctl_stats_get(h.ctl)->pairings_ok, 0);
+  assert_int_equal(bf_sctl_stats_get(h.ctl)->handshake_failed, 1);
   c_free(&c);
   h_free(&h);
 }
@@ -450,7 +509,7 @@ static void test_unpaired_hello_refused(void **state) {
   h_init(&h);
   h_open(&h);
   /* the client trusts the sender (pinned), the sender never paired it */
-  uint8_t sfp[BF_TLS_FP_BYTES];
+  uint8_t sfp[BF_FP_BYTES];
   bf_identity_fp(h.sid, sfp);
   assert_int_equal(bf_pinstore_add(h.cpins, sfp, "sender.test", 1700000000, 1), 0);
   client c;
@@ -649,7 +708,7 @@ static void test_pair_only_keeps_stream(void **state) {
   assert_int_equal(ss->pair_only, 1);
   assert_int_equal(ss->pairings_ok, 2);
   assert_int_equal(ss->established, 3);
-  uint8_t bfp[BF_TLS_FP_BYTES];
+  uint8_t bfp[BF_FP_BYTES];
   bf_identity_fp(bid, bfp);
   assert_non_null(bf_pinstore_find_fp(h.spins, bfp));
   assert_non_null(bf_pinstore_find_name(bpins, "sender.test"));
@@ -1094,6 +1153,7 @@ static void test_punch_follows_control_peer(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pairing_accepted),
+      cmocka_unit_test(test_pin_file),
       cmocka_unit_test(test_wrong_code_refused),
       cmocka_unit_test(test_input_eof_refuses),
       cmocka_unit_test(test_confirm_timeout),

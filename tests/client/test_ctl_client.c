@@ -1,5 +1,5 @@
 /*
- * The client's control connection (client/src/control.c) over real loopback
+ * The client's control connection (client/src/ctl_client.c) over real loopback
  * TCP against a sender role driven by the library in this test (its own
  * TLS 1.3 session, identity, pin store and rate limiter; the test plays the
  * sender's user and types the code the client shows): pairing, a pinned
@@ -13,10 +13,10 @@
  */
 #include "testutil.h"
 
-#include "control.h"
+#include "ctl_client.h"
 
+#include <bildfunk/ctl_session.h>
 #include <bildfunk/identity.h>
-#include <bildfunk/session_ctl.h>
 #include <bildfunk/transport.h>
 
 #include <arpa/inet.h>

@@ -7,7 +7,7 @@
  * re-encode to a prefix of its original body (trailing bytes are
  * extension) and decode again to itself.
  */
-#include <bildfunk/control.h>
+#include <bildfunk/ctl_codec.h>
 
 #include <errno.h>
 #include <stdlib.h>

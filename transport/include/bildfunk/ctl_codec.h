@@ -22,8 +22,8 @@
  * session logic (who may send what when, timeouts, pairing policy) is not
  * here. Builds without OpenSSL (also for Windows).
  */
-#ifndef BILDFUNK_CONTROL_H
-#define BILDFUNK_CONTROL_H
+#ifndef BILDFUNK_CTL_CODEC_H
+#define BILDFUNK_CTL_CODEC_H
 
 #include <bildfunk/common.h>
 
@@ -62,8 +62,14 @@ extern "C" {
  * pair`). A sender that knows the bit leaves its streaming client alone; an
  * older one ignores it and hands this session the stream as before. */
 #define BF_CTL_CAP_PAIR_ONLY 0x2u
+#define BF_CTL_CAP_AUDIO 0x4u /* the client plays the sender's sound (audio datagrams, 0xA0) */
+#define BF_CTL_CAP_INPUT 0x8u /* the client sends input (input datagrams, 0xB0) */
+#define BF_CTL_CAP_RELAY 0x10u /* the client can use a TURN relay (docs/protocol.md 13.3) */
 /* Welcome flags bits. Unknown bits are kept and ignored. */
 #define BF_CTL_WELCOME_SEALED 0x1u /* the data plane is sealed (spec §6) */
+#define BF_CTL_WELCOME_AUDIO 0x2u  /* the sender sends sound to this client */
+#define BF_CTL_WELCOME_INPUT 0x4u  /* the sender applies this client's input */
+#define BF_CTL_WELCOME_RELAY 0x8u  /* the sender can use a TURN relay */
 
 /* Limits a Welcome is checked against. */
 #define BF_CTL_MAX_FRAME_BYTES (64u << 20) /* largest max_frame_bytes accepted */
@@ -244,4 +250,4 @@ const char *bf_ctl_framer_why(const bf_ctl_framer *f);
 }
 #endif
 
-#endif /* BILDFUNK_CONTROL_H */
+#endif /* BILDFUNK_CTL_CODEC_H */

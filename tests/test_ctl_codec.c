@@ -6,7 +6,7 @@
  */
 #include "testutil.h"
 
-#include <bildfunk/control.h>
+#include <bildfunk/ctl_codec.h>
 
 #include <errno.h>
 #include <stdlib.h>

@@ -8,12 +8,13 @@
  * messages verbatim), the pairing code's formula and the order of the
  * pairing messages (a hand-driven peer on either side), the pairing rate
  * limit, keepalive and dead-peer timing, mode negotiation, and seal secrets
- * that make a working bf_sealer/bf_opener pair in both directions.
+ * that make a working bf_sealer/bf_opener pair in both directions, and pins
+ * handed up to the program (no file written; PairResult held for the save).
  */
 #include "testutil.h"
 
+#include <bildfunk/ctl_session.h>
 #include <bildfunk/seal.h>
-#include <bildfunk/session_ctl.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -289,6 +290,89 @@ static void test_pair_then_reconnect(void **state) {
   assert_int_equal(bf_ctl_session_seal_secret(w.c.s, sc2, 32), 0);
   assert_memory_not_equal(sc, sc2, 32); /* fresh keys per session */
   world_free(&w);
+}
+
+/* Pins (issue #12): the session pins the peer in memory and hands the pin
+ * up with what saving it takes; it writes no file. A sender with
+ * pin_saved_wait holds PairResult until the program's save is done, and a
+ * failed (or endless) save ends the pairing as a failed save always did. */
+static void test_pins_handed_up(void **state) {
+  (void)state;
+  char dir[256], path[300];
+  snprintf(dir, sizeof dir, "%s/bf-ctl-session-XXXXXX",
+           getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/clients", dir);
+  world w;
+  world_init(&w);
+  bf_pinstore_del(&w.spins); /* the sender's pins are kept in a file */
+  assert_int_equal(bf_pinstore_open(path, &w.spins), 0);
+  w.scfg.pins = w.spins;
+  w.scfg.pin_saved_wait = 1;
+  world_connect(&w, 1);
+  uint8_t cfp[32];
+  bf_identity_fp(w.cid, cfp);
+  const bf_ctl_event *pe = find(&w.s, BF_CTL_EV_PAIRED);
+  assert_non_null(pe);
+  assert_memory_equal(pe->peer_fp, cfp, 32);
+  assert_string_equal(pe->peer_name, "test-client");
+  assert_true(pe->paired_unix == 1700000000);
+  assert_int_equal(pe->unique_name, 0);
+  assert_non_null(bf_pinstore_find_fp(w.spins, cfp)); /* effective at once, in memory */
+  assert_int_equal(access(path, F_OK), -1);           /* but the session wrote no file */
+  /* PairResult waits for the save */
+  assert_int_equal(bf_ctl_session_state(w.s.s), BF_CTL_ST_CONFIRM);
+  assert_null(find(&w.c, BF_CTL_EV_PAIRED));
+  assert_null(find(&w.s, BF_CTL_EV_ESTABLISHED));
+  assert_int_equal(bf_ctl_session_confirm(w.s.s, 1, w.now), -EINVAL); /* answered already */
+  /* the program saves what the event says, then tells the session */
+  assert_int_equal(
+      bf_pinstore_add(w.spins, pe->peer_fp, pe->peer_name, pe->paired_unix, pe->unique_name), 0);
+  assert_int_equal(bf_ctl_session_pin_saved(w.s.s, 0, w.now), 0);
+  assert_int_equal(bf_ctl_session_pin_saved(w.s.s, 0, w.now), -EINVAL);
+  pump(&w.c, &w.s, w.now);
+  assert_non_null(find(&w.s, BF_CTL_EV_ESTABLISHED));
+  assert_non_null(find(&w.c, BF_CTL_EV_ESTABLISHED));
+  const bf_ctl_event *cpe = find(&w.c, BF_CTL_EV_PAIRED);
+  assert_non_null(cpe);
+  assert_string_equal(cpe->peer_name, "sender.lan");
+  assert_int_equal(cpe->unique_name, 1);
+  bf_pinstore *f = NULL;
+  assert_int_equal(bf_pinstore_open(path, &f), 0);
+  assert_non_null(bf_pinstore_find_fp(f, cfp));
+  bf_pinstore_del(&f);
+
+  /* a failed save: Bye 1 with the reason, no PairResult */
+  assert_int_equal(bf_pinstore_revoke(w.spins, "test-client"), 1);
+  assert_int_equal(bf_pinstore_revoke(w.cpins, "sender.lan"), 1);
+  world_connect(&w, 1);
+  assert_non_null(find(&w.s, BF_CTL_EV_PAIRED));
+  assert_int_equal(bf_ctl_session_pin_saved(w.s.s, -EACCES, w.now), 0);
+  pump(&w.c, &w.s, w.now);
+  const bf_ctl_event *cc = find(&w.c, BF_CTL_EV_CLOSED);
+  assert_non_null(cc);
+  assert_true(cc->by_peer);
+  assert_int_equal(cc->reason, BF_CTL_BYE_ERROR);
+  assert_string_equal(cc->text, "saving the client's pin failed: Permission denied");
+  assert_null(find(&w.c, BF_CTL_EV_PAIRED));
+  assert_null(find(&w.s, BF_CTL_EV_ESTABLISHED));
+  assert_int_equal(bf_pinstore_count(w.cpins), 0);
+
+  /* a save that does not end: the confirmation window ends the pairing */
+  assert_int_equal(bf_pinstore_reload(w.spins), 0); /* forget the pin the file never got */
+  assert_null(bf_pinstore_find_fp(w.spins, cfp));
+  world_connect(&w, 1);
+  assert_non_null(find(&w.s, BF_CTL_EV_PAIRED));
+  w.now += BF_CTL_CONFIRM_DEFAULT_NS;
+  bf_ctl_session_tick(w.s.s, w.now);
+  pump(&w.c, &w.s, w.now);
+  cc = find(&w.c, BF_CTL_EV_CLOSED);
+  assert_non_null(cc);
+  assert_int_equal(cc->reason, BF_CTL_BYE_ERROR);
+  assert_string_equal(cc->text, "saving the client's pin failed: it did not finish in time");
+  world_free(&w);
+  unlink(path);
+  assert_int_equal(rmdir(dir), 0);
 }
 
 static void test_pair_rejected(void **state) {
@@ -1251,6 +1335,7 @@ static void test_tcp_loopback(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pair_then_reconnect),
+      cmocka_unit_test(test_pins_handed_up),
       cmocka_unit_test(test_pair_rejected),
       cmocka_unit_test(test_revoked_client),
       cmocka_unit_test(test_sender_cert_changed),

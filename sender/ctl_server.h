@@ -1,7 +1,9 @@
 /*
- * The sender's control plane (issue #6): the TCP listener, the control
- * connections and the operator's pairing confirmations, around the
- * library's sans-I/O control session (bildfunk/session_ctl.h), which holds
+ * The sender's control plane (issue #6): the TCP listener and its accept
+ * policy, the control connections and the operator's pairing
+ * confirmations, around the library's control connection
+ * (bildfunk/ctl_conn.h: socket, reads, writes, the bounded output buffer)
+ * and its sans-I/O control session (bildfunk/ctl_session.h), which holds
  * all the protocol logic (TLS 1.3, Hello/Welcome, pairing, keepalive and
  * dead peer). This module owns the sockets; the caller owns the clock and
  * the loop: it adds bf_sctl_pollfds() to its poll set, calls bf_sctl_step()
@@ -40,26 +42,34 @@
  *    line: refuse (wrong code); EOF on the input or the confirmation timeout
  *    (|confirm_ns|): refuse. One request is asked at a time; others wait in
  *    line (each under its own timeout) and are asked in arrival order.
+ *    An accepted client is pinned at once (in memory); with a pin file the
+ *    file is written on the pin writer's thread (pin_writer.h) and the
+ *    session answers PairResult only then: a failed write ends the pairing
+ *    with Bye 1 "saving the client's pin failed: ...", as it always did. The
+ *    pins still being written survive the re-read of the file at an accept.
  *    A read that fails with EIO (a background job on a terminal whose
  *    SIGTTIN is ignored, as bildfunk-send does: without that the kernel
  *    stops the whole process) leaves the input alone for a second at a
  *    time, so the operator can bring the sender to the foreground and type.
  *
- * Costs: one heap object (~3 KiB) plus per connection the library session
- * (~104 KiB + OpenSSL's) and a 16 KiB output buffer; nothing of this runs
- * on the video path. bf_sctl_step() does one zero-timeout poll() of the
- * control descriptors plus a read or write per ready one.
+ * Costs: one heap object (~150 KiB: BF_SCTL_MAX_SETUP + 1 connection slots,
+ * each a bf_ctl_conn with its 16 KiB output buffer) plus per connection the
+ * library session (~104 KiB + OpenSSL's); with a pin file, the pin
+ * writer's thread (idle but for a pin file write per pairing). Nothing of
+ * this runs on the per-packet path. bf_sctl_step() does one zero-timeout
+ * poll() of the control descriptors plus a read or write per ready one.
  *
  * Needs OpenSSL (BF_HAVE_SEAL); without it bf_sctl_open() returns -ENOTSUP.
  * Not thread-safe.
  */
-#ifndef BF_SENDER_CONTROL_H
-#define BF_SENDER_CONTROL_H
+#ifndef BF_SENDER_CTL_SERVER_H
+#define BF_SENDER_CTL_SERVER_H
 
 #include <bildfunk/transport.h>
 
 #ifdef BF_HAVE_SEAL
-#include <bildfunk/session_ctl.h>
+#include <bildfunk/ctl_session.h>
+#include <bildfunk/seal.h>
 #endif
 
 #include <poll.h>
@@ -75,27 +85,26 @@ extern "C" {
 #define BF_SCTL_ACCEPT_PER_SEC 20u     /* new connections taken per second ... */
 #define BF_SCTL_ACCEPT_BURST 4u        /* ... and in a row */
 #define BF_SCTL_HANDSHAKES_PER_STEP 2u /* TLS handshakes bf_sctl_step() runs at most */
-#define BF_SCTL_OUT_BYTES 16384u       /* per-connection buffer of bytes TCP did not take yet */
-#define BF_SCTL_SECRET_BYTES 32u
+#define BF_SCTL_SECRET_BYTES BF_SEAL_EXPORTER_BYTES
 /* A pair-only session's longest life after ESTABLISHED: longer than the
- * client's 120 s for its user to type the sender's code. */
-#define BF_SCTL_PAIR_ONLY_NS 130000000000ull
-#define BF_SCTL_MAX_FDS (BF_SCTL_MAX_SETUP + 3u) /* listener + input + connections */
+ * client's BF_CTL_CODE_ENTRY_NS (120 s) for its user to type the sender's code. */
+#define BF_SCTL_PAIR_ONLY_NS (BF_CTL_CODE_ENTRY_NS + 10000000000ull)
+#define BF_SCTL_MAX_FDS (BF_SCTL_MAX_SETUP + 4u) /* listener, input, pin writer, connections */
 
 /* Counters (also in builds without OpenSSL, where they stay 0). */
 typedef struct bf_sctl_stats {
-  uint64_t connections;      /* accepted TCP connections */
-  uint64_t refused_full;     /* closed at accept: BF_SCTL_MAX_SETUP (per IP: _PER_IP) in setup */
+  uint64_t connections;       /* accepted TCP connections */
+  uint64_t refused_full;      /* closed at accept: BF_SCTL_MAX_SETUP (per IP: _PER_IP) in setup */
   uint64_t pin_reload_failed; /* the pin file did not parse at an accept: kept the old pins */
-  uint64_t established;      /* sessions that reached ESTABLISHED */
-  uint64_t replaced;         /* streaming sessions replaced by a newer one */
-  uint64_t pair_only;        /* established sessions that only paired (BF_CTL_CAP_PAIR_ONLY) */
-  uint64_t pairings_ok;      /* pairings the operator confirmed */
-  uint64_t pairings_refused; /* wrong code, EOF, timeout, --no-pairing */
-  uint64_t rate_limited;     /* pairing attempts over the rate limit */
-  uint64_t not_paired;       /* Hello from a client with no pin (Bye 3) */
-  uint64_t closed_dead;      /* peers that went silent (Bye 6) */
-  uint64_t handshake_failed; /* closed before ESTABLISHED for other reasons */
+  uint64_t established;       /* sessions that reached ESTABLISHED */
+  uint64_t replaced;          /* streaming sessions replaced by a newer one */
+  uint64_t pair_only;         /* established sessions that only paired (BF_CTL_CAP_PAIR_ONLY) */
+  uint64_t pairings_ok;       /* pairings the operator confirmed */
+  uint64_t pairings_refused;  /* wrong code, EOF, timeout, --no-pairing */
+  uint64_t rate_limited;      /* pairing attempts over the rate limit */
+  uint64_t not_paired;        /* Hello from a client with no pin (Bye 3) */
+  uint64_t closed_dead;       /* peers that went silent (Bye 6) */
+  uint64_t handshake_failed;  /* closed before ESTABLISHED for other reasons */
 } bf_sctl_stats;
 
 #ifdef BF_HAVE_SEAL
@@ -182,4 +191,4 @@ size_t bf_sctl_connections(const bf_sctl *c);
 }
 #endif
 
-#endif /* BF_SENDER_CONTROL_H */
+#endif /* BF_SENDER_CTL_SERVER_H */

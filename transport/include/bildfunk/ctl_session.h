@@ -1,6 +1,6 @@
 /*
  * The control session (issue #6): TLS 1.3 (tls.h) + control messages
- * (control.h) + pins and pairing (identity.h) as one sans-I/O state machine
+ * (ctl_codec.h) + pins and pairing (identity.h) as one sans-I/O state machine
  * per connection, for both roles. The caller owns the TCP socket and the
  * clock: it feeds received bytes and the time in, sends what
  * bf_ctl_session_take_out() gives, calls bf_ctl_session_tick() by
@@ -25,21 +25,29 @@
  *     pinned one -> Welcome with the negotiated mode.
  *   Client: PairResult ok -> pins the sender; Welcome -> checked against
  *     its Hello -> BF_CTL_EV_ESTABLISHED. The seal secret is exported then.
+ *   Pins: the session pins a peer in the cfg's store in memory only
+ *     (bf_pinstore_put) and hands the pin up as BF_CTL_EV_PAIRED; writing
+ *     the file (bf_pinstore_add, with fsync) is the program's, off its
+ *     packet path. A sender with cfg.pin_saved_wait holds PairResult until
+ *     bf_ctl_session_pin_saved() says how the save went, so PairResult ok
+ *     still means the pin is on disk and a failed save still ends the
+ *     pairing with Bye 1 "saving the client's pin failed: ...".
  *   Both: Keepalive after 500 ms without sending; nothing received for
  *     1.5 s -> Bye 6 and closed (a dead peer is noticed within 2 s).
  *
- * Not here: sockets, name resolution, the data plane itself (the caller
- * makes bf_sealer/bf_opener from bf_ctl_session_seal_secret()). Memory: one
+ * Not here: sockets (ctl_conn.h), name resolution, files, the data plane
+ * itself (the caller makes bf_sealer/bf_opener from
+ * bf_ctl_session_seal_secret()). Memory: one
  * heap object of ~104 KiB (framer 64, plaintext 16, event ring 20) plus
  * OpenSSL's; nothing per packet. Latency: none added; a message is decoded
  * in the feed call that completes it. Needs OpenSSL 3; left out of builds
  * without BF_SEAL.
  */
-#ifndef BILDFUNK_SESSION_CTL_H
-#define BILDFUNK_SESSION_CTL_H
+#ifndef BILDFUNK_CTL_SESSION_H
+#define BILDFUNK_CTL_SESSION_H
 
 #include <bildfunk/common.h>
-#include <bildfunk/control.h>
+#include <bildfunk/ctl_codec.h>
 #include <bildfunk/identity.h>
 #include <bildfunk/tls.h>
 
@@ -51,6 +59,9 @@ extern "C" {
 #define BF_CTL_DEAD_NS 1500000000ull             /* peer dead after this long silent */
 #define BF_CTL_HANDSHAKE_NS 5000000000ull        /* TLS + Hello/Welcome must finish */
 #define BF_CTL_CONFIRM_DEFAULT_NS 60000000000ull /* user confirmation window */
+/* Pairing: how long the client's user has to type the code the sender shows
+ * (the client's policy; the sender keeps a pair-only session open longer). */
+#define BF_CTL_CODE_ENTRY_NS 120000000000ull
 
 /* What the sender offers; bf_ctl_negotiate() fits it to a Hello. */
 typedef struct bf_ctl_offer {
@@ -78,7 +89,7 @@ int bf_ctl_negotiate(const bf_ctl_offer *o, const bf_ctl_hello *h, bf_ctl_welcom
 typedef struct bf_ctl_session_cfg {
   bf_tls_role role;
   const bf_identity *id; /* borrowed; outlives the session */
-  bf_pinstore *pins;     /* borrowed; pins are added on successful pairing */
+  bf_pinstore *pins;     /* borrowed; pins are put in it (memory only) on pairing */
   uint64_t handshake_ns; /* 0: BF_CTL_HANDSHAKE_NS */
   int64_t wall_unix;     /* the date stamped on new pins (seconds since 1970;
                             the caller reads the wall clock) */
@@ -92,6 +103,9 @@ typedef struct bf_ctl_session_cfg {
   bf_pair_limiter *limiter; /* borrowed, shared by all connections; NULL: none */
   int pairing_disabled;     /* refuse PairRequests (PairResult 3) */
   uint64_t confirm_ns;      /* 0: BF_CTL_CONFIRM_DEFAULT_NS */
+  int pin_saved_wait;       /* 1: after PAIRED wait for bf_ctl_session_pin_saved()
+                               before PairResult (the program writes the pin file
+                               meanwhile); 0: answer at once (memory-only stores) */
 } bf_ctl_session_cfg;
 
 typedef enum bf_ctl_state {
@@ -105,15 +119,18 @@ typedef enum bf_ctl_state {
 typedef enum bf_ctl_event_type {
   BF_CTL_EV_SHOW_CODE = 1, /* client: show |code|; have the user type the
                               sender's code and compare it with |code_peer|
-                              before trusting (pinning) the sender: the
-                              library pins on PairResult, so a program that
+                              before trusting the sender: the library pins
+                              (in memory) on PairResult, so a program that
                               asks its user gives the session a scratch pin
-                              store and persists the pin after the check */
+                              store and saves the pin after the check */
   BF_CTL_EV_CONFIRM_CODE,  /* sender: show |code_peer|, ask the user for the
                               code the client shows and compare it with
                               |code| (|peer_name| is the client's name);
                               answer with bf_ctl_session_confirm() */
-  BF_CTL_EV_PAIRED,        /* this side pinned the peer (|peer_fp|, |peer_name|) */
+  BF_CTL_EV_PAIRED,        /* this side pinned the peer in cfg.pins, in memory:
+                              |peer_fp|, |peer_name|, |paired_unix|,
+                              |unique_name|; the program saves it:
+                              bf_pinstore_add(its file store, those four) */
   BF_CTL_EV_ESTABLISHED,   /* |welcome| (both), |hello| (the client's) */
   BF_CTL_EV_MESSAGE,       /* |msg|: ping, pong, keyframe, loss report, ... */
   BF_CTL_EV_CLOSED,        /* |reason| (bf_ctl_bye_reason), |by_peer|, |text| */
@@ -129,10 +146,12 @@ typedef struct bf_ctl_event {
   char code[BF_PAIR_CODE_DIGITS + 1];
   char code_peer[BF_PAIR_CODE_DIGITS + 1];
   char peer_name[BF_PIN_MAX_NAME + 1];
-  uint8_t peer_fp[BF_TLS_FP_BYTES];
+  uint8_t peer_fp[BF_FP_BYTES];
   bf_ctl_hello hello;
   bf_ctl_welcome welcome;
   bf_ctl_msg msg;
+  int64_t paired_unix; /* PAIRED: the pin's date (cfg.wall_unix) */
+  int unique_name;     /* PAIRED: 1 (client) when the pin replaces every pin of its name */
   uint32_t reason;
   int by_peer; /* CLOSED: 1 when the peer sent the Bye */
   char text[BF_CTL_MAX_TEXT + 1];
@@ -178,10 +197,20 @@ size_t bf_ctl_session_take_out(bf_ctl_session *s, uint8_t *out, size_t cap);
  * bf_ctl_session_feed(s, NULL, 0, now) to go on. */
 int bf_ctl_session_poll(bf_ctl_session *s, bf_ctl_event *ev);
 
-/* Sender in BF_CTL_ST_CONFIRM: the user's answer. Accept pins the client,
- * sends PairResult ok and goes on to Welcome; reject sends PairResult
- * wrong-code and Bye 4. Returns 0 or -EINVAL (not waiting for one). */
+/* Sender in BF_CTL_ST_CONFIRM: the user's answer. Accept pins the client
+ * (in memory; PAIRED), sends PairResult ok and goes on to Welcome — with
+ * cfg.pin_saved_wait only once bf_ctl_session_pin_saved() says the pin is
+ * saved; reject sends PairResult wrong-code and Bye 4. Returns 0 or -EINVAL
+ * (not waiting for one). */
 int bf_ctl_session_confirm(bf_ctl_session *s, int accept, uint64_t now_ns);
+
+/* Sender with cfg.pin_saved_wait, after accepting and PAIRED: the program's
+ * save of the pin ended with |err| (0 or a negative errno). 0: PairResult ok
+ * and Welcome go out; else Bye 1 "saving the client's pin failed: <err>"
+ * ends the session (the pin stays in memory until the store is reloaded).
+ * Until then the session stays in BF_CTL_ST_CONFIRM under the confirmation
+ * timeout. Returns 0 or -EINVAL (no save is awaited). */
+int bf_ctl_session_pin_saved(bf_ctl_session *s, int err, uint64_t now_ns);
 
 /* Sends |m| once established (clock ping/pong, keyframe request, loss
  * report). Returns 0, -EAGAIN (not established), -EINVAL (type not allowed
@@ -195,7 +224,7 @@ void bf_ctl_session_close(bf_ctl_session *s, uint32_t reason, const char *text, 
 bf_ctl_state bf_ctl_session_state(const bf_ctl_session *s);
 
 /* The peer's certificate fingerprint: 0 or -EAGAIN before the handshake. */
-int bf_ctl_session_peer_fp(const bf_ctl_session *s, uint8_t fp[BF_TLS_FP_BYTES]);
+int bf_ctl_session_peer_fp(const bf_ctl_session *s, uint8_t fp[BF_FP_BYTES]);
 
 /* The BF_SEAL_EXPORTER_BYTES (32) bytes exported with BF_SEAL_EXPORTER_LABEL
  * when the session became established, for bf_seal_derive(). Returns 0,
@@ -229,4 +258,4 @@ const bf_tls *bf_ctl_session_tls(const bf_ctl_session *s);
 }
 #endif
 
-#endif /* BILDFUNK_SESSION_CTL_H */
+#endif /* BILDFUNK_CTL_SESSION_H */

@@ -1,6 +1,6 @@
 /*
  * Control session state machine: TLS 1.3 + control messages + pins and
- * pairing, both roles, sans-I/O. See bildfunk/session_ctl.h for the flow.
+ * pairing, both roles, sans-I/O. See bildfunk/ctl_session.h for the flow.
  *
  * Received bytes go into the TLS endpoint; decrypted bytes are kept in
  * |rx| and run through the framer only while the event ring has room, so
@@ -8,7 +8,7 @@
  * polled. Every path that ends the session goes through close_local() or
  * peer_bye(), which emit exactly one CLOSED event.
  */
-#include <bildfunk/session_ctl.h>
+#include <bildfunk/ctl_session.h>
 
 #include <bildfunk/seal.h>
 
@@ -31,11 +31,12 @@ struct bf_ctl_session {
   bf_tls *tls;
   bf_ctl_state st;
   uint64_t t_start, last_rx, last_tx, confirm_deadline;
-  uint8_t peer_fp[BF_TLS_FP_BYTES];
+  uint8_t peer_fp[BF_FP_BYTES];
   char code[BF_PAIR_CODE_DIGITS + 1];   /* the client shows it, the sender's user types it */
   char code_s[BF_PAIR_CODE_DIGITS + 1]; /* the sender shows it, the client's user types it */
-  int pairing; /* client: PairRequest sent; sender: PairRequest accepted */
-  int paired;  /* client: PairResult ok received */
+  int pairing;                          /* client: PairRequest sent; sender: PairRequest accepted */
+  int paired;                           /* client: PairResult ok received */
+  int saving; /* sender: accepted and pinned; PairResult waits for pin_saved */
   /* Commit-then-reveal (docs/security.md): the code is derived from the
    * exporter and both nonces only once n_c is revealed. */
   int committed; /* client: PairCommit sent; sender: PairCommit received, PairNonce sent */
@@ -251,9 +252,15 @@ static void establish(bf_ctl_session *s) {
            s->cfg.role == BF_TLS_CLIENT ? s->peer_name : s->hello.name);
 }
 
-static void pinned(bf_ctl_session *s, const char *name) {
+/* Pins the peer in the store, in memory, and hands the pin up to be saved. */
+static int pin_peer(bf_ctl_session *s, const char *name, int unique_name) {
+  int rc = bf_pinstore_put(s->cfg.pins, s->peer_fp, name, s->cfg.wall_unix, unique_name);
+  if (rc) return rc;
   bf_ctl_event *e = ev_push(s, BF_CTL_EV_PAIRED);
   snprintf(e->peer_name, sizeof e->peer_name, "%s", name);
+  e->paired_unix = s->cfg.wall_unix;
+  e->unique_name = unique_name;
+  return 0;
 }
 
 /* ---- sender side --------------------------------------------------------- */
@@ -423,7 +430,7 @@ static void client_msg(bf_ctl_session *s, const bf_ctl_msg *m, uint64_t now) {
       m->u.pair_result.status != BF_CTL_PAIR_OK)
     return; /* refused (rate limit, disabled, wrong code): the Bye with the text follows */
   if (s->st == BF_CTL_ST_SETUP && m->type == BF_CTL_PAIR_RESULT && s->revealed && !s->paired) {
-    int rc = bf_pinstore_add(s->cfg.pins, s->peer_fp, s->peer_name, s->cfg.wall_unix, 1);
+    int rc = pin_peer(s, s->peer_name, 1);
     if (rc) {
       close_local(s, BF_CTL_BYE_ERROR, now, "paired, but saving the sender's pin failed: %s",
                   bf_strerror(rc));
@@ -431,7 +438,6 @@ static void client_msg(bf_ctl_session *s, const bf_ctl_msg *m, uint64_t now) {
     }
     s->paired = 1;
     s->t_start = now; /* the user may have taken a while: Welcome gets a fresh setup window */
-    pinned(s, s->peer_name);
     return;
   }
   if (s->st == BF_CTL_ST_SETUP && m->type == BF_CTL_WELCOME && (!s->pairing || s->paired)) {
@@ -455,7 +461,7 @@ static void client_msg(bf_ctl_session *s, const bf_ctl_msg *m, uint64_t now) {
 
 static void client_start(bf_ctl_session *s, uint64_t now) {
   const bf_pin *pin = bf_pinstore_find_name(s->cfg.pins, s->peer_name);
-  if (pin && memcmp(pin->fp, s->peer_fp, BF_TLS_FP_BYTES)) {
+  if (pin && memcmp(pin->fp, s->peer_fp, BF_FP_BYTES)) {
     char was[BF_FP_HEX_BYTES], now_hex[BF_FP_HEX_BYTES];
     bf_fp_hex(pin->fp, was);
     bf_fp_hex(s->peer_fp, now_hex);
@@ -600,6 +606,11 @@ void bf_ctl_session_tick(bf_ctl_session *s, uint64_t now_ns) {
     close_local(s, BF_CTL_BYE_TIMEOUT, now_ns, "session setup did not finish in time");
     return;
   }
+  if (s->st == BF_CTL_ST_CONFIRM && now_ns >= s->confirm_deadline && s->saving) {
+    close_local(s, BF_CTL_BYE_ERROR, now_ns,
+                "saving the client's pin failed: it did not finish in time");
+    return;
+  }
   if (s->st == BF_CTL_ST_CONFIRM && now_ns >= s->confirm_deadline) {
     bf_ctl_msg r = {.type = BF_CTL_PAIR_RESULT};
     r.u.pair_result.status = BF_CTL_PAIR_WRONG_CODE;
@@ -681,10 +692,24 @@ int bf_ctl_session_poll(bf_ctl_session *s, bf_ctl_event *ev) {
   return 1;
 }
 
-int bf_ctl_session_confirm(bf_ctl_session *s, int accept, uint64_t now_ns) {
-  if (!s || s->st != BF_CTL_ST_CONFIRM) return -EINVAL;
+/* The client is pinned (and saved): PairResult ok, then Welcome. */
+static int pair_accepted(bf_ctl_session *s, uint64_t now_ns) {
   bf_ctl_msg r = {.type = BF_CTL_PAIR_RESULT};
+  s->st = BF_CTL_ST_SETUP;
+  int rc = send_msg(s, &r, now_ns);
+  if (rc) {
+    close_local(s, BF_CTL_BYE_ERROR, now_ns, "sending PairResult failed: %s", bf_strerror(rc));
+    return 0;
+  }
+  server_welcome(s, now_ns);
+  pump(s, now_ns); /* messages that waited behind the confirmation */
+  return 0;
+}
+
+int bf_ctl_session_confirm(bf_ctl_session *s, int accept, uint64_t now_ns) {
+  if (!s || s->st != BF_CTL_ST_CONFIRM || s->saving) return -EINVAL;
   if (!accept) {
+    bf_ctl_msg r = {.type = BF_CTL_PAIR_RESULT};
     r.u.pair_result.status = BF_CTL_PAIR_WRONG_CODE;
     (void)send_msg(s, &r, now_ns);
     close_local(s, BF_CTL_BYE_PAIR_FAILED, now_ns,
@@ -692,20 +717,27 @@ int bf_ctl_session_confirm(bf_ctl_session *s, int accept, uint64_t now_ns) {
     return 0;
   }
   const char *name = s->hello.name[0] ? s->hello.name : "unnamed client";
-  int rc = bf_pinstore_add(s->cfg.pins, s->peer_fp, name, s->cfg.wall_unix, 0);
+  int rc = pin_peer(s, name, 0);
   if (rc) {
     close_local(s, BF_CTL_BYE_ERROR, now_ns, "saving the client's pin failed: %s", bf_strerror(rc));
     return 0;
   }
-  pinned(s, name);
-  s->st = BF_CTL_ST_SETUP;
-  if ((rc = send_msg(s, &r, now_ns))) {
-    close_local(s, BF_CTL_BYE_ERROR, now_ns, "sending PairResult failed: %s", bf_strerror(rc));
+  if (s->cfg.pin_saved_wait) {
+    s->saving = 1; /* still CONFIRM: the program writes the file, then pin_saved */
     return 0;
   }
-  server_welcome(s, now_ns);
-  pump(s, now_ns); /* messages that waited behind the confirmation */
-  return 0;
+  return pair_accepted(s, now_ns);
+}
+
+int bf_ctl_session_pin_saved(bf_ctl_session *s, int err, uint64_t now_ns) {
+  if (!s || s->st != BF_CTL_ST_CONFIRM || !s->saving) return -EINVAL;
+  s->saving = 0;
+  if (err) {
+    close_local(s, BF_CTL_BYE_ERROR, now_ns, "saving the client's pin failed: %s",
+                bf_strerror(err));
+    return 0;
+  }
+  return pair_accepted(s, now_ns);
 }
 
 int bf_ctl_session_send(bf_ctl_session *s, const bf_ctl_msg *m, uint64_t now_ns) {
@@ -728,10 +760,10 @@ bf_ctl_state bf_ctl_session_state(const bf_ctl_session *s) {
   return s ? s->st : BF_CTL_ST_CLOSED;
 }
 
-int bf_ctl_session_peer_fp(const bf_ctl_session *s, uint8_t fp[BF_TLS_FP_BYTES]) {
+int bf_ctl_session_peer_fp(const bf_ctl_session *s, uint8_t fp[BF_FP_BYTES]) {
   if (!s || !fp) return -EINVAL;
   if (s->st == BF_CTL_ST_HANDSHAKE || !bf_tls_established(s->tls)) return -EAGAIN;
-  memcpy(fp, s->peer_fp, BF_TLS_FP_BYTES);
+  memcpy(fp, s->peer_fp, BF_FP_BYTES);
   return 0;
 }
 

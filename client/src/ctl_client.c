@@ -1,7 +1,7 @@
 /*
- * The client's control connection: see control.h.
+ * The client's control connection: see ctl_client.h.
  */
-#include "control.h"
+#include "ctl_client.h"
 
 #include <bildfunk/transport.h>
 
@@ -13,14 +13,14 @@
 
 int bf_cctl_pin_name_of(const char *target, char *out, size_t cap) {
   size_t n = strlen(target);
-  if (n + 1 > cap || n > 64u /* BF_PIN_MAX_NAME */) return -ENAMETOOLONG;
+  if (n + 1 > cap || n > BF_PIN_MAX_NAME) return -ENAMETOOLONG;
   for (size_t i = 0; i < n; i++)
     out[i] = (char)tolower((unsigned char)target[i]);
   out[n] = 0;
   return 0;
 }
 
-void bf_cctl_fp_prefix(const uint8_t fp[32], char out[17]) {
+void bf_cctl_fp_prefix(const uint8_t fp[BF_FP_BYTES], char out[17]) {
   static const char hex[] = "0123456789abcdef";
   for (int i = 0; i < 8; i++) {
     out[2 * i] = hex[fp[i] >> 4];
@@ -108,7 +108,7 @@ int bf_cctl_seal_secret(const bf_cctl *c, uint8_t *out, size_t len) {
   (void)len;
   return -EAGAIN;
 }
-int bf_cctl_peer_fp(const bf_cctl *c, uint8_t fp[32]) {
+int bf_cctl_peer_fp(const bf_cctl *c, uint8_t fp[BF_FP_BYTES]) {
   (void)c;
   (void)fp;
   return -EAGAIN;
@@ -139,11 +139,10 @@ int bf_cctl_close_message(const bf_cctl *c, char *out, size_t cap) {
 
 #else /* BF_HAVE_SEAL */
 
-#include <fcntl.h>
+#include <bildfunk/ctl_conn.h>
+
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -156,9 +155,7 @@ struct bf_cctl {
   char pin_name[CCTL_NAME_MAX];
   char endpoint[BF_ADDR_STRLEN + 256];
   bf_addr addr;
-  int fd;
   bf_cctl_state st;
-  uint64_t connect_deadline;
   /* owned unless given in cfg */
   bf_identity *own_id;
   bf_pinstore *own_pins;
@@ -167,15 +164,14 @@ struct bf_cctl {
   bf_pinstore *mem_pins; /* the session's store: the host's pin (none in pair mode); the
                             file gets a new pin only after the user's check */
   /* pairing: the user types the sender's code here (docs/security.md) */
-  int code_shown;                             /* SHOW_CODE seen */
-  int user_ok;                                /* the typed code was the sender's */
-  int paired_pending;                         /* PAIRED seen, pin not saved yet */
-  int est_pending;                            /* ESTABLISHED held back for the user */
-  uint64_t user_deadline;                     /* the user's answer is due */
-  char want_code[BF_PAIR_CODE_DIGITS + 1];    /* the sender's code */
-  uint8_t paired_fp[BF_TLS_FP_BYTES];
+  int code_shown;                          /* SHOW_CODE seen */
+  int user_ok;                             /* the typed code was the sender's */
+  int paired_pending;                      /* PAIRED seen, pin not saved yet */
+  int est_pending;                         /* ESTABLISHED held back for the user */
+  uint64_t user_deadline;                  /* the user's answer is due */
+  char want_code[BF_PAIR_CODE_DIGITS + 1]; /* the sender's code */
+  uint8_t paired_fp[BF_FP_BYTES];
   char user_why[96];
-  bf_ctl_session *s;
   /* events passed on */
   bf_ctl_event ev[CCTL_EVENTS];
   size_t ev_head, ev_n;
@@ -187,10 +183,10 @@ struct bf_cctl {
   int by_peer;
   int was_established;
   char text[BF_CTL_MAX_TEXT + 1];
-  uint8_t pinned_fp[BF_TLS_FP_BYTES], got_fp[BF_TLS_FP_BYTES];
-  /* output not yet written (the session hands out what it has) */
-  uint8_t out[4096];
-  size_t out_len, out_off;
+  uint8_t pinned_fp[BF_FP_BYTES], got_fp[BF_FP_BYTES];
+  /* the socket, the session and what TCP has not taken yet; the session
+   * (c->conn.s) exists from the connect's end until the socket is closed */
+  bf_ctl_conn conn;
 };
 
 static void push_ev(bf_cctl *c, const bf_ctl_event *ev) {
@@ -199,11 +195,6 @@ static void push_ev(bf_cctl *c, const bf_ctl_event *ev) {
     c->ev_n--;
   }
   c->ev[(c->ev_head + c->ev_n++) % CCTL_EVENTS] = *ev;
-}
-
-static void close_socket(bf_cctl *c) {
-  if (c->fd >= 0) close(c->fd);
-  c->fd = -1;
 }
 
 static void fail_connect(bf_cctl *c, int e) {
@@ -219,7 +210,7 @@ static void fail_connect(bf_cctl *c, int e) {
            e == ETIMEDOUT ? "no answer" : strerror(e));
   snprintf(c->text, sizeof c->text, "%s", ev.text);
   push_ev(c, &ev);
-  close_socket(c);
+  bf_ctl_conn_close(&c->conn);
 }
 
 int bf_cctl_open(const bf_cctl_config *cfg, bf_cctl **out, char *err, size_t errcap) {
@@ -234,7 +225,7 @@ int bf_cctl_open(const bf_cctl_config *cfg, bf_cctl **out, char *err, size_t err
     return -ENOMEM;
   }
   c->cfg = *cfg;
-  c->fd = -1;
+  bf_ctl_conn_init(&c->conn);
   int r;
   snprintf(c->target, sizeof c->target, "%s", cfg->target);
   if (strlen(cfg->target) >= sizeof c->target ||
@@ -307,51 +298,27 @@ int bf_cctl_open(const bf_cctl_config *cfg, bf_cctl **out, char *err, size_t err
   }
   if (cfg->pair != 2) {
     const bf_pin *p = bf_pinstore_find_name(c->pins, c->pin_name);
-    if (p && (r = bf_pinstore_add(c->mem_pins, p->fp, p->name, p->paired_unix, 1)) < 0) {
+    if (p && (r = bf_pinstore_put(c->mem_pins, p->fp, p->name, p->paired_unix, 1)) < 0) {
       snprintf(err, errcap, "out of memory");
       goto fail;
     }
   }
 
-  c->fd = socket(c->addr.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-  if (c->fd < 0) {
-    r = -errno;
-    snprintf(err, errcap, "cannot open a TCP socket: %s", strerror(errno));
+  uint64_t now = cfg->now();
+  r = bf_ctl_conn_connect(&c->conn, &c->addr,
+                          now + (cfg->connect_ns ? cfg->connect_ns : BF_CCTL_CONNECT_NS));
+  if (r < 0) {
+    snprintf(err, errcap, "cannot open a TCP socket: %s", strerror(-r));
     goto fail;
   }
-  int one = 1;
-  (void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  uint64_t now = cfg->now();
-  c->connect_deadline = now + (cfg->connect_ns ? cfg->connect_ns : BF_CCTL_CONNECT_NS);
   c->st = BF_CCTL_CONNECTING;
-  if (connect(c->fd, (const struct sockaddr *)&c->addr.ss, c->addr.len) < 0 &&
-      errno != EINPROGRESS) {
-    fail_connect(c, errno); /* reported through the CLOSED state, like a late refusal */
-  }
+  if (c->conn.connect_err) /* connect() failed at once: reported through the CLOSED state, */
+    fail_connect(c, c->conn.connect_err); /* like a late refusal */
   *out = c;
   return 0;
 fail:
   bf_cctl_del(&c);
   return r;
-}
-
-static void flush_out(bf_cctl *c) {
-  if (c->fd < 0 || c->st == BF_CCTL_CONNECTING) return;
-  for (;;) {
-    if (c->out_off == c->out_len) {
-      c->out_off = c->out_len = 0;
-      if (!c->s) return;
-      c->out_len = bf_ctl_session_take_out(c->s, c->out, sizeof c->out);
-      if (!c->out_len) return;
-    }
-    ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-      c->out_off = c->out_len = 0; /* the read side reports the loss */
-      return;
-    }
-    c->out_off += (size_t)n;
-  }
 }
 
 static void on_closed(bf_cctl *c, const bf_ctl_event *ev) {
@@ -363,9 +330,9 @@ static void on_closed(bf_cctl *c, const bf_ctl_event *ev) {
   /* A changed certificate: the pin of this name differs from what TLS saw. */
   if (c->end == BF_CCTL_END_SESSION && !ev->by_peer && c->cfg.pair != 2) {
     const bf_pin *p = bf_pinstore_find_name(c->pins, c->pin_name);
-    if (p && bf_ctl_session_peer_fp(c->s, c->got_fp) == 0 &&
-        memcmp(p->fp, c->got_fp, BF_TLS_FP_BYTES) != 0) {
-      memcpy(c->pinned_fp, p->fp, BF_TLS_FP_BYTES);
+    if (p && bf_ctl_session_peer_fp(c->conn.s, c->got_fp) == 0 &&
+        memcmp(p->fp, c->got_fp, BF_FP_BYTES) != 0) {
+      memcpy(c->pinned_fp, p->fp, BF_FP_BYTES);
       c->end = BF_CCTL_END_CERT_CHANGED;
     }
   }
@@ -375,7 +342,9 @@ static int64_t wall_unix(void) {
   return (int64_t)time(NULL);
 }
 
-/* The pairing is confirmed on both sides: the sender's pin goes to the file. */
+/* The pairing is confirmed on both sides: the sender's pin (the session's
+ * PAIRED, dated now) goes to the file. This is setup: ESTABLISHED is passed
+ * on only after it, so the write (fsync) never stalls a stream. */
 static void save_pin(bf_cctl *c, uint64_t now) {
   c->paired_pending = 0;
   int r = bf_pinstore_add(c->pins, c->paired_fp, c->pin_name, wall_unix(), 1);
@@ -383,7 +352,7 @@ static void save_pin(bf_cctl *c, uint64_t now) {
     char t[160];
     snprintf(t, sizeof t, "paired, but saving the sender's pin failed: %s", bf_strerror(r));
     c->end = BF_CCTL_END_LOCAL;
-    bf_ctl_session_close(c->s, BF_CTL_BYE_ERROR, t, now);
+    bf_ctl_session_close(c->conn.s, BF_CTL_BYE_ERROR, t, now);
     return;
   }
   bf_ctl_event ev;
@@ -396,52 +365,42 @@ static void save_pin(bf_cctl *c, uint64_t now) {
 
 static void take_events(bf_cctl *c, uint64_t now) {
   bf_ctl_event ev;
-  int again = 1;
-  while (again) {
-    again = 0;
-    while (c->s && bf_ctl_session_poll(c->s, &ev)) {
-      again = 1;
-      switch (ev.type) {
-      case BF_CTL_EV_SHOW_CODE:
-        c->code_shown = 1;
-        c->user_deadline = now + BF_CCTL_CONFIRM_NS;
-        memcpy(c->want_code, ev.code_peer, sizeof c->want_code);
-        memset(ev.code_peer, 0, sizeof ev.code_peer); /* the user must read it off the sender */
-        break;
-      case BF_CTL_EV_PAIRED: /* passed on by save_pin once both users agreed */
-        c->paired_pending = 1;
-        memcpy(c->paired_fp, ev.peer_fp, sizeof c->paired_fp);
-        if (c->user_ok) save_pin(c, now);
-        continue;
-      case BF_CTL_EV_ESTABLISHED:
-        c->welcome = ev.welcome;
-        if (!(ev.welcome.flags & BF_CTL_WELCOME_SEALED)) {
-          c->end = BF_CCTL_END_CLEAR;
-          bf_ctl_session_close(c->s, BF_CTL_BYE_NO_MODE,
-                               "this client does not stream in the clear over a control session",
-                               now);
-          continue; /* the CLOSED event follows; ESTABLISHED is not passed on */
-        }
-        if (c->code_shown && !c->user_ok) { /* not before this side's user agreed */
-          c->est_pending = 1;
-          continue;
-        }
-        c->was_established = 1;
-        c->st = BF_CCTL_ESTABLISHED;
-        break;
-      case BF_CTL_EV_CLOSED:
-        on_closed(c, &ev);
-        break;
-      default:
-        break;
+  while (bf_ctl_conn_event(&c->conn, &ev, now)) {
+    switch (ev.type) {
+    case BF_CTL_EV_SHOW_CODE:
+      c->code_shown = 1;
+      c->user_deadline = now + BF_CCTL_CONFIRM_NS;
+      memcpy(c->want_code, ev.code_peer, sizeof c->want_code);
+      memset(ev.code_peer, 0, sizeof ev.code_peer); /* the user must read it off the sender */
+      break;
+    case BF_CTL_EV_PAIRED: /* passed on by save_pin once both users agreed */
+      c->paired_pending = 1;
+      memcpy(c->paired_fp, ev.peer_fp, sizeof c->paired_fp);
+      if (c->user_ok) save_pin(c, now);
+      continue;
+    case BF_CTL_EV_ESTABLISHED:
+      c->welcome = ev.welcome;
+      if (!(ev.welcome.flags & BF_CTL_WELCOME_SEALED)) {
+        c->end = BF_CCTL_END_CLEAR;
+        bf_ctl_session_close(c->conn.s, BF_CTL_BYE_NO_MODE,
+                             "this client does not stream in the clear over a control session",
+                             now);
+        continue; /* the CLOSED event follows; ESTABLISHED is not passed on */
       }
-      push_ev(c, &ev);
+      if (c->code_shown && !c->user_ok) { /* not before this side's user agreed */
+        c->est_pending = 1;
+        continue;
+      }
+      c->was_established = 1;
+      c->st = BF_CCTL_ESTABLISHED;
+      break;
+    case BF_CTL_EV_CLOSED:
+      on_closed(c, &ev);
+      break;
+    default:
+      break;
     }
-    /* the ring was nearly full: decoding waited; go on */
-    if (again && c->s && bf_ctl_session_state(c->s) != BF_CTL_ST_CLOSED)
-      (void)bf_ctl_session_feed(c->s, NULL, 0, now);
-    else
-      again = 0;
+    push_ev(c, &ev);
   }
 }
 
@@ -453,7 +412,7 @@ int bf_cctl_awaiting_code(const bf_cctl *c) {
 static void refuse_here(bf_cctl *c, const char *text, uint64_t now) {
   c->end = BF_CCTL_END_USER_CODE;
   snprintf(c->user_why, sizeof c->user_why, "%s", text);
-  bf_ctl_session_close(c->s, BF_CTL_BYE_PAIR_FAILED, text, now);
+  bf_ctl_session_close(c->conn.s, BF_CTL_BYE_PAIR_FAILED, text, now);
   take_events(c, now);
 }
 
@@ -472,8 +431,8 @@ int bf_cctl_confirm_code(bf_cctl *c, const char *line, uint64_t now) {
   size_t a = 0, n = strlen(line);
   while (a < n && (line[a] == ' ' || line[a] == '\t'))
     a++;
-  while (n > a && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r' ||
-                   line[n - 1] == '\n'))
+  while (n > a &&
+         (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r' || line[n - 1] == '\n'))
     n--;
   /* Six digits against six digits; the typed line is local input, so there
    * is no remote observer of the comparison's timing. */
@@ -527,7 +486,7 @@ static void start_session(bf_cctl *c, uint64_t now) {
   /* the wire forbids control characters in names */
   for (char *p = h->name; *p; p++)
     if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
-  int r = bf_ctl_session_new(&sc, now, &c->s);
+  int r = bf_ctl_conn_start(&c->conn, &sc, now);
   if (r < 0) {
     bf_ctl_event ev;
     memset(&ev, 0, sizeof ev);
@@ -537,73 +496,44 @@ static void start_session(bf_cctl *c, uint64_t now) {
     c->end = BF_CCTL_END_LOCAL;
     on_closed(c, &ev);
     push_ev(c, &ev);
-    close_socket(c);
+    bf_ctl_conn_close(&c->conn);
     return;
   }
   c->st = BF_CCTL_SETUP;
 }
 
 void bf_cctl_service(bf_cctl *c, uint64_t now) {
-  if (!c || c->fd < 0) return;
+  if (!c || c->conn.fd < 0) return;
   if (c->st == BF_CCTL_CONNECTING) {
-    struct pollfd p = {c->fd, POLLOUT, 0};
-    int r = poll(&p, 1, 0);
-    if (r <= 0) {
-      if (now >= c->connect_deadline) fail_connect(c, ETIMEDOUT);
-      return;
-    }
-    int e = 0;
-    socklen_t el = sizeof e;
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0) e = errno;
-    if (e) {
-      fail_connect(c, e);
-      return;
-    }
+    int r = bf_ctl_conn_connected(&c->conn, now);
+    if (r < 0) fail_connect(c, -r);
+    if (r <= 0) return;
     start_session(c, now);
-    if (!c->s) return;
+    if (!c->conn.s) return;
   }
-  /* read everything there is */
-  uint8_t buf[16384];
-  for (int i = 0; i < 64 && c->s && bf_ctl_session_state(c->s) != BF_CTL_ST_CLOSED; i++) {
-    ssize_t n = recv(c->fd, buf, sizeof buf, 0);
-    if (n > 0) {
-      (void)bf_ctl_session_feed(c->s, buf, (size_t)n, now);
-      take_events(c, now);
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    if (n < 0 && errno == EINTR) continue;
-    bf_ctl_session_eof(c->s, now); /* 0: the sender closed; <0: reset */
-    break;
-  }
-  if (c->s) {
-    if (now >= bf_ctl_session_deadline(c->s)) bf_ctl_session_tick(c->s, now);
+  /* read what there is, taking each read's events before the next */
+  for (unsigned i = 0; i < BF_CTL_CONN_READS && bf_ctl_conn_read(&c->conn, now) > 0; i++)
     take_events(c, now);
-    if (bf_cctl_awaiting_code(c) && now >= c->user_deadline)
-      refuse_here(c, "the sender's code was not typed on the client in time", now);
-  }
-  flush_out(c);
-  if (c->st == BF_CCTL_CLOSED && c->out_off == c->out_len &&
-      (!c->s || !bf_ctl_session_pending_out(c->s)))
-    close_socket(c);
+  bf_ctl_conn_tick(&c->conn, now);
+  take_events(c, now);
+  if (bf_cctl_awaiting_code(c) && now >= c->user_deadline)
+    refuse_here(c, "the sender's code was not typed on the client in time", now);
+  bf_ctl_conn_flush(&c->conn, now);
+  take_events(c, now); /* a failed write ends the session */
+  if (c->st == BF_CCTL_CLOSED && bf_ctl_conn_done(&c->conn, now)) bf_ctl_conn_close(&c->conn);
 }
 
 int bf_cctl_fd(const bf_cctl *c) {
-  return c ? c->fd : -1;
+  return c ? c->conn.fd : -1;
 }
 
 short bf_cctl_poll_events(const bf_cctl *c) {
-  if (!c || c->fd < 0) return 0;
-  if (c->st == BF_CCTL_CONNECTING) return POLLOUT;
-  short ev = POLLIN;
-  if (c->out_off < c->out_len || (c->s && bf_ctl_session_pending_out(c->s))) ev |= POLLOUT;
-  return ev;
+  return c ? bf_ctl_conn_poll_events(&c->conn) : 0;
 }
 
 uint64_t bf_cctl_deadline(const bf_cctl *c) {
-  if (!c || c->fd < 0) return UINT64_MAX;
-  if (c->st == BF_CCTL_CONNECTING) return c->connect_deadline;
-  uint64_t d = c->s ? bf_ctl_session_deadline(c->s) : UINT64_MAX;
+  if (!c || c->conn.fd < 0) return UINT64_MAX;
+  uint64_t d = bf_ctl_conn_deadline(&c->conn);
   if (bf_cctl_awaiting_code(c) && c->user_deadline < d) d = c->user_deadline;
   return d;
 }
@@ -646,12 +576,12 @@ int bf_cctl_data_addr(const bf_cctl *c, uint16_t data_port, char *out, size_t ca
 }
 
 int bf_cctl_seal_secret(const bf_cctl *c, uint8_t *out, size_t len) {
-  if (!c->s || !c->was_established) return -EAGAIN;
-  return bf_ctl_session_seal_secret(c->s, out, len);
+  if (!c->conn.s || !c->was_established) return -EAGAIN;
+  return bf_ctl_session_seal_secret(c->conn.s, out, len);
 }
 
-int bf_cctl_peer_fp(const bf_cctl *c, uint8_t fp[32]) {
-  return c->s ? bf_ctl_session_peer_fp(c->s, fp) : -EAGAIN;
+int bf_cctl_peer_fp(const bf_cctl *c, uint8_t fp[BF_FP_BYTES]) {
+  return c->conn.s ? bf_ctl_session_peer_fp(c->conn.s, fp) : -EAGAIN;
 }
 
 const char *bf_cctl_target(const bf_cctl *c) {
@@ -666,34 +596,34 @@ const char *bf_cctl_endpoint(const bf_cctl *c) {
 
 void bf_cctl_close(bf_cctl *c, uint32_t reason, const char *text, uint64_t now) {
   if (!c || c->st == BF_CCTL_CLOSED) return;
-  if (!c->s) { /* still connecting */
+  if (!c->conn.s) { /* still connecting */
     c->st = BF_CCTL_CLOSED;
     c->end = BF_CCTL_END_LOCAL;
     c->reason = reason;
-    close_socket(c);
+    bf_ctl_conn_close(&c->conn);
     return;
   }
   c->end = BF_CCTL_END_LOCAL;
-  bf_ctl_session_close(c->s, reason, text, now);
+  bf_ctl_session_close(c->conn.s, reason, text, now);
   take_events(c, now);
-  flush_out(c);
+  bf_ctl_conn_flush(&c->conn, now);
 }
 
 void bf_cctl_del(bf_cctl **pc) {
   bf_cctl *c = pc ? *pc : NULL;
   if (!c) return;
-  if (c->fd >= 0 && c->s && c->st != BF_CCTL_CONNECTING) {
+  if (c->conn.fd >= 0 && c->conn.s) {
     /* the Bye and close_notify: a few short tries, never a long block */
-    for (int i = 0; i < 20 && (c->out_off < c->out_len || bf_ctl_session_pending_out(c->s)); i++) {
-      flush_out(c);
-      if (c->out_off < c->out_len) {
-        struct pollfd p = {c->fd, POLLOUT, 0};
+    uint64_t now = c->cfg.now();
+    for (int i = 0; i < 20 && bf_ctl_conn_pending(&c->conn); i++) {
+      if (bf_ctl_conn_flush(&c->conn, now) < 0) break;
+      if (bf_ctl_conn_pending(&c->conn)) {
+        struct pollfd p = {c->conn.fd, POLLOUT, 0};
         (void)poll(&p, 1, 10);
       }
     }
   }
-  close_socket(c);
-  bf_ctl_session_del(&c->s);
+  bf_ctl_conn_close(&c->conn);
   bf_pinstore_del(&c->mem_pins);
   bf_pinstore_del(&c->own_pins);
   bf_identity_del(&c->own_id);
@@ -742,8 +672,7 @@ int bf_cctl_close_message(const bf_cctl *c, char *out, size_t cap) {
              "control session");
     return 1;
   case BF_CCTL_END_USER_CODE:
-    snprintf(out, cap, "pairing refused here: %s (is %s the sender you meant?)", c->user_why,
-             host);
+    snprintf(out, cap, "pairing refused here: %s (is %s the sender you meant?)", c->user_why, host);
     return 1;
   case BF_CCTL_END_LOCAL:
     snprintf(out, cap, "%s", c->text[0] ? c->text : "closed");

@@ -1,9 +1,9 @@
 /*
- * Control-plane message codec and stream framer: see bildfunk/control.h.
+ * Control-plane message codec and stream framer: see bildfunk/ctl_codec.h.
  * Field by field, little-endian, no struct cast onto the wire, no
  * allocation.
  */
-#include <bildfunk/control.h>
+#include <bildfunk/ctl_codec.h>
 
 #include <errno.h>
 #include <string.h>

@@ -1,48 +1,49 @@
 /*
- * The sender's control plane: see control.h.
+ * The sender's control plane: see ctl_server.h.
  */
-#include "control.h"
+#include "ctl_server.h"
 
 #ifdef BF_HAVE_SEAL
 
+#include "pin_writer.h"
+
 #include <bildfunk/codec.h>
 #include <bildfunk/common.h>
+#include <bildfunk/ctl_conn.h>
 
 #include <errno.h>
 #include <stdarg.h>
-#include <time.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NCONN (BF_SCTL_MAX_SETUP + 1u) /* the streaming one + those in setup */
 #define EVQ 32u
 #define LINE_MAX_BYTES 128u
-#define CLOSE_LINGER_NS 1000000000ull /* flush a closed session's Bye this long at most */
 
 typedef struct conn {
-  int fd; /* -1: free slot */
-  bf_ctl_session *s;
   bf_addr peer;
   char ip[BF_ADDR_STRLEN];
-  int streaming;    /* the current streaming session */
-  int established;  /* reached ESTABLISHED once */
-  int pair_only;    /* ... with a pair-only Hello: never streams */
-  uint64_t pair_end; /* ... and is ended then (ns) at the latest */
-  int in_line;      /* waiting for the operator's confirmation */
-  int asked;        /* ... and the operator has been asked */
-  int answered;     /* the operator answered (or EOF refused it) */
-  uint64_t line_no; /* arrival order in the confirmation line */
+  int streaming;                           /* the current streaming session */
+  int established;                         /* reached ESTABLISHED once */
+  int pair_only;                           /* ... with a pair-only Hello: never streams */
+  uint64_t pair_end;                       /* ... and is ended then (ns) at the latest */
+  int in_line;                             /* waiting for the operator's confirmation */
+  int asked;                               /* ... and the operator has been asked */
+  int answered;                            /* the operator answered (or EOF refused it) */
+  uint64_t line_no;                        /* arrival order in the confirmation line */
   char code[BF_PAIR_CODE_DIGITS + 1];      /* the client shows it; the operator types it here */
   char code_self[BF_PAIR_CODE_DIGITS + 1]; /* shown here; the client's user types it there */
   char name[BF_PIN_MAX_NAME + 1];
-  int closed;          /* the session is CLOSED: flush, then drop */
-  uint64_t drop_at_ns; /* drop even if not flushed by then */
-  size_t out_len;
-  uint8_t out[BF_SCTL_OUT_BYTES];
+  int saving;        /* the operator accepted; the pin file is being written */
+  uint64_t save_tag; /* ... as this job of the pin writer */
+  int closed;        /* the session's CLOSED event was taken: flush, then drop */
+  /* the socket (io.fd -1: a free slot), the session (io.s) and the bytes
+   * TCP has not taken yet; last, so a slot's policy fields clear apart */
+  bf_ctl_conn io;
 } conn;
 
 struct bf_sctl {
@@ -58,11 +59,15 @@ struct bf_sctl {
   int line_long; /* the current line is longer than LINE_MAX_BYTES */
   bf_pair_limiter lim;
   uint64_t line_counter;
+  bf_pin_writer *pw; /* writes the pin file off this thread; NULL: memory-only pins */
+  uint64_t save_counter;
   conn conns[NCONN];
   bf_sctl_event evq[EVQ];
   size_t ev_head, ev_n;
   bf_sctl_stats st;
 };
+
+static void conn_events(bf_sctl *c, conn *k, uint64_t now);
 
 /* Overwrites |p| with zeros in a way the compiler keeps (secrets). */
 static void wipe(void *p, size_t n) {
@@ -150,7 +155,7 @@ int bf_sctl_open(const bf_sctl_config *cfg, bf_sctl **out, char *err, size_t cap
   c->log = cfg->log;
   c->input_fd = cfg->input_fd;
   for (size_t i = 0; i < NCONN; i++)
-    c->conns[i].fd = -1;
+    bf_ctl_conn_init(&c->conns[i].io);
   bf_pair_limiter_init(&c->lim,
                        cfg->pair_attempts ? cfg->pair_attempts : BF_PAIR_LIMIT_DEFAULT_ATTEMPTS,
                        cfg->pair_window_ns ? cfg->pair_window_ns : BF_PAIR_LIMIT_DEFAULT_WINDOW_NS);
@@ -174,23 +179,29 @@ int bf_sctl_open(const bf_sctl_config *cfg, bf_sctl **out, char *err, size_t cap
     free(c);
     return r;
   }
+  const char *pin_file = bf_pinstore_path(cfg->pins);
+  if (pin_file && (r = bf_pin_writer_new(pin_file, &c->pw)) < 0) {
+    snprintf(err, cap, "control: cannot start the pin file writer: %s", bf_strerror(r));
+    close(c->lfd);
+    free(c);
+    return r;
+  }
   *out = c;
   return 0;
 }
 
 static void conn_drop(conn *k) {
-  if (k->fd >= 0) close(k->fd);
-  bf_ctl_session_del(&k->s);
-  memset(k, 0, sizeof *k);
-  k->fd = -1;
+  bf_ctl_conn_close(&k->io);
+  memset(k, 0, offsetof(conn, io));
 }
 
 void bf_sctl_close(bf_sctl **cp) {
   if (!cp || !*cp) return;
   bf_sctl *c = *cp;
   for (size_t i = 0; i < NCONN; i++)
-    if (c->conns[i].fd >= 0) conn_drop(&c->conns[i]);
+    if (c->conns[i].io.fd >= 0) conn_drop(&c->conns[i]);
   if (c->lfd >= 0) close(c->lfd);
+  bf_pin_writer_del(&c->pw); /* writes the pins still queued first */
   wipe(c->evq, sizeof c->evq);
   free(c);
   *cp = NULL;
@@ -208,12 +219,11 @@ size_t bf_sctl_pollfds(const bf_sctl *c, struct pollfd *fds, size_t cap) {
   if (n < cap) fds[n++] = (struct pollfd){c->accept_pause_until ? -1 : c->lfd, POLLIN, 0};
   if (c->input_fd >= 0 && !c->input_pause_until && n < cap)
     fds[n++] = (struct pollfd){c->input_fd, POLLIN, 0};
+  if (c->pw && n < cap) fds[n++] = (struct pollfd){bf_pin_writer_fd(c->pw), POLLIN, 0};
   for (size_t i = 0; i < NCONN && n < cap; i++) {
     const conn *k = &c->conns[i];
-    if (k->fd < 0) continue;
-    short ev = k->closed ? 0 : POLLIN;
-    if (k->out_len) ev |= POLLOUT;
-    fds[n++] = (struct pollfd){k->fd, ev, 0};
+    if (k->io.fd < 0) continue;
+    fds[n++] = (struct pollfd){k->io.fd, bf_ctl_conn_poll_events(&k->io), 0};
   }
   return n;
 }
@@ -225,44 +235,24 @@ const bf_sctl_stats *bf_sctl_stats_get(const bf_sctl *c) {
 size_t bf_sctl_connections(const bf_sctl *c) {
   size_t n = 0;
   for (size_t i = 0; i < NCONN; i++)
-    n += c->conns[i].fd >= 0;
+    n += c->conns[i].io.fd >= 0;
   return n;
 }
 
 int bf_sctl_streaming(const bf_sctl *c, bf_addr *ip) {
   for (size_t i = 0; i < NCONN; i++)
-    if (c->conns[i].fd >= 0 && c->conns[i].streaming && !c->conns[i].closed) {
+    if (c->conns[i].io.fd >= 0 && c->conns[i].streaming && !c->conns[i].closed) {
       if (ip) *ip = c->conns[i].peer;
       return 1;
     }
   return 0;
 }
 
-/* ---- output --------------------------------------------------------------- */
-
-/* Moves the session's output into the buffer and the buffer into the socket. */
-static void conn_flush(conn *k, uint64_t now) {
-  for (;;) {
-    if (k->s && k->out_len < sizeof k->out)
-      k->out_len += bf_ctl_session_take_out(k->s, k->out + k->out_len, sizeof k->out - k->out_len);
-    if (!k->out_len) return;
-    ssize_t w = send(k->fd, k->out, k->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (w <= 0) {
-      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
-      k->out_len = 0; /* the connection is broken: nothing more will leave */
-      if (k->s) bf_ctl_session_eof(k->s, now);
-      return;
-    }
-    memmove(k->out, k->out + w, k->out_len - (size_t)w);
-    k->out_len -= (size_t)w;
-  }
-}
-
 /* ---- confirmation line ----------------------------------------------------------- */
 
 static conn *asked_conn(bf_sctl *c) {
   for (size_t i = 0; i < NCONN; i++)
-    if (c->conns[i].fd >= 0 && c->conns[i].in_line && c->conns[i].asked) return &c->conns[i];
+    if (c->conns[i].io.fd >= 0 && c->conns[i].in_line && c->conns[i].asked) return &c->conns[i];
   return NULL;
 }
 
@@ -270,7 +260,8 @@ static void answer(bf_sctl *c, conn *k, int accept, const char *why, uint64_t no
   k->in_line = 0;
   k->answered = 1;
   if (!accept) say(c, "pairing with \"%s\" refused: %s", k->name, why);
-  (void)bf_ctl_session_confirm(k->s, accept, now);
+  (void)bf_ctl_session_confirm(k->io.s, accept, now);
+  conn_events(c, k, now); /* PAIRED: the pin goes to the writer now */
 }
 
 /* Asks the operator about the next request in line, if none is asked now. */
@@ -279,7 +270,8 @@ static void ask_next(bf_sctl *c, uint64_t now) {
   conn *next = NULL;
   for (size_t i = 0; i < NCONN; i++) {
     conn *k = &c->conns[i];
-    if (k->fd >= 0 && k->in_line && !k->closed && (!next || k->line_no < next->line_no)) next = k;
+    if (k->io.fd >= 0 && k->in_line && !k->closed && (!next || k->line_no < next->line_no))
+      next = k;
   }
   if (!next) return;
   if (c->input_fd < 0) {
@@ -350,9 +342,8 @@ static void read_input(bf_sctl *c, uint64_t now) {
 
 /* ---- session events ---------------------------------------------------------- */
 
-static void on_closed(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t now) {
+static void on_closed(bf_sctl *c, conn *k, const bf_ctl_event *ev) {
   k->closed = 1;
-  k->drop_at_ns = now + CLOSE_LINGER_NS;
   int mine = !ev->by_peer;
   if (ev->reason == BF_CTL_BYE_TIMEOUT && k->established) {
     c->st.closed_dead++;
@@ -421,7 +412,8 @@ static void on_established(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t
       w->codec != of->codec_pref[0]) {
     say(c, "the client takes at most %ux%u at %u fps; this sender streams %ux%u at %u fps: refused",
         w->width, w->height, w->fps, of->width, of->height, of->fps);
-    bf_ctl_session_close(k->s, BF_CTL_BYE_NO_MODE, "the sender cannot scale its stream down", now);
+    bf_ctl_session_close(k->io.s, BF_CTL_BYE_NO_MODE, "the sender cannot scale its stream down",
+                         now);
     return;
   }
   bf_sctl_event se;
@@ -430,17 +422,18 @@ static void on_established(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t
   se.peer = k->peer;
   se.welcome = ev->welcome;
   se.hello = ev->hello;
-  if (bf_ctl_session_seal_secret(k->s, se.secret, sizeof se.secret) < 0) {
-    bf_ctl_session_close(k->s, BF_CTL_BYE_ERROR, "the sender could not export the seal key", now);
+  if (bf_ctl_session_seal_secret(k->io.s, se.secret, sizeof se.secret) < 0) {
+    bf_ctl_session_close(k->io.s, BF_CTL_BYE_ERROR, "the sender could not export the seal key",
+                         now);
     return;
   }
   for (size_t i = 0; i < NCONN; i++) {
     conn *o = &c->conns[i];
-    if (o == k || o->fd < 0 || !o->streaming) continue;
+    if (o == k || o->io.fd < 0 || !o->streaming) continue;
     o->streaming = 0; /* no STOP: STREAM replaces it */
     c->st.replaced++;
     say(c, "client \"%s\" at %s replaced by \"%s\" at %s", o->name, o->ip, k->name, k->ip);
-    bf_ctl_session_close(o->s, BF_CTL_BYE_REPLACED, "another client took over the stream", now);
+    bf_ctl_session_close(o->io.s, BF_CTL_BYE_REPLACED, "another client took over the stream", now);
   }
   k->streaming = 1;
   push_event(c, &se);
@@ -450,50 +443,89 @@ static void on_established(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t
       ev->welcome.height, ev->welcome.fps, ev->welcome.shard_bytes, ev->welcome.max_k);
 }
 
-/* Takes every event the session has, letting it decode what it held back
- * until nothing is left: the plaintext inside is bounded by what the last
- * conn_read() fed (one recv), so this ends, and nothing piles up there. */
+/* The pairing is done: counted and told to the operator. */
+static void paired(bf_sctl *c, const uint8_t fp[BF_FP_BYTES], const char *name) {
+  char hex[BF_FP_HEX_BYTES];
+  bf_fp_hex(fp, hex);
+  hex[16] = 0;
+  c->st.pairings_ok++;
+  char shown[BF_PIN_MAX_NAME + 1];
+  safe_name(shown, sizeof shown, name);
+  say(c, "paired with \"%s\" (fp %s...)", shown, hex);
+}
+
+/* The session pinned the client in memory. With a pin file, the writer
+ * saves it and the session holds PairResult until pin_results() tells it
+ * how that went; a full queue is a failed save. */
+static void on_paired(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t now) {
+  if (!c->pw) {
+    paired(c, ev->peer_fp, ev->peer_name);
+    return;
+  }
+  bf_pin_job job;
+  memset(&job, 0, sizeof job);
+  job.tag = ++c->save_counter;
+  memcpy(job.fp, ev->peer_fp, sizeof job.fp);
+  snprintf(job.name, sizeof job.name, "%s", ev->peer_name);
+  job.paired_unix = ev->paired_unix;
+  job.unique_name = ev->unique_name;
+  int r = bf_pin_writer_push(c->pw, &job);
+  if (r < 0) {
+    (void)bf_ctl_session_pin_saved(k->io.s, r, now);
+    return;
+  }
+  k->saving = 1;
+  k->save_tag = job.tag;
+}
+
+/* Saves the writer finished: the waiting sessions go on (PairResult ok and
+ * Welcome) or end (Bye 1 "saving the client's pin failed: ..."). A saved
+ * pin counts even when its connection is gone meanwhile: it stays. */
+static void pin_results(bf_sctl *c, uint64_t now) {
+  bf_pin_job job;
+  while (bf_pin_writer_pop(c->pw, &job)) {
+    if (!job.result) paired(c, job.fp, job.name);
+    for (size_t i = 0; i < NCONN; i++) {
+      conn *k = &c->conns[i];
+      if (k->io.fd < 0 || !k->saving || k->save_tag != job.tag) continue;
+      k->saving = 0;
+      (void)bf_ctl_session_pin_saved(k->io.s, job.result, now);
+      conn_events(c, k, now);
+    }
+  }
+}
+
+/* Takes every event the session has (bf_ctl_conn_event lets it decode what
+ * it held back while its ring was full: the plaintext inside is bounded by
+ * what the last conn_read() fed, one recv, so this ends and nothing piles
+ * up there). */
 static void conn_events(bf_sctl *c, conn *k, uint64_t now) {
   bf_ctl_event ev;
-  for (;;) {
-    int got = 0;
-    while (bf_ctl_session_poll(k->s, &ev)) {
-      got++;
-      switch (ev.type) {
-      case BF_CTL_EV_CONFIRM_CODE:
-        k->in_line = 1;
-        k->asked = 0;
-        k->answered = 0;
-        k->line_no = ++c->line_counter;
-        snprintf(k->code, sizeof k->code, "%s", ev.code);
-        snprintf(k->code_self, sizeof k->code_self, "%s", ev.code_peer);
-        safe_name(k->name, sizeof k->name, ev.peer_name);
-        break;
-      case BF_CTL_EV_PAIRED: {
-        char hex[BF_FP_HEX_BYTES];
-        bf_fp_hex(ev.peer_fp, hex);
-        hex[16] = 0;
-        c->st.pairings_ok++;
-        char shown[BF_PIN_MAX_NAME + 1];
-        safe_name(shown, sizeof shown, ev.peer_name);
-        say(c, "paired with \"%s\" (fp %s...)", shown, hex);
-        break;
-      }
-      case BF_CTL_EV_ESTABLISHED:
-        on_established(c, k, &ev, now);
-        break;
-      case BF_CTL_EV_CLOSED:
-        on_closed(c, k, &ev, now);
-        break;
-      default: /* messages (ping, keyframe, loss) travel on the data plane today */
-        break;
-      }
+  while (bf_ctl_conn_event(&k->io, &ev, now)) {
+    switch (ev.type) {
+    case BF_CTL_EV_CONFIRM_CODE:
+      k->in_line = 1;
+      k->asked = 0;
+      k->answered = 0;
+      k->line_no = ++c->line_counter;
+      snprintf(k->code, sizeof k->code, "%s", ev.code);
+      snprintf(k->code_self, sizeof k->code_self, "%s", ev.code_peer);
+      safe_name(k->name, sizeof k->name, ev.peer_name);
+      break;
+    case BF_CTL_EV_PAIRED:
+      on_paired(c, k, &ev, now);
+      break;
+    case BF_CTL_EV_ESTABLISHED:
+      on_established(c, k, &ev, now);
+      break;
+    case BF_CTL_EV_CLOSED:
+      on_closed(c, k, &ev);
+      break;
+    default: /* messages (ping, keyframe, loss) travel on the data plane today */
+      break;
     }
-    wipe(&ev, sizeof ev);
-    if (!got) return;
-    /* events drained: let the session decode what it held back */
-    bf_ctl_session_feed(k->s, NULL, 0, now);
   }
+  wipe(&ev, sizeof ev);
 }
 
 /* ---- accept / read ---------------------------------------------------------------- */
@@ -529,7 +561,7 @@ static void accept_all(bf_sctl *c, uint64_t now) {
     conn *free_slot = NULL;
     for (size_t i = 0; i < NCONN; i++) {
       conn *k = &c->conns[i];
-      if (k->fd < 0) {
+      if (k->io.fd < 0) {
         if (!free_slot) free_slot = k;
       } else if (!k->streaming) {
         setup++;
@@ -542,12 +574,11 @@ static void accept_all(bf_sctl *c, uint64_t now) {
       close(fd);
       continue;
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     /* `--revoke` from another process takes effect with the next connection
      * (one small file read per accepted connection); a file that no longer
      * parses leaves the pins as they were */
     if (bf_pinstore_reload(c->cfg.pins) < 0) c->st.pin_reload_failed++;
+    if (c->pw) bf_pin_writer_reapply(c->pw, c->cfg.pins); /* pins the file lacks yet */
     bf_ctl_session_cfg sc;
     memset(&sc, 0, sizeof sc);
     sc.role = BF_TLS_SERVER;
@@ -558,13 +589,14 @@ static void accept_all(bf_sctl *c, uint64_t now) {
     sc.limiter = &c->lim;
     sc.pairing_disabled = c->cfg.pairing_disabled;
     sc.confirm_ns = c->cfg.confirm_ns;
+    sc.pin_saved_wait = c->pw != NULL;
     conn *k = free_slot;
-    memset(k, 0, sizeof *k);
-    k->fd = fd;
+    memset(k, 0, offsetof(conn, io));
+    bf_ctl_conn_adopt(&k->io, fd);
     k->peer = peer;
     ip_text(&peer, k->ip, sizeof k->ip);
     snprintf(k->name, sizeof k->name, "?");
-    if (bf_ctl_session_new(&sc, now, &k->s) < 0) {
+    if (bf_ctl_conn_start(&k->io, &sc, now) < 0) {
       c->st.handshake_failed++;
       conn_drop(k);
     }
@@ -574,20 +606,12 @@ static void accept_all(bf_sctl *c, uint64_t now) {
 /* Reads and decodes: each recv's bytes are decoded (and their events
  * taken) before the next recv, so a peer that floods messages cannot build
  * a backlog inside the session (which only decodes while its event ring has
- * room; its TLS input buffer has no limit). */
+ * room; its TLS input buffer has no limit). At most BF_CTL_CONN_READS recvs:
+ * a flood cannot starve the video. */
 static void conn_read(bf_sctl *c, conn *k, uint64_t now) {
-  uint8_t buf[4096];
-  for (int i = 0; i < 64 && !k->closed; i++) { /* bounded: a flood cannot starve the video */
-    ssize_t n = recv(k->fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (n > 0) {
-      bf_ctl_session_feed(k->s, buf, (size_t)n, now);
-      conn_events(c, k, now);
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
-    bf_ctl_session_eof(k->s, now);
-    return;
-  }
+  for (unsigned i = 0; i < BF_CTL_CONN_READS && !k->closed && bf_ctl_conn_read(&k->io, now) > 0;
+       i++)
+    conn_events(c, k, now);
 }
 
 /* ---- the step ---------------------------------------------------------------- */
@@ -596,7 +620,7 @@ void bf_sctl_step(bf_sctl *c, uint64_t now) {
   struct pollfd fds[BF_SCTL_MAX_FDS];
   conn *owner[BF_SCTL_MAX_FDS];
   size_t n = 0;
-  int in_idx = -1;
+  int in_idx = -1, pw_idx = -1;
   if (c->accept_pause_until && now >= c->accept_pause_until) c->accept_pause_until = 0;
   if (c->input_pause_until && now >= c->input_pause_until) c->input_pause_until = 0;
   fds[n] = (struct pollfd){c->accept_pause_until ? -1 : c->lfd, POLLIN, 0};
@@ -606,11 +630,15 @@ void bf_sctl_step(bf_sctl *c, uint64_t now) {
     fds[n] = (struct pollfd){c->input_fd, POLLIN, 0};
     owner[n++] = NULL;
   }
+  if (c->pw) {
+    pw_idx = (int)n;
+    fds[n] = (struct pollfd){bf_pin_writer_fd(c->pw), POLLIN, 0};
+    owner[n++] = NULL;
+  }
   for (size_t i = 0; i < NCONN; i++) {
     conn *k = &c->conns[i];
-    if (k->fd < 0) continue;
-    fds[n] =
-        (struct pollfd){k->fd, (short)((k->closed ? 0 : POLLIN) | (k->out_len ? POLLOUT : 0)), 0};
+    if (k->io.fd < 0) continue;
+    fds[n] = (struct pollfd){k->io.fd, bf_ctl_conn_poll_events(&k->io), 0};
     owner[n++] = k;
   }
   if (poll(fds, (nfds_t)n, 0) < 0) n = 0;
@@ -621,7 +649,7 @@ void bf_sctl_step(bf_sctl *c, uint64_t now) {
   for (size_t i = 0; i < n; i++) {
     conn *k = owner[i];
     if (!k || !fds[i].revents) continue;
-    if (bf_ctl_session_state(k->s) == BF_CTL_ST_HANDSHAKE) {
+    if (bf_ctl_session_state(k->io.s) == BF_CTL_ST_HANDSHAKE) {
       if (!handshakes) continue;
       handshakes--;
     }
@@ -629,25 +657,25 @@ void bf_sctl_step(bf_sctl *c, uint64_t now) {
     conn_events(c, k, now);
   }
   if (in_idx >= 0 && (fds[in_idx].revents & (POLLIN | POLLHUP | POLLERR))) read_input(c, now);
+  if (pw_idx >= 0 && (fds[pw_idx].revents & POLLIN)) pin_results(c, now);
   if (n && (fds[0].revents & POLLIN)) accept_all(c, now);
   for (size_t i = 0; i < NCONN; i++) {
     conn *k = &c->conns[i];
-    if (k->fd < 0) continue;
+    if (k->io.fd < 0) continue;
     if (k->pair_only && !k->closed && now >= k->pair_end)
-      bf_ctl_session_close(k->s, BF_CTL_BYE_NORMAL, "pairing done; this session does not stream",
+      bf_ctl_session_close(k->io.s, BF_CTL_BYE_NORMAL, "pairing done; this session does not stream",
                            now);
-    bf_ctl_session_tick(k->s, now);
+    bf_ctl_conn_tick(&k->io, now);
     conn_events(c, k, now);
   }
   ask_next(c, now);
   for (size_t i = 0; i < NCONN; i++) {
     conn *k = &c->conns[i];
-    if (k->fd < 0) continue;
+    if (k->io.fd < 0) continue;
     conn_events(c, k, now); /* an answer just given may have closed or established it */
-    conn_flush(k, now);
-    conn_events(c, k, now); /* a broken pipe closes it */
-    if (k->closed && ((!k->out_len && !bf_ctl_session_pending_out(k->s)) || now >= k->drop_at_ns))
-      conn_drop(k);
+    bf_ctl_conn_flush(&k->io, now);
+    conn_events(c, k, now);                                       /* a broken pipe closes it */
+    if (k->closed && bf_ctl_conn_done(&k->io, now)) conn_drop(k); /* flushed, broken or 1 s on */
   }
 }
 
@@ -656,8 +684,8 @@ uint64_t bf_sctl_deadline(const bf_sctl *c) {
   if (c->input_pause_until && c->input_pause_until < d) d = c->input_pause_until;
   for (size_t i = 0; i < NCONN; i++) {
     const conn *k = &c->conns[i];
-    if (k->fd < 0) continue;
-    uint64_t x = k->closed ? k->drop_at_ns : bf_ctl_session_deadline(k->s);
+    if (k->io.fd < 0) continue;
+    uint64_t x = bf_ctl_conn_deadline(&k->io);
     if (x < d) d = x;
     if (k->pair_only && !k->closed && k->pair_end < d) d = k->pair_end;
   }
@@ -667,8 +695,8 @@ uint64_t bf_sctl_deadline(const bf_sctl *c) {
 void bf_sctl_end_stream(bf_sctl *c, uint32_t reason, const char *text, uint64_t now) {
   for (size_t i = 0; i < NCONN; i++) {
     conn *k = &c->conns[i];
-    if (k->fd >= 0 && k->streaming && !k->closed) {
-      bf_ctl_session_close(k->s, reason, text, now);
+    if (k->io.fd >= 0 && k->streaming && !k->closed) {
+      bf_ctl_session_close(k->io.s, reason, text, now);
       conn_events(c, k, now);
     }
   }
@@ -677,18 +705,18 @@ void bf_sctl_end_stream(bf_sctl *c, uint32_t reason, const char *text, uint64_t 
 void bf_sctl_finish(bf_sctl *c, uint32_t reason, const char *text, int flush_ms, uint64_t now) {
   for (size_t i = 0; i < NCONN; i++) {
     conn *k = &c->conns[i];
-    if (k->fd < 0 || k->closed) continue;
+    if (k->io.fd < 0 || k->closed) continue;
     if (k->streaming) k->streaming = 0; /* no STOP event: the caller knows */
-    bf_ctl_session_close(k->s, k->established ? reason : BF_CTL_BYE_ERROR,
+    bf_ctl_session_close(k->io.s, k->established ? reason : BF_CTL_BYE_ERROR,
                          k->established ? text : "the sender is shutting down", now);
   }
   for (int t = 0; t <= flush_ms; t += 10) {
     int left = 0;
     for (size_t i = 0; i < NCONN; i++) {
       conn *k = &c->conns[i];
-      if (k->fd < 0) continue;
-      conn_flush(k, now);
-      left += k->out_len > 0;
+      if (k->io.fd < 0) continue;
+      bf_ctl_conn_flush(&k->io, now);
+      left += bf_ctl_conn_pending(&k->io) > 0;
     }
     if (!left) break;
     struct pollfd p[BF_SCTL_MAX_FDS];
@@ -696,8 +724,8 @@ void bf_sctl_finish(bf_sctl *c, uint32_t reason, const char *text, int flush_ms,
     poll(p, (nfds_t)n, 10);
   }
   for (size_t i = 0; i < NCONN; i++)
-    if (c->conns[i].fd >= 0) {
-      shutdown(c->conns[i].fd, SHUT_WR);
+    if (c->conns[i].io.fd >= 0) {
+      shutdown(c->conns[i].io.fd, SHUT_WR);
       conn_drop(&c->conns[i]);
     }
 }

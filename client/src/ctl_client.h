@@ -1,8 +1,9 @@
 /*
- * The client's control connection (issue #6): name resolution, a
- * non-blocking TCP connect with a timeout, and the library's sans-I/O
- * control session (bildfunk/session_ctl.h, role BF_TLS_CLIENT) fed from
- * that socket. The caller's loop polls bf_cctl_fd() for bf_cctl_poll_events(),
+ * The client's control connection (issue #6): name resolution, the pins,
+ * the user's half of pairing and the messages for the user, around one
+ * bf_ctl_conn (bildfunk/ctl_conn.h: the non-blocking TCP connect with a
+ * timeout, reads, writes and the library's sans-I/O control session, role
+ * BF_TLS_CLIENT, on that socket). The caller's loop polls bf_cctl_fd() for bf_cctl_poll_events(),
  * calls bf_cctl_service() when it is ready or at bf_cctl_deadline(), and
  * reads what happened with bf_cctl_event() and bf_cctl_state().
  *
@@ -12,39 +13,43 @@
  * store file "senders" live in the config directory.
  * The session runs against an in-memory pin store holding the host's pin
  * (none in pair mode, `bildfunk pair`, so a changed or existing pin does not
- * stop it); a new pin reaches the file only once the pairing succeeded on
- * both sides: the sender's user typed the client's code there, and this
- * side's user typed the sender's code here (bf_cctl_confirm_code).
+ * stop it) and hands a new pin up (BF_CTL_EV_PAIRED); this module writes it
+ * to the file only once the pairing succeeded on both sides: the sender's
+ * user typed the client's code there, and this side's user typed the
+ * sender's code here (bf_cctl_confirm_code). That write is part of setup,
+ * before ESTABLISHED is passed on: no video flows yet.
  *
  * Ending: when the session closes, bf_cctl_close_message() gives the
  * one-line explanation for the user (docs/client.md lists them) and the
  * exit code (0 for the sender's normal Bye, else 1).
  *
- * Memory: one heap object (~2 KiB) plus the session's (~104 KiB) and
- * OpenSSL's; nothing per message. Blocking: never; connect, read and write
- * are non-blocking. One thread. Needs BF_HAVE_SEAL (OpenSSL 3); without it
+ * Memory: one heap object (~19 KiB: 16 KiB of it the connection's output
+ * buffer) plus the session's (~104 KiB) and OpenSSL's; nothing per message.
+ * Blocking: never; connect, read and write are non-blocking (bf_cctl_del()
+ * tries to flush the Bye for up to 200 ms). One thread. Needs BF_HAVE_SEAL (OpenSSL 3); without it
  * bf_cctl_open() fails with -ENOTSUP.
  */
-#ifndef BF_CLIENT_CONTROL_H
-#define BF_CLIENT_CONTROL_H
+#ifndef BF_CLIENT_CTL_CLIENT_H
+#define BF_CLIENT_CTL_CLIENT_H
 
-#include <bildfunk/control.h>
+#include <bildfunk/ctl_codec.h>
+#include <bildfunk/wire.h>
 
 #include <stddef.h>
 #include <stdint.h>
 
 /* Types only: without BF_HAVE_SEAL the library lacks these functions and
  * this module is a stub. */
+#include <bildfunk/ctl_session.h>
 #include <bildfunk/identity.h>
-#include <bildfunk/session_ctl.h>
 
 #define BF_CCTL_CONNECT_NS 5000000000ull /* TCP connect timeout */
 #define BF_CCTL_MAX_WIDTH 7680u
 #define BF_CCTL_MAX_HEIGHT 4320u
 #define BF_CCTL_MAX_FPS 240u
 #define BF_CCTL_MTU 1500u
-#define BF_CCTL_SHARD_BYTES 1408u
-#define BF_CCTL_CONFIRM_NS 120000000000ull /* the user's time to type the sender's code */
+#define BF_CCTL_SHARD_BYTES BF_DEFAULT_SHARD_V4 /* what an MTU of 1500 carries sealed over IPv4 */
+#define BF_CCTL_CONFIRM_NS BF_CTL_CODE_ENTRY_NS /* the user's time to type the sender's code */
 
 typedef struct bf_cctl_config {
   const char *target;             /* HOST[:PORT] as the user gave it; default port 47999 */
@@ -137,7 +142,7 @@ int bf_cctl_welcome(const bf_cctl *c, bf_ctl_welcome *w);
 int bf_cctl_data_addr(const bf_cctl *c, uint16_t data_port, char *out, size_t cap);
 int bf_cctl_seal_secret(const bf_cctl *c, uint8_t *out, size_t len);
 /* The sender's certificate fingerprint once TLS is up: 0 or -EAGAIN. */
-int bf_cctl_peer_fp(const bf_cctl *c, uint8_t fp[32]);
+int bf_cctl_peer_fp(const bf_cctl *c, uint8_t fp[BF_FP_BYTES]);
 
 /* "HOST[:PORT]" as given, the pin name (lower-cased) and "HOST:PORT" with
  * the port filled in, for messages. */
@@ -154,7 +159,7 @@ void bf_cctl_close(bf_cctl *c, uint32_t reason, const char *text, uint64_t now_n
 int bf_cctl_close_message(const bf_cctl *c, char *out, size_t cap);
 
 /* The first 16 hex digits of |fp| and a NUL (for messages). */
-void bf_cctl_fp_prefix(const uint8_t fp[32], char out[17]);
+void bf_cctl_fp_prefix(const uint8_t fp[BF_FP_BYTES], char out[17]);
 
 /* Lower-cases |target| into |out| (the pin name). -ENAMETOOLONG or 0. */
 int bf_cctl_pin_name_of(const char *target, char *out, size_t cap);
