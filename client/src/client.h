@@ -17,7 +17,7 @@
 #define BF_CLIENT_CLIENT_H
 
 #include "client_cli.h"
-#include "ctl_client.h"
+#include "net/ctl_client.h"
 #include "net/stream_rx.h"
 #include "report/frame_stats.h"
 #include "report/report.h"
