@@ -45,13 +45,23 @@ set(bf_pkg_programs "")
 foreach(t IN ITEMS bildfunk bildfunk-send bildfunk-netsim)
   if(TARGET ${t})
     list(APPEND bf_pkg_programs ${t})
-    if(BF_HELP2MAN)
-      add_test(NAME packaging_help_${t}
-               COMMAND bash ${bf_pkg_src}/check-help.sh $<TARGET_FILE:${t}>
-                       ${bf_pkg_gen}/${t}.1 ${bf_pkg_gen}/completions/${t}
-                       ${bf_pkg_src}/man/${t}.h2m)
-      set_tests_properties(packaging_help_${t} PROPERTIES TIMEOUT 60)
-    endif()
+  endif()
+endforeach()
+# Each page's examples may show the other programs' command lines: their
+# options are checked against those programs' --help.
+foreach(t IN LISTS bf_pkg_programs)
+  if(BF_HELP2MAN)
+    set(others "")
+    foreach(o IN LISTS bf_pkg_programs)
+      if(NOT o STREQUAL t)
+        list(APPEND others $<TARGET_FILE:${o}>)
+      endif()
+    endforeach()
+    add_test(NAME packaging_help_${t}
+             COMMAND bash ${bf_pkg_src}/check-help.sh $<TARGET_FILE:${t}>
+                     ${bf_pkg_gen}/${t}.1 ${bf_pkg_gen}/completions/${t}
+                     ${bf_pkg_src}/man/${t}.h2m ${others})
+    set_tests_properties(packaging_help_${t} PROPERTIES TIMEOUT 60)
   endif()
 endforeach()
 
