@@ -56,6 +56,8 @@ want=(usr/share/icons/hicolor/scalable/apps/$id.svg usr/share/icons/hicolor/16x1
       usr/share/icons/hicolor/512x512/apps/$id.png usr/share/doc/bildfunk/protocol.md
       usr/lib/$arch/wireshark/plugins/bildfunk.lua usr/share/doc/bildfunk/copyright
       usr/share/doc/bildfunk/changelog.gz)
+docs=(README.md client.md sender.md security.md netsim.md protocol.md)
+for d in "${docs[@]}"; do want+=(usr/share/doc/bildfunk/$d); done
 for p in "${programs[@]}"; do
   want+=(usr/bin/$p usr/share/man/man1/$p.1.gz usr/share/bash-completion/completions/$p)
   [ "$p" = bildfunk ] && want+=(usr/share/applications/$id.desktop usr/share/metainfo/$id.metainfo.xml)
@@ -83,6 +85,27 @@ dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/bildfunk/changelog.gz |
   bad "changelog.gz is not gzip-compressed"
 clv=$(dpkg-parsechangelog -l "$tmp/changelog" -S Version 2>&1) || bad "dpkg-parsechangelog: $clv"
 [ "$clv" = "$(field Version)" ] || bad "the changelog's newest entry is $clv, the package is $(field Version)"
+# The README is for an installed system: every path under /usr it names, every
+# guide and man page are in the package (or, for the licence texts, on every
+# Debian system), and nothing of the source tree (scripts/...) is offered.
+dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/bildfunk/README.md >"$tmp/README.md"
+while IFS= read -r p; do
+  p=${p%.}
+  if [[ $p == /usr/share/common-licenses/* ]]; then
+    [ -e "$p" ] || bad "README.md names $p, which this system lacks"
+    continue
+  fi
+  rel=${p#/}; rel=${rel//<multiarch>/$arch}
+  grep -qxF "$rel" "$tmp/files" || grep -qF "${rel%/}/" "$tmp/files" ||
+    bad "README.md names $p, which is not in the package"
+done < <(grep -oE '/usr/[^ `)|,;]*' "$tmp/README.md" | sort -u)
+while IFS= read -r g; do
+  grep -qxF "usr/share/doc/bildfunk/$g" "$tmp/files" || bad "README.md names the guide $g, which is not in the package"
+done < <(grep -oE '`[a-z]+\.md`' "$tmp/README.md" | tr -d '`' | sort -u)
+while IFS= read -r m; do
+  grep -qxF "usr/share/man/man1/$m.1.gz" "$tmp/files" || bad "README.md names $m(1), which is not in the package"
+done < <(grep -oE 'bildfunk[-a-z]*\(1\)' "$tmp/README.md" | sed 's/(1)//' | sort -u)
+grep -n 'scripts/' "$tmp/README.md" && bad "README.md points at the source tree's scripts/"
 echo "files: $(wc -l <"$tmp/files")"
 here=$(dirname "$0")
 bash "$here/lintian.sh" "$deb" || fail=1
