@@ -4,7 +4,10 @@
 #   packaging_wireshark_stream     bildfunk.lua on a capture of a real
 #                                  bildfunk-send -> bildfunk stream (root)
 #   packaging_desktop              desktop-file-validate, appstreamcli validate,
-#                                  rendered icon sizes
+#                                  rendered icon sizes, metainfo licence, home
+#                                  page and screenshots vs assets/screenshots
+#   packaging_screenshots          packaging/screenshots.sh under Xvfb makes the
+#                                  committed screenshots again
 #   packaging_help_pipeline        help2man + gen-completion.sh + check-help.sh
 #                                  on a stand-in program, drift must fail
 #   packaging_help_<program>       man page and completion of each program in
@@ -70,6 +73,15 @@ if(CMAKE_SYSTEM_NAME STREQUAL "Linux" AND TARGET bildfunk AND TARGET bildfunk-se
            COMMAND bash ${bf_pkg_src}/wireshark/test-stream.sh $<TARGET_FILE:bildfunk-send>
                    $<TARGET_FILE:bildfunk> ${bf_pkg_src}/wireshark/bildfunk.lua)
   set_tests_properties(packaging_wireshark_stream PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+endif()
+
+# The AppStream screenshots, made again from the real programs under Xvfb.
+if(CMAKE_SYSTEM_NAME STREQUAL "Linux" AND TARGET bildfunk AND TARGET bildfunk-send
+   AND TARGET bf_shotcheck)
+  add_test(NAME packaging_screenshots
+           COMMAND bash ${bf_pkg_src}/tests/test-screenshots.sh ${PROJECT_SOURCE_DIR}/assets)
+  set_tests_properties(packaging_screenshots PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120
+    ENVIRONMENT "BF_CLIENT=$<TARGET_FILE:bildfunk>;BF_SENDER=$<TARGET_FILE:bildfunk-send>;BF_SHOTCHECK=$<TARGET_FILE:bf_shotcheck>")
 endif()
 
 if(NOT BF_SANITIZE)
