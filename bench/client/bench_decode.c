@@ -13,7 +13,7 @@
  * where the decoder's threads go idle between pictures. Prints one JSON
  * object: ms per picture (mean, p50, p95) per run and the median of the runs.
  */
-#include "decoder.h"
+#include "video/decoder.h"
 
 #include <libavformat/avformat.h>
 

@@ -13,7 +13,7 @@
  */
 #include "testutil.h"
 
-#include "ctl_client.h"
+#include "net/ctl_client.h"
 
 #include <bildfunk/ctl_session.h>
 #include <bildfunk/identity.h>

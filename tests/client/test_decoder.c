@@ -6,8 +6,8 @@
  */
 #include "testutil.h"
 
-#include "decoder.h"
-#include "framemd5.h"
+#include "video/decoder.h"
+#include "video/framemd5.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/imgutils.h>

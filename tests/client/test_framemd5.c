@@ -7,7 +7,7 @@
  */
 #include "testutil.h"
 
-#include "framemd5.h"
+#include "video/framemd5.h"
 
 #include <libavformat/version.h>
 #include <libavutil/imgutils.h>

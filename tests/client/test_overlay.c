@@ -6,9 +6,9 @@
  */
 #include "testutil.h"
 
-#include "font.h"
-#include "overlay.h"
-#include "renderer.h"
+#include "ui/font.h"
+#include "ui/overlay.h"
+#include "ui/display.h"
 
 #include <bildfunk/wire.h>
 

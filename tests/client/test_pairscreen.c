@@ -7,8 +7,8 @@
  */
 #include "testutil.h"
 
-#include "font.h"
-#include "pairscreen.h"
+#include "ui/font.h"
+#include "setup/pairscreen.h"
 
 #include <errno.h>
 #include <stdlib.h>

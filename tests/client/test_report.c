@@ -5,7 +5,7 @@
  */
 #include "testutil.h"
 
-#include "report.h"
+#include "report/report.h"
 
 #include <bildfunk/wire.h>
 

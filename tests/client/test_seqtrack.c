@@ -10,7 +10,7 @@
  */
 #include "testutil.h"
 
-#include "seqtrack.h"
+#include "net/seqtrack.h"
 
 #include <stdlib.h>
 

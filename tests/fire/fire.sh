@@ -299,7 +299,7 @@ case_mixed() { # [NETSIM ARGS...]: more impairments
 # 30 ms +- 30 ms of independent jitter: datagrams up to ~60 ms apart swap
 # places, so whole AUs complete out of order; 2 % duplicates; no loss. The
 # client must hold an AU that overtook an earlier one until that one
-# completes (recovery.h) instead of freezing until a keyframe.
+# completes (decode_gate.h) instead of freezing until a keyframe.
 case_jitter() { # [control]
   local frames=600 mode=${1:-direct}
   [ -n "$short" ] && frames=300
@@ -364,8 +364,8 @@ case_jitter() { # [control]
     echo "measured: sealed copies dropped by the replay window $rdup, by the tracker $cdup"
     [ $((cdup + rdup)) -eq "$ndup" ] || fail "client dropped $rdup + $cdup copies, netsim made $ndup"
     # the Bye on the control connection (TCP, not delayed) overtakes the last
-    # datagrams in netsim; the client still takes them (session.c,
-    # CTL_BYE_GRACE_NS): the last picture is presented
+    # datagrams in netsim; the client still takes them (streaming.c,
+    # BF_CLIENT_BYE_GRACE_NS): the last picture is presented
     grep -qxF "$(tail -n 1 "$tmp/ref.lines")" "$tmp/c.lines" ||
       fail "the last picture is missing: the control session's Bye cut off the data in flight"
   fi

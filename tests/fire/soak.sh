@@ -7,7 +7,7 @@
 # 8 MiB of the one after a minute of warm-up, and the p95 end-to-end latency
 # of the last window within 1.5x (+5 ms) of the first window after warm-up.
 # The client keeps every frame's stage values for its exact session
-# percentiles (6 stages x 4 bytes per frame, client/src/stats.h), a growth
+# percentiles (6 stages x 4 bytes per frame, client/src/report/frame_stats.h), a growth
 # by design; RSS minus that (the "rest"), where a leak would show up, must
 # stay within 1 MiB of its value after warm-up.
 #   tests/fire/soak.sh [BUILD_DIR] [SECONDS]   (defaults: build, 600)

@@ -1,0 +1,95 @@
+/*
+ * The client's shared state and log lines: see client.h.
+ */
+#include "client.h"
+
+#include <bildfunk/clock.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int bf_client_new(const bf_cli *cli, bf_client **out) {
+  *out = NULL;
+  bf_client *c = calloc(1, sizeof *c);
+  if (!c) return 1;
+  c->cli = cli;
+  c->start_ns = bf_clock_epoch_ns();
+  c->end_ns = UINT64_MAX;
+  c->slot_ctl = c->slot_stdin = -1;
+  bf_ui_events_init(&c->events);
+  bf_au_queue_init(&c->q);
+  bf_decode_gate_init(&c->gate, NULL);
+  *out = c;
+  c->pending = av_frame_alloc();
+  if (!c->pending || bf_stats_init(&c->st, 5 * BF_SEC_NS) < 0) {
+    fprintf(stderr, "bildfunk: out of memory\n");
+    return 1;
+  }
+  if (cli->report) {
+    c->report = malloc(sizeof *c->report);
+    if (!c->report) {
+      fprintf(stderr, "bildfunk: out of memory\n");
+      return 1;
+    }
+    bf_report_init(c->report, bf_clock_epoch_ns());
+  }
+  return 0;
+}
+
+void bf_client_free(bf_client **pc) {
+  bf_client *c = *pc;
+  if (!c) return;
+  if (c->json_open) bf_stats_json_close(&c->json, &c->st, NULL);
+  bf_framemd5_close(&c->md5);
+  bf_decoder_close(&c->dec);
+  if (c->display) {
+    bf_overlay_free(&c->ov);
+    bf_ui_events_free(&c->events);
+    bf_display_close(&c->display);
+  }
+  /* the sender stops streaming to us at once instead of after its timeout */
+  bf_pump_close(&c->pump, 1);
+  bf_cctl_del(&c->ctl);
+  bf_canvas_free(&c->ps_cv);
+  bf_stats_free(&c->st);
+  free(c->report);
+  av_frame_free(&c->pending);
+  free(c);
+  *pc = NULL;
+}
+
+__attribute__((format(printf, 1, 0))) static void log_line(const char *fmt, va_list ap) {
+  fputs("bildfunk: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+}
+
+void bf_client_say(const bf_client *c, const char *fmt, ...) {
+  if (c->cli->quiet) return;
+  va_list ap;
+  va_start(ap, fmt);
+  log_line(fmt, ap);
+  va_end(ap);
+}
+
+void bf_client_verbose(const bf_client *c, const char *fmt, ...) {
+  if (!c->cli->verbose) return;
+  va_list ap;
+  va_start(ap, fmt);
+  log_line(fmt, ap);
+  va_end(ap);
+}
+
+void bf_client_outcome(bf_client *c, bf_frame_record *rec, bf_outcome out, uint64_t now) {
+  rec->outcome = out;
+  bf_stats_on_outcome(&c->st, rec, now);
+  if (c->report) bf_report_on_outcome(c->report, rec, now);
+  if (c->json_open) bf_stats_json_frame(&c->json, rec);
+}
+
+int64_t bf_client_clock_offset(const bf_client *c) {
+  int64_t off = 0;
+  bf_clocksync_get(bf_pump_clock(c->pump), &off, NULL);
+  return off;
+}

@@ -1,0 +1,32 @@
+/*
+ * The last sender: a file in the client's config directory ("last-sender",
+ * one line, HOST[:PORT] as typed) that remembers the sender the last session
+ * was established with, so the window can prefill it when `bildfunk` starts
+ * without a HOST.
+ *
+ * Not here: when to read or write it (setup), the window (pairscreen.h).
+ * Writing goes through a temporary file in the same directory renamed over
+ * the old one: a reader sees the old or the new name, never half of one.
+ * Plain file I/O on the caller's thread, at setup only.
+ */
+#ifndef BF_CLIENT_LAST_SENDER_H
+#define BF_CLIENT_LAST_SENDER_H
+
+#include <stddef.h>
+
+#define BF_LAST_SENDER_MAX 1024u /* bytes of the longest line, with its NUL */
+
+/* The file under |config_dir| (NULL = bf_config_dir()) into |out|. 0, or
+ * -ENOENT (no config directory) / -ENAMETOOLONG. */
+int bf_last_sender_path(const char *config_dir, char *out, size_t cap);
+
+/* The last sender into |out| ("" when the file is missing, unreadable or not
+ * one clean line: no prefill): the first line, printable ASCII without
+ * spaces, of at most |cap| - 1 bytes (|cap| at most BF_LAST_SENDER_MAX). */
+void bf_last_sender_read(const char *config_dir, char *out, size_t cap);
+
+/* Remembers |target| (at most BF_LAST_SENDER_MAX - 1 bytes). 0, or negative errno with the path it
+ * failed on in |where| (failures only cost the prefill). */
+int bf_last_sender_write(const char *config_dir, const char *target, char *where, size_t cap);
+
+#endif

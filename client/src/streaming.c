@@ -1,0 +1,214 @@
+/*
+ * The streaming phase: see streaming.h.
+ */
+#include "streaming.h"
+
+#include "setup/connect.h"
+#include "video/playback.h"
+
+#include <bildfunk/clock.h>
+
+#include <poll.h>
+
+#define MS BF_MS_NS
+
+static uint64_t min_u64(uint64_t a, uint64_t b) {
+  return a < b ? a : b;
+}
+
+void bf_streaming_begin(bf_client *c) {
+  c->end_ns =
+      c->cli->duration_s > 0 ? c->start_ns + (uint64_t)(c->cli->duration_s * 1e9) : UINT64_MAX;
+}
+
+/* The last time the sender was heard of, or the start. */
+static uint64_t heard_ns(const bf_client *c) {
+  uint64_t last = bf_pump_last_data_ns(c->pump);
+  return last > c->start_ns ? last : c->start_ns;
+}
+
+static void check_liveness(bf_client *c, uint64_t now) {
+  uint64_t limit = (uint64_t)(c->cli->timeout_s * 1e9);
+  if (now - heard_ns(c) < limit) {
+    if (c->silent_reported && bf_pump_last_data_ns(c->pump) > c->start_ns) {
+      bf_client_say(c, "data from %s again", bf_pump_peer_name(c->pump));
+      c->silent_reported = 0;
+    }
+    return;
+  }
+  if (c->silent_reported) return;
+  bf_client_say(c, "no data from %s for %g s \xe2\x80\x94 is the sender running?%s",
+                bf_pump_peer_name(c->pump), c->cli->timeout_s, c->cli->wait ? " (waiting)" : "");
+  c->silent_reported = 1;
+  if (!c->cli->wait) {
+    c->done = 1;
+    c->exit_code = 1;
+    c->end_reason = "no data";
+  }
+}
+
+/* The data plane's BYE, or the control session's Bye and its grace: drain
+ * what is queued, then stop. */
+static void check_end(bf_client *c, uint64_t now) {
+  uint32_t reason;
+  if (!c->ending && bf_pump_bye(c->pump, &reason)) {
+    if (!c->ctl_bye_ns) /* else the control session's Bye said so */
+      bf_client_say(c, "the sender ended the stream%s",
+                    reason == BF_BYE_REPLACED ? " (another client took over)"
+                    : reason == BF_BYE_ERROR  ? " after an error"
+                                              : "");
+    c->ending = 1;
+  }
+  if (!c->ending && c->ctl_bye_ns && now >= c->ctl_bye_ns + BF_CLIENT_BYE_GRACE_NS) c->ending = 1;
+}
+
+/* Loss windows into the statistics, a keyframe request when the gate wants
+ * one (none into the void while the sender is silent). */
+static void send_feedback(bf_client *c, uint64_t now) {
+  bf_pump_window win;
+  if (bf_pump_tick(c->pump, now, &win)) {
+    bf_stats_on_packets(&c->st, win.expected, win.received);
+    if (c->report) bf_report_on_packets(c->report, win.expected, win.received, now);
+  }
+  bf_feedback fb;
+  if (c->silent_reported || !bf_decode_gate_poll(&c->gate, now, &fb)) return;
+  bf_pump_send_feedback(c->pump, &fb);
+  if (!c->ep_open && c->n_ep < BF_CLIENT_EPISODES) {
+    c->ep_open = 1;
+    c->rec_ep[c->n_ep].id = fb.u.keyframe.request_id;
+    c->rec_ep[c->n_ep].request_ns = now;
+  }
+  bf_client_verbose(c, "keyframe request %u (frames %u..%u)", fb.u.keyframe.request_id,
+                    fb.u.keyframe.first_lost, fb.u.keyframe.last_lost);
+}
+
+static void stream_stopped(bf_client *c) {
+  c->done = 1;
+  c->end_reason = "signal";
+}
+
+static bf_turn stream_work(bf_client *c, uint64_t t0) {
+  int r = bf_pump_receive(c->pump, 8);
+  if (r < 0) {
+    bf_client_say(c, "receive failed: %s", bf_strerror(r));
+    c->done = 1;
+    c->exit_code = 1;
+    c->end_reason = "socket";
+    return BF_TURN_END;
+  }
+  uint64_t now = bf_clock_epoch_ns();
+  bf_pump_counters pc;
+  bf_pump_counters_get(c->pump, &pc);
+  if (pc.resumes != c->resumes) { /* video again after a silence: maybe a new sender */
+    c->resumes = pc.resumes;
+    bf_playback_restart(c);
+  }
+  bf_playback_take_events(c, now);
+  c->net_ns += bf_clock_epoch_ns() - t0;
+
+  if (c->ctl) bf_connect_service(c, now);
+  if (c->done) return BF_TURN_END;
+  check_end(c, now);
+  if (!c->ending) check_liveness(c, now);
+  /* held AUs are not a decoder backlog */
+  uint32_t backlog = c->holding ? 0 : (uint32_t)bf_au_queue_len(&c->q);
+  if (!c->cli->no_skip_to_live && bf_decode_gate_backlog(&c->gate, backlog, now))
+    bf_playback_skip_to_live(c, now);
+  send_feedback(c, now);
+  return BF_TURN_IDLE;
+}
+
+static bf_turn stream_ui(bf_client *c, bf_ui_action a, uint64_t now, int *redraw) {
+  (void)now;
+  switch (a) {
+  case BF_UI_QUIT:
+    c->done = 1;
+    c->end_reason = "quit";
+    break;
+  case BF_UI_OVERLAY:
+    bf_playback_set_overlay(c, (bf_overlay_level)((c->ov.level + 1) % BF_OVERLAY_COUNT_));
+    *redraw = 1;
+    break;
+  case BF_UI_FULLSCREEN:
+    bf_client_verbose(c, "fullscreen %s", bf_display_is_fullscreen(c->display) ? "on" : "off");
+    bf_playback_set_overlay(c, c->ov.level);
+    *redraw = 1;
+    break;
+  case BF_UI_REDRAW:
+    bf_playback_set_overlay(c, c->ov.level); /* the font size follows the window */
+    *redraw = 1;
+    break;
+  case BF_UI_NONE:
+  case BF_UI_TEXT: /* typing is for the setup screens */
+  case BF_UI_ENTER:
+  case BF_UI_BACKSPACE:
+  case BF_UI_CANCEL:
+    break;
+  }
+  return BF_TURN_IDLE;
+}
+
+static void stream_redraw(bf_client *c) {
+  if (!c->done) bf_playback_redraw(c);
+}
+
+static bf_turn stream_after_ui(bf_client *c, uint64_t now) {
+  if (c->done) return BF_TURN_END;
+  if (now >= c->end_ns) {
+    bf_playback_present(c);
+    c->done = 1;
+    c->end_reason = "duration";
+    return BF_TURN_END;
+  }
+  /* back to the socket before the next AU */
+  if (bf_au_queue_len(&c->q) && bf_playback_decode_one(c))
+    return c->done ? BF_TURN_END : BF_TURN_BUSY;
+  bf_playback_present(c);
+  if (c->ending) {
+    c->done = 1;
+    c->end_reason = "bye";
+    return BF_TURN_END;
+  }
+  now = bf_clock_epoch_ns();
+  if (c->display && c->ov.level != BF_OVERLAY_OFF && now >= c->next_text_ns) {
+    bf_playback_overlay_text(c, now);
+    if (now - c->last_present_ns >= 250 * MS) bf_playback_redraw(c);
+  }
+  return BF_TURN_IDLE;
+}
+
+/* Nothing to do: sleep until the socket, the control socket, the window or a
+ * timer. */
+static void stream_arm(bf_client *c, bf_evloop *l, uint64_t now) {
+  int fd = bf_pump_fd(c->pump);
+  bf_evloop_add(l, fd, POLLIN);
+  if (fd < 0) bf_evloop_deadline(l, now + MS); /* no socket (a loopback test pair): look again */
+  bf_evloop_deadline(l, min_u64(bf_pump_next_due(c->pump), c->end_ns));
+  if (!c->silent_reported) {
+    bf_evloop_deadline(l, bf_decode_gate_next_due(&c->gate));
+    bf_evloop_deadline(l, heard_ns(c) + (uint64_t)(c->cli->timeout_s * 1e9));
+  }
+  if (c->ctl) {
+    bf_evloop_deadline(l, bf_cctl_deadline(c->ctl));
+    c->slot_ctl = bf_evloop_add(l, bf_cctl_fd(c->ctl), bf_cctl_poll_events(c->ctl));
+  }
+  if (c->ctl_bye_ns) bf_evloop_deadline(l, c->ctl_bye_ns + BF_CLIENT_BYE_GRACE_NS);
+  if (c->display && c->ov.level != BF_OVERLAY_OFF) bf_evloop_deadline(l, c->next_text_ns);
+}
+
+static void stream_woken(bf_client *c, const bf_evloop *l, uint64_t now) {
+  (void)now;
+  if (c->slot_ctl >= 0 && bf_evloop_revents(l, c->slot_ctl)) c->ctl_ready = 1;
+  c->slot_ctl = -1;
+}
+
+const bf_phase bf_streaming_phase = {
+    .name = "stream",
+    .stopped = stream_stopped,
+    .work = stream_work,
+    .ui = stream_ui,
+    .redraw = stream_redraw,
+    .after_ui = stream_after_ui,
+    .arm = stream_arm,
+    .woken = stream_woken,
+};
