@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The Debian package, made by CPack: `cmake --build BUILD --target package`
 # writes BUILD/bildfunk_<version>_<arch>.deb. Its dependencies are computed
 # from the installed binaries by dpkg-shlibdeps (CPACK_DEBIAN_PACKAGE_SHLIBDEPS),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Checks that a man page and a bash completion agree with the program they
 # describe, so neither can drift from its --help text, and that the page has
 # the shape of a man page:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Makes the screenshots the AppStream metadata shows (assets/screenshots/),
 # on a virtual X display, from the real programs on loopback:
 #   pairing.png  the client's pairing screen: its own code, and the prompt for

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The one list of Debian 12 packages bildfunk needs to build, test, fuzz and
 # benchmark. Used by the README quick start, by .ci/run and by developers.
 # Installs only what is missing; needs root (or sudo) only when it installs.

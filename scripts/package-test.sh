@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Packaging check for CI (issue #8): builds the Debian package, runs lintian
 # on it (an error or a warning fails), installs it on this machine with
 # apt-get, checks what it installed and streams for two seconds between the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Makes a program's man page from its own --help and --version output and the
 # hand-written parts in packaging/man/PROGRAM.h2m, through help2man. The one
 # way the build (packaging/CMakeLists.txt) and the pipeline test

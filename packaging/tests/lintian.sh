@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Runs lintian on a built .deb at its default level and fails on every error
 # and warning it reports (informational tags are shown, not counted). There
 # are no overrides: a tag that had to be overridden would be listed, with the

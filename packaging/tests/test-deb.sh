@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Builds the Debian package of a build tree into a scratch folder (CPack, as
 # `--target package` does) and checks what is in it: name, version and
 # architecture; dependencies computed by dpkg-shlibdeps when there are

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Desktop integration: the desktop entry passes desktop-file-validate with no
 # error or warning, the AppStream metainfo passes `appstreamcli validate`
 # (which fails on warnings too), both name the same application id, icon and

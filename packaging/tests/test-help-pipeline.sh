@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Tests the man page / bash completion pipeline on a stand-in program
 # (fakeprog) whose --help exercises every form gen-completion.sh reads and
 # every shape man/gen-man.sh puts into help2man's terms (a lower-case usage

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The AppStream screenshots can be made again: packaging/screenshots.sh runs
 # the real sender and client under Xvfb into a scratch folder (it checks what
 # each picture shows), and the pictures it makes are the ones committed in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Packaging tests (issue #8), all under ctest:
 #   packaging_wireshark_dissector  bildfunk.lua on a real loopback capture of
 #                                  datagrams made by libbftransport (root)
@@ -13,8 +14,16 @@
 #   packaging_help_<program>       man page and completion of each program in
 #                                  the build agree with its --help
 #   packaging_deb                  the .deb's metadata, dependencies and files
+#   packaging_spdx                 every source and build file carries its
+#                                  SPDX-License-Identifier line
 # The scripts exit 77 (skipped) when a tool is missing, or fail under
 # BF_REQUIRE_ALL=1 (CI).
+# The licence line in every source and build file (scripts/spdx.sh --check),
+# so a new file without one fails here and names itself. Cross builds too:
+# it reads the source tree only.
+add_test(NAME packaging_spdx COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/spdx.sh --check)
+set_tests_properties(packaging_spdx PROPERTIES TIMEOUT 60)
+
 # Not in cross builds (the Windows one runs its tests under wine): these test
 # the Linux package and run host tools.
 if(CMAKE_CROSSCOMPILING)
