@@ -86,20 +86,29 @@ dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/bildfunk/changelog.gz |
   bad "changelog.gz is not gzip-compressed"
 clv=$(dpkg-parsechangelog -l "$tmp/changelog" -S Version 2>&1) || bad "dpkg-parsechangelog: $clv"
 [ "$clv" = "$(field Version)" ] || bad "the changelog's newest entry is $clv, the package is $(field Version)"
-# The README is for an installed system: every path under /usr it names, every
-# guide and man page are in the package (or, for the licence texts, on every
-# Debian system), and nothing of the source tree (scripts/...) is offered.
+# The README and the man pages are for an installed system: every path under
+# /usr they name is in the package (the licence texts: on every Debian
+# system); the README's guides and man pages too, and it offers nothing of the
+# source tree (scripts/...).
 dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/bildfunk/README.md >"$tmp/README.md"
-while IFS= read -r p; do
-  p=${p%.}
-  if [[ $p == /usr/share/common-licenses/* ]]; then
-    [ -e "$p" ] || bad "README.md names $p, which this system lacks"
-    continue
-  fi
-  rel=${p#/}; rel=${rel//<multiarch>/$arch}
-  grep -qxF "$rel" "$tmp/files" || grep -qF "${rel%/}/" "$tmp/files" ||
-    bad "README.md names $p, which is not in the package"
-done < <(grep -oE '/usr/[^ `)|,;]*' "$tmp/README.md" | sort -u)
+usr_paths() { # NAME FILE: every /usr path FILE names is in the package
+  local p rel
+  while IFS= read -r p; do
+    p=${p%.}
+    if [[ $p == /usr/share/common-licenses/* ]]; then
+      [ -e "$p" ] || bad "$1 names $p, which this system lacks"
+      continue
+    fi
+    rel=${p#/}; rel=${rel//<multiarch>/$arch}
+    grep -qxF "$rel" "$tmp/files" || grep -qF "${rel%/}/" "$tmp/files" ||
+      bad "$1 names $p, which is not in the package"
+  done < <(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$2" | grep -oE '/usr/[^ `)|,;]*' | sort -u)
+}
+usr_paths README.md "$tmp/README.md"
+for p in "${programs[@]}"; do
+  dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/share/man/man1/$p.1.gz" | gzip -dc >"$tmp/$p.1"
+  usr_paths "$p(1)" "$tmp/$p.1"
+done
 while IFS= read -r g; do
   grep -qxF "usr/share/doc/bildfunk/$g" "$tmp/files" || bad "README.md names the guide $g, which is not in the package"
 done < <(grep -oE '`[a-z]+\.md`' "$tmp/README.md" | tr -d '`' | sort -u)
