@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The house rules of docs/architecture.md, checked: no product source file
 # (client/ sender/ transport/ netsim/ media/) over 800 lines, no function over
 # 120 lines, no two product files with the same name. Prints every breach

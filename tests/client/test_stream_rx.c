@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Client network pump over the in-process loopback transport, with a fake
  * clock: the punch and clock pings go out, pongs give the offset, video

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sender's control plane (sender/ctl_server.c) over real loopback TCP,
  * with the library's client role (bildfunk/ctl_session.h) on the other

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The client's network side, the stream receiver (its objects and functions
  * are called the pump, bf_pump_*): the data socket and everything that
