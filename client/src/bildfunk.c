@@ -89,7 +89,7 @@ static int ask_sender(bf_client *c) {
   if (!c->display) {
     fprintf(stderr,
             "bildfunk: no sender given: bildfunk HOST[:PORT] (or --direct HOST[:PORT]); no "
-            "window to ask in (%s)\nTry 'bildfunk --help'.\n",
+            "window to ask in (%s)\n",
             err);
     return 2;
   }
@@ -269,5 +269,6 @@ int main(int argc, char **argv) {
   bf_evloop_signals(0);
   if (!code) code = session(c);
   bf_client_free(&c);
+  if (code == 2) fprintf(stderr, "Try 'bildfunk --help'.\n"); /* every usage error ends so */
   return code;
 }

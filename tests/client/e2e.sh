@@ -125,6 +125,16 @@ case_usage() {
   grep -q -- "--frobnicate" "$tmp/c.err" || fail "unknown option not named"
   "$BF_CLIENT" somehost otherhost 2> "$tmp/d.err"
   [ $? -eq 2 ] || fail "two hosts: want exit 2"
+  # every usage error ends the same way, in every program (issue #17)
+  env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER "$BF_CLIENT" > /dev/null 2> "$tmp/g.err"
+  "$BF_CLIENT" 'host:99999' --headless 2> "$tmp/h.err"
+  [ $? -eq 2 ] || fail "host:99999: want exit 2"
+  local f
+  for f in a b c d g h; do
+    [ "$(tail -n 1 "$tmp/$f.err")" = "Try 'bildfunk --help'." ] ||
+      fail "$f.err does not end with the --help hint: $(cat "$tmp/$f.err")"
+  done
+  "$BF_CLIENT" -V | grep -Eq "^bildfunk [0-9]+\.[0-9]+\.[0-9]+" || fail "-V"
   "$BF_CLIENT" no-such-host.invalid --headless --config-dir "$tmp/cfg" 2> "$tmp/f.err"
   [ $? -eq 1 ] || fail "control mode, unresolvable host: want exit 1"
   grep -q "no-such-host.invalid: host not found" "$tmp/f.err" || fail "control mode: host not found"
