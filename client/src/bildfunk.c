@@ -39,6 +39,11 @@
 
 #define GO_ON (-1) /* a step went well: the next one follows */
 
+static int env_set(const char *name) {
+  const char *v = getenv(name);
+  return v && *v;
+}
+
 /* Opens the window; on failure the reason in |err| (when given) or on
  * stderr. */
 static int open_window(bf_client *c, const char *title, char *err, size_t cap) {
@@ -50,12 +55,16 @@ static int open_window(bf_client *c, const char *title, char *err, size_t cap) {
     if (!err) fprintf(stderr, "bildfunk: %s (use --headless to decode without a window)\n", buf);
     return -1;
   }
+  /* SDL falls back to a window nobody sees (its offscreen or dummy driver) */
+  if (!err && !bf_display_visible(c->display))
+    fprintf(stderr,
+            "bildfunk: no display here (%s): no window will open and the pictures are decoded "
+            "but not shown; use --headless to say so, or set DISPLAY\n",
+            env_set("DISPLAY") || env_set("WAYLAND_DISPLAY") ? "SDL_VIDEODRIVER chose a driver "
+                                                               "without a screen"
+                                                             : "neither DISPLAY nor "
+                                                               "WAYLAND_DISPLAY is set");
   return 0;
-}
-
-static int env_set(const char *name) {
-  const char *v = getenv(name);
-  return v && *v;
 }
 
 /* --data-via resolved before the session: a typo ends here, not after
@@ -179,6 +188,11 @@ static int open_stream(bf_client *c, const bf_pump_config *pc) {
       return 1;
     }
     c->json_open = 1;
+  }
+  /* opened now, written at the end: a path that cannot be written ends here */
+  if (cli->report && !(c->report_f = fopen(cli->report, "w"))) {
+    fprintf(stderr, "bildfunk: --report %s: %s\n", cli->report, strerror(errno));
+    return 1;
   }
   if (!cli->headless) {
     char title[128];

@@ -55,6 +55,7 @@ void bf_client_free(bf_client **pc) {
   bf_canvas_free(&c->ps_cv);
   bf_stats_free(&c->st);
   free(c->report);
+  if (c->report_f) fclose(c->report_f);
   av_frame_free(&c->pending);
   free(c);
   *pc = NULL;

@@ -59,6 +59,7 @@ typedef struct bf_client {
   bf_stats_json json;  /* --stats-json, when json_open */
   int json_open;
   bf_report *report; /* --report: NULL = none */
+  FILE *report_f;    /* --report's file, opened with the outputs, written at the end */
 
   /* --- setup: the control session (NULL in --direct mode) ------------------ */
   bf_cctl *ctl;

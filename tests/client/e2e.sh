@@ -141,7 +141,26 @@ case_usage() {
   "$BF_CLIENT" --direct no-such-host.invalid --headless 2> "$tmp/e.err"
   [ $? -eq 1 ] || fail "unresolvable host: want exit 1"
   grep -q "host not found" "$tmp/e.err" || fail "unresolvable host: message"
-  ok "usage errors exit 2 with a message, --help and --version work"
+  # an output that cannot be written ends before the session, --report as
+  # the others (issue #17: it was noticed after the session)
+  local opt t0 t1
+  for opt in --report --stats-json --framemd5; do
+    t0=$(now)
+    "$BF_CLIENT" --direct 127.0.0.1:9 --headless "$opt" "$tmp/no-such-dir/out" 2> "$tmp/o.err"
+    [ $? -eq 1 ] || fail "$opt to a missing directory: want exit 1"
+    t1=$(now)
+    grep -q -- "$opt $tmp/no-such-dir/out: No such file or directory" "$tmp/o.err" ||
+      fail "$opt: message: $(cat "$tmp/o.err")"
+    grep -q "no data from" "$tmp/o.err" && fail "$opt: noticed only after the session"
+    fcmp "$t1 - $t0" "<" 1.5 || fail "$opt: took $(awk "BEGIN{print $t1-$t0}") s"
+  done
+  # HOST but no display: SDL would stream into a window nobody sees; the
+  # client says so and names --headless (issue #17)
+  env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER "$BF_CLIENT" --direct 127.0.0.1:9 \
+    --duration 0.5 2> "$tmp/n.err"
+  grep -q -- "--headless" "$tmp/n.err" || fail "no display: --headless not suggested: $(cat "$tmp/n.err")"
+  grep -q "no window will open" "$tmp/n.err" || fail "no display: not said: $(cat "$tmp/n.err")"
+  ok "usage errors exit 2 with a message, --help and --version work; unwritable outputs end first"
 }
 
 case_no_sender() {

@@ -174,9 +174,10 @@ static void write_report(bf_client *c) {
       {"frames held for a reordered one", (double)g->holds},
       {"holds that ran out (gaps)", (double)g->holds_expired},
   };
-  FILE *f = fopen(c->cli->report, "w");
+  FILE *f = c->report_f; /* opened with the other outputs */
+  c->report_f = NULL;
   int r = f ? bf_report_write(c->report, &c->st, title, extra, sizeof extra / sizeof extra[0], f)
-            : -errno;
+            : -EBADF;
   if (f && fclose(f) != 0 && r == 0) r = -EIO;
   if (r < 0) {
     bf_client_say(c, "cannot write the report %s: %s", c->cli->report, strerror(-r));
