@@ -21,6 +21,7 @@
 #include "report/summary.h"
 #include "setup/connect.h"
 #include "setup/screens.h"
+#include "setup/sender_book.h"
 #include "streaming.h"
 #include "video/playback.h"
 
@@ -277,6 +278,8 @@ int main(int argc, char **argv) {
     printf("bildfunk %s (libavcodec %s)\n", BF_VERSION_STRING, AV_STRINGIFY(LIBAVCODEC_VERSION));
     return 0;
   }
+  if (cli.action == BF_CLI_LIST) return bf_senders_list(cli.config_dir, stdout);
+  if (cli.action == BF_CLI_UNPAIR) return bf_senders_unpair(cli.config_dir, cli.target, stdout);
   av_log_set_level(cli.verbose ? AV_LOG_WARNING : AV_LOG_FATAL);
   bf_client *c;
   int code = bf_client_new(&cli, &c);

@@ -13,7 +13,7 @@
 # intra-refresh-recovery, sender-dies,
 # wait-resume, garbage-mixed, skip-to-live, clock-offset, xvfb-screenshot,
 # xvfb-aspect, control-fake, control-stream, xvfb-pair, xvfb-pair-refused,
-# xvfb-connect, xvfb-error. BF_E2E_KEEP=1 keeps the case's temporary directory.
+# xvfb-connect, xvfb-error, list-unpair. BF_E2E_KEEP=1 keeps the case's temporary directory.
 set -uo pipefail
 case_name=${1:?usage: e2e.sh CASE}
 : "${BF_CLIENT:?BF_CLIENT must point at the bildfunk binary}"
@@ -634,6 +634,64 @@ case_xvfb_aspect() {
   ok "letterboxing keeps 16:9 in a square window, after a resize and in fullscreen"
 }
 
+# `bildfunk list` and `bildfunk unpair HOST` (issue #17): a sender paired
+# and used through bf_fakectl is listed with its address, fingerprint and
+# both dates; unpair forgets it (and says so), a second unpair fails; `list`
+# is a command, `list:PORT` a host; bad forms are usage errors.
+case_list_unpair() {
+  need BF_FAKECTL
+  local cfg="$tmp/cfg"
+  "$BF_FAKECTL" --script bye 2> "$tmp/fakectl.err" &
+  pids+=("$!")
+  local port=
+  for _ in $(seq 100); do
+    port=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/fakectl.err")
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  [ -n "$port" ] || fail "bf_fakectl did not start"
+  "$BF_CLIENT" list --config-dir "$cfg" > "$tmp/l0.out" || fail "list with nothing paired: exit $?"
+  grep -q "^no paired senders" "$tmp/l0.out" || fail "empty list: $(cat "$tmp/l0.out")"
+  local host="LocalHost:$port" pin="localhost:$port"
+  client "$host" --headless --config-dir "$cfg"
+  [ "$CLIENT_RC" -eq 0 ] || fail "pairing run: exit $CLIENT_RC"
+  local fp
+  fp=$(awk '{print $1}' "$cfg/senders")
+  "$BF_CLIENT" list --config-dir "$cfg" > "$tmp/l1.out" 2> "$tmp/l1.err" || fail "list: exit $?"
+  cat "$tmp/l1.out"
+  local date='[0-9]\{4\}-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9] UTC'
+  grep -q "^$pin  $pin  $fp  paired $date  last used $date\$" "$tmp/l1.out" ||
+    fail "list: the line is not NAME ADDRESS FP paired DATE last used DATE"
+  # a pin without a port is listed with the one the client uses
+  printf '%s 1700000000 studio\n' "$fp" >> "$cfg/senders"
+  "$BF_CLIENT" list --config-dir "$cfg" > "$tmp/l2.out" || fail "list: exit $?"
+  grep -q "^studio  studio:47999  $fp  paired 2023-11-14 22:13 UTC  last used never\$" \
+    "$tmp/l2.out" || fail "list: $(cat "$tmp/l2.out")"
+  "$BF_CLIENT" unpair "$host" --config-dir "$cfg" > "$tmp/u1.out" 2> "$tmp/u1.err" ||
+    fail "unpair: exit $?"
+  grep -q "^bildfunk: unpaired $pin (fp ${fp:0:16}...); bildfunk pair $host pairs it again\$" \
+    "$tmp/u1.out" || fail "unpair: $(cat "$tmp/u1.out" "$tmp/u1.err")"
+  grep -q "$pin" "$cfg/senders" && fail "unpair: the pin is still there"
+  grep -q "$pin" "$cfg/senders-used" 2> /dev/null && fail "unpair: its last use is still there"
+  grep -q "studio" "$cfg/senders" || fail "unpair took another sender's pin"
+  "$BF_CLIENT" unpair "$host" --config-dir "$cfg" > /dev/null 2> "$tmp/u2.err"
+  [ $? -eq 1 ] || fail "unpair of an unknown sender: want exit 1"
+  grep -q "no sender is paired as '$pin' (see bildfunk list)" "$tmp/u2.err" || fail "unpair: message"
+  # usage: exit 2 and the hint
+  local args
+  for args in "unpair" "list somehost" "list --headless" "unpair $host --fullscreen"; do
+    # shellcheck disable=SC2086
+    "$BF_CLIENT" $args --config-dir "$cfg" > /dev/null 2> "$tmp/x.err"
+    [ $? -eq 2 ] || fail "'$args': want exit 2"
+    [ "$(tail -n 1 "$tmp/x.err")" = "Try 'bildfunk --help'." ] || fail "'$args': $(cat "$tmp/x.err")"
+  done
+  # list:PORT is a host (nobody there)
+  "$BF_CLIENT" list:1 --headless --config-dir "$cfg" > /dev/null 2> "$tmp/h.err"
+  [ $? -eq 1 ] || fail "list:1 was not taken as a host"
+  grep -q "list:1" "$tmp/h.err" || fail "list:1: $(cat "$tmp/h.err")"
+  ok "bildfunk list shows name, address, fingerprint, paired and last used; unpair forgets one"
+}
+
 # The client program against bf_fakectl (the library's sender role on a TCP
 # port, no data plane), one connection per step: pairing and the code line,
 # a pinned reconnect, a changed certificate, `bildfunk pair` over it, a
@@ -1071,6 +1129,7 @@ case "$case_name" in
   xvfb-screenshot) case_xvfb_screenshot ;;
   xvfb-aspect) case_xvfb_aspect ;;
   control-fake) case_control_fake ;;
+  list-unpair) case_list_unpair ;;
   control-stream) case_control_stream ;;
   xvfb-pair) case_xvfb_pair ;;
   xvfb-pair-refused) case_xvfb_pair_refused ;;

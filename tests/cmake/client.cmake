@@ -61,7 +61,7 @@ set(bf_e2e_env
 set(bf_e2e_cases usage no-sender garbage junk-bitstream decoder-fallback idle-cpu)
 if(TARGET bf_fakectl)
   list(APPEND bf_e2e_env BF_FAKECTL=$<TARGET_FILE:bf_fakectl>)
-  list(APPEND bf_e2e_cases control-fake)
+  list(APPEND bf_e2e_cases control-fake list-unpair)
 endif()
 if(TARGET bildfunk-send)
   list(APPEND bf_e2e_env BF_SENDER=$<TARGET_FILE:bildfunk-send>)

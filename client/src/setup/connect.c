@@ -6,6 +6,7 @@
 
 #include "setup/last_sender.h"
 #include "setup/screens.h"
+#include "setup/sender_book.h"
 
 #include <bildfunk/clock.h>
 
@@ -14,6 +15,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A failed control setup: the message on stderr, and kept for the window. */
@@ -180,6 +182,10 @@ static void remember_sender(bf_client *c) {
       bf_last_sender_path(c->cli->config_dir, where, sizeof where) < 0)
     return;
   int r = bf_last_sender_write(c->cli->config_dir, c->target, where, sizeof where);
+  if (r < 0) bf_client_verbose(c, "cannot write %s: %s", where, strerror(-r));
+  /* `bildfunk list`'s "last used" */
+  r = bf_sender_used_touch(c->cli->config_dir, bf_cctl_pin_name(c->ctl), (int64_t)time(NULL), where,
+                           sizeof where);
   if (r < 0) bf_client_verbose(c, "cannot write %s: %s", where, strerror(-r));
 }
 
