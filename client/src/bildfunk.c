@@ -38,7 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GO_ON (-1) /* a step went well: the next one follows */
+#define GO_ON (-1)     /* a step went well: the next one follows */
+#define ASK_AGAIN (-2) /* the sender typed in the window failed: ask there again */
 
 static int env_set(const char *name) {
   const char *v = getenv(name);
@@ -108,6 +109,24 @@ static int ask_sender(bf_client *c) {
   return c->setup_rc ? c->setup_rc : GO_ON;
 }
 
+/* The setup with the sender typed in the window failed (said on stderr):
+ * the window asks again, with the message; a fresh control session then. */
+static int ask_again(bf_client *c) {
+  bf_cctl_del(&c->ctl);
+  c->setup_rc = 0;
+  c->ctl_paired_now = 0;
+  c->code_len = 0;
+  c->code_long = 0;
+  bf_screens_ask_again(c);
+  c->setup_err[0] = 0;
+  bf_client_loop_run(c, &bf_screens_ask_phase);
+  if (c->setup_rc) return c->setup_rc;
+  char title[128];
+  snprintf(title, sizeof title, "bildfunk - %.100s", c->target);
+  bf_display_set_title(c->display, title);
+  return GO_ON;
+}
+
 /* The sender: HOST, or asked for in the window; and the window first for a
  * control session: the pairing can happen there (no terminal needed). */
 static int choose_sender(bf_client *c) {
@@ -142,9 +161,11 @@ static int control_setup(bf_client *c, bf_pump_config *pc, char *data_addr, size
   }
   if (r == 0) r = bf_connect_finish(c, data_addr, cap, secret, &pc->max_k);
   if (r) {
-    /* the window says why, until the user has read it */
+    /* the window says why, until the user has read it; a sender typed there
+     * is asked for again, the message above the line */
     if (r > 0 && c->display && bf_display_visible(c->display) && c->setup_err[0] &&
         !c->setup_user_quit && !c->cli->no_wait_on_error) {
+      if (c->cli->ask_sender) return ASK_AGAIN;
       bf_screens_fail_begin(c, bf_clock_epoch_ns());
       bf_client_loop_run(c, &bf_screens_fail_phase);
     }
@@ -250,9 +271,12 @@ static int session(bf_client *c) {
   char data_addr[BF_ADDR_STRLEN];
   int code = resolve_data_via(c);
   if (code == GO_ON) code = choose_sender(c);
-  if (code == GO_ON)
+  while (code == GO_ON) {
     code = c->target[0] ? control_setup(c, &pc, data_addr, sizeof data_addr, secret)
                         : direct_secret(c, &pc, secret);
+    if (code != ASK_AGAIN) break;
+    code = ask_again(c);
+  }
   if (code == GO_ON) code = open_stream(c, &pc);
   memset(secret, 0, sizeof secret);
   if (code != GO_ON) return code;

@@ -1018,7 +1018,25 @@ case_xvfb_connect() {
   kill -0 "$CLIENT_PID" 2> /dev/null || { cat "$tmp/client.err"; fail "the client ended without a HOST"; }
   [ -e "$tmp/cfg/last-sender" ] && fail "last-sender before any session"
   sleep 0.5 # a key sent right after the screenshot can be lost (see press)
-  "$BF_XTOOL" type "$id" "x\\b$host\\n" || fail "typing the sender"
+  # a typo: back to the prompt with the error shown, the line kept (issue #17:
+  # it ended the program)
+  local typo="no-such-host.invalid"
+  "$BF_XTOOL" type "$id" "$typo\\n" || fail "typing the typo"
+  for _ in $(seq 100); do
+    grep -q "asks for the sender again" "$tmp/client.err" && break
+    kill -0 "$CLIENT_PID" 2> /dev/null || { cat "$tmp/client.err"; fail "a typo ended the client"; }
+    sleep 0.05
+  done
+  grep -q "^bildfunk: $typo: host not found\$" "$tmp/client.err" || fail "typo: no message"
+  grep -q "^bildfunk: (the window asks for the sender again)\$" "$tmp/client.err" ||
+    fail "typo: the window did not ask again"
+  sleep 0.3
+  shot "$tmp/t.rgb" 640x480
+  "$BF_SHOTCHECK" "$tmp/t.rgb" 640 480 ask-again "$x" "$y" 640 480 >> "$tmp/check.txt" ||
+    { cat "$tmp/check.txt"; fail "the window does not show why the typo failed"; }
+  sleep 0.5
+  "$BF_XTOOL" type "$id" "$(printf '\\b%.0s' $(seq ${#typo}))x\\b$host\\n" ||
+    fail "typing the sender"
   window_sender_code 0
   grep -q "^bildfunk: pairing with $host: code" "$tmp/client.err" || fail "not pairing with $host"
   [ -e "$tmp/cfg/last-sender" ] && fail "last-sender written before the session was established"
@@ -1067,7 +1085,7 @@ case_xvfb_connect() {
   [ "$CLIENT_RC" -eq 1 ] || fail "Esc: exit $CLIENT_RC"
   grep -q "^bildfunk: no sender given (Esc in the window)" "$tmp/client.err" || fail "Esc: message"
   cat "$tmp/check.txt"
-  ok "no HOST: $host typed in the window, paired there, $(jnum "$tmp/c.json" pictures) pictures; prefilled next time, Return connected without pairing; Esc quits with exit 1"
+  ok "no HOST: a typo asked again with the error shown; $host typed in the window, paired there, $(jnum "$tmp/c.json" pictures) pictures; prefilled next time, Return connected without pairing; Esc quits with exit 1"
 }
 
 # A failed setup with a window: the window shows why (a yellow heading over
