@@ -13,7 +13,7 @@
 # intra-refresh-recovery, sender-dies,
 # wait-resume, garbage-mixed, skip-to-live, clock-offset, xvfb-screenshot,
 # xvfb-aspect, control-fake, control-stream, xvfb-pair, xvfb-pair-refused,
-# xvfb-connect, xvfb-error, list-unpair. BF_E2E_KEEP=1 keeps the case's temporary directory.
+# xvfb-connect, xvfb-error, list-unpair, xvfb-fit. BF_E2E_KEEP=1 keeps the case's temporary directory.
 set -uo pipefail
 case_name=${1:?usage: e2e.sh CASE}
 : "${BF_CLIENT:?BF_CLIENT must point at the bildfunk binary}"
@@ -514,14 +514,14 @@ case_clock_offset() {
 
 # --- display tests (Xvfb) ----------------------------------------------------
 
-start_xvfb() { # start_xvfb WxH: DISPLAY set on success
+start_xvfb() { # start_xvfb WxH [XVFB_ARGS...]: DISPLAY set on success
   command -v Xvfb > /dev/null || { [ -n "${BF_REQUIRE_ALL:-}" ] && fail "Xvfb missing"; echo "skip: no Xvfb"; exit 77; }
   local n
   for _ in $(seq 20); do
     n=$((100 + RANDOM % 800))
     [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] || break
   done
-  Xvfb ":$n" -screen 0 "${1}x24" -nolisten tcp > "$tmp/xvfb.log" 2>&1 &
+  Xvfb ":$n" -screen 0 "${1}x24" -nolisten tcp "${@:2}" > "$tmp/xvfb.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do
     [ -e "/tmp/.X11-unix/X$n" ] && { export DISPLAY=":$n"; sleep 0.2; return 0; }
@@ -690,6 +690,52 @@ case_list_unpair() {
   [ $? -eq 1 ] || fail "list:1 was not taken as a host"
   grep -q "list:1" "$tmp/h.err" || fail "list:1: $(cat "$tmp/h.err")"
   ok "bildfunk list shows name, address, fingerprint, paired and last used; unpair forgets one"
+}
+
+# The window takes the stream's size and stays on the screen (issue #17: a
+# 1080p stream on a 1920x1080 screen grew from 960x540 at +480+270 to
+# 1920x1080 without moving, half off the screen): fitted into the display's
+# usable area and centred there. Xvfb has no window manager, so there are no
+# decorations and SDL's usable area is the screen, until a panel is
+# announced the way window managers do (_NET_WORKAREA on the root window;
+# -noreset keeps it when its client has gone). With a window manager the
+# borders SDL reports are added around the window; that part cannot be
+# exercised here.
+case_xvfb_fit() {
+  need BF_SENDER
+  need BF_XTOOL
+  start_xvfb 1920x1080 -noreset
+  start_sender --size 1920x1080 --fps 10 --duration 40 --quiet
+  local round want geom
+  for round in screen panel; do
+    if [ "$round" = panel ]; then
+      "$BF_XTOOL" workarea 0 40 1920 1000 || fail "setting _NET_WORKAREA"
+      want="71 40 1778 1000" # 16:9 in 1920x1000, centred, below the 40-pixel panel
+    else
+      want="0 0 1920 1080"
+    fi
+    start_window_client --direct "127.0.0.1:$SENDER_PORT" --duration 20
+    set -- $WIN
+    local id=$1
+    [ "$2 $3 $4 $5" = "480 270 960 540" ] || [ "$round" = panel ] ||
+      fail "the window opened at $2,$3 ${4}x$5, not centred"
+    for _ in $(seq 150); do
+      geom=$("$BF_XTOOL" geom "$id")
+      [ "$geom" = "$want" ] && break
+      kill -0 "$CLIENT_PID" 2> /dev/null || { cat "$tmp/client.err"; fail "the client ended"; }
+      sleep 0.1
+    done
+    set -- $geom
+    [ "$geom" = "$want" ] || fail "$round: the window is ${3}x$4 at $1,$2, want $want (x y w h)"
+    # wholly inside the screen, below the panel
+    [ "$1" -ge 0 ] && [ "$2" -ge 0 ] && [ $(($1 + $3)) -le 1920 ] && [ $(($2 + $4)) -le 1080 ] ||
+      fail "$round: the window is off the screen"
+    kill -TERM "$CLIENT_PID"
+    wait_client 5
+    [ "$CLIENT_RC" -eq 0 ] || fail "$round: client exit $CLIENT_RC"
+    echo "$round: the 1920x1080 stream's window: ${3}x$4 at $1,$2"
+  done
+  ok "a 1080p stream's window fills a 1920x1080 screen from 0,0, and 1778x1000 at 71,40 below a panel"
 }
 
 # The client program against bf_fakectl (the library's sender role on a TCP
@@ -1148,6 +1194,7 @@ case "$case_name" in
   xvfb-aspect) case_xvfb_aspect ;;
   control-fake) case_control_fake ;;
   list-unpair) case_list_unpair ;;
+  xvfb-fit) case_xvfb_fit ;;
   control-stream) case_control_stream ;;
   xvfb-pair) case_xvfb_pair ;;
   xvfb-pair-refused) case_xvfb_pair_refused ;;
