@@ -85,6 +85,15 @@ void bf_client_verbose(const bf_client *c, const char *fmt, ...) {
 
 void bf_client_outcome(bf_client *c, bf_frame_record *rec, bf_outcome out, uint64_t now) {
   rec->outcome = out;
+  /* the sender's time for it (FRAME_INFO): it came right after the AU's last
+   * packet, so it is here by now unless lost or the sender does not send it */
+  if (rec->host_known != BF_HOST_KNOWN && c->pump) {
+    bf_pump_counters pc;
+    bf_pump_counters_get(c->pump, &pc);
+    rec->host_known = bf_pump_frame_info(c->pump, rec->frame_index, &rec->host_us) ? BF_HOST_KNOWN
+                      : pc.frame_infos                                             ? BF_HOST_MISSING
+                                       : BF_HOST_NOT_SAID;
+  }
   bf_stats_on_outcome(&c->st, rec, now);
   if (c->report) bf_report_on_outcome(c->report, rec, now);
   if (c->json_open) bf_stats_json_frame(&c->json, rec);

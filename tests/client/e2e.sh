@@ -13,7 +13,7 @@
 # intra-refresh-recovery, sender-dies,
 # wait-resume, garbage-mixed, skip-to-live, clock-offset, xvfb-screenshot,
 # xvfb-aspect, control-fake, control-stream, xvfb-pair, xvfb-pair-refused,
-# xvfb-connect, xvfb-error, list-unpair, xvfb-fit. BF_E2E_KEEP=1 keeps the case's temporary directory.
+# xvfb-connect, xvfb-error, list-unpair, xvfb-fit, host-stage. BF_E2E_KEEP=1 keeps the case's temporary directory.
 set -uo pipefail
 case_name=${1:?usage: e2e.sh CASE}
 : "${BF_CLIENT:?BF_CLIENT must point at the bildfunk binary}"
@@ -242,6 +242,52 @@ case_junk_bitstream() {
     [ "${kr:-0}" -ge 1 ] || fail "$round: the client asked for no keyframe"
     ok "junk AUs ($round): $errs decode errors, $kr keyframe requests, exit 1"
   done
+}
+
+# The sender's host time (FRAME_INFO, issue #17): the stream's "network"
+# stage read 20-36 ms on loopback because it held the sender's capture and
+# encode. With bildfunk-send every AU's host time comes separately and
+# network is the rest; a sender that does not send it (bf_fakesend stands in
+# for an older one) leaves host unknown and network as it was.
+case_host_stage() {
+  need BF_SENDER
+  need BF_FAKESEND
+  start_sender --size 320x240 --fps 30 --frames 60 --quiet --stats-json "$tmp/s.json"
+  client --direct "127.0.0.1:$SENDER_PORT" --headless --stats-json "$tmp/c.json"
+  stop_sender
+  [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  local done hn hp50 np50 sent
+  done=$(jnum "$tmp/c.json" frames_completed)
+  read -r hn hp50 < <(grep -o '"host": {"n": [0-9]*, "p50": [0-9.]*' "$tmp/c.json" |
+    sed 's/.*"n": \([0-9]*\), "p50": \([0-9.]*\)/\1 \2/')
+  np50=$(grep -o '"network": {"n": [0-9]*, "p50": [-0-9.]*' "$tmp/c.json" | awk '{print $NF}')
+  sent=$(grep -o '"frame_infos_sent": [0-9]*' "$tmp/s.json" | awk '{print $2}')
+  [ "${sent:-0}" -ge 60 ] || fail "the sender sent ${sent:-0} FRAME_INFOs for 60 AUs"
+  [ "${hn:-0}" -ge $((done * 9 / 10)) ] || fail "host time for ${hn:-0} of $done AUs"
+  fcmp "$hp50" ">" 0 || fail "host p50 $hp50 ms"
+  [ "$(grep -c '"host_ms"' "$tmp/c.json")" -ge $((done * 9 / 10)) ] || fail "frames without host_ms"
+  # every AU's parts add up: host + network = capture -> last shard
+  awk -v RS='}' '/"host_ms"/ {
+      match($0, /"capture_ns": [0-9]+/); c = substr($0, RSTART + 14, RLENGTH - 14)
+      match($0, /"last_shard_ns": [0-9]+/); l = substr($0, RSTART + 17, RLENGTH - 17)
+      match($0, /"host_ms": [-0-9.]+/); h = substr($0, RSTART + 11, RLENGTH - 11)
+      match($0, /"network_ms": [-0-9.]+/); n = substr($0, RSTART + 14, RLENGTH - 14)
+      d = (l - c) / 1e6 - h - n; if (d < -0.01 || d > 0.01) bad++ }
+      END { exit bad > 0 }' "$tmp/c.json" || fail "host_ms + network_ms is not capture -> last shard"
+  [ "$(jnum "$tmp/c.json" garbage_datagrams)" -eq 0 ] || fail "FRAME_INFO counted as garbage"
+  ok "host time of $hn of $done AUs: p50 $hp50 ms, network p50 $np50 ms"
+  # an older sender: no FRAME_INFO, host unknown, network as before
+  "$BF_FAKESEND" --listen 0 --port-file "$tmp/fake.port" --mode junk-au --frames 30 --fps 30 \
+    > "$tmp/fake.out" 2> "$tmp/fake.err" &
+  pids+=("$!")
+  for _ in $(seq 100); do [ -s "$tmp/fake.port" ] && break; sleep 0.05; done
+  client --direct "127.0.0.1:$(cat "$tmp/fake.port")" --headless --codec h264 \
+    --stats-json "$tmp/o.json"
+  grep -q '"host": {"n": 0,' "$tmp/o.json" || fail "older sender: host not unknown"
+  grep -q '"host_ms"' "$tmp/o.json" && fail "older sender: a frame with host_ms"
+  [ "$(grep -o '"network": {"n": [0-9]*' "$tmp/o.json" | awk '{print $NF}')" -ge 10 ] ||
+    fail "older sender: no network stage"
+  ok "a sender without FRAME_INFO: host unknown, network as before"
 }
 
 case_decoder_fallback() {
@@ -1194,6 +1240,7 @@ case "$case_name" in
   xvfb-aspect) case_xvfb_aspect ;;
   control-fake) case_control_fake ;;
   list-unpair) case_list_unpair ;;
+  host-stage) case_host_stage ;;
   xvfb-fit) case_xvfb_fit ;;
   control-stream) case_control_stream ;;
   xvfb-pair) case_xvfb_pair ;;

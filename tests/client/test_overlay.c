@@ -114,6 +114,15 @@ static void test_levels_text(void **state) {
   assert_true(has_line(&o, "loss 1.00%  lost 0 fec 0 late 0"));
   assert_false(has_line(&o, "queue"));
   assert_false(has_line(&o, "clock"));
+  /* the sender's host time (FRAME_INFO): an older sender does not say it */
+  assert_true(has_line(&o, "host       unknown: the sender does not say"));
+  s.host_missing = 1; /* it sends FRAME_INFO, none in the window */
+  bf_overlay_set_text(&o, &v, &s, &info);
+  assert_true(has_line(&o, "host            -      -      -"));
+  v.host_n = 3, v.host_p50 = 2.5, v.host_p95 = 3.25, v.host_p99 = 4;
+  bf_overlay_set_text(&o, &v, &s, &info);
+  assert_true(has_line(&o, "host         2.50   3.25   4.00"));
+  s.host_missing = 0;
 
   bf_overlay_set_level(&o, BF_OVERLAY_DETAILED);
   bf_overlay_set_text(&o, &v, &s, &info);

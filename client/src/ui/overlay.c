@@ -86,6 +86,12 @@ void bf_overlay_set_text(bf_overlay *o, const bf_stats_view *v, const bf_stats *
     line(o, "fps rx %.0f dec %.0f shown %.0f  %.1f Mbit/s", v->fps_received, v->fps_decoded,
          v->fps_presented, v->goodput_mbps);
     line(o, "%-10s %6s %6s %6s", "ms", "p50", "p95", "p99");
+    if (!s->host_frames && !s->host_missing) /* no FRAME_INFO: an older sender */
+      line(o, "%-10s unknown: the sender does not say", "host");
+    else if (v->host_n)
+      line(o, "%-10s %6.2f %6.2f %6.2f", "host", v->host_p50, v->host_p95, v->host_p99);
+    else
+      line(o, "%-10s %6s %6s %6s", "host", "-", "-", "-");
     stage_line(o, v, BF_STAGE_NETWORK, "network");
     stage_line(o, v, BF_STAGE_REASSEMBLY, "reassembly");
     if (detailed) stage_line(o, v, BF_STAGE_QUEUE, "queue");
@@ -117,7 +123,7 @@ double bf_overlay_graph_range_ms(const bf_stats *s) {
   double top = 0;
   for (size_t i = 0; i < s->graph_n; i++) {
     const bf_graph_col *c = &s->graph[i];
-    double h = (c->net > 0 ? c->net : 0) + c->reasm + c->decode + c->present;
+    double h = c->host + (c->net > 0 ? c->net : 0) + c->reasm + c->decode + c->present;
     if (h > top) top = h;
   }
   double r = ceil(top / 10.0) * 10.0;
@@ -139,10 +145,10 @@ static void draw_graph(bf_overlay *o, const bf_stats *s) {
     const bf_graph_col *c = &s->graph[idx];
     int x = x0 + w - (int)(k + 1) * colw;
     if (x < x0) break;
-    const float seg[4] = {c->net > 0 ? c->net : 0, c->reasm, c->decode, c->present};
-    const uint32_t col[4] = {BF_OV_NET, BF_OV_REASM, BF_OV_DECODE, BF_OV_PRESENT};
+    const float seg[5] = {c->host, c->net > 0 ? c->net : 0, c->reasm, c->decode, c->present};
+    const uint32_t col[5] = {BF_OV_HOST, BF_OV_NET, BF_OV_REASM, BF_OV_DECODE, BF_OV_PRESENT};
     double acc = 0;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
       if (!(seg[i] > 0)) continue;
       int ya = (int)lround(acc * px_per_ms);
       acc += seg[i];

@@ -6,7 +6,9 @@
  *
  *   compact   one line: presented fps, end-to-end p50/p95, loss
  *   normal    stream, decoder, fps received/decoded/presented, goodput,
- *             p50/p95/p99 per stage, loss and frame counters, the graph
+ *             p50/p95/p99 per stage (the sender's host time first, or
+ *             that an older sender does not say it), loss and frame
+ *             counters, the graph
  *   detailed  normal + queue stage, FEC shards used, jitter, clock offset
  *             and RTT, keyframe requests, skips, decode errors, rejects
  *
@@ -55,6 +57,7 @@ typedef struct bf_overlay_info {
 #define BF_OV_BG 0xD8101010u
 #define BF_OV_TEXT 0xFFF0F0F0u
 #define BF_OV_DIM 0xFFA0A0A0u
+#define BF_OV_HOST 0xFF9A8FA8u
 #define BF_OV_NET 0xFF3D7BD9u
 #define BF_OV_REASM 0xFF2FB6A8u
 #define BF_OV_DECODE 0xFFF0A030u
