@@ -21,6 +21,7 @@ int bf_client_new(const bf_cli *cli, bf_client **out) {
   bf_ui_events_init(&c->events);
   bf_au_queue_init(&c->q);
   bf_decode_gate_init(&c->gate, NULL);
+  bf_nominal_rate_init(&c->rate);
   *out = c;
   c->pending = av_frame_alloc();
   if (!c->pending || bf_stats_init(&c->st, 5 * BF_SEC_NS) < 0) {
@@ -103,4 +104,10 @@ int64_t bf_client_clock_offset(const bf_client *c) {
   int64_t off = 0;
   bf_clocksync_get(bf_pump_clock(c->pump), &off, NULL);
   return off;
+}
+
+double bf_client_nominal_fps(const bf_client *c) {
+  double fps = 0;
+  if (c->welcome_fps > 0) return c->welcome_fps;
+  return bf_nominal_rate_get(&c->rate, &fps) ? fps : 0;
 }

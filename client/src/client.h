@@ -30,6 +30,7 @@
 #include "video/decode_gate.h"
 #include "video/decoder.h"
 #include "video/framemd5.h"
+#include "video/nominal_rate.h"
 
 #include <bildfunk/transport.h>
 
@@ -94,6 +95,8 @@ typedef struct bf_client {
   int have_pending;
   int width, height;    /* the stream's picture size */
   uint64_t interval_ns; /* frame interval from pts spacing, smoothed */
+  bf_nominal_rate rate; /* the nominal frame rate from pts, when stable */
+  double welcome_fps;   /* the control session's Welcome says it (0: --direct) */
   int have_last;
   uint64_t last_pts;
   uint32_t last_idx;
@@ -147,5 +150,9 @@ void bf_client_outcome(bf_client *c, bf_frame_record *rec, bf_outcome out, uint6
 
 /* The clock offset to the sender (0 until synced). */
 int64_t bf_client_clock_offset(const bf_client *c);
+
+/* The stream's nominal frame rate: the Welcome's, else from pts once stable
+ * (video/nominal_rate.h); 0 = not known (yet). */
+double bf_client_nominal_fps(const bf_client *c);
 
 #endif

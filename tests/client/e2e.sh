@@ -252,17 +252,20 @@ case_junk_bitstream() {
 case_host_stage() {
   need BF_SENDER
   need BF_FAKESEND
-  start_sender --size 320x240 --fps 30 --frames 60 --quiet --stats-json "$tmp/s.json"
+  start_sender --size 320x240 --fps 60 --frames 200 --quiet --stats-json "$tmp/s.json"
   client --direct "127.0.0.1:$SENDER_PORT" --headless --stats-json "$tmp/c.json"
   stop_sender
   [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  # the nominal rate from pts once stable (--direct has no Welcome to say it)
+  [ "$(jnum "$tmp/c.json" nominal_fps)" = 60.000 ] ||
+    fail "nominal rate $(jnum "$tmp/c.json" nominal_fps), not 60"
   local done hn hp50 np50 sent
   done=$(jnum "$tmp/c.json" frames_completed)
   read -r hn hp50 < <(grep -o '"host": {"n": [0-9]*, "p50": [0-9.]*' "$tmp/c.json" |
     sed 's/.*"n": \([0-9]*\), "p50": \([0-9.]*\)/\1 \2/')
   np50=$(grep -o '"network": {"n": [0-9]*, "p50": [-0-9.]*' "$tmp/c.json" | awk '{print $NF}')
   sent=$(grep -o '"frame_infos_sent": [0-9]*' "$tmp/s.json" | awk '{print $2}')
-  [ "${sent:-0}" -ge 60 ] || fail "the sender sent ${sent:-0} FRAME_INFOs for 60 AUs"
+  [ "${sent:-0}" -ge 200 ] || fail "the sender sent ${sent:-0} FRAME_INFOs for 200 AUs"
   [ "${hn:-0}" -ge $((done * 9 / 10)) ] || fail "host time for ${hn:-0} of $done AUs"
   fcmp "$hp50" ">" 0 || fail "host p50 $hp50 ms"
   [ "$(grep -c '"host_ms"' "$tmp/c.json")" -ge $((done * 9 / 10)) ] || fail "frames without host_ms"
@@ -626,6 +629,9 @@ case_xvfb_screenshot() {
   shot "$tmp/b.rgb" 640x480
   "$BF_SHOTCHECK" "$tmp/b.rgb" 640 480 overlay "$x" "$y" 250 150 bars "$x" 400 640 80 \
     > "$tmp/check_b.txt" || { cat "$tmp/check_b.txt"; fail "screenshot with overlay"; }
+  # the picture does not show through the numbers (issue #17)
+  "$BF_SHOTCHECK" "$tmp/b.rgb" 640 480 opaque "$x" "$y" 250 150 >> "$tmp/check_b.txt" ||
+    { cat "$tmp/check_b.txt"; fail "the picture shows through the overlay"; }
   # Ctrl+Alt+Shift+Q quits cleanly
   "$BF_XTOOL" hotkey "$id" q || fail "hotkey"
   wait_client 5
@@ -755,12 +761,14 @@ case_xvfb_fit() {
   local round want geom
   for round in screen panel; do
     if [ "$round" = panel ]; then
-      "$BF_XTOOL" workarea 0 40 1920 1000 || fail "setting _NET_WORKAREA"
-      want="71 40 1778 1000" # 16:9 in 1920x1000, centred, below the 40-pixel panel
+      "$BF_XTOOL" workarea 0 60 1920 960 || fail "setting _NET_WORKAREA"
+      want="106 60 1707 960" # 16:9 in 1920x960, centred, below the 60-pixel panel
     else
       want="0 0 1920 1080"
     fi
-    start_window_client --direct "127.0.0.1:$SENDER_PORT" --duration 20
+    # with the compact overlay from the start: it is set up for the 960x540
+    # window, before the window takes the stream's size
+    start_window_client --direct "127.0.0.1:$SENDER_PORT" --duration 20 --overlay compact
     set -- $WIN
     local id=$1
     [ "$2 $3 $4 $5" = "480 270 960 540" ] || [ "$round" = panel ] ||
@@ -773,6 +781,13 @@ case_xvfb_fit() {
     done
     set -- $geom
     [ "$geom" = "$want" ] || fail "$round: the window is ${3}x$4 at $1,$2, want $want (x y w h)"
+    # the compact overlay's 5x7 font grows with the window: 14 rows on 960
+    # or 1080 lines (issue #17: 7 on a window just under 1000 lines)
+    sleep 1.5
+    shot "$tmp/f.rgb" 1920x1080
+    "$BF_SHOTCHECK" "$tmp/f.rgb" 1920 1080 big-text "$1" "$2" 380 30 > "$tmp/check_f.txt" ||
+      { cat "$tmp/check_f.txt"; fail "$round: the compact overlay's text is small"; }
+    cat "$tmp/check_f.txt"
     # wholly inside the screen, below the panel
     [ "$1" -ge 0 ] && [ "$2" -ge 0 ] && [ $(($1 + $3)) -le 1920 ] && [ $(($2 + $4)) -le 1080 ] ||
       fail "$round: the window is off the screen"
@@ -781,7 +796,7 @@ case_xvfb_fit() {
     [ "$CLIENT_RC" -eq 0 ] || fail "$round: client exit $CLIENT_RC"
     echo "$round: the 1920x1080 stream's window: ${3}x$4 at $1,$2"
   done
-  ok "a 1080p stream's window fills a 1920x1080 screen from 0,0, and 1778x1000 at 71,40 below a panel"
+  ok "a 1080p stream's window fills a 1920x1080 screen from 0,0, and 1707x960 at 106,60 below a panel; its compact overlay's text is 14 rows tall"
 }
 
 # The client program against bf_fakectl (the library's sender role on a TCP
@@ -941,6 +956,7 @@ case_control_stream() {
   grep -q "^bildfunk: pairing with 127.0.0.1:$port: code [0-9]\{6\}" "$tmp/client.err" ||
     fail "no pairing code"
   [ "$(jnum "$tmp/c.json" pictures)" -ge 30 ] || fail "fewer than 30 pictures"
+  [ "$(jnum "$tmp/c.json" nominal_fps)" = 60.000 ] || fail "the Welcome's rate is not the nominal one"
   local opened
   opened=$(grep -o '"seal": {[^}]*}' "$tmp/c.json" | grep -o '"opened": [0-9]*' | awk '{print $2}')
   [ "${opened:-0}" -gt 0 ] || fail "no sealed datagram opened"

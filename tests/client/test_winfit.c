@@ -28,6 +28,7 @@ static void test_fit(void **state) {
   check(screen, 0, 0, 0, 0, 320, 240, 800, 420, 320, 240);
   /* a panel on top: the usable area is below it */
   check((bf_rect){0, 40, 1920, 1000}, 0, 0, 0, 0, 1920, 1080, 71, 40, 1778, 1000);
+  check((bf_rect){0, 60, 1920, 960}, 0, 0, 0, 0, 1920, 1080, 106, 60, 1707, 960);
   /* decorations: 30 on top, 2 at the sides and bottom, all inside */
   check(screen, 30, 2, 2, 2, 1920, 1080, 28, 30, 1863, 1048);
   check(screen, 30, 2, 2, 2, 1280, 720, 320, 194, 1280, 720);

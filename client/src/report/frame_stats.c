@@ -250,6 +250,7 @@ void bf_stats_on_outcome(bf_stats *s, const bf_frame_record *r, uint64_t now_ns)
   c->decode = (float)(ms[BF_STAGE_QUEUE] + ms[BF_STAGE_DECODE]);
   c->present = (float)ms[BF_STAGE_PRESENT];
   c->keyframe = (r->user_flags & BF_AU_KEYFRAME) != 0;
+  c->at_ns = r->present_ns ? r->present_ns : now_ns;
   s->graph_head = (s->graph_head + 1) % BF_GRAPH_LEN;
   if (s->graph_n < BF_GRAPH_LEN) s->graph_n++;
 }

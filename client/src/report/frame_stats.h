@@ -139,6 +139,7 @@ typedef struct bf_graph_col {
   float decode;  /* last shard -> decoded (queue + decode) */
   float present; /* decoded -> on screen */
   uint8_t keyframe;
+  uint64_t at_ns; /* when it was presented: the graph's time scale */
 } bf_graph_col;
 
 typedef struct bf_sess_arr {

@@ -57,7 +57,7 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
   snprintf(out, cap,
            "\"peer\": \"%s\", \"end\": \"%s\", \"exit_code\": %d, \"codec\": \"%s\", "
            "\"decoder\": \"%s\", \"renderer\": \"%s\", \"width\": %d, \"height\": %d, "
-           "\"fps\": %.3f, \"pictures\": %llu, \"decode_errors\": %llu, "
+           "\"fps\": %.3f, \"nominal_fps\": %.3f, \"pictures\": %llu, \"decode_errors\": %llu, "
            "\"keyframe_requests\": %llu, \"keyframe_request_datagrams\": %llu, "
            "\"keyframes\": %llu, \"skips\": %llu, \"gaps\": %llu, "
            "\"clock_synced\": %s, \"clock_offset_ms\": %.4f, \"rtt_ms\": %.4f, "
@@ -73,14 +73,14 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
            c->dec ? bf_codec_name(bf_decoder_codec(c->dec)) : "none",
            c->dec ? bf_decoder_describe(c->dec) : "none",
            c->display ? bf_display_describe(c->display) : "headless", c->width, c->height,
-           c->interval_ns ? 1e9 / (double)c->interval_ns : 0.0, (unsigned long long)c->pictures,
-           (unsigned long long)c->decode_errors, (unsigned long long)g->requests_new,
-           (unsigned long long)g->requests_sent, (unsigned long long)g->keyframes,
-           (unsigned long long)g->skips, (unsigned long long)g->gaps, n->synced ? "true" : "false",
-           (double)n->off / 1e6, (double)n->rtt / 1e6, (unsigned long long)pc->datagrams,
-           (unsigned long long)pc->video, (unsigned long long)pc->control,
-           (unsigned long long)n->garbage, (unsigned long long)pc->pongs,
-           (unsigned long long)pc->punches,
+           c->interval_ns ? 1e9 / (double)c->interval_ns : 0.0, bf_client_nominal_fps(c),
+           (unsigned long long)c->pictures, (unsigned long long)c->decode_errors,
+           (unsigned long long)g->requests_new, (unsigned long long)g->requests_sent,
+           (unsigned long long)g->keyframes, (unsigned long long)g->skips,
+           (unsigned long long)g->gaps, n->synced ? "true" : "false", (double)n->off / 1e6,
+           (double)n->rtt / 1e6, (unsigned long long)pc->datagrams, (unsigned long long)pc->video,
+           (unsigned long long)pc->control, (unsigned long long)n->garbage,
+           (unsigned long long)pc->pongs, (unsigned long long)pc->punches,
            (unsigned long long)(n->rs.packets - n->rs.rejected[BF_ACCEPT]),
            (unsigned long long)pc->batches, (unsigned long long)pc->reordered,
            (unsigned long long)pc->duplicates, (double)pc->reorder_late_max_ns / 1e6,

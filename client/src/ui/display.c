@@ -466,5 +466,6 @@ void bf_display_text_ops(bf_display *r, int rich, bf_text_ops *ops) {
       return;
     }
   }
-  bf_font_builtin_ops(oh >= 1000 ? 2 : 1, ops);
+  /* the built-in 5x7 font grows with the window: 14 px tall on 1080 lines */
+  bf_font_builtin_ops(oh >= 800 ? oh / 400 : 1, ops);
 }

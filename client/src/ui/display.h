@@ -103,7 +103,9 @@ void bf_display_tick(bf_display *d);
 /* The text drawing to use: a system font (SDL2_ttf, found through
  * fontconfig) or the built-in bitmap font, per the config and what is
  * installed; |rich| is what BF_FONT_AUTO decides on (1: the system font).
- * Sized for the current window. */
+ * Sized for the current window (the built-in font at one pixel per font
+ * pixel per 400 lines, at least one): call again when the window's size
+ * changes. */
 void bf_display_text_ops(bf_display *d, int rich, bf_text_ops *ops);
 
 /* "x11 / software" etc., and the output size in pixels. */

@@ -14,7 +14,10 @@
  *
  * The text is rebuilt by bf_overlay_set_text() (a few times a second; it
  * sorts the percentile windows) and only redrawn when it changed; the graph
- * is redrawn on every bf_overlay_draw(). No SDL here: text goes through
+ * is redrawn on every bf_overlay_draw(). The graph has a time scale (a tick
+ * under it at every whole second before the newest column, the seconds it
+ * spans in the legend) and its legend names every colour, keyframe marks
+ * included. No SDL here: text goes through
  * bf_text_ops (built-in bitmap font or a system font from the display).
  */
 #ifndef BF_CLIENT_OVERLAY_H
@@ -40,7 +43,7 @@ const char *bf_overlay_level_name(bf_overlay_level l);
 /* What the overlay shows besides bf_stats. */
 typedef struct bf_overlay_info {
   int width, height;   /* stream picture size, 0 = none yet */
-  double fps;          /* stream frame rate (from pts spacing) */
+  double fps;          /* the stream's nominal frame rate, 0 = not known (yet) */
   const char *codec;   /* "h264" */
   const char *decoder; /* "h264 software, 2 threads" */
   int clock_synced;
@@ -54,7 +57,9 @@ typedef struct bf_overlay_info {
 } bf_overlay_info;
 
 /* Graph colours (ARGB), one per stacked segment, and the background. */
-#define BF_OV_BG 0xD8101010u
+/* The background hides the picture behind the text (95 %: its own text
+ * must not show through the numbers) */
+#define BF_OV_BG 0xF2101010u
 #define BF_OV_TEXT 0xFFF0F0F0u
 #define BF_OV_DIM 0xFFA0A0A0u
 #define BF_OV_HOST 0xFF9A8FA8u
@@ -73,6 +78,7 @@ typedef struct bf_overlay {
   int text_dirty;
   int graph_y, graph_h, graph_w; /* graph area inside cv (graph_h 0 = none) */
   int pad;
+  int font_h; /* the window height the caller chose the font for (0 = none yet) */
 } bf_overlay;
 
 /* |text| is copied. */

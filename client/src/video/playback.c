@@ -36,6 +36,7 @@ static void track_interval(bf_client *c, const bf_frame *f) {
 
 static void on_frame(bf_client *c, bf_frame *f, uint64_t now) {
   track_interval(c, f);
+  bf_nominal_rate_push(&c->rate, f->frame_index, f->pts_ns);
   bf_queued_au au;
   memset(&au, 0, sizeof au);
   au.f = *f;
@@ -90,6 +91,7 @@ void bf_playback_take_events(bf_client *c, uint64_t now) {
 
 void bf_playback_restart(bf_client *c) {
   bf_decode_gate_restart(&c->gate);
+  bf_nominal_rate_init(&c->rate);
   c->have_last = 0;
   c->md5_have_base = 0;
 }
@@ -268,15 +270,29 @@ int bf_playback_decode_one(bf_client *c) {
 
 /* --- present ------------------------------------------------------------------------------ */
 
+/* The overlay's font for the window's size now: the window takes the
+ * stream's size at the first picture, after the overlay was set up. */
+static void overlay_font(bf_client *c) {
+  int w, h;
+  bf_display_output_size(c->display, &w, &h);
+  bf_text_ops ops;
+  bf_display_text_ops(c->display, c->ov.level >= BF_OVERLAY_NORMAL, &ops);
+  bf_overlay_set_font(&c->ov, &ops);
+  c->ov.font_h = h;
+}
+
 void bf_playback_overlay_text(bf_client *c, uint64_t now) {
   if (!c->display || c->ov.level == BF_OVERLAY_OFF) return;
+  int w, h;
+  bf_display_output_size(c->display, &w, &h);
+  if (h != c->ov.font_h) overlay_font(c);
   bf_stats_view v;
   bf_stats_view_now(&c->st, now, &v);
   bf_overlay_info info;
   memset(&info, 0, sizeof info);
   info.width = c->width;
   info.height = c->height;
-  info.fps = c->interval_ns ? 1e9 / (double)c->interval_ns : 0;
+  info.fps = bf_client_nominal_fps(c);
   info.codec = c->dec ? bf_codec_name(bf_decoder_codec(c->dec)) : NULL;
   info.decoder = c->dec ? bf_decoder_describe(c->dec) : NULL;
   int64_t off;
@@ -304,10 +320,8 @@ void bf_playback_redraw(bf_client *c) {
 }
 
 void bf_playback_set_overlay(bf_client *c, bf_overlay_level level) {
-  bf_text_ops ops;
-  bf_display_text_ops(c->display, level >= BF_OVERLAY_NORMAL, &ops);
-  bf_overlay_set_font(&c->ov, &ops);
   bf_overlay_set_level(&c->ov, level);
+  overlay_font(c);
   bf_playback_overlay_text(c, bf_clock_epoch_ns());
 }
 

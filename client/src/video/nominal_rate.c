@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The stream's nominal frame rate from pts: see nominal_rate.h.
+ */
+#include "nominal_rate.h"
+
+#include <bildfunk/common.h>
+
+#include <math.h>
+#include <string.h>
+
+void bf_nominal_rate_init(bf_nominal_rate *r) {
+  memset(r, 0, sizeof *r);
+}
+
+void bf_nominal_rate_push(bf_nominal_rate *r, uint32_t frame_index, uint64_t pts_ns) {
+  if (r->n) {
+    unsigned last = (r->head + r->n - 1) % BF_NOMINAL_AUS;
+    int32_t d = bf_seq32_diff(frame_index, r->idx[last]);
+    if (d <= 0 || pts_ns <= r->pts[last]) return;
+    if (d > 1000) bf_nominal_rate_init(r); /* a new stream */
+  }
+  unsigned at = (r->head + r->n) % BF_NOMINAL_AUS;
+  if (r->n == BF_NOMINAL_AUS)
+    r->head = (r->head + 1) % BF_NOMINAL_AUS;
+  else
+    r->n++;
+  r->idx[at] = frame_index;
+  r->pts[at] = pts_ns;
+}
+
+/* Frames per second between entries |a| and |b| (positions from the oldest). */
+static double rate(const bf_nominal_rate *r, unsigned a, unsigned b) {
+  unsigned i = (r->head + a) % BF_NOMINAL_AUS, j = (r->head + b) % BF_NOMINAL_AUS;
+  double frames = (double)(uint32_t)(r->idx[j] - r->idx[i]);
+  return frames * 1e9 / (double)(r->pts[j] - r->pts[i]);
+}
+
+int bf_nominal_rate_get(const bf_nominal_rate *r, double *fps) {
+  if (r->n < BF_NOMINAL_AUS) return 0;
+  unsigned mid = BF_NOMINAL_AUS / 2;
+  double older = rate(r, 0, mid), newer = rate(r, mid, BF_NOMINAL_AUS - 1);
+  if (fabs(older - newer) > 0.02 * newer) return 0;
+  double f = rate(r, 0, BF_NOMINAL_AUS - 1), best = f, gap = 0.005 * f;
+  static const double usual[] = {24, 25, 30, 48, 50, 60, 72, 75, 90, 100, 120, 144, 165, 240};
+  for (size_t k = 0; k < sizeof usual / sizeof usual[0]; k++)
+    for (int ntsc = 0; ntsc < 2; ntsc++) { /* the closest usual rate within 0.5 % */
+      double u = ntsc ? usual[k] * 1000.0 / 1001.0 : usual[k];
+      if (fabs(f - u) <= gap) best = u, gap = fabs(f - u);
+    }
+  *fps = best;
+  return 1;
+}

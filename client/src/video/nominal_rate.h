@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The stream's nominal frame rate, from the AUs' pts when nobody said it
+ * (--direct; a control session's Welcome says it). A pts is when the sender
+ * captured the picture, so consecutive spacings jitter with its loop (a
+ * 60 fps stream read @65, @58 from a smoothed spacing): the rate here is
+ * the mean over many AUs — (pts span) / (frame_index span) over the last
+ * BF_NOMINAL_AUS in index order (about 2 s at 60 fps: ±3 ms of jitter at
+ * the ends is ±0.3 %) — and it is given only when stable: the older and
+ * the newer half agree within 2 %. It is then snapped to the nearest usual
+ * rate (24, 25, 30, 50, 60, ... and their /1.001 forms) within 0.5 %.
+ *
+ * Sans-I/O: pts and frame indices in, no clock. Bounded: a fixed ring. A
+ * restart (indices start over) forgets everything.
+ */
+#ifndef BF_CLIENT_NOMINAL_RATE_H
+#define BF_CLIENT_NOMINAL_RATE_H
+
+#include <stdint.h>
+
+#define BF_NOMINAL_AUS 128u
+
+typedef struct bf_nominal_rate {
+  uint32_t idx[BF_NOMINAL_AUS];
+  uint64_t pts[BF_NOMINAL_AUS];
+  unsigned head, n; /* the oldest entry, how many */
+} bf_nominal_rate;
+
+void bf_nominal_rate_init(bf_nominal_rate *r);
+/* An AU that completed; out-of-order and repeated indices are ignored. */
+void bf_nominal_rate_push(bf_nominal_rate *r, uint32_t frame_index, uint64_t pts_ns);
+/* The nominal rate (frames per second) into |fps|: 1 when stable, else 0. */
+int bf_nominal_rate_get(const bf_nominal_rate *r, double *fps);
+
+#endif
