@@ -76,8 +76,7 @@ static void usage(FILE *f) {
           "\n"
           "Addresses:\n"
           "  --to HOST[:PORT]       the sender (port default %u)\n"
-          "  --listen [HOST:]PORT   where the client sends (default 0.0.0.0:%u; a bare\n"
-          "                         PORT listens on every address)\n"
+          "  --listen [HOST:]PORT   where the client sends (default 0.0.0.0:%u)\n"
           "\n"
           "Impairments (apply to the directions chosen by the last --dir before them;\n"
           "before any --dir, to both):\n"
@@ -270,8 +269,8 @@ static void json_dir(FILE *f, const char *name, const direction *d, const bf_tra
           "    \"dropped_loss\": %llu, \"dropped_burst\": %llu, \"dropped_queue\": %llu,\n"
           "    \"dropped_mtu\": %llu, \"dropped_overflow\": %llu, \"dropped_total\": %llu,\n"
           "    \"bursts\": %llu, \"duplicated\": %llu, \"reordered\": %llu,\n"
-          "    \"delay_mean_ms\": %.4f, \"delay_max_ms\": %.4f, \"late_max_ms\": %.4f,\n"
-          "    \"queued_at_exit\": %llu, \"queued_max\": %llu,\n"
+          "    \"reordered_video\": %llu, \"delay_mean_ms\": %.4f, \"delay_max_ms\": %.4f,\n"
+          "    \"late_max_ms\": %.4f, \"queued_at_exit\": %llu, \"queued_max\": %llu,\n"
           "    \"foreign\": %llu, \"oversize\": %llu, \"kernel_drops\": %llu\n"
           "  }",
           (unsigned long long)s->in_packets, (unsigned long long)s->in_bytes,
@@ -282,10 +281,11 @@ static void json_dir(FILE *f, const char *name, const direction *d, const bf_tra
           (unsigned long long)s->drop_mtu, (unsigned long long)s->drop_overflow,
           (unsigned long long)dropped, (unsigned long long)s->bursts,
           (unsigned long long)s->duplicated, (unsigned long long)s->reordered,
-          mean_ms(s->delay_sum_ns, s->out_packets), (double)s->delay_max_ns / 1e6,
-          (double)s->late_max_ns / 1e6, (unsigned long long)s->queued,
-          (unsigned long long)s->queued_max, (unsigned long long)d->foreign,
-          (unsigned long long)in->stats.rx_oversize, (unsigned long long)in->stats.kernel_drops);
+          (unsigned long long)s->reordered_video, mean_ms(s->delay_sum_ns, s->out_packets),
+          (double)s->delay_max_ns / 1e6, (double)s->late_max_ns / 1e6,
+          (unsigned long long)s->queued, (unsigned long long)s->queued_max,
+          (unsigned long long)d->foreign, (unsigned long long)in->stats.rx_oversize,
+          (unsigned long long)in->stats.kernel_drops);
 }
 
 /* Writes the totals to |path| through a temporary file and a rename, so a

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * The nominal frame rate from pts (video/nominal_rate.h): capture jitter of
- * several ms does not move it (a smoothed spacing read 65 or 58 for a 60 fps
- * stream, issue #17), it is not given before it is stable, it snaps to the
- * usual rate nearest within 0.5 %, and skipped indices count as frames.
+ * The nominal frame rate from pts (video/nominal_rate.h): late captures of
+ * up to 8 ms and a stalled sender's skipped captures do not move it (a
+ * smoothed spacing read 65 or 58 for a 60 fps stream, issue #17), it is not
+ * given before it is stable, it snaps to the usual rate nearest within
+ * 0.5 %, and skipped indices count as frames.
  */
 #include "testutil.h"
 
@@ -14,15 +15,20 @@
 
 #define MS 1000000ull
 
-/* |n| AUs from index |i0| at |fps| with pseudo-random capture jitter of
- * up to +-|jitter_ns|. */
-static void feed(bf_nominal_rate *r, uint32_t i0, unsigned n, double fps, uint64_t jitter_ns,
+/* |n| AUs from index |i0| at |fps| as a sender captures them: on time
+ * within +-0.2 ms, one in |late_every| late by up to 8 ms, and every 50th a
+ * stall of 3 intervals after which it skips those captures; |late_every| 0:
+ * exactly on time. */
+static void feed(bf_nominal_rate *r, uint32_t i0, unsigned n, double fps, unsigned late_every,
                  uint64_t t0) {
   srand(7);
+  double t = (double)t0;
   for (unsigned k = 0; k < n; k++) {
-    double t = (double)t0 + (double)k * 1e9 / fps;
-    double j = jitter_ns ? (double)(rand() % (int)(2 * jitter_ns + 1)) - (double)jitter_ns : 0;
+    double j = late_every ? (double)(rand() % 400001) - 200000 : 0;
+    if (late_every && rand() % (int)late_every == 0) j += (double)(rand() % 8000001);
+    if (late_every && k % 50 == 49) t += 3 * 1e9 / fps; /* stalled: 3 captures skipped */
     bf_nominal_rate_push(r, i0 + k, (uint64_t)(t + j));
+    t += 1e9 / fps;
   }
 }
 
@@ -31,10 +37,10 @@ static void test_nominal(void **state) {
   bf_nominal_rate r;
   double fps = 0;
   bf_nominal_rate_init(&r);
-  feed(&r, 0, BF_NOMINAL_AUS - 1, 60, 3 * MS, 1000 * MS);
+  feed(&r, 0, BF_NOMINAL_AUS - 1, 60, 5, 1000 * MS);
   assert_int_equal(bf_nominal_rate_get(&r, &fps), 0); /* too few yet */
   bf_nominal_rate_init(&r);
-  feed(&r, 0, 200, 60, 3 * MS, 1000 * MS); /* +-3 ms on 16.7 ms spacings */
+  feed(&r, 0, 200, 60, 5, 1000 * MS); /* 1 in 5 late by up to 8 ms, stalls */
   assert_int_equal(bf_nominal_rate_get(&r, &fps), 1);
   assert_true(fps == 60);
   bf_nominal_rate_init(&r);

@@ -7,6 +7,7 @@
 #include <bildfunk/common.h>
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 void bf_nominal_rate_init(bf_nominal_rate *r) {
@@ -29,19 +30,31 @@ void bf_nominal_rate_push(bf_nominal_rate *r, uint32_t frame_index, uint64_t pts
   r->pts[at] = pts_ns;
 }
 
-/* Frames per second between entries |a| and |b| (positions from the oldest). */
-static double rate(const bf_nominal_rate *r, unsigned a, unsigned b) {
-  unsigned i = (r->head + a) % BF_NOMINAL_AUS, j = (r->head + b) % BF_NOMINAL_AUS;
-  double frames = (double)(uint32_t)(r->idx[j] - r->idx[i]);
-  return frames * 1e9 / (double)(r->pts[j] - r->pts[i]);
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* The median spacing per frame (ns) between the entries from position |a|
+ * to |b| (from the oldest): the capture jitter and a stalled sender's gaps
+ * are outliers to it. */
+static double median_spacing(const bf_nominal_rate *r, unsigned a, unsigned b) {
+  double d[BF_NOMINAL_AUS];
+  unsigned n = 0;
+  for (unsigned k = a; k < b; k++) {
+    unsigned i = (r->head + k) % BF_NOMINAL_AUS, j = (r->head + k + 1) % BF_NOMINAL_AUS;
+    d[n++] = (double)(r->pts[j] - r->pts[i]) / (double)(uint32_t)(r->idx[j] - r->idx[i]);
+  }
+  qsort(d, n, sizeof *d, cmp_double);
+  return n % 2 ? d[n / 2] : (d[n / 2 - 1] + d[n / 2]) / 2;
 }
 
 int bf_nominal_rate_get(const bf_nominal_rate *r, double *fps) {
   if (r->n < BF_NOMINAL_AUS) return 0;
   unsigned mid = BF_NOMINAL_AUS / 2;
-  double older = rate(r, 0, mid), newer = rate(r, mid, BF_NOMINAL_AUS - 1);
+  double older = median_spacing(r, 0, mid), newer = median_spacing(r, mid, BF_NOMINAL_AUS - 1);
   if (fabs(older - newer) > 0.02 * newer) return 0;
-  double f = rate(r, 0, BF_NOMINAL_AUS - 1), best = f, gap = 0.005 * f;
+  double f = 1e9 / median_spacing(r, 0, BF_NOMINAL_AUS - 1), best = f, gap = 0.005 * f;
   static const double usual[] = {24, 25, 30, 48, 50, 60, 72, 75, 90, 100, 120, 144, 165, 240};
   for (size_t k = 0; k < sizeof usual / sizeof usual[0]; k++)
     for (int ntsc = 0; ntsc < 2; ntsc++) { /* the closest usual rate within 0.5 % */

@@ -2,13 +2,14 @@
 /*
  * The stream's nominal frame rate, from the AUs' pts when nobody said it
  * (--direct; a control session's Welcome says it). A pts is when the sender
- * captured the picture, so consecutive spacings jitter with its loop (a
- * 60 fps stream read @65, @58 from a smoothed spacing): the rate here is
- * the mean over many AUs — (pts span) / (frame_index span) over the last
- * BF_NOMINAL_AUS in index order (about 2 s at 60 fps: ±3 ms of jitter at
- * the ends is ±0.3 %) — and it is given only when stable: the older and
- * the newer half agree within 2 %. It is then snapped to the nearest usual
- * rate (24, 25, 30, 50, 60, ... and their /1.001 forms) within 0.5 %.
+ * captured the picture: on time mostly, some late by a few ms, and after a
+ * stall the sender skips captures (the next index comes several intervals
+ * later); a smoothed spacing read @65, @58 for a 60 fps stream. So the rate
+ * here is the median spacing per frame over the last BF_NOMINAL_AUS AUs in
+ * index order (late captures and stalls are outliers to it), given only
+ * when stable: the medians of the older and the newer half agree within
+ * 2 %. It is then snapped to the nearest usual rate (24, 25, 30, 50, 60, ...
+ * and their /1.001 forms) within 0.5 %.
  *
  * Sans-I/O: pts and frame indices in, no clock. Bounded: a fixed ring. A
  * restart (indices start over) forgets everything.

@@ -46,6 +46,8 @@ static void on_frame(bf_client *c, bf_frame *f, uint64_t now) {
   rec->user_flags = f->user_flags;
   rec->shards_received = f->shards_received;
   rec->shards_recovered = f->shards_recovered;
+  rec->data_shards = f->data_shards;
+  rec->parity_shards = f->parity_shards;
   rec->pts_ns = f->pts_ns;
   rec->capture_ns = (uint64_t)((int64_t)f->pts_ns - bf_client_clock_offset(c));
   rec->first_shard_ns = f->first_arrival_ns;
