@@ -277,6 +277,9 @@ static int session(bf_client *c) {
     if (code != ASK_AGAIN) break;
     code = ask_again(c);
   }
+  /* the decoder before the first picture: it knows the codec (a failure
+   * to open it ends the stream at its first turn) */
+  if (code == GO_ON && c->ctl) (void)bf_playback_prepare(c, c->welcome_codec);
   if (code == GO_ON) code = open_stream(c, &pc);
   memset(secret, 0, sizeof secret);
   if (code != GO_ON) return code;

@@ -22,6 +22,7 @@ int bf_client_new(const bf_cli *cli, bf_client **out) {
   bf_au_queue_init(&c->q);
   bf_decode_gate_init(&c->gate, NULL);
   bf_nominal_rate_init(&c->rate);
+  c->welcome_codec = BF_CODEC_UNKNOWN;
   *out = c;
   c->pending = av_frame_alloc();
   if (!c->pending || bf_stats_init(&c->st, 5 * BF_SEC_NS) < 0) {

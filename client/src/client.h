@@ -97,6 +97,7 @@ typedef struct bf_client {
   uint64_t interval_ns; /* frame interval from pts spacing, smoothed */
   bf_nominal_rate rate; /* the nominal frame rate from pts, when stable */
   double welcome_fps;   /* the control session's Welcome says it (0: --direct) */
+  bf_codec welcome_codec; /* ... and the codec (BF_CODEC_UNKNOWN: --direct) */
   int have_last;
   uint64_t last_pts;
   uint32_t last_idx;

@@ -111,8 +111,11 @@ static bf_turn stream_work(bf_client *c, uint64_t t0) {
   if (c->done) return BF_TURN_END;
   check_end(c, now);
   if (!c->ending) check_liveness(c, now);
-  /* held AUs are not a decoder backlog */
-  uint32_t backlog = c->holding ? 0 : (uint32_t)bf_au_queue_len(&c->q);
+  /* held AUs are not a decoder backlog; nor is what queued before the
+   * decoder showed what a decode costs (the first picture pays for its
+   * decoder's set-up and the window's first present: decode_gate.h) */
+  uint32_t backlog =
+      c->holding || !bf_decode_gate_decode_cost(&c->gate) ? 0 : (uint32_t)bf_au_queue_len(&c->q);
   if (!c->cli->no_skip_to_live && bf_decode_gate_backlog(&c->gate, backlog, now))
     bf_playback_skip_to_live(c, now);
   send_feedback(c, now);

@@ -72,7 +72,7 @@ if(TARGET bildfunk-send)
   endif()
   if(TARGET bf_xtool AND TARGET bf_shotcheck)
     list(APPEND bf_e2e_env BF_XTOOL=$<TARGET_FILE:bf_xtool> BF_SHOTCHECK=$<TARGET_FILE:bf_shotcheck>)
-    list(APPEND bf_e2e_cases xvfb-screenshot xvfb-aspect xvfb-error xvfb-fit)
+    list(APPEND bf_e2e_cases xvfb-screenshot xvfb-aspect xvfb-error xvfb-fit start-smooth)
     if(TARGET bf_fakectl)
       list(APPEND bf_e2e_cases xvfb-pair xvfb-pair-refused)
       # xvfb-connect types into the window three times from three starts;

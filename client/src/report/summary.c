@@ -60,7 +60,7 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
            "\"decoder\": \"%s\", \"renderer\": \"%s\", \"width\": %d, \"height\": %d, "
            "\"fps\": %.3f, \"nominal_fps\": %.3f, \"pictures\": %llu, \"decode_errors\": %llu, "
            "\"keyframe_requests\": %llu, \"keyframe_request_datagrams\": %llu, "
-           "\"keyframes\": %llu, \"skips\": %llu, \"gaps\": %llu, "
+           "\"keyframes\": %llu, \"skips\": %llu, \"catchups\": %llu, \"gaps\": %llu, "
            "\"clock_synced\": %s, \"clock_offset_ms\": %.4f, \"rtt_ms\": %.4f, "
            "\"datagrams\": %llu, \"video_datagrams\": %llu, \"control_datagrams\": %llu, "
            "\"garbage_datagrams\": %llu, \"pongs\": %llu, \"punches\": %llu, "
@@ -78,8 +78,9 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
            (unsigned long long)c->pictures, (unsigned long long)c->decode_errors,
            (unsigned long long)g->requests_new, (unsigned long long)g->requests_sent,
            (unsigned long long)g->keyframes, (unsigned long long)g->skips,
-           (unsigned long long)g->gaps, n->synced ? "true" : "false", (double)n->off / 1e6,
-           (double)n->rtt / 1e6, (unsigned long long)pc->datagrams, (unsigned long long)pc->video,
+           (unsigned long long)g->catchups, (unsigned long long)g->gaps,
+           n->synced ? "true" : "false", (double)n->off / 1e6, (double)n->rtt / 1e6,
+           (unsigned long long)pc->datagrams, (unsigned long long)pc->video,
            (unsigned long long)pc->control, (unsigned long long)n->garbage,
            (unsigned long long)pc->pongs, (unsigned long long)pc->punches,
            (unsigned long long)(n->rs.packets - n->rs.rejected[BF_ACCEPT]),
@@ -205,6 +206,7 @@ static void write_report(bf_client *c, uint64_t end_ns) {
       {"keyframes", (double)g->keyframes},
       {"recovered at a recovery point", (double)g->recovery_points},
       {"skips to live", (double)g->skips},
+      {"backlogs decoded through", (double)g->catchups},
       {"gaps", (double)g->gaps},
       {"frames held for a reordered one", (double)g->holds},
       {"holds that ran out (gaps)", (double)g->holds_expired},

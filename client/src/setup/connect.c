@@ -205,7 +205,8 @@ int bf_connect_finish(bf_client *c, char *data_addr, size_t cap, uint8_t secret[
   c->ctl_sealed = 1;
   remember_sender(c);
   *max_k = w.max_k;
-  c->welcome_fps = w.fps;                                           /* the stream's nominal rate */
+  c->welcome_fps = w.fps; /* the stream's nominal rate and codec */
+  c->welcome_codec = (bf_codec)w.codec;
   if (c->display) bf_display_expect(c->display, w.width, w.height); /* before the first picture */
   bf_cctl_data_addr(c->ctl, w.data_port, c->ctl_data, sizeof c->ctl_data);
   /* --data-via: the same sealed data plane through a relay; the sender sees

@@ -112,23 +112,20 @@ static size_t drop_queue(bf_client *c, uint64_t now) {
 void bf_playback_skip_to_live(bf_client *c, uint64_t now) {
   size_t n = drop_queue(c, now);
   bf_pump_reset_reassembly(c->pump);
-  bf_client_say(c, "decoder fell behind: skipped %zu queued frames, asking for a keyframe", n);
+  /* why: decoding slower than the stream (a backlog a fast decoder clears
+   * is decoded through: decode_gate.h) */
+  bf_client_say(c,
+                "decoder fell behind: skipped %zu queued frames, asking for a keyframe (a decode "
+                "takes %.1f ms, a frame comes every %.1f ms)",
+                n, (double)bf_decode_gate_decode_cost(&c->gate) / 1e6,
+                (double)c->gate.cfg.frame_interval_ns / 1e6);
 }
 
 /* --- decode ------------------------------------------------------------------------------ */
 
-static int ensure_decoder(bf_client *c, const bf_frame *f) {
-  bf_codec want = c->cli->codec;
-  if (want == BF_CODEC_UNKNOWN) want = bf_codec_detect(f->data, f->len);
-  if (want == BF_CODEC_UNKNOWN) {
-    if (c->dec) return 0; /* keep the codec we have */
-    if (!c->codec_unknown_logged++)
-      bf_client_say(c,
-                    "cannot tell the codec of frame %u (no H.264 SPS, HEVC VPS or AV1 sequence "
-                    "header); use --codec",
-                    f->frame_index);
-    return -EINVAL;
-  }
+/* The decoder for |want|, opened unless it is the one open. 0 or negative
+ * (said; the stream ends). */
+static int open_decoder(bf_client *c, bf_codec want) {
   if (c->dec && bf_decoder_codec(c->dec) == want) return 0;
   if (c->dec) bf_client_say(c, "the stream changed to %s", bf_codec_name(want));
   bf_decoder_close(&c->dec);
@@ -144,6 +141,31 @@ static int ensure_decoder(bf_client *c, const bf_frame *f) {
   }
   bf_client_verbose(c, "decoding %s with %s", bf_codec_name(want), bf_decoder_describe(c->dec));
   return 0;
+}
+
+static int ensure_decoder(bf_client *c, const bf_frame *f) {
+  bf_codec want = c->cli->codec;
+  if (want == BF_CODEC_UNKNOWN) want = bf_codec_detect(f->data, f->len);
+  if (want == BF_CODEC_UNKNOWN) {
+    if (c->dec) return 0; /* keep the codec we have */
+    if (!c->codec_unknown_logged++)
+      bf_client_say(c,
+                    "cannot tell the codec of frame %u (no H.264 SPS, HEVC VPS or AV1 sequence "
+                    "header); use --codec",
+                    f->frame_index);
+    return -EINVAL;
+  }
+  return open_decoder(c, want);
+}
+
+int bf_playback_prepare(bf_client *c, bf_codec codec) {
+  bf_codec want = c->cli->codec != BF_CODEC_UNKNOWN ? c->cli->codec : codec;
+  if (want == BF_CODEC_UNKNOWN) return 0; /* told at the first keyframe */
+  uint64_t t0 = bf_clock_epoch_ns();
+  int r = open_decoder(c, want);
+  bf_client_verbose(c, "decoder opened before the stream in %.1f ms",
+                    (double)(bf_clock_epoch_ns() - t0) / 1e6);
+  return r;
 }
 
 static void log_decode_error(bf_client *c, uint32_t idx, int err, uint64_t now) {
@@ -223,6 +245,8 @@ static int decode(bf_client *c, bf_queued_au *it, bf_gate g) {
   }
   it->rec.decode_end_ns = bf_clock_epoch_ns();
   now = it->rec.decode_end_ns;
+  if (bf_decoder_decodes(c->dec) > 1) /* what a decode costs, for skip-to-live */
+    bf_decode_gate_on_decode_time(&c->gate, now - it->rec.decode_start_ns);
   bf_pump_release(c->pump, &it->f);
   if (r < 0) {
     log_decode_error(c, it->f.frame_index, r, now);
@@ -340,6 +364,15 @@ void bf_playback_present(bf_client *c) {
   uint64_t now = bf_clock_epoch_ns();
   c->last_present_ns = now;
   c->pending_rec.present_ns = now;
+  const bf_frame_record *r = &c->pending_rec;
+  if (!c->st.frames_presented) /* what the first picture cost, for a slow start */
+    bf_client_verbose(c,
+                      "first picture on screen %.1f ms after its last shard: %.1f ms to the "
+                      "decoder (opening it included), decoded in %.1f ms, presented in %.1f ms",
+                      (double)(now - r->last_shard_ns) / 1e6,
+                      (double)(r->decode_start_ns - r->last_shard_ns) / 1e6,
+                      (double)(r->decode_end_ns - r->decode_start_ns) / 1e6,
+                      (double)(now - r->decode_end_ns) / 1e6);
   if (c->ep_open && (c->pending_rec.user_flags & (BF_AU_KEYFRAME | BF_AU_RECOVERY_POINT))) {
     c->rec_ep[c->n_ep].present_ns = now;
     bf_client_verbose(c, "recovered: %s %u on screen %.1f ms after the request",
