@@ -20,8 +20,8 @@
  *               screen's highlight, e.g. "Could not connect to HOST")
  *   opaque      the overlay's background hides the picture: every pixel
  *               that is not text or graph (all channels < 120) is darker
- *               than 41 (the background is 16; 95 % of it over white is 27,
- *               85 % was 49)
+ *               than 41 (the background is 16, opaque; at 85 % over the
+ *               pattern's white it was 49)
  *   big-text    the rectangle is the overlay's (3/4 of it background,
  *               every channel below 41) with light text 14 or more rows tall
  *               (the built-in 5x7 font at two pixels per font pixel, as on a

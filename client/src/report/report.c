@@ -241,11 +241,20 @@ static double win_loss(const bf_report_win *w) {
              : 0.0;
 }
 
-/* Right axis 0..|max| with |unit| in |cls|'s colour. */
-static void right_axis(FILE *f, double max, const char *unit, const char *cls) {
+/* A chart of one column per window: opens the SVG, the left axis 0..|lmax|
+ * and the right one 0..|rmax| % in |cls|'s colour, the time label; returns
+ * the columns' width. */
+static double windows_chart(FILE *f, const bf_report *r, double lmax, double rmax,
+                            const char *cls) {
+  svg_open(f);
+  char xl[96];
+  snprintf(xl, sizeof xl, "time since the stream started (s), one column per %.0f ms",
+           (double)r->win_ns / 1e6);
+  axes(f, lmax, "", xl);
   for (int g = 0; g <= 4; g++)
-    fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"ax %s\">%.3g%s</text>", L + W + 4,
-            T + H - (double)H * g / 4 + 4, cls, max * g / 4, unit);
+    fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"ax %s\">%.3g %%</text>", L + W + 4,
+            T + H - (double)H * g / 4 + 4, cls, rmax * g / 4);
+  return (double)W / (r->n_win ? r->n_win : 1);
 }
 
 static void lossfec(FILE *f, const bf_report *r) {
@@ -259,14 +268,7 @@ static void lossfec(FILE *f, const bf_report *r) {
   }
   lmax = nice(lmax);
   cmax = nice(cmax);
-  svg_open(f);
-  char xl[96];
-  snprintf(xl, sizeof xl, "time since the stream started (s), one column per %.0f ms",
-           (double)r->win_ns / 1e6);
-  axes(f, cmax, "", xl);
-  right_axis(f, lmax, " %", "loss");
-  uint32_t n = r->n_win ? r->n_win : 1;
-  double bw = (double)W / n;
+  double bw = windows_chart(f, r, cmax, lmax, "loss");
   const char *cls[3] = {"#59a14f", "#76b7b2", "#e15759"};
   for (uint32_t i = 0; i < r->n_win; i++) {
     const bf_report_win *w = &r->win[i];
@@ -282,7 +284,7 @@ static void lossfec(FILE *f, const bf_report *r) {
   for (uint32_t i = 0; i < r->n_win; i++)
     fprintf(f, "%.1f,%.1f ", L + bw * (i + 0.5), T + H - win_loss(&r->win[i]) / lmax * H);
   fputs("\"/>", f);
-  time_ticks(f, (double)n * (double)r->win_ns / 1e9);
+  time_ticks(f, (double)(r->n_win ? r->n_win : 1) * (double)r->win_ns / 1e9);
   fputs("</svg>\n", f);
 }
 
@@ -303,14 +305,7 @@ static void bitrate_fec(FILE *f, const bf_report *r) {
   }
   bmax = nice(bmax);
   fmax = nice(fmax);
-  svg_open(f);
-  char xl[96];
-  snprintf(xl, sizeof xl, "time since the stream started (s), one column per %.0f ms",
-           (double)r->win_ns / 1e6);
-  axes(f, bmax, "", xl);
-  right_axis(f, fmax, " %", "fec");
-  uint32_t n = r->n_win ? r->n_win : 1;
-  double bw = (double)W / n;
+  double bw = windows_chart(f, r, bmax, fmax, "fec");
   for (uint32_t i = 0; i < r->n_win; i++) {
     double h = win_mbps(r, &r->win[i]) / bmax * H;
     if (h > 0)
@@ -325,7 +320,7 @@ static void bitrate_fec(FILE *f, const bf_report *r) {
     fprintf(f, "%.1f,%.1f ", L + bw * (i + 0.5), T + H - lvl / fmax * H);
   }
   fputs("\"/>", f);
-  time_ticks(f, (double)n * (double)r->win_ns / 1e9);
+  time_ticks(f, (double)(r->n_win ? r->n_win : 1) * (double)r->win_ns / 1e9);
   fputs("</svg>\n", f);
 }
 

@@ -57,9 +57,9 @@ typedef struct bf_overlay_info {
 } bf_overlay_info;
 
 /* Graph colours (ARGB), one per stacked segment, and the background. */
-/* The background hides the picture behind the text (95 %: its own text
- * must not show through the numbers) */
-#define BF_OV_BG 0xF2101010u
+/* The background hides the picture behind the text: opaque (at 95 % the
+ * test pattern's own text still showed through the numbers) */
+#define BF_OV_BG 0xFF101010u
 #define BF_OV_TEXT 0xFFF0F0F0u
 #define BF_OV_DIM 0xFFA0A0A0u
 #define BF_OV_HOST 0xFF9A8FA8u

@@ -15,19 +15,15 @@ void bf_nominal_rate_init(bf_nominal_rate *r) {
 }
 
 void bf_nominal_rate_push(bf_nominal_rate *r, uint32_t frame_index, uint64_t pts_ns) {
-  if (r->n) {
-    unsigned last = (r->head + r->n - 1) % BF_NOMINAL_AUS;
+  if (r->pushed) {
+    size_t last = (size_t)((r->pushed - 1) % BF_NOMINAL_AUS);
     int32_t d = bf_seq32_diff(frame_index, r->idx[last]);
     if (d <= 0 || pts_ns <= r->pts[last]) return;
     if (d > 1000) bf_nominal_rate_init(r); /* a new stream */
   }
-  unsigned at = (r->head + r->n) % BF_NOMINAL_AUS;
-  if (r->n == BF_NOMINAL_AUS)
-    r->head = (r->head + 1) % BF_NOMINAL_AUS;
-  else
-    r->n++;
-  r->idx[at] = frame_index;
-  r->pts[at] = pts_ns;
+  size_t slot = (size_t)(r->pushed++ % BF_NOMINAL_AUS);
+  r->idx[slot] = frame_index;
+  r->pts[slot] = pts_ns;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -41,8 +37,10 @@ static int cmp_double(const void *a, const void *b) {
 static double median_spacing(const bf_nominal_rate *r, unsigned a, unsigned b) {
   double d[BF_NOMINAL_AUS];
   unsigned n = 0;
+  uint64_t oldest = r->pushed - BF_NOMINAL_AUS; /* the ring is full here */
   for (unsigned k = a; k < b; k++) {
-    unsigned i = (r->head + k) % BF_NOMINAL_AUS, j = (r->head + k + 1) % BF_NOMINAL_AUS;
+    size_t i = (size_t)((oldest + k) % BF_NOMINAL_AUS),
+           j = (size_t)((oldest + k + 1) % BF_NOMINAL_AUS);
     d[n++] = (double)(r->pts[j] - r->pts[i]) / (double)(uint32_t)(r->idx[j] - r->idx[i]);
   }
   qsort(d, n, sizeof *d, cmp_double);
@@ -50,7 +48,7 @@ static double median_spacing(const bf_nominal_rate *r, unsigned a, unsigned b) {
 }
 
 int bf_nominal_rate_get(const bf_nominal_rate *r, double *fps) {
-  if (r->n < BF_NOMINAL_AUS) return 0;
+  if (r->pushed < BF_NOMINAL_AUS) return 0;
   unsigned mid = BF_NOMINAL_AUS / 2;
   double older = median_spacing(r, 0, mid), newer = median_spacing(r, mid, BF_NOMINAL_AUS - 1);
   if (fabs(older - newer) > 0.02 * newer) return 0;

@@ -23,8 +23,8 @@
 
 typedef struct bf_nominal_rate {
   uint32_t idx[BF_NOMINAL_AUS];
-  uint64_t pts[BF_NOMINAL_AUS];
-  unsigned head, n; /* the oldest entry, how many */
+  uint64_t pts[BF_NOMINAL_AUS]; /* AU number k (from the first) at k % BF_NOMINAL_AUS */
+  uint64_t pushed;              /* AUs taken since the start */
 } bf_nominal_rate;
 
 void bf_nominal_rate_init(bf_nominal_rate *r);
