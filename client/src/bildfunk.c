@@ -251,6 +251,7 @@ static int finish(bf_client *c) {
   uint64_t end = bf_clock_epoch_ns();
   bf_connect_close(c, end);
   bf_playback_flush(c, end);
+  bf_client_settle(c, end, 1); /* every fate recorded, FRAME_INFO or not */
   if (!c->exit_code && c->pictures == 0 && (c->decode_errors || c->st.frames_completed)) {
     bf_client_say(c, "no picture could be decoded (%llu frames received, %llu decode errors)",
                   (unsigned long long)c->st.frames_completed, (unsigned long long)c->decode_errors);
@@ -283,6 +284,7 @@ static int session(bf_client *c) {
   if (code == GO_ON) code = open_stream(c, &pc);
   memset(secret, 0, sizeof secret);
   if (code != GO_ON) return code;
+  c->start_ns = bf_clock_epoch_ns(); /* silence counts from here: a window may take long to open */
   announce(c);
   bf_summary_begin(c);
   bf_streaming_begin(c);

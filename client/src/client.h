@@ -38,6 +38,14 @@
 
 #define BF_CLIENT_EPISODES 32
 
+/* An AU's fate can be known before its FRAME_INFO (sent right after the
+ * AU's last packet) was read: its record waits for it, at most this many
+ * records for at most this long (then the host time is missing for it).
+ * Latency: none for the stream; the statistics of an AU come up to 50 ms
+ * later. */
+#define BF_CLIENT_AWAIT 64u
+#define BF_CLIENT_AWAIT_NS (50 * 1000000ull)
+
 /* The sender's normal Bye on the control connection can overtake the last
  * datagrams on the data path (a relay or a network that delays or reorders
  * them: tests/fire control_jitter lost the last 2-3 pictures). After it the
@@ -60,6 +68,11 @@ typedef struct bf_client {
   bf_stats_json json;  /* --stats-json, when json_open */
   int json_open;
   bf_report *report; /* --report: NULL = none */
+  struct {
+    bf_frame_record rec;
+    uint64_t until_ns;
+  } await[BF_CLIENT_AWAIT]; /* fates waiting for their FRAME_INFO, oldest first */
+  size_t await_head, await_n;
   FILE *report_f;    /* --report's file, opened with the outputs, written at the end */
 
   /* --- setup: the control session (NULL in --direct mode) ------------------ */
@@ -146,8 +159,12 @@ __attribute__((format(printf, 2, 3))) void bf_client_say(const bf_client *c, con
 __attribute__((format(printf, 2, 3))) void bf_client_verbose(const bf_client *c, const char *fmt,
                                                              ...);
 
-/* An AU's fate is known: into the statistics, --report and --stats-json. */
+/* An AU's fate is known: into the statistics, --report and --stats-json,
+ * once its FRAME_INFO is known (see BF_CLIENT_AWAIT). */
 void bf_client_outcome(bf_client *c, bf_frame_record *rec, bf_outcome out, uint64_t now);
+/* The fates that waited for their FRAME_INFO: recorded when it came or
+ * their time ran out; all of them with |all| (the end). */
+void bf_client_settle(bf_client *c, uint64_t now, int all);
 
 /* The clock offset to the sender (0 until synced). */
 int64_t bf_client_clock_offset(const bf_client *c);

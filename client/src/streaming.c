@@ -105,6 +105,7 @@ static bf_turn stream_work(bf_client *c, uint64_t t0) {
     bf_playback_restart(c);
   }
   bf_playback_take_events(c, now);
+  bf_client_settle(c, now, 0); /* fates whose FRAME_INFO came in this batch */
   c->net_ns += bf_clock_epoch_ns() - t0;
 
   if (c->ctl) bf_connect_service(c, now);
@@ -197,6 +198,7 @@ static void stream_arm(bf_client *c, bf_evloop *l, uint64_t now) {
     c->slot_ctl = bf_evloop_add(l, bf_cctl_fd(c->ctl), bf_cctl_poll_events(c->ctl));
   }
   if (c->ctl_bye_ns) bf_evloop_deadline(l, c->ctl_bye_ns + BF_CLIENT_BYE_GRACE_NS);
+  if (c->await_n) bf_evloop_deadline(l, c->await[c->await_head].until_ns);
   if (c->display && c->ov.level != BF_OVERLAY_OFF) bf_evloop_deadline(l, c->next_text_ns);
 }
 

@@ -245,7 +245,8 @@ case_junk_bitstream() {
   done
 }
 
-# The sender's host time (FRAME_INFO, issue #17): the stream's "network"
+# The sender's host time (FRAME_INFO, issue #17; an AU shown before its
+# FRAME_INFO was read waits for it: 179 of 200 had it without): the stream's "network"
 # stage read 20-36 ms on loopback because it held the sender's capture and
 # encode. With bildfunk-send every AU's host time comes separately and
 # network is the rest; a sender that does not send it (bf_fakesend stands in
@@ -267,9 +268,9 @@ case_host_stage() {
   np50=$(grep -o '"network": {"n": [0-9]*, "p50": [-0-9.]*' "$tmp/c.json" | awk '{print $NF}')
   sent=$(grep -o '"frame_infos_sent": [0-9]*' "$tmp/s.json" | awk '{print $2}')
   [ "${sent:-0}" -ge 200 ] || fail "the sender sent ${sent:-0} FRAME_INFOs for 200 AUs"
-  [ "${hn:-0}" -ge $((done * 9 / 10)) ] || fail "host time for ${hn:-0} of $done AUs"
+  [ "${hn:-0}" -ge $((done * 95 / 100)) ] || fail "host time for ${hn:-0} of $done AUs"
   fcmp "$hp50" ">" 0 || fail "host p50 $hp50 ms"
-  [ "$(grep -c '"host_ms"' "$tmp/c.json")" -ge $((done * 9 / 10)) ] || fail "frames without host_ms"
+  [ "$(grep -c '"host_ms"' "$tmp/c.json")" -ge $((done * 95 / 100)) ] || fail "frames without host_ms"
   # every AU's parts add up: host + network = capture -> last shard
   awk -v RS='}' '/"host_ms"/ {
       match($0, /"capture_ns": [0-9]+/); c = substr($0, RSTART + 14, RLENGTH - 14)

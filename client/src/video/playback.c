@@ -362,10 +362,9 @@ void bf_playback_present(bf_client *c) {
     bf_display_present(c->display, bf_overlay_canvas(&c->ov));
   }
   uint64_t now = bf_clock_epoch_ns();
-  c->last_present_ns = now;
   c->pending_rec.present_ns = now;
   const bf_frame_record *r = &c->pending_rec;
-  if (!c->st.frames_presented) /* what the first picture cost, for a slow start */
+  if (!c->last_present_ns) /* what the first picture cost, for a slow start */
     bf_client_verbose(c,
                       "first picture on screen %.1f ms after its last shard: %.1f ms to the "
                       "decoder (opening it included), decoded in %.1f ms, presented in %.1f ms",
@@ -373,6 +372,7 @@ void bf_playback_present(bf_client *c) {
                       (double)(r->decode_start_ns - r->last_shard_ns) / 1e6,
                       (double)(r->decode_end_ns - r->decode_start_ns) / 1e6,
                       (double)(now - r->decode_end_ns) / 1e6);
+  c->last_present_ns = now;
   if (c->ep_open && (c->pending_rec.user_flags & (BF_AU_KEYFRAME | BF_AU_RECOVERY_POINT))) {
     c->rec_ep[c->n_ep].present_ns = now;
     bf_client_verbose(c, "recovered: %s %u on screen %.1f ms after the request",
