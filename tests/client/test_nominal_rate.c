@@ -4,7 +4,7 @@
  * up to 8 ms and a stalled sender's skipped captures do not move it (a
  * smoothed spacing read 65 or 58 for a 60 fps stream, issue #17), it is not
  * given before it is stable, it snaps to the usual rate nearest within
- * 0.5 %, and skipped indices count as frames.
+ * 0.5 % (59.94 reads 60), and skipped indices count as frames.
  */
 #include "testutil.h"
 
@@ -44,9 +44,13 @@ static void test_nominal(void **state) {
   assert_int_equal(bf_nominal_rate_get(&r, &fps), 1);
   assert_true(fps == 60);
   bf_nominal_rate_init(&r);
-  feed(&r, 5, 200, 60000.0 / 1001.0, 0, 1000 * MS); /* exact: 59.94, not 60 */
+  feed(&r, 5, 200, 60000.0 / 1001.0, 5, 1000 * MS); /* 59.94 reads 60 */
   assert_int_equal(bf_nominal_rate_get(&r, &fps), 1);
-  assert_true(fabs(fps - 59.94) < 0.01);
+  assert_true(fps == 60);
+  bf_nominal_rate_init(&r);
+  feed(&r, 5, 200, 61.5, 0, 1000 * MS); /* 2.5 % from 60: as measured */
+  assert_int_equal(bf_nominal_rate_get(&r, &fps), 1);
+  assert_true(fabs(fps - 61.5) < 0.01);
   bf_nominal_rate_init(&r);
   feed(&r, 0, 200, 37.5, 0, 1000 * MS); /* not a usual rate: as measured */
   assert_int_equal(bf_nominal_rate_get(&r, &fps), 1);

@@ -53,12 +53,12 @@ int bf_nominal_rate_get(const bf_nominal_rate *r, double *fps) {
   double older = median_spacing(r, 0, mid), newer = median_spacing(r, mid, BF_NOMINAL_AUS - 1);
   if (fabs(older - newer) > 0.02 * newer) return 0;
   double f = 1e9 / median_spacing(r, 0, BF_NOMINAL_AUS - 1), best = f, gap = 0.005 * f;
+  /* the nearest usual rate within 0.5 %; 59.94 (a /1.001 rate) is 0.1 % from
+   * 60, closer than capture jitter lets the median tell: 60, as the
+   * Welcome's integer rate would say */
   static const double usual[] = {24, 25, 30, 48, 50, 60, 72, 75, 90, 100, 120, 144, 165, 240};
   for (size_t k = 0; k < sizeof usual / sizeof usual[0]; k++)
-    for (int ntsc = 0; ntsc < 2; ntsc++) { /* the closest usual rate within 0.5 % */
-      double u = ntsc ? usual[k] * 1000.0 / 1001.0 : usual[k];
-      if (fabs(f - u) <= gap) best = u, gap = fabs(f - u);
-    }
+    if (fabs(f - usual[k]) <= gap) best = usual[k], gap = fabs(f - usual[k]);
   *fps = best;
   return 1;
 }

@@ -8,8 +8,8 @@
  * here is the median spacing per frame over the last BF_NOMINAL_AUS AUs in
  * index order (late captures and stalls are outliers to it), given only
  * when stable: the medians of the older and the newer half agree within
- * 2 %. It is then snapped to the nearest usual rate (24, 25, 30, 50, 60, ...
- * and their /1.001 forms) within 0.5 %.
+ * 2 %. It is then snapped to the nearest usual rate (24, 25, 30, 50, 60,
+ * ...) within 0.5 % (a 59.94 stream reads 60, as a Welcome's integer would).
  *
  * Sans-I/O: pts and frame indices in, no clock. Bounded: a fixed ring. A
  * restart (indices start over) forgets everything.
