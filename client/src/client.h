@@ -68,12 +68,12 @@ typedef struct bf_client {
   bf_stats_json json;  /* --stats-json, when json_open */
   int json_open;
   bf_report *report; /* --report: NULL = none */
+  FILE *report_f;    /* --report's file, opened with the outputs, written at the end */
   struct {
     bf_frame_record rec;
     uint64_t until_ns;
   } await[BF_CLIENT_AWAIT]; /* fates waiting for their FRAME_INFO, oldest first */
   size_t await_head, await_n;
-  FILE *report_f;    /* --report's file, opened with the outputs, written at the end */
 
   /* --- setup: the control session (NULL in --direct mode) ------------------ */
   bf_cctl *ctl;

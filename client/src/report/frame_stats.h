@@ -109,8 +109,8 @@ typedef struct bf_frame_record {
   uint64_t present_ns;
   bf_outcome outcome;
   uint32_t data_shards, parity_shards; /* the AU's k and m over its blocks */
-  uint32_t host_us;   /* FRAME_INFO: capture -> last packet sent, on the sender */
-  uint8_t host_known; /* BF_HOST_*: whether the sender said it */
+  uint32_t host_us;                    /* FRAME_INFO: capture -> last packet sent, on the sender */
+  uint8_t host_known;                  /* BF_HOST_*: whether the sender said it */
 } bf_frame_record;
 
 enum {
