@@ -20,7 +20,7 @@
  *     right after each batch: no latency beyond the rest of that batch.
  *
  * Sending: the paced video bursts (bf_send_endpoint_burst, sealed into the
- * channel's scratch), BYE and PONG (feedback messages).
+ * channel's scratch), BYE, PONG and FRAME_INFO (feedback messages).
  *
  * Not here: what the stream does on those events (send_video.h,
  * send_adapt.h), the control session that supplies the keys (send_ctl.h),
@@ -76,7 +76,7 @@ typedef struct bf_send_endpoint {
   bf_send_event ev[BF_SEND_EP_EVENTS]; /* this batch's events, in order */
   size_t ev_n, ev_next;
   uint64_t batch_ns, batch_realtime_ns; /* when the current batch was read */
-  uint64_t pongs_sent, byes_sent;
+  uint64_t pongs_sent, byes_sent, frame_infos_sent;
   int failed; /* a new client's replay window could not be set up */
 } bf_send_endpoint;
 
@@ -106,6 +106,9 @@ void bf_send_endpoint_set_peer(bf_send_endpoint *e, const bf_addr *peer);
 /* Sends BYE with |reason| (BF_BYE_*) BF_SEND_EP_BYE_REPEAT times to |to|,
  * or to the peer when NULL. */
 void bf_send_endpoint_bye(bf_send_endpoint *e, uint32_t reason, const bf_addr *to);
+/* Sends FRAME_INFO (once: it is not repeated) to the peer: AU |frame_index|
+ * took |host_us| from capture to its last packet handed to the kernel. */
+void bf_send_endpoint_frame_info(bf_send_endpoint *e, uint32_t frame_index, uint32_t host_us);
 /* Sends |n| video datagrams of |d| (rewritten in place) to the peer; see
  * bf_channel_send_burst. Returns how many the kernel took or a negative
  * errno. */

@@ -49,6 +49,7 @@ static int open_pictures(bf_send_state *s, char *err, size_t cap) {
   bf_encoder_config ec = {
       .codec = o->codec,
       .name = o->encoder,
+      .strict = o->encoder != NULL,
       .preset = o->preset,
       .width = s->sinfo.width,
       .height = s->sinfo.height,

@@ -53,6 +53,8 @@ typedef struct bf_send_state {
   bf_encoder *enc; /* NULL: the source's AUs are passed through */
   bf_packetizer *pk;
   bf_pacer pacer;
+  uint32_t au_index;          /* the AU being paced: its frame_index and capture time */
+  uint64_t au_pts_ns;         /* (CLOCK_REALTIME), for its FRAME_INFO after the last burst */
   bf_refresh_tracker refresh; /* intra-refresh recovery points */
   uint64_t recovery_points;
   FILE *dump; /* --dump-au */

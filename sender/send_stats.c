@@ -104,9 +104,10 @@ static void write_data_plane(FILE *f, const bf_send_state *s) {
   fprintf(f,
           "              \"keyframe_requests\": %" PRIu64 ", \"keyframe_ids\": %" PRIu64
           ", \"keyframes_forced\": %" PRIu64 ", \"loss_reports\": %" PRIu64 ", \"pings\": %" PRIu64
-          ", \"pongs_sent\": %" PRIu64 ", \"foreign\": %" PRIu64 ", \"garbage\": %" PRIu64 "}\n",
+          ", \"pongs_sent\": %" PRIu64 ", \"frame_infos_sent\": %" PRIu64 ", \"foreign\": %" PRIu64
+          ", \"garbage\": %" PRIu64 "}\n",
           ss->keyframe_requests, ss->keyframe_ids, ss->keyframes_forced, ss->loss_reports,
-          ss->pings, s->ep.pongs_sent, ss->foreign, ss->garbage);
+          ss->pings, s->ep.pongs_sent, s->ep.frame_infos_sent, ss->foreign, ss->garbage);
 }
 
 /* The seal (the channel's counters over every key of the run) and the

@@ -252,8 +252,10 @@ static int open_demux(bf_source *s, char *err, size_t cap) {
       errf(err, cap, "x11: no display given and DISPLAY is not set (use --source x11:DISPLAY)");
       return -EINVAL;
     }
-    snprintf(url, sizeof url, "%s", disp);
-    snprintf(what, sizeof what, "x11 display '%s'", disp);
+    /* x11:0 is display :0, as the README writes it; x11::0 and
+     * x11:HOST:0 are X's own forms */
+    snprintf(url, sizeof url, "%s%s", strchr(disp, ':') ? "" : ":", disp);
+    snprintf(what, sizeof what, "x11 display '%s'", url);
     av_dict_set(&opts, "framerate", "1000", 0);
     if (c->width && c->height) {
       char vs[32];
@@ -267,7 +269,10 @@ static int open_demux(bf_source *s, char *err, size_t cap) {
   int r = avformat_open_input(&s->fmt, url, ifmt, &opts);
   av_dict_free(&opts);
   if (r < 0) {
-    errf(err, cap, "cannot open %s: %s", what, averr(r, eb, sizeof eb));
+    errf(err, cap, "cannot open %s: %s%s", what, averr(r, eb, sizeof eb),
+         c->kind == BF_SOURCE_X11 ? " (the display is x11:N for DISPLAY=:N, or x11:HOST:N; "
+                                    "e.g. --source x11:0)"
+                                  : "");
     return averror_to_errno(r);
   }
   if ((r = avformat_find_stream_info(s->fmt, NULL)) < 0) {

@@ -145,12 +145,14 @@ static void relay_start(relay *r, uint16_t to_port, const char *const *args) {
     line[len++] = c;
   }
   line[len] = 0;
+  /* 127.0.0.1:PORT, or every address (a bare --listen PORT) */
   const char *p = strstr(line, "listening on 127.0.0.1:");
+  if (!p) p = strstr(line, "listening on 0.0.0.0:");
   if (!p) {
     fprintf(stderr, "relay did not start: '%s'\n", line);
     exit(1);
   }
-  r->port = (uint16_t)atoi(p + strlen("listening on 127.0.0.1:"));
+  r->port = (uint16_t)atoi(strchr(p, ':') + 1);
   fprintf(stderr, "# %s\n", line);
 }
 
@@ -456,7 +458,37 @@ static void run_sizes_foreign_duration(void) {
   close(other);
 }
 
-/* Command-line errors exit 2 and name the flag. */
+/* A bare --listen PORT listens on every address, as the sender's --listen
+ * does, and --rate takes the sender's units (20M) (issue #17): datagrams
+ * sent to 127.0.0.1:PORT are relayed, the relay says its rate. */
+static void run_bare_port_rate(void) {
+  uint16_t cport, sport, free_port;
+  int cs = udp_socket(&cport), ss = udp_socket(&sport), probe = udp_socket(&free_port);
+  close(probe); /* a port that was free a moment ago */
+  char port[16];
+  snprintf(port, sizeof port, "%u", (unsigned)free_port);
+  relay r;
+  const char *args[] = {"--listen", port, "--rate", "20M", "--duration", "1", NULL};
+  relay_start(&r, sport, args);
+  CHECK(r.port == free_port, "listening on %u, not the bare port %u", r.port, free_port);
+  static uint8_t buf[100], rx[200];
+  struct sockaddr_in from;
+  size_t ok = 0;
+  for (int i = 0; i < 5; i++) {
+    memset(buf, i, sizeof buf);
+    send_to(cs, r.port, buf, sizeof buf);
+    ok += recv_wait(ss, rx, sizeof rx, 2000, &from) == (ssize_t)sizeof buf;
+  }
+  char *js = relay_stop(&r, 0);
+  CHECK(ok == 5, "a bare --listen port relayed %zu of 5", ok);
+  CHECK(strstr(js, "\"rate_mbit\": 20") != NULL, "--rate 20M is not 20 Mbit/s: %.300s", js);
+  free(js);
+  close(cs);
+  close(ss);
+}
+
+/* Command-line errors exit 2, name the flag and end with the --help hint;
+ * -V and -h work. */
 static void run_cli(void) {
   struct {
     const char *a, *b, *want;
@@ -465,6 +497,8 @@ static void run_cli(void) {
       {"--frobnicate", NULL, "--frobnicate"},
       {"--dir", "sideways", "--dir"},
       {"--burst", "4", "burst needs a loss rate"},
+      {"--rate", "5x", "--rate: '5x' is not Mbit/s"},
+      {"--rate", "0.1k", "--rate: '0.1k'"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     int pfd[2];
@@ -489,6 +523,19 @@ static void run_cli(void) {
     waitpid(pid, &st, 0);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2, "%s: status %d", cases[i].a, st);
     CHECK(strstr(err, cases[i].want) != NULL, "%s: message '%s'", cases[i].a, err);
+    const char *hint = "\nTry 'bildfunk-netsim --help'.\n";
+    CHECK(len >= (ssize_t)strlen(hint) && !strcmp(err + len - (ssize_t)strlen(hint), hint),
+          "%s: the message does not end with the --help hint: '%s'", cases[i].a, err);
+  }
+  for (int k = 0; k < 2; k++) { /* -V and -h: exit 0 with the version / the usage */
+    char cmd[600], out[256] = "";
+    snprintf(cmd, sizeof cmd, "'%s' %s", g_netsim, k ? "-h" : "-V");
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
+    out[n] = 0;
+    int st = p ? pclose(p) : -1;
+    CHECK(st == 0 && strstr(out, k ? "Usage: bildfunk-netsim" : "bildfunk-netsim ") == out,
+          "%s: status %d, '%s'", k ? "-h" : "-V", st, out);
   }
 }
 
@@ -508,6 +555,7 @@ int main(int argc, char **argv) {
   free(b);
   run_dup_delay();
   run_sizes_foreign_duration();
+  run_bare_port_rate();
   fprintf(stderr, "# %s in %.1f s\n", g_failures ? "FAILED" : "passed",
           (double)(now_ns() - t0) / 1e9);
   return g_failures ? 1 : 0;

@@ -30,12 +30,21 @@
 #include "video/decode_gate.h"
 #include "video/decoder.h"
 #include "video/framemd5.h"
+#include "video/nominal_rate.h"
 
 #include <bildfunk/transport.h>
 
 #include <stdint.h>
 
 #define BF_CLIENT_EPISODES 32
+
+/* An AU's fate can be known before its FRAME_INFO (sent right after the
+ * AU's last packet) was read: its record waits for it, at most this many
+ * records for at most this long (then the host time is missing for it).
+ * Latency: none for the stream; the statistics of an AU come up to 50 ms
+ * later. */
+#define BF_CLIENT_AWAIT 64u
+#define BF_CLIENT_AWAIT_NS (50 * 1000000ull)
 
 /* The sender's normal Bye on the control connection can overtake the last
  * datagrams on the data path (a relay or a network that delays or reorders
@@ -59,6 +68,12 @@ typedef struct bf_client {
   bf_stats_json json;  /* --stats-json, when json_open */
   int json_open;
   bf_report *report; /* --report: NULL = none */
+  FILE *report_f;    /* --report's file, opened with the outputs, written at the end */
+  struct {
+    bf_frame_record rec;
+    uint64_t until_ns;
+  } await[BF_CLIENT_AWAIT]; /* fates waiting for their FRAME_INFO, oldest first */
+  size_t await_head, await_n;
 
   /* --- setup: the control session (NULL in --direct mode) ------------------ */
   bf_cctl *ctl;
@@ -93,6 +108,9 @@ typedef struct bf_client {
   int have_pending;
   int width, height;    /* the stream's picture size */
   uint64_t interval_ns; /* frame interval from pts spacing, smoothed */
+  bf_nominal_rate rate; /* the nominal frame rate from pts, when stable */
+  double welcome_fps;   /* the control session's Welcome says it (0: --direct) */
+  bf_codec welcome_codec; /* ... and the codec (BF_CODEC_UNKNOWN: --direct) */
   int have_last;
   uint64_t last_pts;
   uint32_t last_idx;
@@ -141,10 +159,18 @@ __attribute__((format(printf, 2, 3))) void bf_client_say(const bf_client *c, con
 __attribute__((format(printf, 2, 3))) void bf_client_verbose(const bf_client *c, const char *fmt,
                                                              ...);
 
-/* An AU's fate is known: into the statistics, --report and --stats-json. */
+/* An AU's fate is known: into the statistics, --report and --stats-json,
+ * once its FRAME_INFO is known (see BF_CLIENT_AWAIT). */
 void bf_client_outcome(bf_client *c, bf_frame_record *rec, bf_outcome out, uint64_t now);
+/* The fates that waited for their FRAME_INFO: recorded when it came or
+ * their time ran out; all of them with |all| (the end). */
+void bf_client_settle(bf_client *c, uint64_t now, int all);
 
 /* The clock offset to the sender (0 until synced). */
 int64_t bf_client_clock_offset(const bf_client *c);
+
+/* The stream's nominal frame rate: the Welcome's, else from pts once stable
+ * (video/nominal_rate.h); 0 = not known (yet). */
+double bf_client_nominal_fps(const bf_client *c);
 
 #endif

@@ -25,6 +25,8 @@ void bf_cli_usage(FILE *out) {
   fputs("Usage: bildfunk [options] HOST[:PORT]\n"
         "       bildfunk [options]\n"
         "       bildfunk pair [options] HOST[:PORT]\n"
+        "       bildfunk list [--config-dir DIR]\n"
+        "       bildfunk unpair [--config-dir DIR] HOST[:PORT]\n"
         "       bildfunk --direct HOST[:PORT] [options]\n"
         "\n"
         "Receives a bildfunk video stream from bildfunk-send and shows it with the\n"
@@ -37,6 +39,9 @@ void bf_cli_usage(FILE *out) {
         "the sender's certificate changed) and exits. Without HOST (and without\n"
         "--direct or --headless) the window asks for the sender, prefilled with the\n"
         "last one this client streamed from; with no display that is a usage error.\n"
+        "`bildfunk list` prints the paired senders (name, address, fingerprint, when\n"
+        "paired and last used); `bildfunk unpair HOST` forgets one (a host called\n"
+        "list, pair or unpair is reached as list:47999).\n"
         "\n"
         "connection:\n"
         "  HOST[:PORT]             the sender (control port, default 47999); the pin is\n"
@@ -210,12 +215,18 @@ static int *flag_of(bf_cli *c, const char *name) {
   return NULL;
 }
 
-/* HOST, or the word `pair` before it. 0 or -EINVAL. */
+/* HOST, or the word `pair`, `list` or `unpair` before it. 0 or -EINVAL. */
 static int parse_positional(bf_cli *c, const char *arg, char *err, size_t cap) {
-  if (!c->target && !c->pair && !strcmp(arg, "pair")) {
+  int first = !c->target && !c->pair && c->action == BF_CLI_RUN;
+  if (first && !strcmp(arg, "pair")) {
     c->pair = 1;
     return 0;
   }
+  if (first && (!strcmp(arg, "list") || !strcmp(arg, "unpair"))) {
+    c->action = arg[0] == 'l' ? BF_CLI_LIST : BF_CLI_UNPAIR;
+    return 0;
+  }
+  if (c->action == BF_CLI_LIST) return fail(err, cap, "list takes no HOST ('%s')", arg);
   if (c->target) return fail(err, cap, "'%s': only one sender (HOST[:PORT]) at a time", arg);
   if (!*arg) return fail(err, cap, "an empty HOST");
   c->target = arg;
@@ -347,6 +358,17 @@ static int parse_decoding(bf_cli *c, const char *name, const char *val, char *er
   return 0;
 }
 
+/* `list` and `unpair` touch the pin store only: |other| is the first option
+ * given that is not --config-dir, -v or -q ("" = none). 0 or -EINVAL. */
+static int check_book(bf_cli *c, const char *other, char *err, size_t cap) {
+  const char *word = c->action == BF_CLI_LIST ? "list" : "unpair";
+  if (c->action == BF_CLI_UNPAIR && !c->target)
+    return fail(err, cap, "unpair: which sender? bildfunk unpair HOST[:PORT]");
+  if (*other) return fail(err, cap, "%s takes only --config-dir (and -v, -q), not %s", word, other);
+  if (c->quiet && c->verbose) return fail(err, cap, "--quiet and --verbose contradict");
+  return 0;
+}
+
 /* What the options given together must agree on. 0 or -EINVAL. */
 static int check_together(bf_cli *c, char *err, size_t cap) {
   if (c->pair && c->direct) return fail(err, cap, "pair needs HOST[:PORT], not --direct");
@@ -377,8 +399,18 @@ static int check_together(bf_cli *c, char *err, size_t cap) {
   return 0;
 }
 
+/* 1 for the options `list` and `unpair` take. */
+static int book_option(const char *name) {
+  static const char *const ok[] = {"--config-dir", "-v",     "--verbose", "-q",       "--quiet",
+                                   "-h",           "--help", "-V",        "--version"};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+    if (!strcmp(name, ok[i])) return 1;
+  return 0;
+}
+
 int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
   bf_cli_defaults(c);
+  char other[32] = ""; /* the first option `list` and `unpair` do not take */
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     char name[32];
@@ -391,6 +423,7 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
     memcpy(name, arg, nlen);
     name[nlen] = 0;
     if (eq) val = eq + 1;
+    if (nlen && !other[0] && !book_option(name)) snprintf(other, sizeof other, "%s", name);
 
     int *flag = flag_of(c, name);
     if (flag) {
@@ -420,5 +453,6 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
     if (r == 1) r = parse_decoding(c, name, val, err, cap);
     if (r < 0) return r;
   }
+  if (c->action == BF_CLI_LIST || c->action == BF_CLI_UNPAIR) return check_book(c, other, err, cap);
   return check_together(c, err, cap);
 }

@@ -15,7 +15,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef enum bf_cli_action { BF_CLI_RUN = 0, BF_CLI_HELP, BF_CLI_VERSION } bf_cli_action;
+typedef enum bf_cli_action {
+  BF_CLI_RUN = 0,
+  BF_CLI_HELP,
+  BF_CLI_VERSION,
+  BF_CLI_LIST,   /* `bildfunk list`: the paired senders */
+  BF_CLI_UNPAIR, /* `bildfunk unpair HOST` (|target|) */
+} bf_cli_action;
 
 typedef struct bf_cli {
   bf_cli_action action;

@@ -105,14 +105,18 @@ static bf_turn stream_work(bf_client *c, uint64_t t0) {
     bf_playback_restart(c);
   }
   bf_playback_take_events(c, now);
+  bf_client_settle(c, now, 0); /* fates whose FRAME_INFO came in this batch */
   c->net_ns += bf_clock_epoch_ns() - t0;
 
   if (c->ctl) bf_connect_service(c, now);
   if (c->done) return BF_TURN_END;
   check_end(c, now);
   if (!c->ending) check_liveness(c, now);
-  /* held AUs are not a decoder backlog */
-  uint32_t backlog = c->holding ? 0 : (uint32_t)bf_au_queue_len(&c->q);
+  /* held AUs are not a decoder backlog; nor is what queued before the
+   * decoder showed what a decode costs (the first picture pays for its
+   * decoder's set-up and the window's first present: decode_gate.h) */
+  uint32_t backlog =
+      c->holding || !bf_decode_gate_decode_cost(&c->gate) ? 0 : (uint32_t)bf_au_queue_len(&c->q);
   if (!c->cli->no_skip_to_live && bf_decode_gate_backlog(&c->gate, backlog, now))
     bf_playback_skip_to_live(c, now);
   send_feedback(c, now);
@@ -194,6 +198,7 @@ static void stream_arm(bf_client *c, bf_evloop *l, uint64_t now) {
     c->slot_ctl = bf_evloop_add(l, bf_cctl_fd(c->ctl), bf_cctl_poll_events(c->ctl));
   }
   if (c->ctl_bye_ns) bf_evloop_deadline(l, c->ctl_bye_ns + BF_CLIENT_BYE_GRACE_NS);
+  if (c->await_n) bf_evloop_deadline(l, c->await[c->await_head].until_ns);
   if (c->display && c->ov.level != BF_OVERLAY_OFF) bf_evloop_deadline(l, c->next_text_ns);
 }
 

@@ -17,10 +17,14 @@
  *                                  after giving it the focus
  *   bf_xtool resize ID W H         move it to the top-left corner and resize
  *                                  it, as a window manager would
+ *   bf_xtool workarea X Y W H      announce the usable area on the root
+ *                                  window (_NET_WORKAREA), as a window
+ *                                  manager with a panel would
  *
  * Uses $DISPLAY. Exit 0 on success, 1 on failure (message on stderr).
  */
 #include <X11/Xlib.h>
+#include <X11/Xatom.h>
 #include <X11/Xutil.h>
 
 #include <stdio.h>
@@ -185,7 +189,7 @@ static int ignore_x_errors(Display *d, XErrorEvent *e) {
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: bf_xtool find NAME [S] | geom ID | hotkey ID KEY | type ID TEXT | "
-                    "resize ID W H\n");
+                    "resize ID W H | workarea X Y W H\n");
     return 2;
   }
   Display *d = XOpenDisplay(NULL);
@@ -199,6 +203,15 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (!strcmp(cmd, "find")) {
     rc = find(d, argv[2], argc > 3 ? atof(argv[3]) : 5.0);
+  } else if (!strcmp(cmd, "workarea") && argc > 5) {
+    long area[4];
+    for (int i = 0; i < 4; i++)
+      area[i] = atol(argv[2 + i]);
+    Atom wa = XInternAtom(d, "_NET_WORKAREA", False);
+    XChangeProperty(d, DefaultRootWindow(d), wa, XA_CARDINAL, 32, PropModeReplace,
+                    (unsigned char *)area, 4);
+    XSync(d, False);
+    rc = 0;
   } else {
     Window w = (Window)strtoul(argv[2], NULL, 10);
     if (!strcmp(cmd, "geom")) {

@@ -34,6 +34,10 @@ struct bf_pump {
   bf_pump_counters n;
   uint64_t window_start_ns;
   bf_reassembler_stats window_ras; /* reassembler counters at the window's start */
+  struct {
+    uint32_t frame_index, host_us;
+    uint8_t have;
+  } info[BF_PUMP_FRAME_INFOS]; /* FRAME_INFO by frame_index % size, overwritten */
 };
 
 static void on_feedback(void *user, const uint8_t *d, size_t len, const bf_addr *from,
@@ -191,10 +195,25 @@ static void on_feedback(void *user, const uint8_t *d, size_t len, const bf_addr 
       p->bye_pending_reason = fb.u.bye.reason;
     }
     break;
+  case BF_FB_FRAME_INFO: {
+    p->n.frame_infos++;
+    uint32_t i = fb.u.frame_info.frame_index % BF_PUMP_FRAME_INFOS;
+    p->info[i].frame_index = fb.u.frame_info.frame_index;
+    p->info[i].host_us = fb.u.frame_info.host_us;
+    p->info[i].have = 1;
+    break;
+  }
   default:
     p->n.garbage++;
     break; /* client-bound types only */
   }
+}
+
+int bf_pump_frame_info(const bf_pump *p, uint32_t frame_index, uint32_t *host_us) {
+  uint32_t i = frame_index % BF_PUMP_FRAME_INFOS;
+  if (!p->info[i].have || p->info[i].frame_index != frame_index) return 0;
+  *host_us = p->info[i].host_us;
+  return 1;
 }
 
 static void on_video(void *user, const uint8_t *d, size_t len, const bf_addr *from, uint64_t now) {
@@ -208,6 +227,7 @@ static void on_video(void *user, const uint8_t *d, size_t len, const bf_addr *fr
       d[36] == BF_MAGIC) {
     bf_reassembler_reset(p->ras);
     bf_seqtrack_restart(&p->order);
+    memset(p->info, 0, sizeof p->info); /* its frame indices start over */
     p->n.resumes++;
   }
   bf_reject v = bf_reassembler_push(p->ras, d, len, now);

@@ -4,7 +4,7 @@
  * are called the pump, bf_pump_*): the data socket and everything that
  * happens on it (docs/protocol.md): the punch and its keepalive, clock
  * pings, loss reports, keyframe requests and BYE going out; video shards, clock
- * pongs and BYE coming in.
+ * pongs, BYE and FRAME_INFO (the sender's time per AU) coming in.
  *
  * Receive path: the data-plane channel (bildfunk/channel.h) owns the
  * socket, the receive ring (recvmmsg on Linux), the seal and the punch
@@ -100,6 +100,7 @@ typedef struct bf_pump_counters {
   uint64_t foreign;   /* from another address: dropped */
   uint64_t garbage;   /* short or unknown control datagrams */
   uint64_t pongs;
+  uint64_t frame_infos;  /* FRAME_INFO datagrams received */
   uint64_t byes;         /* BYE datagrams received */
   uint64_t byes_ignored; /* clear mode: BYEs cancelled by video after them */
   uint64_t feedback_sent;
@@ -160,6 +161,13 @@ int bf_pump_fd(const bf_pump *p);
 uint64_t bf_pump_last_data_ns(const bf_pump *p);
 int bf_pump_bye(const bf_pump *p, uint32_t *reason);
 void bf_pump_clear_bye(bf_pump *p);
+
+/* FRAME_INFO: the sender's time from capture to the last packet of AU
+ * |frame_index| handed to its kernel, in µs, into |host_us|: 1, or 0 when
+ * it did not say (an older sender, the datagram lost, or more than
+ * BF_PUMP_FRAME_INFOS AUs ago: the ring of the last ones, overwritten). */
+#define BF_PUMP_FRAME_INFOS 256u
+int bf_pump_frame_info(const bf_pump *p, uint32_t frame_index, uint32_t *host_us);
 
 /* Recent reordering lateness of the video datagrams, ns (0 while the
  * network keeps order): see seqtrack.h. */

@@ -23,6 +23,7 @@ static double cpu_seconds(void) {
 void bf_summary_begin(bf_client *c) {
   c->loop_cpu0_s = cpu_seconds();
   c->loop_start_ns = bf_clock_epoch_ns();
+  if (c->report) bf_report_init(c->report, c->loop_start_ns); /* its time counts from here */
 }
 
 /* The network side's figures, read once. */
@@ -57,9 +58,9 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
   snprintf(out, cap,
            "\"peer\": \"%s\", \"end\": \"%s\", \"exit_code\": %d, \"codec\": \"%s\", "
            "\"decoder\": \"%s\", \"renderer\": \"%s\", \"width\": %d, \"height\": %d, "
-           "\"fps\": %.3f, \"pictures\": %llu, \"decode_errors\": %llu, "
+           "\"fps\": %.3f, \"nominal_fps\": %.3f, \"pictures\": %llu, \"decode_errors\": %llu, "
            "\"keyframe_requests\": %llu, \"keyframe_request_datagrams\": %llu, "
-           "\"keyframes\": %llu, \"skips\": %llu, \"gaps\": %llu, "
+           "\"keyframes\": %llu, \"skips\": %llu, \"catchups\": %llu, \"gaps\": %llu, "
            "\"clock_synced\": %s, \"clock_offset_ms\": %.4f, \"rtt_ms\": %.4f, "
            "\"datagrams\": %llu, \"video_datagrams\": %llu, \"control_datagrams\": %llu, "
            "\"garbage_datagrams\": %llu, \"pongs\": %llu, \"punches\": %llu, "
@@ -73,14 +74,15 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
            c->dec ? bf_codec_name(bf_decoder_codec(c->dec)) : "none",
            c->dec ? bf_decoder_describe(c->dec) : "none",
            c->display ? bf_display_describe(c->display) : "headless", c->width, c->height,
-           c->interval_ns ? 1e9 / (double)c->interval_ns : 0.0, (unsigned long long)c->pictures,
-           (unsigned long long)c->decode_errors, (unsigned long long)g->requests_new,
-           (unsigned long long)g->requests_sent, (unsigned long long)g->keyframes,
-           (unsigned long long)g->skips, (unsigned long long)g->gaps, n->synced ? "true" : "false",
-           (double)n->off / 1e6, (double)n->rtt / 1e6, (unsigned long long)pc->datagrams,
-           (unsigned long long)pc->video, (unsigned long long)pc->control,
-           (unsigned long long)n->garbage, (unsigned long long)pc->pongs,
-           (unsigned long long)pc->punches,
+           c->interval_ns ? 1e9 / (double)c->interval_ns : 0.0, bf_client_nominal_fps(c),
+           (unsigned long long)c->pictures, (unsigned long long)c->decode_errors,
+           (unsigned long long)g->requests_new, (unsigned long long)g->requests_sent,
+           (unsigned long long)g->keyframes, (unsigned long long)g->skips,
+           (unsigned long long)g->catchups, (unsigned long long)g->gaps,
+           n->synced ? "true" : "false", (double)n->off / 1e6, (double)n->rtt / 1e6,
+           (unsigned long long)pc->datagrams, (unsigned long long)pc->video,
+           (unsigned long long)pc->control, (unsigned long long)n->garbage,
+           (unsigned long long)pc->pongs, (unsigned long long)pc->punches,
            (unsigned long long)(n->rs.packets - n->rs.rejected[BF_ACCEPT]),
            (unsigned long long)pc->batches, (unsigned long long)pc->reordered,
            (unsigned long long)pc->duplicates, (double)pc->reorder_late_max_ns / 1e6,
@@ -158,9 +160,43 @@ static void write_json(bf_client *c, const net_figures *n, uint64_t end_ns) {
   c->json_open = 0;
 }
 
-static void write_report(bf_client *c) {
-  char title[160];
-  snprintf(title, sizeof title, "bildfunk session report - %s", bf_pump_peer_name(c->pump));
+/* What the report says about the session: the sender as named and its
+ * addresses (the control peer and the sender's data port, never a relay's),
+ * what was streamed and decoded, when and how long. */
+static void report_facts(const bf_client *c, uint64_t end_ns, bf_report_facts *x) {
+  memset(x, 0, sizeof *x);
+  const char *peer = bf_pump_peer_name(c->pump);
+  snprintf(x->sender, sizeof x->sender, "%s",
+           c->target[0]     ? c->target
+           : c->cli->direct ? c->cli->direct
+                            : "");
+  snprintf(x->sender_address, sizeof x->sender_address, "%s",
+           c->ctl ? bf_cctl_endpoint(c->ctl) : peer);
+  snprintf(x->data_address, sizeof x->data_address, "%s", c->ctl ? c->ctl_data : peer);
+  if (c->ctl && c->data_via[0])
+    snprintf(x->mode, sizeof x->mode, "control session, sealed, through the relay %s", c->data_via);
+  else
+    snprintf(x->mode, sizeof x->mode, "%s",
+             c->ctl                  ? "control session, sealed"
+             : c->cli->seal_key_file ? "direct, sealed with a key file"
+                                     : "direct, unencrypted");
+  snprintf(x->codec, sizeof x->codec, "%s", c->dec ? bf_codec_name(bf_decoder_codec(c->dec)) : "");
+  snprintf(x->decoder, sizeof x->decoder, "%s", c->dec ? bf_decoder_describe(c->dec) : "");
+  snprintf(x->renderer, sizeof x->renderer, "%s",
+           c->display ? bf_display_describe(c->display) : "headless");
+  x->width = c->width;
+  x->height = c->height;
+  x->fps = bf_client_nominal_fps(c);
+  x->start_unix = (int64_t)(c->loop_start_ns / 1000000000ull); /* the epoch clock: clock.h */
+  x->length_s = (double)(end_ns - c->loop_start_ns) / 1e9;
+  snprintf(x->version, sizeof x->version, "%s", BF_VERSION_STRING);
+}
+
+static void write_report(bf_client *c, uint64_t end_ns) {
+  char title[360];
+  snprintf(title, sizeof title, "bildfunk session report - %.320s",
+           c->target[0] ? c->target : bf_pump_peer_name(c->pump));
+  report_facts(c, end_ns, &c->report->facts);
   const bf_decode_gate *g = &c->gate;
   const bf_report_kv extra[] = {
       {"pictures decoded", (double)c->pictures},
@@ -170,13 +206,15 @@ static void write_report(bf_client *c) {
       {"keyframes", (double)g->keyframes},
       {"recovered at a recovery point", (double)g->recovery_points},
       {"skips to live", (double)g->skips},
+      {"backlogs decoded through", (double)g->catchups},
       {"gaps", (double)g->gaps},
       {"frames held for a reordered one", (double)g->holds},
       {"holds that ran out (gaps)", (double)g->holds_expired},
   };
-  FILE *f = fopen(c->cli->report, "w");
+  FILE *f = c->report_f; /* opened with the other outputs */
+  c->report_f = NULL;
   int r = f ? bf_report_write(c->report, &c->st, title, extra, sizeof extra / sizeof extra[0], f)
-            : -errno;
+            : -EBADF;
   if (f && fclose(f) != 0 && r == 0) r = -EIO;
   if (r < 0) {
     bf_client_say(c, "cannot write the report %s: %s", c->cli->report, strerror(-r));
@@ -190,7 +228,7 @@ void bf_summary_write(bf_client *c, uint64_t end_ns) {
   net_figures n;
   net_figures_get(c, &n);
   if (c->json_open) write_json(c, &n, end_ns);
-  if (c->report) write_report(c);
+  if (c->report) write_report(c, end_ns);
   if (c->cli->quiet) return;
   fprintf(stderr,
           "bildfunk: %llu pictures (%llu shown) from %s, %llu frames lost, %llu repaired by FEC, "

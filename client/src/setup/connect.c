@@ -6,6 +6,7 @@
 
 #include "setup/last_sender.h"
 #include "setup/screens.h"
+#include "setup/sender_book.h"
 
 #include <bildfunk/clock.h>
 
@@ -14,6 +15,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A failed control setup: the message on stderr, and kept for the window. */
@@ -181,6 +183,10 @@ static void remember_sender(bf_client *c) {
     return;
   int r = bf_last_sender_write(c->cli->config_dir, c->target, where, sizeof where);
   if (r < 0) bf_client_verbose(c, "cannot write %s: %s", where, strerror(-r));
+  /* `bildfunk list`'s "last used" */
+  r = bf_sender_used_touch(c->cli->config_dir, bf_cctl_pin_name(c->ctl), (int64_t)time(NULL), where,
+                           sizeof where);
+  if (r < 0) bf_client_verbose(c, "cannot write %s: %s", where, strerror(-r));
 }
 
 int bf_connect_finish(bf_client *c, char *data_addr, size_t cap, uint8_t secret[32],
@@ -199,6 +205,9 @@ int bf_connect_finish(bf_client *c, char *data_addr, size_t cap, uint8_t secret[
   c->ctl_sealed = 1;
   remember_sender(c);
   *max_k = w.max_k;
+  c->welcome_fps = w.fps; /* the stream's nominal rate and codec */
+  c->welcome_codec = (bf_codec)w.codec;
+  if (c->display) bf_display_expect(c->display, w.width, w.height); /* before the first picture */
   bf_cctl_data_addr(c->ctl, w.data_port, c->ctl_data, sizeof c->ctl_data);
   /* --data-via: the same sealed data plane through a relay; the sender sees
    * the relay's address, so it must share the control connection's IP */

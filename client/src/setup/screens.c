@@ -50,6 +50,14 @@ void bf_screens_ask_begin(bf_client *c) {
   bf_screens_redraw(c);
 }
 
+void bf_screens_ask_again(bf_client *c) {
+  char host[BF_PAIRSCREEN_HOST];
+  snprintf(host, sizeof host, "%.*s", (int)sizeof host - 1, c->target);
+  bf_pairscreen_ask_again(&c->ps, host, c->setup_err);
+  bf_screens_redraw(c);
+  fprintf(stderr, "bildfunk: (the window asks for the sender again)\n");
+}
+
 static void ask_stopped(bf_client *c) {
   fprintf(stderr, "bildfunk: interrupted before a sender was given\n");
   c->setup_rc = 1;

@@ -5,6 +5,8 @@
  */
 #include "display.h"
 
+#include "winfit.h"
+
 #include <SDL.h>
 #include <SDL_syswm.h>
 #include <SDL_ttf.h>
@@ -122,6 +124,7 @@ struct bf_display {
   AVFrame *conv;
   int have_picture;
   int sized_to_stream;
+  int fit_w, fit_h; /* the picture size the window was last fitted to */
   int event_fd;
   int fake_fs;          /* fullscreen done by us: no window manager */
   uint64_t fs_check_ms; /* SDL ticks when to check a fullscreen request */
@@ -137,6 +140,61 @@ struct bf_display {
 };
 
 static void fs_request(bf_display *r);
+
+/* Sizes the window for a |w| x |h| picture (smaller when that does not fit)
+ * and centres it in its display's usable area, decorations included: a
+ * window that grew where it was opened could hang half off the screen. */
+static void fit_window(bf_display *r, int w, int h) {
+  SDL_Rect u;
+  int idx = SDL_GetWindowDisplayIndex(r->win);
+  r->fit_w = w;
+  r->fit_h = h;
+  if (idx < 0 || SDL_GetDisplayUsableBounds(idx, &u) != 0) {
+    SDL_SetWindowSize(r->win, w, h);
+    return;
+  }
+  int b[4] = {0, 0, 0, 0}; /* top, left, bottom, right; unknown (no window manager): 0 */
+  if (!r->cfg.borderless && SDL_GetWindowBordersSize(r->win, &b[0], &b[1], &b[2], &b[3]) != 0)
+    b[0] = b[1] = b[2] = b[3] = 0;
+  bf_rect fit, usable = {u.x, u.y, u.w, u.h};
+  bf_window_fit(usable, b[0], b[1], b[2], b[3], w, h, &fit);
+  SDL_SetWindowSize(r->win, fit.w, fit.h);
+  SDL_SetWindowPosition(r->win, fit.x, fit.y);
+}
+
+/* Draws a small black picture of each texture format the video may use
+ * (IYUV from software decoders, NV12 from hardware ones) and presents black:
+ * a renderer compiles its shaders for a format at its first use (OpenGL on
+ * a CPU rasteriser: 360 ms measured on a loaded Xvfb), which the first
+ * picture of the stream would pay otherwise. */
+static void warm_up(bf_display *r) {
+  static const Uint32 fmts[2] = {SDL_PIXELFORMAT_IYUV, SDL_PIXELFORMAT_NV12};
+  uint8_t y[16 * 16], uv[16 * 16];
+  memset(y, 16, sizeof y);
+  memset(uv, 128, sizeof uv);
+  SDL_SetRenderDrawColor(r->ren, 0, 0, 0, 255);
+  SDL_RenderClear(r->ren);
+  for (int i = 0; i < 2; i++) {
+    SDL_Texture *t = SDL_CreateTexture(r->ren, fmts[i], SDL_TEXTUREACCESS_STREAMING, 16, 16);
+    if (!t) continue;
+    if (i == 0)
+      SDL_UpdateYUVTexture(t, NULL, y, 16, uv, 8, uv, 8);
+    else
+      SDL_UpdateNVTexture(t, NULL, y, 16, uv, 16);
+    SDL_Rect dst = {0, 0, 1, 1};
+    SDL_RenderCopy(r->ren, t, NULL, &dst);
+    SDL_DestroyTexture(t);
+  }
+  SDL_RenderClear(r->ren);
+  SDL_RenderPresent(r->ren);
+}
+
+void bf_display_expect(bf_display *r, int w, int h) {
+  if (r->sized_to_stream || r->cfg.width || bf_display_is_fullscreen(r) || w <= 0 || h <= 0) return;
+  fit_window(r, w, h);
+  SDL_RenderClear(r->ren); /* the first present at the new size, before the stream */
+  SDL_RenderPresent(r->ren);
+}
 
 int bf_display_open(const bf_display_config *cfg, bf_display **out, char *err, size_t cap) {
   *out = NULL;
@@ -177,10 +235,10 @@ int bf_display_open(const bf_display_config *cfg, bf_display **out, char *err, s
   if (SDL_GetWindowWMInfo(r->win, &wm) && wm.subsystem == SDL_SYSWM_X11)
     r->event_fd = ConnectionNumber(wm.info.x11.display);
 #endif
+  fit_window(r, w, h);                      /* a small screen, a panel: inside the usable area */
+  if (!cfg->width) r->fit_w = r->fit_h = 0; /* not the stream's yet */
   if (cfg->fullscreen) fs_request(r);
-  SDL_SetRenderDrawColor(r->ren, 0, 0, 0, 255);
-  SDL_RenderClear(r->ren);
-  SDL_RenderPresent(r->ren);
+  warm_up(r);
   *out = r;
   return 0;
 fail:
@@ -342,19 +400,11 @@ int bf_display_upload(bf_display *r, const AVFrame *pic) {
     r->tex_w = pic->width;
     r->tex_h = pic->height;
     r->tex_fmt = fmt;
-    /* a window that was not given a size follows the stream's, once */
-    if (!r->sized_to_stream && !r->cfg.width && !bf_display_is_fullscreen(r)) {
-      SDL_Rect usable;
-      int w = pic->width, h = pic->height;
-      if (SDL_GetDisplayUsableBounds(SDL_GetWindowDisplayIndex(r->win), &usable) == 0 &&
-          (w > usable.w || h > usable.h)) {
-        bf_rect fit;
-        bf_letterbox(w, h, 1, 1, usable.w, usable.h, &fit);
-        w = fit.w;
-        h = fit.h;
-      }
-      SDL_SetWindowSize(r->win, w, h);
-    }
+    /* a window that was not given a size follows the stream's, once (it
+     * may have already: bf_display_expect) */
+    if (!r->sized_to_stream && !r->cfg.width && !bf_display_is_fullscreen(r) &&
+        (pic->width != r->fit_w || pic->height != r->fit_h))
+      fit_window(r, pic->width, pic->height);
     r->sized_to_stream = 1;
   }
   r->sar_num = pic->sample_aspect_ratio.num;
@@ -443,5 +493,6 @@ void bf_display_text_ops(bf_display *r, int rich, bf_text_ops *ops) {
       return;
     }
   }
-  bf_font_builtin_ops(oh >= 1000 ? 2 : 1, ops);
+  /* the built-in 5x7 font grows with the window: 14 px tall on 1080 lines */
+  bf_font_builtin_ops(oh >= 800 ? oh / 400 : 1, ops);
 }

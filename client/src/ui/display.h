@@ -58,8 +58,14 @@ int bf_display_open(const bf_display_config *cfg, bf_display **out, char *err, s
 /* Closes the window and SDL; clears |*d|. */
 void bf_display_close(bf_display **d);
 
+/* The stream will be |w| x |h| (a control session's Welcome): a window not
+ * given a size takes it now, fitted into the display's usable area and
+ * centred there, rather than at the first picture. */
+void bf_display_expect(bf_display *d, int w, int h);
+
 /* Copies |pic| into the video texture (recreated when its size or format
- * changes). 0 or negative errno. */
+ * changes); the first picture sizes a window not given a size (as
+ * bf_display_expect), once. 0 or negative errno. */
 int bf_display_upload(bf_display *d, const AVFrame *pic);
 
 /* Clears, draws the picture letterboxed and |over| at the top-left (NULL =
@@ -97,7 +103,9 @@ void bf_display_tick(bf_display *d);
 /* The text drawing to use: a system font (SDL2_ttf, found through
  * fontconfig) or the built-in bitmap font, per the config and what is
  * installed; |rich| is what BF_FONT_AUTO decides on (1: the system font).
- * Sized for the current window. */
+ * Sized for the current window (the built-in font at one pixel per font
+ * pixel per 400 lines, at least one): call again when the window's size
+ * changes. */
 void bf_display_text_ops(bf_display *d, int rich, bf_text_ops *ops);
 
 /* "x11 / software" etc., and the output size in pixels. */

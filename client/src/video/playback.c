@@ -36,6 +36,7 @@ static void track_interval(bf_client *c, const bf_frame *f) {
 
 static void on_frame(bf_client *c, bf_frame *f, uint64_t now) {
   track_interval(c, f);
+  bf_nominal_rate_push(&c->rate, f->frame_index, f->pts_ns);
   bf_queued_au au;
   memset(&au, 0, sizeof au);
   au.f = *f;
@@ -45,6 +46,8 @@ static void on_frame(bf_client *c, bf_frame *f, uint64_t now) {
   rec->user_flags = f->user_flags;
   rec->shards_received = f->shards_received;
   rec->shards_recovered = f->shards_recovered;
+  rec->data_shards = f->data_shards;
+  rec->parity_shards = f->parity_shards;
   rec->pts_ns = f->pts_ns;
   rec->capture_ns = (uint64_t)((int64_t)f->pts_ns - bf_client_clock_offset(c));
   rec->first_shard_ns = f->first_arrival_ns;
@@ -90,6 +93,7 @@ void bf_playback_take_events(bf_client *c, uint64_t now) {
 
 void bf_playback_restart(bf_client *c) {
   bf_decode_gate_restart(&c->gate);
+  bf_nominal_rate_init(&c->rate);
   c->have_last = 0;
   c->md5_have_base = 0;
 }
@@ -108,23 +112,20 @@ static size_t drop_queue(bf_client *c, uint64_t now) {
 void bf_playback_skip_to_live(bf_client *c, uint64_t now) {
   size_t n = drop_queue(c, now);
   bf_pump_reset_reassembly(c->pump);
-  bf_client_say(c, "decoder fell behind: skipped %zu queued frames, asking for a keyframe", n);
+  /* why: decoding slower than the stream (a backlog a fast decoder clears
+   * is decoded through: decode_gate.h) */
+  bf_client_say(c,
+                "decoder fell behind: skipped %zu queued frames, asking for a keyframe (a decode "
+                "takes %.1f ms, a frame comes every %.1f ms)",
+                n, (double)bf_decode_gate_decode_cost(&c->gate) / 1e6,
+                (double)c->gate.cfg.frame_interval_ns / 1e6);
 }
 
 /* --- decode ------------------------------------------------------------------------------ */
 
-static int ensure_decoder(bf_client *c, const bf_frame *f) {
-  bf_codec want = c->cli->codec;
-  if (want == BF_CODEC_UNKNOWN) want = bf_codec_detect(f->data, f->len);
-  if (want == BF_CODEC_UNKNOWN) {
-    if (c->dec) return 0; /* keep the codec we have */
-    if (!c->codec_unknown_logged++)
-      bf_client_say(c,
-                    "cannot tell the codec of frame %u (no H.264 SPS, HEVC VPS or AV1 sequence "
-                    "header); use --codec",
-                    f->frame_index);
-    return -EINVAL;
-  }
+/* The decoder for |want|, opened unless it is the one open. 0 or negative
+ * (said; the stream ends). */
+static int open_decoder(bf_client *c, bf_codec want) {
   if (c->dec && bf_decoder_codec(c->dec) == want) return 0;
   if (c->dec) bf_client_say(c, "the stream changed to %s", bf_codec_name(want));
   bf_decoder_close(&c->dec);
@@ -140,6 +141,31 @@ static int ensure_decoder(bf_client *c, const bf_frame *f) {
   }
   bf_client_verbose(c, "decoding %s with %s", bf_codec_name(want), bf_decoder_describe(c->dec));
   return 0;
+}
+
+static int ensure_decoder(bf_client *c, const bf_frame *f) {
+  bf_codec want = c->cli->codec;
+  if (want == BF_CODEC_UNKNOWN) want = bf_codec_detect(f->data, f->len);
+  if (want == BF_CODEC_UNKNOWN) {
+    if (c->dec) return 0; /* keep the codec we have */
+    if (!c->codec_unknown_logged++)
+      bf_client_say(c,
+                    "cannot tell the codec of frame %u (no H.264 SPS, HEVC VPS or AV1 sequence "
+                    "header); use --codec",
+                    f->frame_index);
+    return -EINVAL;
+  }
+  return open_decoder(c, want);
+}
+
+int bf_playback_prepare(bf_client *c, bf_codec codec) {
+  bf_codec want = c->cli->codec != BF_CODEC_UNKNOWN ? c->cli->codec : codec;
+  if (want == BF_CODEC_UNKNOWN) return 0; /* told at the first keyframe */
+  uint64_t t0 = bf_clock_epoch_ns();
+  int r = open_decoder(c, want);
+  bf_client_verbose(c, "decoder opened before the stream in %.1f ms",
+                    (double)(bf_clock_epoch_ns() - t0) / 1e6);
+  return r;
 }
 
 static void log_decode_error(bf_client *c, uint32_t idx, int err, uint64_t now) {
@@ -219,6 +245,8 @@ static int decode(bf_client *c, bf_queued_au *it, bf_gate g) {
   }
   it->rec.decode_end_ns = bf_clock_epoch_ns();
   now = it->rec.decode_end_ns;
+  if (bf_decoder_decodes(c->dec) > 1) /* what a decode costs, for skip-to-live */
+    bf_decode_gate_on_decode_time(&c->gate, now - it->rec.decode_start_ns);
   bf_pump_release(c->pump, &it->f);
   if (r < 0) {
     log_decode_error(c, it->f.frame_index, r, now);
@@ -268,15 +296,29 @@ int bf_playback_decode_one(bf_client *c) {
 
 /* --- present ------------------------------------------------------------------------------ */
 
+/* The overlay's font for the window's size now: the window takes the
+ * stream's size at the first picture, after the overlay was set up. */
+static void overlay_font(bf_client *c) {
+  int w, h;
+  bf_display_output_size(c->display, &w, &h);
+  bf_text_ops ops;
+  bf_display_text_ops(c->display, c->ov.level >= BF_OVERLAY_NORMAL, &ops);
+  bf_overlay_set_font(&c->ov, &ops);
+  c->ov.font_h = h;
+}
+
 void bf_playback_overlay_text(bf_client *c, uint64_t now) {
   if (!c->display || c->ov.level == BF_OVERLAY_OFF) return;
+  int w, h;
+  bf_display_output_size(c->display, &w, &h);
+  if (h != c->ov.font_h) overlay_font(c);
   bf_stats_view v;
   bf_stats_view_now(&c->st, now, &v);
   bf_overlay_info info;
   memset(&info, 0, sizeof info);
   info.width = c->width;
   info.height = c->height;
-  info.fps = c->interval_ns ? 1e9 / (double)c->interval_ns : 0;
+  info.fps = bf_client_nominal_fps(c);
   info.codec = c->dec ? bf_codec_name(bf_decoder_codec(c->dec)) : NULL;
   info.decoder = c->dec ? bf_decoder_describe(c->dec) : NULL;
   int64_t off;
@@ -304,10 +346,8 @@ void bf_playback_redraw(bf_client *c) {
 }
 
 void bf_playback_set_overlay(bf_client *c, bf_overlay_level level) {
-  bf_text_ops ops;
-  bf_display_text_ops(c->display, level >= BF_OVERLAY_NORMAL, &ops);
-  bf_overlay_set_font(&c->ov, &ops);
   bf_overlay_set_level(&c->ov, level);
+  overlay_font(c);
   bf_playback_overlay_text(c, bf_clock_epoch_ns());
 }
 
@@ -322,8 +362,17 @@ void bf_playback_present(bf_client *c) {
     bf_display_present(c->display, bf_overlay_canvas(&c->ov));
   }
   uint64_t now = bf_clock_epoch_ns();
-  c->last_present_ns = now;
   c->pending_rec.present_ns = now;
+  const bf_frame_record *r = &c->pending_rec;
+  if (!c->last_present_ns) /* what the first picture cost, for a slow start */
+    bf_client_verbose(c,
+                      "first picture on screen %.1f ms after its last shard: %.1f ms to the "
+                      "decoder (opening it included), decoded in %.1f ms, presented in %.1f ms",
+                      (double)(now - r->last_shard_ns) / 1e6,
+                      (double)(r->decode_start_ns - r->last_shard_ns) / 1e6,
+                      (double)(r->decode_end_ns - r->decode_start_ns) / 1e6,
+                      (double)(now - r->decode_end_ns) / 1e6);
+  c->last_present_ns = now;
   if (c->ep_open && (c->pending_rec.user_flags & (BF_AU_KEYFRAME | BF_AU_RECOVERY_POINT))) {
     c->rec_ep[c->n_ep].present_ns = now;
     bf_client_verbose(c, "recovered: %s %u on screen %.1f ms after the request",

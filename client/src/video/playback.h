@@ -36,6 +36,12 @@ void bf_playback_restart(bf_client *c);
  * the gate then asks for a keyframe. */
 void bf_playback_skip_to_live(bf_client *c, uint64_t now);
 
+/* Opens the decoder before the stream (the codec the control session's
+ * Welcome names, or --codec): the decoder's set-up and hardware probing are
+ * then not paid by the first picture. 0, or negative (said: the stream
+ * ends); nothing done for BF_CODEC_UNKNOWN. */
+int bf_playback_prepare(bf_client *c, bf_codec codec);
+
 /* Decodes the oldest queued AU (or drops it, as the gate says). Returns 0
  * when it is held for an earlier one (nothing done), else 1. May end the
  * stream (--frames, a decoder or --framemd5 failure: c->done). */
