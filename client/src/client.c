@@ -43,6 +43,7 @@ void bf_client_free(bf_client **pc) {
   if (c->json_open) bf_stats_json_close(&c->json, &c->st, NULL);
   bf_framemd5_close(&c->md5);
   bf_decoder_close(&c->dec);
+  bf_fwd_close(&c->input); /* before the window and the pump it borrows */
   if (c->display) {
     bf_overlay_free(&c->ov);
     bf_ui_events_free(&c->events);
@@ -83,6 +84,7 @@ void bf_client_verbose(const bf_client *c, const char *fmt, ...) {
 
 void bf_client_outcome(bf_client *c, bf_frame_record *rec, bf_outcome out, uint64_t now) {
   rec->outcome = out;
+  if (out == BF_OUT_PRESENTED && c->input) bf_fwd_present(c->input, rec->pts_ns, rec->present_ns);
   bf_stats_on_outcome(&c->st, rec, now);
   if (c->report) bf_report_on_outcome(c->report, rec, now);
   if (c->json_open) bf_stats_json_frame(&c->json, rec);
