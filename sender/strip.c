@@ -36,20 +36,31 @@ uint16_t bf_strip_crc16(const uint8_t *d, size_t n) {
   return crc;
 }
 
+/* |cells| bits of |bytes|, most significant first, one per byte (0/1). */
+static void to_bits(const uint8_t *bytes, unsigned cells, uint8_t *bits) {
+  for (unsigned i = 0; i < cells; i++)
+    bits[i] = (bytes[i / 8] >> (7 - i % 8)) & 1u;
+}
+
+/* A band's bytes around |n| payload bytes at bytes + 1: the start marker,
+ * the CRC-16 of the payload (big-endian), the end marker; then its bits. */
+static void frame_bits(uint8_t *bytes, size_t n, uint8_t start, uint8_t end, uint8_t *bits) {
+  bytes[0] = start;
+  uint16_t crc = bf_strip_crc16(bytes + 1, n);
+  bytes[n + 1] = (uint8_t)(crc >> 8);
+  bytes[n + 2] = (uint8_t)crc;
+  bytes[n + 3] = end;
+  to_bits(bytes, (unsigned)(n + 4) * 8u, bits);
+}
+
 /* The 128 cell bits of |p|, one per byte (0/1). */
 static void strip_bits(const bf_strip_payload *p, uint8_t bits[BF_STRIP_CELLS]) {
   uint8_t bytes[16];
-  bytes[0] = START_MARKER;
   for (int i = 0; i < 4; i++)
     bytes[1 + i] = (uint8_t)(p->frame_index >> (24 - 8 * i));
   for (int i = 0; i < 8; i++)
     bytes[5 + i] = (uint8_t)(p->pts_ns >> (56 - 8 * i));
-  uint16_t crc = bf_strip_crc16(bytes + 1, 12);
-  bytes[13] = (uint8_t)(crc >> 8);
-  bytes[14] = (uint8_t)crc;
-  bytes[15] = END_MARKER;
-  for (unsigned i = 0; i < BF_STRIP_CELLS; i++)
-    bits[i] = (bytes[i / 8] >> (7 - i % 8)) & 1u;
+  frame_bits(bytes, 12, START_MARKER, END_MARKER, bits);
 }
 
 /* Pixel span [*a, *b) of cell coordinate |i| along an axis scaled by |w|. */
@@ -179,17 +190,11 @@ int bf_strip_draw_input(uint8_t *y, ptrdiff_t stride, unsigned w, unsigned h,
       bf_strip_height(w) + bf_strip_input_height(w) > h)
     return -EINVAL;
   uint8_t bytes[BF_STRIP_INPUT_CELLS / 8], bits[BF_STRIP_INPUT_CELLS];
-  bytes[0] = INPUT_START;
   for (int i = 0; i < 4; i++) {
     bytes[1 + i] = (uint8_t)(p->ev_seq >> (24 - 8 * i));
     bytes[5 + i] = (uint8_t)(p->snap_seq >> (24 - 8 * i));
   }
-  uint16_t crc = bf_strip_crc16(bytes + 1, 8);
-  bytes[9] = (uint8_t)(crc >> 8);
-  bytes[10] = (uint8_t)crc;
-  bytes[11] = INPUT_END;
-  for (unsigned i = 0; i < BF_STRIP_INPUT_CELLS; i++)
-    bits[i] = (bytes[i / 8] >> (7 - i % 8)) & 1u;
+  frame_bits(bytes, 8, INPUT_START, INPUT_END, bits);
   draw_cells(y, stride, w, input_top(w, h), BF_STRIP_INPUT_ROWS, bits);
   return 0;
 }

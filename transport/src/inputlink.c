@@ -68,24 +68,6 @@ static void flush_owed(bf_inlink_tx *tx) {
   forget_held(tx);
 }
 
-static int event_valid(const bf_inev *e) {
-  switch (e->kind) {
-  case BF_INEV_KEY_DOWN:
-  case BF_INEV_KEY_UP:
-    return e->code <= 0xFFu;
-  case BF_INEV_BUTTON_DOWN:
-  case BF_INEV_BUTTON_UP:
-    return e->code >= 1 && e->code <= 5;
-  case BF_INEV_PAD_DOWN:
-  case BF_INEV_PAD_UP:
-    return e->code < 32 && e->arg < BF_INMSG_PADS;
-  case BF_INEV_RELEASE_ALL:
-    return 1;
-  default:
-    return 0;
-  }
-}
-
 /* The held/dropped bits of |e|'s key, button or pad button: returns whether
  * it was held and, with |held| >= 0 / |dropped| >= 0, sets them. */
 static void mark(bf_inlink_tx *tx, const bf_inev *e, int held, int dropped) {
@@ -125,7 +107,7 @@ static int was_dropped(const bf_inlink_tx *tx, const bf_inev *e) {
 }
 
 int64_t bf_inlink_tx_event(bf_inlink_tx *tx, const bf_inev *in) {
-  if (!event_valid(in)) return -EINVAL;
+  if (!bf_inev_valid(in)) return -EINVAL;
   bf_inev e = *in;
   e.x = e.y = 0;
   if (e.kind == BF_INEV_BUTTON_DOWN || e.kind == BF_INEV_BUTTON_UP) {
@@ -239,12 +221,19 @@ static int pads_off_rest(const bf_inmsg_input *s) {
   return 0;
 }
 
-int bf_inlink_tx_holding(const bf_inlink_tx *tx) {
-  for (unsigned i = 0; i < sizeof tx->held_keys; i++)
-    if (tx->held_keys[i]) return 1;
+/* Something is held: a key (bits |keys|), a mouse button, a pad button, a
+ * pad's axis off its rest. Both ends keep the same sets. */
+static int holding(const uint8_t keys[32], uint8_t buttons, const uint32_t pads[BF_INMSG_PADS],
+                   const bf_inmsg_input *snap) {
+  for (unsigned i = 0; i < 32; i++)
+    if (keys[i]) return 1;
   for (unsigned p = 0; p < BF_INMSG_PADS; p++)
-    if (tx->held_pad[p]) return 1;
-  return tx->held_buttons || pads_off_rest(&tx->snap);
+    if (pads[p]) return 1;
+  return buttons || pads_off_rest(snap);
+}
+
+int bf_inlink_tx_holding(const bf_inlink_tx *tx) {
+  return holding(tx->held_keys, tx->held_buttons, tx->held_pad, &tx->snap);
 }
 
 /* The events one datagram carries: the oldest, at most BF_INMSG_MAX_EVENTS. */
@@ -530,31 +519,37 @@ static int may_apply(bf_inlink_rx *rx, unsigned cls, uint64_t now) {
   return token(rx, now);
 }
 
+/* A step of a running total pair (motion or wheel) from what was taken to
+ * |a|, |b|: 1 with the step in |da|, |db| to apply; 0 when there is none,
+ * it is consumed unapplied (filtered; too large: counted) or it waits for
+ * the next snapshot (rate: the totals taken stay). */
+static int take_step(bf_inlink_rx *rx, int32_t *have_a, int32_t *have_b, int32_t a, int32_t b,
+                     uint64_t now, int32_t *da, int32_t *db) {
+  *da = sub32(a, *have_a);
+  *db = sub32(b, *have_b);
+  int r;
+  if ((!*da && !*db) || (r = may_apply(rx, BF_INCLASS_MOUSE, now)) == 0) return 0;
+  *have_a = a;
+  *have_b = b;
+  if (r < 0) return 0;
+  if (*da > BF_INLINK_MAX_MOTION || *da < -BF_INLINK_MAX_MOTION || *db > BF_INLINK_MAX_MOTION ||
+      *db < -BF_INLINK_MAX_MOTION) {
+    rx->st.motion_resync++;
+    return 0;
+  }
+  return 1;
+}
+
 /* The snapshot's pointer, wheel and axes (after the events). */
 static void take_rest(bf_inlink_rx *rx, const bf_inmsg_input *m, uint64_t now,
                       const bf_inlink_sink *k) {
   bf_inmsg_input *s = &rx->snap;
-  int32_t dx = sub32(m->rel_x, s->rel_x), dy = sub32(m->rel_y, s->rel_y);
+  int32_t dx, dy;
   int r;
-  if ((dx || dy) && (r = may_apply(rx, BF_INCLASS_MOUSE, now)) != 0) {
-    if (r > 0 && (dx > BF_INLINK_MAX_MOTION || dx < -BF_INLINK_MAX_MOTION ||
-                  dy > BF_INLINK_MAX_MOTION || dy < -BF_INLINK_MAX_MOTION))
-      rx->st.motion_resync++;
-    else if (r > 0 && k->motion)
-      k->motion(k->user, dx, dy);
-    s->rel_x = m->rel_x;
-    s->rel_y = m->rel_y;
-  }
-  int32_t wv = sub32(m->wheel_v, s->wheel_v), wh = sub32(m->wheel_h, s->wheel_h);
-  if ((wv || wh) && (r = may_apply(rx, BF_INCLASS_MOUSE, now)) != 0) {
-    if (r > 0 && (wv > BF_INLINK_MAX_MOTION || wv < -BF_INLINK_MAX_MOTION ||
-                  wh > BF_INLINK_MAX_MOTION || wh < -BF_INLINK_MAX_MOTION))
-      rx->st.motion_resync++;
-    else if (r > 0 && k->wheel)
-      k->wheel(k->user, wv, wh);
-    s->wheel_v = m->wheel_v;
-    s->wheel_h = m->wheel_h;
-  }
+  if (take_step(rx, &s->rel_x, &s->rel_y, m->rel_x, m->rel_y, now, &dx, &dy) && k->motion)
+    k->motion(k->user, dx, dy);
+  if (take_step(rx, &s->wheel_v, &s->wheel_h, m->wheel_v, m->wheel_h, now, &dx, &dy) && k->wheel)
+    k->wheel(k->user, dx, dy);
   int abs_new = m->abs_w && (m->abs_x != s->abs_x || m->abs_y != s->abs_y || m->abs_w != s->abs_w ||
                              m->abs_h != s->abs_h);
   if (!m->abs_w) {
@@ -627,11 +622,7 @@ void bf_inlink_rx_end(bf_inlink_rx *rx, const bf_inlink_sink *k, uint64_t now) {
 }
 
 int bf_inlink_rx_holding(const bf_inlink_rx *rx) {
-  for (unsigned i = 0; i < sizeof rx->held_keys; i++)
-    if (rx->held_keys[i]) return 1;
-  for (unsigned p = 0; p < BF_INMSG_PADS; p++)
-    if (rx->held_pad[p]) return 1;
-  return rx->held_buttons || pads_off_rest(&rx->snap);
+  return holding(rx->held_keys, rx->held_buttons, rx->held_pad, &rx->snap);
 }
 
 int bf_inlink_rx_tick(bf_inlink_rx *rx, uint64_t now, const bf_inlink_sink *k) {

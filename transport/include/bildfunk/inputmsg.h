@@ -178,6 +178,10 @@ typedef struct bf_inmsg_state {
   bf_instamp stamps[BF_INMSG_MAX_STAMPS];
 } bf_inmsg_state;
 
+/* 1 when |e|'s kind is known and its code (and pad slot) in range: the
+ * rules both ends share (the decoder adds the position rules). */
+int bf_inev_valid(const bf_inev *e);
+
 /* The type of an input datagram (BF_INMSG_INPUT / _STATE), 0 when |d| is not one. */
 unsigned bf_inmsg_type(const uint8_t *d, size_t len);
 
