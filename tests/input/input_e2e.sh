@@ -118,7 +118,7 @@ start_client() { # ARGS...: CLIENT_PID, WIN (the window id)
   pids+=("$CLIENT_PID")
   WIN=
   for _ in $(seq 100); do
-    WIN=$(DISPLAY="$CDISP" xdotool search --name '^bildfunk' 2> /dev/null | head -n 1)
+    WIN=$(DISPLAY="$CDISP" xdotool search --onlyvisible --name '^bildfunk' 2> /dev/null | head -n 1)
     [ -n "$WIN" ] && break
     kill -0 "$CLIENT_PID" 2> /dev/null || fail "the client exited at start"
     sleep 0.1
