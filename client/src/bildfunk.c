@@ -170,7 +170,7 @@ static int open_input(bf_client *c) {
   }
   bf_fwd_config fc = {cli->mouse_relative, cli->capture_system_keys, cli->virtual_pad, cli->quiet};
   char err[300];
-  if (bf_fwd_open(&fc, c->display, c->pump, bf_clock_epoch_ns(), &c->input, err, sizeof err) < 0) {
+  if (bf_fwd_open(&fc, c->display, c->pump, &c->input, err, sizeof err) < 0) {
     fprintf(stderr, "bildfunk: input: %s\n", err);
     return 1;
   }

@@ -348,7 +348,9 @@ case_gamepad() {
 2500 axis leftx 0
 PAD
   start_client --size 640x360 --virtual-pad "$tmp/pad.txt"
-  sleep 4
+  wait_for 30 grep -q "virtual pad: the script is done" "$tmp/client.err" ||
+    fail "the virtual pad's script did not finish"
+  sleep 0.5 # its last change on its way to the sender and the rumble's end back
   end_client
   stop_pid "$SENDER_PID" 5
   local seen peak con upd vr last

@@ -123,6 +123,10 @@ static void pad_added(bf_fwd *f, int32_t id, uint64_t now) {
   for (int a = 0; gc && a < (int)BF_INMSG_AXES; a++) /* where its sticks are now */
     bf_inlink_tx_pad_axis(&f->tx, (unsigned)slot, (unsigned)a,
                           SDL_GameControllerGetAxis(gc, (SDL_GameControllerAxis)a), now);
+  for (int b = 0; gc && b < SDL_CONTROLLER_BUTTON_MAX; b++) /* held while plugged in */
+    if (SDL_GameControllerGetButton(gc, (SDL_GameControllerButton)b))
+      queue(f, BF_INEV_PAD_DOWN, (uint8_t)slot, (uint16_t)b, now);
+  if (f->vpad && SDL_JoystickInstanceID(f->vpad->joy) == id) bf_vpad_start(f->vpad, now);
 }
 
 static void take_pad(bf_fwd *f, const bf_input_event *e, uint64_t now) {
@@ -241,7 +245,13 @@ void bf_fwd_tick(bf_fwd *f, uint64_t now) {
     bf_display_grab_keyboard(f->display, fs);
     f->grabbed = fs;
   }
-  if (f->vpad) bf_vpad_tick(f->vpad, now);
+  if (f->vpad) {
+    bf_vpad_tick(f->vpad, now);
+    if (f->vpad->finished == 1) {
+      f->vpad->finished = 2;
+      say(f, "virtual pad: the script is done");
+    }
+  }
   uint8_t b[BF_INMSG_MAX_BYTES];
   bf_inlink_sent sent;
   for (int i = 0; i < 4; i++) { /* at most a few at once: the link paces the rest */
@@ -265,8 +275,8 @@ void bf_fwd_present(bf_fwd *f, uint64_t pts, uint64_t present) {
   bf_photon_present(f->photon, pts, present);
 }
 
-int bf_fwd_open(const bf_fwd_config *cfg, bf_display *d, bf_pump *p, uint64_t now, bf_fwd **out,
-                char *err, size_t cap) {
+int bf_fwd_open(const bf_fwd_config *cfg, bf_display *d, bf_pump *p, bf_fwd **out, char *err,
+                size_t cap) {
   *out = NULL;
   bf_fwd *f = calloc(1, sizeof *f);
   if (!f || bf_photon_new(&f->photon) < 0) {
@@ -287,7 +297,7 @@ int bf_fwd_open(const bf_fwd_config *cfg, bf_display *d, bf_pump *p, uint64_t no
     if (r == 0) r = bf_vpad_load(f->vpad, cfg->virtual_pad, err, cap);
   }
   if (r == 0) r = bf_gamepads_open(&f->pads, err, cap);
-  if (r == 0 && f->vpad) r = bf_vpad_attach(f->vpad, now, err, cap);
+  if (r == 0 && f->vpad) r = bf_vpad_attach(f->vpad, err, cap);
   if (r < 0) {
     bf_fwd_close(&f);
     return r;

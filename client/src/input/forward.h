@@ -65,11 +65,11 @@ typedef struct bf_fwd_stats {
 
 typedef struct bf_fwd bf_fwd;
 
-/* Opens the stage on |d| and |p| (both borrowed, outliving it) at |now_ns|:
- * the pads, the virtual pad (its script's clock starts now), the pointer
- * mode. 0 or a negative errno with |err|. */
-int bf_fwd_open(const bf_fwd_config *cfg, bf_display *d, bf_pump *p, uint64_t now_ns, bf_fwd **out,
-                char *err, size_t cap);
+/* Opens the stage on |d| and |p| (both borrowed, outliving it): the pads,
+ * the virtual pad (its script's clock starts when the stage has its pad),
+ * the pointer mode. 0 or a negative errno with |err|. */
+int bf_fwd_open(const bf_fwd_config *cfg, bf_display *d, bf_pump *p, bf_fwd **out, char *err,
+                size_t cap);
 /* Lets the pointer and keyboard go; frees everything. */
 void bf_fwd_close(bf_fwd **f);
 

@@ -92,7 +92,7 @@ int bf_vpad_load(bf_vpad *v, const char *path, char *err, size_t cap) {
   return r;
 }
 
-int bf_vpad_attach(bf_vpad *v, uint64_t now, char *err, size_t cap) {
+int bf_vpad_attach(bf_vpad *v, char *err, size_t cap) {
   SDL_VirtualJoystickDesc d;
   memset(&d, 0, sizeof d);
   d.version = SDL_VIRTUAL_JOYSTICK_DESC_VERSION;
@@ -112,8 +112,11 @@ int bf_vpad_attach(bf_vpad *v, uint64_t now, char *err, size_t cap) {
   /* its triggers are full-range axes: released is the minimum */
   SDL_JoystickSetVirtualAxis(v->joy, SDL_CONTROLLER_AXIS_TRIGGERLEFT, SDL_JOYSTICK_AXIS_MIN);
   SDL_JoystickSetVirtualAxis(v->joy, SDL_CONTROLLER_AXIS_TRIGGERRIGHT, SDL_JOYSTICK_AXIS_MIN);
-  v->t0_ns = now;
   return 0;
+}
+
+void bf_vpad_start(bf_vpad *v, uint64_t now) {
+  if (!v->t0_ns) v->t0_ns = now ? now : 1;
 }
 
 void bf_vpad_tick(bf_vpad *v, uint64_t now) {
@@ -131,11 +134,12 @@ void bf_vpad_tick(bf_vpad *v, uint64_t now) {
     } else {
       bf_vpad_detach(v);
     }
+    if (v->next == v->n && !v->finished) v->finished = 1;
   }
 }
 
 uint64_t bf_vpad_next_due(const bf_vpad *v) {
-  if (!v->joy || v->next >= v->n) return UINT64_MAX;
+  if (!v->joy || !v->t0_ns || v->next >= v->n) return UINT64_MAX;
   return v->t0_ns + (uint64_t)v->steps[v->next].at_ms * 1000000ull;
 }
 

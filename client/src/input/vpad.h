@@ -8,7 +8,8 @@
  * it; rumble the sender asks for reaches it and is counted here.
  *
  * Script: one step per line, "MS button NAME 0|1", "MS axis NAME VALUE" or
- * "MS unplug", MS counted from the attachment, names as SDL spells them
+ * "MS unplug", MS counted from when the client has the pad (its "added"
+ * event went through: bf_vpad_start), names as SDL spells them
  * (a, b, x, y, back, guide, start, leftstick, rightstick, leftshoulder,
  * rightshoulder, dpup, dpdown, dpleft, dpright, misc1, paddle1..4,
  * touchpad; leftx, lefty, rightx, righty: -32768..32767; lefttrigger,
@@ -35,9 +36,10 @@ typedef struct bf_vpad_step {
 typedef struct bf_vpad {
   bf_vpad_step steps[BF_VPAD_STEPS];
   size_t n, next;
-  int device; /* SDL device index, -1 = none */
-  void *joy;  /* SDL_Joystick * */
-  uint64_t t0_ns;
+  int device;       /* SDL device index, -1 = none */
+  void *joy;        /* SDL_Joystick * */
+  uint64_t t0_ns;   /* the script's start, 0 = not started */
+  int finished;     /* 1: the last step was played (2: and said) */
   uint64_t rumbles; /* rumble calls that reached the pad with a motor on */
   uint16_t last_low, last_high;
 } bf_vpad;
@@ -45,9 +47,11 @@ typedef struct bf_vpad {
 /* Parses the script in |path| (pure: no SDL). 0, or -EINVAL / -errno with
  * the line and the reason in |err|. */
 int bf_vpad_load(bf_vpad *v, const char *path, char *err, size_t cap);
-/* Attaches the virtual pad at |now_ns| (SDL's joystick subsystem must be
- * up). 0 or -EIO with SDL's reason in |err|. */
-int bf_vpad_attach(bf_vpad *v, uint64_t now_ns, char *err, size_t cap);
+/* Attaches the virtual pad (SDL's joystick subsystem must be up). 0 or -EIO
+ * with SDL's reason in |err|. */
+int bf_vpad_attach(bf_vpad *v, char *err, size_t cap);
+/* The client has the pad: the script's clock starts at |now_ns| (once). */
+void bf_vpad_start(bf_vpad *v, uint64_t now_ns);
 /* Plays the steps due at |now_ns|. */
 void bf_vpad_tick(bf_vpad *v, uint64_t now_ns);
 /* When the next step is due (UINT64_MAX: none). */

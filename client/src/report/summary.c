@@ -189,7 +189,7 @@ static void json_input(const bf_client *c, char *out, size_t cap) {
 }
 
 static void write_json(bf_client *c, const net_figures *n, uint64_t end_ns) {
-  char extra[8192];
+  char extra[16384]; /* the session, seal, control, recoveries (32), input */
   json_session(c, n, end_ns, extra, sizeof extra);
   size_t used = strlen(extra);
   int sealed = json_seal(c, n, extra + used, sizeof extra - used);
