@@ -4,7 +4,7 @@
 #
 # bildfunk-send (testsrc, SIZE at FPS, libx264 veryfast) -> bildfunk in a
 # window on an Xvfb display it starts, over loopback, on a paired, sealed
-# control session. Two client sessions against the same sender:
+# control session. Client sessions:
 #   latency  KEYS key taps typed into the window by xdotool at random
 #            intervals (50..150 ms, so they fall anywhere in the frame
 #            interval); the client's input_to_photon (press/release ->
@@ -15,9 +15,12 @@
 #   cpu      the client's CPU (/proc utime + stime) over IDLE seconds of
 #            streaming without input, then over the same time with mouse
 #            motion at ~250 events/s (xdotool), then idle again; CPU per
-#            1000 input events = (input CPU - mean idle CPU) / events x 1000,
-#            against a second sender with a small stream (320x240 at 30 fps)
-#            so the decoder's CPU does not drown the input path's.
+#            1000 input events = (motion CPU - idle CPU) / events x 1000,
+#            against a second sender with a tiny stream (64x48 at 5 fps)
+#            so the decoder's CPU does not drown the input path's; once with
+#            --no-input (the window system, SDL and the loop taking the
+#            events: what any client pays) and once forwarding them: the
+#            difference is the input stage's own cost.
 # The target (issue #13): input-to-photon p50 <= picture e2e p50 + one frame
 # interval + 2 ms. Prints one JSON object.
 #   bench/input_latency.sh BUILD_DIR
@@ -74,9 +77,11 @@ echo "$scode" >&4
 wait "$pp" || { echo "input_latency: pairing failed: $(cat "$tmp/pair.err")" >&2; exit 1; }
 
 cpu_s() { awk '{ printf "%.3f", ($14 + $15) / 100 }' "/proc/$1/stat"; }
-session() { # NAME: the client in a window, CLIENT_PID, WIN
+session() { # NAME ARGS...: the client in a window, CLIENT_PID, WIN
+  local name=$1
+  shift
   SDL_VIDEODRIVER=x11 "$client" "127.0.0.1:$ctl" --config-dir "$tmp/c" --size "$window" --quiet \
-    --stats-json "$tmp/$1.json" 2> "$tmp/$1.err" &
+    --stats-json "$tmp/$name.json" "$@" 2> "$tmp/$name.err" &
   CLIENT_PID=$!
   pids+=("$CLIENT_PID")
   WIN=
@@ -105,27 +110,39 @@ sleep 1
 end_session
 
 # --- CPU: idle, mouse motion, idle -------------------------------------------------------
-# a small stream (320x240 at 30 fps), so the input path is not lost in the
-# decoder's share of the CPU
+# a tiny stream (64x48 at 5 fps), so the input path is not lost in the
+# decoder's share of the CPU; the same phases once with --no-input (SDL and
+# the loop take the window's motion events, nothing is forwarded) and once
+# forwarding, side by side
 kill -INT "$sp"
 wait "$sp" 2> /dev/null || true
-start_sender --size 320x240 --fps 30
-session cpu
-c0=$(cpu_s "$CLIENT_PID")
-sleep "$idle"
-c1=$(cpu_s "$CLIENT_PID")
-args=()
+start_sender --size 64x48 --fps 5
+cpu_run() { # NAME ARGS...: CPU_PER1000 (ms of CPU per 1000 motion events), CPU_EVENTS
+  session "$@"
+  local c0 c1 c2 c3 t0 t1 args=() i
+  c0=$(cpu_s "$CLIENT_PID")
+  sleep "$idle"
+  c1=$(cpu_s "$CLIENT_PID")
+  for i in $(seq "$moves"); do
+    args+=(mousemove --window "$WIN" $((100 + i % 400)) $((100 + (i / 400) % 300)) sleep 0.004)
+  done
+  t0=$(date +%s%N)
+  xdotool "${args[@]}"
+  t1=$(date +%s%N)
+  c2=$(cpu_s "$CLIENT_PID")
+  sleep "$idle"
+  c3=$(cpu_s "$CLIENT_PID")
+  end_session
+  # the motion phase's CPU minus idle CPU over as long (the mean of both idle phases)
+  CPU_PER1000=$(awk -v a="$c0" -v b="$c1" -v c="$c2" -v d="$c3" -v t0="$t0" -v t1="$t1" -v s="$idle" \
+    -v n="$moves" 'BEGIN { idle = ((b - a) + (d - c)) / 2 / s; dur = (t1 - t0) / 1e9;
+      printf "%.1f", ((c - b) - idle * dur) / n * 1e6 }')
+}
 moves=$((idle * 250))
-for i in $(seq "$moves"); do
-  args+=(mousemove --window "$WIN" $((100 + i % 400)) $((100 + (i / 400) % 300)) sleep 0.004)
-done
-t0=$(date +%s%N)
-xdotool "${args[@]}"
-t1=$(date +%s%N)
-c2=$(cpu_s "$CLIENT_PID")
-sleep "$idle"
-c3=$(cpu_s "$CLIENT_PID")
-end_session
+cpu_run cpu_off --no-input
+cpu_off=$CPU_PER1000
+cpu_run cpu
+cpu_on=$CPU_PER1000
 kill -INT "$sp"
 wait "$sp" 2> /dev/null || true
 
@@ -137,13 +154,6 @@ itp=$(jsec "$tmp/latency.json" input_to_photon)
 e2e=$(e2e_of "$tmp/latency.json")
 inp=$(jsec "$tmp/latency.json" input)
 cpuin=$(jsec "$tmp/cpu.json" input)
-mv_ev=$(jval "$cpuin" motions)
-in_s=$(awk -v a="$c1" -v b="$c2" 'BEGIN { printf "%.3f", b - a }')
-idle_s=$(awk -v a="$c0" -v b="$c1" -v c="$c2" -v d="$c3" 'BEGIN { printf "%.3f", ((b - a) + (d - c)) / 2 }')
-dur=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-# idle CPU over the input phase's own duration
-idle_scaled=$(awk -v i="$idle_s" -v s="$idle" -v d="$dur" 'BEGIN { printf "%.4f", i / s * d }')
-per1000=$(awk -v a="$in_s" -v b="$idle_scaled" -v n="${mv_ev:-0}" 'BEGIN { if (n > 0) printf "%.4f", (a - b) / n * 1000; else print "null" }')
 interval=$(awk -v f="$fps" 'BEGIN { printf "%.3f", 1000 / f }')
 p50=$(jval "$itp" p50_ms)
 e2e50=$(jval "$e2e" p50)
@@ -165,8 +175,8 @@ printf ' "input_to_apply_ms": {"samples": %s, "p50": %s, "p95": %s, "p99": %s, "
   "$(jval "$itp" apply_p99_ms)" "$(jval "$itp" apply_max_ms)"
 printf ' "sender_encode_ms": {"p50": %s, "p95": %s, "max": %s},\n' \
   "$(jval "$enc" p50)" "$(jval "$enc" p95)" "$(jval "$enc" max)"
-printf ' "client_cpu": {"idle_s_per_%ss": %s, "motion_s": %s, "motion_phase_s": %s, "motion_events": %s, "input_datagrams": %s, "cpu_ms_per_1000_events": %s},\n' \
-  "$idle" "$idle_s" "$in_s" "$dur" "${mv_ev:-0}" "$(jval "$cpuin" datagrams)" \
-  "$(awk -v v="$per1000" 'BEGIN { if (v == "null") print "null"; else printf "%.2f", v * 1000 }')"
+printf ' "client_cpu_ms_per_1000_motion_events": {"forwarded": %s, "not_forwarded": %s, "forwarding": %s, "events": %s, "input_datagrams": %s},\n' \
+  "$cpu_on" "$cpu_off" "$(awk -v a="$cpu_on" -v b="$cpu_off" 'BEGIN { printf "%.1f", a - b }')" \
+  "$(jval "$cpuin" motions)" "$(jval "$cpuin" datagrams)"
 printf ' "keys_sent": %s, "events_acked": %s, "resent": %s}\n' \
   "$(jval "$inp" keys)" "$(jval "$inp" acked)" "$(jval "$inp" resent)"
