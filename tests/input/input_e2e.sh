@@ -179,6 +179,14 @@ case_click() {
   pair
   start_sender --control "127.0.0.1:$CPORT" --source "x11:$SDISP" --fps 30 --quiet
   start_client --size 800x400
+  # the pictures are on the screen (the letterbox is known) once a move to a
+  # picture pixel puts the sender's pointer there
+  on_screen() {
+    xd mousemove --window "$WIN" "$(win_x 50)" "$(win_y 40)"
+    sleep 0.3
+    grep -q '^motion 50 40$' "$tmp/xlog.txt"
+  }
+  wait_for 20 on_screen || fail "the pointer never reached picture pixel 50,40"
   local pts="10,10 320,180 600,300 639,359 0,0 123,45" n=0 p x y
   for p in $pts; do
     x=${p%,*} y=${p#*,}
