@@ -21,8 +21,9 @@ packages=(
   # real components the tests start: clips, displays, networks, peers, a TURN
   # relay (coturn's turnserver, started by tests/turn/turn_e2e.c itself)
   ffmpeg xvfb x11-apps iproute2 nftables iperf3 tshark jq coturn
-  # the input tests type and click into the client's window (tests/input)
-  xdotool
+  # the input tests type and click into the client's window, and find the
+  # root window to take its focus away (tests/input)
+  xdotool x11-utils
   # packaging: icons, man pages, desktop and AppStream validation (tshark above)
   librsvg2-bin help2man desktop-file-utils appstream
   # Windows cross-build of the transport, run under wine

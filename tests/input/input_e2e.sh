@@ -15,8 +15,10 @@
 #             sums right, Ctrl+Alt+Shift+Z lets go (later motion not sent)
 #   loss      through bildfunk-netsim at 10 % loss with reordering (--data-via):
 #             500 key events, none lost, none doubled, in order
-#   kill      kill -9 of the client while a key and a mouse button are held:
-#             both released on the sender's display within 2 s
+#   kill      the window loses the focus while a key is held: released; kill -9
+#             of the client while a key and a mouse button are held: both
+#             released on the sender's display within 2 s; SIGSTOP: released
+#             by the 1 s input silence
 #   gamepad   a scripted SDL virtual pad (--virtual-pad) against testsrc: the
 #             pad state the sender applies, and its rumble back to the pad
 #   direct    --direct: input datagrams counted and never applied; a peer
@@ -322,6 +324,15 @@ case_kill() {
   pair
   start_sender --control "127.0.0.1:$CPORT" --source "x11:$SDISP" --fps 30 --quiet
   start_client --size 640x360
+  # the window loses the focus while a key is held: released on the sender
+  xd keydown shift
+  wait_for 5 grep -q '^key down 0xffe1 ' "$tmp/xlog.txt" || fail "the held key did not arrive"
+  local root
+  root=$(DISPLAY="$CDISP" xwininfo -root | sed -n 's/.*Window id: \(0x[0-9a-f]*\).*/\1/p')
+  xd windowfocus "$root"
+  wait_for 5 grep -q '^key up 0xffe1' "$tmp/xlog.txt" || fail "focus lost, the key still held"
+  xd keyup shift windowfocus --sync "$WIN"
+  : > "$tmp/xlog.txt"
   held_then KILL
   local killed=$RELEASE_S
   wait "$CLIENT_PID" 2> /dev/null
@@ -334,7 +345,7 @@ case_kill() {
     fail "not released for the client's silence: $(tail -n 3 "$tmp/sender.err")"
   kill -CONT "$CLIENT_PID"
   stop_pid "$SENDER_PID" 5
-  ok "a held key and mouse button were released ${killed} s after kill -9 of the client and $RELEASE_S s after it froze (SIGSTOP: the 1 s input silence)"
+  ok "a held key was released when the window lost the focus; a held key and mouse button were released ${killed} s after kill -9 of the client and $RELEASE_S s after it froze (SIGSTOP: the 1 s input silence)"
 }
 
 # --- a game pad (SDL virtual joystick) against the testsrc echo ---------------------
