@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bildfunk-bench input: what the input link costs per input event, both
  * ends, over real UDP on loopback with the sealed data plane, against a bare

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Input-to-photon latency beside the picture's end-to-end latency, in one
 # run, and what input costs the client's CPU (issue #13).
 #

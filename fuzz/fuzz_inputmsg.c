@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * libFuzzer: arbitrary bytes into the input datagram decoders (inputmsg.h)
  * and both ends of the input link (inputlink.h): the sender's end takes them

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The interface between the sender's input stage (send_input.h) and the
  * ways it injects what the client sends, one file each:

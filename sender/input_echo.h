@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The testsrc source's input echo: an injection backend (input_backend.h)
  * that keeps what it was given — the pointer, the keys and mouse buttons

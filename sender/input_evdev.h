@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The Linux input events the uinput backend writes (input_uinput.c), made
  * here without a device so every encoding is unit-tested

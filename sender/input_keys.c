@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * HID usage -> evdev code and XKB key name: see input_keys.h. The evdev
  * codes are the Linux HID driver's (hid-input.c), the names those of XKB's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Keys by their USB HID usage (keyboard page 7: the client sends SDL
  * scancodes, which are these usages) to what the sender's injection

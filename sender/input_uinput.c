@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The uinput backend: virtual input devices through /dev/uinput with
  * libevdev (see input_backend.h; the events are input_evdev.h's).

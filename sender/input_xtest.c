@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The XTest backend (see input_backend.h): the client's input as fake
  * input events on an X display, the one the x11 source captures.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sender's input stage: the client's keyboard, mouse and game pads
  * applied to the sender's desktop or game (docs/sender.md, "Input").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The input link (inputlink.h), both ends driven with time passed in: events
  * arrive exactly once and in order through loss, reordering and lost

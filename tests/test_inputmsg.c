@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Input datagrams (inputmsg.h): the byte layout of both types pinned field
  * by field, round trips at the bounds, every rejection rule, trailing bytes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Input-to-photon bookkeeping (input/photon.h), with time passed in: an
  * input becomes a sample when the first presented picture whose stamp

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Input tests (issue #13): end-to-end cases in tests/input/input_e2e.sh that
 # start the real sender and client on two Xvfb displays (xdotool types and
 # clicks into the client's window; bf_xlog logs what reaches the sender's

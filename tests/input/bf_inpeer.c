@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bf_inpeer: a peer that sends input datagrams it has no right to send, for
  * the input tests: the punch (so a direct-mode sender adopts it), then COUNT

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bf_xlog: the "game" on the sender's X display in the input tests. It
  * opens a window covering the whole screen, takes the keyboard focus and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Input end to end (issue #13): the real client and sender, paired over a
 # sealed control session, on two Xvfb displays the test starts: the client's
 # window on one (xdotool types and clicks into it), the sender capturing the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The testsrc source's input echo (input_echo.h): it keeps what it is
  * given, draws it (the cross at the pointer, the input band with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The uinput backend's event encoding (input_evdev.h) and the key table
  * (input_keys.h), without a device: what each input becomes on the wire to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Input datagrams: see inputmsg.h. Field by field, little-endian.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The client's input stage: the window's keyboard, mouse and game pad
  * events (ui/ui_events.h) to the sender, and what comes back.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The client's game pads: SDL's game controller subsystem, up to
  * BF_INMSG_PADS pads in slots 0..3 (the wire's pad numbers, kept while a pad

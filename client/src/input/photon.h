@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Input-to-photon latency: how long an input takes from the client to the
  * screen, measured on the client for every key, button and pad button

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * --virtual-pad FILE: a game pad that is not there. An SDL virtual joystick
  * of the game-controller type (SDL_JoystickAttachVirtualEx) is attached at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The input link's two ends, sans-I/O (docs/protocol.md, "Input"): what makes
  * input arrive exactly once and in order over a lossy network without

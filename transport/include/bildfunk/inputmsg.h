@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Input datagrams (docs/protocol.md, "Input"): the codec of the data channel's
  * input kind, first byte 0xB0 (BF_MAGIC_INPUT, channel.h), both ways.
