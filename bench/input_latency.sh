@@ -36,10 +36,15 @@ tmp=$(mktemp -d /tmp/bf-input-bench.XXXXXX)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done; sleep 0.3; rm -rf "$tmp"' EXIT
 
-n=$((100 + RANDOM % 800))
-Xvfb ":$n" -screen 0 1920x1080x24 -nolisten tcp > /dev/null 2>&1 &
+Xvfb -displayfd 7 -screen 0 1920x1080x24 -nolisten tcp 7> "$tmp/display" > /dev/null 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.05; done
+n=
+for _ in $(seq 200); do
+  n=$(head -n 1 "$tmp/display")
+  [ -n "$n" ] && [ -e "/tmp/.X11-unix/X$n" ] && break
+  sleep 0.05
+done
+[ -n "$n" ] || { echo "input_latency: Xvfb did not start" >&2; exit 1; }
 export DISPLAY=":$n"
 mkdir -p "$tmp/s" "$tmp/c"
 chmod 700 "$tmp/s" "$tmp/c"

@@ -37,19 +37,18 @@ for p in Xvfb xdotool; do
 done
 
 # --- displays ------------------------------------------------------------------
-xvfb() { # xvfb VAR WxH: a display of its own in VAR (":N")
-  local n
-  for _ in $(seq 40); do
-    n=$((100 + RANDOM % 800))
-    [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] || break
-  done
-  Xvfb ":$n" -screen 0 "${2}x24" -nolisten tcp > "$tmp/xvfb$n.log" 2>&1 &
+xvfb() { # xvfb VAR WxH: a display of its own in VAR (":N"); the server picks a free
+  # number itself (-displayfd), so tests started at once cannot take the same
+  local f="$tmp/xvfb.$1" n=
+  : > "$f"
+  Xvfb -displayfd 7 -screen 0 "${2}x24" -nolisten tcp 7> "$f" > "$tmp/xvfb.$1.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 100); do
-    [ -e "/tmp/.X11-unix/X$n" ] && { printf -v "$1" ':%s' "$n"; sleep 0.2; return 0; }
+  for _ in $(seq 200); do
+    n=$(head -n 1 "$f")
+    [ -n "$n" ] && [ -e "/tmp/.X11-unix/X$n" ] && { printf -v "$1" ':%s' "$n"; return 0; }
     sleep 0.05
   done
-  fail "Xvfb :$n did not start"
+  fail "Xvfb did not start ($(tail -n 2 "$tmp/xvfb.$1.log"))"
 }
 start_xlog() { # on $SDISP: XLOG_PID, $tmp/xlog.txt
   "$BF_XLOG" "$SDISP" > "$tmp/xlog.txt" 2> "$tmp/xlog.err" &
