@@ -235,8 +235,10 @@ case_relative() {
   xd mousemove --window "$WIN" 320 180 click 1 # captures the pointer: not sent
   sleep 0.5
   grep -q '^button' "$tmp/xlog.txt" && fail "the capturing click reached the sender"
-  xd mousemove_relative --sync -- 1 1 # a first step: where the sender's pointer starts
-  wait_for 5 test -n "$(last_motion)" || fail "no motion arrived"
+  # first steps until one arrives (the capture takes effect in the client's
+  # next turns): where the sender's pointer starts
+  probe() { xd mousemove_relative -- 1 1; sleep 0.4; test -n "$(last_motion)"; }
+  wait_for 10 probe || fail "no motion arrived: $(tail -n 2 "$tmp/client.err")"
   local x0 y0 x1 y1 i
   sleep 0.3
   read -r x0 y0 <<< "$(last_motion)"

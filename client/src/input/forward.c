@@ -67,9 +67,14 @@ static int applied(bf_fwd *f, uint16_t flag, int *warned, const char *what) {
 }
 
 static void pointer_mode(bf_fwd *f) {
-  bf_display_pointer(f->display, !f->relative  ? BF_POINTER_HIDDEN
-                                 : f->captured ? BF_POINTER_CAPTURED
-                                               : BF_POINTER_SHOWN);
+  bf_pointer_mode m = !f->relative  ? BF_POINTER_HIDDEN
+                      : f->captured ? BF_POINTER_CAPTURED
+                                    : BF_POINTER_SHOWN;
+  if (bf_display_pointer(f->display, m) < 0 && f->captured) {
+    f->captured = 0; /* not captured after all: the next click tries again */
+    say(f, "mouse: the pointer could not be captured (another program holds it); click again");
+    bf_display_pointer(f->display, BF_POINTER_SHOWN);
+  }
 }
 
 /* The pointer at window point (x, y), absolute mode. */

@@ -244,10 +244,11 @@ int bf_display_to_picture(bf_display *r, int wx, int wy, int *px, int *py, int *
   return inside;
 }
 
-void bf_display_pointer(bf_display *r, bf_pointer_mode m) {
-  SDL_SetRelativeMouseMode(m == BF_POINTER_CAPTURED ? SDL_TRUE : SDL_FALSE);
-  SDL_ShowCursor(m == BF_POINTER_SHOWN ? SDL_ENABLE : SDL_DISABLE);
+int bf_display_pointer(bf_display *r, bf_pointer_mode m) {
   (void)r;
+  int rc = SDL_SetRelativeMouseMode(m == BF_POINTER_CAPTURED ? SDL_TRUE : SDL_FALSE);
+  SDL_ShowCursor(m == BF_POINTER_SHOWN ? SDL_ENABLE : SDL_DISABLE);
+  return rc == 0 ? 0 : -EIO;
 }
 
 void bf_display_grab_keyboard(bf_display *r, int on) {

@@ -112,7 +112,8 @@ typedef enum bf_pointer_mode {
   BF_POINTER_HIDDEN,    /* hidden over the window (the sender's is in the picture) */
   BF_POINTER_CAPTURED,  /* hidden and held in the window: relative motion only */
 } bf_pointer_mode;
-void bf_display_pointer(bf_display *d, bf_pointer_mode m);
+/* 0, or -EIO when SDL could not capture the pointer (another grab). */
+int bf_display_pointer(bf_display *d, bf_pointer_mode m);
 /* Keyboard grab (system keys such as Alt+Tab come to the window): on only
  * while fullscreen, for --capture-system-keys. */
 void bf_display_grab_keyboard(bf_display *d, int on);
