@@ -16,9 +16,15 @@ packages=(
   libsdl2-dev libsdl2-ttf-dev libfontconfig-dev fonts-dejavu-core
   libavcodec-dev libavutil-dev libavformat-dev libavdevice-dev libswscale-dev
   libopus-dev
+  # input injection on the sender: XTest into the X display (libxtst), uinput
+  # devices (libevdev)
+  libxtst-dev libevdev-dev
   # real components the tests start: clips, displays, networks, peers, a TURN
   # relay (coturn's turnserver, started by tests/turn/turn_e2e.c itself)
   ffmpeg xvfb x11-apps iproute2 nftables iperf3 tshark jq coturn
+  # the input tests type and click into the client's window, and find the
+  # root window to take its focus away (tests/input)
+  xdotool x11-utils
   # packaging: icons, man pages, desktop and AppStream validation (tshark above),
   # Debian policy checks of the .deb (lintian: packaging_deb, scripts/package-test.sh)
   librsvg2-bin help2man desktop-file-utils appstream lintian

@@ -7,6 +7,7 @@
 #include <bildfunk/common.h>
 #include <bildfunk/ctl_codec.h>
 #include <bildfunk/feedback.h>
+#include <bildfunk/inputlink.h>
 #include <bildfunk/wire.h>
 
 #include <errno.h>
@@ -34,6 +35,7 @@ void bf_send_options_default(bf_send_options *o) {
   o->burst = 32;
   o->gso = 1;
   o->silence_ns = 10000000000ull;
+  o->input_classes = BF_INCLASS_ALL;
 }
 
 void bf_send_usage(FILE *out) {
@@ -67,6 +69,15 @@ void bf_send_usage(FILE *out) {
           "  --seal-key-file FILE   direct mode: seal the data plane (AES-128-GCM, spec 6)\n"
           "                         with the 32-byte secret in FILE (64 hex digits),\n"
           "                         shared out of band; for tests and diagnostics\n"
+          "Input (from the paired client of a control session; never in --direct):\n"
+          "  --input all|none|LIST  what the client may drive: all (default), none, or\n"
+          "                         a comma list of keyboard, mouse, gamepad\n"
+          "  --input-backend auto|xtest|uinput\n"
+          "                         auto (default): XTest into the x11 source's\n"
+          "                         display, /dev/uinput for gamepads (and for keyboard\n"
+          "                         and mouse with a file source); testsrc draws what\n"
+          "                         it gets; xtest: XTest into the x11 source's display\n"
+          "                         or $DISPLAY; uinput: everything through /dev/uinput\n"
           "Source:\n"
           "  --source SRC           testsrc (default), file:PATH, x11[:DISPLAY]\n"
           "                         (x11:0 is DISPLAY :0; x11 alone takes $DISPLAY)\n"
@@ -258,19 +269,89 @@ static int parse_listen(const char *s, bf_send_options *o) {
 }
 
 /* Options that take a value. */
-static const char *const with_value[] = {
-    "--listen",     "--allow",   "--source",        "--codec",
-    "--encoder",    "--preset",  "--size",          "--fps",
-    "--bitrate",    "--gop",     "--slices",        "--fec",
-    "--shard",      "--max-k",   "--rate-cap",      "--pace-spread",
-    "--burst",      "--frames",  "--duration",      "--silence",
-    "--stats-json", "--dump-au", "--seal-key-file", "--control",
-    "--config-dir", "--revoke",  "--pair-timeout",  "--rate-control",
-    NULL};
+static const char *const with_value[] = {"--listen",
+                                         "--allow",
+                                         "--source",
+                                         "--codec",
+                                         "--encoder",
+                                         "--preset",
+                                         "--size",
+                                         "--fps",
+                                         "--bitrate",
+                                         "--gop",
+                                         "--slices",
+                                         "--fec",
+                                         "--shard",
+                                         "--max-k",
+                                         "--rate-cap",
+                                         "--pace-spread",
+                                         "--burst",
+                                         "--frames",
+                                         "--duration",
+                                         "--silence",
+                                         "--stats-json",
+                                         "--dump-au",
+                                         "--seal-key-file",
+                                         "--control",
+                                         "--config-dir",
+                                         "--revoke",
+                                         "--pair-timeout",
+                                         "--rate-control",
+                                         "--input",
+                                         "--input-backend",
+                                         NULL};
 
 static int takes_value(const char *name) {
   for (size_t i = 0; with_value[i]; i++)
     if (!strcmp(with_value[i], name)) return 1;
+  return 0;
+}
+
+/* --input: all, none, or a comma list of keyboard, mouse, gamepad. */
+static int parse_input(const char *v, unsigned *out) {
+  if (!strcmp(v, "all")) {
+    *out = BF_INCLASS_ALL;
+    return 0;
+  }
+  if (!strcmp(v, "none")) {
+    *out = 0;
+    return 0;
+  }
+  unsigned c = 0;
+  for (const char *p = v;;) {
+    size_t n = strcspn(p, ",");
+    if (n == 8 && !strncmp(p, "keyboard", n))
+      c |= BF_INCLASS_KEYBOARD;
+    else if (n == 5 && !strncmp(p, "mouse", n))
+      c |= BF_INCLASS_MOUSE;
+    else if (n == 7 && !strncmp(p, "gamepad", n))
+      c |= BF_INCLASS_GAMEPAD;
+    else
+      return -EINVAL;
+    if (!p[n]) break;
+    p += n + 1;
+  }
+  *out = c;
+  return 0;
+}
+
+/* The input options. 0, -EINVAL (with the reason) or 1 (not one of them). */
+static int apply_input(bf_send_options *o, const char *name, const char *v, char *err, size_t cap) {
+  if (!strcmp(name, "--input")) {
+    if (parse_input(v, &o->input_classes))
+      return fail(err, cap, "--input: bad value '%s' (all, none, or keyboard,mouse,gamepad)", v);
+  } else if (!strcmp(name, "--input-backend")) {
+    if (!strcmp(v, "auto"))
+      o->input_backend = BF_INBACKEND_AUTO;
+    else if (!strcmp(v, "xtest"))
+      o->input_backend = BF_INBACKEND_XTEST;
+    else if (!strcmp(v, "uinput"))
+      o->input_backend = BF_INBACKEND_UINPUT;
+    else
+      return fail(err, cap, "--input-backend: bad value '%s' (auto, xtest or uinput)", v);
+  } else {
+    return 1;
+  }
   return 0;
 }
 
@@ -442,7 +523,8 @@ int bf_send_options_parse(int argc, char **argv, bf_send_options *o, char *err, 
       if (i + 1 >= argc) return fail(err, cap, "%s needs a value", name);
       val = argv[++i];
     }
-    int r = apply(o, name, val, err, cap);
+    int r = apply_input(o, name, val, err, cap);
+    if (r == 1) r = apply(o, name, val, err, cap);
     if (r) return r;
   }
   if (o->list_clients && o->revoke)

@@ -6,6 +6,7 @@
 
 #include "send_adapt.h"
 #include "send_admin.h"
+#include "send_input.h"
 #include "send_video.h"
 
 #include <bildfunk/clock.h>
@@ -40,6 +41,7 @@ static void offer(const bf_send_state *s, uint16_t data_port, bf_ctl_offer *of) 
   of->max_frame_bytes = BF_SEND_MAX_AU_BYTES;
   of->bitrate_kbps = (uint32_t)(s->bitrate / 1000u);
   of->sealed = 2;
+  if (bf_send_input_classes(s)) of->grants |= BF_CTL_WELCOME_INPUT;
 }
 
 int bf_send_ctl_open(bf_send_state *s, char *err, size_t cap) {
@@ -98,6 +100,7 @@ void bf_send_ctl_watch(const bf_send_state *s, bf_evloop *l) {
 /* The streaming client's session ended (or was replaced): stop at once,
  * refuse punches, forget its keys. */
 static void stream_stop(bf_send_state *s) {
+  bf_send_input_stop(s, bf_clock_mono_ns());
   if (s->ss.streaming) bf_send_video_stop(s);
   bf_send_session_allow(&s->ss, NULL);
   s->ss.streaming = 0;
@@ -130,6 +133,7 @@ static void stream_start(bf_send_state *s, bf_sctl_event *ev, uint64_t now) {
     return;
   }
   bf_send_session_allow(&s->ss, &ev->peer);
+  bf_send_input_session(s, (w->flags & BF_CTL_WELCOME_INPUT) != 0, now);
   s->ctl_sessions++;
 }
 

@@ -177,6 +177,14 @@ int bf_send_endpoint_burst(bf_send_endpoint *e, bf_dgram *d, size_t n, int gso) 
   return bf_channel_send_burst(e->ch, d, n, gso);
 }
 
+void bf_send_endpoint_on_input(bf_send_endpoint *e, bf_channel_fn fn, void *user) {
+  bf_channel_on(e->ch, BF_DKIND_INPUT, fn, user);
+}
+
+int bf_send_endpoint_send(bf_send_endpoint *e, const uint8_t *d, size_t len) {
+  return bf_channel_send(e->ch, d, len, NULL);
+}
+
 int bf_send_endpoint_fd(const bf_send_endpoint *e) {
   return bf_channel_fd(e->ch);
 }

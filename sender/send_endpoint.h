@@ -6,8 +6,10 @@
  *
  * Receiving: bf_send_endpoint_receive() reads one batch; the channel sorts
  * every datagram into a kind. Punches and feedback go to the session, and
- * so do the kinds a sender does not take (video, audio, input, garbage):
- * the session counts those as garbage, as it always did. What the session
+ * so do the kinds a sender does not take (video, audio, garbage): the
+ * session counts those as garbage, as it always did. Input datagrams go to
+ * the handler the input stage registers (bf_send_endpoint_on_input; until
+ * then they are the session's garbage too). What the session
  * decides is acted on in two places:
  *   - on the wire, at once, here: where sends go (a new client, a
  *     re-target, a BYE), a fresh replay window for a new client in sealed
@@ -113,6 +115,13 @@ void bf_send_endpoint_frame_info(bf_send_endpoint *e, uint32_t frame_index, uint
  * bf_channel_send_burst. Returns how many the kernel took or a negative
  * errno. */
 int bf_send_endpoint_burst(bf_send_endpoint *e, bf_dgram *d, size_t n, int gso);
+
+/* Input datagrams (0xB0) go to |fn| with |user| from now on (the input
+ * stage, send_input.h: it decides who may). */
+void bf_send_endpoint_on_input(bf_send_endpoint *e, bf_channel_fn fn, void *user);
+/* One datagram that is not video (an input STATE) to the peer, sealed in
+ * sealed mode: 1 sent, 0 dropped (counted), negative errno. */
+int bf_send_endpoint_send(bf_send_endpoint *e, const uint8_t *d, size_t len);
 
 /* The descriptor to poll for POLLIN. */
 int bf_send_endpoint_fd(const bf_send_endpoint *e);

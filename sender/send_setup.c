@@ -6,6 +6,7 @@
 
 #include "send_adapt.h"
 #include "send_ctl.h"
+#include "send_input.h"
 #include "send_video.h"
 
 #include <bildfunk/seal.h>
@@ -130,6 +131,7 @@ static int open_planes(bf_send_state *s, char *err, size_t cap) {
   };
   int r = bf_send_endpoint_open(&s->ep, &ec, &s->ss, err, cap);
   if (r == 0 && o->seal_key_file) r = open_seal_key(s, err, cap);
+  if (r == 0) r = bf_send_input_open(s, err, cap); /* before the offer: its grants */
   if (r == 0 && !o->direct) r = bf_send_ctl_open(s, err, cap);
   return r;
 }
@@ -143,6 +145,7 @@ int bf_send_setup_open(bf_send_state *s, char *err, size_t cap) {
 
 void bf_send_setup_close(bf_send_state *s) {
   bf_send_ctl_close(s);
+  bf_send_input_close(s);
   if (s->dump) fclose(s->dump);
   s->dump = NULL;
   bf_send_endpoint_close(&s->ep);

@@ -5,6 +5,7 @@
 #include "send_stats.h"
 
 #include "send_ctl.h"
+#include "send_input.h"
 
 #include <bildfunk/clock.h>
 
@@ -149,6 +150,7 @@ int bf_send_stats_write(const bf_send_state *s, const char *path) {
   write_adapt(f, s);
   write_data_plane(f, s);
   write_security(f, s);
+  bf_send_input_stats_json(s, f);
   fprintf(f, "}\n");
   return fclose(f) == 0 ? 0 : -EIO;
 }

@@ -5,6 +5,7 @@
 #include "send_video.h"
 
 #include "send_adapt.h"
+#include "send_input.h"
 
 #include <bildfunk/clock.h>
 
@@ -112,6 +113,7 @@ static int capture(bf_send_state *s, uint64_t now) {
     fprintf(stderr, "bildfunk-send: %s\n", err[0] ? err : bf_strerror(r));
     return r;
   }
+  bf_send_input_captured(s, item.pts_ns); /* the input applied before this picture */
   if (!item.frame) return begin_au(s, item.au, item.au_len, item.pts_ns, want_key);
   r = bf_encoder_send(s->enc, item.frame, item.pts_ns, want_key, err, sizeof err);
   if (r < 0) {

@@ -47,6 +47,8 @@ struct bf_source {
   size_t au_cap;
   uint8_t *av1_seq; /* AV1 sequence header OBU from extradata */
   size_t av1_seq_len;
+  void (*overlay)(void *user, AVFrame *f); /* testsrc: drawn over each picture */
+  void *overlay_user;
 };
 
 static uint64_t realtime_ns(void) {
@@ -598,6 +600,7 @@ int bf_source_read(bf_source *s, bf_source_item *item, char *err, size_t cap) {
     if ((r = av_frame_make_writable(s->out)) < 0) return averror_to_errno(r);
     item->pts_ns = realtime_ns();
     bf_testsrc_draw(s->out, s->produced, item->pts_ns);
+    if (s->overlay) s->overlay(s->overlay_user, s->out);
     item->frame = s->out;
   } else {
     r = s->info.passthrough ? read_passthrough(s, item, err, cap) : read_decoded(s, item, err, cap);
@@ -607,6 +610,11 @@ int bf_source_read(bf_source *s, bf_source_item *item, char *err, size_t cap) {
   item->index = s->produced++;
   s->pass_items++;
   return 0;
+}
+
+void bf_source_set_overlay(bf_source *s, void (*fn)(void *user, AVFrame *f), void *user) {
+  s->overlay = fn;
+  s->overlay_user = user;
 }
 
 void bf_source_want_keyframe(bf_source *s) {

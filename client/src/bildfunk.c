@@ -27,6 +27,7 @@
 
 #include <bildfunk/clock.h>
 #include <bildfunk/common.h>
+#include <bildfunk/ctl_codec.h>
 #include <bildfunk/evloop.h>
 #include <bildfunk/seal.h>
 
@@ -191,6 +192,27 @@ static int direct_secret(bf_client *c, bf_pump_config *pc, uint8_t secret[32]) {
   return GO_ON;
 }
 
+/* The input stage, when the sender took this client's input. */
+static int open_input(bf_client *c) {
+  const bf_cli *cli = c->cli;
+  if (!c->ctl || !c->display || cli->no_input || cli->headless) return GO_ON;
+  if (!(c->welcome_flags & BF_CTL_WELCOME_INPUT)) {
+    bf_client_say(c, "the sender does not take input from this client (watching only)");
+    return GO_ON;
+  }
+  bf_fwd_config fc = {cli->mouse_relative, cli->capture_system_keys, cli->virtual_pad, cli->quiet};
+  char err[300];
+  if (bf_fwd_open(&fc, c->display, c->pump, &c->input, err, sizeof err) < 0) {
+    fprintf(stderr, "bildfunk: input: %s\n", err);
+    return 1;
+  }
+  bf_client_say(c,
+                "input: keyboard, mouse and game pads go to the sender (mouse %s; "
+                "Ctrl+Alt+Shift+M switches)",
+                bf_fwd_mouse_mode(c->input));
+  return GO_ON;
+}
+
 /* The data plane, the outputs, the window and its overlay. */
 static int open_stream(bf_client *c, const bf_pump_config *pc) {
   const bf_cli *cli = c->cli;
@@ -226,7 +248,7 @@ static int open_stream(bf_client *c, const bf_pump_config *pc) {
     bf_playback_overlay_text(c, bf_clock_epoch_ns());
     bf_playback_redraw(c);
   }
-  return GO_ON;
+  return open_input(c);
 }
 
 static void announce(const bf_client *c) {

@@ -46,6 +46,7 @@ void bf_client_free(bf_client **pc) {
   if (c->json_open) bf_stats_json_close(&c->json, &c->st, NULL);
   bf_framemd5_close(&c->md5);
   bf_decoder_close(&c->dec);
+  bf_fwd_close(&c->input); /* before the window and the pump it borrows */
   if (c->display) {
     bf_overlay_free(&c->ov);
     bf_ui_events_free(&c->events);
@@ -86,6 +87,8 @@ void bf_client_verbose(const bf_client *c, const char *fmt, ...) {
 }
 
 static void record(bf_client *c, const bf_frame_record *rec, uint64_t now) {
+  if (rec->outcome == BF_OUT_PRESENTED && c->input)
+    bf_fwd_present(c->input, rec->pts_ns, rec->present_ns);
   bf_stats_on_outcome(&c->st, rec, now);
   if (c->report) bf_report_on_outcome(c->report, rec, now);
   if (c->json_open) bf_stats_json_frame(&c->json, rec);

@@ -18,6 +18,7 @@
 #define BF_CLIENT_CLIENT_H
 
 #include "client_cli.h"
+#include "input/forward.h"
 #include "net/ctl_client.h"
 #include "net/stream_rx.h"
 #include "report/frame_stats.h"
@@ -74,14 +75,16 @@ typedef struct bf_client {
     uint64_t until_ns;
   } await[BF_CLIENT_AWAIT]; /* fates waiting for their FRAME_INFO, oldest first */
   size_t await_head, await_n;
+  bf_fwd *input;     /* the input stage (input/): NULL = none (not granted, no window) */
 
   /* --- setup: the control session (NULL in --direct mode) ------------------ */
   bf_cctl *ctl;
-  int ctl_ready;        /* the loop saw its socket ready */
-  uint64_t ctl_last_ns; /* last bf_cctl_service() while streaming */
-  int ctl_sealed;       /* the data plane is sealed with its secret */
-  int ctl_paired_now;   /* this run paired */
-  bf_pairscreen ps;     /* the window during the setup */
+  int ctl_ready;          /* the loop saw its socket ready */
+  uint64_t ctl_last_ns;   /* last bf_cctl_service() while streaming */
+  int ctl_sealed;         /* the data plane is sealed with its secret */
+  uint32_t welcome_flags; /* the Welcome's BF_CTL_WELCOME_* (0 in --direct mode) */
+  int ctl_paired_now;     /* this run paired */
+  bf_pairscreen ps;       /* the window during the setup */
   bf_canvas ps_cv;
   char target[320];       /* the sender: HOST[:PORT] as given (a DNS name is up to 253), or typed in
                              the window (up to BF_PAIRSCREEN_HOST - 1) */

@@ -91,7 +91,19 @@ void bf_cli_usage(FILE *out) {
         "                          every picture is shown as soon as it is decoded)\n"
         "  --overlay off|compact|normal|detailed   statistics overlay (default off)\n"
         "  --font auto|builtin|system             overlay text (default auto)\n"
-        "  hotkeys: Ctrl+Alt+Shift+S overlay, +X fullscreen, +Q quit\n"
+        "  hotkeys: Ctrl+Alt+Shift+S overlay, +X fullscreen, +Q quit, +M mouse mode,\n"
+        "           +Z release the captured pointer\n"
+        "\n"
+        "input (a control session whose sender takes it; never in --direct):\n"
+        "  --mouse absolute|relative\n"
+        "                          absolute (default): the pointer where it is over the\n"
+        "                          picture; relative: a click captures the pointer and\n"
+        "                          its motion is sent (games), Ctrl+Alt+Shift+Z lets go\n"
+        "  --capture-system-keys   in fullscreen, grab the keyboard: Alt+Tab, the Super\n"
+        "                          key go to the sender\n"
+        "  --no-input              watch only: send no keyboard, mouse or game pads\n"
+        "  --virtual-pad FILE      diagnostics: a game pad driven by the script in FILE\n"
+        "                          (lines MS button NAME 0|1, MS axis NAME VALUE)\n"
         "\n"
         "diagnostics:\n"
         "  --frames N              stop after N decoded pictures\n"
@@ -210,6 +222,8 @@ static int *flag_of(bf_cli *c, const char *name) {
   if (!strcmp(name, "--borderless")) return &c->borderless;
   if (!strcmp(name, "--vsync")) return &c->vsync;
   if (!strcmp(name, "--wait") || !strcmp(name, "--reconnect")) return &c->wait;
+  if (!strcmp(name, "--no-input")) return &c->no_input;
+  if (!strcmp(name, "--capture-system-keys")) return &c->capture_system_keys;
   if (!strcmp(name, "-v") || !strcmp(name, "--verbose")) return &c->verbose;
   if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) return &c->quiet;
   return NULL;
@@ -241,6 +255,7 @@ static int takes_value(const char *name) {
       "--framemd5", "--overlay", "--font",    "--codec",    "--decoder",
       "--threads",  "--size",    "--timeout", "--max-k",    "--debug-decode-delay",
       "--skip-to-live", "--seal-key-file", "--config-dir", "--name", "--max-size", "--data-via",
+      "--mouse", "--virtual-pad",
       NULL};
   /* clang-format on */
   int known = 0;
@@ -311,6 +326,13 @@ static int parse_display(bf_cli *c, const char *name, const char *val, char *err
   } else if (!strcmp(name, "--size")) {
     if (parse_size(val, &c->width, &c->height))
       return fail(err, cap, "--size: '%s' is not WxH (16..16384)", val);
+  } else if (!strcmp(name, "--mouse")) {
+    if (strcmp(val, "absolute") && strcmp(val, "relative"))
+      return fail(err, cap, "--mouse: '%s' is not absolute or relative", val);
+    c->mouse_relative = !strcmp(val, "relative");
+  } else if (!strcmp(name, "--virtual-pad")) {
+    if (!*val) return fail(err, cap, "--virtual-pad needs a script file");
+    c->virtual_pad = val;
   } else {
     return 1;
   }
@@ -395,6 +417,11 @@ static int check_together(bf_cli *c, char *err, size_t cap) {
   if (c->headless && (c->fullscreen || c->borderless || c->vsync || c->width))
     return fail(err, cap,
                 "--headless has no window: drop --fullscreen/--borderless/--vsync/--size");
+  int input = c->mouse_relative || c->capture_system_keys || c->virtual_pad;
+  if (input && (c->headless || c->direct || c->no_input))
+    return fail(err, cap,
+                "--mouse, --capture-system-keys and --virtual-pad need input: a window and a "
+                "control session, without --no-input");
   if (c->quiet && c->verbose) return fail(err, cap, "--quiet and --verbose contradict");
   return 0;
 }

@@ -139,6 +139,10 @@ static bf_turn stream_ui(bf_client *c, bf_ui_action a, uint64_t now, int *redraw
     bf_playback_set_overlay(c, c->ov.level);
     *redraw = 1;
     break;
+  case BF_UI_MOUSE_MODE:
+  case BF_UI_RELEASE:
+    if (c->input) bf_fwd_action(c->input, a);
+    break;
   case BF_UI_REDRAW:
     bf_playback_set_overlay(c, c->ov.level); /* the font size follows the window */
     *redraw = 1;
@@ -157,8 +161,14 @@ static void stream_redraw(bf_client *c) {
   if (!c->done) bf_playback_redraw(c);
 }
 
+/* The window's keyboard, mouse and pads: to the input stage, if any. */
+static void stream_input(bf_client *c, const bf_input_event *e, uint64_t now) {
+  if (c->input && !c->done) bf_fwd_take(c->input, e, now);
+}
+
 static bf_turn stream_after_ui(bf_client *c, uint64_t now) {
   if (c->done) return BF_TURN_END;
+  if (c->input) bf_fwd_tick(c->input, now); /* this turn's input goes out before decoding */
   if (now >= c->end_ns) {
     bf_playback_present(c);
     c->done = 1;
@@ -199,6 +209,7 @@ static void stream_arm(bf_client *c, bf_evloop *l, uint64_t now) {
   }
   if (c->ctl_bye_ns) bf_evloop_deadline(l, c->ctl_bye_ns + BF_CLIENT_BYE_GRACE_NS);
   if (c->await_n) bf_evloop_deadline(l, c->await[c->await_head].until_ns);
+  if (c->input) bf_evloop_deadline(l, bf_fwd_next_due(c->input));
   if (c->display && c->ov.level != BF_OVERLAY_OFF) bf_evloop_deadline(l, c->next_text_ns);
 }
 
@@ -214,6 +225,7 @@ const bf_phase bf_streaming_phase = {
     .work = stream_work,
     .ui = stream_ui,
     .redraw = stream_redraw,
+    .input = stream_input,
     .after_ui = stream_after_ui,
     .arm = stream_arm,
     .woken = stream_woken,

@@ -295,6 +295,31 @@ static void test_errors(void **state) {
   expect_error("--font", "--direct", "h", "--font", "comic", NULL);
   expect_error("--headless", "--direct", "h", "--headless", "--vsync", NULL);
   expect_error("contradict", "--direct", "h", "-q", "-v", NULL);
+  expect_error("--mouse", "h", "--mouse", "raw", NULL);
+  expect_error("need input", "h", "--mouse", "relative", "--headless", NULL);
+  expect_error("need input", "--direct", "h", "--capture-system-keys", NULL);
+  expect_error("need input", "h", "--virtual-pad", "p.txt", "--no-input", NULL);
+  expect_error("--virtual-pad", "h", "--virtual-pad", "", NULL);
+}
+
+static void test_input_options(void **state) {
+  (void)state;
+  bf_cli c;
+  char err[256];
+  assert_int_equal(parse(&c, err, "h", NULL), 0);
+  assert_int_equal(c.mouse_relative | c.capture_system_keys | c.no_input, 0);
+  assert_null(c.virtual_pad);
+  assert_int_equal(parse(&c, err, "h", "--mouse", "relative", "--capture-system-keys",
+                         "--virtual-pad=pad.txt", NULL),
+                   0);
+  assert_int_equal(c.mouse_relative, 1);
+  assert_int_equal(c.capture_system_keys, 1);
+  assert_string_equal(c.virtual_pad, "pad.txt");
+  assert_int_equal(parse(&c, err, "h", "--mouse=absolute", "--no-input", NULL), 0);
+  assert_int_equal(c.mouse_relative, 0);
+  assert_int_equal(c.no_input, 1);
+  /* --no-input with --headless or --direct: nothing to say against it */
+  assert_int_equal(parse(&c, err, "--direct", "h", "--no-input", "--headless", NULL), 0);
 }
 
 int main(void) {
@@ -306,6 +331,7 @@ int main(void) {
       cmocka_unit_test(test_ask_sender),
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_list_unpair),
+      cmocka_unit_test(test_input_options),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,7 +93,7 @@ static void test_levels_text(void **state) {
   bf_stats_view v;
   bf_stats_view_now(&s, SEC + 299 * 16666667ull + 9 * MS, &v);
   bf_overlay_info info = {1920, 1080, 60, "h264", "h264 software, 2 threads", 1, 0.02, 0.15, 3,
-                          1,    2,    5,  0};
+                          1,    2,    5,  0,  0,      0,                          0, 0};
   bf_text_ops ops;
   bf_font_builtin_ops(1, &ops);
   bf_overlay o;
@@ -131,6 +131,15 @@ static void test_levels_text(void **state) {
   bf_overlay_set_text(&o, &v, &s, &info);
   assert_true(has_line(&o, "1920x1080@59.94 h264  h264 software, 2 threads"));
   info.fps = 60;
+  assert_false(has_line(&o, "in->photon"));
+  /* with input: its input-to-photon percentiles under end-to-end */
+  info.input_n = 40;
+  info.input_p50_ms = 17.25;
+  info.input_p95_ms = 24.5;
+  info.input_p99_ms = 31;
+  bf_overlay_set_text(&o, &v, &s, &info);
+  assert_true(has_line(&o, "in->photon  17.25  24.50  31.00"));
+  info.input_n = 0;
 
   bf_overlay_set_level(&o, BF_OVERLAY_DETAILED);
   bf_overlay_set_text(&o, &v, &s, &info);
@@ -159,7 +168,7 @@ static void test_canvas_and_graph(void **state) {
   bf_stats_view v;
   bf_stats_view_now(&s, SEC + 299 * 16666667ull + 9 * MS, &v);
   bf_overlay_info info = {640, 360, 60, "hevc", "hevc software, 2 threads", 1, 0, 0.1, 0,
-                          0,   0,   0,  0};
+                          0,   0,   0,  0,  0,      0,                          0, 0};
   bf_text_ops ops;
   bf_font_builtin_ops(1, &ops);
   bf_overlay o;

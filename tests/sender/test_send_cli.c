@@ -8,6 +8,8 @@
 
 #include "send_cli.h"
 
+#include <bildfunk/inputlink.h>
+
 #include <errno.h>
 #include <string.h>
 
@@ -292,6 +294,29 @@ static void test_errors(void **state) {
   assert_non_null(strstr(err, "--codec needs a value"));
 }
 
+static void test_input_options(void **state) {
+  (void)state;
+  bf_send_options o;
+  assert_int_equal(PARSE(&o, "--quiet"), BF_CLI_RUN);
+  assert_int_equal(o.input_classes, BF_INCLASS_ALL);
+  assert_int_equal(o.input_backend, BF_INBACKEND_AUTO);
+  assert_int_equal(PARSE(&o, "--input", "none", "--input-backend", "xtest"), BF_CLI_RUN);
+  assert_int_equal(o.input_classes, 0);
+  assert_int_equal(o.input_backend, BF_INBACKEND_XTEST);
+  assert_int_equal(PARSE(&o, "--input=keyboard,gamepad", "--input-backend=uinput"), BF_CLI_RUN);
+  assert_int_equal(o.input_classes, BF_INCLASS_KEYBOARD | BF_INCLASS_GAMEPAD);
+  assert_int_equal(o.input_backend, BF_INBACKEND_UINPUT);
+  assert_int_equal(PARSE(&o, "--input", "mouse"), BF_CLI_RUN);
+  assert_int_equal(o.input_classes, BF_INCLASS_MOUSE);
+  static const char *bad[] = {"", "keyboard,", ",mouse", "keys", "all,mouse", "Mouse"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_int_equal(PARSE(&o, "--input", bad[i]), -EINVAL);
+    assert_non_null(strstr(err, "--input"));
+  }
+  assert_int_equal(PARSE(&o, "--input-backend", "x11"), -EINVAL);
+  assert_non_null(strstr(err, "xtest"));
+}
+
 static void test_help_version(void **state) {
   (void)state;
   bf_send_options o;
@@ -324,6 +349,7 @@ int main(void) {
       cmocka_unit_test(test_bare_bitrate),    cmocka_unit_test(test_errors),
       cmocka_unit_test(test_help_version),    cmocka_unit_test(test_fec_auto),
       cmocka_unit_test(test_control_options), cmocka_unit_test(test_rate_control),
+      cmocka_unit_test(test_input_options),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,6 +38,8 @@ struct bf_pump {
     uint32_t frame_index, host_us;
     uint8_t have;
   } info[BF_PUMP_FRAME_INFOS]; /* FRAME_INFO by frame_index % size, overwritten */
+  bf_pump_input_fn on_input_fn;    /* the input stage's, NULL = none */
+  void *on_input_user;
 };
 
 static void on_feedback(void *user, const uint8_t *d, size_t len, const bf_addr *from,
@@ -123,6 +125,22 @@ int bf_pump_open(const bf_pump_config *cfg, bf_pump **out, char *err, size_t err
   }
   bf_transport_set_peer(t, &peer);
   return bf_pump_open_transport(cfg, t, out, err, errcap);
+}
+
+static void on_input(void *user, const uint8_t *d, size_t len, const bf_addr *from, uint64_t now) {
+  (void)from; /* the channel takes datagrams from the sender's address only */
+  bf_pump *p = user;
+  p->on_input_fn(p->on_input_user, d, len, now);
+}
+
+void bf_pump_on_input(bf_pump *p, bf_pump_input_fn fn, void *user) {
+  p->on_input_fn = fn;
+  p->on_input_user = user;
+  bf_channel_on(p->ch, BF_DKIND_INPUT, fn ? on_input : NULL, p);
+}
+
+int bf_pump_send_input(bf_pump *p, const uint8_t *d, size_t len) {
+  return bf_channel_send(p->ch, d, len, NULL);
 }
 
 int bf_pump_send_feedback(bf_pump *p, const bf_feedback *fb) {

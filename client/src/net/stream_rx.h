@@ -151,6 +151,15 @@ uint64_t bf_pump_next_due(const bf_pump *p);
 /* Sends one feedback datagram to the sender. 1 sent, 0 dropped, <0 error. */
 int bf_pump_send_feedback(bf_pump *p, const bf_feedback *fb);
 
+/* Input (input/forward.h): the sender's input datagrams (0xB0, from the
+ * sender's address, opened) go to |fn| with |user| from now on (NULL: none,
+ * counted as garbage as before); |d| is valid during the call. */
+typedef void (*bf_pump_input_fn)(void *user, const uint8_t *d, size_t len, uint64_t now_ns);
+void bf_pump_on_input(bf_pump *p, bf_pump_input_fn fn, void *user);
+/* One input datagram to the sender (sealed in sealed mode). 1 sent, 0
+ * dropped (counted by the channel), negative errno. */
+int bf_pump_send_input(bf_pump *p, const uint8_t *d, size_t len);
+
 /* The data socket's descriptor for the loop to poll (POLLIN), or -1 when
  * the transport has none (a loopback pair in tests: poll again soon). */
 int bf_pump_fd(const bf_pump *p);

@@ -6,6 +6,7 @@
 #include "summary.h"
 
 #include <bildfunk/clock.h>
+#include <bildfunk/ctl_codec.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -144,8 +145,54 @@ static void json_recoveries(const bf_client *c, char *out, size_t cap) {
   if (used < cap) snprintf(out + used, cap - used, "]");
 }
 
+/* ", \"input_to_photon\": {...}, \"input\": {...}": the input stage's
+ * latency and counters (zeros without one). */
+static void json_input(const bf_client *c, char *out, size_t cap) {
+  bf_photon_view ph, ap;
+  bf_fwd_stats fs;
+  memset(&ph, 0, sizeof ph);
+  memset(&ap, 0, sizeof ap);
+  memset(&fs, 0, sizeof fs);
+  const bf_gamepads *gp = c->input ? bf_fwd_pads(c->input) : NULL;
+  const bf_vpad *vp = c->input ? bf_fwd_vpad(c->input) : NULL;
+  if (c->input) {
+    bf_photon_session(bf_fwd_photon(c->input), &ph);
+    bf_photon_apply(bf_fwd_photon(c->input), &ap);
+    bf_fwd_stats_get(c->input, &fs);
+  }
+  snprintf(out, cap,
+           ", \"input_to_photon\": {\"samples\": %llu, \"p50_ms\": %.3f, \"p95_ms\": %.3f, "
+           "\"p99_ms\": %.3f, \"max_ms\": %.3f, \"mean_ms\": %.3f, \"pending\": %llu, "
+           "\"apply_samples\": %llu, \"apply_p50_ms\": %.3f, \"apply_p95_ms\": %.3f, "
+           "\"apply_p99_ms\": %.3f, \"apply_max_ms\": %.3f}"
+           ", \"input\": {\"active\": %d, \"granted\": %d, \"mouse\": \"%s\", \"keys\": %llu, "
+           "\"buttons\": %llu, \"motions\": %llu, \"wheels\": %llu, \"pad_events\": %llu, "
+           "\"events\": %llu, \"events_dropped\": %llu, \"acked\": %llu, \"datagrams\": %llu, "
+           "\"resent\": %llu, \"keepalives\": %llu, \"send_dropped\": %llu, \"states\": %llu, "
+           "\"bad_states\": %llu, \"bad_acks\": %llu, \"sender_flags\": %u, "
+           "\"focus_releases\": %llu, \"pads_ignored\": %llu, \"rumble_updates\": %llu, "
+           "\"rumble_calls\": %llu, \"virtual_pad_rumbles\": %llu, "
+           "\"virtual_pad_last_rumble\": [%u, %u]}",
+           (unsigned long long)ph.n, ph.p50_ms, ph.p95_ms, ph.p99_ms, ph.max_ms, ph.mean_ms,
+           (unsigned long long)(c->input ? bf_photon_pending(bf_fwd_photon(c->input)) : 0),
+           (unsigned long long)ap.n, ap.p50_ms, ap.p95_ms, ap.p99_ms, ap.max_ms, c->input != NULL,
+           (c->welcome_flags & BF_CTL_WELCOME_INPUT) != 0,
+           c->input ? bf_fwd_mouse_mode(c->input) : "", (unsigned long long)fs.keys,
+           (unsigned long long)fs.buttons, (unsigned long long)fs.motions,
+           (unsigned long long)fs.wheels, (unsigned long long)fs.pad_events,
+           (unsigned long long)fs.link.events, (unsigned long long)fs.link.events_dropped,
+           (unsigned long long)fs.link.acked, (unsigned long long)fs.datagrams,
+           (unsigned long long)fs.link.resent, (unsigned long long)fs.link.keepalives,
+           (unsigned long long)fs.send_dropped, (unsigned long long)fs.states,
+           (unsigned long long)fs.bad_states, (unsigned long long)fs.link.bad_acks,
+           (unsigned)fs.sender_flags, (unsigned long long)fs.focus_releases,
+           (unsigned long long)(gp ? gp->ignored : 0), (unsigned long long)(gp ? gp->rumble_updates : 0),
+           (unsigned long long)(gp ? gp->rumble_calls : 0), (unsigned long long)(vp ? vp->rumbles : 0),
+           vp ? vp->last_low : 0u, vp ? vp->last_high : 0u);
+}
+
 static void write_json(bf_client *c, const net_figures *n, uint64_t end_ns) {
-  char extra[8192];
+  char extra[16384]; /* the session, seal, control, recoveries (32), input */
   json_session(c, n, end_ns, extra, sizeof extra);
   size_t used = strlen(extra);
   int sealed = json_seal(c, n, extra + used, sizeof extra - used);
@@ -153,6 +200,8 @@ static void write_json(bf_client *c, const net_figures *n, uint64_t end_ns) {
   json_control(c, sealed, extra + used, sizeof extra - used);
   used += strlen(extra + used);
   json_recoveries(c, extra + used, sizeof extra - used);
+  used += strlen(extra + used);
+  json_input(c, extra + used, sizeof extra - used);
   if (bf_stats_json_close(&c->json, &c->st, extra) < 0) {
     bf_client_say(c, "cannot write the statistics file");
     if (!c->exit_code) c->exit_code = 1;
@@ -198,6 +247,9 @@ static void write_report(bf_client *c, uint64_t end_ns) {
            c->target[0] ? c->target : bf_pump_peer_name(c->pump));
   report_facts(c, end_ns, &c->report->facts);
   const bf_decode_gate *g = &c->gate;
+  bf_photon_view ph;
+  memset(&ph, 0, sizeof ph);
+  if (c->input) bf_photon_session(bf_fwd_photon(c->input), &ph);
   const bf_report_kv extra[] = {
       {"pictures decoded", (double)c->pictures},
       {"decode errors", (double)c->decode_errors},
@@ -210,6 +262,10 @@ static void write_report(bf_client *c, uint64_t end_ns) {
       {"gaps", (double)g->gaps},
       {"frames held for a reordered one", (double)g->holds},
       {"holds that ran out (gaps)", (double)g->holds_expired},
+      {"input-to-photon samples", (double)ph.n},
+      {"input-to-photon p50 (ms)", ph.p50_ms},
+      {"input-to-photon p95 (ms)", ph.p95_ms},
+      {"input-to-photon p99 (ms)", ph.p99_ms},
   };
   FILE *f = c->report_f; /* opened with the other outputs */
   c->report_f = NULL;
@@ -244,4 +300,11 @@ void bf_summary_write(bf_client *c, uint64_t end_ns) {
             v.p50[BF_STAGE_E2E], v.p95[BF_STAGE_E2E], v.p99[BF_STAGE_E2E], v.p50[BF_STAGE_DECODE],
             v.p95[BF_STAGE_DECODE], (double)n.off / 1e6, (double)n.rtt / 1e6,
             n.synced ? "" : ", not synced");
+  if (c->input) {
+    bf_photon_view ph;
+    bf_photon_session(bf_fwd_photon(c->input), &ph);
+    if (ph.n)
+      fprintf(stderr, "bildfunk: input-to-photon p50 %.2f p95 %.2f p99 %.2f ms (%llu inputs)\n",
+              ph.p50_ms, ph.p95_ms, ph.p99_ms, (unsigned long long)ph.n);
+  }
 }

@@ -37,6 +37,8 @@ int bf_connect_open(bf_client *c) {
   cc.max_width = (uint16_t)cli->max_width;
   cc.max_height = (uint16_t)cli->max_height;
   cc.pair = cli->pair ? 2 : 1;
+  /* input: a window to take it from, and not --no-input */
+  if (!cli->pair && !cli->headless && !cli->no_input) cc.caps |= BF_CTL_CAP_INPUT;
   cc.now = bf_clock_epoch_ns;
   char err[512];
   int r = bf_cctl_open(&cc, &c->ctl, err, sizeof err);
@@ -203,6 +205,7 @@ int bf_connect_finish(bf_client *c, char *data_addr, size_t cap, uint8_t secret[
     return 1;
   }
   c->ctl_sealed = 1;
+  c->welcome_flags = w.flags;
   remember_sender(c);
   *max_k = w.max_k;
   c->welcome_fps = w.fps; /* the stream's nominal rate and codec */

@@ -284,6 +284,35 @@ bf_rect bf_display_picture_rect(bf_display *r) {
   return r->pic_rect;
 }
 
+int bf_display_to_picture(bf_display *r, int wx, int wy, int *px, int *py, int *pw, int *ph) {
+  if (!r->have_picture || r->tex_w <= 0 || r->tex_h <= 0) return -1;
+  int ow, oh, ww, wh;
+  bf_display_output_size(r, &ow, &oh);
+  SDL_GetWindowSize(r->win, &ww, &wh);
+  bf_rect pic;
+  bf_letterbox(r->tex_w, r->tex_h, r->sar_num, r->sar_den, ow, oh, &pic);
+  /* window points -> output pixels (HiDPI) -> the picture's pixels */
+  int64_t ox = ww > 0 ? (int64_t)wx * ow / ww : wx, oy = wh > 0 ? (int64_t)wy * oh / wh : wy;
+  int64_t x = (ox - pic.x) * r->tex_w / pic.w, y = (oy - pic.y) * r->tex_h / pic.h;
+  int inside = ox >= pic.x && oy >= pic.y && x < r->tex_w && y < r->tex_h;
+  *px = (int)(x < 0 ? 0 : x >= r->tex_w ? r->tex_w - 1 : x);
+  *py = (int)(y < 0 ? 0 : y >= r->tex_h ? r->tex_h - 1 : y);
+  *pw = r->tex_w;
+  *ph = r->tex_h;
+  return inside;
+}
+
+int bf_display_pointer(bf_display *r, bf_pointer_mode m) {
+  (void)r;
+  int rc = SDL_SetRelativeMouseMode(m == BF_POINTER_CAPTURED ? SDL_TRUE : SDL_FALSE);
+  SDL_ShowCursor(m == BF_POINTER_SHOWN ? SDL_ENABLE : SDL_DISABLE);
+  return rc == 0 ? 0 : -EIO;
+}
+
+void bf_display_grab_keyboard(bf_display *r, int on) {
+  SDL_SetWindowKeyboardGrab(r->win, on ? SDL_TRUE : SDL_FALSE);
+}
+
 void bf_display_output_size(bf_display *r, int *w, int *h) {
   if (SDL_GetRendererOutputSize(r->ren, w, h) != 0) SDL_GetWindowSize(r->win, w, h);
 }

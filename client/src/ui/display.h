@@ -108,6 +108,24 @@ void bf_display_tick(bf_display *d);
  * changes. */
 void bf_display_text_ops(bf_display *d, int rich, bf_text_ops *ops);
 
+/* Input (input/forward.h): window point (|wx|, |wy|), in SDL's window
+ * coordinates, on the picture as drawn now (letterboxed): in the picture's
+ * pixels (|*px|, |*py|, clamped to it) of its |*pw| x |*ph|. Returns 1 inside
+ * the picture, 0 outside (clamped to its edge), -1 when no picture is
+ * shown. */
+int bf_display_to_picture(bf_display *d, int wx, int wy, int *px, int *py, int *pw, int *ph);
+
+typedef enum bf_pointer_mode {
+  BF_POINTER_SHOWN = 0, /* the local pointer as usual */
+  BF_POINTER_HIDDEN,    /* hidden over the window (the sender's is in the picture) */
+  BF_POINTER_CAPTURED,  /* hidden and held in the window: relative motion only */
+} bf_pointer_mode;
+/* 0, or -EIO when SDL could not capture the pointer (another grab). */
+int bf_display_pointer(bf_display *d, bf_pointer_mode m);
+/* Keyboard grab (system keys such as Alt+Tab come to the window): on only
+ * while fullscreen, for --capture-system-keys. */
+void bf_display_grab_keyboard(bf_display *d, int on);
+
 /* "x11 / software" etc., and the output size in pixels. */
 const char *bf_display_describe(bf_display *d);
 void bf_display_output_size(bf_display *d, int *w, int *h);

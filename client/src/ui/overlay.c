@@ -102,6 +102,9 @@ void bf_overlay_set_text(bf_overlay *o, const bf_stats_view *v, const bf_stats *
     stage_line(o, v, BF_STAGE_DECODE, "decode");
     stage_line(o, v, BF_STAGE_PRESENT, "present");
     stage_line(o, v, BF_STAGE_E2E, "end-to-end");
+    if (info->input_n)
+      line(o, "%-10s %6.2f %6.2f %6.2f", "in->photon", info->input_p50_ms, info->input_p95_ms,
+           info->input_p99_ms);
     line(o, "loss %.2f%%  lost %llu fec %llu late %llu", v->loss_pct,
          (unsigned long long)s->frames_lost, (unsigned long long)s->frames_repaired,
          (unsigned long long)late);

@@ -7,7 +7,8 @@
  *   compact   one line: presented fps, end-to-end p50/p95, loss
  *   normal    stream, decoder, fps received/decoded/presented, goodput,
  *             p50/p95/p99 per stage (the sender's host time first, or
- *             that an older sender does not say it), loss and frame
+ *             that an older sender does not say it) and input-to-photon,
+ *             loss and frame
  *             counters, the graph
  *   detailed  normal + queue stage, FEC shards used, jitter, clock offset
  *             and RTT, keyframe requests, skips, decode errors, rejects
@@ -54,6 +55,9 @@ typedef struct bf_overlay_info {
   uint64_t decode_errors;
   uint64_t rejected; /* datagrams the reassembler dropped */
   int waiting_key;   /* picture frozen until a keyframe */
+  /* input-to-photon over the last inputs (input/photon.h); input_n 0 = none */
+  uint64_t input_n;
+  double input_p50_ms, input_p95_ms, input_p99_ms;
 } bf_overlay_info;
 
 /* Graph colours (ARGB), one per stacked segment, and the background. */

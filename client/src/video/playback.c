@@ -333,6 +333,14 @@ void bf_playback_overlay_text(bf_client *c, uint64_t now) {
   bf_pump_reassembler_stats(c->pump, &rs);
   info.rejected = rs.packets - rs.rejected[BF_ACCEPT] - rs.rejected[BF_REJECT_DUPLICATE];
   info.waiting_key = c->gate.need_key && c->pictures > 0;
+  if (c->input) {
+    bf_photon_view ph;
+    bf_photon_recent(bf_fwd_photon(c->input), &ph);
+    info.input_n = ph.n;
+    info.input_p50_ms = ph.p50_ms;
+    info.input_p95_ms = ph.p95_ms;
+    info.input_p99_ms = ph.p99_ms;
+  }
   bf_overlay_set_text(&c->ov, &v, &c->st, &info);
   /* 4 Hz while pictures come, 1 Hz when idle */
   c->next_text_ns = now + (now - c->last_present_ns < SEC ? 250 * MS : SEC);
