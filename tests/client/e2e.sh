@@ -9,7 +9,7 @@
 # Cases (see the case statement at the end and docs/client.md): usage,
 # no-sender, wrong-port, garbage, junk-bitstream, decoder-fallback, idle-cpu,
 # md5-h264, md5-hevc, md5-av1, fec-loss, keyframe-recovery,
-# intra-refresh-recovery, sender-dies,
+# intra-refresh-recovery, empty-au, sender-dies,
 # wait-resume, garbage-mixed, skip-to-live, clock-offset, xvfb-screenshot,
 # xvfb-aspect, control-fake, control-stream, xvfb-pair, xvfb-pair-refused,
 # xvfb-connect, xvfb-error. BF_E2E_KEEP=1 keeps the case's temporary directory.
@@ -338,6 +338,38 @@ case_keyframe_recovery() {
   first_missing=$(grep -vxFf "$tmp/c.lines" "$tmp/ref.lines" | head -n 1 | awk -F', *' '{print $3}')
   [ "$first_missing" -eq 30 ] || fail "the first missing picture is $first_missing, not 30"
   ok "frame 30 lost beyond FEC: keyframe on screen $ms ms after the request (bound $bound ms), $missing pictures skipped, the rest bit-exact"
+}
+
+# An empty AU (frame_bytes 0, legal in spec §2) in the middle of a GOP: a
+# 0-byte packet is libavcodec's drain signal, so the client must skip it,
+# counted, and decode every genuine picture bit-exact without a keyframe
+# request.
+case_empty_au() {
+  need BF_SENDER
+  start_sender --size 320x240 --fps 60 --gop 60 --frames 90 --fec 20 --dump-au "$tmp/dump.h264" \
+    --quiet
+  start_relay --empty-au 20
+  client --direct "127.0.0.1:$RELAY_PORT" --headless --framemd5 "$tmp/c.md5" \
+    --stats-json "$tmp/c.json"
+  stop_sender
+  kill "$RELAY_PID" 2> /dev/null
+  wait "$RELAY_PID" 2> /dev/null
+  [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  local injected empty pics kr errs
+  injected=$(grep -o '"empty_aus": [0-9]*' "$tmp/relay.out" | awk '{print $2}')
+  [ "${injected:-0}" -eq 1 ] || fail "the relay injected ${injected:-0} empty AUs"
+  empty=$(jnum "$tmp/c.json" empty_aus)
+  pics=$(jnum "$tmp/c.json" pictures)
+  kr=$(jnum "$tmp/c.json" keyframe_requests)
+  errs=$(jnum "$tmp/c.json" decode_errors)
+  [ "${empty:-x}" = 1 ] || fail "empty_aus ${empty:-missing}, want 1"
+  [ "$pics" -eq 90 ] || fail "$pics of 90 pictures decoded"
+  [ "$errs" -eq 0 ] && [ "$kr" -eq 0 ] || fail "$errs decode errors, $kr keyframe requests"
+  # the pictures, in order (their pts move by one at the empty AU's index)
+  reference_md5 "$tmp/dump.h264" "$tmp/ref.md5"
+  diff <(grep -v '^#' "$tmp/ref.md5" | awk -F', *' '{print $NF}') \
+    <(grep -v '^#' "$tmp/c.md5" | awk -F', *' '{print $NF}') > /dev/null || fail "a picture differs"
+  ok "an empty AU in a GOP skipped (empty_aus 1): 90/90 pictures bit-exact, no keyframe request"
 }
 
 case_intra_refresh_recovery() {
@@ -1033,6 +1065,7 @@ case "$case_name" in
   fec-loss) case_fec_loss ;;
   keyframe-recovery) case_keyframe_recovery ;;
   intra-refresh-recovery) case_intra_refresh_recovery ;;
+  empty-au) case_empty_au ;;
   sender-dies) case_sender_dies ;;
   wait-resume) case_wait_resume ;;
   garbage-mixed) case_garbage_mixed ;;

@@ -95,7 +95,7 @@ const char *bf_stage_name(bf_stage s) {
 const char *bf_outcome_name(bf_outcome o) {
   static const char *const names[BF_OUT_COUNT_] = {
       "presented", "replaced", "wait_key", "gap", "stale", "skipped", "decode_error", "no_picture",
-      "hidden"};
+      "hidden", "empty"};
   return (unsigned)o < BF_OUT_COUNT_ ? names[o] : "unknown";
 }
 

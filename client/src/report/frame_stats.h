@@ -80,6 +80,7 @@ typedef enum bf_outcome {
   BF_OUT_DECODE_ERROR,
   BF_OUT_NO_PICTURE, /* the decoder took it but gave no picture */
   BF_OUT_HIDDEN,     /* decoded, not shown: references rebuilding for a recovery point */
+  BF_OUT_EMPTY,      /* frame_bytes 0: nothing to decode, skipped (a 0-byte packet drains libavcodec) */
   BF_OUT_COUNT_
 } bf_outcome;
 

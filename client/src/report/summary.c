@@ -58,7 +58,7 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
            "\"decoder\": \"%s\", \"renderer\": \"%s\", \"width\": %d, \"height\": %d, "
            "\"fps\": %.3f, \"pictures\": %llu, \"decode_errors\": %llu, "
            "\"keyframe_requests\": %llu, \"keyframe_request_datagrams\": %llu, "
-           "\"keyframes\": %llu, \"skips\": %llu, \"gaps\": %llu, "
+           "\"keyframes\": %llu, \"skips\": %llu, \"gaps\": %llu, \"empty_aus\": %llu, "
            "\"clock_synced\": %s, \"clock_offset_ms\": %.4f, \"rtt_ms\": %.4f, "
            "\"datagrams\": %llu, \"video_datagrams\": %llu, \"control_datagrams\": %llu, "
            "\"garbage_datagrams\": %llu, \"pongs\": %llu, \"punches\": %llu, "
@@ -75,7 +75,8 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
            c->interval_ns ? 1e9 / (double)c->interval_ns : 0.0, (unsigned long long)c->pictures,
            (unsigned long long)c->decode_errors, (unsigned long long)g->requests_new,
            (unsigned long long)g->requests_sent, (unsigned long long)g->keyframes,
-           (unsigned long long)g->skips, (unsigned long long)g->gaps, n->synced ? "true" : "false",
+           (unsigned long long)g->skips, (unsigned long long)g->gaps,
+           (unsigned long long)c->st.outcome[BF_OUT_EMPTY], n->synced ? "true" : "false",
            (double)n->off / 1e6, (double)n->rtt / 1e6, (unsigned long long)pc->datagrams,
            (unsigned long long)pc->video, (unsigned long long)pc->control,
            (unsigned long long)n->garbage, (unsigned long long)pc->pongs,

@@ -246,7 +246,17 @@ int bf_playback_decode_one(bf_client *c) {
   if (c->holding) return 0;
   bf_queued_au it;
   bf_au_queue_pop(&c->q, &it);
-  bf_gate g = bf_decode_gate_on_frame(&c->gate, it.f.frame_index, it.f.user_flags, now);
+  /* an empty AU (frame_bytes 0, legal) keeps the order but is no keyframe,
+   * and never reaches libavcodec: a 0-byte packet is its drain signal */
+  uint32_t flags = it.f.len ? it.f.user_flags
+                            : it.f.user_flags & ~(uint32_t)(BF_AU_KEYFRAME | BF_AU_RECOVERY_POINT);
+  bf_gate g = bf_decode_gate_on_frame(&c->gate, it.f.frame_index, flags, now);
+  if (!it.f.len && (g == BF_GATE_DECODE || g == BF_GATE_DECODE_HIDDEN)) {
+    bf_client_verbose(c, "frame %u is empty: skipped", it.f.frame_index);
+    bf_pump_release(c->pump, &it.f);
+    bf_client_outcome(c, &it.rec, BF_OUT_EMPTY, now);
+    return 1;
+  }
   if (g != BF_GATE_DECODE && g != BF_GATE_DECODE_HIDDEN) {
     bf_outcome out = g == BF_GATE_WAIT_KEY ? BF_OUT_WAIT_KEY
                      : g == BF_GATE_GAP    ? BF_OUT_GAP
