@@ -57,6 +57,8 @@ static void check_end(bf_client *c, uint64_t now) {
                     reason == BF_BYE_REPLACED ? " (another client took over)"
                     : reason == BF_BYE_ERROR  ? " after an error"
                                               : "");
+    /* the stream ended, but in an error: the exit code says so */
+    if (reason == BF_BYE_ERROR && !c->exit_code) c->exit_code = 1;
     c->ending = 1;
   }
   if (!c->ending && c->ctl_bye_ns && now >= c->ctl_bye_ns + BF_CLIENT_BYE_GRACE_NS) c->ending = 1;

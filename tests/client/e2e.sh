@@ -9,7 +9,7 @@
 # Cases (see the case statement at the end and docs/client.md): usage,
 # no-sender, wrong-port, garbage, junk-bitstream, decoder-fallback, idle-cpu,
 # md5-h264, md5-hevc, md5-av1, fec-loss, keyframe-recovery,
-# intra-refresh-recovery, empty-au, sender-dies,
+# intra-refresh-recovery, empty-au, sender-dies, sender-error,
 # wait-resume, garbage-mixed, skip-to-live, clock-offset, xvfb-screenshot,
 # xvfb-aspect, control-fake, control-stream, xvfb-pair, xvfb-pair-refused,
 # xvfb-connect, xvfb-error. BF_E2E_KEEP=1 keeps the case's temporary directory.
@@ -430,6 +430,22 @@ case_sender_dies() {
   fcmp "$t1 - $t0" "<=" 3.0 || fail "noticed after $(awk "BEGIN{print $t1-$t0}") s"
   [ "$(jnum "$tmp/c.json" pictures)" -ge 40 ] || fail "too few pictures before the kill"
   ok "sender killed: client said so and exited 1 after $(awk "BEGIN{printf \"%.2f\", $t1-$t0}") s"
+}
+
+# The sender stops on an error (its --dump-au file is /dev/full: a full
+# disk) and says so in its BYE: the client's exit code says the stream
+# ended in an error.
+case_sender_error() {
+  need BF_SENDER
+  [ -w /dev/full ] || fail "no /dev/full"
+  start_sender --size 320x240 --fps 60 --frames 600 --dump-au /dev/full --quiet
+  client --direct "127.0.0.1:$SENDER_PORT" --headless --stats-json "$tmp/c.json"
+  stop_sender
+  [ "$CLIENT_RC" -eq 1 ] || fail "client exit $CLIENT_RC after the sender's error BYE, want 1"
+  grep -q "the sender ended the stream after an error" "$tmp/client.err" ||
+    fail "the client did not say the stream ended in an error"
+  [ "$(jnum "$tmp/c.json" exit_code)" = 1 ] || fail "the statistics say exit_code $(jnum "$tmp/c.json" exit_code)"
+  ok "the sender's error BYE: exit 1, 'the sender ended the stream after an error'"
 }
 
 case_wait_resume() {
@@ -1068,6 +1084,7 @@ case "$case_name" in
   empty-au) case_empty_au ;;
   sender-dies) case_sender_dies ;;
   wait-resume) case_wait_resume ;;
+  sender-error) case_sender_error ;;
   garbage-mixed) case_garbage_mixed ;;
   skip-to-live) case_skip_to_live ;;
   clock-offset) case_clock_offset ;;

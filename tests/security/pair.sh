@@ -23,6 +23,8 @@
 #   foreign-punch a punch from 127.0.0.2 (not the control peer's IP) is refused
 #                 and counted; the stream goes on
 #   dead-sender   the sender freezes (SIGSTOP): the client says so within 2 s
+#   sender-error  the sender stops on an error (--dump-au /dev/full): its BYE
+#                 and Bye say so, and the client exits 1
 #   pair-while-streaming  client 1 pairs and streams; meanwhile `bildfunk pair`
 #                 from a second device (its own config dir and name) pairs: its
 #                 session is pair-only, client 1 gets every picture, nothing is
@@ -289,6 +291,17 @@ dead-sender)
   [ "$ms" -le 2500 ] || fail "the client took $ms ms to notice (bound 2000 + exit)"
   grep -qi "silent\|went away\|timed out" "$tmp/client.err" || fail "the client did not say why it ended"
   ok "a frozen sender is noticed and named in $ms ms"
+  ;;
+sender-error)
+  start_sender --dump-au /dev/full
+  pair_client || fail "pairing failed"
+  stream
+  rc=$?
+  stop_sender
+  [ "$rc" -eq 1 ] || fail "client exit $rc after the sender's error, want 1"
+  grep -q "after an error\|the sender hit an error" "$tmp/client.err" ||
+    fail "the client did not say the stream ended in an error"
+  ok "the sender's error ends the control-mode stream with exit 1"
   ;;
 pair-while-streaming)
   # `bildfunk pair` from a second device must not take the stream from the
