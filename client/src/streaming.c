@@ -112,8 +112,8 @@ static bf_turn stream_work(bf_client *c, uint64_t t0) {
   if (c->done) return BF_TURN_END;
   check_end(c, now);
   if (!c->ending) check_liveness(c, now);
-  /* held AUs are not a decoder backlog */
-  uint32_t backlog = c->holding ? 0 : (uint32_t)bf_au_queue_len(&c->q);
+  /* held AUs, and AUs the gate drops anyway, are not a decoder backlog */
+  uint32_t backlog = bf_playback_backlog(c);
   if (!c->cli->no_skip_to_live && bf_decode_gate_backlog(&c->gate, backlog, now))
     bf_playback_skip_to_live(c, now);
   send_feedback(c, now);

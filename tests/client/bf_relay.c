@@ -8,8 +8,8 @@
  *
  *   bf_relay --listen PORT --to HOST:PORT [--drop-pct P] [--seed N]
  *            [--fec-bounded] [--drop-frames I,J,...] [--garbage-every N]
- *            [--drop-keyframe-requests] [--empty-au I] [--idle-exit S]
- *            [--port-file FILE]
+ *            [--drop-keyframe-requests] [--empty-au I] [--burst I:N]
+ *            [--idle-exit S] [--port-file FILE]
  *
  * --drop-keyframe-requests swallows the client's KEYFRAME_REQUEST feedback
  * (byte 0 = 0xFB, byte 1 = 1), so only in-stream recovery (intra-refresh
@@ -25,7 +25,10 @@
  * moves every later frame one index up, so the stream stays gapless; its
  * stream_seq is the next datagram's (the client counts it as a duplicate).
  *
- * Frame numbers in --drop-frames and --empty-au count from the first video frame the relay
+ * --burst I:N holds frames I .. I+N-1 back and lets them go at once in front
+ * of frame I+N (a network that stalled: N AUs complete in one receive).
+ *
+ * Frame numbers in --drop-frames, --empty-au and --burst count from the first video frame the relay
  * sees (0 = that frame). For each dropped frame it prints to stderr
  * "dropped frame I index F at T" with T = CLOCK_REALTIME ns of its last
  * shard, so a test can time the recovery. At exit (SIGTERM, SIGINT or
@@ -131,6 +134,10 @@ int main(int argc, char **argv) {
   int fec_bounded = 0;
   int drop_kf_requests = 0;
   unsigned long long kf_requests_dropped = 0;
+  long burst_at = -1, burst_n = 0; /* --burst */
+  unsigned long long burst_held = 0;
+  static uint8_t burst_buf[8 << 20];
+  size_t burst_used = 0;
   long empty_at = -1; /* --empty-au */
   unsigned long long empty_aus = 0;
   for (int i = 1; i < argc; i++) {
@@ -164,6 +171,11 @@ int main(int argc, char **argv) {
       port_file = v;
     else if (!strcmp(a, "--empty-au"))
       empty_at = atol(v);
+    else if (!strcmp(a, "--burst")) {
+      char *e;
+      burst_at = strtol(v, &e, 10);
+      burst_n = *e == ':' ? strtol(e + 1, NULL, 10) : 0;
+    }
     else if (!strcmp(a, "--drop-frames")) {
       char *p = (char *)v;
       while (*p && n_drop_frames < MAX_DROP_FRAMES) {
@@ -295,6 +307,26 @@ int main(int argc, char **argv) {
           }
         }
       }
+      if (is_video && burst_n > 0) {
+        long rel = (long)(uint32_t)(le32(buf + 8) - first_index);
+        if (rel >= burst_at && rel < burst_at + burst_n &&
+            burst_used + 2 + (size_t)n <= sizeof burst_buf) { /* held back */
+          burst_buf[burst_used] = (uint8_t)(n >> 8);
+          burst_buf[burst_used + 1] = (uint8_t)n;
+          memcpy(burst_buf + burst_used + 2, buf, (size_t)n);
+          burst_used += 2 + (size_t)n;
+          burst_held++;
+          continue;
+        }
+        if (rel >= burst_at + burst_n && burst_used) { /* the stall ends: all at once */
+          for (size_t at = 0; at < burst_used;) {
+            size_t len = (size_t)burst_buf[at] << 8 | burst_buf[at + 1];
+            sendto(down, burst_buf + at + 2, len, 0, (struct sockaddr *)&client, sizeof client);
+            at += 2 + len;
+          }
+          burst_used = 0;
+        }
+      }
       sendto(down, buf, (size_t)n, 0, (struct sockaddr *)&client, sizeof client);
       if (is_video && garbage_every && video % garbage_every == 0) {
         /* garbage: random bytes, or a video header with broken fields */
@@ -325,10 +357,10 @@ int main(int argc, char **argv) {
             (unsigned long long)last_drop_time);
   printf(
       "{\"to_sender\": %llu, \"to_client\": %llu, \"video\": %llu, \"dropped_random\": %llu, "
-      "\"dropped_frames_packets\": %llu, \"garbage\": %llu, \"keyframe_requests_dropped\": %llu, \"empty_aus\": %llu}\n",
+      "\"dropped_frames_packets\": %llu, \"garbage\": %llu, \"keyframe_requests_dropped\": %llu, \"empty_aus\": %llu, \"burst_held\": %llu}\n",
       (unsigned long long)up_pkts, (unsigned long long)down_pkts, (unsigned long long)video,
       (unsigned long long)dropped_random, (unsigned long long)dropped_frames,
-      (unsigned long long)garbage, kf_requests_dropped, empty_aus);
+      (unsigned long long)garbage, kf_requests_dropped, empty_aus, burst_held);
   close(down);
   close(up);
   return 0;

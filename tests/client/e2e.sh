@@ -9,7 +9,7 @@
 # Cases (see the case statement at the end and docs/client.md): usage,
 # no-sender, wrong-port, garbage, junk-bitstream, decoder-fallback, idle-cpu,
 # md5-h264, md5-hevc, md5-av1, fec-loss, keyframe-recovery,
-# intra-refresh-recovery, empty-au, sender-dies, sender-error,
+# intra-refresh-recovery, empty-au, sender-dies, sender-error, burst-frozen,
 # wait-resume, garbage-mixed, skip-to-live, clock-offset, xvfb-screenshot,
 # xvfb-aspect, control-fake, control-stream, xvfb-pair, xvfb-pair-refused,
 # xvfb-connect, xvfb-error. BF_E2E_KEEP=1 keeps the case's temporary directory.
@@ -513,6 +513,30 @@ case_skip_to_live() {
   # without skipping, 180 frames at 22 per second would end 5 s behind
   fcmp "$p95" "<" 1000 || fail "end-to-end p95 $p95 ms: the backlog was not shed"
   ok "slow decoder: $skips skips to live, $kr keyframe requests, e2e p95 $p95 ms"
+}
+
+# Frames the gate drops anyway are no decoder backlog: frame 29 is lost and
+# every keyframe request swallowed, so the client waits for the next GOP's
+# keyframe (60); meanwhile frames 31..44 arrive in one burst. Nothing waits
+# for the decoder: no skip to live, no "decoder fell behind".
+case_burst_frozen() {
+  need BF_SENDER
+  start_sender --size 320x240 --fps 60 --gop 60 --frames 120 --quiet
+  start_relay --drop-frames 29 --burst 31:14 --drop-keyframe-requests
+  client --direct "127.0.0.1:$RELAY_PORT" --headless --stats-json "$tmp/c.json"
+  stop_sender
+  kill "$RELAY_PID" 2> /dev/null
+  wait "$RELAY_PID" 2> /dev/null
+  [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  local held skips pics
+  held=$(grep -o '"burst_held": [0-9]*' "$tmp/relay.out" | awk '{print $2}')
+  [ "${held:-0}" -ge 14 ] || fail "the relay held back ${held:-0} datagrams"
+  skips=$(jnum "$tmp/c.json" skips)
+  pics=$(jnum "$tmp/c.json" pictures)
+  grep -q "decoder fell behind" "$tmp/client.err" && fail "'decoder fell behind' while it waited for a keyframe"
+  [ "$skips" -eq 0 ] || fail "$skips skips to live while nothing waited for the decoder"
+  [ "$pics" -ge 89 ] || fail "$pics pictures (want 0..28 and 60..119)"
+  ok "a burst of 14 frames while frozen: no skip, $pics pictures"
 }
 
 case_clock_offset() {
@@ -1087,6 +1111,7 @@ case "$case_name" in
   sender-error) case_sender_error ;;
   garbage-mixed) case_garbage_mixed ;;
   skip-to-live) case_skip_to_live ;;
+  burst-frozen) case_burst_frozen ;;
   clock-offset) case_clock_offset ;;
   xvfb-screenshot) case_xvfb_screenshot ;;
   xvfb-aspect) case_xvfb_aspect ;;

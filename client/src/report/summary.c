@@ -92,6 +92,18 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
            wall_s > 0 ? 100.0 * (double)c->net_ns / 1e9 / wall_s : 0.0);
 }
 
+/* ", \"reassembler_jumps\": N, \"rejected\": {...}": every datagram the
+ * reassembler dropped, by reason (bf_reject_name), and how often its window
+ * moved to a corroborated far index. */
+static void json_rejected(const net_figures *n, char *out, size_t cap) {
+  size_t used = (size_t)snprintf(out, cap, ", \"reassembler_jumps\": %llu, \"rejected\": {",
+                                 (unsigned long long)n->rs.jumps);
+  for (int i = BF_ACCEPT + 1; i < BF_REJECT_COUNT_ && used < cap; i++)
+    used += (size_t)snprintf(out + used, cap - used, "%s\"%s\": %llu", i > 1 ? ", " : "",
+                             bf_reject_name((bf_reject)i), (unsigned long long)n->rs.rejected[i]);
+  if (used < cap) snprintf(out + used, cap - used, "}");
+}
+
 /* ", \"seal\": {...}"; returns whether the data plane was sealed. */
 static int json_seal(const bf_client *c, const net_figures *n, char *out, size_t cap) {
   bf_opener_stats os;
@@ -146,6 +158,8 @@ static void write_json(bf_client *c, const net_figures *n, uint64_t end_ns) {
   char extra[8192];
   json_session(c, n, end_ns, extra, sizeof extra);
   size_t used = strlen(extra);
+  json_rejected(n, extra + used, sizeof extra - used);
+  used += strlen(extra + used);
   int sealed = json_seal(c, n, extra + used, sizeof extra - used);
   used += strlen(extra + used);
   json_control(c, sealed, extra + used, sizeof extra - used);

@@ -93,6 +93,17 @@ void bf_playback_restart(bf_client *c) {
   c->md5_have_base = 0;
 }
 
+uint32_t bf_playback_backlog(const bf_client *c) {
+  if (c->holding) return 0; /* waiting for an earlier one, not for the decoder */
+  uint32_t idx[BF_AU_QUEUE_MAX], flags[BF_AU_QUEUE_MAX], n = 0;
+  const bf_queued_au *au;
+  while ((au = bf_au_queue_at(&c->q, n)) != NULL) {
+    idx[n] = au->f.frame_index;
+    flags[n++] = au->f.user_flags;
+  }
+  return n < c->gate.cfg.backlog_frames ? n : bf_decode_gate_decodable(&c->gate, idx, flags, n);
+}
+
 /* Every queued AU dropped, counted as skipped; returns how many. */
 static size_t drop_queue(bf_client *c, uint64_t now) {
   size_t n = bf_au_queue_len(&c->q);
