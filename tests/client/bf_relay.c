@@ -175,8 +175,7 @@ int main(int argc, char **argv) {
       char *e;
       burst_at = strtol(v, &e, 10);
       burst_n = *e == ':' ? strtol(e + 1, NULL, 10) : 0;
-    }
-    else if (!strcmp(a, "--drop-frames")) {
+    } else if (!strcmp(a, "--drop-frames")) {
       char *p = (char *)v;
       while (*p && n_drop_frames < MAX_DROP_FRAMES) {
         drop_frames[n_drop_frames++] = strtol(p, &p, 10);
@@ -355,12 +354,12 @@ int main(int argc, char **argv) {
   if (last_dropped >= 0)
     fprintf(stderr, "dropped frame %ld index %u at %llu\n", last_dropped, last_drop_index,
             (unsigned long long)last_drop_time);
-  printf(
-      "{\"to_sender\": %llu, \"to_client\": %llu, \"video\": %llu, \"dropped_random\": %llu, "
-      "\"dropped_frames_packets\": %llu, \"garbage\": %llu, \"keyframe_requests_dropped\": %llu, \"empty_aus\": %llu, \"burst_held\": %llu}\n",
-      (unsigned long long)up_pkts, (unsigned long long)down_pkts, (unsigned long long)video,
-      (unsigned long long)dropped_random, (unsigned long long)dropped_frames,
-      (unsigned long long)garbage, kf_requests_dropped, empty_aus, burst_held);
+  printf("{\"to_sender\": %llu, \"to_client\": %llu, \"video\": %llu, \"dropped_random\": %llu, "
+         "\"dropped_frames_packets\": %llu, \"garbage\": %llu, \"keyframe_requests_dropped\": "
+         "%llu, \"empty_aus\": %llu, \"burst_held\": %llu}\n",
+         (unsigned long long)up_pkts, (unsigned long long)down_pkts, (unsigned long long)video,
+         (unsigned long long)dropped_random, (unsigned long long)dropped_frames,
+         (unsigned long long)garbage, kf_requests_dropped, empty_aus, burst_held);
   close(down);
   close(up);
   return 0;

@@ -397,10 +397,15 @@ static void test_recovery_points(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_gate_in_order),       cmocka_unit_test(test_gap_freezes_and_requests),
-      cmocka_unit_test(test_throttle_and_expiry), cmocka_unit_test(test_start_and_decode_errors),
-      cmocka_unit_test(test_skip_to_live),        cmocka_unit_test(test_recovery_points),
-      cmocka_unit_test(test_reorder_hold),        cmocka_unit_test(test_decodable_backlog),        cmocka_unit_test(test_short_and_in_order_network),
+      cmocka_unit_test(test_gate_in_order),
+      cmocka_unit_test(test_gap_freezes_and_requests),
+      cmocka_unit_test(test_throttle_and_expiry),
+      cmocka_unit_test(test_start_and_decode_errors),
+      cmocka_unit_test(test_skip_to_live),
+      cmocka_unit_test(test_recovery_points),
+      cmocka_unit_test(test_reorder_hold),
+      cmocka_unit_test(test_decodable_backlog),
+      cmocka_unit_test(test_short_and_in_order_network),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
