@@ -102,7 +102,16 @@ typedef struct bf_client {
   uint64_t err_log_ns;
   uint64_t err_suppressed;
   int codec_unknown_logged;
-  uint64_t next_text_ns; /* the overlay's next text refresh */
+  /* --skip-to-live off: the queue is full, completed AUs wait in the
+   * reassembler and the data socket is not read until the decoder catches
+   * up (back-pressure; the socket's buffer holds the stream meanwhile) */
+  int backpressure;
+  uint64_t backpressure_since_ns;
+  uint64_t backpressure_end_ns; /* the last one ended (liveness counts from here) */
+  uint64_t backpressure_waits;  /* times it began */
+  uint64_t backpressure_ns;     /* time spent in it */
+  uint64_t queue_full_drops;    /* skip-to-live on: AUs dropped at a full queue */
+  uint64_t next_text_ns;        /* the overlay's next text refresh */
   uint64_t last_present_ns;
 
   /* --- the streaming phase --------------------------------------------------- */

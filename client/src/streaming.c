@@ -24,6 +24,7 @@ void bf_streaming_begin(bf_client *c) {
 /* The last time the sender was heard of, or the start. */
 static uint64_t heard_ns(const bf_client *c) {
   uint64_t last = bf_pump_last_data_ns(c->pump);
+  if (c->backpressure_end_ns > last) last = c->backpressure_end_ns; /* we were not listening */
   return last > c->start_ns ? last : c->start_ns;
 }
 
@@ -90,7 +91,9 @@ static void stream_stopped(bf_client *c) {
 }
 
 static bf_turn stream_work(bf_client *c, uint64_t t0) {
-  int r = bf_pump_receive(c->pump, 8);
+  /* back-pressure (--skip-to-live off, a full queue): the socket waits */
+  int listened = !c->backpressure;
+  int r = listened ? bf_pump_receive(c->pump, 8) : 0;
   if (r < 0) {
     bf_client_say(c, "receive failed: %s", bf_strerror(r));
     c->done = 1;
@@ -111,7 +114,7 @@ static bf_turn stream_work(bf_client *c, uint64_t t0) {
   if (c->ctl) bf_connect_service(c, now);
   if (c->done) return BF_TURN_END;
   check_end(c, now);
-  if (!c->ending) check_liveness(c, now);
+  if (!c->ending && listened && !c->backpressure) check_liveness(c, now);
   /* held AUs, and AUs the gate drops anyway, are not a decoder backlog */
   uint32_t backlog = bf_playback_backlog(c);
   if (!c->cli->no_skip_to_live && bf_decode_gate_backlog(&c->gate, backlog, now))
@@ -166,7 +169,7 @@ static bf_turn stream_after_ui(bf_client *c, uint64_t now) {
   if (bf_au_queue_len(&c->q) && bf_playback_decode_one(c))
     return c->done ? BF_TURN_END : BF_TURN_BUSY;
   bf_playback_present(c);
-  if (c->ending) {
+  if (c->ending && !c->backpressure) { /* AUs still waiting in the reassembler come first */
     c->done = 1;
     c->end_reason = "bye";
     return BF_TURN_END;

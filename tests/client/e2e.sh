@@ -9,7 +9,7 @@
 # Cases (see the case statement at the end and docs/client.md): usage,
 # no-sender, wrong-port, garbage, junk-bitstream, decoder-fallback, idle-cpu,
 # md5-h264, md5-hevc, md5-av1, fec-loss, keyframe-recovery,
-# intra-refresh-recovery, empty-au, sender-dies, sender-error, burst-frozen,
+# intra-refresh-recovery, empty-au, sender-dies, sender-error, burst-frozen, skip-off-slow,
 # wait-resume, garbage-mixed, skip-to-live, clock-offset, xvfb-screenshot,
 # xvfb-aspect, control-fake, control-stream, xvfb-pair, xvfb-pair-refused,
 # xvfb-connect, xvfb-error. BF_E2E_KEEP=1 keeps the case's temporary directory.
@@ -513,6 +513,30 @@ case_skip_to_live() {
   # without skipping, 180 frames at 22 per second would end 5 s behind
   fcmp "$p95" "<" 1000 || fail "end-to-end p95 $p95 ms: the backlog was not shed"
   ok "slow decoder: $skips skips to live, $kr keyframe requests, e2e p95 $p95 ms"
+}
+
+# --skip-to-live off with a decoder 2.4 times slower than the stream: the
+# 64-AU queue fills; the client holds the stream back (stops reading the
+# socket, whose buffer keeps the rest), says so, and decodes every picture.
+case_skip_off_slow() {
+  need BF_SENDER
+  start_sender --size 320x240 --fps 60 --frames 180 --dump-au "$tmp/dump.h264" --quiet
+  client --direct "127.0.0.1:$SENDER_PORT" --headless --skip-to-live off \
+    --debug-decode-delay 40 --framemd5 "$tmp/c.md5" --stats-json "$tmp/c.json"
+  stop_sender
+  [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  local pics waits skipped
+  pics=$(jnum "$tmp/c.json" pictures)
+  waits=$(jnum "$tmp/c.json" backpressure_waits)
+  skipped=$(grep -o '"skipped": [0-9]*' "$tmp/c.json" | tail -n 1 | awk '{print $2}')
+  [ "$pics" -eq 180 ] || fail "$pics of 180 pictures decoded with --skip-to-live off"
+  [ "${skipped:-x}" = 0 ] || fail "${skipped:-?} AUs skipped with --skip-to-live off"
+  [ "${waits:-0}" -ge 1 ] || fail "backpressure_waits ${waits:-missing}"
+  grep -q "the decoder is slower than the stream" "$tmp/client.err" ||
+    fail "the client did not say it holds the stream back"
+  reference_md5 "$tmp/dump.h264" "$tmp/ref.md5"
+  diff "$tmp/ref.md5" "$tmp/c.md5" > /dev/null || fail "framemd5 differs"
+  ok "--skip-to-live off, decoder 2.4x too slow: held back $waits times, 180/180 pictures bit-exact"
 }
 
 # Frames the gate drops anyway are no decoder backlog: frame 29 is lost and
@@ -1112,6 +1136,7 @@ case "$case_name" in
   garbage-mixed) case_garbage_mixed ;;
   skip-to-live) case_skip_to_live ;;
   burst-frozen) case_burst_frozen ;;
+  skip-off-slow) case_skip_off_slow ;;
   clock-offset) case_clock_offset ;;
   xvfb-screenshot) case_xvfb_screenshot ;;
   xvfb-aspect) case_xvfb_aspect ;;

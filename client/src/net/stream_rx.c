@@ -38,8 +38,7 @@ struct bf_pump {
 static void on_feedback(void *user, const uint8_t *d, size_t len, const bf_addr *from,
                         uint64_t now);
 static void on_video(void *user, const uint8_t *d, size_t len, const bf_addr *from, uint64_t now);
-static void on_garbage(void *user, const uint8_t *d, size_t len, const bf_addr *from,
-                       uint64_t now);
+static void on_garbage(void *user, const uint8_t *d, size_t len, const bf_addr *from, uint64_t now);
 
 /* Sealed mode from the 32-byte secret. The sealer's first seq is the wall
  * clock in ns, so a client restarted with the same secret never reuses a
@@ -65,8 +64,8 @@ int bf_pump_open_transport(const bf_pump_config *cfg, bf_transport *t, bf_pump *
   p->cfg = *cfg;
   bf_addr_format(&t->peer, p->peer_name, sizeof p->peer_name);
   /* the client's channel: only the sender's address, punching it */
-  bf_channel_config chc = {.role = BF_CHANNEL_CLIENT, .now = cfg->now, .only_from_peer = 1,
-                           .punch = 1, .burst_max = 1};
+  bf_channel_config chc = {
+      .role = BF_CHANNEL_CLIENT, .now = cfg->now, .only_from_peer = 1, .punch = 1, .burst_max = 1};
   int r = bf_channel_new(&chc, t, &p->ch);
   if (r < 0) {
     snprintf(err, errcap, "data channel: %s", bf_strerror(r));
@@ -269,6 +268,9 @@ int bf_pump_event(bf_pump *p, bf_event *ev) {
 void bf_pump_release(bf_pump *p, bf_frame *f) {
   bf_reassembler_release(p->ras, f);
 }
+void bf_pump_listening_again(bf_pump *p, uint64_t now_ns) {
+  if (p->last_video_ns) p->last_video_ns = now_ns;
+}
 void bf_pump_reset_reassembly(bf_pump *p) {
   bf_reassembler_reset(p->ras);
 }
@@ -378,8 +380,8 @@ void bf_pump_counters_get(const bf_pump *p, bf_pump_counters *c) {
   c->sealed = cs.sealed;
   c->seal_failed = cs.seal_failed;
   /* kinds nobody here reads (audio, input, punch) are garbage to this client */
-  c->garbage += cs.unhandled[BF_DKIND_AUDIO] + cs.unhandled[BF_DKIND_INPUT] +
-                cs.unhandled[BF_DKIND_PUNCH];
+  c->garbage +=
+      cs.unhandled[BF_DKIND_AUDIO] + cs.unhandled[BF_DKIND_INPUT] + cs.unhandled[BF_DKIND_PUNCH];
   c->reordered = p->order.reordered;
   c->duplicates = p->order.duplicates;
   c->reorder_late_max_ns = p->order.late_max_ns;

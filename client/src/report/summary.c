@@ -104,6 +104,17 @@ static void json_rejected(const net_figures *n, char *out, size_t cap) {
   if (used < cap) snprintf(out + used, cap - used, "}");
 }
 
+/* ", \"backpressure_waits\": ...": --skip-to-live off holding the stream back
+ * at a full queue, and AUs dropped at a full queue with it on. */
+static void json_queue(const bf_client *c, char *out, size_t cap) {
+  uint64_t bp = c->backpressure_ns;
+  if (c->backpressure) bp += bf_clock_epoch_ns() - c->backpressure_since_ns;
+  snprintf(out, cap,
+           ", \"backpressure_waits\": %llu, \"backpressure_ms\": %.3f, \"queue_full_drops\": %llu",
+           (unsigned long long)c->backpressure_waits, (double)bp / 1e6,
+           (unsigned long long)c->queue_full_drops);
+}
+
 /* ", \"seal\": {...}"; returns whether the data plane was sealed. */
 static int json_seal(const bf_client *c, const net_figures *n, char *out, size_t cap) {
   bf_opener_stats os;
@@ -159,6 +170,8 @@ static void write_json(bf_client *c, const net_figures *n, uint64_t end_ns) {
   json_session(c, n, end_ns, extra, sizeof extra);
   size_t used = strlen(extra);
   json_rejected(n, extra + used, sizeof extra - used);
+  used += strlen(extra + used);
+  json_queue(c, extra + used, sizeof extra - used);
   used += strlen(extra + used);
   int sealed = json_seal(c, n, extra + used, sizeof extra - used);
   used += strlen(extra + used);

@@ -52,16 +52,44 @@ static void on_frame(bf_client *c, bf_frame *f, uint64_t now) {
   /* in frame_index order: an AU that overtook an earlier one on the network
    * waits behind it (the gate holds it, see decode_gate.h) */
   if (bf_au_queue_push(&c->q, &au) < 0) {
-    /* Only with --skip-to-live off (skip-to-live empties the queue long
-     * before): never block the network side; the AU is counted as skipped. */
+    /* skip-to-live on, and more AUs completed at once than the queue holds
+     * (off never gets here: see back-pressure below): counted as skipped */
+    if (!c->queue_full_drops++)
+      bf_client_say(c, "%u pictures wait for the decoder: frame %u dropped", BF_AU_QUEUE_MAX,
+                    f->frame_index);
     bf_client_outcome(c, rec, BF_OUT_SKIPPED, now);
     bf_pump_release(c->pump, f);
   }
 }
 
+/* --skip-to-live off: a full queue holds the stream back instead of dropping
+ * (the AUs wait in the reassembler, the datagrams in the socket's buffer). */
+static int queue_full(const bf_client *c) {
+  return c->cli->no_skip_to_live && bf_au_queue_len(&c->q) >= BF_AU_QUEUE_MAX;
+}
+
+static void backpressure(bf_client *c, int on, uint64_t now) {
+  if (on == c->backpressure) return;
+  c->backpressure = on;
+  if (on) {
+    if (!c->backpressure_waits++)
+      bf_client_say(c,
+                    "the decoder is slower than the stream: %u pictures wait, so the client "
+                    "stops reading until it catches up (--skip-to-live off; the socket's buffer "
+                    "holds the stream, what overflows it is lost)",
+                    BF_AU_QUEUE_MAX);
+    c->backpressure_since_ns = now;
+  } else {
+    c->backpressure_ns += now - c->backpressure_since_ns;
+    c->backpressure_end_ns = now;
+    bf_pump_listening_again(c->pump, now);
+  }
+}
+
 void bf_playback_take_events(bf_client *c, uint64_t now) {
   bf_event ev;
-  while (bf_pump_event(c->pump, &ev)) {
+  int more = 0;
+  while (!(more = queue_full(c)) && bf_pump_event(c->pump, &ev)) {
     switch (ev.type) {
     case BF_EVENT_FRAME:
       on_frame(c, &ev.u.frame, now);
@@ -84,6 +112,7 @@ void bf_playback_take_events(bf_client *c, uint64_t now) {
       break;
     }
   }
+  backpressure(c, more, now);
   bf_decode_gate_set_reorder(&c->gate, bf_pump_reorder_ns(c->pump, now));
 }
 
