@@ -23,6 +23,10 @@
 #   foreign-punch a punch from 127.0.0.2 (not the control peer's IP) is refused
 #                 and counted; the stream goes on
 #   dead-sender   the sender freezes (SIGSTOP): the client says so within 2 s
+#   crlf-pins     both pin files rewritten with CRLF line ends (edited on
+#                 Windows): the client still knows the sender, no new pairing
+#   not-a-file    a directory where a pin or key file should be: both programs
+#                 say it is not a file (not "chmod 600", not an I/O error)
 #   sender-error  the sender stops on an error (--dump-au /dev/full): its BYE
 #                 and Bye say so, and the client exits 1
 #   pair-while-streaming  client 1 pairs and streams; meanwhile `bildfunk pair`
@@ -291,6 +295,38 @@ dead-sender)
   [ "$ms" -le 2500 ] || fail "the client took $ms ms to notice (bound 2000 + exit)"
   grep -qi "silent\|went away\|timed out" "$tmp/client.err" || fail "the client did not say why it ended"
   ok "a frozen sender is noticed and named in $ms ms"
+  ;;
+crlf-pins)
+  start_sender
+  pair_client || fail "pairing failed"
+  for f in "$tmp/c/senders" "$tmp/s/clients"; do
+    sed -i 's/$/\r/' "$f"
+    grep -q $'\r$' "$f" || fail "$f has no CRLF"
+  done
+  stream --frames 30 < /dev/null || fail "the client could not stream with CRLF pins: $(tail -n 1 "$tmp/client.err")"
+  grep -q "code [0-9]\{6\}" "$tmp/client.err" && fail "a CRLF pin file made the client pair again"
+  stop_sender
+  ok "CRLF pin files: the paired client streams without a new pairing"
+  ;;
+not-a-file)
+  mkdir -p "$tmp/c/senders" "$tmp/s2/clients"
+  chmod 700 "$tmp/s2"
+  timeout 10 "$BF_CLIENT" 127.0.0.1:1 --config-dir "$tmp/c" --headless 2> "$tmp/client.err" < /dev/null
+  rc=$?
+  [ "$rc" -eq 1 ] || fail "client exit $rc with a directory for its pin file"
+  grep -q "senders: it is not a file" "$tmp/client.err" || fail "the client does not name the problem: $(cat "$tmp/client.err")"
+  rmdir "$tmp/c/senders"
+  mv "$tmp/c/client-key.pem" "$tmp/c/k.pem"
+  mkdir -m 755 "$tmp/c/client-key.pem"
+  timeout 10 "$BF_CLIENT" 127.0.0.1:1 --config-dir "$tmp/c" --headless 2> "$tmp/client.err" < /dev/null
+  grep -q "client-key.pem or client-cert.pem there is not a file" "$tmp/client.err" ||
+    fail "the client does not name the key problem: $(cat "$tmp/client.err")"
+  timeout 10 "$BF_SENDER" --control 127.0.0.1:0 --listen 127.0.0.1:0 --config-dir "$tmp/s2" \
+    --size 320x240 --frames 1 < /dev/null 2> "$tmp/sender.err"
+  rc=$?
+  [ "$rc" -ne 0 ] || fail "the sender started with a directory for its clients file"
+  grep -q "clients: it is not a file" "$tmp/sender.err" || fail "the sender does not name the problem: $(cat "$tmp/sender.err")"
+  ok "a directory for a pin or key file is named as such by both programs"
   ;;
 sender-error)
   start_sender --dump-au /dev/full

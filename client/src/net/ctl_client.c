@@ -275,15 +275,24 @@ int bf_cctl_open(const bf_cctl_config *cfg, bf_cctl **out, char *err, size_t err
     }
     r = bf_identity_load(dir, "client", NULL, &c->own_id);
     if (r < 0) {
-      snprintf(err, errcap, "cannot load the client identity from %s: %s%s", dir, bf_strerror(r),
+      snprintf(err, errcap, "cannot load the client identity from %s: %s%s", dir,
+               r == -EISDIR ? "client-key.pem or client-cert.pem there is not a file (a directory?)"
+                            : bf_strerror(r),
                r == -EPERM ? " (others can read the key: chmod 600 it)" : "");
       goto fail;
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/senders", dir);
-    r = bf_pinstore_open(path, &c->own_pins);
+    size_t bad = 0;
+    r = bf_pinstore_open_at(path, &c->own_pins, &bad);
     if (r < 0) {
-      snprintf(err, errcap, "cannot read the pin store %s: %s", path, bf_strerror(r));
+      if (bad)
+        snprintf(err, errcap,
+                 "cannot read the pin store %s: line %zu is not a pin (FINGERPRINT DATE NAME)",
+                 path, bad);
+      else
+        snprintf(err, errcap, "cannot read the pin store %s: %s", path,
+                 r == -EISDIR ? "it is not a file (a directory?)" : bf_strerror(r));
       goto fail;
     }
     c->id = c->own_id;

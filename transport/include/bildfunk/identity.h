@@ -55,9 +55,11 @@ int bf_config_dir(char *out, size_t cap);
 /* Loads the identity of |role| ("client" or "sender"; [a-z] only) from
  * |dir| (NULL: bf_config_dir), creating the directory (0700), a new key and
  * a certificate with common name |cn| (NULL: "bildfunk <role>") first when
- * they do not exist. Returns 0; -EPERM when the key file is readable by
- * others (fix with chmod 600); -EBADMSG when the files do not parse or the
- * certificate does not match the key; -errno of a file operation; -EIO. */
+ * they do not exist. Returns 0; -EISDIR when the key or certificate path is
+ * a directory (or anything but a file); -EPERM when the key file is
+ * readable by others (fix with chmod 600); -EBADMSG when the files do not
+ * parse or the certificate does not match the key; -errno of a file
+ * operation; -EIO. */
 int bf_identity_load(const char *dir, const char *role, const char *cn, bf_identity **out);
 
 /* A fresh identity that lives in memory only (tests, one-off sessions). */
@@ -89,9 +91,14 @@ typedef struct bf_pinstore bf_pinstore;
 
 /* Opens the store kept in file |path| (read now if it exists; created on
  * the first change, mode 0600), or a memory-only store when |path| is NULL.
- * Returns 0, -EBADMSG (a line does not parse: the file is left alone),
- * -ENOMEM or -errno of reading. */
+ * Lines end in LF or CRLF (a file edited on Windows). Returns 0, -EBADMSG
+ * (a line does not parse: the file is left alone), -EISDIR (|path| is a
+ * directory or anything but a file), -ENOMEM or -errno of reading. */
 int bf_pinstore_open(const char *path, bf_pinstore **out);
+
+/* bf_pinstore_open that also says, on -EBADMSG, which line (1-based) did
+ * not parse in |*bad_line| (0 otherwise). */
+int bf_pinstore_open_at(const char *path, bf_pinstore **out, size_t *bad_line);
 
 /* Frees |*ps| and sets it to NULL; NULL is fine. */
 void bf_pinstore_del(bf_pinstore **ps);
