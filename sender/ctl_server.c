@@ -389,7 +389,14 @@ static void on_closed(bf_sctl *c, conn *k, const bf_ctl_event *ev) {
 static void on_established(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t now) {
   k->established = 1;
   c->st.established++;
-  if (ev->hello.name[0]) safe_name(k->name, sizeof k->name, ev->hello.name);
+  /* shown (and revoked) by the name it was paired under; its Hello may
+   * claim another */
+  if (ev->peer_name[0]) safe_name(k->name, sizeof k->name, ev->peer_name);
+  if (ev->hello.name[0] && strcmp(ev->hello.name, ev->peer_name)) {
+    char claim[BF_PIN_MAX_NAME + 1];
+    safe_name(claim, sizeof claim, ev->hello.name);
+    say(c, "client \"%s\" at %s calls itself \"%s\" now", k->name, k->ip, claim);
+  }
   if (ev->hello.caps & BF_CTL_CAP_PAIR_ONLY) {
     /* `bildfunk pair`: it ends the session once its user typed this
      * sender's code and never streams on it, so it takes nothing from the

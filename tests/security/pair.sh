@@ -27,6 +27,8 @@
 #                 Windows): the client still knows the sender, no new pairing
 #   not-a-file    a directory where a pin or key file should be: both programs
 #                 say it is not a file (not "chmod 600", not an I/O error)
+#   paired-name   a paired client whose Hello claims another name is shown
+#                 under the name it was paired under (the one --revoke takes)
 #   sender-error  the sender stops on an error (--dump-au /dev/full): its BYE
 #                 and Bye say so, and the client exits 1
 #   pair-while-streaming  client 1 pairs and streams; meanwhile `bildfunk pair`
@@ -327,6 +329,18 @@ not-a-file)
   [ "$rc" -ne 0 ] || fail "the sender started with a directory for its clients file"
   grep -q "clients: it is not a file" "$tmp/sender.err" || fail "the sender does not name the problem: $(cat "$tmp/sender.err")"
   ok "a directory for a pin or key file is named as such by both programs"
+  ;;
+paired-name)
+  start_sender
+  pair_client || fail "pairing failed"
+  stream --frames 20 --name impostor < /dev/null || fail "the paired client could not stream"
+  stop_sender
+  grep -q 'client "e2e-client" at 127.0.0.1: session established' "$tmp/sender.err" ||
+    fail "the sender does not show the paired name: $(grep 'session established' "$tmp/sender.err")"
+  grep -q 'client "impostor"' "$tmp/sender.err" && fail "the sender shows the name the Hello claims"
+  grep -q 'calls itself "impostor"' "$tmp/sender.err" || fail "the sender does not say what the client claims"
+  "$BF_SENDER" --config-dir "$tmp/s" --revoke e2e-client > /dev/null 2>&1 || fail "--revoke by the shown name failed"
+  ok "shown by its paired name (its Hello's claim said beside it); --revoke by that name works"
   ;;
 sender-error)
   start_sender --dump-au /dev/full

@@ -248,8 +248,15 @@ static void establish(bf_ctl_session *s) {
   bf_ctl_event *e = ev_push(s, BF_CTL_EV_ESTABLISHED);
   e->hello = s->hello;
   e->welcome = s->welcome;
+  memcpy(e->peer_fp, s->peer_fp, sizeof e->peer_fp);
+  /* the sender knows a client by the name it was paired under: its Hello
+   * may claim any name (e->hello.name keeps the claim) */
+  const bf_pin *pin =
+      s->cfg.role == BF_TLS_SERVER ? bf_pinstore_find_fp(s->cfg.pins, s->peer_fp) : NULL;
   snprintf(e->peer_name, sizeof e->peer_name, "%s",
-           s->cfg.role == BF_TLS_CLIENT ? s->peer_name : s->hello.name);
+           s->cfg.role == BF_TLS_CLIENT ? s->peer_name
+           : pin                        ? pin->name
+                                        : s->hello.name);
 }
 
 /* Pins the peer in the store, in memory, and hands the pin up to be saved. */

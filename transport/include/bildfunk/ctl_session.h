@@ -131,7 +131,10 @@ typedef enum bf_ctl_event_type {
                               |peer_fp|, |peer_name|, |paired_unix|,
                               |unique_name|; the program saves it:
                               bf_pinstore_add(its file store, those four) */
-  BF_CTL_EV_ESTABLISHED,   /* |welcome| (both), |hello| (the client's) */
+  BF_CTL_EV_ESTABLISHED,   /* |welcome| (both), |hello| (the client's),
+                              |peer_fp|, |peer_name|: on the sender the name
+                              the client was paired under (its pin), not the
+                              one its Hello claims */
   BF_CTL_EV_MESSAGE,       /* |msg|: ping, pong, keyframe, loss report, ... */
   BF_CTL_EV_CLOSED,        /* |reason| (bf_ctl_bye_reason), |by_peer|, |text| */
 } bf_ctl_event_type;
