@@ -29,6 +29,8 @@
 #                 say it is not a file (not "chmod 600", not an I/O error)
 #   paired-name   a paired client whose Hello claims another name is shown
 #                 under the name it was paired under (the one --revoke takes)
+#   busy          one address holds every setup slot it may (4 idle TCP
+#                 connections): the next client is told the sender is busy
 #   sender-error  the sender stops on an error (--dump-au /dev/full): its BYE
 #                 and Bye say so, and the client exits 1
 #   pair-while-streaming  client 1 pairs and streams; meanwhile `bildfunk pair`
@@ -341,6 +343,24 @@ paired-name)
   grep -q 'calls itself "impostor"' "$tmp/sender.err" || fail "the sender does not say what the client claims"
   "$BF_SENDER" --config-dir "$tmp/s" --revoke e2e-client > /dev/null 2>&1 || fail "--revoke by the shown name failed"
   ok "shown by its paired name (its Hello's claim said beside it); --revoke by that name works"
+  ;;
+busy)
+  start_sender
+  for fd in 7 8 9 10; do
+    eval "exec $fd<>/dev/tcp/127.0.0.1/$CPORT" || fail "cannot open an idle connection"
+  done
+  sleep 0.3 # accepted (at most 4 in a row, 20 per second)
+  timeout 20 "$BF_CLIENT" pair "127.0.0.1:$CPORT" --config-dir "$tmp/c" --name e2e-client \
+    < /dev/null 2> "$tmp/pair.err"
+  rc=$?
+  for fd in 7 8 9 10; do eval "exec $fd>&-"; done
+  stop_sender
+  [ "$rc" -eq 1 ] || fail "client exit $rc, want 1"
+  grep -q "is busy: too many connections are being set up there" "$tmp/pair.err" ||
+    fail "the refused client was not told the sender is busy: $(cat "$tmp/pair.err")"
+  refused=$(ctl_num "$tmp/sender.json" refused_full)
+  [ "${refused:-0}" -ge 1 ] || fail "the sender counted refused_full=${refused:-0}"
+  ok "a client refused at accept (slots full) is told the sender is busy"
   ;;
 sender-error)
   start_sender --dump-au /dev/full

@@ -100,12 +100,14 @@ typedef struct bf_ctl_session_cfg {
                             no pin (the default flow); 2: pair even when pinned */
   /* sender */
   bf_ctl_offer offer;
-  bf_pair_limiter *limiter; /* borrowed, shared by all connections; NULL: none */
-  int pairing_disabled;     /* refuse PairRequests (PairResult 3) */
-  uint64_t confirm_ns;      /* 0: BF_CTL_CONFIRM_DEFAULT_NS */
-  int pin_saved_wait;       /* 1: after PAIRED wait for bf_ctl_session_pin_saved()
-                               before PairResult (the program writes the pin file
-                               meanwhile); 0: answer at once (memory-only stores) */
+  bf_pair_limiter *limiter;      /* borrowed, shared by all connections; NULL: none */
+  bf_pair_limiter *limiter_peer; /* borrowed: the one of the peer's address, asked
+                                    first; NULL: none */
+  int pairing_disabled;          /* refuse PairRequests (PairResult 3) */
+  uint64_t confirm_ns;           /* 0: BF_CTL_CONFIRM_DEFAULT_NS */
+  int pin_saved_wait;            /* 1: after PAIRED wait for bf_ctl_session_pin_saved()
+                                    before PairResult (the program writes the pin file
+                                    meanwhile); 0: answer at once (memory-only stores) */
 } bf_ctl_session_cfg;
 
 typedef enum bf_ctl_state {

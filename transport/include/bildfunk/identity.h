@@ -157,8 +157,9 @@ const bf_pin *bf_pinstore_at(const bf_pinstore *ps, size_t i);
 #define BF_PAIR_LIMIT_MAX 16u /* largest max_attempts */
 
 /* At most |max_attempts| pairing attempts in any |window_ns|. Caller-owned;
- * one per sender (not per peer address: an attacker can then delay honest
- * pairing, but cannot make guesses faster; see docs/security.md). */
+ * the sender keeps one for itself (guesses cannot come faster) and one per
+ * source address (one address cannot use up the sender's and lock an honest
+ * pairing out; see docs/security.md). */
 typedef struct bf_pair_limiter {
   uint64_t window_ns;
   uint32_t max_attempts;
@@ -166,8 +167,9 @@ typedef struct bf_pair_limiter {
   uint64_t t[BF_PAIR_LIMIT_MAX]; /* attempt times, oldest first */
 } bf_pair_limiter;
 
-/* Defaults for the sender: 5 attempts per 60 s. */
-#define BF_PAIR_LIMIT_DEFAULT_ATTEMPTS 5u
+/* Defaults for the sender: 10 attempts per 60 s in all, 3 from one address. */
+#define BF_PAIR_LIMIT_DEFAULT_ATTEMPTS 10u
+#define BF_PAIR_LIMIT_PEER_ATTEMPTS 3u
 #define BF_PAIR_LIMIT_DEFAULT_WINDOW_NS (60ull * 1000000000ull)
 
 /* |max_attempts| is clamped to 1..BF_PAIR_LIMIT_MAX. */
