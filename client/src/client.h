@@ -111,6 +111,8 @@ typedef struct bf_client {
   uint64_t backpressure_waits;  /* times it began */
   uint64_t backpressure_ns;     /* time spent in it */
   uint64_t queue_full_drops;    /* skip-to-live on: AUs dropped at a full queue */
+  uint64_t first_au_ns;         /* the first AU completed (0 = none yet) */
+  int undecodable_said;         /* "no picture yet" was said */
   uint64_t next_text_ns;        /* the overlay's next text refresh */
   uint64_t last_present_ns;
 

@@ -48,6 +48,23 @@ static void check_liveness(bf_client *c, uint64_t now) {
   }
 }
 
+/* AUs come but none decodes (no keyframe ever, or the decoder refuses them):
+ * said once, a second after the first AU, rather than nothing until the end. */
+#define UNDECODABLE_NS BF_SEC_NS
+static void check_undecodable(bf_client *c, uint64_t now) {
+  if (c->undecodable_said || c->pictures || !c->first_au_ns ||
+      now - c->first_au_ns < UNDECODABLE_NS)
+    return;
+  c->undecodable_said = 1;
+  const bf_decode_gate *g = &c->gate;
+  bf_client_say(c,
+                "no picture yet: %llu frames received, %s; %llu keyframe requests sent "
+                "(is the sender's encoder sending keyframes?)",
+                (unsigned long long)c->st.frames_completed,
+                g->keyframes ? "the decoder rejected every keyframe" : "none of them a keyframe",
+                (unsigned long long)g->requests_new);
+}
+
 /* The data plane's BYE, or the control session's Bye and its grace: drain
  * what is queued, then stop. */
 static void check_end(bf_client *c, uint64_t now) {
@@ -115,6 +132,7 @@ static bf_turn stream_work(bf_client *c, uint64_t t0) {
   if (c->done) return BF_TURN_END;
   check_end(c, now);
   if (!c->ending && listened && !c->backpressure) check_liveness(c, now);
+  check_undecodable(c, now);
   /* held AUs, and AUs the gate drops anyway, are not a decoder backlog */
   uint32_t backlog = bf_playback_backlog(c);
   if (!c->cli->no_skip_to_live && bf_decode_gate_backlog(&c->gate, backlog, now))
@@ -198,6 +216,8 @@ static void stream_arm(bf_client *c, bf_evloop *l, uint64_t now) {
     c->slot_ctl = bf_evloop_add(l, bf_cctl_fd(c->ctl), bf_cctl_poll_events(c->ctl));
   }
   if (c->ctl_bye_ns) bf_evloop_deadline(l, c->ctl_bye_ns + BF_CLIENT_BYE_GRACE_NS);
+  if (c->first_au_ns && !c->pictures && !c->undecodable_said)
+    bf_evloop_deadline(l, c->first_au_ns + UNDECODABLE_NS);
   if (c->display && c->ov.level != BF_OVERLAY_OFF) bf_evloop_deadline(l, c->next_text_ns);
 }
 

@@ -9,7 +9,7 @@
 # Cases (see the case statement at the end and docs/client.md): usage,
 # no-sender, wrong-port, garbage, junk-bitstream, decoder-fallback, idle-cpu,
 # md5-h264, md5-hevc, md5-av1, fec-loss, keyframe-recovery,
-# intra-refresh-recovery, empty-au, sender-dies, sender-error, burst-frozen, skip-off-slow,
+# intra-refresh-recovery, empty-au, sender-dies, sender-error, burst-frozen, skip-off-slow, no-keyframe,
 # wait-resume, garbage-mixed, skip-to-live, clock-offset, xvfb-screenshot,
 # xvfb-aspect, control-fake, control-stream, xvfb-pair, xvfb-pair-refused,
 # xvfb-connect, xvfb-error. BF_E2E_KEEP=1 keeps the case's temporary directory.
@@ -537,6 +537,22 @@ case_skip_off_slow() {
   reference_md5 "$tmp/dump.h264" "$tmp/ref.md5"
   diff "$tmp/ref.md5" "$tmp/c.md5" > /dev/null || fail "framemd5 differs"
   ok "--skip-to-live off, decoder 2.4x too slow: held back $waits times, 180/180 pictures bit-exact"
+}
+
+# A stream that never decodes: its only keyframe (frame 0) is lost and every
+# keyframe request swallowed. The client must say what is happening within
+# about a second (here: before --duration 2 ends it), not stay silent.
+case_no_keyframe() {
+  need BF_SENDER
+  start_sender --size 320x240 --fps 60 --gop 1000 --frames 300 --quiet
+  start_relay --drop-frames 0 --drop-keyframe-requests
+  client --direct "127.0.0.1:$RELAY_PORT" --headless --duration 2 --stats-json "$tmp/c.json"
+  kill "$SENDER_PID" 2> /dev/null
+  stop_sender
+  [ "$CLIENT_RC" -eq 1 ] || fail "client exit $CLIENT_RC with nothing decodable, want 1"
+  grep -q "no picture yet: [0-9]* frames received, none of them a keyframe" "$tmp/client.err" ||
+    fail "the client did not say why nothing shows"
+  ok "no keyframe ever: said within 2 s ($(grep -o 'no picture yet: [0-9]* frames' "$tmp/client.err"))"
 }
 
 # Frames the gate drops anyway are no decoder backlog: frame 29 is lost and
@@ -1136,6 +1152,7 @@ case "$case_name" in
   garbage-mixed) case_garbage_mixed ;;
   skip-to-live) case_skip_to_live ;;
   burst-frozen) case_burst_frozen ;;
+  no-keyframe) case_no_keyframe ;;
   skip-off-slow) case_skip_off_slow ;;
   clock-offset) case_clock_offset ;;
   xvfb-screenshot) case_xvfb_screenshot ;;

@@ -35,6 +35,7 @@ static void track_interval(bf_client *c, const bf_frame *f) {
 
 static void on_frame(bf_client *c, bf_frame *f, uint64_t now) {
   track_interval(c, f);
+  if (!c->first_au_ns) c->first_au_ns = now ? now : 1;
   bf_queued_au au;
   memset(&au, 0, sizeof au);
   au.f = *f;
