@@ -79,6 +79,11 @@ typedef struct bf_client {
   int stdin_closed;         /* stdin ended: no code from there */
   int slot_ctl, slot_stdin; /* the loop's registry slots this turn (-1 = none) */
   char ctl_end[640];        /* why it closed, for the statistics */
+  /* --reconnect (setup/reconnect.h): the control session is set up again */
+  int reconnecting;
+  uint64_t reconnect_at_ns; /* the next attempt */
+  uint64_t reconnects;      /* times the stream went on under a new session */
+  uint64_t reconnect_attempts;
   /* the Welcome's data address (control peer's IP, data port), and
    * --data-via resolved: the data plane goes there instead ("" = none) */
   char ctl_data[BF_ADDR_STRLEN];

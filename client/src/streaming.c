@@ -69,7 +69,9 @@ static void check_undecodable(bf_client *c, uint64_t now) {
  * what is queued, then stop. */
 static void check_end(bf_client *c, uint64_t now) {
   uint32_t reason;
-  if (!c->ending && bf_pump_bye(c->pump, &reason)) {
+  /* while reconnecting, a BYE is the old session's (its sender replaced it) */
+  if (c->reconnecting && bf_pump_bye(c->pump, &reason)) bf_pump_clear_bye(c->pump);
+  if (!c->ending && !c->reconnecting && bf_pump_bye(c->pump, &reason)) {
     if (!c->ctl_bye_ns) /* else the control session's Bye said so */
       bf_client_say(c, "the sender ended the stream%s",
                     reason == BF_BYE_REPLACED ? " (another client took over)"
@@ -216,6 +218,7 @@ static void stream_arm(bf_client *c, bf_evloop *l, uint64_t now) {
     c->slot_ctl = bf_evloop_add(l, bf_cctl_fd(c->ctl), bf_cctl_poll_events(c->ctl));
   }
   if (c->ctl_bye_ns) bf_evloop_deadline(l, c->ctl_bye_ns + BF_CLIENT_BYE_GRACE_NS);
+  if (c->reconnecting) bf_evloop_deadline(l, c->reconnect_at_ns);
   if (c->first_au_ns && !c->pictures && !c->undecodable_said)
     bf_evloop_deadline(l, c->first_au_ns + UNDECODABLE_NS);
   if (c->display && c->ov.level != BF_OVERLAY_OFF) bf_evloop_deadline(l, c->next_text_ns);

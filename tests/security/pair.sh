@@ -31,6 +31,9 @@
 #                 under the name it was paired under (the one --revoke takes)
 #   busy          one address holds every setup slot it may (4 idle TCP
 #                 connections): the next client is told the sender is busy
+#   reconnect     with --reconnect the sender freezes for 3 s (SIGSTOP): the
+#                 client sets the session up again (pinned, no pairing) and
+#                 the stream goes on to its --frames
 #   sender-error  the sender stops on an error (--dump-au /dev/full): its BYE
 #                 and Bye say so, and the client exits 1
 #   pair-while-streaming  client 1 pairs and streams; meanwhile `bildfunk pair`
@@ -361,6 +364,33 @@ busy)
   refused=$(ctl_num "$tmp/sender.json" refused_full)
   [ "${refused:-0}" -ge 1 ] || fail "the sender counted refused_full=${refused:-0}"
   ok "a client refused at accept (slots full) is told the sender is busy"
+  ;;
+reconnect)
+  start_sender
+  pair_client || fail "pairing failed"
+  stream --reconnect --frames 180 < /dev/null &
+  cl=$!
+  pids+=("$cl")
+  for _ in $(seq 200); do grep -q 'streaming from' "$tmp/client.err" && break; sleep 0.05; done
+  sleep 1
+  kill -STOP "$SENDER_PID"
+  sleep 3
+  kill -CONT "$SENDER_PID"
+  wait "$cl"
+  rc=$?
+  stop_sender
+  [ "$rc" -eq 0 ] || fail "client exit $rc with --reconnect after a 3 s freeze ($(tail -n 3 "$tmp/client.err" | tr '\n' ' '))"
+  grep -q "setting the session with 127.0.0.1:$CPORT up again" "$tmp/client.err" ||
+    fail "the client did not say it reconnects"
+  grep -q "set up again: the stream goes on" "$tmp/client.err" || fail "the client did not say the stream goes on"
+  grep -q "code [0-9]\{6\}" "$tmp/client.err" && fail "the reconnect asked for a pairing"
+  pics=$(jnum "$tmp/client.json" pictures)
+  rec=$(ctl_num "$tmp/client.json" reconnects)
+  est=$(ctl_num "$tmp/sender.json" established)
+  [ "${pics:-0}" -eq 180 ] || fail "decoded ${pics:-0} pictures, want 180"
+  [ "${rec:-0}" -eq 1 ] || fail "reconnects=${rec:-missing}, want 1"
+  [ "${est:-0}" -ge 3 ] || fail "the sender counted established=${est:-0}, want >= 3 (pairing, stream, again)"
+  ok "a 3 s freeze with --reconnect: session set up again, 180/180 pictures, exit 0"
   ;;
 sender-error)
   start_sender --dump-au /dev/full

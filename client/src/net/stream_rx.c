@@ -119,6 +119,22 @@ int bf_pump_open(const bf_pump_config *cfg, bf_pump **out, char *err, size_t err
   return bf_pump_open_transport(cfg, t, out, err, errcap);
 }
 
+int bf_pump_rekey(bf_pump *p, const uint8_t *secret, const char *data_addr, char *err,
+                  size_t errcap) {
+  bf_addr peer;
+  int r = bf_addr_parse(data_addr, BF_DEFAULT_DATA_PORT, &peer);
+  if (r < 0) {
+    snprintf(err, errcap, "%s: %s", data_addr, bf_strerror(r));
+    return r;
+  }
+  if ((r = seal_open(p, secret, err, errcap)) < 0) return r;
+  bf_channel_set_peer(p->ch, &peer);
+  bf_addr_format(&peer, p->peer_name, sizeof p->peer_name);
+  bf_channel_punch_restart(p->ch, p->cfg.now());
+  bf_pump_clear_bye(p);
+  return 0;
+}
+
 int bf_pump_send_feedback(bf_pump *p, const bf_feedback *fb) {
   uint8_t buf[BF_FB_MAX_BYTES];
   int n = bf_feedback_encode(fb, buf, sizeof buf);

@@ -145,10 +145,11 @@ static void json_control(const bf_client *c, int sealed, char *out, size_t cap) 
   snprintf(out, cap,
            ", \"control\": {\"mode\": \"%s\", \"sealed\": %d, \"endpoint\": \"%s\", "
            "\"data_via\": \"%s\", \"paired_now\": %d, \"closed\": %d, \"bye_reason\": %u, "
-           "\"by_peer\": %d, \"end\": \"%s\"}",
+           "\"by_peer\": %d, \"reconnects\": %llu, \"reconnect_attempts\": %llu, \"end\": \"%s\"}",
            c->ctl ? "control" : "direct", c->ctl ? c->ctl_sealed : sealed,
            c->ctl ? bf_cctl_endpoint(c->ctl) : "", c->data_via, c->ctl_paired_now,
-           c->ctl ? bf_cctl_state_get(c->ctl) == BF_CCTL_CLOSED : 0, why, by_peer, esc);
+           c->ctl ? bf_cctl_state_get(c->ctl) == BF_CCTL_CLOSED : 0, why, by_peer,
+           (unsigned long long)c->reconnects, (unsigned long long)c->reconnect_attempts, esc);
 }
 
 /* ", \"recoveries\": [...]": keyframe request -> keyframe on screen. */
