@@ -139,6 +139,8 @@ typedef struct bf_client {
     uint32_t id;
     uint64_t request_ns;
     uint64_t present_ns;
+    uint32_t request_idx; /* the newest frame_index completed when it was asked */
+    uint32_t key_idx;     /* the keyframe (recovery point) that ended it */
   } rec_ep[BF_CLIENT_EPISODES];
   size_t n_ep;
   int ep_open;

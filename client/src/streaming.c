@@ -90,6 +90,7 @@ static void send_feedback(bf_client *c, uint64_t now) {
   bf_pump_window win;
   if (bf_pump_tick(c->pump, now, &win)) {
     bf_stats_on_packets(&c->st, win.expected, win.received);
+    bf_stats_on_late(&c->st, win.uncredited);
     if (c->report) bf_report_on_packets(c->report, win.expected, win.received, now);
   }
   bf_feedback fb;
@@ -99,6 +100,7 @@ static void send_feedback(bf_client *c, uint64_t now) {
     c->ep_open = 1;
     c->rec_ep[c->n_ep].id = fb.u.keyframe.request_id;
     c->rec_ep[c->n_ep].request_ns = now;
+    c->rec_ep[c->n_ep].request_idx = c->last_idx;
   }
   bf_client_verbose(c, "keyframe request %u (frames %u..%u)", fb.u.keyframe.request_id,
                     fb.u.keyframe.first_lost, fb.u.keyframe.last_lost);

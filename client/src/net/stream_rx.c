@@ -320,6 +320,7 @@ int bf_pump_tick(bf_pump *p, uint64_t now, bf_pump_window *win) {
   win->expected = sw.expected;
   win->received = sw.received;
   win->credited = sw.credited;
+  win->uncredited = sw.uncredited;
   win->settle_ns = sw.settle_ns;
   win->open = sw.open;
   win->frames_completed = rs.frames_completed - p->window_ras.frames_completed;

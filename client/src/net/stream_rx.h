@@ -83,6 +83,7 @@ typedef struct bf_pump_window {
   uint64_t expected;  /* packets by stream_seq closed by this window */
   uint64_t received;  /* ... that arrived (duplicates once), plus credited */
   uint64_t credited;  /* late arrivals of earlier windows counted here */
+  uint64_t uncredited; /* ... that found no room here (seqtrack.h) */
   uint64_t settle_ns; /* the reorder bound the window closed with */
   uint32_t open;      /* stream_seq numbers left for the next window */
   uint64_t frames_completed;

@@ -235,6 +235,11 @@ void bf_stats_on_lost(bf_stats *s, uint64_t frames) {
   s->frames_lost += frames;
 }
 
+void bf_stats_on_late(bf_stats *s, uint64_t late) {
+  uint64_t room = s->pkts_expected - s->pkts_received;
+  s->pkts_received += late < room ? late : room;
+}
+
 void bf_stats_on_packets(bf_stats *s, uint64_t expected, uint64_t received) {
   if (received > expected) received = expected; /* duplicates of old seqs */
   s->pkts_expected += expected;

@@ -158,11 +158,12 @@ static void json_recoveries(const bf_client *c, char *out, size_t cap) {
   for (size_t i = 0; i < c->n_ep && used < cap; i++)
     used += (size_t)snprintf(out + used, cap - used,
                              "%s{\"request_id\": %u, \"request_ns\": %llu, \"present_ns\": %llu, "
-                             "\"ms\": %.3f}",
+                             "\"ms\": %.3f, \"frames\": %d}",
                              i ? ", " : "", c->rec_ep[i].id,
                              (unsigned long long)c->rec_ep[i].request_ns,
                              (unsigned long long)c->rec_ep[i].present_ns,
-                             (double)(c->rec_ep[i].present_ns - c->rec_ep[i].request_ns) / 1e6);
+                             (double)(c->rec_ep[i].present_ns - c->rec_ep[i].request_ns) / 1e6,
+                             (int)bf_seq32_diff(c->rec_ep[i].key_idx, c->rec_ep[i].request_idx));
   if (used < cap) snprintf(out + used, cap - used, "]");
 }
 

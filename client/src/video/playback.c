@@ -376,6 +376,7 @@ void bf_playback_present(bf_client *c) {
   c->pending_rec.present_ns = now;
   if (c->ep_open && (c->pending_rec.user_flags & (BF_AU_KEYFRAME | BF_AU_RECOVERY_POINT))) {
     c->rec_ep[c->n_ep].present_ns = now;
+    c->rec_ep[c->n_ep].key_idx = c->pending_rec.frame_index;
     bf_client_verbose(c, "recovered: %s %u on screen %.1f ms after the request",
                       (c->pending_rec.user_flags & BF_AU_KEYFRAME) ? "keyframe" : "recovery point",
                       c->pending_rec.frame_index,
