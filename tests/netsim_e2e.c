@@ -428,14 +428,16 @@ static void run_dup_delay(void) {
    * bound on the worst datagram (a relay that held datagrams would fail).
    * Arrival is the kernel's time (this loop's own stalls do not count; under
    * a load average of 7.6 they made the median 90 ms); the relay's stalls
-   * are real delay: its sends came up to late_max after their due time,
-   * which the bound allows on top. */
+   * are real delay, twice: a datagram waits in its socket until it reads
+   * (that stall is not in its figures) and is sent up to late_max after its
+   * due time. Both are the relay waiting for a CPU, which late_max measures
+   * at its worst, so the bound allows twice that on top. */
   size_t nd = got < 2 * N ? (size_t)got : 2 * N;
   qsort(delays, nd, sizeof *delays, cmp_double);
   double dmed = nd ? delays[nd / 2] : 0, rlate = statf_of(js, "up", "late_max_ms");
   fprintf(stderr, "# one-way delay median %.2f ms (relay's sends late by up to %.2f ms)\n", dmed,
           rlate);
-  CHECK(dmed >= 25.0 && dmed <= 35.0 + 10.0 + rlate, "median one-way delay %.2f ms", dmed);
+  CHECK(dmed >= 25.0 && dmed <= 35.0 + 10.0 + 2 * rlate, "median one-way delay %.2f ms", dmed);
   CHECK(dmax < 35.0 + 500.0, "a datagram took %.2f ms", dmax);
   CHECK(rmax <= 35.0 + 1e-6 && rmean >= 25.0 && rmean <= 35.0, "relay delay mean %.2f max %.2f",
         rmean, rmax);

@@ -928,8 +928,11 @@ case_xvfb_pair() {
   start_xvfb 640x480
   start_fakectl --script hold --data-port 0 --max-k 128 --secret-file "$tmp/secret"
   [ -n "$FAKECTL_DPORT" ] || fail "bf_fakectl named no data port"
+  # --timeout 20: the sender below is started only once the session is up,
+  # and on a busy machine it took more than the default 2 s to send its
+  # first datagram ("no data ... for 2 s", exit 1)
   start_window_client "127.0.0.1:$FAKECTL_PORT" --config-dir "$tmp/cfg" --size 640x480 \
-    --font builtin --stats-json "$tmp/c.json" < /dev/null
+    --font builtin --stats-json "$tmp/c.json" --timeout 20 < /dev/null
   set -- $WIN
   local id=$1 x=$2 y=$3
   window_sender_code 0
