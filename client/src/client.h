@@ -144,6 +144,10 @@ typedef struct bf_client {
   } rec_ep[BF_CLIENT_EPISODES];
   size_t n_ep;
   int ep_open;
+  /* the open episode's keyframe (recovery point) was decoded: the next
+   * picture on screen ends it, even when a newer one replaced it first */
+  int ep_key;
+  uint32_t ep_key_idx, ep_key_flags;
 } bf_client;
 
 /* A client for |cli| (kept, not copied): the statistics, the decode gate, the

@@ -218,6 +218,11 @@ static void write_md5(bf_client *c, const AVFrame *pic, uint32_t frame_index) {
  * presented is replaced). */
 static void keep_picture(bf_client *c, AVFrame *pic, bf_queued_au *it, uint64_t now) {
   c->pictures++;
+  if (c->ep_open && !c->ep_key && (it->rec.user_flags & (BF_AU_KEYFRAME | BF_AU_RECOVERY_POINT))) {
+    c->ep_key = 1;
+    c->ep_key_idx = it->f.frame_index;
+    c->ep_key_flags = it->rec.user_flags;
+  }
   if (pic->width != c->width || pic->height != c->height) {
     bf_client_verbose(c, "stream %dx%d", pic->width, pic->height);
     c->width = pic->width;
@@ -374,15 +379,17 @@ void bf_playback_present(bf_client *c) {
   uint64_t now = bf_clock_epoch_ns();
   c->last_present_ns = now;
   c->pending_rec.present_ns = now;
-  if (c->ep_open && (c->pending_rec.user_flags & (BF_AU_KEYFRAME | BF_AU_RECOVERY_POINT))) {
+  /* the recovery is on screen: its keyframe (recovery point), or a picture
+   * decoded after it that replaced it before it was shown */
+  if (c->ep_open && c->ep_key) {
     c->rec_ep[c->n_ep].present_ns = now;
-    c->rec_ep[c->n_ep].key_idx = c->pending_rec.frame_index;
+    c->rec_ep[c->n_ep].key_idx = c->ep_key_idx;
     bf_client_verbose(c, "recovered: %s %u on screen %.1f ms after the request",
-                      (c->pending_rec.user_flags & BF_AU_KEYFRAME) ? "keyframe" : "recovery point",
-                      c->pending_rec.frame_index,
-                      (double)(now - c->rec_ep[c->n_ep].request_ns) / 1e6);
+                      (c->ep_key_flags & BF_AU_KEYFRAME) ? "keyframe" : "recovery point",
+                      c->ep_key_idx, (double)(now - c->rec_ep[c->n_ep].request_ns) / 1e6);
     c->n_ep++;
     c->ep_open = 0;
+    c->ep_key = 0;
   }
   av_frame_unref(c->pending);
   bf_client_outcome(c, &c->pending_rec, BF_OUT_PRESENTED, now);
