@@ -108,17 +108,15 @@ typedef struct bf_client {
   uint64_t err_suppressed;
   int codec_unknown_logged;
   /* --skip-to-live off: the queue is full, completed AUs wait in the
-   * reassembler and the data socket is not read until the decoder catches
-   * up (back-pressure; the socket's buffer holds the stream meanwhile) */
+   * reassembler (within its memory budget) until the decoder catches up */
   int backpressure;
   uint64_t backpressure_since_ns;
-  uint64_t backpressure_end_ns; /* the last one ended (liveness counts from here) */
-  uint64_t backpressure_waits;  /* times it began */
-  uint64_t backpressure_ns;     /* time spent in it */
-  uint64_t queue_full_drops;    /* skip-to-live on: AUs dropped at a full queue */
-  uint64_t first_au_ns;         /* the first AU completed (0 = none yet) */
-  int undecodable_said;         /* "no picture yet" was said */
-  uint64_t next_text_ns;        /* the overlay's next text refresh */
+  uint64_t backpressure_waits; /* times it began */
+  uint64_t backpressure_ns;    /* time spent in it */
+  uint64_t queue_full_drops;   /* skip-to-live on: AUs dropped at a full queue */
+  uint64_t first_au_ns;        /* the first AU completed (0 = none yet) */
+  int undecodable_said;        /* "no picture yet" was said */
+  uint64_t next_text_ns;       /* the overlay's next text refresh */
   uint64_t last_present_ns;
 
   /* --- the streaming phase --------------------------------------------------- */

@@ -24,7 +24,6 @@ void bf_streaming_begin(bf_client *c) {
 /* The last time the sender was heard of, or the start. */
 static uint64_t heard_ns(const bf_client *c) {
   uint64_t last = bf_pump_last_data_ns(c->pump);
-  if (c->backpressure_end_ns > last) last = c->backpressure_end_ns; /* we were not listening */
   return last > c->start_ns ? last : c->start_ns;
 }
 
@@ -112,9 +111,7 @@ static void stream_stopped(bf_client *c) {
 }
 
 static bf_turn stream_work(bf_client *c, uint64_t t0) {
-  /* back-pressure (--skip-to-live off, a full queue): the socket waits */
-  int listened = !c->backpressure;
-  int r = listened ? bf_pump_receive(c->pump, 8) : 0;
+  int r = bf_pump_receive(c->pump, 8);
   if (r < 0) {
     bf_client_say(c, "receive failed: %s", bf_strerror(r));
     c->done = 1;
@@ -135,7 +132,7 @@ static bf_turn stream_work(bf_client *c, uint64_t t0) {
   if (c->ctl) bf_connect_service(c, now);
   if (c->done) return BF_TURN_END;
   check_end(c, now);
-  if (!c->ending && listened && !c->backpressure) check_liveness(c, now);
+  if (!c->ending) check_liveness(c, now);
   check_undecodable(c, now);
   /* held AUs, and AUs the gate drops anyway, are not a decoder backlog */
   uint32_t backlog = bf_playback_backlog(c);

@@ -520,8 +520,8 @@ case_skip_to_live() {
 }
 
 # --skip-to-live off with a decoder 2.4 times slower than the stream: the
-# 64-AU queue fills; the client holds the stream back (stops reading the
-# socket, whose buffer keeps the rest), says so, and decodes every picture.
+# 64-AU queue fills; the next AUs wait in the reassembler (bounded by its
+# memory), the client says so and decodes every picture.
 case_skip_off_slow() {
   need BF_SENDER
   start_sender --size 320x240 --fps 60 --frames 180 --dump-au "$tmp/dump.h264" --quiet

@@ -284,9 +284,6 @@ int bf_pump_event(bf_pump *p, bf_event *ev) {
 void bf_pump_release(bf_pump *p, bf_frame *f) {
   bf_reassembler_release(p->ras, f);
 }
-void bf_pump_listening_again(bf_pump *p, uint64_t now_ns) {
-  if (p->last_video_ns) p->last_video_ns = now_ns;
-}
 void bf_pump_reset_reassembly(bf_pump *p) {
   bf_reassembler_reset(p->ras);
 }

@@ -147,10 +147,6 @@ int bf_pump_receive(bf_pump *p, size_t max_batches);
  * bf_pump_release(). Returns 1 or 0. */
 int bf_pump_event(bf_pump *p, bf_event *ev);
 void bf_pump_release(bf_pump *p, bf_frame *f);
-/* The caller did not read the socket for a while (back-pressure, --skip-to-live
- * off): that silence was its own, so video after it continues the stream
- * (no resume, see BF_PUMP_RESUME_NS). */
-void bf_pump_listening_again(bf_pump *p, uint64_t now_ns);
 /* Skip to live: the reassembler forgets its index window. */
 void bf_pump_reset_reassembly(bf_pump *p);
 

@@ -63,8 +63,10 @@ static void on_frame(bf_client *c, bf_frame *f, uint64_t now) {
   }
 }
 
-/* --skip-to-live off: a full queue holds the stream back instead of dropping
- * (the AUs wait in the reassembler, the datagrams in the socket's buffer). */
+/* --skip-to-live off: a full queue holds the stream back instead of dropping:
+ * completed AUs wait in the reassembler, within its memory budget (the
+ * socket is still read: garbage and control keep their way, and a flood
+ * cannot fill the kernel's buffer in front of the video). */
 static int queue_full(const bf_client *c) {
   return c->cli->no_skip_to_live && bf_au_queue_len(&c->q) >= BF_AU_QUEUE_MAX;
 }
@@ -75,15 +77,13 @@ static void backpressure(bf_client *c, int on, uint64_t now) {
   if (on) {
     if (!c->backpressure_waits++)
       bf_client_say(c,
-                    "the decoder is slower than the stream: %u pictures wait, so the client "
-                    "stops reading until it catches up (--skip-to-live off; the socket's buffer "
-                    "holds the stream, what overflows it is lost)",
+                    "the decoder is slower than the stream: %u pictures wait, so the next ones "
+                    "wait in the reassembler until it catches up (--skip-to-live off; beyond "
+                    "its memory budget they are lost, counted)",
                     BF_AU_QUEUE_MAX);
     c->backpressure_since_ns = now;
   } else {
     c->backpressure_ns += now - c->backpressure_since_ns;
-    c->backpressure_end_ns = now;
-    bf_pump_listening_again(c->pump, now);
   }
 }
 
