@@ -619,6 +619,20 @@ shot() { # shot FILE WxH: the whole screen as raw rgb24
   ffmpeg -hide_banner -loglevel error -f x11grab -video_size "$2" -i "$DISPLAY" -frames:v 1 \
     -pix_fmt rgb24 -f rawvideo -y "$1" || fail "screenshot failed"
 }
+# shot_until FILE WxH OUT SECONDS CHECK...: screenshots until bf_shotcheck
+# FILE W H CHECK... passes (its output in OUT), for at most SECONDS; 1 if it
+# never did. A busy machine may take seconds to show the first picture or a
+# new overlay; what is checked does not change.
+shot_until() {
+  local file=$1 size=$2 out=$3 end=$((SECONDS + $4))
+  shift 4
+  while :; do
+    shot "$file" "$size"
+    "$BF_SHOTCHECK" "$file" "${size%x*}" "${size#*x}" "$@" > "$out" && return 0
+    [ "$SECONDS" -lt "$end" ] || return 1
+    sleep 0.25
+  done
+}
 start_window_client() { # ARGS...: the client in a window, CLIENT_PID, WIN (id x y w h)
   # Under ASan, leak checking is off for these runs only: SDL unloads the X
   # libraries it opened with dlopen, so what they leave behind cannot be
@@ -652,20 +666,17 @@ case_xvfb_screenshot() {
   set -- $WIN
   local id=$1 x=$2 y=$3 w=$4 h=$5
   [ "$w" -eq 640 ] && [ "$h" -eq 480 ] || fail "window is ${w}x$h"
-  sleep 1.5
   # overlay off: the picture fills the window: the pattern's band is read back
   # at the window's top-left, the colour bars are there, no overlay colours
-  shot "$tmp/a.rgb" 640x480
-  "$BF_SHOTCHECK" "$tmp/a.rgb" 640 480 strip "$x" "$y" 640 480 bars "$x" "$((y + 200))" 640 280 \
-    no-overlay "$x" "$y" 320 240 > "$tmp/check_a.txt" || { cat "$tmp/check_a.txt"; fail "screenshot without overlay"; }
+  shot_until "$tmp/a.rgb" 640x480 "$tmp/check_a.txt" 15 strip "$x" "$y" 640 480 \
+    bars "$x" "$((y + 200))" 640 280 no-overlay "$x" "$y" 320 240 ||
+    { cat "$tmp/check_a.txt"; fail "screenshot without overlay"; }
   # Ctrl+Alt+Shift+S twice: compact, then normal with the graph
   "$BF_XTOOL" hotkey "$id" s || fail "hotkey"
   sleep 0.3
   "$BF_XTOOL" hotkey "$id" s || fail "hotkey"
-  sleep 1.2
-  shot "$tmp/b.rgb" 640x480
-  "$BF_SHOTCHECK" "$tmp/b.rgb" 640 480 overlay "$x" "$y" 250 150 bars "$x" 400 640 80 \
-    > "$tmp/check_b.txt" || { cat "$tmp/check_b.txt"; fail "screenshot with overlay"; }
+  shot_until "$tmp/b.rgb" 640x480 "$tmp/check_b.txt" 15 overlay "$x" "$y" 250 150 \
+    bars "$x" 400 640 80 || { cat "$tmp/check_b.txt"; fail "screenshot with overlay"; }
   # Ctrl+Alt+Shift+Q quits cleanly
   "$BF_XTOOL" hotkey "$id" q || fail "hotkey"
   wait_client 5
@@ -953,13 +964,14 @@ case_xvfb_pair() {
   "$BF_SENDER" --direct --listen "127.0.0.1:$FAKECTL_DPORT" --seal-key-file "$tmp/secret" \
     --size 320x240 --fps 30 --duration 30 --quiet 2> "$tmp/sender.err" &
   pids+=("$!")
-  sleep 2
-  # the same window now shows the stream: the pattern's band fills it
+  # the same window now shows the stream: the pattern's band fills it (the
+  # sender starts only now: on a busy machine its first picture took > 2 s)
   set -- $("$BF_XTOOL" geom "$id")
   [ "$3" -eq 640 ] && [ "$4" -eq 480 ] || fail "the window is ${3}x$4 after pairing"
-  shot "$tmp/b.rgb" 640x480
-  "$BF_SHOTCHECK" "$tmp/b.rgb" 640 480 strip "$1" "$2" 640 480 >> "$tmp/check.txt" ||
-    { cat "$tmp/check.txt"; fail "the window does not show the stream after pairing"; }
+  shot_until "$tmp/b.rgb" 640x480 "$tmp/check_b.txt" 15 strip "$1" "$2" 640 480 ||
+    { cat "$tmp/check.txt" "$tmp/check_b.txt"; fail "the window does not show the stream after pairing"; }
+  cat "$tmp/check_b.txt" >> "$tmp/check.txt"
+  sleep 2 # 60 pictures at 30 fps, at least 30 asked for below
   kill -TERM "$CLIENT_PID"
   wait_client 5
   [ "$CLIENT_RC" -eq 0 ] || { cat "$tmp/client.err"; fail "client exit $CLIENT_RC"; }
