@@ -17,6 +17,9 @@ static uint64_t min_u64(uint64_t a, uint64_t b) {
 }
 
 void bf_streaming_begin(bf_client *c) {
+  /* silence and --duration count from here: opening the window (seconds
+   * on a busy machine) is not the sender's silence */
+  c->start_ns = bf_clock_epoch_ns();
   c->end_ns =
       c->cli->duration_s > 0 ? c->start_ns + (uint64_t)(c->cli->duration_s * 1e9) : UINT64_MAX;
 }
