@@ -56,13 +56,25 @@ int bf_send_ctl_open(bf_send_state *s, char *err, size_t cap) {
   if ((r = bf_identity_load(dir, "sender", NULL, &s->id)) < 0) {
     if (r == -EPERM)
       snprintf(err, cap, "identity in %s: the key file is readable by others (chmod 600 it)", dir);
+    else if (r == -EISDIR)
+      snprintf(
+          err, cap,
+          "identity in %s: sender-key.pem or sender-cert.pem there is not a file (a directory?)",
+          dir);
     else
       snprintf(err, cap, "identity in %s: %s", dir, bf_strerror(r));
     return r;
   }
   snprintf(path, sizeof path, "%s/clients", dir);
-  if ((r = bf_pinstore_open(path, &s->pins)) < 0) {
-    snprintf(err, cap, "paired clients file %.400s: %s", path, bf_strerror(r));
+  size_t bad = 0;
+  if ((r = bf_pinstore_open_at(path, &s->pins, &bad)) < 0) {
+    if (bad)
+      snprintf(err, cap,
+               "paired clients file %.400s: line %zu is not a pin (FINGERPRINT DATE NAME)", path,
+               bad);
+    else
+      snprintf(err, cap, "paired clients file %.400s: %s", path,
+               r == -EISDIR ? "it is not a file (a directory?)" : bf_strerror(r));
     return r;
   }
   bf_addr local;

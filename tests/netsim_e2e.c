@@ -92,6 +92,31 @@ static ssize_t recv_wait(int fd, uint8_t *buf, size_t cap, int timeout_ms,
   return recvfrom(fd, buf, cap, MSG_DONTWAIT, (struct sockaddr *)from, &l);
 }
 
+/* recv_wait, with the time the kernel took the datagram (SO_TIMESTAMPNS, on
+ * CLOCK_MONOTONIC through |rt_minus_mono|) in |*at|: a loaded machine that
+ * keeps this loop from reading does not add to the delay measured. */
+static ssize_t recv_wait_ts(int fd, uint8_t *buf, size_t cap, int timeout_ms, int64_t rt_minus_mono,
+                            uint64_t *at) {
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  if (poll(&p, 1, timeout_ms) <= 0) return -1;
+  struct iovec iov = {buf, cap};
+  union {
+    char b[CMSG_SPACE(sizeof(struct timespec))];
+    struct cmsghdr align;
+  } ctl;
+  struct msghdr m = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b};
+  ssize_t n = recvmsg(fd, &m, MSG_DONTWAIT);
+  *at = now_ns();
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); n >= 0 && c; c = CMSG_NXTHDR(&m, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      struct timespec ts;
+      memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      *at = (uint64_t)((int64_t)ts.tv_sec * (int64_t)NS + ts.tv_nsec - rt_minus_mono);
+    }
+  return n;
+}
+
 typedef struct relay {
   pid_t pid;
   int out;       /* its stdout */
@@ -336,7 +361,6 @@ static void run_dup_delay(void) {
                         "--jitter", "5",  "--seed", "3",  "--quiet", NULL};
   relay_start(&r, sport, args);
   static uint8_t buf[MAXD + 1];
-  struct sockaddr_in from;
   uint64_t got = 0, dups = 0, bad = 0, out_of_order = 0;
   double dsum = 0, dmin = 1e9, dmax = 0;
   uint32_t last = 0;
@@ -344,17 +368,24 @@ static void run_dup_delay(void) {
   uint8_t *seen = calloc(N, 1);
   /* Every one-way delay, for the median (N + at most N duplicates). */
   double *delays = calloc(2 * N, sizeof *delays);
+  int on = 1;
+  setsockopt(ss, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+  struct timespec rt;
+  clock_gettime(CLOCK_REALTIME, &rt);
+  int64_t rt_minus_mono = (int64_t)rt.tv_sec * (int64_t)NS + rt.tv_nsec - (int64_t)now_ns();
   uint32_t next = 0;
   uint64_t quiet_since = now_ns();
   while (next < N || now_ns() - quiet_since < 300000000ull) {
-    for (int i = 0; i < 20 && next < N; i++, next++) {
+    /* 4 per ms at most: a relay starved of CPU on a busy machine (load 10)
+     * queued 20 per ms in its socket and the median grew to 440 ms */
+    for (int i = 0; i < 4 && next < N; i++, next++) {
       size_t len = make_payload(buf, next, len_of(next));
       send_to(cs, r.port, buf, len);
     }
     ssize_t n;
     int any = 0;
-    while ((n = recv_wait(ss, buf, sizeof buf, next < N ? 0 : 20, &from)) >= 0) {
-      uint64_t at = now_ns();
+    uint64_t at;
+    while ((n = recv_wait_ts(ss, buf, sizeof buf, next < N ? 0 : 20, rt_minus_mono, &at)) >= 0) {
       any = 1;
       uint32_t seq;
       uint64_t t;
@@ -399,12 +430,19 @@ static void run_dup_delay(void) {
    * from outside, a shared machine can stall the relay or this loop for tens
    * of milliseconds (CI once: one datagram at 66.5 ms), so the outside view
    * checks the median, which a few stalls do not move, and only a gross
-   * bound on the worst datagram (a relay that held datagrams would fail). */
+   * bound on the worst datagram (a relay that held datagrams would fail).
+   * Arrival is the kernel's time (this loop's own stalls do not count; under
+   * a load average of 7.6 they made the median 90 ms); the relay's stalls
+   * are real delay, twice: a datagram waits in its socket until it reads
+   * (that stall is not in its figures) and is sent up to late_max after its
+   * due time. Both are the relay waiting for a CPU, which late_max measures
+   * at its worst, so the bound allows twice that on top. */
   size_t nd = got < 2 * N ? (size_t)got : 2 * N;
   qsort(delays, nd, sizeof *delays, cmp_double);
-  double dmed = nd ? delays[nd / 2] : 0;
-  fprintf(stderr, "# one-way delay median %.2f ms\n", dmed);
-  CHECK(dmed >= 25.0 && dmed <= 35.0 + 10.0, "median one-way delay %.2f ms", dmed);
+  double dmed = nd ? delays[nd / 2] : 0, rlate = statf_of(js, "up", "late_max_ms");
+  fprintf(stderr, "# one-way delay median %.2f ms (relay's sends late by up to %.2f ms)\n", dmed,
+          rlate);
+  CHECK(dmed >= 25.0 && dmed <= 35.0 + 10.0 + 2 * rlate, "median one-way delay %.2f ms", dmed);
   CHECK(dmax < 35.0 + 500.0, "a datagram took %.2f ms", dmax);
   CHECK(rmax <= 35.0 + 1e-6 && rmean >= 25.0 && rmean <= 35.0, "relay delay mean %.2f max %.2f",
         rmean, rmax);

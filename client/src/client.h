@@ -98,6 +98,11 @@ typedef struct bf_client {
   int stdin_closed;         /* stdin ended: no code from there */
   int slot_ctl, slot_stdin; /* the loop's registry slots this turn (-1 = none) */
   char ctl_end[640];        /* why it closed, for the statistics */
+  /* --reconnect (setup/reconnect.h): the control session is set up again */
+  int reconnecting;
+  uint64_t reconnect_at_ns; /* the next attempt */
+  uint64_t reconnects;      /* times the stream went on under a new session */
+  uint64_t reconnect_attempts;
   /* the Welcome's data address (control peer's IP, data port), and
    * --data-via resolved: the data plane goes there instead ("" = none) */
   char ctl_data[BF_ADDR_STRLEN];
@@ -124,7 +129,16 @@ typedef struct bf_client {
   uint64_t err_log_ns;
   uint64_t err_suppressed;
   int codec_unknown_logged;
-  uint64_t next_text_ns; /* the overlay's next text refresh */
+  /* --skip-to-live off: the queue is full, completed AUs wait in the
+   * reassembler (within its memory budget) until the decoder catches up */
+  int backpressure;
+  uint64_t backpressure_since_ns;
+  uint64_t backpressure_waits; /* times it began */
+  uint64_t backpressure_ns;    /* time spent in it */
+  uint64_t queue_full_drops;   /* skip-to-live on: AUs dropped at a full queue */
+  uint64_t first_au_ns;        /* the first AU completed (0 = none yet) */
+  int undecodable_said;        /* "no picture yet" was said */
+  uint64_t next_text_ns;       /* the overlay's next text refresh */
   uint64_t last_present_ns;
 
   /* --- the streaming phase --------------------------------------------------- */
@@ -145,9 +159,15 @@ typedef struct bf_client {
     uint32_t id;
     uint64_t request_ns;
     uint64_t present_ns;
+    uint32_t request_idx; /* the newest frame_index completed when it was asked */
+    uint32_t key_idx;     /* the keyframe (recovery point) that ended it */
   } rec_ep[BF_CLIENT_EPISODES];
   size_t n_ep;
   int ep_open;
+  /* the open episode's keyframe (recovery point) was decoded: the next
+   * picture on screen ends it, even when a newer one replaced it first */
+  int ep_key;
+  uint32_t ep_key_idx, ep_key_flags;
 } bf_client;
 
 /* A client for |cli| (kept, not copied): the statistics, the decode gate, the

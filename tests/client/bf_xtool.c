@@ -45,13 +45,17 @@ static int name_matches(Display *d, Window w, const char *want) {
   return ok;
 }
 
-static void geometry(Display *d, Window w, int *x, int *y, int *wd, int *ht) {
+/* 0, or -1 when |w| is gone (X errors are ignored here: its attributes
+ * would be whatever the stack held, e.g. "0x0"). */
+static int geometry(Display *d, Window w, int *x, int *y, int *wd, int *ht) {
   XWindowAttributes a;
-  XGetWindowAttributes(d, w, &a);
   Window child;
-  XTranslateCoordinates(d, w, DefaultRootWindow(d), 0, 0, x, y, &child);
+  if (!XGetWindowAttributes(d, w, &a) ||
+      !XTranslateCoordinates(d, w, DefaultRootWindow(d), 0, 0, x, y, &child))
+    return -1;
   *wd = a.width;
   *ht = a.height;
+  return 0;
 }
 
 static void sleep_ms(long ms) {
@@ -69,7 +73,7 @@ static int find(Display *d, const char *name, double seconds) {
         if (!XGetWindowAttributes(d, kids[i], &a) || a.map_state != IsViewable) continue;
         if (!name_matches(d, kids[i], name)) continue;
         int x, y, w, h;
-        geometry(d, kids[i], &x, &y, &w, &h);
+        if (geometry(d, kids[i], &x, &y, &w, &h) < 0) continue; /* gone meanwhile */
         printf("%lu %d %d %d %d\n", (unsigned long)kids[i], x, y, w, h);
         XFree(kids);
         return 0;
@@ -130,10 +134,11 @@ static KeySym ascii_keysym(char c) {
   static const struct {
     char c;
     const char *name;
-  } punct[] = {{'.', "period"},      {':', "colon"},     {'-', "minus"},        {'_', "underscore"},
-               {'[', "bracketleft"}, {']', "bracketright"}, {'/', "slash"},     {'@', "at"},
-               {',', "comma"},       {';', "semicolon"}, {' ', "space"},        {'+', "plus"},
-               {'=', "equal"},       {'%', "percent"},   {'~', "asciitilde"},   {'!', "exclam"}};
+  } punct[] = {
+      {'.', "period"},      {':', "colon"},        {'-', "minus"},      {'_', "underscore"},
+      {'[', "bracketleft"}, {']', "bracketright"}, {'/', "slash"},      {'@', "at"},
+      {',', "comma"},       {';', "semicolon"},    {' ', "space"},      {'+', "plus"},
+      {'=', "equal"},       {'%', "percent"},      {'~', "asciitilde"}, {'!', "exclam"}};
   for (size_t i = 0; i < sizeof punct / sizeof punct[0]; i++)
     if (punct[i].c == c) return XStringToKeysym(punct[i].name);
   char one[2] = {c, 0};
@@ -216,9 +221,8 @@ int main(int argc, char **argv) {
     Window w = (Window)strtoul(argv[2], NULL, 10);
     if (!strcmp(cmd, "geom")) {
       int x, y, wd, ht;
-      geometry(d, w, &x, &y, &wd, &ht);
-      printf("%d %d %d %d\n", x, y, wd, ht);
-      rc = 0;
+      rc = geometry(d, w, &x, &y, &wd, &ht) < 0;
+      if (!rc) printf("%d %d %d %d\n", x, y, wd, ht);
     } else if (!strcmp(cmd, "hotkey") && argc > 3) {
       rc = hotkey(d, w, argv[3]);
     } else if (!strcmp(cmd, "type") && argc > 3) {

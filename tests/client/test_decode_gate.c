@@ -221,6 +221,34 @@ static void test_catchup(void **state) {
 
 /* Reordering: an AU that overtook an earlier one waits for it within the
  * allowance; it is decoded in order and nothing is requested. */
+/* The decoder's backlog counts only what the gate would decode: AUs it
+ * drops while frozen, stale ones and a gap's followers cost nothing. */
+static void test_decodable_backlog(void **state) {
+  (void)state;
+  bf_decode_gate r = fresh();
+  uint32_t idx[8] = {10, 11, 12, 13, 14, 15, 16, 17}, fl[8] = {KEY, 0, 0, 0, 0, 0, 0, 0};
+  assert_int_equal(bf_decode_gate_decodable(&r, idx, fl, 8), 8);
+  assert_int_equal(r.keyframes, 0); /* a copy decided */
+  assert_int_equal(bf_decode_gate_on_frame(&r, 10, KEY, 0), BF_GATE_DECODE);
+  /* in order: every one would decode; stale ones not */
+  assert_int_equal(bf_decode_gate_decodable(&r, idx + 1, fl + 1, 7), 7);
+  uint32_t old[3] = {5, 6, 7}, z[3] = {0, 0, 0};
+  assert_int_equal(bf_decode_gate_decodable(&r, old, z, 3), 0);
+  /* a gap: 12 is missing, so 13.. would be dropped (waiting for a key) */
+  assert_int_equal(bf_decode_gate_decodable(&r, idx + 3, fl + 3, 5), 0);
+  /* frozen: nothing but a keyframe would decode */
+  bf_decode_gate_on_loss(&r, 11, 11, 0);
+  fl[5] = KEY;
+  assert_int_equal(bf_decode_gate_decodable(&r, idx + 2, fl + 2, 6), 3); /* 15 (key), 16, 17 */
+  assert_int_equal(r.need_key, 1);
+  /* and the skip decision sees 0 for a frozen queue of 8 */
+  fl[5] = 0;
+  fl[0] = 0;
+  assert_int_equal(bf_decode_gate_decodable(&r, idx, fl, 8), 0);
+  assert_int_equal(bf_decode_gate_backlog(&r, bf_decode_gate_decodable(&r, idx, fl, 8), 0), 0);
+  assert_int_equal(r.skips, 0);
+}
+
 static void test_reorder_hold(void **state) {
   (void)state;
   bf_decode_gate r = fresh();
@@ -420,6 +448,7 @@ int main(void) {
       cmocka_unit_test(test_recovery_points),
       cmocka_unit_test(test_catchup),
       cmocka_unit_test(test_reorder_hold),
+      cmocka_unit_test(test_decodable_backlog),
       cmocka_unit_test(test_short_and_in_order_network),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

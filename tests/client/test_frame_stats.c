@@ -143,6 +143,19 @@ static void test_aggregate(void **state) {
   assert_true(fabs(v.loss_pct - 5.0) < 1e-9);
   bf_stats_on_packets(&s, 1000, 1000);
   bf_stats_on_packets(&s, 10, 12); /* more than expected counts as none lost */
+  {
+    /* a straggler no later window had room for counts in the totals, never
+     * above what was due */
+    bf_stats lt;
+    assert_int_equal(bf_stats_init(&lt, 5 * SEC), 0);
+    bf_stats_on_packets(&lt, 100, 99);
+    bf_stats_on_packets(&lt, 100, 100);
+    bf_stats_on_late(&lt, 1);
+    assert_int_equal(lt.pkts_received, 200);
+    bf_stats_on_late(&lt, 5);
+    assert_int_equal(lt.pkts_received, 200);
+    bf_stats_free(&lt);
+  }
   bf_stats_view_now(&s, now, &v);
   assert_true(v.loss_pct == 0);
   assert_true(fabs(v.loss_total_pct - 100.0 * 50 / 2010) < 1e-9);

@@ -32,7 +32,7 @@ set(bf_input_env
 if(TARGET bildfunk-netsim)
   list(APPEND bf_input_env BF_NETSIM=$<TARGET_FILE:bildfunk-netsim>)
 endif()
-set(bf_input_cases type click relative loss kill gamepad direct)
+set(bf_input_cases type click relative loss kill gamepad direct reconnect)
 foreach(case IN LISTS bf_input_cases)
   add_test(NAME input_e2e_${case} COMMAND bash ${bf_input_dir}/input_e2e.sh ${case})
   set_tests_properties(input_e2e_${case} PROPERTIES

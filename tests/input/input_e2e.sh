@@ -24,6 +24,9 @@
 #             pad state the sender applies, and its rumble back to the pad
 #   direct    --direct: input datagrams counted and never applied; a peer
 #             without the session's keys is never applied either
+#   reconnect --reconnect: the sender freezes for 3 s (SIGSTOP), the client
+#             sets the session up again, and what is typed after it arrives
+#             (the new session numbers its input events from 1 again)
 # BF_E2E_KEEP=1 keeps the temporary directory.
 set -uo pipefail
 case_name=${1:?usage: input_e2e.sh CASE}
@@ -149,6 +152,29 @@ wait_for() { # wait_for SECONDS CMD...: until CMD succeeds
   shift
   for _ in $(seq "$t"); do "$@" && return 0; sleep 0.1; done
   return 1
+}
+
+case_reconnect() {
+  xvfb CDISP 800x600
+  xvfb SDISP 640x360
+  start_xlog
+  pair
+  start_sender --control "127.0.0.1:$CPORT" --source "x11:$SDISP" --fps 30 --quiet
+  start_client --size 640x360 --reconnect
+  xd type --delay 40 "ab"
+  have() { [ "$(typed)" = "$1" ]; }
+  wait_for 10 have ab || fail "before the freeze: typed '$(typed)', want 'ab'"
+  kill -STOP "$SENDER_PID"
+  sleep 3
+  kill -CONT "$SENDER_PID"
+  wait_for 20 grep -q "set up again: the stream goes on" "$tmp/client.err" ||
+    fail "the client did not set the session up again: $(tail -n 3 "$tmp/client.err" | tr '\n' ' ')"
+  xd windowfocus --sync "$WIN"
+  xd type --delay 40 "cd"
+  wait_for 10 have abcd || fail "after the reconnect: typed '$(typed)', want 'abcd'"
+  end_client
+  stop_pid "$SENDER_PID" 5
+  ok "typed 'ab', the sender froze for 3 s, the session was set up again, 'cd' arrived: '$(typed)'"
 }
 
 case_type() {
@@ -438,5 +464,6 @@ case "$case_name" in
   kill) case_kill ;;
   gamepad) case_gamepad ;;
   direct) case_direct ;;
+  reconnect) case_reconnect ;;
   *) echo "unknown case $case_name"; exit 2 ;;
 esac

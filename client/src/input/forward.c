@@ -314,6 +314,13 @@ int bf_fwd_open(const bf_fwd_config *cfg, bf_display *d, bf_pump *p, bf_fwd **ou
   return 0;
 }
 
+void bf_fwd_new_session(bf_fwd *f) {
+  bf_inlink_tx_stats keep = f->tx.st;
+  keep.events_dropped += f->tx.n;
+  bf_inlink_tx_init(&f->tx);
+  f->tx.st = keep;
+}
+
 void bf_fwd_close(bf_fwd **pf) {
   bf_fwd *f = *pf;
   if (!f) return;

@@ -74,6 +74,11 @@ int bf_fwd_open(const bf_fwd_config *cfg, bf_display *d, bf_pump *p, bf_fwd **ou
 /* Lets the pointer and keyboard go; frees everything. */
 void bf_fwd_close(bf_fwd **f);
 
+/* A new control session (--reconnect): its sender numbers input events
+ * from 1 again and released everything when the old one ended, so the link
+ * starts afresh; events the old session never acknowledged are given up
+ * (counted as dropped: typed into a frozen stream, they are stale). */
+void bf_fwd_new_session(bf_fwd *f);
 /* One window input event taken at |now_ns|. */
 void bf_fwd_take(bf_fwd *f, const bf_input_event *e, uint64_t now_ns);
 /* A window action the stage acts on (BF_UI_MOUSE_MODE, BF_UI_RELEASE). */

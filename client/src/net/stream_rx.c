@@ -45,8 +45,7 @@ struct bf_pump {
 static void on_feedback(void *user, const uint8_t *d, size_t len, const bf_addr *from,
                         uint64_t now);
 static void on_video(void *user, const uint8_t *d, size_t len, const bf_addr *from, uint64_t now);
-static void on_garbage(void *user, const uint8_t *d, size_t len, const bf_addr *from,
-                       uint64_t now);
+static void on_garbage(void *user, const uint8_t *d, size_t len, const bf_addr *from, uint64_t now);
 
 /* Sealed mode from the 32-byte secret. The sealer's first seq is the wall
  * clock in ns, so a client restarted with the same secret never reuses a
@@ -72,8 +71,8 @@ int bf_pump_open_transport(const bf_pump_config *cfg, bf_transport *t, bf_pump *
   p->cfg = *cfg;
   bf_addr_format(&t->peer, p->peer_name, sizeof p->peer_name);
   /* the client's channel: only the sender's address, punching it */
-  bf_channel_config chc = {.role = BF_CHANNEL_CLIENT, .now = cfg->now, .only_from_peer = 1,
-                           .punch = 1, .burst_max = 1};
+  bf_channel_config chc = {
+      .role = BF_CHANNEL_CLIENT, .now = cfg->now, .only_from_peer = 1, .punch = 1, .burst_max = 1};
   int r = bf_channel_new(&chc, t, &p->ch);
   if (r < 0) {
     snprintf(err, errcap, "data channel: %s", bf_strerror(r));
@@ -141,6 +140,22 @@ void bf_pump_on_input(bf_pump *p, bf_pump_input_fn fn, void *user) {
 
 int bf_pump_send_input(bf_pump *p, const uint8_t *d, size_t len) {
   return bf_channel_send(p->ch, d, len, NULL);
+}
+
+int bf_pump_rekey(bf_pump *p, const uint8_t *secret, const char *data_addr, char *err,
+                  size_t errcap) {
+  bf_addr peer;
+  int r = bf_addr_parse(data_addr, BF_DEFAULT_DATA_PORT, &peer);
+  if (r < 0) {
+    snprintf(err, errcap, "%s: %s", data_addr, bf_strerror(r));
+    return r;
+  }
+  if ((r = seal_open(p, secret, err, errcap)) < 0) return r;
+  bf_channel_set_peer(p->ch, &peer);
+  bf_addr_format(&peer, p->peer_name, sizeof p->peer_name);
+  bf_channel_punch_restart(p->ch, p->cfg.now());
+  bf_pump_clear_bye(p);
+  return 0;
 }
 
 int bf_pump_send_feedback(bf_pump *p, const bf_feedback *fb) {
@@ -341,6 +356,7 @@ int bf_pump_tick(bf_pump *p, uint64_t now, bf_pump_window *win) {
   win->expected = sw.expected;
   win->received = sw.received;
   win->credited = sw.credited;
+  win->uncredited = sw.uncredited;
   win->settle_ns = sw.settle_ns;
   win->open = sw.open;
   win->frames_completed = rs.frames_completed - p->window_ras.frames_completed;
@@ -417,8 +433,8 @@ void bf_pump_counters_get(const bf_pump *p, bf_pump_counters *c) {
   c->sealed = cs.sealed;
   c->seal_failed = cs.seal_failed;
   /* kinds nobody here reads (audio, input, punch) are garbage to this client */
-  c->garbage += cs.unhandled[BF_DKIND_AUDIO] + cs.unhandled[BF_DKIND_INPUT] +
-                cs.unhandled[BF_DKIND_PUNCH];
+  c->garbage +=
+      cs.unhandled[BF_DKIND_AUDIO] + cs.unhandled[BF_DKIND_INPUT] + cs.unhandled[BF_DKIND_PUNCH];
   c->reordered = p->order.reordered;
   c->duplicates = p->order.duplicates;
   c->reorder_late_max_ns = p->order.late_max_ns;

@@ -84,6 +84,7 @@ typedef struct bf_pump_window {
   uint64_t expected;  /* packets by stream_seq closed by this window */
   uint64_t received;  /* ... that arrived (duplicates once), plus credited */
   uint64_t credited;  /* late arrivals of earlier windows counted here */
+  uint64_t uncredited; /* ... that found no room here (seqtrack.h) */
   uint64_t settle_ns; /* the reorder bound the window closed with */
   uint32_t open;      /* stream_seq numbers left for the next window */
   uint64_t frames_completed;
@@ -127,6 +128,15 @@ int bf_pump_open(const bf_pump_config *cfg, bf_pump **out, char *err, size_t err
  * owned by the pump from then on and its peer must already be set. */
 int bf_pump_open_transport(const bf_pump_config *cfg, bf_transport *t, bf_pump **out, char *err,
                            size_t errcap);
+
+/* A new control session for the same stream (--reconnect): the data plane
+ * goes to |data_addr| (HOST:PORT), sealed with the new 32-byte |secret|,
+ * the punches start over, and a BYE of the old session is forgotten. The
+ * socket, the statistics and the reassembler stay (video after the outage
+ * is a resume: see BF_PUMP_RESUME_NS). 0, or a negative errno with the
+ * reason in |err|. */
+int bf_pump_rekey(bf_pump *p, const uint8_t *secret, const char *data_addr, char *err,
+                  size_t errcap);
 
 /* Sends BYE (3 times) unless |send_bye| is 0, then frees everything. */
 void bf_pump_close(bf_pump **p, int send_bye);

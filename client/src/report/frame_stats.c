@@ -95,8 +95,8 @@ const char *bf_stage_name(bf_stage s) {
 
 const char *bf_outcome_name(bf_outcome o) {
   static const char *const names[BF_OUT_COUNT_] = {
-      "presented", "replaced", "wait_key", "gap", "stale", "skipped", "decode_error", "no_picture",
-      "hidden"};
+      "presented", "replaced",     "wait_key",   "gap",    "stale",
+      "skipped",   "decode_error", "no_picture", "hidden", "empty"};
   return (unsigned)o < BF_OUT_COUNT_ ? names[o] : "unknown";
 }
 
@@ -257,6 +257,11 @@ void bf_stats_on_outcome(bf_stats *s, const bf_frame_record *r, uint64_t now_ns)
 
 void bf_stats_on_lost(bf_stats *s, uint64_t frames) {
   s->frames_lost += frames;
+}
+
+void bf_stats_on_late(bf_stats *s, uint64_t late) {
+  uint64_t room = s->pkts_expected - s->pkts_received;
+  s->pkts_received += late < room ? late : room;
 }
 
 void bf_stats_on_packets(bf_stats *s, uint64_t expected, uint64_t received) {

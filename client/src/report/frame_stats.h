@@ -88,6 +88,7 @@ typedef enum bf_outcome {
   BF_OUT_DECODE_ERROR,
   BF_OUT_NO_PICTURE, /* the decoder took it but gave no picture */
   BF_OUT_HIDDEN,     /* decoded, not shown: references rebuilding for a recovery point */
+  BF_OUT_EMPTY, /* frame_bytes 0: nothing to decode, skipped (a 0-byte packet drains libavcodec) */
   BF_OUT_COUNT_
 } bf_outcome;
 
@@ -195,6 +196,10 @@ void bf_stats_on_outcome(bf_stats *s, const bf_frame_record *r, uint64_t now_ns)
 void bf_stats_on_lost(bf_stats *s, uint64_t frames);
 /* One loss window: |expected| packets by stream_seq, |received| of them. */
 void bf_stats_on_packets(bf_stats *s, uint64_t expected, uint64_t received);
+/* Stragglers of closed loss windows that no later window had room for
+ * (seqtrack.h): they came, so the session's totals count them (never above
+ * what was due); the windows already reported stay as they were. */
+void bf_stats_on_late(bf_stats *s, uint64_t late);
 
 typedef struct bf_stats_view {
   double fps_received, fps_decoded, fps_presented;

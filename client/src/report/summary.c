@@ -62,6 +62,7 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
            "\"fps\": %.3f, \"nominal_fps\": %.3f, \"pictures\": %llu, \"decode_errors\": %llu, "
            "\"keyframe_requests\": %llu, \"keyframe_request_datagrams\": %llu, "
            "\"keyframes\": %llu, \"skips\": %llu, \"catchups\": %llu, \"gaps\": %llu, "
+           "\"empty_aus\": %llu, "
            "\"clock_synced\": %s, \"clock_offset_ms\": %.4f, \"rtt_ms\": %.4f, "
            "\"datagrams\": %llu, \"video_datagrams\": %llu, \"control_datagrams\": %llu, "
            "\"garbage_datagrams\": %llu, \"pongs\": %llu, \"punches\": %llu, "
@@ -80,10 +81,11 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
            (unsigned long long)g->requests_new, (unsigned long long)g->requests_sent,
            (unsigned long long)g->keyframes, (unsigned long long)g->skips,
            (unsigned long long)g->catchups, (unsigned long long)g->gaps,
-           n->synced ? "true" : "false", (double)n->off / 1e6, (double)n->rtt / 1e6,
-           (unsigned long long)pc->datagrams, (unsigned long long)pc->video,
-           (unsigned long long)pc->control, (unsigned long long)n->garbage,
-           (unsigned long long)pc->pongs, (unsigned long long)pc->punches,
+           (unsigned long long)c->st.outcome[BF_OUT_EMPTY], n->synced ? "true" : "false",
+           (double)n->off / 1e6, (double)n->rtt / 1e6, (unsigned long long)pc->datagrams,
+           (unsigned long long)pc->video, (unsigned long long)pc->control,
+           (unsigned long long)n->garbage, (unsigned long long)pc->pongs,
+           (unsigned long long)pc->punches,
            (unsigned long long)(n->rs.packets - n->rs.rejected[BF_ACCEPT]),
            (unsigned long long)pc->batches, (unsigned long long)pc->reordered,
            (unsigned long long)pc->duplicates, (double)pc->reorder_late_max_ns / 1e6,
@@ -93,6 +95,29 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
            (unsigned long long)pc->byes_ignored, (unsigned long long)pc->late_after_window, wall_s,
            cpu_s, wall_s > 0 ? 100.0 * cpu_s / wall_s : 0.0,
            wall_s > 0 ? 100.0 * (double)c->net_ns / 1e9 / wall_s : 0.0);
+}
+
+/* ", \"reassembler_jumps\": N, \"rejected\": {...}": every datagram the
+ * reassembler dropped, by reason (bf_reject_name), and how often its window
+ * moved to a corroborated far index. */
+static void json_rejected(const net_figures *n, char *out, size_t cap) {
+  size_t used = (size_t)snprintf(out, cap, ", \"reassembler_jumps\": %llu, \"rejected\": {",
+                                 (unsigned long long)n->rs.jumps);
+  for (int i = BF_ACCEPT + 1; i < BF_REJECT_COUNT_ && used < cap; i++)
+    used += (size_t)snprintf(out + used, cap - used, "%s\"%s\": %llu", i > 1 ? ", " : "",
+                             bf_reject_name((bf_reject)i), (unsigned long long)n->rs.rejected[i]);
+  if (used < cap) snprintf(out + used, cap - used, "}");
+}
+
+/* ", \"backpressure_waits\": ...": --skip-to-live off holding the stream back
+ * at a full queue, and AUs dropped at a full queue with it on. */
+static void json_queue(const bf_client *c, char *out, size_t cap) {
+  uint64_t bp = c->backpressure_ns;
+  if (c->backpressure) bp += bf_clock_epoch_ns() - c->backpressure_since_ns;
+  snprintf(out, cap,
+           ", \"backpressure_waits\": %llu, \"backpressure_ms\": %.3f, \"queue_full_drops\": %llu",
+           (unsigned long long)c->backpressure_waits, (double)bp / 1e6,
+           (unsigned long long)c->queue_full_drops);
 }
 
 /* ", \"seal\": {...}"; returns whether the data plane was sealed. */
@@ -125,10 +150,11 @@ static void json_control(const bf_client *c, int sealed, char *out, size_t cap) 
   snprintf(out, cap,
            ", \"control\": {\"mode\": \"%s\", \"sealed\": %d, \"endpoint\": \"%s\", "
            "\"data_via\": \"%s\", \"paired_now\": %d, \"closed\": %d, \"bye_reason\": %u, "
-           "\"by_peer\": %d, \"end\": \"%s\"}",
+           "\"by_peer\": %d, \"reconnects\": %llu, \"reconnect_attempts\": %llu, \"end\": \"%s\"}",
            c->ctl ? "control" : "direct", c->ctl ? c->ctl_sealed : sealed,
            c->ctl ? bf_cctl_endpoint(c->ctl) : "", c->data_via, c->ctl_paired_now,
-           c->ctl ? bf_cctl_state_get(c->ctl) == BF_CCTL_CLOSED : 0, why, by_peer, esc);
+           c->ctl ? bf_cctl_state_get(c->ctl) == BF_CCTL_CLOSED : 0, why, by_peer,
+           (unsigned long long)c->reconnects, (unsigned long long)c->reconnect_attempts, esc);
 }
 
 /* ", \"recoveries\": [...]": keyframe request -> keyframe on screen. */
@@ -137,11 +163,12 @@ static void json_recoveries(const bf_client *c, char *out, size_t cap) {
   for (size_t i = 0; i < c->n_ep && used < cap; i++)
     used += (size_t)snprintf(out + used, cap - used,
                              "%s{\"request_id\": %u, \"request_ns\": %llu, \"present_ns\": %llu, "
-                             "\"ms\": %.3f}",
+                             "\"ms\": %.3f, \"frames\": %d}",
                              i ? ", " : "", c->rec_ep[i].id,
                              (unsigned long long)c->rec_ep[i].request_ns,
                              (unsigned long long)c->rec_ep[i].present_ns,
-                             (double)(c->rec_ep[i].present_ns - c->rec_ep[i].request_ns) / 1e6);
+                             (double)(c->rec_ep[i].present_ns - c->rec_ep[i].request_ns) / 1e6,
+                             (int)bf_seq32_diff(c->rec_ep[i].key_idx, c->rec_ep[i].request_idx));
   if (used < cap) snprintf(out + used, cap - used, "]");
 }
 
@@ -195,6 +222,10 @@ static void write_json(bf_client *c, const net_figures *n, uint64_t end_ns) {
   char extra[16384]; /* the session, seal, control, recoveries (32), input */
   json_session(c, n, end_ns, extra, sizeof extra);
   size_t used = strlen(extra);
+  json_rejected(n, extra + used, sizeof extra - used);
+  used += strlen(extra + used);
+  json_queue(c, extra + used, sizeof extra - used);
+  used += strlen(extra + used);
   int sealed = json_seal(c, n, extra + used, sizeof extra - used);
   used += strlen(extra + used);
   json_control(c, sealed, extra + used, sizeof extra - used);

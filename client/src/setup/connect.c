@@ -5,6 +5,7 @@
 #include "connect.h"
 
 #include "setup/last_sender.h"
+#include "setup/reconnect.h"
 #include "setup/screens.h"
 #include "setup/sender_book.h"
 
@@ -27,7 +28,7 @@ __attribute__((format(printf, 2, 3))) static void setup_error(bf_client *c, cons
   fprintf(stderr, "bildfunk: %s\n", c->setup_err);
 }
 
-int bf_connect_open(bf_client *c) {
+int bf_connect_new_ctl(bf_client *c, int pair, bf_cctl **out, char *err, size_t errcap) {
   const bf_cli *cli = c->cli;
   bf_cctl_config cc;
   memset(&cc, 0, sizeof cc);
@@ -36,12 +37,16 @@ int bf_connect_open(bf_client *c) {
   cc.name = cli->name;
   cc.max_width = (uint16_t)cli->max_width;
   cc.max_height = (uint16_t)cli->max_height;
-  cc.pair = cli->pair ? 2 : 1;
+  cc.pair = pair;
   /* input: a window to take it from, and not --no-input */
   if (!cli->pair && !cli->headless && !cli->no_input) cc.caps |= BF_CTL_CAP_INPUT;
   cc.now = bf_clock_epoch_ns;
+  return bf_cctl_open(&cc, out, err, errcap);
+}
+
+int bf_connect_open(bf_client *c) {
   char err[512];
-  int r = bf_cctl_open(&cc, &c->ctl, err, sizeof err);
+  int r = bf_connect_new_ctl(c, c->cli->pair ? 2 : 1, &c->ctl, err, sizeof err);
   if (r < 0) {
     setup_error(c, "%s", err);
     return r == -EINVAL ? 2 : 1;
@@ -227,9 +232,10 @@ int bf_connect_finish(bf_client *c, char *data_addr, size_t cap, uint8_t secret[
 
 /* A closed control session: say why, and end the stream. A normal Bye drains
  * what is queued (exit 0); anything else stops at once (exit 1). */
-static void control_closed(bf_client *c) {
+static void control_closed(bf_client *c, uint64_t now) {
   int code = bf_cctl_close_message(c->ctl, c->ctl_end, sizeof c->ctl_end);
   if (bf_cctl_end_get(c->ctl) == BF_CCTL_END_LOCAL) return; /* we closed it */
+  if (code && bf_reconnect_begin(c, now)) return;           /* --reconnect */
   if (code == 0)
     bf_client_say(c, "%s", c->ctl_end);
   else
@@ -244,6 +250,10 @@ static void control_closed(bf_client *c) {
 }
 
 void bf_connect_service(bf_client *c, uint64_t now) {
+  if (c->reconnecting) {
+    bf_reconnect_service(c, now);
+    return;
+  }
   if (!c->ctl_ready && now < bf_cctl_deadline(c->ctl) && now - c->ctl_last_ns < 100 * BF_MS_NS)
     return;
   c->ctl_ready = 0;
@@ -251,7 +261,7 @@ void bf_connect_service(bf_client *c, uint64_t now) {
   bf_cctl_service(c->ctl, now);
   bf_ctl_event ev;
   while (bf_cctl_event(c->ctl, &ev)) {
-    if (ev.type == BF_CTL_EV_CLOSED) control_closed(c);
+    if (ev.type == BF_CTL_EV_CLOSED) control_closed(c, now);
     /* clock pongs stay on the data plane (the pump's clock sync) */
   }
 }

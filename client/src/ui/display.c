@@ -210,7 +210,11 @@ int bf_display_open(const bf_display_config *cfg, bf_display **out, char *err, s
     free(r);
     return -ENODEV;
   }
-  Uint32 flags = SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI;
+  /* hidden until the renderer is made: an OpenGL renderer makes SDL destroy
+   * the window it made and create another (SDL_RecreateWindow), so a window
+   * shown at once is mapped twice, and whoever looks for it in between (a
+   * window manager, a test's xdotool) may take the one about to go */
+  Uint32 flags = SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI | SDL_WINDOW_HIDDEN;
   if (cfg->borderless) flags |= SDL_WINDOW_BORDERLESS;
   int w = cfg->width ? cfg->width : 960, h = cfg->height ? cfg->height : 540;
   r->win = SDL_CreateWindow(cfg->title ? cfg->title : "bildfunk", SDL_WINDOWPOS_CENTERED,
@@ -226,6 +230,7 @@ int bf_display_open(const bf_display_config *cfg, bf_display **out, char *err, s
     snprintf(err, cap, "cannot create a renderer: %s", SDL_GetError());
     goto fail;
   }
+  SDL_ShowWindow(r->win);
   SDL_RendererInfo info;
   SDL_GetRendererInfo(r->ren, &info);
   snprintf(r->desc, sizeof r->desc, "%s / %s", SDL_GetCurrentVideoDriver(), info.name);

@@ -248,6 +248,17 @@ uint64_t bf_decode_gate_next_due(const bf_decode_gate *r) {
   return due;
 }
 
+uint32_t bf_decode_gate_decodable(const bf_decode_gate *r, const uint32_t *idx,
+                                  const uint32_t *flags, uint32_t n) {
+  bf_decode_gate sim = *r;
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    bf_gate g = bf_decode_gate_on_frame(&sim, idx[i], flags[i], 0);
+    k += g == BF_GATE_DECODE || g == BF_GATE_DECODE_HIDDEN;
+  }
+  return k;
+}
+
 int bf_decode_gate_backlog(bf_decode_gate *r, uint32_t depth, uint64_t now_ns) {
   int skip = 0;
   if (depth >= r->cfg.backlog_hard) {

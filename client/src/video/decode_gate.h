@@ -184,7 +184,16 @@ uint64_t bf_decode_gate_next_due(const bf_decode_gate *r);
  * afresh): forget the expected index and wait for a keyframe. */
 void bf_decode_gate_restart(bf_decode_gate *r);
 
-/* Reports the number of completed AUs waiting for the decoder. Returns 1 when
+/* How many of the |n| queued AUs (frame indices |idx|, user flags |flags|, in
+ * queue order) the gate would hand to the decoder if they came now: the
+ * decoder's real backlog. AUs it would drop (waiting for a keyframe, stale,
+ * a gap) cost nothing and are not counted. |r| is not changed (a copy of it
+ * decides). */
+uint32_t bf_decode_gate_decodable(const bf_decode_gate *r, const uint32_t *idx,
+                                  const uint32_t *flags, uint32_t n);
+
+/* Reports the number of completed AUs waiting for the decoder (count only
+ * those it would decode: bf_decode_gate_decodable). Returns 1 when
  * the caller must skip to live now: drop every queued AU (and restart the
  * reassembler's window); the gate then waits for a keyframe and asks. */
 int bf_decode_gate_backlog(bf_decode_gate *r, uint32_t depth, uint64_t now_ns);

@@ -37,6 +37,7 @@ static void track_interval(bf_client *c, const bf_frame *f) {
 static void on_frame(bf_client *c, bf_frame *f, uint64_t now) {
   track_interval(c, f);
   bf_nominal_rate_push(&c->rate, f->frame_index, f->pts_ns);
+  if (!c->first_au_ns) c->first_au_ns = now ? now : 1;
   bf_queued_au au;
   memset(&au, 0, sizeof au);
   au.f = *f;
@@ -56,16 +57,44 @@ static void on_frame(bf_client *c, bf_frame *f, uint64_t now) {
   /* in frame_index order: an AU that overtook an earlier one on the network
    * waits behind it (the gate holds it, see decode_gate.h) */
   if (bf_au_queue_push(&c->q, &au) < 0) {
-    /* Only with --skip-to-live off (skip-to-live empties the queue long
-     * before): never block the network side; the AU is counted as skipped. */
+    /* skip-to-live on, and more AUs completed at once than the queue holds
+     * (off never gets here: see back-pressure below): counted as skipped */
+    if (!c->queue_full_drops++)
+      bf_client_say(c, "%u pictures wait for the decoder: frame %u dropped", BF_AU_QUEUE_MAX,
+                    f->frame_index);
     bf_client_outcome(c, rec, BF_OUT_SKIPPED, now);
     bf_pump_release(c->pump, f);
   }
 }
 
+/* --skip-to-live off: a full queue holds the stream back instead of dropping:
+ * completed AUs wait in the reassembler, within its memory budget (the
+ * socket is still read: garbage and control keep their way, and a flood
+ * cannot fill the kernel's buffer in front of the video). */
+static int queue_full(const bf_client *c) {
+  return c->cli->no_skip_to_live && bf_au_queue_len(&c->q) >= BF_AU_QUEUE_MAX;
+}
+
+static void backpressure(bf_client *c, int on, uint64_t now) {
+  if (on == c->backpressure) return;
+  c->backpressure = on;
+  if (on) {
+    if (!c->backpressure_waits++)
+      bf_client_say(c,
+                    "the decoder is slower than the stream: %u pictures wait, so the next ones "
+                    "wait in the reassembler until it catches up (--skip-to-live off; beyond "
+                    "its memory budget they are lost, counted)",
+                    BF_AU_QUEUE_MAX);
+    c->backpressure_since_ns = now;
+  } else {
+    c->backpressure_ns += now - c->backpressure_since_ns;
+  }
+}
+
 void bf_playback_take_events(bf_client *c, uint64_t now) {
   bf_event ev;
-  while (bf_pump_event(c->pump, &ev)) {
+  int more = 0;
+  while (!(more = queue_full(c)) && bf_pump_event(c->pump, &ev)) {
     switch (ev.type) {
     case BF_EVENT_FRAME:
       on_frame(c, &ev.u.frame, now);
@@ -88,6 +117,7 @@ void bf_playback_take_events(bf_client *c, uint64_t now) {
       break;
     }
   }
+  backpressure(c, more, now);
   bf_decode_gate_set_reorder(&c->gate, bf_pump_reorder_ns(c->pump, now));
 }
 
@@ -96,6 +126,17 @@ void bf_playback_restart(bf_client *c) {
   bf_nominal_rate_init(&c->rate);
   c->have_last = 0;
   c->md5_have_base = 0;
+}
+
+uint32_t bf_playback_backlog(const bf_client *c) {
+  if (c->holding) return 0; /* waiting for an earlier one, not for the decoder */
+  uint32_t idx[BF_AU_QUEUE_MAX], flags[BF_AU_QUEUE_MAX], n = 0;
+  const bf_queued_au *au;
+  while ((au = bf_au_queue_at(&c->q, n)) != NULL) {
+    idx[n] = au->f.frame_index;
+    flags[n++] = au->f.user_flags;
+  }
+  return n < c->gate.cfg.backlog_frames ? n : bf_decode_gate_decodable(&c->gate, idx, flags, n);
 }
 
 /* Every queued AU dropped, counted as skipped; returns how many. */
@@ -204,6 +245,11 @@ static void write_md5(bf_client *c, const AVFrame *pic, uint32_t frame_index) {
  * presented is replaced). */
 static void keep_picture(bf_client *c, AVFrame *pic, bf_queued_au *it, uint64_t now) {
   c->pictures++;
+  if (c->ep_open && !c->ep_key && (it->rec.user_flags & (BF_AU_KEYFRAME | BF_AU_RECOVERY_POINT))) {
+    c->ep_key = 1;
+    c->ep_key_idx = it->f.frame_index;
+    c->ep_key_flags = it->rec.user_flags;
+  }
   if (pic->width != c->width || pic->height != c->height) {
     bf_client_verbose(c, "stream %dx%d", pic->width, pic->height);
     c->width = pic->width;
@@ -275,7 +321,17 @@ int bf_playback_decode_one(bf_client *c) {
   if (c->holding) return 0;
   bf_queued_au it;
   bf_au_queue_pop(&c->q, &it);
-  bf_gate g = bf_decode_gate_on_frame(&c->gate, it.f.frame_index, it.f.user_flags, now);
+  /* an empty AU (frame_bytes 0, legal) keeps the order but is no keyframe,
+   * and never reaches libavcodec: a 0-byte packet is its drain signal */
+  uint32_t flags = it.f.len ? it.f.user_flags
+                            : it.f.user_flags & ~(uint32_t)(BF_AU_KEYFRAME | BF_AU_RECOVERY_POINT);
+  bf_gate g = bf_decode_gate_on_frame(&c->gate, it.f.frame_index, flags, now);
+  if (!it.f.len && (g == BF_GATE_DECODE || g == BF_GATE_DECODE_HIDDEN)) {
+    bf_client_verbose(c, "frame %u is empty: skipped", it.f.frame_index);
+    bf_pump_release(c->pump, &it.f);
+    bf_client_outcome(c, &it.rec, BF_OUT_EMPTY, now);
+    return 1;
+  }
   if (g != BF_GATE_DECODE && g != BF_GATE_DECODE_HIDDEN) {
     bf_outcome out = g == BF_GATE_WAIT_KEY ? BF_OUT_WAIT_KEY
                      : g == BF_GATE_GAP    ? BF_OUT_GAP
@@ -381,14 +437,17 @@ void bf_playback_present(bf_client *c) {
                       (double)(r->decode_end_ns - r->decode_start_ns) / 1e6,
                       (double)(now - r->decode_end_ns) / 1e6);
   c->last_present_ns = now;
-  if (c->ep_open && (c->pending_rec.user_flags & (BF_AU_KEYFRAME | BF_AU_RECOVERY_POINT))) {
+  /* the recovery is on screen: its keyframe (recovery point), or a picture
+   * decoded after it that replaced it before it was shown */
+  if (c->ep_open && c->ep_key) {
     c->rec_ep[c->n_ep].present_ns = now;
+    c->rec_ep[c->n_ep].key_idx = c->ep_key_idx;
     bf_client_verbose(c, "recovered: %s %u on screen %.1f ms after the request",
-                      (c->pending_rec.user_flags & BF_AU_KEYFRAME) ? "keyframe" : "recovery point",
-                      c->pending_rec.frame_index,
-                      (double)(now - c->rec_ep[c->n_ep].request_ns) / 1e6);
+                      (c->ep_key_flags & BF_AU_KEYFRAME) ? "keyframe" : "recovery point",
+                      c->ep_key_idx, (double)(now - c->rec_ep[c->n_ep].request_ns) / 1e6);
     c->n_ep++;
     c->ep_open = 0;
+    c->ep_key = 0;
   }
   av_frame_unref(c->pending);
   bf_client_outcome(c, &c->pending_rec, BF_OUT_PRESENTED, now);

@@ -32,6 +32,10 @@ void bf_playback_take_events(bf_client *c, uint64_t now);
  * frame interval start over. */
 void bf_playback_restart(bf_client *c);
 
+/* The decoder's backlog: the queued AUs the gate would decode (held ones
+ * and ones it would drop are none). */
+uint32_t bf_playback_backlog(const bf_client *c);
+
 /* Drops every queued AU (counted as skipped) and the reassembler's window;
  * the gate then asks for a keyframe. */
 void bf_playback_skip_to_live(bf_client *c, uint64_t now);

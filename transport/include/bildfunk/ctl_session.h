@@ -104,12 +104,14 @@ typedef struct bf_ctl_session_cfg {
                             no pin (the default flow); 2: pair even when pinned */
   /* sender */
   bf_ctl_offer offer;
-  bf_pair_limiter *limiter; /* borrowed, shared by all connections; NULL: none */
-  int pairing_disabled;     /* refuse PairRequests (PairResult 3) */
-  uint64_t confirm_ns;      /* 0: BF_CTL_CONFIRM_DEFAULT_NS */
-  int pin_saved_wait;       /* 1: after PAIRED wait for bf_ctl_session_pin_saved()
-                               before PairResult (the program writes the pin file
-                               meanwhile); 0: answer at once (memory-only stores) */
+  bf_pair_limiter *limiter;      /* borrowed, shared by all connections; NULL: none */
+  bf_pair_limiter *limiter_peer; /* borrowed: the one of the peer's address, asked
+                                    first; NULL: none */
+  int pairing_disabled;          /* refuse PairRequests (PairResult 3) */
+  uint64_t confirm_ns;           /* 0: BF_CTL_CONFIRM_DEFAULT_NS */
+  int pin_saved_wait;            /* 1: after PAIRED wait for bf_ctl_session_pin_saved()
+                                    before PairResult (the program writes the pin file
+                                    meanwhile); 0: answer at once (memory-only stores) */
 } bf_ctl_session_cfg;
 
 typedef enum bf_ctl_state {
@@ -135,7 +137,10 @@ typedef enum bf_ctl_event_type {
                               |peer_fp|, |peer_name|, |paired_unix|,
                               |unique_name|; the program saves it:
                               bf_pinstore_add(its file store, those four) */
-  BF_CTL_EV_ESTABLISHED,   /* |welcome| (both), |hello| (the client's) */
+  BF_CTL_EV_ESTABLISHED,   /* |welcome| (both), |hello| (the client's),
+                              |peer_fp|, |peer_name|: on the sender the name
+                              the client was paired under (its pin), not the
+                              one its Hello claims */
   BF_CTL_EV_MESSAGE,       /* |msg|: ping, pong, keyframe, loss report, ... */
   BF_CTL_EV_CLOSED,        /* |reason| (bf_ctl_bye_reason), |by_peer|, |text| */
 } bf_ctl_event_type;
