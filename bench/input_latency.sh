@@ -25,7 +25,8 @@
 # The target (issue #13): input-to-photon p50 <= picture e2e p50 + one frame
 # interval + 2 ms. Prints one JSON object.
 #   bench/input_latency.sh BUILD_DIR
-# Env: SIZE (1920x1080), FPS (60), KEYS (200), IDLE (8), WINDOW (960x540).
+# Env: SIZE (1920x1080), FPS (60), KEYS (200), IDLE (8), WINDOW (960x540),
+# PRESET (the encoder preset: the sender's default when unset).
 set -euo pipefail
 build=${1:?usage: input_latency.sh BUILD_DIR}
 send=$build/sender/bildfunk-send
@@ -67,7 +68,7 @@ start_sender() { # ARGS...: SP; the control port stays the first one's (the pin'
   [ -n "$port" ] || { echo "input_latency: the sender did not start" >&2; exit 1; }
   ctl=$port
 }
-start_sender --size "$size" --fps "$fps" --stats-json "$tmp/sender.json"
+start_sender --size "$size" --fps "$fps" ${PRESET:+--preset "$PRESET"} --stats-json "$tmp/sender.json"
 # pair, as a user would (both codes typed)
 "$client" pair "127.0.0.1:$ctl" --config-dir "$tmp/c" < "$tmp/cin" 2> "$tmp/pair.err" &
 pp=$!
