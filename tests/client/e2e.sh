@@ -1096,9 +1096,11 @@ case_control_stream() {
   need BF_FAKECTL
   need BF_SENDER
   local dport=
-  # the sender's user takes 2.5 s to type the code: longer than the client's
-  # 2 s data timeout, which must only start once the session is up
-  "$BF_FAKECTL" --script hold --data-port 0 --max-k 128 --confirm-delay-ms 2500 --secret-file "$tmp/secret" \
+  # the sender's user takes 6 s to type the code: longer than the client's
+  # 5 s data timeout, which must only start once the session is up (5 s, not
+  # the default 2: the sender below starts only once the session's secret
+  # exists, and under ASan on a loaded machine its start took over 2 s)
+  "$BF_FAKECTL" --script hold --data-port 0 --max-k 128 --confirm-delay-ms 6000 --secret-file "$tmp/secret" \
     2> "$tmp/fakectl.err" &
   pids+=("$!")
   local port=
@@ -1111,20 +1113,20 @@ case_control_stream() {
   dport=$(sed -n 's/.*, data port \([0-9]*\).*/\1/p' "$tmp/fakectl.err")
   [ -n "$dport" ] || fail "bf_fakectl named no data port"
   mkfifo "$tmp/cin"
-  "$BF_CLIENT" "127.0.0.1:$port" --headless --config-dir "$tmp/cfg" --frames 30 \
+  "$BF_CLIENT" "127.0.0.1:$port" --headless --config-dir "$tmp/cfg" --frames 30 --timeout 5 \
     --stats-json "$tmp/c.json" < "$tmp/cin" 2> "$tmp/client.err" &
   local cpid=$!
   pids+=("$cpid")
   exec 4> "$tmp/cin"
   type_sender_code "$cpid" "$tmp/client.err" "$tmp/fakectl.err" 0 &
   pids+=("$!")
-  for _ in $(seq 200); do [ -s "$tmp/secret" ] && break; sleep 0.05; done
+  for _ in $(seq 600); do [ -s "$tmp/secret" ] && break; sleep 0.05; done
   [ -s "$tmp/secret" ] || fail "no session secret from bf_fakectl"
   "$BF_SENDER" --direct --listen "127.0.0.1:$dport" --seal-key-file "$tmp/secret" \
     --size 320x240 --frames 200 --quiet 2> "$tmp/sender.err" &
   pids+=("$!")
   local rc=
-  for _ in $(seq 300); do
+  for _ in $(seq 600); do
     kill -0 "$cpid" 2>/dev/null || { wait "$cpid"; rc=$?; break; }
     sleep 0.05
   done
