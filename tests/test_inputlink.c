@@ -327,6 +327,12 @@ static void test_ring(void **state) {
   bf_inlink_tx_on_state(&tx, &st, 3 * MS);
   assert_int_equal(tx.st.bad_acks, 1);
   assert_int_equal(tx.first_seq, 11);
+  /* as far ahead as a sequence difference goes (2^31 - 1: found by
+   * fuzz_inputmsg as a signed overflow under UBSan) */
+  st.ev_ack = tx.first_seq + 0x7fffffffu;
+  bf_inlink_tx_on_state(&tx, &st, 4 * MS);
+  assert_int_equal(tx.st.bad_acks, 2);
+  assert_int_equal(tx.first_seq, 11);
 }
 
 static void test_rx_rules(void **state) {

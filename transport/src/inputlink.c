@@ -324,7 +324,8 @@ int bf_inlink_tx_build(bf_inlink_tx *tx, uint64_t now, uint8_t *out, size_t cap,
 
 void bf_inlink_tx_on_state(bf_inlink_tx *tx, const bf_inmsg_state *st, uint64_t now) {
   uint32_t last = tx->first_seq + tx->n - 1; /* the newest queued */
-  int32_t k = bf_seq32_diff(st->ev_ack, tx->first_seq) + 1;
+  /* in 64 bits: an acknowledgement 2^31 - 1 ahead must not overflow */
+  int64_t k = (int64_t)bf_seq32_diff(st->ev_ack, tx->first_seq) + 1;
   if (k > 0) {
     if (bf_seq32_diff(st->ev_ack, last) > 0 || bf_seq32_diff(st->ev_ack, tx->sent_upto) > 0) {
       tx->st.bad_acks++;
