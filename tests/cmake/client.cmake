@@ -66,7 +66,8 @@ endif()
 if(TARGET bildfunk-send)
   list(APPEND bf_e2e_env BF_SENDER=$<TARGET_FILE:bildfunk-send>)
   list(APPEND bf_e2e_cases md5-h264 md5-hevc md5-av1 fec-loss keyframe-recovery intra-refresh-recovery empty-au sender-dies sender-error
-       wait-resume garbage-mixed skip-to-live burst-frozen skip-off-slow no-keyframe clock-offset wrong-port host-stage)
+       wait-resume garbage-mixed skip-to-live burst-frozen skip-off-slow no-keyframe clock-offset wrong-port host-stage
+       gro hwdec-fallback)
   if(TARGET bf_fakectl)
     list(APPEND bf_e2e_cases control-stream)
   endif()
