@@ -221,8 +221,11 @@ static SDL_Renderer *make_renderer(SDL_Window *win, Uint32 rflags, char *why, si
   const char *hint = SDL_GetHint(SDL_HINT_RENDER_DRIVER);
   if (ren && !(hint && *hint)) {
     const char *gl = gl_renderer_name(ren);
-    if (strstr(gl, "llvmpipe") || strstr(gl, "softpipe")) {
-      snprintf(why, cap, " (not OpenGL on %.24s: a CPU rasteriser)", gl);
+    const char *cpu = strstr(gl, "llvmpipe")   ? "llvmpipe"
+                      : strstr(gl, "softpipe") ? "softpipe"
+                                               : NULL;
+    if (cpu) {
+      snprintf(why, cap, " (not OpenGL on %s, a CPU rasteriser)", cpu);
       SDL_DestroyRenderer(ren);
       ren = SDL_CreateRenderer(win, -1, rflags | SDL_RENDERER_SOFTWARE);
       if (!ren) ren = SDL_CreateRenderer(win, -1, rflags | SDL_RENDERER_ACCELERATED);
