@@ -14,7 +14,7 @@
 # wait-resume, garbage-mixed, skip-to-live, clock-offset, xvfb-screenshot,
 # xvfb-aspect, control-fake, control-stream, xvfb-pair, xvfb-pair-refused,
 # xvfb-connect, xvfb-error, list-unpair, xvfb-fit, host-stage, start-smooth,
-# gro, hwdec-fallback.
+# gro, hwdec-fallback, xvfb-slow-shown.
 # BF_E2E_KEEP=1 keeps the case's temporary directory.
 set -uo pipefail
 case_name=${1:?usage: e2e.sh CASE}
@@ -389,6 +389,30 @@ case_hwdec_fallback() {
   after=$(( n - 9 ))
   [ "$after" -ge 20 ] || fail "only $after pictures after the fallback"
   ok "hardware failure at decode 10: one line, software from the next keyframe, $n pictures bit-exact"
+}
+
+# --skip-to-live off with a decoder 2.4x too slow, in a window: the queue
+# never empties, yet the newest picture is shown at least every 100 ms
+# (before issue #16 only the last one, at the end); every picture decoded.
+case_xvfb_slow_shown() {
+  need BF_SENDER
+  need BF_XTOOL
+  start_xvfb 640x480
+  start_sender --size 320x240 --fps 60 --frames 120 --dump-au "$tmp/dump.h264" --quiet
+  start_window_client --direct "127.0.0.1:$SENDER_PORT" --size 640x480 --skip-to-live off \
+    --debug-decode-delay 40 --framemd5 "$tmp/c.md5" --stats-json "$tmp/c.json"
+  wait_client 60
+  stop_sender
+  [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  reference_md5 "$tmp/dump.h264" "$tmp/ref.md5"
+  diff "$tmp/ref.md5" "$tmp/c.md5" > /dev/null || fail "framemd5 differs"
+  local shown replaced
+  shown=$(jnum "$tmp/c.json" frames_presented)
+  replaced=$(jnum "$tmp/c.json" replaced)
+  # 120 x 40 ms of decoding: > 4.8 s, a picture at least every 100 ms + a present
+  [ "$shown" -ge 10 ] || fail "only $shown pictures shown while the decoder was behind"
+  [ $((shown + replaced)) -eq 120 ] || fail "shown $shown + replaced $replaced != 120"
+  ok "a decoder 2.4x too slow without skipping: 120 pictures bit-exact, $shown shown, $replaced replaced"
 }
 
 # An idle client must sleep in poll(), not spin or wake on a short timer: a
@@ -1494,6 +1518,7 @@ case "$case_name" in
   decoder-fallback) case_decoder_fallback ;;
   gro) case_gro ;;
   hwdec-fallback) case_hwdec_fallback ;;
+  xvfb-slow-shown) case_xvfb_slow_shown ;;
   idle-cpu) case_idle_cpu ;;
   md5-h264) md5_case h264 h264 ;;
   md5-hevc) md5_case hevc hevc ;;

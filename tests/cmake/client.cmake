@@ -73,7 +73,7 @@ if(TARGET bildfunk-send)
   endif()
   if(TARGET bf_xtool AND TARGET bf_shotcheck)
     list(APPEND bf_e2e_env BF_XTOOL=$<TARGET_FILE:bf_xtool> BF_SHOTCHECK=$<TARGET_FILE:bf_shotcheck>)
-    list(APPEND bf_e2e_cases xvfb-screenshot xvfb-aspect xvfb-error xvfb-fit)
+    list(APPEND bf_e2e_cases xvfb-screenshot xvfb-aspect xvfb-error xvfb-fit xvfb-slow-shown)
     # start-smooth is about the first second's timing (no skip to live, no
     # keyframe request): under ASan the first present at 1280x720 took
     # 1.3 s on a loaded machine, past the AU queue's 64; the same paths run

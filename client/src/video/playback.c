@@ -470,6 +470,11 @@ void bf_playback_present(bf_client *c) {
   bf_client_outcome(c, &c->pending_rec, BF_OUT_PRESENTED, now);
 }
 
+int bf_playback_present_due(const bf_client *c, uint64_t now) {
+  return c->display && c->have_pending && c->cli->no_skip_to_live &&
+         now - c->last_present_ns >= BF_PLAYBACK_STALE_NS;
+}
+
 void bf_playback_flush(bf_client *c, uint64_t now) {
   if (c->have_pending) bf_playback_present(c);
   drop_queue(c, now); /* never decoded */
