@@ -34,6 +34,8 @@ typedef struct rx_ctx {
   size_t size, batch, window;
   int sealed, pin, gro;
   bf_channel *tx, *rx;
+  uint8_t *mem; /* the sender's burst: batch x size bytes */
+  bf_dgram *d;  /* ... and its batch datagrams */
   atomic_int stop;
   atomic_uint_fast64_t sent, received;
   uint64_t bad, cpu_ns, datagrams, reads;
@@ -50,22 +52,11 @@ static uint64_t thread_cpu_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void pin_to(size_t cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
-
 static void *sender(void *arg) {
   rx_ctx *c = arg;
-  if (c->pin) pin_to(0);
-  uint8_t *mem = calloc(c->batch, c->size);
-  bf_dgram *d = calloc(c->batch, sizeof *d);
-  if (!mem || !d) {
-    c->tx_err = -ENOMEM;
-    goto out;
-  }
+  uint8_t *mem = c->mem;
+  bf_dgram *d = c->d;
+  if (c->pin) bf_bench_pin_cpu(0);
   uint64_t sent = 0;
   while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) {
     uint64_t inflight = sent - atomic_load_explicit(&c->received, memory_order_relaxed);
@@ -86,9 +77,6 @@ static void *sender(void *arg) {
     sent += c->batch; /* offered: a local drop counts as one */
     atomic_store_explicit(&c->sent, sent, memory_order_relaxed);
   }
-out:
-  free(mem);
-  free(d);
   return NULL;
 }
 
@@ -100,7 +88,7 @@ static void on_video(void *user, const uint8_t *d, size_t len, const bf_addr *fr
 
 static void *receiver(void *arg) {
   rx_ctx *c = arg;
-  if (c->pin) pin_to(1);
+  if (c->pin) bf_bench_pin_cpu(1);
   uint64_t cpu0 = thread_cpu_ns(), got = 0;
   while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) {
     int r = bf_channel_receive(c->rx, 4);
@@ -198,12 +186,7 @@ static int usage(void) {
 }
 
 int bf_bench_channel_rx(int argc, char **argv) {
-  rx_ctx c;
-  memset(&c, 0, sizeof c);
-  c.size = BF_HEADER_BYTES + 1200;
-  c.batch = 64;
-  c.window = 4096;
-  c.pin = 1;
+  rx_ctx c = {.size = BF_HEADER_BYTES + 1200, .batch = 64, .window = 4096, .pin = 1};
   double seconds = 1.0;
   long rounds = 3;
   for (int i = 1; i < argc; i++) {
@@ -233,6 +216,13 @@ int bf_bench_channel_rx(int argc, char **argv) {
   if (c.size < BF_CHANNEL_VIDEO_MIN || c.size > max || c.batch < 1 || c.batch > 64 ||
       seconds <= 0 || rounds < 1 || rounds > 100 || c.window < c.batch)
     return usage();
+  c.mem = calloc(c.batch, c.size);
+  c.d = calloc(c.batch, sizeof *c.d);
+  if (!c.mem || !c.d) {
+    free(c.mem);
+    free(c.d);
+    return 1;
+  }
   uint64_t acc[2][4] = {{0}};
   for (long r = 0; r < rounds; r++) {
     for (int m = 0; m < 2; m++) {
@@ -263,5 +253,7 @@ int bf_bench_channel_rx(int argc, char **argv) {
          ns[1] > 0 ? ns[0] / ns[1] : 0.0, (unsigned long long)c.bad);
   bf_bench_print_machine(stdout);
   printf("}\n");
+  free(c.mem);
+  free(c.d);
   return c.bad ? 1 : 0;
 }

@@ -425,14 +425,13 @@ static void gro_kinds(int sealed) {
   close_ends(&e);
 }
 
-static void test_gro_clear(void **state) {
-  (void)state;
-  gro_kinds(0);
-}
+/* The modes a test runs in (cmocka prestate): 0 clear / recvmmsg, 1
+ * sealed / GRO. */
+static int mode_off = 0, mode_on = 1;
 
-static void test_gro_sealed(void **state) {
-  (void)state;
-  gro_kinds(1);
+/* prestate: 1 sealed */
+static void test_gro(void **state) {
+  gro_kinds(*(const int *)*state);
 }
 
 static void test_bad_config(void **state) {
@@ -489,26 +488,26 @@ static void no_alloc(int gro) {
   close_ends(&e);
 }
 
+/* prestate: 1 the GRO ring */
 static void test_no_alloc(void **state) {
-  (void)state;
-  no_alloc(0);
-}
-
-static void test_no_alloc_gro(void **state) {
-  (void)state;
-  no_alloc(1);
+  no_alloc(*(const int *)*state);
 }
 #endif
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_classify),     cmocka_unit_test(test_clear_kinds),
-      cmocka_unit_test(test_foreign),      cmocka_unit_test(test_sealed),
-      cmocka_unit_test(test_renew_opener), cmocka_unit_test(test_punch_schedule),
-      cmocka_unit_test(test_bad_config),   cmocka_unit_test(test_gro_clear),
-      cmocka_unit_test(test_gro_sealed),
+      cmocka_unit_test(test_classify),
+      cmocka_unit_test(test_clear_kinds),
+      cmocka_unit_test(test_foreign),
+      cmocka_unit_test(test_sealed),
+      cmocka_unit_test(test_renew_opener),
+      cmocka_unit_test(test_punch_schedule),
+      cmocka_unit_test(test_bad_config),
+      cmocka_unit_test_prestate(test_gro, &mode_off),
+      cmocka_unit_test_prestate(test_gro, &mode_on),
 #ifdef BF_TEST_WRAP_MALLOC
-      cmocka_unit_test(test_no_alloc),     cmocka_unit_test(test_no_alloc_gro),
+      cmocka_unit_test_prestate(test_no_alloc, &mode_off),
+      cmocka_unit_test_prestate(test_no_alloc, &mode_on),
 #endif
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

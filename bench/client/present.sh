@@ -36,13 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 frames=$((seconds * 60))
-clip=$cache/testsrc2-1080p60-20M-${seconds}s.h264
-if [ ! -s "$clip" ]; then
-  ffmpeg -hide_banner -loglevel error -y -f lavfi -i "testsrc2=s=1920x1080:r=60" \
-    -frames:v "$frames" -c:v libx264 -preset veryfast -tune zerolatency -bf 0 -g 600 \
-    -b:v 20M -minrate 20M -maxrate 20M -bufsize 333k -x264-params nal-hrd=cbr \
-    -bsf:v h264_mp4toannexb -f h264 "$clip" >&2
-fi
+clip=$(bash "$(dirname "$0")/clip.sh" "$cache" "$seconds")
 
 # a display of its own
 for n in $(seq 90 140); do
@@ -64,13 +58,11 @@ run() { # run NAME [ENV=VALUE...]: one streaming run, stats in $tmp/NAME.json
   : > "$tmp/$name.sender.err"
   "$sender" --direct --listen 127.0.0.1:0 --source "file:$clip" --no-loop --quiet \
     2> "$tmp/$name.sender.err" &
-  local spid=$! port=
-  for _ in $(seq 200); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/$name.sender.err")
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
-  [ -n "$port" ] || { cat "$tmp/$name.sender.err" >&2; exit 1; }
+  local spid=$!
+  timeout 10 sh -c 'until grep -q "listening on 127.0.0.1:" "$1"; do sleep 0.05; done' _ \
+    "$tmp/$name.sender.err" || { cat "$tmp/$name.sender.err" >&2; exit 1; }
+  local port
+  port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/$name.sender.err")
   env "$@" "$client" --direct "127.0.0.1:$port" --size 1920x1080 --stats-json "$tmp/$name.json" \
     -q --skip-to-live off 2> "$tmp/$name.client.err" || true
   wait "$spid" || true

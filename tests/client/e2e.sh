@@ -350,11 +350,10 @@ case_gro() {
   done
   grep -q '"recv_gro": true' "$tmp/gro.json" || fail "the default run did not read with GRO"
   grep -q '"recv_gro": false' "$tmp/mmsg.json" || fail "BILDFUNK_NO_GRO=1 still read with GRO"
-  local co cm
-  co=$(jnum "$tmp/gro.json" recv_coalesced)
-  cm=$(jnum "$tmp/mmsg.json" recv_coalesced)
-  [ "$co" -ge 1 ] || fail "GRO: no coalesced read"
-  [ "$cm" -eq 0 ] || fail "recvmmsg: $cm coalesced reads"
+  # coalesced reads: some with GRO, none with recvmmsg
+  local co=$(jnum "$tmp/gro.json" recv_coalesced)
+  [ "$co" -ge 1 ] && [ "$(jnum "$tmp/mmsg.json" recv_coalesced)" -eq 0 ] ||
+    fail "coalesced reads: $co with GRO, $(jnum "$tmp/mmsg.json" recv_coalesced) with recvmmsg"
   ok "GRO ($co coalesced reads) and recvmmsg: 40 pictures each, bit-exact"
 }
 
