@@ -386,7 +386,9 @@ static void gro_kinds(int sealed) {
   open_ends_gro(&e, 0, 0, 1);
   bf_channel_stats st;
   bf_channel_stats_get(e.client, &st);
+#ifdef __linux__
   assert_int_equal(st.gro, 1); /* Linux >= 5.0 */
+#endif
   if (sealed) {
     uint8_t secret[32] = {4, 5, 6};
     assert_int_equal(bf_channel_seal(e.client, secret, 1), 0);
@@ -419,9 +421,11 @@ static void gro_kinds(int sealed) {
   assert_int_equal(st.datagrams, 116);
   assert_int_equal(st.by_kind[BF_DKIND_GARBAGE], 4);
   assert_int_equal(st.by_kind[BF_DKIND_VIDEO], 64);
+#ifdef __linux__
   const bf_transport *t = bf_channel_transport(e.client);
   assert_true(t->stats.rx_coalesced >= 4); /* the trains came coalesced */
   assert_true(st.batches < 20);
+#endif
   close_ends(&e);
 }
 
