@@ -15,7 +15,7 @@
  *
  * Prints one JSON object: per mode the receiver thread's CPU ns per datagram
  * (CLOCK_THREAD_CPUTIME_ID over all rounds), datagrams per second, datagrams
- * per read, and the ratio mmsg/gro of CPU per datagram. Not measured here:
+ * per receive call, and the ratio mmsg/gro of CPU per datagram. Not measured here:
  * what the handlers do next (the reassembler, the same in both modes).
  */
 #include "bench.h"
