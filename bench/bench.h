@@ -13,6 +13,9 @@
 /* Monotonic nanoseconds. */
 uint64_t bf_bench_now_ns(void);
 
+/* Pins the calling thread to |cpu| (best effort: ignored where it fails). */
+void bf_bench_pin_cpu(unsigned cpu);
+
 /* bf_bench_print_machine(): the machine a figure was measured on. */
 #include "common/machine.h"
 
@@ -22,5 +25,6 @@ int bf_bench_reassembly(int argc, char **argv) __attribute__((weak));
 int bf_bench_transport(int argc, char **argv) __attribute__((weak));
 int bf_bench_seal(int argc, char **argv) __attribute__((weak));
 int bf_bench_input(int argc, char **argv) __attribute__((weak));
+int bf_bench_channel_rx(int argc, char **argv) __attribute__((weak));
 
 #endif

@@ -6,6 +6,8 @@
 
 #include <bildfunk/common.h>
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +17,13 @@ uint64_t bf_bench_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void bf_bench_pin_cpu(unsigned cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
 typedef struct bench_cmd {
@@ -38,6 +47,7 @@ int main(int argc, char **argv) {
       {"transport", bf_bench_transport, "UDP send/receive modes over loopback"},
       {"seal", bf_bench_seal, "AES-128-GCM seal/open ns per packet, ctx reuse vs re-init"},
       {"input", bf_bench_input, "the input link's cost per event, both ends, vs a bare send"},
+      {"channel-rx", bf_bench_channel_rx, "client receive CPU per datagram, recvmmsg vs UDP GRO"},
   };
   const size_t n = sizeof cmds / sizeof cmds[0];
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -4,7 +4,9 @@
  * table, every kind reaching its handler in clear and sealed mode, the punch
  * clear in both, foreign and unsealed datagrams counted, sealed bursts with
  * GSO keeping their sizes, the opener's counters across re-keying, the
- * client's punch schedule, and no allocation on the receive path.
+ * client's punch schedule, and no allocation on the receive path; a client
+ * on a UDP GRO socket taking coalesced trains of video and of equal-size
+ * feedback, audio and input datagrams, each classified as its own kind.
  */
 #include "testutil.h"
 
@@ -51,14 +53,19 @@ HANDLER(BF_DKIND_FEEDBACK, on_feedback)
 HANDLER(BF_DKIND_AUDIO, on_audio)
 HANDLER(BF_DKIND_INPUT, on_input)
 
-static bf_transport *udp(void) {
+static bf_transport *udp_gro(int gro) {
   bf_udp_config c;
   bf_udp_config_default(&c);
   c.bind = "127.0.0.1:0";
   c.quiet = 1;
+  c.gro = gro;
   bf_transport *t = NULL;
   assert_int_equal(bf_udp_open(&c, &t), 0);
   return t;
+}
+
+static bf_transport *udp(void) {
+  return udp_gro(0);
 }
 
 typedef struct ends {
@@ -67,9 +74,10 @@ typedef struct ends {
   seen cs, ss;
 } ends;
 
-static void open_ends(ends *e, int require_seal, int only_from_peer) {
+/* |client_gro|: the client's socket asks for UDP GRO */
+static void open_ends_gro(ends *e, int require_seal, int only_from_peer, int client_gro) {
   memset(e, 0, sizeof *e);
-  bf_transport *tc = udp(), *ts = udp();
+  bf_transport *tc = udp_gro(client_gro), *ts = udp();
   assert_int_equal(bf_transport_local_addr(tc, &e->client_addr), 0);
   assert_int_equal(bf_transport_local_addr(ts, &e->sender_addr), 0);
   bf_transport_set_peer(tc, &e->sender_addr);
@@ -88,6 +96,10 @@ static void open_ends(ends *e, int require_seal, int only_from_peer) {
     bf_channel_on(e->client, (bf_dkind)k, fns[k], &e->cs);
     bf_channel_on(e->sender, (bf_dkind)k, fns[k], &e->ss);
   }
+}
+
+static void open_ends(ends *e, int require_seal, int only_from_peer) {
+  open_ends_gro(e, require_seal, only_from_peer, 0);
 }
 
 static void close_ends(ends *e) {
@@ -350,6 +362,82 @@ static void test_punch_schedule(void **state) {
   bf_channel_del(&s);
 }
 
+/* A train of |n| equal-size datagrams of kind |magic| (|len| bytes, byte 1
+ * the index) sent with GSO: the kernel hands them to a GRO socket as one
+ * coalesced read. */
+static void send_train(bf_channel *from, uint8_t magic, size_t len, size_t n) {
+  static uint8_t msgs[32][BF_CHANNEL_MSG_MAX];
+  bf_dgram b[32];
+  assert_true(n <= 32 && len <= BF_CHANNEL_MSG_MAX);
+  for (size_t i = 0; i < n; i++) {
+    memset(msgs[i], 0x33, len);
+    msgs[i][0] = magic;
+    msgs[i][1] = (uint8_t)i;
+    b[i] = (bf_dgram){msgs[i], len, NULL, 0};
+  }
+  assert_int_equal(bf_channel_send_burst(from, b, n, 1), (int)n);
+}
+
+/* The client on a GRO socket, clear and sealed: trains of video and of
+ * equal-size feedback, audio and input datagrams are read coalesced and
+ * every datagram reaches its own kind's handler, in order. */
+static void gro_kinds(int sealed) {
+  ends e;
+  open_ends_gro(&e, 0, 0, 1);
+  bf_channel_stats st;
+  bf_channel_stats_get(e.client, &st);
+#ifdef __linux__
+  assert_int_equal(st.gro, 1); /* Linux >= 5.0 */
+#endif
+  if (sealed) {
+    uint8_t secret[32] = {4, 5, 6};
+    assert_int_equal(bf_channel_seal(e.client, secret, 1), 0);
+    assert_int_equal(bf_channel_seal(e.sender, secret, 1), 0);
+  }
+  static uint8_t heads[64][BF_HEADER_BYTES];
+  static uint8_t body[1408];
+  bf_dgram b[64];
+  video_burst(b, heads, body, 64, sizeof body);
+  assert_int_equal(bf_channel_send_burst(e.sender, b, 64, 1), 64);
+  pump(e.client, 64);
+  assert_int_equal(e.cs.n[BF_DKIND_VIDEO], 64);
+  assert_int_equal(e.cs.last_len[BF_DKIND_VIDEO], BF_HEADER_BYTES + 1408);
+  assert_int_equal(e.cs.last[BF_DKIND_VIDEO][0], 63);
+  /* feedback, audio and input: the same size each, so the kernel may
+   * coalesce each train (GRO merges equal-size segments of one flow) */
+  send_train(e.sender, BF_MAGIC_FEEDBACK, 14, 16);
+  send_train(e.sender, BF_MAGIC_AUDIO, 200, 16);
+  send_train(e.sender, BF_MAGIC_INPUT, 24, 16);
+  send_train(e.sender, 0x42, 10, 4); /* garbage stays garbage */
+  pump(e.client, 52);
+  static const bf_dkind kinds[3] = {BF_DKIND_FEEDBACK, BF_DKIND_AUDIO, BF_DKIND_INPUT};
+  static const size_t lens[3] = {14, 200, 24};
+  for (int k = 0; k < 3; k++) {
+    assert_int_equal(e.cs.n[kinds[k]], 16);
+    assert_int_equal(e.cs.last_len[kinds[k]], lens[k]);
+    assert_int_equal(e.cs.last[kinds[k]][1], 15);
+  }
+  bf_channel_stats_get(e.client, &st);
+  assert_int_equal(st.datagrams, 116);
+  assert_int_equal(st.by_kind[BF_DKIND_GARBAGE], 4);
+  assert_int_equal(st.by_kind[BF_DKIND_VIDEO], 64);
+#ifdef __linux__
+  const bf_transport *t = bf_channel_transport(e.client);
+  assert_true(t->stats.rx_coalesced >= 4); /* the trains came coalesced */
+  assert_true(st.batches < 20);
+#endif
+  close_ends(&e);
+}
+
+/* The modes a test runs in (cmocka prestate): 0 clear / recvmmsg, 1
+ * sealed / GRO. */
+static int mode_off = 0, mode_on = 1;
+
+/* prestate: 1 sealed */
+static void test_gro(void **state) {
+  gro_kinds(*(const int *)*state);
+}
+
 static void test_bad_config(void **state) {
   (void)state;
   bf_channel *c = (bf_channel *)1;
@@ -381,11 +469,11 @@ void *__wrap_realloc(void *p, size_t n) {
   return __real_realloc(p, n);
 }
 
-/* Sealed receive and send paths after warm-up: no allocation at all. */
-static void test_no_alloc(void **state) {
-  (void)state;
+/* Sealed receive and send paths after warm-up: no allocation at all, with
+ * the recvmmsg ring and with the GRO ring. */
+static void no_alloc(int gro) {
   ends e;
-  open_ends(&e, 1, 1);
+  open_ends_gro(&e, 1, 1, gro);
   uint8_t secret[32] = {9};
   assert_int_equal(bf_channel_seal(e.client, secret, 1), 0);
   assert_int_equal(bf_channel_seal(e.sender, secret, 1), 0);
@@ -403,16 +491,27 @@ static void test_no_alloc(void **state) {
   }
   close_ends(&e);
 }
+
+/* prestate: 1 the GRO ring */
+static void test_no_alloc(void **state) {
+  no_alloc(*(const int *)*state);
+}
 #endif
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_classify),     cmocka_unit_test(test_clear_kinds),
-      cmocka_unit_test(test_foreign),      cmocka_unit_test(test_sealed),
-      cmocka_unit_test(test_renew_opener), cmocka_unit_test(test_punch_schedule),
+      cmocka_unit_test(test_classify),
+      cmocka_unit_test(test_clear_kinds),
+      cmocka_unit_test(test_foreign),
+      cmocka_unit_test(test_sealed),
+      cmocka_unit_test(test_renew_opener),
+      cmocka_unit_test(test_punch_schedule),
       cmocka_unit_test(test_bad_config),
+      cmocka_unit_test_prestate(test_gro, &mode_off),
+      cmocka_unit_test_prestate(test_gro, &mode_on),
 #ifdef BF_TEST_WRAP_MALLOC
-      cmocka_unit_test(test_no_alloc),
+      cmocka_unit_test_prestate(test_no_alloc, &mode_off),
+      cmocka_unit_test_prestate(test_no_alloc, &mode_on),
 #endif
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,13 +39,7 @@ frames=$((seconds * 60))
 cores=$(nproc)
 threads=$((cores < 4 ? cores : 4))
 
-clip=$cache/testsrc2-1080p60-20M-${seconds}s.h264
-if [ ! -s "$clip" ]; then
-  ffmpeg -hide_banner -loglevel error -y -f lavfi -i "testsrc2=s=1920x1080:r=60" \
-    -frames:v "$frames" -c:v libx264 -preset veryfast -tune zerolatency -bf 0 -g 600 \
-    -b:v 20M -minrate 20M -maxrate 20M -bufsize 333k -x264-params nal-hrd=cbr \
-    -bsf:v h264_mp4toannexb -f h264 "$clip" >&2
-fi
+clip=$(bash "$(dirname "$0")/clip.sh" "$cache" "$seconds")
 clip_mbps=$(awk -v b="$(stat -c %s "$clip")" -v s="$seconds" 'BEGIN { printf "%.2f", b * 8 / s / 1e6 }')
 
 # 2. decode time: the client's decoder (bildfunk-client-bench, back to back)

@@ -63,6 +63,10 @@ typedef struct bf_client {
   bf_ui_events events; /* the window's events */
   bf_overlay ov;       /* set up with the window */
   bf_decoder *dec;     /* opened at the first keyframe */
+  /* the hardware decoder failed mid-stream: software from the next
+   * keyframe on (bf_decoder_decode's BF_DECODER_HW_FAILED) */
+  int hw_failed;
+  uint64_t decoder_fallbacks;
   bf_decode_gate gate; /* which AUs decode, keyframe requests */
   bf_framemd5 *md5;    /* --framemd5 */
   bf_stats st;         /* per-frame statistics */

@@ -202,6 +202,12 @@ static bf_turn stream_after_ui(bf_client *c, uint64_t now) {
     c->end_reason = "duration";
     return BF_TURN_END;
   }
+  /* a window that a slow decoder would freeze gets the newest picture
+   * (bf_playback_present_due), then the queue goes on */
+  if (bf_au_queue_len(&c->q) && bf_playback_present_due(c, now)) {
+    bf_playback_present(c);
+    return BF_TURN_BUSY;
+  }
   /* back to the socket before the next AU */
   if (bf_au_queue_len(&c->q) && bf_playback_decode_one(c))
     return c->done ? BF_TURN_END : BF_TURN_BUSY;

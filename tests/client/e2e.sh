@@ -13,7 +13,8 @@
 # intra-refresh-recovery, empty-au, sender-dies, sender-error, burst-frozen, skip-off-slow, no-keyframe,
 # wait-resume, garbage-mixed, skip-to-live, clock-offset, xvfb-screenshot,
 # xvfb-aspect, control-fake, control-stream, xvfb-pair, xvfb-pair-refused,
-# xvfb-connect, xvfb-error, list-unpair, xvfb-fit, host-stage, start-smooth.
+# xvfb-connect, xvfb-error, list-unpair, xvfb-fit, host-stage, start-smooth,
+# gro, hwdec-fallback, xvfb-slow-shown.
 # BF_E2E_KEEP=1 keeps the case's temporary directory.
 set -uo pipefail
 case_name=${1:?usage: e2e.sh CASE}
@@ -324,6 +325,93 @@ case_decoder_fallback() {
     fi
   done
   ok "auto falls back to software with one line; an explicit vaapi without a device fails clearly"
+}
+
+# The data socket read both ways: UDP GRO (the default where the kernel has
+# it; the sender's GSO bursts arrive as coalesced reads) and the recvmmsg
+# fallback (BILDFUNK_NO_GRO=1); every picture bit-exact either way.
+case_gro() {
+  need BF_SENDER
+  local mode
+  for mode in gro mmsg; do
+    start_sender --size 320x240 --frames 40 --dump-au "$tmp/dump.h264" --quiet
+    if [ "$mode" = gro ]; then
+      client --direct "127.0.0.1:$SENDER_PORT" --headless --framemd5 "$tmp/c.md5" \
+        --stats-json "$tmp/$mode.json" --skip-to-live off --timeout 10
+    else
+      BILDFUNK_NO_GRO=1 client --direct "127.0.0.1:$SENDER_PORT" --headless \
+        --framemd5 "$tmp/c.md5" --stats-json "$tmp/$mode.json" --skip-to-live off --timeout 10
+    fi
+    stop_sender
+    [ "$CLIENT_RC" -eq 0 ] || fail "$mode: client exit $CLIENT_RC"
+    reference_md5 "$tmp/dump.h264" "$tmp/ref.md5"
+    diff "$tmp/ref.md5" "$tmp/c.md5" > /dev/null || fail "$mode: framemd5 differs"
+    [ "$(grep -vc '^#' "$tmp/c.md5")" -eq 40 ] || fail "$mode: want 40 pictures"
+  done
+  grep -q '"recv_gro": true' "$tmp/gro.json" || fail "the default run did not read with GRO"
+  grep -q '"recv_gro": false' "$tmp/mmsg.json" || fail "BILDFUNK_NO_GRO=1 still read with GRO"
+  # coalesced reads: some with GRO, none with recvmmsg
+  local co=$(jnum "$tmp/gro.json" recv_coalesced)
+  [ "$co" -ge 1 ] && [ "$(jnum "$tmp/mmsg.json" recv_coalesced)" -eq 0 ] ||
+    fail "coalesced reads: $co with GRO, $(jnum "$tmp/mmsg.json" recv_coalesced) with recvmmsg"
+  ok "GRO ($co coalesced reads) and recvmmsg: 40 pictures each, bit-exact"
+}
+
+# A hardware decoder that fails mid-stream (the documented test hook
+# BILDFUNK_TEST_HWDEC_FAIL; without a device a software stand-in plays the
+# hardware decoder): one line, a keyframe request, software from the next
+# keyframe, the session goes on; the statistics name the decoder in use.
+case_hwdec_fallback() {
+  need BF_SENDER
+  start_sender --size 320x240 --fps 30 --frames 90 --dump-au "$tmp/dump.h264" --quiet
+  BILDFUNK_TEST_HWDEC_FAIL=10 client --direct "127.0.0.1:$SENDER_PORT" --headless \
+    --decoder vaapi --framemd5 "$tmp/c.md5" --stats-json "$tmp/c.json" --timeout 10
+  stop_sender
+  [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  [ "$(grep -c "decoding in software from the next keyframe" "$tmp/client.err")" -eq 1 ] ||
+    fail "want exactly one fallback line"
+  grep -q "hardware decoder h264 vaapi" "$tmp/client.err" || fail "the line does not name the decoder"
+  [ "$(jnum "$tmp/c.json" decoder_fallbacks)" -eq 1 ] || fail "decoder_fallbacks is not 1"
+  case "$(jstr "$tmp/c.json" decoder)" in
+    "h264 software"*) ;;
+    *) fail "the statistics name '$(jstr "$tmp/c.json" decoder)', not the software decoder" ;;
+  esac
+  [ "$(jnum "$tmp/c.json" keyframe_requests)" -ge 1 ] || fail "no keyframe request after the failure"
+  # pictures before and after the failure, every one of them bit-exact
+  reference_md5 "$tmp/dump.h264" "$tmp/ref.md5"
+  local n after
+  n=$(grep -vc '^#' "$tmp/c.md5")
+  [ "$n" -ge 30 ] || fail "only $n pictures"
+  grep -v '^#' "$tmp/c.md5" | cut -d, -f6 > "$tmp/c.sums"
+  grep -v '^#' "$tmp/ref.md5" | cut -d, -f6 > "$tmp/ref.sums"
+  grep -vxFf "$tmp/ref.sums" "$tmp/c.sums" > /dev/null && fail "a picture differs from the sent one"
+  after=$(( n - 9 ))
+  [ "$after" -ge 20 ] || fail "only $after pictures after the fallback"
+  ok "hardware failure at decode 10: one line, software from the next keyframe, $n pictures bit-exact"
+}
+
+# --skip-to-live off with a decoder 2.4x too slow, in a window: the queue
+# never empties, yet the newest picture is shown at least every 100 ms
+# (before issue #16 only the last one, at the end); every picture decoded.
+case_xvfb_slow_shown() {
+  need BF_SENDER
+  need BF_XTOOL
+  start_xvfb 640x480
+  start_sender --size 320x240 --fps 60 --frames 120 --dump-au "$tmp/dump.h264" --quiet
+  start_window_client --direct "127.0.0.1:$SENDER_PORT" --size 640x480 --skip-to-live off \
+    --debug-decode-delay 40 --framemd5 "$tmp/c.md5" --stats-json "$tmp/c.json"
+  wait_client 60
+  stop_sender
+  [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
+  reference_md5 "$tmp/dump.h264" "$tmp/ref.md5"
+  diff "$tmp/ref.md5" "$tmp/c.md5" > /dev/null || fail "framemd5 differs"
+  local shown replaced
+  shown=$(jnum "$tmp/c.json" frames_presented)
+  replaced=$(jnum "$tmp/c.json" replaced)
+  # 120 x 40 ms of decoding: > 4.8 s, a picture at least every 100 ms + a present
+  [ "$shown" -ge 10 ] || fail "only $shown pictures shown while the decoder was behind"
+  [ $((shown + replaced)) -eq 120 ] || fail "shown $shown + replaced $replaced != 120"
+  ok "a decoder 2.4x too slow without skipping: 120 pictures bit-exact, $shown shown, $replaced replaced"
 }
 
 # An idle client must sleep in poll(), not spin or wake on a short timer: a
@@ -771,6 +859,12 @@ case_xvfb_screenshot() {
   wait_client 5
   [ "$CLIENT_RC" -eq 0 ] || fail "quit: exit $CLIENT_RC"
   grep -q '"end": "quit"' "$tmp/c.json" || fail "the client did not end by the quit hotkey"
+  # Xvfb has no GPU: OpenGL there is a CPU rasteriser, and the display takes
+  # SDL's software renderer instead (issue #16; the pictures above are its)
+  case "$(jstr "$tmp/c.json" renderer)" in
+    "x11 / software"*) ;;
+    *) fail "renderer under Xvfb: $(jstr "$tmp/c.json" renderer)" ;;
+  esac
   cat "$tmp/check_a.txt" "$tmp/check_b.txt"
   ok "screenshots show the test pattern, then the overlay after Ctrl+Alt+Shift+S x2; Ctrl+Alt+Shift+Q quits"
 }
@@ -1423,6 +1517,9 @@ case "$case_name" in
   garbage) case_garbage ;;
   junk-bitstream) case_junk_bitstream ;;
   decoder-fallback) case_decoder_fallback ;;
+  gro) case_gro ;;
+  hwdec-fallback) case_hwdec_fallback ;;
+  xvfb-slow-shown) case_xvfb_slow_shown ;;
   idle-cpu) case_idle_cpu ;;
   md5-h264) md5_case h264 h264 ;;
   md5-hevc) md5_case hevc hevc ;;

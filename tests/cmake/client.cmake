@@ -66,13 +66,14 @@ endif()
 if(TARGET bildfunk-send)
   list(APPEND bf_e2e_env BF_SENDER=$<TARGET_FILE:bildfunk-send>)
   list(APPEND bf_e2e_cases md5-h264 md5-hevc md5-av1 fec-loss keyframe-recovery intra-refresh-recovery empty-au sender-dies sender-error
-       wait-resume garbage-mixed skip-to-live burst-frozen skip-off-slow no-keyframe clock-offset wrong-port host-stage)
+       wait-resume garbage-mixed skip-to-live burst-frozen skip-off-slow no-keyframe clock-offset wrong-port host-stage
+       gro hwdec-fallback)
   if(TARGET bf_fakectl)
     list(APPEND bf_e2e_cases control-stream)
   endif()
   if(TARGET bf_xtool AND TARGET bf_shotcheck)
     list(APPEND bf_e2e_env BF_XTOOL=$<TARGET_FILE:bf_xtool> BF_SHOTCHECK=$<TARGET_FILE:bf_shotcheck>)
-    list(APPEND bf_e2e_cases xvfb-screenshot xvfb-aspect xvfb-error xvfb-fit)
+    list(APPEND bf_e2e_cases xvfb-screenshot xvfb-aspect xvfb-error xvfb-fit xvfb-slow-shown)
     # start-smooth is about the first second's timing (no skip to live, no
     # keyframe request): under ASan the first present at 1280x720 took
     # 1.3 s on a loaded machine, past the AU queue's 64; the same paths run

@@ -75,7 +75,11 @@ int bf_channel_new(const bf_channel_config *cfg, bf_transport *t, bf_channel **o
     c->cfg.max_plain = BF_MAX_DATAGRAM - BF_SEAL_OVERHEAD;
   c->stride = c->cfg.max_plain + BF_SEAL_OVERHEAD;
   c->t = t;
-  int r = bf_recv_ring_init(&c->ring, cfg->ring_count, 0);
+  /* a GRO socket needs buffers a coalesced read fits in */
+  int gro = t->stats.gro_active != 0;
+  size_t count = cfg->ring_count ? cfg->ring_count : gro ? BF_RECV_GRO_BATCH : BF_RECV_BATCH;
+  int r = bf_recv_ring_init(&c->ring, count, gro ? BF_RECV_GRO_BUF_BYTES : 0);
+  c->n.gro = gro;
   if (r < 0) {
     bf_channel_del(&c);
     return r;
@@ -246,7 +250,8 @@ int bf_channel_receive(bf_channel *c, size_t max_batches) {
       dispatch(c, &c->ring.slots[i], now);
     }
     total += n;
-    if ((size_t)n < c->ring.count) { /* the socket is drained */
+    /* fewer datagrams than buffers: fewer reads than buffers, drained */
+    if ((size_t)n < c->ring.count) {
       c->drained_ns = before;
       break;
     }

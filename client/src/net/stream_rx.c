@@ -116,6 +116,10 @@ int bf_pump_open(const bf_pump_config *cfg, bf_pump **out, char *err, size_t err
   uc.bind = cfg->bind ? cfg->bind : (peer.ss.ss_family == AF_INET6 ? "[::]:0" : "0.0.0.0:0");
   uc.quiet = 1;
   uc.gso = 0; /* the client sends only small feedback datagrams */
+  /* one read per train of equal-size datagrams where the kernel has GRO
+   * (the transport falls back to recvmmsg where it has not) */
+  const char *no_gro = getenv("BILDFUNK_NO_GRO");
+  uc.gro = !(no_gro && *no_gro);
   bf_transport *t = NULL;
   r = bf_udp_open(&uc, &t);
   if (r < 0) {
@@ -429,6 +433,8 @@ void bf_pump_counters_get(const bf_pump *p, bf_pump_counters *c) {
   c->datagrams = cs.datagrams;
   c->foreign = cs.foreign;
   c->batches = cs.batches;
+  c->gro = (uint64_t)cs.gro;
+  c->rx_coalesced = bf_channel_transport(p->ch)->stats.rx_coalesced;
   c->punches = cs.punches_sent;
   c->sealed = cs.sealed;
   c->seal_failed = cs.seal_failed;

@@ -108,6 +108,8 @@ typedef struct bf_pump_counters {
   uint64_t feedback_dropped; /* send buffer full / transient error */
   uint64_t punches;
   uint64_t batches;
+  uint64_t gro;          /* 1: the socket is read with UDP GRO */
+  uint64_t rx_coalesced; /* GRO reads that carried more than one datagram */
   uint64_t resumes; /* video came back after BF_PUMP_RESUME_NS of silence */
   uint64_t sealed;  /* feedback datagrams sealed */
   uint64_t seal_failed;
@@ -120,8 +122,11 @@ typedef struct bf_pump_counters {
 
 typedef struct bf_pump bf_pump;
 
-/* Resolves cfg->direct, binds, and starts punching at cfg->now(). On error
- * returns a negative errno with a one-line reason in |err|. */
+/* Resolves cfg->direct, binds, and starts punching at cfg->now(). The
+ * socket is read with UDP GRO where the kernel has it, with recvmmsg where
+ * it has not or BILDFUNK_NO_GRO is set in the environment (the fallback,
+ * forced: what tests and benchmarks compare). On error returns a negative
+ * errno with a one-line reason in |err|. */
 int bf_pump_open(const bf_pump_config *cfg, bf_pump **out, char *err, size_t errcap);
 
 /* The same over an existing transport (tests: a loopback pair); |t| is

@@ -58,7 +58,8 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
   const bf_decode_gate *g = &c->gate;
   snprintf(out, cap,
            "\"peer\": \"%s\", \"end\": \"%s\", \"exit_code\": %d, \"codec\": \"%s\", "
-           "\"decoder\": \"%s\", \"renderer\": \"%s\", \"width\": %d, \"height\": %d, "
+           "\"decoder\": \"%s\", \"decoder_fallbacks\": %llu, \"renderer\": \"%s\", "
+           "\"width\": %d, \"height\": %d, "
            "\"fps\": %.3f, \"nominal_fps\": %.3f, \"pictures\": %llu, \"decode_errors\": %llu, "
            "\"keyframe_requests\": %llu, \"keyframe_request_datagrams\": %llu, "
            "\"keyframes\": %llu, \"skips\": %llu, \"catchups\": %llu, \"gaps\": %llu, "
@@ -66,7 +67,8 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
            "\"clock_synced\": %s, \"clock_offset_ms\": %.4f, \"rtt_ms\": %.4f, "
            "\"datagrams\": %llu, \"video_datagrams\": %llu, \"control_datagrams\": %llu, "
            "\"garbage_datagrams\": %llu, \"pongs\": %llu, \"punches\": %llu, "
-           "\"reassembler_rejected\": %llu, \"recv_batches\": %llu, "
+           "\"reassembler_rejected\": %llu, \"recv_batches\": %llu, \"recv_gro\": %s, "
+           "\"recv_coalesced\": %llu, "
            "\"reordered_datagrams\": %llu, \"duplicate_datagrams\": %llu, "
            "\"reorder_late_max_ms\": %.3f, \"reorder_allowance_ms\": %.3f, \"holds\": %llu, "
            "\"holds_filled\": %llu, \"holds_expired\": %llu, \"shorts_ignored\": %llu, "
@@ -74,7 +76,7 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
            "\"wall_s\": %.3f, \"cpu_s\": %.3f, \"cpu_pct\": %.3f, \"net_cpu_pct\": %.4f",
            bf_pump_peer_name(c->pump), c->end_reason ? c->end_reason : "?", c->exit_code,
            c->dec ? bf_codec_name(bf_decoder_codec(c->dec)) : "none",
-           c->dec ? bf_decoder_describe(c->dec) : "none",
+           c->dec ? bf_decoder_describe(c->dec) : "none", (unsigned long long)c->decoder_fallbacks,
            c->display ? bf_display_describe(c->display) : "headless", c->width, c->height,
            c->interval_ns ? 1e9 / (double)c->interval_ns : 0.0, bf_client_nominal_fps(c),
            (unsigned long long)c->pictures, (unsigned long long)c->decode_errors,
@@ -87,7 +89,8 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
            (unsigned long long)n->garbage, (unsigned long long)pc->pongs,
            (unsigned long long)pc->punches,
            (unsigned long long)(n->rs.packets - n->rs.rejected[BF_ACCEPT]),
-           (unsigned long long)pc->batches, (unsigned long long)pc->reordered,
+           (unsigned long long)pc->batches, pc->gro ? "true" : "false",
+           (unsigned long long)pc->rx_coalesced, (unsigned long long)pc->reordered,
            (unsigned long long)pc->duplicates, (double)pc->reorder_late_max_ns / 1e6,
            (double)g->allow_ns / 1e6, (unsigned long long)g->holds,
            (unsigned long long)g->holds_filled, (unsigned long long)g->holds_expired,

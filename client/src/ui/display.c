@@ -8,6 +8,7 @@
 #include "winfit.h"
 
 #include <SDL.h>
+#include <SDL_opengl.h>
 #include <SDL_syswm.h>
 #include <SDL_ttf.h>
 #include <fontconfig/fontconfig.h>
@@ -196,6 +197,44 @@ void bf_display_expect(bf_display *r, int w, int h) {
   SDL_RenderPresent(r->ren);
 }
 
+/* The OpenGL implementation behind an OpenGL renderer (its context is
+ * current once the renderer is made): "llvmpipe (LLVM 15.0.6, 256 bits)"
+ * under Xvfb, a GPU's name elsewhere; "" when unknown. */
+static const char *gl_renderer_name(SDL_Renderer *ren) {
+  SDL_RendererInfo info;
+  if (SDL_GetRendererInfo(ren, &info) != 0 || strncmp(info.name, "opengl", 6) != 0) return "";
+  typedef const GLubyte *(APIENTRY * get_string_fn)(GLenum);
+  get_string_fn get = (get_string_fn)(uintptr_t)SDL_GL_GetProcAddress("glGetString");
+  const GLubyte *s = get && SDL_GL_GetCurrentContext() ? get(GL_RENDERER) : NULL;
+  return s ? (const char *)s : "";
+}
+
+/* The renderer: SDL's first accelerated one, unless that is OpenGL drawn by
+ * the CPU (Mesa's llvmpipe or softpipe: a machine without a GPU, Xvfb). There
+ * SDL's software renderer presents a 1080p picture faster (YUV->RGB in
+ * SDL's own converter, one shared-memory put; bench/client/bench_present.c,
+ * docs/benchmarks.md), so it replaces it. SDL_RENDER_DRIVER (SDL's own
+ * hint) still chooses. |why| names a replacement, else "". */
+static SDL_Renderer *make_renderer(SDL_Window *win, Uint32 rflags, char *why, size_t cap) {
+  why[0] = 0;
+  SDL_Renderer *ren = SDL_CreateRenderer(win, -1, rflags | SDL_RENDERER_ACCELERATED);
+  const char *hint = SDL_GetHint(SDL_HINT_RENDER_DRIVER);
+  if (ren && !(hint && *hint)) {
+    const char *gl = gl_renderer_name(ren);
+    const char *cpu = strstr(gl, "llvmpipe")   ? "llvmpipe"
+                      : strstr(gl, "softpipe") ? "softpipe"
+                                               : NULL;
+    if (cpu) {
+      snprintf(why, cap, " (not OpenGL on %s, a CPU rasteriser)", cpu);
+      SDL_DestroyRenderer(ren);
+      ren = SDL_CreateRenderer(win, -1, rflags | SDL_RENDERER_SOFTWARE);
+      if (!ren) ren = SDL_CreateRenderer(win, -1, rflags | SDL_RENDERER_ACCELERATED);
+    }
+  }
+  if (!ren) ren = SDL_CreateRenderer(win, -1, rflags | SDL_RENDERER_SOFTWARE);
+  return ren;
+}
+
 int bf_display_open(const bf_display_config *cfg, bf_display **out, char *err, size_t cap) {
   *out = NULL;
   bf_display *r = calloc(1, sizeof *r);
@@ -224,8 +263,8 @@ int bf_display_open(const bf_display_config *cfg, bf_display **out, char *err, s
     goto fail;
   }
   Uint32 rflags = cfg->vsync ? SDL_RENDERER_PRESENTVSYNC : 0;
-  r->ren = SDL_CreateRenderer(r->win, -1, rflags | SDL_RENDERER_ACCELERATED);
-  if (!r->ren) r->ren = SDL_CreateRenderer(r->win, -1, rflags | SDL_RENDERER_SOFTWARE);
+  char why[64];
+  r->ren = make_renderer(r->win, rflags, why, sizeof why);
   if (!r->ren) {
     snprintf(err, cap, "cannot create a renderer: %s", SDL_GetError());
     goto fail;
@@ -233,7 +272,7 @@ int bf_display_open(const bf_display_config *cfg, bf_display **out, char *err, s
   SDL_ShowWindow(r->win);
   SDL_RendererInfo info;
   SDL_GetRendererInfo(r->ren, &info);
-  snprintf(r->desc, sizeof r->desc, "%s / %s", SDL_GetCurrentVideoDriver(), info.name);
+  snprintf(r->desc, sizeof r->desc, "%s / %s%s", SDL_GetCurrentVideoDriver(), info.name, why);
   SDL_SysWMinfo wm;
   SDL_VERSION(&wm.version);
 #if defined(SDL_VIDEO_DRIVER_X11)

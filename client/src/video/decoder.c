@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -56,7 +57,18 @@ struct bf_decoder {
   bf_codec codec;
   char desc[96];
   uint64_t decodes; /* calls of bf_decoder_decode */
+  uint64_t fail_at; /* test hook: the decode that fails, 0 = never */
+  int stand_in;     /* test hook: a software decoder standing in for hw_kind */
 };
+
+/* BILDFUNK_TEST_HWDEC_FAIL=N (N >= 1), else 0. */
+static uint64_t test_hook_fail_at(void) {
+  const char *v = getenv(BF_DECODER_TEST_HOOK_ENV);
+  if (!v || !*v) return 0;
+  char *end = NULL;
+  unsigned long long n = strtoull(v, &end, 10);
+  return end && !*end ? (uint64_t)n : 0;
+}
 
 static const char *const av1_decoders[] = {"libdav1d", "libaom-av1", "av1", NULL};
 
@@ -173,8 +185,15 @@ int bf_decoder_open(const bf_decoder_config *cfg, bf_decoder **out, char *err, s
                                used ? "; " : "", one);
       if (used >= sizeof why) used = sizeof why - 1;
     }
+    if (d->hw_device) d->fail_at = test_hook_fail_at();
   } else if (cfg->hw != BF_HWDEC_SOFTWARE) {
     r = try_hw(d, codec, cfg->hw, why, sizeof why);
+    d->fail_at = test_hook_fail_at();
+    if (r < 0 && d->fail_at) { /* the test hook: software stands in */
+      d->stand_in = 1;
+      d->hw_kind = cfg->hw;
+      r = 0;
+    }
     if (r < 0) {
       snprintf(err, errcap, "hardware decoder unavailable (%s)", why);
       goto fail;
@@ -210,7 +229,10 @@ int bf_decoder_open(const bf_decoder_config *cfg, bf_decoder **out, char *err, s
     snprintf(err, errcap, "cannot open the %s decoder: %s", codec->name, e);
     goto fail;
   }
-  if (!d->hw_device) {
+  if (d->stand_in) {
+    snprintf(d->desc, sizeof d->desc, "%s %s (test hook: software stand-in)", codec->name,
+             bf_hwdec_name(d->hw_kind));
+  } else if (!d->hw_device) {
     /* what libavcodec made of the request: slice threads, or none */
     int n = d->ctx->thread_count;
     const char *kind = d->ctx->active_thread_type == FF_THREAD_SLICE ? "slice " : "";
@@ -247,23 +269,31 @@ static int fill_input(bf_decoder *d, const uint8_t *au, size_t len) {
   return 0;
 }
 
+/* A hardware decoder's error that is not the stream's: the device failed. */
+static int hw_error(const bf_decoder *d, int r) {
+  if (r >= 0 || d->hw_kind == BF_HWDEC_SOFTWARE) return r;
+  return r == AVERROR_INVALIDDATA || r == AVERROR(ENOMEM) ? r : BF_DECODER_HW_FAILED;
+}
+
 int bf_decoder_decode(bf_decoder *d, const uint8_t *au, size_t len, int64_t pts, AVFrame **pic) {
   *pic = NULL;
   d->decodes++;
+  if (d->fail_at && d->decodes >= d->fail_at && d->hw_kind != BF_HWDEC_SOFTWARE)
+    return BF_DECODER_HW_FAILED; /* the test hook */
   int r = fill_input(d, au, len);
   if (r < 0) return r;
   d->pkt->pts = pts;
   d->pkt->dts = pts;
   r = avcodec_send_packet(d->ctx, d->pkt);
   av_packet_unref(d->pkt);
-  if (r < 0) return r;
+  if (r < 0) return hw_error(d, r);
   int got = 0;
   for (;;) {
     /* keep the newest picture; with LOW_DELAY there is normally one */
     av_frame_unref(d->sw);
     r = avcodec_receive_frame(d->ctx, d->sw);
     if (r == AVERROR(EAGAIN) || r == AVERROR_EOF) break;
-    if (r < 0) return r;
+    if (r < 0) return hw_error(d, r);
     av_frame_unref(d->frame);
     av_frame_move_ref(d->frame, d->sw);
     got = 1;
@@ -274,7 +304,7 @@ int bf_decoder_decode(bf_decoder *d, const uint8_t *au, size_t len, int64_t pts,
   if (d->frame->hw_frames_ctx) {
     av_frame_unref(d->sw);
     r = av_hwframe_transfer_data(d->sw, d->frame, 0);
-    if (r < 0) return r;
+    if (r < 0) return BF_DECODER_HW_FAILED; /* the device's memory is gone */
     d->sw->sample_aspect_ratio = d->frame->sample_aspect_ratio;
     d->sw->pts = d->frame->pts;
     *pic = d->sw;
@@ -287,6 +317,10 @@ int bf_decoder_decode(bf_decoder *d, const uint8_t *au, size_t len, int64_t pts,
 const char *bf_decoder_describe(const bf_decoder *d) {
   return d->desc;
 }
+bf_hwdec bf_decoder_hw(const bf_decoder *d) {
+  return d->hw_kind;
+}
+
 bf_codec bf_decoder_codec(const bf_decoder *d) {
   return d->codec;
 }

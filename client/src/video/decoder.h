@@ -11,7 +11,19 @@
  * Hardware: --decoder vaapi|vdpau|cuda opens that device and fails if it
  * cannot; auto tries them in that order and falls back to software with one
  * log line. Hardware pictures are transferred to system memory (NV12) for
- * the texture.
+ * the texture. A hardware decoder that fails mid-stream (the device gone,
+ * a transfer that fails, an error that is not the bitstream's) makes
+ * bf_decoder_decode return BF_DECODER_HW_FAILED: the caller closes it and
+ * opens a software decoder at the next keyframe (client/src/video/
+ * playback.c; one log line, the session goes on).
+ *
+ * Test hook (for tests and a user's own check, never needed in use): with
+ * BILDFUNK_TEST_HWDEC_FAIL=N in the environment a hardware decoder fails
+ * (BF_DECODER_HW_FAILED) at its Nth decode. Where the requested device is
+ * missing (every machine of this project's CI), the hook stands a software
+ * decoder in for it, named "<codec> <device> (test hook: software stand-in)"
+ * so nothing mistakes it for a real device; it exists only so the fallback
+ * can be tested through the real client.
  *
  * The codec enum, its names and the codec of an access unit told from its
  * bytes are the media library's (bildfunk/codec.h).
@@ -47,6 +59,12 @@ typedef struct bf_decoder_config {
 
 typedef struct bf_decoder bf_decoder;
 
+/* bf_decoder_decode: the hardware decoder failed (not the stream): decode
+ * in software from the next keyframe. */
+#define BF_DECODER_HW_FAILED (-0x48574658) /* "HWFX", outside AVERROR's codes */
+/* The test hook's variable (see above). */
+#define BF_DECODER_TEST_HOOK_ENV "BILDFUNK_TEST_HWDEC_FAIL"
+
 /* Opens a decoder. On failure returns a negative errno / AVERROR and writes
  * a one-line reason into |err|. Logs one line to stderr when auto falls back
  * to software. */
@@ -57,6 +75,9 @@ int bf_decoder_open(const bf_decoder_config *cfg, bf_decoder **out, char *err, s
  * or NULL when the decoder produced none. Returns 0 or a negative AVERROR
  * (the AU was rejected, or the picture is flagged corrupt). */
 int bf_decoder_decode(bf_decoder *d, const uint8_t *au, size_t len, int64_t pts, AVFrame **pic);
+
+/* The device in use: BF_HWDEC_SOFTWARE, or the hardware decoder's. */
+bf_hwdec bf_decoder_hw(const bf_decoder *d);
 
 /* "h264 software, 2 slice threads" or "hevc vaapi". */
 const char *bf_decoder_describe(const bf_decoder *d);

@@ -170,7 +170,8 @@ static int open_decoder(bf_client *c, bf_codec want) {
   if (c->dec && bf_decoder_codec(c->dec) == want) return 0;
   if (c->dec) bf_client_say(c, "the stream changed to %s", bf_codec_name(want));
   bf_decoder_close(&c->dec);
-  bf_decoder_config dc = {want, c->cli->decoder, c->cli->threads, c->cli->verbose};
+  bf_hwdec hw = c->hw_failed ? BF_HWDEC_SOFTWARE : c->cli->decoder;
+  bf_decoder_config dc = {want, hw, c->cli->threads, c->cli->verbose};
   char err[256];
   int r = bf_decoder_open(&dc, &c->dec, err, sizeof err);
   if (r < 0) {
@@ -224,6 +225,17 @@ static void log_decode_error(bf_client *c, uint32_t idx, int err, uint64_t now) 
     bf_client_say(c, "decoder rejected frame %u: %s; waiting for a keyframe", idx, e);
   c->err_log_ns = now;
   c->err_suppressed = 0;
+}
+
+/* The hardware decoder failed (not the stream): it is closed, the next
+ * keyframe opens a software decoder (the gate waits for it and asks the
+ * sender for it); the session goes on. One line. */
+static void hw_fallback(bf_client *c) {
+  bf_client_say(c, "hardware decoder %s failed; decoding in software from the next keyframe",
+                bf_decoder_describe(c->dec));
+  bf_decoder_close(&c->dec);
+  c->hw_failed = 1;
+  c->decoder_fallbacks++;
 }
 
 /* --framemd5: the picture's line, its pts counted from the first one. */
@@ -294,8 +306,13 @@ static int decode(bf_client *c, bf_queued_au *it, bf_gate g) {
   if (bf_decoder_decodes(c->dec) > 1) /* what a decode costs, for skip-to-live */
     bf_decode_gate_on_decode_time(&c->gate, now - it->rec.decode_start_ns);
   bf_pump_release(c->pump, &it->f);
-  if (r < 0) {
+  if (r == BF_DECODER_HW_FAILED) {
+    c->decode_errors++;
+    hw_fallback(c);
+  } else if (r < 0) {
     log_decode_error(c, it->f.frame_index, r, now);
+  }
+  if (r < 0) {
     bf_decode_gate_on_decode_error(&c->gate, it->f.frame_index, now);
     bf_client_outcome(c, &it->rec, BF_OUT_DECODE_ERROR, now);
     return 0;
@@ -451,6 +468,11 @@ void bf_playback_present(bf_client *c) {
   }
   av_frame_unref(c->pending);
   bf_client_outcome(c, &c->pending_rec, BF_OUT_PRESENTED, now);
+}
+
+int bf_playback_present_due(const bf_client *c, uint64_t now) {
+  return c->display && c->have_pending && c->cli->no_skip_to_live &&
+         now - c->last_present_ns >= BF_PLAYBACK_STALE_NS;
 }
 
 void bf_playback_flush(bf_client *c, uint64_t now) {

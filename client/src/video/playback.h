@@ -54,6 +54,15 @@ int bf_playback_decode_one(bf_client *c);
 /* Shows the pending picture (upload, overlay, present), if any. */
 void bf_playback_present(bf_client *c);
 
+/* With --skip-to-live off the decoder may stay behind for long (it never
+ * skips), and the newest picture is shown only when the queue is empty:
+ * then a window shows the pending picture at least every
+ * BF_PLAYBACK_STALE_NS instead of freezing until the decoder catches up
+ * (the pictures decoded in between replace one another, counted). With
+ * skip-to-live on, catching up comes first (the gate skips when behind). */
+#define BF_PLAYBACK_STALE_NS (100 * 1000000ull)
+int bf_playback_present_due(const bf_client *c, uint64_t now);
+
 /* The stream ended: the pending picture shown, the AUs still queued counted
  * as skipped (never decoded). */
 void bf_playback_flush(bf_client *c, uint64_t now);

@@ -32,7 +32,17 @@
  * cfg.require_seal (the sender in control mode) a channel without keys
  * drops every datagram but the punch (counted as `unsealed`).
  *
- * Memory: the ring (128 x 9217 bytes) at creation; with sealing, one
+ * Receive offload: on a transport opened with UDP GRO on (bf_udp_config.gro
+ * and a kernel that has it: t->stats.gro_active) the ring is made of GRO
+ * buffers (32 x 64 KiB) and one read takes a train of equal-size datagrams
+ * the kernel coalesced; the transport's split path hands each one to the
+ * classifier as its own datagram, so a train of equal-size feedback, audio
+ * or input datagrams is classified one by one like any other. Without GRO
+ * (the transport's choice: bf_udp_config.gro = 0, an older kernel, another
+ * transport) the ring is the recvmmsg ring. stats.gro says which.
+ *
+ * Memory: the ring (128 x 9217 bytes, or 32 x 64 KiB with GRO) at
+ * creation; with sealing, one
  * scratch area for a sealed burst (burst_max x (max_plain + 24) bytes) per
  * key; nothing per datagram. Latency: none added — a batch is handled as
  * soon as it is read, and nothing queues on the send side (a datagram is in
@@ -106,7 +116,8 @@ typedef struct bf_channel_config {
    * plaintext bytes per bf_channel_send_burst (0 = 64 and BF_SEAL_MAX_PLAIN). */
   size_t burst_max;
   size_t max_plain;
-  /* Receive ring buffers, 0 = BF_RECV_BATCH (128 x 9217 bytes). */
+  /* Receive ring buffers, 0 = BF_RECV_BATCH (128 x 9217 bytes), or with
+   * GRO BF_RECV_GRO_BATCH (32 x 64 KiB). */
   size_t ring_count;
 } bf_channel_config;
 
@@ -125,6 +136,7 @@ typedef struct bf_channel_stats {
   uint64_t sealed;       /* datagrams sealed */
   uint64_t seal_failed;  /* ... and failed to seal (not sent) */
   uint64_t punches_sent;
+  int gro; /* 1: the ring takes GRO reads (coalesced trains split) */
 } bf_channel_stats;
 
 typedef struct bf_channel bf_channel;
