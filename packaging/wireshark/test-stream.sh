@@ -46,7 +46,10 @@ if tshark -G protocols 2>/dev/null | awk -F'\t' '$3 == "bildfunk" {f = 1} END {e
   lua_args=() # installed system-wide already (the package is installed)
 fi
 
-port=$((40000 + RANDOM % 1000))
+# below the kernel's ephemeral range (32768-60999 by default), so no socket
+# another test binds to port 0 at the same time can take it or add to the
+# capture
+port=$((20000 + RANDOM % 8000))
 cap=$tmp/stream.pcapng
 cap_start "$cap" "udp port $port" || skip "cannot capture on lo"
 
@@ -66,11 +69,14 @@ send_pid=
 [ $crc -eq 0 ] || { cat "$tmp/client.log"; fail "bildfunk exited $crc"; }
 [ $src -eq 0 ] || { cat "$tmp/sender.log"; fail "bildfunk-send exited $src"; }
 
-# Stop the capture once it holds everything (the count stops growing).
-last=-1
-for _ in $(seq 50); do
+# Stop the capture once it holds everything: the count has not grown for
+# 1 s (on a busy machine dumpcap can be off the CPU for longer than one
+# look), 20 s at most.
+last=-1 same=0
+for _ in $(seq 100); do
   now=$(cap_count "$cap")
-  [ "$now" -eq "$last" ] && break
+  if [ "$now" -eq "$last" ]; then same=$((same + 1)); else same=0; fi
+  [ "$same" -ge 5 ] && break
   last=$now
   sleep 0.2
 done

@@ -30,7 +30,7 @@ cap_count() {
 
 cap_start() {
   CAP_FILE=$1
-  CAP_CANARY=$((49000 + RANDOM % 1000))
+  CAP_CANARY=$((28000 + RANDOM % 1000)) # below the ephemeral range: no one else binds it
   rm -f "$CAP_FILE"
   dumpcap -q -i lo -f "($2) or (udp and dst host 127.0.0.1 and dst port $CAP_CANARY)" \
     -w "$CAP_FILE" 2>"$tmp/dumpcap.err" &
