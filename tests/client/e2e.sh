@@ -1052,13 +1052,35 @@ case_start_smooth() {
     skips=$(jnum "$tmp/c$round.json" skips)
     kr=$(jnum "$tmp/c$round.json" keyframe_requests)
     pics=$(jnum "$tmp/c$round.json" pictures)
-    grep "first picture on screen" "$tmp/client.err" || fail "round $round: no first-picture line"
-    [ "$skips" -eq 0 ] || fail "round $round: $skips skips: $(grep 'fell behind' "$tmp/client.err")"
-    [ "$kr" -eq 0 ] || fail "round $round: $kr keyframe requests"
-    [ "$pics" -ge 140 ] || fail "round $round: only $pics pictures"
+    local first onscreen
+    first=$(grep "first picture on screen" "$tmp/client.err") || fail "round $round: no first-picture line"
+    echo "$first"
+    onscreen=$(sed -n 's/.*first picture on screen \([0-9.]*\) ms after.*/\1/p' <<< "$first")
+    [ -n "$onscreen" ] || fail "round $round: the first-picture line gives no time"
+    # A skip in the first second is a defect unless the machine made the
+    # first picture late: the decode-through rule (docs/client.md) skips only
+    # when the backlog cannot drain within 200 ms, and on a loaded machine
+    # (a first present of 300 ms under load average 10) it must. So a skip
+    # passes only when the client's own figures justify it: the first picture
+    # took over 100 ms to the screen, and the skip line's depth N, decode
+    # cost D and interval I give N x D / (1 - D / I) > 200 ms (or D >= I).
+    if [ "$skips" -gt 0 ]; then
+      fcmp "$onscreen" ">" 100 ||
+        fail "round $round: a skip though the first picture was on screen in $onscreen ms: $(grep 'fell behind' "$tmp/client.err")"
+      grep 'fell behind' "$tmp/client.err" | sed -n 's/.*skipped \([0-9]*\) queued frames.*a decode takes \([0-9.]*\) ms, a frame comes every \([0-9.]*\) ms.*/\1 \2 \3/p' \
+        > "$tmp/skips$round"
+      [ "$(wc -l < "$tmp/skips$round")" -eq "$skips" ] || fail "round $round: a skip line without its reason"
+      awk '{ if ($2 < $3 && $1 * $2 / (1 - $2 / $3) <= 200) { print; exit 1 } }' "$tmp/skips$round" ||
+        fail "round $round: a skip the decode-through rule should have decoded through: $(cat "$tmp/skips$round")"
+      echo "round $round: $skips skip(s), justified by a first picture $onscreen ms late (a loaded machine)"
+    fi
+    [ "$kr" -le "$skips" ] || fail "round $round: $kr keyframe requests for $skips skips"
+    local dropped=0 # what the skips dropped (justified above)
+    [ "$skips" -gt 0 ] && dropped=$(awk '{ n += $1 } END { print n + 0 }' "$tmp/skips$round")
+    [ "$pics" -ge $((140 - dropped)) ] || fail "round $round: only $pics pictures ($dropped skipped)"
     echo "round $round: $pics pictures, $(jnum "$tmp/c$round.json" catchups) backlogs decoded through"
   done
-  ok "three short sessions in a window: no skip, no keyframe request"
+  ok "three short sessions in a window: no skip the client's own figures do not justify"
 }
 
 # The client program against bf_fakectl (the library's sender role on a TCP
