@@ -68,6 +68,8 @@ typedef struct bf_send_state {
   uint64_t rate_not_applied;           /* encoder shares the encoder could not take */
   uint32_t fec_applied;                /* the % the packetizer uses now */
   uint32_t fec_min_seen, fec_max_seen; /* over the AUs sent after the first loss report */
+  uint64_t au_data_packets, au_parity_packets; /* over every AU packetized */
+  uint32_t k_mean;                             /* data shards of a recent AU (1/16 EWMA) */
   /* the data plane */
   bf_send_session ss;
   bf_send_endpoint ep;

@@ -65,10 +65,14 @@ static void write_adapt(FILE *f, const bf_send_state *s) {
   fprintf(f,
           "  \"fec\": {\"auto\": %d, \"percent\": %u, \"min_seen\": %u, \"max_seen\": %u, "
           "\"floor\": %u, \"reports\": %" PRIu64 ", \"lossy\": %" PRIu64 ", \"burns\": %" PRIu64
-          ", \"reburns\": %" PRIu64 ", \"decays\": %" PRIu64 ", \"changes\": %" PRIu64 "},\n",
+          ", \"reburns\": %" PRIu64 ", \"decays\": %" PRIu64 ", \"changes\": %" PRIu64
+          ", \"data_packets\": %" PRIu64 ", \"parity_packets\": %" PRIu64
+          ", \"model\": {\"active\": %d, \"p_gb\": %.6f, \"p_bg\": %.4f, \"loss\": %.6f}},\n",
           s->o.fec_auto, s->fec_applied, s->fec_min_seen > s->fec_max_seen ? 0 : s->fec_min_seen,
           s->fec_max_seen, s->fec.floor, s->fec.stats.reports, s->fec.stats.lossy,
-          s->fec.stats.burns, s->fec.stats.reburns, s->fec.stats.decays, s->fec.stats.changes);
+          s->fec.stats.burns, s->fec.stats.reburns, s->fec.stats.decays, s->fec.stats.changes,
+          s->au_data_packets, s->au_parity_packets, s->fec.have_model, s->fec.ge.p, s->fec.ge.r,
+          bf_ge_loss(s->fec.ge));
   fprintf(f,
           "  \"rate\": {\"control\": %d, \"budget_bps\": %" PRIu64 ", \"min_bps\": %" PRIu64
           ", \"max_bps\": %" PRIu64 ", \"ceiling_bps\": %" PRIu64 ", \"decreases\": %" PRIu64

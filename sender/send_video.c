@@ -60,7 +60,7 @@ static int begin_au(bf_send_state *s, const uint8_t *au, size_t len, uint64_t pt
     fprintf(stderr, "bildfunk-send: cannot write --dump-au file '%s'\n", s->o.dump_au);
     return -EIO;
   }
-  bf_send_adapt_before_au(s);
+  bf_send_adapt_before_au(s, len, ai.keyframe);
   uint32_t flags = ai.keyframe ? BF_AU_KEYFRAME : 0;
   if (bf_refresh_track(&s->refresh, &ai)) {
     flags |= BF_AU_RECOVERY_POINT;
@@ -71,6 +71,7 @@ static int begin_au(bf_send_state *s, const uint8_t *au, size_t len, uint64_t pt
     fprintf(stderr, "bildfunk-send: packetizer: %s\n", bf_strerror(r));
     return r;
   }
+  bf_send_adapt_after_au(s);
   bf_packetizer_au_info info;
   bf_packetizer_au_info_get(s->pk, &info);
   s->au_index = info.frame_index;
