@@ -23,6 +23,7 @@
 
 #include "au.h"
 #include "ctl_server.h"
+#include "enc_guard.h"
 #include "encoder.h"
 #include "hist.h"
 #include "pacer.h"
@@ -51,6 +52,11 @@ typedef struct bf_send_state {
   bf_source *src;
   bf_source_info sinfo;
   bf_encoder *enc; /* NULL: the source's AUs are passed through */
+  bf_encoder_config enc_cfg; /* what it was opened with (the guard reopens it) */
+  bf_enc_guard guard;        /* frame-rate guard: faster preset when too slow */
+  char guard_preset[16];     /* the preset the guard chose (enc_cfg.preset points here) */
+  int guard_pending;         /* a step to do before the next picture: -1, +1 */
+  uint64_t guard_switches;   /* steps done */
   bf_packetizer *pk;
   bf_pacer pacer;
   uint32_t au_index;          /* the AU being paced: its frame_index and capture time */

@@ -58,6 +58,12 @@ static void write_stream(FILE *f, const bf_send_state *s) {
           "  \"intra_refresh\": %d, \"refresh_waves\": %" PRIu64 ", \"recovery_points\": %" PRIu64
           ", \"refresh_abandoned\": %" PRIu64 ",\n",
           s->o.intra_refresh, s->refresh.waves, s->recovery_points, s->refresh.abandoned);
+  char pre[16];
+  fprintf(f,
+          "  \"encoder_guard\": {\"active\": %d, \"preset\": \"%s\", \"steps_down\": %" PRIu64
+          ", \"steps_up\": %" PRIu64 ", \"switches\": %" PRIu64 "},\n",
+          s->guard.active, bf_enc_guard_preset(&s->guard, pre, sizeof pre), s->guard.steps_down,
+          s->guard.steps_up, s->guard_switches);
 }
 
 /* Adaptive FEC and rate control. */
