@@ -13,27 +13,18 @@
 # JSON object on stdout and a markdown table on stderr; the machine's load
 # is in the JSON (the machine is shared: ratios count, absolute fps do not).
 #
-#   bench/encode_guard.sh [BUILD_DIR]      FRAMES=900 (default) frames per run
+#   bench/encode_guard.sh [BUILD_DIR]      FRAMES=600 (default) frames per run
 set -euo pipefail
 build=${1:-build}
-frames=${FRAMES:-900}
+frames=${FRAMES:-600}
 sender=${BF_SENDER:-$build/sender/bildfunk-send}
 client=${BF_CLIENT:-$build/client/bildfunk}
 for b in "$sender" "$client"; do
   [ -x "$b" ] || { echo "encode_guard: $b is not built" >&2; exit 1; }
 done
-# the clip: made (or found) by loss_realcontent.sh's recipe
-cache=${BF_CLIP_CACHE:-/tmp/bf-realcontent}
-clip=$cache/mandel-noise-1080p60-20M-$frames.h264
-if [ ! -s "$clip" ]; then
-  mkdir -p "$cache"
-  echo "encode_guard: making $clip (once; a few minutes on 2 cores)" >&2
-  ffmpeg -v error -y -f lavfi -i "mandelbrot=size=1920x1080:rate=60" \
-    -vf "noise=alls=12:allf=t,format=yuv420p" -frames:v "$frames" \
-    -c:v libx264 -preset veryfast -tune zerolatency -b:v 20M -maxrate 20M -bufsize 667k \
-    -g 60 -keyint_min 60 -sc_threshold 0 -f h264 "$clip.part"
-  mv "$clip.part" "$clip"
-fi
+# shellcheck source=common/realcontent_clip.sh
+. "$(dirname "$0")/common/realcontent_clip.sh"
+clip=$(bf_realcontent_clip "$frames")
 tmp=$(mktemp -d /tmp/bf-encguard.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }

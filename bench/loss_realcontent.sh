@@ -23,19 +23,9 @@ netsim=${BF_NETSIM:-$build/netsim/bildfunk-netsim}
 for b in "$sender" "$client" "$netsim"; do
   [ -x "$b" ] || { echo "loss_realcontent: $b is not built" >&2; exit 1; }
 done
-command -v ffmpeg >/dev/null || { echo "loss_realcontent: ffmpeg is not installed" >&2; exit 1; }
-cache=${BF_CLIP_CACHE:-/tmp/bf-realcontent}
-clip_frames=$frames
-clip=$cache/mandel-noise-1080p60-20M-$clip_frames.h264
-mkdir -p "$cache"
-if [ ! -s "$clip" ]; then
-  echo "loss_realcontent: making $clip (once; a few minutes on 2 cores)" >&2
-  ffmpeg -v error -y -f lavfi -i "mandelbrot=size=1920x1080:rate=60" \
-    -vf "noise=alls=12:allf=t,format=yuv420p" -frames:v "$clip_frames" \
-    -c:v libx264 -preset veryfast -tune zerolatency -b:v 20M -maxrate 20M -bufsize 667k \
-    -g 60 -keyint_min 60 -sc_threshold 0 -f h264 "$clip.part"
-  mv "$clip.part" "$clip"
-fi
+# shellcheck source=common/realcontent_clip.sh
+. "$(dirname "$0")/common/realcontent_clip.sh"
+clip=$(bf_realcontent_clip "$frames")
 tmp=$(mktemp -d /tmp/bf-lossrc.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
