@@ -6,9 +6,9 @@
 # 20 Mbit/s and sent to a headless client over loopback, side by side:
 # without --preset (the guard starts at veryfast and steps down while
 # encode p95 stays above 16.7 ms) and with --preset veryfast pinned.
-# For each: frames per second delivered (frames the client decoded over the
-# sender's streaming time, and the sender's own status lines of the last
-# three seconds), encode p50/p95 (whole run and last three seconds), the
+# For each: frames per second delivered (the sender's status lines, one a
+# second: the mean over the stream and over its last three seconds; the
+# client must decode all of them), encode p50/p95 (whole run and last three seconds), the
 # guard's steps and final preset, the client's end-to-end p50. Prints one
 # JSON object on stdout and a markdown table on stderr; the machine's load
 # is in the JSON (the machine is shared: ratios count, absolute fps do not).
@@ -69,8 +69,10 @@ for run in guard pinned; do
     awk '{ f += $2; e50 += $8; e95 += $10; n++ } END { if (n) printf "%.1f %.1f %.1f", f / n, e50 / n, e95 / n; else print "0 0 0" }')
   read -r lfps l50 l95 <<< "$last"
   secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-  fps=$(awk -v n="${pics:-0}" -v s="$secs" 'BEGIN { printf "%.1f", s > 0 ? n / s : 0 }')
-  json_rows+=("{\"run\": \"$run\", \"args\": \"--encoder libx264 --bitrate 20M ${extra[*]}\", \"frames_sent\": ${sent:-0}, \"pictures_decoded\": ${pics:-0}, \"seconds\": $secs, \"fps_delivered\": $fps, \"fps_last3s\": $lfps, \"encode_p50_ms\": ${p50:-null}, \"encode_p95_ms\": ${p95:-null}, \"encode_p50_last3s_ms\": $l50, \"encode_p95_last3s_ms\": $l95, \"preset_at_end\": \"${preset:-veryfast}\", \"guard_steps\": $steps, \"e2e_p50_ms\": ${e2e:-null}}")
+  # the whole stream: the mean of every full status line (the first is partial)
+  fps=$(grep -E '^bildfunk-send: +[0-9.]+ fps' "$tmp/sender.err" | tail -n +2 |
+    awk '{ f += $2; n++ } END { printf "%.1f", (n ? f / n : 0) }')
+  json_rows+=("{\"run\": \"$run\", \"args\": \"--encoder libx264 --bitrate 20M ${extra[*]}\", \"frames_sent\": ${sent:-0}, \"pictures_decoded\": ${pics:-0}, \"wall_seconds\": $secs, \"fps_delivered\": $fps, \"fps_last3s\": $lfps, \"encode_p50_ms\": ${p50:-null}, \"encode_p95_ms\": ${p95:-null}, \"encode_p50_last3s_ms\": $l50, \"encode_p95_last3s_ms\": $l95, \"preset_at_end\": \"${preset:-veryfast}\", \"guard_steps\": $steps, \"e2e_p50_ms\": ${e2e:-null}}")
   table+="
 | $run | $fps / $lfps | ${p50:-–} / ${p95:-–} | $l50 / $l95 | ${preset:-veryfast} | $steps | ${e2e:-–} |"
   echo "encode_guard: $run: $fps fps delivered ($lfps last 3 s), encode p50 $p50 p95 $p95 ms, preset ${preset:-veryfast}" >&2
