@@ -38,7 +38,7 @@ void bf_send_adapt_reset(bf_send_state *s) {
 void bf_send_adapt_apply(bf_send_state *s) {
   if (!s->o.rate_control) return;
   uint32_t fec = s->o.fec_auto ? bf_fecctl_percent(&s->fec) : s->o.fec_percent;
-  if (s->o.fec_auto && s->fec.have_model && s->k_mean) {
+  if (s->o.fec_auto && s->fec.have_model == 1 && s->k_mean) { /* measured, not the prior */
     uint32_t share = bf_fecctl_share_percent(&s->fec, s->k_mean);
     if (share > fec) fec = share > BF_MAX_FEC_PERCENT ? BF_MAX_FEC_PERCENT : share;
   }

@@ -144,9 +144,17 @@ static void test_controller_blocks(void **state) {
   (void)state;
   bf_fecctl c;
   bf_fecctl_init(&c, NULL);
-  /* before any report: the start percentage's parity */
-  assert_int_equal(bf_fecctl_block_m(&c, 30, 0), bf_fec_recovery_count(30, 10));
+  /* before any report: the prior (5 % independent loss) */
+  assert_int_equal(c.have_model, 2);
+  assert_int_equal(bf_fecctl_block_m(&c, 30, 0), 8);
+  /* a clean first report drops it: the rule alone (1 % -> 2 shards) */
   uint64_t t = 0;
+  bf_feedback clean = loss(2000, 0, 0);
+  bf_fecctl_on_report(&c, &clean, t += 750000000ull);
+  assert_int_equal(c.have_model, 0);
+  assert_int_equal(bf_fecctl_block_m(&c, 30, 0), 2);
+  bf_fecctl_reset(&c); /* a new client: the prior again */
+  assert_int_equal(bf_fecctl_block_m(&c, 30, 0), 8);
   bf_feedback f = loss(1900, 100, 95); /* 5 %, nearly independent */
   for (int i = 0; i < 8; i++)
     bf_fecctl_on_report(&c, &f, t += 750000000ull);
@@ -174,6 +182,7 @@ static void test_controller_blocks(void **state) {
   bf_fecctl_config_default(&cfg);
   cfg.model = 0;
   bf_fecctl_init(&c, &cfg);
+  assert_int_equal(bf_fecctl_block_m(&c, 30, 0), bf_fec_recovery_count(30, 10));
   f = loss(1900, 100, 95);
   bf_fecctl_on_report(&c, &f, 750000000ull);
   assert_int_equal(bf_fecctl_block_m(&c, 30, 0), bf_fec_recovery_count(30, 8));

@@ -27,6 +27,7 @@ void bf_fecctl_config_default(bf_fecctl_config *cfg) {
   cfg->target_ppb = 100000;
   cfg->target_key_ppb = 10000;
   cfg->small_m_cap = 8;
+  cfg->prior_loss_ppm = 50000;
 }
 
 static uint32_t clamp_u32(uint32_t v, uint32_t lo, uint32_t hi) {
@@ -54,6 +55,11 @@ uint32_t bf_fecctl_target(const bf_fecctl_config *cfg, uint32_t loss_ppm) {
   return clamp_u32((uint32_t)t, cfg->min_percent, cfg->max_percent);
 }
 
+static void build_tables(bf_fecctl *c) {
+  bf_fecmodel_table(c->ge, c->cfg.target_ppb / 1e9, 2, BF_FECMODEL_MAX_N - 2, c->m_delta);
+  bf_fecmodel_table(c->ge, c->cfg.target_key_ppb / 1e9, 2, BF_FECMODEL_MAX_N - 2, c->m_key);
+}
+
 void bf_fecctl_reset(bf_fecctl *c) {
   c->percent = c->cfg.start_percent;
   c->target = c->cfg.start_percent;
@@ -67,6 +73,11 @@ void bf_fecctl_reset(bf_fecctl *c) {
   c->acc_expected = c->acc_lost = c->acc_runs = 0.0;
   c->ge = (bf_ge){0.0, 1.0};
   c->have_model = 0;
+  if (c->cfg.model && c->cfg.prior_loss_ppm) { /* until the first report: the prior */
+    c->ge = bf_ge_estimate(1e6, c->cfg.prior_loss_ppm > PPM_MAX ? PPM_MAX : c->cfg.prior_loss_ppm, 0);
+    build_tables(c);
+    c->have_model = 2;
+  }
 }
 
 void bf_fecctl_init(bf_fecctl *c, const bf_fecctl_config *cfg) {
@@ -87,7 +98,8 @@ uint32_t bf_fecctl_percent(const bf_fecctl *c) {
 static void model_update(bf_fecctl *c, const bf_feedback *fb) {
   double lost = fb->u.loss.shards_missing, n = lost + fb->u.loss.packets_received;
   if (!c->cfg.model || n <= 0.0) return;
-  if (!c->have_model && lost <= 0.0) return; /* nothing to model yet */
+  if (c->have_model == 2) c->have_model = 0; /* the first report replaces the prior */
+  if (!c->have_model && lost <= 0.0) return;  /* nothing to model yet */
   double runs = fb->u.loss.loss_runs;
   if (runs <= 0.0 && lost > 0.0) runs = lost * (1.0 - lost / n); /* independent loss */
   if (runs > lost) runs = lost;
@@ -98,8 +110,7 @@ static void model_update(bf_fecctl *c, const bf_feedback *fb) {
   c->acc_runs = c->acc_runs * keep + runs;
   c->ge = bf_ge_estimate(c->acc_expected, c->acc_lost, c->acc_runs);
   c->have_model = 1;
-  bf_fecmodel_table(c->ge, c->cfg.target_ppb / 1e9, 2, BF_FECMODEL_MAX_N - 2, c->m_delta);
-  bf_fecmodel_table(c->ge, c->cfg.target_key_ppb / 1e9, 2, BF_FECMODEL_MAX_N - 2, c->m_key);
+  build_tables(c);
 }
 
 uint32_t bf_fecctl_block_m(const bf_fecctl *c, uint32_t k, int strict) {

@@ -33,8 +33,11 @@
  * and AUs of more than one block). bf_fecctl_block_m is the larger of that m
  * and the percentage rule's (never less parity than the rule above), capped
  * at |max_percent| of k but never below |small_m_cap| shards (small frames
- * get relatively more parity). Before the first lossy report the model says
- * nothing and the rule alone applies.
+ * get relatively more parity). Until the first report the model assumes
+ * |prior_loss_ppm| (5 %) of independent loss, so the first ~750 ms of a
+ * session are not left to the start percentage (measured: at 5 % loss every
+ * frame lost on real content was lost there); the first report replaces the
+ * prior, and while no report has shown loss the rule alone applies.
  *
  * Caller-owned state, no allocation, O(1) per report (a lossy one that moves
  * the estimate: two table passes, ~0.5 ms). Not thread-safe.
@@ -63,6 +66,7 @@ typedef struct bf_fecctl_config {
   uint32_t target_ppb;        /* P(delta block lost) target, per 10^9: 100000 */
   uint32_t target_key_ppb;    /* keyframes, multi-block AUs: 10000 */
   uint32_t small_m_cap;       /* parity any block may have: 8 shards */
+  uint32_t prior_loss_ppm;    /* the model before the first report: 50000 (0 = none) */
 } bf_fecctl_config;
 
 void bf_fecctl_config_default(bf_fecctl_config *cfg);
@@ -92,7 +96,7 @@ typedef struct bf_fecctl {
   /* block-loss model */
   double acc_expected, acc_lost, acc_runs; /* forgetting sums of the reports */
   bf_ge ge;                                /* their Gilbert estimate */
-  int have_model;                          /* a lossy report has come */
+  int have_model; /* 0: the rule alone; 1: measured (a lossy report came); 2: the prior */
   uint8_t m_delta[BF_FECMODEL_MAX_N - 1];  /* m by k (1..253) */
   uint8_t m_key[BF_FECMODEL_MAX_N - 1];
 } bf_fecctl;
