@@ -80,8 +80,11 @@ for p in "${profiles[@]}"; do
       END { print n + 0 }' "$tmp/ref.md5" "$tmp/recv.md5")
     data=$(jnum "$tmp/sender.json" data_packets)
     par=$(jnum "$tmp/sender.json" parity_packets)
-    gp=$(jnum "$tmp/sender.json" p_gb)
-    gr=$(jnum "$tmp/sender.json" p_bg)
+    gp=null gr=null
+    if [ "$fec" = auto ]; then # the model in use (--fec N does not use it)
+      gp=$(jnum "$tmp/sender.json" p_gb)
+      gr=$(jnum "$tmp/sender.json" p_bg)
+    fi
     kr=$(jnum "$tmp/c.json" keyframe_requests)
     inn=$(jdir "$tmp/netsim.json" down in_packets)
     dropped=$(jdir "$tmp/netsim.json" down dropped_total)
@@ -90,7 +93,7 @@ for p in "${profiles[@]}"; do
     nloss=$(awk -v d="${dropped:-0}" -v i="${inn:-0}" 'BEGIN { printf "%.2f", i ? 100 * d / i : 0 }')
     json_rows+=("{\"profile\": \"$name\", \"netsim\": \"--dir down $args --seed 7\", \"fec\": \"$fec\", \"frames_sent\": ${sent:-0}, \"frames_bit_exact\": $exact, \"bit_exact_pct\": $share, \"data_packets\": ${data:-0}, \"parity_packets\": ${par:-0}, \"parity_overhead_pct\": $over, \"model_p_gb\": ${gp:-null}, \"model_p_bg\": ${gr:-null}, \"keyframe_requests\": ${kr:-0}, \"netsim_dropped_pct\": $nloss}")
     table+="
-| $name | $fec | $exact/${sent:-0} ($share %) | $over % | ${gp:-–}, ${gr:-–} | ${kr:-0} | $nloss |"
+| $name | $fec | $exact/${sent:-0} ($share %) | $over % | ${gp/null/–}, ${gr/null/–} | ${kr:-0} | $nloss |"
     echo "loss_realcontent: $name --fec $fec: $exact/$sent bit-exact, parity $over %" >&2
   done
 done
