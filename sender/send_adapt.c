@@ -109,6 +109,8 @@ static void model_parity(bf_send_state *s, size_t len, int keyframe) {
   uint32_t ml = bf_fecctl_block_m(&s->fec, k_last, strict);
   uint32_t rf = bf_fec_recovery_count(K, s->fec_applied);
   uint32_t rl = bf_fec_recovery_count(k_last, s->fec_applied);
+  if (mf < rf) mf = rf; /* the model never gives less than the rule */
+  if (ml < rl) ml = rl;
   uint64_t want = (uint64_t)(g.block_count - 1) * mf + ml;
   uint64_t rule = (uint64_t)(g.block_count - 1) * rf + rl;
   /* a keyframe is paid over several intervals: measured against the mean AU */

@@ -165,13 +165,21 @@ static void test_controller_blocks(void **state) {
   assert_true(bf_fecctl_block_m(&c, 30, 1) > m30); /* keyframes stricter */
   assert_true(bf_fecctl_block_m(&c, 128, 0) >= bf_fec_recovery_count(128, 8));
   assert_int_equal(bf_fecctl_share_percent(&c, 30), (m30 * 100 + 29) / 30);
-  /* the cap: 50 % of k, at least 8 shards */
-  f = loss(1500, 500, 20); /* 25 % in long bursts */
+  /* the cap: 50 % of k, at least 8 shards (8 % loss in bursts of 20) */
+  f = loss(1840, 160, 8);
   for (int i = 0; i < 4; i++)
     bf_fecctl_on_report(&c, &f, t += 750000000ull);
+  assert_true(bf_ge_loss(c.ge) < 0.1);
   assert_int_equal(bf_fecctl_block_m(&c, 30, 0), 15);
   assert_int_equal(bf_fecctl_block_m(&c, 2, 0), 8);
   assert_int_equal(bf_fecctl_block_m(&c, 253, 0), 2); /* k + m <= 255 */
+  /* above 10 %: the rule alone (congestion is the rate controller's) */
+  f = loss(1500, 500, 20);
+  for (int i = 0; i < 4; i++)
+    bf_fecctl_on_report(&c, &f, t += 750000000ull);
+  assert_int_equal(bf_fecctl_block_m(&c, 2, 0), bf_fec_recovery_count(2, bf_fecctl_percent(&c)));
+  assert_int_equal(bf_fecctl_block_m(&c, 30, 0),
+                   bf_fec_recovery_count(30, bf_fecctl_percent(&c)));
   /* clean windows: the estimate falls, the parity with it */
   f = loss(2000, 0, 0);
   for (int i = 0; i < 200; i++)

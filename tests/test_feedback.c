@@ -110,7 +110,9 @@ static void test_loss_report_old_form(void **state) {
   f.u.loss.loss_runs = 3;
   uint8_t buf[64];
   assert_int_equal(bf_feedback_encode(&f, buf, sizeof buf), 38);
-  assert_int_equal(buf[34] | buf[35] << 8 | buf[36] << 16 | (uint32_t)buf[37] << 24, 3);
+  assert_int_equal((uint32_t)buf[34] | (uint32_t)buf[35] << 8 | (uint32_t)buf[36] << 16 |
+                       (uint32_t)buf[37] << 24,
+                   3);
   assert_int_equal(bf_feedback_decode(buf, 34, &out), 0);
   assert_int_equal(out.u.loss.late_shards, 8);
   assert_int_equal(out.u.loss.loss_runs, 0);

@@ -28,6 +28,7 @@ void bf_fecctl_config_default(bf_fecctl_config *cfg) {
   cfg->target_key_ppb = 10000;
   cfg->small_m_cap = 8;
   cfg->prior_loss_ppm = 50000;
+  cfg->model_max_loss_ppm = 100000;
 }
 
 static uint32_t clamp_u32(uint32_t v, uint32_t lo, uint32_t hi) {
@@ -118,6 +119,9 @@ uint32_t bf_fecctl_block_m(const bf_fecctl *c, uint32_t k, int strict) {
   if (k > BF_FECMODEL_MAX_N - 2) k = BF_FECMODEL_MAX_N - 2;
   uint32_t rule = bf_fec_recovery_count(k, c->percent);
   if (!c->have_model) return rule;
+  /* above 10 % the loss is the rate controller's (congestion): more parity
+   * than the rule would only deepen it */
+  if (bf_ge_loss(c->ge) * 1e6 > (double)c->cfg.model_max_loss_ppm) return rule;
   uint32_t m = strict ? c->m_key[k] : c->m_delta[k];
   uint32_t cap = (uint32_t)(((uint64_t)k * c->cfg.max_percent + 99) / 100);
   if (cap < c->cfg.small_m_cap) cap = c->cfg.small_m_cap;

@@ -37,7 +37,12 @@
  * |prior_loss_ppm| (5 %) of independent loss, so the first ~750 ms of a
  * session are not left to the start percentage (measured: at 5 % loss every
  * frame lost on real content was lost there); the first report replaces the
- * prior, and while no report has shown loss the rule alone applies.
+ * prior, and while no report has shown loss the rule alone applies. Above
+ * |model_max_loss_ppm| (10 %, where the rate controller takes loss for
+ * congestion) the model adds nothing to the rule: more parity on a link that
+ * is too slow only deepens the loss (measured: sender_e2e_rate_h264, a
+ * 0.5 Mbit/s link, had its rate cuts undone when small frames got 8 parity
+ * shards each).
  *
  * Caller-owned state, no allocation, O(1) per report (a lossy one that moves
  * the estimate: two table passes, ~0.5 ms). Not thread-safe.
@@ -67,6 +72,7 @@ typedef struct bf_fecctl_config {
   uint32_t target_key_ppb;    /* keyframes, multi-block AUs: 10000 */
   uint32_t small_m_cap;       /* parity any block may have: 8 shards */
   uint32_t prior_loss_ppm;    /* the model before the first report: 50000 (0 = none) */
+  uint32_t model_max_loss_ppm; /* above this estimated loss the rule alone: 100000 */
 } bf_fecctl_config;
 
 void bf_fecctl_config_default(bf_fecctl_config *cfg);
