@@ -78,8 +78,7 @@ static void write_adapt(FILE *f, const bf_send_state *s) {
           s->fec_max_seen, s->fec.floor, s->fec.stats.reports, s->fec.stats.lossy,
           s->fec.stats.burns, s->fec.stats.reburns, s->fec.stats.decays, s->fec.stats.changes,
           s->au_data_packets, s->au_parity_packets, s->o.fec_auto ? s->fec.have_model : 0,
-          s->fec.ge.p, s->fec.ge.r,
-          bf_ge_loss(s->fec.ge));
+          s->fec.ge.p, s->fec.ge.r, bf_ge_loss(s->fec.ge));
   fprintf(f,
           "  \"rate\": {\"control\": %d, \"budget_bps\": %" PRIu64 ", \"min_bps\": %" PRIu64
           ", \"max_bps\": %" PRIu64 ", \"ceiling_bps\": %" PRIu64 ", \"decreases\": %" PRIu64

@@ -178,8 +178,7 @@ static void test_controller_blocks(void **state) {
   for (int i = 0; i < 4; i++)
     bf_fecctl_on_report(&c, &f, t += 750000000ull);
   assert_int_equal(bf_fecctl_block_m(&c, 2, 0), bf_fec_recovery_count(2, bf_fecctl_percent(&c)));
-  assert_int_equal(bf_fecctl_block_m(&c, 30, 0),
-                   bf_fec_recovery_count(30, bf_fecctl_percent(&c)));
+  assert_int_equal(bf_fecctl_block_m(&c, 30, 0), bf_fec_recovery_count(30, bf_fecctl_percent(&c)));
   /* clean windows: the estimate falls, the parity with it */
   f = loss(2000, 0, 0);
   for (int i = 0; i < 200; i++)

@@ -361,9 +361,8 @@ int main(void) {
       cmocka_unit_test(test_listen_forms),    cmocka_unit_test(test_rates),
       cmocka_unit_test(test_bare_bitrate),    cmocka_unit_test(test_errors),
       cmocka_unit_test(test_help_version),    cmocka_unit_test(test_fec_auto),
-      cmocka_unit_test(test_encode_delay),
       cmocka_unit_test(test_control_options), cmocka_unit_test(test_rate_control),
-      cmocka_unit_test(test_input_options),
+      cmocka_unit_test(test_input_options),   cmocka_unit_test(test_encode_delay),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

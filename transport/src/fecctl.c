@@ -75,7 +75,8 @@ void bf_fecctl_reset(bf_fecctl *c) {
   c->ge = (bf_ge){0.0, 1.0};
   c->have_model = 0;
   if (c->cfg.model && c->cfg.prior_loss_ppm) { /* until the first report: the prior */
-    c->ge = bf_ge_estimate(1e6, c->cfg.prior_loss_ppm > PPM_MAX ? PPM_MAX : c->cfg.prior_loss_ppm, 0);
+    c->ge =
+        bf_ge_estimate(1e6, c->cfg.prior_loss_ppm > PPM_MAX ? PPM_MAX : c->cfg.prior_loss_ppm, 0);
     build_tables(c);
     c->have_model = 2;
   }
@@ -100,7 +101,7 @@ static void model_update(bf_fecctl *c, const bf_feedback *fb) {
   double lost = fb->u.loss.shards_missing, n = lost + fb->u.loss.packets_received;
   if (!c->cfg.model || n <= 0.0) return;
   if (c->have_model == 2) c->have_model = 0; /* the first report replaces the prior */
-  if (!c->have_model && lost <= 0.0) return;  /* nothing to model yet */
+  if (!c->have_model && lost <= 0.0) return; /* nothing to model yet */
   double runs = fb->u.loss.loss_runs;
   if (runs <= 0.0 && lost > 0.0) runs = lost * (1.0 - lost / n); /* independent loss */
   if (runs > lost) runs = lost;

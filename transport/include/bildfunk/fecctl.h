@@ -103,7 +103,7 @@ typedef struct bf_fecctl {
   double acc_expected, acc_lost, acc_runs; /* forgetting sums of the reports */
   bf_ge ge;                                /* their Gilbert estimate */
   int have_model; /* 0: the rule alone; 1: measured (a lossy report came); 2: the prior */
-  uint8_t m_delta[BF_FECMODEL_MAX_N - 1];  /* m by k (1..253) */
+  uint8_t m_delta[BF_FECMODEL_MAX_N - 1]; /* m by k (1..253) */
   uint8_t m_key[BF_FECMODEL_MAX_N - 1];
 } bf_fecctl;
 
