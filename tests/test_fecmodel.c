@@ -144,9 +144,11 @@ static void test_controller_blocks(void **state) {
   (void)state;
   bf_fecctl c;
   bf_fecctl_init(&c, NULL);
-  /* before any report: the prior (5 % independent loss) */
+  /* before any report: the prior (5 % independent loss), without the
+   * small frames' allowance (2 data shards: 50 % of k, the rule's 2) */
   assert_int_equal(c.have_model, 2);
   assert_int_equal(bf_fecctl_block_m(&c, 30, 0), 8);
+  assert_int_equal(bf_fecctl_block_m(&c, 2, 0), 2);
   /* a clean first report drops it: the rule alone (1 % -> 2 shards) */
   uint64_t t = 0;
   bf_feedback clean = loss(2000, 0, 0);

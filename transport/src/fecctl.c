@@ -125,7 +125,8 @@ uint32_t bf_fecctl_block_m(const bf_fecctl *c, uint32_t k, int strict) {
   if (bf_ge_loss(c->ge) * 1e6 > (double)c->cfg.model_max_loss_ppm) return rule;
   uint32_t m = strict ? c->m_key[k] : c->m_delta[k];
   uint32_t cap = (uint32_t)(((uint64_t)k * c->cfg.max_percent + 99) / 100);
-  if (cap < c->cfg.small_m_cap) cap = c->cfg.small_m_cap;
+  /* small frames may have more, but not on the prior's word alone */
+  if (cap < c->cfg.small_m_cap && c->have_model == 1) cap = c->cfg.small_m_cap;
   if (m > cap) m = cap;
   if (m < rule) m = rule;
   if (k + m > BF_FECMODEL_MAX_N) m = BF_FECMODEL_MAX_N - k;

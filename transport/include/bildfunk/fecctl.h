@@ -37,7 +37,10 @@
  * |prior_loss_ppm| (5 %) of independent loss, so the first ~750 ms of a
  * session are not left to the start percentage (measured: at 5 % loss every
  * frame lost on real content was lost there); the first report replaces the
- * prior, and while no report has shown loss the rule alone applies. Above
+ * prior, and while no report has shown loss the rule alone applies. The
+ * prior keeps the 50 % cap without the 8-shard allowance of small frames
+ * (it is a guess: on a slow link it must not multiply the first window's
+ * packets). Above
  * |model_max_loss_ppm| (10 %, where the rate controller takes loss for
  * congestion) the model adds nothing to the rule: more parity on a link that
  * is too slow only deepens the loss (measured: sender_e2e_rate_h264, a
