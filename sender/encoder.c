@@ -568,6 +568,12 @@ int bf_encoder_send(bf_encoder *e, AVFrame *frame, uint64_t capture_ns, int keyf
     }
   }
   uint64_t t0 = mono_ns();
+  if (e->cfg.test_delay_ns) { /* a deterministic slow machine, counted as encode time */
+    struct timespec ts = {(time_t)(e->cfg.test_delay_ns / 1000000000u),
+                          (long)(e->cfg.test_delay_ns % 1000000000u)};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+  }
   AVFrame *in = convert(e, frame, &r);
   if (!in) {
     av_strerror(r, eb, sizeof eb);

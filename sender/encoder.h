@@ -57,6 +57,7 @@ typedef struct bf_encoder_config {
   int verbose;       /* let the encoder log */
   int intra_refresh; /* libx264: periodic intra refresh, one wave per |gop| frames
                       * (0: half a second of frames); keyframes asked for stay IDR */
+  uint64_t test_delay_ns; /* test option (--test-encode-delay): each encode sleeps this long */
 } bf_encoder_config;
 
 /* The intra-refresh period the encoder uses for |cfg| (frames). */

@@ -4,6 +4,8 @@
  */
 #include "send_adapt.h"
 
+#include <bildfunk/wire.h>
+
 #include <stdio.h>
 
 void bf_send_adapt_init(bf_send_state *s) {
@@ -36,6 +38,10 @@ void bf_send_adapt_reset(bf_send_state *s) {
 void bf_send_adapt_apply(bf_send_state *s) {
   if (!s->o.rate_control) return;
   uint32_t fec = s->o.fec_auto ? bf_fecctl_percent(&s->fec) : s->o.fec_percent;
+  if (s->o.fec_auto && s->fec.have_model == 1 && s->k_mean) { /* measured, not the prior */
+    uint32_t share = bf_fecctl_share_percent(&s->fec, s->k_mean);
+    if (share > fec) fec = share > BF_MAX_FEC_PERCENT ? BF_MAX_FEC_PERCENT : share;
+  }
   uint64_t want = bf_ratectl_encoder_bps(&s->rate, fec);
   uint64_t have = s->enc ? bf_encoder_bitrate(s->enc) : s->bitrate;
   if (want != have && (!s->enc || bf_encoder_set_bitrate(s->enc, want) < 0)) {
@@ -81,7 +87,49 @@ void bf_send_adapt_on_loss(bf_send_state *s, const bf_feedback *fb, uint64_t now
   rate_on_loss(s, fb, now);
 }
 
-void bf_send_adapt_before_au(bf_send_state *s) {
+/* Parity datagrams the rate budget leaves one frame interval beyond
+ * |data| datagrams; UINT32_MAX without rate control or while the budget is
+ * at its ceiling (no congestion: the model's own cap, fecctl.h, holds). */
+static uint32_t budget_parity(const bf_send_state *s, uint32_t data) {
+  if (!s->o.rate_control || !s->packet_bytes) return UINT32_MAX;
+  if (bf_ratectl_budget(&s->rate) >= s->rate.cfg.max_bps) return UINT32_MAX;
+  uint64_t per_frame = bf_ratectl_budget(&s->rate) / 8u * s->interval_ns / 1000000000u;
+  uint64_t dg = per_frame / s->packet_bytes;
+  return dg > data ? (uint32_t)(dg - data) : 0;
+}
+
+/* The block-loss model's parity for the AU of |len| bytes. */
+static void model_parity(bf_send_state *s, size_t len, int keyframe) {
+  bf_geometry g;
+  uint32_t S = s->rate.cfg.shard_bytes, K = s->rate.cfg.max_k;
+  bf_geometry_compute((uint32_t)len, S, K, &g);
+  uint32_t k_last = bf_geometry_block_k(&g, K, g.block_count - 1);
+  int strict = keyframe || g.block_count > 1;
+  uint32_t mf = bf_fecctl_block_m(&s->fec, K, strict);
+  uint32_t ml = bf_fecctl_block_m(&s->fec, k_last, strict);
+  uint32_t rf = bf_fec_recovery_count(K, s->fec_applied);
+  uint32_t rl = bf_fec_recovery_count(k_last, s->fec_applied);
+  if (mf < rf) mf = rf; /* the model never gives less than the rule */
+  if (ml < rl) ml = rl;
+  uint64_t want = (uint64_t)(g.block_count - 1) * mf + ml;
+  uint64_t rule = (uint64_t)(g.block_count - 1) * rf + rl;
+  /* a keyframe is paid over several intervals: measured against the mean AU */
+  uint32_t cap = budget_parity(s, keyframe && s->k_mean && s->k_mean < g.total_data ? s->k_mean
+                                                                                    : g.total_data);
+  if (want > cap) { /* the budget's share: scale down, never below the rule */
+    if (cap <= rule) {
+      mf = rf;
+      ml = rl;
+    } else {
+      mf = rf + (uint32_t)((uint64_t)(mf - rf) * (cap - rule) / (want - rule));
+      ml = rl + (uint32_t)((uint64_t)(ml - rl) * (cap - rule) / (want - rule));
+    }
+  }
+  bf_packetizer_set_next_parity(s->pk, mf, ml);
+  s->k_mean = s->k_mean ? (s->k_mean * 15u + g.total_data + 15u) / 16u : g.total_data;
+}
+
+void bf_send_adapt_before_au(bf_send_state *s, size_t len, int keyframe) {
   if (!s->o.fec_auto) return;
   uint32_t pct = bf_fecctl_percent(&s->fec);
   if (pct != s->fec_applied && bf_packetizer_set_fec_percent(s->pk, pct) == 0) s->fec_applied = pct;
@@ -89,4 +137,12 @@ void bf_send_adapt_before_au(bf_send_state *s) {
     if (s->fec_applied < s->fec_min_seen) s->fec_min_seen = s->fec_applied;
     if (s->fec_applied > s->fec_max_seen) s->fec_max_seen = s->fec_applied;
   }
+  if (s->fec.have_model && s->fec_applied > 0) model_parity(s, len, keyframe);
+}
+
+void bf_send_adapt_after_au(bf_send_state *s) {
+  bf_packetizer_au_info info;
+  bf_packetizer_au_info_get(s->pk, &info);
+  s->au_data_packets += info.data_packets;
+  s->au_parity_packets += info.parity_packets;
 }

@@ -41,8 +41,13 @@ void bf_send_adapt_reset(bf_send_state *s);
 void bf_send_adapt_apply(bf_send_state *s);
 /* A LOSS_REPORT |fb| that arrived at |now_ns|. */
 void bf_send_adapt_on_loss(bf_send_state *s, const bf_feedback *fb, uint64_t now_ns);
-/* Right before an AU is packetized: adaptive FEC's percentage now. */
-void bf_send_adapt_before_au(bf_send_state *s);
+/* Right before an AU of |len| bytes (a keyframe when |keyframe|) is
+ * packetized: adaptive FEC's percentage now, and with the block-loss model
+ * the parity of its blocks (fecctl.h), capped by what the rate budget leaves
+ * a frame interval beyond the AU's data (never below the percentage rule). */
+void bf_send_adapt_before_au(bf_send_state *s, size_t len, int keyframe);
+/* Right after: counts the AU's data and parity packets. */
+void bf_send_adapt_after_au(bf_send_state *s);
 
 #ifdef __cplusplus
 }

@@ -90,7 +90,12 @@ void bf_send_usage(FILE *out) {
           "  --encoder NAME         libavcodec encoder (default libx264, libx265,\n"
           "                         libsvtav1); hardware ones such as h264_vaapi or\n"
           "                         h264_nvenc when present, else the software one\n"
-          "  --preset NAME          encoder preset (default veryfast, ultrafast, 12)\n"
+          "  --preset NAME          encoder preset (default veryfast, ultrafast, 12);\n"
+          "                         pins it: without it a guard steps to a faster\n"
+          "                         preset (at a keyframe) when encoding cannot keep\n"
+          "                         the frame rate, and back when there is room\n"
+          "  --test-encode-delay MS test option: each encode at the starting preset\n"
+          "                         takes MS longer (a machine too slow for it)\n"
           "  --bitrate RATE         e.g. 20M, 8000k (default: from size and rate); a\n"
           "                         number without a unit is bit/s and must be at least\n"
           "                         100000 (20000 is refused: write 20000k or 20M)\n"
@@ -275,6 +280,7 @@ static const char *const with_value[] = {"--listen",
                                          "--codec",
                                          "--encoder",
                                          "--preset",
+                                         "--test-encode-delay",
                                          "--size",
                                          "--fps",
                                          "--bitrate",
@@ -389,6 +395,9 @@ static int apply(bf_send_options *o, const char *name, const char *v, char *err,
   } else if (!strcmp(name, "--preset")) {
     if (!*v) return fail(err, cap, "--preset: empty name");
     o->preset = v;
+  } else if (!strcmp(name, "--test-encode-delay")) {
+    if (parse_uint(v, 0, 10000, &o->test_encode_delay_ms))
+      return fail(err, cap, "--test-encode-delay: bad value '%s' (0-10000 ms)", v);
   } else if (!strcmp(name, "--size")) {
     if (parse_size(v, &o->width, &o->height))
       return fail(err, cap, "--size: bad size '%s' (want WxH, even, 64x48 to 8192x8192)", v);

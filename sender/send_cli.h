@@ -52,6 +52,7 @@ typedef struct bf_send_options {
   bf_codec codec;            /* default h264 */
   const char *encoder;       /* libavcodec encoder name, NULL = the codec's default */
   const char *preset;        /* encoder preset, NULL = ours per encoder */
+  unsigned test_encode_delay_ms; /* test option: delay per encode at the start preset */
   unsigned width, height;    /* 0 = the source's own (testsrc: 1280x720) */
   unsigned fps_num, fps_den; /* 0/0 = the source's own (testsrc, x11: 60) */
   uint64_t bitrate;          /* bit/s, 0 = automatic from size and rate */

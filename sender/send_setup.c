@@ -61,8 +61,12 @@ static int open_pictures(bf_send_state *s, char *err, size_t cap) {
       .slices = o->slices,
       .verbose = o->verbose,
       .intra_refresh = o->intra_refresh,
+      .test_delay_ns = (uint64_t)o->test_encode_delay_ms * 1000000u,
   };
   if ((r = bf_encoder_open(&ec, &s->enc, err, cap)) < 0) return r;
+  s->enc_cfg = ec;
+  s->enc_cfg.name = bf_encoder_name(s->enc); /* after any fallback */
+  bf_enc_guard_init(&s->guard, s->enc_cfg.name, o->preset, o->preset != NULL, s->interval_ns);
   if (o->intra_refresh)
     fprintf(stderr, "bildfunk-send: intra refresh: a wave every %u frames\n",
             bf_encoder_refresh_period(&ec));

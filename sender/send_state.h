@@ -23,6 +23,7 @@
 
 #include "au.h"
 #include "ctl_server.h"
+#include "enc_guard.h"
 #include "encoder.h"
 #include "hist.h"
 #include "pacer.h"
@@ -51,6 +52,11 @@ typedef struct bf_send_state {
   bf_source *src;
   bf_source_info sinfo;
   bf_encoder *enc; /* NULL: the source's AUs are passed through */
+  bf_encoder_config enc_cfg; /* what it was opened with (the guard reopens it) */
+  bf_enc_guard guard;        /* frame-rate guard: faster preset when too slow */
+  char guard_preset[16];     /* the preset the guard chose (enc_cfg.preset points here) */
+  int guard_pending;         /* a step to do before the next picture: -1, +1 */
+  uint64_t guard_switches;   /* steps done */
   bf_packetizer *pk;
   bf_pacer pacer;
   uint32_t au_index;          /* the AU being paced: its frame_index and capture time */
@@ -68,6 +74,8 @@ typedef struct bf_send_state {
   uint64_t rate_not_applied;           /* encoder shares the encoder could not take */
   uint32_t fec_applied;                /* the % the packetizer uses now */
   uint32_t fec_min_seen, fec_max_seen; /* over the AUs sent after the first loss report */
+  uint64_t au_data_packets, au_parity_packets; /* over every AU packetized */
+  uint32_t k_mean;                             /* data shards of a recent AU (1/16 EWMA) */
   /* the data plane */
   bf_send_session ss;
   bf_send_endpoint ep;

@@ -58,6 +58,12 @@ static void write_stream(FILE *f, const bf_send_state *s) {
           "  \"intra_refresh\": %d, \"refresh_waves\": %" PRIu64 ", \"recovery_points\": %" PRIu64
           ", \"refresh_abandoned\": %" PRIu64 ",\n",
           s->o.intra_refresh, s->refresh.waves, s->recovery_points, s->refresh.abandoned);
+  char pre[16];
+  fprintf(f,
+          "  \"encoder_guard\": {\"active\": %d, \"preset\": \"%s\", \"steps_down\": %" PRIu64
+          ", \"steps_up\": %" PRIu64 ", \"switches\": %" PRIu64 "},\n",
+          s->guard.active, bf_enc_guard_preset(&s->guard, pre, sizeof pre), s->guard.steps_down,
+          s->guard.steps_up, s->guard_switches);
 }
 
 /* Adaptive FEC and rate control. */
@@ -65,10 +71,14 @@ static void write_adapt(FILE *f, const bf_send_state *s) {
   fprintf(f,
           "  \"fec\": {\"auto\": %d, \"percent\": %u, \"min_seen\": %u, \"max_seen\": %u, "
           "\"floor\": %u, \"reports\": %" PRIu64 ", \"lossy\": %" PRIu64 ", \"burns\": %" PRIu64
-          ", \"reburns\": %" PRIu64 ", \"decays\": %" PRIu64 ", \"changes\": %" PRIu64 "},\n",
+          ", \"reburns\": %" PRIu64 ", \"decays\": %" PRIu64 ", \"changes\": %" PRIu64
+          ", \"data_packets\": %" PRIu64 ", \"parity_packets\": %" PRIu64
+          ", \"model\": {\"active\": %d, \"p_gb\": %.6f, \"p_bg\": %.4f, \"loss\": %.6f}},\n",
           s->o.fec_auto, s->fec_applied, s->fec_min_seen > s->fec_max_seen ? 0 : s->fec_min_seen,
           s->fec_max_seen, s->fec.floor, s->fec.stats.reports, s->fec.stats.lossy,
-          s->fec.stats.burns, s->fec.stats.reburns, s->fec.stats.decays, s->fec.stats.changes);
+          s->fec.stats.burns, s->fec.stats.reburns, s->fec.stats.decays, s->fec.stats.changes,
+          s->au_data_packets, s->au_parity_packets, s->o.fec_auto ? s->fec.have_model : 0,
+          s->fec.ge.p, s->fec.ge.r, bf_ge_loss(s->fec.ge));
   fprintf(f,
           "  \"rate\": {\"control\": %d, \"budget_bps\": %" PRIu64 ", \"min_bps\": %" PRIu64
           ", \"max_bps\": %" PRIu64 ", \"ceiling_bps\": %" PRIu64 ", \"decreases\": %" PRIu64

@@ -60,7 +60,7 @@ static int begin_au(bf_send_state *s, const uint8_t *au, size_t len, uint64_t pt
     fprintf(stderr, "bildfunk-send: cannot write --dump-au file '%s'\n", s->o.dump_au);
     return -EIO;
   }
-  bf_send_adapt_before_au(s);
+  bf_send_adapt_before_au(s, len, ai.keyframe);
   uint32_t flags = ai.keyframe ? BF_AU_KEYFRAME : 0;
   if (bf_refresh_track(&s->refresh, &ai)) {
     flags |= BF_AU_RECOVERY_POINT;
@@ -71,6 +71,7 @@ static int begin_au(bf_send_state *s, const uint8_t *au, size_t len, uint64_t pt
     fprintf(stderr, "bildfunk-send: packetizer: %s\n", bf_strerror(r));
     return r;
   }
+  bf_send_adapt_after_au(s);
   bf_packetizer_au_info info;
   bf_packetizer_au_info_get(s->pk, &info);
   s->au_index = info.frame_index;
@@ -92,8 +93,48 @@ static int next_encoded(bf_send_state *s) {
   if (!s->enc || !bf_encoder_receive(s->enc, &au)) return 0;
   bf_hist_add(&s->enc_all, au.encode_ns);
   bf_hist_add(&s->enc_win, au.encode_ns);
+  int step = bf_enc_guard_add(&s->guard, au.encode_ns);
+  if (step) s->guard_pending = step;
   int r = begin_au(s, au.data, au.len, au.capture_ns, au.keyframe_requested);
   return r < 0 ? r : 1;
+}
+
+/* The guard's step: the encoder reopened at the new preset (its first
+ * picture is a keyframe), one line said. The old one stays when the new
+ * one cannot open. */
+static void guard_step(bf_send_state *s) {
+  int step = s->guard_pending;
+  s->guard_pending = 0;
+  char was[16], err[256] = "";
+  snprintf(was, sizeof was, "%s", s->enc_cfg.preset ? s->enc_cfg.preset : "");
+  if (!was[0]) { /* the wrapper's default: the guard knows its name */
+    bf_enc_guard g = s->guard;
+    g.pos = (unsigned)((int)g.pos - step);
+    bf_enc_guard_preset(&g, was, sizeof was);
+  }
+  bf_enc_guard_preset(&s->guard, s->guard_preset, sizeof s->guard_preset);
+  bf_encoder_config ec = s->enc_cfg;
+  ec.preset = s->guard_preset;
+  ec.strict = 1; /* the encoder that ran, not a fallback */
+  if (s->guard.pos != s->guard.start) ec.test_delay_ns = 0; /* the delay is the start preset's */
+  bf_encoder *ne = NULL;
+  if (bf_encoder_open(&ec, &ne, err, sizeof err) < 0) {
+    fprintf(stderr, "bildfunk-send: encoder guard: cannot reopen %s at preset %s: %s\n", ec.name,
+            s->guard_preset, err);
+    return;
+  }
+  uint64_t bps = bf_encoder_bitrate(s->enc);
+  bf_encoder_close(&s->enc);
+  s->enc = ne;
+  if (bps != bf_encoder_bitrate(ne)) bf_encoder_set_bitrate(ne, bps);
+  ec.test_delay_ns = s->enc_cfg.test_delay_ns;
+  s->enc_cfg = ec;
+  s->guard_switches++;
+  fprintf(stderr,
+          "bildfunk-send: encoder guard: encode p95 %.1f ms %s the frame interval %.1f ms: "
+          "preset %s -> %s at a keyframe\n",
+          (double)s->guard.last_p95_ns / 1e6, step < 0 ? "above" : "well below",
+          (double)s->interval_ns / 1e6, was, s->guard_preset);
 }
 
 /* Captures the next picture: into the encoder, or (passthrough) straight
@@ -115,6 +156,7 @@ static int capture(bf_send_state *s, uint64_t now) {
   }
   bf_send_input_captured(s, item.pts_ns); /* the input applied before this picture */
   if (!item.frame) return begin_au(s, item.au, item.au_len, item.pts_ns, want_key);
+  if (s->guard_pending) guard_step(s);
   r = bf_encoder_send(s->enc, item.frame, item.pts_ns, want_key, err, sizeof err);
   if (r < 0) {
     fprintf(stderr, "bildfunk-send: %s\n", err);

@@ -45,7 +45,8 @@ static void test_roundtrip_all(void **state) {
   f.u.loss.frames_lost = 5;
   f.u.loss.shards_recovered = 6;
   f.u.loss.late_shards = UINT32_MAX;
-  roundtrip(&f, 34);
+  f.u.loss.loss_runs = 7;
+  roundtrip(&f, 38); /* 34 before loss_runs was appended (issue #16) */
   memset(&f, 0, sizeof f);
   f.type = BF_FB_CLOCK_PING;
   f.u.ping.id = 9;
@@ -97,6 +98,30 @@ static void test_layout(void **state) {
   assert_memory_equal(b, want, sizeof want);
 }
 
+/* A 34-byte loss report (a client from before loss_runs) still decodes,
+ * with loss_runs 0; 35 to 37 bytes are neither form. */
+static void test_loss_report_old_form(void **state) {
+  (void)state;
+  bf_feedback f, out;
+  memset(&f, 0, sizeof f);
+  f.type = BF_FB_LOSS_REPORT;
+  f.u.loss.shards_missing = 9;
+  f.u.loss.late_shards = 8;
+  f.u.loss.loss_runs = 3;
+  uint8_t buf[64];
+  assert_int_equal(bf_feedback_encode(&f, buf, sizeof buf), 38);
+  assert_int_equal((uint32_t)buf[34] | (uint32_t)buf[35] << 8 | (uint32_t)buf[36] << 16 |
+                       (uint32_t)buf[37] << 24,
+                   3);
+  assert_int_equal(bf_feedback_decode(buf, 34, &out), 0);
+  assert_int_equal(out.u.loss.late_shards, 8);
+  assert_int_equal(out.u.loss.loss_runs, 0);
+  for (size_t n = 35; n < 38; n++)
+    assert_int_equal(bf_feedback_decode(buf, n, &out), -EBADMSG);
+  assert_int_equal(bf_feedback_decode(buf, 38, &out), 0);
+  assert_int_equal(out.u.loss.loss_runs, 3);
+}
+
 static void test_rejects(void **state) {
   (void)state;
   bf_feedback f;
@@ -123,10 +148,9 @@ static void test_rejects(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_roundtrip_all),
-      cmocka_unit_test(test_layout),
-      cmocka_unit_test(test_frame_info_layout),
-      cmocka_unit_test(test_rejects),
+      cmocka_unit_test(test_roundtrip_all),        cmocka_unit_test(test_layout),
+      cmocka_unit_test(test_frame_info_layout),    cmocka_unit_test(test_rejects),
+      cmocka_unit_test(test_loss_report_old_form),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

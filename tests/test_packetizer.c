@@ -472,6 +472,71 @@ static void test_set_fec_percent(void **state) {
   bf_packetizer_del(&p);
 }
 
+/* Parity per AU (bf_packetizer_set_next_parity): m per block as asked for
+ * one AU (the last block's parity repairs that many lost data shards), the
+ * percentage again for the next, and a request beyond the storage refused. */
+static void test_next_parity(void **state) {
+  (void)state;
+  bf_test_rng rng;
+  bf_test_rng_seed(&rng, 0x6e7874u);
+  bf_packetizer_config cfg;
+  make_cfg(&cfg, 512, 32, 10, 40 * 512);
+  bf_packetizer *p = must_new(&cfg);
+  uint8_t *au = malloc(40 * 512);
+  assert_non_null(au);
+  bf_test_rng_fill(&rng, au, 40 * 512);
+  bf_packetizer_set_next_parity(p, 9, 6);
+  assert_int_equal(bf_packetizer_begin(p, au, 40 * 512, 1, 0), 0);
+  bf_dgram d[64];
+  assert_int_equal(bf_packetizer_next(p, d, 64), 40 + 9 + 6);
+  bf_header h;
+  bf_wire_limits lim = {.min_shard = BF_MIN_SHARD,
+                        .max_shard = BF_MAX_SHARD,
+                        .max_k = 32,
+                        .max_frame_bytes = 40 * 512};
+  for (uint32_t i = 0; i < 55; i++) {
+    bf_header_decode(d[i].head, &h);
+    assert_int_equal(h.recovery_shards, h.block_index == 0 ? 9 : 6);
+    assert_int_equal(bf_header_validate(&h, BF_HEADER_BYTES + 512, &lim), BF_ACCEPT);
+  }
+  /* block 1 (k = 8): six data shards lost, rebuilt from its six parity */
+  uint8_t *pool = malloc(14 * 512);
+  assert_non_null(pool);
+  uint8_t *sh[14];
+  uint8_t present[14];
+  for (uint32_t i = 0; i < 14; i++) {
+    sh[i] = pool + i * 512;
+    memcpy(sh[i], i < 8 ? d[32 + i].body : d[49 + i - 8].body, 512);
+    present[i] = i >= 6;
+    if (!present[i]) memset(sh[i], 0, 512);
+  }
+  bf_fec *fec = NULL;
+  assert_int_equal(bf_fec_new(&fec), 0);
+  assert_int_equal(bf_fec_reconstruct(fec, 8, 6, 512, sh, present), 6);
+  for (uint32_t i = 0; i < 6; i++)
+    assert_memory_equal(sh[i], au + (32 + i) * 512, 512);
+  bf_fec_del(&fec);
+  free(pool);
+  /* the next AU: the percentage again (32 -> 4, 8 -> 2) */
+  assert_int_equal(bf_packetizer_begin(p, au, 40 * 512, 2, 0), 0);
+  bf_packetizer_au_info info;
+  bf_packetizer_au_info_get(p, &info);
+  assert_int_equal(info.parity_packets, 4 + 2);
+  /* beyond the storage sized at 90 %: refused, the percentage applies */
+  bf_packetizer_set_next_parity(p, 200, 200);
+  assert_int_equal(bf_packetizer_begin(p, au, 40 * 512, 3, 0), 0);
+  bf_packetizer_au_info_get(p, &info);
+  assert_int_equal(info.parity_packets, 4 + 2);
+  assert_int_equal(bf_packetizer_parity_refused(p), 1);
+  /* a one-block AU takes |m_last|; k + m is cut to 255 */
+  bf_packetizer_set_next_parity(p, 50, 3);
+  assert_int_equal(bf_packetizer_begin(p, au, 512, 4, 0), 0);
+  bf_packetizer_au_info_get(p, &info);
+  assert_int_equal(info.parity_packets, 3);
+  free(au);
+  bf_packetizer_del(&p);
+}
+
 static void test_index_wrap(void **state) {
   (void)state;
   bf_test_rng rng;
@@ -606,6 +671,7 @@ int main(void) {
       cmocka_unit_test(test_pct90_all_sizes),
       cmocka_unit_test(test_empty_au),
       cmocka_unit_test(test_set_fec_percent),
+      cmocka_unit_test(test_next_parity),
       cmocka_unit_test(test_index_wrap),
       cmocka_unit_test(test_abandon),
       cmocka_unit_test(test_batch_sizes_agree),

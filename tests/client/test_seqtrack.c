@@ -7,7 +7,8 @@
  * network, up to the settle bound back on one that reorders (a number
  * reordered across the window's end counts in its own window), later
  * stragglers credited to the next window, a stream that began before its
- * first arrival, the bitmap's limit at a high packet rate, a new stream.
+ * first arrival, the bitmap's limit at a high packet rate, a new stream,
+ * the runs of missing numbers (burstiness).
  */
 #include "testutil.h"
 
@@ -259,11 +260,57 @@ static void test_window_bitmap_limit(void **state) {
   free(t);
 }
 
+/* Runs of missing numbers: a known pattern over several windows; a run that
+ * begins right after a window's horizon is counted in the next window. */
+static void test_window_loss_runs(void **state) {
+  (void)state;
+  bf_seqtrack *t = malloc(sizeof *t);
+  assert_non_null(t);
+  bf_seqtrack_init(t);
+  uint64_t t0 = 1000 * MS;
+  /* missing: 10; 20-24; 30,31; then 98-102 right after the first horizon */
+  static const uint32_t miss[] = {10, 20, 21, 22, 23, 24, 30, 31, 98, 99, 100, 101, 102};
+  size_t mi = 0;
+  bf_seqtrack_window w;
+  for (uint32_t i = 0; i < 200; i++) {
+    if (mi < sizeof miss / sizeof miss[0] && miss[mi] == i) {
+      mi++;
+      continue;
+    }
+    bf_seqtrack_push(t, 5000 + i, t0 + i * MS);
+    if (i == 97) {
+      bf_seqtrack_close_window(t, t0 + i * MS, &w);
+      assert_int_equal(w.expected, 98);
+      assert_int_equal(w.expected - w.received, 8);
+      assert_int_equal(w.lost_runs, 3);
+    }
+  }
+  /* the second window ends at 199: 98..102 is one run, begun here */
+  bf_seqtrack_close_window(t, t0 + 199 * MS, &w);
+  assert_int_equal(w.expected, 102);
+  assert_int_equal(w.expected - w.received, 5);
+  assert_int_equal(w.lost_runs, 1);
+  /* 300-301 missing, 302 arrives, then 303-304 missing: two runs, one per
+   * window */
+  for (uint32_t i = 200; i < 300; i++)
+    bf_seqtrack_push(t, 5000 + i, t0 + i * MS);
+  bf_seqtrack_push(t, 5000 + 302, t0 + 302 * MS); /* 300, 301 missing; 302 is max */
+  bf_seqtrack_close_window(t, t0 + 302 * MS, &w);
+  assert_int_equal(w.lost_runs, 1);
+  for (uint32_t i = 305; i < 310; i++)
+    bf_seqtrack_push(t, 5000 + i, t0 + i * MS);
+  bf_seqtrack_close_window(t, t0 + 310 * MS, &w);
+  assert_int_equal(w.expected - w.received, 2); /* 303, 304 */
+  assert_int_equal(w.lost_runs, 1);
+  free(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_in_order_and_dups), cmocka_unit_test(test_lateness),
       cmocka_unit_test(test_window_in_order),   cmocka_unit_test(test_window_settle),
       cmocka_unit_test(test_window_start),      cmocka_unit_test(test_window_bitmap_limit),
+      cmocka_unit_test(test_window_loss_runs),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

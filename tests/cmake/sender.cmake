@@ -55,6 +55,8 @@ set(bf_sender_e2e_cases
 # Intra refresh (issue #7), and adaptive FEC through bildfunk-netsim (skipped
 # when netsim is not built).
 list(APPEND bf_sender_e2e_cases intra_refresh fec_auto_loss5 fec_auto_clean)
+# The encoder's frame-rate guard (issue #16): a deterministic slow encoder.
+list(APPEND bf_sender_e2e_cases encode_guard encode_guard_pinned)
 # Control mode (issue #6): pairing through the sender's stdin, sealed streams,
 # replacement, a dead peer, a punch from the wrong IP; a replay after a
 # re-target; started in the background of a terminal.

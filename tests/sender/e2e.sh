@@ -810,8 +810,46 @@ intra_refresh_case() {
   expect_eq "strip frames from the recovery point" "$(val strip_frames strip29.out)" 16
 }
 
+# encode_guard_case PIN: an encoder made slow by the test option
+# --test-encode-delay (150 ms per encode at the starting preset, a 100 ms
+# frame interval at 10 fps, so a busy machine's own encode time, ~1 ms here,
+# cannot decide anything): without --preset the guard steps veryfast ->
+# superfast after two slow windows of 10 pictures, at a keyframe, with one
+# log line, and stays there (the delay is gone); with PIN=pin (--preset
+# veryfast) nothing steps.
+encode_guard_case() {
+  local pin=$1 n=40 extra=()
+  [ "$pin" = pin ] && extra=(--preset veryfast)
+  start_sender send.log --size 320x240 --fps 10 --frames $n --codec h264 "${extra[@]}" \
+    --test-encode-delay 150 --dump-au sent.h264 --stats-json stats.json
+  "$RECV" --connect "127.0.0.1:$PORT" --codec h264 --out recv.h264 --index index.csv \
+    --frames $n >recv.out || fail "receiver"
+  wait_sender
+  check_recv recv.out $n
+  check_stream h264 $n 320 240
+  local lines keys
+  lines=$(grep -c "encoder guard:" send.log || true)
+  keys=$(tail -n +2 index.csv | awk -F, '{ if (int($3 / 4) % 2) printf "%d ", NR - 1 }')
+  if [ "$pin" = pin ]; then
+    expect_eq "guard lines with --preset" "$lines" 0
+    expect_eq "keyframes (AU index)" "$keys" "0 "
+    expect_eq "guard active" "$(stat active <(grep encoder_guard stats.json))" 0
+  else
+    expect_eq "guard lines" "$lines" 1
+    grep -q "encoder guard: encode p95 .* above the frame interval 100.0 ms: preset veryfast -> superfast at a keyframe" send.log ||
+      fail "the guard's line: $(grep 'encoder guard' send.log)"
+    # the step comes after two windows of 10 pictures: the keyframe is AU 20
+    expect_eq "keyframes (AU index)" "$keys" "0 20 "
+    expect_eq "keyframes_sent" "$(stat keyframes_sent stats.json)" 2
+    expect_eq "guard steps down" "$(stat steps_down stats.json)" 1
+    grep -q '"preset": "superfast"' stats.json || fail "the guard's preset in --stats-json"
+  fi
+}
+
 case $case_ in
   h264 | hevc | av1) stream_case "$case_" ;;
+  encode_guard) encode_guard_case step ;;
+  encode_guard_pinned) encode_guard_case pin ;;
   keyframe_h264) keyframe_case h264 2 ;;
   keyframe_hevc) keyframe_case hevc 2 ;;
   keyframe_av1) keyframe_case av1 4 ;; # SVT-AV1 holds two pictures back

@@ -229,6 +229,19 @@ static void test_fec_auto(void **state) {
   assert_int_equal(o.fec_auto, 1);
 }
 
+/* --test-encode-delay MS (a test option of the encoder guard's e2e cases). */
+static void test_encode_delay(void **state) {
+  (void)state;
+  bf_send_options o;
+  assert_int_equal(PARSE(&o, "--preset", "veryfast"), BF_CLI_RUN);
+  assert_int_equal(o.test_encode_delay_ms, 0);
+  assert_int_equal(PARSE(&o, "--test-encode-delay", "50"), BF_CLI_RUN);
+  assert_int_equal(o.test_encode_delay_ms, 50);
+  assert_int_equal(PARSE(&o, "--test-encode-delay", "10001"), -EINVAL);
+  assert_non_null(strstr(err, "--test-encode-delay: bad value '10001'"));
+  assert_int_equal(PARSE(&o, "--test-encode-delay", "x"), -EINVAL);
+}
+
 /* --rate-control on|off (default on), both spellings, the last one wins. */
 static void test_rate_control(void **state) {
   (void)state;
@@ -349,7 +362,7 @@ int main(void) {
       cmocka_unit_test(test_bare_bitrate),    cmocka_unit_test(test_errors),
       cmocka_unit_test(test_help_version),    cmocka_unit_test(test_fec_auto),
       cmocka_unit_test(test_control_options), cmocka_unit_test(test_rate_control),
-      cmocka_unit_test(test_input_options),
+      cmocka_unit_test(test_input_options),   cmocka_unit_test(test_encode_delay),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

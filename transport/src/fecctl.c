@@ -5,6 +5,8 @@
  */
 #include <bildfunk/fecctl.h>
 
+#include <bildfunk/wire.h>
+
 #include <errno.h>
 #include <string.h>
 
@@ -21,6 +23,12 @@ void bf_fecctl_config_default(bf_fecctl_config *cfg) {
   cfg->decay_windows = 160;
   cfg->decay_windows_max = 1280;
   cfg->window_ns = BF_FB_LOSS_WINDOW_NS;
+  cfg->model = 1;
+  cfg->target_ppb = 100000;
+  cfg->target_key_ppb = 10000;
+  cfg->small_m_cap = 8;
+  cfg->prior_loss_ppm = 50000;
+  cfg->model_max_loss_ppm = 100000;
 }
 
 static uint32_t clamp_u32(uint32_t v, uint32_t lo, uint32_t hi) {
@@ -35,6 +43,8 @@ static void sanitize(bf_fecctl_config *c) {
   if (c->decay_windows == 0) c->decay_windows = 1;
   if (c->decay_windows_max < c->decay_windows) c->decay_windows_max = c->decay_windows;
   if (c->window_ns == 0) c->window_ns = BF_FB_LOSS_WINDOW_NS;
+  if (c->target_ppb == 0) c->target_ppb = 1;
+  if (c->target_key_ppb == 0) c->target_key_ppb = 1;
 }
 
 uint32_t bf_fecctl_target(const bf_fecctl_config *cfg, uint32_t loss_ppm) {
@@ -44,6 +54,11 @@ uint32_t bf_fecctl_target(const bf_fecctl_config *cfg, uint32_t loss_ppm) {
   t += cfg->headroom_percent;
   if (t > cfg->max_percent) t = cfg->max_percent;
   return clamp_u32((uint32_t)t, cfg->min_percent, cfg->max_percent);
+}
+
+static void build_tables(bf_fecctl *c) {
+  bf_fecmodel_table(c->ge, c->cfg.target_ppb / 1e9, 2, BF_FECMODEL_MAX_N - 2, c->m_delta);
+  bf_fecmodel_table(c->ge, c->cfg.target_key_ppb / 1e9, 2, BF_FECMODEL_MAX_N - 2, c->m_key);
 }
 
 void bf_fecctl_reset(bf_fecctl *c) {
@@ -56,6 +71,15 @@ void bf_fecctl_reset(bf_fecctl *c) {
   c->have_last = 0;
   c->last_lossy = 0;
   c->last_loss_ppm = 0;
+  c->acc_expected = c->acc_lost = c->acc_runs = 0.0;
+  c->ge = (bf_ge){0.0, 1.0};
+  c->have_model = 0;
+  if (c->cfg.model && c->cfg.prior_loss_ppm) { /* until the first report: the prior */
+    c->ge =
+        bf_ge_estimate(1e6, c->cfg.prior_loss_ppm > PPM_MAX ? PPM_MAX : c->cfg.prior_loss_ppm, 0);
+    build_tables(c);
+    c->have_model = 2;
+  }
 }
 
 void bf_fecctl_init(bf_fecctl *c, const bf_fecctl_config *cfg) {
@@ -70,6 +94,49 @@ void bf_fecctl_init(bf_fecctl *c, const bf_fecctl_config *cfg) {
 
 uint32_t bf_fecctl_percent(const bf_fecctl *c) {
   return c->percent;
+}
+
+/* Folds one report into the model's sums and rebuilds its tables. */
+static void model_update(bf_fecctl *c, const bf_feedback *fb) {
+  double lost = fb->u.loss.shards_missing, n = lost + fb->u.loss.packets_received;
+  if (!c->cfg.model || n <= 0.0) return;
+  if (c->have_model == 2) c->have_model = 0; /* the first report replaces the prior */
+  if (!c->have_model && lost <= 0.0) return; /* nothing to model yet */
+  double runs = fb->u.loss.loss_runs;
+  if (runs <= 0.0 && lost > 0.0) runs = lost * (1.0 - lost / n); /* independent loss */
+  if (runs > lost) runs = lost;
+  double est = c->acc_expected > 0.0 ? c->acc_lost / c->acc_expected : 0.0;
+  double keep = lost / n > est ? 0.5 : 15.0 / 16.0;
+  c->acc_expected = c->acc_expected * keep + n;
+  c->acc_lost = c->acc_lost * keep + lost;
+  c->acc_runs = c->acc_runs * keep + runs;
+  c->ge = bf_ge_estimate(c->acc_expected, c->acc_lost, c->acc_runs);
+  c->have_model = 1;
+  build_tables(c);
+}
+
+uint32_t bf_fecctl_block_m(const bf_fecctl *c, uint32_t k, int strict) {
+  if (k == 0) return 0;
+  if (k > BF_FECMODEL_MAX_N - 2) k = BF_FECMODEL_MAX_N - 2;
+  uint32_t rule = bf_fec_recovery_count(k, c->percent);
+  if (!c->have_model) return rule;
+  /* above 10 % the loss is the rate controller's (congestion): more parity
+   * than the rule would only deepen it */
+  if (bf_ge_loss(c->ge) * 1e6 > (double)c->cfg.model_max_loss_ppm) return rule;
+  uint32_t m = strict ? c->m_key[k] : c->m_delta[k];
+  uint32_t cap = (uint32_t)(((uint64_t)k * c->cfg.max_percent + 99) / 100);
+  /* small frames may have more, but not on the prior's word alone */
+  if (cap < c->cfg.small_m_cap && c->have_model == 1) cap = c->cfg.small_m_cap;
+  if (m > cap) m = cap;
+  if (m < rule) m = rule;
+  if (k + m > BF_FECMODEL_MAX_N) m = BF_FECMODEL_MAX_N - k;
+  return m;
+}
+
+uint32_t bf_fecctl_share_percent(const bf_fecctl *c, uint32_t k) {
+  if (k == 0) return c->percent;
+  uint32_t m = bf_fecctl_block_m(c, k, 0);
+  return (uint32_t)(((uint64_t)m * 100 + k - 1) / k);
 }
 
 int bf_fecctl_on_report(bf_fecctl *c, const bf_feedback *fb, uint64_t now_ns) {
@@ -125,6 +192,7 @@ int bf_fecctl_on_report(bf_fecctl *c, const bf_feedback *fb, uint64_t now_ns) {
       }
     }
   }
+  model_update(c, fb);
   c->target = bf_fecctl_target(&c->cfg, ppm);
   c->percent = c->target > c->floor ? c->target : c->floor;
   if (c->percent != old) {

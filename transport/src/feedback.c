@@ -12,7 +12,8 @@
 static size_t fb_size(bf_fb_type t) {
   switch (t) {
   case BF_FB_KEYFRAME_REQUEST: return 14;
-  case BF_FB_LOSS_REPORT: return 34;
+  case BF_FB_LOSS_REPORT:
+    return 38;
   case BF_FB_CLOCK_PING: return 14;
   case BF_FB_CLOCK_PONG: return 30;
   case BF_FB_BYE: return 6;
@@ -20,6 +21,12 @@ static size_t fb_size(bf_fb_type t) {
     return 10;
   }
   return 0;
+}
+
+/* A loss report of a client before loss_runs is exactly 34 bytes; 35 to
+ * 37 are neither form and are rejected. */
+static size_t fb_min_size(bf_fb_type t, size_t len) {
+  return t == BF_FB_LOSS_REPORT && len == 34 ? 34 : fb_size(t);
 }
 
 int bf_feedback_encode(const bf_feedback *fb, uint8_t *out, size_t cap) {
@@ -40,6 +47,7 @@ int bf_feedback_encode(const bf_feedback *fb, uint8_t *out, size_t cap) {
                            fb->u.loss.frames_completed, fb->u.loss.frames_lost,
                            fb->u.loss.shards_recovered, fb->u.loss.late_shards};
     for (size_t i = 0; i < 8; i++) bf__put_le32(p + 4 * i, v[i]);
+    bf__put_le32(p + 32, fb->u.loss.loss_runs);
     break;
   }
   case BF_FB_CLOCK_PING:
@@ -66,7 +74,7 @@ int bf_feedback_encode(const bf_feedback *fb, uint8_t *out, size_t cap) {
 int bf_feedback_decode(const uint8_t *d, size_t len, bf_feedback *fb) {
   if (len < 2 || d[0] != BF_FB_MAGIC) return -EBADMSG;
   bf_fb_type t = (bf_fb_type)d[1];
-  size_t n = fb_size(t);
+  size_t n = fb_min_size(t, len);
   if (n == 0 || len < n) return -EBADMSG;
   memset(fb, 0, sizeof *fb);
   fb->type = t;
@@ -88,6 +96,7 @@ int bf_feedback_decode(const uint8_t *d, size_t len, bf_feedback *fb) {
     fb->u.loss.frames_lost = v[5];
     fb->u.loss.shards_recovered = v[6];
     fb->u.loss.late_shards = v[7];
+    if (len >= 38) fb->u.loss.loss_runs = bf__get_le32(p + 32);
     break;
   }
   case BF_FB_CLOCK_PING:

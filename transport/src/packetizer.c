@@ -36,6 +36,9 @@ struct bf_packetizer {
   uint32_t fec_percent;      /* used from the next _begin() on */
   uint32_t next_frame_index; /* given to the next AU */
   uint32_t next_stream_seq;  /* given to the next packet emitted */
+  int next_parity_set;       /* bf_packetizer_set_next_parity for the next AU */
+  uint32_t next_m_full, next_m_last;
+  uint64_t parity_refused; /* such requests that did not fit the storage */
 
   bf_fec *fec;
   uint8_t *headers; /* max_packets x 40; slot n = packet n of the current AU */
@@ -166,6 +169,35 @@ int bf_packetizer_set_fec_percent(bf_packetizer *p, uint32_t pct) {
   return 0;
 }
 
+void bf_packetizer_set_next_parity(bf_packetizer *p, uint32_t m_full, uint32_t m_last) {
+  p->next_parity_set = 1;
+  p->next_m_full = m_full;
+  p->next_m_last = m_last;
+}
+
+uint64_t bf_packetizer_parity_refused(const bf_packetizer *p) {
+  return p->parity_refused;
+}
+
+/* The parity asked for with bf_packetizer_set_next_parity, if it fits. */
+static void take_next_parity(bf_packetizer *p) {
+  if (!p->next_parity_set) return;
+  p->next_parity_set = 0;
+  const uint32_t bc = p->geo.block_count, k_max = p->max_k;
+  uint32_t mf = p->next_m_full, ml = p->next_m_last;
+  if (k_max + mf > BF_MAX_BLOCK_SHARDS) mf = BF_MAX_BLOCK_SHARDS - k_max;
+  if (p->k_last + ml > BF_MAX_BLOCK_SHARDS) ml = BF_MAX_BLOCK_SHARDS - p->k_last;
+  if (bc == 1) mf = ml; /* the one block is the last */
+  uint64_t parity = (uint64_t)(bc - 1) * mf + ml;
+  if (parity > p->max_parity || p->data_packets + parity > p->max_packets) {
+    p->parity_refused++;
+    return;
+  }
+  p->m_full = mf;
+  p->m_last = ml;
+  p->parity_packets = (uint32_t)parity;
+}
+
 int bf_packetizer_begin(bf_packetizer *p, const uint8_t *au, size_t len, uint64_t pts_ns,
                         uint32_t user_flags) {
   if (!au && len > 0) return -EINVAL;
@@ -181,6 +213,7 @@ int bf_packetizer_begin(bf_packetizer *p, const uint8_t *au, size_t len, uint64_
   p->m_last = bf_fec_recovery_count(p->k_last, p->fec_percent);
   p->data_packets = p->geo.total_data;
   p->parity_packets = (bc - 1) * p->m_full + p->m_last;
+  take_next_parity(p);
   p->emitted = 0;
   p->parity_ready = p->parity_packets == 0;
   p->have_au = 1;

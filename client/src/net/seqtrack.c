@@ -22,6 +22,7 @@ void bf_seqtrack_restart(bf_seqtrack *t) {
   t->acc_open = 0;
   t->acc_credit = 0;
   t->acc_closed = 0;
+  t->run_lost = 0;
 }
 
 static int test_bit(const bf_seqtrack *t, uint32_t seq) {
@@ -166,6 +167,7 @@ bf_seq_class bf_seqtrack_push(bf_seqtrack *t, uint32_t seq, uint64_t now) {
     t->acc_open = 1;
     t->acc_closed = 0;
     t->acc_credit = 0;
+    t->run_lost = 0;
     t->ck_head = 0;
     t->ck_n = 0;
     checkpoint(t, seq, now);
@@ -224,6 +226,23 @@ uint64_t bf_seqtrack_settle_ns(bf_seqtrack *t, uint64_t now) {
   return b < BF_SEQTRACK_SETTLE_MAX_NS ? b : BF_SEQTRACK_SETTLE_MAX_NS;
 }
 
+/* Runs of missing numbers in (|base|, |h|] that the bitmap still holds. */
+static uint64_t count_runs(bf_seqtrack *t, uint32_t base, uint32_t h) {
+  uint32_t span = h - base, reach = t->max - h; /* numbers above h stay in the bitmap */
+  if (reach >= BF_SEQTRACK_WINDOW) return 0;
+  if (span > BF_SEQTRACK_WINDOW - reach) {
+    span = BF_SEQTRACK_WINDOW - reach; /* older ones are gone: a fresh start */
+    t->run_lost = 0;
+  }
+  uint64_t runs = 0;
+  for (uint32_t i = h - span + 1; i != h + 1; i++) {
+    int lost = !test_bit(t, i);
+    if (lost && !t->run_lost) runs++;
+    t->run_lost = lost;
+  }
+  return runs;
+}
+
 void bf_seqtrack_close_window(bf_seqtrack *t, uint64_t now, bf_seqtrack_window *w) {
   memset(w, 0, sizeof *w);
   w->settle_ns = bf_seqtrack_settle_ns(t, now);
@@ -239,6 +258,7 @@ void bf_seqtrack_close_window(bf_seqtrack *t, uint64_t now, bf_seqtrack_window *
   /* what stays open must fit the bitmap that tells which numbers came */
   if (t->max - h >= BF_SEQTRACK_WINDOW) h = t->max - (BF_SEQTRACK_WINDOW - 1);
   uint32_t open = t->max - h;
+  w->lost_runs = count_runs(t, t->acc_base, h);
   uint64_t beyond = 0;
   for (uint32_t i = 1; i <= open; i++)
     beyond += (uint64_t)test_bit(t, h + i);

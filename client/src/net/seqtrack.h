@@ -40,9 +40,14 @@
  * from copies). Latency: a datagram's fate is reported at most the settle
  * bound later than by the plain span count (0 on an in-order network).
  *
+ * Burstiness: each window also counts the runs of consecutive missing
+ * numbers among those it closes (the missing numbers still in the bitmap,
+ * i.e. within BF_SEQTRACK_WINDOW of the highest), a run crossing windows
+ * counted once. Mean burst length = missing / runs.
+ *
  * Memory: fixed, caller-owned struct (~17 KiB), no allocation. Cost per
  * datagram: O(1), O(log BF_SEQTRACK_ADV) when late; per window closed
- * O(log BF_SEQTRACK_SETTLE_SLOTS) + O(numbers left open). Time is passed in
+ * O(log BF_SEQTRACK_SETTLE_SLOTS) + O(numbers closed and left open). Time is passed in
  * (ns).
  */
 #ifndef BF_CLIENT_SEQTRACK_H
@@ -92,6 +97,7 @@ typedef struct bf_seqtrack {
   uint64_t acc_open;    /* first copies numbered after acc_base */
   uint64_t acc_credit;  /* first copies that came after their window closed */
   uint64_t late_closed; /* counter: such late first copies, ever */
+  int run_lost;         /* the last number closed was missing (a run goes on) */
 
   /* the highest number ck_seq[i] at time ck_ns[i], one per slot */
   uint32_t ck_seq[BF_SEQTRACK_SETTLE_SLOTS];
@@ -111,6 +117,10 @@ typedef struct bf_seqtrack_window {
   uint64_t settle_ns; /* the settle bound used */
   uint32_t horizon;   /* the highest number closed */
   uint32_t open;      /* numbers above it left for the next window */
+  uint64_t lost_runs; /* runs of consecutive missing numbers among those
+                         closed (a run going on from the previous window is
+                         counted there); with expected - received they give
+                         the Gilbert loss model (bildfunk/fecmodel.h) */
 } bf_seqtrack_window;
 
 void bf_seqtrack_init(bf_seqtrack *t);

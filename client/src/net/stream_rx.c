@@ -383,6 +383,9 @@ int bf_pump_tick(bf_pump *p, uint64_t now, bf_pump_window *win) {
     fb.u.loss.frames_lost = clamp32(win->frames_lost);
     fb.u.loss.shards_recovered = clamp32(win->shards_recovered);
     fb.u.loss.late_shards = clamp32(win->late_shards);
+    fb.u.loss.loss_runs =
+        clamp32(sw.lost_runs < win->expected - win->received ? sw.lost_runs
+                                                             : win->expected - win->received);
     bf_pump_send_feedback(p, &fb);
   }
   return 1;

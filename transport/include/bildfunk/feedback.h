@@ -61,7 +61,7 @@ typedef struct bf_feedback {
       uint32_t first_lost;   /* frame index range that was lost, inclusive */
       uint32_t last_lost;
     } keyframe;
-    struct {                 /* 34 bytes */
+    struct {                     /* 38 bytes (34 before loss_runs) */
       uint32_t window_ms;        /* length of the reporting window */
       uint32_t packets_received; /* video datagrams accepted */
       uint32_t shards_missing;   /* shards the client had to do without */
@@ -70,6 +70,9 @@ typedef struct bf_feedback {
       uint32_t frames_lost;
       uint32_t shards_recovered; /* data shards rebuilt by FEC */
       uint32_t late_shards;      /* originals that came after a rebuild */
+      uint32_t loss_runs;        /* runs of consecutive missing stream_seq numbers
+                                  * among shards_missing (burstiness); 0 from a
+                                  * 34-byte report (a client that does not count) */
     } loss;
     struct {                 /* 14 bytes */
       uint32_t id;

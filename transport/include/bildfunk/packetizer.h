@@ -53,6 +53,16 @@ void bf_packetizer_del(bf_packetizer **p);
 /* Sets the FEC percentage (0..90) used from the next AU on. -EINVAL above 90. */
 int bf_packetizer_set_fec_percent(bf_packetizer *p, uint32_t pct);
 
+/* Sets the parity of the next AU only (then the percentage again): |m_full|
+ * for each block of K data shards, |m_last| for the last block (the only one
+ * when the AU has one block). Each block keeps k + m <= 255 (m is cut to
+ * fit); when the AU's parity or packets would exceed the storage sized at
+ * 90 % for the largest AU, the percentage applies instead (counted in
+ * bf_packetizer_parity_refused). 0 = this parity in a block is allowed (then
+ * the block has no parity, as at 0 %). */
+void bf_packetizer_set_next_parity(bf_packetizer *p, uint32_t m_full, uint32_t m_last);
+uint64_t bf_packetizer_parity_refused(const bf_packetizer *p);
+
 /* Starts AU |au| of |len| bytes (len may be 0). |au| is borrowed: it must stay
  * unchanged until the AU's last packet has been sent. Any AU still being
  * emitted is abandoned (its remaining packets are never produced); every
