@@ -132,6 +132,7 @@ int bf_ctl_negotiate(const bf_ctl_offer *o, const bf_ctl_hello *h, bf_ctl_welcom
   w->max_frame_bytes = o->max_frame_bytes;
   w->bitrate_kbps = o->bitrate_kbps;
   w->flags = sealed ? BF_CTL_WELCOME_SEALED : 0u;
+  if (o->audio && (h->caps & BF_CTL_CAP_AUDIO)) w->flags |= BF_CTL_WELCOME_AUDIO;
   bf_ctl_msg m = {.type = BF_CTL_WELCOME};
   m.u.welcome = *w;
   if (bf_ctl_validate(&m, why)) return -EINVAL; /* the offer itself is out of range */

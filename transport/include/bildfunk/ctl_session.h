@@ -74,13 +74,15 @@ typedef struct bf_ctl_offer {
   uint32_t max_frame_bytes;    /* 1..BF_CTL_MAX_FRAME_BYTES */
   uint32_t bitrate_kbps;
   int sealed; /* 0 never, 1 when the client can (BF_CTL_CAP_SEALED), 2 required */
+  int audio;  /* 1: the sender has sound for a client that asks (BF_CTL_CAP_AUDIO) */
 } bf_ctl_offer;
 
 /* Fits |o| to client |h|: the first codec of codec_pref the client decodes;
  * the size scaled down (aspect kept, even) to fit max_width x max_height;
  * fps clamped to max_fps; shard_bytes the smallest of the offer, the
  * client's and what its MTU carries (IPv4 + UDP + header [+ seal]), even
- * and >= 512; sealed per |o->sealed|. Returns 0, or -ENOTSUP with |*why|
+ * and >= 512; sealed per |o->sealed|; sound (BF_CTL_WELCOME_AUDIO) when
+ * |o->audio| and the Hello has BF_CTL_CAP_AUDIO. Returns 0, or -ENOTSUP with |*why|
  * (may be NULL) a static text when there is no common codec, the MTU is
  * too small, or sealing is required and the client cannot. */
 int bf_ctl_negotiate(const bf_ctl_offer *o, const bf_ctl_hello *h, bf_ctl_welcome *w,
