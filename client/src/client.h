@@ -16,6 +16,7 @@
 #ifndef BF_CLIENT_CLIENT_H
 #define BF_CLIENT_CLIENT_H
 
+#include "audio/audio_stream.h"
 #include "client_cli.h"
 #include "net/ctl_client.h"
 #include "net/stream_rx.h"
@@ -58,12 +59,14 @@ typedef struct bf_client {
   bf_stats_json json;  /* --stats-json, when json_open */
   int json_open;
   bf_report *report; /* --report: NULL = none */
+  bf_astream *audio; /* the sound (audio/): NULL = none (--no-audio, or the sender has none) */
 
   /* --- setup: the control session (NULL in --direct mode) ------------------ */
   bf_cctl *ctl;
   int ctl_ready;        /* the loop saw its socket ready */
   uint64_t ctl_last_ns; /* last bf_cctl_service() while streaming */
   int ctl_sealed;       /* the data plane is sealed with its secret */
+  int ctl_audio;        /* the Welcome says the sender sends sound */
   int ctl_paired_now;   /* this run paired */
   bf_pairscreen ps;     /* the window during the setup */
   bf_canvas ps_cv;

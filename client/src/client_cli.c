@@ -85,7 +85,13 @@ void bf_cli_usage(FILE *out) {
         "                          every picture is shown as soon as it is decoded)\n"
         "  --overlay off|compact|normal|detailed   statistics overlay (default off)\n"
         "  --font auto|builtin|system             overlay text (default auto)\n"
-        "  hotkeys: Ctrl+Alt+Shift+S overlay, +X fullscreen, +Q quit\n"
+        "  hotkeys: Ctrl+Alt+Shift+S overlay, +X fullscreen, +A mute, +Q quit\n"
+        "\n"
+        "sound:\n"
+        "  --no-audio              do not ask the sender for sound (default: ask, and\n"
+        "                          play it, in sync with the picture)\n"
+        "  --audio-device NAME     SDL sound output device (default: the default one;\n"
+        "                          SDL_AUDIODRIVER picks the driver)\n"
         "\n"
         "diagnostics:\n"
         "  --frames N              stop after N decoded pictures\n"
@@ -203,6 +209,7 @@ static int *flag_of(bf_cli *c, const char *name) {
   if (!strcmp(name, "--fullscreen")) return &c->fullscreen;
   if (!strcmp(name, "--borderless")) return &c->borderless;
   if (!strcmp(name, "--vsync")) return &c->vsync;
+  if (!strcmp(name, "--no-audio")) return &c->no_audio;
   if (!strcmp(name, "--wait") || !strcmp(name, "--reconnect")) return &c->wait;
   if (!strcmp(name, "-v") || !strcmp(name, "--verbose")) return &c->verbose;
   if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) return &c->quiet;
@@ -229,6 +236,7 @@ static int takes_value(const char *name) {
       "--framemd5", "--overlay", "--font",    "--codec",    "--decoder",
       "--threads",  "--size",    "--timeout", "--max-k",    "--debug-decode-delay",
       "--skip-to-live", "--seal-key-file", "--config-dir", "--name", "--max-size", "--data-via",
+      "--audio-device",
       NULL};
   /* clang-format on */
   int known = 0;
@@ -299,6 +307,9 @@ static int parse_display(bf_cli *c, const char *name, const char *val, char *err
   } else if (!strcmp(name, "--size")) {
     if (parse_size(val, &c->width, &c->height))
       return fail(err, cap, "--size: '%s' is not WxH (16..16384)", val);
+  } else if (!strcmp(name, "--audio-device")) {
+    if (!*val) return fail(err, cap, "--audio-device needs a device name");
+    c->audio_device = val;
   } else {
     return 1;
   }
@@ -373,6 +384,8 @@ static int check_together(bf_cli *c, char *err, size_t cap) {
     return fail(err, cap,
                 "--headless has no window: drop --fullscreen/--borderless/--vsync/--size");
   if (c->quiet && c->verbose) return fail(err, cap, "--quiet and --verbose contradict");
+  if (c->no_audio && c->audio_device)
+    return fail(err, cap, "--no-audio and --audio-device contradict");
   return 0;
 }
 

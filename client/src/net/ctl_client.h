@@ -61,6 +61,7 @@ typedef struct bf_cctl_config {
   uint64_t connect_ns;            /* 0: BF_CCTL_CONNECT_NS */
   uint64_t handshake_ns;          /* 0: the library's BF_CTL_HANDSHAKE_NS */
   uint64_t (*now)(void);          /* the client clock, ns */
+  int audio;                      /* 1: the Hello asks for sound (BF_CTL_CAP_AUDIO) */
   /* Tests: a borrowed identity and pin store instead of the config
    * directory's (both or neither). */
   const bf_identity *id;

@@ -150,6 +150,12 @@ static void write_json(bf_client *c, const net_figures *n, uint64_t end_ns) {
   json_control(c, sealed, extra + used, sizeof extra - used);
   used += strlen(extra + used);
   json_recoveries(c, extra + used, sizeof extra - used);
+  used += strlen(extra + used);
+  bf_astream_figures af;
+  memset(&af, 0, sizeof af);
+  af.device = "off";
+  if (c->audio) bf_astream_figures_get(c->audio, &af);
+  bf_astream_json(&af, extra + used, sizeof extra - used);
   if (bf_stats_json_close(&c->json, &c->st, extra) < 0) {
     bf_client_say(c, "cannot write the statistics file");
     if (!c->exit_code) c->exit_code = 1;
@@ -161,6 +167,9 @@ static void write_report(bf_client *c) {
   char title[160];
   snprintf(title, sizeof title, "bildfunk session report - %s", bf_pump_peer_name(c->pump));
   const bf_decode_gate *g = &c->gate;
+  bf_astream_figures af;
+  memset(&af, 0, sizeof af);
+  if (c->audio) bf_astream_figures_get(c->audio, &af);
   const bf_report_kv extra[] = {
       {"pictures decoded", (double)c->pictures},
       {"decode errors", (double)c->decode_errors},
@@ -172,6 +181,15 @@ static void write_report(bf_client *c) {
       {"gaps", (double)g->gaps},
       {"frames held for a reordered one", (double)g->holds},
       {"holds that ran out (gaps)", (double)g->holds_expired},
+      {"audio frames received", (double)af.frames},
+      {"audio frames rebuilt by FEC", (double)af.recovered},
+      {"audio frames concealed", (double)af.concealed},
+      {"audio frames late", (double)af.late},
+      {"audio latency p50 (ms)", af.lat_s50_ms},
+      {"audio latency p95 (ms)", af.lat_s95_ms},
+      {"audio buffer target (ms)", af.target_ms},
+      {"A/V offset, timestamps (ms)", af.av_offset_ms},
+      {"A/V offset, test markers (ms)", af.have_marker ? af.marker_median_ms : 0.0},
   };
   FILE *f = fopen(c->cli->report, "w");
   int r = f ? bf_report_write(c->report, &c->st, title, extra, sizeof extra / sizeof extra[0], f)
@@ -205,4 +223,16 @@ void bf_summary_write(bf_client *c, uint64_t end_ns) {
             v.p50[BF_STAGE_E2E], v.p95[BF_STAGE_E2E], v.p99[BF_STAGE_E2E], v.p50[BF_STAGE_DECODE],
             v.p95[BF_STAGE_DECODE], (double)n.off / 1e6, (double)n.rtt / 1e6,
             n.synced ? "" : ", not synced");
+  if (c->audio) {
+    bf_astream_figures f;
+    bf_astream_figures_get(c->audio, &f);
+    if (f.playing)
+      fprintf(stderr,
+              "bildfunk: sound: %llu frames, %llu rebuilt by FEC, %llu concealed, %llu late; "
+              "latency p50 %.2f p95 %.2f ms; A/V offset %+.1f ms%s\n",
+              (unsigned long long)f.frames, (unsigned long long)f.recovered,
+              (unsigned long long)f.concealed, (unsigned long long)f.late, f.lat_s50_ms,
+              f.lat_s95_ms, f.have_marker ? f.marker_median_ms : f.av_offset_ms,
+              f.have_marker ? " (test markers)" : "");
+  }
 }

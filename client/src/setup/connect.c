@@ -35,6 +35,7 @@ int bf_connect_open(bf_client *c) {
   cc.max_height = (uint16_t)cli->max_height;
   cc.pair = cli->pair ? 2 : 1;
   cc.now = bf_clock_epoch_ns;
+  cc.audio = !cli->no_audio;
   char err[512];
   int r = bf_cctl_open(&cc, &c->ctl, err, sizeof err);
   if (r < 0) {
@@ -198,6 +199,8 @@ int bf_connect_finish(bf_client *c, char *data_addr, size_t cap, uint8_t secret[
   c->ctl_sealed = 1;
   remember_sender(c);
   *max_k = w.max_k;
+  c->ctl_audio = (w.flags & BF_CTL_WELCOME_AUDIO) != 0;
+  if (!c->cli->no_audio && !c->ctl_audio) bf_client_say(c, "the sender sends no sound");
   bf_cctl_data_addr(c->ctl, w.data_port, c->ctl_data, sizeof c->ctl_data);
   /* --data-via: the same sealed data plane through a relay; the sender sees
    * the relay's address, so it must share the control connection's IP */

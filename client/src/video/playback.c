@@ -290,6 +290,19 @@ void bf_playback_overlay_text(bf_client *c, uint64_t now) {
   bf_pump_reassembler_stats(c->pump, &rs);
   info.rejected = rs.packets - rs.rejected[BF_ACCEPT] - rs.rejected[BF_REJECT_DUPLICATE];
   info.waiting_key = c->gate.need_key && c->pictures > 0;
+  if (c->audio) {
+    bf_astream_figures af;
+    bf_astream_figures_get(c->audio, &af);
+    info.audio.on = af.playing;
+    info.audio.muted = af.muted;
+    info.audio.p50_ms = af.lat_p50_ms;
+    info.audio.p95_ms = af.lat_p95_ms;
+    info.audio.av_offset_ms = af.av_offset_ms;
+    info.audio.marker = af.have_marker;
+    info.audio.marker_ms = af.marker_median_ms;
+    info.audio.concealed = af.concealed;
+    info.audio.late = af.late;
+  }
   bf_overlay_set_text(&c->ov, &v, &c->st, &info);
   /* 4 Hz while pictures come, 1 Hz when idle */
   c->next_text_ns = now + (now - c->last_present_ns < SEC ? 250 * MS : SEC);
@@ -323,6 +336,9 @@ void bf_playback_present(bf_client *c) {
   uint64_t now = bf_clock_epoch_ns();
   c->last_present_ns = now;
   c->pending_rec.present_ns = now;
+  if (c->audio) /* the sync target and the A/V markers */
+    bf_astream_on_picture(c->audio, c->pending, now, c->pending_rec.pts_ns,
+                          (int64_t)(now - c->pending_rec.capture_ns));
   if (c->ep_open && (c->pending_rec.user_flags & (BF_AU_KEYFRAME | BF_AU_RECOVERY_POINT))) {
     c->rec_ep[c->n_ep].present_ns = now;
     bf_client_verbose(c, "recovered: %s %u on screen %.1f ms after the request",
