@@ -14,10 +14,14 @@ packages=(
   # client and sender
   libsdl2-dev libsdl2-ttf-dev libfontconfig-dev fonts-dejavu-core
   libavcodec-dev libavutil-dev libavformat-dev libavdevice-dev libswscale-dev
-  libopus-dev
+  # sound: Opus both ways, the file's sound resampled to 48 kHz, PulseAudio capture
+  libopus-dev libswresample-dev libpulse-dev
   # real components the tests start: clips, displays, networks, peers, a TURN
   # relay (coturn's turnserver, started by tests/turn/turn_e2e.c itself)
   ffmpeg xvfb x11-apps iproute2 nftables iperf3 tshark jq coturn
+  # the sound tests (tests/audio): a user PulseAudio with a null sink, paplay
+  # and pactl to feed and steer it, sox to make the known sound
+  pulseaudio pulseaudio-utils sox
   # packaging: icons, man pages, desktop and AppStream validation (tshark above)
   librsvg2-bin help2man desktop-file-utils appstream
   # Windows cross-build of the transport, run under wine

@@ -282,7 +282,10 @@ void bf_playout_render(bf_playout *p, uint64_t now, uint64_t sync_ns, int16_t *o
   }
   /* the rates, over the whole stream: the device's (after 0.5 s of it)
    * and the sender's (after 1 s of capture times) */
-  if (!p->dev_t0) p->dev_t0 = now;
+  if (!p->dev_t0 || now - p->dev_t0 > 4 * 1000000000ull) { /* a new 4 s window */
+    p->dev_t0 = now;
+    p->dev_samples = 0;
+  }
   double span = (double)(now - p->dev_t0), in_span = (double)(p->in_t1 - p->in_t0);
   if (span > 5e8 && p->dev_samples > 0) {
     double in_rate = RATE;
@@ -308,7 +311,8 @@ void bf_playout_render(bf_playout *p, uint64_t now, uint64_t sync_ns, int16_t *o
     interp(p, out + i * 2);
   rep->ratio_ppm = (int32_t)lrint((p->ratio - 1) * 1e6);
   rep->device_ppm = (int32_t)lrint((p->base - 1) * 1e6);
-  double ahead = (double)(p->newest_seq - p->next_seq + 1) * frame_samples(p) +
+  int32_t frames_ahead = (int32_t)(p->newest_seq - p->next_seq) + 1;
+  double ahead = (double)(frames_ahead > 0 ? frames_ahead : 0) * frame_samples(p) +
                  ((double)p->pcm_len - p->pos);
   rep->buffer_ns = (int64_t)(ahead * NS_PER_SAMPLE);
   detect_beeps(p, out, n, now, rep);

@@ -21,7 +21,7 @@
  *
  * Drift: the sender's sample clock and the output device's differ (and the
  * target moves). The device's real rate is measured (samples it took per
- * second of the client clock since the stream started; SDL's disk driver,
+ * second of the client clock, over windows of 4 s; SDL's disk driver,
  * which sleeps, runs ~4 % slow, a sound card within 0.01 %), and so is the
  * sender's (samples per second of capture time: its sound card's clock
  * against its wall clock); the input is resampled (4-point Hermite) at the
