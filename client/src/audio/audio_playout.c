@@ -245,6 +245,7 @@ static int start(bf_playout *p, uint64_t now, double d) {
   if (!p->have_first || !p->slot[k].valid || p->slot[k].f.seq != p->next_seq) return 0;
   if ((double)now < (double)p->slot[k].f.capture_ns + d) return 0;
   p->started = 1;
+  p->d_eff = d;
   p->pcm_len = 0;
   p->pos = 0;
   p->pcm0_ts = (double)p->slot[k].f.capture_ns;
@@ -267,6 +268,12 @@ void bf_playout_render(bf_playout *p, uint64_t now, uint64_t sync_ns, int16_t *o
     detect_beeps(p, out, n, now, rep);
     return;
   }
+  if (d > p->d_eff)
+    p->d_eff = d < p->d_eff + 0.015 * period ? d : p->d_eff + 0.015 * period;
+  else
+    p->d_eff = d > p->d_eff - 0.01 * period ? d : p->d_eff - 0.01 * period;
+  d = p->d_eff;
+  rep->target_ns = (uint64_t)d;
   double cur = p->pcm0_ts + p->pos * NS_PER_SAMPLE;
   double e = (double)now - cur - d;
   unsigned from = 0;

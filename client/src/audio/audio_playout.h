@@ -17,7 +17,8 @@
  *     deeper (a few ms on a clean LAN);
  *   - the sync target the caller passes (the video's capture-to-present
  *     latency): sound waits for the picture, never the other way;
- * within [period + 2 ms, 250 ms].
+ * within [period + 2 ms, 250 ms]; the target in force follows D by
+ * resampling (at most 1.5 % of the time up, 1 % down), never by a jump.
  *
  * Drift: the sender's sample clock and the output device's differ (and the
  * target moves). The device's real rate is measured (samples it took per
@@ -104,6 +105,9 @@ typedef struct bf_playout {
   uint64_t dev_t0;     /* first render of the stream (client clock) */
   double dev_samples;  /* samples the device took since */
   double base;         /* the sender's rate / the device's */
+  double d_eff;        /* the target in force: follows D at 1.5 % (up) / 1 % (down) of
+                          time, within what the resampler can do, so a jump of the jitter
+                          never inserts silence */
   uint64_t in_t0, in_t1; /* capture times of the first and newest frame */
   uint32_t in_seq0, in_seq1;
   /* arrival delays (us) */
