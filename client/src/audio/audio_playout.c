@@ -15,7 +15,7 @@
 #define HARD_NS 30e6     /* beyond this error: corrected at once */
 #define MAX_RATIO 0.02   /* the controller's range */
 #define MAX_INTEG 0.005  /* ... of which its integral's */
-#define MAX_BASE 0.10    /* the measured rates' range */
+#define MAX_BASE 0.25    /* the measured rates' range (SDL's disk driver under load: -11 %) */
 #define KP 0.5           /* per second of error */
 #define KI 0.05          /* per second^2 (only within 5 ms of the target) */
 #define BLOCK 48u        /* beep detector: 1 ms */

@@ -26,7 +26,7 @@
  * which sleeps, runs ~4 % slow, a sound card within 0.01 %), and so is the
  * sender's (samples per second of capture time: its sound card's clock
  * against its wall clock); the input is resampled (4-point Hermite) at the
- * ratio of the two, within +-10 %; a PI controller on the filtered latency
+ * ratio of the two, within +-25 %; a PI controller on the filtered latency
  * error adds up to +-2 % on top (what the measurements miss, the moving
  * target); an error beyond 30 ms is corrected
  * at once (input skipped, or silence inserted), counted. So the buffer
