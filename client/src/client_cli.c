@@ -85,7 +85,7 @@ void bf_cli_usage(FILE *out) {
         "                          every picture is shown as soon as it is decoded)\n"
         "  --overlay off|compact|normal|detailed   statistics overlay (default off)\n"
         "  --font auto|builtin|system             overlay text (default auto)\n"
-        "  hotkeys: Ctrl+Alt+Shift+S overlay, +X fullscreen, +A mute, +Q quit\n"
+        "  hotkeys: Ctrl+Alt+Shift+S overlay, +X fullscreen, +U mute, +Q quit\n"
         "\n"
         "sound:\n"
         "  --no-audio              do not ask the sender for sound (default: ask, and\n"

@@ -12,7 +12,7 @@
  *                what input forwarding will send to the sender. Plain values,
  *                no SDL types.
  *
- * A hotkey (Ctrl+Alt+Shift+S/X/Q/A) stays local: its key's down, repeats and up
+ * A hotkey (Ctrl+Alt+Shift+S/X/Q/U) stays local: its key's down, repeats and up
  * are never input events (the modifiers held for it are). Typing keys
  * (Enter, Backspace, Esc) are both a UI action and an input event.
  *
@@ -42,7 +42,7 @@ typedef enum bf_ui_action {
   BF_UI_QUIT,       /* window closed or Ctrl+Alt+Shift+Q */
   BF_UI_OVERLAY,    /* Ctrl+Alt+Shift+S: next overlay level */
   BF_UI_FULLSCREEN, /* Ctrl+Alt+Shift+X: toggle fullscreen */
-  BF_UI_MUTE,       /* Ctrl+Alt+Shift+A: sound off / on */
+  BF_UI_MUTE,       /* Ctrl+Alt+Shift+U: sound off / on (A is left to the game) */
   BF_UI_REDRAW,     /* resized / exposed: present again */
   /* typing (the setup screens; ignored while streaming) */
   BF_UI_TEXT,      /* text typed: bf_ui_events_text() */
