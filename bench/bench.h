@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bildfunk-bench: shared helpers. Each subcommand lives in bench_<name>.c and
  * defines `int bf_bench_<name>(int argc, char **argv)`; it prints one JSON

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bildfunk-bench fec: Reed-Solomon encode throughput through bf_fec_encode
  * against raw ISA-L ec_encode_data on the same buffers (interleaved batches in

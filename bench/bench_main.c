@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bildfunk-bench entry point: dispatches to the benchmark subcommands.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bildfunk-bench reassembly: reassembler cost per packet on a 1080p-like
  * stream: 60 fps, ~40 KB P-frames, ~250 KB keyframes every 2 s, S = 1408,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bildfunk-bench seal: AES-128-GCM seal and open cost per video packet
  * (40-byte header + 1408-byte shard, gathered from two pieces the way the

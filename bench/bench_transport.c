@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bildfunk-bench transport: UDP throughput of one transport mode over
  * loopback, a sender thread and a receiver thread (pinned to CPU 0 and 1

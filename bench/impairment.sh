@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Impairment benchmark (issue #7): the real sender and client through
 # bildfunk-netsim, one run per impairment profile (down direction, toward
 # the client), adaptive FEC (--fec auto, the default). For each profile:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # End-to-end latency with and without the sealed data plane, in one run:
 # bildfunk-send (testsrc) -> bildfunk --headless over loopback, alternating
 # clear rounds (--direct on both sides) and sealed rounds (the normal path:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Transport throughput against iperf3 in the same run, over loopback.
 # Runs `bildfunk-bench transport` in every mode (scalar, mmsg, gso, gro) and
 # `iperf3 -u -b 0` (unpaced, same datagram size, client CPU 0, server CPU 1,

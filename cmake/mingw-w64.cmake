@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Cross-compiling for 64-bit Windows with Debian's mingw-w64 toolchain
 # (gcc-mingw-w64-x86-64). Test programs run under wine (wine64 package):
 # CMAKE_CROSSCOMPILING_EMULATOR makes ctest start them through it.

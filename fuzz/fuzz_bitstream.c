@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * libFuzzer: arbitrary bytes as an access unit, into everything that reads
  * AUs without a decoder: the media library's bitstream helpers (start codes,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * libFuzzer: datagrams into the data-plane channel's receive path — punch
  * recognition, opening, the classifier, and each kind's decoder behind it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * libFuzzer: arbitrary bytes as a control stream, fed to the framer in
  * chunks whose sizes come from the input's first bytes, checked against a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * libFuzzer: arbitrary bytes into the feedback decoder; an accepted message
  * must re-encode to the same leading bytes.

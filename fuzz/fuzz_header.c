@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * libFuzzer: arbitrary bytes into the header decoder and validator. Checks
  * that an accepted header is self-consistent and survives a re-encode.

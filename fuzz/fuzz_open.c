@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * libFuzzer: the sealed-datagram opener (spec §6) with a fixed key. The
  * input is a script of records, each run against one fresh opener:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * libFuzzer: a sequence of datagrams into a reassembler with small limits
  * (64 KiB AUs, shards 512..2048, K = 16, budget 256 KiB), with small arrival

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * libFuzzer: the STUN parser and the TURN client state machine on answers
  * from a hostile server. Byte 0 picks the mode:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Impairment engine (see impair.h): per-stream splitmix64 PRNGs, a virtual
  * serialisation clock for the rate limit, and a min-heap of slots ordered by

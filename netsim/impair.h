@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Network impairment engine for bildfunk-netsim: one direction of a link as a
  * sans-I/O scheduler. The caller pushes each datagram with its arrival time

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bildfunk-netsim: a UDP relay between a client and a sender that impairs the
  * traffic reproducibly (docs/netsim.md). The client talks to --listen; the

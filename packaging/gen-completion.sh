@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Generates a bash completion script for one program from its --help text, so
 # the completion follows the program's options instead of a hand-kept list.
 #

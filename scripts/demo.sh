@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The main job: installs what is missing, builds, and runs a loopback stream
 # (sender with the built-in test pattern into the client) in a window where a
 # display exists, with headless statistics where none does.

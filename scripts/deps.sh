@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The one list of Debian 12 packages bildfunk needs to build, test, fuzz and
 # benchmark. Used by the README quick start, by .ci/run and by developers.
 # Installs only what is missing; needs root (or sudo) only when it installs.
@@ -22,8 +23,9 @@ packages=(
   # the sound tests (tests/audio): a user PulseAudio with a null sink, paplay
   # and pactl to feed and steer it, sox to make the known sound
   pulseaudio pulseaudio-utils sox
-  # packaging: icons, man pages, desktop and AppStream validation (tshark above)
-  librsvg2-bin help2man desktop-file-utils appstream
+  # packaging: icons, man pages, desktop and AppStream validation (tshark above),
+  # Debian policy checks of the .deb (lintian: packaging_deb, scripts/package-test.sh)
+  librsvg2-bin help2man desktop-file-utils appstream lintian
   # Windows cross-build of the transport, run under wine
   gcc-mingw-w64-x86-64 wine64
 )

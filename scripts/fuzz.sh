@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Builds the libFuzzer harnesses and runs each for N seconds (default 30; CI
 # runs a short pass, `scripts/fuzz.sh 600` is the longer one on demand).
 set -euo pipefail

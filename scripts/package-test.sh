@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Packaging check for CI (issue #8): builds the Debian package, installs it on
-# this machine with apt-get, checks what it installed and streams for two
-# seconds between the installed sender and a headless installed client over
-# loopback, then removes the package again (also when a check fails).
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Packaging check for CI (issue #8): builds the Debian package, runs lintian
+# on it (an error or a warning fails), installs it on this machine with
+# apt-get, checks what it installed and streams for two seconds between the
+# installed sender and a headless installed client over loopback, then
+# removes the package again (also when a check fails).
 #
 #   scripts/package-test.sh
 #
@@ -38,6 +40,8 @@ debs=("$build"/bildfunk_*.deb)
 deb=$(cd "$(dirname "${debs[0]}")" && pwd)/$(basename "${debs[0]}")
 echo "$(basename "$deb"): $(stat -c %s "$deb") bytes"
 dpkg-deb -f "$deb" Package Version Architecture Depends
+step "lintian (errors and warnings fail)"
+bash packaging/tests/lintian.sh "$deb" || fail "lintian"
 
 tmp=$(mktemp -d)
 send_pid=

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Cross-compiles the portable part of the transport (wire, feedback, addr,
 # transport, udp_win32, loopback, punch; no FEC: ISA-L has no mingw build)
 # and its unit tests with mingw-w64, then runs the tests under wine64.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Builds and runs the whole test suite: the README's test command.
 #   scripts/test.sh          normal build
 #   scripts/test.sh asan     the same suite under ASan + UBSan

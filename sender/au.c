@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Access-unit inspection: see au.h. Annex-B NAL headers for H.264 and HEVC,
  * OBU headers plus the first bits of the sequence and frame headers for AV1;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Access-unit inspection: what an encoded picture is, read from its bytes.
  *

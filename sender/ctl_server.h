@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sender's control plane (issue #6): the TCP listener and its accept
  * policy, the control connections and the operator's pairing

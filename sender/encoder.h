@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Video encoder of bildfunk-send: libavcodec configured for one access unit
  * out per picture in, as soon as possible.

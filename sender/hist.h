@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Latency statistics of bildfunk-send: a fixed histogram for percentiles of
  * per-frame times (encode latency) over a whole run or a one-second window.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Pacer: see pacer.h. Burst k of an AU of n packets in b bursts ends at
  * packet ceil((k + 1) * n / b), so burst sizes differ by at most one.

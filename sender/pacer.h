@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Pacer (sans-I/O): decides when each packet of an access unit may leave, so
  * a frame's packets go out in a few bursts spread over part of the frame

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sender's pin file writer: one thread, a fixed table of jobs under a
  * mutex, a pipe to wake the caller. See pin_writer.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sender's pin file writer (issue #12). When the operator confirms a
  * pairing, the control session pins the client at once, in memory

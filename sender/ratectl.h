@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Sender rate controller (sans-I/O): turns the client's LOSS_REPORTs
  * (bildfunk/feedback.h, one per ~750 ms window) into a TOTAL send budget in

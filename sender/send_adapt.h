@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sender's adaptation glue: what the client's loss reports do to the
  * stream. Two sans-I/O controllers decide (bildfunk/fecctl.h, the parity

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sender's administration commands: --list-clients prints the paired
  * clients, --revoke NAME|FPPREFIX unpairs one. They read and write the pin

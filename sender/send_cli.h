@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bildfunk-send command line: the options, their defaults, parsing and the
  * help text. Parsing is pure (no I/O besides the caller's error buffer), so

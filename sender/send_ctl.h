@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sender's control-mode glue: the control plane (ctl_server.h: the TCP
  * listener, TLS sessions, pairing, the operator's confirmation lines on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sender's data endpoint: its end of the data-plane channel
  * (bildfunk/channel.h: the data socket, the receive ring, the seal), with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sender's one event loop. Each turn: read what arrived on the data
  * port (the endpoint answers on the wire at once and queues the stream's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Direct-mode session of the sender (sans-I/O): who the stream goes to and
  * what the client asked for, decided from the datagrams that arrive on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sender's setup and teardown: opens, in this order, the picture
  * source, the encoder (none when a file is passed through), the

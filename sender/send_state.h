@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The state of one bildfunk-send run, shared by its stages: the setup
  * fills it (send_setup), the loop (send_loop) drives it, the video stage

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sender's statistics as the operator and the tests see them: the
  * status line on stderr once a second while streaming, the --stats-json

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sender's video stage: capture -> encode -> packetize -> pace -> the
  * data endpoint. One step sends every burst of the current AU the pacer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Picture sources of bildfunk-send: the built-in test pattern, a media file
  * (libavformat) and an X11 screen (libavdevice's x11grab).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Test-pattern strip and its text: see strip.h for the layout. The glyphs
  * are the media library's (bildfunk/glyph.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Test-pattern strip: the frame index and capture time of a picture written
  * into the picture itself, twice: as a machine-readable band of big black and

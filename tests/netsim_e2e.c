@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * End-to-end test of bildfunk-netsim on loopback: a "client" socket and a
  * "sender" socket around a running relay process (argv[1]). Checks that what

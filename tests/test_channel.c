@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The data-plane channel over real UDP sockets on loopback: the classifier's
  * table, every kind reaching its handler in clear and sealed mode, the punch

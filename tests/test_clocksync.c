@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Clock sync estimator: the sample formula, the ping schedule, min-RTT choice
  * over a simulated path with random delays, the round acceptance rule, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Control-plane messages: round trip of every type, exact bytes of three,
  * the framer fed one byte at a time and in random chunks, oversize and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The control connection (ctl_conn.c): two bf_ctl_conn ends, a client and a
  * sender session, over a real socketpair (and once over loopback TCP with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Control session: client and sender state machines wired together in
  * memory (and once over a real TCP loopback connection) with simulated

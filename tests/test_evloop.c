@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The event-loop registry and the clocks: a deadline wakes the wait, a
  * ready descriptor wakes it earlier and says which, descriptors < 0 are

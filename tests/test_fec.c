@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Reed-Solomon FEC (spec §3): the pinned test vector, generator and encode
  * against a slow GF(2^8) reference written here, reconstruction for every loss

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Adaptive FEC controller: synthetic LOSS_REPORT sequences with the time
  * passed in. Steady loss levels against the formula, the start value, the

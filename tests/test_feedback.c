@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Feedback datagrams: round trip of every type, exact byte layout of one,
  * rejection of foreign and short datagrams, the punch recogniser.

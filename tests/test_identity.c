@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Identities on disk (created once, 0600 files in a 0700 directory,
  * reloaded with the same fingerprint, refused when world-readable or

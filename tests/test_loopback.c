@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Loopback transport pair: delivery both ways with the sender's address, the
  * deterministic drop / duplicate / reorder patterns (exact arrival order),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bildfunk-netsim's impairment engine, deterministically with time passed in:
  * loss rate, Gilbert-Elliott burst length, delay/jitter bounds, order with

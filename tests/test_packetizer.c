@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Packetizer: every emitted datagram parses and validates as wire v1 under the
  * session's limits, carries the right fields in data-first order, points into

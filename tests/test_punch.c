@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Data punch (spec §7): the client schedule to the nanosecond, the sender's
  * accept / reject / fallback / refresh / re-target decisions, and the whole

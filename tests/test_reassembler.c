@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Reassembler: every stateful rule of spec §4 with hand-built packets (made
  * by the packetizer, then mutated through bf_header_decode/encode): delivery,

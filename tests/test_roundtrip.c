@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Packetizer -> lossy, duplicating, reordering channel -> reassembler, with
  * random AU sizes (0 bytes to 4 MiB, most small), random FEC percentages and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Sealed data plane (spec §6): published AES-128-GCM vectors through the
  * sealer's EVP call pattern, the exact sealed byte layout against vectors

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * STUN codec: the RFC 5769 test vectors (request with MESSAGE-INTEGRITY and
  * FINGERPRINT, IPv4 and IPv6 responses, long-term credentials) parsed,

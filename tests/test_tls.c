@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Sans-I/O TLS 1.3 endpoint: two endpoints wired in memory — handshake in
  * one-byte and whole-flight chunks, both fingerprints, app data both ways,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * TURN client state machine against a server played by the test with the
  * STUN codec: the 401 challenge and the authenticated retry, wrong

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * UDP transports over real loopback sockets: addresses; scalar, batched
  * (recvmmsg/sendmmsg), GSO and GRO paths deliver every datagram with its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Wire format v1: header round trip (field by field, extreme values, byte
  * positions), geometry, m, and every stateless rejection reason.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Test helpers: seeded splitmix64 PRNG and the root check.
  */

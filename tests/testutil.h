@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Shared helpers for the cmocka test programs: a seeded PRNG so every
  * randomized test is reproducible (the seed is printed; BF_TEST_SEED

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Client benchmark (issue #5): what the client adds to the latency, its
 # decode time against `ffmpeg -benchmark`, and the CPU of its transport and
 # reassembly, at 1080p60 H.264 20 Mbit/s. Prints one JSON object.

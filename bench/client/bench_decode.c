@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bildfunk-client-bench: the client's decoder (client/src/decoder.c, the code
  * the client runs) on a clip, to compare with `ffmpeg -benchmark` on the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The machine description every benchmark prints beside its figures: CPU
  * model (from /proc/cpuinfo), online cores and kernel release.

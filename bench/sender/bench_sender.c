@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bildfunk-send-bench: the sender's own benchmarks (a program of its own so
  * that FFmpeg stays out of bildfunk-bench). Each subcommand prints one JSON

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bildfunk: the client program. Parses the command line and runs one
  * session through its phases, each in the one event loop (client_loop.h):

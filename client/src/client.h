@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The client's shared session state and its log lines: the layer under every
  * stage (setup, the video stage, the streaming phase, the summary) and under

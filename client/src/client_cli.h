@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Command line of `bildfunk`: parsing into a plain options struct, --help
  * text. No I/O besides writing the help; errors come back as text so the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The client's one event loop. Every wait of the program goes through it:
  * the setup screens (asking for the sender, the control session and its

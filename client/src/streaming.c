@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The streaming phase: see streaming.h.
  */
@@ -185,7 +186,7 @@ static bf_turn stream_after_ui(bf_client *c, uint64_t now) {
 /* Nothing to do: sleep until the socket, the control socket, the window or a
  * timer. */
 static void stream_arm(bf_client *c, bf_evloop *l, uint64_t now) {
-  int fd = bf_pump_transport(c->pump)->fd;
+  int fd = bf_pump_fd(c->pump);
   bf_evloop_add(l, fd, POLLIN);
   if (fd < 0) bf_evloop_deadline(l, now + MS); /* no socket (a loopback test pair): look again */
   bf_evloop_deadline(l, min_u64(bf_pump_next_due(c->pump), c->end_ns));

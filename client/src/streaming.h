@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The streaming phase: one turn of the pipeline as the loop runs it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Annex B start codes, leb128 and OBU framing: see bitstream.h.
  */

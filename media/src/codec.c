@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Codec names and detection: see codec.h. One table holds every name; the
  * bitstream reading is bitstream.c's.

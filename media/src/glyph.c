@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The 5x7 bitmap font both programs draw text with: see glyph.h. The glyphs
  * were drawn for this project (one row per byte, bit 4 = leftmost pixel).

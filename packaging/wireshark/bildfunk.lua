@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-3.0-or-later
 -- Wireshark dissector for the bildfunk data plane (wire v1).
 --
 -- Decodes what travels on bildfunk's UDP data socket: video packets (the

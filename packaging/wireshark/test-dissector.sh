@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Tests bildfunk.lua on a real capture: dumpcap captures loopback UDP while
 # wire_sample sends a known set of datagrams made by libbftransport (video
 # packets from the packetizer, feedback from the encoder, a punch, PROBE,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Tests bildfunk.lua on a capture of a real stream: bildfunk-send streams its
 # test pattern for about a second to a headless bildfunk over loopback while
 # dumpcap captures the port; then tshark decodes the capture with the

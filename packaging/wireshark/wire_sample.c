@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * wire_sample: sends a known set of bildfunk datagrams over loopback UDP for
  * the Wireshark dissector test (packaging/wireshark/test-dissector.sh), and

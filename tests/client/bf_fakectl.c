@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bf_fakectl: a stand-in for bildfunk-send's control port, for the client's
  * end-to-end tests (tests/client/e2e.sh control-*). It runs the library's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bf_fakesend: a stand-in sender for the client's bad-input tests. It speaks
  * the direct-mode session (waits for the punch, answers clock pings) but

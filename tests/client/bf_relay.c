@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bf_relay: a tiny UDP relay for the client's end-to-end tests. It sits
  * between bildfunk (which punches to the relay) and bildfunk-send, forwards

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bf_shotcheck: checks pixels of a screenshot (raw rgb24, as written by
  * `ffmpeg -f x11grab ... -pix_fmt rgb24 -f rawvideo`) for the display tests.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bf_xtool: drives the client's window on an X server (Xvfb) for the
  * display tests, with plain Xlib (no window manager, no XTest needed).

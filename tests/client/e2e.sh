@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # End-to-end tests of the client, bildfunk: real processes over loopback.
 #   e2e.sh CASE
 # The binaries come from the environment (set by tests/cmake/client.cmake):

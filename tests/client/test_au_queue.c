@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The queue of completed AUs: in order a push appends, an AU that overtook
  * an earlier one waits behind it, the order holds across the 32-bit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bildfunk's command line: every option, both value spellings, defaults,
  * help/version, and the errors a user can make.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The client's control connection (client/src/ctl_client.c) over real loopback
  * TCP against a sender role driven by the library in this test (its own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Client loss recovery: the decode gate (order, gaps, keyframes), keyframe
  * request numbering, throttling, repetition and expiry, the skip-to-live

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Client decoder: a real encode -> bf_decoder round trip for H.264, HEVC and
  * AV1 (libdav1d) with libavcodec's encoders (the codec told from the first

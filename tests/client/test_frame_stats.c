@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Client statistics: nearest-rank percentiles, the time window (expiry and
  * a full ring), stage arithmetic of a frame record, rates, loss, jitter, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * --framemd5: the md5 covers each plane's rows without line padding (checked
  * against libavutil's packed copy for odd sizes and several formats), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The last sender's file: what is written is read back, a missing file or
  * one that is not one clean line (spaces, control bytes, two lines, longer

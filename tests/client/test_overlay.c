@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Overlay and layout: the built-in font draws exactly its glyph pixels, the
  * text of each level carries its figures, the canvas has background, text

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Pairing screen: only digits are taken and at most six, Backspace and a
  * short Enter do what the screen says, Enter gives the complete line once;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Session report: the page is well-formed (balanced tags, xmllint when
  * installed), carries the numbers it was given, references nothing outside

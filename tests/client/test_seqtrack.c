@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Packet order by stream_seq: in-order numbers, reordered ones and how late
  * they came, duplicates (also late ones), numbers wrapping, numbers too old to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The window's events (SDL's dummy video driver, synthetic events pushed
  * into SDL's queue): window and typing events become the UI actions they

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The client's tests (issue #5): unit tests of its modules (tests/client/
 # test_*.c, cmocka, linked against the same static library as the program),
 # two helper programs (a lossy UDP relay and a misbehaving sender), and the

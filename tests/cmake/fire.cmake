@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # "Under fire" tests (issue #7): the real sender and client through
 # bildfunk-netsim (random loss with adaptive FEC, a bad mixed network,
 # jitter with reordering and duplication) and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The media library's tests (tests/media/test_<module>.c, cmocka): codec names
 # and detection, the bitstream helpers, the glyph table. No FFmpeg, no SDL:
 # they run in every build that has the test suite.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # bildfunk-netsim: the engine's unit test (test_netsim_impair.c, registered by
 # the test_*.c glob) links the engine; the end-to-end test runs the relay on
 # loopback between a sending and a receiving socket (netsim_e2e.c).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Sealed data plane through the real programs (issue #6): tests/security/
 # e2e.sh with a tamper relay / foreign-punch tool (bf_tamper.c), and a forged
 # BYE into a clear direct stream (forged-bye). The programs

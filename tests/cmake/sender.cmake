@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Sender tests (issue #4): cmocka unit tests of the sans-I/O modules and the
 # encoder, helper programs (a test receiver on the real UDP transport + punch
 # + reassembler, a strip checker), and end-to-end cases run by

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Transport (socket I/O, loopback pair, punch): extra wiring for the
 # test_udp / test_loopback / test_punch programs of the test_*.c glob, and
 # the NAT punch test (three network namespaces, root only).

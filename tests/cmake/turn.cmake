@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # TURN relay (issue #18): the transport's STUN/TURN client against real
 # coturn servers that the test starts itself on 127.0.0.1 (free ports,
 # temporary configs, no daemon, no CLI); about 2.5 s. Exit 77 (skip) only

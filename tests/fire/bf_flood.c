@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bf_flood: a relay between bildfunk and bildfunk-send that floods the
  * client with bad datagrams while the real stream runs (issue #7, "under

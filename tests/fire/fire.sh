@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # "Under fire" end-to-end tests (issue #7): bildfunk-send -> netsim or the
 # flood relay -> bildfunk, real processes on loopback.
 #   fire.sh CASE

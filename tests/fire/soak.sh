@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Soak test (issue #7), run by hand, not in CI: bildfunk-send -> netsim (2 %
 # random loss toward the client) -> bildfunk at 1080p60 for 10 minutes.
 # Samples the client's RSS (/proc/PID/status VmRSS) and the frames it has

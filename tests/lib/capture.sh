@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Loopback captures that are live before the test sends anything. Shared by
 # packaging/wireshark/test-dissector.sh, test-stream.sh and the capture cases
 # of tests/security/{e2e,pair}.sh. Source it; it needs $tmp (a directory of

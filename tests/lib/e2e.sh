@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Shared by the end-to-end drivers (tests/client/e2e.sh, tests/fire/fire.sh,
 # tests/security/e2e.sh, tests/security/pair.sh). Source it after setting case_name:
 #   source "$(dirname "$0")/../lib/e2e.sh" PREFIX

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Bitstream helpers (media/src/bitstream.c): Annex B start codes, leb128
  * (padded, truncated, overlong) and OBU framing (extension byte, no size

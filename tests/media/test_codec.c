@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Codecs (media/src/codec.c): the names both programs print and parse, the
  * enum's values against the control protocol's numbers, and the codec of an

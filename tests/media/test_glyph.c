@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The glyph table (media/src/glyph.c): every printable glyph drawn and
  * distinct, '?' for everything else, the pixel helper's bit order, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * nat_peer: one side of the NAT punch test (tests/nat/nat_punch.sh), run
  * inside a network namespace. Uses the real transport and punch code.

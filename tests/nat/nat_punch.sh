@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # NAT punch test (spec §7) through a real NAT: three network namespaces made
 # here -- client, router (nftables masquerade + a stateful forward filter that
 # behaves like a home router), sender -- and tests/nat/nat_peer on both ends.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bf_tamper: an attacker on the path, for the sealed data plane's tests.
  *

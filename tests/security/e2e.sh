@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # End-to-end tests of the sealed data plane (spec §6) through the real
 # programs, keyed with a shared --seal-key-file secret (the authenticated
 # control session, issue #6, will hand the same secret over TLS instead).

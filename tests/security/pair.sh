@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # End-to-end tests of the authenticated control session (issue #6) through
 # the real programs: bildfunk-send in its default control mode (TLS 1.3 on a
 # TCP port, sealed data plane keyed from the TLS exporter) and `bildfunk HOST`

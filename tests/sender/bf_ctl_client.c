@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bf-ctl-client: a test client for bildfunk-send's control mode, built on
  * the library's client role (bildfunk/ctl_session.h) and sealed data plane

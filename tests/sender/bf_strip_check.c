@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bf-strip-check: reads decoded pictures as raw 8-bit grey frames of WxH on
  * stdin (ffmpeg -i stream -f rawvideo -pix_fmt gray -), decodes the testsrc

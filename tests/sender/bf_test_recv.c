@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bf-test-recv: a minimal bildfunk receiver for the sender's end-to-end
  * tests. It uses the real pieces a client uses: the UDP transport, the punch

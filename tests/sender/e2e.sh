@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # End-to-end tests of bildfunk-send over loopback (registered with ctest in
 # tests/cmake/sender.cmake, one ctest test per case).
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Access-unit inspection: keyframes and parameter sets of hand-built H.264,
  * HEVC and AV1 access units, malformed input, a codec it does not know.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Encoder through the real codecs: testsrc pictures encoded with libx264,
  * libx265 and libsvtav1 and decoded again with libavcodec. Every decoded

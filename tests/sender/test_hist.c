@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Latency histogram: percentiles by bucket edge, never below the truth by
  * more than a bucket, clamped by the maximum; overflow bucket; reset.

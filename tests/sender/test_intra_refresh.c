@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Intra refresh with libx264: the waves come with the period asked for, the
  * AU that completes each one is found (bf_refresh_track, from x264's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Pacer: burst sizes and times of the spread schedule, the rate cap within
  * and across AUs, partial sends, bad settings. Time is plain ns values.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sender's pin file writer (sender/pin_writer.c) with real files in a
  * temporary directory: jobs written in order and their results handed back

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Rate controller: the loss-based rule (increase below 2 %, hold, decrease
  * above 10 % from the smallest of budget, sent and received rate), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bildfunk-send command line: defaults, every option in both spellings, the
  * listen address forms, rates and frame rates, and a clear refusal of each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sender's data endpoint over real UDP sockets on loopback, a client
  * played by the library's channel (client role): adoption and the peer, a

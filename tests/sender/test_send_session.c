@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sender's direct-mode session, driven with hand-made datagrams and ns
  * times: adoption, re-targeting, one client at a time, --allow, feedback from

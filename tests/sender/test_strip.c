@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Test-pattern strip: round trip at many sizes and payloads, through noise,
  * blur, scaling and packed RGB; refusal of blank, inverted and damaged

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * TURN relay end to end (issue #18): the transport's sans-I/O STUN/TURN
  * client (stun.c, turn.c) on real UDP sockets against real coturn servers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The small subset of the cmocka API the portable test programs use, for the
  * Windows cross-build (cmocka is not packaged for mingw-w64). The same test

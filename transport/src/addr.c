@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Socket addresses: parse "host:port" forms, print them, compare them (IPv4
  * and IPv4-mapped IPv6 are the same address), classify private ranges (for

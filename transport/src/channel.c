@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The data-plane channel: see channel.h. The classifier is pure; the rest is
  * the socket edge around it (ring, seal, punch schedule, handlers).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Control-plane message codec and stream framer: see bildfunk/ctl_codec.h.
  * Field by field, little-endian, no struct cast onto the wire, no

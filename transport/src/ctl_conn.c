@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * One control connection: a non-blocking TCP socket around the control
  * session, with a bounded output buffer. See bildfunk/ctl_conn.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Control session state machine: TLS 1.3 + control messages + pins and
  * pairing, both roles, sans-I/O. See bildfunk/ctl_session.h for the flow.

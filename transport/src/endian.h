@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Internal: little-endian and big-endian loads and stores, byte by byte, so
  * that no struct is ever cast onto the wire and alignment never matters.

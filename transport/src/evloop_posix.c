@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The event loop registry on POSIX systems (ppoll): see evloop.h.
  */

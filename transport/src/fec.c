@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Reed-Solomon erasure code of wire format v1 (spec §3) on top of ISA-L.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Internal: cache bounds and counters of the FEC coder (fec.c), for the unit
  * test and the benchmark. Not part of the public API.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Adaptive FEC controller: see bildfunk/fecctl.h. Pure arithmetic on the
  * reports and the time passed in.

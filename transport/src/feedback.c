@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Feedback datagram codec: see bildfunk/feedback.h and docs/protocol.md.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Identities (key + self-signed certificate on disk), the pin store, the
  * pairing code and the pairing rate limiter. See bildfunk/identity.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Loopback transport pair (bildfunk/loopback.h): two ends, each direction a
  * bounded SPSC queue of fixed-size slots, deterministic impairments applied

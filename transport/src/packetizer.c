@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Packetizer (sender side, sans-I/O): one access unit in, wire-v1 video
  * packets out, every block's data shards first, then every block's parity.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Size-class buffer pool with a hard byte limit. See pool.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Internal: a size-class buffer pool with a hard byte limit, used by the
  * reassembler for frame buffers and parity shard buffers.

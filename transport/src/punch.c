@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Data punch state machines (bildfunk/punch.h, spec §7). Sans-I/O apart
  * from bf_punch_send, which is one bf_send of the 8 punch bytes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Reassembler: wire-v1 video datagrams back into access units. See
  * bildfunk/reassembler.h for the contract and docs/protocol.md for the rules.

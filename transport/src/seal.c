@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Sealed data plane: AES-128-GCM sealer and opener with a replay window.
  * See bildfunk/seal.h and spec/wire-v1.md §6.

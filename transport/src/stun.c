@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * STUN message codec: see bildfunk/stun.h. Parsing indexes attributes in
  * place; building writes straight into the caller's buffer. HMACs and

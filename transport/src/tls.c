@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Sans-I/O TLS 1.3 endpoint over OpenSSL memory BIOs. See bildfunk/tls.h.
  *

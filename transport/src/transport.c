@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Transport plumbing shared by every implementation: the receive ring, the
  * peer, close/wait dispatch, and the process-wide offload latch. No sockets

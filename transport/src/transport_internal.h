@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Internal: helpers shared by the transport implementations (transport.c,
  * udp_*.c, loopback.c). Not part of the public API.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * TURN client state machine: see bildfunk/turn.h. Requests live in a few
  * fixed slots that keep their encoded bytes for retransmission; a 401 or

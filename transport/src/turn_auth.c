@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * TURN client credentials: the long-term mechanism's attributes on a
  * request, the challenge of a 401 or 438 (realm, nonce, password

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * TURN client data path: what the data plane calls per datagram. ChannelData
  * and Data indications are unwrapped where they lie (the payload pointer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Internal: the TURN client's object and the functions its files share
  * (turn.c the state machine, turn_auth.c credentials, turn_data.c the

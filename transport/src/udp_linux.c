@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * UDP on Linux, batched: recvmmsg into the caller's reused ring, sendmmsg in
  * chunks of 64 with two iovecs per datagram (header and body are never

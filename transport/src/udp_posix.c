@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * UDP on POSIX systems: socket setup shared with udp_linux.c (bind, 32 MiB
  * buffers, kernel drop counter, DSCP toward private peers) and the portable

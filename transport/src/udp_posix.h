@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Internal: the POSIX UDP socket shared by udp_posix.c (socket setup and the
  * portable scalar path) and udp_linux.c (recvmmsg, sendmmsg, GSO, GRO).

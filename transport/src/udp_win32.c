@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * UDP on Windows (Winsock 2): one WSASendTo per datagram (two WSABUFs, no
  * copy), UDP segmentation offload (USO) for equal-size runs through

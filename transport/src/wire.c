@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Wire format v1: header codec, AU geometry and the stateless receiver checks.
  * See bildfunk/wire.h and spec/wire-v1.md §1, §2, §4.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The client's control connection (issue #6): name resolution, the pins,
  * the user's half of pairing and the messages for the user, around one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Packet order: reorders, duplicates, lateness, loss windows. See seqtrack.h.
  */

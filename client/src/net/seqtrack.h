@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Packet order on the data path (sans-I/O): every video datagram carries the
  * sender's stream_seq (one number per datagram, in send order). From it this

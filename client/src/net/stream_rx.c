@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The client's network side (the pump): see stream_rx.h.
  */
@@ -10,7 +11,6 @@
 #include <bildfunk/wire.h>
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,23 +340,8 @@ uint64_t bf_pump_next_due(const bf_pump *p) {
   return due;
 }
 
-int bf_pump_wait(bf_pump *p, int timeout_ms, struct pollfd *extra, size_t n_extra) {
-  size_t n = 0;
-  int fd = bf_channel_fd(p->ch);
-  struct pollfd fds[1 + BF_PUMP_WAIT_EXTRA];
-  if (fd >= 0) fds[n++] = (struct pollfd){fd, POLLIN, 0};
-  for (size_t i = 0; i < n_extra && i < BF_PUMP_WAIT_EXTRA; i++) {
-    extra[i].revents = 0;
-    if (extra[i].fd >= 0) fds[n++] = extra[i];
-  }
-  if (fd < 0 && n == 0) return bf_transport_wait(bf_channel_transport(p->ch), timeout_ms);
-  int r = poll(fds, (nfds_t)n, timeout_ms);
-  if (r < 0) return -errno;
-  /* hand the extra descriptors' revents back */
-  for (size_t i = fd >= 0 ? 1 : 0; i < n; i++)
-    for (size_t k = 0; k < n_extra && k < BF_PUMP_WAIT_EXTRA; k++)
-      if (extra[k].fd == fds[i].fd) extra[k].revents = fds[i].revents;
-  return r;
+int bf_pump_fd(const bf_pump *p) {
+  return bf_channel_fd(p->ch);
 }
 
 uint64_t bf_pump_last_data_ns(const bf_pump *p) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The client's network side, the stream receiver (its objects and functions
  * are called the pump, bf_pump_*): the data socket and everything that
@@ -150,14 +151,9 @@ uint64_t bf_pump_next_due(const bf_pump *p);
 /* Sends one feedback datagram to the sender. 1 sent, 0 dropped, <0 error. */
 int bf_pump_send_feedback(bf_pump *p, const bf_feedback *fb);
 
-/* Sleeps until the socket or one of |extra| (up to BF_PUMP_WAIT_EXTRA
- * descriptors the loop also serves: the display connection, the control
- * session's TCP socket; fd < 0 entries are skipped) is ready for its
- * |events|, or |timeout_ms| passes. Each extra[i].revents is set (0 when
- * not ready). Returns >0 ready, 0 timeout, <0 error (-EINTR when a signal
- * came). */
-#define BF_PUMP_WAIT_EXTRA 4u
-int bf_pump_wait(bf_pump *p, int timeout_ms, struct pollfd *extra, size_t n_extra);
+/* The data socket's descriptor for the loop to poll (POLLIN), or -1 when
+ * the transport has none (a loopback pair in tests: poll again soon). */
+int bf_pump_fd(const bf_pump *p);
 
 /* Liveness: the last time valid video, a pong or a BYE arrived (0 = never),
  * and whether the sender said BYE and it was believed (see BYE above;

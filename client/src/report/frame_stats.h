@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Client statistics (sans-I/O): per-frame stage timestamps, percentile
  * windows over the last seconds for the overlay, all-session percentiles for

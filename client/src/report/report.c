@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Session report: bounded collection and the HTML page. See report.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Session report (--report FILE.html): one self-contained HTML page written
  * at exit — inline SVG and CSS, no scripts, no external resources — with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The end of a session: summary, --stats-json's end, --report. See
  * summary.h.

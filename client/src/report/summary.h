@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The end of a session: the summary lines on stderr, --stats-json's closing
  * object (the session's figures: decoder, network, seal, control session,

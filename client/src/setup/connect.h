@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The control session from the client's side of the program: connecting,
  * pairing (the code on stderr and in the window, the sender's code typed on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The last sender: a file in the client's config directory ("last-sender",
  * one line, HOST[:PORT] as typed) that remembers the sender the last session

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The pairing screen: what the client's window shows while the control
  * session sets up (docs/security.md "Both sides type"), and the line the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The setup's screens in the window, as phases of the loop: asking for the
  * sender (`bildfunk` without HOST, prefilled with the last sender), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The display: the SDL2 window, textures, present, fullscreen and the
  * system font. See display.h.

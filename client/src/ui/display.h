@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The display: the SDL2 window, the streaming video texture (IYUV for 4:2:0
  * planar pictures, NV12 for hardware-decoder output, so no colour conversion

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Canvas and the built-in font's layout: see font.h. The glyphs are the
  * media library's (bildfunk/glyph.h).

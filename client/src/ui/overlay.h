@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Latency overlay: the statistics text for each level and the scrolling
  * graph of per-frame end-to-end latency stacked by stage, drawn into a

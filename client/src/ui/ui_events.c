@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * SDL events into UI actions and input events: see ui_events.h.
  */

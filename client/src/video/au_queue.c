@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Completed AUs in frame_index order: see au_queue.h.
  */

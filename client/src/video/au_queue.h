@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The queue of completed access units waiting for the decoder, in
  * frame_index order (serial-number order, so it holds across the 32-bit

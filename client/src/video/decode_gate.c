@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The decode gate: decode order, keyframe requests, skip to live. See decode_gate.h.
  */

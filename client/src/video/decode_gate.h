@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The decode gate (sans-I/O): decides which completed access units go to the
  * decoder, when to ask the sender for a keyframe, and when to skip to live:

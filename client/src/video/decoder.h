@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Video decoder: one access unit in, at most one picture out, through
  * libavcodec (H.264, HEVC, AV1 via libdav1d), tuned for latency:

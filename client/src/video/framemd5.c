@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * ffmpeg-compatible framemd5 writer: see framemd5.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * --framemd5: one line per decoded picture in the format of ffmpeg's framemd5
  * muxer (`ffmpeg -i clip -f framemd5 -`), header lines included, so the two

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The video stage: queue, gate, decode, present. See playback.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The video stage: completed access units from the network side into the
  * AU queue (frame_index order), through the decode gate to the decoder, the

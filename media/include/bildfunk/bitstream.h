@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Bitstream helpers: reading encoded video without a decoder. Annex B start
  * codes (the byte streams of H.264 and HEVC access units), AV1 OBU headers in

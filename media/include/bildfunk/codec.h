@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Video codecs: the one codec enum of both programs, the names they print and
  * parse, and the codec of an access unit told from its bytes.

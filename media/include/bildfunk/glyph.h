@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The 5x7 bitmap font of both programs: the client's overlay and pairing
  * screens and the sender's test-pattern digits draw their text with it. One

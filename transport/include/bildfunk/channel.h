@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The data-plane channel: the one object each program uses for its data
  * socket. It owns the socket (a bf_transport), the receive ring, the seal

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The programs' clocks, read only at the edges (the protocol modules take
  * time as a uint64_t ns value passed in).

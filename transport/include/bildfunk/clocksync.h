@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Clock sync (client side, sans-I/O): estimates the offset between the
  * sender's clock and ours from CLOCK_PING / CLOCK_PONG round trips

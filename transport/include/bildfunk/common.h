@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bildfunk common definitions: version, error convention, small helpers shared
  * by every module of libbftransport.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Control-plane messages (issue #6): the typed, length-prefixed messages the
  * client and the sender exchange over their TLS 1.3 stream — session setup

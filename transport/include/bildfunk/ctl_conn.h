@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * One control connection (issues #6, #12): a TCP socket, the sans-I/O
  * control session on it (ctl_session.h) and a bounded buffer of the bytes

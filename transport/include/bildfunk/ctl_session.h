@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The control session (issue #6): TLS 1.3 (tls.h) + control messages
  * (ctl_codec.h) + pins and pairing (identity.h) as one sans-I/O state machine

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The programs' one event loop, as a small registry: each turn the program
  * lists the descriptors it serves (data socket, control sockets, the

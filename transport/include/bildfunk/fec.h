@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Reed-Solomon erasure code of wire format v1 (spec §3): GF(2^8) with the
  * polynomial 0x11d, systematic, parity row j over data column i weighted by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Adaptive FEC controller (sans-I/O): turns the client's LOSS_REPORTs
  * (feedback.h, one per ~750 ms window) into the parity percentage the sender

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Feedback datagrams (spec §8, defined in docs/protocol.md): the small
  * messages the client sends the sender on the data socket (keyframe requests,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * In-process loopback transport: two bf_transports wired to each other, for
  * tests and for running sender and client logic in one process without

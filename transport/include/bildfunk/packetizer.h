@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Packetizer (sender side, sans-I/O): cuts an access unit into wire-v1 video
  * packets (spec §2) protected by Reed-Solomon parity, in data-first wire order.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Data punch (spec §7): how the client's NAT learns to let the sender's
  * video in, and how the sender learns where to send it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Reassembler (client side, sans-I/O): turns wire-v1 video datagrams, in any
  * order, with loss, duplicates and garbage, back into access units.

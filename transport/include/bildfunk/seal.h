@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Sealed data plane (spec §6): AES-128-GCM over every datagram of an
  * encrypted session, with a replay window on the receiving side.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * STUN message codec (RFC 8489), with the attributes TURN (RFC 8656) and
  * TURN-TCP (RFC 6062) add: a parser that indexes a message in place and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Sans-I/O TLS 1.3 endpoint (issue #6): one OpenSSL SSL object between two
  * memory BIOs. The caller feeds the bytes it read from the TCP socket in and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Datagram transport: the one interface both sides use to move packets, with
  * implementations for Linux UDP (recvmmsg, sendmmsg, UDP GSO, UDP GRO), a

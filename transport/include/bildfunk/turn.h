@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * TURN client (RFC 8656) over UDP: the state machine of one allocation on
  * one TURN server, sans-I/O. The caller owns the socket and the clock: it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * bildfunk wire format v1: the 40-byte video packet header (spec §1), the
  * shard geometry of an access unit (spec §2) and the receiver's stateless
