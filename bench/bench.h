@@ -21,5 +21,6 @@ int bf_bench_fec(int argc, char **argv) __attribute__((weak));
 int bf_bench_reassembly(int argc, char **argv) __attribute__((weak));
 int bf_bench_transport(int argc, char **argv) __attribute__((weak));
 int bf_bench_seal(int argc, char **argv) __attribute__((weak));
+int bf_bench_input(int argc, char **argv) __attribute__((weak));
 
 #endif

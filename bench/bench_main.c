@@ -37,6 +37,7 @@ int main(int argc, char **argv) {
       {"reassembly", bf_bench_reassembly, "reassembler ns per packet"},
       {"transport", bf_bench_transport, "UDP send/receive modes over loopback"},
       {"seal", bf_bench_seal, "AES-128-GCM seal/open ns per packet, ctx reuse vs re-init"},
+      {"input", bf_bench_input, "the input link's cost per event, both ends, vs a bare send"},
   };
   const size_t n = sizeof cmds / sizeof cmds[0];
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * libFuzzer: the client's audio receive path. The input is a sequence of
  * datagrams (u16 length, bytes) pushed into the Reed-Solomon receiver

@@ -43,6 +43,8 @@ struct bf_impair {
   uint64_t next_seq;
   uint64_t max_seq_out;
   int any_out;
+  uint64_t max_video_seq_out; /* the same among video-sized datagrams */
+  int any_video_out;
   /* Storage, allocated once. */
   uint32_t cap;
   uint8_t *slab; /* cap * BF_IMPAIR_SLOT_BYTES */
@@ -310,6 +312,11 @@ int bf_impair_poll(bf_impair *s, uint64_t now_ns, bf_impair_pkt *out) {
   if (s->any_out && m->seq < s->max_seq_out) s->st.reordered++;
   if (!s->any_out || m->seq > s->max_seq_out) s->max_seq_out = m->seq;
   s->any_out = 1;
+  if (m->len >= BF_IMPAIR_VIDEO_MIN) {
+    if (s->any_video_out && m->seq < s->max_video_seq_out) s->st.reordered_video++;
+    if (!s->any_video_out || m->seq > s->max_video_seq_out) s->max_video_seq_out = m->seq;
+    s->any_video_out = 1;
+  }
   return 1;
 }
 

@@ -69,6 +69,10 @@ typedef struct bf_impair_config {
 
 /* Totals since init. in = out + queued + drops - duplicated at every moment
  * (counting datagrams handed out by poll but not yet released as out). */
+/* The smallest datagram bildfunk's classifier calls video (docs/protocol.md
+ * §8.1: a 40-byte header and a 512-byte shard); sealing only adds to it. */
+#define BF_IMPAIR_VIDEO_MIN 552u
+
 typedef struct bf_impair_stats {
   uint64_t in_packets, in_bytes;   /* pushed */
   uint64_t out_packets, out_bytes; /* handed out by poll */
@@ -81,6 +85,9 @@ typedef struct bf_impair_stats {
                                       then tail-dropped counts here and in
                                       drop_queue) */
   uint64_t reordered;              /* handed out after a datagram pushed later */
+  uint64_t reordered_video;        /* of BF_IMPAIR_VIDEO_MIN bytes or more, after such a
+                                      datagram pushed later: what bildfunk's client counts
+                                      (its feedback and FRAME_INFO are smaller) */
   uint64_t delay_sum_ns;           /* scheduled hold time (due - arrival) */
   uint64_t delay_max_ns;           /*   of the datagrams handed out */
   uint64_t late_max_ns;            /* poll time - due time, worst case: how

@@ -68,7 +68,7 @@ static uint64_t mono_ns(void) {
 
 static void usage(FILE *f) {
   fprintf(f,
-          "Usage: " PROG " --to HOST:PORT [--listen HOST:PORT] [impairments] [options]\n"
+          "Usage: " PROG " --to HOST:PORT [--listen [HOST:]PORT] [impairments] [options]\n"
           "\n"
           "Relays UDP between a client (which sends to --listen; its first datagram fixes\n"
           "its address) and a sender at --to, impairing each direction reproducibly.\n"
@@ -76,7 +76,7 @@ static void usage(FILE *f) {
           "\n"
           "Addresses:\n"
           "  --to HOST[:PORT]       the sender (port default %u)\n"
-          "  --listen HOST[:PORT]   where the client sends (default 0.0.0.0:%u)\n"
+          "  --listen [HOST:]PORT   where the client sends (default 0.0.0.0:%u)\n"
           "\n"
           "Impairments (apply to the directions chosen by the last --dir before them;\n"
           "before any --dir, to both):\n"
@@ -88,7 +88,8 @@ static void usage(FILE *f) {
           "  --jitter MS            +- uniform jitter on the delay (order kept)\n"
           "  --reorder              let jitter reorder (datagrams may overtake)\n"
           "  --dup PCT              duplicate datagrams\n"
-          "  --rate MBIT            rate limit (UDP payload bits) with a bounded queue\n"
+          "  --rate RATE            rate limit (UDP payload bits) with a bounded queue:\n"
+          "                         Mbit/s, or with a unit as the sender's: 500k, 20M, 1G\n"
           "  --queue-ms MS          queue bound for --rate, tail drop beyond (default %g)\n"
           "  --mtu BYTES            drop datagrams longer than this\n"
           "  --max-queue N          datagrams held at once per direction (default %u)\n"
@@ -98,14 +99,14 @@ static void usage(FILE *f) {
           "  --duration S           exit after S seconds (default: until SIGINT/SIGTERM)\n"
           "  --stats-json FILE      write the totals as JSON on exit\n"
           "  --quiet                no per-second lines (the summary is still printed)\n"
-          "  --help, --version\n"
+          "  -h, --help             this text;  -V, --version: the version\n"
           "\n"
           "Exit status: 0 done, 1 runtime error, 2 bad command line.\n",
           DEFAULT_TO_PORT, DEFAULT_LISTEN_PORT, DEFAULT_QUEUE_MS, BF_IMPAIR_DEFAULT_MAX_QUEUE);
 }
 
 static int bad_value(const char *flag, const char *val, const char *want) {
-  fprintf(stderr, PROG ": %s: '%s' is not %s (see --help)\n", flag, val, want);
+  fprintf(stderr, PROG ": %s: '%s' is not %s\n", flag, val, want);
   return -1;
 }
 
@@ -117,6 +118,19 @@ static int parse_double(const char *flag, const char *s, double lo, double hi, c
   if (!*s || *end || errno || !isfinite(v) || v < lo || v > hi) return bad_value(flag, s, want);
   *out = v;
   return 0;
+}
+
+/* --rate: Mbit/s, or with a unit as the sender's rates (500k, 20M, 1G). */
+static int parse_rate(const char *flag, const char *s, double *out) {
+  static const char units[] = "kKmMgG", *want = "Mbit/s 0.001..1000000 (or 500k, 20M, 1G)";
+  static const double mbit[] = {1e-3, 1e-3, 1, 1, 1e3, 1e3};
+  size_t n = strlen(s);
+  const char *u = n > 1 ? strchr(units, s[n - 1]) : NULL;
+  char num[64];
+  snprintf(num, sizeof num, "%.*s", (int)(u ? n - 1 : n), s);
+  if (parse_double(flag, num, 0, 1e9, want, out)) return -1;
+  *out *= u ? mbit[u - units] : 1;
+  return *out < 0.001 || *out > 1e6 ? bad_value(flag, s, want) : 0;
 }
 
 static int parse_u64(const char *flag, const char *s, uint64_t lo, uint64_t hi, const char *want,
@@ -255,8 +269,8 @@ static void json_dir(FILE *f, const char *name, const direction *d, const bf_tra
           "    \"dropped_loss\": %llu, \"dropped_burst\": %llu, \"dropped_queue\": %llu,\n"
           "    \"dropped_mtu\": %llu, \"dropped_overflow\": %llu, \"dropped_total\": %llu,\n"
           "    \"bursts\": %llu, \"duplicated\": %llu, \"reordered\": %llu,\n"
-          "    \"delay_mean_ms\": %.4f, \"delay_max_ms\": %.4f, \"late_max_ms\": %.4f,\n"
-          "    \"queued_at_exit\": %llu, \"queued_max\": %llu,\n"
+          "    \"reordered_video\": %llu, \"delay_mean_ms\": %.4f, \"delay_max_ms\": %.4f,\n"
+          "    \"late_max_ms\": %.4f, \"queued_at_exit\": %llu, \"queued_max\": %llu,\n"
           "    \"foreign\": %llu, \"oversize\": %llu, \"kernel_drops\": %llu\n"
           "  }",
           (unsigned long long)s->in_packets, (unsigned long long)s->in_bytes,
@@ -267,10 +281,11 @@ static void json_dir(FILE *f, const char *name, const direction *d, const bf_tra
           (unsigned long long)s->drop_mtu, (unsigned long long)s->drop_overflow,
           (unsigned long long)dropped, (unsigned long long)s->bursts,
           (unsigned long long)s->duplicated, (unsigned long long)s->reordered,
-          mean_ms(s->delay_sum_ns, s->out_packets), (double)s->delay_max_ns / 1e6,
-          (double)s->late_max_ns / 1e6, (unsigned long long)s->queued,
-          (unsigned long long)s->queued_max, (unsigned long long)d->foreign,
-          (unsigned long long)in->stats.rx_oversize, (unsigned long long)in->stats.kernel_drops);
+          (unsigned long long)s->reordered_video, mean_ms(s->delay_sum_ns, s->out_packets),
+          (double)s->delay_max_ns / 1e6, (double)s->late_max_ns / 1e6,
+          (unsigned long long)s->queued, (unsigned long long)s->queued_max,
+          (unsigned long long)d->foreign, (unsigned long long)in->stats.rx_oversize,
+          (unsigned long long)in->stats.kernel_drops);
 }
 
 /* Writes the totals to |path| through a temporary file and a rename, so a
@@ -402,9 +417,11 @@ static int program_option(int c, const char *flag, char **argv, options *o, int 
     o->quiet = 1;
     return 0;
   case OPT_HELP:
+  case 'h':
     usage(stdout);
     return 1;
   case OPT_VERSION:
+  case 'V':
     printf(PROG " %s\n", BF_VERSION_STRING);
     return 1;
   case OPT_DIR:
@@ -422,13 +439,13 @@ static int program_option(int c, const char *flag, char **argv, options *o, int 
   case OPT_DURATION:
     return parse_double(flag, optarg, 0.001, 1e7, "a number of seconds > 0", &o->duration);
   case ':':
-    fprintf(stderr, PROG ": %s needs a value (see --help)\n", argv[optind - 1]);
+    fprintf(stderr, PROG ": %s needs a value\n", argv[optind - 1]);
     return -1;
   case '?':
-    fprintf(stderr, PROG ": unknown option '%s' (see --help)\n", argv[optind - 1]);
+    fprintf(stderr, PROG ": unknown option '%s'\n", argv[optind - 1]);
     return -1;
   default:
-    fprintf(stderr, PROG ": unhandled option (see --help)\n");
+    fprintf(stderr, PROG ": unhandled option\n");
     return -1;
   }
 }
@@ -449,7 +466,7 @@ static int impairment_value(int c, const char *flag, const char *arg, double *v,
   case OPT_QUEUE_MS:
     return parse_double(flag, arg, 0, 3.6e6, "milliseconds 0..3600000", v);
   case OPT_RATE:
-    return parse_double(flag, arg, 0.001, 1e6, "Mbit/s 0.001..1000000", v);
+    return parse_rate(flag, arg, v);
   case OPT_MTU:
     return parse_u64(flag, arg, 1, BF_IMPAIR_MAX_DGRAM, "a byte count 1..9216", u);
   case OPT_MAX_QUEUE:
@@ -457,7 +474,7 @@ static int impairment_value(int c, const char *flag, const char *arg, double *v,
   case OPT_REORDER:
     return 0;
   default:
-    fprintf(stderr, PROG ": unhandled option (see --help)\n");
+    fprintf(stderr, PROG ": unhandled option\n");
     return -1;
   }
 }
@@ -510,11 +527,11 @@ static void impairment_set(bf_impair_config *cf, int c, double v, uint64_t u) {
  * direction's configuration consistent (and seeded). 0 or -1 (reported). */
 static int options_finish(int argc, char **argv, options *o) {
   if (optind < argc) {
-    fprintf(stderr, PROG ": unexpected argument '%s' (see --help)\n", argv[optind]);
+    fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
     return -1;
   }
   if (!o->to) {
-    fprintf(stderr, PROG ": --to HOST:PORT is required (see --help)\n");
+    fprintf(stderr, PROG ": --to HOST:PORT is required\n");
     return -1;
   }
   for (int k = 0; k < 2; k++) {
@@ -536,7 +553,7 @@ static int parse_args(int argc, char **argv, options *o) {
   opterr = 0;
   for (;;) {
     int idx = 0;
-    int c = getopt_long(argc, argv, ":", long_opts, &idx);
+    int c = getopt_long(argc, argv, ":hV", long_opts, &idx);
     if (c == -1) break;
     /* The flag's own name for messages (argv may hold "--flag=value"). */
     char flag[40] = "";
@@ -583,7 +600,11 @@ typedef struct relay {
 
 /* --listen and --to into addresses. 0 or -1 (reported). */
 static int resolve(const options *o, bf_addr *listen_addr, bf_addr *to_addr) {
-  int rc = bf_addr_parse(o->listen, DEFAULT_LISTEN_PORT, listen_addr);
+  char any[32]; /* a bare PORT or :PORT listens on every address, as the sender's --listen */
+  const char *port = o->listen[0] == ':' ? o->listen + 1 : o->listen;
+  int bare = *port && strspn(port, "0123456789") == strlen(port) && strlen(port) < 6;
+  snprintf(any, sizeof any, "0.0.0.0:%s", port);
+  int rc = bf_addr_parse(bare ? any : o->listen, DEFAULT_LISTEN_PORT, listen_addr);
   if (rc < 0) {
     fprintf(stderr, PROG ": --listen '%s': %s\n", o->listen,
             rc == -ENOENT ? "name not resolved" : "not HOST[:PORT]");
@@ -757,14 +778,14 @@ static int summary(relay *r, const options *o, double elapsed) {
 
 int main(int argc, char **argv) {
   options o;
-  int pr = parse_args(argc, argv, &o);
-  if (pr != 0) return pr > 0 ? 0 : 2;
-  setvbuf(stdout, NULL, _IOLBF, 0);
-
   relay r;
   memset(&r, 0, sizeof r);
   bf_addr listen_addr;
-  if (resolve(&o, &listen_addr, &r.to_addr) < 0) return 2;
+  int pr = parse_args(argc, argv, &o);
+  if (pr == 0 && resolve(&o, &listen_addr, &r.to_addr) < 0) pr = -1;
+  if (pr < 0) fprintf(stderr, "Try '" PROG " --help'.\n");
+  if (pr != 0) return pr > 0 ? 0 : 2;
+  setvbuf(stdout, NULL, _IOLBF, 0);
   int status = 1;
   if (relay_open(&r, &o, &listen_addr) == 0) {
     sigset_t orig;

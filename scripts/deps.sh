@@ -17,9 +17,15 @@ packages=(
   libavcodec-dev libavutil-dev libavformat-dev libavdevice-dev libswscale-dev
   # sound: Opus both ways, the file's sound resampled to 48 kHz, PulseAudio capture
   libopus-dev libswresample-dev libpulse-dev
+  # input injection on the sender: XTest into the X display (libxtst), uinput
+  # devices (libevdev)
+  libxtst-dev libevdev-dev
   # real components the tests start: clips, displays, networks, peers, a TURN
   # relay (coturn's turnserver, started by tests/turn/turn_e2e.c itself)
   ffmpeg xvfb x11-apps iproute2 nftables iperf3 tshark jq coturn
+  # the input tests type and click into the client's window, and find the
+  # root window to take its focus away (tests/input)
+  xdotool x11-utils
   # the sound tests (tests/audio): a user PulseAudio with a null sink, paplay
   # and pactl to feed and steer it, sox to make the known sound
   pulseaudio pulseaudio-utils sox

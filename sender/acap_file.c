@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The picture file's own sound as a sound source (audio_capture.h): a
  * second libavformat context on the same file reads only its best audio

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * PulseAudio (or PipeWire's pulse server) as a sound source
  * (audio_capture.h), through libpulse-simple: s16 stereo at 48 kHz from

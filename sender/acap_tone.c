@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The test tone as a sound source (audio_capture.h): frame k of a run is
  * the tone from r0 + k F' on, handed out when the monotonic clock reaches

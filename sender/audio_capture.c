@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Sound sources: the dispatch of audio_capture.h and the file anchor.
  */

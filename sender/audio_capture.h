@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Sound sources of bildfunk-send (`--audio`): one interface, one file per
  * backend, chosen by bf_acap_open:

@@ -14,6 +14,7 @@
  * freshly keyed sealed data plane and the punch is accepted only from its
  * IP; when it closes, streaming stops at once. --direct is the old mode.
  */
+#include "enc_preset.h"
 #include "send_admin.h"
 #include "send_cli.h"
 #include "send_loop.h"
@@ -28,6 +29,7 @@
 #include <libavcodec/version.h>
 #include <libavutil/log.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -46,10 +48,15 @@ static int options(int argc, char **argv, bf_send_options *o) {
     return 0;
   }
   if (r < 0) {
-    fprintf(stderr, "bildfunk-send: %s\n", err);
+    fprintf(stderr, "bildfunk-send: %s\nTry 'bildfunk-send --help'.\n", err);
     return 2;
   }
   if (o->list_clients || o->revoke) return bf_send_admin_run(o);
+  if (o->preset &&
+      bf_encoder_check_preset(o->codec, o->encoder, o->preset, err, sizeof err) == -EINVAL) {
+    fprintf(stderr, "bildfunk-send: %s\nTry 'bildfunk-send --help'.\n", err);
+    return 2;
+  }
   return -1;
 }
 

@@ -59,6 +59,13 @@ struct bf_sctl {
   size_t line_len;
   int line_long; /* the current line is longer than LINE_MAX_BYTES */
   bf_pair_limiter lim;
+  /* pairing attempts per source address; when all are in use, the one
+   * used least recently is taken over (the sender-wide |lim| still holds) */
+  struct {
+    bf_addr ip;
+    uint64_t used_ns;
+    bf_pair_limiter lim;
+  } peer_lim[BF_SCTL_PAIR_PEERS];
   uint64_t line_counter;
   bf_pin_writer *pw; /* writes the pin file off this thread; NULL: memory-only pins */
   uint64_t save_counter;
@@ -390,7 +397,14 @@ static void on_closed(bf_sctl *c, conn *k, const bf_ctl_event *ev) {
 static void on_established(bf_sctl *c, conn *k, const bf_ctl_event *ev, uint64_t now) {
   k->established = 1;
   c->st.established++;
-  if (ev->hello.name[0]) safe_name(k->name, sizeof k->name, ev->hello.name);
+  /* shown (and revoked) by the name it was paired under; its Hello may
+   * claim another */
+  if (ev->peer_name[0]) safe_name(k->name, sizeof k->name, ev->peer_name);
+  if (ev->hello.name[0] && strcmp(ev->hello.name, ev->peer_name)) {
+    char claim[BF_PIN_MAX_NAME + 1];
+    safe_name(claim, sizeof claim, ev->hello.name);
+    say(c, "client \"%s\" at %s calls itself \"%s\" now", k->name, k->ip, claim);
+  }
   if (ev->hello.caps & BF_CTL_CAP_PAIR_ONLY) {
     /* `bildfunk pair`: it ends the session once its user typed this
      * sender's code and never streams on it, so it takes nothing from the
@@ -534,6 +548,39 @@ static void conn_events(bf_sctl *c, conn *k, uint64_t now) {
 #define ACCEPT_INTERVAL_NS (1000000000ull / BF_SCTL_ACCEPT_PER_SEC)
 #define ACCEPT_TOLERANCE_NS ((BF_SCTL_ACCEPT_BURST - 1u) * ACCEPT_INTERVAL_NS)
 
+/* The pairing limiter of |peer|'s address. */
+static bf_pair_limiter *peer_limiter(bf_sctl *c, const bf_addr *peer, uint64_t now) {
+  size_t pick = 0;
+  for (size_t i = 0; i < BF_SCTL_PAIR_PEERS; i++) {
+    if (c->peer_lim[i].used_ns && bf_addr_same_ip(&c->peer_lim[i].ip, peer)) {
+      pick = i;
+      goto found;
+    }
+    if (c->peer_lim[i].used_ns < c->peer_lim[pick].used_ns) pick = i;
+  }
+  c->peer_lim[pick].ip = *peer;
+  bf_pair_limiter_init(
+      &c->peer_lim[pick].lim,
+      c->cfg.pair_attempts_peer ? c->cfg.pair_attempts_peer : BF_PAIR_LIMIT_PEER_ATTEMPTS,
+      c->cfg.pair_window_ns ? c->cfg.pair_window_ns : BF_PAIR_LIMIT_DEFAULT_WINDOW_NS);
+found:
+  c->peer_lim[pick].used_ns = now ? now : 1;
+  return &c->peer_lim[pick].lim;
+}
+
+/* A connection refused at accept: told so in the clear (BF_CTL_BUSY_LINE,
+ * the client says "busy" instead of a broken set-up), then closed. The
+ * write side is shut first and what the client sent is read away, so the
+ * close sends no reset that could overtake the line. */
+static void refuse_busy(int fd) {
+  (void)send(fd, BF_CTL_BUSY_LINE, BF_CTL_BUSY_BYTES, MSG_DONTWAIT | MSG_NOSIGNAL);
+  (void)shutdown(fd, SHUT_WR);
+  uint8_t sink[2048];
+  while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
+  }
+  close(fd);
+}
+
 static void accept_all(bf_sctl *c, uint64_t now) {
   for (;;) {
     /* Every accepted connection may cost a TLS handshake (~1 ms of CPU on
@@ -572,7 +619,7 @@ static void accept_all(bf_sctl *c, uint64_t now) {
     /* one host cannot take every slot and lock the others out */
     if (setup >= BF_SCTL_MAX_SETUP || same_ip >= BF_SCTL_MAX_SETUP_PER_IP || !free_slot) {
       c->st.refused_full++;
-      close(fd);
+      refuse_busy(fd);
       continue;
     }
     /* `--revoke` from another process takes effect with the next connection
@@ -588,6 +635,7 @@ static void accept_all(bf_sctl *c, uint64_t now) {
     sc.wall_unix = (int64_t)time(NULL);
     sc.offer = c->cfg.offer;
     sc.limiter = &c->lim;
+    sc.limiter_peer = peer_limiter(c, &peer, now);
     sc.pairing_disabled = c->cfg.pairing_disabled;
     sc.confirm_ns = c->cfg.confirm_ns;
     sc.pin_saved_wait = c->pw != NULL;

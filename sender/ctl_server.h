@@ -83,6 +83,7 @@ extern "C" {
 
 #define BF_SCTL_MAX_SETUP 8u           /* connections in handshake / pairing at once */
 #define BF_SCTL_MAX_SETUP_PER_IP 4u    /* ... of them from one IP address */
+#define BF_SCTL_PAIR_PEERS 32u         /* addresses whose pairing attempts are counted apart */
 #define BF_SCTL_ACCEPT_PER_SEC 20u     /* new connections taken per second ... */
 #define BF_SCTL_ACCEPT_BURST 4u        /* ... and in a row */
 #define BF_SCTL_HANDSHAKES_PER_STEP 2u /* TLS handshakes bf_sctl_step() runs at most */
@@ -111,18 +112,19 @@ typedef struct bf_sctl_stats {
 #ifdef BF_HAVE_SEAL
 
 typedef struct bf_sctl_config {
-  const char *listen;      /* "ADDR:PORT" of the TCP listener (port 0: ephemeral) */
-  const bf_identity *id;   /* borrowed; the sender's identity */
-  bf_pinstore *pins;       /* borrowed; the paired clients */
-  bf_ctl_offer offer;      /* what the sender streams (see bf_ctl_negotiate) */
-  int pairing_disabled;    /* --no-pairing */
-  uint64_t confirm_ns;     /* operator confirmation window; 0: 60 s */
-  uint32_t pair_attempts;  /* rate limit: attempts per window; 0: 5 */
-  uint64_t pair_window_ns; /* 0: 60 s */
-  uint64_t pair_only_ns;   /* a pair-only session is ended this long after ESTABLISHED;
-                              0: BF_SCTL_PAIR_ONLY_NS */
-  int input_fd;            /* confirmation lines (stdin); -1: none (refuse) */
-  FILE *log;               /* prompts and results (stderr); NULL: silent */
+  const char *listen;          /* "ADDR:PORT" of the TCP listener (port 0: ephemeral) */
+  const bf_identity *id;       /* borrowed; the sender's identity */
+  bf_pinstore *pins;           /* borrowed; the paired clients */
+  bf_ctl_offer offer;          /* what the sender streams (see bf_ctl_negotiate) */
+  int pairing_disabled;        /* --no-pairing */
+  uint64_t confirm_ns;         /* operator confirmation window; 0: 60 s */
+  uint32_t pair_attempts;      /* rate limit: attempts per window; 0: 10 */
+  uint32_t pair_attempts_peer; /* ... from one address (BF_SCTL_PAIR_PEERS kept); 0: 3 */
+  uint64_t pair_window_ns;     /* 0: 60 s */
+  uint64_t pair_only_ns;       /* a pair-only session is ended this long after ESTABLISHED;
+                                  0: BF_SCTL_PAIR_ONLY_NS */
+  int input_fd;                /* confirmation lines (stdin); -1: none (refuse) */
+  FILE *log;                   /* prompts and results (stderr); NULL: silent */
 } bf_sctl_config;
 
 typedef enum bf_sctl_event_type {

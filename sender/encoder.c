@@ -94,7 +94,7 @@ static uint64_t mono_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static const char *default_encoder(bf_codec c) {
+const char *bf_encoder_default_name(bf_codec c) {
   switch (c) {
   case BF_CODEC_H264:
     return "libx264";
@@ -415,7 +415,7 @@ static int is_hardware(const AVCodec *c) {
 
 int bf_encoder_open(const bf_encoder_config *cfg, bf_encoder **out, char *err, size_t cap) {
   *out = NULL;
-  const char *want = cfg->name ? cfg->name : default_encoder(cfg->codec);
+  const char *want = cfg->name ? cfg->name : bf_encoder_default_name(cfg->codec);
   if (!want || codec_id(cfg->codec) == AV_CODEC_ID_NONE) {
     errf(err, cap, "unknown codec");
     return -EINVAL;
@@ -449,8 +449,16 @@ int bf_encoder_open(const bf_encoder_config *cfg, bf_encoder **out, char *err, s
     return -ENOMEM;
   }
   int r = try_open(e, c, err, cap);
-  if (r < 0 && is_hardware(c)) {
-    const AVCodec *sw = avcodec_find_encoder_by_name(default_encoder(cfg->codec));
+  if (r < 0 && is_hardware(c) && cfg->strict) {
+    char why[256];
+    snprintf(why, sizeof why, "%s", err);
+    errf(err, cap,
+         "hardware encoder %s cannot be used here (%s); leave out --encoder for the "
+         "software encoder %s",
+         want, why, bf_encoder_default_name(cfg->codec));
+    r = -ENODEV;
+  } else if (r < 0 && is_hardware(c)) {
+    const AVCodec *sw = avcodec_find_encoder_by_name(bf_encoder_default_name(cfg->codec));
     fprintf(stderr,
             "bildfunk-send: hardware encoder %s is not usable here (%s); using %s instead\n", want,
             err, sw ? sw->name : "none");

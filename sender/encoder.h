@@ -15,7 +15,8 @@
  *    1080p).
  *  - hardware encoders by name (h264_vaapi, h264_nvenc, hevc_qsv, ...): tried
  *    first when asked for; when they cannot open here (no device, no
- *    driver) one message says so and the codec's software encoder is used.
+ *    driver) that is an error when |strict| (the user named it), else one
+ *    message says so and the codec's software encoder is used.
  * Keyframes: infinite GOP (only the first picture and requested ones) unless
  * a period is given; no scene-cut keyframes. H.264/HEVC AUs are Annex-B with
  * the parameter sets in front of every keyframe; AV1 AUs are temporal units
@@ -45,6 +46,7 @@ extern "C" {
 typedef struct bf_encoder_config {
   bf_codec codec;
   const char *name;   /* libavcodec encoder, NULL = the codec's software default */
+  int strict;         /* |name| was asked for (--encoder): no software fallback */
   const char *preset; /* NULL = ours for the encoder */
   unsigned width, height;
   unsigned fps_num, fps_den;
@@ -63,10 +65,13 @@ unsigned bf_encoder_refresh_period(const bf_encoder_config *cfg);
 typedef struct bf_encoder bf_encoder;
 
 /* Opens the encoder. Unknown encoder names and encoders of another codec are
- * errors (-EINVAL, -ENOENT); a hardware encoder that does not open falls
- * back to software with one line on stderr. On failure a one-line reason is
- * written to |err|. */
+ * errors (-EINVAL, -ENOENT); a hardware encoder that does not open is one
+ * too with |strict| (-ENODEV), else it falls back to software with one line
+ * on stderr. On failure a one-line reason is written to |err|. */
 int bf_encoder_open(const bf_encoder_config *cfg, bf_encoder **out, char *err, size_t errcap);
+
+/* The codec's software encoder ("libx264", "libx265", "libsvtav1"), or NULL. */
+const char *bf_encoder_default_name(bf_codec codec);
 
 /* The libavcodec name of the encoder in use (after any fallback). */
 const char *bf_encoder_name(const bf_encoder *e);

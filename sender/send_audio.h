@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sender's audio stage: capture -> Opus -> audio datagrams (with their
  * Reed-Solomon parity) -> the data channel, on a thread of its own.

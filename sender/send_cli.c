@@ -7,6 +7,7 @@
 #include <bildfunk/common.h>
 #include <bildfunk/ctl_codec.h>
 #include <bildfunk/feedback.h>
+#include <bildfunk/inputlink.h>
 #include <bildfunk/wire.h>
 
 #include <errno.h>
@@ -38,6 +39,7 @@ void bf_send_options_default(bf_send_options *o) {
   o->audio_bitrate = 128000;
   o->audio_fec_k = 2;
   o->audio_fec_m = 1;
+  o->input_classes = BF_INCLASS_ALL;
 }
 
 void bf_send_usage(FILE *out) {
@@ -71,8 +73,18 @@ void bf_send_usage(FILE *out) {
           "  --seal-key-file FILE   direct mode: seal the data plane (AES-128-GCM, spec 6)\n"
           "                         with the 32-byte secret in FILE (64 hex digits),\n"
           "                         shared out of band; for tests and diagnostics\n"
+          "Input (from the paired client of a control session; never in --direct):\n"
+          "  --input all|none|LIST  what the client may drive: all (default), none, or\n"
+          "                         a comma list of keyboard, mouse, gamepad\n"
+          "  --input-backend auto|xtest|uinput\n"
+          "                         auto (default): XTest into the x11 source's\n"
+          "                         display, /dev/uinput for gamepads (and for keyboard\n"
+          "                         and mouse with a file source); testsrc draws what\n"
+          "                         it gets; xtest: XTest into the x11 source's display\n"
+          "                         or $DISPLAY; uinput: everything through /dev/uinput\n"
           "Source:\n"
           "  --source SRC           testsrc (default), file:PATH, x11[:DISPLAY]\n"
+          "                         (x11:0 is DISPLAY :0; x11 alone takes $DISPLAY)\n"
           "  --no-loop              file: stop at the end instead of starting over\n"
           "  --size WxH             picture size (testsrc default 1280x720; file, x11:\n"
           "                         their own size unless given)\n"
@@ -83,7 +95,9 @@ void bf_send_usage(FILE *out) {
           "                         libsvtav1); hardware ones such as h264_vaapi or\n"
           "                         h264_nvenc when present, else the software one\n"
           "  --preset NAME          encoder preset (default veryfast, ultrafast, 12)\n"
-          "  --bitrate RATE         e.g. 20M, 8000k (default: from size and rate)\n"
+          "  --bitrate RATE         e.g. 20M, 8000k (default: from size and rate); a\n"
+          "                         number without a unit is bit/s and must be at least\n"
+          "                         100000 (20000 is refused: write 20000k or 20M)\n"
           "  --gop N                a keyframe every N frames (default: only at start,\n"
           "                         for a new client and on request)\n"
           "  --slices N             slices per frame (AV1: tile columns)\n"
@@ -126,7 +140,7 @@ void bf_send_usage(FILE *out) {
           "  --dump-au FILE         write every access unit sent (.h264, .hevc, .obu)\n"
           "  --quiet                no status line\n"
           "  --verbose              FFmpeg's own messages too\n"
-          "  --help, --version\n",
+          "  -h, --help             this text;  -V, --version: the version\n",
           (unsigned)BF_CTL_DEFAULT_PORT, (unsigned)BF_DEFAULT_DATA_PORT, (unsigned)BF_MIN_SHARD,
           (unsigned)BF_MAX_SHARD, (unsigned)BF_DEFAULT_SHARD_V4, (unsigned)BF_DEFAULT_MAX_K);
 }
@@ -174,6 +188,13 @@ int bf_parse_bitrate(const char *s, uint64_t *out) {
   if (*end || v * mul > 1e12) return -EINVAL;
   *out = (uint64_t)(v * mul + 0.5);
   return 0;
+}
+
+/* A rate of bare digits (no unit) below a plausible video rate: someone
+ * typed kbit/s, as Moonlight takes them. Refused, with the forms that work. */
+#define BF_BARE_RATE_MIN 100000u
+static int bare_rate_too_low(const char *s, uint64_t bps) {
+  return strspn(s, "0123456789.") == strlen(s) && bps < BF_BARE_RATE_MIN;
 }
 
 static int parse_seconds(const char *s, uint64_t *ns) {
@@ -268,17 +289,43 @@ static int parse_listen(const char *s, bf_send_options *o) {
 }
 
 /* Options that take a value. */
-static const char *const with_value[] = {
-    "--listen",     "--allow",   "--source",        "--codec",
-    "--encoder",    "--preset",  "--size",          "--fps",
-    "--bitrate",    "--gop",     "--slices",        "--fec",
-    "--shard",      "--max-k",   "--rate-cap",      "--pace-spread",
-    "--burst",      "--frames",  "--duration",      "--silence",
-    "--stats-json", "--dump-au", "--seal-key-file", "--control",
-    "--config-dir", "--revoke",  "--pair-timeout",  "--rate-control",
-    "--audio",      "--audio-frame", "--audio-bitrate", "--audio-fec",
-    "--audio-test-offset", "--audio-test-drift",
-    NULL};
+static const char *const with_value[] = {"--listen",
+                                         "--allow",
+                                         "--source",
+                                         "--codec",
+                                         "--encoder",
+                                         "--preset",
+                                         "--size",
+                                         "--fps",
+                                         "--bitrate",
+                                         "--gop",
+                                         "--slices",
+                                         "--fec",
+                                         "--shard",
+                                         "--max-k",
+                                         "--rate-cap",
+                                         "--pace-spread",
+                                         "--burst",
+                                         "--frames",
+                                         "--duration",
+                                         "--silence",
+                                         "--stats-json",
+                                         "--dump-au",
+                                         "--seal-key-file",
+                                         "--control",
+                                         "--config-dir",
+                                         "--revoke",
+                                         "--pair-timeout",
+                                         "--rate-control",
+                                         "--input",
+                                         "--input-backend",
+                                         "--audio",
+                                         "--audio-frame",
+                                         "--audio-bitrate",
+                                         "--audio-fec",
+                                         "--audio-test-offset",
+                                         "--audio-test-drift",
+                                         NULL};
 
 static int takes_value(const char *name) {
   for (size_t i = 0; with_value[i]; i++)
@@ -353,6 +400,54 @@ static int apply_audio(bf_send_options *o, const char *name, const char *v, char
   return 0;
 }
 
+/* --input: all, none, or a comma list of keyboard, mouse, gamepad. */
+static int parse_input(const char *v, unsigned *out) {
+  if (!strcmp(v, "all")) {
+    *out = BF_INCLASS_ALL;
+    return 0;
+  }
+  if (!strcmp(v, "none")) {
+    *out = 0;
+    return 0;
+  }
+  unsigned c = 0;
+  for (const char *p = v;;) {
+    size_t n = strcspn(p, ",");
+    if (n == 8 && !strncmp(p, "keyboard", n))
+      c |= BF_INCLASS_KEYBOARD;
+    else if (n == 5 && !strncmp(p, "mouse", n))
+      c |= BF_INCLASS_MOUSE;
+    else if (n == 7 && !strncmp(p, "gamepad", n))
+      c |= BF_INCLASS_GAMEPAD;
+    else
+      return -EINVAL;
+    if (!p[n]) break;
+    p += n + 1;
+  }
+  *out = c;
+  return 0;
+}
+
+/* The input options. 0, -EINVAL (with the reason) or 1 (not one of them). */
+static int apply_input(bf_send_options *o, const char *name, const char *v, char *err, size_t cap) {
+  if (!strcmp(name, "--input")) {
+    if (parse_input(v, &o->input_classes))
+      return fail(err, cap, "--input: bad value '%s' (all, none, or keyboard,mouse,gamepad)", v);
+  } else if (!strcmp(name, "--input-backend")) {
+    if (!strcmp(v, "auto"))
+      o->input_backend = BF_INBACKEND_AUTO;
+    else if (!strcmp(v, "xtest"))
+      o->input_backend = BF_INBACKEND_XTEST;
+    else if (!strcmp(v, "uinput"))
+      o->input_backend = BF_INBACKEND_UINPUT;
+    else
+      return fail(err, cap, "--input-backend: bad value '%s' (auto, xtest or uinput)", v);
+  } else {
+    return 1;
+  }
+  return 0;
+}
+
 static int apply(bf_send_options *o, const char *name, const char *v, char *err, size_t cap) {
   uint64_t u64;
   if (!strcmp(name, "--listen")) {
@@ -394,7 +489,13 @@ static int apply(bf_send_options *o, const char *name, const char *v, char *err,
     if (parse_fps(v, &o->fps_num, &o->fps_den))
       return fail(err, cap, "--fps: bad frame rate '%s' (1 to 1000, N or N/D)", v);
   } else if (!strcmp(name, "--bitrate")) {
-    if (bf_parse_bitrate(v, &o->bitrate) || o->bitrate < 10000)
+    int bad = bf_parse_bitrate(v, &o->bitrate);
+    if (!bad && bare_rate_too_low(v, o->bitrate))
+      return fail(err, cap,
+                  "--bitrate: '%s' has no unit: that is %s bit/s (%.3g Mbit/s), too little for "
+                  "video; write %sk for kbit/s (the unit Moonlight takes), or e.g. 20M",
+                  v, v, (double)o->bitrate / 1e6, v);
+    if (bad || o->bitrate < 10000)
       return fail(err, cap, "--bitrate: bad rate '%s' (e.g. 20M, 8000k; at least 10k)", v);
   } else if (!strcmp(name, "--gop")) {
     if (parse_uint(v, 0, 1000000, &o->gop)) return fail(err, cap, "--gop: bad value '%s'", v);
@@ -453,7 +554,7 @@ static int apply(bf_send_options *o, const char *name, const char *v, char *err,
     if (!*v) return fail(err, cap, "--dump-au: empty path");
     o->dump_au = v;
   } else {
-    return fail(err, cap, "unknown option '%s' (see --help)", name);
+    return fail(err, cap, "unknown option '%s'", name);
   }
   return 0;
 }
@@ -462,7 +563,7 @@ int bf_send_options_parse(int argc, char **argv, bf_send_options *o, char *err, 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) return BF_CLI_HELP;
-    if (!strcmp(a, "--version")) return BF_CLI_VERSION;
+    if (!strcmp(a, "--version") || !strcmp(a, "-V")) return BF_CLI_VERSION;
     if (!strcmp(a, "--no-loop")) {
       o->loop = 0;
       continue;
@@ -498,24 +599,25 @@ int bf_send_options_parse(int argc, char **argv, bf_send_options *o, char *err, 
     char name[32];
     const char *eq = strchr(a, '=');
     const char *val;
-    if (strncmp(a, "--", 2) != 0) return fail(err, cap, "unexpected argument '%s' (see --help)", a);
+    if (strncmp(a, "--", 2) != 0) return fail(err, cap, "unexpected argument '%s'", a);
     if (eq) {
       size_t n = (size_t)(eq - a);
-      if (n >= sizeof name) return fail(err, cap, "unknown option '%s' (see --help)", a);
+      if (n >= sizeof name) return fail(err, cap, "unknown option '%s'", a);
       memcpy(name, a, n);
       name[n] = 0;
       val = eq + 1;
     } else {
-      if (strlen(a) >= sizeof name) return fail(err, cap, "unknown option '%s' (see --help)", a);
+      if (strlen(a) >= sizeof name) return fail(err, cap, "unknown option '%s'", a);
       strcpy(name, a);
       val = NULL;
     }
-    if (!takes_value(name)) return fail(err, cap, "unknown option '%s' (see --help)", name);
+    if (!takes_value(name)) return fail(err, cap, "unknown option '%s'", name);
     if (!val) {
       if (i + 1 >= argc) return fail(err, cap, "%s needs a value", name);
       val = argv[++i];
     }
     int r = apply_audio(o, name, val, err, cap);
+    if (r == 1) r = apply_input(o, name, val, err, cap);
     if (r == 1) r = apply(o, name, val, err, cap);
     if (r) return r;
   }

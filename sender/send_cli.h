@@ -32,6 +32,15 @@ typedef enum bf_audio_src {
   BF_AUDIO_SRC_PULSE,
   BF_AUDIO_SRC_FILE,
 } bf_audio_src;
+/* --input-backend */
+typedef enum bf_input_backend {
+  BF_INBACKEND_AUTO = 0, /* xtest into the x11 source's display, uinput for pads (and
+                            for the keyboard and mouse with a file source), the
+                            testsrc echo */
+  BF_INBACKEND_XTEST,    /* keyboard and mouse through XTest (the x11 source's display,
+                            else $DISPLAY) */
+  BF_INBACKEND_UINPUT,   /* everything through /dev/uinput */
+} bf_input_backend;
 
 typedef struct bf_send_options {
   const char *listen;        /* data port: bind address "[host]:port" (normalised) */
@@ -69,6 +78,8 @@ typedef struct bf_send_options {
   uint64_t frames;           /* stop after this many AUs streamed, 0 = no limit */
   uint64_t duration_ns;      /* stop after streaming this long, 0 = no limit */
   uint64_t silence_ns;       /* drop a silent client after this (10 s) */
+  unsigned input_classes;    /* --input: BF_INCLASS_* (inputlink.h) applied; default all */
+  bf_input_backend input_backend; /* --input-backend */
   const char *stats_json;    /* write statistics here at exit */
   const char *dump_au;       /* write every AU sent here */
   bf_audio_src audio;        /* --audio, default AUTO */

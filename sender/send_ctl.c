@@ -6,6 +6,7 @@
 
 #include "send_adapt.h"
 #include "send_admin.h"
+#include "send_input.h"
 #include "send_video.h"
 
 #include <bildfunk/clock.h>
@@ -40,7 +41,8 @@ static void offer(const bf_send_state *s, uint16_t data_port, bf_ctl_offer *of) 
   of->max_frame_bytes = BF_SEND_MAX_AU_BYTES;
   of->bitrate_kbps = (uint32_t)(s->bitrate / 1000u);
   of->sealed = 2;
-  of->audio = s->audio_on; /* sound for a client whose Hello asks for it */
+  if (s->audio_on) of->grants |= BF_CTL_WELCOME_AUDIO; /* sound for a client whose Hello asks */
+  if (bf_send_input_classes(s)) of->grants |= BF_CTL_WELCOME_INPUT;
 }
 
 int bf_send_ctl_open(bf_send_state *s, char *err, size_t cap) {
@@ -55,13 +57,25 @@ int bf_send_ctl_open(bf_send_state *s, char *err, size_t cap) {
   if ((r = bf_identity_load(dir, "sender", NULL, &s->id)) < 0) {
     if (r == -EPERM)
       snprintf(err, cap, "identity in %s: the key file is readable by others (chmod 600 it)", dir);
+    else if (r == -EISDIR)
+      snprintf(
+          err, cap,
+          "identity in %s: sender-key.pem or sender-cert.pem there is not a file (a directory?)",
+          dir);
     else
       snprintf(err, cap, "identity in %s: %s", dir, bf_strerror(r));
     return r;
   }
   snprintf(path, sizeof path, "%s/clients", dir);
-  if ((r = bf_pinstore_open(path, &s->pins)) < 0) {
-    snprintf(err, cap, "paired clients file %.400s: %s", path, bf_strerror(r));
+  size_t bad = 0;
+  if ((r = bf_pinstore_open_at(path, &s->pins, &bad)) < 0) {
+    if (bad)
+      snprintf(err, cap,
+               "paired clients file %.400s: line %zu is not a pin (FINGERPRINT DATE NAME)", path,
+               bad);
+    else
+      snprintf(err, cap, "paired clients file %.400s: %s", path,
+               r == -EISDIR ? "it is not a file (a directory?)" : bf_strerror(r));
     return r;
   }
   bf_addr local;
@@ -99,6 +113,7 @@ void bf_send_ctl_watch(const bf_send_state *s, bf_evloop *l) {
 /* The streaming client's session ended (or was replaced): stop at once,
  * refuse punches, forget its keys. */
 static void stream_stop(bf_send_state *s) {
+  bf_send_input_stop(s, bf_clock_mono_ns());
   if (s->ss.streaming) bf_send_video_stop(s);
   bf_send_session_allow(&s->ss, NULL);
   s->ss.streaming = 0;
@@ -133,6 +148,7 @@ static void stream_start(bf_send_state *s, bf_sctl_event *ev, uint64_t now) {
   }
   bf_send_session_allow(&s->ss, &ev->peer);
   s->ctl_audio = (w->flags & BF_CTL_WELCOME_AUDIO) != 0;
+  bf_send_input_session(s, (w->flags & BF_CTL_WELCOME_INPUT) != 0, now);
   s->ctl_sessions++;
 }
 

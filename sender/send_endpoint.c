@@ -39,6 +39,16 @@ static void pong(bf_send_endpoint *e, const bf_feedback *ping) {
   e->pongs_sent++;
 }
 
+void bf_send_endpoint_frame_info(bf_send_endpoint *e, uint32_t frame_index, uint32_t host_us) {
+  bf_feedback fb;
+  memset(&fb, 0, sizeof fb);
+  fb.type = BF_FB_FRAME_INFO;
+  fb.u.frame_info.frame_index = frame_index;
+  fb.u.frame_info.host_us = host_us;
+  send_feedback(e, &fb, NULL);
+  e->frame_infos_sent++;
+}
+
 /* Sealed direct mode (--seal-key-file): a new client starts its seqs where
  * its own clock says, which need not be near the previous client's: it gets
  * a fresh replay window (the drop counters carry over). At once, so the
@@ -185,6 +195,14 @@ void bf_send_endpoint_set_peer(bf_send_endpoint *e, const bf_addr *peer) {
 
 int bf_send_endpoint_burst(bf_send_endpoint *e, bf_dgram *d, size_t n, int gso) {
   return bf_channel_send_burst(e->ch, d, n, gso);
+}
+
+void bf_send_endpoint_on_input(bf_send_endpoint *e, bf_channel_fn fn, void *user) {
+  bf_channel_on(e->ch, BF_DKIND_INPUT, fn, user);
+}
+
+int bf_send_endpoint_send(bf_send_endpoint *e, const uint8_t *d, size_t len) {
+  return bf_channel_send(e->ch, d, len, NULL);
 }
 
 int bf_send_endpoint_fd(const bf_send_endpoint *e) {

@@ -6,8 +6,10 @@
  *
  * Receiving: bf_send_endpoint_receive() reads one batch; the channel sorts
  * every datagram into a kind. Punches and feedback go to the session, and
- * so do the kinds a sender does not take (video, audio, input, garbage):
- * the session counts those as garbage, as it always did. What the session
+ * so do the kinds a sender does not take (video, audio, garbage): the
+ * session counts those as garbage, as it always did. Input datagrams go to
+ * the handler the input stage registers (bf_send_endpoint_on_input; until
+ * then they are the session's garbage too). What the session
  * decides is acted on in two places:
  *   - on the wire, at once, here: where sends go (a new client, a
  *     re-target, a BYE), a fresh replay window for a new client in sealed
@@ -23,8 +25,8 @@
  * noted here (audio_request_ns), not passed to the session.
  *
  * Sending: the paced video bursts (bf_send_endpoint_burst, sealed into the
- * channel's scratch), BYE and PONG (feedback messages); the audio thread
- * sends through the same channel (send_audio.h).
+ * channel's scratch), BYE, PONG and FRAME_INFO (feedback messages); the
+ * audio thread sends through the same channel (send_audio.h).
  *
  * Not here: what the stream does on those events (send_video.h,
  * send_adapt.h), the control session that supplies the keys (send_ctl.h),
@@ -81,7 +83,7 @@ typedef struct bf_send_endpoint {
   bf_send_event ev[BF_SEND_EP_EVENTS]; /* this batch's events, in order */
   size_t ev_n, ev_next;
   uint64_t batch_ns, batch_realtime_ns; /* when the current batch was read */
-  uint64_t pongs_sent, byes_sent;
+  uint64_t pongs_sent, byes_sent, frame_infos_sent;
   /* direct mode: the client asks for sound with audio REQUEST datagrams
    * (docs/protocol.md 8.2); only the peer's count */
   uint64_t audio_request_ns; /* the last one (batch time), 0 = none */
@@ -115,10 +117,20 @@ void bf_send_endpoint_set_peer(bf_send_endpoint *e, const bf_addr *peer);
 /* Sends BYE with |reason| (BF_BYE_*) BF_SEND_EP_BYE_REPEAT times to |to|,
  * or to the peer when NULL. */
 void bf_send_endpoint_bye(bf_send_endpoint *e, uint32_t reason, const bf_addr *to);
+/* Sends FRAME_INFO (once: it is not repeated) to the peer: AU |frame_index|
+ * took |host_us| from capture to its last packet handed to the kernel. */
+void bf_send_endpoint_frame_info(bf_send_endpoint *e, uint32_t frame_index, uint32_t host_us);
 /* Sends |n| video datagrams of |d| (rewritten in place) to the peer; see
  * bf_channel_send_burst. Returns how many the kernel took or a negative
  * errno. */
 int bf_send_endpoint_burst(bf_send_endpoint *e, bf_dgram *d, size_t n, int gso);
+
+/* Input datagrams (0xB0) go to |fn| with |user| from now on (the input
+ * stage, send_input.h: it decides who may). */
+void bf_send_endpoint_on_input(bf_send_endpoint *e, bf_channel_fn fn, void *user);
+/* One datagram that is not video (an input STATE) to the peer, sealed in
+ * sealed mode: 1 sent, 0 dropped (counted), negative errno. */
+int bf_send_endpoint_send(bf_send_endpoint *e, const uint8_t *d, size_t len);
 
 /* The descriptor to poll for POLLIN. */
 int bf_send_endpoint_fd(const bf_send_endpoint *e);

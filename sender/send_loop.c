@@ -6,6 +6,7 @@
 
 #include "send_adapt.h"
 #include "send_ctl.h"
+#include "send_input.h"
 #include "send_stats.h"
 #include "send_video.h"
 
@@ -38,6 +39,7 @@ static void on_event(bf_send_state *s, const bf_send_event *ev) {
   case BF_SS_BYE:
     fprintf(stderr, "bildfunk-send: client %s said bye; waiting for the next client\n",
             bf_addr_format(&ev->from, a, sizeof a));
+    bf_send_input_stop(s, ev->now_ns);
     bf_send_video_stop(s);
     break;
   default:
@@ -54,6 +56,7 @@ static void receive(bf_send_state *s) {
     bf_send_event ev;
     while (bf_send_endpoint_next_event(&s->ep, &ev))
       on_event(s, &ev);
+    bf_send_input_after_batch(s); /* injected before the next capture; acknowledged */
     if (s->ep.failed) s->failed = 1;
   } while (n > 0);
 }
@@ -91,14 +94,17 @@ static uint64_t housekeeping(bf_send_state *s, uint64_t now) {
     char a[BF_ADDR_STRLEN];
     fprintf(stderr, "bildfunk-send: client %s silent for %.0f s: stopped; waiting for the next\n",
             bf_addr_format(&s->ss.peer, a, sizeof a), (double)s->o.silence_ns / 1e9);
+    bf_send_input_stop(s, now);
     bf_send_video_stop(s);
   }
   audio_step(s, now);
+  uint64_t in_next = bf_send_input_tick(s, now); /* the client's input silence, rumble */
   if (now - s->win_start_ns >= BF_SEC_NS) bf_send_stats_status(s, now);
   uint64_t deadline = s->win_start_ns + BF_SEC_NS;
   uint64_t sd = bf_send_session_deadline(&s->ss);
   if (sd < deadline) deadline = sd;
   if (s->ctl_mode && s->ctl_next_ns < deadline) deadline = s->ctl_next_ns;
+  if (in_next < deadline) deadline = in_next;
   return deadline;
 }
 
@@ -135,6 +141,7 @@ int bf_send_loop_run(bf_send_state *s) {
     wait_until(s, deadline);
   }
   if (s->audio_on) bf_send_audio_stop(&s->audio);
+  bf_send_input_stop(s, bf_clock_mono_ns()); /* a signal, the end: nothing stays held */
   if (s->ss.streaming) {
     bf_send_endpoint_bye(&s->ep, s->failed ? BF_BYE_ERROR : BF_BYE_NORMAL, NULL);
     bf_send_session_stop(&s->ss);

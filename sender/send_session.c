@@ -158,6 +158,7 @@ bf_ss_event bf_send_session_on_datagram(bf_send_session *s, const uint8_t *d, si
     end_streaming(s);
     return res->event = BF_SS_BYE;
   case BF_FB_CLOCK_PONG:
+  case BF_FB_FRAME_INFO:
     break; /* only the sender sends these */
   }
   s->stats.garbage++;

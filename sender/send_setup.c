@@ -6,6 +6,7 @@
 
 #include "send_adapt.h"
 #include "send_ctl.h"
+#include "send_input.h"
 #include "send_video.h"
 
 #include <bildfunk/seal.h>
@@ -92,6 +93,7 @@ static int open_pictures(bf_send_state *s, char *err, size_t cap) {
   bf_encoder_config ec = {
       .codec = o->codec,
       .name = o->encoder,
+      .strict = o->encoder != NULL,
       .preset = o->preset,
       .width = s->sinfo.width,
       .height = s->sinfo.height,
@@ -174,6 +176,7 @@ static int open_planes(bf_send_state *s, char *err, size_t cap) {
   int r = bf_send_endpoint_open(&s->ep, &ec, &s->ss, err, cap);
   if (r == 0 && o->seal_key_file) r = open_seal_key(s, err, cap);
   if (r == 0) r = open_audio(s, err, cap); /* before the offer: it says whether there is sound */
+  if (r == 0) r = bf_send_input_open(s, err, cap); /* before the offer: its grants */
   if (r == 0 && !o->direct) r = bf_send_ctl_open(s, err, cap);
   return r;
 }
@@ -191,6 +194,7 @@ void bf_send_setup_close(bf_send_state *s) {
   bf_send_audio_close(&s->audio); /* its thread sends on the channel: first */
   s->audio_on = 0;
   bf_send_ctl_close(s);
+  bf_send_input_close(s);
   if (s->dump) fclose(s->dump);
   s->dump = NULL;
   bf_send_endpoint_close(&s->ep);

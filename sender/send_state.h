@@ -54,6 +54,8 @@ typedef struct bf_send_state {
   bf_encoder *enc; /* NULL: the source's AUs are passed through */
   bf_packetizer *pk;
   bf_pacer pacer;
+  uint32_t au_index;          /* the AU being paced: its frame_index and capture time */
+  uint64_t au_pts_ns;         /* (CLOCK_REALTIME), for its FRAME_INFO after the last burst */
   bf_refresh_tracker refresh; /* intra-refresh recovery points */
   uint64_t recovery_points;
   FILE *dump; /* --dump-au */
@@ -84,6 +86,7 @@ typedef struct bf_send_state {
   bf_identity *id;
   bf_pinstore *pins;
 #endif
+  struct bf_send_input *input; /* the input stage (send_input.h) */
   int ctl_kick;         /* a control descriptor was ready in the last wait */
   uint64_t ctl_next_ns; /* run the control step by then */
   uint64_t ctl_sessions, ctl_stops;

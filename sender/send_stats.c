@@ -5,6 +5,7 @@
 #include "send_stats.h"
 
 #include "send_ctl.h"
+#include "send_input.h"
 
 #include <bildfunk/clock.h>
 
@@ -104,9 +105,10 @@ static void write_data_plane(FILE *f, const bf_send_state *s) {
   fprintf(f,
           "              \"keyframe_requests\": %" PRIu64 ", \"keyframe_ids\": %" PRIu64
           ", \"keyframes_forced\": %" PRIu64 ", \"loss_reports\": %" PRIu64 ", \"pings\": %" PRIu64
-          ", \"pongs_sent\": %" PRIu64 ", \"foreign\": %" PRIu64 ", \"garbage\": %" PRIu64 "}\n",
+          ", \"pongs_sent\": %" PRIu64 ", \"frame_infos_sent\": %" PRIu64 ", \"foreign\": %" PRIu64
+          ", \"garbage\": %" PRIu64 "}\n",
           ss->keyframe_requests, ss->keyframe_ids, ss->keyframes_forced, ss->loss_reports,
-          ss->pings, s->ep.pongs_sent, ss->foreign, ss->garbage);
+          ss->pings, s->ep.pongs_sent, s->ep.frame_infos_sent, ss->foreign, ss->garbage);
 }
 
 /* The seal (the channel's counters over every key of the run) and the
@@ -169,6 +171,7 @@ int bf_send_stats_write(const bf_send_state *s, const char *path) {
   write_audio(f, s);
   write_data_plane(f, s);
   write_security(f, s);
+  bf_send_input_stats_json(s, f);
   fprintf(f, "}\n");
   return fclose(f) == 0 ? 0 : -EIO;
 }

@@ -5,6 +5,7 @@
 #include "send_video.h"
 
 #include "send_adapt.h"
+#include "send_input.h"
 
 #include <bildfunk/clock.h>
 
@@ -31,6 +32,10 @@ static void send_paced(bf_send_state *s, uint64_t now) {
     s->win_packets += ok;
     s->win_drops += (uint64_t)got - ok;
     bf_pacer_sent(&s->pacer, now, (uint32_t)got);
+    if (!bf_pacer_busy(&s->pacer)) { /* the AU's last burst: the host's part is done */
+      uint64_t t = bf_clock_realtime_ns(), us = t > s->au_pts_ns ? (t - s->au_pts_ns) / 1000 : 0;
+      bf_send_endpoint_frame_info(&s->ep, s->au_index, us > UINT32_MAX ? UINT32_MAX : (uint32_t)us);
+    }
     now = bf_clock_mono_ns();
   }
 }
@@ -68,6 +73,8 @@ static int begin_au(bf_send_state *s, const uint8_t *au, size_t len, uint64_t pt
   }
   bf_packetizer_au_info info;
   bf_packetizer_au_info_get(s->pk, &info);
+  s->au_index = info.frame_index;
+  s->au_pts_ns = pts_ns;
   bf_pacer_begin(&s->pacer, bf_clock_mono_ns(), s->interval_ns, info.remaining, s->packet_bytes);
   s->frames_sent++;
   s->frames_streamed++;
@@ -110,6 +117,7 @@ static int capture(bf_send_state *s, uint64_t now) {
     s->anchor_pass = item.pass; /* the file's sound follows this pass (acap_file.c) */
     bf_file_anchor_set(&s->anchor, item.pass, item.pts_ns, item.media_ns);
   }
+  bf_send_input_captured(s, item.pts_ns); /* the input applied before this picture */
   if (!item.frame) return begin_au(s, item.au, item.au_len, item.pts_ns, want_key);
   r = bf_encoder_send(s->enc, item.frame, item.pts_ns, want_key, err, sizeof err);
   if (r < 0) {

@@ -51,6 +51,8 @@ struct bf_source {
   uint64_t last_pts; /* testsrc: the previous picture's pts (the flash) */
   uint32_t pass;     /* file: passes begun */
   int64_t media_ns;  /* file: the position of the item being produced */
+  void (*overlay)(void *user, AVFrame *f); /* testsrc: drawn over each picture */
+  void *overlay_user;
 };
 
 static uint64_t realtime_ns(void) {
@@ -267,8 +269,10 @@ static int open_demux(bf_source *s, char *err, size_t cap) {
       errf(err, cap, "x11: no display given and DISPLAY is not set (use --source x11:DISPLAY)");
       return -EINVAL;
     }
-    snprintf(url, sizeof url, "%s", disp);
-    snprintf(what, sizeof what, "x11 display '%s'", disp);
+    /* x11:0 is display :0, as the README writes it; x11::0 and
+     * x11:HOST:0 are X's own forms */
+    snprintf(url, sizeof url, "%s%s", strchr(disp, ':') ? "" : ":", disp);
+    snprintf(what, sizeof what, "x11 display '%s'", url);
     av_dict_set(&opts, "framerate", "1000", 0);
     if (c->width && c->height) {
       char vs[32];
@@ -282,7 +286,10 @@ static int open_demux(bf_source *s, char *err, size_t cap) {
   int r = avformat_open_input(&s->fmt, url, ifmt, &opts);
   av_dict_free(&opts);
   if (r < 0) {
-    errf(err, cap, "cannot open %s: %s", what, averr(r, eb, sizeof eb));
+    errf(err, cap, "cannot open %s: %s%s", what, averr(r, eb, sizeof eb),
+         c->kind == BF_SOURCE_X11 ? " (the display is x11:N for DISPLAY=:N, or x11:HOST:N; "
+                                    "e.g. --source x11:0)"
+                                  : "");
     return averror_to_errno(r);
   }
   if ((r = avformat_find_stream_info(s->fmt, NULL)) < 0) {
@@ -621,6 +628,7 @@ int bf_source_read(bf_source *s, bf_source_item *item, char *err, size_t cap) {
     bf_testsrc_draw(s->out, s->produced, item->pts_ns);
     if (s->cfg.flash && bf_tone_second_crossed(s->last_pts, item->pts_ns)) bf_testsrc_flash(s->out);
     s->last_pts = item->pts_ns;
+    if (s->overlay) s->overlay(s->overlay_user, s->out);
     item->frame = s->out;
   } else {
     r = s->info.passthrough ? read_passthrough(s, item, err, cap) : read_decoded(s, item, err, cap);
@@ -632,6 +640,11 @@ int bf_source_read(bf_source *s, bf_source_item *item, char *err, size_t cap) {
   item->index = s->produced++;
   s->pass_items++;
   return 0;
+}
+
+void bf_source_set_overlay(bf_source *s, void (*fn)(void *user, AVFrame *f), void *user) {
+  s->overlay = fn;
+  s->overlay_user = user;
 }
 
 void bf_source_want_keyframe(bf_source *s) {

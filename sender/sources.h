@@ -75,6 +75,11 @@ void bf_source_info_get(const bf_source *s, bf_source_info *info);
  * fails (a file that has no decodable picture, a lost X server). */
 int bf_source_read(bf_source *s, bf_source_item *item, char *err, size_t errcap);
 
+/* testsrc: |fn| draws over each picture after the pattern, before it is
+ * handed out (the input echo, input_echo.h); NULL: none. |user| is
+ * borrowed. Other sources ignore it. */
+void bf_source_set_overlay(bf_source *s, void (*fn)(void *user, AVFrame *f), void *user);
+
 /* Passthrough only: makes the next item a keyframe by skipping ahead to the
  * next random access point (at worst, the file's start). No-op otherwise. */
 void bf_source_want_keyframe(bf_source *s);

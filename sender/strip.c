@@ -37,20 +37,31 @@ uint16_t bf_strip_crc16(const uint8_t *d, size_t n) {
   return crc;
 }
 
+/* |cells| bits of |bytes|, most significant first, one per byte (0/1). */
+static void to_bits(const uint8_t *bytes, unsigned cells, uint8_t *bits) {
+  for (unsigned i = 0; i < cells; i++)
+    bits[i] = (bytes[i / 8] >> (7 - i % 8)) & 1u;
+}
+
+/* A band's bytes around |n| payload bytes at bytes + 1: the start marker,
+ * the CRC-16 of the payload (big-endian), the end marker; then its bits. */
+static void frame_bits(uint8_t *bytes, size_t n, uint8_t start, uint8_t end, uint8_t *bits) {
+  bytes[0] = start;
+  uint16_t crc = bf_strip_crc16(bytes + 1, n);
+  bytes[n + 1] = (uint8_t)(crc >> 8);
+  bytes[n + 2] = (uint8_t)crc;
+  bytes[n + 3] = end;
+  to_bits(bytes, (unsigned)(n + 4) * 8u, bits);
+}
+
 /* The 128 cell bits of |p|, one per byte (0/1). */
 static void strip_bits(const bf_strip_payload *p, uint8_t bits[BF_STRIP_CELLS]) {
   uint8_t bytes[16];
-  bytes[0] = START_MARKER;
   for (int i = 0; i < 4; i++)
     bytes[1 + i] = (uint8_t)(p->frame_index >> (24 - 8 * i));
   for (int i = 0; i < 8; i++)
     bytes[5 + i] = (uint8_t)(p->pts_ns >> (56 - 8 * i));
-  uint16_t crc = bf_strip_crc16(bytes + 1, 12);
-  bytes[13] = (uint8_t)(crc >> 8);
-  bytes[14] = (uint8_t)crc;
-  bytes[15] = END_MARKER;
-  for (unsigned i = 0; i < BF_STRIP_CELLS; i++)
-    bits[i] = (bytes[i / 8] >> (7 - i % 8)) & 1u;
+  frame_bits(bytes, 12, START_MARKER, END_MARKER, bits);
 }
 
 /* Pixel span [*a, *b) of cell coordinate |i| along an axis scaled by |w|. */
@@ -59,30 +70,38 @@ static void cell_span(unsigned i, unsigned w, unsigned *a, unsigned *b) {
   *b = (unsigned)((uint64_t)(i + 1) * w / BF_STRIP_COLS);
 }
 
-int bf_strip_draw(uint8_t *y, ptrdiff_t stride, unsigned w, unsigned h, const bf_strip_payload *p) {
-  if (w < BF_STRIP_MIN_WIDTH || h < BF_STRIP_MIN_HEIGHT || bf_strip_height(w) > h) return -EINVAL;
-  uint8_t bits[BF_STRIP_CELLS];
-  strip_bits(p, bits);
-  for (unsigned r = 0; r < BF_STRIP_ROWS; r++) {
+/* Draws |rows| rows of cells |bits| whose top is |top| pixels down. */
+static void draw_cells(uint8_t *y, ptrdiff_t stride, unsigned w, unsigned top, unsigned rows,
+                       const uint8_t *bits) {
+  for (unsigned r = 0; r < rows; r++) {
     unsigned y0, y1;
     cell_span(r, w, &y0, &y1);
     for (unsigned c = 0; c < BF_STRIP_COLS; c++) {
       unsigned x0, x1;
       cell_span(c, w, &x0, &x1);
       uint8_t v = bits[r * BF_STRIP_COLS + c] ? BF_STRIP_WHITE : BF_STRIP_BLACK;
-      for (unsigned yy = y0; yy < y1; yy++)
+      for (unsigned yy = top + y0; yy < top + y1; yy++)
         memset(y + (ptrdiff_t)yy * stride + x0, v, x1 - x0);
     }
   }
+}
+
+int bf_strip_draw(uint8_t *y, ptrdiff_t stride, unsigned w, unsigned h, const bf_strip_payload *p) {
+  if (w < BF_STRIP_MIN_WIDTH || h < BF_STRIP_MIN_HEIGHT || bf_strip_height(w) > h) return -EINVAL;
+  uint8_t bits[BF_STRIP_CELLS];
+  strip_bits(p, bits);
+  draw_cells(y, stride, w, 0, BF_STRIP_ROWS, bits);
   return 0;
 }
 
-/* Mean of the inner half of cell |n|. */
+/* Mean of the inner half of cell |n| of cells whose top is |top| pixels down. */
 static unsigned cell_mean(const uint8_t *plane, ptrdiff_t stride, size_t step, unsigned w,
-                          unsigned n) {
+                          unsigned top, unsigned n) {
   unsigned x0, x1, y0, y1;
   cell_span(n % BF_STRIP_COLS, w, &x0, &x1);
   cell_span(n / BF_STRIP_COLS, w, &y0, &y1);
+  y0 += top;
+  y1 += top;
   unsigned qx = (x1 - x0) / 4, qy = (y1 - y0) / 4;
   x0 += qx;
   x1 -= qx;
@@ -100,33 +119,45 @@ static unsigned cell_mean(const uint8_t *plane, ptrdiff_t stride, size_t step, u
   return (unsigned)(sum / cnt);
 }
 
-int bf_strip_decode(const uint8_t *plane, ptrdiff_t stride, size_t pixel_step, unsigned w,
-                    unsigned h, bf_strip_payload *out) {
-  if (!plane || pixel_step == 0 || w < BF_STRIP_COLS || bf_strip_height(w) > h) return -EBADMSG;
+/* Reads |cells| cells (a multiple of 8, at most 128) whose top is |top|
+ * pixels down into |bytes|, thresholded at the levels of the 16 marker
+ * cells (the first and the last byte); 0, or -EBADMSG without enough
+ * contrast or with other markers. */
+static int read_cells(const uint8_t *plane, ptrdiff_t stride, size_t step, unsigned w, unsigned top,
+                      unsigned cells, uint8_t start, uint8_t end, uint8_t *bytes) {
   unsigned mean[BF_STRIP_CELLS];
-  for (unsigned n = 0; n < BF_STRIP_CELLS; n++)
-    mean[n] = cell_mean(plane, stride, pixel_step, w, n);
+  for (unsigned n = 0; n < cells; n++)
+    mean[n] = cell_mean(plane, stride, step, w, top, n);
   /* Levels from the markers: 8 white and 8 black cells. */
   unsigned white = 0, black = 0;
   for (unsigned i = 0; i < 8; i++) {
-    unsigned s = (START_MARKER >> (7 - i)) & 1u, e = (END_MARKER >> (7 - i)) & 1u;
+    unsigned s = (start >> (7 - i)) & 1u, e = (end >> (7 - i)) & 1u;
     if (s)
       white += mean[i];
     else
       black += mean[i];
     if (e)
-      white += mean[120 + i];
+      white += mean[cells - 8 + i];
     else
-      black += mean[120 + i];
+      black += mean[cells - 8 + i];
   }
   white /= 8;
   black /= 8;
   if (white < black + 48) return -EBADMSG;
   unsigned thr = (white + black) / 2;
-  uint8_t bytes[16] = {0};
-  for (unsigned n = 0; n < BF_STRIP_CELLS; n++)
+  memset(bytes, 0, cells / 8);
+  for (unsigned n = 0; n < cells; n++)
     if (mean[n] > thr) bytes[n / 8] |= (uint8_t)(0x80u >> (n % 8));
-  if (bytes[0] != START_MARKER || bytes[15] != END_MARKER) return -EBADMSG;
+  return bytes[0] == start && bytes[cells / 8 - 1] == end ? 0 : -EBADMSG;
+}
+
+int bf_strip_decode(const uint8_t *plane, ptrdiff_t stride, size_t pixel_step, unsigned w,
+                    unsigned h, bf_strip_payload *out) {
+  if (!plane || pixel_step == 0 || w < BF_STRIP_COLS || bf_strip_height(w) > h) return -EBADMSG;
+  uint8_t bytes[16];
+  if (read_cells(plane, stride, pixel_step, w, 0, BF_STRIP_CELLS, START_MARKER, END_MARKER, bytes) <
+      0)
+    return -EBADMSG;
   uint16_t crc = (uint16_t)(bytes[13] << 8 | bytes[14]);
   if (bf_strip_crc16(bytes + 1, 12) != crc) return -EBADMSG;
   uint32_t idx = 0;
@@ -137,6 +168,53 @@ int bf_strip_decode(const uint8_t *plane, ptrdiff_t stride, size_t pixel_step, u
     pts = pts << 8 | bytes[5 + i];
   out->frame_index = idx;
   out->pts_ns = pts;
+  return 0;
+}
+
+/* --- the input band ----------------------------------------------------- */
+
+#define INPUT_START 0x6Au /* 01101010 */
+#define INPUT_END 0x95u   /* 10010101 */
+
+unsigned bf_strip_input_height(unsigned width) {
+  return BF_STRIP_INPUT_ROWS * width / BF_STRIP_COLS;
+}
+
+/* Where the input band's top is in a |w| x |h| picture. */
+static unsigned input_top(unsigned w, unsigned h) {
+  return h - bf_strip_input_height(w);
+}
+
+int bf_strip_draw_input(uint8_t *y, ptrdiff_t stride, unsigned w, unsigned h,
+                        const bf_strip_input *p) {
+  if (w < BF_STRIP_MIN_WIDTH || h < BF_STRIP_MIN_HEIGHT ||
+      bf_strip_height(w) + bf_strip_input_height(w) > h)
+    return -EINVAL;
+  uint8_t bytes[BF_STRIP_INPUT_CELLS / 8], bits[BF_STRIP_INPUT_CELLS];
+  for (int i = 0; i < 4; i++) {
+    bytes[1 + i] = (uint8_t)(p->ev_seq >> (24 - 8 * i));
+    bytes[5 + i] = (uint8_t)(p->snap_seq >> (24 - 8 * i));
+  }
+  frame_bits(bytes, 8, INPUT_START, INPUT_END, bits);
+  draw_cells(y, stride, w, input_top(w, h), BF_STRIP_INPUT_ROWS, bits);
+  return 0;
+}
+
+int bf_strip_decode_input(const uint8_t *plane, ptrdiff_t stride, size_t pixel_step, unsigned w,
+                          unsigned h, bf_strip_input *out) {
+  if (!plane || pixel_step == 0 || w < BF_STRIP_COLS ||
+      bf_strip_height(w) + bf_strip_input_height(w) > h)
+    return -EBADMSG;
+  uint8_t bytes[BF_STRIP_INPUT_CELLS / 8];
+  if (read_cells(plane, stride, pixel_step, w, input_top(w, h), BF_STRIP_INPUT_CELLS, INPUT_START,
+                 INPUT_END, bytes) < 0)
+    return -EBADMSG;
+  if (bf_strip_crc16(bytes + 1, 8) != (uint16_t)(bytes[9] << 8 | bytes[10])) return -EBADMSG;
+  out->ev_seq = out->snap_seq = 0;
+  for (int i = 0; i < 4; i++) {
+    out->ev_seq = out->ev_seq << 8 | bytes[1 + i];
+    out->snap_seq = out->snap_seq << 8 | bytes[5 + i];
+  }
   return 0;
 }
 

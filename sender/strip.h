@@ -68,6 +68,33 @@ int bf_strip_draw(uint8_t *y, ptrdiff_t stride, unsigned w, unsigned h, const bf
 int bf_strip_decode(const uint8_t *plane, ptrdiff_t stride, size_t pixel_step, unsigned w,
                     unsigned h, bf_strip_payload *out);
 
+/* The input band (the testsrc source's input echo, sender/input_echo.c):
+ * the input the sender had applied when the picture was captured, along
+ * the picture's bottom edge: BF_STRIP_INPUT_ROWS rows of cells of the same
+ * size as the band's (W / 32), the last row ending at the bottom. Bits,
+ * most significant first, white = 1:
+ *   cells  0..7    start marker 01101010
+ *   cells  8..39   the last input event sequence applied (u32)
+ *   cells 40..71   the last input snapshot applied (u32)
+ *   cells 72..87   CRC-16/CCITT-FALSE of the 8 payload bytes (big-endian)
+ *   cells 88..95   end marker 10010101 (the start marker inverted) */
+#define BF_STRIP_INPUT_ROWS 3u
+#define BF_STRIP_INPUT_CELLS (BF_STRIP_COLS * BF_STRIP_INPUT_ROWS)
+
+typedef struct bf_strip_input {
+  uint32_t ev_seq;
+  uint32_t snap_seq;
+} bf_strip_input;
+
+/* Height of the input band in pixels (3 cells). */
+unsigned bf_strip_input_height(unsigned width);
+/* Draws / decodes the input band as bf_strip_draw / bf_strip_decode do the
+ * band (the picture must hold both bands). */
+int bf_strip_draw_input(uint8_t *y, ptrdiff_t stride, unsigned w, unsigned h,
+                        const bf_strip_input *p);
+int bf_strip_decode_input(const uint8_t *plane, ptrdiff_t stride, size_t pixel_step, unsigned w,
+                          unsigned h, bf_strip_input *out);
+
 /* Character cell of the text: a 5 x 7 glyph (bildfunk/glyph.h) plus one
  * column and one row of spacing, scaled by |scale|. */
 #define BF_STRIP_CHAR_W 6u

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The test tone of `--audio testsrc` (sans-I/O): a 1 kHz sine at -12 dBFS,
  * replaced by a 2 kHz beep for the first 50 ms of every whole second of the

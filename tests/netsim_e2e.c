@@ -92,6 +92,31 @@ static ssize_t recv_wait(int fd, uint8_t *buf, size_t cap, int timeout_ms,
   return recvfrom(fd, buf, cap, MSG_DONTWAIT, (struct sockaddr *)from, &l);
 }
 
+/* recv_wait, with the time the kernel took the datagram (SO_TIMESTAMPNS, on
+ * CLOCK_MONOTONIC through |rt_minus_mono|) in |*at|: a loaded machine that
+ * keeps this loop from reading does not add to the delay measured. */
+static ssize_t recv_wait_ts(int fd, uint8_t *buf, size_t cap, int timeout_ms, int64_t rt_minus_mono,
+                            uint64_t *at) {
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  if (poll(&p, 1, timeout_ms) <= 0) return -1;
+  struct iovec iov = {buf, cap};
+  union {
+    char b[CMSG_SPACE(sizeof(struct timespec))];
+    struct cmsghdr align;
+  } ctl;
+  struct msghdr m = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b};
+  ssize_t n = recvmsg(fd, &m, MSG_DONTWAIT);
+  *at = now_ns();
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); n >= 0 && c; c = CMSG_NXTHDR(&m, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      struct timespec ts;
+      memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      *at = (uint64_t)((int64_t)ts.tv_sec * (int64_t)NS + ts.tv_nsec - rt_minus_mono);
+    }
+  return n;
+}
+
 typedef struct relay {
   pid_t pid;
   int out;       /* its stdout */
@@ -145,12 +170,14 @@ static void relay_start(relay *r, uint16_t to_port, const char *const *args) {
     line[len++] = c;
   }
   line[len] = 0;
+  /* 127.0.0.1:PORT, or every address (a bare --listen PORT) */
   const char *p = strstr(line, "listening on 127.0.0.1:");
+  if (!p) p = strstr(line, "listening on 0.0.0.0:");
   if (!p) {
     fprintf(stderr, "relay did not start: '%s'\n", line);
     exit(1);
   }
-  r->port = (uint16_t)atoi(p + strlen("listening on 127.0.0.1:"));
+  r->port = (uint16_t)atoi(strchr(p, ':') + 1);
   fprintf(stderr, "# %s\n", line);
 }
 
@@ -334,7 +361,6 @@ static void run_dup_delay(void) {
                         "--jitter", "5",  "--seed", "3",  "--quiet", NULL};
   relay_start(&r, sport, args);
   static uint8_t buf[MAXD + 1];
-  struct sockaddr_in from;
   uint64_t got = 0, dups = 0, bad = 0, out_of_order = 0;
   double dsum = 0, dmin = 1e9, dmax = 0;
   uint32_t last = 0;
@@ -342,17 +368,24 @@ static void run_dup_delay(void) {
   uint8_t *seen = calloc(N, 1);
   /* Every one-way delay, for the median (N + at most N duplicates). */
   double *delays = calloc(2 * N, sizeof *delays);
+  int on = 1;
+  setsockopt(ss, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+  struct timespec rt;
+  clock_gettime(CLOCK_REALTIME, &rt);
+  int64_t rt_minus_mono = (int64_t)rt.tv_sec * (int64_t)NS + rt.tv_nsec - (int64_t)now_ns();
   uint32_t next = 0;
   uint64_t quiet_since = now_ns();
   while (next < N || now_ns() - quiet_since < 300000000ull) {
-    for (int i = 0; i < 20 && next < N; i++, next++) {
+    /* 4 per ms at most: a relay starved of CPU on a busy machine (load 10)
+     * queued 20 per ms in its socket and the median grew to 440 ms */
+    for (int i = 0; i < 4 && next < N; i++, next++) {
       size_t len = make_payload(buf, next, len_of(next));
       send_to(cs, r.port, buf, len);
     }
     ssize_t n;
     int any = 0;
-    while ((n = recv_wait(ss, buf, sizeof buf, next < N ? 0 : 20, &from)) >= 0) {
-      uint64_t at = now_ns();
+    uint64_t at;
+    while ((n = recv_wait_ts(ss, buf, sizeof buf, next < N ? 0 : 20, rt_minus_mono, &at)) >= 0) {
       any = 1;
       uint32_t seq;
       uint64_t t;
@@ -397,12 +430,19 @@ static void run_dup_delay(void) {
    * from outside, a shared machine can stall the relay or this loop for tens
    * of milliseconds (CI once: one datagram at 66.5 ms), so the outside view
    * checks the median, which a few stalls do not move, and only a gross
-   * bound on the worst datagram (a relay that held datagrams would fail). */
+   * bound on the worst datagram (a relay that held datagrams would fail).
+   * Arrival is the kernel's time (this loop's own stalls do not count; under
+   * a load average of 7.6 they made the median 90 ms); the relay's stalls
+   * are real delay, twice: a datagram waits in its socket until it reads
+   * (that stall is not in its figures) and is sent up to late_max after its
+   * due time. Both are the relay waiting for a CPU, which late_max measures
+   * at its worst, so the bound allows twice that on top. */
   size_t nd = got < 2 * N ? (size_t)got : 2 * N;
   qsort(delays, nd, sizeof *delays, cmp_double);
-  double dmed = nd ? delays[nd / 2] : 0;
-  fprintf(stderr, "# one-way delay median %.2f ms\n", dmed);
-  CHECK(dmed >= 25.0 && dmed <= 35.0 + 10.0, "median one-way delay %.2f ms", dmed);
+  double dmed = nd ? delays[nd / 2] : 0, rlate = statf_of(js, "up", "late_max_ms");
+  fprintf(stderr, "# one-way delay median %.2f ms (relay's sends late by up to %.2f ms)\n", dmed,
+          rlate);
+  CHECK(dmed >= 25.0 && dmed <= 35.0 + 10.0 + 2 * rlate, "median one-way delay %.2f ms", dmed);
   CHECK(dmax < 35.0 + 500.0, "a datagram took %.2f ms", dmax);
   CHECK(rmax <= 35.0 + 1e-6 && rmean >= 25.0 && rmean <= 35.0, "relay delay mean %.2f max %.2f",
         rmean, rmax);
@@ -456,7 +496,37 @@ static void run_sizes_foreign_duration(void) {
   close(other);
 }
 
-/* Command-line errors exit 2 and name the flag. */
+/* A bare --listen PORT listens on every address, as the sender's --listen
+ * does, and --rate takes the sender's units (20M) (issue #17): datagrams
+ * sent to 127.0.0.1:PORT are relayed, the relay says its rate. */
+static void run_bare_port_rate(void) {
+  uint16_t cport, sport, free_port;
+  int cs = udp_socket(&cport), ss = udp_socket(&sport), probe = udp_socket(&free_port);
+  close(probe); /* a port that was free a moment ago */
+  char port[16];
+  snprintf(port, sizeof port, "%u", (unsigned)free_port);
+  relay r;
+  const char *args[] = {"--listen", port, "--rate", "20M", "--duration", "1", NULL};
+  relay_start(&r, sport, args);
+  CHECK(r.port == free_port, "listening on %u, not the bare port %u", r.port, free_port);
+  static uint8_t buf[100], rx[200];
+  struct sockaddr_in from;
+  size_t ok = 0;
+  for (int i = 0; i < 5; i++) {
+    memset(buf, i, sizeof buf);
+    send_to(cs, r.port, buf, sizeof buf);
+    ok += recv_wait(ss, rx, sizeof rx, 2000, &from) == (ssize_t)sizeof buf;
+  }
+  char *js = relay_stop(&r, 0);
+  CHECK(ok == 5, "a bare --listen port relayed %zu of 5", ok);
+  CHECK(strstr(js, "\"rate_mbit\": 20") != NULL, "--rate 20M is not 20 Mbit/s: %.300s", js);
+  free(js);
+  close(cs);
+  close(ss);
+}
+
+/* Command-line errors exit 2, name the flag and end with the --help hint;
+ * -V and -h work. */
 static void run_cli(void) {
   struct {
     const char *a, *b, *want;
@@ -465,6 +535,8 @@ static void run_cli(void) {
       {"--frobnicate", NULL, "--frobnicate"},
       {"--dir", "sideways", "--dir"},
       {"--burst", "4", "burst needs a loss rate"},
+      {"--rate", "5x", "--rate: '5x' is not Mbit/s"},
+      {"--rate", "0.1k", "--rate: '0.1k'"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     int pfd[2];
@@ -489,6 +561,19 @@ static void run_cli(void) {
     waitpid(pid, &st, 0);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2, "%s: status %d", cases[i].a, st);
     CHECK(strstr(err, cases[i].want) != NULL, "%s: message '%s'", cases[i].a, err);
+    const char *hint = "\nTry 'bildfunk-netsim --help'.\n";
+    CHECK(len >= (ssize_t)strlen(hint) && !strcmp(err + len - (ssize_t)strlen(hint), hint),
+          "%s: the message does not end with the --help hint: '%s'", cases[i].a, err);
+  }
+  for (int k = 0; k < 2; k++) { /* -V and -h: exit 0 with the version / the usage */
+    char cmd[600], out[256] = "";
+    snprintf(cmd, sizeof cmd, "'%s' %s", g_netsim, k ? "-h" : "-V");
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
+    out[n] = 0;
+    int st = p ? pclose(p) : -1;
+    CHECK(st == 0 && strstr(out, k ? "Usage: bildfunk-netsim" : "bildfunk-netsim ") == out,
+          "%s: status %d, '%s'", k ? "-h" : "-V", st, out);
   }
 }
 
@@ -508,6 +593,7 @@ int main(int argc, char **argv) {
   free(b);
   run_dup_delay();
   run_sizes_foreign_duration();
+  run_bare_port_rate();
   fprintf(stderr, "# %s in %.1f s\n", g_failures ? "FAILED" : "passed",
           (double)(now_ns() - t0) / 1e9);
   return g_failures ? 1 : 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The audio datagram codec and its Reed-Solomon blocks (audio_wire.h): the
  * byte layout, every malformed form rejected, the 552-byte bound sealed,

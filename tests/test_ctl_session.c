@@ -674,6 +674,16 @@ static void test_negotiate(void **state) {
   h.codecs |= BF_CTL_CODEC_BIT(BF_CTL_CODEC_H264);
   assert_int_equal(bf_ctl_negotiate(&o, &h, &wl, &why), 0);
   assert_int_equal(wl.codec, BF_CTL_CODEC_H264);
+  /* input: granted when offered and asked for, not otherwise */
+  h.caps = BF_CTL_CAP_INPUT;
+  assert_int_equal(bf_ctl_negotiate(&o, &h, &wl, &why), 0);
+  assert_int_equal(wl.flags, 0);
+  o.grants = BF_CTL_WELCOME_INPUT;
+  assert_int_equal(bf_ctl_negotiate(&o, &h, &wl, &why), 0);
+  assert_int_equal(wl.flags, BF_CTL_WELCOME_INPUT);
+  h.caps = 0;
+  assert_int_equal(bf_ctl_negotiate(&o, &h, &wl, &why), 0);
+  assert_int_equal(wl.flags, 0);
   h.mtu = 576; /* 576 - 68 = 508 < 512 */
   assert_int_equal(bf_ctl_negotiate(&o, &h, &wl, &why), -ENOTSUP);
 

@@ -62,6 +62,25 @@ static void test_roundtrip_all(void **state) {
   f.type = BF_FB_BYE;
   f.u.bye.reason = BF_BYE_REPLACED;
   roundtrip(&f, 6);
+  memset(&f, 0, sizeof f);
+  f.type = BF_FB_FRAME_INFO;
+  f.u.frame_info.frame_index = UINT32_MAX;
+  f.u.frame_info.host_us = 0x01020304;
+  roundtrip(&f, 10);
+}
+
+/* FRAME_INFO's bytes (docs/protocol.md §8): magic, 6, frame_index, host_us. */
+static void test_frame_info_layout(void **state) {
+  (void)state;
+  bf_feedback f;
+  memset(&f, 0, sizeof f);
+  f.type = BF_FB_FRAME_INFO;
+  f.u.frame_info.frame_index = 0x11223344;
+  f.u.frame_info.host_us = 16667;
+  uint8_t b[BF_FB_MAX_BYTES];
+  assert_int_equal(bf_feedback_encode(&f, b, sizeof b), 10);
+  static const uint8_t want[10] = {0xFB, 6, 0x44, 0x33, 0x22, 0x11, 0x1b, 0x41, 0, 0};
+  assert_memory_equal(b, want, sizeof want);
 }
 
 static void test_layout(void **state) {
@@ -83,7 +102,7 @@ static void test_rejects(void **state) {
   bf_feedback f;
   uint8_t b[40] = {0xFB, 0};
   assert_int_equal(bf_feedback_decode(b, 40, &f), -EBADMSG); /* type 0 */
-  b[1] = 6;
+  b[1] = 7;                                                  /* 6 is FRAME_INFO since issue #17 */
   assert_int_equal(bf_feedback_decode(b, 40, &f), -EBADMSG); /* unknown type */
   b[0] = 0xC9;
   b[1] = 1;
@@ -106,6 +125,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_roundtrip_all),
       cmocka_unit_test(test_layout),
+      cmocka_unit_test(test_frame_info_layout),
       cmocka_unit_test(test_rejects),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -270,6 +270,60 @@ static void test_pinstore_shared(void **state) {
   bf_pinstore_del(&run);
 }
 
+/* Files as a user may leave them: CRLF line ends (accepted), a line that is
+ * not a pin (refused, its number said), a directory where a file should be
+ * (-EISDIR, not "chmod 600" or EIO). */
+static void test_odd_files(void **state) {
+  (void)state;
+  char file[320], dir[320], sub[400];
+  path(file, sizeof file, "crlf-pins");
+  FILE *f = fopen(file, "w");
+  assert_non_null(f);
+  fputs("101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f 1700000000 "
+        "box:48000\r\n",
+        f);
+  fputs("202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f 1700000001 "
+        "laptop\r\n\r\n",
+        f);
+  fclose(f);
+  bf_pinstore *ps = NULL;
+  size_t bad = 99;
+  assert_int_equal(bf_pinstore_open_at(file, &ps, &bad), 0);
+  assert_int_equal(bad, 0);
+  assert_int_equal(bf_pinstore_count(ps), 2);
+  assert_non_null(bf_pinstore_find_name(ps, "box:48000"));
+  assert_non_null(bf_pinstore_find_name(ps, "laptop"));
+  bf_pinstore_del(&ps);
+  f = fopen(file, "a");
+  assert_non_null(f);
+  fputs("not a pin\r\n", f);
+  fclose(f);
+  assert_int_equal(bf_pinstore_open_at(file, &ps, &bad), -EBADMSG);
+  assert_int_equal(bad, 4);
+  assert_null(ps);
+  /* directories */
+  path(dir, sizeof dir, "dirs");
+  snprintf(sub, sizeof sub, "%s/senders", dir);
+  assert_int_equal(mkdir(dir, 0700), 0);
+  assert_int_equal(mkdir(sub, 0700), 0);
+  assert_int_equal(bf_pinstore_open_at(sub, &ps, &bad), -EISDIR);
+  assert_int_equal(bad, 0);
+  bf_identity *id = NULL;
+  snprintf(sub, sizeof sub, "%s/client-key.pem", dir);
+  assert_int_equal(mkdir(sub, 0755), 0);
+  assert_int_equal(bf_identity_load(dir, "client", NULL, &id), -EISDIR);
+  assert_int_equal(chmod(sub, 0700), 0);
+  assert_int_equal(bf_identity_load(dir, "client", NULL, &id), -EISDIR);
+  assert_int_equal(rmdir(sub), 0);
+  snprintf(sub, sizeof sub, "%s/sender-cert.pem", dir);
+  assert_int_equal(bf_identity_load(dir, "sender", NULL, &id), 0); /* made */
+  bf_identity_del(&id);
+  assert_int_equal(unlink(sub), 0);
+  assert_int_equal(mkdir(sub, 0700), 0);
+  assert_int_equal(bf_identity_load(dir, "sender", NULL, &id), -EISDIR);
+  assert_null(id);
+}
+
 static void test_limiter(void **state) {
   (void)state;
   bf_pair_limiter l;
@@ -299,11 +353,9 @@ static void test_limiter(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_identity_files),
-      cmocka_unit_test(test_config_dir),
-      cmocka_unit_test(test_pinstore),
-      cmocka_unit_test(test_pinstore_shared),
-      cmocka_unit_test(test_limiter),
+      cmocka_unit_test(test_identity_files), cmocka_unit_test(test_config_dir),
+      cmocka_unit_test(test_pinstore),       cmocka_unit_test(test_pinstore_shared),
+      cmocka_unit_test(test_limiter),        cmocka_unit_test(test_odd_files),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -128,7 +128,7 @@ static void forge(uint8_t *d, uint32_t idx, uint32_t frame_bytes, uint16_t s, ui
 #define LOG_MAX 4096
 
 typedef struct frame_rec {
-  uint32_t index, user_flags, received, recovered;
+  uint32_t index, user_flags, received, recovered, data_shards, parity_shards;
   size_t len;
   uint64_t pts, first, last;
 } frame_rec;
@@ -190,6 +190,8 @@ static void drain(rig *g) {
       fr->user_flags = f->user_flags;
       fr->received = f->shards_received;
       fr->recovered = f->shards_recovered;
+      fr->data_shards = f->data_shards;
+      fr->parity_shards = f->parity_shards;
       fr->first = f->first_arrival_ns;
       fr->last = f->last_arrival_ns;
       assert_non_null(f->data);
@@ -400,6 +402,9 @@ static void test_fec_rebuild(void **state) {
     assert_int_equal(g->frames[before].len, len);
     uint64_t late = stats(g).late_shards - late0;
     assert_true(g->frames[before].recovered == dropped_data + late);
+    /* the AU's k and m as the sender sent them (its FEC level, issue #17) */
+    assert_int_equal(g->frames[before].data_shards, a.ndata);
+    assert_int_equal(g->frames[before].parity_shards, a.nparity);
     free(use);
     gen_free(&a);
   }

@@ -21,11 +21,13 @@
 #include "report/summary.h"
 #include "setup/connect.h"
 #include "setup/screens.h"
+#include "setup/sender_book.h"
 #include "streaming.h"
 #include "video/playback.h"
 
 #include <bildfunk/clock.h>
 #include <bildfunk/common.h>
+#include <bildfunk/ctl_codec.h>
 #include <bildfunk/evloop.h>
 #include <bildfunk/seal.h>
 
@@ -37,7 +39,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GO_ON (-1) /* a step went well: the next one follows */
+#define GO_ON (-1)     /* a step went well: the next one follows */
+#define ASK_AGAIN (-2) /* the sender typed in the window failed: ask there again */
+
+static int env_set(const char *name) {
+  const char *v = getenv(name);
+  return v && *v;
+}
 
 /* Opens the window; on failure the reason in |err| (when given) or on
  * stderr. */
@@ -50,12 +58,16 @@ static int open_window(bf_client *c, const char *title, char *err, size_t cap) {
     if (!err) fprintf(stderr, "bildfunk: %s (use --headless to decode without a window)\n", buf);
     return -1;
   }
+  /* SDL falls back to a window nobody sees (its offscreen or dummy driver) */
+  if (!err && !bf_display_visible(c->display))
+    fprintf(stderr,
+            "bildfunk: no display here (%s): no window will open and the pictures are decoded "
+            "but not shown; use --headless to say so, or set DISPLAY\n",
+            env_set("DISPLAY") || env_set("WAYLAND_DISPLAY") ? "SDL_VIDEODRIVER chose a driver "
+                                                               "without a screen"
+                                                             : "neither DISPLAY nor "
+                                                               "WAYLAND_DISPLAY is set");
   return 0;
-}
-
-static int env_set(const char *name) {
-  const char *v = getenv(name);
-  return v && *v;
 }
 
 /* --data-via resolved before the session: a typo ends here, not after
@@ -89,13 +101,31 @@ static int ask_sender(bf_client *c) {
   if (!c->display) {
     fprintf(stderr,
             "bildfunk: no sender given: bildfunk HOST[:PORT] (or --direct HOST[:PORT]); no "
-            "window to ask in (%s)\nTry 'bildfunk --help'.\n",
+            "window to ask in (%s)\n",
             err);
     return 2;
   }
   bf_screens_ask_begin(c);
   bf_client_loop_run(c, &bf_screens_ask_phase);
   return c->setup_rc ? c->setup_rc : GO_ON;
+}
+
+/* The setup with the sender typed in the window failed (said on stderr):
+ * the window asks again, with the message; a fresh control session then. */
+static int ask_again(bf_client *c) {
+  bf_cctl_del(&c->ctl);
+  c->setup_rc = 0;
+  c->ctl_paired_now = 0;
+  c->code_len = 0;
+  c->code_long = 0;
+  bf_screens_ask_again(c);
+  c->setup_err[0] = 0;
+  bf_client_loop_run(c, &bf_screens_ask_phase);
+  if (c->setup_rc) return c->setup_rc;
+  char title[128];
+  snprintf(title, sizeof title, "bildfunk - %.100s", c->target);
+  bf_display_set_title(c->display, title);
+  return GO_ON;
 }
 
 /* The sender: HOST, or asked for in the window; and the window first for a
@@ -132,9 +162,11 @@ static int control_setup(bf_client *c, bf_pump_config *pc, char *data_addr, size
   }
   if (r == 0) r = bf_connect_finish(c, data_addr, cap, secret, &pc->max_k);
   if (r) {
-    /* the window says why, until the user has read it */
+    /* the window says why, until the user has read it; a sender typed there
+     * is asked for again, the message above the line */
     if (r > 0 && c->display && bf_display_visible(c->display) && c->setup_err[0] &&
         !c->setup_user_quit && !c->cli->no_wait_on_error) {
+      if (c->cli->ask_sender) return ASK_AGAIN;
       bf_screens_fail_begin(c, bf_clock_epoch_ns());
       bf_client_loop_run(c, &bf_screens_fail_phase);
     }
@@ -160,6 +192,27 @@ static int direct_secret(bf_client *c, bf_pump_config *pc, uint8_t secret[32]) {
   return GO_ON;
 }
 
+/* The input stage, when the sender took this client's input. */
+static int open_input(bf_client *c) {
+  const bf_cli *cli = c->cli;
+  if (!c->ctl || !c->display || cli->no_input || cli->headless) return GO_ON;
+  if (!(c->welcome_flags & BF_CTL_WELCOME_INPUT)) {
+    bf_client_say(c, "the sender does not take input from this client (watching only)");
+    return GO_ON;
+  }
+  bf_fwd_config fc = {cli->mouse_relative, cli->capture_system_keys, cli->virtual_pad, cli->quiet};
+  char err[300];
+  if (bf_fwd_open(&fc, c->display, c->pump, &c->input, err, sizeof err) < 0) {
+    fprintf(stderr, "bildfunk: input: %s\n", err);
+    return 1;
+  }
+  bf_client_say(c,
+                "input: keyboard, mouse and game pads go to the sender (mouse %s; "
+                "Ctrl+Alt+Shift+M switches)",
+                bf_fwd_mouse_mode(c->input));
+  return GO_ON;
+}
+
 /* The data plane, the outputs, the window and its overlay. */
 static int open_stream(bf_client *c, const bf_pump_config *pc) {
   const bf_cli *cli = c->cli;
@@ -180,7 +233,12 @@ static int open_stream(bf_client *c, const bf_pump_config *pc) {
     }
     c->json_open = 1;
   }
-  if (!cli->no_audio && (!c->ctl || c->ctl_audio)) {
+  /* opened now, written at the end: a path that cannot be written ends here */
+  if (cli->report && !(c->report_f = fopen(cli->report, "w"))) {
+    fprintf(stderr, "bildfunk: --report %s: %s\n", cli->report, strerror(errno));
+    return 1;
+  }
+  if (!cli->no_audio && (!c->ctl || (c->welcome_flags & BF_CTL_WELCOME_AUDIO))) {
     /* direct mode asks with REQUEST datagrams; a control session asked in
      * its Hello */
     bf_astream_config ac = {cli->audio_device, c->ctl == NULL, cli->quiet};
@@ -199,7 +257,7 @@ static int open_stream(bf_client *c, const bf_pump_config *pc) {
     bf_playback_overlay_text(c, bf_clock_epoch_ns());
     bf_playback_redraw(c);
   }
-  return GO_ON;
+  return open_input(c);
 }
 
 static void announce(const bf_client *c) {
@@ -224,6 +282,7 @@ static int finish(bf_client *c) {
   uint64_t end = bf_clock_epoch_ns();
   bf_connect_close(c, end);
   bf_playback_flush(c, end);
+  bf_client_settle(c, end, 1); /* every fate recorded, FRAME_INFO or not */
   if (!c->exit_code && c->pictures == 0 && (c->decode_errors || c->st.frames_completed)) {
     bf_client_say(c, "no picture could be decoded (%llu frames received, %llu decode errors)",
                   (unsigned long long)c->st.frames_completed, (unsigned long long)c->decode_errors);
@@ -244,12 +303,19 @@ static int session(bf_client *c) {
   char data_addr[BF_ADDR_STRLEN];
   int code = resolve_data_via(c);
   if (code == GO_ON) code = choose_sender(c);
-  if (code == GO_ON)
+  while (code == GO_ON) {
     code = c->target[0] ? control_setup(c, &pc, data_addr, sizeof data_addr, secret)
                         : direct_secret(c, &pc, secret);
+    if (code != ASK_AGAIN) break;
+    code = ask_again(c);
+  }
+  /* the decoder before the first picture: it knows the codec (a failure
+   * to open it ends the stream at its first turn) */
+  if (code == GO_ON && c->ctl) (void)bf_playback_prepare(c, c->welcome_codec);
   if (code == GO_ON) code = open_stream(c, &pc);
   memset(secret, 0, sizeof secret);
   if (code != GO_ON) return code;
+  c->start_ns = bf_clock_epoch_ns(); /* silence counts from here: a window may take long to open */
   announce(c);
   bf_summary_begin(c);
   bf_streaming_begin(c);
@@ -272,11 +338,14 @@ int main(int argc, char **argv) {
     printf("bildfunk %s (libavcodec %s)\n", BF_VERSION_STRING, AV_STRINGIFY(LIBAVCODEC_VERSION));
     return 0;
   }
+  if (cli.action == BF_CLI_LIST) return bf_senders_list(cli.config_dir, stdout);
+  if (cli.action == BF_CLI_UNPAIR) return bf_senders_unpair(cli.config_dir, cli.target, stdout);
   av_log_set_level(cli.verbose ? AV_LOG_WARNING : AV_LOG_FATAL);
   bf_client *c;
   int code = bf_client_new(&cli, &c);
   bf_evloop_signals(0);
   if (!code) code = session(c);
   bf_client_free(&c);
+  if (code == 2) fprintf(stderr, "Try 'bildfunk --help'.\n"); /* every usage error ends so */
   return code;
 }

@@ -21,6 +21,8 @@ int bf_client_new(const bf_cli *cli, bf_client **out) {
   bf_ui_events_init(&c->events);
   bf_au_queue_init(&c->q);
   bf_decode_gate_init(&c->gate, NULL);
+  bf_nominal_rate_init(&c->rate);
+  c->welcome_codec = BF_CODEC_UNKNOWN;
   *out = c;
   c->pending = av_frame_alloc();
   if (!c->pending || bf_stats_init(&c->st, 5 * BF_SEC_NS) < 0) {
@@ -44,6 +46,7 @@ void bf_client_free(bf_client **pc) {
   if (c->json_open) bf_stats_json_close(&c->json, &c->st, NULL);
   bf_framemd5_close(&c->md5);
   bf_decoder_close(&c->dec);
+  bf_fwd_close(&c->input); /* before the window and the pump it borrows */
   if (c->display) {
     bf_overlay_free(&c->ov);
     bf_ui_events_free(&c->events);
@@ -56,6 +59,7 @@ void bf_client_free(bf_client **pc) {
   bf_canvas_free(&c->ps_cv);
   bf_stats_free(&c->st);
   free(c->report);
+  if (c->report_f) fclose(c->report_f);
   av_frame_free(&c->pending);
   free(c);
   *pc = NULL;
@@ -83,15 +87,60 @@ void bf_client_verbose(const bf_client *c, const char *fmt, ...) {
   va_end(ap);
 }
 
-void bf_client_outcome(bf_client *c, bf_frame_record *rec, bf_outcome out, uint64_t now) {
-  rec->outcome = out;
+static void record(bf_client *c, const bf_frame_record *rec, uint64_t now) {
+  if (rec->outcome == BF_OUT_PRESENTED && c->input)
+    bf_fwd_present(c->input, rec->pts_ns, rec->present_ns);
   bf_stats_on_outcome(&c->st, rec, now);
   if (c->report) bf_report_on_outcome(c->report, rec, now);
   if (c->json_open) bf_stats_json_frame(&c->json, rec);
+}
+
+void bf_client_outcome(bf_client *c, bf_frame_record *rec, bf_outcome out, uint64_t now) {
+  rec->outcome = out;
+  /* the sender's time for it (FRAME_INFO) comes right after the AU's last
+   * packet: a sender that sends it gets a moment to */
+  if (rec->host_known != BF_HOST_KNOWN && c->pump) {
+    bf_pump_counters pc;
+    bf_pump_counters_get(c->pump, &pc);
+    if (bf_pump_frame_info(c->pump, rec->frame_index, &rec->host_us)) {
+      rec->host_known = BF_HOST_KNOWN;
+    } else if (!pc.frame_infos) {
+      rec->host_known = BF_HOST_NOT_SAID;
+    } else if (c->await_n < BF_CLIENT_AWAIT) {
+      size_t at = (c->await_head + c->await_n++) % BF_CLIENT_AWAIT;
+      c->await[at].rec = *rec;
+      c->await[at].until_ns = now + BF_CLIENT_AWAIT_NS;
+      return;
+    } else {
+      rec->host_known = BF_HOST_MISSING;
+    }
+  }
+  record(c, rec, now);
+}
+
+void bf_client_settle(bf_client *c, uint64_t now, int all) {
+  while (c->await_n) {
+    bf_frame_record *r = &c->await[c->await_head].rec;
+    if (c->pump && bf_pump_frame_info(c->pump, r->frame_index, &r->host_us))
+      r->host_known = BF_HOST_KNOWN;
+    else if (!all && now < c->await[c->await_head].until_ns)
+      return; /* the oldest waits: so do the newer ones */
+    else
+      r->host_known = BF_HOST_MISSING;
+    record(c, r, now);
+    c->await_head = (c->await_head + 1) % BF_CLIENT_AWAIT;
+    c->await_n--;
+  }
 }
 
 int64_t bf_client_clock_offset(const bf_client *c) {
   int64_t off = 0;
   bf_clocksync_get(bf_pump_clock(c->pump), &off, NULL);
   return off;
+}
+
+double bf_client_nominal_fps(const bf_client *c) {
+  double fps = 0;
+  if (c->welcome_fps > 0) return c->welcome_fps;
+  return bf_nominal_rate_get(&c->rate, &fps) ? fps : 0;
 }

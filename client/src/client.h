@@ -19,6 +19,7 @@
 
 #include "audio/audio_stream.h"
 #include "client_cli.h"
+#include "input/forward.h"
 #include "net/ctl_client.h"
 #include "net/stream_rx.h"
 #include "report/frame_stats.h"
@@ -31,12 +32,21 @@
 #include "video/decode_gate.h"
 #include "video/decoder.h"
 #include "video/framemd5.h"
+#include "video/nominal_rate.h"
 
 #include <bildfunk/transport.h>
 
 #include <stdint.h>
 
 #define BF_CLIENT_EPISODES 32
+
+/* An AU's fate can be known before its FRAME_INFO (sent right after the
+ * AU's last packet) was read: its record waits for it, at most this many
+ * records for at most this long (then the host time is missing for it).
+ * Latency: none for the stream; the statistics of an AU come up to 50 ms
+ * later. */
+#define BF_CLIENT_AWAIT 64u
+#define BF_CLIENT_AWAIT_NS (50 * 1000000ull)
 
 /* The sender's normal Bye on the control connection can overtake the last
  * datagrams on the data path (a relay or a network that delays or reorders
@@ -60,16 +70,23 @@ typedef struct bf_client {
   bf_stats_json json;  /* --stats-json, when json_open */
   int json_open;
   bf_report *report; /* --report: NULL = none */
+  FILE *report_f;    /* --report's file, opened with the outputs, written at the end */
+  struct {
+    bf_frame_record rec;
+    uint64_t until_ns;
+  } await[BF_CLIENT_AWAIT]; /* fates waiting for their FRAME_INFO, oldest first */
+  size_t await_head, await_n;
   bf_astream *audio; /* the sound (audio/): NULL = none (--no-audio, or the sender has none) */
+  bf_fwd *input;     /* the input stage (input/): NULL = none (not granted, no window) */
 
   /* --- setup: the control session (NULL in --direct mode) ------------------ */
   bf_cctl *ctl;
-  int ctl_ready;        /* the loop saw its socket ready */
-  uint64_t ctl_last_ns; /* last bf_cctl_service() while streaming */
-  int ctl_sealed;       /* the data plane is sealed with its secret */
-  int ctl_audio;        /* the Welcome says the sender sends sound */
-  int ctl_paired_now;   /* this run paired */
-  bf_pairscreen ps;     /* the window during the setup */
+  int ctl_ready;          /* the loop saw its socket ready */
+  uint64_t ctl_last_ns;   /* last bf_cctl_service() while streaming */
+  int ctl_sealed;         /* the data plane is sealed with its secret */
+  uint32_t welcome_flags; /* the Welcome's BF_CTL_WELCOME_* (0 in --direct mode) */
+  int ctl_paired_now;     /* this run paired */
+  bf_pairscreen ps;       /* the window during the setup */
   bf_canvas ps_cv;
   char target[320];       /* the sender: HOST[:PORT] as given (a DNS name is up to 253), or typed in
                              the window (up to BF_PAIRSCREEN_HOST - 1) */
@@ -83,6 +100,11 @@ typedef struct bf_client {
   int stdin_closed;         /* stdin ended: no code from there */
   int slot_ctl, slot_stdin; /* the loop's registry slots this turn (-1 = none) */
   char ctl_end[640];        /* why it closed, for the statistics */
+  /* --reconnect (setup/reconnect.h): the control session is set up again */
+  int reconnecting;
+  uint64_t reconnect_at_ns; /* the next attempt */
+  uint64_t reconnects;      /* times the stream went on under a new session */
+  uint64_t reconnect_attempts;
   /* the Welcome's data address (control peer's IP, data port), and
    * --data-via resolved: the data plane goes there instead ("" = none) */
   char ctl_data[BF_ADDR_STRLEN];
@@ -96,6 +118,9 @@ typedef struct bf_client {
   int have_pending;
   int width, height;    /* the stream's picture size */
   uint64_t interval_ns; /* frame interval from pts spacing, smoothed */
+  bf_nominal_rate rate; /* the nominal frame rate from pts, when stable */
+  double welcome_fps;   /* the control session's Welcome says it (0: --direct) */
+  bf_codec welcome_codec; /* ... and the codec (BF_CODEC_UNKNOWN: --direct) */
   int have_last;
   uint64_t last_pts;
   uint32_t last_idx;
@@ -106,7 +131,16 @@ typedef struct bf_client {
   uint64_t err_log_ns;
   uint64_t err_suppressed;
   int codec_unknown_logged;
-  uint64_t next_text_ns; /* the overlay's next text refresh */
+  /* --skip-to-live off: the queue is full, completed AUs wait in the
+   * reassembler (within its memory budget) until the decoder catches up */
+  int backpressure;
+  uint64_t backpressure_since_ns;
+  uint64_t backpressure_waits; /* times it began */
+  uint64_t backpressure_ns;    /* time spent in it */
+  uint64_t queue_full_drops;   /* skip-to-live on: AUs dropped at a full queue */
+  uint64_t first_au_ns;        /* the first AU completed (0 = none yet) */
+  int undecodable_said;        /* "no picture yet" was said */
+  uint64_t next_text_ns;       /* the overlay's next text refresh */
   uint64_t last_present_ns;
 
   /* --- the streaming phase --------------------------------------------------- */
@@ -127,9 +161,15 @@ typedef struct bf_client {
     uint32_t id;
     uint64_t request_ns;
     uint64_t present_ns;
+    uint32_t request_idx; /* the newest frame_index completed when it was asked */
+    uint32_t key_idx;     /* the keyframe (recovery point) that ended it */
   } rec_ep[BF_CLIENT_EPISODES];
   size_t n_ep;
   int ep_open;
+  /* the open episode's keyframe (recovery point) was decoded: the next
+   * picture on screen ends it, even when a newer one replaced it first */
+  int ep_key;
+  uint32_t ep_key_idx, ep_key_flags;
 } bf_client;
 
 /* A client for |cli| (kept, not copied): the statistics, the decode gate, the
@@ -144,10 +184,18 @@ __attribute__((format(printf, 2, 3))) void bf_client_say(const bf_client *c, con
 __attribute__((format(printf, 2, 3))) void bf_client_verbose(const bf_client *c, const char *fmt,
                                                              ...);
 
-/* An AU's fate is known: into the statistics, --report and --stats-json. */
+/* An AU's fate is known: into the statistics, --report and --stats-json,
+ * once its FRAME_INFO is known (see BF_CLIENT_AWAIT). */
 void bf_client_outcome(bf_client *c, bf_frame_record *rec, bf_outcome out, uint64_t now);
+/* The fates that waited for their FRAME_INFO: recorded when it came or
+ * their time ran out; all of them with |all| (the end). */
+void bf_client_settle(bf_client *c, uint64_t now, int all);
 
 /* The clock offset to the sender (0 until synced). */
 int64_t bf_client_clock_offset(const bf_client *c);
+
+/* The stream's nominal frame rate: the Welcome's, else from pts once stable
+ * (video/nominal_rate.h); 0 = not known (yet). */
+double bf_client_nominal_fps(const bf_client *c);
 
 #endif

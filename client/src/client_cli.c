@@ -25,6 +25,8 @@ void bf_cli_usage(FILE *out) {
   fputs("Usage: bildfunk [options] HOST[:PORT]\n"
         "       bildfunk [options]\n"
         "       bildfunk pair [options] HOST[:PORT]\n"
+        "       bildfunk list [--config-dir DIR]\n"
+        "       bildfunk unpair [--config-dir DIR] HOST[:PORT]\n"
         "       bildfunk --direct HOST[:PORT] [options]\n"
         "\n"
         "Receives a bildfunk video stream from bildfunk-send and shows it with the\n"
@@ -37,6 +39,9 @@ void bf_cli_usage(FILE *out) {
         "the sender's certificate changed) and exits. Without HOST (and without\n"
         "--direct or --headless) the window asks for the sender, prefilled with the\n"
         "last one this client streamed from; with no display that is a usage error.\n"
+        "`bildfunk list` prints the paired senders (name, address, fingerprint, when\n"
+        "paired and last used); `bildfunk unpair HOST` forgets one (a host called\n"
+        "list, pair or unpair is reached as list:47999).\n"
         "\n"
         "connection:\n"
         "  HOST[:PORT]             the sender (control port, default 47999); the pin is\n"
@@ -72,7 +77,8 @@ void bf_cli_usage(FILE *out) {
         "  --threads N             software decoder slice threads (default min(4, cores))\n"
         "  --skip-to-live on|off   drop queued pictures and ask for a keyframe when the\n"
         "                          decoder falls behind (default on; off decodes every\n"
-        "                          picture, for bit-exactness checks)\n"
+        "                          picture, for bit-exactness checks: when 64 wait, the\n"
+        "                          next wait in the reassembler's bounded memory)\n"
         "\n"
         "display:\n"
         "  --headless              decode without a window\n"
@@ -86,13 +92,25 @@ void bf_cli_usage(FILE *out) {
         "                          every picture is shown as soon as it is decoded)\n"
         "  --overlay off|compact|normal|detailed   statistics overlay (default off)\n"
         "  --font auto|builtin|system             overlay text (default auto)\n"
-        "  hotkeys: Ctrl+Alt+Shift+S overlay, +X fullscreen, +U mute, +Q quit\n"
+        "  hotkeys: Ctrl+Alt+Shift+S overlay, +X fullscreen, +U mute, +Q quit,\n"
+        "           +M mouse mode, +Z release the captured pointer\n"
         "\n"
         "sound:\n"
         "  --no-audio              do not ask the sender for sound (default: ask, and\n"
         "                          play it, in sync with the picture)\n"
         "  --audio-device NAME     SDL sound output device (default: the default one;\n"
         "                          SDL_AUDIODRIVER picks the driver)\n"
+        "\n"
+        "input (a control session whose sender takes it; never in --direct):\n"
+        "  --mouse absolute|relative\n"
+        "                          absolute (default): the pointer where it is over the\n"
+        "                          picture; relative: a click captures the pointer and\n"
+        "                          its motion is sent (games), Ctrl+Alt+Shift+Z lets go\n"
+        "  --capture-system-keys   in fullscreen, grab the keyboard: Alt+Tab, the Super\n"
+        "                          key go to the sender\n"
+        "  --no-input              watch only: send no keyboard, mouse or game pads\n"
+        "  --virtual-pad FILE      diagnostics: a game pad driven by the script in FILE\n"
+        "                          (lines MS button NAME 0|1, MS axis NAME VALUE)\n"
         "\n"
         "diagnostics:\n"
         "  --frames N              stop after N decoded pictures\n"
@@ -212,17 +230,25 @@ static int *flag_of(bf_cli *c, const char *name) {
   if (!strcmp(name, "--vsync")) return &c->vsync;
   if (!strcmp(name, "--no-audio")) return &c->no_audio;
   if (!strcmp(name, "--wait") || !strcmp(name, "--reconnect")) return &c->wait;
+  if (!strcmp(name, "--no-input")) return &c->no_input;
+  if (!strcmp(name, "--capture-system-keys")) return &c->capture_system_keys;
   if (!strcmp(name, "-v") || !strcmp(name, "--verbose")) return &c->verbose;
   if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) return &c->quiet;
   return NULL;
 }
 
-/* HOST, or the word `pair` before it. 0 or -EINVAL. */
+/* HOST, or the word `pair`, `list` or `unpair` before it. 0 or -EINVAL. */
 static int parse_positional(bf_cli *c, const char *arg, char *err, size_t cap) {
-  if (!c->target && !c->pair && !strcmp(arg, "pair")) {
+  int first = !c->target && !c->pair && c->action == BF_CLI_RUN;
+  if (first && !strcmp(arg, "pair")) {
     c->pair = 1;
     return 0;
   }
+  if (first && (!strcmp(arg, "list") || !strcmp(arg, "unpair"))) {
+    c->action = arg[0] == 'l' ? BF_CLI_LIST : BF_CLI_UNPAIR;
+    return 0;
+  }
+  if (c->action == BF_CLI_LIST) return fail(err, cap, "list takes no HOST ('%s')", arg);
   if (c->target) return fail(err, cap, "'%s': only one sender (HOST[:PORT]) at a time", arg);
   if (!*arg) return fail(err, cap, "an empty HOST");
   c->target = arg;
@@ -238,6 +264,7 @@ static int takes_value(const char *name) {
       "--threads",  "--size",    "--timeout", "--max-k",    "--debug-decode-delay",
       "--skip-to-live", "--seal-key-file", "--config-dir", "--name", "--max-size", "--data-via",
       "--audio-device",
+      "--mouse", "--virtual-pad",
       NULL};
   /* clang-format on */
   int known = 0;
@@ -311,6 +338,13 @@ static int parse_display(bf_cli *c, const char *name, const char *val, char *err
   } else if (!strcmp(name, "--audio-device")) {
     if (!*val) return fail(err, cap, "--audio-device needs a device name");
     c->audio_device = val;
+  } else if (!strcmp(name, "--mouse")) {
+    if (strcmp(val, "absolute") && strcmp(val, "relative"))
+      return fail(err, cap, "--mouse: '%s' is not absolute or relative", val);
+    c->mouse_relative = !strcmp(val, "relative");
+  } else if (!strcmp(name, "--virtual-pad")) {
+    if (!*val) return fail(err, cap, "--virtual-pad needs a script file");
+    c->virtual_pad = val;
   } else {
     return 1;
   }
@@ -358,6 +392,17 @@ static int parse_decoding(bf_cli *c, const char *name, const char *val, char *er
   return 0;
 }
 
+/* `list` and `unpair` touch the pin store only: |other| is the first option
+ * given that is not --config-dir, -v or -q ("" = none). 0 or -EINVAL. */
+static int check_book(bf_cli *c, const char *other, char *err, size_t cap) {
+  const char *word = c->action == BF_CLI_LIST ? "list" : "unpair";
+  if (c->action == BF_CLI_UNPAIR && !c->target)
+    return fail(err, cap, "unpair: which sender? bildfunk unpair HOST[:PORT]");
+  if (*other) return fail(err, cap, "%s takes only --config-dir (and -v, -q), not %s", word, other);
+  if (c->quiet && c->verbose) return fail(err, cap, "--quiet and --verbose contradict");
+  return 0;
+}
+
 /* What the options given together must agree on. 0 or -EINVAL. */
 static int check_together(bf_cli *c, char *err, size_t cap) {
   if (c->pair && c->direct) return fail(err, cap, "pair needs HOST[:PORT], not --direct");
@@ -384,14 +429,29 @@ static int check_together(bf_cli *c, char *err, size_t cap) {
   if (c->headless && (c->fullscreen || c->borderless || c->vsync || c->width))
     return fail(err, cap,
                 "--headless has no window: drop --fullscreen/--borderless/--vsync/--size");
+  int input = c->mouse_relative || c->capture_system_keys || c->virtual_pad;
+  if (input && (c->headless || c->direct || c->no_input))
+    return fail(err, cap,
+                "--mouse, --capture-system-keys and --virtual-pad need input: a window and a "
+                "control session, without --no-input");
   if (c->quiet && c->verbose) return fail(err, cap, "--quiet and --verbose contradict");
   if (c->no_audio && c->audio_device)
     return fail(err, cap, "--no-audio and --audio-device contradict");
   return 0;
 }
 
+/* 1 for the options `list` and `unpair` take. */
+static int book_option(const char *name) {
+  static const char *const ok[] = {"--config-dir", "-v",     "--verbose", "-q",       "--quiet",
+                                   "-h",           "--help", "-V",        "--version"};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+    if (!strcmp(name, ok[i])) return 1;
+  return 0;
+}
+
 int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
   bf_cli_defaults(c);
+  char other[32] = ""; /* the first option `list` and `unpair` do not take */
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     char name[32];
@@ -404,6 +464,7 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
     memcpy(name, arg, nlen);
     name[nlen] = 0;
     if (eq) val = eq + 1;
+    if (nlen && !other[0] && !book_option(name)) snprintf(other, sizeof other, "%s", name);
 
     int *flag = flag_of(c, name);
     if (flag) {
@@ -433,5 +494,6 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
     if (r == 1) r = parse_decoding(c, name, val, err, cap);
     if (r < 0) return r;
   }
+  if (c->action == BF_CLI_LIST || c->action == BF_CLI_UNPAIR) return check_book(c, other, err, cap);
   return check_together(c, err, cap);
 }

@@ -15,7 +15,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef enum bf_cli_action { BF_CLI_RUN = 0, BF_CLI_HELP, BF_CLI_VERSION } bf_cli_action;
+typedef enum bf_cli_action {
+  BF_CLI_RUN = 0,
+  BF_CLI_HELP,
+  BF_CLI_VERSION,
+  BF_CLI_LIST,   /* `bildfunk list`: the paired senders */
+  BF_CLI_UNPAIR, /* `bildfunk unpair HOST` (|target|) */
+} bf_cli_action;
 
 typedef struct bf_cli {
   bf_cli_action action;
@@ -48,9 +54,13 @@ typedef struct bf_cli {
   int fullscreen;
   int borderless;
   int vsync;
-  int width, height; /* initial window size, 0 = the stream's */
-  int wait;          /* keep waiting when the sender goes silent */
-  double timeout_s;  /* silence before giving up: 2 s */
+  int width, height;       /* initial window size, 0 = the stream's */
+  int no_input;            /* --no-input: watch only, send no input */
+  int mouse_relative;      /* --mouse relative (default absolute) */
+  int capture_system_keys; /* --capture-system-keys: grab the keyboard while fullscreen */
+  const char *virtual_pad; /* --virtual-pad FILE: a scripted SDL virtual pad */
+  int wait;                /* keep waiting when the sender goes silent */
+  double timeout_s;        /* silence before giving up: 2 s */
   uint32_t max_k;
   int verbose;
   int quiet;

@@ -23,10 +23,10 @@ static bf_turn window_turn(bf_client *c, const bf_phase *ph) {
     if (a == BF_UI_FULLSCREEN) bf_display_toggle_fullscreen(c->display);
     if (ph->ui) t = ph->ui(c, a, bf_clock_epoch_ns(), &redraw);
   }
-  /* input forwarding will send these; until then they are dropped here */
   bf_input_event in;
-  while (bf_ui_events_input(&c->events, &in)) {
-  }
+  uint64_t now = bf_clock_epoch_ns();
+  while (bf_ui_events_input(&c->events, &in))
+    if (ph->input) ph->input(c, &in, now);
   if (t == BF_TURN_IDLE && redraw && ph->redraw) ph->redraw(c);
   return t;
 }

@@ -10,9 +10,9 @@
  *   stop signal?  -> the phase's stopped(), end
  *   work()        -> the phase's turn before the window (receive, decode...)
  *   the window    -> tick, its actions one by one to the phase's ui() (after
- *                    fullscreen was toggled for Ctrl+Alt+Shift+X), redraw()
- *                    when one asked for it; input events taken (nothing
- *                    consumes them yet: input forwarding will)
+ *                    fullscreen was toggled for Ctrl+Alt+Shift+X), the input
+ *                    events to its input() (dropped without one), redraw()
+ *                    when one asked for it
  *   after_ui()    -> the phase's turn after the window
  *   sleep         -> one bf_evloop_wait on the phase's descriptors and
  *                    deadlines (arm()), the window's connection, its
@@ -60,6 +60,8 @@ typedef struct bf_phase {
    * must be drawn again (once, after the actions). */
   bf_turn (*ui)(bf_client *c, bf_ui_action a, uint64_t now, int *redraw);
   void (*redraw)(bf_client *c);
+  /* One input event of the window (keyboard, mouse, pads, focus). */
+  void (*input)(bf_client *c, const bf_input_event *e, uint64_t now);
   /* The turn after the window's events. */
   bf_turn (*after_ui)(bf_client *c, uint64_t now);
   /* The phase's descriptors and deadlines for this turn's sleep. */

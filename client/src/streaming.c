@@ -18,6 +18,9 @@ static uint64_t min_u64(uint64_t a, uint64_t b) {
 }
 
 void bf_streaming_begin(bf_client *c) {
+  /* silence and --duration count from here: opening the window (seconds
+   * on a busy machine) is not the sender's silence */
+  c->start_ns = bf_clock_epoch_ns();
   c->end_ns =
       c->cli->duration_s > 0 ? c->start_ns + (uint64_t)(c->cli->duration_s * 1e9) : UINT64_MAX;
 }
@@ -48,16 +51,37 @@ static void check_liveness(bf_client *c, uint64_t now) {
   }
 }
 
+/* AUs come but none decodes (no keyframe ever, or the decoder refuses them):
+ * said once, a second after the first AU, rather than nothing until the end. */
+#define UNDECODABLE_NS BF_SEC_NS
+static void check_undecodable(bf_client *c, uint64_t now) {
+  if (c->undecodable_said || c->pictures || !c->first_au_ns ||
+      now - c->first_au_ns < UNDECODABLE_NS)
+    return;
+  c->undecodable_said = 1;
+  const bf_decode_gate *g = &c->gate;
+  bf_client_say(c,
+                "no picture yet: %llu frames received, %s; %llu keyframe requests sent "
+                "(is the sender's encoder sending keyframes?)",
+                (unsigned long long)c->st.frames_completed,
+                g->keyframes ? "the decoder rejected every keyframe" : "none of them a keyframe",
+                (unsigned long long)g->requests_new);
+}
+
 /* The data plane's BYE, or the control session's Bye and its grace: drain
  * what is queued, then stop. */
 static void check_end(bf_client *c, uint64_t now) {
   uint32_t reason;
-  if (!c->ending && bf_pump_bye(c->pump, &reason)) {
+  /* while reconnecting, a BYE is the old session's (its sender replaced it) */
+  if (c->reconnecting && bf_pump_bye(c->pump, &reason)) bf_pump_clear_bye(c->pump);
+  if (!c->ending && !c->reconnecting && bf_pump_bye(c->pump, &reason)) {
     if (!c->ctl_bye_ns) /* else the control session's Bye said so */
       bf_client_say(c, "the sender ended the stream%s",
                     reason == BF_BYE_REPLACED ? " (another client took over)"
                     : reason == BF_BYE_ERROR  ? " after an error"
                                               : "");
+    /* the stream ended, but in an error: the exit code says so */
+    if (reason == BF_BYE_ERROR && !c->exit_code) c->exit_code = 1;
     c->ending = 1;
   }
   if (!c->ending && c->ctl_bye_ns && now >= c->ctl_bye_ns + BF_CLIENT_BYE_GRACE_NS) c->ending = 1;
@@ -69,6 +93,7 @@ static void send_feedback(bf_client *c, uint64_t now) {
   bf_pump_window win;
   if (bf_pump_tick(c->pump, now, &win)) {
     bf_stats_on_packets(&c->st, win.expected, win.received);
+    bf_stats_on_late(&c->st, win.uncredited);
     if (c->report) bf_report_on_packets(c->report, win.expected, win.received, now);
   }
   bf_feedback fb;
@@ -78,6 +103,7 @@ static void send_feedback(bf_client *c, uint64_t now) {
     c->ep_open = 1;
     c->rec_ep[c->n_ep].id = fb.u.keyframe.request_id;
     c->rec_ep[c->n_ep].request_ns = now;
+    c->rec_ep[c->n_ep].request_idx = c->last_idx;
   }
   bf_client_verbose(c, "keyframe request %u (frames %u..%u)", fb.u.keyframe.request_id,
                     fb.u.keyframe.first_lost, fb.u.keyframe.last_lost);
@@ -106,14 +132,19 @@ static bf_turn stream_work(bf_client *c, uint64_t t0) {
   }
   bf_playback_take_events(c, now);
   if (c->audio) bf_astream_tick(c->audio, now, bf_client_clock_offset(c));
+  bf_client_settle(c, now, 0); /* fates whose FRAME_INFO came in this batch */
   c->net_ns += bf_clock_epoch_ns() - t0;
 
   if (c->ctl) bf_connect_service(c, now);
   if (c->done) return BF_TURN_END;
   check_end(c, now);
   if (!c->ending) check_liveness(c, now);
-  /* held AUs are not a decoder backlog */
-  uint32_t backlog = c->holding ? 0 : (uint32_t)bf_au_queue_len(&c->q);
+  check_undecodable(c, now);
+  /* held AUs, and AUs the gate drops anyway, are not a decoder backlog; nor
+   * is what queued before the decoder showed what a decode costs (the first
+   * picture pays for its decoder's set-up and the window's first present:
+   * decode_gate.h) */
+  uint32_t backlog = bf_decode_gate_decode_cost(&c->gate) ? bf_playback_backlog(c) : 0;
   if (!c->cli->no_skip_to_live && bf_decode_gate_backlog(&c->gate, backlog, now))
     bf_playback_skip_to_live(c, now);
   send_feedback(c, now);
@@ -140,6 +171,10 @@ static bf_turn stream_ui(bf_client *c, bf_ui_action a, uint64_t now, int *redraw
     bf_playback_set_overlay(c, c->ov.level);
     *redraw = 1;
     break;
+  case BF_UI_MOUSE_MODE:
+  case BF_UI_RELEASE:
+    if (c->input) bf_fwd_action(c->input, a);
+    break;
   case BF_UI_REDRAW:
     bf_playback_set_overlay(c, c->ov.level); /* the font size follows the window */
     *redraw = 1;
@@ -158,8 +193,14 @@ static void stream_redraw(bf_client *c) {
   if (!c->done) bf_playback_redraw(c);
 }
 
+/* The window's keyboard, mouse and pads: to the input stage, if any. */
+static void stream_input(bf_client *c, const bf_input_event *e, uint64_t now) {
+  if (c->input && !c->done) bf_fwd_take(c->input, e, now);
+}
+
 static bf_turn stream_after_ui(bf_client *c, uint64_t now) {
   if (c->done) return BF_TURN_END;
+  if (c->input) bf_fwd_tick(c->input, now); /* this turn's input goes out before decoding */
   if (now >= c->end_ns) {
     bf_playback_present(c);
     c->done = 1;
@@ -170,7 +211,7 @@ static bf_turn stream_after_ui(bf_client *c, uint64_t now) {
   if (bf_au_queue_len(&c->q) && bf_playback_decode_one(c))
     return c->done ? BF_TURN_END : BF_TURN_BUSY;
   bf_playback_present(c);
-  if (c->ending) {
+  if (c->ending && !c->backpressure) { /* AUs still waiting in the reassembler come first */
     c->done = 1;
     c->end_reason = "bye";
     return BF_TURN_END;
@@ -204,6 +245,11 @@ static void stream_arm(bf_client *c, bf_evloop *l, uint64_t now) {
     c->slot_ctl = bf_evloop_add(l, bf_cctl_fd(c->ctl), bf_cctl_poll_events(c->ctl));
   }
   if (c->ctl_bye_ns) bf_evloop_deadline(l, c->ctl_bye_ns + BF_CLIENT_BYE_GRACE_NS);
+  if (c->await_n) bf_evloop_deadline(l, c->await[c->await_head].until_ns);
+  if (c->input) bf_evloop_deadline(l, bf_fwd_next_due(c->input));
+  if (c->reconnecting) bf_evloop_deadline(l, c->reconnect_at_ns);
+  if (c->first_au_ns && !c->pictures && !c->undecodable_said)
+    bf_evloop_deadline(l, c->first_au_ns + UNDECODABLE_NS);
   if (c->display && c->ov.level != BF_OVERLAY_OFF) bf_evloop_deadline(l, c->next_text_ns);
 }
 
@@ -219,6 +265,7 @@ const bf_phase bf_streaming_phase = {
     .work = stream_work,
     .ui = stream_ui,
     .redraw = stream_redraw,
+    .input = stream_input,
     .after_ui = stream_after_ui,
     .arm = stream_arm,
     .woken = stream_woken,

@@ -4,7 +4,7 @@
 -- Decodes what travels on bildfunk's UDP data socket: video packets (the
 -- 40-byte header of spec §1 plus the shard payload), the data punch
 -- "PFpunch1" (spec §7), the feedback datagrams of docs/protocol.md §8 (magic
--- 0xFB: keyframe request, loss report, clock ping, clock pong, bye), and, on
+-- 0xFB: keyframe request, loss report, clock ping, clock pong, bye, frame info), and, on
 -- the data port only, the sealed form of spec §6 (sequence number, ciphertext
 -- and tag; it cannot be decrypted without the session key). Input datagrams
 -- are not defined by the protocol yet and show up as unknown.
@@ -91,7 +91,7 @@ local f = {
   fb_magic = ProtoField.uint8("bildfunk.fb.magic", "Magic", base.HEX),
   fb_type = ProtoField.uint8("bildfunk.fb.type", "Type", base.DEC, {
     [1] = "KEYFRAME_REQUEST", [2] = "LOSS_REPORT", [3] = "CLOCK_PING",
-    [4] = "CLOCK_PONG", [5] = "BYE" }),
+    [4] = "CLOCK_PONG", [5] = "BYE", [6] = "FRAME_INFO" }),
   fb_request_id = ProtoField.uint32("bildfunk.fb.request_id", "Request id", base.DEC),
   fb_first_lost = ProtoField.uint32("bildfunk.fb.first_lost", "First lost frame", base.DEC),
   fb_last_lost = ProtoField.uint32("bildfunk.fb.last_lost", "Last lost frame", base.DEC),
@@ -109,6 +109,8 @@ local f = {
   fb_t3_ns = ProtoField.uint64("bildfunk.fb.t3_ns", "t3: sender send (ns)", base.DEC),
   fb_reason = ProtoField.uint32("bildfunk.fb.reason", "Reason", base.DEC, {
     [0] = "normal", [1] = "error", [2] = "replaced" }),
+  fb_frame_index = ProtoField.uint32("bildfunk.fb.frame_index", "Frame index", base.DEC),
+  fb_host_us = ProtoField.uint32("bildfunk.fb.host_us", "Host time: capture to last packet sent (us)", base.DEC),
   fb_extension = ProtoField.bytes("bildfunk.fb.extension", "Extension bytes"),
 
   -- Sealed form, spec §6.
@@ -153,9 +155,9 @@ p.experts = { e.version, e.fec_scheme, e.length, e.shard_bytes, e.data_shards,
               e.user_flags, e.fb_short, e.fb_type, e.unknown }
 
 -- Size on the wire of each feedback type, magic and type byte included.
-local fb_sizes = { [1] = 14, [2] = 34, [3] = 14, [4] = 30, [5] = 6 }
+local fb_sizes = { [1] = 14, [2] = 34, [3] = 14, [4] = 30, [5] = 6, [6] = 10 }
 local fb_names = { [1] = "Keyframe request", [2] = "Loss report", [3] = "Clock ping",
-                   [4] = "Clock pong", [5] = "Bye" }
+                   [4] = "Clock pong", [5] = "Bye", [6] = "Frame info" }
 
 local function is_video(tvb)
   local len = tvb:len()
@@ -316,6 +318,10 @@ local function dissect_feedback(tvb, pinfo, tree)
     tree:add_le(f.fb_reason, tvb(2, 4))
     local reasons = { [0] = "normal", [1] = "error", [2] = "replaced" }
     info = string.format("%s (%s)", info, reasons[u32(2)] or tostring(u32(2)))
+  elseif t == 6 then
+    tree:add_le(f.fb_frame_index, tvb(2, 4))
+    tree:add_le(f.fb_host_us, tvb(6, 4))
+    info = string.format("%s frame %u host %u us", info, u32(2), u32(6))
   end
   if len > size then tree:add(f.fb_extension, tvb(size)) end
   pinfo.cols.info:set(info)

@@ -96,6 +96,8 @@ enum {
   C_FB_T2,
   C_FB_T3,
   C_FB_REASON,
+  C_FB_FRAME,
+  C_FB_HOST,
   C_FB_EXT,
   C_SEALED_SEQ,
   C_GSO,
@@ -151,6 +153,8 @@ static const char *const column_names[C_COUNT_] = {
     "bildfunk.fb.t2_ns",
     "bildfunk.fb.t3_ns",
     "bildfunk.fb.reason",
+    "bildfunk.fb.frame_index",
+    "bildfunk.fb.host_us",
     "bildfunk.fb.extension",
     "bildfunk.sealed.seq",
     "bildfunk.gso_segments",
@@ -440,6 +444,10 @@ static void send_feedback(const sock *s, const bf_feedback *fb, size_t extra) {
   case BF_FB_BYE:
     row_set(C_FB_REASON, "%" PRIu32, fb->u.bye.reason);
     break;
+  case BF_FB_FRAME_INFO:
+    row_set(C_FB_FRAME, "%" PRIu32, fb->u.frame_info.frame_index);
+    row_set(C_FB_HOST, "%" PRIu32, fb->u.frame_info.host_us);
+    break;
   }
   if (extra) row_hex(C_FB_EXT, b + n, extra);
   row_print();
@@ -563,6 +571,11 @@ int main(int argc, char **argv) {
   fb.type = BF_FB_BYE;
   fb.u.bye.reason = BF_BYE_REPLACED;
   send_feedback(&on_port, &fb, 3); /* with extension bytes, which decoders ignore */
+  memset(&fb, 0, sizeof fb);
+  fb.type = BF_FB_FRAME_INFO;
+  fb.u.frame_info.frame_index = 0xFFFFFFFEu;
+  fb.u.frame_info.host_us = 16667;
+  send_feedback(&on_port, &fb, 0);
 
   /* Malformed: version 2 and shard_index beyond k + m. */
   h.flags = BF_PKT_PIC | BF_PKT_SOF | BF_PKT_EOF;

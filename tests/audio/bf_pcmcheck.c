@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Checks what the client handed to its sound device (SDL's disk driver
  * writes it as raw s16le stereo at 48 kHz), for tests/audio/e2e.sh:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # End-to-end tests of the sound: bildfunk-send -> bildfunk over loopback,
 # real processes, SDL's disk driver as the client's sound device (it writes
 # what was handed to it), bildfunk-netsim for loss, a user PulseAudio with a

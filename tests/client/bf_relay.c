@@ -9,7 +9,8 @@
  *
  *   bf_relay --listen PORT --to HOST:PORT [--drop-pct P] [--seed N]
  *            [--fec-bounded] [--drop-frames I,J,...] [--garbage-every N]
- *            [--drop-keyframe-requests] [--idle-exit S] [--port-file FILE]
+ *            [--drop-keyframe-requests] [--empty-au I] [--burst I:N]
+ *            [--idle-exit S] [--port-file FILE]
  *
  * --drop-keyframe-requests swallows the client's KEYFRAME_REQUEST feedback
  * (byte 0 = 0xFB, byte 1 = 1), so only in-stream recovery (intra-refresh
@@ -20,7 +21,15 @@
  * frame must still come out bit-exact; the test then checks the client's FEC
  * path, not luck.
  *
- * Frame numbers in --drop-frames count from the first video frame the relay
+ * --empty-au I puts an empty AU (frame_bytes 0, legal in spec §2: one data
+ * shard of zeros, flags 0) in front of frame I with that frame's index, and
+ * moves every later frame one index up, so the stream stays gapless; its
+ * stream_seq is the next datagram's (the client counts it as a duplicate).
+ *
+ * --burst I:N holds frames I .. I+N-1 back and lets them go at once in front
+ * of frame I+N (a network that stalled: N AUs complete in one receive).
+ *
+ * Frame numbers in --drop-frames, --empty-au and --burst count from the first video frame the relay
  * sees (0 = that frame). For each dropped frame it prints to stderr
  * "dropped frame I index F at T" with T = CLOCK_REALTIME ns of its last
  * shard, so a test can time the recovery. At exit (SIGTERM, SIGINT or
@@ -61,6 +70,26 @@ static uint64_t now_ns(clockid_t c) {
 
 static uint32_t le32(const uint8_t *d) {
   return (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
+}
+static void put_le32(uint8_t *d, uint32_t v) {
+  for (int i = 0; i < 4; i++)
+    d[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* --empty-au: an empty AU in front of the video datagram |v| (first shard of
+ * its frame), same index, pts, shard size and stream_seq; n bytes. */
+static size_t make_empty_au(const uint8_t *v, uint8_t *out) {
+  size_t shard = (size_t)(v[34] | v[35] << 8);
+  memset(out, 0, 40 + shard);
+  memcpy(out, v, 16); /* pts, frame_index, stream_seq */
+  /* frame_bytes 0, user_flags 0, block 0 of 1, k 1, m 0, shard 0 */
+  out[26] = 1;
+  out[28] = 1;
+  out[34] = v[34];
+  out[35] = v[35];
+  memcpy(out + 36, v + 36, 3); /* magic, version, fec scheme */
+  out[39] = 0x1 | 0x2 | 0x4;   /* PIC, EOF, SOF */
+  return 40 + shard;
 }
 
 static int parse_hostport(const char *s, struct sockaddr_in *a) {
@@ -106,6 +135,12 @@ int main(int argc, char **argv) {
   int fec_bounded = 0;
   int drop_kf_requests = 0;
   unsigned long long kf_requests_dropped = 0;
+  long burst_at = -1, burst_n = 0; /* --burst */
+  unsigned long long burst_held = 0;
+  static uint8_t burst_buf[8 << 20];
+  size_t burst_used = 0;
+  long empty_at = -1; /* --empty-au */
+  unsigned long long empty_aus = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--fec-bounded")) {
@@ -135,7 +170,13 @@ int main(int argc, char **argv) {
       idle_exit = atof(v);
     else if (!strcmp(a, "--port-file"))
       port_file = v;
-    else if (!strcmp(a, "--drop-frames")) {
+    else if (!strcmp(a, "--empty-au"))
+      empty_at = atol(v);
+    else if (!strcmp(a, "--burst")) {
+      char *e;
+      burst_at = strtol(v, &e, 10);
+      burst_n = *e == ':' ? strtol(e + 1, NULL, 10) : 0;
+    } else if (!strcmp(a, "--drop-frames")) {
       char *p = (char *)v;
       while (*p && n_drop_frames < MAX_DROP_FRAMES) {
         drop_frames[n_drop_frames++] = strtol(p, &p, 10);
@@ -242,6 +283,15 @@ int main(int argc, char **argv) {
                   (unsigned long long)last_drop_time);
           last_dropped = -1;
         }
+        if (empty_at >= 0 && rel >= empty_at) {
+          if (!empty_aus && n >= 40 + 512) { /* first datagram of frame |empty_at| */
+            static uint8_t e[65536];
+            size_t el = make_empty_au(buf, e);
+            sendto(down, e, el, 0, (struct sockaddr *)&client, sizeof client);
+            empty_aus++;
+          }
+          put_le32(buf + 8, idx + 1); /* the empty AU took this index */
+        }
         if (drop_pct > 0 && (double)(rng_next() % 1000000) < drop_pct * 10000) {
           uint64_t key = (uint64_t)idx << 16 | (uint64_t)(buf[24] | buf[25] << 8);
           unsigned m = (unsigned)(buf[30] | buf[31] << 8);
@@ -255,6 +305,26 @@ int main(int argc, char **argv) {
             dropped_random++;
             continue;
           }
+        }
+      }
+      if (is_video && burst_n > 0) {
+        long rel = (long)(uint32_t)(le32(buf + 8) - first_index);
+        if (rel >= burst_at && rel < burst_at + burst_n &&
+            burst_used + 2 + (size_t)n <= sizeof burst_buf) { /* held back */
+          burst_buf[burst_used] = (uint8_t)(n >> 8);
+          burst_buf[burst_used + 1] = (uint8_t)n;
+          memcpy(burst_buf + burst_used + 2, buf, (size_t)n);
+          burst_used += 2 + (size_t)n;
+          burst_held++;
+          continue;
+        }
+        if (rel >= burst_at + burst_n && burst_used) { /* the stall ends: all at once */
+          for (size_t at = 0; at < burst_used;) {
+            size_t len = (size_t)burst_buf[at] << 8 | burst_buf[at + 1];
+            sendto(down, burst_buf + at + 2, len, 0, (struct sockaddr *)&client, sizeof client);
+            at += 2 + len;
+          }
+          burst_used = 0;
         }
       }
       sendto(down, buf, (size_t)n, 0, (struct sockaddr *)&client, sizeof client);
@@ -285,12 +355,12 @@ int main(int argc, char **argv) {
   if (last_dropped >= 0)
     fprintf(stderr, "dropped frame %ld index %u at %llu\n", last_dropped, last_drop_index,
             (unsigned long long)last_drop_time);
-  printf(
-      "{\"to_sender\": %llu, \"to_client\": %llu, \"video\": %llu, \"dropped_random\": %llu, "
-      "\"dropped_frames_packets\": %llu, \"garbage\": %llu, \"keyframe_requests_dropped\": %llu}\n",
-      (unsigned long long)up_pkts, (unsigned long long)down_pkts, (unsigned long long)video,
-      (unsigned long long)dropped_random, (unsigned long long)dropped_frames,
-      (unsigned long long)garbage, kf_requests_dropped);
+  printf("{\"to_sender\": %llu, \"to_client\": %llu, \"video\": %llu, \"dropped_random\": %llu, "
+         "\"dropped_frames_packets\": %llu, \"garbage\": %llu, \"keyframe_requests_dropped\": "
+         "%llu, \"empty_aus\": %llu, \"burst_held\": %llu}\n",
+         (unsigned long long)up_pkts, (unsigned long long)down_pkts, (unsigned long long)video,
+         (unsigned long long)dropped_random, (unsigned long long)dropped_frames,
+         (unsigned long long)garbage, kf_requests_dropped, empty_aus, burst_held);
   close(down);
   close(up);
   return 0;

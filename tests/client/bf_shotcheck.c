@@ -18,6 +18,18 @@
  *   text        the pairing screen: mostly dark, with light text (> 500 pixels)
  *   heading     the same with a yellow heading or line (> 200 pixels of the
  *               screen's highlight, e.g. "Could not connect to HOST")
+ *   opaque      the overlay's background hides the picture: every pixel
+ *               that is not text or graph (all channels < 120) is darker
+ *               than 41 (the background is 16, opaque; at 85 % over the
+ *               pattern's white it was 49)
+ *   big-text    the rectangle is the overlay's (3/4 of it background,
+ *               every channel below 41) with light text 14 or more rows tall
+ *               (the built-in 5x7 font at two pixels per font pixel, as on a
+ *               1080-line window); pick a rectangle the overlay covers only
+ *               at that size
+ *   ask-again   a heading screen with 5 or more lines of text (rows of lit
+ *               pixels between dark ones): the sender prompt's 3 visible
+ *               lines under "Could not connect to HOST" and the message
  * Exit 0 when every check passes; each failure is printed.
  */
 #include "strip.h"
@@ -103,17 +115,45 @@ static int check(const char *what, int x, int y, int w, int h) {
     if (!strcmp(what, "no-overlay")) return colours != 0;
     return !(dark > w * h / 3 && light > 200 && colours >= 2);
   }
-  if (!strcmp(what, "text") || !strcmp(what, "heading")) {
+  if (!strcmp(what, "opaque") || !strcmp(what, "big-text")) {
+    int brightest_bg = 0, run = 0, tallest = 0, bg = 0;
+    for (int j = y; j < y + h; j++) {
+      int lit = 0;
+      for (int i = x; i < x + w; i++) {
+        const uint8_t *p = at(i, j);
+        int m = p[0] > p[1] ? p[0] : p[1];
+        m = m > p[2] ? m : p[2];
+        if (m < 120 && m > brightest_bg) brightest_bg = m;
+        bg += m <= 40;
+        lit |= p[0] > 200 && p[1] > 200 && p[2] > 200;
+      }
+      run = lit ? run + 1 : 0;
+      if (run > tallest) tallest = run;
+    }
+    printf("%s %d %d %d %d: brightest background %d, background %d of %d, tallest text %d rows\n",
+           what, x, y, w, h, brightest_bg, bg, w * h, tallest);
+    if (!strcmp(what, "opaque")) return brightest_bg > 40;
+    return bg < w * h * 3 / 4 || tallest < 14;
+  }
+  if (!strcmp(what, "text") || !strcmp(what, "heading") || !strcmp(what, "ask-again")) {
     /* light text on a dark screen (the pairing screen), and its yellow */
-    int dark = 0, light = 0, yellow = 0;
-    for (int j = y; j < y + h; j++)
+    int dark = 0, light = 0, yellow = 0, lines = 0, was_lit = 0;
+    for (int j = y; j < y + h; j++) {
+      int lit = 0;
       for (int i = x; i < x + w; i++) {
         const uint8_t *p = at(i, j);
         dark += p[0] < 70 && p[1] < 70 && p[2] < 70;
         light += p[0] > 225 && p[1] > 225 && p[2] > 225;
         yellow += p[0] > 230 && p[1] > 180 && p[1] < 230 && p[2] < 110;
+        lit |= p[0] > 120 || p[1] > 120 || p[2] > 120;
       }
-    printf("%s %d %d %d %d: dark %d light %d yellow %d\n", what, x, y, w, h, dark, light, yellow);
+      lines += lit && !was_lit;
+      was_lit = lit;
+    }
+    printf("%s %d %d %d %d: dark %d light %d yellow %d lines %d\n", what, x, y, w, h, dark, light,
+           yellow, lines);
+    if (!strcmp(what, "ask-again"))
+      return !(dark > w * h / 2 && light > 500 && yellow > 200 && lines >= 5);
     if (!strcmp(what, "heading")) return !(dark > w * h / 2 && light > 500 && yellow > 200);
     return !(dark > w * h / 2 && light > 500);
   }

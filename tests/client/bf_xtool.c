@@ -17,10 +17,14 @@
  *                                  after giving it the focus
  *   bf_xtool resize ID W H         move it to the top-left corner and resize
  *                                  it, as a window manager would
+ *   bf_xtool workarea X Y W H      announce the usable area on the root
+ *                                  window (_NET_WORKAREA), as a window
+ *                                  manager with a panel would
  *
  * Uses $DISPLAY. Exit 0 on success, 1 on failure (message on stderr).
  */
 #include <X11/Xlib.h>
+#include <X11/Xatom.h>
 #include <X11/Xutil.h>
 
 #include <stdio.h>
@@ -41,13 +45,17 @@ static int name_matches(Display *d, Window w, const char *want) {
   return ok;
 }
 
-static void geometry(Display *d, Window w, int *x, int *y, int *wd, int *ht) {
+/* 0, or -1 when |w| is gone (X errors are ignored here: its attributes
+ * would be whatever the stack held, e.g. "0x0"). */
+static int geometry(Display *d, Window w, int *x, int *y, int *wd, int *ht) {
   XWindowAttributes a;
-  XGetWindowAttributes(d, w, &a);
   Window child;
-  XTranslateCoordinates(d, w, DefaultRootWindow(d), 0, 0, x, y, &child);
+  if (!XGetWindowAttributes(d, w, &a) ||
+      !XTranslateCoordinates(d, w, DefaultRootWindow(d), 0, 0, x, y, &child))
+    return -1;
   *wd = a.width;
   *ht = a.height;
+  return 0;
 }
 
 static void sleep_ms(long ms) {
@@ -65,7 +73,7 @@ static int find(Display *d, const char *name, double seconds) {
         if (!XGetWindowAttributes(d, kids[i], &a) || a.map_state != IsViewable) continue;
         if (!name_matches(d, kids[i], name)) continue;
         int x, y, w, h;
-        geometry(d, kids[i], &x, &y, &w, &h);
+        if (geometry(d, kids[i], &x, &y, &w, &h) < 0) continue; /* gone meanwhile */
         printf("%lu %d %d %d %d\n", (unsigned long)kids[i], x, y, w, h);
         XFree(kids);
         return 0;
@@ -126,10 +134,11 @@ static KeySym ascii_keysym(char c) {
   static const struct {
     char c;
     const char *name;
-  } punct[] = {{'.', "period"},      {':', "colon"},     {'-', "minus"},        {'_', "underscore"},
-               {'[', "bracketleft"}, {']', "bracketright"}, {'/', "slash"},     {'@', "at"},
-               {',', "comma"},       {';', "semicolon"}, {' ', "space"},        {'+', "plus"},
-               {'=', "equal"},       {'%', "percent"},   {'~', "asciitilde"},   {'!', "exclam"}};
+  } punct[] = {
+      {'.', "period"},      {':', "colon"},        {'-', "minus"},      {'_', "underscore"},
+      {'[', "bracketleft"}, {']', "bracketright"}, {'/', "slash"},      {'@', "at"},
+      {',', "comma"},       {';', "semicolon"},    {' ', "space"},      {'+', "plus"},
+      {'=', "equal"},       {'%', "percent"},      {'~', "asciitilde"}, {'!', "exclam"}};
   for (size_t i = 0; i < sizeof punct / sizeof punct[0]; i++)
     if (punct[i].c == c) return XStringToKeysym(punct[i].name);
   char one[2] = {c, 0};
@@ -185,7 +194,7 @@ static int ignore_x_errors(Display *d, XErrorEvent *e) {
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: bf_xtool find NAME [S] | geom ID | hotkey ID KEY | type ID TEXT | "
-                    "resize ID W H\n");
+                    "resize ID W H | workarea X Y W H\n");
     return 2;
   }
   Display *d = XOpenDisplay(NULL);
@@ -199,13 +208,21 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (!strcmp(cmd, "find")) {
     rc = find(d, argv[2], argc > 3 ? atof(argv[3]) : 5.0);
+  } else if (!strcmp(cmd, "workarea") && argc > 5) {
+    long area[4];
+    for (int i = 0; i < 4; i++)
+      area[i] = atol(argv[2 + i]);
+    Atom wa = XInternAtom(d, "_NET_WORKAREA", False);
+    XChangeProperty(d, DefaultRootWindow(d), wa, XA_CARDINAL, 32, PropModeReplace,
+                    (unsigned char *)area, 4);
+    XSync(d, False);
+    rc = 0;
   } else {
     Window w = (Window)strtoul(argv[2], NULL, 10);
     if (!strcmp(cmd, "geom")) {
       int x, y, wd, ht;
-      geometry(d, w, &x, &y, &wd, &ht);
-      printf("%d %d %d %d\n", x, y, wd, ht);
-      rc = 0;
+      rc = geometry(d, w, &x, &y, &wd, &ht) < 0;
+      if (!rc) printf("%d %d %d %d\n", x, y, wd, ht);
     } else if (!strcmp(cmd, "hotkey") && argc > 3) {
       rc = hotkey(d, w, argv[3]);
     } else if (!strcmp(cmd, "type") && argc > 3) {

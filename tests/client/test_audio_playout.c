@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sound playout (audio/audio_playout.h) with time passed in: real Opus
  * frames of a 1 kHz tone with a beep, arriving with jitter, loss and

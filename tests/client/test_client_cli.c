@@ -223,6 +223,38 @@ static void expect_error(const char *needle, const char *a0, ...) {
   if (!strstr(err, needle)) fail_msg("error '%s' does not mention '%s'", err, needle);
 }
 
+/* `bildfunk list` and `bildfunk unpair HOST` (issue #17): words before a
+ * HOST, not host names; only --config-dir, -v and -q go with them. */
+static void test_list_unpair(void **state) {
+  (void)state;
+  bf_cli c;
+  char err[256];
+  assert_int_equal(parse(&c, err, "list", NULL), 0);
+  assert_int_equal(c.action, BF_CLI_LIST);
+  assert_null(c.target);
+  assert_int_equal(parse(&c, err, "list", "--config-dir", "/x", "-v", NULL), 0);
+  assert_string_equal(c.config_dir, "/x");
+  assert_int_equal(parse(&c, err, "unpair", "Box:5000", "--config-dir=/y", NULL), 0);
+  assert_int_equal(c.action, BF_CLI_UNPAIR);
+  assert_string_equal(c.target, "Box:5000");
+  /* list:PORT, or list after a HOST, is a host */
+  assert_int_equal(parse(&c, err, "list:47999", "--headless", NULL), 0);
+  assert_int_equal(c.action, BF_CLI_RUN);
+  assert_string_equal(c.target, "list:47999");
+  assert_int_equal(parse(&c, err, "pair", "list", NULL), 0);
+  assert_int_equal(c.action, BF_CLI_RUN);
+  assert_string_equal(c.target, "list");
+  assert_int_equal(parse(&c, err, "unpair", NULL), -EINVAL);
+  assert_non_null(strstr(err, "bildfunk unpair HOST"));
+  assert_int_equal(parse(&c, err, "list", "box", NULL), -EINVAL);
+  assert_non_null(strstr(err, "list takes no HOST"));
+  assert_int_equal(parse(&c, err, "list", "--overlay", "normal", NULL), -EINVAL);
+  assert_non_null(strstr(err, "not --overlay"));
+  assert_int_equal(parse(&c, err, "unpair", "box", "--direct", "h", NULL), -EINVAL);
+  assert_int_equal(parse(&c, err, "list", "--help", NULL), 0);
+  assert_int_equal(c.action, BF_CLI_HELP);
+}
+
 static void test_errors(void **state) {
   (void)state;
   expect_error("--direct", "--headless", NULL);
@@ -263,6 +295,31 @@ static void test_errors(void **state) {
   expect_error("--font", "--direct", "h", "--font", "comic", NULL);
   expect_error("--headless", "--direct", "h", "--headless", "--vsync", NULL);
   expect_error("contradict", "--direct", "h", "-q", "-v", NULL);
+  expect_error("--mouse", "h", "--mouse", "raw", NULL);
+  expect_error("need input", "h", "--mouse", "relative", "--headless", NULL);
+  expect_error("need input", "--direct", "h", "--capture-system-keys", NULL);
+  expect_error("need input", "h", "--virtual-pad", "p.txt", "--no-input", NULL);
+  expect_error("--virtual-pad", "h", "--virtual-pad", "", NULL);
+}
+
+static void test_input_options(void **state) {
+  (void)state;
+  bf_cli c;
+  char err[256];
+  assert_int_equal(parse(&c, err, "h", NULL), 0);
+  assert_int_equal(c.mouse_relative | c.capture_system_keys | c.no_input, 0);
+  assert_null(c.virtual_pad);
+  assert_int_equal(parse(&c, err, "h", "--mouse", "relative", "--capture-system-keys",
+                         "--virtual-pad=pad.txt", NULL),
+                   0);
+  assert_int_equal(c.mouse_relative, 1);
+  assert_int_equal(c.capture_system_keys, 1);
+  assert_string_equal(c.virtual_pad, "pad.txt");
+  assert_int_equal(parse(&c, err, "h", "--mouse=absolute", "--no-input", NULL), 0);
+  assert_int_equal(c.mouse_relative, 0);
+  assert_int_equal(c.no_input, 1);
+  /* --no-input with --headless or --direct: nothing to say against it */
+  assert_int_equal(parse(&c, err, "--direct", "h", "--no-input", "--headless", NULL), 0);
 }
 
 int main(void) {
@@ -273,6 +330,8 @@ int main(void) {
       cmocka_unit_test(test_help_version),
       cmocka_unit_test(test_ask_sender),
       cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_list_unpair),
+      cmocka_unit_test(test_input_options),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -175,10 +175,80 @@ static void test_skip_to_live(void **state) {
   assert_int_equal(bf_decode_gate_backlog(&h, 8, 5 * MS), 1);
 }
 
+/* A backlog a decoder faster than the stream drains within 200 ms is
+ * decoded through, not skipped (issue #17: the first picture's one-off
+ * costs made almost every session skip in its first second); a slow
+ * decoder, or too long a backlog, still skips. The cost is the median of
+ * the last decode times, known from the third. */
+static void test_catchup(void **state) {
+  (void)state;
+  bf_decode_gate r = fresh(); /* 60 fps */
+  uint64_t t = 10000 * MS;
+  assert_int_equal(bf_decode_gate_decode_cost(&r), 0);
+  bf_decode_gate_on_decode_time(&r, 2 * MS);
+  bf_decode_gate_on_decode_time(&r, 100 * MS);         /* a stalled one */
+  assert_int_equal(bf_decode_gate_decode_cost(&r), 0); /* not known from two */
+  bf_decode_gate_on_decode_time(&r, 2 * MS);
+  assert_int_equal(bf_decode_gate_decode_cost(&r), 2 * MS); /* the median */
+  /* 20 queued at 2 ms a decode: drained in 46 ms: decoded through */
+  assert_int_equal(bf_decode_gate_backlog(&r, 20, t), 0);
+  assert_int_equal(r.catchups, 1);
+  assert_int_equal(bf_decode_gate_backlog(&r, 12, t + 10 * MS), 0);
+  assert_int_equal(r.catchups, 1); /* the same backlog */
+  assert_int_equal(bf_decode_gate_backlog(&r, 1, t + 40 * MS), 0);
+  /* the soft rule too: 3+ for 200 ms, but quickly drained */
+  assert_int_equal(bf_decode_gate_backlog(&r, 4, t + 100 * MS), 0);
+  assert_int_equal(bf_decode_gate_backlog(&r, 4, t + 310 * MS), 0);
+  assert_int_equal(r.catchups, 2);
+  assert_int_equal(r.skips, 0);
+  /* 100 queued: 227 ms to drain: skipped */
+  assert_int_equal(bf_decode_gate_backlog(&r, 100, t + 400 * MS), 1);
+  assert_int_equal(r.skips, 1);
+  /* a decoder slower than the stream skips at the hard limit */
+  bf_decode_gate s = fresh();
+  for (int i = 0; i < 5; i++)
+    bf_decode_gate_on_decode_time(&s, 45 * MS);
+  assert_int_equal(bf_decode_gate_backlog(&s, 8, t), 1);
+  assert_int_equal(s.catchups, 0);
+  /* only the last BF_GATE_DECODE_SAMPLES count: the decoder got slow */
+  for (unsigned i = 0; i < BF_GATE_DECODE_SAMPLES; i++)
+    bf_decode_gate_on_decode_time(&r, 20 * MS);
+  assert_int_equal(bf_decode_gate_decode_cost(&r), 20 * MS);
+  assert_int_equal(bf_decode_gate_backlog(&r, 8, t + 2000 * MS), 1);
+}
+
 #define RP BF_AU_RECOVERY_POINT
 
 /* Reordering: an AU that overtook an earlier one waits for it within the
  * allowance; it is decoded in order and nothing is requested. */
+/* The decoder's backlog counts only what the gate would decode: AUs it
+ * drops while frozen, stale ones and a gap's followers cost nothing. */
+static void test_decodable_backlog(void **state) {
+  (void)state;
+  bf_decode_gate r = fresh();
+  uint32_t idx[8] = {10, 11, 12, 13, 14, 15, 16, 17}, fl[8] = {KEY, 0, 0, 0, 0, 0, 0, 0};
+  assert_int_equal(bf_decode_gate_decodable(&r, idx, fl, 8), 8);
+  assert_int_equal(r.keyframes, 0); /* a copy decided */
+  assert_int_equal(bf_decode_gate_on_frame(&r, 10, KEY, 0), BF_GATE_DECODE);
+  /* in order: every one would decode; stale ones not */
+  assert_int_equal(bf_decode_gate_decodable(&r, idx + 1, fl + 1, 7), 7);
+  uint32_t old[3] = {5, 6, 7}, z[3] = {0, 0, 0};
+  assert_int_equal(bf_decode_gate_decodable(&r, old, z, 3), 0);
+  /* a gap: 12 is missing, so 13.. would be dropped (waiting for a key) */
+  assert_int_equal(bf_decode_gate_decodable(&r, idx + 3, fl + 3, 5), 0);
+  /* frozen: nothing but a keyframe would decode */
+  bf_decode_gate_on_loss(&r, 11, 11, 0);
+  fl[5] = KEY;
+  assert_int_equal(bf_decode_gate_decodable(&r, idx + 2, fl + 2, 6), 3); /* 15 (key), 16, 17 */
+  assert_int_equal(r.need_key, 1);
+  /* and the skip decision sees 0 for a frozen queue of 8 */
+  fl[5] = 0;
+  fl[0] = 0;
+  assert_int_equal(bf_decode_gate_decodable(&r, idx, fl, 8), 0);
+  assert_int_equal(bf_decode_gate_backlog(&r, bf_decode_gate_decodable(&r, idx, fl, 8), 0), 0);
+  assert_int_equal(r.skips, 0);
+}
+
 static void test_reorder_hold(void **state) {
   (void)state;
   bf_decode_gate r = fresh();
@@ -370,10 +440,16 @@ static void test_recovery_points(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_gate_in_order),       cmocka_unit_test(test_gap_freezes_and_requests),
-      cmocka_unit_test(test_throttle_and_expiry), cmocka_unit_test(test_start_and_decode_errors),
-      cmocka_unit_test(test_skip_to_live),        cmocka_unit_test(test_recovery_points),
-      cmocka_unit_test(test_reorder_hold),        cmocka_unit_test(test_short_and_in_order_network),
+      cmocka_unit_test(test_gate_in_order),
+      cmocka_unit_test(test_gap_freezes_and_requests),
+      cmocka_unit_test(test_throttle_and_expiry),
+      cmocka_unit_test(test_start_and_decode_errors),
+      cmocka_unit_test(test_skip_to_live),
+      cmocka_unit_test(test_recovery_points),
+      cmocka_unit_test(test_catchup),
+      cmocka_unit_test(test_reorder_hold),
+      cmocka_unit_test(test_decodable_backlog),
+      cmocka_unit_test(test_short_and_in_order_network),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

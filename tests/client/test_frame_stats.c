@@ -143,6 +143,19 @@ static void test_aggregate(void **state) {
   assert_true(fabs(v.loss_pct - 5.0) < 1e-9);
   bf_stats_on_packets(&s, 1000, 1000);
   bf_stats_on_packets(&s, 10, 12); /* more than expected counts as none lost */
+  {
+    /* a straggler no later window had room for counts in the totals, never
+     * above what was due */
+    bf_stats lt;
+    assert_int_equal(bf_stats_init(&lt, 5 * SEC), 0);
+    bf_stats_on_packets(&lt, 100, 99);
+    bf_stats_on_packets(&lt, 100, 100);
+    bf_stats_on_late(&lt, 1);
+    assert_int_equal(lt.pkts_received, 200);
+    bf_stats_on_late(&lt, 5);
+    assert_int_equal(lt.pkts_received, 200);
+    bf_stats_free(&lt);
+  }
   bf_stats_view_now(&s, now, &v);
   assert_true(v.loss_pct == 0);
   assert_true(fabs(v.loss_total_pct - 100.0 * 50 / 2010) < 1e-9);
@@ -211,6 +224,56 @@ static int count(const char *hay, const char *needle) {
   return n;
 }
 
+/* The sender's host time (FRAME_INFO, issue #17): kept as its own stage,
+ * and network is then the rest (last packet sent -> last shard); a sender
+ * that does not say leaves network as it was; one that says it but not for
+ * this AU leaves the AU without a network stage rather than mixing the two. */
+static void test_host_stage(void **state) {
+  (void)state;
+  bf_frame_record r = rec_at(1, 1000 * MS);
+  double ms[BF_STAGE_COUNT_], host = -1;
+  r.host_known = BF_HOST_KNOWN;
+  r.host_us = 3500; /* 3.5 of the 5 ms capture -> last shard */
+  unsigned mask = bf_frame_stages(&r, ms);
+  assert_true(mask & 1u << BF_STAGE_NETWORK);
+  assert_true(fabs(ms[BF_STAGE_NETWORK] - 1.5) < 1e-9);
+  assert_true(fabs(ms[BF_STAGE_E2E] - 9.0) < 1e-9);
+  assert_int_equal(bf_frame_host_ms(&r, &host), 1);
+  assert_true(fabs(host - 3.5) < 1e-9);
+  r.host_known = BF_HOST_NOT_SAID;
+  bf_frame_stages(&r, ms);
+  assert_true(fabs(ms[BF_STAGE_NETWORK] - 5.0) < 1e-9);
+  assert_int_equal(bf_frame_host_ms(&r, &host), 0);
+  r.host_known = BF_HOST_MISSING;
+  mask = bf_frame_stages(&r, ms);
+  assert_false(mask & 1u << BF_STAGE_NETWORK);
+  assert_true(mask & 1u << BF_STAGE_E2E);
+  assert_int_equal(bf_frame_host_ms(&r, &host), 0);
+
+  /* windows, session percentiles, the graph's host segment, the JSON */
+  bf_stats s;
+  assert_int_equal(bf_stats_init(&s, 5 * SEC), 0);
+  for (uint32_t i = 0; i < 10; i++) {
+    bf_frame_record f = rec_at(i, SEC + i * 16 * MS);
+    f.host_known = i < 8 ? BF_HOST_KNOWN : BF_HOST_MISSING;
+    f.host_us = 3000 + 100 * i;
+    bf_stats_on_completed(&s, &f, f.present_ns);
+    bf_stats_on_outcome(&s, &f, f.present_ns);
+  }
+  bf_stats_view v;
+  bf_stats_view_now(&s, SEC + 200 * MS, &v);
+  assert_int_equal(v.host_n, 8);
+  assert_true(fabs(v.host_p50 - 3.3) < 1e-9 && fabs(v.host_p99 - 3.7) < 1e-9);
+  assert_int_equal(v.n[BF_STAGE_NETWORK], 8);
+  bf_stats_view_session(&s, &v);
+  assert_int_equal(v.host_n, 8);
+  assert_true(fabs(v.host_p95 - 3.7) < 1e-4);
+  const bf_graph_col *c = &s.graph[(s.graph_head + BF_GRAPH_LEN - 3) % BF_GRAPH_LEN]; /* i 7 */
+  assert_true(fabs(c->host - 3.7f) < 1e-4 && fabs(c->net - 1.3f) < 1e-4 && c->reasm == 0);
+  assert_true(fabs(c->host + c->net + c->decode + c->present - 9.0f) < 1e-4);
+  bf_stats_free(&s);
+}
+
 static void test_json(void **state) {
   (void)state;
   char path[] = "/tmp/bf-stats-XXXXXX";
@@ -224,6 +287,7 @@ static void test_json(void **state) {
   for (uint32_t i = 0; i < 3; i++) {
     bf_frame_record r = rec_at(i, SEC + i * 16 * MS);
     if (i == 2) r.outcome = BF_OUT_WAIT_KEY, r.decode_start_ns = r.decode_end_ns = r.present_ns = 0;
+    if (i == 1) r.host_known = BF_HOST_KNOWN, r.host_us = 2250;
     bf_stats_on_completed(&s, &r, r.present_ns);
     bf_stats_on_outcome(&s, &r, r.last_shard_ns);
     bf_stats_json_frame(&j, &r);
@@ -243,6 +307,10 @@ static void test_json(void **state) {
   assert_int_equal(count(buf, "\"codec\": \"h264\""), 1);
   assert_non_null(strstr(buf, "\"e2e\": {\"n\": 2, \"p50\": 9.0000"));
   assert_non_null(strstr(buf, "\"presented\": 2, "));
+  /* the host time: in its frame, and as a stage of the summary */
+  assert_int_equal(count(buf, "\"host_ms\": 2.2500, \"network_ms\": 2.7500"), 1);
+  assert_int_equal(count(buf, "\"host_ms\""), 1);
+  assert_non_null(strstr(buf, "\"host\": {\"n\": 1, \"p50\": 2.2500"));
   /* balanced braces and brackets: well-formed enough to parse */
   int depth = 0, min = 0;
   for (char *p = buf; *p; p++) {
@@ -261,7 +329,7 @@ int main(void) {
       cmocka_unit_test(test_percentile_rule), cmocka_unit_test(test_window),
       cmocka_unit_test(test_stages),          cmocka_unit_test(test_aggregate),
       cmocka_unit_test(test_jitter),          cmocka_unit_test(test_json),
-      cmocka_unit_test(test_session_cap),
+      cmocka_unit_test(test_session_cap),     cmocka_unit_test(test_host_stage),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

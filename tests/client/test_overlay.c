@@ -93,7 +93,7 @@ static void test_levels_text(void **state) {
   bf_stats_view v;
   bf_stats_view_now(&s, SEC + 299 * 16666667ull + 9 * MS, &v);
   bf_overlay_info info = {1920, 1080, 60, "h264", "h264 software, 2 threads", 1, 0.02, 0.15, 3,
-                          1,    2,    5,  0, {0}};
+                          1,    2,    5,  0,  0,      0,                          0, 0, {0}};
   bf_text_ops ops;
   bf_font_builtin_ops(1, &ops);
   bf_overlay o;
@@ -114,6 +114,32 @@ static void test_levels_text(void **state) {
   assert_true(has_line(&o, "loss 1.00%  lost 0 fec 0 late 0"));
   assert_false(has_line(&o, "queue"));
   assert_false(has_line(&o, "clock"));
+  /* the sender's host time (FRAME_INFO): an older sender does not say it */
+  assert_true(has_line(&o, "host       unknown: the sender does not say"));
+  s.host_missing = 1; /* it sends FRAME_INFO, none in the window */
+  bf_overlay_set_text(&o, &v, &s, &info);
+  assert_true(has_line(&o, "host            -      -      -"));
+  v.host_n = 3, v.host_p50 = 2.5, v.host_p95 = 3.25, v.host_p99 = 4;
+  bf_overlay_set_text(&o, &v, &s, &info);
+  assert_true(has_line(&o, "host         2.50   3.25   4.00"));
+  s.host_missing = 0;
+  /* the header's rate is the nominal one: none until it is known */
+  info.fps = 0;
+  bf_overlay_set_text(&o, &v, &s, &info);
+  assert_true(has_line(&o, "1920x1080 h264  h264 software, 2 threads"));
+  info.fps = 60000.0 / 1001.0;
+  bf_overlay_set_text(&o, &v, &s, &info);
+  assert_true(has_line(&o, "1920x1080@59.94 h264  h264 software, 2 threads"));
+  info.fps = 60;
+  assert_false(has_line(&o, "in->photon"));
+  /* with input: its input-to-photon percentiles under end-to-end */
+  info.input_n = 40;
+  info.input_p50_ms = 17.25;
+  info.input_p95_ms = 24.5;
+  info.input_p99_ms = 31;
+  bf_overlay_set_text(&o, &v, &s, &info);
+  assert_true(has_line(&o, "in->photon  17.25  24.50  31.00"));
+  info.input_n = 0;
 
   bf_overlay_set_level(&o, BF_OVERLAY_DETAILED);
   bf_overlay_set_text(&o, &v, &s, &info);
@@ -142,7 +168,7 @@ static void test_canvas_and_graph(void **state) {
   bf_stats_view v;
   bf_stats_view_now(&s, SEC + 299 * 16666667ull + 9 * MS, &v);
   bf_overlay_info info = {640, 360, 60, "hevc", "hevc software, 2 threads", 1, 0, 0.1, 0,
-                          0,   0,   0,  0, {0}};
+                          0,   0,   0,  0,  0,      0,                          0, 0, {0}};
   bf_text_ops ops;
   bf_font_builtin_ops(1, &ops);
   bf_overlay o;
@@ -171,6 +197,16 @@ static void test_canvas_and_graph(void **state) {
   /* keyframes are marked at the top; 256 columns hold frames 44..299, of
    * which 60, 120, 180, 240 are keyframes */
   assert_int_equal(count_color(&o.cv, o.pad, o.graph_y, o.graph_w, 1, BF_OV_KEY), 4);
+  /* issue #17: a time scale, the 256 columns span 4.25 s: a tick under the
+   * baseline at each of the 4 whole seconds before the newest column */
+  int ticks = count_color(&o.cv, o.pad, o.graph_y + o.graph_h + 1, o.graph_w + 1, 1, BF_OV_DIM);
+  assert_int_equal(ticks, 4);
+  /* the legend names the keyframe marks (white "key") and fits the canvas */
+  int legend_y = o.graph_y + o.graph_h + o.pad;
+  assert_true(count_color(&o.cv, 0, legend_y, o.cv.w, o.cv.h - legend_y, BF_OV_KEY) > 10);
+  assert_true(count_color(&o.cv, 0, legend_y, o.cv.w, o.cv.h - legend_y, BF_OV_HOST) == 0);
+  /* the background hides the picture: opaque */
+  assert_true((BF_OV_BG >> 24) == 0xFF);
   /* a tall frame grows the range */
   bf_graph_col *c = &s.graph[(s.graph_head + BF_GRAPH_LEN - 1) % BF_GRAPH_LEN];
   c->present = 42;

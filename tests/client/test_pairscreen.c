@@ -227,6 +227,38 @@ static void test_draw_sender_failed(void **state) {
   bf_canvas_free(&cv);
 }
 
+/* The sender typed in the window failed (issue #17): the prompt again, the
+ * line prefilled with it, "Could not connect to HOST" and the message above;
+ * typing and Enter work as on the first prompt. */
+static void test_ask_again(void **state) {
+  (void)state;
+  bf_pairscreen p;
+  bf_canvas cv = {0};
+  bf_pairscreen_ask_sender(&p, "box.invalid");
+  assert_int_equal(bf_pairscreen_draw(&p, &cv, 640, 480), 0);
+  int text0 = count_color(&cv, BF_PAIRSCREEN_TEXT), code0 = count_color(&cv, BF_PAIRSCREEN_CODE);
+  bf_pairscreen_ask_again(&p, "box.invalid", "box.invalid: host not found");
+  assert_int_equal(p.phase, BF_PAIRSCREEN_SENDER);
+  assert_string_equal(p.line, "box.invalid");
+  assert_string_equal(p.host, "box.invalid");
+  assert_int_equal(bf_pairscreen_draw(&p, &cv, 640, 480), 0);
+  /* the heading adds highlight, the message text (drawn smaller: the
+   * heading is the longest line now) */
+  int code1 = count_color(&cv, BF_PAIRSCREEN_CODE);
+  assert_true(code1 > code0 / 2 + 200);
+  assert_true(count_color(&cv, BF_PAIRSCREEN_TEXT) > text0 / 2 + 200);
+  int x0, x1;
+  extent(&cv, BF_PAIRSCREEN_TEXT, &x0, &x1);
+  assert_true(x0 >= 640 / 20 - 1 && x1 <= 640 - 640 / 20 + 1);
+  /* the line is edited as before; Enter takes it */
+  bf_pairscreen_backspace(&p);
+  assert_int_equal(bf_pairscreen_type(&p, "d"), 1);
+  assert_int_equal(bf_pairscreen_enter(&p, NULL), 1);
+  assert_string_equal(p.host, "box.invalid");
+  assert_int_equal(p.phase, BF_PAIRSCREEN_CONNECTING);
+  bf_canvas_free(&cv);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_typing),
@@ -234,6 +266,7 @@ int main(void) {
       cmocka_unit_test(test_sender_line),
       cmocka_unit_test(test_wrap),
       cmocka_unit_test(test_draw_sender_failed),
+      cmocka_unit_test(test_ask_again),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

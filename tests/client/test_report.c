@@ -29,6 +29,9 @@ static bf_frame_record frame(uint32_t i, uint64_t t, uint32_t recovered) {
   r.decode_end_ns = t + 5 * MS + (i % 7) * MS; /* 2..8 ms decode */
   r.present_ns = r.decode_end_ns + MS;
   r.outcome = BF_OUT_PRESENTED;
+  r.bytes = 12500;    /* 6 Mbit/s at 60 fps */
+  r.data_shards = 10; /* 20 % FEC */
+  r.parity_shards = 2;
   return r;
 }
 
@@ -54,6 +57,19 @@ static char *session(uint32_t frames, size_t *len, bf_report *rep, bf_stats *st)
   char *buf = NULL;
   FILE *f = open_memstream(&buf, len);
   assert_non_null(f);
+  bf_report_facts *x = &rep->facts;
+  snprintf(x->sender, sizeof x->sender, "studio.lan");
+  snprintf(x->sender_address, sizeof x->sender_address, "studio.lan:47999");
+  snprintf(x->data_address, sizeof x->data_address, "192.0.2.7:47998");
+  snprintf(x->mode, sizeof x->mode, "control session, sealed");
+  snprintf(x->codec, sizeof x->codec, "h264");
+  snprintf(x->decoder, sizeof x->decoder, "h264 software, 2 slice threads");
+  x->width = 1920;
+  x->height = 1080;
+  x->fps = 60;
+  x->start_unix = 1700000000;
+  x->length_s = (double)frames / 60;
+  snprintf(x->version, sizeof x->version, "9.8.7");
   bf_report_kv extra[] = {{"keyframe requests", 4}, {"recovery points", 2}};
   assert_int_equal(bf_report_write(rep, st, "bildfunk <session> & co", extra, 2, f), 0);
   fclose(f);
@@ -132,6 +148,41 @@ static void test_page(void **state) {
   }
   assert_int_equal(repaired, 12);
   assert_int_equal(lost, 6);
+  /* issue #17: the session's facts (renderer not given: "?") */
+  static const char *const facts[] = {"<th>sender</th><td>studio.lan</td>",
+                                      "<th>sender's address</th><td>studio.lan:47999</td>",
+                                      "<th>video from</th><td>192.0.2.7:47998</td>",
+                                      "<th>mode</th><td>control session, sealed</td>",
+                                      "<th>codec</th><td>h264</td>",
+                                      "<th>resolution</th><td>1920x1080</td>",
+                                      "<th>frame rate (nominal)</th><td>60 fps</td>",
+                                      "<th>decoder</th><td>h264 software, 2 slice threads</td>",
+                                      "<th>renderer</th><td>?</td>",
+                                      "<th>date</th><td>2023-11-14 22:13:20 UTC</td>",
+                                      "<th>length</th><td>10.0 s</td>",
+                                      "<th>bildfunk version</th><td>9.8.7</td>"};
+  for (size_t i = 0; i < sizeof facts / sizeof facts[0]; i++)
+    if (!strstr(html, facts[i])) fail_msg("no %s", facts[i]);
+  /* time on the x axes, not the frame index; bars placed by time */
+  assert_null(strstr(html, "frame index"));
+  assert_non_null(strstr(html, "time since the stream started (s)</text>"));
+  assert_true(rep->row[599].t_s > 9.9f && rep->row[599].t_s < 10.1f);
+  assert_true(rep->row[0].t_s < 0.1f);
+  /* the bitrate and the sender's FEC level per window: 45 AUs of 12500
+   * bytes in a full 750 ms window (6 Mbit/s), parity 2 of 10 data shards */
+  assert_int_equal(rep->win[1].bytes, 45 * 12500);
+  assert_int_equal(rep->win[1].data_shards, 450);
+  assert_int_equal(rep->win[1].parity_shards, 90);
+  assert_non_null(strstr(html, "<polyline class=\"fec\""));
+  assert_non_null(strstr(html, "Bitrate and the sender's FEC level over time"));
+  /* four charts, scaled to the page's width */
+  assert_non_null(strstr(html, "svg{display:block;width:100%;height:auto}"));
+  int charts = 0;
+  for (const char *p = strstr(html, "<svg viewBox=\"0 0 "); p;
+       p = strstr(p + 1, "<svg viewBox=\"0 0 "))
+    charts++;
+  assert_int_equal(charts, 4);
+  assert_null(strstr(html, "<svg width="));
   /* well-formed XML too (xmllint's HTML 4 parser does not know inline SVG) */
   if (system("command -v xmllint >/dev/null 2>&1") == 0) {
     char path[] = "/tmp/bf_report_XXXXXX";

@@ -165,6 +165,7 @@ static void test_window_settle(void **state) {
   assert_int_equal(w.horizon, 419);
   assert_int_equal(w.expected, 419 - 362);
   assert_int_equal(w.credited, 0); /* 450 is above the horizon: no room */
+  assert_int_equal(w.uncredited, 1); /* 300: the session's totals take it */
   assert_int_equal(w.received, 419 - 362);
   bf_seqtrack_close_window(t, t0 + 800 * MS, &w);
   assert_int_equal(w.horizon, 599);
@@ -180,6 +181,7 @@ static void test_window_settle(void **state) {
   assert_int_equal(w.horizon, 799);
   assert_int_equal(w.expected, 200);
   assert_int_equal(w.credited, 1);
+  assert_int_equal(w.uncredited, 0);
   assert_int_equal(w.received, 200); /* 650 lost, 450 credited */
   assert_int_equal(t->late_closed, 2);
   /* nothing settled yet right after a new stream begins */

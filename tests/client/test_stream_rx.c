@@ -224,6 +224,50 @@ static void test_video_control_garbage(void **state) {
   rig_close(&r);
 }
 
+/* FRAME_INFO (the sender's host time per AU, issue #17): kept by
+ * frame_index in a ring of the last BF_PUMP_FRAME_INFOS, looked up exactly
+ * (an overwritten or never-said index is unknown), counted; a truncated one
+ * is garbage. */
+static void test_frame_info(void **state) {
+  (void)state;
+  rig r;
+  rig_open(&r);
+  bf_pump_receive(r.pump, 8);
+  uint32_t us = 0;
+  assert_int_equal(bf_pump_frame_info(r.pump, 7, &us), 0);
+  bf_feedback fi;
+  memset(&fi, 0, sizeof fi);
+  fi.type = BF_FB_FRAME_INFO;
+  fi.u.frame_info.frame_index = 7;
+  fi.u.frame_info.host_us = 4321;
+  sender_send(&r, &fi);
+  fi.u.frame_info.frame_index = UINT32_MAX; /* indices wrap */
+  fi.u.frame_info.host_us = 99;
+  sender_send(&r, &fi);
+  assert_int_equal(bf_pump_receive(r.pump, 8), 2);
+  assert_int_equal(bf_pump_frame_info(r.pump, 7, &us), 1);
+  assert_int_equal(us, 4321);
+  assert_int_equal(bf_pump_frame_info(r.pump, UINT32_MAX, &us), 1);
+  assert_int_equal(us, 99);
+  assert_int_equal(bf_pump_frame_info(r.pump, 8, &us), 0);
+  /* the same slot, BF_PUMP_FRAME_INFOS AUs later: the old one is gone */
+  fi.u.frame_info.frame_index = 7 + BF_PUMP_FRAME_INFOS;
+  fi.u.frame_info.host_us = 1;
+  sender_send(&r, &fi);
+  uint8_t cut[9] = {BF_FB_MAGIC, BF_FB_FRAME_INFO, 1, 2, 3, 4, 5, 6, 7};
+  bf_dgram cd = {cut, sizeof cut, NULL, 0};
+  bf_send(r.sender, &cd);
+  assert_int_equal(bf_pump_receive(r.pump, 8), 2);
+  assert_int_equal(bf_pump_frame_info(r.pump, 7, &us), 0);
+  assert_int_equal(bf_pump_frame_info(r.pump, 7 + BF_PUMP_FRAME_INFOS, &us), 1);
+  assert_int_equal(us, 1);
+  bf_pump_counters c;
+  bf_pump_counters_get(r.pump, &c);
+  assert_int_equal(c.frame_infos, 3);
+  assert_int_equal(c.garbage, 1);
+  rig_close(&r);
+}
+
 static void test_loss_window_and_bye(void **state) {
   (void)state;
   rig r;
@@ -839,6 +883,7 @@ int main(void) {
       cmocka_unit_test(test_punch_ping_pong),
       cmocka_unit_test(test_video_control_garbage),
       cmocka_unit_test(test_loss_window_and_bye),
+      cmocka_unit_test(test_frame_info),
       cmocka_unit_test(test_order_and_bye_grace),
       cmocka_unit_test(test_loss_window_reorder),
       cmocka_unit_test(test_loss_window_busy_loop),

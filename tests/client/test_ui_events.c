@@ -2,10 +2,9 @@
 /*
  * The window's events (SDL's dummy video driver, synthetic events pushed
  * into SDL's queue): window and typing events become the UI actions they
- * always were, hotkeys stay local (never input events, neither their repeats
- * nor their key-up), keys, mouse, wheel, game controllers and focus loss
- * become plain input events in order, and a full input queue drops the
- * newest and counts it.
+ * always were, hotkeys (Ctrl+Alt+Shift+S/X/Q/M/Z) stay local (never input events, neither their
+ * repeats nor their key-up), keys, mouse, wheel, game controllers and focus loss become plain input
+ * events in order, and a full input queue drops the newest and counts it.
  */
 #include "testutil.h"
 
@@ -130,6 +129,12 @@ static void test_hotkeys_stay_local(void **state) {
   assert_int_equal(key(&ev, 0, SDL_SCANCODE_X, SDLK_x, 0, 0), BF_UI_NONE);
   assert_int_equal(key(&ev, 1, SDL_SCANCODE_Q, SDLK_q, hot | KMOD_CAPS, 0), BF_UI_QUIT);
   assert_int_equal(key(&ev, 0, SDL_SCANCODE_Q, SDLK_q, hot, 0), BF_UI_NONE);
+  /* the mouse's: mode (M) and release (Z) */
+  assert_int_equal(key(&ev, 1, SDL_SCANCODE_M, SDLK_m, hot, 0), BF_UI_MOUSE_MODE);
+  assert_int_equal(key(&ev, 0, SDL_SCANCODE_M, SDLK_m, hot, 0), BF_UI_NONE);
+  assert_int_equal(key(&ev, 1, SDL_SCANCODE_Z, SDLK_z, hot, 0), BF_UI_RELEASE);
+  assert_int_equal(key(&ev, 1, SDL_SCANCODE_Z, SDLK_z, hot, 1), BF_UI_NONE);
+  assert_int_equal(key(&ev, 0, SDL_SCANCODE_Z, SDLK_z, hot, 0), BF_UI_NONE);
   assert_int_equal(inputs(&ev), 0);
   /* a hotkey whose up never came (the window lost the keyboard): the next
    * press of its key is the user's again */

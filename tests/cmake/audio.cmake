@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Sound (issue #14): the end-to-end cases of tests/audio/e2e.sh (sender ->
 # client with SDL's disk driver, netsim for loss, a user PulseAudio, an AAC
 # file) and their PCM checker.

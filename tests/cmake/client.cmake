@@ -61,26 +61,31 @@ set(bf_e2e_env
 set(bf_e2e_cases usage no-sender garbage junk-bitstream decoder-fallback idle-cpu)
 if(TARGET bf_fakectl)
   list(APPEND bf_e2e_env BF_FAKECTL=$<TARGET_FILE:bf_fakectl>)
-  list(APPEND bf_e2e_cases control-fake)
+  list(APPEND bf_e2e_cases control-fake list-unpair)
 endif()
 if(TARGET bildfunk-send)
   list(APPEND bf_e2e_env BF_SENDER=$<TARGET_FILE:bildfunk-send>)
-  list(APPEND bf_e2e_cases md5-h264 md5-hevc md5-av1 fec-loss keyframe-recovery intra-refresh-recovery sender-dies
-       wait-resume garbage-mixed skip-to-live clock-offset wrong-port)
+  list(APPEND bf_e2e_cases md5-h264 md5-hevc md5-av1 fec-loss keyframe-recovery intra-refresh-recovery empty-au sender-dies sender-error
+       wait-resume garbage-mixed skip-to-live burst-frozen skip-off-slow no-keyframe clock-offset wrong-port host-stage)
   if(TARGET bf_fakectl)
     list(APPEND bf_e2e_cases control-stream)
   endif()
   if(TARGET bf_xtool AND TARGET bf_shotcheck)
     list(APPEND bf_e2e_env BF_XTOOL=$<TARGET_FILE:bf_xtool> BF_SHOTCHECK=$<TARGET_FILE:bf_shotcheck>)
-    list(APPEND bf_e2e_cases xvfb-screenshot xvfb-aspect xvfb-error)
+    list(APPEND bf_e2e_cases xvfb-screenshot xvfb-aspect xvfb-error xvfb-fit)
+    # start-smooth is about the first second's timing (no skip to live, no
+    # keyframe request): under ASan the first present at 1280x720 took
+    # 1.3 s on a loaded machine, past the AU queue's 64; the same paths run
+    # in the sanitizer suite through xvfb-fit and xvfb-screenshot
+    if(NOT BF_SANITIZE)
+      list(APPEND bf_e2e_cases start-smooth)
+    endif()
     if(TARGET bf_fakectl)
-      list(APPEND bf_e2e_cases xvfb-pair xvfb-pair-refused)
-      # xvfb-connect types into the window three times from three starts;
-      # under ASan its keys were lost in 2 of 4 runs (the client never saw
-      # Return; cause in X/SDL not found): it runs in the normal suite only
-      if(NOT BF_SANITIZE)
-        list(APPEND bf_e2e_cases xvfb-connect)
-      endif()
+      # xvfb-connect types into the window three times from three starts.
+      # Under ASan its keys were lost in 2 of 4 runs: the window it found
+      # could be the one SDL destroyed when it made the OpenGL renderer (the
+      # window is shown only after that now, ui/display.c); 4 of 4 since.
+      list(APPEND bf_e2e_cases xvfb-pair xvfb-pair-refused xvfb-connect)
     endif()
   endif()
 endif()

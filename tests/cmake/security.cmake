@@ -26,7 +26,7 @@ endforeach()
 # tests/security/pair.sh, each case with fresh --config-dirs; the test types
 # each side's code into the other side's stdin.
 foreach(case IN ITEMS pair wrong-code client-wrong-code revoked changed-cert unpaired capture
-                      foreign-punch same-ip-punch dead-sender pair-while-streaming)
+                      foreign-punch same-ip-punch dead-sender sender-error crlf-pins not-a-file paired-name busy reconnect pair-while-streaming)
   add_test(NAME security_pair_${case} COMMAND bash ${bf_security_tests}/pair.sh ${case})
   set_tests_properties(security_pair_${case} PROPERTIES
     ENVIRONMENT "${bf_security_env}" TIMEOUT 120 SKIP_RETURN_CODE 77 LABELS "security;e2e"

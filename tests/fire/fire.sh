@@ -144,7 +144,7 @@ pair_control() {
 # control_client ARGS...: the paired client in control mode, data via netsim
 control_client() {
   client "127.0.0.1:$CPORT" --config-dir "$tmp/c" --name fire-client \
-    --data-via "127.0.0.1:$NETSIM_PORT" "$@"
+    --data-via "127.0.0.1:$NETSIM_PORT" --report "$tmp/r.html" "$@"
 }
 # control_checks: the measured run was the sealed control session, through netsim
 control_checks() {
@@ -163,6 +163,18 @@ control_checks() {
   [ "${up:-0}" -ge 1 ] || fail "nothing went up through netsim (the punch went elsewhere)"
   grep -q "sealed data for 127.0.0.1:$SENDER_PORT via the relay 127.0.0.1:$NETSIM_PORT" \
     "$tmp/client.err" || fail "the client's startup line does not name the relay"
+  # the report names the sender and where its video came from, not the relay
+  # (issue #17), and shows the FEC level the sender chose
+  local fact
+  for fact in "<th>sender</th><td>127.0.0.1:$CPORT</td>" \
+    "<th>sender's address</th><td>127.0.0.1:$CPORT</td>" \
+    "<th>video from</th><td>127.0.0.1:$SENDER_PORT</td>" \
+    "<th>mode</th><td>control session, sealed, through the relay 127.0.0.1:$NETSIM_PORT</td>" \
+    "<th>resolution</th><td>640x360</td>" "<th>frame rate (nominal)</th><td>60 fps</td>"; do
+    grep -qF "$fact" "$tmp/r.html" || fail "the report lacks $fact"
+  done
+  grep -q '<polyline class="fec" fill="none" points="[0-9]' "$tmp/r.html" ||
+    fail "the report has no FEC level"
 }
 
 # --- random loss with adaptive FEC -------------------------------------------
@@ -230,21 +242,30 @@ loss_case() { # PCT [control]
     return 0
   fi
   # 10 %: what FEC did not repair came back by keyframe, each recovery within
-  # two frame intervals plus one round trip of its request
-  local rtt fps bound n worst
+  # two frame intervals plus one round trip of its request — counted in
+  # frames, not ms (a busy machine stretches the ms of decoding and
+  # presenting, not the sender's frame count): the keyframe on screen is at
+  # most 2 + RTT-in-frames frames after the newest frame the client had when
+  # it asked. The ms are reported.
+  local rtt fps bound n worst worst_ms
   rtt=$(jnum "$tmp/c.json" rtt_ms)
   fps=$(jnum "$tmp/c.json" fps)
-  bound=$(awk -v f="$fps" -v r="$rtt" 'BEGIN { printf "%.3f", 2 * 1000 / f + r }')
-  grep -o '"ms": [0-9.]*' <(grep -o '"recoveries": \[[^]]*' "$tmp/c.json") | awk '{print $2}' > "$tmp/rec.ms"
-  n=$(wc -l < "$tmp/rec.ms")
-  worst=$(sort -g "$tmp/rec.ms" | tail -n 1)
-  echo "measured: $n recoveries, worst ${worst:-none} ms, bound $bound ms; all: $(tr '\n' ' ' < "$tmp/rec.ms")"
+  bound=$(awk -v f="$fps" -v r="$rtt" 'BEGIN { b = r * f / 1000; printf "%d", 2 + (b == int(b) ? b : int(b) + 1) }')
+  grep -o '"recoveries": \[[^]]*' "$tmp/c.json" > "$tmp/rec.json"
+  grep -o '"frames": [-0-9]*' "$tmp/rec.json" | awk '{print $2}' > "$tmp/rec.frames"
+  grep -o '"ms": [0-9.]*' "$tmp/rec.json" | awk '{print $2}' > "$tmp/rec.ms"
+  n=$(wc -l < "$tmp/rec.frames")
+  worst=$(sort -g "$tmp/rec.frames" | tail -n 1)
+  worst_ms=$(sort -g "$tmp/rec.ms" | tail -n 1)
+  echo "measured: $n recoveries, worst ${worst:-none} frames (bound $bound), ${worst_ms:-none} ms;" \
+    "all (frames): $(tr '\n' ' ' < "$tmp/rec.frames")"
   if [ "$EXACT" -lt "$REF" ]; then
     [ "$n" -ge 1 ] || fail "pictures missing but no recovery recorded"
   fi
-  [ -z "$worst" ] || fcmp "$worst" "<=" "$bound" || fail "a recovery took $worst ms (bound $bound ms)"
+  [ -z "$worst" ] || [ "$worst" -le "$bound" ] ||
+    fail "a recovery took $worst frames (bound $bound: 2 frames + the RTT of ${rtt} ms)"
   fcmp "$share" ">=" 90 || fail "only $share % presented at 10 % loss"
-  ok "10 % loss: $share % bit-exact, $n keyframe recoveries all within $bound ms"
+  ok "10 % loss: $share % bit-exact, $n keyframe recoveries all within $bound frames (worst ${worst_ms:-0} ms)"
 }
 
 # --- the mixed bad network ---------------------------------------------------
@@ -258,7 +279,10 @@ case_mixed() { # [NETSIM ARGS...]: more impairments
   start_sender --size 640x360 --fps 60 --bitrate 5M --shard 1024 --duration "$secs" \
     --stats-json "$tmp/sender.json" --quiet
   start_netsim --seed 3 --dir down --loss 3 --burst 20 --delay 30 --jitter 30 --reorder --dup 2 "$@"
-  client --direct "127.0.0.1:$NETSIM_PORT" --timeout 5
+  # the sender's BYE crosses this network too: when a burst or the full
+  # queue takes all its copies, the client ends at --duration (2 s past the
+  # stream) instead of by its 5 s silence timeout, which exits 1
+  client --direct "127.0.0.1:$NETSIM_PORT" --timeout 5 --duration $((secs + 2))
   stop_pid "$SENDER_PID" 5
   stop_netsim
   [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
@@ -321,7 +345,7 @@ case_jitter() { # [control]
   stop_netsim
   [ "$CLIENT_RC" -eq 0 ] || fail "client exit $CLIENT_RC"
   exact_share
-  local share kr nreord ndup creord cdup late allow holds expired gaps closs cexp fec floor lossy burns
+  local share kr nreord nreordv ndup creord cdup late allow holds expired gaps closs cexp fec floor lossy burns
   share=$(awk -v e="$EXACT" -v r="$REF" 'BEGIN { printf "%.2f", 100 * e / r }')
   closs=$(jnum "$tmp/c.json" loss_pct)
   cexp=$(jnum "$tmp/c.json" packets_expected)
@@ -332,6 +356,9 @@ case_jitter() { # [control]
   kr=$(jnum "$tmp/c.json" keyframe_requests)
   gaps=$(jnum "$tmp/c.json" gaps)
   nreord=$(jdir "$tmp/netsim.json" down reordered)
+  # the client counts video datagrams; netsim's reordered_video counts the
+  # video-sized ones (>= 552 bytes), not the sender's FRAME_INFO and pongs
+  nreordv=$(jdir "$tmp/netsim.json" down reordered_video)
   ndup=$(jdir "$tmp/netsim.json" down duplicated)
   creord=$(jnum "$tmp/c.json" reordered_datagrams)
   cdup=$(jnum "$tmp/c.json" duplicate_datagrams)
@@ -341,7 +368,8 @@ case_jitter() { # [control]
   expired=$(jnum "$tmp/c.json" holds_expired)
   echo "measured: $EXACT/$REF pictures bit-exact ($share %), $WRONG wrong, $kr keyframe requests," \
     "$gaps gaps; $holds AUs held for an earlier one ($expired ran out), latest reordered" \
-    "datagram $late ms, allowance $allow ms; reordered: netsim $nreord, client $creord;" \
+    "datagram $late ms, allowance $allow ms; reordered: netsim $nreord ($nreordv of video" \
+    "size), client $creord;" \
     "duplicated: netsim $ndup, client $cdup"
   echo "measured: client loss $closs % of $cexp datagrams; sender FEC: $fec"
   [ "${nreord:-0}" -ge 100 ] && [ "${ndup:-0}" -ge 10 ] || fail "netsim did not reorder/duplicate"
@@ -353,8 +381,9 @@ case_jitter() { # [control]
   [ "$kr" -le 2 ] || fail "$kr keyframe requests on a network that loses nothing"
   [ "$holds" -ge 1 ] || fail "no AU was held: the stream was not reordered across AUs"
   # the client sees only video datagrams, netsim counts the sender's clock
-  # pongs and BYEs too, which can be reordered against video or make video
-  # count as reordered: a few per second of stream at most
+  # pongs, BYEs and FRAME_INFOs (one per AU) too: reordering is compared with
+  # netsim's count of video-sized datagrams; duplicates of the small ones
+  # (2 % of a few per second, and of one per AU) are what the slack is for
   local slack=$((frames / 60 * 4 + 10)) rdup=0
   if [ "$mode" = control ]; then
     # sealed: the opener's replay window drops a copy before the order
@@ -372,16 +401,27 @@ case_jitter() { # [control]
   fi
   [ $((cdup + rdup)) -le "$ndup" ] && [ $((cdup + rdup)) -ge $((ndup - slack)) ] ||
     fail "client counted $cdup duplicates, netsim made $ndup"
-  [ "$creord" -le $((nreord + slack)) ] && [ $((creord + rdup)) -ge $((nreord - slack)) ] ||
-    fail "client counted $creord reordered datagrams, netsim $nreord (slack $slack)"
+  [ "$creord" -le $((nreordv + slack)) ] && [ $((creord + rdup)) -ge $((nreordv - slack)) ] ||
+    fail "client counted $creord reordered datagrams, netsim $nreordv of video size (slack $slack)"
   # nothing is lost, so the loss reports say so: datagrams reordered across a
   # window's end count in their own window (docs/protocol.md 9.2). Bound:
   # below 0.05 % of the ~1850 datagrams, i.e. not one counted as lost; so no
   # report was lossy and the sender's FEC floor stayed at its minimum (1 %)
   [ "${cexp:-0}" -ge 500 ] || fail "the client accounted only ${cexp:-0} datagrams"
   fcmp "$closs" "<" 0.05 || fail "the client reported $closs % loss on a network that loses nothing"
-  [ "$lossy" = 0 ] && [ "$burns" = 0 ] && [ "$floor" = 1 ] ||
-    fail "the sender's FEC floor rose on a network that loses nothing: $fec"
+  # A datagram later than the settle bound (at most 250 ms; a busy machine
+  # delayed one in netsim or the client by 188 ms) is counted lost in the
+  # report of its window, which had to go out; the session's total takes it
+  # back (above). Only such stragglers may make a report lossy: each lossy
+  # report needs one, and without them the floor stays at its minimum.
+  local straggle
+  straggle=$(jnum "$tmp/c.json" late_after_window)
+  if [ "$lossy" != 0 ] || [ "$burns" != 0 ] || [ "$floor" != 1 ]; then
+    [ "${straggle:-0}" -ge "$lossy" ] && [ "${straggle:-0}" -ge 1 ] ||
+      fail "the sender's FEC floor rose on a network that loses nothing: $fec (stragglers beyond the bound: ${straggle:-0})"
+    echo "note: $straggle datagrams came later than the client's settle bound (latest $late ms):" \
+      "$lossy loss reports counted them lost"
+  fi
   ok "jitter+reorder+dup ($mode): $share % bit-exact, $kr keyframe requests, $holds holds;" \
     "reordered $creord vs $nreord, duplicates $cdup vs $ndup; loss $closs %, FEC floor $floor %"
 }
@@ -467,12 +507,21 @@ case_flood() {
   local fpid=$!
   pids+=("$fpid")
   for _ in $(seq 100); do [ -s "$tmp/flood.port" ] && break; sleep 0.05; done
-  "$BF_CLIENT" --headless --skip-to-live off --framemd5 "$tmp/c.md5" --stats-json "$tmp/c.json" \
+  # Under ASan freed blocks wait in its quarantines (256 MiB, and 1 MiB per
+  # thread) before they are reused, so the RSS of a client that frees as
+  # much as it allocates grows by itself (38 -> 45 MiB in one CI run, every
+  # picture bit-exact). Without them memory is reused as in the normal build
+  # and the same 4 MiB bound tells a leak (LSan still checks at exit); the
+  # options mean nothing to a normal build.
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0" \
+    "$BF_CLIENT" --headless --skip-to-live off --framemd5 "$tmp/c.md5" --stats-json "$tmp/c.json" \
     --direct "127.0.0.1:$(cat "$tmp/flood.port")" 2> "$tmp/client.err" &
   local cpid=$!
   pids+=("$cpid")
   : > "$tmp/rss"
-  while kill -0 "$cpid" 2>/dev/null; do
+  # sampled while the stream runs: not at the exit, where LeakSanitizer's
+  # own scan (ASan build) added 19 MiB to the last sample
+  while kill -0 "$cpid" 2>/dev/null && ! grep -q "ended the stream" "$tmp/client.err"; do
     awk '/^VmRSS/ {print $2}' "/proc/$cpid/status" >> "$tmp/rss" 2>/dev/null
     sleep 0.25
   done

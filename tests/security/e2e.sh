@@ -200,7 +200,12 @@ forged-jump)
   pics=$(jnum "$tmp/client.json" pictures)
   lost=$(jnum "$tmp/client.json" frames_lost)
   kfr=$(jnum "$tmp/client.json" keyframe_requests)
-  echo "measured: $pics pictures of $sent sent, frames_lost $lost, keyframe requests $kfr"
+  rejected_jump=$(grep -o '"rejected": {[^}]*}' "$tmp/client.json" | grep -o '"jump": [0-9]*' | awk '{print $2}')
+  moved=$(jnum "$tmp/client.json" reassembler_jumps)
+  echo "measured: $pics pictures of $sent sent, frames_lost $lost, keyframe requests $kfr," \
+    "rejected as jump ${rejected_jump:-none}, window moves ${moved:-none}"
+  [ "${rejected_jump:-0}" -ge 2 ] || fail "the statistics show ${rejected_jump:-no} datagrams rejected as jump, want the 2 forged"
+  [ "${moved:-x}" = 0 ] || fail "reassembler_jumps ${moved:-missing}: the window followed a forged AU"
   [ "${pics:-0}" -ge $((sent * 9 / 10)) ] || fail "the stream froze at a forged AU ($pics of $sent)"
   [ "${lost:-x}" -le 1 ] 2>/dev/null || fail "frames_lost $lost: the forged jumps were counted as loss"
   echo "ok: two forged far-ahead AUs ignored; $pics/$sent pictures, frames_lost $lost"

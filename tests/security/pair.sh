@@ -24,6 +24,19 @@
 #   foreign-punch a punch from 127.0.0.2 (not the control peer's IP) is refused
 #                 and counted; the stream goes on
 #   dead-sender   the sender freezes (SIGSTOP): the client says so within 2 s
+#   crlf-pins     both pin files rewritten with CRLF line ends (edited on
+#                 Windows): the client still knows the sender, no new pairing
+#   not-a-file    a directory where a pin or key file should be: both programs
+#                 say it is not a file (not "chmod 600", not an I/O error)
+#   paired-name   a paired client whose Hello claims another name is shown
+#                 under the name it was paired under (the one --revoke takes)
+#   busy          one address holds every setup slot it may (4 idle TCP
+#                 connections): the next client is told the sender is busy
+#   reconnect     with --reconnect the sender freezes for 3 s (SIGSTOP): the
+#                 client sets the session up again (pinned, no pairing) and
+#                 the stream goes on to its --frames
+#   sender-error  the sender stops on an error (--dump-au /dev/full): its BYE
+#                 and Bye say so, and the client exits 1
 #   pair-while-streaming  client 1 pairs and streams; meanwhile `bildfunk pair`
 #                 from a second device (its own config dir and name) pairs: its
 #                 session is pair-only, client 1 gets every picture, nothing is
@@ -290,6 +303,106 @@ dead-sender)
   [ "$ms" -le 2500 ] || fail "the client took $ms ms to notice (bound 2000 + exit)"
   grep -qi "silent\|went away\|timed out" "$tmp/client.err" || fail "the client did not say why it ended"
   ok "a frozen sender is noticed and named in $ms ms"
+  ;;
+crlf-pins)
+  start_sender
+  pair_client || fail "pairing failed"
+  for f in "$tmp/c/senders" "$tmp/s/clients"; do
+    sed -i 's/$/\r/' "$f"
+    grep -q $'\r$' "$f" || fail "$f has no CRLF"
+  done
+  stream --frames 30 < /dev/null || fail "the client could not stream with CRLF pins: $(tail -n 1 "$tmp/client.err")"
+  grep -q "code [0-9]\{6\}" "$tmp/client.err" && fail "a CRLF pin file made the client pair again"
+  stop_sender
+  ok "CRLF pin files: the paired client streams without a new pairing"
+  ;;
+not-a-file)
+  mkdir -p "$tmp/c/senders" "$tmp/s2/clients"
+  chmod 700 "$tmp/s2"
+  timeout 10 "$BF_CLIENT" 127.0.0.1:1 --config-dir "$tmp/c" --headless 2> "$tmp/client.err" < /dev/null
+  rc=$?
+  [ "$rc" -eq 1 ] || fail "client exit $rc with a directory for its pin file"
+  grep -q "senders: it is not a file" "$tmp/client.err" || fail "the client does not name the problem: $(cat "$tmp/client.err")"
+  rmdir "$tmp/c/senders"
+  mv "$tmp/c/client-key.pem" "$tmp/c/k.pem"
+  mkdir -m 755 "$tmp/c/client-key.pem"
+  timeout 10 "$BF_CLIENT" 127.0.0.1:1 --config-dir "$tmp/c" --headless 2> "$tmp/client.err" < /dev/null
+  grep -q "client-key.pem or client-cert.pem there is not a file" "$tmp/client.err" ||
+    fail "the client does not name the key problem: $(cat "$tmp/client.err")"
+  timeout 10 "$BF_SENDER" --control 127.0.0.1:0 --listen 127.0.0.1:0 --config-dir "$tmp/s2" \
+    --size 320x240 --frames 1 < /dev/null 2> "$tmp/sender.err"
+  rc=$?
+  [ "$rc" -ne 0 ] || fail "the sender started with a directory for its clients file"
+  grep -q "clients: it is not a file" "$tmp/sender.err" || fail "the sender does not name the problem: $(cat "$tmp/sender.err")"
+  ok "a directory for a pin or key file is named as such by both programs"
+  ;;
+paired-name)
+  start_sender
+  pair_client || fail "pairing failed"
+  stream --frames 20 --name impostor < /dev/null || fail "the paired client could not stream"
+  stop_sender
+  grep -q 'client "e2e-client" at 127.0.0.1: session established' "$tmp/sender.err" ||
+    fail "the sender does not show the paired name: $(grep 'session established' "$tmp/sender.err")"
+  grep -q 'client "impostor"' "$tmp/sender.err" && fail "the sender shows the name the Hello claims"
+  grep -q 'calls itself "impostor"' "$tmp/sender.err" || fail "the sender does not say what the client claims"
+  "$BF_SENDER" --config-dir "$tmp/s" --revoke e2e-client > /dev/null 2>&1 || fail "--revoke by the shown name failed"
+  ok "shown by its paired name (its Hello's claim said beside it); --revoke by that name works"
+  ;;
+busy)
+  start_sender
+  for fd in 7 8 9 10; do
+    eval "exec $fd<>/dev/tcp/127.0.0.1/$CPORT" || fail "cannot open an idle connection"
+  done
+  sleep 0.3 # accepted (at most 4 in a row, 20 per second)
+  timeout 20 "$BF_CLIENT" pair "127.0.0.1:$CPORT" --config-dir "$tmp/c" --name e2e-client \
+    < /dev/null 2> "$tmp/pair.err"
+  rc=$?
+  for fd in 7 8 9 10; do eval "exec $fd>&-"; done
+  stop_sender
+  [ "$rc" -eq 1 ] || fail "client exit $rc, want 1"
+  grep -q "is busy: too many connections are being set up there" "$tmp/pair.err" ||
+    fail "the refused client was not told the sender is busy: $(cat "$tmp/pair.err")"
+  refused=$(ctl_num "$tmp/sender.json" refused_full)
+  [ "${refused:-0}" -ge 1 ] || fail "the sender counted refused_full=${refused:-0}"
+  ok "a client refused at accept (slots full) is told the sender is busy"
+  ;;
+reconnect)
+  start_sender
+  pair_client || fail "pairing failed"
+  stream --reconnect --frames 180 < /dev/null &
+  cl=$!
+  pids+=("$cl")
+  for _ in $(seq 200); do grep -q 'streaming from' "$tmp/client.err" && break; sleep 0.05; done
+  sleep 1
+  kill -STOP "$SENDER_PID"
+  sleep 3
+  kill -CONT "$SENDER_PID"
+  wait "$cl"
+  rc=$?
+  stop_sender
+  [ "$rc" -eq 0 ] || fail "client exit $rc with --reconnect after a 3 s freeze ($(tail -n 3 "$tmp/client.err" | tr '\n' ' '))"
+  grep -q "setting the session with 127.0.0.1:$CPORT up again" "$tmp/client.err" ||
+    fail "the client did not say it reconnects"
+  grep -q "set up again: the stream goes on" "$tmp/client.err" || fail "the client did not say the stream goes on"
+  grep -q "code [0-9]\{6\}" "$tmp/client.err" && fail "the reconnect asked for a pairing"
+  pics=$(jnum "$tmp/client.json" pictures)
+  rec=$(ctl_num "$tmp/client.json" reconnects)
+  est=$(ctl_num "$tmp/sender.json" established)
+  [ "${pics:-0}" -eq 180 ] || fail "decoded ${pics:-0} pictures, want 180"
+  [ "${rec:-0}" -eq 1 ] || fail "reconnects=${rec:-missing}, want 1"
+  [ "${est:-0}" -ge 3 ] || fail "the sender counted established=${est:-0}, want >= 3 (pairing, stream, again)"
+  ok "a 3 s freeze with --reconnect: session set up again, 180/180 pictures, exit 0"
+  ;;
+sender-error)
+  start_sender --dump-au /dev/full
+  pair_client || fail "pairing failed"
+  stream
+  rc=$?
+  stop_sender
+  [ "$rc" -eq 1 ] || fail "client exit $rc after the sender's error, want 1"
+  grep -q "after an error\|the sender hit an error" "$tmp/client.err" ||
+    fail "the client did not say the stream ended in an error"
+  ok "the sender's error ends the control-mode stream with exit 1"
   ;;
 pair-while-streaming)
   # `bildfunk pair` from a second device must not take the stream from the

@@ -570,13 +570,17 @@ x11_case() {
     sleep 0.1
   done
   [ -n "$disp" ] || fail "Xvfb did not start"
-  start_sender send.log --source "x11::$disp" --fps 30 --frames 20 --dump-au sent.h264 \
-    --stats-json stats.json
-  "$RECV" --connect "127.0.0.1:$PORT" --out recv.h264 --index index.csv --frames 20 >recv.out ||
-    fail "receiver"
-  wait_sender
-  check_recv recv.out 20
-  check_stream h264 20 320 240 nostrip
+  # X's own form (x11::N) and the README's (x11:N, issue #17)
+  local form
+  for form in "x11::$disp" "x11:$disp"; do
+    start_sender send.log --source "$form" --fps 30 --frames 20 --dump-au sent.h264 \
+      --stats-json stats.json
+    "$RECV" --connect "127.0.0.1:$PORT" --out recv.h264 --index index.csv --frames 20 >recv.out ||
+      fail "receiver ($form)"
+    wait_sender
+    check_recv recv.out 20
+    check_stream h264 20 320 240 nostrip
+  done
 }
 
 # expect_error NAME WANT_TEXT ARGS...: the sender refuses with a message.
@@ -605,17 +609,40 @@ bad_input_case() {
   head -c 20000 /dev/urandom >noise.mp4
   expect_error garbagefile "file '$work/noise.mp4'" --source "file:$work/noise.mp4"
   expect_error nodisplay "cannot open x11 display ':987'" --source x11::987
+  # the README's form is display :987 too, and the error names the form that works
+  expect_error nodisplay2 "cannot open x11 display ':987'" --source x11:987
+  grep -qF -- "e.g. --source x11:0" nodisplay2.log || fail "nodisplay2: no hint at the working form"
   # a busy port
   start_sender hold.log --size 320x240
   expect_error busy "port 127.0.0.1:$PORT is busy" --listen "127.0.0.1:$PORT" --size 320x240
   kill -INT "$SPID"
   wait_sender
-  # a hardware encoder that is not there: one message, then software
-  start_sender hw.log --encoder h264_nvenc --size 320x240
-  kill -INT "$SPID"
-  wait_sender
-  grep -q "hardware encoder h264_nvenc is not usable here" hw.log || fail "no fallback message"
-  grep -q "libx264" hw.log || fail "no software fallback"
+  # a hardware encoder asked for by name that is not there: an error (exit 1)
+  # that names the software encoder to use instead (issue #17; it fell back
+  # with one line before)
+  expect_status hw 1 "hardware encoder h264_nvenc cannot be used here" --encoder h264_nvenc \
+    --size 320x240
+  grep -q "leave out --encoder for the software encoder libx264" hw.log || fail "hw: no hint"
+  # command-line errors: exit 2, the --help hint as the last line
+  expect_status preset 2 "--preset: 'fast2' is not a preset of libx264" --preset fast2
+  expect_status preset_av1 2 "is not a preset of libsvtav1 (a number" --codec av1 --preset 99
+  expect_status bitrate 2 "--bitrate: '20000' has no unit" --bitrate 20000
+  expect_status unknown 2 "unknown option '--frobnicate'" --frobnicate
+  local f
+  for f in preset preset_av1 bitrate unknown; do
+    [ "$(tail -n 1 "$f.log")" = "Try 'bildfunk-send --help'." ] || fail "$f: no --help hint at the end"
+  done
+  "$SEND" -V | grep -q "^bildfunk-send [0-9]" || fail "-V"
+}
+
+# expect_status NAME STATUS WANT_TEXT ARGS...: the sender exits with STATUS
+# and says WANT_TEXT.
+expect_status() {
+  local name=$1 want_rc=$2 want=$3 rc=0
+  shift 3
+  "$SEND" --direct --listen 127.0.0.1:0 "$@" >"$name.log" 2>&1 </dev/null || rc=$?
+  expect_eq "$name: exit status" "$rc" "$want_rc"
+  grep -qF -- "$want" "$name.log" || fail "$name: no '$want' in: $(cat "$name.log")"
 }
 
 # fec_case LOSS_PCT MIN MAX [WMIN WMAX]: adaptive FEC through bildfunk-netsim with LOSS_PCT %

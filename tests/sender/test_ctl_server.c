@@ -602,6 +602,39 @@ static void test_rate_limit(void **state) {
   h_free(&h);
 }
 
+/* One address cannot use up the sender's pairing attempts: 127.0.0.2 is
+ * refused after its 3, a pairing from 127.0.0.1 still gets its code. */
+static void test_rate_limit_per_address(void **state) {
+  (void)state;
+  harness h;
+  h_init(&h);
+  h_open(&h);
+  h.type = TYPE_WRONG;
+  for (int i = 0; i < (int)BF_PAIR_LIMIT_PEER_ATTEMPTS; i++) {
+    client c;
+    c_open(&h, &c, "127.0.0.2", 1);
+    assert_true(run(&h, &c, NULL, a_closed, 10 * SEC));
+    assert_non_null(c_find(&c, BF_CTL_EV_SHOW_CODE));
+    c_free(&c);
+  }
+  client c;
+  c_open(&h, &c, "127.0.0.2", 1);
+  assert_true(run(&h, &c, NULL, a_closed, 10 * SEC));
+  const bf_ctl_event *cl = c_find(&c, BF_CTL_EV_CLOSED);
+  assert_int_equal(cl->reason, BF_CTL_BYE_PAIR_FAILED);
+  assert_non_null(strstr(cl->text, "from this address"));
+  assert_null(c_find(&c, BF_CTL_EV_SHOW_CODE));
+  c_free(&c);
+  /* another address pairs */
+  h.type = TYPE_RIGHT;
+  c_open(&h, &c, NULL, 1);
+  assert_true(run(&h, &c, NULL, a_established, 10 * SEC));
+  assert_non_null(c_find(&c, BF_CTL_EV_SHOW_CODE));
+  assert_int_equal(bf_sctl_stats_get(h.ctl)->rate_limited, 1);
+  c_free(&c);
+  h_free(&h);
+}
+
 static int b_established_a_closed(harness *h, client *a, client *b) {
   (void)h;
   return c_find(a, BF_CTL_EV_CLOSED) && c_find(b, BF_CTL_EV_ESTABLISHED);
@@ -1186,6 +1219,7 @@ int main(void) {
       cmocka_unit_test(test_unpaired_hello_refused),
       cmocka_unit_test(test_revoked_refused),
       cmocka_unit_test(test_rate_limit),
+      cmocka_unit_test(test_rate_limit_per_address),
       cmocka_unit_test(test_replace),
       cmocka_unit_test(test_too_small_does_not_replace),
       cmocka_unit_test(test_pair_only_keeps_stream),

@@ -12,6 +12,7 @@
 #include "testutil.h"
 
 #include "au.h"
+#include "enc_preset.h"
 #include "encoder.h"
 #include "sources.h"
 #include "strip.h"
@@ -205,6 +206,37 @@ static void test_names(void **state) {
   e = open_enc(BF_CODEC_HEVC, "hevc_nvenc");
   assert_string_equal(bf_encoder_name(e), "libx265");
   bf_encoder_close(&e);
+  /* ... unless it was asked for by name (--encoder): an error */
+  cfg.codec = BF_CODEC_H264;
+  cfg.name = "h264_nvenc";
+  cfg.strict = 1;
+  assert_int_equal(bf_encoder_open(&cfg, &e, err, sizeof err), -ENODEV);
+  assert_null(e);
+  assert_non_null(strstr(err, "hardware encoder h264_nvenc cannot be used here"));
+  assert_non_null(strstr(err, "software encoder libx264"));
+}
+
+/* --preset against each encoder's presets (issue #17: a usage error). */
+static void test_presets(void **state) {
+  (void)state;
+  char err[512];
+  assert_int_equal(bf_encoder_check_preset(BF_CODEC_H264, NULL, "veryfast", err, sizeof err), 0);
+  assert_int_equal(bf_encoder_check_preset(BF_CODEC_H264, NULL, "fast2", err, sizeof err), -EINVAL);
+  assert_non_null(strstr(err, "'fast2' is not a preset of libx264"));
+  assert_non_null(strstr(err, "ultrafast"));
+  assert_int_equal(bf_encoder_check_preset(BF_CODEC_HEVC, "libx265", "placebo", err, sizeof err),
+                   0);
+  assert_int_equal(bf_encoder_check_preset(BF_CODEC_AV1, NULL, "12", err, sizeof err), 0);
+  assert_int_equal(bf_encoder_check_preset(BF_CODEC_AV1, NULL, "99", err, sizeof err), -EINVAL);
+  assert_non_null(strstr(err, "libsvtav1"));
+  assert_int_equal(bf_encoder_check_preset(BF_CODEC_AV1, NULL, "fast", err, sizeof err), -EINVAL);
+  /* named constants of a hardware encoder, read from libavcodec */
+  assert_int_equal(bf_encoder_check_preset(BF_CODEC_H264, "h264_nvenc", "p1", err, sizeof err), 0);
+  assert_int_equal(bf_encoder_check_preset(BF_CODEC_H264, "h264_nvenc", "p9", err, sizeof err),
+                   -EINVAL);
+  assert_non_null(strstr(err, "p7"));
+  assert_int_equal(bf_encoder_check_preset(BF_CODEC_H264, "nosuchenc", "x", err, sizeof err),
+                   -ENOENT);
 }
 
 /* testsrc at full HD: the strip reads back and the picture moves. */
@@ -301,9 +333,10 @@ int main(void) {
   av_log_set_level(AV_LOG_FATAL);
   setenv("SVT_LOG", "1", 0);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_h264),  cmocka_unit_test(test_hevc),    cmocka_unit_test(test_av1),
-      cmocka_unit_test(test_names), cmocka_unit_test(test_testsrc),
-      cmocka_unit_test(test_set_bitrate),
+      cmocka_unit_test(test_h264),    cmocka_unit_test(test_hevc),
+      cmocka_unit_test(test_av1),     cmocka_unit_test(test_names),
+      cmocka_unit_test(test_testsrc), cmocka_unit_test(test_set_bitrate),
+      cmocka_unit_test(test_presets),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

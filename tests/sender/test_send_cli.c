@@ -8,6 +8,8 @@
 
 #include "send_cli.h"
 
+#include <bildfunk/inputlink.h>
+
 #include <errno.h>
 #include <string.h>
 
@@ -194,6 +196,25 @@ static void test_rates(void **state) {
   assert_int_equal(o.rate_cap_bps, 0);
 }
 
+/* A bare number under 100000 is someone typing kbit/s (issue #17): refused
+ * with the forms that work; with a unit, or from 100000 on, as before. */
+static void test_bare_bitrate(void **state) {
+  (void)state;
+  bf_send_options o;
+  assert_int_equal(PARSE(&o, "--bitrate", "20000"), -EINVAL);
+  assert_non_null(strstr(err, "'20000' has no unit"));
+  assert_non_null(strstr(err, "20000k"));
+  assert_non_null(strstr(err, "e.g. 20M"));
+  assert_int_equal(PARSE(&o, "--bitrate", "5000"), -EINVAL);
+  assert_non_null(strstr(err, "has no unit"));
+  assert_int_equal(PARSE(&o, "--bitrate", "20000k"), BF_CLI_RUN);
+  assert_int_equal(o.bitrate, 20000000);
+  assert_int_equal(PARSE(&o, "--bitrate", "100000"), BF_CLI_RUN);
+  assert_int_equal(o.bitrate, 100000);
+  assert_int_equal(PARSE(&o, "--bitrate", "50k"), BF_CLI_RUN);
+  assert_int_equal(o.bitrate, 50000);
+}
+
 /* --fec auto (the default) against a pinned number: the last one wins. */
 static void test_fec_auto(void **state) {
   (void)state;
@@ -273,6 +294,29 @@ static void test_errors(void **state) {
   assert_non_null(strstr(err, "--codec needs a value"));
 }
 
+static void test_input_options(void **state) {
+  (void)state;
+  bf_send_options o;
+  assert_int_equal(PARSE(&o, "--quiet"), BF_CLI_RUN);
+  assert_int_equal(o.input_classes, BF_INCLASS_ALL);
+  assert_int_equal(o.input_backend, BF_INBACKEND_AUTO);
+  assert_int_equal(PARSE(&o, "--input", "none", "--input-backend", "xtest"), BF_CLI_RUN);
+  assert_int_equal(o.input_classes, 0);
+  assert_int_equal(o.input_backend, BF_INBACKEND_XTEST);
+  assert_int_equal(PARSE(&o, "--input=keyboard,gamepad", "--input-backend=uinput"), BF_CLI_RUN);
+  assert_int_equal(o.input_classes, BF_INCLASS_KEYBOARD | BF_INCLASS_GAMEPAD);
+  assert_int_equal(o.input_backend, BF_INBACKEND_UINPUT);
+  assert_int_equal(PARSE(&o, "--input", "mouse"), BF_CLI_RUN);
+  assert_int_equal(o.input_classes, BF_INCLASS_MOUSE);
+  static const char *bad[] = {"", "keyboard,", ",mouse", "keys", "all,mouse", "Mouse"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_int_equal(PARSE(&o, "--input", bad[i]), -EINVAL);
+    assert_non_null(strstr(err, "--input"));
+  }
+  assert_int_equal(PARSE(&o, "--input-backend", "x11"), -EINVAL);
+  assert_non_null(strstr(err, "xtest"));
+}
+
 static void test_help_version(void **state) {
   (void)state;
   bf_send_options o;
@@ -300,11 +344,12 @@ static void test_help_version(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_defaults),     cmocka_unit_test(test_everything),
-      cmocka_unit_test(test_listen_forms), cmocka_unit_test(test_rates),
-      cmocka_unit_test(test_errors),       cmocka_unit_test(test_help_version),
-      cmocka_unit_test(test_fec_auto),     cmocka_unit_test(test_control_options),
-      cmocka_unit_test(test_rate_control),
+      cmocka_unit_test(test_defaults),        cmocka_unit_test(test_everything),
+      cmocka_unit_test(test_listen_forms),    cmocka_unit_test(test_rates),
+      cmocka_unit_test(test_bare_bitrate),    cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_help_version),    cmocka_unit_test(test_fec_auto),
+      cmocka_unit_test(test_control_options), cmocka_unit_test(test_rate_control),
+      cmocka_unit_test(test_input_options),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

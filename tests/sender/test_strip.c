@@ -167,6 +167,64 @@ static void test_font(void **state) {
   free(y);
 }
 
+/* The input band: round trips at the bottom edge beside the band, through
+ * noise, a half-size copy; its own markers (the top band is not read as
+ * one, nor the other way round); nothing outside it is touched. */
+static void test_input_band(void **state) {
+  (void)state;
+  bf_test_rng rng;
+  bf_test_rng_seed(&rng, 7);
+  static const unsigned sizes[][2] = {{64, 48}, {320, 240}, {1280, 720}, {1920, 1080}, {641, 481}};
+  for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+    unsigned w = sizes[s][0], h = sizes[s][1];
+    uint8_t *y = grey(w, h, 90);
+    bf_strip_payload top = {7, 8};
+    assert_int_equal(bf_strip_draw(y, (ptrdiff_t)w, w, h, &top), 0);
+    for (int i = 0; i < 10; i++) {
+      bf_strip_input in = {(uint32_t)bf_test_rng_next(&rng), (uint32_t)bf_test_rng_next(&rng)};
+      if (i == 0) in = (bf_strip_input){0, 0};
+      if (i == 1) in = (bf_strip_input){UINT32_MAX, UINT32_MAX};
+      assert_int_equal(bf_strip_draw_input(y, (ptrdiff_t)w, w, h, &in), 0);
+      bf_strip_input out;
+      assert_int_equal(bf_strip_decode_input(y, (ptrdiff_t)w, 1, w, h, &out), 0);
+      assert_int_equal(out.ev_seq, in.ev_seq);
+      assert_int_equal(out.snap_seq, in.snap_seq);
+    }
+    bf_strip_payload p;
+    assert_int_equal(bf_strip_decode(y, (ptrdiff_t)w, 1, w, h, &p), 0); /* still there */
+    assert_int_equal(p.frame_index, 7);
+    /* between the two bands nothing was touched */
+    for (size_t k = (size_t)bf_strip_height(w) * w; k < (size_t)(h - bf_strip_input_height(w)) * w;
+         k++)
+      assert_int_equal(y[k], 90);
+    free(y);
+  }
+  /* through noise, and a half-size copy of a 1280x720 picture */
+  unsigned w = 1280, h = 720;
+  uint8_t *y = grey(w, h, 60), *half = grey(w / 2, h / 2, 0);
+  bf_strip_input in = {123456, 654321}, out;
+  assert_int_equal(bf_strip_draw_input(y, (ptrdiff_t)w, w, h, &in), 0);
+  for (size_t k = 0; k < (size_t)w * h; k++)
+    y[k] = (uint8_t)(y[k] + (int)bf_test_rng_below(&rng, 41) - 20);
+  for (unsigned r = 0; r < h / 2; r++)
+    for (unsigned c = 0; c < w / 2; c++)
+      half[r * (w / 2) + c] = y[(2 * r) * w + 2 * c];
+  assert_int_equal(bf_strip_decode_input(y, (ptrdiff_t)w, 1, w, h, &out), 0);
+  assert_int_equal(out.snap_seq, 654321);
+  assert_int_equal(bf_strip_decode_input(half, (ptrdiff_t)(w / 2), 1, w / 2, h / 2, &out), 0);
+  assert_int_equal(out.ev_seq, 123456);
+  /* a blank picture, and the top band where the input band should be */
+  memset(y, 90, (size_t)w * h);
+  assert_int_equal(bf_strip_decode_input(y, (ptrdiff_t)w, 1, w, h, &out), -EBADMSG);
+  bf_strip_payload top = {1, 2};
+  bf_strip_draw(y, (ptrdiff_t)w, w, h, &top);
+  assert_int_equal(bf_strip_decode_input(y, (ptrdiff_t)w, 1, w, bf_strip_input_height(w) + 1, &out),
+                   -EBADMSG);
+  assert_int_equal(bf_strip_draw_input(y, (ptrdiff_t)w, w, bf_strip_height(w) + 3, &in), -EINVAL);
+  free(y);
+  free(half);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_roundtrip_sizes),
@@ -176,6 +234,7 @@ int main(void) {
       cmocka_unit_test(test_rejects),
       cmocka_unit_test(test_crc),
       cmocka_unit_test(test_font),
+      cmocka_unit_test(test_input_band),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Reed-Solomon over small blocks of audio frames: the sender's packer
  * (bf_audio_tx) and the client's receiver (bf_audio_rx). See audio_wire.h.

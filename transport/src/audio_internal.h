@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Internal to the audio modules (audio_wire.c, audio_fec.c): the common
  * header writer. Not public.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The audio datagram codec: see audio_wire.h. Only the byte layout lives
  * here (portable, no FEC); the block protection is audio_fec.c.

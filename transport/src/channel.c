@@ -363,6 +363,10 @@ int bf_channel_send_burst(bf_channel *c, bf_dgram *d, size_t n, int gso) {
   return r;
 }
 
+void bf_channel_punch_restart(bf_channel *c, uint64_t now_ns) {
+  if (c->cfg.punch) bf_punch_client_init(&c->punch, now_ns, 1);
+}
+
 void bf_channel_tick(bf_channel *c, uint64_t now_ns) {
   if (!bf_punch_client_due(&c->punch, now_ns)) return;
   lock(c);

@@ -82,7 +82,13 @@ int bf_ctl_conn_read(bf_ctl_conn *k, uint64_t now_ns) {
   uint8_t buf[BF_CTL_CONN_READ_BYTES];
   for (;;) {
     ssize_t n = recv(k->fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0 && !k->fed && (size_t)n >= BF_CTL_BUSY_BYTES &&
+        !memcmp(buf, BF_CTL_BUSY_LINE, BF_CTL_BUSY_BYTES)) {
+      k->busy = 1; /* the sender refused us at accept */
+      n = 0;
+    }
     if (n > 0) {
+      k->fed += (uint64_t)n;
       (void)bf_ctl_session_feed(k->s, buf, (size_t)n, now_ns);
       note_closed(k, now_ns);
       return (int)n;

@@ -133,7 +133,10 @@ int bf_ctl_negotiate(const bf_ctl_offer *o, const bf_ctl_hello *h, bf_ctl_welcom
   w->max_frame_bytes = o->max_frame_bytes;
   w->bitrate_kbps = o->bitrate_kbps;
   w->flags = sealed ? BF_CTL_WELCOME_SEALED : 0u;
-  if (o->audio && (h->caps & BF_CTL_CAP_AUDIO)) w->flags |= BF_CTL_WELCOME_AUDIO;
+  if ((o->grants & BF_CTL_WELCOME_INPUT) && (h->caps & BF_CTL_CAP_INPUT))
+    w->flags |= BF_CTL_WELCOME_INPUT;
+  if ((o->grants & BF_CTL_WELCOME_AUDIO) && (h->caps & BF_CTL_CAP_AUDIO))
+    w->flags |= BF_CTL_WELCOME_AUDIO;
   bf_ctl_msg m = {.type = BF_CTL_WELCOME};
   m.u.welcome = *w;
   if (bf_ctl_validate(&m, why)) return -EINVAL; /* the offer itself is out of range */
@@ -250,8 +253,15 @@ static void establish(bf_ctl_session *s) {
   bf_ctl_event *e = ev_push(s, BF_CTL_EV_ESTABLISHED);
   e->hello = s->hello;
   e->welcome = s->welcome;
+  memcpy(e->peer_fp, s->peer_fp, sizeof e->peer_fp);
+  /* the sender knows a client by the name it was paired under: its Hello
+   * may claim any name (e->hello.name keeps the claim) */
+  const bf_pin *pin =
+      s->cfg.role == BF_TLS_SERVER ? bf_pinstore_find_fp(s->cfg.pins, s->peer_fp) : NULL;
   snprintf(e->peer_name, sizeof e->peer_name, "%s",
-           s->cfg.role == BF_TLS_CLIENT ? s->peer_name : s->hello.name);
+           s->cfg.role == BF_TLS_CLIENT ? s->peer_name
+           : pin                        ? pin->name
+                                        : s->hello.name);
 }
 
 /* Pins the peer in the store, in memory, and hands the pin up to be saved. */
@@ -294,14 +304,16 @@ static void server_msg(bf_ctl_session *s, const bf_ctl_msg *m, uint64_t now) {
                   "pairing refused: this sender does not accept new clients");
       return;
     }
-    if (s->cfg.limiter && bf_pair_limiter_try(s->cfg.limiter, now, &retry)) {
+    /* this address's budget first: its refusal spends nothing of the sender's */
+    int peer = s->cfg.limiter_peer && bf_pair_limiter_try(s->cfg.limiter_peer, now, &retry);
+    if (peer || (s->cfg.limiter && bf_pair_limiter_try(s->cfg.limiter, now, &retry))) {
       uint64_t ms = (retry + 999999u) / 1000000u;
       r.u.pair_result.status = BF_CTL_PAIR_RATE_LIMITED;
       r.u.pair_result.retry_after_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
       (void)send_msg(s, &r, now);
       close_local(s, BF_CTL_BYE_PAIR_FAILED, now,
-                  "pairing refused: too many pairing attempts, try again in %llu s",
-                  (unsigned long long)((ms + 999u) / 1000u));
+                  "pairing refused: too many pairing attempts%s, try again in %llu s",
+                  peer ? " from this address" : "", (unsigned long long)((ms + 999u) / 1000u));
       return;
     }
     s->pairing = 1;

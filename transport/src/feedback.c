@@ -16,6 +16,8 @@ static size_t fb_size(bf_fb_type t) {
   case BF_FB_CLOCK_PING: return 14;
   case BF_FB_CLOCK_PONG: return 30;
   case BF_FB_BYE: return 6;
+  case BF_FB_FRAME_INFO:
+    return 10;
   }
   return 0;
 }
@@ -52,6 +54,10 @@ int bf_feedback_encode(const bf_feedback *fb, uint8_t *out, size_t cap) {
     break;
   case BF_FB_BYE:
     bf__put_le32(p, fb->u.bye.reason);
+    break;
+  case BF_FB_FRAME_INFO:
+    bf__put_le32(p, fb->u.frame_info.frame_index);
+    bf__put_le32(p + 4, fb->u.frame_info.host_us);
     break;
   }
   return (int)n;
@@ -96,6 +102,10 @@ int bf_feedback_decode(const uint8_t *d, size_t len, bf_feedback *fb) {
     break;
   case BF_FB_BYE:
     fb->u.bye.reason = bf__get_le32(p);
+    break;
+  case BF_FB_FRAME_INFO:
+    fb->u.frame_info.frame_index = bf__get_le32(p);
+    fb->u.frame_info.host_us = bf__get_le32(p + 4);
     break;
   }
   return 0;

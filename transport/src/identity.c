@@ -100,6 +100,11 @@ static int write_file(const char *path, const void *data, size_t len) {
 static int read_file(const char *path, char **out, size_t *out_len) {
   FILE *f = fopen(path, "rbe");
   if (!f) return -errno;
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) { /* a directory reads as EIO */
+    fclose(f);
+    return -EISDIR;
+  }
   size_t cap = 4096, len = 0;
   char *buf = malloc(cap);
   if (!buf) {
@@ -251,7 +256,9 @@ static int save_identity(const bf_identity *id, const char *key_path, const char
 
 static int load_identity(const char *key_path, const char *cert_path, bf_identity **out) {
   struct stat st;
+  if (stat(cert_path, &st) == 0 && !S_ISREG(st.st_mode)) return -EISDIR;
   if (stat(key_path, &st) != 0) return -errno;
+  if (!S_ISREG(st.st_mode)) return -EISDIR; /* else "chmod 600 it" or a read error */
   if (st.st_mode & 077) return -EPERM;
   bf_identity *id = calloc(1, sizeof *id);
   if (!id) return -ENOMEM;
@@ -409,6 +416,11 @@ static int save(const bf_pinstore *ps) {
 }
 
 int bf_pinstore_open(const char *path, bf_pinstore **out) {
+  return bf_pinstore_open_at(path, out, NULL);
+}
+
+int bf_pinstore_open_at(const char *path, bf_pinstore **out, size_t *bad_line) {
+  if (bad_line) *bad_line = 0;
   if (!out) return -EINVAL;
   *out = NULL;
   bf_pinstore *ps = calloc(1, sizeof *ps);
@@ -425,13 +437,17 @@ int bf_pinstore_open(const char *path, bf_pinstore **out) {
     if (rc == -ENOENT) {
       rc = 0;
     } else if (!rc) {
+      size_t line = 0;
       for (size_t s = 0; s < len && !rc;) {
-        size_t e = s;
+        size_t e = s, end;
         while (e < len && text[e] != '\n')
           e++;
-        if (e > s) {
+        end = e > s && text[e - 1] == '\r' ? e - 1 : e; /* CRLF */
+        line++;
+        if (end > s) {
           bf_pin p;
-          rc = parse_line(text + s, e - s, &p);
+          rc = parse_line(text + s, end - s, &p);
+          if (rc == -EBADMSG && bad_line) *bad_line = line;
           if (!rc) rc = push(ps, &p);
         }
         s = e + 1;

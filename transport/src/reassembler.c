@@ -329,6 +329,10 @@ static void complete_au(bf_reassembler *r, au *a, uint64_t arrival_ns) {
   f->last_arrival_ns = arrival_ns;
   f->shards_received = a->received;
   f->shards_recovered = a->recovered;
+  f->data_shards = (a->frame_bytes + a->shard_bytes - 1u) / a->shard_bytes;
+  f->parity_shards = 0;
+  for (uint32_t i = 0; i < a->block_count; i++) /* every block is pinned by now */
+    f->parity_shards += a->blocks[i].m;
   f->internal_ = b;
   b->owner = OWN_APP;
   enqueue(r, n);

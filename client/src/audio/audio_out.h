@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The sound output interface: what the stream side (audio_stream.h) needs
  * from a device backend, one file per backend (audio_sdl.c: SDL audio, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The client's sound playout (sans-I/O): the jitter buffer, Opus decoding
  * and packet loss concealment, clock-drift compensation, and the beep

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The single-producer single-consumer ring: see audio_ring.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * A bounded single-producer single-consumer ring of fixed-size records,
  * lock-free (C11 atomics, acquire/release), for the hand-over between the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * SDL audio as the sound output (audio_out.h). SDL calls the render
  * function on its audio thread with the device's period; the format is

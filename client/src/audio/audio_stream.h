@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The client's sound, stream side (the loop's thread): audio datagrams
  * from the data channel (BF_DKIND_AUDIO) through the Reed-Solomon receiver

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Audio/video sync, measured (sans-I/O, the loop's thread):
  *

@@ -183,6 +183,8 @@ struct bf_cctl {
   uint32_t reason;
   int by_peer;
   int was_established;
+  int peer_busy; /* the sender refused the connection at accept: too many being set up */
+  int peer_mute; /* the connection ended before the sender sent a byte */
   char text[BF_CTL_MAX_TEXT + 1];
   uint8_t pinned_fp[BF_FP_BYTES], got_fp[BF_FP_BYTES];
   /* the socket, the session and what TCP has not taken yet; the session
@@ -276,15 +278,24 @@ int bf_cctl_open(const bf_cctl_config *cfg, bf_cctl **out, char *err, size_t err
     }
     r = bf_identity_load(dir, "client", NULL, &c->own_id);
     if (r < 0) {
-      snprintf(err, errcap, "cannot load the client identity from %s: %s%s", dir, bf_strerror(r),
+      snprintf(err, errcap, "cannot load the client identity from %s: %s%s", dir,
+               r == -EISDIR ? "client-key.pem or client-cert.pem there is not a file (a directory?)"
+                            : bf_strerror(r),
                r == -EPERM ? " (others can read the key: chmod 600 it)" : "");
       goto fail;
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/senders", dir);
-    r = bf_pinstore_open(path, &c->own_pins);
+    size_t bad = 0;
+    r = bf_pinstore_open_at(path, &c->own_pins, &bad);
     if (r < 0) {
-      snprintf(err, errcap, "cannot read the pin store %s: %s", path, bf_strerror(r));
+      if (bad)
+        snprintf(err, errcap,
+                 "cannot read the pin store %s: line %zu is not a pin (FINGERPRINT DATE NAME)",
+                 path, bad);
+      else
+        snprintf(err, errcap, "cannot read the pin store %s: %s", path,
+                 r == -EISDIR ? "it is not a file (a directory?)" : bf_strerror(r));
       goto fail;
     }
     c->id = c->own_id;
@@ -396,6 +407,8 @@ static void take_events(bf_cctl *c, uint64_t now) {
       c->st = BF_CCTL_ESTABLISHED;
       break;
     case BF_CTL_EV_CLOSED:
+      c->peer_busy = c->conn.busy;
+      c->peer_mute = !c->conn.fed;
       on_closed(c, &ev);
       break;
     default:
@@ -479,7 +492,7 @@ static void start_session(bf_cctl *c, uint64_t now) {
   /* `bildfunk pair` ends the session once paired: the sender must not hand
    * it the stream (and take it from the client that is watching) */
   if (c->cfg.pair == 2) h->caps |= BF_CTL_CAP_PAIR_ONLY;
-  if (c->cfg.audio && c->cfg.pair != 2) h->caps |= BF_CTL_CAP_AUDIO;
+  h->caps |= c->cfg.caps & (BF_CTL_CAP_INPUT | BF_CTL_CAP_AUDIO);
   if (c->cfg.name && *c->cfg.name)
     snprintf(h->name, sizeof h->name, "%s", c->cfg.name);
   else if (gethostname(h->name, sizeof h->name - 1) != 0)
@@ -716,8 +729,16 @@ int bf_cctl_close_message(const bf_cctl *c, char *out, size_t cap) {
                c->endpoint);
     return 1;
   }
+  if (!c->was_established && c->peer_busy) {
+    snprintf(out, cap,
+             "%s is busy: too many connections are being set up there; try again in a few seconds",
+             c->endpoint);
+    return 1;
+  }
   if (!c->was_established && strstr(c->text, "connection to the peer was lost")) {
-    snprintf(out, cap, "%s closed the connection during the session set-up", c->endpoint);
+    snprintf(out, cap, "%s closed the connection during the session set-up%s", c->endpoint,
+             c->peer_mute ? " before it said a word (a busy sender, or not a bildfunk sender?)"
+                          : "");
     return 1;
   }
   if (c->was_established && strstr(c->text, "connection to the peer was lost")) {

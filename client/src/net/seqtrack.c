@@ -247,6 +247,7 @@ void bf_seqtrack_close_window(bf_seqtrack *t, uint64_t now, bf_seqtrack_window *
   if (w->received > w->expected) w->received = w->expected; /* cannot happen */
   uint64_t room = w->expected - w->received;
   w->credited = t->acc_credit < room ? t->acc_credit : room;
+  w->uncredited = t->acc_credit - w->credited;
   w->received += w->credited;
   w->horizon = h;
   w->open = open;

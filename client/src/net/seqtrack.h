@@ -105,6 +105,9 @@ typedef struct bf_seqtrack_window {
   uint64_t expected;  /* numbers closed: (previous horizon, horizon] */
   uint64_t received;  /* ... that arrived, plus credited */
   uint64_t credited;  /* late first copies of earlier windows counted here */
+  uint64_t uncredited; /* ... that found no room here (this window lost
+                          nothing): the sender was told of a loss that was
+                          none; the session's totals take them back */
   uint64_t settle_ns; /* the settle bound used */
   uint32_t horizon;   /* the highest number closed */
   uint32_t open;      /* numbers above it left for the next window */

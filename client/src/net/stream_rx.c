@@ -34,13 +34,18 @@ struct bf_pump {
   bf_pump_counters n;
   uint64_t window_start_ns;
   bf_reassembler_stats window_ras; /* reassembler counters at the window's start */
+  struct {
+    uint32_t frame_index, host_us;
+    uint8_t have;
+  } info[BF_PUMP_FRAME_INFOS]; /* FRAME_INFO by frame_index % size, overwritten */
+  bf_pump_input_fn on_input_fn;    /* the input stage's, NULL = none */
+  void *on_input_user;
 };
 
 static void on_feedback(void *user, const uint8_t *d, size_t len, const bf_addr *from,
                         uint64_t now);
 static void on_video(void *user, const uint8_t *d, size_t len, const bf_addr *from, uint64_t now);
-static void on_garbage(void *user, const uint8_t *d, size_t len, const bf_addr *from,
-                       uint64_t now);
+static void on_garbage(void *user, const uint8_t *d, size_t len, const bf_addr *from, uint64_t now);
 
 /* Sealed mode from the 32-byte secret. The sealer's first seq is the wall
  * clock in ns, so a client restarted with the same secret never reuses a
@@ -66,8 +71,8 @@ int bf_pump_open_transport(const bf_pump_config *cfg, bf_transport *t, bf_pump *
   p->cfg = *cfg;
   bf_addr_format(&t->peer, p->peer_name, sizeof p->peer_name);
   /* the client's channel: only the sender's address, punching it */
-  bf_channel_config chc = {.role = BF_CHANNEL_CLIENT, .now = cfg->now, .only_from_peer = 1,
-                           .punch = 1, .burst_max = 1};
+  bf_channel_config chc = {
+      .role = BF_CHANNEL_CLIENT, .now = cfg->now, .only_from_peer = 1, .punch = 1, .burst_max = 1};
   int r = bf_channel_new(&chc, t, &p->ch);
   if (r < 0) {
     snprintf(err, errcap, "data channel: %s", bf_strerror(r));
@@ -119,6 +124,38 @@ int bf_pump_open(const bf_pump_config *cfg, bf_pump **out, char *err, size_t err
   }
   bf_transport_set_peer(t, &peer);
   return bf_pump_open_transport(cfg, t, out, err, errcap);
+}
+
+static void on_input(void *user, const uint8_t *d, size_t len, const bf_addr *from, uint64_t now) {
+  (void)from; /* the channel takes datagrams from the sender's address only */
+  bf_pump *p = user;
+  p->on_input_fn(p->on_input_user, d, len, now);
+}
+
+void bf_pump_on_input(bf_pump *p, bf_pump_input_fn fn, void *user) {
+  p->on_input_fn = fn;
+  p->on_input_user = user;
+  bf_channel_on(p->ch, BF_DKIND_INPUT, fn ? on_input : NULL, p);
+}
+
+int bf_pump_send_input(bf_pump *p, const uint8_t *d, size_t len) {
+  return bf_channel_send(p->ch, d, len, NULL);
+}
+
+int bf_pump_rekey(bf_pump *p, const uint8_t *secret, const char *data_addr, char *err,
+                  size_t errcap) {
+  bf_addr peer;
+  int r = bf_addr_parse(data_addr, BF_DEFAULT_DATA_PORT, &peer);
+  if (r < 0) {
+    snprintf(err, errcap, "%s: %s", data_addr, bf_strerror(r));
+    return r;
+  }
+  if ((r = seal_open(p, secret, err, errcap)) < 0) return r;
+  bf_channel_set_peer(p->ch, &peer);
+  bf_addr_format(&peer, p->peer_name, sizeof p->peer_name);
+  bf_channel_punch_restart(p->ch, p->cfg.now());
+  bf_pump_clear_bye(p);
+  return 0;
 }
 
 int bf_pump_send_feedback(bf_pump *p, const bf_feedback *fb) {
@@ -191,10 +228,25 @@ static void on_feedback(void *user, const uint8_t *d, size_t len, const bf_addr 
       p->bye_pending_reason = fb.u.bye.reason;
     }
     break;
+  case BF_FB_FRAME_INFO: {
+    p->n.frame_infos++;
+    uint32_t i = fb.u.frame_info.frame_index % BF_PUMP_FRAME_INFOS;
+    p->info[i].frame_index = fb.u.frame_info.frame_index;
+    p->info[i].host_us = fb.u.frame_info.host_us;
+    p->info[i].have = 1;
+    break;
+  }
   default:
     p->n.garbage++;
     break; /* client-bound types only */
   }
+}
+
+int bf_pump_frame_info(const bf_pump *p, uint32_t frame_index, uint32_t *host_us) {
+  uint32_t i = frame_index % BF_PUMP_FRAME_INFOS;
+  if (!p->info[i].have || p->info[i].frame_index != frame_index) return 0;
+  *host_us = p->info[i].host_us;
+  return 1;
 }
 
 static void on_video(void *user, const uint8_t *d, size_t len, const bf_addr *from, uint64_t now) {
@@ -208,6 +260,7 @@ static void on_video(void *user, const uint8_t *d, size_t len, const bf_addr *fr
       d[36] == BF_MAGIC) {
     bf_reassembler_reset(p->ras);
     bf_seqtrack_restart(&p->order);
+    memset(p->info, 0, sizeof p->info); /* its frame indices start over */
     p->n.resumes++;
   }
   bf_reject v = bf_reassembler_push(p->ras, d, len, now);
@@ -303,6 +356,7 @@ int bf_pump_tick(bf_pump *p, uint64_t now, bf_pump_window *win) {
   win->expected = sw.expected;
   win->received = sw.received;
   win->credited = sw.credited;
+  win->uncredited = sw.uncredited;
   win->settle_ns = sw.settle_ns;
   win->open = sw.open;
   win->frames_completed = rs.frames_completed - p->window_ras.frames_completed;
@@ -379,8 +433,8 @@ void bf_pump_counters_get(const bf_pump *p, bf_pump_counters *c) {
   c->sealed = cs.sealed;
   c->seal_failed = cs.seal_failed;
   /* kinds nobody here reads (audio, input, punch) are garbage to this client */
-  c->garbage += cs.unhandled[BF_DKIND_AUDIO] + cs.unhandled[BF_DKIND_INPUT] +
-                cs.unhandled[BF_DKIND_PUNCH];
+  c->garbage +=
+      cs.unhandled[BF_DKIND_AUDIO] + cs.unhandled[BF_DKIND_INPUT] + cs.unhandled[BF_DKIND_PUNCH];
   c->reordered = p->order.reordered;
   c->duplicates = p->order.duplicates;
   c->reorder_late_max_ns = p->order.late_max_ns;

@@ -4,7 +4,7 @@
  * are called the pump, bf_pump_*): the data socket and everything that
  * happens on it (docs/protocol.md): the punch and its keepalive, clock
  * pings, loss reports, keyframe requests and BYE going out; video shards, clock
- * pongs and BYE coming in.
+ * pongs, BYE and FRAME_INFO (the sender's time per AU) coming in.
  *
  * Receive path: the data-plane channel (bildfunk/channel.h) owns the
  * socket, the receive ring (recvmmsg on Linux), the seal and the punch
@@ -85,6 +85,7 @@ typedef struct bf_pump_window {
   uint64_t expected;  /* packets by stream_seq closed by this window */
   uint64_t received;  /* ... that arrived (duplicates once), plus credited */
   uint64_t credited;  /* late arrivals of earlier windows counted here */
+  uint64_t uncredited; /* ... that found no room here (seqtrack.h) */
   uint64_t settle_ns; /* the reorder bound the window closed with */
   uint32_t open;      /* stream_seq numbers left for the next window */
   uint64_t frames_completed;
@@ -101,6 +102,7 @@ typedef struct bf_pump_counters {
   uint64_t foreign;   /* from another address: dropped */
   uint64_t garbage;   /* short or unknown control datagrams */
   uint64_t pongs;
+  uint64_t frame_infos;  /* FRAME_INFO datagrams received */
   uint64_t byes;         /* BYE datagrams received */
   uint64_t byes_ignored; /* clear mode: BYEs cancelled by video after them */
   uint64_t feedback_sent;
@@ -128,6 +130,15 @@ int bf_pump_open(const bf_pump_config *cfg, bf_pump **out, char *err, size_t err
 int bf_pump_open_transport(const bf_pump_config *cfg, bf_transport *t, bf_pump **out, char *err,
                            size_t errcap);
 
+/* A new control session for the same stream (--reconnect): the data plane
+ * goes to |data_addr| (HOST:PORT), sealed with the new 32-byte |secret|,
+ * the punches start over, and a BYE of the old session is forgotten. The
+ * socket, the statistics and the reassembler stay (video after the outage
+ * is a resume: see BF_PUMP_RESUME_NS). 0, or a negative errno with the
+ * reason in |err|. */
+int bf_pump_rekey(bf_pump *p, const uint8_t *secret, const char *data_addr, char *err,
+                  size_t errcap);
+
 /* Sends BYE (3 times) unless |send_bye| is 0, then frees everything. */
 void bf_pump_close(bf_pump **p, int send_bye);
 
@@ -151,6 +162,15 @@ uint64_t bf_pump_next_due(const bf_pump *p);
 /* Sends one feedback datagram to the sender. 1 sent, 0 dropped, <0 error. */
 int bf_pump_send_feedback(bf_pump *p, const bf_feedback *fb);
 
+/* Input (input/forward.h): the sender's input datagrams (0xB0, from the
+ * sender's address, opened) go to |fn| with |user| from now on (NULL: none,
+ * counted as garbage as before); |d| is valid during the call. */
+typedef void (*bf_pump_input_fn)(void *user, const uint8_t *d, size_t len, uint64_t now_ns);
+void bf_pump_on_input(bf_pump *p, bf_pump_input_fn fn, void *user);
+/* One input datagram to the sender (sealed in sealed mode). 1 sent, 0
+ * dropped (counted by the channel), negative errno. */
+int bf_pump_send_input(bf_pump *p, const uint8_t *d, size_t len);
+
 /* The data socket's descriptor for the loop to poll (POLLIN), or -1 when
  * the transport has none (a loopback pair in tests: poll again soon). */
 int bf_pump_fd(const bf_pump *p);
@@ -161,6 +181,13 @@ int bf_pump_fd(const bf_pump *p);
 uint64_t bf_pump_last_data_ns(const bf_pump *p);
 int bf_pump_bye(const bf_pump *p, uint32_t *reason);
 void bf_pump_clear_bye(bf_pump *p);
+
+/* FRAME_INFO: the sender's time from capture to the last packet of AU
+ * |frame_index| handed to its kernel, in µs, into |host_us|: 1, or 0 when
+ * it did not say (an older sender, the datagram lost, or more than
+ * BF_PUMP_FRAME_INFOS AUs ago: the ring of the last ones, overwritten). */
+#define BF_PUMP_FRAME_INFOS 256u
+int bf_pump_frame_info(const bf_pump *p, uint32_t frame_index, uint32_t *host_us);
 
 /* Recent reordering lateness of the video datagrams, ns (0 while the
  * network keeps order): see seqtrack.h. */

@@ -95,8 +95,8 @@ const char *bf_stage_name(bf_stage s) {
 
 const char *bf_outcome_name(bf_outcome o) {
   static const char *const names[BF_OUT_COUNT_] = {
-      "presented", "replaced", "wait_key", "gap", "stale", "skipped", "decode_error", "no_picture",
-      "hidden"};
+      "presented", "replaced",     "wait_key",   "gap",    "stale",
+      "skipped",   "decode_error", "no_picture", "hidden", "empty"};
   return (unsigned)o < BF_OUT_COUNT_ ? names[o] : "unknown";
 }
 
@@ -108,8 +108,10 @@ unsigned bf_frame_stages(const bf_frame_record *r, double ms[BF_STAGE_COUNT_]) {
   unsigned mask = 0;
   for (int i = 0; i < BF_STAGE_COUNT_; i++)
     ms[i] = 0;
-  if (r->capture_ns && r->last_shard_ns) {
-    ms[BF_STAGE_NETWORK] = ms_between(r->capture_ns, r->last_shard_ns);
+  /* the sender's part taken out when it said it */
+  if (r->capture_ns && r->last_shard_ns && r->host_known != BF_HOST_MISSING) {
+    ms[BF_STAGE_NETWORK] = ms_between(r->capture_ns, r->last_shard_ns) -
+                           (r->host_known == BF_HOST_KNOWN ? (double)r->host_us / 1e3 : 0.0);
     mask |= 1u << BF_STAGE_NETWORK;
   }
   if (r->first_shard_ns && r->last_shard_ns) {
@@ -132,6 +134,12 @@ unsigned bf_frame_stages(const bf_frame_record *r, double ms[BF_STAGE_COUNT_]) {
   return mask;
 }
 
+int bf_frame_host_ms(const bf_frame_record *r, double *ms) {
+  if (r->host_known != BF_HOST_KNOWN) return 0;
+  *ms = (double)r->host_us / 1e3;
+  return 1;
+}
+
 /* --- aggregate ----------------------------------------------------------------- */
 
 /* Enough for 1000 frames per second over the span. */
@@ -146,6 +154,7 @@ int bf_stats_init(bf_stats *s, uint64_t span_ns) {
   int err = 0;
   for (int i = 0; i < BF_STAGE_COUNT_ && !err; i++)
     err = bf_pwin_init(&s->stage[i], cap, span_ns);
+  if (!err) err = bf_pwin_init(&s->host, cap, span_ns);
   /* rates are measured over the last second */
   if (!err) err = bf_pwin_init(&s->recv, 1024, 1000000000ull);
   if (!err) err = bf_pwin_init(&s->decoded, 1024, 1000000000ull);
@@ -155,14 +164,15 @@ int bf_stats_init(bf_stats *s, uint64_t span_ns) {
    * by mmap (fresh zero pages from the kernel, resident only as frames fill
    * them), so the client's memory grows by 4 bytes per stage value (a
    * realloc doubling would copy, and leave the old block resident in the
-   * heap). Should an allocator zero it eagerly, the 24 MiB are resident
+   * heap). Should an allocator zero it eagerly, the 28 MiB (6 stages and the host) are resident
    * from the start instead: flat, only larger. */
-  for (int i = 0; i < BF_STAGE_COUNT_ && !err; i++) {
-    s->sess[i].v = calloc(BF_STATS_MAX_SESSION_SAMPLES, sizeof *s->sess[i].v);
-    if (!s->sess[i].v)
+  for (int i = 0; i <= BF_STAGE_COUNT_ && !err; i++) {
+    bf_sess_arr *a = i < BF_STAGE_COUNT_ ? &s->sess[i] : &s->sess_host;
+    a->v = calloc(BF_STATS_MAX_SESSION_SAMPLES, sizeof *a->v);
+    if (!a->v)
       err = -ENOMEM;
     else
-      s->sess[i].cap = BF_STATS_MAX_SESSION_SAMPLES;
+      a->cap = BF_STATS_MAX_SESSION_SAMPLES;
   }
   if (err) bf_stats_free(s);
   return err;
@@ -173,6 +183,8 @@ void bf_stats_free(bf_stats *s) {
     bf_pwin_free(&s->stage[i]);
     free(s->sess[i].v);
   }
+  bf_pwin_free(&s->host);
+  free(s->sess_host.v);
   bf_pwin_free(&s->recv);
   bf_pwin_free(&s->decoded);
   bf_pwin_free(&s->shown);
@@ -215,6 +227,14 @@ void bf_stats_on_outcome(bf_stats *s, const bf_frame_record *r, uint64_t now_ns)
     bf_pwin_add(&s->stage[i], now_ns, ms[i]);
     sess_add(&s->sess[i], ms[i]);
   }
+  double host;
+  int have_host = bf_frame_host_ms(r, &host);
+  s->host_missing += r->host_known == BF_HOST_MISSING;
+  if (have_host) {
+    s->host_frames++;
+    bf_pwin_add(&s->host, now_ns, host);
+    sess_add(&s->sess_host, host);
+  }
   if (r->decode_end_ns) {
     s->frames_decoded++;
     bf_pwin_add(&s->decoded, now_ns, 1);
@@ -223,17 +243,25 @@ void bf_stats_on_outcome(bf_stats *s, const bf_frame_record *r, uint64_t now_ns)
   s->frames_presented++;
   bf_pwin_add(&s->shown, now_ns, 1);
   bf_graph_col *c = &s->graph[s->graph_head];
-  c->net = (float)ms_between(r->capture_ns, r->first_shard_ns);
-  c->reasm = (float)ms[BF_STAGE_REASSEMBLY];
+  c->host = have_host ? (float)host : 0;
+  c->net =
+      have_host ? (float)ms[BF_STAGE_NETWORK] : (float)ms_between(r->capture_ns, r->first_shard_ns);
+  c->reasm = have_host ? 0 : (float)ms[BF_STAGE_REASSEMBLY];
   c->decode = (float)(ms[BF_STAGE_QUEUE] + ms[BF_STAGE_DECODE]);
   c->present = (float)ms[BF_STAGE_PRESENT];
   c->keyframe = (r->user_flags & BF_AU_KEYFRAME) != 0;
+  c->at_ns = r->present_ns ? r->present_ns : now_ns;
   s->graph_head = (s->graph_head + 1) % BF_GRAPH_LEN;
   if (s->graph_n < BF_GRAPH_LEN) s->graph_n++;
 }
 
 void bf_stats_on_lost(bf_stats *s, uint64_t frames) {
   s->frames_lost += frames;
+}
+
+void bf_stats_on_late(bf_stats *s, uint64_t late) {
+  uint64_t room = s->pkts_expected - s->pkts_received;
+  s->pkts_received += late < room ? late : room;
 }
 
 void bf_stats_on_packets(bf_stats *s, uint64_t expected, uint64_t received) {
@@ -255,6 +283,9 @@ void bf_stats_view_now(bf_stats *s, uint64_t now_ns, bf_stats_view *v) {
       v->p99[i] = out[2];
     }
   }
+  double h[3];
+  v->host_n = bf_pwin_percentiles(&s->host, now_ns, p, 3, h);
+  if (v->host_n) v->host_p50 = h[0], v->host_p95 = h[1], v->host_p99 = h[2];
   v->fps_received = bf_pwin_sum(&s->recv, now_ns, NULL);
   v->fps_decoded = bf_pwin_sum(&s->decoded, now_ns, NULL);
   v->fps_presented = bf_pwin_sum(&s->shown, now_ns, NULL);
@@ -267,7 +298,7 @@ void bf_stats_view_now(bf_stats *s, uint64_t now_ns, bf_stats_view *v) {
 }
 
 size_t bf_stats_session_bytes(const bf_stats *s) {
-  size_t b = 0;
+  size_t b = s->sess_host.n * sizeof *s->sess_host.v;
   for (int i = 0; i < BF_STAGE_COUNT_; i++) b += s->sess[i].n * sizeof *s->sess[i].v;
   return b;
 }
@@ -277,26 +308,32 @@ static int cmp_float(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* p50, p95, p99 of |a| (sorted in place) into |out|; returns its count. */
+static size_t sess_percentiles(bf_sess_arr *a, double out[3]) {
+  if (!a->n) return 0;
+  qsort(a->v, a->n, sizeof *a->v, cmp_float);
+  /* nearest rank, as bf_percentile_sorted */
+  const double p[3] = {50, 95, 99};
+  for (int k = 0; k < 3; k++) {
+    double r = ceil(p[k] / 100.0 * (double)a->n);
+    size_t idx = r < 1 ? 0 : (size_t)r - 1;
+    if (idx >= a->n) idx = a->n - 1;
+    out[k] = a->v[idx];
+  }
+  return a->n;
+}
+
 void bf_stats_view_session(bf_stats *s, bf_stats_view *v) {
   memset(v, 0, sizeof *v);
+  double out[3];
   for (int i = 0; i < BF_STAGE_COUNT_; i++) {
-    bf_sess_arr *a = &s->sess[i];
-    v->n[i] = a->n;
-    if (!a->n) continue;
-    qsort(a->v, a->n, sizeof *a->v, cmp_float);
-    /* nearest rank, as bf_percentile_sorted */
-    const double p[3] = {50, 95, 99};
-    double out[3];
-    for (int k = 0; k < 3; k++) {
-      double r = ceil(p[k] / 100.0 * (double)a->n);
-      size_t idx = r < 1 ? 0 : (size_t)r - 1;
-      if (idx >= a->n) idx = a->n - 1;
-      out[k] = a->v[idx];
-    }
+    if (!(v->n[i] = sess_percentiles(&s->sess[i], out))) continue;
     v->p50[i] = out[0];
     v->p95[i] = out[1];
     v->p99[i] = out[2];
   }
+  if ((v->host_n = sess_percentiles(&s->sess_host, out)))
+    v->host_p50 = out[0], v->host_p95 = out[1], v->host_p99 = out[2];
   v->loss_total_pct = s->pkts_expected ? 100.0 * (double)(s->pkts_expected - s->pkts_received) /
                                              (double)s->pkts_expected
                                        : 0;
@@ -331,6 +368,8 @@ void bf_stats_json_frame(bf_stats_json *j, const bf_frame_record *r) {
                   (unsigned long long)r->last_shard_ns, (unsigned long long)r->decode_start_ns,
                   (unsigned long long)r->decode_end_ns, (unsigned long long)r->present_ns);
   if (n < 0) j->err = 1;
+  double host;
+  if (bf_frame_host_ms(r, &host) && fprintf(j->f, ", \"host_ms\": %.4f", host) < 0) j->err = 1;
   for (int i = 0; i < BF_STAGE_COUNT_; i++)
     if (mask & (1u << i) &&
         fprintf(j->f, ", \"%s_ms\": %.4f", bf_stage_name((bf_stage)i), ms[i]) < 0)
@@ -365,6 +404,9 @@ int bf_stats_json_close(bf_stats_json *j, bf_stats *s, const char *extra) {
   for (int i = 0; i < BF_STAGE_COUNT_; i++)
     fprintf(f, "%s\"%s\": {\"n\": %zu, \"p50\": %.4f, \"p95\": %.4f, \"p99\": %.4f}", i ? ", " : "",
             bf_stage_name((bf_stage)i), v.n[i], v.p50[i], v.p95[i], v.p99[i]);
+  /* the sender's part, when it said it (FRAME_INFO); n 0: it did not */
+  fprintf(f, ", \"host\": {\"n\": %zu, \"p50\": %.4f, \"p95\": %.4f, \"p99\": %.4f}", v.host_n,
+          v.host_p50, v.host_p95, v.host_p99);
   fprintf(f, "}}}\n");
   int err = j->err || ferror(f);
   if (f == stdout) {

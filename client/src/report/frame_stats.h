@@ -7,7 +7,14 @@
  *
  * Stages of one frame, all on the client's clock (the sender's pts mapped
  * through the clock offset):
- *   network     capture -> last shard arrived (includes the sender's encode)
+ *   host        capture -> the AU's last packet handed to the sender's kernel
+ *               (capture, encode, packetize, pacing), as the sender says in
+ *               its FRAME_INFO (docs/protocol.md §8); kept apart from the
+ *               stages below (bf_frame_host_ms), since an older sender does
+ *               not say it
+ *   network     the AU's last packet sent -> last shard arrived when the
+ *               sender said its host time, else capture -> last shard (the
+ *               sender's time included)
  *   reassembly  first shard -> last shard
  *   queue       last shard -> decode start (waiting behind other work)
  *   decode      decode start -> decoded picture
@@ -81,6 +88,7 @@ typedef enum bf_outcome {
   BF_OUT_DECODE_ERROR,
   BF_OUT_NO_PICTURE, /* the decoder took it but gave no picture */
   BF_OUT_HIDDEN,     /* decoded, not shown: references rebuilding for a recovery point */
+  BF_OUT_EMPTY, /* frame_bytes 0: nothing to decode, skipped (a 0-byte packet drains libavcodec) */
   BF_OUT_COUNT_
 } bf_outcome;
 
@@ -101,24 +109,39 @@ typedef struct bf_frame_record {
   uint64_t decode_end_ns;
   uint64_t present_ns;
   bf_outcome outcome;
+  uint32_t data_shards, parity_shards; /* the AU's k and m over its blocks */
+  uint32_t host_us;                    /* FRAME_INFO: capture -> last packet sent, on the sender */
+  uint8_t host_known;                  /* BF_HOST_*: whether the sender said it */
 } bf_frame_record;
+
+enum {
+  BF_HOST_NOT_SAID = 0, /* the sender does not say (older): network includes its time */
+  BF_HOST_KNOWN = 1,    /* host_us is the sender's; network is the rest */
+  BF_HOST_MISSING = 2,  /* the sender says it, not for this AU (lost): no network stage */
+};
 
 /* Stage durations of |r| in ms; returns a bit mask of the stages that
  * apply (1 << bf_stage). */
 unsigned bf_frame_stages(const bf_frame_record *r, double ms[BF_STAGE_COUNT_]);
+/* The host time of |r| in ms into |ms|: 1, or 0 when the sender did not say. */
+int bf_frame_host_ms(const bf_frame_record *r, double *ms);
 
 /* --- the client's statistics ------------------------------------------------ */
 
 #define BF_GRAPH_LEN 256u
 #define BF_STATS_MAX_SESSION_SAMPLES (1u << 20)
 
-/* One column of the latency graph: stacked segments in ms. */
+/* One column of the latency graph: stacked segments in ms. With the
+ * sender's host time: host, net (last packet sent -> last shard), reasm 0;
+ * without: host 0, net (capture -> first shard), reasm (first -> last). */
 typedef struct bf_graph_col {
+  float host;    /* capture -> last packet sent, on the sender */
   float net;     /* capture -> first shard */
   float reasm;   /* first -> last shard */
   float decode;  /* last shard -> decoded (queue + decode) */
   float present; /* decoded -> on screen */
   uint8_t keyframe;
+  uint64_t at_ns; /* when it was presented: the graph's time scale */
 } bf_graph_col;
 
 typedef struct bf_sess_arr {
@@ -134,6 +157,8 @@ typedef struct bf_stats {
   bf_pwin shown;   /* 1 each */
   bf_pwin bytes;   /* AU bytes of completed AUs */
   bf_sess_arr sess[BF_STAGE_COUNT_];
+  bf_pwin host;          /* the host stage, frames whose sender said it */
+  bf_sess_arr sess_host; /* ... reserved as the others */
   /* counters */
   uint64_t frames_completed;
   uint64_t frames_decoded;
@@ -143,6 +168,8 @@ typedef struct bf_stats {
   uint64_t outcome[BF_OUT_COUNT_];
   uint64_t fec_shards_used;
   uint64_t bytes_total;
+  uint64_t host_frames;  /* AUs with the sender's host time (FRAME_INFO) */
+  uint64_t host_missing; /* AUs without, from a sender that sends it */
   /* packet loss, from stream_seq accounting */
   uint64_t pkts_expected;
   uint64_t pkts_received;
@@ -169,6 +196,10 @@ void bf_stats_on_outcome(bf_stats *s, const bf_frame_record *r, uint64_t now_ns)
 void bf_stats_on_lost(bf_stats *s, uint64_t frames);
 /* One loss window: |expected| packets by stream_seq, |received| of them. */
 void bf_stats_on_packets(bf_stats *s, uint64_t expected, uint64_t received);
+/* Stragglers of closed loss windows that no later window had room for
+ * (seqtrack.h): they came, so the session's totals count them (never above
+ * what was due); the windows already reported stay as they were. */
+void bf_stats_on_late(bf_stats *s, uint64_t late);
 
 typedef struct bf_stats_view {
   double fps_received, fps_decoded, fps_presented;
@@ -178,6 +209,8 @@ typedef struct bf_stats_view {
   double loss_pct;       /* last window */
   double loss_total_pct; /* whole session */
   double jitter_ms;
+  size_t host_n; /* the host stage (0: the sender did not say) */
+  double host_p50, host_p95, host_p99;
 } bf_stats_view;
 
 /* Fills |v| from the windows at |now_ns|. */

@@ -7,7 +7,9 @@
 #include <bildfunk/wire.h>
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
+#include <time.h>
 
 void bf_report_init(bf_report *r, uint64_t start_ns) {
   memset(r, 0, sizeof *r);
@@ -29,6 +31,9 @@ static bf_report_win *window(bf_report *r, uint64_t now_ns) {
       a.lost += b.lost;
       a.pkts_expected += b.pkts_expected;
       a.pkts_received += b.pkts_received;
+      a.bytes += b.bytes;
+      a.data_shards += b.data_shards;
+      a.parity_shards += b.parity_shards;
       r->win[k] = a;
     }
     memset(&r->win[BF_REPORT_WINDOWS / 2], 0, sizeof r->win / 2);
@@ -39,18 +44,36 @@ static bf_report_win *window(bf_report *r, uint64_t now_ns) {
   return &r->win[i];
 }
 
+/* A presented frame's bar: the stages it is stacked from (report.h). */
+static void fill_row(bf_report_row *row, const bf_frame_record *rec, const double *ms, double host,
+                     int have_host, uint64_t start_ns) {
+  double net = have_host ? ms[BF_STAGE_NETWORK] : ms[BF_STAGE_NETWORK] - ms[BF_STAGE_REASSEMBLY];
+  if (net < 0) net = 0; /* a clock offset slightly off */
+  row->frame_index = rec->frame_index;
+  row->keyframe = (rec->user_flags & BF_AU_KEYFRAME) ? 1 : 0;
+  row->t_s = rec->present_ns > start_ns ? (float)((double)(rec->present_ns - start_ns) / 1e9) : 0;
+  row->host = have_host ? (float)host : 0;
+  row->ms[0] = (float)net;
+  row->ms[1] = have_host ? 0 : (float)ms[BF_STAGE_REASSEMBLY];
+  row->ms[2] = (float)ms[BF_STAGE_QUEUE];
+  row->ms[3] = (float)ms[BF_STAGE_DECODE];
+  row->ms[4] = (float)ms[BF_STAGE_PRESENT];
+}
+
 void bf_report_on_outcome(bf_report *r, const bf_frame_record *rec, uint64_t now_ns) {
   bf_report_win *w = window(r, now_ns);
   w->frames++;
+  w->bytes += rec->bytes;
+  w->data_shards += rec->data_shards;
+  w->parity_shards += rec->parity_shards;
   if (rec->shards_recovered) {
     w->repaired++;
     w->shards += rec->shards_recovered;
   }
   if (rec->outcome != BF_OUT_PRESENTED) return;
-  double ms[BF_STAGE_COUNT_];
+  double ms[BF_STAGE_COUNT_], host = 0;
   unsigned mask = bf_frame_stages(rec, ms);
-  double net = ms[BF_STAGE_NETWORK] - ms[BF_STAGE_REASSEMBLY]; /* capture -> first shard */
-  if (net < 0) net = 0;
+  int have_host = bf_frame_host_ms(rec, &host);
   double total = (mask & (1u << BF_STAGE_E2E))
                      ? ms[BF_STAGE_E2E]
                      : ms[BF_STAGE_QUEUE] + ms[BF_STAGE_DECODE] + ms[BF_STAGE_PRESENT];
@@ -67,14 +90,7 @@ void bf_report_on_outcome(bf_report *r, const bf_frame_record *rec, uint64_t now
     r->n_rows = BF_REPORT_FRAMES / 2;
     r->row_stride *= 2;
   }
-  bf_report_row *row = &r->row[r->n_rows++];
-  row->frame_index = rec->frame_index;
-  row->keyframe = (rec->user_flags & BF_AU_KEYFRAME) ? 1 : 0;
-  row->ms[0] = (float)net;
-  row->ms[1] = (float)ms[BF_STAGE_REASSEMBLY];
-  row->ms[2] = (float)ms[BF_STAGE_QUEUE];
-  row->ms[3] = (float)ms[BF_STAGE_DECODE];
-  row->ms[4] = (float)ms[BF_STAGE_PRESENT];
+  fill_row(&r->row[r->n_rows++], rec, ms, host, have_host, r->start_ns);
 }
 
 void bf_report_on_lost(bf_report *r, uint64_t frames, uint64_t now_ns) {
@@ -90,8 +106,10 @@ void bf_report_on_packets(bf_report *r, uint64_t expected, uint64_t received, ui
 
 /* --- the page -------------------------------------------------------------------- */
 
-static const char *const k_stage[5] = {"network", "reassembly", "queue", "decode", "present"};
-static const char *const k_color[5] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f"};
+static const char *const k_stage[6] = {"host",  "network", "reassembly",
+                                       "queue", "decode",  "present"};
+static const char *const k_color[6] = {"#9a8fa8", "#4e79a7", "#f28e2b",
+                                       "#e15759", "#76b7b2", "#59a14f"};
 
 static void esc(FILE *f, const char *s) {
   for (; s && *s; s++) {
@@ -114,8 +132,13 @@ static void esc(FILE *f, const char *s) {
   }
 }
 
-/* Chart frame: W x H plot area at (L, T), y axis 0..ymax with 4 grid lines. */
-enum { W = 900, H = 220, L = 50, T = 10 };
+/* Chart frame: W x H plot area at (L, T) in the SVG's own units; the SVG
+ * scales to the page's width (viewBox, CSS width 100 %). */
+enum { W = 900, H = 220, L = 50, T = 10, R = 60 };
+
+static void svg_open(FILE *f) {
+  fprintf(f, "<svg viewBox=\"0 0 %d %d\" role=\"img\">", L + W + R, T + H + 36);
+}
 
 static void axes(FILE *f, double ymax, const char *unit, const char *xlabel) {
   for (int g = 0; g <= 4; g++) {
@@ -125,50 +148,67 @@ static void axes(FILE *f, double ymax, const char *unit, const char *xlabel) {
     fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"ax\" text-anchor=\"end\">%.3g%s</text>", L - 4,
             y + 4, ymax * g / 4, unit);
   }
-  fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"ax\" text-anchor=\"middle\">", L + W / 2, T + H + 28);
+  fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"ax\" text-anchor=\"middle\">", L + W / 2, T + H + 30);
   esc(f, xlabel);
   fputs("</text>", f);
 }
 
-/* The smallest 1, 2 or 5 x 10^n at or above |v| (>= 1). */
+/* The smallest 1, 2 or 5 x 10^n at or above |v| (> 0). */
 static double nice(double v) {
-  double d = 1;
-  while (d * 10 < v)
-    d *= 10;
+  if (!(v > 0)) return 1;
+  double d = pow(10, floor(log10(v)));
   return v <= d ? d : v <= 2 * d ? 2 * d : v <= 5 * d ? 5 * d : 10 * d;
 }
 
+/* Ticks and labels along a time axis of |span| seconds: about six, at a
+ * round step. */
+static void time_ticks(FILE *f, double span) {
+  if (!(span > 0)) span = 1;
+  double step = nice(span / 6);
+  for (double t = 0; t <= span * 1.0001; t += step) {
+    double x = L + W * t / span;
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" class=\"grid\"/>", x, T + H, x,
+            T + H + 4);
+    fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"ax\" text-anchor=\"middle\">%g</text>", x,
+            T + H + 16, t);
+  }
+}
+
+static double session_s(const bf_report *r) {
+  double rows = r->n_rows ? (double)r->row[r->n_rows - 1].t_s : 0;
+  double wins = (double)r->n_win * (double)r->win_ns / 1e9;
+  return rows > wins ? rows : wins;
+}
+
 static void timeline(FILE *f, const bf_report *r) {
-  double ymax = 1;
+  double ymax = 1, span = session_s(r);
   for (uint32_t i = 0; i < r->n_rows; i++) {
-    double t = 0;
+    double t = r->row[i].host;
     for (int k = 0; k < 5; k++)
       t += r->row[i].ms[k];
     if (t > ymax) ymax = t;
   }
   ymax = nice(ymax);
-  fprintf(f, "<svg width=\"%d\" height=\"%d\" role=\"img\">", L + W + 10, T + H + 36);
-  axes(f, ymax, " ms", r->n_rows ? "presented frames (frame index)" : "no frame was presented");
+  svg_open(f);
+  axes(f, ymax, " ms", r->n_rows ? "time since the stream started (s)" : "no frame was presented");
+  if (!(span > 0)) span = 1;
   double bw = r->n_rows ? (double)W / r->n_rows : 0;
   for (uint32_t i = 0; i < r->n_rows; i++) {
-    double y = T + H;
-    for (int k = 0; k < 5; k++) {
-      double h = (double)r->row[i].ms[k] / ymax * H;
+    const bf_report_row *row = &r->row[i];
+    double x = L + W * (double)row->t_s / span - bw, y = T + H;
+    if (x < L) x = L;
+    for (int k = 0; k < 6; k++) {
+      double h = (double)(k ? row->ms[k - 1] : row->host) / ymax * H;
       if (h <= 0) continue;
       y -= h;
-      fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>",
-              L + bw * i, y, bw, h, k_color[k]);
+      fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>", x, y,
+              bw, h, k_color[k]);
     }
-    if (r->row[i].keyframe)
-      fprintf(f, "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"4\" class=\"key\"/>",
-              L + bw * i, T + H + 2, bw > 1 ? bw : 1);
+    if (row->keyframe)
+      fprintf(f, "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"4\" class=\"key\"/>", x,
+              T + H + 1, bw > 1 ? bw : 1);
   }
-  if (r->n_rows) {
-    fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"ax\">%u</text>", L, T + H + 16,
-            r->row[0].frame_index);
-    fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"ax\" text-anchor=\"end\">%u</text>", L + W,
-            T + H + 16, r->row[r->n_rows - 1].frame_index);
-  }
+  if (r->n_rows) time_ticks(f, span);
   fputs("</svg>\n", f);
 }
 
@@ -180,7 +220,7 @@ static void histogram(FILE *f, const bf_report *r) {
     if (r->hist[i] && i + 1 > last) last = i + 1;
   }
   double ymax = nice((double)m);
-  fprintf(f, "<svg width=\"%d\" height=\"%d\" role=\"img\">", L + W + 10, T + H + 36);
+  svg_open(f);
   axes(f, ymax, "", "end-to-end latency (ms; the last bar counts everything above)");
   double bw = (double)W / last;
   for (uint32_t i = 0; i < last; i++) {
@@ -201,6 +241,22 @@ static double win_loss(const bf_report_win *w) {
              : 0.0;
 }
 
+/* A chart of one column per window: opens the SVG, the left axis 0..|lmax|
+ * and the right one 0..|rmax| % in |cls|'s colour, the time label; returns
+ * the columns' width. */
+static double windows_chart(FILE *f, const bf_report *r, double lmax, double rmax,
+                            const char *cls) {
+  svg_open(f);
+  char xl[96];
+  snprintf(xl, sizeof xl, "time since the stream started (s), one column per %.0f ms",
+           (double)r->win_ns / 1e6);
+  axes(f, lmax, "", xl);
+  for (int g = 0; g <= 4; g++)
+    fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"ax %s\">%.3g %%</text>", L + W + 4,
+            T + H - (double)H * g / 4 + 4, cls, rmax * g / 4);
+  return (double)W / (r->n_win ? r->n_win : 1);
+}
+
 static void lossfec(FILE *f, const bf_report *r) {
   double lmax = 1, cmax = 1;
   for (uint32_t i = 0; i < r->n_win; i++) {
@@ -212,15 +268,7 @@ static void lossfec(FILE *f, const bf_report *r) {
   }
   lmax = nice(lmax);
   cmax = nice(cmax);
-  fprintf(f, "<svg width=\"%d\" height=\"%d\" role=\"img\">", L + W + 60, T + H + 36);
-  char xl[96];
-  snprintf(xl, sizeof xl, "time (s), one column per %.0f ms", (double)r->win_ns / 1e6);
-  axes(f, cmax, "", xl);
-  for (int g = 0; g <= 4; g++)
-    fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"ax loss\">%.3g %%</text>", L + W + 4,
-            T + H - (double)H * g / 4 + 4, lmax * g / 4);
-  uint32_t n = r->n_win ? r->n_win : 1;
-  double bw = (double)W / n;
+  double bw = windows_chart(f, r, cmax, lmax, "loss");
   const char *cls[3] = {"#59a14f", "#76b7b2", "#e15759"};
   for (uint32_t i = 0; i < r->n_win; i++) {
     const bf_report_win *w = &r->win[i];
@@ -236,10 +284,43 @@ static void lossfec(FILE *f, const bf_report *r) {
   for (uint32_t i = 0; i < r->n_win; i++)
     fprintf(f, "%.1f,%.1f ", L + bw * (i + 0.5), T + H - win_loss(&r->win[i]) / lmax * H);
   fputs("\"/>", f);
-  double secs = (double)n * (double)r->win_ns / 1e9;
-  for (int g = 0; g <= 4; g++)
-    fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"ax\" text-anchor=\"middle\">%.1f</text>",
-            L + (double)W * g / 4, T + H + 14, secs * g / 4);
+  time_ticks(f, (double)(r->n_win ? r->n_win : 1) * (double)r->win_ns / 1e9);
+  fputs("</svg>\n", f);
+}
+
+/* Mbit/s of window |w| (AU bytes, what the decoder got). */
+static double win_mbps(const bf_report *r, const bf_report_win *w) {
+  return (double)w->bytes * 8 / ((double)r->win_ns / 1e9) / 1e6;
+}
+
+/* The bitrate (bars) and the sender's FEC level, parity / data shards of the
+ * AUs completed in each window, as a line on its own axis. */
+static void bitrate_fec(FILE *f, const bf_report *r) {
+  double bmax = 0.1, fmax = 10;
+  for (uint32_t i = 0; i < r->n_win; i++) {
+    const bf_report_win *w = &r->win[i];
+    if (win_mbps(r, w) > bmax) bmax = win_mbps(r, w);
+    if (w->data_shards && 100.0 * (double)w->parity_shards / (double)w->data_shards > fmax)
+      fmax = 100.0 * (double)w->parity_shards / (double)w->data_shards;
+  }
+  bmax = nice(bmax);
+  fmax = nice(fmax);
+  double bw = windows_chart(f, r, bmax, fmax, "fec");
+  for (uint32_t i = 0; i < r->n_win; i++) {
+    double h = win_mbps(r, &r->win[i]) / bmax * H;
+    if (h > 0)
+      fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"#4e79a7\"/>",
+              L + bw * i, T + H - h, bw > 2 ? bw - 1 : bw, h);
+  }
+  fputs("<polyline class=\"fec\" fill=\"none\" points=\"", f);
+  for (uint32_t i = 0; i < r->n_win; i++) {
+    const bf_report_win *w = &r->win[i];
+    if (!w->data_shards) continue; /* no AU completed: no level to show */
+    double lvl = 100.0 * (double)w->parity_shards / (double)w->data_shards;
+    fprintf(f, "%.1f,%.1f ", L + bw * (i + 0.5), T + H - lvl / fmax * H);
+  }
+  fputs("\"/>", f);
+  time_ticks(f, (double)(r->n_win ? r->n_win : 1) * (double)r->win_ns / 1e9);
   fputs("</svg>\n", f);
 }
 
@@ -259,38 +340,41 @@ static void row(FILE *f, const char *k, double v) {
     fprintf(f, "</th><td>%.3f</td></tr>\n", v);
 }
 
-int bf_report_write(const bf_report *r, bf_stats *st, const char *title, const bf_report_kv *extra,
-                    size_t n_extra, FILE *f) {
-  bf_stats_view v;
-  bf_stats_view_session(st, &v);
-  fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>", f);
-  esc(f, title);
-  fputs("</title>\n<style>\n"
-        "body{font:14px/1.4 sans-serif;margin:24px;color:#222;background:#fff}\n"
-        "h1{font-size:20px}h2{font-size:16px;margin-top:28px}\n"
-        "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:2px 8px}\n"
-        "th{text-align:left;font-weight:normal;background:#f4f4f4}td{text-align:right}\n"
-        ".grid{stroke:#ddd}.ax{font-size:11px;fill:#555}.key{fill:#000}\n"
-        "polyline.loss{stroke:#b07aa1;stroke-width:2}text.loss{fill:#b07aa1}\n"
-        ".legend span{margin-right:14px}.legend i{display:inline-block;width:10px;height:10px;"
-        "margin-right:4px}\n"
-        "</style></head><body>\n<h1>",
-        f);
-  esc(f, title);
-  fputs("</h1>\n<h2>Latency by stage, per presented frame</h2>\n", f);
-  legend(f, 5, k_stage, k_color);
-  if (r->row_stride > 1)
-    fprintf(f, "<p>One frame in %u is drawn (%llu presented).</p>\n", r->row_stride,
-            (unsigned long long)r->presented);
-  timeline(f, r);
-  fputs("<p>Black marks under the bars: keyframes.</p>\n<h2>Latency histogram</h2>\n", f);
-  histogram(f, r);
-  fputs("<h2>Loss and FEC over time</h2>\n", f);
-  static const char *const ln[4] = {"frames repaired by FEC", "shards recovered", "frames lost",
-                                    "packet loss % (right axis)"};
-  static const char *const lc[4] = {"#59a14f", "#76b7b2", "#e15759", "#b07aa1"};
-  legend(f, 4, ln, lc);
-  lossfec(f, r);
+static void fact(FILE *f, const char *k, const char *v) {
+  fputs("<tr><th>", f);
+  esc(f, k);
+  fputs("</th><td>", f);
+  esc(f, v && *v ? v : "?");
+  fputs("</td></tr>\n", f);
+}
+
+/* The session's facts, as the caller gave them. */
+static void facts(FILE *f, const bf_report_facts *x) {
+  char b[64], d[48] = "?";
+  fputs("<table class=\"facts\">\n", f);
+  fact(f, "sender", x->sender);
+  fact(f, "sender's address", x->sender_address);
+  fact(f, "video from", x->data_address);
+  fact(f, "mode", x->mode);
+  fact(f, "codec", x->codec);
+  snprintf(b, sizeof b, "%dx%d", x->width, x->height);
+  fact(f, "resolution", x->width > 0 ? b : "");
+  snprintf(b, sizeof b, fabs(x->fps - round(x->fps)) < 0.005 ? "%.0f fps" : "%.2f fps", x->fps);
+  fact(f, "frame rate (nominal)", x->fps > 0 ? b : "");
+  fact(f, "decoder", x->decoder);
+  fact(f, "renderer", x->renderer);
+  time_t t = (time_t)x->start_unix;
+  struct tm tm;
+  if (x->start_unix > 0 && gmtime_r(&t, &tm)) strftime(d, sizeof d, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  fact(f, "date", d);
+  snprintf(b, sizeof b, "%.1f s", x->length_s);
+  fact(f, "length", x->length_s > 0 ? b : "");
+  fact(f, "bildfunk version", x->version);
+  fputs("</table>\n", f);
+}
+
+static void summary_tables(FILE *f, bf_stats *st, const bf_stats_view *v, const bf_report_kv *extra,
+                           size_t n_extra) {
   fputs("<h2>Summary</h2>\n<table>\n", f);
   row(f, "frames completed", (double)st->frames_completed);
   row(f, "frames decoded", (double)st->frames_decoded);
@@ -299,8 +383,8 @@ int bf_report_write(const bf_report *r, bf_stats *st, const char *title, const b
   row(f, "frames repaired by FEC", (double)st->frames_repaired);
   row(f, "FEC shards used", (double)st->fec_shards_used);
   row(f, "bytes", (double)st->bytes_total);
-  row(f, "packet loss %", v.loss_total_pct);
-  row(f, "jitter ms", v.jitter_ms);
+  row(f, "packet loss %", v->loss_total_pct);
+  row(f, "jitter ms", v->jitter_ms);
   for (int o = 0; o < BF_OUT_COUNT_; o++) {
     char k[64];
     snprintf(k, sizeof k, "outcome %s", bf_outcome_name((bf_outcome)o));
@@ -311,10 +395,70 @@ int bf_report_write(const bf_report *r, bf_stats *st, const char *title, const b
   fputs("</table>\n<h2>Latency percentiles (ms, whole session)</h2>\n<table>\n"
         "<tr><th>stage</th><th>n</th><th>p50</th><th>p95</th><th>p99</th></tr>\n",
         f);
+  if (v->host_n)
+    fprintf(f, "<tr><th>host</th><td>%zu</td><td>%.3f</td><td>%.3f</td><td>%.3f</td></tr>\n",
+            v->host_n, v->host_p50, v->host_p95, v->host_p99);
+  else
+    fputs("<tr><th>host</th><td>0</td><td colspan=\"3\">unknown: the sender does not say "
+          "(network then includes its time)</td></tr>\n",
+          f);
   for (int s = 0; s < BF_STAGE_COUNT_; s++)
     fprintf(f, "<tr><th>%s</th><td>%zu</td><td>%.3f</td><td>%.3f</td><td>%.3f</td></tr>\n",
-            bf_stage_name((bf_stage)s), v.n[s], v.p50[s], v.p95[s], v.p99[s]);
-  fputs("</table>\n</body></html>\n", f);
+            bf_stage_name((bf_stage)s), v->n[s], v->p50[s], v->p95[s], v->p99[s]);
+  fputs("</table>\n", f);
+}
+
+int bf_report_write(const bf_report *r, bf_stats *st, const char *title, const bf_report_kv *extra,
+                    size_t n_extra, FILE *f) {
+  bf_stats_view v;
+  bf_stats_view_session(st, &v);
+  fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/><title>",
+        f);
+  esc(f, title);
+  fputs("</title>\n<style>\n"
+        "body{font:14px/1.4 sans-serif;margin:24px;color:#222;background:#fff;max-width:1100px}\n"
+        "h1{font-size:20px}h2{font-size:16px;margin-top:28px}\n"
+        "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:2px 8px}\n"
+        "th{text-align:left;font-weight:normal;background:#f4f4f4}td{text-align:right}\n"
+        "table.facts td{text-align:left}\n"
+        "svg{display:block;width:100%;height:auto}\n"
+        ".grid{stroke:#ddd}.ax{font-size:11px;fill:#555}.key{fill:#000}\n"
+        "polyline.loss{stroke:#b07aa1;stroke-width:2}text.loss{fill:#b07aa1}\n"
+        "polyline.fec{stroke:#e15759;stroke-width:2}text.fec{fill:#e15759}\n"
+        ".legend span{margin-right:14px}.legend i{display:inline-block;width:10px;height:10px;"
+        "margin-right:4px}\n"
+        "</style></head><body>\n<h1>",
+        f);
+  esc(f, title);
+  fputs("</h1>\n", f);
+  facts(f, &r->facts);
+  fputs("<h2>Latency by stage, per presented frame, over time</h2>\n", f);
+  legend(f, v.host_n ? 6 : 5, v.host_n ? k_stage : k_stage + 1, v.host_n ? k_color : k_color + 1);
+  if (v.host_n)
+    fputs("<p>With the sender's host time (capture to its last packet sent), network is its last "
+          "packet sent to the last shard here; reassembly is inside the host's pacing.</p>\n",
+          f);
+  if (r->row_stride > 1)
+    fprintf(f, "<p>One frame in %u is drawn (%llu presented).</p>\n", r->row_stride,
+            (unsigned long long)r->presented);
+  timeline(f, r);
+  fputs("<p>Black marks under the bars: keyframes.</p>\n<h2>Latency histogram</h2>\n", f);
+  histogram(f, r);
+  fputs("<h2>Bitrate and the sender's FEC level over time</h2>\n", f);
+  static const char *const bn[2] = {"bitrate, Mbit/s (AU bytes received)",
+                                    "FEC level: parity / data shards, % (right axis)"};
+  static const char *const bc[2] = {"#4e79a7", "#e15759"};
+  legend(f, 2, bn, bc);
+  bitrate_fec(f, r);
+  fputs("<h2>Loss and FEC repairs over time</h2>\n", f);
+  static const char *const ln[4] = {"frames repaired by FEC", "shards recovered", "frames lost",
+                                    "packet loss % (right axis)"};
+  static const char *const lc[4] = {"#59a14f", "#76b7b2", "#e15759", "#b07aa1"};
+  legend(f, 4, ln, lc);
+  lossfec(f, r);
+  summary_tables(f, st, &v, extra, n_extra);
+  fputs("</body></html>\n", f);
   fflush(f);
   return ferror(f) ? -EIO : 0;
 }

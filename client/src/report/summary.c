@@ -6,6 +6,7 @@
 #include "summary.h"
 
 #include <bildfunk/clock.h>
+#include <bildfunk/ctl_codec.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ static double cpu_seconds(void) {
 void bf_summary_begin(bf_client *c) {
   c->loop_cpu0_s = cpu_seconds();
   c->loop_start_ns = bf_clock_epoch_ns();
+  if (c->report) bf_report_init(c->report, c->loop_start_ns); /* its time counts from here */
 }
 
 /* The network side's figures, read once. */
@@ -57,9 +59,10 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
   snprintf(out, cap,
            "\"peer\": \"%s\", \"end\": \"%s\", \"exit_code\": %d, \"codec\": \"%s\", "
            "\"decoder\": \"%s\", \"renderer\": \"%s\", \"width\": %d, \"height\": %d, "
-           "\"fps\": %.3f, \"pictures\": %llu, \"decode_errors\": %llu, "
+           "\"fps\": %.3f, \"nominal_fps\": %.3f, \"pictures\": %llu, \"decode_errors\": %llu, "
            "\"keyframe_requests\": %llu, \"keyframe_request_datagrams\": %llu, "
-           "\"keyframes\": %llu, \"skips\": %llu, \"gaps\": %llu, "
+           "\"keyframes\": %llu, \"skips\": %llu, \"catchups\": %llu, \"gaps\": %llu, "
+           "\"empty_aus\": %llu, "
            "\"clock_synced\": %s, \"clock_offset_ms\": %.4f, \"rtt_ms\": %.4f, "
            "\"datagrams\": %llu, \"video_datagrams\": %llu, \"control_datagrams\": %llu, "
            "\"garbage_datagrams\": %llu, \"pongs\": %llu, \"punches\": %llu, "
@@ -73,10 +76,12 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
            c->dec ? bf_codec_name(bf_decoder_codec(c->dec)) : "none",
            c->dec ? bf_decoder_describe(c->dec) : "none",
            c->display ? bf_display_describe(c->display) : "headless", c->width, c->height,
-           c->interval_ns ? 1e9 / (double)c->interval_ns : 0.0, (unsigned long long)c->pictures,
-           (unsigned long long)c->decode_errors, (unsigned long long)g->requests_new,
-           (unsigned long long)g->requests_sent, (unsigned long long)g->keyframes,
-           (unsigned long long)g->skips, (unsigned long long)g->gaps, n->synced ? "true" : "false",
+           c->interval_ns ? 1e9 / (double)c->interval_ns : 0.0, bf_client_nominal_fps(c),
+           (unsigned long long)c->pictures, (unsigned long long)c->decode_errors,
+           (unsigned long long)g->requests_new, (unsigned long long)g->requests_sent,
+           (unsigned long long)g->keyframes, (unsigned long long)g->skips,
+           (unsigned long long)g->catchups, (unsigned long long)g->gaps,
+           (unsigned long long)c->st.outcome[BF_OUT_EMPTY], n->synced ? "true" : "false",
            (double)n->off / 1e6, (double)n->rtt / 1e6, (unsigned long long)pc->datagrams,
            (unsigned long long)pc->video, (unsigned long long)pc->control,
            (unsigned long long)n->garbage, (unsigned long long)pc->pongs,
@@ -90,6 +95,29 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
            (unsigned long long)pc->byes_ignored, (unsigned long long)pc->late_after_window, wall_s,
            cpu_s, wall_s > 0 ? 100.0 * cpu_s / wall_s : 0.0,
            wall_s > 0 ? 100.0 * (double)c->net_ns / 1e9 / wall_s : 0.0);
+}
+
+/* ", \"reassembler_jumps\": N, \"rejected\": {...}": every datagram the
+ * reassembler dropped, by reason (bf_reject_name), and how often its window
+ * moved to a corroborated far index. */
+static void json_rejected(const net_figures *n, char *out, size_t cap) {
+  size_t used = (size_t)snprintf(out, cap, ", \"reassembler_jumps\": %llu, \"rejected\": {",
+                                 (unsigned long long)n->rs.jumps);
+  for (int i = BF_ACCEPT + 1; i < BF_REJECT_COUNT_ && used < cap; i++)
+    used += (size_t)snprintf(out + used, cap - used, "%s\"%s\": %llu", i > 1 ? ", " : "",
+                             bf_reject_name((bf_reject)i), (unsigned long long)n->rs.rejected[i]);
+  if (used < cap) snprintf(out + used, cap - used, "}");
+}
+
+/* ", \"backpressure_waits\": ...": --skip-to-live off holding the stream back
+ * at a full queue, and AUs dropped at a full queue with it on. */
+static void json_queue(const bf_client *c, char *out, size_t cap) {
+  uint64_t bp = c->backpressure_ns;
+  if (c->backpressure) bp += bf_clock_epoch_ns() - c->backpressure_since_ns;
+  snprintf(out, cap,
+           ", \"backpressure_waits\": %llu, \"backpressure_ms\": %.3f, \"queue_full_drops\": %llu",
+           (unsigned long long)c->backpressure_waits, (double)bp / 1e6,
+           (unsigned long long)c->queue_full_drops);
 }
 
 /* ", \"seal\": {...}"; returns whether the data plane was sealed. */
@@ -122,10 +150,11 @@ static void json_control(const bf_client *c, int sealed, char *out, size_t cap) 
   snprintf(out, cap,
            ", \"control\": {\"mode\": \"%s\", \"sealed\": %d, \"endpoint\": \"%s\", "
            "\"data_via\": \"%s\", \"paired_now\": %d, \"closed\": %d, \"bye_reason\": %u, "
-           "\"by_peer\": %d, \"end\": \"%s\"}",
+           "\"by_peer\": %d, \"reconnects\": %llu, \"reconnect_attempts\": %llu, \"end\": \"%s\"}",
            c->ctl ? "control" : "direct", c->ctl ? c->ctl_sealed : sealed,
            c->ctl ? bf_cctl_endpoint(c->ctl) : "", c->data_via, c->ctl_paired_now,
-           c->ctl ? bf_cctl_state_get(c->ctl) == BF_CCTL_CLOSED : 0, why, by_peer, esc);
+           c->ctl ? bf_cctl_state_get(c->ctl) == BF_CCTL_CLOSED : 0, why, by_peer,
+           (unsigned long long)c->reconnects, (unsigned long long)c->reconnect_attempts, esc);
 }
 
 /* ", \"recoveries\": [...]": keyframe request -> keyframe on screen. */
@@ -134,18 +163,69 @@ static void json_recoveries(const bf_client *c, char *out, size_t cap) {
   for (size_t i = 0; i < c->n_ep && used < cap; i++)
     used += (size_t)snprintf(out + used, cap - used,
                              "%s{\"request_id\": %u, \"request_ns\": %llu, \"present_ns\": %llu, "
-                             "\"ms\": %.3f}",
+                             "\"ms\": %.3f, \"frames\": %d}",
                              i ? ", " : "", c->rec_ep[i].id,
                              (unsigned long long)c->rec_ep[i].request_ns,
                              (unsigned long long)c->rec_ep[i].present_ns,
-                             (double)(c->rec_ep[i].present_ns - c->rec_ep[i].request_ns) / 1e6);
+                             (double)(c->rec_ep[i].present_ns - c->rec_ep[i].request_ns) / 1e6,
+                             (int)bf_seq32_diff(c->rec_ep[i].key_idx, c->rec_ep[i].request_idx));
   if (used < cap) snprintf(out + used, cap - used, "]");
 }
 
+/* ", \"input_to_photon\": {...}, \"input\": {...}": the input stage's
+ * latency and counters (zeros without one). */
+static void json_input(const bf_client *c, char *out, size_t cap) {
+  bf_photon_view ph, ap;
+  bf_fwd_stats fs;
+  memset(&ph, 0, sizeof ph);
+  memset(&ap, 0, sizeof ap);
+  memset(&fs, 0, sizeof fs);
+  const bf_gamepads *gp = c->input ? bf_fwd_pads(c->input) : NULL;
+  const bf_vpad *vp = c->input ? bf_fwd_vpad(c->input) : NULL;
+  if (c->input) {
+    bf_photon_session(bf_fwd_photon(c->input), &ph);
+    bf_photon_apply(bf_fwd_photon(c->input), &ap);
+    bf_fwd_stats_get(c->input, &fs);
+  }
+  snprintf(out, cap,
+           ", \"input_to_photon\": {\"samples\": %llu, \"p50_ms\": %.3f, \"p95_ms\": %.3f, "
+           "\"p99_ms\": %.3f, \"max_ms\": %.3f, \"mean_ms\": %.3f, \"pending\": %llu, "
+           "\"apply_samples\": %llu, \"apply_p50_ms\": %.3f, \"apply_p95_ms\": %.3f, "
+           "\"apply_p99_ms\": %.3f, \"apply_max_ms\": %.3f}"
+           ", \"input\": {\"active\": %d, \"granted\": %d, \"mouse\": \"%s\", \"keys\": %llu, "
+           "\"buttons\": %llu, \"motions\": %llu, \"wheels\": %llu, \"pad_events\": %llu, "
+           "\"events\": %llu, \"events_dropped\": %llu, \"acked\": %llu, \"datagrams\": %llu, "
+           "\"resent\": %llu, \"keepalives\": %llu, \"send_dropped\": %llu, \"states\": %llu, "
+           "\"bad_states\": %llu, \"bad_acks\": %llu, \"sender_flags\": %u, "
+           "\"focus_releases\": %llu, \"pads_ignored\": %llu, \"rumble_updates\": %llu, "
+           "\"rumble_calls\": %llu, \"virtual_pad_rumbles\": %llu, "
+           "\"virtual_pad_last_rumble\": [%u, %u]}",
+           (unsigned long long)ph.n, ph.p50_ms, ph.p95_ms, ph.p99_ms, ph.max_ms, ph.mean_ms,
+           (unsigned long long)(c->input ? bf_photon_pending(bf_fwd_photon(c->input)) : 0),
+           (unsigned long long)ap.n, ap.p50_ms, ap.p95_ms, ap.p99_ms, ap.max_ms, c->input != NULL,
+           (c->welcome_flags & BF_CTL_WELCOME_INPUT) != 0,
+           c->input ? bf_fwd_mouse_mode(c->input) : "", (unsigned long long)fs.keys,
+           (unsigned long long)fs.buttons, (unsigned long long)fs.motions,
+           (unsigned long long)fs.wheels, (unsigned long long)fs.pad_events,
+           (unsigned long long)fs.link.events, (unsigned long long)fs.link.events_dropped,
+           (unsigned long long)fs.link.acked, (unsigned long long)fs.datagrams,
+           (unsigned long long)fs.link.resent, (unsigned long long)fs.link.keepalives,
+           (unsigned long long)fs.send_dropped, (unsigned long long)fs.states,
+           (unsigned long long)fs.bad_states, (unsigned long long)fs.link.bad_acks,
+           (unsigned)fs.sender_flags, (unsigned long long)fs.focus_releases,
+           (unsigned long long)(gp ? gp->ignored : 0), (unsigned long long)(gp ? gp->rumble_updates : 0),
+           (unsigned long long)(gp ? gp->rumble_calls : 0), (unsigned long long)(vp ? vp->rumbles : 0),
+           vp ? vp->last_low : 0u, vp ? vp->last_high : 0u);
+}
+
 static void write_json(bf_client *c, const net_figures *n, uint64_t end_ns) {
-  char extra[8192];
+  char extra[16384]; /* the session, seal, control, recoveries (32), input */
   json_session(c, n, end_ns, extra, sizeof extra);
   size_t used = strlen(extra);
+  json_rejected(n, extra + used, sizeof extra - used);
+  used += strlen(extra + used);
+  json_queue(c, extra + used, sizeof extra - used);
+  used += strlen(extra + used);
   int sealed = json_seal(c, n, extra + used, sizeof extra - used);
   used += strlen(extra + used);
   json_control(c, sealed, extra + used, sizeof extra - used);
@@ -157,6 +237,7 @@ static void write_json(bf_client *c, const net_figures *n, uint64_t end_ns) {
   af.device = "off";
   if (c->audio) bf_astream_figures_get(c->audio, &af);
   bf_astream_json(&af, extra + used, sizeof extra - used);
+  json_input(c, extra + used, sizeof extra - used);
   if (bf_stats_json_close(&c->json, &c->st, extra) < 0) {
     bf_client_say(c, "cannot write the statistics file");
     if (!c->exit_code) c->exit_code = 1;
@@ -164,13 +245,50 @@ static void write_json(bf_client *c, const net_figures *n, uint64_t end_ns) {
   c->json_open = 0;
 }
 
-static void write_report(bf_client *c) {
-  char title[160];
-  snprintf(title, sizeof title, "bildfunk session report - %s", bf_pump_peer_name(c->pump));
+/* What the report says about the session: the sender as named and its
+ * addresses (the control peer and the sender's data port, never a relay's),
+ * what was streamed and decoded, when and how long. */
+static void report_facts(const bf_client *c, uint64_t end_ns, bf_report_facts *x) {
+  memset(x, 0, sizeof *x);
+  const char *peer = bf_pump_peer_name(c->pump);
+  snprintf(x->sender, sizeof x->sender, "%s",
+           c->target[0]     ? c->target
+           : c->cli->direct ? c->cli->direct
+                            : "");
+  snprintf(x->sender_address, sizeof x->sender_address, "%s",
+           c->ctl ? bf_cctl_endpoint(c->ctl) : peer);
+  snprintf(x->data_address, sizeof x->data_address, "%s", c->ctl ? c->ctl_data : peer);
+  if (c->ctl && c->data_via[0])
+    snprintf(x->mode, sizeof x->mode, "control session, sealed, through the relay %s", c->data_via);
+  else
+    snprintf(x->mode, sizeof x->mode, "%s",
+             c->ctl                  ? "control session, sealed"
+             : c->cli->seal_key_file ? "direct, sealed with a key file"
+                                     : "direct, unencrypted");
+  snprintf(x->codec, sizeof x->codec, "%s", c->dec ? bf_codec_name(bf_decoder_codec(c->dec)) : "");
+  snprintf(x->decoder, sizeof x->decoder, "%s", c->dec ? bf_decoder_describe(c->dec) : "");
+  snprintf(x->renderer, sizeof x->renderer, "%s",
+           c->display ? bf_display_describe(c->display) : "headless");
+  x->width = c->width;
+  x->height = c->height;
+  x->fps = bf_client_nominal_fps(c);
+  x->start_unix = (int64_t)(c->loop_start_ns / 1000000000ull); /* the epoch clock: clock.h */
+  x->length_s = (double)(end_ns - c->loop_start_ns) / 1e9;
+  snprintf(x->version, sizeof x->version, "%s", BF_VERSION_STRING);
+}
+
+static void write_report(bf_client *c, uint64_t end_ns) {
+  char title[360];
+  snprintf(title, sizeof title, "bildfunk session report - %.320s",
+           c->target[0] ? c->target : bf_pump_peer_name(c->pump));
+  report_facts(c, end_ns, &c->report->facts);
   const bf_decode_gate *g = &c->gate;
   bf_astream_figures af;
   memset(&af, 0, sizeof af);
   if (c->audio) bf_astream_figures_get(c->audio, &af);
+  bf_photon_view ph;
+  memset(&ph, 0, sizeof ph);
+  if (c->input) bf_photon_session(bf_fwd_photon(c->input), &ph);
   const bf_report_kv extra[] = {
       {"pictures decoded", (double)c->pictures},
       {"decode errors", (double)c->decode_errors},
@@ -179,6 +297,7 @@ static void write_report(bf_client *c) {
       {"keyframes", (double)g->keyframes},
       {"recovered at a recovery point", (double)g->recovery_points},
       {"skips to live", (double)g->skips},
+      {"backlogs decoded through", (double)g->catchups},
       {"gaps", (double)g->gaps},
       {"frames held for a reordered one", (double)g->holds},
       {"holds that ran out (gaps)", (double)g->holds_expired},
@@ -191,10 +310,15 @@ static void write_report(bf_client *c) {
       {"audio buffer target (ms)", af.target_ms},
       {"A/V offset, timestamps (ms)", af.av_offset_ms},
       {"A/V offset, test markers (ms)", af.have_marker ? af.marker_median_ms : 0.0},
+      {"input-to-photon samples", (double)ph.n},
+      {"input-to-photon p50 (ms)", ph.p50_ms},
+      {"input-to-photon p95 (ms)", ph.p95_ms},
+      {"input-to-photon p99 (ms)", ph.p99_ms},
   };
-  FILE *f = fopen(c->cli->report, "w");
+  FILE *f = c->report_f; /* opened with the other outputs */
+  c->report_f = NULL;
   int r = f ? bf_report_write(c->report, &c->st, title, extra, sizeof extra / sizeof extra[0], f)
-            : -errno;
+            : -EBADF;
   if (f && fclose(f) != 0 && r == 0) r = -EIO;
   if (r < 0) {
     bf_client_say(c, "cannot write the report %s: %s", c->cli->report, strerror(-r));
@@ -208,7 +332,7 @@ void bf_summary_write(bf_client *c, uint64_t end_ns) {
   net_figures n;
   net_figures_get(c, &n);
   if (c->json_open) write_json(c, &n, end_ns);
-  if (c->report) write_report(c);
+  if (c->report) write_report(c, end_ns);
   if (c->cli->quiet) return;
   fprintf(stderr,
           "bildfunk: %llu pictures (%llu shown) from %s, %llu frames lost, %llu repaired by FEC, "
@@ -235,5 +359,12 @@ void bf_summary_write(bf_client *c, uint64_t end_ns) {
               (unsigned long long)f.concealed, (unsigned long long)f.late, f.lat_s50_ms,
               f.lat_s95_ms, f.have_marker ? f.marker_median_ms : f.av_offset_ms,
               f.have_marker ? " (test markers)" : "");
+  }
+  if (c->input) {
+    bf_photon_view ph;
+    bf_photon_session(bf_fwd_photon(c->input), &ph);
+    if (ph.n)
+      fprintf(stderr, "bildfunk: input-to-photon p50 %.2f p95 %.2f p99 %.2f ms (%llu inputs)\n",
+              ph.p50_ms, ph.p95_ms, ph.p99_ms, (unsigned long long)ph.n);
   }
 }

@@ -5,7 +5,9 @@
 #include "connect.h"
 
 #include "setup/last_sender.h"
+#include "setup/reconnect.h"
 #include "setup/screens.h"
+#include "setup/sender_book.h"
 
 #include <bildfunk/clock.h>
 
@@ -14,6 +16,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A failed control setup: the message on stderr, and kept for the window. */
@@ -25,7 +28,7 @@ __attribute__((format(printf, 2, 3))) static void setup_error(bf_client *c, cons
   fprintf(stderr, "bildfunk: %s\n", c->setup_err);
 }
 
-int bf_connect_open(bf_client *c) {
+int bf_connect_new_ctl(bf_client *c, int pair, bf_cctl **out, char *err, size_t errcap) {
   const bf_cli *cli = c->cli;
   bf_cctl_config cc;
   memset(&cc, 0, sizeof cc);
@@ -34,11 +37,18 @@ int bf_connect_open(bf_client *c) {
   cc.name = cli->name;
   cc.max_width = (uint16_t)cli->max_width;
   cc.max_height = (uint16_t)cli->max_height;
-  cc.pair = cli->pair ? 2 : 1;
+  cc.pair = pair;
+  /* input: a window to take it from, and not --no-input */
+  if (!cli->pair && !cli->headless && !cli->no_input) cc.caps |= BF_CTL_CAP_INPUT;
   cc.now = bf_clock_epoch_ns;
-  cc.audio = !cli->no_audio;
+  /* sound: asked for unless --no-audio (not by `bildfunk pair`) */
+  if (!cli->pair && !cli->no_audio) cc.caps |= BF_CTL_CAP_AUDIO;
+  return bf_cctl_open(&cc, out, err, errcap);
+}
+
+int bf_connect_open(bf_client *c) {
   char err[512];
-  int r = bf_cctl_open(&cc, &c->ctl, err, sizeof err);
+  int r = bf_connect_new_ctl(c, c->cli->pair ? 2 : 1, &c->ctl, err, sizeof err);
   if (r < 0) {
     setup_error(c, "%s", err);
     return r == -EINVAL ? 2 : 1;
@@ -182,6 +192,10 @@ static void remember_sender(bf_client *c) {
     return;
   int r = bf_last_sender_write(c->cli->config_dir, c->target, where, sizeof where);
   if (r < 0) bf_client_verbose(c, "cannot write %s: %s", where, strerror(-r));
+  /* `bildfunk list`'s "last used" */
+  r = bf_sender_used_touch(c->cli->config_dir, bf_cctl_pin_name(c->ctl), (int64_t)time(NULL), where,
+                           sizeof where);
+  if (r < 0) bf_client_verbose(c, "cannot write %s: %s", where, strerror(-r));
 }
 
 int bf_connect_finish(bf_client *c, char *data_addr, size_t cap, uint8_t secret[32],
@@ -198,10 +212,14 @@ int bf_connect_finish(bf_client *c, char *data_addr, size_t cap, uint8_t secret[
     return 1;
   }
   c->ctl_sealed = 1;
+  c->welcome_flags = w.flags;
   remember_sender(c);
   *max_k = w.max_k;
-  c->ctl_audio = (w.flags & BF_CTL_WELCOME_AUDIO) != 0;
-  if (!c->cli->no_audio && !c->ctl_audio) bf_client_say(c, "the sender sends no sound");
+  if (!c->cli->no_audio && !(w.flags & BF_CTL_WELCOME_AUDIO))
+    bf_client_say(c, "the sender sends no sound");
+  c->welcome_fps = w.fps; /* the stream's nominal rate and codec */
+  c->welcome_codec = (bf_codec)w.codec;
+  if (c->display) bf_display_expect(c->display, w.width, w.height); /* before the first picture */
   bf_cctl_data_addr(c->ctl, w.data_port, c->ctl_data, sizeof c->ctl_data);
   /* --data-via: the same sealed data plane through a relay; the sender sees
    * the relay's address, so it must share the control connection's IP */
@@ -218,9 +236,10 @@ int bf_connect_finish(bf_client *c, char *data_addr, size_t cap, uint8_t secret[
 
 /* A closed control session: say why, and end the stream. A normal Bye drains
  * what is queued (exit 0); anything else stops at once (exit 1). */
-static void control_closed(bf_client *c) {
+static void control_closed(bf_client *c, uint64_t now) {
   int code = bf_cctl_close_message(c->ctl, c->ctl_end, sizeof c->ctl_end);
   if (bf_cctl_end_get(c->ctl) == BF_CCTL_END_LOCAL) return; /* we closed it */
+  if (code && bf_reconnect_begin(c, now)) return;           /* --reconnect */
   if (code == 0)
     bf_client_say(c, "%s", c->ctl_end);
   else
@@ -235,6 +254,10 @@ static void control_closed(bf_client *c) {
 }
 
 void bf_connect_service(bf_client *c, uint64_t now) {
+  if (c->reconnecting) {
+    bf_reconnect_service(c, now);
+    return;
+  }
   if (!c->ctl_ready && now < bf_cctl_deadline(c->ctl) && now - c->ctl_last_ns < 100 * BF_MS_NS)
     return;
   c->ctl_ready = 0;
@@ -242,7 +265,7 @@ void bf_connect_service(bf_client *c, uint64_t now) {
   bf_cctl_service(c->ctl, now);
   bf_ctl_event ev;
   while (bf_cctl_event(c->ctl, &ev)) {
-    if (ev.type == BF_CTL_EV_CLOSED) control_closed(c);
+    if (ev.type == BF_CTL_EV_CLOSED) control_closed(c, now);
     /* clock pongs stay on the data plane (the pump's clock sync) */
   }
 }

@@ -21,6 +21,11 @@
  * "connecting" (with a window). 0, or the exit code (said, in setup_err). */
 int bf_connect_open(bf_client *c);
 
+/* A new control session to c->target into |*out| (pair: 0 pinned senders
+ * only, 1 pair when there is no pin, 2 pair anyway). 0, or a negative errno
+ * with the reason in |err|. */
+int bf_connect_new_ctl(bf_client *c, int pair, bf_cctl **out, char *err, size_t errcap);
+
 /* Runs the control session up to ESTABLISHED (pairing included: the code is
  * shown and the sender's user confirms it). */
 extern const bf_phase bf_connect_phase;

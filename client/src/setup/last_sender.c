@@ -12,14 +12,39 @@
 #include <string.h>
 #include <unistd.h>
 
-int bf_last_sender_path(const char *config_dir, char *out, size_t cap) {
+int bf_config_file_path(const char *config_dir, const char *name, char *out, size_t cap) {
   char dir[1024];
   if (config_dir)
     snprintf(dir, sizeof dir, "%s", config_dir);
   else if (bf_config_dir(dir, sizeof dir) < 0)
     return -ENOENT;
-  int n = snprintf(out, cap, "%s/last-sender", dir);
+  int n = snprintf(out, cap, "%s/%s", dir, name);
   return n > 0 && (size_t)n < cap ? 0 : -ENAMETOOLONG;
+}
+
+int bf_last_sender_path(const char *config_dir, char *out, size_t cap) {
+  return bf_config_file_path(config_dir, "last-sender", out, cap);
+}
+
+int bf_config_file_replace(const char *path, const char *text, size_t len, char *where,
+                           size_t cap) {
+  char tmp[1120];
+  snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int r = -errno;
+    snprintf(where, cap, "%s", tmp);
+    return r;
+  }
+  int ok = write(fd, text, len) == (ssize_t)len;
+  ok &= close(fd) == 0;
+  if (!ok || rename(tmp, path) < 0) {
+    int r = errno ? -errno : -EIO;
+    snprintf(where, cap, "%s", path);
+    unlink(tmp);
+    return r;
+  }
+  return 0;
 }
 
 void bf_last_sender_read(const char *config_dir, char *out, size_t cap) {
@@ -41,25 +66,11 @@ void bf_last_sender_read(const char *config_dir, char *out, size_t cap) {
 }
 
 int bf_last_sender_write(const char *config_dir, const char *target, char *where, size_t cap) {
-  char path[1100], tmp[1120];
+  char path[1100];
   int r = bf_last_sender_path(config_dir, path, sizeof path);
   if (r < 0) return r;
-  snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    r = -errno;
-    snprintf(where, cap, "%s", tmp);
-    return r;
-  }
   char line[BF_LAST_SENDER_MAX + 1];
   int n = snprintf(line, sizeof line, "%s\n", target);
-  int ok = n > 0 && (size_t)n < sizeof line && write(fd, line, (size_t)n) == (ssize_t)n;
-  ok &= close(fd) == 0;
-  if (!ok || rename(tmp, path) < 0) {
-    r = -errno;
-    snprintf(where, cap, "%s", path);
-    unlink(tmp);
-    return r;
-  }
-  return 0;
+  if (n <= 0 || (size_t)n >= sizeof line) return -ENAMETOOLONG;
+  return bf_config_file_replace(path, line, (size_t)n, where, cap);
 }

@@ -17,9 +17,16 @@
 
 #define BF_LAST_SENDER_MAX 1024u /* bytes of the longest line, with its NUL */
 
-/* The file under |config_dir| (NULL = bf_config_dir()) into |out|. 0, or
- * -ENOENT (no config directory) / -ENAMETOOLONG. */
+/* The file |name| under |config_dir| (NULL = bf_config_dir()) into |out|.
+ * 0, or -ENOENT (no config directory) / -ENAMETOOLONG. */
+int bf_config_file_path(const char *config_dir, const char *name, char *out, size_t cap);
+/* The last sender's file (above). */
 int bf_last_sender_path(const char *config_dir, char *out, size_t cap);
+
+/* Replaces the file |path| with |len| bytes of |text| (0600), through a
+ * temporary file renamed over it. 0, or negative errno with the path it
+ * failed on in |where|. */
+int bf_config_file_replace(const char *path, const char *text, size_t len, char *where, size_t cap);
 
 /* The last sender into |out| ("" when the file is missing, unreadable or not
  * one clean line: no prefill): the first line, printable ASCII without

@@ -44,6 +44,12 @@ void bf_pairscreen_fail(bf_pairscreen *p, const char *msg) {
   p->phase = BF_PAIRSCREEN_FAILED;
 }
 
+void bf_pairscreen_ask_again(bf_pairscreen *p, const char *host, const char *msg) {
+  bf_pairscreen_ask_sender(p, host);
+  snprintf(p->host, sizeof p->host, "%s", host ? host : "");
+  snprintf(p->msg, sizeof p->msg, "%s", msg ? msg : "");
+}
+
 unsigned bf_pairscreen_type(bf_pairscreen *p, const char *text) {
   unsigned n = 0;
   if (!text) return 0;
@@ -127,6 +133,21 @@ typedef struct text_line {
   uint32_t argb;
 } text_line;
 
+/* |msg| wrapped into at most |max| lines of |l| for a window |w| wide: two
+ * or more pixels per font pixel where the window allows. Returns how many. */
+static int wrap_msg(const char *msg, int w, text_line *l, int max) {
+  int cols = (w - w / 10) / (BF_CELL_W * 2);
+  if (cols < 16) cols = 16;
+  if (cols > 60) cols = 60;
+  char wrapped[MAX_LINES][BF_PAIRSCREEN_COLS];
+  int k = bf_pairscreen_wrap(msg, (unsigned)cols, wrapped, max);
+  for (int i = 0; i < k; i++) {
+    memcpy(l[i].s, wrapped[i], LINE_CHARS);
+    l[i].argb = BF_PAIRSCREEN_TEXT;
+  }
+  return k;
+}
+
 int bf_pairscreen_draw(const bf_pairscreen *p, bf_canvas *cv, int w, int h) {
   if (w <= 0 || h <= 0) return -EINVAL;
   int r = bf_canvas_resize(cv, w, h);
@@ -142,6 +163,11 @@ int bf_pairscreen_draw(const bf_pairscreen *p, bf_canvas *cv, int w, int h) {
   if (p->phase == BF_PAIRSCREEN_CONNECTING) {
     ADD(BF_PAIRSCREEN_TEXT, "Connecting to %s ...", p->host);
   } else if (p->phase == BF_PAIRSCREEN_SENDER) {
+    if (p->msg[0]) { /* the last try failed: why, then the line again */
+      ADD(BF_PAIRSCREEN_CODE, "Could not connect to %s", p->host);
+      n += wrap_msg(p->msg, w, l + n, MAX_LINES - 6);
+      ADD(BF_PAIRSCREEN_TEXT, "%s", "");
+    }
     ADD(BF_PAIRSCREEN_TEXT, "%s", "Sender (host or host:port):");
     ADD(BF_PAIRSCREEN_CODE, "%s_", p->line);
     ADD(BF_PAIRSCREEN_DIM, "%s", p->short_line ? "type the sender's name or address" : "");
@@ -152,16 +178,7 @@ int bf_pairscreen_draw(const bf_pairscreen *p, bf_canvas *cv, int w, int h) {
     else
       ADD(BF_PAIRSCREEN_CODE, "%s", "Could not connect");
     ADD(BF_PAIRSCREEN_TEXT, "%s", "");
-    /* the message at two or more pixels per font pixel where the window allows */
-    int cols = (w - w / 10) / (BF_CELL_W * 2);
-    if (cols < 16) cols = 16;
-    if (cols > 60) cols = 60;
-    char wrapped[MAX_LINES - 4][BF_PAIRSCREEN_COLS];
-    int k = bf_pairscreen_wrap(p->msg, (unsigned)cols, wrapped, MAX_LINES - 4);
-    for (int i = 0; i < k; i++) {
-      memcpy(l[n].s, wrapped[i], LINE_CHARS);
-      l[n++].argb = BF_PAIRSCREEN_TEXT;
-    }
+    n += wrap_msg(p->msg, w, l + n, MAX_LINES - 4);
     ADD(BF_PAIRSCREEN_TEXT, "%s", "");
     ADD(BF_PAIRSCREEN_DIM, "%s", "Press Enter or Esc to close");
   } else {

@@ -10,7 +10,9 @@
  *               so far, "Esc cancels"
  *   checking    the code was given; waiting for the sender to confirm
  *   sender      `bildfunk` started without a HOST: "Sender (host or
- *               host:port):" and the line typed so far (docs/client.md)
+ *               host:port):" and the line typed so far (docs/client.md);
+ *               after a failed setup with the sender typed there, "Could
+ *               not connect to HOST" and the wrapped message above it
  *   failed      the setup failed: "Could not connect to HOST", the
  *               message wrapped to the window, "Press Enter or Esc to close"
  *
@@ -71,6 +73,9 @@ void bf_pairscreen_ask(bf_pairscreen *p, const char *code);
 void bf_pairscreen_ask_sender(bf_pairscreen *p, const char *prefill);
 /* The setup failed with |msg| (copied, cut to fit). */
 void bf_pairscreen_fail(bf_pairscreen *p, const char *msg);
+/* The setup with |host| (typed in the window) failed with |msg|: ask for the
+ * sender again, the line prefilled with |host|, the message above it. */
+void bf_pairscreen_ask_again(bf_pairscreen *p, const char *host, const char *msg);
 /* Typed text (UTF-8, as the window gives it): while asking for the code its
  * digits, while asking for the sender its printable ASCII bytes, are appended
  * up to the limit, the rest ignored. Returns the number of bytes taken. */

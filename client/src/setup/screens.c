@@ -32,6 +32,8 @@ static int screen_edit(bf_client *c, bf_ui_action a) {
     return 1;
   case BF_UI_OVERLAY:
   case BF_UI_MUTE:
+  case BF_UI_MOUSE_MODE:
+  case BF_UI_RELEASE:
   case BF_UI_NONE:
     return 0;
   case BF_UI_ENTER:
@@ -49,6 +51,14 @@ void bf_screens_ask_begin(bf_client *c) {
   bf_last_sender_read(c->cli->config_dir, last, sizeof last);
   bf_pairscreen_ask_sender(&c->ps, last);
   bf_screens_redraw(c);
+}
+
+void bf_screens_ask_again(bf_client *c) {
+  char host[BF_PAIRSCREEN_HOST];
+  snprintf(host, sizeof host, "%.*s", (int)sizeof host - 1, c->target);
+  bf_pairscreen_ask_again(&c->ps, host, c->setup_err);
+  bf_screens_redraw(c);
+  fprintf(stderr, "bildfunk: (the window asks for the sender again)\n");
 }
 
 static void ask_stopped(bf_client *c) {

@@ -30,6 +30,9 @@ void bf_screens_redraw(bf_client *c);
 /* Asks for the sender: begin, then run the phase. setup_rc 0 with c->target
  * set, or 1 (Esc, window closed, signal: said). */
 void bf_screens_ask_begin(bf_client *c);
+/* The setup with the sender typed there failed: ask again, prefilled with
+ * c->target, c->setup_err shown above the line (then run the phase). */
+void bf_screens_ask_again(bf_client *c);
 extern const bf_phase bf_screens_ask_phase;
 
 /* The pairing screen's part of the control setup phase (connect.h): one

@@ -5,6 +5,8 @@
  */
 #include "display.h"
 
+#include "winfit.h"
+
 #include <SDL.h>
 #include <SDL_syswm.h>
 #include <SDL_ttf.h>
@@ -122,6 +124,7 @@ struct bf_display {
   AVFrame *conv;
   int have_picture;
   int sized_to_stream;
+  int fit_w, fit_h; /* the picture size the window was last fitted to */
   int event_fd;
   int fake_fs;          /* fullscreen done by us: no window manager */
   uint64_t fs_check_ms; /* SDL ticks when to check a fullscreen request */
@@ -138,6 +141,61 @@ struct bf_display {
 
 static void fs_request(bf_display *r);
 
+/* Sizes the window for a |w| x |h| picture (smaller when that does not fit)
+ * and centres it in its display's usable area, decorations included: a
+ * window that grew where it was opened could hang half off the screen. */
+static void fit_window(bf_display *r, int w, int h) {
+  SDL_Rect u;
+  int idx = SDL_GetWindowDisplayIndex(r->win);
+  r->fit_w = w;
+  r->fit_h = h;
+  if (idx < 0 || SDL_GetDisplayUsableBounds(idx, &u) != 0) {
+    SDL_SetWindowSize(r->win, w, h);
+    return;
+  }
+  int b[4] = {0, 0, 0, 0}; /* top, left, bottom, right; unknown (no window manager): 0 */
+  if (!r->cfg.borderless && SDL_GetWindowBordersSize(r->win, &b[0], &b[1], &b[2], &b[3]) != 0)
+    b[0] = b[1] = b[2] = b[3] = 0;
+  bf_rect fit, usable = {u.x, u.y, u.w, u.h};
+  bf_window_fit(usable, b[0], b[1], b[2], b[3], w, h, &fit);
+  SDL_SetWindowSize(r->win, fit.w, fit.h);
+  SDL_SetWindowPosition(r->win, fit.x, fit.y);
+}
+
+/* Draws a small black picture of each texture format the video may use
+ * (IYUV from software decoders, NV12 from hardware ones) and presents black:
+ * a renderer compiles its shaders for a format at its first use (OpenGL on
+ * a CPU rasteriser: 360 ms measured on a loaded Xvfb), which the first
+ * picture of the stream would pay otherwise. */
+static void warm_up(bf_display *r) {
+  static const Uint32 fmts[2] = {SDL_PIXELFORMAT_IYUV, SDL_PIXELFORMAT_NV12};
+  uint8_t y[16 * 16], uv[16 * 16];
+  memset(y, 16, sizeof y);
+  memset(uv, 128, sizeof uv);
+  SDL_SetRenderDrawColor(r->ren, 0, 0, 0, 255);
+  SDL_RenderClear(r->ren);
+  for (int i = 0; i < 2; i++) {
+    SDL_Texture *t = SDL_CreateTexture(r->ren, fmts[i], SDL_TEXTUREACCESS_STREAMING, 16, 16);
+    if (!t) continue;
+    if (i == 0)
+      SDL_UpdateYUVTexture(t, NULL, y, 16, uv, 8, uv, 8);
+    else
+      SDL_UpdateNVTexture(t, NULL, y, 16, uv, 16);
+    SDL_Rect dst = {0, 0, 1, 1};
+    SDL_RenderCopy(r->ren, t, NULL, &dst);
+    SDL_DestroyTexture(t);
+  }
+  SDL_RenderClear(r->ren);
+  SDL_RenderPresent(r->ren);
+}
+
+void bf_display_expect(bf_display *r, int w, int h) {
+  if (r->sized_to_stream || r->cfg.width || bf_display_is_fullscreen(r) || w <= 0 || h <= 0) return;
+  fit_window(r, w, h);
+  SDL_RenderClear(r->ren); /* the first present at the new size, before the stream */
+  SDL_RenderPresent(r->ren);
+}
+
 int bf_display_open(const bf_display_config *cfg, bf_display **out, char *err, size_t cap) {
   *out = NULL;
   bf_display *r = calloc(1, sizeof *r);
@@ -152,7 +210,11 @@ int bf_display_open(const bf_display_config *cfg, bf_display **out, char *err, s
     free(r);
     return -ENODEV;
   }
-  Uint32 flags = SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI;
+  /* hidden until the renderer is made: an OpenGL renderer makes SDL destroy
+   * the window it made and create another (SDL_RecreateWindow), so a window
+   * shown at once is mapped twice, and whoever looks for it in between (a
+   * window manager, a test's xdotool) may take the one about to go */
+  Uint32 flags = SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI | SDL_WINDOW_HIDDEN;
   if (cfg->borderless) flags |= SDL_WINDOW_BORDERLESS;
   int w = cfg->width ? cfg->width : 960, h = cfg->height ? cfg->height : 540;
   r->win = SDL_CreateWindow(cfg->title ? cfg->title : "bildfunk", SDL_WINDOWPOS_CENTERED,
@@ -168,6 +230,7 @@ int bf_display_open(const bf_display_config *cfg, bf_display **out, char *err, s
     snprintf(err, cap, "cannot create a renderer: %s", SDL_GetError());
     goto fail;
   }
+  SDL_ShowWindow(r->win);
   SDL_RendererInfo info;
   SDL_GetRendererInfo(r->ren, &info);
   snprintf(r->desc, sizeof r->desc, "%s / %s", SDL_GetCurrentVideoDriver(), info.name);
@@ -177,10 +240,10 @@ int bf_display_open(const bf_display_config *cfg, bf_display **out, char *err, s
   if (SDL_GetWindowWMInfo(r->win, &wm) && wm.subsystem == SDL_SYSWM_X11)
     r->event_fd = ConnectionNumber(wm.info.x11.display);
 #endif
+  fit_window(r, w, h);                      /* a small screen, a panel: inside the usable area */
+  if (!cfg->width) r->fit_w = r->fit_h = 0; /* not the stream's yet */
   if (cfg->fullscreen) fs_request(r);
-  SDL_SetRenderDrawColor(r->ren, 0, 0, 0, 255);
-  SDL_RenderClear(r->ren);
-  SDL_RenderPresent(r->ren);
+  warm_up(r);
   *out = r;
   return 0;
 fail:
@@ -224,6 +287,35 @@ int bf_display_event_fd(bf_display *r) {
 }
 bf_rect bf_display_picture_rect(bf_display *r) {
   return r->pic_rect;
+}
+
+int bf_display_to_picture(bf_display *r, int wx, int wy, int *px, int *py, int *pw, int *ph) {
+  if (!r->have_picture || r->tex_w <= 0 || r->tex_h <= 0) return -1;
+  int ow, oh, ww, wh;
+  bf_display_output_size(r, &ow, &oh);
+  SDL_GetWindowSize(r->win, &ww, &wh);
+  bf_rect pic;
+  bf_letterbox(r->tex_w, r->tex_h, r->sar_num, r->sar_den, ow, oh, &pic);
+  /* window points -> output pixels (HiDPI) -> the picture's pixels */
+  int64_t ox = ww > 0 ? (int64_t)wx * ow / ww : wx, oy = wh > 0 ? (int64_t)wy * oh / wh : wy;
+  int64_t x = (ox - pic.x) * r->tex_w / pic.w, y = (oy - pic.y) * r->tex_h / pic.h;
+  int inside = ox >= pic.x && oy >= pic.y && x < r->tex_w && y < r->tex_h;
+  *px = (int)(x < 0 ? 0 : x >= r->tex_w ? r->tex_w - 1 : x);
+  *py = (int)(y < 0 ? 0 : y >= r->tex_h ? r->tex_h - 1 : y);
+  *pw = r->tex_w;
+  *ph = r->tex_h;
+  return inside;
+}
+
+int bf_display_pointer(bf_display *r, bf_pointer_mode m) {
+  (void)r;
+  int rc = SDL_SetRelativeMouseMode(m == BF_POINTER_CAPTURED ? SDL_TRUE : SDL_FALSE);
+  SDL_ShowCursor(m == BF_POINTER_SHOWN ? SDL_ENABLE : SDL_DISABLE);
+  return rc == 0 ? 0 : -EIO;
+}
+
+void bf_display_grab_keyboard(bf_display *r, int on) {
+  SDL_SetWindowKeyboardGrab(r->win, on ? SDL_TRUE : SDL_FALSE);
 }
 
 void bf_display_output_size(bf_display *r, int *w, int *h) {
@@ -342,19 +434,11 @@ int bf_display_upload(bf_display *r, const AVFrame *pic) {
     r->tex_w = pic->width;
     r->tex_h = pic->height;
     r->tex_fmt = fmt;
-    /* a window that was not given a size follows the stream's, once */
-    if (!r->sized_to_stream && !r->cfg.width && !bf_display_is_fullscreen(r)) {
-      SDL_Rect usable;
-      int w = pic->width, h = pic->height;
-      if (SDL_GetDisplayUsableBounds(SDL_GetWindowDisplayIndex(r->win), &usable) == 0 &&
-          (w > usable.w || h > usable.h)) {
-        bf_rect fit;
-        bf_letterbox(w, h, 1, 1, usable.w, usable.h, &fit);
-        w = fit.w;
-        h = fit.h;
-      }
-      SDL_SetWindowSize(r->win, w, h);
-    }
+    /* a window that was not given a size follows the stream's, once (it
+     * may have already: bf_display_expect) */
+    if (!r->sized_to_stream && !r->cfg.width && !bf_display_is_fullscreen(r) &&
+        (pic->width != r->fit_w || pic->height != r->fit_h))
+      fit_window(r, pic->width, pic->height);
     r->sized_to_stream = 1;
   }
   r->sar_num = pic->sample_aspect_ratio.num;
@@ -443,5 +527,6 @@ void bf_display_text_ops(bf_display *r, int rich, bf_text_ops *ops) {
       return;
     }
   }
-  bf_font_builtin_ops(oh >= 1000 ? 2 : 1, ops);
+  /* the built-in 5x7 font grows with the window: 14 px tall on 1080 lines */
+  bf_font_builtin_ops(oh >= 800 ? oh / 400 : 1, ops);
 }

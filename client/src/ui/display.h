@@ -58,8 +58,14 @@ int bf_display_open(const bf_display_config *cfg, bf_display **out, char *err, s
 /* Closes the window and SDL; clears |*d|. */
 void bf_display_close(bf_display **d);
 
+/* The stream will be |w| x |h| (a control session's Welcome): a window not
+ * given a size takes it now, fitted into the display's usable area and
+ * centred there, rather than at the first picture. */
+void bf_display_expect(bf_display *d, int w, int h);
+
 /* Copies |pic| into the video texture (recreated when its size or format
- * changes). 0 or negative errno. */
+ * changes); the first picture sizes a window not given a size (as
+ * bf_display_expect), once. 0 or negative errno. */
 int bf_display_upload(bf_display *d, const AVFrame *pic);
 
 /* Clears, draws the picture letterboxed and |over| at the top-left (NULL =
@@ -97,8 +103,28 @@ void bf_display_tick(bf_display *d);
 /* The text drawing to use: a system font (SDL2_ttf, found through
  * fontconfig) or the built-in bitmap font, per the config and what is
  * installed; |rich| is what BF_FONT_AUTO decides on (1: the system font).
- * Sized for the current window. */
+ * Sized for the current window (the built-in font at one pixel per font
+ * pixel per 400 lines, at least one): call again when the window's size
+ * changes. */
 void bf_display_text_ops(bf_display *d, int rich, bf_text_ops *ops);
+
+/* Input (input/forward.h): window point (|wx|, |wy|), in SDL's window
+ * coordinates, on the picture as drawn now (letterboxed): in the picture's
+ * pixels (|*px|, |*py|, clamped to it) of its |*pw| x |*ph|. Returns 1 inside
+ * the picture, 0 outside (clamped to its edge), -1 when no picture is
+ * shown. */
+int bf_display_to_picture(bf_display *d, int wx, int wy, int *px, int *py, int *pw, int *ph);
+
+typedef enum bf_pointer_mode {
+  BF_POINTER_SHOWN = 0, /* the local pointer as usual */
+  BF_POINTER_HIDDEN,    /* hidden over the window (the sender's is in the picture) */
+  BF_POINTER_CAPTURED,  /* hidden and held in the window: relative motion only */
+} bf_pointer_mode;
+/* 0, or -EIO when SDL could not capture the pointer (another grab). */
+int bf_display_pointer(bf_display *d, bf_pointer_mode m);
+/* Keyboard grab (system keys such as Alt+Tab come to the window): on only
+ * while fullscreen, for --capture-system-keys. */
+void bf_display_grab_keyboard(bf_display *d, int on);
 
 /* "x11 / software" etc., and the output size in pixels. */
 const char *bf_display_describe(bf_display *d);

@@ -78,20 +78,33 @@ void bf_overlay_set_text(bf_overlay *o, const bf_stats_view *v, const bf_stats *
   case BF_OVERLAY_NORMAL:
   case BF_OVERLAY_DETAILED: {
     int detailed = o->level == BF_OVERLAY_DETAILED;
-    if (info->width)
-      line(o, "%dx%d@%.0f %s  %s", info->width, info->height, info->fps,
+    if (info->width && info->fps > 0) /* the nominal rate; the measured ones below */
+      line(o, "%dx%d@%.*f %s  %s", info->width, info->height,
+           fabs(info->fps - round(info->fps)) < 0.005 ? 0 : 2, info->fps,
            info->codec ? info->codec : "?", info->decoder ? info->decoder : "");
+    else if (info->width)
+      line(o, "%dx%d %s  %s", info->width, info->height, info->codec ? info->codec : "?",
+           info->decoder ? info->decoder : "");
     else
       line(o, "waiting for video");
     line(o, "fps rx %.0f dec %.0f shown %.0f  %.1f Mbit/s", v->fps_received, v->fps_decoded,
          v->fps_presented, v->goodput_mbps);
     line(o, "%-10s %6s %6s %6s", "ms", "p50", "p95", "p99");
+    if (!s->host_frames && !s->host_missing) /* no FRAME_INFO: an older sender */
+      line(o, "%-10s unknown: the sender does not say", "host");
+    else if (v->host_n)
+      line(o, "%-10s %6.2f %6.2f %6.2f", "host", v->host_p50, v->host_p95, v->host_p99);
+    else
+      line(o, "%-10s %6s %6s %6s", "host", "-", "-", "-");
     stage_line(o, v, BF_STAGE_NETWORK, "network");
     stage_line(o, v, BF_STAGE_REASSEMBLY, "reassembly");
     if (detailed) stage_line(o, v, BF_STAGE_QUEUE, "queue");
     stage_line(o, v, BF_STAGE_DECODE, "decode");
     stage_line(o, v, BF_STAGE_PRESENT, "present");
     stage_line(o, v, BF_STAGE_E2E, "end-to-end");
+    if (info->input_n)
+      line(o, "%-10s %6.2f %6.2f %6.2f", "in->photon", info->input_p50_ms, info->input_p95_ms,
+           info->input_p99_ms);
     line(o, "loss %.2f%%  lost %llu fec %llu late %llu", v->loss_pct,
          (unsigned long long)s->frames_lost, (unsigned long long)s->frames_repaired,
          (unsigned long long)late);
@@ -127,17 +140,59 @@ double bf_overlay_graph_range_ms(const bf_stats *s) {
   double top = 0;
   for (size_t i = 0; i < s->graph_n; i++) {
     const bf_graph_col *c = &s->graph[i];
-    double h = (c->net > 0 ? c->net : 0) + c->reasm + c->decode + c->present;
+    double h = c->host + (c->net > 0 ? c->net : 0) + c->reasm + c->decode + c->present;
     if (h > top) top = h;
   }
   double r = ceil(top / 10.0) * 10.0;
   return r < 20 ? 20 : r;
 }
 
+/* The graph's legend: one word per segment in its colour (host only when
+ * the sender says it), "key" in white for the keyframe marks, then the
+ * ranges: 0-R ms up, the seconds the columns span across. */
+static const char *const k_leg_name[6] = {"host", "net", "reasm", "decode", "present", "key"};
+static const uint32_t k_leg_col[6] = {BF_OV_HOST,   BF_OV_NET,     BF_OV_REASM,
+                                      BF_OV_DECODE, BF_OV_PRESENT, BF_OV_KEY};
+
+static void legend_range(const bf_stats *s, char *out, size_t cap) {
+  size_t newest = (s->graph_head + BF_GRAPH_LEN - 1) % BF_GRAPH_LEN;
+  size_t oldest = (s->graph_head + BF_GRAPH_LEN - s->graph_n) % BF_GRAPH_LEN;
+  double span =
+      s->graph_n > 1 ? (double)(s->graph[newest].at_ns - s->graph[oldest].at_ns) / 1e9 : 0;
+  snprintf(out, cap, "0-%.0f ms, %.1f s", bf_overlay_graph_range_ms(s), span);
+}
+
+/* Width in pixels of the legend line. */
+static int legend_width(const bf_overlay *o, const bf_stats *s) {
+  char r[48];
+  legend_range(s, r, sizeof r);
+  size_t chars = strlen(r);
+  for (int i = s->host_frames ? 0 : 1; i < 6; i++)
+    chars += strlen(k_leg_name[i]) + 1;
+  return (int)chars * o->text.char_w;
+}
+
+/* Ticks under the baseline where a whole second before the newest column
+ * falls between two columns. */
+static void draw_ticks(bf_overlay *o, const bf_stats *s, int colw) {
+  if (!s->graph_n) return;
+  const bf_graph_col *newest = &s->graph[(s->graph_head + BF_GRAPH_LEN - 1) % BF_GRAPH_LEN];
+  uint64_t prev_sec = 0;
+  for (size_t k = 0; k < s->graph_n; k++) {
+    const bf_graph_col *c = &s->graph[(s->graph_head + BF_GRAPH_LEN - 1 - k) % BF_GRAPH_LEN];
+    uint64_t sec = newest->at_ns > c->at_ns ? (newest->at_ns - c->at_ns) / 1000000000ull : 0;
+    int x = o->pad + o->graph_w - (int)k * colw;
+    if (x < o->pad) break;
+    if (sec != prev_sec)
+      bf_canvas_fill(&o->cv, x, o->graph_y + o->graph_h + 1, 1, o->pad - 1, BF_OV_DIM);
+    prev_sec = sec;
+  }
+}
+
 static void draw_graph(bf_overlay *o, const bf_stats *s) {
   bf_canvas *cv = &o->cv;
   int x0 = o->pad, y0 = o->graph_y, h = o->graph_h, w = o->graph_w;
-  bf_canvas_fill(cv, 0, y0, cv->w, h + o->text.line_h + o->pad, BF_OV_BG);
+  bf_canvas_fill(cv, 0, y0, cv->w, h + o->pad + o->text.line_h + o->pad, BF_OV_BG);
   bf_canvas_fill(cv, x0, y0 + h, w, 1, BF_OV_DIM); /* baseline */
   double range = bf_overlay_graph_range_ms(s);
   double px_per_ms = h / range;
@@ -149,10 +204,10 @@ static void draw_graph(bf_overlay *o, const bf_stats *s) {
     const bf_graph_col *c = &s->graph[idx];
     int x = x0 + w - (int)(k + 1) * colw;
     if (x < x0) break;
-    const float seg[4] = {c->net > 0 ? c->net : 0, c->reasm, c->decode, c->present};
-    const uint32_t col[4] = {BF_OV_NET, BF_OV_REASM, BF_OV_DECODE, BF_OV_PRESENT};
+    const float seg[5] = {c->host, c->net > 0 ? c->net : 0, c->reasm, c->decode, c->present};
+    const uint32_t col[5] = {BF_OV_HOST, BF_OV_NET, BF_OV_REASM, BF_OV_DECODE, BF_OV_PRESENT};
     double acc = 0;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
       if (!(seg[i] > 0)) continue;
       int ya = (int)lround(acc * px_per_ms);
       acc += seg[i];
@@ -164,14 +219,12 @@ static void draw_graph(bf_overlay *o, const bf_stats *s) {
     }
     if (c->keyframe) bf_canvas_fill(cv, x, y0, colw, 2, BF_OV_KEY);
   }
-  /* legend: one word per stage in its colour, then the range */
-  int ly = y0 + h + o->pad / 2, lx = x0;
-  const char *names[4] = {"net", "reasm", "decode", "present"};
-  const uint32_t cols[4] = {BF_OV_NET, BF_OV_REASM, BF_OV_DECODE, BF_OV_PRESENT};
-  for (int i = 0; i < 4; i++)
-    lx += o->text.draw(o->text.ctx, cv, lx, ly, names[i], cols[i]) + o->text.char_w;
-  char r[32];
-  snprintf(r, sizeof r, "0-%.0f ms", range);
+  draw_ticks(o, s, colw);
+  int ly = y0 + h + o->pad + o->pad / 2, lx = x0;
+  for (int i = s->host_frames ? 0 : 1; i < 6; i++)
+    lx += o->text.draw(o->text.ctx, cv, lx, ly, k_leg_name[i], k_leg_col[i]) + o->text.char_w;
+  char r[48];
+  legend_range(s, r, sizeof r);
   o->text.draw(o->text.ctx, cv, lx, ly, r, BF_OV_DIM);
 }
 
@@ -187,10 +240,14 @@ int bf_overlay_draw(bf_overlay *o, const bf_stats *s) {
   int text_w = (int)maxc * o->text.char_w;
   o->graph_w = with_graph ? (int)BF_GRAPH_LEN * (o->text.char_w >= 12 ? 2 : 1) : 0;
   o->graph_h = with_graph ? o->text.line_h * 5 : 0;
+  int leg_w = with_graph ? legend_width(o, s) : 0;
+  if (leg_w > text_w) text_w = leg_w;
   int w = 2 * o->pad + (text_w > o->graph_w ? text_w : o->graph_w);
   int text_h = o->nlines * o->text.line_h;
   o->graph_y = o->pad + text_h + o->pad;
-  int h = with_graph ? o->graph_y + o->graph_h + o->text.line_h + o->pad : o->pad * 2 + text_h;
+  /* the graph, its ticks (one pad), the legend */
+  int h =
+      with_graph ? o->graph_y + o->graph_h + o->pad + o->text.line_h + o->pad : o->pad * 2 + text_h;
   if (w != o->cv.w || h != o->cv.h) {
     if (bf_canvas_resize(&o->cv, w, h) < 0) return -ENOMEM;
     o->text_dirty = 1;

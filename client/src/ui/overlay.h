@@ -6,7 +6,10 @@
  *
  *   compact   one line: presented fps, end-to-end p50/p95, loss
  *   normal    stream, decoder, fps received/decoded/presented, goodput,
- *             p50/p95/p99 per stage, loss and frame counters, the graph
+ *             p50/p95/p99 per stage (the sender's host time first, or
+ *             that an older sender does not say it) and input-to-photon,
+ *             loss and frame
+ *             counters, the graph
  *   detailed  normal + queue stage, FEC shards used, jitter, clock offset
  *             and RTT, keyframe requests, skips, decode errors, rejects
  * normal and detailed also show the sound: its latency p50/p95, the A/V
@@ -14,7 +17,10 @@
  *
  * The text is rebuilt by bf_overlay_set_text() (a few times a second; it
  * sorts the percentile windows) and only redrawn when it changed; the graph
- * is redrawn on every bf_overlay_draw(). No SDL here: text goes through
+ * is redrawn on every bf_overlay_draw(). The graph has a time scale (a tick
+ * under it at every whole second before the newest column, the seconds it
+ * spans in the legend) and its legend names every colour, keyframe marks
+ * included. No SDL here: text goes through
  * bf_text_ops (built-in bitmap font or a system font from the display).
  */
 #ifndef BF_CLIENT_OVERLAY_H
@@ -40,7 +46,7 @@ const char *bf_overlay_level_name(bf_overlay_level l);
 /* What the overlay shows besides bf_stats. */
 typedef struct bf_overlay_info {
   int width, height;   /* stream picture size, 0 = none yet */
-  double fps;          /* stream frame rate (from pts spacing) */
+  double fps;          /* the stream's nominal frame rate, 0 = not known (yet) */
   const char *codec;   /* "h264" */
   const char *decoder; /* "h264 software, 2 threads" */
   int clock_synced;
@@ -51,6 +57,9 @@ typedef struct bf_overlay_info {
   uint64_t decode_errors;
   uint64_t rejected; /* datagrams the reassembler dropped */
   int waiting_key;   /* picture frozen until a keyframe */
+  /* input-to-photon over the last inputs (input/photon.h); input_n 0 = none */
+  uint64_t input_n;
+  double input_p50_ms, input_p95_ms, input_p99_ms;
   struct { /* the sound (audio/audio_stream.h) */
     int on;       /* 0 = none */
     int muted;
@@ -63,9 +72,12 @@ typedef struct bf_overlay_info {
 } bf_overlay_info;
 
 /* Graph colours (ARGB), one per stacked segment, and the background. */
-#define BF_OV_BG 0xD8101010u
+/* The background hides the picture behind the text: opaque (at 95 % the
+ * test pattern's own text still showed through the numbers) */
+#define BF_OV_BG 0xFF101010u
 #define BF_OV_TEXT 0xFFF0F0F0u
 #define BF_OV_DIM 0xFFA0A0A0u
+#define BF_OV_HOST 0xFF9A8FA8u
 #define BF_OV_NET 0xFF3D7BD9u
 #define BF_OV_REASM 0xFF2FB6A8u
 #define BF_OV_DECODE 0xFFF0A030u
@@ -81,6 +93,7 @@ typedef struct bf_overlay {
   int text_dirty;
   int graph_y, graph_h, graph_w; /* graph area inside cv (graph_h 0 = none) */
   int pad;
+  int font_h; /* the window height the caller chose the font for (0 = none yet) */
 } bf_overlay;
 
 /* |text| is copied. */

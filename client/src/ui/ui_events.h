@@ -4,6 +4,7 @@
  *
  *   UI actions   what the client itself does: quit (window closed,
  *                Ctrl+Alt+Shift+Q), next overlay level (+S), fullscreen (+X),
+ *                mouse mode (+M), release the captured pointer (+Z),
  *                redraw (resized, exposed), and typing for the setup screens
  *                (text, Enter, Backspace, Esc).
  *   input events the raw keyboard (SDL scancode, down/up, repeat, modifiers),
@@ -13,13 +14,14 @@
  *                what input forwarding will send to the sender. Plain values,
  *                no SDL types.
  *
- * A hotkey (Ctrl+Alt+Shift+S/X/Q/U) stays local: its key's down, repeats and up
+ * A hotkey (Ctrl+Alt+Shift+S/X/Q/U/M/Z) stays local: its key's down, repeats and up
  * are never input events (the modifiers held for it are). Typing keys
  * (Enter, Backspace, Esc) are both a UI action and an input event.
  *
  * Not here: acting on the actions (the loop toggles fullscreen and hands the
- * rest to the running phase), drawing (display.h), sending input (nothing
- * consumes the input events yet: the loop takes and drops them).
+ * rest to the running phase), drawing (display.h), sending input (the loop
+ * hands the input events to the running phase; the streaming phase's input
+ * stage, input/forward.h, sends them).
  *
  * Queue: the input events wait in a ring of BF_INPUT_QUEUE in the caller's
  * bf_ui_events until bf_ui_events_input() takes them; full, the newest is
@@ -27,7 +29,7 @@
  * it holds one turn's events (latency: none beyond the turn).
  *
  * Game controllers: their events come once SDL's game controller subsystem
- * is initialised (the input forwarding's job); an added controller is opened
+ * is initialised (input/gamepads.h); an added controller is opened
  * here, so its buttons and axes arrive, and closed when removed.
  *
  * Threads: SDL's event thread rule: the thread that opened the display.
@@ -44,6 +46,8 @@ typedef enum bf_ui_action {
   BF_UI_OVERLAY,    /* Ctrl+Alt+Shift+S: next overlay level */
   BF_UI_FULLSCREEN, /* Ctrl+Alt+Shift+X: toggle fullscreen */
   BF_UI_MUTE,       /* Ctrl+Alt+Shift+U: sound off / on (A is left to the game) */
+  BF_UI_MOUSE_MODE, /* Ctrl+Alt+Shift+M: relative <-> absolute mouse */
+  BF_UI_RELEASE,    /* Ctrl+Alt+Shift+Z: release the captured pointer */
   BF_UI_REDRAW,     /* resized / exposed: present again */
   /* typing (the setup screens; ignored while streaming) */
   BF_UI_TEXT,      /* text typed: bf_ui_events_text() */

@@ -31,6 +31,10 @@ const bf_queued_au *bf_au_queue_head(const bf_au_queue *q) {
   return q->n ? &q->q[q->head] : NULL;
 }
 
+const bf_queued_au *bf_au_queue_at(const bf_au_queue *q, size_t i) {
+  return i < q->n ? &q->q[(q->head + i) % BF_AU_QUEUE_MAX] : NULL;
+}
+
 int bf_au_queue_pop(bf_au_queue *q, bf_queued_au *out) {
   if (!q->n) return 0;
   *out = q->q[q->head];

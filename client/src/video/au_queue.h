@@ -46,6 +46,10 @@ int bf_au_queue_push(bf_au_queue *q, const bf_queued_au *au);
 /* The oldest queued AU (valid until the next push or pop), NULL when empty. */
 const bf_queued_au *bf_au_queue_head(const bf_au_queue *q);
 
+/* The |i|-th oldest queued AU (0 = the head), NULL past the end; valid
+ * until the next push or pop. */
+const bf_queued_au *bf_au_queue_at(const bf_au_queue *q, size_t i);
+
 /* Takes the oldest AU into |out|: 1, or 0 when empty. */
 int bf_au_queue_pop(bf_au_queue *q, bf_queued_au *out);
 

@@ -21,6 +21,7 @@ void bf_decode_gate_config_default(bf_decode_gate_config *cfg) {
   cfg->skip_cooldown_ns = 1000 * MS;
   cfg->hold_max_ns = 100 * MS;
   cfg->hold_frames = 6;
+  cfg->catchup_ns = 200 * MS;
 }
 
 void bf_decode_gate_init(bf_decode_gate *r, const bf_decode_gate_config *cfg) {
@@ -247,6 +248,17 @@ uint64_t bf_decode_gate_next_due(const bf_decode_gate *r) {
   return due;
 }
 
+uint32_t bf_decode_gate_decodable(const bf_decode_gate *r, const uint32_t *idx,
+                                  const uint32_t *flags, uint32_t n) {
+  bf_decode_gate sim = *r;
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    bf_gate g = bf_decode_gate_on_frame(&sim, idx[i], flags[i], 0);
+    k += g == BF_GATE_DECODE || g == BF_GATE_DECODE_HIDDEN;
+  }
+  return k;
+}
+
 int bf_decode_gate_backlog(bf_decode_gate *r, uint32_t depth, uint64_t now_ns) {
   int skip = 0;
   if (depth >= r->cfg.backlog_hard) {
@@ -258,11 +270,43 @@ int bf_decode_gate_backlog(bf_decode_gate *r, uint32_t depth, uint64_t now_ns) {
       skip = 1;
   } else if (depth <= 1) {
     r->backlog_since_ns = 0;
+    r->catching_up = 0;
   }
   if (!skip || now_ns < r->cooldown_until_ns) return 0;
+  /* A decoder faster than the stream drains |depth| AUs, while more come,
+   * in depth x cost / (1 - cost / interval) */
+  uint64_t cost = bf_decode_gate_decode_cost(r), iv = r->cfg.frame_interval_ns;
+  if (cost && cost < iv &&
+      (double)depth * (double)cost * (double)iv / (double)(iv - cost) <=
+          (double)r->cfg.catchup_ns) {
+    /* decoded through sooner than a keyframe could come */
+    r->catchups += !r->catching_up;
+    r->catching_up = 1;
+    r->backlog_since_ns = 0;
+    return 0;
+  }
   r->backlog_since_ns = 0;
   r->cooldown_until_ns = now_ns + r->cfg.skip_cooldown_ns;
   r->skips++;
   freeze_at(r, r->expected, r->expected, r->expected, 0);
   return 1;
+}
+
+void bf_decode_gate_on_decode_time(bf_decode_gate *r, uint64_t ns) {
+  r->dec_ns[r->dec_at] = ns;
+  r->dec_at = (r->dec_at + 1) % BF_GATE_DECODE_SAMPLES;
+  if (r->dec_n < BF_GATE_DECODE_SAMPLES) r->dec_n++;
+}
+
+uint64_t bf_decode_gate_decode_cost(const bf_decode_gate *r) {
+  if (r->dec_n < 3) return 0; /* one or two can be a busy machine's */
+  uint64_t v[BF_GATE_DECODE_SAMPLES];
+  memcpy(v, r->dec_ns, sizeof v);
+  for (unsigned i = 1; i < r->dec_n; i++) /* a few values: insertion sort */
+    for (unsigned k = i; k > 0 && v[k - 1] > v[k]; k--) {
+      uint64_t t = v[k];
+      v[k] = v[k - 1];
+      v[k - 1] = t;
+    }
+  return v[r->dec_n / 2];
 }

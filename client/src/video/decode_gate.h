@@ -51,6 +51,13 @@
  * at |backlog_frames| or more for |backlog_ns|, or reaches |backlog_hard| at
  * once, the caller is told to drop the queue; the gate then waits for a
  * keyframe and asks for one. Latency cost: none; this exists to shed it.
+ * Unless the decoder clears the backlog itself about as soon as a keyframe
+ * could come: when a decode costs less than a frame interval (the median of
+ * the last BF_GATE_DECODE_SAMPLES the caller reported, at least 3) and it
+ * drains the queue, while more AUs come, within |catchup_ns| (depth x cost
+ * / (1 - cost / interval)), the backlog came from a one-off stall (the first
+ * picture's costs, a slow present, the machine busy elsewhere) and is
+ * decoded through, the newest picture shown (counted in |catchups|).
  *
  * Not here: sockets, clocks, the decoder. Time is a ns value passed in.
  * Caller-owned struct, no cleanup.
@@ -72,7 +79,10 @@ typedef struct bf_decode_gate_config {
   uint64_t skip_cooldown_ns;  /* no second skip within: 1 s */
   uint64_t hold_max_ns;       /* cap on the reordering allowance: 100 ms */
   uint32_t hold_frames;       /* hold no more AUs than: 6 (< backlog_hard) */
+  uint64_t catchup_ns;        /* a backlog drained within this is not skipped: 200 ms */
 } bf_decode_gate_config;
+
+#define BF_GATE_DECODE_SAMPLES 16u /* decode times the cost is the median of */
 
 void bf_decode_gate_config_default(bf_decode_gate_config *cfg);
 
@@ -123,6 +133,10 @@ typedef struct bf_decode_gate {
   uint64_t holds_filled;    /* ... and the earlier one came in time */
   uint64_t holds_expired;   /* ... and the bound ran out first */
   uint64_t shorts_ignored;  /* BLOCK_SHORT on a reordering network */
+  uint64_t catchups;        /* backlogs decoded through instead of skipped */
+  uint64_t dec_ns[BF_GATE_DECODE_SAMPLES]; /* the last decode times */
+  unsigned dec_n, dec_at;
+  int catching_up; /* the current backlog is being decoded through */
 } bf_decode_gate;
 
 void bf_decode_gate_init(bf_decode_gate *r, const bf_decode_gate_config *cfg);
@@ -170,9 +184,24 @@ uint64_t bf_decode_gate_next_due(const bf_decode_gate *r);
  * afresh): forget the expected index and wait for a keyframe. */
 void bf_decode_gate_restart(bf_decode_gate *r);
 
-/* Reports the number of completed AUs waiting for the decoder. Returns 1 when
+/* How many of the |n| queued AUs (frame indices |idx|, user flags |flags|, in
+ * queue order) the gate would hand to the decoder if they came now: the
+ * decoder's real backlog. AUs it would drop (waiting for a keyframe, stale,
+ * a gap) cost nothing and are not counted. |r| is not changed (a copy of it
+ * decides). */
+uint32_t bf_decode_gate_decodable(const bf_decode_gate *r, const uint32_t *idx,
+                                  const uint32_t *flags, uint32_t n);
+
+/* Reports the number of completed AUs waiting for the decoder (count only
+ * those it would decode: bf_decode_gate_decodable). Returns 1 when
  * the caller must skip to live now: drop every queued AU (and restart the
  * reassembler's window); the gate then waits for a keyframe and asks. */
 int bf_decode_gate_backlog(bf_decode_gate *r, uint32_t depth, uint64_t now_ns);
+
+/* One decode took |ns| (leave out a decoder's first: it pays its set-up). */
+void bf_decode_gate_on_decode_time(bf_decode_gate *r, uint64_t ns);
+/* What a decode costs now: the median of the last samples, 0 = not known
+ * (fewer than 3). */
+uint64_t bf_decode_gate_decode_cost(const bf_decode_gate *r);
 
 #endif

@@ -55,6 +55,7 @@ struct bf_decoder {
   bf_hwdec hw_kind; /* the device in use, BF_HWDEC_SOFTWARE if none */
   bf_codec codec;
   char desc[96];
+  uint64_t decodes; /* calls of bf_decoder_decode */
 };
 
 static const char *const av1_decoders[] = {"libdav1d", "libaom-av1", "av1", NULL};
@@ -248,6 +249,7 @@ static int fill_input(bf_decoder *d, const uint8_t *au, size_t len) {
 
 int bf_decoder_decode(bf_decoder *d, const uint8_t *au, size_t len, int64_t pts, AVFrame **pic) {
   *pic = NULL;
+  d->decodes++;
   int r = fill_input(d, au, len);
   if (r < 0) return r;
   d->pkt->pts = pts;
@@ -287,6 +289,10 @@ const char *bf_decoder_describe(const bf_decoder *d) {
 }
 bf_codec bf_decoder_codec(const bf_decoder *d) {
   return d->codec;
+}
+
+uint64_t bf_decoder_decodes(const bf_decoder *d) {
+  return d->decodes;
 }
 
 AVRational bf_decoder_frame_rate(const bf_decoder *d) {

@@ -61,6 +61,8 @@ int bf_decoder_decode(bf_decoder *d, const uint8_t *au, size_t len, int64_t pts,
 /* "h264 software, 2 slice threads" or "hevc vaapi". */
 const char *bf_decoder_describe(const bf_decoder *d);
 bf_codec bf_decoder_codec(const bf_decoder *d);
+/* How many AUs it was given (the first pays for its set-up). */
+uint64_t bf_decoder_decodes(const bf_decoder *d);
 /* The stream's frame rate if the bitstream says ({0, 1} otherwise). */
 AVRational bf_decoder_frame_rate(const bf_decoder *d);
 

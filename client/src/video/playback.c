@@ -36,6 +36,8 @@ static void track_interval(bf_client *c, const bf_frame *f) {
 
 static void on_frame(bf_client *c, bf_frame *f, uint64_t now) {
   track_interval(c, f);
+  bf_nominal_rate_push(&c->rate, f->frame_index, f->pts_ns);
+  if (!c->first_au_ns) c->first_au_ns = now ? now : 1;
   bf_queued_au au;
   memset(&au, 0, sizeof au);
   au.f = *f;
@@ -45,6 +47,8 @@ static void on_frame(bf_client *c, bf_frame *f, uint64_t now) {
   rec->user_flags = f->user_flags;
   rec->shards_received = f->shards_received;
   rec->shards_recovered = f->shards_recovered;
+  rec->data_shards = f->data_shards;
+  rec->parity_shards = f->parity_shards;
   rec->pts_ns = f->pts_ns;
   rec->capture_ns = (uint64_t)((int64_t)f->pts_ns - bf_client_clock_offset(c));
   rec->first_shard_ns = f->first_arrival_ns;
@@ -53,16 +57,44 @@ static void on_frame(bf_client *c, bf_frame *f, uint64_t now) {
   /* in frame_index order: an AU that overtook an earlier one on the network
    * waits behind it (the gate holds it, see decode_gate.h) */
   if (bf_au_queue_push(&c->q, &au) < 0) {
-    /* Only with --skip-to-live off (skip-to-live empties the queue long
-     * before): never block the network side; the AU is counted as skipped. */
+    /* skip-to-live on, and more AUs completed at once than the queue holds
+     * (off never gets here: see back-pressure below): counted as skipped */
+    if (!c->queue_full_drops++)
+      bf_client_say(c, "%u pictures wait for the decoder: frame %u dropped", BF_AU_QUEUE_MAX,
+                    f->frame_index);
     bf_client_outcome(c, rec, BF_OUT_SKIPPED, now);
     bf_pump_release(c->pump, f);
   }
 }
 
+/* --skip-to-live off: a full queue holds the stream back instead of dropping:
+ * completed AUs wait in the reassembler, within its memory budget (the
+ * socket is still read: garbage and control keep their way, and a flood
+ * cannot fill the kernel's buffer in front of the video). */
+static int queue_full(const bf_client *c) {
+  return c->cli->no_skip_to_live && bf_au_queue_len(&c->q) >= BF_AU_QUEUE_MAX;
+}
+
+static void backpressure(bf_client *c, int on, uint64_t now) {
+  if (on == c->backpressure) return;
+  c->backpressure = on;
+  if (on) {
+    if (!c->backpressure_waits++)
+      bf_client_say(c,
+                    "the decoder is slower than the stream: %u pictures wait, so the next ones "
+                    "wait in the reassembler until it catches up (--skip-to-live off; beyond "
+                    "its memory budget they are lost, counted)",
+                    BF_AU_QUEUE_MAX);
+    c->backpressure_since_ns = now;
+  } else {
+    c->backpressure_ns += now - c->backpressure_since_ns;
+  }
+}
+
 void bf_playback_take_events(bf_client *c, uint64_t now) {
   bf_event ev;
-  while (bf_pump_event(c->pump, &ev)) {
+  int more = 0;
+  while (!(more = queue_full(c)) && bf_pump_event(c->pump, &ev)) {
     switch (ev.type) {
     case BF_EVENT_FRAME:
       on_frame(c, &ev.u.frame, now);
@@ -85,13 +117,26 @@ void bf_playback_take_events(bf_client *c, uint64_t now) {
       break;
     }
   }
+  backpressure(c, more, now);
   bf_decode_gate_set_reorder(&c->gate, bf_pump_reorder_ns(c->pump, now));
 }
 
 void bf_playback_restart(bf_client *c) {
   bf_decode_gate_restart(&c->gate);
+  bf_nominal_rate_init(&c->rate);
   c->have_last = 0;
   c->md5_have_base = 0;
+}
+
+uint32_t bf_playback_backlog(const bf_client *c) {
+  if (c->holding) return 0; /* waiting for an earlier one, not for the decoder */
+  uint32_t idx[BF_AU_QUEUE_MAX], flags[BF_AU_QUEUE_MAX], n = 0;
+  const bf_queued_au *au;
+  while ((au = bf_au_queue_at(&c->q, n)) != NULL) {
+    idx[n] = au->f.frame_index;
+    flags[n++] = au->f.user_flags;
+  }
+  return n < c->gate.cfg.backlog_frames ? n : bf_decode_gate_decodable(&c->gate, idx, flags, n);
 }
 
 /* Every queued AU dropped, counted as skipped; returns how many. */
@@ -108,23 +153,20 @@ static size_t drop_queue(bf_client *c, uint64_t now) {
 void bf_playback_skip_to_live(bf_client *c, uint64_t now) {
   size_t n = drop_queue(c, now);
   bf_pump_reset_reassembly(c->pump);
-  bf_client_say(c, "decoder fell behind: skipped %zu queued frames, asking for a keyframe", n);
+  /* why: decoding slower than the stream (a backlog a fast decoder clears
+   * is decoded through: decode_gate.h) */
+  bf_client_say(c,
+                "decoder fell behind: skipped %zu queued frames, asking for a keyframe (a decode "
+                "takes %.1f ms, a frame comes every %.1f ms)",
+                n, (double)bf_decode_gate_decode_cost(&c->gate) / 1e6,
+                (double)c->gate.cfg.frame_interval_ns / 1e6);
 }
 
 /* --- decode ------------------------------------------------------------------------------ */
 
-static int ensure_decoder(bf_client *c, const bf_frame *f) {
-  bf_codec want = c->cli->codec;
-  if (want == BF_CODEC_UNKNOWN) want = bf_codec_detect(f->data, f->len);
-  if (want == BF_CODEC_UNKNOWN) {
-    if (c->dec) return 0; /* keep the codec we have */
-    if (!c->codec_unknown_logged++)
-      bf_client_say(c,
-                    "cannot tell the codec of frame %u (no H.264 SPS, HEVC VPS or AV1 sequence "
-                    "header); use --codec",
-                    f->frame_index);
-    return -EINVAL;
-  }
+/* The decoder for |want|, opened unless it is the one open. 0 or negative
+ * (said; the stream ends). */
+static int open_decoder(bf_client *c, bf_codec want) {
   if (c->dec && bf_decoder_codec(c->dec) == want) return 0;
   if (c->dec) bf_client_say(c, "the stream changed to %s", bf_codec_name(want));
   bf_decoder_close(&c->dec);
@@ -140,6 +182,31 @@ static int ensure_decoder(bf_client *c, const bf_frame *f) {
   }
   bf_client_verbose(c, "decoding %s with %s", bf_codec_name(want), bf_decoder_describe(c->dec));
   return 0;
+}
+
+static int ensure_decoder(bf_client *c, const bf_frame *f) {
+  bf_codec want = c->cli->codec;
+  if (want == BF_CODEC_UNKNOWN) want = bf_codec_detect(f->data, f->len);
+  if (want == BF_CODEC_UNKNOWN) {
+    if (c->dec) return 0; /* keep the codec we have */
+    if (!c->codec_unknown_logged++)
+      bf_client_say(c,
+                    "cannot tell the codec of frame %u (no H.264 SPS, HEVC VPS or AV1 sequence "
+                    "header); use --codec",
+                    f->frame_index);
+    return -EINVAL;
+  }
+  return open_decoder(c, want);
+}
+
+int bf_playback_prepare(bf_client *c, bf_codec codec) {
+  bf_codec want = c->cli->codec != BF_CODEC_UNKNOWN ? c->cli->codec : codec;
+  if (want == BF_CODEC_UNKNOWN) return 0; /* told at the first keyframe */
+  uint64_t t0 = bf_clock_epoch_ns();
+  int r = open_decoder(c, want);
+  bf_client_verbose(c, "decoder opened before the stream in %.1f ms",
+                    (double)(bf_clock_epoch_ns() - t0) / 1e6);
+  return r;
 }
 
 static void log_decode_error(bf_client *c, uint32_t idx, int err, uint64_t now) {
@@ -178,6 +245,11 @@ static void write_md5(bf_client *c, const AVFrame *pic, uint32_t frame_index) {
  * presented is replaced). */
 static void keep_picture(bf_client *c, AVFrame *pic, bf_queued_au *it, uint64_t now) {
   c->pictures++;
+  if (c->ep_open && !c->ep_key && (it->rec.user_flags & (BF_AU_KEYFRAME | BF_AU_RECOVERY_POINT))) {
+    c->ep_key = 1;
+    c->ep_key_idx = it->f.frame_index;
+    c->ep_key_flags = it->rec.user_flags;
+  }
   if (pic->width != c->width || pic->height != c->height) {
     bf_client_verbose(c, "stream %dx%d", pic->width, pic->height);
     c->width = pic->width;
@@ -219,6 +291,8 @@ static int decode(bf_client *c, bf_queued_au *it, bf_gate g) {
   }
   it->rec.decode_end_ns = bf_clock_epoch_ns();
   now = it->rec.decode_end_ns;
+  if (bf_decoder_decodes(c->dec) > 1) /* what a decode costs, for skip-to-live */
+    bf_decode_gate_on_decode_time(&c->gate, now - it->rec.decode_start_ns);
   bf_pump_release(c->pump, &it->f);
   if (r < 0) {
     log_decode_error(c, it->f.frame_index, r, now);
@@ -247,7 +321,17 @@ int bf_playback_decode_one(bf_client *c) {
   if (c->holding) return 0;
   bf_queued_au it;
   bf_au_queue_pop(&c->q, &it);
-  bf_gate g = bf_decode_gate_on_frame(&c->gate, it.f.frame_index, it.f.user_flags, now);
+  /* an empty AU (frame_bytes 0, legal) keeps the order but is no keyframe,
+   * and never reaches libavcodec: a 0-byte packet is its drain signal */
+  uint32_t flags = it.f.len ? it.f.user_flags
+                            : it.f.user_flags & ~(uint32_t)(BF_AU_KEYFRAME | BF_AU_RECOVERY_POINT);
+  bf_gate g = bf_decode_gate_on_frame(&c->gate, it.f.frame_index, flags, now);
+  if (!it.f.len && (g == BF_GATE_DECODE || g == BF_GATE_DECODE_HIDDEN)) {
+    bf_client_verbose(c, "frame %u is empty: skipped", it.f.frame_index);
+    bf_pump_release(c->pump, &it.f);
+    bf_client_outcome(c, &it.rec, BF_OUT_EMPTY, now);
+    return 1;
+  }
   if (g != BF_GATE_DECODE && g != BF_GATE_DECODE_HIDDEN) {
     bf_outcome out = g == BF_GATE_WAIT_KEY ? BF_OUT_WAIT_KEY
                      : g == BF_GATE_GAP    ? BF_OUT_GAP
@@ -268,15 +352,29 @@ int bf_playback_decode_one(bf_client *c) {
 
 /* --- present ------------------------------------------------------------------------------ */
 
+/* The overlay's font for the window's size now: the window takes the
+ * stream's size at the first picture, after the overlay was set up. */
+static void overlay_font(bf_client *c) {
+  int w, h;
+  bf_display_output_size(c->display, &w, &h);
+  bf_text_ops ops;
+  bf_display_text_ops(c->display, c->ov.level >= BF_OVERLAY_NORMAL, &ops);
+  bf_overlay_set_font(&c->ov, &ops);
+  c->ov.font_h = h;
+}
+
 void bf_playback_overlay_text(bf_client *c, uint64_t now) {
   if (!c->display || c->ov.level == BF_OVERLAY_OFF) return;
+  int w, h;
+  bf_display_output_size(c->display, &w, &h);
+  if (h != c->ov.font_h) overlay_font(c);
   bf_stats_view v;
   bf_stats_view_now(&c->st, now, &v);
   bf_overlay_info info;
   memset(&info, 0, sizeof info);
   info.width = c->width;
   info.height = c->height;
-  info.fps = c->interval_ns ? 1e9 / (double)c->interval_ns : 0;
+  info.fps = bf_client_nominal_fps(c);
   info.codec = c->dec ? bf_codec_name(bf_decoder_codec(c->dec)) : NULL;
   info.decoder = c->dec ? bf_decoder_describe(c->dec) : NULL;
   int64_t off;
@@ -304,6 +402,14 @@ void bf_playback_overlay_text(bf_client *c, uint64_t now) {
     info.audio.concealed = af.concealed;
     info.audio.late = af.late;
   }
+  if (c->input) {
+    bf_photon_view ph;
+    bf_photon_recent(bf_fwd_photon(c->input), &ph);
+    info.input_n = ph.n;
+    info.input_p50_ms = ph.p50_ms;
+    info.input_p95_ms = ph.p95_ms;
+    info.input_p99_ms = ph.p99_ms;
+  }
   bf_overlay_set_text(&c->ov, &v, &c->st, &info);
   /* 4 Hz while pictures come, 1 Hz when idle */
   c->next_text_ns = now + (now - c->last_present_ns < SEC ? 250 * MS : SEC);
@@ -317,10 +423,8 @@ void bf_playback_redraw(bf_client *c) {
 }
 
 void bf_playback_set_overlay(bf_client *c, bf_overlay_level level) {
-  bf_text_ops ops;
-  bf_display_text_ops(c->display, level >= BF_OVERLAY_NORMAL, &ops);
-  bf_overlay_set_font(&c->ov, &ops);
   bf_overlay_set_level(&c->ov, level);
+  overlay_font(c);
   bf_playback_overlay_text(c, bf_clock_epoch_ns());
 }
 
@@ -335,19 +439,31 @@ void bf_playback_present(bf_client *c) {
     bf_display_present(c->display, bf_overlay_canvas(&c->ov));
   }
   uint64_t now = bf_clock_epoch_ns();
-  c->last_present_ns = now;
   c->pending_rec.present_ns = now;
   if (c->audio) /* the sync target and the A/V markers */
     bf_astream_on_picture(c->audio, c->pending, now, c->pending_rec.pts_ns,
                           (int64_t)(now - c->pending_rec.capture_ns));
-  if (c->ep_open && (c->pending_rec.user_flags & (BF_AU_KEYFRAME | BF_AU_RECOVERY_POINT))) {
+  const bf_frame_record *r = &c->pending_rec;
+  if (!c->last_present_ns) /* what the first picture cost, for a slow start */
+    bf_client_verbose(c,
+                      "first picture on screen %.1f ms after its last shard: %.1f ms to the "
+                      "decoder (opening it included), decoded in %.1f ms, presented in %.1f ms",
+                      (double)(now - r->last_shard_ns) / 1e6,
+                      (double)(r->decode_start_ns - r->last_shard_ns) / 1e6,
+                      (double)(r->decode_end_ns - r->decode_start_ns) / 1e6,
+                      (double)(now - r->decode_end_ns) / 1e6);
+  c->last_present_ns = now;
+  /* the recovery is on screen: its keyframe (recovery point), or a picture
+   * decoded after it that replaced it before it was shown */
+  if (c->ep_open && c->ep_key) {
     c->rec_ep[c->n_ep].present_ns = now;
+    c->rec_ep[c->n_ep].key_idx = c->ep_key_idx;
     bf_client_verbose(c, "recovered: %s %u on screen %.1f ms after the request",
-                      (c->pending_rec.user_flags & BF_AU_KEYFRAME) ? "keyframe" : "recovery point",
-                      c->pending_rec.frame_index,
-                      (double)(now - c->rec_ep[c->n_ep].request_ns) / 1e6);
+                      (c->ep_key_flags & BF_AU_KEYFRAME) ? "keyframe" : "recovery point",
+                      c->ep_key_idx, (double)(now - c->rec_ep[c->n_ep].request_ns) / 1e6);
     c->n_ep++;
     c->ep_open = 0;
+    c->ep_key = 0;
   }
   av_frame_unref(c->pending);
   bf_client_outcome(c, &c->pending_rec, BF_OUT_PRESENTED, now);

@@ -32,9 +32,19 @@ void bf_playback_take_events(bf_client *c, uint64_t now);
  * frame interval start over. */
 void bf_playback_restart(bf_client *c);
 
+/* The decoder's backlog: the queued AUs the gate would decode (held ones
+ * and ones it would drop are none). */
+uint32_t bf_playback_backlog(const bf_client *c);
+
 /* Drops every queued AU (counted as skipped) and the reassembler's window;
  * the gate then asks for a keyframe. */
 void bf_playback_skip_to_live(bf_client *c, uint64_t now);
+
+/* Opens the decoder before the stream (the codec the control session's
+ * Welcome names, or --codec): the decoder's set-up and hardware probing are
+ * then not paid by the first picture. 0, or negative (said: the stream
+ * ends); nothing done for BF_CODEC_UNKNOWN. */
+int bf_playback_prepare(bf_client *c, bf_codec codec);
 
 /* Decodes the oldest queued AU (or drops it, as the gate says). Returns 0
  * when it is held for an earlier one (nothing done), else 1. May end the

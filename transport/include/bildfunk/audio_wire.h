@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * Sound on the data plane (docs/protocol.md §8.2): the audio datagram codec
  * and its Reed-Solomon protection over small blocks of frames. Sans-I/O:

@@ -191,6 +191,9 @@ int bf_channel_send(bf_channel *c, const uint8_t *d, size_t len, const bf_addr *
  * counted drops) or a negative errno. */
 int bf_channel_send_burst(bf_channel *c, bf_dgram *d, size_t n, int gso);
 
+/* Client: the punch schedule from the start again (a new session on the
+ * same socket, e.g. after a reconnect): the fast punches first. */
+void bf_channel_punch_restart(bf_channel *c, uint64_t now_ns);
 /* Client: sends the punch when the schedule says so at |now_ns|. */
 void bf_channel_tick(bf_channel *c, uint64_t now_ns);
 /* When bf_channel_tick next has work (UINT64_MAX: never). */

@@ -54,6 +54,12 @@ extern "C" {
 #define BF_CTL_CONN_READ_BYTES 4096u /* one recv */
 #define BF_CTL_CONN_READS 64u        /* recvs per wake-up at most: a flood cannot starve the loop */
 #define BF_CTL_CONN_LINGER_NS 1000000000ull /* a closed session's last bytes get this long */
+/* What a sender writes, in the clear, on a connection it refuses at accept
+ * because too many are being set up (docs/protocol.md §11): not a TLS record
+ * (0x42 is no TLS content type), so a client tells "busy" from a broken
+ * handshake. Then it closes. */
+#define BF_CTL_BUSY_LINE "BFbusy1\n"
+#define BF_CTL_BUSY_BYTES 8u
 
 /* Caller-owned; fields are read-only outside ctl_conn.c. */
 typedef struct bf_ctl_conn {
@@ -66,6 +72,8 @@ typedef struct bf_ctl_conn {
   int drained;     /* events were taken since the session last decoded */
   int closed_seen; /* the session was seen CLOSED, at |closed_ns| */
   uint64_t closed_ns;
+  uint64_t fed;            /* bytes read and fed to the session so far */
+  int busy;                /* the peer refused the connection: BF_CTL_BUSY_LINE came first */
   size_t out_off, out_len; /* out[out_off, out_len) waits for the kernel */
   uint8_t out[BF_CTL_CONN_OUT_BYTES];
 } bf_ctl_conn;
@@ -95,7 +103,8 @@ int bf_ctl_conn_start(bf_ctl_conn *k, const bf_ctl_session_cfg *cfg, uint64_t no
 /* One recv, fed to the session. Returns the bytes fed (> 0: take the
  * events, then read again), 0 when nothing is there (or the session is
  * closed), or -EPIPE when the stream ended (EOF or a reset; the session was
- * told, its CLOSED event follows). */
+ * told, its CLOSED event follows). A stream that begins with
+ * BF_CTL_BUSY_LINE ends the same way with |busy| set. */
 int bf_ctl_conn_read(bf_ctl_conn *k, uint64_t now_ns);
 
 /* The session's next event: 1 and |*ev|, or 0 when there is none. When the

@@ -75,15 +75,17 @@ typedef struct bf_ctl_offer {
   uint32_t max_frame_bytes;    /* 1..BF_CTL_MAX_FRAME_BYTES */
   uint32_t bitrate_kbps;
   int sealed; /* 0 never, 1 when the client can (BF_CTL_CAP_SEALED), 2 required */
-  int audio;  /* 1: the sender has sound for a client that asks (BF_CTL_CAP_AUDIO) */
+  uint32_t grants; /* Welcome flags the sender can grant, each to a client whose Hello asks:
+                      BF_CTL_WELCOME_INPUT to BF_CTL_CAP_INPUT, BF_CTL_WELCOME_AUDIO to
+                      BF_CTL_CAP_AUDIO */
 } bf_ctl_offer;
 
 /* Fits |o| to client |h|: the first codec of codec_pref the client decodes;
  * the size scaled down (aspect kept, even) to fit max_width x max_height;
  * fps clamped to max_fps; shard_bytes the smallest of the offer, the
  * client's and what its MTU carries (IPv4 + UDP + header [+ seal]), even
- * and >= 512; sealed per |o->sealed|; sound (BF_CTL_WELCOME_AUDIO) when
- * |o->audio| and the Hello has BF_CTL_CAP_AUDIO. Returns 0, or -ENOTSUP with |*why|
+ * and >= 512; sealed per |o->sealed|; the |o->grants| the Hello's caps ask
+ * for (input, sound). Returns 0, or -ENOTSUP with |*why|
  * (may be NULL) a static text when there is no common codec, the MTU is
  * too small, or sealing is required and the client cannot. */
 int bf_ctl_negotiate(const bf_ctl_offer *o, const bf_ctl_hello *h, bf_ctl_welcome *w,
@@ -103,12 +105,14 @@ typedef struct bf_ctl_session_cfg {
                             no pin (the default flow); 2: pair even when pinned */
   /* sender */
   bf_ctl_offer offer;
-  bf_pair_limiter *limiter; /* borrowed, shared by all connections; NULL: none */
-  int pairing_disabled;     /* refuse PairRequests (PairResult 3) */
-  uint64_t confirm_ns;      /* 0: BF_CTL_CONFIRM_DEFAULT_NS */
-  int pin_saved_wait;       /* 1: after PAIRED wait for bf_ctl_session_pin_saved()
-                               before PairResult (the program writes the pin file
-                               meanwhile); 0: answer at once (memory-only stores) */
+  bf_pair_limiter *limiter;      /* borrowed, shared by all connections; NULL: none */
+  bf_pair_limiter *limiter_peer; /* borrowed: the one of the peer's address, asked
+                                    first; NULL: none */
+  int pairing_disabled;          /* refuse PairRequests (PairResult 3) */
+  uint64_t confirm_ns;           /* 0: BF_CTL_CONFIRM_DEFAULT_NS */
+  int pin_saved_wait;            /* 1: after PAIRED wait for bf_ctl_session_pin_saved()
+                                    before PairResult (the program writes the pin file
+                                    meanwhile); 0: answer at once (memory-only stores) */
 } bf_ctl_session_cfg;
 
 typedef enum bf_ctl_state {
@@ -134,7 +138,10 @@ typedef enum bf_ctl_event_type {
                               |peer_fp|, |peer_name|, |paired_unix|,
                               |unique_name|; the program saves it:
                               bf_pinstore_add(its file store, those four) */
-  BF_CTL_EV_ESTABLISHED,   /* |welcome| (both), |hello| (the client's) */
+  BF_CTL_EV_ESTABLISHED,   /* |welcome| (both), |hello| (the client's),
+                              |peer_fp|, |peer_name|: on the sender the name
+                              the client was paired under (its pin), not the
+                              one its Hello claims */
   BF_CTL_EV_MESSAGE,       /* |msg|: ping, pong, keyframe, loss report, ... */
   BF_CTL_EV_CLOSED,        /* |reason| (bf_ctl_bye_reason), |by_peer|, |text| */
 } bf_ctl_event_type;

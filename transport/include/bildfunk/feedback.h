@@ -2,7 +2,8 @@
 /*
  * Feedback datagrams (spec §8, defined in docs/protocol.md): the small
  * messages the client sends the sender on the data socket (keyframe requests,
- * loss reports, clock pings, bye) and the sender's replies (clock pongs, bye).
+ * loss reports, clock pings, bye) and the sender's (clock pongs, bye, and
+ * per AU the time it spent on the host: FRAME_INFO).
  *
  * Layout: byte 0 = BF_FB_MAGIC (0xFB: never 0xC9, never 'P' of a punch),
  * byte 1 = type, then the type's fields, little-endian. Every message is
@@ -43,6 +44,7 @@ typedef enum bf_fb_type {
   BF_FB_CLOCK_PING = 3,       /* client -> sender */
   BF_FB_CLOCK_PONG = 4,       /* sender -> client */
   BF_FB_BYE = 5,              /* either way: the session ends */
+  BF_FB_FRAME_INFO = 6,       /* sender -> client: the host's time for one AU */
 } bf_fb_type;
 
 typedef enum bf_fb_bye_reason {
@@ -82,6 +84,10 @@ typedef struct bf_feedback {
     struct {                 /* 6 bytes */
       uint32_t reason;       /* bf_fb_bye_reason */
     } bye;
+    struct {                /* 10 bytes; sent after the AU's last burst */
+      uint32_t frame_index; /* the AU */
+      uint32_t host_us;     /* capture -> its last packet handed to the kernel (µs) */
+    } frame_info;
   } u;
 } bf_feedback;
 

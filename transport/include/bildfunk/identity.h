@@ -56,9 +56,11 @@ int bf_config_dir(char *out, size_t cap);
 /* Loads the identity of |role| ("client" or "sender"; [a-z] only) from
  * |dir| (NULL: bf_config_dir), creating the directory (0700), a new key and
  * a certificate with common name |cn| (NULL: "bildfunk <role>") first when
- * they do not exist. Returns 0; -EPERM when the key file is readable by
- * others (fix with chmod 600); -EBADMSG when the files do not parse or the
- * certificate does not match the key; -errno of a file operation; -EIO. */
+ * they do not exist. Returns 0; -EISDIR when the key or certificate path is
+ * a directory (or anything but a file); -EPERM when the key file is
+ * readable by others (fix with chmod 600); -EBADMSG when the files do not
+ * parse or the certificate does not match the key; -errno of a file
+ * operation; -EIO. */
 int bf_identity_load(const char *dir, const char *role, const char *cn, bf_identity **out);
 
 /* A fresh identity that lives in memory only (tests, one-off sessions). */
@@ -90,9 +92,14 @@ typedef struct bf_pinstore bf_pinstore;
 
 /* Opens the store kept in file |path| (read now if it exists; created on
  * the first change, mode 0600), or a memory-only store when |path| is NULL.
- * Returns 0, -EBADMSG (a line does not parse: the file is left alone),
- * -ENOMEM or -errno of reading. */
+ * Lines end in LF or CRLF (a file edited on Windows). Returns 0, -EBADMSG
+ * (a line does not parse: the file is left alone), -EISDIR (|path| is a
+ * directory or anything but a file), -ENOMEM or -errno of reading. */
 int bf_pinstore_open(const char *path, bf_pinstore **out);
+
+/* bf_pinstore_open that also says, on -EBADMSG, which line (1-based) did
+ * not parse in |*bad_line| (0 otherwise). */
+int bf_pinstore_open_at(const char *path, bf_pinstore **out, size_t *bad_line);
 
 /* Frees |*ps| and sets it to NULL; NULL is fine. */
 void bf_pinstore_del(bf_pinstore **ps);
@@ -151,8 +158,9 @@ const bf_pin *bf_pinstore_at(const bf_pinstore *ps, size_t i);
 #define BF_PAIR_LIMIT_MAX 16u /* largest max_attempts */
 
 /* At most |max_attempts| pairing attempts in any |window_ns|. Caller-owned;
- * one per sender (not per peer address: an attacker can then delay honest
- * pairing, but cannot make guesses faster; see docs/security.md). */
+ * the sender keeps one for itself (guesses cannot come faster) and one per
+ * source address (one address cannot use up the sender's and lock an honest
+ * pairing out; see docs/security.md). */
 typedef struct bf_pair_limiter {
   uint64_t window_ns;
   uint32_t max_attempts;
@@ -160,8 +168,9 @@ typedef struct bf_pair_limiter {
   uint64_t t[BF_PAIR_LIMIT_MAX]; /* attempt times, oldest first */
 } bf_pair_limiter;
 
-/* Defaults for the sender: 5 attempts per 60 s. */
-#define BF_PAIR_LIMIT_DEFAULT_ATTEMPTS 5u
+/* Defaults for the sender: 10 attempts per 60 s in all, 3 from one address. */
+#define BF_PAIR_LIMIT_DEFAULT_ATTEMPTS 10u
+#define BF_PAIR_LIMIT_PEER_ATTEMPTS 3u
 #define BF_PAIR_LIMIT_DEFAULT_WINDOW_NS (60ull * 1000000000ull)
 
 /* |max_attempts| is clamped to 1..BF_PAIR_LIMIT_MAX. */

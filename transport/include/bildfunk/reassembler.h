@@ -86,6 +86,8 @@ typedef struct bf_frame {
   uint64_t last_arrival_ns;  /* arrival of the shard that completed it */
   uint32_t shards_received;  /* data + parity shards accepted */
   uint32_t shards_recovered; /* data shards rebuilt by FEC */
+  uint32_t data_shards;      /* the AU's k, summed over its blocks */
+  uint32_t parity_shards;    /* its m, summed: the sender's FEC level is m / k */
   void *internal_;           /* reassembler's slot; do not touch */
 } bf_frame;
 
