@@ -118,6 +118,7 @@ int bf_send_audio_open(bf_send_audio *a, const bf_send_audio_config *cfg, bf_cha
       snprintf(err, cap, "cannot start the audio thread");
       r = -EAGAIN;
     } else {
+      pthread_setname_np(a->th, "bf-audio"); /* for top, perf and bench/audio.sh */
       a->running = 1;
     }
   }

@@ -82,6 +82,7 @@ typedef struct run_out {
   double target;
   uint64_t beeps;
   uint64_t renders;
+  int32_t sender_ppm; /* the playout's measure of the sender's clock, at the end */
 } run_out;
 
 /* Simulates |c|: frames pushed when they arrive, the device rendering 240
@@ -126,6 +127,7 @@ static void run(sim *s, const run_cfg *c, run_out *o) {
     bf_playout_report rep;
     bf_playout_render(&s->p, next_render, 0, out, 240, &rep);
     o->renders++;
+    o->sender_ppm = rep.sender_ppm;
     if (rep.beep_ns) o->beeps++;
     if (rep.latency_ns >= 0 && next_render > s->t0 + (uint64_t)((c->settle ? c->settle : 3) * 1e9)) {
       double l = (double)rep.latency_ns / 1e6;
@@ -139,6 +141,8 @@ static void run(sim *s, const run_cfg *c, run_out *o) {
       next_render += c->stall_ns;
   }
   s->t0 = end;
+  /* every concealment is one of the three kinds */
+  assert_int_equal(s->p.st.concealed, s->p.st.lost + s->p.st.underruns);
   if (getenv("BF_TEST_VERBOSE"))
     fprintf(stderr, "lat %.2f..%.2f target %.2f beeps %llu decoded %llu concealed %llu late %llu skipped %llu inserted %llu resets %llu ratio %.4f base %.4f\n",
             o->lat_min, o->lat_max, o->target, (unsigned long long)o->beeps,
@@ -177,6 +181,8 @@ static void test_drift(void **state) {
   assert_true(o.lat_min > o.target - 4 && o.lat_max < o.target + 4);
   assert_true(s.p.st.concealed <= 2);
   assert_int_equal(s.p.st.skipped_ms, 0);
+  /* the sender's drift, measured from its capture times */
+  assert_true(o.sender_ppm > 950 && o.sender_ppm < 1050);
   assert_true(o.beeps >= 58);
   sim_free(&s);
 }
@@ -197,8 +203,17 @@ static void test_loss_and_late(void **state) {
   f.seq = s.p.next_seq - 3;
   f.arrival_ns = s.t0;
   uint64_t late = s.p.st.late;
+  uint64_t late_input = s.p.st.late_input;
   bf_playout_push(&s.p, &f);
   assert_int_equal(s.p.st.late, late + 1);
+  assert_int_equal(s.p.st.late_input, late_input + 1); /* 100 ms after capture: beyond the target */
+  /* one that came in time for the target but after it was played: the playout's */
+  make_frame(&s, s.t0 - 100 * MS, &f);
+  f.seq = s.p.next_seq - 2;
+  f.arrival_ns = f.capture_ns + 2 * MS;
+  bf_playout_push(&s.p, &f);
+  assert_int_equal(s.p.st.late, late + 2);
+  assert_int_equal(s.p.st.late_input, late_input + 1);
   sim_free(&s);
 }
 

@@ -14,13 +14,17 @@
 #define RATE 48000.0
 #define NS_PER_SAMPLE (1e9 / RATE)
 #define HARD_NS 30e6     /* beyond this error: corrected at once */
-#define MAX_RATIO 0.02   /* the controller's range */
-#define MAX_INTEG 0.005  /* ... of which its integral's */
+#define MAX_RATIO 0.05   /* the controller's range (what the device's measured rate misses) */
+#define MAX_INTEG 0.02   /* ... of which its integral's */
 #define MAX_BASE 0.25    /* the measured rates' range (SDL's disk driver under load: -11 %) */
-#define KP 0.5           /* per second of error */
+#define KP 1.0           /* per second of error */
 #define KI 0.05          /* per second^2 (only within 5 ms of the target) */
 #define BLOCK 48u        /* beep detector: 1 ms */
 #define UNDERRUN_STOP 40 /* frames concealed with nothing newer: the stream paused */
+#define CK_EVERY_NS 250000000ull /* the device's rate: a checkpoint every 250 ms */
+#define CK_MIN_NS 5e8            /* ... used once they span this */
+#define JUMP_NS 20e6     /* capture times that jump by more: the sender paused or restarted */
+#define AT_TARGET_NS 1e6 /* a latency this close below the target (or above) is at it */
 
 static unsigned frame_samples(const bf_playout *p) {
   return 120u * p->frame_units;
@@ -53,10 +57,13 @@ static void reset(bf_playout *p) {
   p->e_f = p->integ = 0;
   p->ratio = 1.0;
   p->underrun_run = 0;
-  p->dev_t0 = 0;
-  p->dev_samples = 0;
+  p->ck_n = p->ck_i = 0;
+  p->dev_total = 0;
   p->base = 1.0;
   p->in_t0 = 0;
+  p->in_acc_frames = 0;
+  p->in_acc_ns = 0;
+  p->last_render = 0;
   opus_decoder_ctl((OpusDecoder *)p->dec, OPUS_RESET_STATE);
   p->st.resets++;
 }
@@ -83,6 +90,36 @@ static void note_delay(bf_playout *p, const bf_playout_frame *f) {
   p->d_p99_ns = (int64_t)tmp[(p->d_n * 99) / 100 < p->d_n ? (p->d_n * 99) / 100 : p->d_n - 1] * 1000;
 }
 
+/* The sender's rate: frames per second of capture time, summed over runs
+ * of capture times that follow each other (a jump, the sender paused or
+ * its source restarted, ends a run). */
+static void note_input(bf_playout *p, const bf_playout_frame *f) {
+  if (!p->in_t0) {
+    p->in_t0 = p->in_t1 = f->capture_ns;
+    p->in_seq0 = p->in_seq1 = f->seq;
+    return;
+  }
+  int32_t ds = (int32_t)(f->seq - p->in_seq1);
+  if (ds <= 0) return;
+  double expect = (double)p->in_t1 + (double)ds * frame_samples(p) * NS_PER_SAMPLE;
+  if (fabs((double)f->capture_ns - expect) > JUMP_NS) { /* a new run */
+    p->in_acc_frames += (uint32_t)(p->in_seq1 - p->in_seq0);
+    p->in_acc_ns += p->in_t1 - p->in_t0;
+    p->in_t0 = f->capture_ns;
+    p->in_seq0 = f->seq;
+  }
+  p->in_t1 = f->capture_ns;
+  p->in_seq1 = f->seq;
+}
+
+/* The sender's measured rate, samples per second (RATE until 1 s of it). */
+static double input_rate(const bf_playout *p) {
+  double ns = (double)(p->in_acc_ns + (p->in_t1 - p->in_t0));
+  double frames = (double)p->in_acc_frames + (double)(uint32_t)(p->in_seq1 - p->in_seq0);
+  if (!p->in_t0 || ns < 1e9) return RATE;
+  return frames * frame_samples(p) / (ns / 1e9);
+}
+
 void bf_playout_push(bf_playout *p, const bf_playout_frame *f) {
   p->st.frames++;
   if (f->frame_units != p->frame_units && f->frame_units >= 1 && f->frame_units <= 8) {
@@ -101,18 +138,13 @@ void bf_playout_push(bf_playout *p, const bf_playout_frame *f) {
     diff = 0;
   }
   note_delay(p, f);
-  if (diff >= 0) { /* the sender's rate: samples per second of capture time */
-    if (!p->in_t0) {
-      p->in_t0 = f->capture_ns;
-      p->in_seq0 = f->seq;
-    }
-    if ((int32_t)(f->seq - p->in_seq1) > 0 || p->in_t1 < p->in_t0) {
-      p->in_seq1 = f->seq;
-      p->in_t1 = f->capture_ns;
-    }
-  }
+  if (diff >= 0) note_input(p, f);
   if (diff < 0) {
     p->st.late++;
+    /* whose fault: it came later than the target allowed (the network, the
+     * sender, the loop), or the playout had run ahead of its target */
+    if (p->started && (double)(f->arrival_ns - f->capture_ns) > p->d_eff - AT_TARGET_NS)
+      p->st.late_input++;
     return;
   }
   if ((int32_t)(f->seq - p->newest_seq) > 0) p->newest_seq = f->seq;
@@ -165,9 +197,11 @@ static void next_frame(bf_playout *p) {
   if (got <= 0) { /* missing (or undecodable): Opus packet loss concealment */
     got = opus_decode(p->dec, NULL, 0, p->pcm + p->pcm_len * 2, (int)n, 0);
     p->st.concealed++;
-    if ((int32_t)(p->newest_seq - p->next_seq) < 0) {
+    if ((int32_t)(p->newest_seq - p->next_seq) >= 0) {
+      p->st.lost++; /* later frames are there */
+    } else {
+      p->underrun_run++; /* nothing later has come */
       p->st.underruns++;
-      p->underrun_run++;
     }
     if (got <= 0) {
       memset(p->pcm + p->pcm_len * 2, 0, n * 4);
@@ -255,6 +289,25 @@ static int start(bf_playout *p, uint64_t now, double d) {
   return 1;
 }
 
+/* The device's rate (samples it took per second of the client clock, over
+ * a sliding window of checkpoints) against the sender's: the base ratio. */
+static void measure_rates(bf_playout *p, uint64_t now, unsigned n, double in_rate) {
+  unsigned last = (p->ck_i + BF_PLAYOUT_CKS - 1) % BF_PLAYOUT_CKS;
+  if (!p->ck_n || now - p->ck_t[last] >= CK_EVERY_NS) {
+    p->ck_t[p->ck_i] = now;
+    p->ck_s[p->ck_i] = p->dev_total;
+    last = p->ck_i;
+    p->ck_i = (p->ck_i + 1) % BF_PLAYOUT_CKS;
+    if (p->ck_n < BF_PLAYOUT_CKS) p->ck_n++;
+  }
+  p->dev_total += n;
+  unsigned old = (p->ck_i + BF_PLAYOUT_CKS - p->ck_n) % BF_PLAYOUT_CKS;
+  double span = (double)(p->ck_t[last] - p->ck_t[old]);
+  if (span < CK_MIN_NS) return; /* the base stays */
+  double b = in_rate / ((double)(p->ck_s[last] - p->ck_s[old]) / (span / 1e9));
+  p->base = b > 1 + MAX_BASE ? 1 + MAX_BASE : b < 1 - MAX_BASE ? 1 - MAX_BASE : b;
+}
+
 void bf_playout_render(bf_playout *p, uint64_t now, uint64_t sync_ns, int16_t *out, unsigned n,
                        bf_playout_report *rep) {
   double period = (double)n * NS_PER_SAMPLE;
@@ -275,12 +328,18 @@ void bf_playout_render(bf_playout *p, uint64_t now, uint64_t sync_ns, int16_t *o
     p->d_eff = d > p->d_eff - 0.01 * period ? d : p->d_eff - 0.01 * period;
   d = p->d_eff;
   rep->target_ns = (uint64_t)d;
+  if (p->last_render && (double)(now - p->last_render) > 2 * period) { /* the machine */
+    p->st.device_late++;
+    p->st.device_late_ns += (uint64_t)((double)(now - p->last_render) - period);
+  }
+  p->last_render = now;
   double cur = p->pcm0_ts + p->pos * NS_PER_SAMPLE;
   double e = (double)now - cur - d;
   unsigned from = 0;
-  if (e > HARD_NS) {
+  if (e > HARD_NS) { /* the device stalled: its lost time is not its rate */
     skip_input(p, e - 2e6);
     e = 2e6;
+    p->ck_n = p->ck_i = 0;
   } else if (e < -HARD_NS) { /* early: silence first, then on */
     double gap = -e - 2e6;
     from = gap / NS_PER_SAMPLE >= n ? n : (unsigned)(gap / NS_PER_SAMPLE);
@@ -288,21 +347,8 @@ void bf_playout_render(bf_playout *p, uint64_t now, uint64_t sync_ns, int16_t *o
     p->st.inserted_ms += (uint64_t)((double)from * NS_PER_SAMPLE / 1e6);
     e = -2e6;
   }
-  /* the rates, over the whole stream: the device's (after 0.5 s of it)
-   * and the sender's (after 1 s of capture times) */
-  if (!p->dev_t0 || now - p->dev_t0 > 4 * 1000000000ull) { /* a new 4 s window */
-    p->dev_t0 = now;
-    p->dev_samples = 0;
-  }
-  double span = (double)(now - p->dev_t0), in_span = (double)(p->in_t1 - p->in_t0);
-  if (span > 5e8 && p->dev_samples > 0) {
-    double in_rate = RATE;
-    if (in_span > 1e9 && p->in_t1 > p->in_t0)
-      in_rate = (double)(uint32_t)(p->in_seq1 - p->in_seq0) * frame_samples(p) / (in_span / 1e9);
-    double b = in_rate / (p->dev_samples / (span / 1e9));
-    p->base = b > 1 + MAX_BASE ? 1 + MAX_BASE : b < 1 - MAX_BASE ? 1 - MAX_BASE : b;
-  }
-  p->dev_samples += n;
+  double in_rate = input_rate(p);
+  measure_rates(p, now, n, in_rate);
   double dt = period / 1e9;
   p->e_f += 0.1 * (e - p->e_f);
   if (fabs(p->e_f) < 5e6) p->integ += p->e_f / 1e9 * dt;
@@ -319,6 +365,7 @@ void bf_playout_render(bf_playout *p, uint64_t now, uint64_t sync_ns, int16_t *o
     interp(p, out + i * 2);
   rep->ratio_ppm = (int32_t)lrint((p->ratio - 1) * 1e6);
   rep->device_ppm = (int32_t)lrint((p->base - 1) * 1e6);
+  rep->sender_ppm = (int32_t)lrint((in_rate / RATE - 1) * 1e6);
   int32_t frames_ahead = (int32_t)(p->newest_seq - p->next_seq) + 1;
   double ahead = (double)(frames_ahead > 0 ? frames_ahead : 0) * frame_samples(p) +
                  ((double)p->pcm_len - p->pos);

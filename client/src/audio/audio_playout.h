@@ -47,6 +47,7 @@
 
 #define BF_PLAYOUT_SLOTS 64u
 #define BF_PLAYOUT_WINDOW 256u
+#define BF_PLAYOUT_CKS 17u /* device-rate checkpoints, 250 ms apart: a 4 s window */
 #define BF_PLAYOUT_PCM 4096u
 #define BF_PLAYOUT_MAX_NS (250 * 1000000ull)
 
@@ -68,7 +69,9 @@ typedef struct bf_playout_report {
   int64_t buffer_ns;   /* sound received ahead of the play cursor */
   uint64_t target_ns;  /* D */
   int32_t ratio_ppm;   /* resampling: input per output - 1, ppm */
-  int32_t device_ppm;  /* of which the device's rate (48 kHz / its rate - 1) */
+  int32_t device_ppm;  /* of which the measured rates (the sender's / the device's - 1) */
+  int32_t sender_ppm;  /* the sender's sample clock against the client clock (its capture
+                          times), ppm: its drift as measured here */
   uint64_t beep_ns;    /* a beep began at this time (client clock), 0 = none */
 } bf_playout_report;
 
@@ -77,10 +80,16 @@ typedef struct bf_playout_stats {
   uint64_t decoded;    /* played as sent (or rebuilt) */
   uint64_t concealed;  /* missing when needed: Opus PLC */
   uint64_t late;       /* came after they were needed (dropped) */
+  uint64_t late_input; /* of which later than the target allowed (arrival - capture above it:
+                          the network, the sender, the loop of a busy machine); the rest
+                          came in time for the target, but the playout ran ahead of it */
   uint64_t duplicates;
   uint64_t skipped_ms; /* input skipped at once (latency far above target) */
   uint64_t inserted_ms; /* silence inserted at once (far below) */
-  uint64_t underruns;  /* concealed with nothing newer received */
+  uint64_t lost;       /* concealed while later frames were there (lost, not repaired) */
+  uint64_t underruns;  /* concealed with nothing later received */
+  uint64_t device_late;    /* device calls more than a period late (a busy machine) */
+  uint64_t device_late_ns; /* ... by this much in all, beyond their period */
   uint64_t resets;     /* new streams (start, sequence jump, silence) */
   uint64_t beeps;      /* beep onsets seen in the output */
 } bf_playout_stats;
@@ -103,14 +112,18 @@ typedef struct bf_playout {
   double pcm0_ts;                  /* capture time of pcm[0], ns */
   /* controller */
   double e_f, integ, ratio;
-  uint64_t dev_t0;     /* first render of the stream (client clock) */
-  double dev_samples;  /* samples the device took since */
+  uint64_t ck_t[BF_PLAYOUT_CKS]; /* the device's rate: checkpoints (client clock) ... */
+  uint64_t ck_s[BF_PLAYOUT_CKS]; /* ... and the samples it had taken by then */
+  unsigned ck_n, ck_i;
+  uint64_t dev_total; /* samples the device took */
   double base;         /* the sender's rate / the device's */
   double d_eff;        /* the target in force: follows D at 1.5 % (up) / 1 % (down) of
                           time, within what the resampler can do, so a jump of the jitter
                           never inserts silence */
-  uint64_t in_t0, in_t1; /* capture times of the first and newest frame */
-  uint32_t in_seq0, in_seq1;
+  uint64_t in_t0, in_t1; /* capture times of the first and newest frame of the run */
+  uint32_t in_seq0, in_seq1; /* the current run of capture times */
+  uint64_t in_acc_frames, in_acc_ns; /* the runs before it */
+  uint64_t last_render;
   /* arrival delays (us) */
   int32_t d_win[BF_PLAYOUT_WINDOW];
   unsigned d_n, d_i, d_since;

@@ -226,6 +226,10 @@ void bf_astream_figures_get(const bf_astream *a, bf_astream_figures *f) {
   f->concealed = a->pst.concealed;
   f->late = a->pst.late;
   f->underruns = a->pst.underruns;
+  f->lost = a->pst.lost;
+  f->late_input = a->pst.late_input;
+  f->device_late = a->pst.device_late;
+  f->device_late_ms = (double)a->pst.device_late_ns / 1e6;
   f->resets = a->pst.resets;
   f->skipped_ms = a->pst.skipped_ms;
   f->inserted_ms = a->pst.inserted_ms;
@@ -247,6 +251,7 @@ void bf_astream_figures_get(const bf_astream *a, bf_astream_figures *f) {
   f->lat_settled_max_ms = a->lat_settled_max;
   f->ratio_ppm = a->last.ratio_ppm;
   f->device_ppm = a->last.device_ppm;
+  f->sender_ppm = a->last.sender_ppm;
   f->video_latency_ms = (double)bf_avsync_video_latency(&a->avs) / 1e6;
   f->av_offset_ms = f->playing && f->video_latency_ms > 0 ? f->lat_p50_ms - f->video_latency_ms : 0;
   int64_t last, med;
@@ -276,7 +281,7 @@ void bf_astream_json(const bf_astream_figures *f, char *out, size_t cap) {
            "\"buffer_ms\": %.3f, \"buffer_min_ms\": %.3f, \"buffer_max_ms\": %.3f, "
            "\"ratio_ppm\": %.0f, \"device_ppm\": %.0f, \"video_latency_ms\": %.3f, \"av_offset_ms\": %.3f, "
            "\"marker\": %d, \"marker_offset_ms\": %.3f, \"marker_last_ms\": %.3f, "
-           "\"marker_pairs\": %llu, \"beeps\": %llu, \"flashes\": %llu, \"reports_lost\": %llu}",
+           "\"marker_pairs\": %llu, \"beeps\": %llu, \"flashes\": %llu, \"reports_lost\": %llu",
            f->playing, f->muted, dev, f->frame_ms, (unsigned long long)f->datagrams,
            (unsigned long long)f->frames, (unsigned long long)f->recovered,
            (unsigned long long)f->malformed, (unsigned long long)f->ring_full,
@@ -289,4 +294,11 @@ void bf_astream_json(const bf_astream_figures *f, char *out, size_t cap) {
            f->marker_median_ms, f->marker_last_ms, (unsigned long long)f->marker_pairs,
            (unsigned long long)f->beeps, (unsigned long long)f->flashes,
            (unsigned long long)f->reports_lost);
+  size_t used = strlen(out);
+  if (used + 1 < cap)
+    snprintf(out + used, cap - used,
+             ", \"lost\": %llu, \"late_input\": %llu, \"device_late\": %llu, "
+             "\"device_late_ms\": %.1f, \"sender_ppm\": %.0f}",
+             (unsigned long long)f->lost, (unsigned long long)f->late_input,
+             (unsigned long long)f->device_late, f->device_late_ms, f->sender_ppm);
 }

@@ -47,13 +47,17 @@ typedef struct bf_astream_figures {
   const char *device;   /* its description, or why there is none */
   uint64_t datagrams, frames, recovered, malformed, ring_full;
   uint64_t decoded, concealed, late, underruns, resets, skipped_ms, inserted_ms;
+  uint64_t lost, late_input;   /* of concealed, with underruns: audio_playout.h */
+  uint64_t device_late;        /* device calls more than a period late (a busy machine) */
+  double device_late_ms;       /* ... by this much in all */
   double lat_p50_ms, lat_p95_ms;         /* recent (about 5 s) */
   double lat_s50_ms, lat_s95_ms, lat_s99_ms, lat_max_ms; /* the session */
   double target_ms, buffer_ms;           /* now */
   double buffer_min_ms, buffer_max_ms;   /* after the first 3 s of sound */
   double lat_settled_max_ms;             /* likewise */
   double ratio_ppm;                      /* resampling now */
-  double device_ppm;                     /* of which the device's rate */
+  double device_ppm;                     /* of which the measured rates */
+  double sender_ppm;                     /* the sender's clock, as measured here */
   double video_latency_ms;               /* the sync target */
   double av_offset_ms;                   /* audio - video latency, timestamps */
   int have_marker;

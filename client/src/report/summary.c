@@ -219,7 +219,7 @@ static void json_input(const bf_client *c, char *out, size_t cap) {
 }
 
 static void write_json(bf_client *c, const net_figures *n, uint64_t end_ns) {
-  char extra[16384]; /* the session, seal, control, recoveries (32), input */
+  char extra[16384]; /* the session, seal, control, recoveries (32), audio, input */
   json_session(c, n, end_ns, extra, sizeof extra);
   size_t used = strlen(extra);
   json_rejected(n, extra + used, sizeof extra - used);
@@ -237,6 +237,7 @@ static void write_json(bf_client *c, const net_figures *n, uint64_t end_ns) {
   af.device = "off";
   if (c->audio) bf_astream_figures_get(c->audio, &af);
   bf_astream_json(&af, extra + used, sizeof extra - used);
+  used += strlen(extra + used);
   json_input(c, extra + used, sizeof extra - used);
   if (bf_stats_json_close(&c->json, &c->st, extra) < 0) {
     bf_client_say(c, "cannot write the statistics file");
