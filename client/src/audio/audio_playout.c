@@ -197,16 +197,24 @@ static void next_frame(bf_playout *p) {
   if (got <= 0) { /* missing (or undecodable): Opus packet loss concealment */
     got = opus_decode(p->dec, NULL, 0, p->pcm + p->pcm_len * 2, (int)n, 0);
     p->st.concealed++;
-    if ((int32_t)(p->newest_seq - p->next_seq) >= 0) {
-      p->st.lost++; /* later frames are there */
-    } else {
-      p->underrun_run++; /* nothing later has come */
-      p->st.underruns++;
-    }
     if (got <= 0) {
       memset(p->pcm + p->pcm_len * 2, 0, n * 4);
       got = (int)n;
     }
+    int none_later = (int32_t)(p->newest_seq - p->next_seq) < 0;
+    if (none_later) p->underrun_run++; /* the input stopped? */
+    if (none_later && !p->at_target) {
+      /* nothing later has come and the playout is below its target (it ran
+       * ahead): stretched, the concealment played while the timeline stands
+       * still, so the frame is played when it comes (the latency grows
+       * toward the target). At the target, the frame is concealed in its
+       * place (lost, or later than the target allows: late). */
+      p->st.underruns++;
+      p->pcm_len += (size_t)got;
+      p->pcm0_ts -= got * NS_PER_SAMPLE;
+      return;
+    }
+    p->st.lost++; /* concealed in its place */
   }
   p->pcm_len += (size_t)got;
   p->next_seq++;
@@ -335,6 +343,7 @@ void bf_playout_render(bf_playout *p, uint64_t now, uint64_t sync_ns, int16_t *o
   p->last_render = now;
   double cur = p->pcm0_ts + p->pos * NS_PER_SAMPLE;
   double e = (double)now - cur - d;
+  p->at_target = e >= -AT_TARGET_NS;
   unsigned from = 0;
   if (e > HARD_NS) { /* the device stalled: its lost time is not its rate */
     skip_input(p, e - 2e6);

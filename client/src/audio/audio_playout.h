@@ -86,8 +86,10 @@ typedef struct bf_playout_stats {
   uint64_t duplicates;
   uint64_t skipped_ms; /* input skipped at once (latency far above target) */
   uint64_t inserted_ms; /* silence inserted at once (far below) */
-  uint64_t lost;       /* concealed while later frames were there (lost, not repaired) */
-  uint64_t underruns;  /* concealed with nothing later received */
+  uint64_t lost;       /* concealed in its place: later frames were there, or the latency
+                          was at the target (lost, not repaired; or late) */
+  uint64_t underruns;  /* stretched: nothing later had come and the latency was below the
+                          target (concealment played while the timeline stood still) */
   uint64_t device_late;    /* device calls more than a period late (a busy machine) */
   uint64_t device_late_ns; /* ... by this much in all, beyond their period */
   uint64_t resets;     /* new streams (start, sequence jump, silence) */
@@ -124,6 +126,7 @@ typedef struct bf_playout {
   uint32_t in_seq0, in_seq1; /* the current run of capture times */
   uint64_t in_acc_frames, in_acc_ns; /* the runs before it */
   uint64_t last_render;
+  int at_target; /* this render call's latency is at (or above) the target */
   /* arrival delays (us) */
   int32_t d_win[BF_PLAYOUT_WINDOW];
   unsigned d_n, d_i, d_since;
