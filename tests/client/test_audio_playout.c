@@ -164,6 +164,7 @@ static void test_clean(void **state) {
   assert_int_equal(s.p.st.concealed, 0);
   assert_int_equal(s.p.st.late, 0);
   assert_true(s.p.st.decoded > 2300);
+  assert_true(s.p.st.undecoded_max <= 2 * 240); /* never more than a period without a frame */
   assert_true(o.beeps >= 11 && o.beeps <= 12);
   sim_free(&s);
 }
@@ -197,6 +198,8 @@ static void test_loss_and_late(void **state) {
   run(&s, &c, &o);
   uint64_t lost = 2000 / 20;
   assert_true(s.p.st.concealed >= lost - 2 && s.p.st.concealed <= lost + 2);
+  assert_int_equal(s.p.st.conceal_run_max, 1); /* one at a time */
+  assert_true(s.p.st.undecoded_max <= 240 + 2 * 240);
   /* a frame that comes after it was concealed is late */
   bf_playout_frame f;
   make_frame(&s, s.t0 - 100 * MS, &f);

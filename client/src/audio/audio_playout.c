@@ -193,10 +193,13 @@ static void next_frame(bf_playout *p) {
     p->slot[k].valid = 0;
     if (got > 0) p->st.decoded++;
     p->underrun_run = 0;
+    p->conceal_run = 0;
+    p->undecoded = 0;
   }
   if (got <= 0) { /* missing (or undecodable): Opus packet loss concealment */
     got = opus_decode(p->dec, NULL, 0, p->pcm + p->pcm_len * 2, (int)n, 0);
     p->st.concealed++;
+    if (++p->conceal_run > p->st.conceal_run_max) p->st.conceal_run_max = p->conceal_run;
     if (got <= 0) {
       memset(p->pcm + p->pcm_len * 2, 0, n * 4);
       got = (int)n;
@@ -316,6 +319,15 @@ static void measure_rates(bf_playout *p, uint64_t now, unsigned n, double in_rat
   p->base = b > 1 + MAX_BASE ? 1 + MAX_BASE : b < 1 - MAX_BASE ? 1 - MAX_BASE : b;
 }
 
+/* The output since the last frame decoded (once one was): the longest such
+ * stretch (PLC, silence while the stream restarts) bounds any silence in
+ * the output. Over by up to a period (counted at the end of the call). */
+static void note_undecoded(bf_playout *p, unsigned n) {
+  if (!p->st.decoded) return;
+  p->undecoded += n;
+  if (p->undecoded > p->st.undecoded_max) p->st.undecoded_max = p->undecoded;
+}
+
 void bf_playout_render(bf_playout *p, uint64_t now, uint64_t sync_ns, int16_t *out, unsigned n,
                        bf_playout_report *rep) {
   double period = (double)n * NS_PER_SAMPLE;
@@ -328,6 +340,7 @@ void bf_playout_render(bf_playout *p, uint64_t now, uint64_t sync_ns, int16_t *o
   if (!p->started && !start(p, now, d)) {
     memset(out, 0, (size_t)n * 4);
     detect_beeps(p, out, n, now, rep);
+    note_undecoded(p, n);
     return;
   }
   if (d > p->d_eff)
@@ -380,4 +393,5 @@ void bf_playout_render(bf_playout *p, uint64_t now, uint64_t sync_ns, int16_t *o
                  ((double)p->pcm_len - p->pos);
   rep->buffer_ns = (int64_t)(ahead * NS_PER_SAMPLE);
   detect_beeps(p, out, n, now, rep);
+  note_undecoded(p, n);
 }

@@ -4,8 +4,12 @@
  * and packet loss concealment, clock-drift compensation, and the beep
  * marker of the test tone. It runs where the device asks for samples (the
  * SDL audio callback, audio_out.h), with the time passed in, so the moment
- * a frame is needed is the moment it is decided: decoded if it is there,
- * concealed (Opus PLC) if not; one that comes after that is late.
+ * a frame is needed is the moment it is decided: decoded if it is there;
+ * if not, concealed (Opus PLC) in its place when later frames are there or
+ * the latency is at its target (one that comes after that is late); when
+ * nothing later has come and the playout is below its target (it ran
+ * ahead of the input), stretched: the concealment is played while the
+ * timeline stands still and the frame is played when it comes.
  *
  * Timeline: every output sample has the capture time (client clock) of the
  * input sample it was made from; its latency is the render time minus that.
@@ -23,15 +27,17 @@
  *
  * Drift: the sender's sample clock and the output device's differ (and the
  * target moves). The device's real rate is measured (samples it took per
- * second of the client clock, over windows of 4 s; SDL's disk driver,
- * which sleeps, runs ~4 % slow, a sound card within 0.01 %), and so is the
- * sender's (samples per second of capture time: its sound card's clock
- * against its wall clock); the input is resampled (4-point Hermite) at the
- * ratio of the two, within +-25 %; a PI controller on the filtered latency
- * error adds up to +-2 % on top (what the measurements miss, the moving
- * target); an error beyond 30 ms is corrected
- * at once (input skipped, or silence inserted), counted. So the buffer
- * neither grows nor starves over an hour.
+ * second of the client clock, over a sliding window of checkpoints 250 ms
+ * apart, 4 s, restarted after a stall; SDL's disk driver, which sleeps,
+ * runs 2-11 % slow and wanders under load, a sound card within 0.01 %), and
+ * so is the sender's (samples per second of capture time, summed over runs
+ * of capture times that follow each other: its sound card's clock against
+ * its wall clock; reported as sender_ppm); the input is resampled (4-point
+ * Hermite) at the ratio of the two, within +-25 %; a PI controller on the
+ * filtered latency error adds up to +-5 % on top (what the measurements
+ * miss, the moving target); an error beyond 30 ms is corrected at once
+ * (input skipped, or silence inserted), counted. So the buffer neither
+ * grows nor starves over an hour.
  *
  * Memory: 64 frame slots (320 ms of 5 ms frames) and 4096 samples of
  * decoded sound, inside the struct; nothing allocated per frame. One
@@ -90,6 +96,10 @@ typedef struct bf_playout_stats {
                           was at the target (lost, not repaired; or late) */
   uint64_t underruns;  /* stretched: nothing later had come and the latency was below the
                           target (concealment played while the timeline stood still) */
+  uint64_t conceal_run_max; /* the longest run of frames concealed one after the other (Opus
+                               PLC fades to silence over a long one) */
+  uint64_t undecoded_max;   /* the longest output (samples) with no frame decoded: runs of
+                               concealment, silence while a stalled stream restarts */
   uint64_t device_late;    /* device calls more than a period late (a busy machine) */
   uint64_t device_late_ns; /* ... by this much in all, beyond their period */
   uint64_t resets;     /* new streams (start, sequence jump, silence) */
@@ -104,6 +114,8 @@ typedef struct bf_playout {
   int have_first;
   uint32_t newest_seq; /* the newest received */
   unsigned underrun_run;
+  unsigned conceal_run; /* frames concealed since the last decoded one */
+  uint64_t undecoded;   /* output samples since then */
   struct {
     int valid;
     bf_playout_frame f;

@@ -229,6 +229,8 @@ void bf_astream_figures_get(const bf_astream *a, bf_astream_figures *f) {
   f->lost = a->pst.lost;
   f->late_input = a->pst.late_input;
   f->device_late = a->pst.device_late;
+  f->conceal_run_max_ms = (double)a->pst.conceal_run_max * a->params.frame_units * 2.5;
+  f->undecoded_max_ms = (double)a->pst.undecoded_max / 48.0;
   f->device_late_ms = (double)a->pst.device_late_ns / 1e6;
   f->resets = a->pst.resets;
   f->skipped_ms = a->pst.skipped_ms;
@@ -298,7 +300,9 @@ void bf_astream_json(const bf_astream_figures *f, char *out, size_t cap) {
   if (used + 1 < cap)
     snprintf(out + used, cap - used,
              ", \"lost\": %llu, \"late_input\": %llu, \"device_late\": %llu, "
-             "\"device_late_ms\": %.1f, \"sender_ppm\": %.0f}",
+             "\"device_late_ms\": %.1f, \"sender_ppm\": %.0f, \"conceal_run_max_ms\": %.1f, "
+             "\"undecoded_max_ms\": %.1f}",
              (unsigned long long)f->lost, (unsigned long long)f->late_input,
-             (unsigned long long)f->device_late, f->device_late_ms, f->sender_ppm);
+             (unsigned long long)f->device_late, f->device_late_ms, f->sender_ppm,
+             f->conceal_run_max_ms, f->undecoded_max_ms);
 }

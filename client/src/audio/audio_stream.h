@@ -50,6 +50,8 @@ typedef struct bf_astream_figures {
   uint64_t lost, late_input;   /* of concealed, with underruns: audio_playout.h */
   uint64_t device_late;        /* device calls more than a period late (a busy machine) */
   double device_late_ms;       /* ... by this much in all */
+  double conceal_run_max_ms;   /* the longest run of concealment */
+  double undecoded_max_ms;     /* the longest output with no frame decoded */
   double lat_p50_ms, lat_p95_ms;         /* recent (about 5 s) */
   double lat_s50_ms, lat_s95_ms, lat_s99_ms, lat_max_ms; /* the session */
   double target_ms, buffer_ms;           /* now */
