@@ -132,6 +132,7 @@ void bf_playout_push(bf_playout *p, const bf_playout_frame *f) {
     p->have_first = 1;
     p->next_seq = f->seq;
     p->newest_seq = f->seq;
+    p->newest_cap = f->capture_ns;
     diff = 0;
   } else if (!p->started && diff < 0) { /* reordered before the start: begin there */
     p->next_seq = f->seq;
@@ -147,7 +148,10 @@ void bf_playout_push(bf_playout *p, const bf_playout_frame *f) {
       p->st.late_input++;
     return;
   }
-  if ((int32_t)(f->seq - p->newest_seq) > 0) p->newest_seq = f->seq;
+  if ((int32_t)(f->seq - p->newest_seq) > 0) {
+    p->newest_seq = f->seq;
+    p->newest_cap = f->capture_ns;
+  }
   size_t k = f->seq % BF_PLAYOUT_SLOTS;
   if (p->slot[k].valid && p->slot[k].f.seq == f->seq) {
     p->st.duplicates++;
@@ -244,8 +248,15 @@ static void interp(bf_playout *p, int16_t *o) {
   p->pos += p->ratio;
 }
 
-/* Skips |ns| of input at once (latency far above the target). */
-static void skip_input(bf_playout *p, double ns) {
+/* Skips up to |ns| of input at once (latency far above the target), but
+ * only what has arrived: a device period and 1 ms of it stay (after a
+ * stall of the whole machine the input is late too; skipping past it would
+ * conceal frames that are on their way). Returns the ns skipped. */
+static double skip_input(bf_playout *p, double ns, double period) {
+  double cur = p->pcm0_ts + p->pos * NS_PER_SAMPLE;
+  double have = (double)p->newest_cap + frame_samples(p) * NS_PER_SAMPLE - cur - period - 1e6;
+  if (ns > have) ns = have;
+  if (ns <= 0) return 0;
   double samples = ns / NS_PER_SAMPLE;
   while (samples > 0) {
     while ((size_t)p->pos + 4 > p->pcm_len) /* at least a sample of room */
@@ -256,6 +267,7 @@ static void skip_input(bf_playout *p, double ns) {
     samples -= step;
   }
   p->st.skipped_ms += (uint64_t)(ns / 1e6);
+  return ns;
 }
 
 /* Beep onsets in the output (channel 0): 1 ms Goertzel blocks at 1 and 2 kHz. */
@@ -359,8 +371,7 @@ void bf_playout_render(bf_playout *p, uint64_t now, uint64_t sync_ns, int16_t *o
   p->at_target = e >= -AT_TARGET_NS;
   unsigned from = 0;
   if (e > HARD_NS) { /* the device stalled: its lost time is not its rate */
-    skip_input(p, e - 2e6);
-    e = 2e6;
+    e -= skip_input(p, e - 2e6, period);
     p->ck_n = p->ck_i = 0;
   } else if (e < -HARD_NS) { /* early: silence first, then on */
     double gap = -e - 2e6;

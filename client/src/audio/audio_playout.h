@@ -113,6 +113,7 @@ typedef struct bf_playout {
   uint32_t next_seq;   /* the next frame to play */
   int have_first;
   uint32_t newest_seq; /* the newest received */
+  uint64_t newest_cap; /* ... its capture time */
   unsigned underrun_run;
   unsigned conceal_run; /* frames concealed since the last decoded one */
   uint64_t undecoded;   /* output samples since then */

@@ -147,7 +147,7 @@ void bf_astream_close(bf_astream **pa) {
 static void take_report(bf_astream *a, const report_rec *rr) {
   a->pst = rr->st;
   a->last = rr->r;
-  if (rr->r.beep_ns) bf_avsync_on_beep(&a->avs, rr->r.beep_ns);
+  if (rr->r.beep_ns) bf_avsync_on_beep(&a->avs, rr->r.beep_ns, rr->r.latency_ns);
   if (rr->r.latency_ns < 0) return;
   if (!a->play_start_ns) a->play_start_ns = rr->r.t_ns;
   double ms = (double)rr->r.latency_ns / 1e6;
@@ -231,6 +231,8 @@ void bf_astream_figures_get(const bf_astream *a, bf_astream_figures *f) {
   f->device_late = a->pst.device_late;
   f->conceal_run_max_ms = (double)a->pst.conceal_run_max * a->params.frame_units * 2.5;
   f->undecoded_max_ms = (double)a->pst.undecoded_max / 48.0;
+  bf_transport *t = a->ch ? bf_channel_transport(a->ch) : NULL;
+  f->kernel_drops = t ? t->stats.kernel_drops : 0;
   f->device_late_ms = (double)a->pst.device_late_ns / 1e6;
   f->resets = a->pst.resets;
   f->skipped_ms = a->pst.skipped_ms;
@@ -260,6 +262,7 @@ void bf_astream_figures_get(const bf_astream *a, bf_astream_figures *f) {
   f->have_marker = bf_avsync_marker(&a->avs, &last, &med);
   f->marker_last_ms = f->have_marker ? (double)last / 1e6 : 0;
   f->marker_median_ms = f->have_marker ? (double)med / 1e6 : 0;
+  f->marker_residual_ms = (double)bf_avsync_residual(&a->avs) / 1e6;
   f->marker_pairs = a->avs.pairs;
   f->beeps = a->avs.beeps;
   f->flashes = a->avs.flashes;
@@ -301,8 +304,10 @@ void bf_astream_json(const bf_astream_figures *f, char *out, size_t cap) {
     snprintf(out + used, cap - used,
              ", \"lost\": %llu, \"late_input\": %llu, \"device_late\": %llu, "
              "\"device_late_ms\": %.1f, \"sender_ppm\": %.0f, \"conceal_run_max_ms\": %.1f, "
-             "\"undecoded_max_ms\": %.1f}",
+             "\"undecoded_max_ms\": %.1f, \"kernel_drops\": %llu, "
+             "\"marker_residual_ms\": %.3f}",
              (unsigned long long)f->lost, (unsigned long long)f->late_input,
              (unsigned long long)f->device_late, f->device_late_ms, f->sender_ppm,
-             f->conceal_run_max_ms, f->undecoded_max_ms);
+             f->conceal_run_max_ms, f->undecoded_max_ms, (unsigned long long)f->kernel_drops,
+             f->marker_residual_ms);
 }

@@ -52,6 +52,8 @@ typedef struct bf_astream_figures {
   double device_late_ms;       /* ... by this much in all */
   double conceal_run_max_ms;   /* the longest run of concealment */
   double undecoded_max_ms;     /* the longest output with no frame decoded */
+  uint64_t kernel_drops;       /* datagrams of every kind the data socket's receive queue
+                                  dropped (the loop did not read in time: a busy machine) */
   double lat_p50_ms, lat_p95_ms;         /* recent (about 5 s) */
   double lat_s50_ms, lat_s95_ms, lat_s99_ms, lat_max_ms; /* the session */
   double target_ms, buffer_ms;           /* now */
@@ -64,6 +66,7 @@ typedef struct bf_astream_figures {
   double av_offset_ms;                   /* audio - video latency, timestamps */
   int have_marker;
   double marker_last_ms, marker_median_ms;
+  double marker_residual_ms; /* what the timestamps miss (av_sync.h) */
   uint64_t marker_pairs, beeps, flashes, reports_lost;
   double frame_ms;
 } bf_astream_figures;

@@ -47,9 +47,10 @@ static int cmp_i64(const void *a, const void *b) {
 static void pair(bf_avsync *s) {
   for (unsigned i = 0; i < s->n_flash; i++) {
     for (unsigned j = 0; j < s->n_beep; j++) {
-      int64_t d = (int64_t)(s->beep[j] - s->flash[i].t_ns);
+      int64_t d = (int64_t)(s->beep[j].t_ns - s->flash[i].t_ns);
       if (d > PAIR_NS || d < -PAIR_NS) continue;
       s->offsets[s->i_off] = d + s->flash[i].frac_ns;
+      s->residuals[s->i_off] = d + s->flash[i].frac_ns - (s->beep[j].lat_ns - s->flash[i].lat_ns);
       s->i_off = (s->i_off + 1) % BF_AVSYNC_OFFSETS;
       if (s->n_off < BF_AVSYNC_OFFSETS) s->n_off++;
       s->pairs++;
@@ -68,7 +69,7 @@ static void drop_old(bf_avsync *s, uint64_t now) {
     else
       i++;
   for (unsigned j = 0; j < s->n_beep;)
-    if (s->beep[j] + 2 * SEC < now)
+    if (s->beep[j].t_ns + 2 * SEC < now)
       s->beep[j] = s->beep[--s->n_beep];
     else
       j++;
@@ -85,15 +86,17 @@ void bf_avsync_on_picture(bf_avsync *s, uint64_t present_ns, uint64_t pts_ns, in
   if (s->n_flash == BF_AVSYNC_KEEP) s->flash[0] = s->flash[--s->n_flash];
   s->flash[s->n_flash].t_ns = present_ns;
   s->flash[s->n_flash].frac_ns = (int64_t)(pts_ns % SEC);
+  s->flash[s->n_flash].lat_ns = latency_ns;
   s->n_flash++;
   pair(s);
 }
 
-void bf_avsync_on_beep(bf_avsync *s, uint64_t t_ns) {
+void bf_avsync_on_beep(bf_avsync *s, uint64_t t_ns, int64_t latency_ns) {
   s->beeps++;
   drop_old(s, t_ns);
   if (s->n_beep == BF_AVSYNC_KEEP) s->beep[0] = s->beep[--s->n_beep];
-  s->beep[s->n_beep++] = t_ns;
+  s->beep[s->n_beep].t_ns = t_ns;
+  s->beep[s->n_beep++].lat_ns = latency_ns;
   pair(s);
 }
 
@@ -114,4 +117,12 @@ int bf_avsync_marker(const bf_avsync *s, int64_t *last_ns, int64_t *median_ns) {
   qsort(tmp, s->n_off, sizeof tmp[0], cmp_i64);
   *median_ns = tmp[s->n_off / 2];
   return 1;
+}
+
+int64_t bf_avsync_residual(const bf_avsync *s) {
+  if (!s->n_off) return 0;
+  int64_t tmp[BF_AVSYNC_OFFSETS];
+  memcpy(tmp, s->residuals, s->n_off * sizeof tmp[0]);
+  qsort(tmp, s->n_off, sizeof tmp[0], cmp_i64);
+  return tmp[s->n_off / 2];
 }
