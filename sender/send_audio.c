@@ -42,8 +42,8 @@ static void fail(bf_send_audio *a, const char *msg) {
 }
 
 static void max_store(atomic_ullong *m, uint64_t v) {
-  uint64_t cur = atomic_load(m);
-  while (v > cur && !atomic_compare_exchange_weak(m, &cur, v)) {
+  unsigned long long cur = atomic_load(m);
+  while (v > cur && !atomic_compare_exchange_weak(m, &cur, (unsigned long long)v)) {
   }
 }
 

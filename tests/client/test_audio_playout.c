@@ -129,7 +129,7 @@ static void run(sim *s, const run_cfg *c, run_out *o) {
     o->renders++;
     o->sender_ppm = rep.sender_ppm;
     if (rep.beep_ns) o->beeps++;
-    if (rep.latency_ns >= 0 && next_render > s->t0 + (uint64_t)((c->settle ? c->settle : 3) * 1e9)) {
+    if (rep.latency_ns >= 0 && next_render > s->t0 + (uint64_t)((c->settle > 0 ? c->settle : 3) * 1e9)) {
       double l = (double)rep.latency_ns / 1e6;
       if (l < o->lat_min) o->lat_min = l;
       if (l > o->lat_max) o->lat_max = l;
