@@ -37,11 +37,12 @@ tick=$(getconf CLK_TCK)
 
 # thread_cpu PID PATTERN: utime + stime (ticks) of the PID's threads named PATTERN
 thread_cpu() {
-  local t sum=0 comm
+  local t sum=0 comm v
   for t in /proc/"$1"/task/*; do
     comm=$(cat "$t/comm" 2> /dev/null) || continue
     case "$comm" in $2) ;; *) continue ;; esac
-    sum=$((sum + $(sed 's/.*) //' "$t/stat" | awk '{print $12 + $13}')))
+    v=$(sed 's/.*) //' "$t/stat" 2> /dev/null | awk '{print $12 + $13}') # a thread may just end
+    [ -n "$v" ] && sum=$((sum + v))
   done
   echo "$sum"
 }
