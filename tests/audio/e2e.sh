@@ -52,7 +52,7 @@ case_tone() {
   start_sender --size 320x240 --fps 30
   client "127.0.0.1:$SENDER_PORT" 6
   tone_check
-  local beeps gap pur frames conc p95 lin crun kd
+  local beeps gap pur frames conc p95 lin crun kd secs
   beeps=$(jnum "$tmp/tone.json" beeps)
   gap=$(jnum "$tmp/tone.json" longest_gap_ms)
   pur=$(jnum "$tmp/tone.json" purity_median)
@@ -62,7 +62,11 @@ case_tone() {
   lin=$(jnum "$tmp/c.json" late_input)
   crun=$(jnum "$tmp/c.json" undecoded_max_ms)
   kd=$(jnum "$tmp/c.json" kernel_drops)
-  [ "$beeps" -ge 4 ] && [ "$beeps" -le 7 ] || fail "$beeps beeps in about 5 s of sound"
+  # one beep a second of the output (its length, not the session's: SDL's
+  # disk driver takes fewer samples per second on a loaded machine)
+  secs=$(jnum "$tmp/tone.json" seconds)
+  fcmp "$beeps" ">=" "int($secs) - 1" && fcmp "$beeps" "<=" "$secs + 1" ||
+    fail "$beeps beeps in $secs s of sound"
   fcmp "$gap" "<=" "10 + $crun" || fail "a silent gap of $gap ms (the longest output with no frame decoded: $crun ms)"
   fcmp "$pur" ">" 0.9 || fail "the tone between beeps is not clean: purity $pur"
   # frames the loop did not read in time were dropped by the kernel (a
@@ -80,7 +84,7 @@ case_tone_loss() {
   start_netsim --dir down --loss 5 --seed 3
   client "127.0.0.1:$NETSIM_PORT" 8
   tone_check
-  local beeps gap pur frames conc rec lin crun kd
+  local beeps gap pur frames conc rec lin crun kd secs
   beeps=$(jnum "$tmp/tone.json" beeps)
   gap=$(jnum "$tmp/tone.json" longest_gap_ms)
   pur=$(jnum "$tmp/tone.json" purity_median)
@@ -90,7 +94,8 @@ case_tone_loss() {
   lin=$(jnum "$tmp/c.json" late_input)
   crun=$(jnum "$tmp/c.json" undecoded_max_ms)
   kd=$(jnum "$tmp/c.json" kernel_drops)
-  [ "$beeps" -ge 6 ] || fail "$beeps beeps in about 7 s of sound"
+  secs=$(jnum "$tmp/tone.json" seconds)
+  fcmp "$beeps" ">=" "int($secs) - 1" || fail "$beeps beeps in $secs s of sound"
   # a silent gap only where the client had no frame to decode (Opus PLC
   # fades out over a long run of concealment; a stalled stream restarts):
   # its own longest such stretch (a loaded machine's stalls), and no longer
