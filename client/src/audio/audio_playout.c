@@ -348,7 +348,10 @@ void bf_playout_render(bf_playout *p, uint64_t now, uint64_t sync_ns, int16_t *o
   rep->t_ns = now;
   rep->target_ns = (uint64_t)d;
   rep->latency_ns = -1;
-  if (p->started && p->underrun_run >= UNDERRUN_STOP) reset(p); /* the sender paused */
+  if (p->started && p->underrun_run >= UNDERRUN_STOP) { /* the input stopped */
+    p->st.stalled += p->underrun_run; /* its frames, if they come, start a new stream */
+    reset(p);
+  }
   if (!p->started && !start(p, now, d)) {
     memset(out, 0, (size_t)n * 4);
     detect_beeps(p, out, n, now, rep);

@@ -94,6 +94,9 @@ typedef struct bf_playout_stats {
   uint64_t inserted_ms; /* silence inserted at once (far below) */
   uint64_t lost;       /* concealed in its place: later frames were there, or the latency
                           was at the target (lost, not repaired; or late) */
+  uint64_t stalled;    /* concealed in a run of 40 with nothing later received (200 ms):
+                          the input stopped (a paused sender, a stalled machine); the
+                          stream restarts, so they are never counted late */
   uint64_t underruns;  /* stretched: nothing later had come and the latency was below the
                           target (concealment played while the timeline stood still) */
   uint64_t conceal_run_max; /* the longest run of frames concealed one after the other (Opus

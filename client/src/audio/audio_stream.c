@@ -228,6 +228,7 @@ void bf_astream_figures_get(const bf_astream *a, bf_astream_figures *f) {
   f->underruns = a->pst.underruns;
   f->lost = a->pst.lost;
   f->late_input = a->pst.late_input;
+  f->stalled = a->pst.stalled;
   f->device_late = a->pst.device_late;
   f->conceal_run_max_ms = (double)a->pst.conceal_run_max * a->params.frame_units * 2.5;
   f->undecoded_max_ms = (double)a->pst.undecoded_max / 48.0;
@@ -305,9 +306,9 @@ void bf_astream_json(const bf_astream_figures *f, char *out, size_t cap) {
              ", \"lost\": %llu, \"late_input\": %llu, \"device_late\": %llu, "
              "\"device_late_ms\": %.1f, \"sender_ppm\": %.0f, \"conceal_run_max_ms\": %.1f, "
              "\"undecoded_max_ms\": %.1f, \"kernel_drops\": %llu, "
-             "\"marker_residual_ms\": %.3f}",
+             "\"marker_residual_ms\": %.3f, \"stalled\": %llu}",
              (unsigned long long)f->lost, (unsigned long long)f->late_input,
              (unsigned long long)f->device_late, f->device_late_ms, f->sender_ppm,
              f->conceal_run_max_ms, f->undecoded_max_ms, (unsigned long long)f->kernel_drops,
-             f->marker_residual_ms);
+             f->marker_residual_ms, (unsigned long long)f->stalled);
 }

@@ -48,6 +48,7 @@ typedef struct bf_astream_figures {
   uint64_t datagrams, frames, recovered, malformed, ring_full;
   uint64_t decoded, concealed, late, underruns, resets, skipped_ms, inserted_ms;
   uint64_t lost, late_input;   /* of concealed, with underruns: audio_playout.h */
+  uint64_t stalled;            /* concealed before the stream restarted (the input stopped) */
   uint64_t device_late;        /* device calls more than a period late (a busy machine) */
   double device_late_ms;       /* ... by this much in all */
   double conceal_run_max_ms;   /* the longest run of concealment */
