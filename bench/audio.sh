@@ -40,6 +40,7 @@ thread_cpu() {
   local t sum=0 comm v
   for t in /proc/"$1"/task/*; do
     comm=$(cat "$t/comm" 2> /dev/null) || continue
+    # shellcheck disable=SC2254 # PATTERN is a glob on purpose
     case "$comm" in $2) ;; *) continue ;; esac
     v=$(sed 's/.*) //' "$t/stat" 2> /dev/null | awk '{print $12 + $13}') # a thread may just end
     [ -n "$v" ] && sum=$((sum + v))
