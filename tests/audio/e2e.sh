@@ -63,10 +63,12 @@ case_tone() {
   crun=$(jnum "$tmp/c.json" undecoded_max_ms)
   kd=$(jnum "$tmp/c.json" kernel_drops)
   st=$(jnum "$tmp/c.json" stalled)
-  # one beep a second of the output (its length, not the session's: SDL's
-  # disk driver takes fewer samples per second on a loaded machine)
+  # one beep a second: at least one a second of the output (its length, not
+  # the session's: SDL's disk driver takes fewer samples per second on a
+  # loaded machine), at most one a second of the session (a slow device's
+  # latency is taken back by skipping input, so more input than output)
   secs=$(jnum "$tmp/tone.json" seconds)
-  fcmp "$beeps" ">=" "int($secs) - 1" && fcmp "$beeps" "<=" "$secs + 1" ||
+  fcmp "$beeps" ">=" "int($secs) - 1" && [ "$beeps" -le 7 ] ||
     fail "$beeps beeps in $secs s of sound"
   fcmp "$gap" "<=" "10 + $crun" || fail "a silent gap of $gap ms (the longest output with no frame decoded: $crun ms)"
   fcmp "$pur" ">" 0.9 || fail "the tone between beeps is not clean: purity $pur"
