@@ -96,11 +96,15 @@ static void on_audio(void *user, const uint8_t *d, size_t len, const bf_addr *fr
     a->dropped_no_device += (uint64_t)n;
     return;
   }
+  /* available to the device from now: the batch's read time (|now|) is
+   * earlier by what the loop did with the datagrams before this one */
+  uint64_t avail = bf_clock_epoch_ns();
+  (void)now;
   for (int i = 0; i < n; i++) {
     bf_playout_frame pf;
     pf.seq = fr[i].seq;
     pf.capture_ns = (uint64_t)((int64_t)fr[i].capture_ns - a->clock_off);
-    pf.arrival_ns = now;
+    pf.arrival_ns = avail;
     pf.len = (uint16_t)fr[i].opus_len;
     pf.recovered = (uint8_t)fr[i].recovered;
     pf.frame_units = p.frame_units;
