@@ -15,7 +15,8 @@ packages=(
   # client and sender
   libsdl2-dev libsdl2-ttf-dev libfontconfig-dev fonts-dejavu-core
   libavcodec-dev libavutil-dev libavformat-dev libavdevice-dev libswscale-dev
-  libopus-dev
+  # sound: Opus both ways, the file's sound resampled to 48 kHz, PulseAudio capture
+  libopus-dev libswresample-dev libpulse-dev
   # input injection on the sender: XTest into the X display (libxtst), uinput
   # devices (libevdev)
   libxtst-dev libevdev-dev
@@ -25,6 +26,9 @@ packages=(
   # the input tests type and click into the client's window, and find the
   # root window to take its focus away (tests/input)
   xdotool x11-utils
+  # the sound tests (tests/audio): a user PulseAudio with a null sink, paplay
+  # and pactl to feed and steer it, sox to make the known sound
+  pulseaudio pulseaudio-utils sox
   # packaging: icons, man pages, desktop and AppStream validation (tshark above),
   # Debian policy checks of the .deb (lintian: packaging_deb, scripts/package-test.sh)
   librsvg2-bin help2man desktop-file-utils appstream lintian

@@ -35,6 +35,10 @@ void bf_send_options_default(bf_send_options *o) {
   o->burst = 32;
   o->gso = 1;
   o->silence_ns = 10000000000ull;
+  o->audio_frame_ms = 5;
+  o->audio_bitrate = 128000;
+  o->audio_fec_k = 2;
+  o->audio_fec_m = 1;
   o->input_classes = BF_INCLASS_ALL;
 }
 
@@ -118,6 +122,22 @@ void bf_send_usage(FILE *out) {
           "                         interval (25)\n"
           "  --burst N              most packets per burst / send call (32)\n"
           "  --no-gso               no UDP segmentation offload\n"
+          "Sound:\n"
+          "  --audio SRC            testsrc (a 1 kHz tone, a 2 kHz beep at every whole\n"
+          "                         second, the picture flashes with it), file (the\n"
+          "                         file's own sound), pulse[:SOURCE] (PulseAudio;\n"
+          "                         default the default sink's monitor) or off; default:\n"
+          "                         testsrc for testsrc, file for file:, pulse for x11\n"
+          "                         when a PulseAudio server answers; sent only to a\n"
+          "                         client that asks for sound\n"
+          "  --audio-frame 5|10     Opus frame length in ms (5)\n"
+          "  --audio-bitrate RATE   Opus constant bitrate, 16k-256k (128k)\n"
+          "  --audio-fec K+M|off    Reed-Solomon over blocks of K frames with M parity\n"
+          "                         datagrams (2+1)\n"
+          "  --audio-test-offset MS\n"
+          "                         test: shift the sound's capture times by MS\n"
+          "  --audio-test-drift PPM\n"
+          "                         test: the test tone's sample clock runs PPM fast\n"
           "Run:\n"
           "  --frames N             stop after streaming N frames\n"
           "  --duration S           stop after streaming S seconds\n"
@@ -305,11 +325,84 @@ static const char *const with_value[] = {"--listen",
                                          "--rate-control",
                                          "--input",
                                          "--input-backend",
+                                         "--audio",
+                                         "--audio-frame",
+                                         "--audio-bitrate",
+                                         "--audio-fec",
+                                         "--audio-test-offset",
+                                         "--audio-test-drift",
                                          NULL};
 
 static int takes_value(const char *name) {
   for (size_t i = 0; with_value[i]; i++)
     if (!strcmp(with_value[i], name)) return 1;
+  return 0;
+}
+
+static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out) {
+  if (!s || !*s) return -EINVAL;
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno || *end || v < lo || v > hi) return -EINVAL;
+  *out = v;
+  return 0;
+}
+
+static int parse_audio_src(const char *s, bf_send_options *o) {
+  o->audio_arg = NULL;
+  if (!strcmp(s, "off"))
+    o->audio = BF_AUDIO_SRC_OFF;
+  else if (!strcmp(s, "testsrc"))
+    o->audio = BF_AUDIO_SRC_TESTSRC;
+  else if (!strcmp(s, "file"))
+    o->audio = BF_AUDIO_SRC_FILE;
+  else if (!strcmp(s, "pulse"))
+    o->audio = BF_AUDIO_SRC_PULSE;
+  else if (!strncmp(s, "pulse:", 6) && s[6])
+    o->audio = BF_AUDIO_SRC_PULSE, o->audio_arg = s + 6;
+  else
+    return -EINVAL;
+  return 0;
+}
+
+/* The sound's options. 0, -EINVAL with the message, or 1: not one of them. */
+static int apply_audio(bf_send_options *o, const char *name, const char *v, char *err,
+                       size_t cap) {
+  int64_t i64;
+  uint64_t u64;
+  if (!strcmp(name, "--audio")) {
+    if (parse_audio_src(v, o))
+      return fail(err, cap, "--audio: unknown sound source '%s' (testsrc, file, pulse[:SOURCE], off)",
+                  v);
+  } else if (!strcmp(name, "--audio-frame")) {
+    if (strcmp(v, "5") && strcmp(v, "10"))
+      return fail(err, cap, "--audio-frame: '%s' is not 5 or 10 (ms)", v);
+    o->audio_frame_ms = (unsigned)atoi(v);
+  } else if (!strcmp(name, "--audio-bitrate")) {
+    if (bf_parse_bitrate(v, &u64) || u64 < 16000 || u64 > 256000)
+      return fail(err, cap, "--audio-bitrate: bad rate '%s' (16k to 256k)", v);
+    o->audio_bitrate = (unsigned)u64;
+  } else if (!strcmp(name, "--audio-fec")) {
+    unsigned k, m;
+    char tail;
+    if (!strcmp(v, "off"))
+      o->audio_fec_k = 1, o->audio_fec_m = 0;
+    else if (sscanf(v, "%u+%u%c", &k, &m, &tail) == 2 && k >= 1 && k <= 8 && m >= 1 && m <= 4)
+      o->audio_fec_k = k, o->audio_fec_m = m;
+    else
+      return fail(err, cap, "--audio-fec: '%s' is not K+M (K 1-8, M 1-4) or off", v);
+  } else if (!strcmp(name, "--audio-test-offset")) {
+    if (parse_i64(v, -1000, 1000, &i64))
+      return fail(err, cap, "--audio-test-offset: '%s' is not -1000..1000 (ms)", v);
+    o->audio_test_offset_ns = i64 * 1000000;
+  } else if (!strcmp(name, "--audio-test-drift")) {
+    if (parse_i64(v, -50000, 50000, &i64))
+      return fail(err, cap, "--audio-test-drift: '%s' is not -50000..50000 (ppm)", v);
+    o->audio_test_drift_ppm = i64;
+  } else {
+    return 1;
+  }
   return 0;
 }
 
@@ -532,7 +625,8 @@ int bf_send_options_parse(int argc, char **argv, bf_send_options *o, char *err, 
       if (i + 1 >= argc) return fail(err, cap, "%s needs a value", name);
       val = argv[++i];
     }
-    int r = apply_input(o, name, val, err, cap);
+    int r = apply_audio(o, name, val, err, cap);
+    if (r == 1) r = apply_input(o, name, val, err, cap);
     if (r == 1) r = apply(o, name, val, err, cap);
     if (r) return r;
   }
@@ -550,5 +644,7 @@ int bf_send_options_parse(int argc, char **argv, bf_send_options *o, char *err, 
                 "control session's peer may punch in");
   if (o->direct && o->no_pairing)
     return fail(err, cap, "--no-pairing is for control mode (not with --direct)");
+  if (o->audio == BF_AUDIO_SRC_FILE && o->source != BF_SOURCE_FILE)
+    return fail(err, cap, "--audio file: the sound of a file:PATH picture source (see --source)");
   return BF_CLI_RUN;
 }

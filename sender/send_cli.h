@@ -24,6 +24,14 @@ typedef enum bf_source_kind {
   BF_SOURCE_X11 = 3,
 } bf_source_kind;
 
+/* --audio: where the sound comes from. */
+typedef enum bf_audio_src {
+  BF_AUDIO_SRC_AUTO = 0, /* follow the picture: testsrc, file, x11 -> pulse when a server answers */
+  BF_AUDIO_SRC_OFF,
+  BF_AUDIO_SRC_TESTSRC,
+  BF_AUDIO_SRC_PULSE,
+  BF_AUDIO_SRC_FILE,
+} bf_audio_src;
 /* --input-backend */
 typedef enum bf_input_backend {
   BF_INBACKEND_AUTO = 0, /* xtest into the x11 source's display, uinput for pads (and
@@ -75,6 +83,14 @@ typedef struct bf_send_options {
   bf_input_backend input_backend; /* --input-backend */
   const char *stats_json;    /* write statistics here at exit */
   const char *dump_au;       /* write every AU sent here */
+  bf_audio_src audio;        /* --audio, default AUTO */
+  const char *audio_arg;     /* pulse: the source name, NULL = the default sink's monitor */
+  unsigned audio_frame_ms;   /* --audio-frame 5|10 (5) */
+  unsigned audio_bitrate;    /* --audio-bitrate, bit/s (128000) */
+  unsigned audio_fec_k;      /* --audio-fec K+M: Reed-Solomon blocks (2+1); m 0 = off */
+  unsigned audio_fec_m;
+  int64_t audio_test_offset_ns; /* --audio-test-offset MS: added to the sound's capture times */
+  int64_t audio_test_drift_ppm; /* --audio-test-drift PPM: the test tone's clock runs fast */
   int quiet;                 /* no status line */
   int verbose;               /* FFmpeg log messages too */
   char listen_buf[128];      /* storage behind |listen| */

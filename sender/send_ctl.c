@@ -41,6 +41,7 @@ static void offer(const bf_send_state *s, uint16_t data_port, bf_ctl_offer *of) 
   of->max_frame_bytes = BF_SEND_MAX_AU_BYTES;
   of->bitrate_kbps = (uint32_t)(s->bitrate / 1000u);
   of->sealed = 2;
+  if (s->audio_on) of->grants |= BF_CTL_WELCOME_AUDIO; /* sound for a client whose Hello asks */
   if (bf_send_input_classes(s)) of->grants |= BF_CTL_WELCOME_INPUT;
 }
 
@@ -116,6 +117,7 @@ static void stream_stop(bf_send_state *s) {
   if (s->ss.streaming) bf_send_video_stop(s);
   bf_send_session_allow(&s->ss, NULL);
   s->ss.streaming = 0;
+  s->ctl_audio = 0;
   bf_send_endpoint_unkey(&s->ep);
 }
 
@@ -145,6 +147,7 @@ static void stream_start(bf_send_state *s, bf_sctl_event *ev, uint64_t now) {
     return;
   }
   bf_send_session_allow(&s->ss, &ev->peer);
+  s->ctl_audio = (w->flags & BF_CTL_WELCOME_AUDIO) != 0;
   bf_send_input_session(s, (w->flags & BF_CTL_WELCOME_INPUT) != 0, now);
   s->ctl_sessions++;
 }

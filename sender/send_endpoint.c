@@ -4,6 +4,7 @@
  */
 #include "send_endpoint.h"
 
+#include <bildfunk/audio_wire.h>
 #include <bildfunk/clock.h>
 
 #include <errno.h>
@@ -78,6 +79,7 @@ static void on_datagram(void *user, const uint8_t *d, size_t len, const bf_addr 
   switch (bf_send_session_on_datagram(e->ss, d, len, from, now, &res)) {
   case BF_SS_ADOPT:
     new_client(e, from);
+    e->audio_request_ns = 0; /* a new client asks for itself */
     break;
   case BF_SS_RETARGET:
     bf_send_endpoint_bye(e, BF_BYE_REPLACED, &res.old_peer);
@@ -107,6 +109,22 @@ static void on_datagram(void *user, const uint8_t *d, size_t len, const bf_addr 
   ev->now_ns = now;
 }
 
+/* Audio datagrams: a REQUEST from the client asks for sound (direct mode);
+ * anything else goes to the session, which counts it as garbage. */
+static void on_audio(void *user, const uint8_t *d, size_t len, const bf_addr *from,
+                     uint64_t now) {
+  bf_send_endpoint *e = user;
+  bf_audio_pkt pk;
+  const bf_addr *peer = bf_channel_peer(e->ch);
+  if (bf_audio_decode(d, len, &pk) == 0 && pk.type == BF_AUDIO_REQUEST && from && peer &&
+      bf_addr_equal(from, peer)) {
+    e->audio_request_ns = now;
+    e->audio_requests++;
+    return;
+  }
+  on_datagram(user, d, len, from, now);
+}
+
 int bf_send_endpoint_open(bf_send_endpoint *e, const bf_send_endpoint_config *cfg,
                           bf_send_session *ss, char *err, size_t cap) {
   memset(e, 0, sizeof *e);
@@ -133,6 +151,7 @@ int bf_send_endpoint_open(bf_send_endpoint *e, const bf_send_endpoint_config *cf
       .burst_max = cfg->burst_max,
       .max_plain = BF_HEADER_BYTES + cfg->shard_bytes,
       .ring_count = BF_SEND_EP_EVENTS, /* the queue holds a batch's events */
+      .send_threads = cfg->send_threads,
   };
   if ((r = bf_channel_new(&cc, t, &e->ch)) < 0) { /* |t| is the channel's now */
     snprintf(err, cap, "receive ring: %s", bf_strerror(r));
@@ -140,6 +159,7 @@ int bf_send_endpoint_open(bf_send_endpoint *e, const bf_send_endpoint_config *cf
   }
   for (int k = 0; k < BF_DKIND_COUNT_; k++)
     bf_channel_on(e->ch, (bf_dkind)k, on_datagram, e);
+  bf_channel_on(e->ch, BF_DKIND_AUDIO, on_audio, e);
   return 0;
 }
 

@@ -21,8 +21,12 @@
  *     BF_SEND_EP_EVENTS, so it never overflows) and the loop empties it
  *     right after each batch: no latency beyond the rest of that batch.
  *
+ * Audio REQUESTs from the client (direct mode's way to ask for sound) are
+ * noted here (audio_request_ns), not passed to the session.
+ *
  * Sending: the paced video bursts (bf_send_endpoint_burst, sealed into the
- * channel's scratch), BYE, PONG and FRAME_INFO (feedback messages).
+ * channel's scratch), BYE, PONG and FRAME_INFO (feedback messages); the
+ * audio thread sends through the same channel (send_audio.h).
  *
  * Not here: what the stream does on those events (send_video.h,
  * send_adapt.h), the control session that supplies the keys (send_ctl.h),
@@ -69,6 +73,7 @@ typedef struct bf_send_endpoint_config {
   int require_seal;     /* control mode: nothing but punches without keys */
   unsigned shard_bytes; /* the largest shard the sender sends (S) */
   size_t burst_max;     /* the most datagrams one burst may have */
+  int send_threads;     /* the audio thread sends too (channel.h cfg.send_threads) */
 } bf_send_endpoint_config;
 
 typedef struct bf_send_endpoint {
@@ -79,6 +84,10 @@ typedef struct bf_send_endpoint {
   size_t ev_n, ev_next;
   uint64_t batch_ns, batch_realtime_ns; /* when the current batch was read */
   uint64_t pongs_sent, byes_sent, frame_infos_sent;
+  /* direct mode: the client asks for sound with audio REQUEST datagrams
+   * (docs/protocol.md 8.2); only the peer's count */
+  uint64_t audio_request_ns; /* the last one (batch time), 0 = none */
+  uint64_t audio_requests;
   int failed; /* a new client's replay window could not be set up */
 } bf_send_endpoint;
 

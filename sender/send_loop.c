@@ -61,6 +61,28 @@ static void receive(bf_send_state *s) {
   } while (n > 0);
 }
 
+/* Sound goes to the client being streamed to when it asked for it: its
+ * Welcome says so (control mode), or its audio REQUESTs keep coming
+ * (direct mode: one a second; 3 s without one stops the sound). */
+#define AUDIO_REQUEST_TIMEOUT_NS (3 * BF_SEC_NS)
+static void audio_step(bf_send_state *s, uint64_t now) {
+  if (!s->audio_on) return;
+  char err[256];
+  if (bf_send_audio_failed(&s->audio, err, sizeof err)) {
+    fprintf(stderr, "bildfunk-send: sound: %s; streaming without sound\n", err);
+    bf_send_audio_close(&s->audio);
+    s->audio_on = 0;
+    return;
+  }
+  uint64_t rq = s->ep.audio_request_ns;
+  int want = s->ss.streaming && (s->ctl_mode ? s->ctl_audio
+                                             : rq && now >= rq && now - rq < AUDIO_REQUEST_TIMEOUT_NS);
+  if (want)
+    bf_send_audio_start(&s->audio);
+  else
+    bf_send_audio_stop(&s->audio);
+}
+
 /* The control step, the client's silence, the status line. Returns the
  * earliest of their deadlines. */
 static uint64_t housekeeping(bf_send_state *s, uint64_t now) {
@@ -75,6 +97,7 @@ static uint64_t housekeeping(bf_send_state *s, uint64_t now) {
     bf_send_input_stop(s, now);
     bf_send_video_stop(s);
   }
+  audio_step(s, now);
   uint64_t in_next = bf_send_input_tick(s, now); /* the client's input silence, rumble */
   if (now - s->win_start_ns >= BF_SEC_NS) bf_send_stats_status(s, now);
   uint64_t deadline = s->win_start_ns + BF_SEC_NS;
@@ -117,6 +140,7 @@ int bf_send_loop_run(bf_send_state *s) {
     }
     wait_until(s, deadline);
   }
+  if (s->audio_on) bf_send_audio_stop(&s->audio);
   bf_send_input_stop(s, bf_clock_mono_ns()); /* a signal, the end: nothing stays held */
   if (s->ss.streaming) {
     bf_send_endpoint_bye(&s->ep, s->failed ? BF_BYE_ERROR : BF_BYE_NORMAL, NULL);

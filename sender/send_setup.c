@@ -21,6 +21,48 @@ static uint64_t auto_bitrate(const bf_source_info *si) {
   return b < 1000000 ? 1000000 : (uint64_t)b;
 }
 
+/* --audio auto: the picture source's own sound. */
+static void resolve_audio(bf_send_options *o) {
+  if (o->audio != BF_AUDIO_SRC_AUTO) return;
+  if (o->source == BF_SOURCE_TESTSRC)
+    o->audio = BF_AUDIO_SRC_TESTSRC;
+  else if (o->source == BF_SOURCE_FILE)
+    o->audio = BF_AUDIO_SRC_FILE;
+  else if (bf_acap_pulse_available())
+    o->audio = BF_AUDIO_SRC_PULSE;
+  else {
+    fprintf(stderr, "bildfunk-send: no PulseAudio server answers: streaming without sound\n");
+    o->audio = BF_AUDIO_SRC_OFF;
+  }
+}
+
+/* The sound source, the encoder and the audio thread, on the data
+ * channel. A file without sound streams its picture alone. */
+static int open_audio(bf_send_state *s, char *err, size_t cap) {
+  const bf_send_options *o = &s->o;
+  if (o->audio == BF_AUDIO_SRC_OFF) return 0;
+  bf_send_audio_config ac = {
+      .src = {.kind = o->audio,
+              .arg = o->audio == BF_AUDIO_SRC_FILE ? o->source_arg : o->audio_arg,
+              .drift_ppm = o->audio_test_drift_ppm,
+              .anchor = &s->anchor,
+              .verbose = o->verbose},
+      .frame_ms = o->audio_frame_ms,
+      .bitrate = o->audio_bitrate,
+      .fec_k = o->audio_fec_k,
+      .fec_m = o->audio_fec_m,
+      .offset_ns = o->audio_test_offset_ns,
+  };
+  int r = bf_send_audio_open(&s->audio, &ac, s->ep.ch, err, cap);
+  if (r == -ENODATA) { /* a file without sound: said once, the picture goes on */
+    fprintf(stderr, "bildfunk-send: %s: streaming the picture alone\n", err);
+    err[0] = 0;
+    return 0;
+  }
+  if (r == 0) s->audio_on = 1;
+  return r;
+}
+
 /* The source and, unless a file is passed through, the encoder. */
 static int open_pictures(bf_send_state *s, char *err, size_t cap) {
   const bf_send_options *o = &s->o;
@@ -35,6 +77,7 @@ static int open_pictures(bf_send_state *s, char *err, size_t cap) {
       .fps_den = o->fps_den,
       .codec = o->encoder ? (bf_codec)0 : o->codec, /* --encoder: always re-encode */
       .verbose = o->verbose,
+      .flash = o->audio == BF_AUDIO_SRC_TESTSRC,
   };
   if ((r = bf_source_open(&sc, &s->src, err, cap)) < 0) return r;
   bf_source_info_get(s->src, &s->sinfo);
@@ -132,15 +175,19 @@ static int open_planes(bf_send_state *s, char *err, size_t cap) {
       .require_seal = !o->direct,
       .shard_bytes = o->shard_bytes,
       .burst_max = BF_SEND_BURST,
+      .send_threads = o->audio != BF_AUDIO_SRC_OFF,
   };
   int r = bf_send_endpoint_open(&s->ep, &ec, &s->ss, err, cap);
   if (r == 0 && o->seal_key_file) r = open_seal_key(s, err, cap);
+  if (r == 0) r = open_audio(s, err, cap); /* before the offer: it says whether there is sound */
   if (r == 0) r = bf_send_input_open(s, err, cap); /* before the offer: its grants */
   if (r == 0 && !o->direct) r = bf_send_ctl_open(s, err, cap);
   return r;
 }
 
 int bf_send_setup_open(bf_send_state *s, char *err, size_t cap) {
+  bf_file_anchor_init(&s->anchor);
+  resolve_audio(&s->o);
   int r = open_pictures(s, err, cap);
   if (r == 0) r = open_stream(s, err, cap);
   if (r == 0) r = open_planes(s, err, cap);
@@ -148,6 +195,8 @@ int bf_send_setup_open(bf_send_state *s, char *err, size_t cap) {
 }
 
 void bf_send_setup_close(bf_send_state *s) {
+  bf_send_audio_close(&s->audio); /* its thread sends on the channel: first */
+  s->audio_on = 0;
   bf_send_ctl_close(s);
   bf_send_input_close(s);
   if (s->dump) fclose(s->dump);
@@ -156,6 +205,7 @@ void bf_send_setup_close(bf_send_state *s) {
   bf_packetizer_del(&s->pk);
   bf_encoder_close(&s->enc);
   bf_source_close(&s->src);
+  bf_file_anchor_destroy(&s->anchor);
 }
 
 void bf_send_setup_banner(bf_send_state *s) {
@@ -176,4 +226,12 @@ void bf_send_setup_banner(bf_send_state *s) {
           s->enc ? bf_encoder_name(s->enc) : "passthrough", (double)s->bitrate / 1e6,
           s->o.shard_bytes, s->o.max_k, s->fec_applied, s->o.fec_auto ? " (auto)" : "",
           s->o.gso && bf_udp_offload_enabled() ? "on" : "off");
+  if (s->audio_on)
+    fprintf(stderr,
+            "bildfunk-send: sound: %s -> Opus %u ms frames, %u kbit/s, Reed-Solomon %s (to "
+            "clients that ask for it)\n",
+            bf_send_audio_describe(&s->audio), s->o.audio_frame_ms, s->o.audio_bitrate / 1000,
+            s->o.audio_fec_m ? "on" : "off");
+  else
+    fprintf(stderr, "bildfunk-send: sound: off\n");
 }

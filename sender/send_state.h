@@ -28,6 +28,7 @@
 #include "hist.h"
 #include "pacer.h"
 #include "ratectl.h"
+#include "send_audio.h"
 #include "send_cli.h"
 #include "send_endpoint.h"
 #include "send_session.h"
@@ -76,6 +77,13 @@ typedef struct bf_send_state {
   uint32_t fec_min_seen, fec_max_seen; /* over the AUs sent after the first loss report */
   uint64_t au_data_packets, au_parity_packets; /* over every AU packetized */
   uint32_t k_mean;                             /* data shards of a recent AU (1/16 EWMA) */
+  /* the audio stage (send_audio.h: its own thread) */
+  int audio_on;                /* a sound source is open */
+  bf_send_audio audio;
+  bf_file_anchor anchor;       /* file: where each pass over the picture file began */
+  uint32_t anchor_pass;        /* the pass last published */
+  uint64_t audio_request_ns;   /* direct mode: the client's last audio REQUEST (0 = none) */
+  int ctl_audio;               /* control mode: the streamed client's Welcome has sound */
   /* the data plane */
   bf_send_session ss;
   bf_send_endpoint ep;

@@ -152,12 +152,33 @@ static void write_security(FILE *f, const bf_send_state *s) {
           s->ctl_stops);
 }
 
+/* The sound (send_audio.h). */
+static void write_audio(FILE *f, const bf_send_state *s) {
+  bf_send_audio_stats a;
+  memset(&a, 0, sizeof a);
+  if (s->audio_on) bf_send_audio_stats_get(&s->audio, &a);
+  double audio_s = (double)a.frames * s->o.audio_frame_ms / 1e3;
+  fprintf(f,
+          "  \"audio\": {\"on\": %d, \"source\": \"%s\", \"frame_ms\": %u, \"bitrate\": %u, "
+          "\"fec_k\": %u, \"fec_m\": %u, \"starts\": %" PRIu64 ", \"frames\": %" PRIu64
+          ", \"opus_bytes\": %" PRIu64 ", \"datagrams\": %" PRIu64 ", \"send_dropped\": %" PRIu64
+          ", \"requests\": %" PRIu64 ", \"encode_ms_mean\": %.4f, \"encode_ms_max\": %.4f, "
+          "\"thread_cpu_s\": %.4f, \"cpu_per_audio_s\": %.5f},\n",
+          s->audio_on, s->audio_on ? bf_send_audio_describe(&s->audio) : "off",
+          s->o.audio_frame_ms, s->o.audio_bitrate, s->o.audio_fec_m ? s->o.audio_fec_k : 1,
+          s->o.audio_fec_m, a.starts, a.frames, a.bytes, a.datagrams, a.send_dropped,
+          s->ep.audio_requests, a.frames ? (double)a.encode_ns_sum / (double)a.frames / 1e6 : 0.0,
+          (double)a.encode_ns_max / 1e6, (double)a.cpu_ns / 1e9,
+          audio_s > 0 ? (double)a.cpu_ns / 1e9 / audio_s : 0.0);
+}
+
 int bf_send_stats_write(const bf_send_state *s, const char *path) {
   FILE *f = fopen(path, "w");
   if (!f) return -errno;
   fprintf(f, "{\n");
   write_stream(f, s);
   write_adapt(f, s);
+  write_audio(f, s);
   write_data_plane(f, s);
   write_security(f, s);
   bf_send_input_stats_json(s, f);

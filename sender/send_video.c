@@ -154,6 +154,10 @@ static int capture(bf_send_state *s, uint64_t now) {
     fprintf(stderr, "bildfunk-send: %s\n", err[0] ? err : bf_strerror(r));
     return r;
   }
+  if (s->audio_on && s->o.audio == BF_AUDIO_SRC_FILE && item.pass != s->anchor_pass) {
+    s->anchor_pass = item.pass; /* the file's sound follows this pass (acap_file.c) */
+    bf_file_anchor_set(&s->anchor, item.pass, item.pts_ns, item.media_ns);
+  }
   bf_send_input_captured(s, item.pts_ns); /* the input applied before this picture */
   if (!item.frame) return begin_au(s, item.au, item.au_len, item.pts_ns, want_key);
   if (s->guard_pending) guard_step(s);

@@ -12,6 +12,7 @@
 #include "sources.h"
 
 #include "strip.h"
+#include "tone.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavcodec/bsf.h>
@@ -47,6 +48,9 @@ struct bf_source {
   size_t au_cap;
   uint8_t *av1_seq; /* AV1 sequence header OBU from extradata */
   size_t av1_seq_len;
+  uint64_t last_pts; /* testsrc: the previous picture's pts (the flash) */
+  uint32_t pass;     /* file: passes begun */
+  int64_t media_ns;  /* file: the position of the item being produced */
   void (*overlay)(void *user, AVFrame *f); /* testsrc: drawn over each picture */
   void *overlay_user;
 };
@@ -160,6 +164,17 @@ void bf_testsrc_draw(AVFrame *f, uint64_t index, uint64_t pts_ns) {
   for (unsigned y = 0; y < (band + 1) / 2 && y < ch; y++) {
     memset(U + (ptrdiff_t)y * us, 128, cw);
     memset(V + (ptrdiff_t)y * vs, 128, cw);
+  }
+}
+
+void bf_testsrc_flash(AVFrame *f) {
+  const unsigned w = (unsigned)f->width, h = (unsigned)f->height;
+  const unsigned band = bf_strip_height(w);
+  for (unsigned y = band; y < h; y++)
+    memset(f->data[0] + (ptrdiff_t)y * f->linesize[0], 235, w);
+  for (unsigned y = (band + 1) / 2; y < h / 2; y++) {
+    memset(f->data[1] + (ptrdiff_t)y * f->linesize[1], 128, w / 2);
+    memset(f->data[2] + (ptrdiff_t)y * f->linesize[2], 128, w / 2);
   }
 }
 
@@ -372,6 +387,7 @@ static int start_over(bf_source *s, char *err, size_t cap) {
   if (s->bsf) av_bsf_flush(s->bsf);
   s->dec_eof = 0;
   s->pass_items = 0;
+  s->pass++;
   return 0;
 }
 
@@ -499,6 +515,10 @@ static int read_passthrough(bf_source *s, bf_source_item *item, char *err, size_
       continue;
     }
     s->want_key = 0;
+    s->media_ns = s->pkt->pts == AV_NOPTS_VALUE
+                      ? 0
+                      : av_rescale_q(s->pkt->pts, s->fmt->streams[s->stream]->time_base,
+                                     (AVRational){1, 1000000000});
     item->au = s->au;
     item->au_len = len;
     item->keyframe = in.keyframe;
@@ -523,6 +543,11 @@ static int read_decoded(bf_source *s, bf_source_item *item, char *err, size_t ca
       if ((r = av_frame_make_writable(s->out)) < 0) return averror_to_errno(r);
       sws_scale(s->sws, (const uint8_t *const *)d->data, d->linesize, 0, d->height, s->out->data,
                 s->out->linesize);
+      s->media_ns = d->best_effort_timestamp == AV_NOPTS_VALUE
+                        ? 0
+                        : av_rescale_q(d->best_effort_timestamp,
+                                       s->fmt->streams[s->stream]->time_base,
+                                       (AVRational){1, 1000000000});
       av_frame_unref(s->decoded);
       item->frame = s->out;
       return 0;
@@ -561,6 +586,7 @@ int bf_source_open(const bf_source_config *cfg, bf_source **out, char *err, size
   if (!s) return -ENOMEM;
   s->cfg = *cfg;
   s->stream = -1;
+  s->pass = 1;
   int r;
   if (cfg->kind == BF_SOURCE_TESTSRC) {
     unsigned w = cfg->width ? cfg->width : 1280, h = cfg->height ? cfg->height : 720;
@@ -600,12 +626,16 @@ int bf_source_read(bf_source *s, bf_source_item *item, char *err, size_t cap) {
     if ((r = av_frame_make_writable(s->out)) < 0) return averror_to_errno(r);
     item->pts_ns = realtime_ns();
     bf_testsrc_draw(s->out, s->produced, item->pts_ns);
+    if (s->cfg.flash && bf_tone_second_crossed(s->last_pts, item->pts_ns)) bf_testsrc_flash(s->out);
+    s->last_pts = item->pts_ns;
     if (s->overlay) s->overlay(s->overlay_user, s->out);
     item->frame = s->out;
   } else {
     r = s->info.passthrough ? read_passthrough(s, item, err, cap) : read_decoded(s, item, err, cap);
     if (r < 0) return r;
     item->pts_ns = realtime_ns();
+    item->pass = s->pass;
+    item->media_ns = s->media_ns;
   }
   item->index = s->produced++;
   s->pass_items++;

@@ -40,6 +40,8 @@ typedef struct bf_source_config {
   unsigned fps_num, fps_den; /* wanted rate, 0 = the source's own (testsrc, x11: 60) */
   bf_codec codec;            /* session codec: a file in this codec is passed through */
   int verbose;               /* let FFmpeg log */
+  int flash;                 /* testsrc: a white picture at every whole second of pts (the
+                                test tone's beep, tone.h) */
 } bf_source_config;
 
 typedef struct bf_source bf_source;
@@ -58,6 +60,8 @@ typedef struct bf_source_item {
   int keyframe;    /* passthrough: the AU is a random access point */
   uint64_t pts_ns; /* capture time, CLOCK_REALTIME ns */
   uint64_t index;  /* items produced so far, from 0 */
+  uint32_t pass;    /* file: passes over the file begun, from 1 (the file's sound follows) */
+  int64_t media_ns; /* file: the item's position in the file (its pts), ns */
 } bf_source_item;
 
 /* Opens a source. On failure returns a negative errno and writes one line
@@ -86,6 +90,8 @@ void bf_source_close(bf_source **s);
  * (yuv420p, writable): moving bars and a moving box, the strip
  * (strip.h) and the index and time as text. Exposed for the benchmark. */
 void bf_testsrc_draw(AVFrame *f, uint64_t index, uint64_t pts_ns);
+/* The flash of the test tone's beep: everything below the strip white. */
+void bf_testsrc_flash(AVFrame *f);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -446,6 +447,138 @@ static void test_bad_config(void **state) {
   assert_null(c);
 }
 
+/* Two sending threads on one sealed channel (cfg.send_threads): an audio
+ * thread's small datagrams and the loop's video bursts. Every datagram must
+ * open exactly once on the other side (no seq sealed twice, none torn). */
+#define TT_AUDIO 3000u
+#define TT_BURSTS 150u
+#define TT_BURST 16u
+
+typedef struct tagged {
+  uint8_t seen_audio[TT_AUDIO];
+  uint8_t seen_video[TT_BURSTS * TT_BURST];
+  size_t bad, dup;
+} tagged;
+
+static void on_tagged_audio(void *user, const uint8_t *d, size_t len, const bf_addr *from,
+                            uint64_t now) {
+  (void)from, (void)now;
+  tagged *t = user;
+  uint32_t i = (uint32_t)d[1] | (uint32_t)d[2] << 8 | (uint32_t)d[3] << 16;
+  if (len != 100 || i >= TT_AUDIO || d[99] != (uint8_t)i) {
+    t->bad++;
+    return;
+  }
+  if (t->seen_audio[i]++) t->dup++;
+}
+
+static void on_tagged_video(void *user, const uint8_t *d, size_t len, const bf_addr *from,
+                            uint64_t now) {
+  (void)from, (void)now;
+  tagged *t = user;
+  uint32_t i = (uint32_t)d[0] | (uint32_t)d[1] << 8;
+  if (len != BF_HEADER_BYTES + 1408 || i >= TT_BURSTS * TT_BURST || d[len - 1] != (uint8_t)i) {
+    t->bad++;
+    return;
+  }
+  if (t->seen_video[i]++) t->dup++;
+}
+
+static void *audio_sender(void *arg) {
+  bf_channel *c = arg;
+  uint8_t d[100];
+  memset(d, 0x11, sizeof d);
+  d[0] = BF_MAGIC_AUDIO;
+  for (uint32_t i = 0; i < TT_AUDIO; i++) {
+    d[1] = (uint8_t)i, d[2] = (uint8_t)(i >> 8), d[3] = (uint8_t)(i >> 16);
+    d[99] = (uint8_t)i;
+    while (bf_channel_send(c, d, sizeof d, NULL) != 1) {
+    }
+    if (i % 64 == 63) {
+      struct timespec ts = {0, 200000};
+      nanosleep(&ts, NULL);
+    }
+  }
+  return NULL;
+}
+
+static void *video_sender(void *arg) {
+  bf_channel *c = arg;
+  static uint8_t heads[TT_BURST][BF_HEADER_BYTES];
+  static uint8_t bodies[TT_BURST][1408];
+  bf_dgram b[TT_BURST];
+  for (uint32_t k = 0; k < TT_BURSTS; k++) {
+    for (uint32_t j = 0; j < TT_BURST; j++) {
+      uint32_t i = k * TT_BURST + j;
+      memset(heads[j], 0x22, BF_HEADER_BYTES);
+      heads[j][0] = (uint8_t)i, heads[j][1] = (uint8_t)(i >> 8);
+      bodies[j][1407] = (uint8_t)i;
+      b[j] = (bf_dgram){heads[j], BF_HEADER_BYTES, bodies[j], 1408};
+    }
+    assert_int_equal(bf_channel_send_burst(c, b, TT_BURST, (int)(k & 1)), TT_BURST);
+    struct timespec ts = {0, 300000};
+    nanosleep(&ts, NULL);
+  }
+  return NULL;
+}
+
+static void test_two_senders(void **state) {
+  (void)state;
+  static tagged t;
+  memset(&t, 0, sizeof t);
+  bf_transport *tc = udp(), *ts = udp();
+  bf_addr ca, sa;
+  assert_int_equal(bf_transport_local_addr(tc, &ca), 0);
+  assert_int_equal(bf_transport_local_addr(ts, &sa), 0);
+  bf_transport_set_peer(tc, &sa);
+  bf_channel_config cc = {.role = BF_CHANNEL_CLIENT, .now = clock_now, .only_from_peer = 1};
+  bf_channel_config sc = {.role = BF_CHANNEL_SENDER,
+                          .now = clock_now,
+                          .burst_max = TT_BURST,
+                          .max_plain = BF_HEADER_BYTES + 1408,
+                          .send_threads = 1};
+  bf_channel *client, *sender;
+  assert_int_equal(bf_channel_new(&cc, tc, &client), 0);
+  assert_int_equal(bf_channel_new(&sc, ts, &sender), 0);
+  bf_channel_set_peer(sender, &ca);
+  uint8_t secret[32] = {7, 7, 7};
+  assert_int_equal(bf_channel_seal(client, secret, 1), 0);
+  assert_int_equal(bf_channel_seal(sender, secret, 100), 0);
+  bf_channel_on(client, BF_DKIND_AUDIO, on_tagged_audio, &t);
+  bf_channel_on(client, BF_DKIND_VIDEO, on_tagged_video, &t);
+  pthread_t a, v;
+  assert_int_equal(pthread_create(&a, NULL, audio_sender, sender), 0);
+  assert_int_equal(pthread_create(&v, NULL, video_sender, sender), 0);
+  size_t total = TT_AUDIO + TT_BURSTS * TT_BURST, got = 0;
+  uint64_t end = mono_ms() + 20000;
+  while (got < total && mono_ms() < end) {
+    struct pollfd p = {bf_channel_fd(client), POLLIN, 0};
+    (void)poll(&p, 1, 50);
+    int r = bf_channel_receive(client, 8);
+    assert_true(r >= 0);
+    got += (size_t)r;
+  }
+  pthread_join(a, NULL);
+  pthread_join(v, NULL);
+  assert_int_equal(got, total);
+  assert_int_equal(t.bad, 0);
+  assert_int_equal(t.dup, 0);
+  for (size_t i = 0; i < TT_AUDIO; i++)
+    assert_int_equal(t.seen_audio[i], 1);
+  for (size_t i = 0; i < TT_BURSTS * TT_BURST; i++)
+    assert_int_equal(t.seen_video[i], 1);
+  bf_opener_stats os;
+  assert_int_equal(bf_channel_seal_stats(client, &os), 1);
+  assert_int_equal(os.opened, total);
+  assert_int_equal(os.replay_dup + os.replay_old + os.bad_tag, 0);
+  bf_channel_stats st;
+  bf_channel_stats_get(sender, &st);
+  assert_int_equal(st.sealed, total);
+  assert_int_equal(st.sent, total);
+  bf_channel_del(&client);
+  bf_channel_del(&sender);
+}
+
 #ifdef BF_TEST_WRAP_MALLOC
 /* Linked with -Wl,--wrap=malloc,... (tests/cmake/transport.cmake). */
 #include <stdatomic.h>
@@ -507,6 +640,7 @@ int main(void) {
       cmocka_unit_test(test_renew_opener),
       cmocka_unit_test(test_punch_schedule),
       cmocka_unit_test(test_bad_config),
+      cmocka_unit_test(test_two_senders),
       cmocka_unit_test_prestate(test_gro, &mode_off),
       cmocka_unit_test_prestate(test_gro, &mode_on),
 #ifdef BF_TEST_WRAP_MALLOC

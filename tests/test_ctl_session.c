@@ -681,6 +681,16 @@ static void test_negotiate(void **state) {
   o.grants = BF_CTL_WELCOME_INPUT;
   assert_int_equal(bf_ctl_negotiate(&o, &h, &wl, &why), 0);
   assert_int_equal(wl.flags, BF_CTL_WELCOME_INPUT);
+  /* sound likewise, each grant on its own */
+  h.caps = BF_CTL_CAP_AUDIO;
+  assert_int_equal(bf_ctl_negotiate(&o, &h, &wl, &why), 0);
+  assert_int_equal(wl.flags, 0);
+  o.grants |= BF_CTL_WELCOME_AUDIO;
+  assert_int_equal(bf_ctl_negotiate(&o, &h, &wl, &why), 0);
+  assert_int_equal(wl.flags, BF_CTL_WELCOME_AUDIO);
+  h.caps = BF_CTL_CAP_AUDIO | BF_CTL_CAP_INPUT;
+  assert_int_equal(bf_ctl_negotiate(&o, &h, &wl, &why), 0);
+  assert_int_equal(wl.flags, BF_CTL_WELCOME_AUDIO | BF_CTL_WELCOME_INPUT);
   h.caps = 0;
   assert_int_equal(bf_ctl_negotiate(&o, &h, &wl, &why), 0);
   assert_int_equal(wl.flags, 0);

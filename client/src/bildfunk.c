@@ -238,6 +238,15 @@ static int open_stream(bf_client *c, const bf_pump_config *pc) {
     fprintf(stderr, "bildfunk: --report %s: %s\n", cli->report, strerror(errno));
     return 1;
   }
+  if (!cli->no_audio && (!c->ctl || (c->welcome_flags & BF_CTL_WELCOME_AUDIO))) {
+    /* direct mode asks with REQUEST datagrams; a control session asked in
+     * its Hello */
+    bf_astream_config ac = {cli->audio_device, c->ctl == NULL, cli->quiet};
+    if (bf_astream_open(&ac, bf_pump_channel(c->pump), &c->audio) < 0) {
+      fprintf(stderr, "bildfunk: out of memory\n");
+      return 1;
+    }
+  }
   if (!cli->headless) {
     char title[128];
     snprintf(title, sizeof title, "bildfunk - %s", bf_pump_peer_name(c->pump));

@@ -52,6 +52,7 @@ void bf_client_free(bf_client **pc) {
     bf_ui_events_free(&c->events);
     bf_display_close(&c->display);
   }
+  bf_astream_close(&c->audio); /* its handler is on the pump's channel */
   /* the sender stops streaming to us at once instead of after its timeout */
   bf_pump_close(&c->pump, 1);
   bf_cctl_del(&c->ctl);

@@ -17,6 +17,7 @@
 #ifndef BF_CLIENT_CLIENT_H
 #define BF_CLIENT_CLIENT_H
 
+#include "audio/audio_stream.h"
 #include "client_cli.h"
 #include "input/forward.h"
 #include "net/ctl_client.h"
@@ -79,6 +80,7 @@ typedef struct bf_client {
     uint64_t until_ns;
   } await[BF_CLIENT_AWAIT]; /* fates waiting for their FRAME_INFO, oldest first */
   size_t await_head, await_n;
+  bf_astream *audio; /* the sound (audio/): NULL = none (--no-audio, or the sender has none) */
   bf_fwd *input;     /* the input stage (input/): NULL = none (not granted, no window) */
 
   /* --- setup: the control session (NULL in --direct mode) ------------------ */

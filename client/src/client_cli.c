@@ -92,8 +92,14 @@ void bf_cli_usage(FILE *out) {
         "                          every picture is shown as soon as it is decoded)\n"
         "  --overlay off|compact|normal|detailed   statistics overlay (default off)\n"
         "  --font auto|builtin|system             overlay text (default auto)\n"
-        "  hotkeys: Ctrl+Alt+Shift+S overlay, +X fullscreen, +Q quit, +M mouse mode,\n"
-        "           +Z release the captured pointer\n"
+        "  hotkeys: Ctrl+Alt+Shift+S overlay, +X fullscreen, +U mute, +Q quit,\n"
+        "           +M mouse mode, +Z release the captured pointer\n"
+        "\n"
+        "sound:\n"
+        "  --no-audio              do not ask the sender for sound (default: ask, and\n"
+        "                          play it, in sync with the picture)\n"
+        "  --audio-device NAME     SDL sound output device (default: the default one;\n"
+        "                          SDL_AUDIODRIVER picks the driver)\n"
         "\n"
         "input (a control session whose sender takes it; never in --direct):\n"
         "  --mouse absolute|relative\n"
@@ -222,6 +228,7 @@ static int *flag_of(bf_cli *c, const char *name) {
   if (!strcmp(name, "--fullscreen")) return &c->fullscreen;
   if (!strcmp(name, "--borderless")) return &c->borderless;
   if (!strcmp(name, "--vsync")) return &c->vsync;
+  if (!strcmp(name, "--no-audio")) return &c->no_audio;
   if (!strcmp(name, "--wait") || !strcmp(name, "--reconnect")) return &c->wait;
   if (!strcmp(name, "--no-input")) return &c->no_input;
   if (!strcmp(name, "--capture-system-keys")) return &c->capture_system_keys;
@@ -256,6 +263,7 @@ static int takes_value(const char *name) {
       "--framemd5", "--overlay", "--font",    "--codec",    "--decoder",
       "--threads",  "--size",    "--timeout", "--max-k",    "--debug-decode-delay",
       "--skip-to-live", "--seal-key-file", "--config-dir", "--name", "--max-size", "--data-via",
+      "--audio-device",
       "--mouse", "--virtual-pad",
       NULL};
   /* clang-format on */
@@ -327,6 +335,9 @@ static int parse_display(bf_cli *c, const char *name, const char *val, char *err
   } else if (!strcmp(name, "--size")) {
     if (parse_size(val, &c->width, &c->height))
       return fail(err, cap, "--size: '%s' is not WxH (16..16384)", val);
+  } else if (!strcmp(name, "--audio-device")) {
+    if (!*val) return fail(err, cap, "--audio-device needs a device name");
+    c->audio_device = val;
   } else if (!strcmp(name, "--mouse")) {
     if (strcmp(val, "absolute") && strcmp(val, "relative"))
       return fail(err, cap, "--mouse: '%s' is not absolute or relative", val);
@@ -424,6 +435,8 @@ static int check_together(bf_cli *c, char *err, size_t cap) {
                 "--mouse, --capture-system-keys and --virtual-pad need input: a window and a "
                 "control session, without --no-input");
   if (c->quiet && c->verbose) return fail(err, cap, "--quiet and --verbose contradict");
+  if (c->no_audio && c->audio_device)
+    return fail(err, cap, "--no-audio and --audio-device contradict");
   return 0;
 }
 

@@ -66,6 +66,8 @@ typedef struct bf_cli {
   int quiet;
   uint32_t debug_decode_delay_ms; /* diagnostics: pretend decoding is this slow */
   int no_skip_to_live;            /* 1 = decode every AU however far behind (bounded queue) */
+  int no_audio;                   /* --no-audio: do not ask for sound */
+  const char *audio_device;       /* --audio-device NAME, NULL = the default */
 } bf_cli;
 
 void bf_cli_defaults(bf_cli *c);

@@ -131,6 +131,7 @@ static bf_turn stream_work(bf_client *c, uint64_t t0) {
     bf_playback_restart(c);
   }
   bf_playback_take_events(c, now);
+  if (c->audio) bf_astream_tick(c->audio, now, bf_client_clock_offset(c));
   bf_client_settle(c, now, 0); /* fates whose FRAME_INFO came in this batch */
   c->net_ns += bf_clock_epoch_ns() - t0;
 
@@ -159,6 +160,10 @@ static bf_turn stream_ui(bf_client *c, bf_ui_action a, uint64_t now, int *redraw
     break;
   case BF_UI_OVERLAY:
     bf_playback_set_overlay(c, (bf_overlay_level)((c->ov.level + 1) % BF_OVERLAY_COUNT_));
+    *redraw = 1;
+    break;
+  case BF_UI_MUTE:
+    if (c->audio) bf_client_say(c, "sound %s", bf_astream_toggle_mute(c->audio) ? "muted" : "on");
     *redraw = 1;
     break;
   case BF_UI_FULLSCREEN:
@@ -232,6 +237,11 @@ static void stream_arm(bf_client *c, bf_evloop *l, uint64_t now) {
   bf_evloop_add(l, fd, POLLIN);
   if (fd < 0) bf_evloop_deadline(l, now + MS); /* no socket (a loopback test pair): look again */
   bf_evloop_deadline(l, min_u64(bf_pump_next_due(c->pump), c->end_ns));
+  if (c->audio) {
+    /* the device's reports are drained at least every 50 ms */
+    bf_evloop_deadline(l, bf_astream_next_due(c->audio));
+    bf_evloop_deadline(l, now + 50 * MS);
+  }
   if (!c->silent_reported) {
     bf_evloop_deadline(l, bf_decode_gate_next_due(&c->gate));
     bf_evloop_deadline(l, heard_ns(c) + (uint64_t)(c->cli->timeout_s * 1e9));

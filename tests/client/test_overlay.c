@@ -93,7 +93,7 @@ static void test_levels_text(void **state) {
   bf_stats_view v;
   bf_stats_view_now(&s, SEC + 299 * 16666667ull + 9 * MS, &v);
   bf_overlay_info info = {1920, 1080, 60, "h264", "h264 software, 2 threads", 1, 0.02, 0.15, 3,
-                          1,    2,    5,  0,  0,      0,                          0, 0};
+                          1,    2,    5,  0,  0,      0,                          0, 0, {0}};
   bf_text_ops ops;
   bf_font_builtin_ops(1, &ops);
   bf_overlay o;
@@ -168,7 +168,7 @@ static void test_canvas_and_graph(void **state) {
   bf_stats_view v;
   bf_stats_view_now(&s, SEC + 299 * 16666667ull + 9 * MS, &v);
   bf_overlay_info info = {640, 360, 60, "hevc", "hevc software, 2 threads", 1, 0, 0.1, 0,
-                          0,   0,   0,  0,  0,      0,                          0, 0};
+                          0,   0,   0,  0,  0,      0,                          0, 0, {0}};
   bf_text_ops ops;
   bf_font_builtin_ops(1, &ops);
   bf_overlay o;

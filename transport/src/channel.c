@@ -8,6 +8,7 @@
 #include <bildfunk/feedback.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,7 +33,19 @@ struct bf_channel {
   bf_opener_stats carry; /* counters of the openers before this one */
   uint8_t *scratch;      /* burst_max sealed datagrams */
   size_t stride;         /* max_plain + BF_SEAL_OVERHEAD */
+  /* cfg.send_threads: held around the sealer, the peer and the send
+   * counters (see channel.h) */
+  pthread_mutex_t mu;
+  int locking;
 };
+
+static void lock(bf_channel *c) {
+  if (c->locking) pthread_mutex_lock(&c->mu);
+}
+
+static void unlock(bf_channel *c) {
+  if (c->locking) pthread_mutex_unlock(&c->mu);
+}
 
 const char *bf_dkind_name(bf_dkind k) {
   static const char *const names[BF_DKIND_COUNT_] = {"garbage",  "punch", "video",
@@ -75,6 +88,14 @@ int bf_channel_new(const bf_channel_config *cfg, bf_transport *t, bf_channel **o
     c->cfg.max_plain = BF_MAX_DATAGRAM - BF_SEAL_OVERHEAD;
   c->stride = c->cfg.max_plain + BF_SEAL_OVERHEAD;
   c->t = t;
+  if (cfg->send_threads) {
+    if (pthread_mutex_init(&c->mu, NULL) != 0) {
+      bf_transport_close(&c->t);
+      free(c);
+      return -ENOMEM;
+    }
+    c->locking = 1;
+  }
   /* a GRO socket needs buffers a coalesced read fits in */
   int gro = t->stats.gro_active != 0;
   size_t count = cfg->ring_count ? cfg->ring_count : gro ? BF_RECV_GRO_BATCH : BF_RECV_BATCH;
@@ -109,7 +130,7 @@ static void carry_opener(bf_channel *c) {
 #endif
 }
 
-void bf_channel_unseal(bf_channel *c) {
+static void unseal(bf_channel *c) {
   carry_opener(c);
 #ifdef BF_HAVE_SEAL
   bf_sealer_del(&c->sealer);
@@ -117,13 +138,20 @@ void bf_channel_unseal(bf_channel *c) {
   memset(c->secret, 0, sizeof c->secret);
 }
 
+void bf_channel_unseal(bf_channel *c) {
+  lock(c);
+  unseal(c);
+  unlock(c);
+}
+
 void bf_channel_del(bf_channel **pc) {
   bf_channel *c = *pc;
   if (!c) return;
-  bf_channel_unseal(c);
+  unseal(c);
   free(c->scratch);
   bf_recv_ring_free(&c->ring);
   bf_transport_close(&c->t);
+  if (c->locking) pthread_mutex_destroy(&c->mu);
   free(c);
   *pc = NULL;
 }
@@ -148,9 +176,9 @@ static int new_opener(bf_channel *c) {
 }
 #endif
 
-int bf_channel_seal(bf_channel *c, const uint8_t secret[32], uint64_t first_seq) {
 #ifdef BF_HAVE_SEAL
-  bf_channel_unseal(c);
+static int seal_locked(bf_channel *c, const uint8_t secret[32], uint64_t first_seq) {
+  unseal(c);
   if (!c->scratch && !(c->scratch = malloc(c->cfg.burst_max * c->stride))) return -ENOMEM;
   memcpy(c->secret, secret, sizeof c->secret);
   bf_seal_key s2c, c2s;
@@ -163,11 +191,20 @@ int bf_channel_seal(bf_channel *c, const uint8_t secret[32], uint64_t first_seq)
   bf_seal_key_wipe(&c2s);
   if (r == 0) r = new_opener(c);
   if (r < 0) {
-    bf_channel_unseal(c);
+    unseal(c);
     return r;
   }
   c->had_keys = 1;
   return 0;
+}
+#endif
+
+int bf_channel_seal(bf_channel *c, const uint8_t secret[32], uint64_t first_seq) {
+#ifdef BF_HAVE_SEAL
+  lock(c);
+  int r = seal_locked(c, secret, first_seq);
+  unlock(c);
+  return r;
 #else
   (void)c, (void)secret, (void)first_seq;
   return -ENOTSUP;
@@ -177,8 +214,11 @@ int bf_channel_seal(bf_channel *c, const uint8_t secret[32], uint64_t first_seq)
 int bf_channel_renew_opener(bf_channel *c) {
 #ifdef BF_HAVE_SEAL
   if (!c->sealer) return -EINVAL;
+  lock(c);
   carry_opener(c);
-  return new_opener(c);
+  int r = new_opener(c);
+  unlock(c);
+  return r;
 #else
   (void)c;
   return -ENOTSUP;
@@ -190,7 +230,9 @@ int bf_channel_sealed(const bf_channel *c) {
 }
 
 void bf_channel_set_peer(bf_channel *c, const bf_addr *peer) {
+  lock(c);
   bf_transport_set_peer(c->t, peer);
+  unlock(c);
 }
 
 const bf_addr *bf_channel_peer(const bf_channel *c) {
@@ -286,9 +328,11 @@ int bf_channel_send(bf_channel *c, const uint8_t *d, size_t len, const bf_addr *
   if (len > BF_CHANNEL_MSG_MAX) return -EMSGSIZE;
   uint8_t sealed[BF_CHANNEL_MSG_MAX + BF_SEAL_OVERHEAD];
   bf_dgram g = {d, len, NULL, 0};
+  lock(c);
   int r = seal_into(c, &g, sealed, sizeof sealed);
   if (r < 0) {
     c->n.send_dropped++;
+    unlock(c);
     return r;
   }
   bf_addr keep = c->t->peer;
@@ -299,12 +343,14 @@ int bf_channel_send(bf_channel *c, const uint8_t *d, size_t len, const bf_addr *
     c->n.sent++;
   else if (r == 0)
     c->n.send_dropped++;
+  unlock(c);
   return r;
 }
 
 int bf_channel_send_burst(bf_channel *c, bf_dgram *d, size_t n, int gso) {
   if (n > c->cfg.burst_max) n = c->cfg.burst_max;
   size_t ready = n;
+  lock(c);
   if (c->sealer) {
     for (size_t i = 0; i < n; i++) {
       if (seal_into(c, &d[i], c->scratch + i * c->stride, c->stride) < 0) {
@@ -314,9 +360,11 @@ int bf_channel_send_burst(bf_channel *c, bf_dgram *d, size_t n, int gso) {
     }
   }
   int r = ready == 0 ? 0 : gso ? bf_send_gso(c->t, d, ready) : bf_send_batch(c->t, d, ready);
-  if (r < 0) return r;
-  c->n.sent += (uint64_t)r;
-  c->n.send_dropped += (uint64_t)(n - (size_t)r);
+  if (r >= 0) {
+    c->n.sent += (uint64_t)r;
+    c->n.send_dropped += (uint64_t)(n - (size_t)r);
+  }
+  unlock(c);
   return r;
 }
 
@@ -325,7 +373,10 @@ void bf_channel_punch_restart(bf_channel *c, uint64_t now_ns) {
 }
 
 void bf_channel_tick(bf_channel *c, uint64_t now_ns) {
-  if (bf_punch_client_due(&c->punch, now_ns) && bf_punch_send(c->t) == 1) c->n.punches_sent++;
+  if (!bf_punch_client_due(&c->punch, now_ns)) return;
+  lock(c);
+  if (bf_punch_send(c->t) == 1) c->n.punches_sent++;
+  unlock(c);
 }
 
 uint64_t bf_channel_next_due(const bf_channel *c) {
@@ -341,7 +392,10 @@ bf_transport *bf_channel_transport(bf_channel *c) {
 }
 
 void bf_channel_stats_get(const bf_channel *c, bf_channel_stats *st) {
+  bf_channel *m = (bf_channel *)c; /* the lock only; the stats are read */
+  lock(m);
   *st = c->n;
+  unlock(m);
 }
 
 int bf_channel_seal_stats(const bf_channel *c, bf_opener_stats *st) {

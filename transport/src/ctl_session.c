@@ -135,6 +135,8 @@ int bf_ctl_negotiate(const bf_ctl_offer *o, const bf_ctl_hello *h, bf_ctl_welcom
   w->flags = sealed ? BF_CTL_WELCOME_SEALED : 0u;
   if ((o->grants & BF_CTL_WELCOME_INPUT) && (h->caps & BF_CTL_CAP_INPUT))
     w->flags |= BF_CTL_WELCOME_INPUT;
+  if ((o->grants & BF_CTL_WELCOME_AUDIO) && (h->caps & BF_CTL_CAP_AUDIO))
+    w->flags |= BF_CTL_WELCOME_AUDIO;
   bf_ctl_msg m = {.type = BF_CTL_WELCOME};
   m.u.welcome = *w;
   if (bf_ctl_validate(&m, why)) return -EINVAL; /* the offer itself is out of range */

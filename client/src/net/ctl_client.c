@@ -492,7 +492,7 @@ static void start_session(bf_cctl *c, uint64_t now) {
   /* `bildfunk pair` ends the session once paired: the sender must not hand
    * it the stream (and take it from the client that is watching) */
   if (c->cfg.pair == 2) h->caps |= BF_CTL_CAP_PAIR_ONLY;
-  h->caps |= c->cfg.caps & BF_CTL_CAP_INPUT;
+  h->caps |= c->cfg.caps & (BF_CTL_CAP_INPUT | BF_CTL_CAP_AUDIO);
   if (c->cfg.name && *c->cfg.name)
     snprintf(h->name, sizeof h->name, "%s", c->cfg.name);
   else if (gethostname(h->name, sizeof h->name - 1) != 0)

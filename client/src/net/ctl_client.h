@@ -59,7 +59,8 @@ typedef struct bf_cctl_config {
   uint16_t max_width, max_height; /* 0: BF_CCTL_MAX_WIDTH x BF_CCTL_MAX_HEIGHT */
   int pair;                       /* 1: pair when there is no pin; 2: `bildfunk pair` (its
                                      Hello carries BF_CTL_CAP_PAIR_ONLY: it will not stream) */
-  uint32_t caps;                  /* more Hello caps to ask for: BF_CTL_CAP_INPUT */
+  uint32_t caps;                  /* more Hello caps to ask for: BF_CTL_CAP_INPUT,
+                                     BF_CTL_CAP_AUDIO */
   uint64_t connect_ns;            /* 0: BF_CCTL_CONNECT_NS */
   uint64_t handshake_ns;          /* 0: the library's BF_CTL_HANDSHAKE_NS */
   uint64_t (*now)(void);          /* the client clock, ns */

@@ -458,3 +458,6 @@ const char *bf_pump_peer_name(const bf_pump *p) {
 bf_transport *bf_pump_transport(bf_pump *p) {
   return bf_channel_transport(p->ch);
 }
+bf_channel *bf_pump_channel(bf_pump *p) {
+  return p->ch;
+}

@@ -45,6 +45,7 @@
 #ifndef BF_CLIENT_STREAM_RX_H
 #define BF_CLIENT_STREAM_RX_H
 
+#include <bildfunk/channel.h>
 #include <bildfunk/clocksync.h>
 #include <bildfunk/feedback.h>
 #include <bildfunk/punch.h>
@@ -206,5 +207,7 @@ void bf_pump_reassembler_stats(const bf_pump *p, bf_reassembler_stats *s);
 /* "127.0.0.1:47998" */
 const char *bf_pump_peer_name(const bf_pump *p);
 bf_transport *bf_pump_transport(bf_pump *p);
+/* The data-plane channel, for the other kinds' handlers (the sound). */
+bf_channel *bf_pump_channel(bf_pump *p);
 
 #endif

@@ -222,7 +222,7 @@ static void json_input(const bf_client *c, char *out, size_t cap) {
 }
 
 static void write_json(bf_client *c, const net_figures *n, uint64_t end_ns) {
-  char extra[16384]; /* the session, seal, control, recoveries (32), input */
+  char extra[16384]; /* the session, seal, control, recoveries (32), audio, input */
   json_session(c, n, end_ns, extra, sizeof extra);
   size_t used = strlen(extra);
   json_rejected(n, extra + used, sizeof extra - used);
@@ -234,6 +234,12 @@ static void write_json(bf_client *c, const net_figures *n, uint64_t end_ns) {
   json_control(c, sealed, extra + used, sizeof extra - used);
   used += strlen(extra + used);
   json_recoveries(c, extra + used, sizeof extra - used);
+  used += strlen(extra + used);
+  bf_astream_figures af;
+  memset(&af, 0, sizeof af);
+  af.device = "off";
+  if (c->audio) bf_astream_figures_get(c->audio, &af);
+  bf_astream_json(&af, extra + used, sizeof extra - used);
   used += strlen(extra + used);
   json_input(c, extra + used, sizeof extra - used);
   if (bf_stats_json_close(&c->json, &c->st, extra) < 0) {
@@ -281,6 +287,9 @@ static void write_report(bf_client *c, uint64_t end_ns) {
            c->target[0] ? c->target : bf_pump_peer_name(c->pump));
   report_facts(c, end_ns, &c->report->facts);
   const bf_decode_gate *g = &c->gate;
+  bf_astream_figures af;
+  memset(&af, 0, sizeof af);
+  if (c->audio) bf_astream_figures_get(c->audio, &af);
   bf_photon_view ph;
   memset(&ph, 0, sizeof ph);
   if (c->input) bf_photon_session(bf_fwd_photon(c->input), &ph);
@@ -296,6 +305,15 @@ static void write_report(bf_client *c, uint64_t end_ns) {
       {"gaps", (double)g->gaps},
       {"frames held for a reordered one", (double)g->holds},
       {"holds that ran out (gaps)", (double)g->holds_expired},
+      {"audio frames received", (double)af.frames},
+      {"audio frames rebuilt by FEC", (double)af.recovered},
+      {"audio frames concealed", (double)af.concealed},
+      {"audio frames late", (double)af.late},
+      {"audio latency p50 (ms)", af.lat_s50_ms},
+      {"audio latency p95 (ms)", af.lat_s95_ms},
+      {"audio buffer target (ms)", af.target_ms},
+      {"A/V offset, timestamps (ms)", af.av_offset_ms},
+      {"A/V offset, test markers (ms)", af.have_marker ? af.marker_median_ms : 0.0},
       {"input-to-photon samples", (double)ph.n},
       {"input-to-photon p50 (ms)", ph.p50_ms},
       {"input-to-photon p95 (ms)", ph.p95_ms},
@@ -334,6 +352,18 @@ void bf_summary_write(bf_client *c, uint64_t end_ns) {
             v.p50[BF_STAGE_E2E], v.p95[BF_STAGE_E2E], v.p99[BF_STAGE_E2E], v.p50[BF_STAGE_DECODE],
             v.p95[BF_STAGE_DECODE], (double)n.off / 1e6, (double)n.rtt / 1e6,
             n.synced ? "" : ", not synced");
+  if (c->audio) {
+    bf_astream_figures f;
+    bf_astream_figures_get(c->audio, &f);
+    if (f.playing)
+      fprintf(stderr,
+              "bildfunk: sound: %llu frames, %llu rebuilt by FEC, %llu concealed, %llu late; "
+              "latency p50 %.2f p95 %.2f ms; A/V offset %+.1f ms%s\n",
+              (unsigned long long)f.frames, (unsigned long long)f.recovered,
+              (unsigned long long)f.concealed, (unsigned long long)f.late, f.lat_s50_ms,
+              f.lat_s95_ms, f.have_marker ? f.marker_median_ms : f.av_offset_ms,
+              f.have_marker ? " (test markers)" : "");
+  }
   if (c->input) {
     bf_photon_view ph;
     bf_photon_session(bf_fwd_photon(c->input), &ph);

@@ -41,6 +41,8 @@ int bf_connect_new_ctl(bf_client *c, int pair, bf_cctl **out, char *err, size_t 
   /* input: a window to take it from, and not --no-input */
   if (!cli->pair && !cli->headless && !cli->no_input) cc.caps |= BF_CTL_CAP_INPUT;
   cc.now = bf_clock_epoch_ns;
+  /* sound: asked for unless --no-audio (not by `bildfunk pair`) */
+  if (!cli->pair && !cli->no_audio) cc.caps |= BF_CTL_CAP_AUDIO;
   return bf_cctl_open(&cc, out, err, errcap);
 }
 
@@ -213,6 +215,8 @@ int bf_connect_finish(bf_client *c, char *data_addr, size_t cap, uint8_t secret[
   c->welcome_flags = w.flags;
   remember_sender(c);
   *max_k = w.max_k;
+  if (!c->cli->no_audio && !(w.flags & BF_CTL_WELCOME_AUDIO))
+    bf_client_say(c, "the sender sends no sound");
   c->welcome_fps = w.fps; /* the stream's nominal rate and codec */
   c->welcome_codec = (bf_codec)w.codec;
   if (c->display) bf_display_expect(c->display, w.width, w.height); /* before the first picture */

@@ -31,6 +31,7 @@ static int screen_edit(bf_client *c, bf_ui_action a) {
   case BF_UI_FULLSCREEN:
     return 1;
   case BF_UI_OVERLAY:
+  case BF_UI_MUTE:
   case BF_UI_MOUSE_MODE:
   case BF_UI_RELEASE:
   case BF_UI_NONE:

@@ -108,6 +108,16 @@ void bf_overlay_set_text(bf_overlay *o, const bf_stats_view *v, const bf_stats *
     line(o, "loss %.2f%%  lost %llu fec %llu late %llu", v->loss_pct,
          (unsigned long long)s->frames_lost, (unsigned long long)s->frames_repaired,
          (unsigned long long)late);
+    if (info->audio.on && info->audio.marker)
+      line(o, "audio %.1f/%.1f ms a/v %+.0f mark %+.0f ms%s", info->audio.p50_ms,
+           info->audio.p95_ms, info->audio.av_offset_ms, info->audio.marker_ms,
+           info->audio.muted ? " muted" : "");
+    else if (info->audio.on)
+      line(o, "audio %.1f/%.1f ms  a/v %+.1f ms%s", info->audio.p50_ms, info->audio.p95_ms,
+           info->audio.av_offset_ms, info->audio.muted ? "  muted" : "");
+    if (info->audio.on)
+      line(o, "audio concealed %llu late %llu", (unsigned long long)info->audio.concealed,
+           (unsigned long long)info->audio.late);
     if (detailed) {
       line(o, "fec shards %llu  jitter %.2f ms", (unsigned long long)s->fec_shards_used,
            v->jitter_ms);

@@ -12,6 +12,8 @@
  *             counters, the graph
  *   detailed  normal + queue stage, FEC shards used, jitter, clock offset
  *             and RTT, keyframe requests, skips, decode errors, rejects
+ * normal and detailed also show the sound: its latency p50/p95, the A/V
+ * offset (and the test markers' when seen), concealed and late frames.
  *
  * The text is rebuilt by bf_overlay_set_text() (a few times a second; it
  * sorts the percentile windows) and only redrawn when it changed; the graph
@@ -58,6 +60,15 @@ typedef struct bf_overlay_info {
   /* input-to-photon over the last inputs (input/photon.h); input_n 0 = none */
   uint64_t input_n;
   double input_p50_ms, input_p95_ms, input_p99_ms;
+  struct { /* the sound (audio/audio_stream.h) */
+    int on;       /* 0 = none */
+    int muted;
+    double p50_ms, p95_ms; /* capture -> handed to the device */
+    double av_offset_ms;   /* audio - video latency (timestamps) */
+    int marker;            /* the test markers were seen */
+    double marker_ms;      /* beep vs flash, median */
+    uint64_t concealed, late;
+  } audio;
 } bf_overlay_info;
 
 /* Graph colours (ARGB), one per stacked segment, and the background. */

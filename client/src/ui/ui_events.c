@@ -60,7 +60,7 @@ static void hotkey_mark(bf_ui_events *ev, SDL_Scancode sc, int down) {
       (uint8_t)(down ? ev->hotkey_down[sc / 8] | bit : ev->hotkey_down[sc / 8] & ~bit);
 }
 
-/* Ctrl+Alt+Shift+Q/S/X/M/Z pressed (not a repeat): the action, else BF_UI_NONE. */
+/* Ctrl+Alt+Shift+Q/S/X/U/M/Z pressed (not a repeat): the action, else BF_UI_NONE. */
 static bf_ui_action hotkey(const SDL_KeyboardEvent *k) {
   Uint16 m = k->keysym.mod;
   if (k->repeat || !(m & KMOD_CTRL) || !(m & KMOD_ALT) || !(m & KMOD_SHIFT)) return BF_UI_NONE;
@@ -71,6 +71,8 @@ static bf_ui_action hotkey(const SDL_KeyboardEvent *k) {
     return BF_UI_OVERLAY;
   case SDLK_x:
     return BF_UI_FULLSCREEN;
+  case SDLK_u:
+    return BF_UI_MUTE;
   case SDLK_m:
     return BF_UI_MOUSE_MODE;
   case SDLK_z:

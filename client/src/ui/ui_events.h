@@ -14,7 +14,7 @@
  *                what input forwarding will send to the sender. Plain values,
  *                no SDL types.
  *
- * A hotkey (Ctrl+Alt+Shift+S/X/Q/M/Z) stays local: its key's down, repeats and up
+ * A hotkey (Ctrl+Alt+Shift+S/X/Q/U/M/Z) stays local: its key's down, repeats and up
  * are never input events (the modifiers held for it are). Typing keys
  * (Enter, Backspace, Esc) are both a UI action and an input event.
  *
@@ -45,6 +45,7 @@ typedef enum bf_ui_action {
   BF_UI_QUIT,       /* window closed or Ctrl+Alt+Shift+Q */
   BF_UI_OVERLAY,    /* Ctrl+Alt+Shift+S: next overlay level */
   BF_UI_FULLSCREEN, /* Ctrl+Alt+Shift+X: toggle fullscreen */
+  BF_UI_MUTE,       /* Ctrl+Alt+Shift+U: sound off / on (A is left to the game) */
   BF_UI_MOUSE_MODE, /* Ctrl+Alt+Shift+M: relative <-> absolute mouse */
   BF_UI_RELEASE,    /* Ctrl+Alt+Shift+Z: release the captured pointer */
   BF_UI_REDRAW,     /* resized / exposed: present again */

@@ -406,6 +406,19 @@ void bf_playback_overlay_text(bf_client *c, uint64_t now) {
   bf_pump_reassembler_stats(c->pump, &rs);
   info.rejected = rs.packets - rs.rejected[BF_ACCEPT] - rs.rejected[BF_REJECT_DUPLICATE];
   info.waiting_key = c->gate.need_key && c->pictures > 0;
+  if (c->audio) {
+    bf_astream_figures af;
+    bf_astream_figures_get(c->audio, &af);
+    info.audio.on = af.playing;
+    info.audio.muted = af.muted;
+    info.audio.p50_ms = af.lat_p50_ms;
+    info.audio.p95_ms = af.lat_p95_ms;
+    info.audio.av_offset_ms = af.av_offset_ms;
+    info.audio.marker = af.have_marker;
+    info.audio.marker_ms = af.marker_median_ms;
+    info.audio.concealed = af.concealed;
+    info.audio.late = af.late;
+  }
   if (c->input) {
     bf_photon_view ph;
     bf_photon_recent(bf_fwd_photon(c->input), &ph);
@@ -444,6 +457,9 @@ void bf_playback_present(bf_client *c) {
   }
   uint64_t now = bf_clock_epoch_ns();
   c->pending_rec.present_ns = now;
+  if (c->audio) /* the sync target and the A/V markers */
+    bf_astream_on_picture(c->audio, c->pending, now, c->pending_rec.pts_ns,
+                          (int64_t)(now - c->pending_rec.capture_ns));
   const bf_frame_record *r = &c->pending_rec;
   if (!c->last_present_ns) /* what the first picture cost, for a slow start */
     bf_client_verbose(c,

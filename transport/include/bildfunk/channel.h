@@ -48,7 +48,15 @@
  * soon as it is read, and nothing queues on the send side (a datagram is in
  * the kernel or counted as dropped when a send returns).
  *
- * Threads: one thread uses a channel. Not sans-I/O itself — it is the
+ * Threads: one thread uses a channel, unless cfg.send_threads: then a
+ * second thread may send (the sender's audio thread, which cannot wait for
+ * a video encode): bf_channel_send, _send_burst, _set_peer, _seal,
+ * _unseal, _renew_opener and _stats_get take one mutex around what they
+ * touch (the sealer, the peer, the send counters), so every datagram is
+ * sealed with its own seq exactly once and goes to the peer of the moment.
+ * Receiving stays on one thread. Cost: an uncontended lock per send call
+ * (~20 ns); a sender waits at most for the other's seal and send call (a
+ * video burst: tens of microseconds). Not sans-I/O itself — it is the
  * socket edge; its clock comes in through cfg.now, so tests drive time.
  */
 #ifndef BILDFUNK_CHANNEL_H
@@ -119,6 +127,9 @@ typedef struct bf_channel_config {
   /* Receive ring buffers, 0 = BF_RECV_BATCH (128 x 9217 bytes), or with
    * GRO BF_RECV_GRO_BATCH (32 x 64 KiB). */
   size_t ring_count;
+  /* 1: a second thread sends too (see Threads above): sends, peer and keys
+   * under one mutex. */
+  int send_threads;
 } bf_channel_config;
 
 /* Every datagram read ends in exactly one of: a kind's handler

@@ -76,7 +76,8 @@ typedef struct bf_ctl_offer {
   uint32_t bitrate_kbps;
   int sealed; /* 0 never, 1 when the client can (BF_CTL_CAP_SEALED), 2 required */
   uint32_t grants; /* Welcome flags the sender can grant, each to a client whose Hello asks:
-                      BF_CTL_WELCOME_INPUT to BF_CTL_CAP_INPUT */
+                      BF_CTL_WELCOME_INPUT to BF_CTL_CAP_INPUT, BF_CTL_WELCOME_AUDIO to
+                      BF_CTL_CAP_AUDIO */
 } bf_ctl_offer;
 
 /* Fits |o| to client |h|: the first codec of codec_pref the client decodes;
@@ -84,7 +85,7 @@ typedef struct bf_ctl_offer {
  * fps clamped to max_fps; shard_bytes the smallest of the offer, the
  * client's and what its MTU carries (IPv4 + UDP + header [+ seal]), even
  * and >= 512; sealed per |o->sealed|; the |o->grants| the Hello's caps ask
- * for. Returns 0, or -ENOTSUP with |*why|
+ * for (input, sound). Returns 0, or -ENOTSUP with |*why|
  * (may be NULL) a static text when there is no common codec, the MTU is
  * too small, or sealing is required and the client cannot. */
 int bf_ctl_negotiate(const bf_ctl_offer *o, const bf_ctl_hello *h, bf_ctl_welcome *w,
