@@ -285,6 +285,7 @@ int bf_impair_push(bf_impair *s, const uint8_t *data, size_t len, uint64_t now_n
   int n = schedule(s, data, len, now_ns, seq, 0);
   if (copies == 2) {
     s->st.duplicated++;
+    if (len >= BF_IMPAIR_VIDEO_MIN) s->st.duplicated_video++;
     n += schedule(s, data, len, now_ns, seq, 1);
   }
   return n;

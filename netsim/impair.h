@@ -84,6 +84,7 @@ typedef struct bf_impair_stats {
   uint64_t duplicated;             /* extra copies admitted (a copy that is
                                       then tail-dropped counts here and in
                                       drop_queue) */
+  uint64_t duplicated_video;       /* ... of BF_IMPAIR_VIDEO_MIN bytes or more */
   uint64_t reordered;              /* handed out after a datagram pushed later */
   uint64_t reordered_video;        /* of BF_IMPAIR_VIDEO_MIN bytes or more, after such a
                                       datagram pushed later: what bildfunk's client counts

@@ -269,7 +269,7 @@ static void json_dir(FILE *f, const char *name, const direction *d, const bf_tra
           "    \"dropped_loss\": %llu, \"dropped_burst\": %llu, \"dropped_queue\": %llu,\n"
           "    \"dropped_mtu\": %llu, \"dropped_overflow\": %llu, \"dropped_total\": %llu,\n"
           "    \"bursts\": %llu, \"duplicated\": %llu, \"reordered\": %llu,\n"
-          "    \"reordered_video\": %llu, \"delay_mean_ms\": %.4f, \"delay_max_ms\": %.4f,\n"
+          "    \"reordered_video\": %llu, \"duplicated_video\": %llu, \"delay_mean_ms\": %.4f, \"delay_max_ms\": %.4f,\n"
           "    \"late_max_ms\": %.4f, \"queued_at_exit\": %llu, \"queued_max\": %llu,\n"
           "    \"foreign\": %llu, \"oversize\": %llu, \"kernel_drops\": %llu\n"
           "  }",
@@ -281,7 +281,8 @@ static void json_dir(FILE *f, const char *name, const direction *d, const bf_tra
           (unsigned long long)s->drop_mtu, (unsigned long long)s->drop_overflow,
           (unsigned long long)dropped, (unsigned long long)s->bursts,
           (unsigned long long)s->duplicated, (unsigned long long)s->reordered,
-          (unsigned long long)s->reordered_video, mean_ms(s->delay_sum_ns, s->out_packets),
+          (unsigned long long)s->reordered_video, (unsigned long long)s->duplicated_video,
+          mean_ms(s->delay_sum_ns, s->out_packets),
           (double)s->delay_max_ns / 1e6, (double)s->late_max_ns / 1e6,
           (unsigned long long)s->queued, (unsigned long long)s->queued_max,
           (unsigned long long)d->foreign, (unsigned long long)in->stats.rx_oversize,

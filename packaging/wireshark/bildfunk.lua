@@ -4,10 +4,11 @@
 -- Decodes what travels on bildfunk's UDP data socket: video packets (the
 -- 40-byte header of spec §1 plus the shard payload), the data punch
 -- "PFpunch1" (spec §7), the feedback datagrams of docs/protocol.md §8 (magic
--- 0xFB: keyframe request, loss report, clock ping, clock pong, bye, frame info), and, on
--- the data port only, the sealed form of spec §6 (sequence number, ciphertext
--- and tag; it cannot be decrypted without the session key). Input datagrams
--- are not defined by the protocol yet and show up as unknown.
+-- 0xFB: keyframe request, loss report, clock ping, clock pong, bye, frame info), the
+-- sound datagrams of docs/protocol.md §8.2 (magic 0xA0: DATA, PARITY, REQUEST), the
+-- input datagrams of §14 (magic 0xB0: kind and type; their events are not decoded),
+-- and, on the data port only, the sealed form of spec §6 (sequence number,
+-- ciphertext and tag; it cannot be decrypted without the session key).
 --
 -- A capture taken on the sending host (and any capture on loopback) shows a
 -- batch the sender handed to the kernel with UDP segmentation offload (GSO)
@@ -43,12 +44,18 @@ local HEADER_BYTES = 40
 local VIDEO_MAGIC = 0xC9
 local FB_MAGIC = 0xFB
 local FB_MAX_BYTES = 39
+local AUDIO_MAGIC = 0xA0
+local AUDIO_HDR_BYTES = 16
+local AUDIO_MAX_BYTES = 527
+local INPUT_MAGIC = 0xB0
+local INPUT_HEAD = { [1] = 42, [2] = 28 } -- INPUT, STATE: bytes before their records
+local INPUT_MAX_BYTES = 551
 local PUNCH = "PFpunch1"
 local SEAL_OVERHEAD = 24 -- seq u64 big-endian + 16-byte GCM tag
 
 local p = Proto("bildfunk", "bildfunk game streaming")
 
--- Which kind of datagram this is: video, punch, feedback, sealed, unknown.
+-- Which kind of datagram this is: video, punch, feedback, audio, input, sealed, unknown.
 local f_kind = ProtoField.string("bildfunk.kind", "Kind")
 -- Packets in the GSO batch this one came in (1 when it came alone).
 local f_gso = ProtoField.uint16("bildfunk.gso_segments", "Packets in this GSO batch", base.DEC)
@@ -111,7 +118,29 @@ local f = {
     [0] = "normal", [1] = "error", [2] = "replaced" }),
   fb_frame_index = ProtoField.uint32("bildfunk.fb.frame_index", "Frame index", base.DEC),
   fb_host_us = ProtoField.uint32("bildfunk.fb.host_us", "Host time: capture to last packet sent (us)", base.DEC),
+  fb_loss_runs = ProtoField.uint32("bildfunk.fb.loss_runs", "Runs of consecutive lost shards", base.DEC),
   fb_extension = ProtoField.bytes("bildfunk.fb.extension", "Extension bytes"),
+
+  -- Sound, docs/protocol.md §8.2.
+  audio_type = ProtoField.uint8("bildfunk.audio.type", "Audio type", base.DEC, {
+    [1] = "DATA", [2] = "PARITY", [3] = "REQUEST" }),
+  audio_frame_units = ProtoField.uint8("bildfunk.audio.frame_units", "Frame length (2.5 ms units)", base.DEC),
+  audio_channels = ProtoField.uint8("bildfunk.audio.channels", "Channels", base.DEC),
+  audio_kbps = ProtoField.uint16("bildfunk.audio.kbps", "Bitrate (kbit/s)", base.DEC),
+  audio_k = ProtoField.uint8("bildfunk.audio.k", "Frames per FEC block (k)", base.DEC),
+  audio_m = ProtoField.uint8("bildfunk.audio.m", "Parity datagrams per block (m)", base.DEC),
+  audio_seq = ProtoField.uint32("bildfunk.audio.seq", "Frame (DATA) / block's first frame (PARITY)", base.DEC),
+  audio_index = ProtoField.uint8("bildfunk.audio.index", "Place in block / parity row", base.DEC),
+  audio_body_len = ProtoField.uint16("bildfunk.audio.body_len", "Body length", base.DEC),
+  audio_capture_ns = ProtoField.uint64("bildfunk.audio.capture_ns", "Capture time (ns since the Unix epoch)", base.DEC),
+  audio_opus_len = ProtoField.uint16("bildfunk.audio.opus_len", "Opus packet length", base.DEC),
+  audio_opus = ProtoField.bytes("bildfunk.audio.opus", "Opus packet"),
+  audio_parity = ProtoField.bytes("bildfunk.audio.parity", "Parity"),
+
+  -- Input, docs/protocol.md §14.
+  input_type = ProtoField.uint8("bildfunk.input.type", "Input type", base.DEC, {
+    [1] = "INPUT", [2] = "STATE" }),
+  input_body = ProtoField.bytes("bildfunk.input.body", "Input message"),
 
   -- Sealed form, spec §6.
   sealed_seq = ProtoField.uint64("bildfunk.sealed.seq", "Seal sequence", base.DEC),
@@ -179,6 +208,22 @@ local function video_batch(tvb)
     end
   end
   return len / seg
+end
+
+local function is_audio(tvb)
+  local len = tvb:len()
+  if len < 4 or len > AUDIO_MAX_BYTES or tvb(0, 1):uint() ~= AUDIO_MAGIC then return false end
+  local t = tvb(1, 1):uint()
+  if t == 3 then return tvb(2, 1):uint() == 1 end -- REQUEST, version 1
+  if t ~= 1 and t ~= 2 then return false end
+  return len >= AUDIO_HDR_BYTES and tvb(14, 2):le_uint() == len - AUDIO_HDR_BYTES
+end
+
+local function is_input(tvb)
+  local len = tvb:len()
+  if len < 2 or len > INPUT_MAX_BYTES or tvb(0, 1):uint() ~= INPUT_MAGIC then return false end
+  local head = INPUT_HEAD[tvb(1, 1):uint()]
+  return head ~= nil and len >= head
 end
 
 local function is_punch(tvb)
@@ -304,6 +349,11 @@ local function dissect_feedback(tvb, pinfo, tree)
     for i, field in ipairs(names) do tree:add_le(field, tvb(2 + 4 * (i - 1), 4)) end
     info = string.format("%s %u ms: %u packets, loss %u ppm, %u frames lost", info, u32(2),
                          u32(6), u32(14), u32(22))
+    if len >= 38 then -- loss_runs, appended in issue #16 (a 34-byte report is the older form)
+      tree:add_le(f.fb_loss_runs, tvb(34, 4))
+      info = string.format("%s, %u loss runs", info, u32(34))
+      size = 38
+    end
   elseif t == 3 then
     tree:add_le(f.fb_id, tvb(2, 4))
     tree:add_le(f.fb_t1_ns, tvb(6, 8))
@@ -325,6 +375,44 @@ local function dissect_feedback(tvb, pinfo, tree)
   end
   if len > size then tree:add(f.fb_extension, tvb(size)) end
   pinfo.cols.info:set(info)
+end
+
+local function dissect_audio(tvb, pinfo, tree)
+  local len = tvb:len()
+  tree:add(f_kind, "audio"):set_generated()
+  tree:add(f.audio_type, tvb(1, 1))
+  local t = tvb(1, 1):uint()
+  if t == 3 then
+    pinfo.cols.info:set("Audio REQUEST (send me sound)")
+    return
+  end
+  tree:add(f.audio_frame_units, tvb(2, 1))
+  tree:add(f.audio_channels, tvb(3, 1))
+  tree:add_le(f.audio_kbps, tvb(4, 2))
+  tree:add(f.audio_k, tvb(6, 1))
+  tree:add(f.audio_m, tvb(7, 1))
+  tree:add_le(f.audio_seq, tvb(8, 4))
+  tree:add(f.audio_index, tvb(12, 1))
+  tree:add_le(f.audio_body_len, tvb(14, 2))
+  local seq, idx = tvb(8, 4):le_uint(), tvb(12, 1):uint()
+  if t == 1 and len >= AUDIO_HDR_BYTES + 10 then
+    tree:add_le(f.audio_capture_ns, tvb(16, 8))
+    tree:add_le(f.audio_opus_len, tvb(24, 2))
+    if len > AUDIO_HDR_BYTES + 10 then tree:add(f.audio_opus, tvb(26)) end
+    pinfo.cols.info:set(string.format("Audio DATA frame %u (%u of block), %u bytes of Opus", seq,
+                                      idx, tvb(24, 2):le_uint()))
+  else
+    if len > AUDIO_HDR_BYTES then tree:add(f.audio_parity, tvb(AUDIO_HDR_BYTES)) end
+    pinfo.cols.info:set(string.format("Audio PARITY row %u of the block from frame %u", idx, seq))
+  end
+end
+
+local function dissect_input(tvb, pinfo, tree)
+  tree:add(f_kind, "input"):set_generated()
+  tree:add(f.input_type, tvb(1, 1))
+  if tvb:len() > 2 then tree:add(f.input_body, tvb(2)) end
+  local names = { [1] = "INPUT (client to sender)", [2] = "STATE (sender to client)" }
+  pinfo.cols.info:set(string.format("Input %s, %u bytes", names[tvb(1, 1):uint()], tvb:len()))
 end
 
 local function dissect_other(tvb, pinfo, tree)
@@ -372,6 +460,8 @@ local function dissect(tvb, pinfo, root, classify_only)
   if is_video(tvb) then kind = dissect_video
   elseif is_punch(tvb) then kind = dissect_punch
   elseif is_feedback(tvb) then kind = dissect_feedback
+  elseif is_audio(tvb) then kind = dissect_audio
+  elseif is_input(tvb) then kind = dissect_input
   elseif classify_only then return false
   elseif tvb:len() >= HEADER_BYTES and tvb(36, 1):uint() == VIDEO_MAGIC then
     kind = dissect_video -- malformed video: decode it and flag what is wrong

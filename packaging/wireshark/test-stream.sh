@@ -107,7 +107,7 @@ awk -F'\t' -v OFS='\t' '{
 
 # Every datagram is ours and clean.
 unclaimed=$(awk -F'\t' '$3 == "" || $3 == "unknown" || $3 == "sealed"' "$tmp/packets.tsv" | wc -l)
-[ "$unclaimed" -eq 0 ] || fail "$unclaimed datagrams not decoded as bildfunk video/punch/feedback"
+[ "$unclaimed" -eq 0 ] || fail "$unclaimed datagrams not decoded as bildfunk video/punch/feedback/audio/input"
 experts=$(awk -F'\t' '$12 != ""' "$tmp/packets.tsv" | wc -l)
 [ "$experts" -eq 0 ] || { awk -F'\t' '$12 != ""' "$tmp/packets.tsv" | head; fail "$experts packets carry expert info"; }
 

@@ -29,7 +29,9 @@
  *                                          :HEUR_PORT to :SINK; exits 3 when
  *                                          a port is taken
  */
+#include <bildfunk/audio_wire.h>
 #include <bildfunk/feedback.h>
+#include <bildfunk/inputmsg.h>
 #include <bildfunk/packetizer.h>
 #include <bildfunk/wire.h>
 
@@ -91,6 +93,7 @@ enum {
   C_FB_LOST,
   C_FB_RECOVERED,
   C_FB_LATE,
+  C_FB_RUNS,
   C_FB_ID,
   C_FB_T1,
   C_FB_T2,
@@ -99,6 +102,18 @@ enum {
   C_FB_FRAME,
   C_FB_HOST,
   C_FB_EXT,
+  C_AU_TYPE,
+  C_AU_UNITS,
+  C_AU_CH,
+  C_AU_KBPS,
+  C_AU_K,
+  C_AU_M,
+  C_AU_SEQ,
+  C_AU_INDEX,
+  C_AU_BODY,
+  C_AU_CAPTURE,
+  C_AU_OPUS,
+  C_IN_TYPE,
   C_SEALED_SEQ,
   C_GSO,
   C_EXPERT,
@@ -148,6 +163,7 @@ static const char *const column_names[C_COUNT_] = {
     "bildfunk.fb.frames_lost",
     "bildfunk.fb.shards_recovered",
     "bildfunk.fb.late_shards",
+    "bildfunk.fb.loss_runs",
     "bildfunk.fb.id",
     "bildfunk.fb.t1_ns",
     "bildfunk.fb.t2_ns",
@@ -156,6 +172,18 @@ static const char *const column_names[C_COUNT_] = {
     "bildfunk.fb.frame_index",
     "bildfunk.fb.host_us",
     "bildfunk.fb.extension",
+    "bildfunk.audio.type",
+    "bildfunk.audio.frame_units",
+    "bildfunk.audio.channels",
+    "bildfunk.audio.kbps",
+    "bildfunk.audio.k",
+    "bildfunk.audio.m",
+    "bildfunk.audio.seq",
+    "bildfunk.audio.index",
+    "bildfunk.audio.body_len",
+    "bildfunk.audio.capture_ns",
+    "bildfunk.audio.opus_len",
+    "bildfunk.input.type",
     "bildfunk.sealed.seq",
     "bildfunk.gso_segments",
     "_ws.expert.message",
@@ -430,6 +458,7 @@ static void send_feedback(const sock *s, const bf_feedback *fb, size_t extra) {
     row_set(C_FB_LOST, "%" PRIu32, fb->u.loss.frames_lost);
     row_set(C_FB_RECOVERED, "%" PRIu32, fb->u.loss.shards_recovered);
     row_set(C_FB_LATE, "%" PRIu32, fb->u.loss.late_shards);
+    row_set(C_FB_RUNS, "%" PRIu32, fb->u.loss.loss_runs);
     break;
   case BF_FB_CLOCK_PING:
     row_set(C_FB_ID, "%" PRIu32, fb->u.ping.id);
@@ -453,6 +482,79 @@ static void send_feedback(const sock *s, const bf_feedback *fb, size_t extra) {
   row_print();
 }
 
+static void fill(uint8_t *d, size_t n, uint32_t seed) {
+  for (size_t i = 0; i < n; i++) {
+    seed = seed * 1103515245u + 12345u;
+    d[i] = (uint8_t)(seed >> 16);
+  }
+}
+
+/* An audio datagram (docs/protocol.md 8.2) as the sender or client builds it. */
+static void send_audio(const sock *s, const uint8_t *d, size_t len) {
+  bf_audio_pkt a;
+  if (bf_audio_decode(d, len, &a) < 0) {
+    fprintf(stderr, "wire_sample: audio encode/decode failed\n");
+    exit(1);
+  }
+  send_bytes(s, d, len);
+  row_set(C_KIND, "audio");
+  row_set(C_AU_TYPE, "%u", (unsigned)a.type);
+  if (a.type != BF_AUDIO_REQUEST) {
+    row_set(C_AU_UNITS, "%u", (unsigned)a.p.frame_units);
+    row_set(C_AU_CH, "%u", (unsigned)a.p.channels);
+    row_set(C_AU_KBPS, "%u", (unsigned)a.p.bitrate_kbps);
+    row_set(C_AU_K, "%u", (unsigned)a.k);
+    row_set(C_AU_M, "%u", (unsigned)a.m);
+    row_set(C_AU_SEQ, "%" PRIu32, a.seq);
+    row_set(C_AU_INDEX, "%u", (unsigned)a.index);
+    row_set(C_AU_BODY, "%zu", len - BF_AUDIO_HDR_BYTES);
+  }
+  if (a.type == BF_AUDIO_DATA) {
+    row_set(C_AU_CAPTURE, "%" PRIu64, a.capture_ns);
+    row_set(C_AU_OPUS, "%zu", a.opus_len);
+  }
+  row_print();
+}
+
+/* Two Opus frames in a 2+1 block: DATA, DATA, PARITY; then a REQUEST. */
+static void send_audio_sample(const sock *s) {
+  bf_audio_params ap = {2, 2, 128};
+  bf_audio_tx *tx = NULL;
+  if (bf_audio_tx_new(&ap, 2, 1, &tx) < 0) exit(1);
+  uint8_t opus[60];
+  fill(opus, sizeof opus, 11);
+  bf_audio_out out[2];
+  for (unsigned i = 0; i < 2; i++) {
+    int n = bf_audio_tx_frame(tx, UINT64_C(1700000003000000000) + i * 5000000u, opus,
+                              sizeof opus - i * 20, out);
+    if (n < 0) exit(1);
+    for (int j = 0; j < n; j++)
+      send_audio(s, out[j].d, out[j].len);
+  }
+  bf_audio_tx_del(&tx);
+  uint8_t req[BF_AUDIO_REQUEST_BYTES];
+  if (bf_audio_encode_request(req, sizeof req) < 0) exit(1);
+  send_audio(s, req, sizeof req);
+}
+
+/* An input datagram's kind and type (docs/protocol.md 14): a STATE header
+ * with nothing to acknowledge, as a sender's first one looks. */
+static void send_input_sample(const sock *s) {
+  uint8_t st[BF_INMSG_STATE_HEAD];
+  memset(st, 0, sizeof st);
+  bf_inmsg_state m;
+  memset(&m, 0, sizeof m);
+  int n = bf_inmsg_state_encode(&m, st, sizeof st);
+  if (n < 0) {
+    fprintf(stderr, "wire_sample: input encode failed\n");
+    exit(1);
+  }
+  send_bytes(s, st, (size_t)n);
+  row_set(C_KIND, "input");
+  row_set(C_IN_TYPE, "%u", (unsigned)st[1]);
+  row_print();
+}
+
 static void send_punch(const sock *s) {
   send_bytes(s, (const uint8_t *)BF_PUNCH_MAGIC, BF_PUNCH_BYTES);
   row_set(C_KIND, "punch");
@@ -471,13 +573,6 @@ static void send_header(const sock *s, const bf_header *h, const uint8_t *payloa
   expect_video(h, payload, n);
   if (expert) row_set(C_EXPERT, "%s", expert);
   row_print();
-}
-
-static void fill(uint8_t *d, size_t n, uint32_t seed) {
-  for (size_t i = 0; i < n; i++) {
-    seed = seed * 1103515245u + 12345u;
-    d[i] = (uint8_t)(seed >> 16);
-  }
 }
 
 int main(int argc, char **argv) {
@@ -554,6 +649,7 @@ int main(int argc, char **argv) {
   fb.u.loss.frames_lost = 1;
   fb.u.loss.shards_recovered = 40;
   fb.u.loss.late_shards = 4000000000u;
+  fb.u.loss.loss_runs = 7;
   send_feedback(&on_port, &fb, 0);
   memset(&fb, 0, sizeof fb);
   fb.type = BF_FB_CLOCK_PING;
@@ -576,6 +672,9 @@ int main(int argc, char **argv) {
   fb.u.frame_info.frame_index = 0xFFFFFFFEu;
   fb.u.frame_info.host_us = 16667;
   send_feedback(&on_port, &fb, 0);
+
+  send_audio_sample(&on_port);
+  send_input_sample(&on_port);
 
   /* Malformed: version 2 and shard_index beyond k + m. */
   h.flags = BF_PKT_PIC | BF_PKT_SOF | BF_PKT_EOF;
