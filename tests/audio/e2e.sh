@@ -183,8 +183,11 @@ case_drift() {
   [ $((frames + kd)) -ge 10000 ] || fail "only $frames frames in 60 s ($kd kernel drops)"
   fcmp "$sppm" ">=" 900 && fcmp "$sppm" "<=" 1100 ||
     fail "the client measured the sender's clock at $sppm ppm (it runs +1000 ppm)"
-  [ $(((conc - lin - kd - st) * 100)) -le "$frames" ] ||
-    fail "$conc of $frames frames concealed (over 1 %; $lin came later than the target, $kd kernel drops, $st while the input stopped)"
+  # concealed in a frame's place (lost), not the stretches (see case_tone)
+  local lost
+  lost=$(jnum "$tmp/c.json" lost)
+  [ $(((lost - lin - kd - st) * 100)) -le "$frames" ] ||
+    fail "$lost of $frames frames concealed in their place (over 1 %; $conc concealed in all; $lin came later than the target, $kd kernel drops, $st while the input stopped)"
   fcmp "$p50" "<=" "$target + 10" || fail "latency p50 $p50 ms, target $target ms: the buffer grew"
   fcmp "$bmax" "<=" "250 + 35" || fail "the buffer reached $bmax ms"
   ok "sender clock +0.1 % for 60 s: measured $sppm ppm; latency p50 $p50 ms (target $target), buffer max $bmax ms, $conc of $frames concealed ($lin late input), $skip ms skipped ($dlate ms of device stalls, $stretched frames stretched), $kd kernel drops"
@@ -200,7 +203,9 @@ case_file_aac() {
     fail "ffmpeg cannot decode the clip's sound"
   start_sender --source "file:$tmp/clip.mp4"
   grep -q "the file's sound (aac" "$tmp/sender.err" || fail "the sender does not say it sends the file's sound"
-  client "127.0.0.1:$SENDER_PORT" 9
+  # 14 s: SDL's disk driver takes fewer samples per second on a loaded
+  # machine (11 windows of output in 9 s once), and 20 windows are asked for
+  client "127.0.0.1:$SENDER_PORT" 14
   local ratio res rho good n
   ratio=$(jnum "$tmp/c.json" ratio_ppm)
   "$BF_PCMCHECK" xcorr "$tmp/ref.raw" "$tmp/out.raw" "$ratio" > "$tmp/x.json" || fail "xcorr failed"
