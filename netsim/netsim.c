@@ -262,31 +262,30 @@ static void json_dir(FILE *f, const char *name, const direction *d, const bf_tra
           name, c->loss_pct, c->burst_mean, c->ge_p_pct, c->ge_r_pct, (double)c->delay_ns / 1e6,
           (double)c->jitter_ns / 1e6, c->reorder ? "true" : "false", c->dup_pct, c->rate_mbit,
           (double)c->queue_ns / 1e6, c->mtu, c->max_queue, (unsigned long long)c->seed);
-  fprintf(f,
-          "    \"in_packets\": %llu, \"in_bytes\": %llu,\n"
-          "    \"out_packets\": %llu, \"out_bytes\": %llu,\n"
-          "    \"sent_packets\": %llu, \"sent_bytes\": %llu, \"send_dropped\": %llu,\n"
-          "    \"dropped_loss\": %llu, \"dropped_burst\": %llu, \"dropped_queue\": %llu,\n"
-          "    \"dropped_mtu\": %llu, \"dropped_overflow\": %llu, \"dropped_total\": %llu,\n"
-          "    \"bursts\": %llu, \"duplicated\": %llu, \"reordered\": %llu,\n"
-          "    \"reordered_video\": %llu, \"duplicated_video\": %llu, \"delay_mean_ms\": %.4f, \"delay_max_ms\": %.4f,\n"
-          "    \"late_max_ms\": %.4f, \"queued_at_exit\": %llu, \"queued_max\": %llu,\n"
-          "    \"foreign\": %llu, \"oversize\": %llu, \"kernel_drops\": %llu\n"
-          "  }",
-          (unsigned long long)s->in_packets, (unsigned long long)s->in_bytes,
-          (unsigned long long)s->out_packets, (unsigned long long)s->out_bytes,
-          (unsigned long long)d->sent_packets, (unsigned long long)d->sent_bytes,
-          (unsigned long long)d->send_dropped, (unsigned long long)s->drop_loss,
-          (unsigned long long)s->drop_burst, (unsigned long long)s->drop_queue,
-          (unsigned long long)s->drop_mtu, (unsigned long long)s->drop_overflow,
-          (unsigned long long)dropped, (unsigned long long)s->bursts,
-          (unsigned long long)s->duplicated, (unsigned long long)s->reordered,
-          (unsigned long long)s->reordered_video, (unsigned long long)s->duplicated_video,
-          mean_ms(s->delay_sum_ns, s->out_packets),
-          (double)s->delay_max_ns / 1e6, (double)s->late_max_ns / 1e6,
-          (unsigned long long)s->queued, (unsigned long long)s->queued_max,
-          (unsigned long long)d->foreign, (unsigned long long)in->stats.rx_oversize,
-          (unsigned long long)in->stats.kernel_drops);
+  fprintf(
+      f,
+      "    \"in_packets\": %llu, \"in_bytes\": %llu,\n"
+      "    \"out_packets\": %llu, \"out_bytes\": %llu,\n"
+      "    \"sent_packets\": %llu, \"sent_bytes\": %llu, \"send_dropped\": %llu,\n"
+      "    \"dropped_loss\": %llu, \"dropped_burst\": %llu, \"dropped_queue\": %llu,\n"
+      "    \"dropped_mtu\": %llu, \"dropped_overflow\": %llu, \"dropped_total\": %llu,\n"
+      "    \"bursts\": %llu, \"duplicated\": %llu, \"reordered\": %llu,\n"
+      "    \"reordered_video\": %llu, \"duplicated_video\": %llu, \"delay_mean_ms\": %.4f,\n"
+      "    \"delay_max_ms\": %.4f, \"late_max_ms\": %.4f,\n"
+      "    \"queued_at_exit\": %llu, \"queued_max\": %llu, \"foreign\": %llu, \"oversize\": %llu,\n"
+      "    \"kernel_drops\": %llu\n  }",
+      (unsigned long long)s->in_packets, (unsigned long long)s->in_bytes,
+      (unsigned long long)s->out_packets, (unsigned long long)s->out_bytes,
+      (unsigned long long)d->sent_packets, (unsigned long long)d->sent_bytes,
+      (unsigned long long)d->send_dropped, (unsigned long long)s->drop_loss,
+      (unsigned long long)s->drop_burst, (unsigned long long)s->drop_queue,
+      (unsigned long long)s->drop_mtu, (unsigned long long)s->drop_overflow,
+      (unsigned long long)dropped, (unsigned long long)s->bursts, (unsigned long long)s->duplicated,
+      (unsigned long long)s->reordered, (unsigned long long)s->reordered_video,
+      (unsigned long long)s->duplicated_video, mean_ms(s->delay_sum_ns, s->out_packets),
+      (double)s->delay_max_ns / 1e6, (double)s->late_max_ns / 1e6, (unsigned long long)s->queued,
+      (unsigned long long)s->queued_max, (unsigned long long)d->foreign,
+      (unsigned long long)in->stats.rx_oversize, (unsigned long long)in->stats.kernel_drops);
 }
 
 /* Writes the totals to |path| through a temporary file and a rename, so a

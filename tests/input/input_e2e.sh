@@ -232,7 +232,11 @@ case_click() {
   grep '^button down 1 ' "$tmp/xlog.txt" | sed -n "${n}p" | grep -q '^button down 1 0 180$' ||
     fail "a click in the bar: got '$(grep '^button down 1 ' "$tmp/xlog.txt" | sed -n "${n}p")'"
   # wheel: 3 notches up, 2 down, 1 left, 2 right
-  xd click --repeat 3 --delay 30 4 click --repeat 2 --delay 30 5 click 6 click --repeat 2 --delay 30 7
+  # (the wheel travels as a sum, like motion: an up and a down within one
+  # send interval of the client net out, so the directions are 200 ms apart;
+  # under ASan an up and the next down back to back arrived as nothing)
+  xd click --repeat 3 --delay 30 4 sleep 0.2 click --repeat 2 --delay 30 5 sleep 0.2 click 6 \
+    sleep 0.2 click --repeat 2 --delay 30 7
   wheel() { [ "$(grep -c '^button down [4-7] ' "$tmp/xlog.txt")" -ge 8 ]; }
   wait_for 5 wheel || true
   local w4 w5 w6 w7
