@@ -262,10 +262,33 @@ loss_case() { # PCT [control]
   if [ "$EXACT" -lt "$REF" ]; then
     [ "$n" -ge 1 ] || fail "pictures missing but no recovery recorded"
   fi
-  [ -z "$worst" ] || [ "$worst" -le "$bound" ] ||
-    fail "a recovery took $worst frames (bound $bound: 2 frames + the RTT of ${rtt} ms)"
+  # A keyframe can itself be lost (at 10 % loss a keyframe of ~20 shards
+  # sometimes loses more than its parity): the sender answers each request
+  # id once, so the client asks with a new id after the gate's give-up time
+  # (500 ms, decode_gate.h). Such a recovery spans two request ids; there
+  # are as many of them as request ids beyond one per recovery (seen once
+  # under ASan on a loaded machine: 4 requests, 3 recoveries, one of 31
+  # frames). They get the give-up time on top of the bound; every other
+  # recovery keeps the bound.
+  local extra=$(( ${kr:-0} - n )) giveup slow=0
+  [ "$extra" -ge 0 ] || extra=0
+  giveup=$(awk -v f="$fps" 'BEGIN { b = 0.5 * f; printf "%d", (b == int(b) ? b : int(b) + 1) }')
+  sort -g -r "$tmp/rec.frames" > "$tmp/rec.sorted"
+  local i=0 fr
+  while read -r fr; do
+    i=$((i + 1))
+    if [ "$i" -le "$extra" ]; then
+      [ "$fr" -le $((bound + giveup)) ] ||
+        fail "a recovery whose keyframe was lost took $fr frames (bound $bound + the $giveup of the give-up time)"
+      [ "$fr" -gt "$bound" ] && slow=$((slow + 1))
+    else
+      [ "$fr" -le "$bound" ] ||
+        fail "a recovery took $fr frames (bound $bound: 2 frames + the RTT of ${rtt} ms)"
+    fi
+  done < "$tmp/rec.sorted"
   fcmp "$share" ">=" 90 || fail "only $share % presented at 10 % loss"
-  ok "10 % loss: $share % bit-exact, $n keyframe recoveries all within $bound frames (worst ${worst_ms:-0} ms)"
+  ok "10 % loss: $share % bit-exact, $n keyframe recoveries within $bound frames" \
+    "($slow after a lost keyframe, within $((bound + giveup))); worst ${worst_ms:-0} ms"
 }
 
 # --- the mixed bad network ---------------------------------------------------
