@@ -139,6 +139,37 @@ static void test_basic(void **state) {
   free(l);
 }
 
+/* A new session (--reconnect): the sender's receiver starts at event 1;
+ * the client's link follows it, giving up what the old session never
+ * acknowledged, so the next event is taken, not counted as a gap. */
+static void test_new_session(void **state) {
+  (void)state;
+  bf_inlink_tx tx;
+  bf_inlink_rx rx;
+  log_ *l = calloc(1, sizeof *l);
+  bf_inlink_sink k = sink_of(l);
+  bf_inlink_tx_init(&tx);
+  memset(&rx, 0, sizeof rx);
+  bf_inlink_rx_init(&rx, BF_INCLASS_ALL, 0);
+  assert_int_equal(ev(&tx, BF_INEV_KEY_DOWN, 0, 0x04), 1);
+  assert_int_equal(ev(&tx, BF_INEV_KEY_UP, 0, 0x04), 2);
+  assert_true(pump(&tx, &rx, 1 * MS, &k) > 0);
+  assert_int_equal(ev(&tx, BF_INEV_KEY_DOWN, 0, 0x05), 3); /* typed into a frozen stream */
+  uint64_t sent = tx.st.datagrams;
+  bf_inlink_rx_init(&rx, BF_INCLASS_ALL, 2 * MS); /* the sender's new session */
+  bf_inlink_tx_new_session(&tx);
+  assert_int_equal(tx.n, 0);
+  assert_int_equal(tx.st.events_dropped, 1);
+  assert_int_equal(tx.st.datagrams, sent); /* the counters carry over */
+  assert_int_equal(ev(&tx, BF_INEV_KEY_DOWN, 0, 0x06), 1);
+  assert_true(pump(&tx, &rx, 3 * MS, &k) > 0);
+  assert_int_equal(rx.st.gaps, 0);
+  assert_int_equal(l->n, 3);
+  assert_int_equal(l->r[2].a, 0x06);
+  assert_int_equal(tx.n, 0); /* acknowledged by the new session */
+  free(l);
+}
+
 /* A lossy, reordering link in both directions: 500 key events (random
  * presses and releases) arrive exactly once and in order; the motion and
  * wheel totals arrive exactly. */
@@ -516,7 +547,7 @@ int main(void) {
       cmocka_unit_test(test_basic),          cmocka_unit_test(test_loss),
       cmocka_unit_test(test_click_position), cmocka_unit_test(test_ring),
       cmocka_unit_test(test_rx_rules),       cmocka_unit_test(test_pads_and_rumble),
-      cmocka_unit_test(test_stamps),
+      cmocka_unit_test(test_stamps),         cmocka_unit_test(test_new_session),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

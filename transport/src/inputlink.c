@@ -40,6 +40,13 @@ void bf_inlink_tx_init(bf_inlink_tx *tx) {
   tx->rto_ns = RTO_START_NS;
 }
 
+void bf_inlink_tx_new_session(bf_inlink_tx *tx) {
+  bf_inlink_tx_stats keep = tx->st;
+  keep.events_dropped += tx->n;
+  bf_inlink_tx_init(tx);
+  tx->st = keep;
+}
+
 /* Appends |e| (the pointer as now). The caller checked the room. */
 static uint32_t push(bf_inlink_tx *tx, const bf_inev *e) {
   uint32_t i = (tx->head + tx->n) % BF_INLINK_QUEUE;

@@ -315,10 +315,7 @@ int bf_fwd_open(const bf_fwd_config *cfg, bf_display *d, bf_pump *p, bf_fwd **ou
 }
 
 void bf_fwd_new_session(bf_fwd *f) {
-  bf_inlink_tx_stats keep = f->tx.st;
-  keep.events_dropped += f->tx.n;
-  bf_inlink_tx_init(&f->tx);
-  f->tx.st = keep;
+  bf_inlink_tx_new_session(&f->tx);
 }
 
 void bf_fwd_close(bf_fwd **pf) {

@@ -125,6 +125,12 @@ typedef struct bf_inlink_tx {
 } bf_inlink_tx;
 
 void bf_inlink_tx_init(bf_inlink_tx *tx);
+/* A new session (the control session was set up again): its sender's
+ * receiver starts at event 1 (bf_inlink_rx_init) and released what the old
+ * one held, so the link starts afresh as bf_inlink_tx_init does; the events
+ * the old session never acknowledged are given up (counted in
+ * events_dropped) and the counters carry over, as bf_inlink_rx_init's do. */
+void bf_inlink_tx_new_session(bf_inlink_tx *tx);
 
 /* Queues event |e| (BF_INEV_*; the encoder's rules for its fields; a mouse
  * button's position is filled in here from the snapshot: the absolute
