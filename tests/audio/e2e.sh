@@ -47,50 +47,69 @@ start_netsim() {
   sleep 0.3
 }
 tone_check() { "$BF_PCMCHECK" tone "$tmp/out.raw" > "$tmp/tone.json" || fail "cannot read the output"; }
+# tone_figures: what pcmcheck heard (beeps, gap, pur, secs) -- after tone_check
+tone_figures() {
+  beeps=$(jnum "$tmp/tone.json" beeps)
+  gap=$(jnum "$tmp/tone.json" longest_gap_ms)
+  pur=$(jnum "$tmp/tone.json" purity_median)
+  secs=$(jnum "$tmp/tone.json" seconds)
+}
+# conceal_figures: the client's concealment and what a loaded machine caused:
+# conc (all), lost (in a frame's place), lin (later than the target), kd
+# (kernel drops), st (while the input stopped), crun (longest output with no
+# frame decoded), ins (silence inserted)
+conceal_figures() {
+  conc=$(jnum "$tmp/c.json" concealed)
+  lost=$(jnum "$tmp/c.json" lost)
+  lin=$(jnum "$tmp/c.json" late_input)
+  kd=$(jnum "$tmp/c.json" kernel_drops)
+  st=$(jnum "$tmp/c.json" stalled)
+  crun=$(jnum "$tmp/c.json" undecoded_max_ms)
+  ins=$(jnum "$tmp/c.json" inserted_ms)
+}
+# lost_at_most FRAMES PCT: frames concealed in their place (lost, not rebuilt)
+# are at most PCT % of FRAMES, leaving out the machine's: frames the input
+# brought later than the target allowed, datagrams the kernel dropped
+# (an upper bound: any kind), frames concealed while the input stopped. A
+# stretch (concealment played while the timeline stands still because the
+# device ran ahead of the input) replaces no frame and is not counted.
+lost_at_most() {
+  [ $(((lost - lin - kd - st) * 100)) -le $(($1 * $2)) ] ||
+    fail "$lost of $1 frames concealed in their place (over $2 %; $conc concealed in all; $lin came later than the target, $kd kernel drops, $st while the input stopped)"
+}
+# gap_at_most_machine: a silent gap only where the client had no frame to
+# decode (Opus PLC fades out over a long run of concealment; a stalled
+# stream restarts) or inserted silence (the source jumped ahead): its own
+# longest such stretch and what it inserted, and no longer
+gap_at_most_machine() {
+  fcmp "$gap" "<=" "10 + $crun + $ins" ||
+    fail "a silent gap of $gap ms (the longest output with no frame decoded: $crun ms, silence inserted: $ins ms)"
+}
 
 case_tone() {
   start_sender --size 320x240 --fps 30
   client "127.0.0.1:$SENDER_PORT" 6
   tone_check
-  local beeps gap pur frames conc p95 lin crun kd secs st ins
-  beeps=$(jnum "$tmp/tone.json" beeps)
-  gap=$(jnum "$tmp/tone.json" longest_gap_ms)
-  pur=$(jnum "$tmp/tone.json" purity_median)
+  local beeps gap pur secs frames p95 conc lost lin kd st crun ins
+  tone_figures
+  conceal_figures
   frames=$(jnum "$tmp/c.json" frames)
-  conc=$(jnum "$tmp/c.json" concealed)
   p95=$(jnum "$tmp/c.json" latency_p95_ms)
-  lin=$(jnum "$tmp/c.json" late_input)
-  crun=$(jnum "$tmp/c.json" undecoded_max_ms)
-  ins=$(jnum "$tmp/c.json" inserted_ms)
-  kd=$(jnum "$tmp/c.json" kernel_drops)
-  st=$(jnum "$tmp/c.json" stalled)
   # one beep a second: at least one a second of the output (its length, not
   # the session's: SDL's disk driver takes fewer samples per second on a
   # loaded machine), at most one a second of the session (a slow device's
   # latency is taken back by skipping input, so more input than output)
-  secs=$(jnum "$tmp/tone.json" seconds)
   fcmp "$beeps" ">=" "int($secs) - 1" && [ "$beeps" -le 7 ] ||
     fail "$beeps beeps in $secs s of sound"
-  fcmp "$gap" "<=" "10 + $crun + $ins" ||
-    fail "a silent gap of $gap ms (the longest output with no frame decoded: $crun ms, silence inserted: $ins ms)"
+  gap_at_most_machine
   fcmp "$pur" ">" 0.9 || fail "the tone between beeps is not clean: purity $pur"
-  # frames the loop did not read in time were dropped by the kernel (a
-  # datagram each, of any kind: an upper bound); they, frames the input
-  # brought later than the target allowed and those concealed while the
-  # input stopped (200 ms and more) are a loaded machine's, counted apart
-  # from the playout's own concealment
   # 200 frames a second: at least 150 for every whole second of output (a
-  # loaded client may start playing late into its 6 s)
+  # loaded client may start playing late into its 6 s); frames the loop did
+  # not read in time were dropped by the kernel
   fcmp "$frames + $kd" ">=" "150 * int($secs)" && [ $((frames + kd)) -ge 400 ] ||
     fail "only $frames frames for $secs s of sound ($kd datagrams dropped by the kernel)"
-  # concealed in a frame's place (lost): a stretch (concealment played while
-  # the timeline stands still because the device ran ahead of the input, on
-  # a loaded machine) replaces no frame and is not counted here
-  local lost
-  lost=$(jnum "$tmp/c.json" lost)
-  [ $(((lost - lin - kd - st) * 100)) -le "$frames" ] ||
-    fail "$lost of $frames frames concealed in their place without loss ($conc concealed in all; $lin came later than the target, $kd kernel drops, $st while the input stopped)"
-  ok "tone: $beeps beeps, longest gap $gap ms, purity $pur, $frames frames, $conc concealed ($lin late input), latency p95 $p95 ms"
+  lost_at_most "$frames" 1 # without loss
+  ok "tone: $beeps beeps, longest gap $gap ms, purity $pur, $frames frames, $conc concealed ($lost in place, $lin late input), latency p95 $p95 ms"
 }
 
 case_tone_loss() {
@@ -98,35 +117,17 @@ case_tone_loss() {
   start_netsim --dir down --loss 5 --seed 3
   client "127.0.0.1:$NETSIM_PORT" 8
   tone_check
-  local beeps gap pur frames conc rec lin crun kd secs st ins
-  beeps=$(jnum "$tmp/tone.json" beeps)
-  gap=$(jnum "$tmp/tone.json" longest_gap_ms)
-  pur=$(jnum "$tmp/tone.json" purity_median)
+  local beeps gap pur secs frames rec conc lost lin kd st crun ins
+  tone_figures
+  conceal_figures
   frames=$(jnum "$tmp/c.json" decoded)
-  conc=$(jnum "$tmp/c.json" concealed)
   rec=$(jnum "$tmp/c.json" recovered)
-  lin=$(jnum "$tmp/c.json" late_input)
-  crun=$(jnum "$tmp/c.json" undecoded_max_ms)
-  ins=$(jnum "$tmp/c.json" inserted_ms)
-  kd=$(jnum "$tmp/c.json" kernel_drops)
-  st=$(jnum "$tmp/c.json" stalled)
-  secs=$(jnum "$tmp/tone.json" seconds)
   fcmp "$beeps" ">=" "int($secs) - 1" || fail "$beeps beeps in $secs s of sound"
-  # a silent gap only where the client had no frame to decode (Opus PLC
-  # fades out over a long run of concealment; a stalled stream restarts) or
-  # inserted silence (the source jumped ahead): its own longest such stretch
-  # and what it inserted (a loaded machine's stalls), and no longer
-  fcmp "$gap" "<=" "10 + $crun + $ins" ||
-    fail "a silent gap of $gap ms at 5 % loss (the longest output with no frame decoded: $crun ms, silence inserted: $ins ms)"
+  gap_at_most_machine
   fcmp "$pur" ">" 0.8 || fail "the tone is not clean at 5 % loss: purity $pur"
   [ "$rec" -ge 20 ] || fail "only $rec frames rebuilt by FEC at 5 % loss"
-  # concealed in a frame's place (lost, not rebuilt): not the stretches
-  # (see case_tone), which replace no frame
-  local lost
-  lost=$(jnum "$tmp/c.json" lost)
-  [ $(((lost - lin - kd - st) * 100)) -le $((frames * 3)) ] ||
-    fail "$lost of $frames frames concealed in their place (over 3 %; $conc concealed in all; $lin came later than the target, $kd kernel drops, $st while the input stopped)"
-  ok "5 % loss: $rec frames rebuilt, $conc concealed ($lin late input) of $frames, longest gap $gap ms, purity $pur, $beeps beeps"
+  lost_at_most "$frames" 3 # what FEC did not rebuild
+  ok "5 % loss: $rec frames rebuilt, $conc concealed ($lost in place, $lin late input) of $frames, longest gap $gap ms, purity $pur, $beeps beeps"
 }
 
 # av_case SHIFT_MS LOW HIGH: the markers (beeps against flashes, what the
@@ -167,10 +168,9 @@ case_av_offset_late() { av_case 40 25 60; }
 case_drift() {
   start_sender --size 320x240 --fps 30 --audio-test-drift 1000
   client "127.0.0.1:$SENDER_PORT" 60
-  local frames conc lin target p50 bmax skip sppm dlate stretched kd st
+  local frames conc lost lin kd st crun ins target p50 bmax skip sppm dlate stretched
+  conceal_figures
   frames=$(jnum "$tmp/c.json" decoded)
-  conc=$(jnum "$tmp/c.json" concealed)
-  lin=$(jnum "$tmp/c.json" late_input)
   target=$(jnum "$tmp/c.json" target_ms)
   p50=$(jnum "$tmp/c.json" latency_p50_ms)
   bmax=$(jnum "$tmp/c.json" buffer_max_ms)
@@ -178,16 +178,10 @@ case_drift() {
   sppm=$(jnum "$tmp/c.json" sender_ppm)
   dlate=$(jnum "$tmp/c.json" device_late_ms)
   stretched=$(jnum "$tmp/c.json" underruns)
-  kd=$(jnum "$tmp/c.json" kernel_drops)
-  st=$(jnum "$tmp/c.json" stalled)
   [ $((frames + kd)) -ge 10000 ] || fail "only $frames frames in 60 s ($kd kernel drops)"
   fcmp "$sppm" ">=" 900 && fcmp "$sppm" "<=" 1100 ||
     fail "the client measured the sender's clock at $sppm ppm (it runs +1000 ppm)"
-  # concealed in a frame's place (lost), not the stretches (see case_tone)
-  local lost
-  lost=$(jnum "$tmp/c.json" lost)
-  [ $(((lost - lin - kd - st) * 100)) -le "$frames" ] ||
-    fail "$lost of $frames frames concealed in their place (over 1 %; $conc concealed in all; $lin came later than the target, $kd kernel drops, $st while the input stopped)"
+  lost_at_most "$frames" 1
   fcmp "$p50" "<=" "$target + 10" || fail "latency p50 $p50 ms, target $target ms: the buffer grew"
   fcmp "$bmax" "<=" "250 + 35" || fail "the buffer reached $bmax ms"
   ok "sender clock +0.1 % for 60 s: measured $sppm ppm; latency p50 $p50 ms (target $target), buffer max $bmax ms, $conc of $frames concealed ($lin late input), $skip ms skipped ($dlate ms of device stalls, $stretched frames stretched), $kd kernel drops"
