@@ -921,15 +921,8 @@ case_xvfb_aspect() {
 case_list_unpair() {
   need BF_FAKECTL
   local cfg="$tmp/cfg"
-  "$BF_FAKECTL" --script bye 2> "$tmp/fakectl.err" &
-  pids+=("$!")
-  local port=
-  for _ in $(seq 100); do
-    port=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/fakectl.err")
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
-  [ -n "$port" ] || fail "bf_fakectl did not start"
+  start_fakectl --script bye
+  local port=$FAKECTL_PORT
   "$BF_CLIENT" list --config-dir "$cfg" > "$tmp/l0.out" || fail "list with nothing paired: exit $?"
   grep -q "^no paired senders" "$tmp/l0.out" || fail "empty list: $(cat "$tmp/l0.out")"
   local host="LocalHost:$port" pin="localhost:$port"
@@ -1091,17 +1084,8 @@ case_start_smooth() {
 case_control_fake() {
   need BF_FAKECTL
   local cfg="$tmp/cfg"
-  "$BF_FAKECTL" --script bye,bye,newid,bye,forget,reject,bye,freeze,hold \
-    2> "$tmp/fakectl.err" &
-  local fpid=$!
-  pids+=("$fpid")
-  local port=
-  for _ in $(seq 100); do
-    port=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/fakectl.err")
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
-  [ -n "$port" ] || fail "bf_fakectl did not start"
+  start_fakectl --script bye,bye,newid,bye,forget,reject,bye,freeze,hold
+  local fpid=$FAKECTL_PID port=$FAKECTL_PORT
   local host="127.0.0.1:$port"
 
   # 1. first contact: pairs (the code line), streams, the sender's Bye -> exit 0
@@ -1216,17 +1200,9 @@ case_control_stream() {
   # 5 s data timeout, which must only start once the session is up (5 s, not
   # the default 2: the sender below starts only once the session's secret
   # exists, and under ASan on a loaded machine its start took over 2 s)
-  "$BF_FAKECTL" --script hold --data-port 0 --max-k 128 --confirm-delay-ms 6000 --secret-file "$tmp/secret" \
-    2> "$tmp/fakectl.err" &
-  pids+=("$!")
-  local port=
-  for _ in $(seq 100); do
-    port=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/fakectl.err")
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
-  [ -n "$port" ] || fail "bf_fakectl did not start"
-  dport=$(sed -n 's/.*, data port \([0-9]*\).*/\1/p' "$tmp/fakectl.err")
+  start_fakectl --script hold --data-port 0 --max-k 128 --confirm-delay-ms 6000 --secret-file "$tmp/secret"
+  local port=$FAKECTL_PORT
+  dport=$FAKECTL_DPORT
   [ -n "$dport" ] || fail "bf_fakectl named no data port"
   mkfifo "$tmp/cin"
   "$BF_CLIENT" "127.0.0.1:$port" --headless --config-dir "$tmp/cfg" --frames 30 --timeout 5 \
@@ -1268,10 +1244,11 @@ case_control_stream() {
 # Xvfb with key events (a stray digit and BackSpace first); the client pins
 # the sender and the same window goes on to show the stream of a real
 # bildfunk-send started with the session's secret.
-start_fakectl() { # start_fakectl ARGS...: FAKECTL_PORT (control), FAKECTL_DPORT (data, if any)
+start_fakectl() { # start_fakectl ARGS...: FAKECTL_PID, FAKECTL_PORT (control), FAKECTL_DPORT (data, if any)
   : > "$tmp/fakectl.err"
   "$BF_FAKECTL" "$@" 2> "$tmp/fakectl.err" &
-  pids+=("$!")
+  FAKECTL_PID=$!
+  pids+=("$FAKECTL_PID")
   FAKECTL_PORT=
   for _ in $(seq 100); do
     FAKECTL_PORT=$(sed -n 's/.*control on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/fakectl.err")
