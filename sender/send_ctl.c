@@ -10,6 +10,7 @@
 #include "send_video.h"
 
 #include <bildfunk/clock.h>
+#include <bildfunk/turn_conf.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +44,7 @@ static void offer(const bf_send_state *s, uint16_t data_port, bf_ctl_offer *of) 
   of->sealed = 2;
   if (s->audio_on) of->grants |= BF_CTL_WELCOME_AUDIO; /* sound for a client whose Hello asks */
   if (bf_send_input_classes(s)) of->grants |= BF_CTL_WELCOME_INPUT;
+  of->grants |= BF_CTL_WELCOME_RELAY; /* it sends to a client's relayed address (relay_message) */
 }
 
 int bf_send_ctl_open(bf_send_state *s, char *err, size_t cap) {
@@ -152,6 +154,34 @@ static void stream_start(bf_send_state *s, bf_sctl_event *ev, uint64_t now) {
   s->ctl_sessions++;
 }
 
+/* The streaming client's relay messages (docs/protocol.md 13.3). A
+ * RelayOffer names its relayed address: the stream goes there, and the
+ * punches that open it come from there (the relay's IP is the one allowed
+ * now). Three clear punches greet it, so the relay names this socket's
+ * mapping to the client, which then punches back through it: the adoption
+ * of spec 7, through the relay. */
+static void relay_message(bf_send_state *s, const bf_ctl_msg *m, uint64_t now) {
+  if (m->type == BF_CTL_RELAY_FAILED) {
+    fprintf(stderr, "bildfunk-send: the client has no relay: %s\n", m->u.relay_failed.text);
+    return;
+  }
+  bf_addr to;
+  if (m->type != BF_CTL_RELAY_OFFER || bf_ctl_addr_to(&m->u.relay_offer.relayed, &to) < 0) return;
+  char a[BF_ADDR_STRLEN];
+  bf_addr_format(&to, a, sizeof a);
+  fprintf(stderr, "bildfunk-send: the client's data path goes through the TURN relay %s (%s)\n",
+          m->u.relay_offer.server, a);
+  if (s->ss.streaming && !bf_addr_equal(bf_channel_peer(s->ep.ch), &to)) bf_send_video_stop(s);
+  bf_send_session_allow(&s->ss, &to);
+  s->relay_switches++;
+  for (int i = 0; i < 3; i++)
+    (void)bf_channel_punch_to(s->ep.ch, &to);
+  bf_ctl_msg ready;
+  memset(&ready, 0, sizeof ready);
+  ready.type = BF_CTL_RELAY_READY;
+  (void)bf_sctl_send(s->ctl, &ready, now);
+}
+
 uint64_t bf_send_ctl_step(bf_send_state *s, uint64_t now) {
   bf_sctl_step(s->ctl, now);
   bf_sctl_event ev;
@@ -161,6 +191,8 @@ uint64_t bf_send_ctl_step(bf_send_state *s, uint64_t now) {
     } else if (ev.type == BF_SCTL_EV_STOP) {
       s->ctl_stops++;
       stream_stop(s);
+    } else if (ev.type == BF_SCTL_EV_RELAY) {
+      relay_message(s, &ev.msg, now);
     }
     memset(ev.secret, 0, sizeof ev.secret);
   }

@@ -98,6 +98,7 @@ typedef struct bf_send_state {
   int ctl_kick;         /* a control descriptor was ready in the last wait */
   uint64_t ctl_next_ns; /* run the control step by then */
   uint64_t ctl_sessions, ctl_stops;
+  uint64_t relay_switches; /* RelayOffers taken: the stream went to a relayed address */
   /* streaming */
   uint64_t next_capture_ns;
   uint64_t stream_start_ns;
