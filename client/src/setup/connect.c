@@ -43,6 +43,8 @@ int bf_connect_new_ctl(bf_client *c, int pair, bf_cctl **out, char *err, size_t 
   cc.now = bf_clock_epoch_ns;
   /* sound: asked for unless --no-audio (not by `bildfunk pair`) */
   if (!cli->pair && !cli->no_audio) cc.caps |= BF_CTL_CAP_AUDIO;
+  /* a relay: --turn (or the config dir's), not --relay never */
+  if (c->rp.configured && c->rp.mode != BF_RELAY_NEVER) cc.caps |= BF_CTL_CAP_RELAY;
   return bf_cctl_open(&cc, out, err, errcap);
 }
 
@@ -266,6 +268,7 @@ void bf_connect_service(bf_client *c, uint64_t now) {
   bf_ctl_event ev;
   while (bf_cctl_event(c->ctl, &ev)) {
     if (ev.type == BF_CTL_EV_CLOSED) control_closed(c, now);
+    if (ev.type == BF_CTL_EV_MESSAGE) bf_rpath_on_msg(c, &ev.msg, now);
     /* clock pongs stay on the data plane (the pump's clock sync) */
   }
 }
