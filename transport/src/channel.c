@@ -266,7 +266,9 @@ static void dispatch(bf_channel *c, const bf_rx_slot *s, uint64_t now) {
   const bf_addr *from = s->from;
   bf_dkind k;
   if (c->relay && bf__relay_from_server(c->relay, from)) {
+    lock(c); /* the relay peer is the senders' too */
     int r = bf__relay_rx(c->relay, &d, &len, &from, now);
+    unlock(c);
     if (r <= 0) return;                           /* STUN taken, or dropped (counted) */
     if (r == 2) bf_channel_punch_restart(c, now); /* a new relay peer: punch it */
   } else if (c->cfg.only_from_peer && (!from || !bf_addr_equal(from, peer_of(c)))) {
@@ -382,23 +384,43 @@ int bf_channel_send(bf_channel *c, const uint8_t *d, size_t len, const bf_addr *
   return r;
 }
 
+/* Relayed before the channel to the relay peer is bound: each sealed
+ * datagram of |d| as a Send indication of its own (one copy each; for the
+ * moments after the relay peer is learned). Returns how many were sent. */
+static int send_indications(bf_channel *c, bf_dgram *d, size_t n) {
+  uint8_t ind[BF__RELAY_IND_MAX + BF_MAX_DATAGRAM];
+  int sent = 0;
+  for (size_t i = 0; i < n; i++) {
+    bf_dgram g = d[i];
+    if (bf__relay_wrap(c->relay, &g, ind, sizeof ind) < 0) break;
+    int r = bf_send(c->t, &g);
+    if (r < 0) return sent ? sent : r;
+    sent += r;
+  }
+  return sent;
+}
+
 int bf_channel_send_burst(bf_channel *c, bf_dgram *d, size_t n, int gso) {
   if (n > c->cfg.burst_max) n = c->cfg.burst_max;
   size_t ready = n;
   lock(c);
+  int relayed = c->relay && bf__relay_active(c->relay);
+  int bound = relayed && bf__relay_channel(c->relay) >= 0;
   if (c->sealer) {
-    int relayed = c->relay && bf__relay_active(c->relay);
     for (size_t i = 0; i < n; i++) {
       uint8_t *slot = c->scratch + i * c->stride + BF__RELAY_HEAD;
       if (seal_into(c, &d[i], slot, c->stride - BF__RELAY_HEAD) < 0 ||
-          (relayed && bf__relay_wrap(c->relay, &d[i], NULL, 0) < 0)) {
+          (bound && bf__relay_wrap(c->relay, &d[i], NULL, 0) < 0)) {
         ready = i; /* a failure cuts the burst there */
         break;
       }
     }
   }
-  if (!c->sealer && c->relay && bf__relay_active(c->relay)) ready = 0; /* never clear */
-  int r = ready == 0 ? 0 : gso ? bf_send_gso(c->t, d, ready) : bf_send_batch(c->t, d, ready);
+  if (!c->sealer && relayed) ready = 0; /* never clear */
+  int r = ready == 0          ? 0
+          : relayed && !bound ? send_indications(c, d, ready)
+          : gso               ? bf_send_gso(c->t, d, ready)
+                              : bf_send_batch(c->t, d, ready);
   if (r >= 0) {
     c->n.sent += (uint64_t)r;
     c->n.send_dropped += (uint64_t)(n - (size_t)r);
@@ -481,6 +503,13 @@ int bf_channel_relay_use(bf_channel *c) {
   int r = bf__relay_use(c->relay, c->t);
   unlock(c);
   return r;
+}
+
+void bf_channel_relay_leave(bf_channel *c) {
+  if (!c->relay) return;
+  lock(c);
+  bf__relay_leave(c->relay, c->t);
+  unlock(c);
 }
 
 void bf_channel_relay_status_get(const bf_channel *c, bf_channel_relay_status *st) {

@@ -175,6 +175,15 @@ int bf__relay_use(bf__relay *r, bf_transport *t) {
   return 0;
 }
 
+void bf__relay_leave(bf__relay *r, bf_transport *t) {
+  if (!r->st.active) return;
+  bf_transport_set_peer(t, r->direct.len ? &r->direct : NULL);
+  r->st.active = 0;
+  r->st.bound = 0;
+  r->bind_asked = 0;
+  memset(&r->st.peer, 0, sizeof r->st.peer);
+}
+
 int bf__relay_active(const bf__relay *r) {
   return r->st.active;
 }
@@ -250,6 +259,9 @@ int bf__relay_permit(bf__relay *r, const bf_addr *ip, uint64_t now) {
 int bf__relay_use(bf__relay *r, bf_transport *t) {
   (void)r, (void)t;
   return -ENOTSUP;
+}
+void bf__relay_leave(bf__relay *r, bf_transport *t) {
+  (void)r, (void)t;
 }
 int bf__relay_active(const bf__relay *r) {
   (void)r;

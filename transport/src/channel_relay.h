@@ -45,6 +45,7 @@ int bf__relay_permit(bf__relay *r, const bf_addr *ip, uint64_t now);
 /* The relay is the path: |*direct| (the channel's peer) is kept, the
  * transport's peer becomes the server. */
 int bf__relay_use(bf__relay *r, bf_transport *t);
+void bf__relay_leave(bf__relay *r, bf_transport *t);
 int bf__relay_active(const bf__relay *r);
 /* The direct peer kept while the relay is the path. */
 bf_addr *bf__relay_direct(bf__relay *r);

@@ -279,6 +279,10 @@ int bf_channel_relay_permit(bf_channel *c, const bf_addr *ip, uint64_t now_ns);
 /* Makes the relay the path (see Relay above). 0, -ENOENT (no relay),
  * -EAGAIN (not allocated), -EPERM (no keys: never clear through a relay). */
 int bf_channel_relay_use(bf_channel *c);
+/* The relay is the path no more: sends go to the channel's peer directly
+ * again, the relay peer is forgotten (the allocation stays, for the next
+ * bf_channel_relay_use). */
+void bf_channel_relay_leave(bf_channel *c);
 void bf_channel_relay_status_get(const bf_channel *c, bf_channel_relay_status *st);
 
 void bf_channel_stats_get(const bf_channel *c, bf_channel_stats *st);
