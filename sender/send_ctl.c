@@ -10,7 +10,6 @@
 #include "send_video.h"
 
 #include <bildfunk/clock.h>
-#include <bildfunk/turn_conf.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,7 +34,9 @@ static void offer(const bf_send_state *s, uint16_t data_port, bf_ctl_offer *of) 
   of->height = (uint16_t)s->sinfo.height;
   unsigned fps = (s->sinfo.fps_num + s->sinfo.fps_den - 1) / s->sinfo.fps_den;
   of->fps = (uint16_t)(fps ? fps : 1);
-  of->shard_bytes = (uint16_t)o->shard_bytes;
+  /* through our relay a datagram gets the 4-byte ChannelData header: room
+   * for it in the path MTU (docs/protocol.md 13.1) */
+  of->shard_bytes = (uint16_t)(o->shard_bytes - (s->relay.configured ? 4u : 0u));
   of->max_k = (uint16_t)o->max_k;
   of->fec_percent = (uint8_t)s->fec_applied;
   of->data_port = data_port;
@@ -44,7 +45,7 @@ static void offer(const bf_send_state *s, uint16_t data_port, bf_ctl_offer *of) 
   of->sealed = 2;
   if (s->audio_on) of->grants |= BF_CTL_WELCOME_AUDIO; /* sound for a client whose Hello asks */
   if (bf_send_input_classes(s)) of->grants |= BF_CTL_WELCOME_INPUT;
-  of->grants |= BF_CTL_WELCOME_RELAY; /* it sends to a client's relayed address (relay_message) */
+  of->grants |= BF_CTL_WELCOME_RELAY; /* the relay messages (send_relay.h) */
 }
 
 int bf_send_ctl_open(bf_send_state *s, char *err, size_t cap) {
@@ -118,6 +119,7 @@ static void stream_stop(bf_send_state *s) {
   bf_send_input_stop(s, bf_clock_mono_ns());
   if (s->ss.streaming) bf_send_video_stop(s);
   bf_send_session_allow(&s->ss, NULL);
+  bf_send_relay_end(s);
   s->ss.streaming = 0;
   s->ctl_audio = 0;
   bf_send_endpoint_unkey(&s->ep);
@@ -151,35 +153,8 @@ static void stream_start(bf_send_state *s, bf_sctl_event *ev, uint64_t now) {
   bf_send_session_allow(&s->ss, &ev->peer);
   s->ctl_audio = (w->flags & BF_CTL_WELCOME_AUDIO) != 0;
   bf_send_input_session(s, (w->flags & BF_CTL_WELCOME_INPUT) != 0, now);
+  if (w->flags & BF_CTL_WELCOME_RELAY) bf_send_relay_session(s, &ev->peer, now);
   s->ctl_sessions++;
-}
-
-/* The streaming client's relay messages (docs/protocol.md 13.3). A
- * RelayOffer names its relayed address: the stream goes there, and the
- * punches that open it come from there (the relay's IP is the one allowed
- * now). Three clear punches greet it, so the relay names this socket's
- * mapping to the client, which then punches back through it: the adoption
- * of spec 7, through the relay. */
-static void relay_message(bf_send_state *s, const bf_ctl_msg *m, uint64_t now) {
-  if (m->type == BF_CTL_RELAY_FAILED) {
-    fprintf(stderr, "bildfunk-send: the client has no relay: %s\n", m->u.relay_failed.text);
-    return;
-  }
-  bf_addr to;
-  if (m->type != BF_CTL_RELAY_OFFER || bf_ctl_addr_to(&m->u.relay_offer.relayed, &to) < 0) return;
-  char a[BF_ADDR_STRLEN];
-  bf_addr_format(&to, a, sizeof a);
-  fprintf(stderr, "bildfunk-send: the client's data path goes through the TURN relay %s (%s)\n",
-          m->u.relay_offer.server, a);
-  if (s->ss.streaming && !bf_addr_equal(bf_channel_peer(s->ep.ch), &to)) bf_send_video_stop(s);
-  bf_send_session_allow(&s->ss, &to);
-  s->relay_switches++;
-  for (int i = 0; i < 3; i++)
-    (void)bf_channel_punch_to(s->ep.ch, &to);
-  bf_ctl_msg ready;
-  memset(&ready, 0, sizeof ready);
-  ready.type = BF_CTL_RELAY_READY;
-  (void)bf_sctl_send(s->ctl, &ready, now);
 }
 
 uint64_t bf_send_ctl_step(bf_send_state *s, uint64_t now) {
@@ -192,7 +167,7 @@ uint64_t bf_send_ctl_step(bf_send_state *s, uint64_t now) {
       s->ctl_stops++;
       stream_stop(s);
     } else if (ev.type == BF_SCTL_EV_RELAY) {
-      relay_message(s, &ev.msg, now);
+      bf_send_relay_on_msg(s, &ev.msg, now);
     }
     memset(ev.secret, 0, sizeof ev.secret);
   }
