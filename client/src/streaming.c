@@ -255,8 +255,10 @@ static void stream_arm(bf_client *c, bf_evloop *l, uint64_t now) {
   }
   if (!c->silent_reported) {
     bf_evloop_deadline(l, bf_decode_gate_next_due(&c->gate));
-    bf_evloop_deadline(l, heard_ns(c) + (uint64_t)(c->cli->timeout_s * 1e9));
-    if (bf_rpath_pending(c, now)) bf_evloop_deadline(l, c->rp.since_ns + BF_RPATH_AUTO_NS);
+    /* while a relay may still open the path, silence is not judged yet */
+    if (!bf_rpath_pending(c, now))
+      bf_evloop_deadline(l, heard_ns(c) + (uint64_t)(c->cli->timeout_s * 1e9));
+    bf_evloop_deadline(l, bf_rpath_next_due(c, now));
   }
   if (c->ctl) {
     bf_evloop_deadline(l, bf_cctl_deadline(c->ctl));

@@ -20,6 +20,9 @@
 #           client offers its relayed address and the stream goes through
 #           coturn: path "relayed via 10.78.10.1:3478", every picture the
 #           client shows bit-exact with the sender's dump
+#   senders the same router, the client without --turn, the sender with it:
+#           after 4.5 s the sender offers its relayed address, the client's
+#           punches come through coturn and adopt; bit-exact again
 #   noturn  the same router, a client without --turn: it ends (exit 1) and
 #           says the data path did not open, and what would open it
 #   badcred the same with a wrong TURN password and --relay always: exit 1
@@ -245,7 +248,24 @@ exact
 ok "relayed: path relayed via 10.78.10.1:3478, $rx datagrams through coturn, $EXACT/$SHOWN" \
   "pictures bit-exact, rtt $(path_field rtt_ms) ms"
 
-# 3. no relay: the client says the data path did not open, and what opens it
+# 3. the sender's relay: a client without --turn, the sender with it
+start_sender --dump-au "$tmp/dump.h264" --turn turn:10.78.10.1:3478 --turn-user alice \
+  --turn-pass alice-pass
+client --frames 60
+stop_sender
+[ "$CLIENT_RC" -eq 0 ] || fail "senders: exit $CLIENT_RC"
+[ "$(path_field kind)" = relayed ] || fail "senders: path '$(path_field kind)'"
+[ "$(path_field via)" = 10.78.10.1:3478 ] || fail "senders: via '$(path_field via)'"
+grep -q "the data path goes through the sender's TURN relay 10.78.10.1:3478" "$tmp/client.err" ||
+  fail "senders: the client did not say it uses the sender's relay"
+grep -q "no punch from the client within 4.5 s: the data path goes through the TURN relay" \
+  "$tmp/sender.err" || fail "senders: the sender did not say it offered its relay"
+exact
+[ "$SHOWN" -ge 60 ] && [ "$EXACT" -eq "$SHOWN" ] || fail "senders: $EXACT of $SHOWN bit-exact"
+ok "senders: path relayed via the sender's relay 10.78.10.1:3478, $EXACT/$SHOWN pictures" \
+  "bit-exact, rtt $(path_field rtt_ms) ms"
+
+# 4. no relay: the client says the data path did not open, and what opens it
 start_sender
 client --frames 60 --timeout 2
 stop_sender
@@ -257,7 +277,7 @@ grep -q "forward UDP port 47998 on the sender's router" "$tmp/client.err" &&
 grep -q "is the sender running" "$tmp/client.err" && fail "noturn: 'is the sender running?'"
 ok "noturn: exit $CLIENT_RC, '$(grep -o 'the data path did not open.*' "$tmp/client.err" | head -c 120)...'"
 
-# 4. wrong credentials: a clear error, exit 1
+# 5. wrong credentials: a clear error, exit 1
 start_sender
 client --frames 60 "${TURN[@]}" --turn-pass wrong --relay always
 stop_sender

@@ -491,7 +491,7 @@ static void start_session(bf_cctl *c, uint64_t now) {
   h->max_width = c->cfg.max_width ? c->cfg.max_width : BF_CCTL_MAX_WIDTH;
   h->max_height = c->cfg.max_height ? c->cfg.max_height : BF_CCTL_MAX_HEIGHT;
   h->max_fps = BF_CCTL_MAX_FPS;
-  h->shard_bytes = BF_CCTL_SHARD_BYTES;
+  h->shard_bytes = (uint16_t)(BF_CCTL_SHARD_BYTES - (c->cfg.relay_room ? 4u : 0u));
   h->caps = BF_CTL_CAP_SEALED;
   /* `bildfunk pair` ends the session once paired: the sender must not hand
    * it the stream (and take it from the client that is watching) */

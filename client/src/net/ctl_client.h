@@ -61,6 +61,8 @@ typedef struct bf_cctl_config {
                                      Hello carries BF_CTL_CAP_PAIR_ONLY: it will not stream) */
   uint32_t caps;                  /* more Hello caps to ask for: BF_CTL_CAP_INPUT,
                                      BF_CTL_CAP_AUDIO, BF_CTL_CAP_RELAY */
+  int relay_room;                 /* 1: the Hello's shard size leaves 4 bytes of the MTU for the
+                                     ChannelData header of a relayed path (--turn) */
   uint64_t connect_ns;            /* 0: BF_CCTL_CONNECT_NS */
   uint64_t handshake_ns;          /* 0: the library's BF_CTL_HANDSHAKE_NS */
   uint64_t (*now)(void);          /* the client clock, ns */

@@ -185,9 +185,30 @@ void bf_rpath_tick(bf_client *c, uint64_t now) {
   }
 }
 
+/* The sender's relayed address: the data path goes there (punches first,
+ * through the relay; the sender adopts them as always). Not while this
+ * client's own relay is the path, nor with --relay never. */
+static void sender_offer(bf_client *c, const bf_ctl_msg *m, uint64_t now) {
+  bf_rpath *rp = &c->rp;
+  bf_addr to;
+  if (rp->mode == BF_RELAY_NEVER || rp->state == BF_RPATH_OFFERED || !c->pump ||
+      bf_ctl_addr_to(&m->u.relay_offer.relayed, &to) < 0)
+    return;
+  bf_channel *ch = bf_pump_channel(c->pump);
+  bf_channel_set_peer(ch, &to);
+  bf_channel_punch_restart(ch, now);
+  snprintf(rp->server, sizeof rp->server, "%s", m->u.relay_offer.server);
+  rp->state = BF_RPATH_SENDERS;
+  rp->offered_ns = now;
+  char a[BF_ADDR_STRLEN];
+  bf_client_say(c, "the data path goes through the sender's TURN relay %s (relayed address %s)",
+                rp->server, bf_addr_format(&to, a, sizeof a));
+}
+
 void bf_rpath_on_msg(bf_client *c, const bf_ctl_msg *m, uint64_t now) {
-  (void)now;
-  if (m->type == BF_CTL_RELAY_READY) {
+  if (m->type == BF_CTL_RELAY_OFFER) {
+    sender_offer(c, m, now);
+  } else if (m->type == BF_CTL_RELAY_READY) {
     c->rp.ready = 1;
     bf_client_verbose(c, "the sender sends to the relayed address");
   } else if (m->type == BF_CTL_RELAY_FAILED) {
@@ -197,14 +218,33 @@ void bf_rpath_on_msg(bf_client *c, const bf_ctl_msg *m, uint64_t now) {
 
 int bf_rpath_pending(const bf_client *c, uint64_t now) {
   const bf_rpath *rp = &c->rp;
+  if (!c->pump || bf_pump_last_data_ns(c->pump) != 0) return 0;
+  /* the sender may offer its own relay (a Welcome with the relay flag) */
+  if ((rp->state == BF_RPATH_OFF || rp->state == BF_RPATH_FAILED) && rp->mode != BF_RELAY_NEVER &&
+      (c->welcome_flags & BF_CTL_WELCOME_RELAY))
+    return now - rp->since_ns < BF_RPATH_SENDER_WAIT_NS;
   if (rp->state != BF_RPATH_STARTING && rp->state != BF_RPATH_STANDBY) return 0;
   /* an allocation that takes longer than this is not waited for */
   if (now - rp->since_ns > BF_RPATH_AUTO_NS + BF_RPATH_REOFFER_NS) return 0;
-  return c->pump && bf_pump_last_data_ns(c->pump) == 0;
+  return 1;
+}
+
+uint64_t bf_rpath_next_due(const bf_client *c, uint64_t now) {
+  const bf_rpath *rp = &c->rp;
+  uint64_t due = UINT64_MAX;
+  if (rp->state == BF_RPATH_STANDBY || rp->state == BF_RPATH_STARTING)
+    due = rp->since_ns + BF_RPATH_AUTO_NS;
+  else if (rp->state == BF_RPATH_OFFERED && rp->offers < BF_RPATH_OFFERS)
+    due = rp->offered_ns + BF_RPATH_REOFFER_NS;
+  if (due <= now) due = UINT64_MAX; /* passed: the rest waits for events */
+  if (bf_rpath_pending(c, now) && rp->since_ns + BF_RPATH_SENDER_WAIT_NS > now &&
+      rp->since_ns + BF_RPATH_SENDER_WAIT_NS < due)
+    due = rp->since_ns + BF_RPATH_SENDER_WAIT_NS;
+  return due;
 }
 
 int bf_rpath_relayed(const bf_client *c) {
-  return c->rp.state == BF_RPATH_OFFERED;
+  return c->rp.state == BF_RPATH_OFFERED || c->rp.state == BF_RPATH_SENDERS;
 }
 
 const char *bf_rpath_describe(const bf_client *c, char *buf, size_t cap) {
@@ -221,7 +261,7 @@ const char *bf_rpath_no_data_hint(const bf_client *c, char *buf, size_t cap) {
   port = port ? port + 1 : "47998";
   if (rp->state == BF_RPATH_FAILED)
     snprintf(buf, cap, "; the TURN relay %s failed too: %s", rp->server, rp->err);
-  else if (rp->state == BF_RPATH_OFFERED)
+  else if (bf_rpath_relayed(c))
     snprintf(buf, cap, ", not through the TURN relay %s either", rp->server);
   else
     snprintf(buf, cap,

@@ -31,12 +31,16 @@
 /* a RelayOffer not answered by data through the relay is sent again */
 #define BF_RPATH_REOFFER_NS 2000000000ull
 #define BF_RPATH_OFFERS 3
+/* a sender with a relay of its own offers it 4.5 s after the session began
+ * when nothing got through (sender/send_relay.h); waited for this long */
+#define BF_RPATH_SENDER_WAIT_NS 6500000000ull
 
 typedef enum bf_rpath_state {
   BF_RPATH_OFF = 0,  /* no --turn, or --relay never */
   BF_RPATH_STARTING, /* allocation, permission in flight */
   BF_RPATH_STANDBY,  /* allocated and permitted: ready to be the path */
   BF_RPATH_OFFERED,  /* the relay is the path; the sender was told */
+  BF_RPATH_SENDERS,  /* the sender's relay is the path (its RelayOffer) */
   BF_RPATH_FAILED,   /* the relay could not be set up: |err| */
 } bf_rpath_state;
 
@@ -67,11 +71,14 @@ int bf_rpath_configure(bf_rpath *rp, const struct bf_cli *cli);
 int bf_rpath_start(struct bf_client *c, uint64_t now);
 /* The decision and the offer (each turn of the streaming loop). */
 void bf_rpath_tick(struct bf_client *c, uint64_t now);
-/* RelayReady / RelayFailed from the sender. */
+/* RelayOffer / RelayReady / RelayFailed from the sender. */
 void bf_rpath_on_msg(struct bf_client *c, const bf_ctl_msg *m, uint64_t now);
 /* 1 while the relay may still become the path: silence is not yet the
  * sender's. */
 int bf_rpath_pending(const struct bf_client *c, uint64_t now);
+/* When bf_rpath_tick has work next (the auto bound, a repeated offer, the
+ * end of the wait for the sender's relay); UINT64_MAX: none. */
+uint64_t bf_rpath_next_due(const struct bf_client *c, uint64_t now);
 /* "direct", "relayed via HOST:PORT" (or "-" before anything came). */
 const char *bf_rpath_describe(const struct bf_client *c, char *buf, size_t cap);
 /* 1 when the relay is the data path. */
