@@ -469,6 +469,26 @@ static int apply_input(bf_send_options *o, const char *name, const char *v, char
   return 0;
 }
 
+/* --turn, --turn-user, --turn-pass, --turn-secret, --relay. */
+static int apply_relay(bf_send_options *o, const char *name, const char *v, char *err, size_t cap) {
+  if (!strcmp(name, "--turn")) {
+    char host[256];
+    uint16_t port;
+    if (bf_turn_url_parse(v, host, sizeof host, &port) < 0)
+      return fail(err, cap, "--turn: '%s' is not turn:HOST[:PORT]", v);
+    o->turn = v;
+  } else if (!strcmp(name, "--relay")) {
+    bf_relay_mode m;
+    if (bf_relay_mode_parse(v, &m) < 0)
+      return fail(err, cap, "--relay: '%s' is not auto, always or never", v);
+    o->relay_mode = (int)m;
+  } else {
+    if (!*v) return fail(err, cap, "%s needs a value", name);
+    *(name[7] == 'u' ? &o->turn_user : name[7] == 'p' ? &o->turn_pass : &o->turn_secret) = v;
+  }
+  return 0;
+}
+
 static int apply(bf_send_options *o, const char *name, const char *v, char *err, size_t cap) {
   uint64_t u64;
   if (!strcmp(name, "--listen")) {
@@ -482,21 +502,8 @@ static int apply(bf_send_options *o, const char *name, const char *v, char *err,
   } else if (!strcmp(name, "--config-dir")) {
     if (!*v) return fail(err, cap, "--config-dir: empty path");
     o->config_dir = v;
-  } else if (!strcmp(name, "--turn")) {
-    char host[256];
-    uint16_t port;
-    if (bf_turn_url_parse(v, host, sizeof host, &port) < 0)
-      return fail(err, cap, "--turn: '%s' is not turn:HOST[:PORT]", v);
-    o->turn = v;
-  } else if (!strcmp(name, "--turn-user") || !strcmp(name, "--turn-pass") ||
-             !strcmp(name, "--turn-secret")) {
-    if (!*v) return fail(err, cap, "%s needs a value", name);
-    *(name[7] == 'u' ? &o->turn_user : name[7] == 'p' ? &o->turn_pass : &o->turn_secret) = v;
-  } else if (!strcmp(name, "--relay")) {
-    bf_relay_mode m;
-    if (bf_relay_mode_parse(v, &m) < 0)
-      return fail(err, cap, "--relay: '%s' is not auto, always or never", v);
-    o->relay_mode = (int)m;
+  } else if (!strncmp(name, "--turn", 6) || !strcmp(name, "--relay")) {
+    return apply_relay(o, name, v, err, cap);
   } else if (!strcmp(name, "--revoke")) {
     if (!*v) return fail(err, cap, "--revoke: empty name (want NAME or a fingerprint prefix)");
     o->revoke = v;

@@ -16,25 +16,13 @@
 
 #ifdef BF_HAVE_SEAL
 
-static int take(char *dst, const char *v, const char *opt, char *err, size_t cap) {
-  if (!v) return 0;
-  if (strlen(v) >= BF_TURN_CONF_MAX) {
-    snprintf(err, cap, "%s: longer than %u bytes", opt, BF_TURN_CONF_MAX - 1);
-    return -EINVAL;
-  }
-  snprintf(dst, BF_TURN_CONF_MAX, "%s", v);
-  return 0;
-}
-
 int bf_send_relay_configure(bf_send_state *s, char *err, size_t cap) {
   bf_send_relay *rl = &s->relay;
   const bf_send_options *o = &s->o;
   memset(rl, 0, sizeof *rl);
   rl->mode = (bf_relay_mode)o->relay_mode;
-  int r = take(rl->conf.server, o->turn, "--turn", err, cap);
-  if (!r) r = take(rl->conf.user, o->turn_user, "--turn-user", err, cap);
-  if (!r) r = take(rl->conf.pass, o->turn_pass, "--turn-pass", err, cap);
-  if (!r) r = take(rl->conf.secret, o->turn_secret, "--turn-secret", err, cap);
+  int r =
+      bf_turn_conf_set(&rl->conf, o->turn, o->turn_user, o->turn_pass, o->turn_secret, err, cap);
   if (r) return r;
   char dir[512], path[600];
   if (bf_send_admin_dir(o, dir, sizeof dir) == 0) {
@@ -126,11 +114,7 @@ static void offer_ours(bf_send_state *s, const bf_channel_relay_status *st, uint
   if (bf_channel_relay_use(s->ep.ch) < 0) return;
   rl->ours = 1;
   bf_ctl_msg m;
-  memset(&m, 0, sizeof m);
-  m.type = BF_CTL_RELAY_OFFER;
-  bf_ctl_addr_from(&st->relayed, &m.u.relay_offer.relayed);
-  bf_ctl_addr_from(&st->mapped, &m.u.relay_offer.mapped);
-  snprintf(m.u.relay_offer.server, sizeof m.u.relay_offer.server, "%s", rl->server);
+  bf_ctl_relay_offer(&m, st, rl->server);
   (void)bf_sctl_send(s->ctl, &m, now);
   rl->offers_made++;
   char a[BF_ADDR_STRLEN];

@@ -68,10 +68,15 @@ static void test_file(void **state) {
   assert_non_null(mkdtemp(dir));
   snprintf(path, sizeof path, "%s/turn", dir);
   bf_turn_conf c;
-  memset(&c, 0, sizeof c);
-  assert_int_equal(bf_turn_conf_read(path, &c, err, sizeof err), -ENOENT);
+  /* the command line's values, one too long */
+  char big[300];
+  memset(big, 'y', sizeof big - 1);
+  big[sizeof big - 1] = 0;
+  assert_int_equal(bf_turn_conf_set(&c, NULL, NULL, big, NULL, err, sizeof err), -EINVAL);
+  assert_non_null(strstr(err, "--turn-pass: longer than 255 bytes"));
   /* the command line set the user: the file's stays unused */
-  snprintf(c.user, sizeof c.user, "cli-user");
+  assert_int_equal(bf_turn_conf_set(&c, NULL, "cli-user", NULL, NULL, err, sizeof err), 0);
+  assert_int_equal(bf_turn_conf_read(path, &c, err, sizeof err), -ENOENT);
   write_file(path, "# relay\n\n  turn   turn:192.0.2.1  \nuser file-user\npass p w d\r\n");
   assert_int_equal(bf_turn_conf_read(path, &c, err, sizeof err), 0);
   assert_string_equal(c.server, "turn:192.0.2.1");
@@ -140,6 +145,21 @@ static void test_addr(void **state) {
   assert_int_equal(bf_ctl_addr_to(&x, &b), -EAFNOSUPPORT);
   x.family = 5;
   assert_int_equal(bf_ctl_addr_to(&x, &b), -EAFNOSUPPORT);
+  /* a RelayOffer of a relay's status: encodes, decodes to the same */
+  bf_channel_relay_status st;
+  memset(&st, 0, sizeof st);
+  assert_int_equal(bf_addr_parse("192.0.2.7:49152", 0, &st.relayed), 0);
+  bf_ctl_msg m, back;
+  bf_ctl_relay_offer(&m, &st, "relay.example.org:3478");
+  assert_int_equal(m.type, BF_CTL_RELAY_OFFER);
+  assert_int_equal(m.u.relay_offer.mapped.family, 0); /* not known: none */
+  uint8_t buf[BF_CTL_MAX_ENCODED];
+  int n = bf_ctl_encode(&m, buf, sizeof buf);
+  assert_true(n > 0);
+  assert_int_equal(bf_ctl_decode(buf[5], buf + 6, (size_t)n - 6, &back, NULL), 0);
+  assert_int_equal(bf_ctl_addr_to(&back.u.relay_offer.relayed, &b), 0);
+  assert_true(bf_addr_equal(&b, &st.relayed));
+  assert_string_equal(back.u.relay_offer.server, "relay.example.org:3478");
 }
 
 int main(void) {

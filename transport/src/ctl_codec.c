@@ -442,6 +442,32 @@ static void raddr(reader *r, bf_ctl_addr *a) {
     return -EBADMSG;                                                                               \
   } while (0)
 
+/* The relay messages' bodies (14-16). 0 or -EBADMSG with |*why|. */
+static int decode_relay(reader *r, bf_ctl_msg *m, const char **why) {
+  int s = 0;
+  switch (m->type) {
+  case BF_CTL_RELAY_OFFER:
+    if (r->n < 2 * BF_CTL_ADDR_BYTES) BAD("relay_offer: short");
+    raddr(r, &m->u.relay_offer.relayed);
+    raddr(r, &m->u.relay_offer.mapped);
+    s = rstr(r, m->u.relay_offer.server, BF_CTL_MAX_SERVER);
+    if (s == -1) BAD("relay_offer: server runs past the body");
+    if (s == -2) BAD("relay_offer: server longer than 255 bytes");
+    if (s == -3) BAD("relay_offer: server not printable UTF-8");
+    return 0;
+  case BF_CTL_RELAY_READY:
+    if (r->n < BF_CTL_ADDR_BYTES) BAD("relay_ready: short");
+    raddr(r, &m->u.relay_ready.mapped);
+    return 0;
+  default: /* RelayFailed */
+    s = rstr(r, m->u.relay_failed.text, BF_CTL_MAX_TEXT);
+    if (s == -1) BAD("relay_failed: text runs past the body");
+    if (s == -2) BAD("relay_failed: text longer than 512 bytes");
+    if (s == -3) BAD("relay_failed: text not printable UTF-8");
+    return 0;
+  }
+}
+
 int bf_ctl_decode(unsigned type, const uint8_t *body, size_t len, bf_ctl_msg *m, const char **why) {
   if (why) *why = "";
   if (!known(type)) return -ENOENT;
@@ -549,27 +575,11 @@ int bf_ctl_decode(unsigned type, const uint8_t *body, size_t len, bf_ctl_msg *m,
     if (r.n < PAIR_NONCE_BYTES) BAD("pair_reveal: short");
     memcpy(m->u.pair_nonce.nonce, r.p, PAIR_NONCE_BYTES);
     break;
-  case BF_CTL_RELAY_OFFER: {
-    if (r.n < 2 * BF_CTL_ADDR_BYTES) BAD("relay_offer: short");
-    raddr(&r, &m->u.relay_offer.relayed);
-    raddr(&r, &m->u.relay_offer.mapped);
-    const int s = rstr(&r, m->u.relay_offer.server, BF_CTL_MAX_SERVER);
-    if (s == -1) BAD("relay_offer: server runs past the body");
-    if (s == -2) BAD("relay_offer: server longer than 255 bytes");
-    if (s == -3) BAD("relay_offer: server not printable UTF-8");
-    break;
-  }
+  case BF_CTL_RELAY_OFFER:
   case BF_CTL_RELAY_READY:
-    if (r.n < BF_CTL_ADDR_BYTES) BAD("relay_ready: short");
-    raddr(&r, &m->u.relay_ready.mapped);
+  case BF_CTL_RELAY_FAILED:
+    if (decode_relay(&r, m, why) < 0) return -EBADMSG;
     break;
-  case BF_CTL_RELAY_FAILED: {
-    const int s = rstr(&r, m->u.relay_failed.text, BF_CTL_MAX_TEXT);
-    if (s == -1) BAD("relay_failed: text runs past the body");
-    if (s == -2) BAD("relay_failed: text longer than 512 bytes");
-    if (s == -3) BAD("relay_failed: text not printable UTF-8");
-    break;
-  }
   }
   /* Field ranges and string contents: the same rules as the encoder. */
   const char *v = NULL;

@@ -762,8 +762,7 @@ int bf_ctl_session_pin_saved(bf_ctl_session *s, int err, uint64_t now_ns) {
 int bf_ctl_session_send(bf_ctl_session *s, const bf_ctl_msg *m, uint64_t now_ns) {
   if (!s || !m) return -EINVAL;
   if (s->st != BF_CTL_ST_ESTABLISHED) return -EAGAIN;
-  /* the relay messages (docs/protocol.md 13.3): Offer and Failed both
-   * ways, Ready from the sender */
+  /* relay messages (protocol.md 13.3): Offer, Failed both ways, Ready s->c */
   int relay = m->type == BF_CTL_RELAY_OFFER || m->type == BF_CTL_RELAY_FAILED;
   int ok = s->cfg.role == BF_TLS_SERVER
                ? (m->type == BF_CTL_CLOCK_PONG || m->type == BF_CTL_RELAY_READY || relay)

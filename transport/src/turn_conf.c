@@ -58,6 +58,23 @@ static int fill(char *dst, const char *v) {
   return 0;
 }
 
+int bf_turn_conf_set(bf_turn_conf *c, const char *turn, const char *user, const char *pass,
+                     const char *secret, char *err, size_t cap) {
+  const char *v[4] = {turn, user, pass, secret};
+  static const char *const opt[4] = {"--turn", "--turn-user", "--turn-pass", "--turn-secret"};
+  char *dst[4] = {c->server, c->user, c->pass, c->secret};
+  memset(c, 0, sizeof *c);
+  for (int i = 0; i < 4; i++) {
+    if (!v[i]) continue;
+    if (strlen(v[i]) >= BF_TURN_CONF_MAX) {
+      snprintf(err, cap, "%s: longer than %u bytes", opt[i], BF_TURN_CONF_MAX - 1);
+      return -EINVAL;
+    }
+    snprintf(dst[i], BF_TURN_CONF_MAX, "%s", v[i]);
+  }
+  return 0;
+}
+
 int bf_turn_conf_read(const char *path, bf_turn_conf *c, char *err, size_t cap) {
   FILE *f = fopen(path, "r");
   if (!f) {
@@ -171,4 +188,12 @@ int bf_ctl_addr_to(const bf_ctl_addr *a, bf_addr *out) {
     return 0;
   }
   return -EAFNOSUPPORT;
+}
+
+void bf_ctl_relay_offer(bf_ctl_msg *m, const bf_channel_relay_status *st, const char *server) {
+  memset(m, 0, sizeof *m);
+  m->type = BF_CTL_RELAY_OFFER;
+  bf_ctl_addr_from(&st->relayed, &m->u.relay_offer.relayed);
+  bf_ctl_addr_from(&st->mapped, &m->u.relay_offer.mapped);
+  snprintf(m->u.relay_offer.server, sizeof m->u.relay_offer.server, "%s", server);
 }

@@ -16,28 +16,18 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The value of a command-line option into |dst| (BF_TURN_CONF_MAX). */
-static int take(char *dst, const char *v, const char *opt) {
-  if (!v) return 0;
-  if (strlen(v) >= BF_TURN_CONF_MAX) {
-    fprintf(stderr, "bildfunk: %s: longer than %u bytes\n", opt, BF_TURN_CONF_MAX - 1);
-    return 2;
-  }
-  snprintf(dst, BF_TURN_CONF_MAX, "%s", v);
-  return 0;
-}
-
 int bf_rpath_configure(bf_rpath *rp, const bf_cli *cli) {
   memset(rp, 0, sizeof *rp);
   rp->mode = (bf_relay_mode)cli->relay_mode;
   if (cli->direct || cli->pair) return 0; /* no control session to offer it in */
-  int r = take(rp->conf.server, cli->turn, "--turn");
-  if (!r) r = take(rp->conf.user, cli->turn_user, "--turn-user");
-  if (!r) r = take(rp->conf.pass, cli->turn_pass, "--turn-pass");
-  if (!r) r = take(rp->conf.secret, cli->turn_secret, "--turn-secret");
-  if (r) return r;
-  /* what the command line leaves out, from the config directory's "turn" */
   char dir[1024], path[1100], err[600];
+  int r = bf_turn_conf_set(&rp->conf, cli->turn, cli->turn_user, cli->turn_pass, cli->turn_secret,
+                           err, sizeof err);
+  if (r < 0) {
+    fprintf(stderr, "bildfunk: %s\n", err);
+    return 2;
+  }
+  /* what the command line leaves out, from the config directory's "turn" */
   if (cli->config_dir)
     snprintf(dir, sizeof dir, "%s", cli->config_dir);
   else if (bf_config_dir(dir, sizeof dir) < 0)
@@ -112,11 +102,7 @@ int bf_rpath_start(bf_client *c, uint64_t now) {
 static void offer(bf_client *c, const bf_channel_relay_status *st, uint64_t now) {
   bf_rpath *rp = &c->rp;
   bf_ctl_msg m;
-  memset(&m, 0, sizeof m);
-  m.type = BF_CTL_RELAY_OFFER;
-  bf_ctl_addr_from(&st->relayed, &m.u.relay_offer.relayed);
-  bf_ctl_addr_from(&st->mapped, &m.u.relay_offer.mapped);
-  snprintf(m.u.relay_offer.server, sizeof m.u.relay_offer.server, "%s", rp->server);
+  bf_ctl_relay_offer(&m, st, rp->server);
   int r = bf_cctl_send(c->ctl, &m, now);
   if (r < 0) bf_client_verbose(c, "RelayOffer not sent: %s", bf_strerror(r));
   rp->offered_ns = now;

@@ -45,6 +45,12 @@ int bf_turn_url_parse(const char *url, char *host, size_t cap, uint16_t *port);
 int bf_relay_mode_parse(const char *s, bf_relay_mode *m);
 const char *bf_relay_mode_name(bf_relay_mode m);
 
+/* |c| from the command line's --turn, --turn-user, --turn-pass and
+ * --turn-secret (each may be NULL). 0, or -EINVAL with the message in |err|
+ * (a value of BF_TURN_CONF_MAX bytes or more). */
+int bf_turn_conf_set(bf_turn_conf *c, const char *turn, const char *user, const char *pass,
+                     const char *secret, char *err, size_t cap);
+
 /* Fills the fields of |c| that are still empty from the file |path|.
  * Returns 0, -ENOENT (no such file: nothing to fill), or another negative
  * errno with the line and why in |err| (an unknown key, a value too long). */
@@ -56,6 +62,10 @@ int bf_turn_conf_read(const char *path, bf_turn_conf *c, char *err, size_t cap);
  * with a message in |err|. */
 int bf_turn_conf_resolve(const bf_turn_conf *c, bf_channel_relay_config *rc, char *name,
                          size_t ncap, char *err, size_t cap);
+
+/* A RelayOffer (docs/protocol.md 13.3) of the relay in |st| on |server|
+ * ("HOST:PORT") into |m|. */
+void bf_ctl_relay_offer(bf_ctl_msg *m, const bf_channel_relay_status *st, const char *server);
 
 /* An address of the relay messages from and to a socket address. _to:
  * 0, or -EAFNOSUPPORT for family 0 or an unknown one. */
