@@ -19,7 +19,8 @@
 #           only TCP 47999: the punch cannot open the path; after 3 s the
 #           client offers its relayed address and the stream goes through
 #           coturn: path "relayed via 10.78.10.1:3478", every picture the
-#           client shows bit-exact with the sender's dump
+#           client shows bit-exact with the sender's dump, and the client
+#           names the sender's NAT as the one that maps ports itself
 #   senders the same router, the client without --turn, the sender with it:
 #           after 4.5 s the sender offers its relayed address, the client's
 #           punches come through coturn and adopt; bit-exact again
@@ -243,6 +244,9 @@ grep -q "the data path goes through the TURN relay 10.78.10.1:3478" "$tmp/client
   fail "relayed: the client did not say it switched to the relay"
 grep -q "data path goes through the TURN relay 10.78.10.1:3478" "$tmp/sender.err" ||
   fail "relayed: the sender did not say so"
+# why: the random-port NAT named (its mapping of 47998 toward the relay)
+grep -q "the sender's NAT maps its data port 47998 to 10.78.20.2:[0-9]* toward the relay" \
+  "$tmp/client.err" || fail "relayed: the client did not say which NAT maps ports itself"
 exact
 [ "$SHOWN" -ge 60 ] && [ "$EXACT" -eq "$SHOWN" ] || fail "relayed: $EXACT of $SHOWN bit-exact"
 ok "relayed: path relayed via 10.78.10.1:3478, $rx datagrams through coturn, $EXACT/$SHOWN" \

@@ -12,6 +12,7 @@
 #include <bildfunk/channel.h>
 #include <bildfunk/identity.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -99,6 +100,37 @@ int bf_rpath_start(bf_client *c, uint64_t now) {
   return 0;
 }
 
+static unsigned port_of(const bf_addr *a) {
+  if (a->ss.ss_family == AF_INET6) return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+  return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+}
+
+/* Why the direct path did not open, from what the relay saw: the sender's
+ * mapping toward it (the relay peer) against its data port, and this
+ * socket's mapping (the Allocate's) against its local port. */
+static void why_not_direct(bf_client *c, const bf_channel_relay_status *st) {
+  bf_addr data, local;
+  char a[BF_ADDR_STRLEN];
+  if (bf_addr_parse(c->ctl_data, 0, &data) < 0) return;
+  unsigned dp = port_of(&data), pp = port_of(&st->peer);
+  bf_addr_format(&st->peer, a, sizeof a);
+  if (pp != dp)
+    bf_client_say(c,
+                  "the sender's NAT maps its data port %u to %s toward the relay: it picks ports "
+                  "itself, so a punch cannot reach it (forward UDP %u on the sender's router for "
+                  "a direct path)",
+                  dp, a, dp);
+  else
+    bf_client_say(c,
+                  "the sender's NAT keeps its data port (%s toward the relay) but let no punch "
+                  "in: forward UDP %u on the sender's router for a direct path",
+                  a, dp);
+  if (st->mapped.len && bf_transport_local_addr(bf_pump_transport(c->pump), &local) == 0 &&
+      port_of(&local) != port_of(&st->mapped))
+    bf_client_say(c, "this client's NAT maps its data port %u to %u as well", port_of(&local),
+                  port_of(&st->mapped));
+}
+
 static void offer(bf_client *c, const bf_channel_relay_status *st, uint64_t now) {
   bf_rpath *rp = &c->rp;
   bf_ctl_msg m;
@@ -164,9 +196,7 @@ void bf_rpath_tick(bf_client *c, uint64_t now) {
   if (!st.peer.len && now - rp->offered_ns >= BF_RPATH_REOFFER_NS && rp->offers < BF_RPATH_OFFERS)
     offer(c, &st, now);
   if (st.peer.len && !rp->said_path) {
-    char a[BF_ADDR_STRLEN];
-    bf_client_verbose(c, "the sender reaches the relay from %s",
-                      bf_addr_format(&st.peer, a, sizeof a));
+    why_not_direct(c, &st);
     rp->said_path = 1;
   }
 }
