@@ -233,11 +233,13 @@ ok "direct: path direct, $EXACT/$SHOWN pictures bit-exact, rtt $(path_field rtt_
 # 2. relayed: a random-port NAT, only the control port forwarded
 router "$RS" random
 start_sender --dump-au "$tmp/dump.h264"
-client --frames 60 "${TURN[@]}" --turn-pass alice-pass
+client --frames 60 "${TURN[@]}" --turn-pass alice-pass --report "$tmp/r.html"
 stop_sender
 [ "$CLIENT_RC" -eq 0 ] || fail "relayed: exit $CLIENT_RC"
 [ "$(path_field kind)" = relayed ] || fail "relayed: path '$(path_field kind)'"
 [ "$(path_field via)" = 10.78.10.1:3478 ] || fail "relayed: via '$(path_field via)'"
+grep -qF "<th>data path</th><td>relayed via 10.78.10.1:3478</td>" "$tmp/r.html" ||
+  fail "relayed: the report does not name the path"
 rx=$(path_field relay_rx)
 [ "${rx:-0}" -ge 100 ] || fail "relayed: only ${rx:-0} datagrams came through the relay"
 grep -q "the data path goes through the TURN relay 10.78.10.1:3478" "$tmp/client.err" ||
@@ -254,7 +256,7 @@ ok "relayed: path relayed via 10.78.10.1:3478, $rx datagrams through coturn, $EX
 
 # 3. the sender's relay: a client without --turn, the sender with it
 start_sender --dump-au "$tmp/dump.h264" --turn turn:10.78.10.1:3478 --turn-user alice \
-  --turn-pass alice-pass
+  --turn-pass alice-pass --stats-json "$tmp/s.json"
 client --frames 60
 stop_sender
 [ "$CLIENT_RC" -eq 0 ] || fail "senders: exit $CLIENT_RC"
@@ -264,6 +266,10 @@ grep -q "the data path goes through the sender's TURN relay 10.78.10.1:3478" "$t
   fail "senders: the client did not say it uses the sender's relay"
 grep -q "no punch from the client within 4.5 s: the data path goes through the TURN relay" \
   "$tmp/sender.err" || fail "senders: the sender did not say it offered its relay"
+srelay=$(grep -o '"relay": {[^}]*}' "$tmp/s.json")
+grep -q '"offers_made": 1' <<< "$srelay" || fail "senders: sender stats $srelay"
+stx=$(grep -o '"tx": [0-9]*' <<< "$srelay" | awk '{print $2}')
+[ "${stx:-0}" -ge 100 ] || fail "senders: only ${stx:-0} datagrams sent through the sender's relay"
 exact
 [ "$SHOWN" -ge 60 ] && [ "$EXACT" -eq "$SHOWN" ] || fail "senders: $EXACT of $SHOWN bit-exact"
 ok "senders: path relayed via the sender's relay 10.78.10.1:3478, $EXACT/$SHOWN pictures" \
