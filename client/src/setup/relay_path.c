@@ -221,6 +221,26 @@ static void sender_offer(bf_client *c, const bf_ctl_msg *m, uint64_t now) {
                 rp->server, bf_addr_format(&to, a, sizeof a));
 }
 
+void bf_rpath_new_session(bf_client *c, uint64_t now) {
+  bf_rpath *rp = &c->rp;
+  rp->since_ns = now;
+  if (rp->state == BF_RPATH_SENDERS) {
+    rp->state = BF_RPATH_OFF;
+  } else if (rp->state == BF_RPATH_OFFERED) {
+    bf_channel *ch = bf_pump_channel(c->pump);
+    bf_channel_relay_leave(ch); /* the relay peer was the old session's */
+    if (bf_channel_relay_use(ch) < 0) {
+      fail(c, "the relay could not be the path again");
+      return;
+    }
+    bf_channel_relay_status st;
+    bf_channel_relay_status_get(ch, &st);
+    rp->offers = 0;
+    rp->said_path = 0;
+    offer(c, &st, now);
+  }
+}
+
 void bf_rpath_on_msg(bf_client *c, const bf_ctl_msg *m, uint64_t now) {
   if (m->type == BF_CTL_RELAY_OFFER) {
     sender_offer(c, m, now);

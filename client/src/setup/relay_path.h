@@ -71,6 +71,11 @@ int bf_rpath_configure(bf_rpath *rp, const struct bf_cli *cli);
 int bf_rpath_start(struct bf_client *c, uint64_t now);
 /* The decision and the offer (each turn of the streaming loop). */
 void bf_rpath_tick(struct bf_client *c, uint64_t now);
+/* --reconnect set a new session up: the client's relay (if it is the path)
+ * is offered to it again, a relay peer learned from the old one forgotten;
+ * a sender's relay of the old session is forgotten (the new one may offer
+ * again). */
+void bf_rpath_new_session(struct bf_client *c, uint64_t now);
 /* RelayOffer / RelayReady / RelayFailed from the sender. */
 void bf_rpath_on_msg(struct bf_client *c, const bf_ctl_msg *m, uint64_t now);
 /* 1 while the relay may still become the path: silence is not yet the
