@@ -21,6 +21,9 @@
 #           coturn: path "relayed via 10.78.10.1:3478", every picture the
 #           client shows bit-exact with the sender's dump, and the client
 #           names the sender's NAT as the one that maps ports itself
+#   reconnect  the same through the client's relay with --reconnect: the
+#           sender freezes 3 s, the new session is offered the relayed
+#           address again and the stream goes on to its 240 pictures
 #   senders the same router, the client without --turn, the sender with it:
 #           after 4.5 s the sender offers its relayed address, the client's
 #           punches come through coturn and adopt; bit-exact again
@@ -184,6 +187,15 @@ path_field() { # FIELD: from the client's --stats-json "path" object
   grep -o '"path": {[^}]*}' "$tmp/c.json" | grep -o "\"$1\": [^,}]*" | head -n 1 |
     sed 's/^"[^"]*": //; s/^"//; s/"$//'
 }
+# exact_md5: the same by the pictures' MD5 alone (a resumed stream's
+# timestamps start again on the client)
+exact_md5() {
+  ffmpeg -hide_banner -loglevel error -i "$tmp/dump.h264" -f framemd5 - 2> /dev/null |
+    grep -v '^#' | awk -F', *' '{print $NF}' > "$tmp/ref.md5" || fail "ffmpeg cannot read the dump"
+  grep -v '^#' "$tmp/c.md5" | awk -F', *' '{print $NF}' > "$tmp/c.md5s"
+  SHOWN=$(wc -l < "$tmp/c.md5s")
+  EXACT=$(grep -cxFf "$tmp/ref.md5" "$tmp/c.md5s")
+}
 # exact: every picture the client decoded is one of the sender's dump
 exact() {
   ffmpeg -hide_banner -loglevel error -i "$tmp/dump.h264" -f framemd5 - 2> /dev/null |
@@ -253,6 +265,31 @@ exact
 [ "$SHOWN" -ge 60 ] && [ "$EXACT" -eq "$SHOWN" ] || fail "relayed: $EXACT of $SHOWN bit-exact"
 ok "relayed: path relayed via 10.78.10.1:3478, $rx datagrams through coturn, $EXACT/$SHOWN" \
   "pictures bit-exact, rtt $(path_field rtt_ms) ms"
+
+# 2b. --reconnect through the relay: the sender freezes for 3 s, the new
+# session gets the relayed address again, the stream goes on (bit-exact)
+start_sender --dump-au "$tmp/dump.h264"
+timeout 60 ip netns exec "$C" "$BF_CLIENT" "$HOST" --headless --config-dir "$tmp/c" \
+  --skip-to-live off --framemd5 "$tmp/c.md5" --stats-json "$tmp/c.json" --frames 240 --reconnect \
+  "${TURN[@]}" --turn-pass alice-pass 2> "$tmp/client.err" &
+cl=$!
+pids+=("$cl")
+for _ in $(seq 200); do grep -q "goes through the TURN relay" "$tmp/client.err" && break; sleep 0.05; done
+sleep 1
+kill -STOP "$SENDER_PID"
+sleep 3
+kill -CONT "$SENDER_PID"
+wait "$cl"
+CLIENT_RC=$?
+stop_sender
+[ "$CLIENT_RC" -eq 0 ] || fail "reconnect: exit $CLIENT_RC"
+grep -q "set up again: the stream goes on" "$tmp/client.err" || fail "reconnect: no new session"
+[ "$(grep -c "the client's data path goes through the TURN relay" "$tmp/sender.err")" -ge 2 ] ||
+  fail "reconnect: the new session was not offered the relay"
+[ "$(path_field kind)" = relayed ] || fail "reconnect: path '$(path_field kind)'"
+exact_md5
+[ "$SHOWN" -eq 240 ] && [ "$EXACT" -eq "$SHOWN" ] || fail "reconnect: $EXACT of $SHOWN bit-exact"
+ok "reconnect: a 3 s freeze, the new session relayed again, $EXACT/$SHOWN pictures bit-exact"
 
 # 3. the sender's relay: a client without --turn, the sender with it
 start_sender --dump-au "$tmp/dump.h264" --turn turn:10.78.10.1:3478 --turn-user alice \
