@@ -536,7 +536,13 @@ static void conn_events(bf_sctl *c, conn *k, uint64_t now) {
     case BF_CTL_EV_CLOSED:
       on_closed(c, k, &ev);
       break;
-    default: /* messages (ping, keyframe, loss) travel on the data plane today */
+    case BF_CTL_EV_MESSAGE: /* the streaming client's relay messages go to the stream */
+      if (k->streaming && ev.msg.type >= BF_CTL_RELAY_OFFER && ev.msg.type <= BF_CTL_RELAY_FAILED) {
+        bf_sctl_event se = {.type = BF_SCTL_EV_RELAY, .peer = k->peer, .msg = ev.msg};
+        push_event(c, &se);
+      }
+      break;
+    default: /* other messages (ping, keyframe, loss) travel on the data plane today */
       break;
     }
   }
@@ -749,6 +755,14 @@ void bf_sctl_end_stream(bf_sctl *c, uint32_t reason, const char *text, uint64_t 
       conn_events(c, k, now);
     }
   }
+}
+
+int bf_sctl_send(bf_sctl *c, const bf_ctl_msg *m, uint64_t now) {
+  for (size_t i = 0; i < NCONN; i++) {
+    conn *k = &c->conns[i];
+    if (k->io.fd >= 0 && k->streaming && !k->closed) return bf_ctl_session_send(k->io.s, m, now);
+  }
+  return -ENOTCONN;
 }
 
 void bf_sctl_finish(bf_sctl *c, uint32_t reason, const char *text, int flush_ms, uint64_t now) {

@@ -130,6 +130,7 @@ typedef struct bf_sctl_config {
 typedef enum bf_sctl_event_type {
   BF_SCTL_EV_STREAM = 1, /* a new streaming client (the previous one, if any, is gone) */
   BF_SCTL_EV_STOP,       /* the streaming client's session closed: stop streaming now */
+  BF_SCTL_EV_RELAY,      /* the streaming client's relay message (|msg|: docs/protocol.md 13.3) */
 } bf_sctl_event_type;
 
 typedef struct bf_sctl_event {
@@ -141,6 +142,7 @@ typedef struct bf_sctl_event {
   uint32_t reason;                      /* STOP: bf_ctl_bye_reason */
   int by_peer;                          /* STOP: 1 when the client ended it */
   char text[BF_CTL_MAX_TEXT + 1];       /* STOP: the Bye text */
+  bf_ctl_msg msg;                       /* RELAY: RelayOffer, RelayReady or RelayFailed */
 } bf_sctl_event;
 
 typedef struct bf_sctl bf_sctl;
@@ -177,6 +179,10 @@ int bf_sctl_streaming(const bf_sctl *c, bf_addr *ip);
 /* Ends the streaming client's session with Bye |reason| (|text| may be
  * NULL); its STOP event follows in the next bf_sctl_step. No-op without one. */
 void bf_sctl_end_stream(bf_sctl *c, uint32_t reason, const char *text, uint64_t now_ns);
+
+/* Sends |m| to the streaming client (a relay message). 0, -ENOTCONN (none)
+ * or the session's error. */
+int bf_sctl_send(bf_sctl *c, const bf_ctl_msg *m, uint64_t now_ns);
 
 /* The stream ended on the sender's side (end of source, error): Bye
  * |reason| (|text| may be NULL) to the streaming client, then a best-effort

@@ -4,6 +4,7 @@
  */
 #include "send_cli.h"
 
+#include <bildfunk/turn_conf.h>
 #include <bildfunk/common.h>
 #include <bildfunk/ctl_codec.h>
 #include <bildfunk/feedback.h>
@@ -70,6 +71,15 @@ void bf_send_usage(FILE *out) {
           "                         anyone may punch in, the stream is UNENCRYPTED\n"
           "  --allow IP             direct mode: only a client from this IP may start\n"
           "  --silence S            drop a client silent for S seconds (default 10)\n"
+          "  --turn turn:HOST[:PORT] a TURN relay (e.g. coturn; port 3478) for the data\n"
+          "                         path of a client that has none, when its punch does\n"
+          "                         not get in (file 'turn' in the config directory:\n"
+          "                         lines turn, user, pass, secret)\n"
+          "  --turn-user USER       the relay's long-term credentials, with --turn-pass\n"
+          "  --turn-pass PASSWORD\n"
+          "  --turn-secret SECRET   or its TURN REST shared secret\n"
+          "  --relay auto|always|never  auto (default): through our relay when neither a\n"
+          "                         punch nor the client's relay came within 4.5 s\n"
           "  --seal-key-file FILE   direct mode: seal the data plane (AES-128-GCM, spec 6)\n"
           "                         with the 32-byte secret in FILE (64 hex digits),\n"
           "                         shared out of band; for tests and diagnostics\n"
@@ -321,6 +331,11 @@ static const char *const with_value[] = {"--listen",
                                          "--control",
                                          "--config-dir",
                                          "--revoke",
+                                         "--turn",
+                                         "--turn-user",
+                                         "--turn-pass",
+                                         "--turn-secret",
+                                         "--relay",
                                          "--pair-timeout",
                                          "--rate-control",
                                          "--input",
@@ -454,6 +469,26 @@ static int apply_input(bf_send_options *o, const char *name, const char *v, char
   return 0;
 }
 
+/* --turn, --turn-user, --turn-pass, --turn-secret, --relay. */
+static int apply_relay(bf_send_options *o, const char *name, const char *v, char *err, size_t cap) {
+  if (!strcmp(name, "--turn")) {
+    char host[256];
+    uint16_t port;
+    if (bf_turn_url_parse(v, host, sizeof host, &port) < 0)
+      return fail(err, cap, "--turn: '%s' is not turn:HOST[:PORT]", v);
+    o->turn = v;
+  } else if (!strcmp(name, "--relay")) {
+    bf_relay_mode m;
+    if (bf_relay_mode_parse(v, &m) < 0)
+      return fail(err, cap, "--relay: '%s' is not auto, always or never", v);
+    o->relay_mode = (int)m;
+  } else {
+    if (!*v) return fail(err, cap, "%s needs a value", name);
+    *(name[7] == 'u' ? &o->turn_user : name[7] == 'p' ? &o->turn_pass : &o->turn_secret) = v;
+  }
+  return 0;
+}
+
 static int apply(bf_send_options *o, const char *name, const char *v, char *err, size_t cap) {
   uint64_t u64;
   if (!strcmp(name, "--listen")) {
@@ -467,6 +502,8 @@ static int apply(bf_send_options *o, const char *name, const char *v, char *err,
   } else if (!strcmp(name, "--config-dir")) {
     if (!*v) return fail(err, cap, "--config-dir: empty path");
     o->config_dir = v;
+  } else if (!strncmp(name, "--turn", 6) || !strcmp(name, "--relay")) {
+    return apply_relay(o, name, v, err, cap);
   } else if (!strcmp(name, "--revoke")) {
     if (!*v) return fail(err, cap, "--revoke: empty name (want NAME or a fingerprint prefix)");
     o->revoke = v;
@@ -644,6 +681,10 @@ int bf_send_options_parse(int argc, char **argv, bf_send_options *o, char *err, 
                 "control session's peer may punch in");
   if (o->direct && o->no_pairing)
     return fail(err, cap, "--no-pairing is for control mode (not with --direct)");
+  if (o->direct && (o->turn || o->relay_mode))
+    return fail(err, cap, "--turn and --relay are for control mode (not with --direct)");
+  if (o->turn_pass && o->turn_secret)
+    return fail(err, cap, "--turn-pass and --turn-secret contradict: give one");
   if (o->audio == BF_AUDIO_SRC_FILE && o->source != BF_SOURCE_FILE)
     return fail(err, cap, "--audio file: the sound of a file:PATH picture source (see --source)");
   return BF_CLI_RUN;

@@ -53,6 +53,9 @@ typedef struct bf_send_options {
   int no_pairing;            /* --no-pairing: refuse pairing requests */
   uint64_t pair_timeout_ns;  /* --pair-timeout: operator confirmation window (60 s) */
   const char *allow;         /* --allow IP, NULL = anyone */
+  const char *turn;          /* --turn turn:HOST[:PORT]: a TURN relay for clients without one */
+  const char *turn_user, *turn_pass, *turn_secret; /* its credentials (or the config dir's) */
+  int relay_mode;            /* --relay: bf_relay_mode (auto, always, never) */
   const char *seal_key_file; /* --seal-key-file: sealed direct mode (diagnostics), NULL = clear */
   bf_source_kind source;
   const char *source_arg;    /* file path or X display, NULL if none */

@@ -34,7 +34,9 @@ static void offer(const bf_send_state *s, uint16_t data_port, bf_ctl_offer *of) 
   of->height = (uint16_t)s->sinfo.height;
   unsigned fps = (s->sinfo.fps_num + s->sinfo.fps_den - 1) / s->sinfo.fps_den;
   of->fps = (uint16_t)(fps ? fps : 1);
-  of->shard_bytes = (uint16_t)o->shard_bytes;
+  /* through our relay a datagram gets the 4-byte ChannelData header: room
+   * for it in the path MTU (docs/protocol.md 13.1) */
+  of->shard_bytes = (uint16_t)(o->shard_bytes - (s->relay.configured ? 4u : 0u));
   of->max_k = (uint16_t)o->max_k;
   of->fec_percent = (uint8_t)s->fec_applied;
   of->data_port = data_port;
@@ -43,6 +45,7 @@ static void offer(const bf_send_state *s, uint16_t data_port, bf_ctl_offer *of) 
   of->sealed = 2;
   if (s->audio_on) of->grants |= BF_CTL_WELCOME_AUDIO; /* sound for a client whose Hello asks */
   if (bf_send_input_classes(s)) of->grants |= BF_CTL_WELCOME_INPUT;
+  of->grants |= BF_CTL_WELCOME_RELAY; /* the relay messages (send_relay.h) */
 }
 
 int bf_send_ctl_open(bf_send_state *s, char *err, size_t cap) {
@@ -116,6 +119,7 @@ static void stream_stop(bf_send_state *s) {
   bf_send_input_stop(s, bf_clock_mono_ns());
   if (s->ss.streaming) bf_send_video_stop(s);
   bf_send_session_allow(&s->ss, NULL);
+  bf_send_relay_end(s);
   s->ss.streaming = 0;
   s->ctl_audio = 0;
   bf_send_endpoint_unkey(&s->ep);
@@ -149,6 +153,7 @@ static void stream_start(bf_send_state *s, bf_sctl_event *ev, uint64_t now) {
   bf_send_session_allow(&s->ss, &ev->peer);
   s->ctl_audio = (w->flags & BF_CTL_WELCOME_AUDIO) != 0;
   bf_send_input_session(s, (w->flags & BF_CTL_WELCOME_INPUT) != 0, now);
+  if (w->flags & BF_CTL_WELCOME_RELAY) bf_send_relay_session(s, &ev->peer, now);
   s->ctl_sessions++;
 }
 
@@ -161,6 +166,8 @@ uint64_t bf_send_ctl_step(bf_send_state *s, uint64_t now) {
     } else if (ev.type == BF_SCTL_EV_STOP) {
       s->ctl_stops++;
       stream_stop(s);
+    } else if (ev.type == BF_SCTL_EV_RELAY) {
+      bf_send_relay_on_msg(s, &ev.msg, now);
     }
     memset(ev.secret, 0, sizeof ev.secret);
   }

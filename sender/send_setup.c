@@ -181,6 +181,7 @@ static int open_planes(bf_send_state *s, char *err, size_t cap) {
   if (r == 0 && o->seal_key_file) r = open_seal_key(s, err, cap);
   if (r == 0) r = open_audio(s, err, cap); /* before the offer: it says whether there is sound */
   if (r == 0) r = bf_send_input_open(s, err, cap); /* before the offer: its grants */
+  if (r == 0 && !o->direct) r = bf_send_relay_configure(s, err, cap); /* before the offer */
   if (r == 0 && !o->direct) r = bf_send_ctl_open(s, err, cap);
   return r;
 }

@@ -31,6 +31,7 @@
 #include "send_audio.h"
 #include "send_cli.h"
 #include "send_endpoint.h"
+#include "send_relay.h"
 #include "send_session.h"
 #include "sources.h"
 
@@ -98,6 +99,7 @@ typedef struct bf_send_state {
   int ctl_kick;         /* a control descriptor was ready in the last wait */
   uint64_t ctl_next_ns; /* run the control step by then */
   uint64_t ctl_sessions, ctl_stops;
+  bf_send_relay relay; /* the relayed data path (send_relay.h) */
   /* streaming */
   uint64_t next_capture_ns;
   uint64_t stream_start_ns;

@@ -150,6 +150,15 @@ static void write_security(FILE *f, const bf_send_state *s) {
           cs.replaced, cs.pair_only, cs.pairings_ok, cs.pairings_refused, cs.rate_limited,
           cs.not_paired, cs.closed_dead, cs.handshake_failed, cs.pin_reload_failed, s->ctl_sessions,
           s->ctl_stops);
+  /* the relayed path (send_relay.h): offers taken and made, our relay's counters */
+  bf_channel_relay_status rs;
+  bf_channel_relay_status_get(s->ep.ch, &rs);
+  fprintf(f,
+          ",  \"relay\": {\"configured\": %d, \"state\": %d, \"ours\": %d, "
+          "\"offers_taken\": %" PRIu64 ", \"offers_made\": %" PRIu64 ", \"rx\": %" PRIu64
+          ", \"tx\": %" PRIu64 ", \"indications\": %" PRIu64 ", \"no_peer\": %" PRIu64 "}\n",
+          s->relay.configured, (int)rs.state, s->relay.ours, s->relay.offers_taken,
+          s->relay.offers_made, rs.rx, rs.tx, rs.indications, rs.no_peer);
 }
 
 /* The sound (send_audio.h). */

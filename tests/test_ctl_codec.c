@@ -134,18 +134,39 @@ static size_t sample_messages(bf_ctl_msg *v) {
   m->type = BF_CTL_PAIR_REVEAL;
   for (size_t i = 0; i < BF_CTL_PAIR_NONCE_BYTES; i++)
     m->u.pair_nonce.nonce[i] = (uint8_t)(31 - i);
+
+  m = &v[n++];
+  memset(m, 0, sizeof *m);
+  m->type = BF_CTL_RELAY_OFFER; /* IPv4 relayed, IPv6 mapped */
+  m->u.relay_offer.relayed.family = 4;
+  m->u.relay_offer.relayed.port = 49152;
+  memcpy(m->u.relay_offer.relayed.ip, "\xc0\x00\x02\x0a", 4);
+  m->u.relay_offer.mapped.family = 6;
+  m->u.relay_offer.mapped.port = 1;
+  memset(m->u.relay_offer.mapped.ip, 0xfe, 16);
+  strcpy(m->u.relay_offer.server, "turn.example.org:3478");
+
+  m = &v[n++];
+  memset(m, 0, sizeof *m);
+  m->type = BF_CTL_RELAY_READY; /* no mapped address */
+
+  m = &v[n++];
+  memset(m, 0, sizeof *m);
+  m->type = BF_CTL_RELAY_FAILED;
+  strcpy(m->u.relay_failed.text, "no --turn here");
   return n;
 }
 
-#define NSAMPLES 16
+#define NSAMPLES 19
 
 static void test_roundtrip(void **state) {
   (void)state;
   bf_ctl_msg v[NSAMPLES], out;
   const size_t n = sample_messages(v);
-  static const size_t want_len[] = {6 + 24 + 2 + 21, 6 + 28, 6 + 12, 6 + 28, 6 + 12,
-                                    6 + 32,          6,      6 + 8,  6 + 8,  BF_CTL_MAX_ENCODED,
-                                    6 + 4 + 2 + 36,  6 + 26, 6 + 32, 6 + 32, 6 + 32};
+  static const size_t want_len[] = {6 + 24 + 2 + 21, 6 + 28, 6 + 12,    6 + 28, 6 + 12,
+                                    6 + 32,          6,      6 + 8,     6 + 8,  BF_CTL_MAX_ENCODED,
+                                    6 + 4 + 2 + 36,  6 + 26, 6 + 32,    6 + 32, 6 + 32,
+                                    6 + 38 + 2 + 21, 6 + 19, 6 + 2 + 14};
   assert_int_equal(n, sizeof want_len / sizeof want_len[0]);
   for (size_t i = 0; i < n; i++) {
     uint8_t buf[BF_CTL_MAX_ENCODED];
@@ -177,7 +198,8 @@ static void test_roundtrip(void **state) {
     assert_string_not_equal(bf_ctl_type_name(v[i].type), "unknown");
   }
   assert_string_equal(bf_ctl_type_name(0), "unknown");
-  assert_string_equal(bf_ctl_type_name(14), "unknown");
+  assert_string_equal(bf_ctl_type_name(200), "unknown");
+  assert_string_equal(bf_ctl_type_name(BF_CTL_RELAY_OFFER), "relay_offer");
   assert_string_equal(bf_ctl_type_name(BF_CTL_PAIR_COMMIT), "pair_commit");
   assert_string_equal(bf_ctl_type_name(BF_CTL_PAIR_NONCE), "pair_nonce");
   assert_string_equal(bf_ctl_type_name(BF_CTL_PAIR_REVEAL), "pair_reveal");
@@ -541,7 +563,30 @@ static void test_malformed(void **state) {
   /* the decoder on its own: unknown type */
   bf_ctl_msg m;
   assert_int_equal(bf_ctl_decode(0, b, 4, &m, NULL), -ENOENT);
-  assert_int_equal(bf_ctl_decode(14, b, 4, &m, NULL), -ENOENT);
+  assert_int_equal(bf_ctl_decode(200, b, 4, &m, NULL), -ENOENT);
+  /* relay messages: short, a relayed address of no family, a v4 address
+   * with bytes past its 4, a server name running past the body */
+  memset(c, 0, sizeof c);
+  expect_bad(BF_CTL_RELAY_OFFER, c, 37, "relay_offer: short");
+  expect_bad(BF_CTL_RELAY_OFFER, c, 40,
+             "relay_offer: relayed address not IPv4 or IPv6 with a port");
+  c[0] = 4, c[1] = 1, c[2] = 0;
+  c[10] = 1; /* relayed v4 with a byte in the unused part */
+  expect_bad(BF_CTL_RELAY_OFFER, c, 40,
+             "relay_offer: relayed address not IPv4 or IPv6 with a port");
+  c[10] = 0;
+  c[19] = 9; /* mapped family 9 */
+  expect_bad(BF_CTL_RELAY_OFFER, c, 40, "relay_offer: mapped address malformed");
+  c[19] = 0;
+  c[38] = 5; /* server length 5, no bytes */
+  expect_bad(BF_CTL_RELAY_OFFER, c, 40, "relay_offer: server runs past the body");
+  c[38] = 0;
+  expect_bad(BF_CTL_RELAY_READY, c, 18, "relay_ready: short");
+  c[0] = 6, c[1] = 0; /* v6 without a port */
+  expect_bad(BF_CTL_RELAY_READY, c, 19, "relay_ready: mapped address malformed");
+  c[0] = 1, c[1] = 0; /* text length 1: a control character */
+  expect_bad(BF_CTL_RELAY_FAILED, c, 3, "relay_failed: text not printable UTF-8");
+  expect_bad(BF_CTL_RELAY_FAILED, c, 2, "relay_failed: text runs past the body");
 }
 
 /* Trailing bytes after the known fields are a later version's extension. */

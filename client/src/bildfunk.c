@@ -301,7 +301,9 @@ static int session(bf_client *c) {
   bf_pump_config pc = {cli->direct, cli->bind, cli->max_k, bf_clock_epoch_ns, NULL};
   uint8_t secret[32] = {0};
   char data_addr[BF_ADDR_STRLEN];
-  int code = resolve_data_via(c);
+  int code = bf_rpath_configure(&c->rp, cli);
+  if (code) return code;
+  code = resolve_data_via(c);
   if (code == GO_ON) code = choose_sender(c);
   while (code == GO_ON) {
     code = c->target[0] ? control_setup(c, &pc, data_addr, sizeof data_addr, secret)
@@ -316,6 +318,7 @@ static int session(bf_client *c) {
   memset(secret, 0, sizeof secret);
   if (code != GO_ON) return code;
   c->start_ns = bf_clock_epoch_ns(); /* silence counts from here: a window may take long to open */
+  if ((code = bf_rpath_start(c, c->start_ns)) != 0) return code;
   announce(c);
   bf_summary_begin(c);
   bf_streaming_begin(c);

@@ -25,6 +25,7 @@
 #include "report/frame_stats.h"
 #include "report/report.h"
 #include "setup/pairscreen.h"
+#include "setup/relay_path.h"
 #include "ui/display.h"
 #include "ui/overlay.h"
 #include "ui/ui_events.h"
@@ -113,6 +114,7 @@ typedef struct bf_client {
    * --data-via resolved: the data plane goes there instead ("" = none) */
   char ctl_data[BF_ADDR_STRLEN];
   char data_via[BF_ADDR_STRLEN];
+  bf_rpath rp; /* --turn: the relayed data path (setup/relay_path.h) */
 
   /* --- the video stage ------------------------------------------------------ */
   bf_au_queue q;    /* completed AUs waiting for the decoder */

@@ -4,6 +4,8 @@
  */
 #include "client_cli.h"
 
+#include <bildfunk/turn_conf.h>
+
 #include <bildfunk/wire.h>
 
 #include <errno.h>
@@ -57,6 +59,14 @@ void bf_cli_usage(FILE *out) {
         "                          sender's data port; run the relay on this host: the\n"
         "                          sender takes punches only from the control\n"
         "                          connection's IP\n"
+        "  --turn turn:HOST[:PORT] a TURN relay (e.g. coturn; port 3478) for the data path\n"
+        "                          when the punch does not open it (file 'turn' in the\n"
+        "                          config directory: lines turn, user, pass, secret)\n"
+        "  --turn-user USER        the relay's long-term credentials, with --turn-pass\n"
+        "  --turn-pass PASSWORD\n"
+        "  --turn-secret SECRET    or its TURN REST shared secret\n"
+        "  --relay auto|always|never  auto (default): through the relay when nothing came\n"
+        "                          from the sender within 3 s; always: at once\n"
         "  --direct HOST[:PORT]    diagnostics: no control session, punch straight to the\n"
         "                          sender's data port (default 47998); UNENCRYPTED unless\n"
         "                          with --seal-key-file; the sender runs --direct too\n"
@@ -265,6 +275,7 @@ static int takes_value(const char *name) {
       "--skip-to-live", "--seal-key-file", "--config-dir", "--name", "--max-size", "--data-via",
       "--audio-device",
       "--mouse", "--virtual-pad",
+      "--turn", "--turn-user", "--turn-pass", "--turn-secret", "--relay",
       NULL};
   /* clang-format on */
   int known = 0;
@@ -284,6 +295,21 @@ static int parse_connection(bf_cli *c, const char *name, const char *val, char *
     if (!host_port(val))
       return fail(err, cap, "--data-via: '%s' is not HOST:PORT (1..65535; IPv6: [ADDR]:PORT)", val);
     c->data_via = val;
+  } else if (!strcmp(name, "--turn")) {
+    char host[256];
+    uint16_t port;
+    if (bf_turn_url_parse(val, host, sizeof host, &port) < 0)
+      return fail(err, cap, "--turn: '%s' is not turn:HOST[:PORT]", val);
+    c->turn = val;
+  } else if (!strcmp(name, "--turn-user") || !strcmp(name, "--turn-pass") ||
+             !strcmp(name, "--turn-secret")) {
+    if (!*val) return fail(err, cap, "%s needs a value", name);
+    *(name[7] == 'u' ? &c->turn_user : name[7] == 'p' ? &c->turn_pass : &c->turn_secret) = val;
+  } else if (!strcmp(name, "--relay")) {
+    bf_relay_mode m;
+    if (bf_relay_mode_parse(val, &m) < 0)
+      return fail(err, cap, "--relay: '%s' is not auto, always or never", val);
+    c->relay_mode = (int)m;
   } else if (!strcmp(name, "--config-dir")) {
     if (!*val) return fail(err, cap, "--config-dir needs a directory");
     c->config_dir = val;
@@ -420,6 +446,10 @@ static int check_together(bf_cli *c, char *err, size_t cap) {
                 "--direct itself");
   if (c->pair && c->data_via)
     return fail(err, cap, "--data-via: pair does not stream; use it with bildfunk HOST");
+  if ((c->direct || c->pair) && (c->turn || c->relay_mode))
+    return fail(err, cap, "--turn and --relay need a control session: bildfunk HOST");
+  if (c->turn_pass && c->turn_secret)
+    return fail(err, cap, "--turn-pass and --turn-secret contradict: give one");
   if (c->direct && (c->config_dir || c->name || c->max_width))
     return fail(err, cap,
                 "--config-dir, --name and --max-size need a control session, not --direct");

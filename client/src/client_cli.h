@@ -39,6 +39,9 @@ typedef struct bf_cli {
                                 instead of the control peer's IP and the Welcome's data port;
                                 NULL = there. The parser checks the form only (no lookup). */
   const char *bind;          /* local ADDR[:PORT], NULL = any address, ephemeral port */
+  const char *turn;          /* --turn turn:HOST[:PORT]: a TURN relay for the data path */
+  const char *turn_user, *turn_pass, *turn_secret; /* its credentials (or the config dir's) */
+  int relay_mode; /* --relay: bf_relay_mode (auto, always, never) */
   int headless;
   uint64_t frames;   /* stop after this many decoded pictures; 0 = no limit */
   double duration_s; /* stop after this long; 0 = no limit */

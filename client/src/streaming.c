@@ -28,7 +28,9 @@ void bf_streaming_begin(bf_client *c) {
 /* The last time the sender was heard of, or the start. */
 static uint64_t heard_ns(const bf_client *c) {
   uint64_t last = bf_pump_last_data_ns(c->pump);
-  return last > c->start_ns ? last : c->start_ns;
+  /* the switch to a relay starts the count again */
+  uint64_t from = c->rp.offered_ns > c->start_ns ? c->rp.offered_ns : c->start_ns;
+  return last > from ? last : from;
 }
 
 static void check_liveness(bf_client *c, uint64_t now) {
@@ -40,9 +42,17 @@ static void check_liveness(bf_client *c, uint64_t now) {
     }
     return;
   }
-  if (c->silent_reported) return;
-  bf_client_say(c, "no data from %s for %g s \xe2\x80\x94 is the sender running?%s",
-                bf_pump_peer_name(c->pump), c->cli->timeout_s, c->cli->wait ? " (waiting)" : "");
+  if (c->silent_reported || bf_rpath_pending(c, now)) return;
+  char hint[700];
+  if (c->ctl && !bf_pump_last_data_ns(c->pump)) /* the sender runs: its data path is shut */
+    bf_client_say(c,
+                  "no data from %s for %g s: the control session is up, so the sender runs, but "
+                  "the data path did not open%s%s",
+                  bf_pump_peer_name(c->pump), c->cli->timeout_s,
+                  bf_rpath_no_data_hint(c, hint, sizeof hint), c->cli->wait ? " (waiting)" : "");
+  else
+    bf_client_say(c, "no data from %s for %g s \xe2\x80\x94 is the sender running?%s",
+                  bf_pump_peer_name(c->pump), c->cli->timeout_s, c->cli->wait ? " (waiting)" : "");
   c->silent_reported = 1;
   if (!c->cli->wait) {
     c->done = 1;
@@ -136,6 +146,7 @@ static bf_turn stream_work(bf_client *c, uint64_t t0) {
   c->net_ns += bf_clock_epoch_ns() - t0;
 
   if (c->ctl) bf_connect_service(c, now);
+  bf_rpath_tick(c, now);
   if (c->done) return BF_TURN_END;
   check_end(c, now);
   if (!c->ending) check_liveness(c, now);
@@ -244,7 +255,10 @@ static void stream_arm(bf_client *c, bf_evloop *l, uint64_t now) {
   }
   if (!c->silent_reported) {
     bf_evloop_deadline(l, bf_decode_gate_next_due(&c->gate));
-    bf_evloop_deadline(l, heard_ns(c) + (uint64_t)(c->cli->timeout_s * 1e9));
+    /* while a relay may still open the path, silence is not judged yet */
+    if (!bf_rpath_pending(c, now))
+      bf_evloop_deadline(l, heard_ns(c) + (uint64_t)(c->cli->timeout_s * 1e9));
+    bf_evloop_deadline(l, bf_rpath_next_due(c, now));
   }
   if (c->ctl) {
     bf_evloop_deadline(l, bf_cctl_deadline(c->ctl));

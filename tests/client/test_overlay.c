@@ -92,8 +92,9 @@ static void test_levels_text(void **state) {
   fill_stats(&s);
   bf_stats_view v;
   bf_stats_view_now(&s, SEC + 299 * 16666667ull + 9 * MS, &v);
-  bf_overlay_info info = {1920, 1080, 60, "h264", "h264 software, 2 threads", 1, 0.02, 0.15, 3,
-                          1,    2,    5,  0,  0,      0,                          0, 0, {0}};
+  bf_overlay_info info = {
+      1920, 1080, 60,  "h264", "h264 software, 2 threads", 1, 0.02, 0.15, 3, 1, 2, 5, 0, 0, 0,
+      0,    0,    {0}, NULL};
   bf_text_ops ops;
   bf_font_builtin_ops(1, &ops);
   bf_overlay o;
@@ -131,6 +132,18 @@ static void test_levels_text(void **state) {
   bf_overlay_set_text(&o, &v, &s, &info);
   assert_true(has_line(&o, "1920x1080@59.94 h264  h264 software, 2 threads"));
   info.fps = 60;
+  /* the data path (issue #18): with the path's RTT once the clocks synced */
+  assert_false(has_line(&o, "path"));
+  info.path = "relayed via 192.0.2.10:3478";
+  bf_overlay_set_text(&o, &v, &s, &info);
+  assert_true(has_line(&o, "path relayed via 192.0.2.10:3478  rtt 0.15 ms"));
+  info.clock_synced = 0;
+  info.path = "direct";
+  bf_overlay_set_text(&o, &v, &s, &info);
+  assert_true(has_line(&o, "path direct"));
+  info.clock_synced = 1;
+  info.path = NULL;
+  bf_overlay_set_text(&o, &v, &s, &info);
   assert_false(has_line(&o, "in->photon"));
   /* with input: its input-to-photon percentiles under end-to-end */
   info.input_n = 40;
@@ -167,8 +180,9 @@ static void test_canvas_and_graph(void **state) {
   fill_stats(&s);
   bf_stats_view v;
   bf_stats_view_now(&s, SEC + 299 * 16666667ull + 9 * MS, &v);
-  bf_overlay_info info = {640, 360, 60, "hevc", "hevc software, 2 threads", 1, 0, 0.1, 0,
-                          0,   0,   0,  0,  0,      0,                          0, 0, {0}};
+  bf_overlay_info info = {
+      640, 360, 60,  "hevc", "hevc software, 2 threads", 1, 0, 0.1, 0, 0, 0, 0, 0, 0, 0,
+      0,   0,   {0}, NULL};
   bf_text_ops ops;
   bf_font_builtin_ops(1, &ops);
   bf_overlay o;

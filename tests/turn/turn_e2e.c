@@ -14,11 +14,20 @@
  * Data indications both ways, ChannelBind and sealed datagrams through
  * ChannelData both ways (opened in place where bf_turn_read left them),
  * relaying between the two servers, a clear error for a wrong password and
- * for a wrong REST secret, a stale nonce, release.
+ * for a wrong REST secret, a stale nonce, release. Then the data-plane
+ * channel's relayed path (channel.h, issue #18): a client-role channel with
+ * an allocation (the relay refused as a path while the channel has no
+ * keys), a sender-role channel without one greeting the relayed address
+ * with a punch, the relay peer learned and a channel bound, punches back
+ * through the relay, sealed video bursts down (plain UDP to the relayed
+ * address, ChannelData from the server) and feedback up (ChannelData),
+ * every datagram opened and classified, and no allocation on either data
+ * path after warm-up (malloc wrapped).
  *
  * Exit 0 pass, 1 fail, 77 skip (no turnserver; BF_REQUIRE_ALL=1 turns that
  * into a failure).
  */
+#include <bildfunk/channel.h>
 #include <bildfunk/seal.h>
 #include <bildfunk/transport.h>
 #include <bildfunk/turn.h>
@@ -514,6 +523,168 @@ static void release(client *c) {
   wait_event(c, BF_TURN_EV_RELEASED, 3000);
 }
 
+/* ---- the channel's relayed path ------------------------------------------ */
+
+#include <stdatomic.h>
+static atomic_ulong g_allocs;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t m);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t m);
+void *__wrap_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n) {
+  atomic_fetch_add(&g_allocs, 1);
+  return __real_malloc(n);
+}
+void *__wrap_calloc(size_t n, size_t m) {
+  atomic_fetch_add(&g_allocs, 1);
+  return __real_calloc(n, m);
+}
+void *__wrap_realloc(void *p, size_t n) {
+  atomic_fetch_add(&g_allocs, 1);
+  return __real_realloc(p, n);
+}
+
+typedef struct counts {
+  uint32_t by_kind[BF_DKIND_COUNT_];
+  uint32_t bad; /* a payload that is not what was sent */
+  bf_addr from; /* the last datagram's source */
+} counts;
+
+static void on_any(void *user, const uint8_t *d, size_t len, const bf_addr *from, uint64_t now) {
+  (void)now;
+  counts *n = user;
+  bf_dkind k = bf_dgram_classify(d, len);
+  if (len == 8 && !memcmp(d, "PFpunch1", 8)) k = BF_DKIND_PUNCH;
+  n->by_kind[k]++;
+  if (from) n->from = *from;
+  /* video: the byte pattern video_of() wrote; feedback: 0xFB then 'f's */
+  if (k == BF_DKIND_VIDEO)
+    for (size_t i = 0; i < len; i++)
+      if (d[i] != (uint8_t)(i * 7u + 1u)) {
+        n->bad++;
+        break;
+      }
+  if (k == BF_DKIND_FEEDBACK && (len != 48 || d[47] != 'f')) n->bad++;
+}
+
+static bf_channel *open_channel(bf_channel_role role, counts *n, bf_addr *local) {
+  bf_udp_config uc;
+  bf_udp_config_default(&uc);
+  uc.bind = "127.0.0.1:0";
+  uc.quiet = 1;
+  bf_transport *t = NULL;
+  if (bf_udp_open(&uc, &t) < 0 || bf_transport_local_addr(t, local) < 0) die("udp open");
+  bf_channel_config cc = {
+      .role = role, .now = now_ns, .punch = role == BF_CHANNEL_CLIENT, .burst_max = 16};
+  bf_channel *c = NULL;
+  if (bf_channel_new(&cc, t, &c) < 0) die("channel");
+  for (int k = 0; k < BF_DKIND_COUNT_; k++)
+    bf_channel_on(c, (bf_dkind)k, on_any, n);
+  return c;
+}
+
+/* Ticks and receives on both until |done| or |ms| pass. */
+static int spin(bf_channel *a, bf_channel *b, int ms, int (*done)(void *), void *arg) {
+  uint64_t until = now_ns() + (uint64_t)ms * UINT64_C(1000000);
+  while (now_ns() < until) {
+    bf_channel_tick(a, now_ns());
+    bf_channel_tick(b, now_ns());
+    (void)bf_channel_receive(a, 4);
+    (void)bf_channel_receive(b, 4);
+    if (done && done(arg)) return 1;
+    usleep(1000);
+  }
+  return done ? done(arg) : 1;
+}
+
+static int relay_state_is(void *arg) {
+  bf_channel_relay_status st;
+  bf_channel_relay_status_get(arg, &st);
+  return st.state == BF_CHANNEL_RELAY_ALLOCATED;
+}
+static int relay_permitted(void *arg) {
+  bf_channel_relay_status st;
+  bf_channel_relay_status_get(arg, &st);
+  return st.permitted;
+}
+static int relay_bound(void *arg) {
+  bf_channel_relay_status st;
+  bf_channel_relay_status_get(arg, &st);
+  return st.bound;
+}
+static int got_punch(void *arg) {
+  return ((counts *)arg)->by_kind[BF_DKIND_PUNCH] > 0;
+}
+
+static void video_of(uint8_t *d, size_t len) {
+  for (size_t i = 0; i < len; i++)
+    d[i] = (uint8_t)(i * 7u + 1u);
+}
+
+static void channel_path(server *s) {
+  counts nc, ns;
+  memset(&nc, 0, sizeof nc);
+  memset(&ns, 0, sizeof ns);
+  bf_addr ca, sa;
+  bf_channel *cl = open_channel(BF_CHANNEL_CLIENT, &nc, &ca);
+  bf_channel *se = open_channel(BF_CHANNEL_SENDER, &ns, &sa);
+  bf_channel_set_peer(cl, &sa); /* the direct peer: nothing answers there */
+  bf_channel_relay_config rc = {
+      .server = s->addr, .server_name = "coturn-lt", .user = "carol", .pass = "secret-c"};
+  if (bf_channel_relay_start(cl, &rc, now_ns()) < 0) die("channel: relay start");
+  if (!spin(cl, se, 3000, relay_state_is, cl)) die("channel: no allocation");
+  if (bf_channel_relay_use(cl) != -EPERM) die("channel: a relay path without keys");
+  uint8_t secret[32];
+  memset(secret, 0x5a, sizeof secret);
+  if (bf_channel_seal(cl, secret, 1) < 0 || bf_channel_seal(se, secret, 1000) < 0) die("seal");
+  if (bf_channel_relay_permit(cl, &sa, now_ns()) < 0) die("channel: permit");
+  if (!spin(cl, se, 3000, relay_permitted, cl)) die("channel: no permission");
+  if (bf_channel_relay_use(cl) < 0) die("channel: relay use");
+  bf_channel_relay_status st;
+  bf_channel_relay_status_get(cl, &st);
+  /* the sender greets the relayed address; the relay names it to the client */
+  if (bf_channel_punch_to(se, &st.relayed) != 1) die("channel: punch to the relayed address");
+  if (!spin(cl, se, 3000, relay_bound, cl)) die("channel: no channel to the relay peer");
+  if (!spin(cl, se, 3000, got_punch, &ns)) die("channel: no punch back through the relay");
+  if (!bf_addr_equal(&ns.from, &st.relayed)) die("channel: the punch came from elsewhere");
+  bf_channel_set_peer(se, &st.relayed);
+  /* bulk: video bursts down, feedback up; no allocation after the first round */
+  static uint8_t body[16][1200];
+  bf_dgram d[16];
+  uint8_t fb[48];
+  memset(fb, 'f', sizeof fb);
+  fb[0] = 0xFB;
+  unsigned long before = 0;
+  for (int round = 0; round < 20; round++) {
+    if (round == 1) before = atomic_load(&g_allocs);
+    for (int i = 0; i < 16; i++) {
+      video_of(body[i], sizeof body[i]);
+      d[i] = (bf_dgram){body[i], sizeof body[i], NULL, 0};
+    }
+    if (bf_channel_send_burst(se, d, 16, round & 1) != 16) die("channel: burst");
+    for (int i = 0; i < 4; i++)
+      if (bf_channel_send(cl, fb, sizeof fb, NULL) != 1) die("channel: feedback");
+    spin(cl, se, 20, NULL, NULL);
+  }
+  spin(cl, se, 200, NULL, NULL);
+  unsigned long grew = atomic_load(&g_allocs) - before;
+  bf_channel_relay_status_get(cl, &st);
+  printf("channel: %u video and %u feedback through the relay (%llu unwrapped, %llu sent wrapped, "
+         "%llu as indications), %lu allocations after warm-up\n",
+         nc.by_kind[BF_DKIND_VIDEO], ns.by_kind[BF_DKIND_FEEDBACK], (unsigned long long)st.rx,
+         (unsigned long long)st.tx, (unsigned long long)st.indications, grew);
+  if (nc.by_kind[BF_DKIND_VIDEO] != 320 || ns.by_kind[BF_DKIND_FEEDBACK] != 80 || nc.bad || ns.bad)
+    die("channel: %u/320 video, %u/80 feedback, %u + %u bad", nc.by_kind[BF_DKIND_VIDEO],
+        ns.by_kind[BF_DKIND_FEEDBACK], nc.bad, ns.bad);
+  if (grew) die("channel: %lu allocations on the relayed data path", grew);
+  bf_opener_stats os;
+  if (!bf_channel_seal_stats(cl, &os) || os.bad_tag || os.opened < 320) die("channel: opener");
+  bf_channel_del(&cl); /* releases the allocation */
+  bf_channel_del(&se);
+}
+
 int main(void) {
   uint64_t t0 = now_ns();
   char bin[512], version[128];
@@ -579,6 +750,8 @@ int main(void) {
   printf("alice: %llu stale-nonce retries, %llu retransmissions\n",
          (unsigned long long)st.stale_nonce, (unsigned long long)st.retransmits);
   if (st.stale_nonce < 1) die("no 438 met after the nonce went stale");
+
+  channel_path(&lt);
 
   release(alice);
   release(carol);

@@ -7,6 +7,8 @@
 
 #include <bildfunk/feedback.h>
 
+#include "channel_relay.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -31,8 +33,9 @@ struct bf_channel {
   uint8_t secret[32];    /* kept to renew the opener; wiped on unseal */
   int had_keys;          /* sealed at some point: the stats say so */
   bf_opener_stats carry; /* counters of the openers before this one */
-  uint8_t *scratch;      /* burst_max sealed datagrams */
-  size_t stride;         /* max_plain + BF_SEAL_OVERHEAD */
+  uint8_t *scratch;      /* burst_max sealed datagrams, each BF__RELAY_HEAD in */
+  size_t stride;         /* BF__RELAY_HEAD + max_plain + BF_SEAL_OVERHEAD */
+  bf__relay *relay;      /* NULL: no relay configured */
   /* cfg.send_threads: held around the sealer, the peer and the send
    * counters (see channel.h) */
   pthread_mutex_t mu;
@@ -86,7 +89,7 @@ int bf_channel_new(const bf_channel_config *cfg, bf_transport *t, bf_channel **o
   if (!c->cfg.burst_max) c->cfg.burst_max = BF_CHANNEL_BURST_DEFAULT;
   if (!c->cfg.max_plain || c->cfg.max_plain > BF_MAX_DATAGRAM - BF_SEAL_OVERHEAD)
     c->cfg.max_plain = BF_MAX_DATAGRAM - BF_SEAL_OVERHEAD;
-  c->stride = c->cfg.max_plain + BF_SEAL_OVERHEAD;
+  c->stride = BF__RELAY_HEAD + c->cfg.max_plain + BF_SEAL_OVERHEAD;
   c->t = t;
   if (cfg->send_threads) {
     if (pthread_mutex_init(&c->mu, NULL) != 0) {
@@ -148,6 +151,7 @@ void bf_channel_del(bf_channel **pc) {
   bf_channel *c = *pc;
   if (!c) return;
   unseal(c);
+  bf__relay_del(&c->relay, c->t, c->cfg.now());
   free(c->scratch);
   bf_recv_ring_free(&c->ring);
   bf_transport_close(&c->t);
@@ -231,20 +235,43 @@ int bf_channel_sealed(const bf_channel *c) {
 
 void bf_channel_set_peer(bf_channel *c, const bf_addr *peer) {
   lock(c);
-  bf_transport_set_peer(c->t, peer);
+  if (c->relay && bf__relay_active(c->relay)) { /* the relay stays the path */
+    bf_addr *direct = bf__relay_direct(c->relay);
+    if (peer)
+      *direct = *peer;
+    else
+      memset(direct, 0, sizeof *direct);
+  } else {
+    bf_transport_set_peer(c->t, peer);
+  }
   unlock(c);
 }
 
+/* The peer datagrams are taken from and meant for (while relayed: the
+ * direct peer, not the server the transport sends to). */
+static const bf_addr *peer_of(const bf_channel *c) {
+  if (c->relay && bf__relay_active(c->relay)) return bf__relay_direct(c->relay);
+  return &c->t->peer;
+}
+
 const bf_addr *bf_channel_peer(const bf_channel *c) {
-  return c->t->peer.len ? &c->t->peer : NULL;
+  const bf_addr *p = peer_of(c);
+  return p->len ? p : NULL;
 }
 
 /* One datagram of the ring: punch, foreign, open, classify, hand over. */
 static void dispatch(bf_channel *c, const bf_rx_slot *s, uint64_t now) {
   uint8_t *d = s->data;
   size_t len = s->len;
+  const bf_addr *from = s->from;
   bf_dkind k;
-  if (c->cfg.only_from_peer && (!s->from || !bf_addr_equal(s->from, &c->t->peer))) {
+  if (c->relay && bf__relay_from_server(c->relay, from)) {
+    lock(c); /* the relay peer is the senders' too */
+    int r = bf__relay_rx(c->relay, &d, &len, &from, now);
+    unlock(c);
+    if (r <= 0) return;                           /* STUN taken, or dropped (counted) */
+    if (r == 2) bf_channel_punch_restart(c, now); /* a new relay peer: punch it */
+  } else if (c->cfg.only_from_peer && (!from || !bf_addr_equal(from, peer_of(c)))) {
     c->n.foreign++;
     return;
   }
@@ -270,7 +297,7 @@ static void dispatch(bf_channel *c, const bf_rx_slot *s, uint64_t now) {
   }
   c->n.by_kind[k]++;
   if (c->on[k].fn)
-    c->on[k].fn(c->on[k].user, d, len, s->from, now);
+    c->on[k].fn(c->on[k].user, d, len, from, now);
   else
     c->n.unhandled[k]++;
 }
@@ -326,10 +353,20 @@ static int seal_into(bf_channel *c, bf_dgram *d, uint8_t *out, size_t cap) {
 
 int bf_channel_send(bf_channel *c, const uint8_t *d, size_t len, const bf_addr *to) {
   if (len > BF_CHANNEL_MSG_MAX) return -EMSGSIZE;
-  uint8_t sealed[BF_CHANNEL_MSG_MAX + BF_SEAL_OVERHEAD];
+  uint8_t sealed[BF__RELAY_HEAD + BF_CHANNEL_MSG_MAX + BF_SEAL_OVERHEAD];
+  uint8_t ind[BF__RELAY_IND_MAX + BF_CHANNEL_MSG_MAX + BF_SEAL_OVERHEAD];
   bf_dgram g = {d, len, NULL, 0};
   lock(c);
-  int r = seal_into(c, &g, sealed, sizeof sealed);
+  int r = seal_into(c, &g, sealed + BF__RELAY_HEAD, sizeof sealed - BF__RELAY_HEAD);
+  if (r == 0 && c->relay && bf__relay_active(c->relay) && !to) {
+    /* never clear through a relay */
+    r = c->sealer ? bf__relay_wrap(c->relay, &g, ind, sizeof ind) : -EPERM;
+    if (r < 0) {
+      c->n.send_dropped++;
+      unlock(c);
+      return 0; /* no relay peer yet: a counted drop */
+    }
+  }
   if (r < 0) {
     c->n.send_dropped++;
     unlock(c);
@@ -347,19 +384,43 @@ int bf_channel_send(bf_channel *c, const uint8_t *d, size_t len, const bf_addr *
   return r;
 }
 
+/* Relayed before the channel to the relay peer is bound: each sealed
+ * datagram of |d| as a Send indication of its own (one copy each; for the
+ * moments after the relay peer is learned). Returns how many were sent. */
+static int send_indications(bf_channel *c, bf_dgram *d, size_t n) {
+  uint8_t ind[BF__RELAY_IND_MAX + BF_MAX_DATAGRAM];
+  int sent = 0;
+  for (size_t i = 0; i < n; i++) {
+    bf_dgram g = d[i];
+    if (bf__relay_wrap(c->relay, &g, ind, sizeof ind) < 0) break;
+    int r = bf_send(c->t, &g);
+    if (r < 0) return sent ? sent : r;
+    sent += r;
+  }
+  return sent;
+}
+
 int bf_channel_send_burst(bf_channel *c, bf_dgram *d, size_t n, int gso) {
   if (n > c->cfg.burst_max) n = c->cfg.burst_max;
   size_t ready = n;
   lock(c);
+  int relayed = c->relay && bf__relay_active(c->relay);
+  int bound = relayed && bf__relay_channel(c->relay) >= 0;
   if (c->sealer) {
     for (size_t i = 0; i < n; i++) {
-      if (seal_into(c, &d[i], c->scratch + i * c->stride, c->stride) < 0) {
+      uint8_t *slot = c->scratch + i * c->stride + BF__RELAY_HEAD;
+      if (seal_into(c, &d[i], slot, c->stride - BF__RELAY_HEAD) < 0 ||
+          (bound && bf__relay_wrap(c->relay, &d[i], NULL, 0) < 0)) {
         ready = i; /* a failure cuts the burst there */
         break;
       }
     }
   }
-  int r = ready == 0 ? 0 : gso ? bf_send_gso(c->t, d, ready) : bf_send_batch(c->t, d, ready);
+  if (!c->sealer && relayed) ready = 0; /* never clear */
+  int r = ready == 0          ? 0
+          : relayed && !bound ? send_indications(c, d, ready)
+          : gso               ? bf_send_gso(c->t, d, ready)
+                              : bf_send_batch(c->t, d, ready);
   if (r >= 0) {
     c->n.sent += (uint64_t)r;
     c->n.send_dropped += (uint64_t)(n - (size_t)r);
@@ -372,15 +433,94 @@ void bf_channel_punch_restart(bf_channel *c, uint64_t now_ns) {
   if (c->cfg.punch) bf_punch_client_init(&c->punch, now_ns, 1);
 }
 
+/* The punch through the relay: clear, wrapped for the relay peer. */
+static int punch_relayed(bf_channel *c) {
+  uint8_t buf[BF__RELAY_HEAD + BF_PUNCH_BYTES], ind[BF__RELAY_IND_MAX + BF_PUNCH_BYTES];
+  memcpy(buf + BF__RELAY_HEAD, BF_PUNCH_MAGIC, BF_PUNCH_BYTES);
+  bf_dgram g = {buf + BF__RELAY_HEAD, BF_PUNCH_BYTES, NULL, 0};
+  if (bf__relay_wrap(c->relay, &g, ind, sizeof ind) < 0) return 0;
+  return bf_send(c->t, &g);
+}
+
 void bf_channel_tick(bf_channel *c, uint64_t now_ns) {
+  if (c->relay) {
+    lock(c);
+    bf__relay_tick(c->relay, c->t, now_ns);
+    unlock(c);
+  }
   if (!bf_punch_client_due(&c->punch, now_ns)) return;
   lock(c);
-  if (bf_punch_send(c->t) == 1) c->n.punches_sent++;
+  int relayed = c->relay && bf__relay_active(c->relay);
+  /* relayed: the punch keeps the relay peer's NAT open toward the relay
+   * (and tells a sender where the client is); none before the peer is known */
+  int r = !relayed ? bf_punch_send(c->t) : bf__relay_has_peer(c->relay) ? punch_relayed(c) : 0;
+  if (r == 1) c->n.punches_sent++;
   unlock(c);
 }
 
 uint64_t bf_channel_next_due(const bf_channel *c) {
-  return bf_punch_client_next(&c->punch);
+  uint64_t due = bf_punch_client_next(&c->punch);
+  if (c->relay) {
+    uint64_t r = bf__relay_next_due(c->relay);
+    if (r < due) due = r;
+  }
+  return due;
+}
+
+int bf_channel_punch_to(bf_channel *c, const bf_addr *to) {
+  lock(c);
+  bf_addr keep = c->t->peer;
+  bf_transport_set_peer(c->t, to);
+  int r = bf_punch_send(c->t);
+  bf_transport_set_peer(c->t, keep.len ? &keep : NULL);
+  if (r == 1) c->n.punches_sent++;
+  unlock(c);
+  return r;
+}
+
+int bf_channel_relay_start(bf_channel *c, const bf_channel_relay_config *cfg, uint64_t now_ns) {
+  if (c->relay) return -EALREADY;
+  lock(c);
+  int r = bf__relay_new(cfg, now_ns, &c->relay);
+  if (r == 0) bf__relay_tick(c->relay, c->t, now_ns); /* the first Allocate */
+  unlock(c);
+  return r;
+}
+
+int bf_channel_relay_permit(bf_channel *c, const bf_addr *ip, uint64_t now_ns) {
+  if (!c->relay) return -ENOENT;
+  lock(c);
+  int r = bf__relay_permit(c->relay, ip, now_ns);
+  if (r == 0) bf__relay_tick(c->relay, c->t, now_ns);
+  unlock(c);
+  return r;
+}
+
+int bf_channel_relay_use(bf_channel *c) {
+  if (!c->relay) return -ENOENT;
+  if (!c->sealer) return -EPERM;
+  lock(c);
+  int r = bf__relay_use(c->relay, c->t);
+  unlock(c);
+  return r;
+}
+
+void bf_channel_relay_leave(bf_channel *c) {
+  if (!c->relay) return;
+  lock(c);
+  bf__relay_leave(c->relay, c->t);
+  unlock(c);
+}
+
+void bf_channel_relay_status_get(const bf_channel *c, bf_channel_relay_status *st) {
+  if (!c->relay) {
+    memset(st, 0, sizeof *st);
+    return;
+  }
+  bf_channel *m = (bf_channel *)c;
+  lock(m);
+  bf__relay_status(c->relay, st);
+  unlock(m);
 }
 
 int bf_channel_fd(const bf_channel *c) {

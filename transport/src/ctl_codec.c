@@ -43,6 +43,9 @@ static const char *const type_names[BF_CTL_TYPE_MAX_KNOWN + 1] = {
     [BF_CTL_PAIR_COMMIT] = "pair_commit",
     [BF_CTL_PAIR_NONCE] = "pair_nonce",
     [BF_CTL_PAIR_REVEAL] = "pair_reveal",
+    [BF_CTL_RELAY_OFFER] = "relay_offer",
+    [BF_CTL_RELAY_READY] = "relay_ready",
+    [BF_CTL_RELAY_FAILED] = "relay_failed",
 };
 
 const char *bf_ctl_type_name(unsigned type) {
@@ -113,6 +116,15 @@ static int code_ok(const char *s, size_t n) {
     return -EINVAL;                                                                                \
   } while (0)
 
+/* family 0 (none: all zero), 4 (a port, the last 12 bytes zero) or 6 (a
+ * port) */
+static int ctl_addr_ok(const bf_ctl_addr *a) {
+  static const uint8_t zero[16];
+  if (a->family == 0) return a->port == 0 && !memcmp(a->ip, zero, 16);
+  if (a->family == 4) return a->port != 0 && !memcmp(a->ip + 4, zero, 12);
+  return a->family == 6 && a->port != 0;
+}
+
 static int shard_ok(uint32_t s) {
   return s >= SHARD_MIN && s <= SHARD_MAX && s % 2 == 0;
 }
@@ -159,6 +171,26 @@ int bf_ctl_validate(const bf_ctl_msg *m, const char **why) {
     if (!text_ok((const uint8_t *)m->u.bye.text, n)) FAIL("bye: text not printable UTF-8");
     return 0;
   }
+  case BF_CTL_RELAY_OFFER: {
+    if (!ctl_addr_ok(&m->u.relay_offer.relayed) || !m->u.relay_offer.relayed.family)
+      FAIL("relay_offer: relayed address not IPv4 or IPv6 with a port");
+    if (!ctl_addr_ok(&m->u.relay_offer.mapped)) FAIL("relay_offer: mapped address malformed");
+    const size_t n = strnlen(m->u.relay_offer.server, sizeof m->u.relay_offer.server);
+    if (n > BF_CTL_MAX_SERVER) FAIL("relay_offer: server longer than 255 bytes");
+    if (!text_ok((const uint8_t *)m->u.relay_offer.server, n))
+      FAIL("relay_offer: server not printable UTF-8");
+    return 0;
+  }
+  case BF_CTL_RELAY_READY:
+    if (!ctl_addr_ok(&m->u.relay_ready.mapped)) FAIL("relay_ready: mapped address malformed");
+    return 0;
+  case BF_CTL_RELAY_FAILED: {
+    const size_t n = strnlen(m->u.relay_failed.text, sizeof m->u.relay_failed.text);
+    if (n > BF_CTL_MAX_TEXT) FAIL("relay_failed: text longer than 512 bytes");
+    if (!text_ok((const uint8_t *)m->u.relay_failed.text, n))
+      FAIL("relay_failed: text not printable UTF-8");
+    return 0;
+  }
   case BF_CTL_CLOCK_PING:
   case BF_CTL_CLOCK_PONG:
   case BF_CTL_KEYFRAME_REQUEST:
@@ -203,6 +235,13 @@ static void wstr(writer *w, const char *s, size_t max) {
   w->p += n;
 }
 
+static void waddr(writer *w, const bf_ctl_addr *a) {
+  w8(w, a->family);
+  w16(w, a->port);
+  memcpy(w->p, a->ip, 16);
+  w->p += 16;
+}
+
 /* Body length of a valid |m|. */
 static size_t body_size(const bf_ctl_msg *m) {
   switch (m->type) {
@@ -231,6 +270,12 @@ static size_t body_size(const bf_ctl_msg *m) {
   case BF_CTL_PAIR_NONCE:
   case BF_CTL_PAIR_REVEAL:
     return PAIR_NONCE_BYTES;
+  case BF_CTL_RELAY_OFFER:
+    return 2 * BF_CTL_ADDR_BYTES + 2 + strnlen(m->u.relay_offer.server, BF_CTL_MAX_SERVER + 1);
+  case BF_CTL_RELAY_READY:
+    return BF_CTL_ADDR_BYTES;
+  case BF_CTL_RELAY_FAILED:
+    return 2 + strnlen(m->u.relay_failed.text, BF_CTL_MAX_TEXT + 1);
   }
   return 0;
 }
@@ -323,6 +368,17 @@ int bf_ctl_encode(const bf_ctl_msg *m, uint8_t *out, size_t cap) {
     memcpy(w.p, m->u.pair_nonce.nonce, PAIR_NONCE_BYTES);
     w.p += PAIR_NONCE_BYTES;
     break;
+  case BF_CTL_RELAY_OFFER:
+    waddr(&w, &m->u.relay_offer.relayed);
+    waddr(&w, &m->u.relay_offer.mapped);
+    wstr(&w, m->u.relay_offer.server, BF_CTL_MAX_SERVER);
+    break;
+  case BF_CTL_RELAY_READY:
+    waddr(&w, &m->u.relay_ready.mapped);
+    break;
+  case BF_CTL_RELAY_FAILED:
+    wstr(&w, m->u.relay_failed.text, BF_CTL_MAX_TEXT);
+    break;
   }
   return (int)(w.p - out);
 }
@@ -372,11 +428,45 @@ static int rstr(reader *r, char *dst, size_t max) {
   return 0;
 }
 
+static void raddr(reader *r, bf_ctl_addr *a) {
+  a->family = r8(r);
+  a->port = r16(r);
+  memcpy(a->ip, r->p, 16);
+  r->p += 16;
+  r->n -= 16;
+}
+
 #define BAD(text)                                                                                  \
   do {                                                                                             \
     if (why) *why = (text);                                                                        \
     return -EBADMSG;                                                                               \
   } while (0)
+
+/* The relay messages' bodies (14-16). 0 or -EBADMSG with |*why|. */
+static int decode_relay(reader *r, bf_ctl_msg *m, const char **why) {
+  int s = 0;
+  switch (m->type) {
+  case BF_CTL_RELAY_OFFER:
+    if (r->n < 2 * BF_CTL_ADDR_BYTES) BAD("relay_offer: short");
+    raddr(r, &m->u.relay_offer.relayed);
+    raddr(r, &m->u.relay_offer.mapped);
+    s = rstr(r, m->u.relay_offer.server, BF_CTL_MAX_SERVER);
+    if (s == -1) BAD("relay_offer: server runs past the body");
+    if (s == -2) BAD("relay_offer: server longer than 255 bytes");
+    if (s == -3) BAD("relay_offer: server not printable UTF-8");
+    return 0;
+  case BF_CTL_RELAY_READY:
+    if (r->n < BF_CTL_ADDR_BYTES) BAD("relay_ready: short");
+    raddr(r, &m->u.relay_ready.mapped);
+    return 0;
+  default: /* RelayFailed */
+    s = rstr(r, m->u.relay_failed.text, BF_CTL_MAX_TEXT);
+    if (s == -1) BAD("relay_failed: text runs past the body");
+    if (s == -2) BAD("relay_failed: text longer than 512 bytes");
+    if (s == -3) BAD("relay_failed: text not printable UTF-8");
+    return 0;
+  }
+}
 
 int bf_ctl_decode(unsigned type, const uint8_t *body, size_t len, bf_ctl_msg *m, const char **why) {
   if (why) *why = "";
@@ -484,6 +574,11 @@ int bf_ctl_decode(unsigned type, const uint8_t *body, size_t len, bf_ctl_msg *m,
   case BF_CTL_PAIR_REVEAL:
     if (r.n < PAIR_NONCE_BYTES) BAD("pair_reveal: short");
     memcpy(m->u.pair_nonce.nonce, r.p, PAIR_NONCE_BYTES);
+    break;
+  case BF_CTL_RELAY_OFFER:
+  case BF_CTL_RELAY_READY:
+  case BF_CTL_RELAY_FAILED:
+    if (decode_relay(&r, m, why) < 0) return -EBADMSG;
     break;
   }
   /* Field ranges and string contents: the same rules as the encoder. */

@@ -137,6 +137,8 @@ int bf_ctl_negotiate(const bf_ctl_offer *o, const bf_ctl_hello *h, bf_ctl_welcom
     w->flags |= BF_CTL_WELCOME_INPUT;
   if ((o->grants & BF_CTL_WELCOME_AUDIO) && (h->caps & BF_CTL_CAP_AUDIO))
     w->flags |= BF_CTL_WELCOME_AUDIO;
+  if ((o->grants & BF_CTL_WELCOME_RELAY) && (h->caps & BF_CTL_CAP_RELAY))
+    w->flags |= BF_CTL_WELCOME_RELAY;
   bf_ctl_msg m = {.type = BF_CTL_WELCOME};
   m.u.welcome = *w;
   if (bf_ctl_validate(&m, why)) return -EINVAL; /* the offer itself is out of range */
@@ -389,7 +391,8 @@ static void server_msg(bf_ctl_session *s, const bf_ctl_msg *m, uint64_t now) {
   }
   if (s->st == BF_CTL_ST_ESTABLISHED &&
       (m->type == BF_CTL_CLOCK_PING || m->type == BF_CTL_KEYFRAME_REQUEST ||
-       m->type == BF_CTL_LOSS_REPORT)) {
+       m->type == BF_CTL_LOSS_REPORT || m->type == BF_CTL_RELAY_OFFER ||
+       m->type == BF_CTL_RELAY_FAILED)) {
     ev_push(s, BF_CTL_EV_MESSAGE)->msg = *m;
     return;
   }
@@ -465,7 +468,9 @@ static void client_msg(bf_ctl_session *s, const bf_ctl_msg *m, uint64_t now) {
     establish(s);
     return;
   }
-  if (s->st == BF_CTL_ST_ESTABLISHED && m->type == BF_CTL_CLOCK_PONG) {
+  if (s->st == BF_CTL_ST_ESTABLISHED &&
+      (m->type == BF_CTL_CLOCK_PONG || m->type == BF_CTL_RELAY_OFFER ||
+       m->type == BF_CTL_RELAY_READY || m->type == BF_CTL_RELAY_FAILED)) {
     ev_push(s, BF_CTL_EV_MESSAGE)->msg = *m;
     return;
   }
@@ -757,10 +762,12 @@ int bf_ctl_session_pin_saved(bf_ctl_session *s, int err, uint64_t now_ns) {
 int bf_ctl_session_send(bf_ctl_session *s, const bf_ctl_msg *m, uint64_t now_ns) {
   if (!s || !m) return -EINVAL;
   if (s->st != BF_CTL_ST_ESTABLISHED) return -EAGAIN;
+  /* relay messages (protocol.md 13.3): Offer, Failed both ways, Ready s->c */
+  int relay = m->type == BF_CTL_RELAY_OFFER || m->type == BF_CTL_RELAY_FAILED;
   int ok = s->cfg.role == BF_TLS_SERVER
-               ? m->type == BF_CTL_CLOCK_PONG
+               ? (m->type == BF_CTL_CLOCK_PONG || m->type == BF_CTL_RELAY_READY || relay)
                : (m->type == BF_CTL_CLOCK_PING || m->type == BF_CTL_KEYFRAME_REQUEST ||
-                  m->type == BF_CTL_LOSS_REPORT);
+                  m->type == BF_CTL_LOSS_REPORT || relay);
   if (!ok) return -EINVAL;
   return send_msg(s, m, now_ns);
 }

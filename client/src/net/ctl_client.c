@@ -57,6 +57,10 @@ void bf_cctl_service(bf_cctl *c, uint64_t now_ns) {
   (void)c;
   (void)now_ns;
 }
+int bf_cctl_send(bf_cctl *c, const bf_ctl_msg *m, uint64_t now_ns) {
+  (void)c, (void)m, (void)now_ns;
+  return -ENOTSUP;
+}
 int bf_cctl_event(bf_cctl *c, bf_ctl_event *ev) {
   (void)c;
   (void)ev;
@@ -487,12 +491,12 @@ static void start_session(bf_cctl *c, uint64_t now) {
   h->max_width = c->cfg.max_width ? c->cfg.max_width : BF_CCTL_MAX_WIDTH;
   h->max_height = c->cfg.max_height ? c->cfg.max_height : BF_CCTL_MAX_HEIGHT;
   h->max_fps = BF_CCTL_MAX_FPS;
-  h->shard_bytes = BF_CCTL_SHARD_BYTES;
+  h->shard_bytes = (uint16_t)(BF_CCTL_SHARD_BYTES - (c->cfg.relay_room ? 4u : 0u));
   h->caps = BF_CTL_CAP_SEALED;
   /* `bildfunk pair` ends the session once paired: the sender must not hand
    * it the stream (and take it from the client that is watching) */
   if (c->cfg.pair == 2) h->caps |= BF_CTL_CAP_PAIR_ONLY;
-  h->caps |= c->cfg.caps & (BF_CTL_CAP_INPUT | BF_CTL_CAP_AUDIO);
+  h->caps |= c->cfg.caps & (BF_CTL_CAP_INPUT | BF_CTL_CAP_AUDIO | BF_CTL_CAP_RELAY);
   if (c->cfg.name && *c->cfg.name)
     snprintf(h->name, sizeof h->name, "%s", c->cfg.name);
   else if (gethostname(h->name, sizeof h->name - 1) != 0)
@@ -588,6 +592,13 @@ int bf_cctl_data_addr(const bf_cctl *c, uint16_t data_port, char *out, size_t ca
     ((struct sockaddr_in *)&a.ss)->sin_port = htons(data_port);
   bf_addr_format(&a, out, cap);
   return 0;
+}
+
+int bf_cctl_send(bf_cctl *c, const bf_ctl_msg *m, uint64_t now) {
+  if (!c || !c->conn.s || c->st != BF_CCTL_ESTABLISHED) return -EAGAIN;
+  int r = bf_ctl_session_send(c->conn.s, m, now);
+  if (r == 0) bf_ctl_conn_flush(&c->conn, now);
+  return r;
 }
 
 int bf_cctl_seal_secret(const bf_cctl *c, uint8_t *out, size_t len) {

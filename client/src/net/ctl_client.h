@@ -60,7 +60,9 @@ typedef struct bf_cctl_config {
   int pair;                       /* 1: pair when there is no pin; 2: `bildfunk pair` (its
                                      Hello carries BF_CTL_CAP_PAIR_ONLY: it will not stream) */
   uint32_t caps;                  /* more Hello caps to ask for: BF_CTL_CAP_INPUT,
-                                     BF_CTL_CAP_AUDIO */
+                                     BF_CTL_CAP_AUDIO, BF_CTL_CAP_RELAY */
+  int relay_room;                 /* 1: the Hello's shard size leaves 4 bytes of the MTU for the
+                                     ChannelData header of a relayed path (--turn) */
   uint64_t connect_ns;            /* 0: BF_CCTL_CONNECT_NS */
   uint64_t handshake_ns;          /* 0: the library's BF_CTL_HANDSHAKE_NS */
   uint64_t (*now)(void);          /* the client clock, ns */
@@ -152,6 +154,10 @@ int bf_cctl_peer_fp(const bf_cctl *c, uint8_t fp[BF_FP_BYTES]);
 const char *bf_cctl_target(const bf_cctl *c);
 const char *bf_cctl_pin_name(const bf_cctl *c);
 const char *bf_cctl_endpoint(const bf_cctl *c);
+
+/* Sends |m| on the established session (a relay message). 0, -EAGAIN (not
+ * established) or the session's error. */
+int bf_cctl_send(bf_cctl *c, const bf_ctl_msg *m, uint64_t now_ns);
 
 /* Closes from this side: Bye(|reason|, |text|) is queued and flushed on
  * the next service or bf_cctl_del(). No-op once closed. */

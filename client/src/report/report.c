@@ -355,6 +355,7 @@ static void facts(FILE *f, const bf_report_facts *x) {
   fact(f, "sender", x->sender);
   fact(f, "sender's address", x->sender_address);
   fact(f, "video from", x->data_address);
+  if (x->path[0]) fact(f, "data path", x->path);
   fact(f, "mode", x->mode);
   fact(f, "codec", x->codec);
   snprintf(b, sizeof b, "%dx%d", x->width, x->height);

@@ -64,6 +64,7 @@ typedef struct bf_report_facts {
                                --direct its data address */
   char data_address[128];   /* where the video came from: the sender's data
                                port, not a relay's */
+  char path[300];           /* the data path: "direct", "relayed via HOST:PORT"; "" = none */
   char mode[128];           /* "control session, sealed", ... */
   char codec[32];
   char decoder[96];

@@ -160,6 +160,33 @@ static void json_control(const bf_client *c, int sealed, char *out, size_t cap) 
            (unsigned long long)c->reconnects, (unsigned long long)c->reconnect_attempts, esc);
 }
 
+/* ", \"path\": {...}": the data path (docs/protocol.md 13), its RTT (the
+ * clock pings' round trip) and, relayed, the relay's counters. */
+static void json_path(const bf_client *c, char *out, size_t cap) {
+  bf_channel_relay_status st;
+  bf_channel_relay_status_get(bf_pump_channel(c->pump), &st);
+  int64_t off;
+  uint64_t rtt = 0;
+  int synced = bf_clocksync_get(bf_pump_clock(c->pump), &off, &rtt) == 0;
+  char mapped[BF_ADDR_STRLEN] = "", peer[BF_ADDR_STRLEN] = "", err[sizeof c->rp.err];
+  snprintf(err, sizeof err, "%s", c->rp.state == BF_RPATH_FAILED ? c->rp.err : "");
+  for (char *p = err; *p; p++) /* JSON-safe */
+    if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) *p = '\'';
+  if (st.mapped.len) bf_addr_format(&st.mapped, mapped, sizeof mapped);
+  if (st.peer.len) bf_addr_format(&st.peer, peer, sizeof peer);
+  snprintf(out, cap,
+           ", \"path\": {\"kind\": \"%s\", \"via\": \"%s\", \"relay\": \"%s\", "
+           "\"rtt_ms\": %.3f, \"relay_mapped\": \"%s\", \"relay_peer\": \"%s\", "
+           "\"relay_rx\": %llu, \"relay_tx\": %llu, \"relay_indications\": %llu, "
+           "\"relay_error\": \"%s\"}",
+           bf_rpath_relayed(c) ? "relayed" : "direct", bf_rpath_relayed(c) ? c->rp.server : "",
+           c->rp.state == BF_RPATH_OFF      ? "off"
+           : c->rp.state == BF_RPATH_FAILED ? "failed"
+                                            : "ready",
+           synced ? (double)rtt / 1e6 : 0.0, mapped, peer, (unsigned long long)st.rx,
+           (unsigned long long)st.tx, (unsigned long long)st.indications, err);
+}
+
 /* ", \"recoveries\": [...]": keyframe request -> keyframe on screen. */
 static void json_recoveries(const bf_client *c, char *out, size_t cap) {
   size_t used = (size_t)snprintf(out, cap, ", \"recoveries\": [");
@@ -233,6 +260,8 @@ static void write_json(bf_client *c, const net_figures *n, uint64_t end_ns) {
   used += strlen(extra + used);
   json_control(c, sealed, extra + used, sizeof extra - used);
   used += strlen(extra + used);
+  json_path(c, extra + used, sizeof extra - used);
+  used += strlen(extra + used);
   json_recoveries(c, extra + used, sizeof extra - used);
   used += strlen(extra + used);
   bf_astream_figures af;
@@ -269,6 +298,7 @@ static void report_facts(const bf_client *c, uint64_t end_ns, bf_report_facts *x
              c->ctl                  ? "control session, sealed"
              : c->cli->seal_key_file ? "direct, sealed with a key file"
                                      : "direct, unencrypted");
+  if (c->ctl) bf_rpath_describe(c, x->path, sizeof x->path);
   snprintf(x->codec, sizeof x->codec, "%s", c->dec ? bf_codec_name(bf_decoder_codec(c->dec)) : "");
   snprintf(x->decoder, sizeof x->decoder, "%s", c->dec ? bf_decoder_describe(c->dec) : "");
   snprintf(x->renderer, sizeof x->renderer, "%s",

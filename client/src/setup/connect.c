@@ -43,6 +43,10 @@ int bf_connect_new_ctl(bf_client *c, int pair, bf_cctl **out, char *err, size_t 
   cc.now = bf_clock_epoch_ns;
   /* sound: asked for unless --no-audio (not by `bildfunk pair`) */
   if (!cli->pair && !cli->no_audio) cc.caps |= BF_CTL_CAP_AUDIO;
+  /* the relay messages, unless --relay never; with --turn (or the config
+   * dir's) the shards leave room for the ChannelData header */
+  if (!cli->pair && c->rp.mode != BF_RELAY_NEVER) cc.caps |= BF_CTL_CAP_RELAY;
+  cc.relay_room = c->rp.configured && c->rp.mode != BF_RELAY_NEVER;
   return bf_cctl_open(&cc, out, err, errcap);
 }
 
@@ -266,6 +270,7 @@ void bf_connect_service(bf_client *c, uint64_t now) {
   bf_ctl_event ev;
   while (bf_cctl_event(c->ctl, &ev)) {
     if (ev.type == BF_CTL_EV_CLOSED) control_closed(c, now);
+    if (ev.type == BF_CTL_EV_MESSAGE) bf_rpath_on_msg(c, &ev.msg, now);
     /* clock pongs stay on the data plane (the pump's clock sync) */
   }
 }

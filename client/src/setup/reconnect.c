@@ -52,6 +52,7 @@ static void resumed(bf_client *c) {
     return;
   }
   if (c->input) bf_fwd_new_session(c->input); /* its sender counts events from 1 */
+  bf_rpath_new_session(c, bf_clock_epoch_ns()); /* a relay path is offered again */
   c->reconnecting = 0;
   c->reconnects++;
   bf_client_say(c, "session with %s set up again: the stream goes on (sealed data on %s)",

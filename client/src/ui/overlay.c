@@ -118,6 +118,10 @@ void bf_overlay_set_text(bf_overlay *o, const bf_stats_view *v, const bf_stats *
     if (info->audio.on)
       line(o, "audio concealed %llu late %llu", (unsigned long long)info->audio.concealed,
            (unsigned long long)info->audio.late);
+    if (info->path && info->clock_synced)
+      line(o, "path %.50s  rtt %.2f ms", info->path, info->rtt_ms);
+    else if (info->path)
+      line(o, "path %.50s", info->path);
     if (detailed) {
       line(o, "fec shards %llu  jitter %.2f ms", (unsigned long long)s->fec_shards_used,
            v->jitter_ms);

@@ -69,6 +69,7 @@ typedef struct bf_overlay_info {
     double marker_ms;      /* beep vs flash, median */
     uint64_t concealed, late;
   } audio;
+  const char *path; /* the data path: "direct", "relayed via HOST:PORT"; NULL = not shown */
 } bf_overlay_info;
 
 /* Graph colours (ARGB), one per stacked segment, and the background. */

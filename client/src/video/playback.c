@@ -403,6 +403,8 @@ void bf_playback_overlay_text(bf_client *c, uint64_t now) {
   info.clock_synced = bf_clocksync_get(bf_pump_clock(c->pump), &off, &rtt) == 0;
   info.clock_offset_ms = info.clock_synced ? (double)off / 1e6 : 0;
   info.rtt_ms = info.clock_synced ? (double)rtt / 1e6 : 0;
+  char path[BF_CTL_MAX_SERVER + 16];
+  info.path = c->ctl ? bf_rpath_describe(c, path, sizeof path) : NULL;
   info.keyframe_requests = c->gate.requests_new;
   info.skips = c->gate.skips;
   info.decode_errors = c->decode_errors;

@@ -58,6 +58,20 @@
  * (~20 ns); a sender waits at most for the other's seal and send call (a
  * video burst: tens of microseconds). Not sans-I/O itself — it is the
  * socket edge; its clock comes in through cfg.now, so tests drive time.
+ *
+ * Relay (docs/protocol.md 13.2): bf_channel_relay_start() makes a TURN
+ * allocation (turn.h) on the channel's own socket. Datagrams from the TURN
+ * server's address are unwrapped before everything above (ChannelData and
+ * Data indications in place: the payload is then opened and classified
+ * like a direct datagram, from = the relay peer; STUN answers feed the
+ * TURN client). Once bf_channel_relay_use() made the relay the path, the
+ * first peer datagram that comes through it names the relay peer (a
+ * channel is bound to it), and every send goes to the server, sealed and
+ * wrapped: the 4-byte ChannelData header in front (room reserved in the
+ * seal scratch: nothing copied), or a Send indication for a small datagram
+ * before the channel is bound. The relay is never the path in clear mode:
+ * bf_channel_relay_use() needs keys. Cost per relayed datagram: one address
+ * compare and a channel lookup among 8.
  */
 #ifndef BILDFUNK_CHANNEL_H
 #define BILDFUNK_CHANNEL_H
@@ -215,6 +229,61 @@ uint64_t bf_channel_next_due(const bf_channel *c);
  * bf_transport_wait on bf_channel_transport). */
 int bf_channel_fd(const bf_channel *c);
 bf_transport *bf_channel_transport(bf_channel *c);
+
+/* Sends the clear punch (spec §7) to |to| (the sender greets a client's
+ * relayed address with it: the relay then names the sender's mapping to the
+ * client). 1 sent, 0 dropped, negative errno. */
+int bf_channel_punch_to(bf_channel *c, const bf_addr *to);
+
+/* ---- relay (docs/protocol.md 13.2) --------------------------------------- */
+
+typedef struct bf_channel_relay_config {
+  bf_addr server;          /* the TURN server, resolved */
+  const char *server_name; /* "HOST:PORT" for messages (copied) */
+  const char *user, *pass; /* long-term credentials ... */
+  const char *secret;      /* ... or a TURN REST secret (|user| optional) */
+  uint64_t unix_time_s;    /* REST: the wall clock now */
+} bf_channel_relay_config;
+
+typedef enum bf_channel_relay_state {
+  BF_CHANNEL_RELAY_NONE = 0,   /* no relay configured */
+  BF_CHANNEL_RELAY_ALLOCATING, /* Allocate in flight */
+  BF_CHANNEL_RELAY_ALLOCATED,  /* relayed address known */
+  BF_CHANNEL_RELAY_FAILED,     /* refused, unanswered or lost: |error| says why */
+} bf_channel_relay_state;
+
+typedef struct bf_channel_relay_status {
+  bf_channel_relay_state state;
+  int permitted;                 /* bf_channel_relay_permit answered */
+  int active;                    /* the relay is the path (bf_channel_relay_use) */
+  int bound;                     /* a channel is bound to the relay peer */
+  bf_addr relayed, mapped, peer; /* len 0 until known */
+  char server_name[256];
+  char error[256];
+  uint64_t rx;          /* peer datagrams unwrapped */
+  uint64_t tx;          /* datagrams sent through the relay */
+  uint64_t indications; /* ... of them as Send indications */
+  uint64_t no_peer;     /* sends dropped: no relay peer yet */
+  uint64_t other_peer;  /* relayed datagrams from another peer, dropped */
+  uint64_t stun_bad;    /* from the server: neither STUN nor ChannelData, or unmatched */
+} bf_channel_relay_status;
+
+/* Creates the TURN client on the channel's socket and starts the
+ * allocation at |now_ns|. 0, -EALREADY, -EINVAL (no credentials),
+ * -ENOTSUP (a build without OpenSSL), -ENOMEM. */
+int bf_channel_relay_start(bf_channel *c, const bf_channel_relay_config *cfg, uint64_t now_ns);
+/* Permits |ip|'s datagrams on the allocation (the other side's public
+ * IP; the port does not matter). 0, -EAGAIN (not allocated), -ENOENT (no
+ * relay). */
+int bf_channel_relay_permit(bf_channel *c, const bf_addr *ip, uint64_t now_ns);
+/* Makes the relay the path (see Relay above). 0, -ENOENT (no relay),
+ * -EAGAIN (not allocated), -EPERM (no keys: never clear through a relay). */
+int bf_channel_relay_use(bf_channel *c);
+/* The relay is the path no more: sends go to the channel's peer directly
+ * again, the relay peer is forgotten (the allocation stays, for the next
+ * bf_channel_relay_use). */
+void bf_channel_relay_leave(bf_channel *c);
+void bf_channel_relay_status_get(const bf_channel *c, bf_channel_relay_status *st);
 
 void bf_channel_stats_get(const bf_channel *c, bf_channel_stats *st);
 /* The opener's drop counters over every key this channel had; returns 1 in

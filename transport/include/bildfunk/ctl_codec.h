@@ -63,8 +63,8 @@ extern "C" {
  * pair`). A sender that knows the bit leaves its streaming client alone; an
  * older one ignores it and hands this session the stream as before. */
 #define BF_CTL_CAP_PAIR_ONLY 0x2u
-#define BF_CTL_CAP_AUDIO 0x4u /* the client plays the sender's sound (audio datagrams, 0xA0) */
-#define BF_CTL_CAP_INPUT 0x8u /* the client sends input (input datagrams, 0xB0) */
+#define BF_CTL_CAP_AUDIO 0x4u  /* the client plays the sender's sound (audio datagrams, 0xA0) */
+#define BF_CTL_CAP_INPUT 0x8u  /* the client sends input (input datagrams, 0xB0) */
 #define BF_CTL_CAP_RELAY 0x10u /* the client can use a TURN relay (docs/protocol.md 13.3) */
 /* Welcome flags bits. Unknown bits are kept and ignored. */
 #define BF_CTL_WELCOME_SEALED 0x1u /* the data plane is sealed (spec §6) */
@@ -90,8 +90,22 @@ typedef enum bf_ctl_type {
   BF_CTL_PAIR_COMMIT = 11,     /* client -> sender: SHA-256(n_c), after PairRequest */
   BF_CTL_PAIR_NONCE = 12,      /* sender -> client: n_s, answer to PairCommit */
   BF_CTL_PAIR_REVEAL = 13,     /* client -> sender: n_c, answer to PairNonce */
+  BF_CTL_RELAY_OFFER = 14,     /* both: send the data plane to my relayed address */
+  BF_CTL_RELAY_READY = 15,     /* sender -> client: sending to it from now on */
+  BF_CTL_RELAY_FAILED = 16,    /* both: no relay on this side, and why */
 } bf_ctl_type;
-#define BF_CTL_TYPE_MAX_KNOWN 13u
+#define BF_CTL_TYPE_MAX_KNOWN 16u
+
+/* A transport address in the relay messages (docs/protocol.md 13.3): 19
+ * bytes on the wire, family u8 (0 none, 4, 6), port u16, 16 address bytes
+ * (IPv4 in the first 4, the rest zero). */
+typedef struct bf_ctl_addr {
+  uint8_t family;
+  uint16_t port;
+  uint8_t ip[16];
+} bf_ctl_addr;
+#define BF_CTL_ADDR_BYTES 19u
+#define BF_CTL_MAX_SERVER 255u /* RelayOffer: the TURN server's name */
 
 /* Commit-then-reveal pairing (docs/security.md): 32-byte nonces and the
  * 32-byte SHA-256 commitment of the client's nonce. */
@@ -187,6 +201,17 @@ typedef struct bf_ctl_msg {
       uint32_t reason; /* bf_ctl_bye_reason */
       char text[BF_CTL_MAX_TEXT + 1];
     } bye;
+    struct {               /* 38 bytes + u16 length + server */
+      bf_ctl_addr relayed; /* where to send (family != 0) */
+      bf_ctl_addr mapped;  /* the offerer's data socket as its TURN server sees it, or none */
+      char server[BF_CTL_MAX_SERVER + 1]; /* "HOST:PORT", for the log and the overlay */
+    } relay_offer;
+    struct {              /* 19 bytes */
+      bf_ctl_addr mapped; /* the sender's data socket as a TURN server sees it, or none */
+    } relay_ready;
+    struct { /* u16 length + text */
+      char text[BF_CTL_MAX_TEXT + 1];
+    } relay_failed;
   } u;
 } bf_ctl_msg;
 

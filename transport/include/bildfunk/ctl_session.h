@@ -77,7 +77,7 @@ typedef struct bf_ctl_offer {
   int sealed; /* 0 never, 1 when the client can (BF_CTL_CAP_SEALED), 2 required */
   uint32_t grants; /* Welcome flags the sender can grant, each to a client whose Hello asks:
                       BF_CTL_WELCOME_INPUT to BF_CTL_CAP_INPUT, BF_CTL_WELCOME_AUDIO to
-                      BF_CTL_CAP_AUDIO */
+                      BF_CTL_CAP_AUDIO, BF_CTL_WELCOME_RELAY to BF_CTL_CAP_RELAY */
 } bf_ctl_offer;
 
 /* Fits |o| to client |h|: the first codec of codec_pref the client decodes;
