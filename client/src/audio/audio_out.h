@@ -30,4 +30,13 @@ unsigned bf_audio_out_period(const bf_audio_out *o);
 /* "SDL disk (default device), 240 samples" */
 const char *bf_audio_out_describe(const bf_audio_out *o);
 
+/* A thread of the backend's library, to open the device on (opening takes
+ * tens of ms: audio_stream.h): the library's per-thread state (SDL's error
+ * string) is freed when it ends, as it is not on a thread it did not make. */
+typedef struct bf_audio_thread bf_audio_thread;
+/* Starts |fn(arg)|. 0 or a negative errno. */
+int bf_audio_thread_start(int (*fn)(void *), void *arg, bf_audio_thread **th);
+/* Waits for it to end. Safe on NULL. */
+void bf_audio_thread_join(bf_audio_thread **th);
+
 #endif

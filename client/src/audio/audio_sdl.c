@@ -95,3 +95,14 @@ unsigned bf_audio_out_period(const bf_audio_out *o) {
 const char *bf_audio_out_describe(const bf_audio_out *o) {
   return o->desc;
 }
+
+int bf_audio_thread_start(int (*fn)(void *), void *arg, bf_audio_thread **th) {
+  SDL_Thread *t = SDL_CreateThread(fn, "bf-audio-open", arg);
+  *th = (bf_audio_thread *)t;
+  return t ? 0 : -EAGAIN;
+}
+
+void bf_audio_thread_join(bf_audio_thread **th) {
+  if (*th) SDL_WaitThread((SDL_Thread *)*th, NULL);
+  *th = NULL;
+}

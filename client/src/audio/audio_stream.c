@@ -12,7 +12,6 @@
 #include <bildfunk/clock.h>
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +38,7 @@ struct bf_astream {
   bf_playout play; /* the device's thread's, once the device is open */
   /* The device, opened on a thread of its own (opener): |out| and |why| are
    * the opener's until |dev| says it is done (acquire). */
-  pthread_t opener;
+  bf_audio_thread *opener;
   atomic_int dev; /* DEV_* */
   bf_audio_params open_params; /* the stream's, as the opener was started */
   bf_audio_out *out;
@@ -79,7 +78,7 @@ static void render(void *user, int16_t *out, unsigned n) {
 
 /* The opener thread: SDL's audio init and the driver's configuration (ALSA's
  * files: tens of ms and some MiB) never stall the loop's receive path. */
-static void *open_device(void *user) {
+static int open_device(void *user) {
   bf_astream *a = user;
   unsigned period = bf_audio_frame_samples(&a->open_params);
   int r = bf_audio_out_open(a->cfg.device, period, render, a, &a->out, a->why, sizeof a->why);
@@ -90,13 +89,13 @@ static void *open_device(void *user) {
             (double)period / 48.0, a->open_params.bitrate_kbps, bf_audio_out_describe(a->out));
   }
   atomic_store_explicit(&a->dev, DEV_DONE, memory_order_release);
-  return NULL;
+  return 0;
 }
 
 /* The device once the opener is done (joined here), else NULL. */
 static bf_audio_out *device(bf_astream *a) {
   if (atomic_load_explicit(&a->dev, memory_order_acquire) == DEV_DONE) {
-    (void)pthread_join(a->opener, NULL);
+    bf_audio_thread_join(&a->opener);
     atomic_store(&a->dev, DEV_JOINED);
   }
   return atomic_load(&a->dev) == DEV_JOINED ? a->out : NULL;
@@ -106,7 +105,7 @@ static bf_audio_out *device(bf_astream *a) {
 static void start_device(bf_astream *a) {
   a->open_params = a->params;
   atomic_store(&a->dev, DEV_OPENING);
-  if (pthread_create(&a->opener, NULL, open_device, a) != 0) {
+  if (bf_audio_thread_start(open_device, a, &a->opener) != 0) {
     (void)open_device(a); /* no thread: on this one */
     atomic_store(&a->dev, DEV_JOINED);
   }
@@ -168,8 +167,7 @@ int bf_astream_open(const bf_astream_config *cfg, bf_channel *ch, bf_astream **o
 void bf_astream_close(bf_astream **pa) {
   bf_astream *a = *pa;
   if (!a) return;
-  if (atomic_load(&a->dev) == DEV_OPENING || atomic_load(&a->dev) == DEV_DONE)
-    (void)pthread_join(a->opener, NULL);
+  bf_audio_thread_join(&a->opener); /* an open under way ends first */
   bf_audio_out_close(&a->out); /* the device's thread is gone after this */
   if (a->ch) bf_channel_on(a->ch, BF_DKIND_AUDIO, NULL, NULL);
   bf_playout_free(&a->play);
