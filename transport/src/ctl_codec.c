@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "endian.h"
+#include "utf8.h"
 
 /* Limits shared with the data plane (spec §2), restated so that the control
  * codec does not depend on the FEC/wire headers' build options. */
@@ -43,6 +44,7 @@ static const char *const type_names[BF_CTL_TYPE_MAX_KNOWN + 1] = {
     [BF_CTL_PAIR_COMMIT] = "pair_commit",
     [BF_CTL_PAIR_NONCE] = "pair_nonce",
     [BF_CTL_PAIR_REVEAL] = "pair_reveal",
+    [BF_CTL_WAKE_INFO] = "wake_info",
 };
 
 const char *bf_ctl_type_name(unsigned type) {
@@ -50,8 +52,10 @@ const char *bf_ctl_type_name(unsigned type) {
   return type_names[type];
 }
 
+/* Numbers may have gaps (a type taken by a branch not built here): a gap
+ * is unknown, skipped as any other. */
 static int known(unsigned type) {
-  return type >= 1 && type <= BF_CTL_TYPE_MAX_KNOWN;
+  return type >= 1 && type <= BF_CTL_TYPE_MAX_KNOWN && type_names[type];
 }
 
 /* ---- strings ------------------------------------------------------------- */
@@ -94,6 +98,10 @@ static int text_ok(const uint8_t *s, size_t n) {
     i += extra + 1;
   }
   return 1;
+}
+
+int bf__text_ok(const uint8_t *s, size_t n) {
+  return text_ok(s, n);
 }
 
 static int code_ok(const char *s, size_t n) {
@@ -159,6 +167,9 @@ int bf_ctl_validate(const bf_ctl_msg *m, const char **why) {
     if (!text_ok((const uint8_t *)m->u.bye.text, n)) FAIL("bye: text not printable UTF-8");
     return 0;
   }
+  case BF_CTL_WAKE_INFO:
+    if (m->u.wake_info.count > BF_CTL_MAX_MACS) FAIL("wake_info: more than 8 MACs");
+    return 0;
   case BF_CTL_CLOCK_PING:
   case BF_CTL_CLOCK_PONG:
   case BF_CTL_KEYFRAME_REQUEST:
@@ -231,6 +242,8 @@ static size_t body_size(const bf_ctl_msg *m) {
   case BF_CTL_PAIR_NONCE:
   case BF_CTL_PAIR_REVEAL:
     return PAIR_NONCE_BYTES;
+  case BF_CTL_WAKE_INFO:
+    return 1u + (size_t)m->u.wake_info.count * BF_CTL_MAC_BYTES;
   }
   return 0;
 }
@@ -322,6 +335,11 @@ int bf_ctl_encode(const bf_ctl_msg *m, uint8_t *out, size_t cap) {
   case BF_CTL_PAIR_REVEAL:
     memcpy(w.p, m->u.pair_nonce.nonce, PAIR_NONCE_BYTES);
     w.p += PAIR_NONCE_BYTES;
+    break;
+  case BF_CTL_WAKE_INFO:
+    w8(&w, m->u.wake_info.count);
+    memcpy(w.p, m->u.wake_info.mac, (size_t)m->u.wake_info.count * BF_CTL_MAC_BYTES);
+    w.p += (size_t)m->u.wake_info.count * BF_CTL_MAC_BYTES;
     break;
   }
   return (int)(w.p - out);
@@ -484,6 +502,13 @@ int bf_ctl_decode(unsigned type, const uint8_t *body, size_t len, bf_ctl_msg *m,
   case BF_CTL_PAIR_REVEAL:
     if (r.n < PAIR_NONCE_BYTES) BAD("pair_reveal: short");
     memcpy(m->u.pair_nonce.nonce, r.p, PAIR_NONCE_BYTES);
+    break;
+  case BF_CTL_WAKE_INFO:
+    if (r.n < 1) BAD("wake_info: short");
+    m->u.wake_info.count = r8(&r);
+    if (m->u.wake_info.count > BF_CTL_MAX_MACS) BAD("wake_info: more than 8 MACs");
+    if (r.n < (size_t)m->u.wake_info.count * BF_CTL_MAC_BYTES) BAD("wake_info: MACs run past the body");
+    memcpy(m->u.wake_info.mac, r.p, (size_t)m->u.wake_info.count * BF_CTL_MAC_BYTES);
     break;
   }
   /* Field ranges and string contents: the same rules as the encoder. */
