@@ -23,6 +23,10 @@ packages=(
   # real components the tests start: clips, displays, networks, peers, a TURN
   # relay (coturn's turnserver, started by tests/turn/turn_e2e.c itself)
   ffmpeg xvfb x11-apps iproute2 nftables iperf3 tshark jq coturn
+  # LAN discovery (issue #18): the programs link libavahi-client; tests/lan
+  # starts an avahi-daemon and a private dbus-daemon per namespace, and
+  # captures the Wake-on-LAN magic packet with tcpdump
+  libavahi-client-dev avahi-daemon dbus tcpdump
   # the input tests type and click into the client's window, and find the
   # root window to take its focus away (tests/input)
   xdotool x11-utils
