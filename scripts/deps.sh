@@ -68,3 +68,10 @@ if [[ " ${missing[*]} " == *" coturn "* ]] && [ -d /run/systemd/system ]; then
   $sudo systemctl disable --now coturn.service >/dev/null 2>&1 || true
   echo "deps: coturn.service stopped and disabled (the tests start their own turnserver)"
 fi
+# Likewise avahi-daemon (avahi-daemon.service and its socket): the tests
+# start their own in namespaces (tests/lan); one left running would publish
+# every sender the other tests start on the machine's LAN.
+if [[ " ${missing[*]} " == *" avahi-daemon "* ]] && [ -d /run/systemd/system ]; then
+  $sudo systemctl disable --now avahi-daemon.service avahi-daemon.socket >/dev/null 2>&1 || true
+  echo "deps: avahi-daemon stopped and disabled (the tests start their own)"
+fi

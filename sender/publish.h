@@ -25,6 +25,7 @@ typedef struct bf_publish bf_publish;
 
 typedef struct bf_publish_config {
   uint16_t ctl_port; /* the TCP control port the service points at */
+  int ifindex;       /* the interface to publish on, 0 = every one */
   bf_lan_txt txt;    /* what the TXT record says (name: the service's name too) */
   FILE *log;         /* one line per outcome; NULL: silent */
 } bf_publish_config;

@@ -72,7 +72,8 @@ static void add_service(bf_publish *p, AvahiClient *c) {
     return;
   }
   if (!avahi_entry_group_is_empty(p->group)) return;
-  int r = avahi_entry_group_add_service_strlst(p->group, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, 0,
+  const AvahiIfIndex ifc = p->cfg.ifindex > 0 ? p->cfg.ifindex : AVAHI_IF_UNSPEC;
+  int r = avahi_entry_group_add_service_strlst(p->group, ifc, AVAHI_PROTO_UNSPEC, 0,
                                                p->name, BF_LAN_SERVICE, NULL, NULL,
                                                p->cfg.ctl_port, p->txt);
   if (r == AVAHI_ERR_COLLISION) {

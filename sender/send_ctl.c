@@ -4,7 +4,7 @@
  */
 #include "send_ctl.h"
 
-#include "host_macs.h"
+#include "host_ifs.h"
 #include "publish.h"
 #include "send_adapt.h"
 #include "send_admin.h"
@@ -48,12 +48,14 @@ static void offer(const bf_send_state *s, uint16_t data_port, bf_ctl_offer *of) 
 }
 
 /* The control port on the LAN's DNS-SD (publish.h): best effort, said in
- * one line when it cannot be. */
+ * one line when it cannot be. A control port on a loopback address is not
+ * for the LAN: nothing is published (and nothing said). */
 static void publish(bf_send_state *s, uint16_t data_port) {
   bf_publish_config pc;
   memset(&pc, 0, sizeof pc);
   bf_addr cl;
-  if (bf_sctl_local_addr(s->ctl, &cl) < 0) return;
+  if (bf_sctl_local_addr(s->ctl, &cl) < 0 || (pc.ifindex = bf_host_publish_ifindex(&cl)) < 0)
+    return;
   pc.ctl_port = addr_port(&cl);
   pc.log = stderr;
   pc.txt.version = BF_LAN_TXT_VERSION;
