@@ -73,9 +73,8 @@ static void add_service(bf_publish *p, AvahiClient *c) {
   }
   if (!avahi_entry_group_is_empty(p->group)) return;
   const AvahiIfIndex ifc = p->cfg.ifindex > 0 ? p->cfg.ifindex : AVAHI_IF_UNSPEC;
-  int r = avahi_entry_group_add_service_strlst(p->group, ifc, AVAHI_PROTO_UNSPEC, 0,
-                                               p->name, BF_LAN_SERVICE, NULL, NULL,
-                                               p->cfg.ctl_port, p->txt);
+  int r = avahi_entry_group_add_service_strlst(p->group, ifc, AVAHI_PROTO_UNSPEC, 0, p->name,
+                                               BF_LAN_SERVICE, NULL, NULL, p->cfg.ctl_port, p->txt);
   if (r == AVAHI_ERR_COLLISION) {
     rename_and_retry(p, c);
     return;

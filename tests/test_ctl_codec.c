@@ -605,8 +605,8 @@ static void test_wake_info(void **state) {
   memcpy(m.u.wake_info.mac[1], b6, 6);
   uint8_t b[BF_CTL_MAX_ENCODED];
   assert_int_equal(bf_ctl_encode(&m, b, sizeof b), 6 + 13);
-  const uint8_t want[] = {13, 0, 0, 0, 1, 17, 2, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55,
-                          0xaa, 0xbb, 0xcc, 0, 1, 2};
+  const uint8_t want[] = {13,   0,    0,    0,    1,    17,   2, 0x02, 0x11, 0x22,
+                          0x33, 0x44, 0x55, 0xaa, 0xbb, 0xcc, 0, 1,    2};
   assert_memory_equal(b, want, sizeof want);
   assert_int_equal(bf_ctl_decode(17, b + 6, 13, &out, NULL), 0);
   assert_memory_equal(&out, &m, sizeof m);

@@ -465,8 +465,8 @@ static int check_together(bf_cli *c, char *err, size_t cap) {
 
 /* 1 for the options `list` and `unpair` take. */
 static int book_option(const char *name) {
-  static const char *const ok[] = {"--config-dir", "-v", "--verbose", "-q",      "--quiet",
-                                   "-h", "--help", "-V",  "--version", "--browse"};
+  static const char *const ok[] = {"--config-dir", "-v",     "--verbose", "-q",        "--quiet",
+                                   "-h",           "--help", "-V",        "--version", "--browse"};
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
     if (!strcmp(name, ok[i])) return 1;
   return 0;

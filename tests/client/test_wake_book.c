@@ -2,8 +2,8 @@
 /*
  * The client's Wake-on-LAN book (setup/wake_book.h): what is put is got
  * back, a sender's new line replaces its old one, lines that do not parse
- * are dropped (the others kept; CRLF and an empty list item are fine), no file is no entry, forgetting removes
- * one line, and the file stays bounded.
+ * are dropped (the others kept; CRLF and an empty list item are fine), no file is no entry,
+ * forgetting removes one line, and the file stays bounded.
  */
 #include "testutil.h"
 
@@ -86,9 +86,9 @@ static void test_bad_lines(void **state) {
   snprintf(path, sizeof path, "%s/" BF_WAKE_FILE, dir);
   FILE *f = fopen(path, "w");
   assert_non_null(f);
-  fputs("a 10.0.0.1 52:54:00:12:00:01\r\n" /* CRLF: fine */
-        "b 10.0.0.2\n"                     /* no MAC */
-        "c 10.0.0.3 52:54:00:12:00\n"      /* a short MAC */
+  fputs("a 10.0.0.1 52:54:00:12:00:01\r\n"           /* CRLF: fine */
+        "b 10.0.0.2\n"                               /* no MAC */
+        "c 10.0.0.3 52:54:00:12:00\n"                /* a short MAC */
         "d - 52:54:00:12:00:01,,52:54:00:12:00:02\n" /* an empty item is skipped */
         "e - 1:2:3:4:5:6 extra\n"
         "f - 52:54:00:12:00:01,52:54:00:12:00:02,52:54:00:12:00:03,52:54:00:12:00:04,"

@@ -396,6 +396,17 @@ static int rstr(reader *r, char *dst, size_t max) {
     return -EBADMSG;                                                                               \
   } while (0)
 
+/* WakeInfo's body: count u8 (0..8), count x 6 bytes. 0 or -EBADMSG (|*why|). */
+static int decode_wake(reader *r, bf_ctl_msg *m, const char **why) {
+  if (r->n < 1) BAD("wake_info: short");
+  m->u.wake_info.count = r8(r);
+  if (m->u.wake_info.count > BF_CTL_MAX_MACS) BAD("wake_info: more than 8 MACs");
+  if (r->n < (size_t)m->u.wake_info.count * BF_CTL_MAC_BYTES)
+    BAD("wake_info: MACs run past the body");
+  memcpy(m->u.wake_info.mac, r->p, (size_t)m->u.wake_info.count * BF_CTL_MAC_BYTES);
+  return 0;
+}
+
 int bf_ctl_decode(unsigned type, const uint8_t *body, size_t len, bf_ctl_msg *m, const char **why) {
   if (why) *why = "";
   if (!known(type)) return -ENOENT;
@@ -504,11 +515,7 @@ int bf_ctl_decode(unsigned type, const uint8_t *body, size_t len, bf_ctl_msg *m,
     memcpy(m->u.pair_nonce.nonce, r.p, PAIR_NONCE_BYTES);
     break;
   case BF_CTL_WAKE_INFO:
-    if (r.n < 1) BAD("wake_info: short");
-    m->u.wake_info.count = r8(&r);
-    if (m->u.wake_info.count > BF_CTL_MAX_MACS) BAD("wake_info: more than 8 MACs");
-    if (r.n < (size_t)m->u.wake_info.count * BF_CTL_MAC_BYTES) BAD("wake_info: MACs run past the body");
-    memcpy(m->u.wake_info.mac, r.p, (size_t)m->u.wake_info.count * BF_CTL_MAC_BYTES);
+    if (decode_wake(&r, m, why)) return -EBADMSG;
     break;
   }
   /* Field ranges and string contents: the same rules as the encoder. */

@@ -283,19 +283,13 @@ static void server_welcome(bf_ctl_session *s, uint64_t now) {
     close_local(s, BF_CTL_BYE_NO_MODE, now, "no common mode: %s", why);
     return;
   }
-  bf_ctl_msg m = {.type = BF_CTL_WAKE_INFO};
-  if (s->cfg.wake_count && s->cfg.wake_count <= BF_CTL_MAX_MACS) {
-    m.u.wake_info.count = s->cfg.wake_count;
-    memcpy(m.u.wake_info.mac, s->cfg.wake_mac, sizeof m.u.wake_info.mac);
-    int wr = send_msg(s, &m, now);
-    if (wr) {
-      close_local(s, BF_CTL_BYE_ERROR, now, "sending WakeInfo failed: %s", bf_strerror(wr));
-      return;
-    }
-  }
+  bf_ctl_msg m = {.type = BF_CTL_WAKE_INFO}; /* the MACs first, if any (protocol.md 15.2) */
+  m.u.wake_info.count = s->cfg.wake_count;
+  memcpy(m.u.wake_info.mac, s->cfg.wake_mac, sizeof m.u.wake_info.mac);
+  int rc = m.u.wake_info.count ? send_msg(s, &m, now) : 0;
   m.type = BF_CTL_WELCOME;
   m.u.welcome = s->welcome;
-  int rc = send_msg(s, &m, now);
+  if (!rc) rc = send_msg(s, &m, now);
   if (rc) {
     close_local(s, BF_CTL_BYE_ERROR, now, "sending Welcome failed: %s", bf_strerror(rc));
     return;
@@ -475,13 +469,10 @@ static void client_msg(bf_ctl_session *s, const bf_ctl_msg *m, uint64_t now) {
     establish(s);
     return;
   }
-  if (s->st == BF_CTL_ST_ESTABLISHED && m->type == BF_CTL_CLOCK_PONG) {
-    ev_push(s, BF_CTL_EV_MESSAGE)->msg = *m;
-    return;
-  }
-  /* the sender's MACs: before its Welcome (once paired), or later */
-  if (m->type == BF_CTL_WAKE_INFO && (s->st == BF_CTL_ST_ESTABLISHED ||
-                                      (s->st == BF_CTL_ST_SETUP && (!s->pairing || s->paired)))) {
+  /* WakeInfo (the sender's MACs) comes before its Welcome, once paired */
+  if ((s->st == BF_CTL_ST_ESTABLISHED && m->type == BF_CTL_CLOCK_PONG) ||
+      (m->type == BF_CTL_WAKE_INFO && (s->st == BF_CTL_ST_ESTABLISHED ||
+                                       (s->st == BF_CTL_ST_SETUP && (!s->pairing || s->paired))))) {
     ev_push(s, BF_CTL_EV_MESSAGE)->msg = *m;
     return;
   }

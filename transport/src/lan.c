@@ -41,6 +41,11 @@ static int put_kv(uint8_t *out, size_t cap, size_t *at, const char *key, const c
   return 0;
 }
 
+int bf_lan_name_ok(const char *name) {
+  const size_t n = strnlen(name, BF_LAN_MAX_NAME + 1);
+  return n <= BF_LAN_MAX_NAME && bf__text_ok((const uint8_t *)name, n);
+}
+
 int bf_lan_txt_encode(const bf_lan_txt *t, uint8_t *out, size_t cap) {
   if (!t || !out) return -EINVAL;
   const size_t nn = strnlen(t->name, sizeof t->name), fn = strnlen(t->fp, sizeof t->fp);

@@ -49,9 +49,8 @@ static bf_lan_sender *slot(browse *b, const char *name, int ipv6) {
 
 static void resolve_cb(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProtocol proto,
                        AvahiResolverEvent ev, const char *name, const char *type,
-                       const char *domain, const char *host, const AvahiAddress *a,
-                       uint16_t port, AvahiStringList *txt, AvahiLookupResultFlags flags,
-                       void *user) {
+                       const char *domain, const char *host, const AvahiAddress *a, uint16_t port,
+                       AvahiStringList *txt, AvahiLookupResultFlags flags, void *user) {
   (void)iface, (void)proto, (void)type, (void)domain, (void)host, (void)flags;
   browse *b = user;
   if (ev == AVAHI_RESOLVER_FOUND && a) {
@@ -74,13 +73,13 @@ static void resolve_cb(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProtoco
 }
 
 static void browse_cb(AvahiServiceBrowser *sb, AvahiIfIndex iface, AvahiProtocol proto,
-                      AvahiBrowserEvent ev, const char *name, const char *type,
-                      const char *domain, AvahiLookupResultFlags flags, void *user) {
+                      AvahiBrowserEvent ev, const char *name, const char *type, const char *domain,
+                      AvahiLookupResultFlags flags, void *user) {
   (void)sb, (void)flags;
   browse *b = user;
   if (ev == AVAHI_BROWSER_NEW) {
-    if (!avahi_service_resolver_new(b->client, iface, proto, name, type, domain,
-                                    AVAHI_PROTO_UNSPEC, 0, resolve_cb, b))
+    if (!avahi_service_resolver_new(b->client, iface, proto, name, type, domain, AVAHI_PROTO_UNSPEC,
+                                    0, resolve_cb, b))
       b->more++; /* cannot be resolved now: counted, not listed */
   } else if (ev == AVAHI_BROWSER_FAILURE) {
     snprintf(b->err, b->errcap, "LAN browsing failed: %s",
@@ -109,17 +108,14 @@ int bf_lan_browse(uint32_t window_ms, bf_lan_sender *out, size_t cap, size_t *mo
     avahi_simple_poll_free(poll);
     return e == AVAHI_ERR_NO_DAEMON ? -ECONNREFUSED : -EIO;
   }
-  AvahiServiceBrowser *sb = avahi_service_browser_new(b.client, AVAHI_IF_UNSPEC,
-                                                      AVAHI_PROTO_UNSPEC, BF_LAN_SERVICE, NULL,
-                                                      0, browse_cb, &b);
+  AvahiServiceBrowser *sb = avahi_service_browser_new(b.client, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC,
+                                                      BF_LAN_SERVICE, NULL, 0, browse_cb, &b);
   if (!sb) {
-    snprintf(err, errcap, "LAN browsing failed: %s",
-             avahi_strerror(avahi_client_errno(b.client)));
+    snprintf(err, errcap, "LAN browsing failed: %s", avahi_strerror(avahi_client_errno(b.client)));
     rc = -EIO;
   }
   const uint64_t end = bf_clock_mono_ns() + (uint64_t)window_ms * 1000000u;
-  for (uint64_t now = bf_clock_mono_ns(); sb && !b.failed && now < end;
-       now = bf_clock_mono_ns()) {
+  for (uint64_t now = bf_clock_mono_ns(); sb && !b.failed && now < end; now = bf_clock_mono_ns()) {
     const int ms = (int)((end - now + 999999u) / 1000000u);
     if (avahi_simple_poll_iterate(poll, ms) != 0) break;
   }

@@ -33,15 +33,7 @@ static size_t used_read(const char *config_dir, used_line *u) {
   FILE *f = fopen(path, "r");
   if (!f) return 0;
   size_t n = 0;
-  while (n < BF_PIN_MAX_PINS && fgets(line, sizeof line, f)) {
-    size_t len = strcspn(line, "\n");
-    if (!line[len] && !feof(f)) { /* longer than any good line: skip the rest */
-      int ch;
-      while ((ch = fgetc(f)) != EOF && ch != '\n') {
-      }
-      continue;
-    }
-    line[len] = 0;
+  while (n < BF_PIN_MAX_PINS && bf_config_read_line(f, line, sizeof line)) {
     char *end;
     errno = 0;
     long long t = strtoll(line, &end, 10);
@@ -59,15 +51,12 @@ static size_t used_read(const char *config_dir, used_line *u) {
 /* Writes |n| lines of |u| as the file. 0 or negative errno (|where|). */
 static int used_write(const char *config_dir, const used_line *u, size_t n, char *where,
                       size_t cap) {
-  char path[1100];
-  int r = bf_config_file_path(config_dir, USED_FILE, path, sizeof path);
-  if (r < 0) return r;
   size_t room = n * (BF_PIN_MAX_NAME + 24) + 1, len = 0;
   char *text = malloc(room);
   if (!text) return -ENOMEM;
   for (size_t i = 0; i < n; i++)
     len += (size_t)snprintf(text + len, room - len, "%lld %s\n", (long long)u[i].t, u[i].name);
-  r = bf_config_file_replace(path, text, len, where, cap);
+  int r = bf_config_file_put(config_dir, USED_FILE, text, len, where, cap);
   free(text);
   return r;
 }

@@ -106,10 +106,10 @@ int bf_wake_cmd(const char *config_dir, const char *host) {
     fprintf(stderr, "bildfunk: wake: no magic packet for %s could be sent\n", name);
     return 1;
   }
-  fprintf(stderr,
-          "bildfunk: wake: sent %zu magic packet%s for %s (MAC %s) to UDP port %u (broadcast%s%s)\n",
-          sent, sent == 1 ? "" : "s", name, macs, (unsigned)BF_WAKE_PORT,
-          e.ip[0] ? " and " : "", e.ip);
+  fprintf(
+      stderr,
+      "bildfunk: wake: sent %zu magic packet%s for %s (MAC %s) to UDP port %u (broadcast%s%s)\n",
+      sent, sent == 1 ? "" : "s", name, macs, (unsigned)BF_WAKE_PORT, e.ip[0] ? " and " : "", e.ip);
   return 0;
 }
 
@@ -143,12 +143,15 @@ int bf_wake_and_wait(const char *config_dir, const char *host, uint16_t default_
     if (bf_addr_parse(host, default_port, &a) == 0 && port_answers(&a, 500)) break;
     const uint64_t now = bf_clock_mono_ns();
     if (now >= end) {
-      fprintf(stderr, "bildfunk: wake: %s did not answer within %u s (is Wake-on-LAN on in its "
-                      "firmware and network card?)\n", host, wait_s);
+      fprintf(stderr,
+              "bildfunk: wake: %s did not answer within %u s (is Wake-on-LAN on in its "
+              "firmware and network card?)\n",
+              host, wait_s);
       return 1;
     }
     if (now >= next_say) {
-      fprintf(stderr, "bildfunk: wake: waiting for %s ... %.0f s\n", host, (double)(now - t0) / 1e9);
+      fprintf(stderr, "bildfunk: wake: waiting for %s ... %.0f s\n", host,
+              (double)(now - t0) / 1e9);
       next_say += 5000000000u;
     }
     if (bf_addr_parse(host, default_port, &a) != 0) usleep(500000);

@@ -15,12 +15,12 @@
 
 #define LINE_MAX_BYTES (BF_PIN_MAX_NAME + 64 + BF_CTL_MAX_MACS * BF_MAC_TEXT + 8)
 
-/* One line into |e|. 0 or -EINVAL. */
+/* One line into |e| (a CR before its end is fine). 0 or -EINVAL. */
 static int parse_line(char *line, bf_wake_entry *e) {
   memset(e, 0, sizeof *e);
-  char *save = NULL, *name = strtok_r(line, " ", &save), *ip = strtok_r(NULL, " ", &save),
-       *macs = strtok_r(NULL, " ", &save);
-  if (!name || !ip || !macs || strtok_r(NULL, " ", &save)) return -EINVAL;
+  char *save = NULL, *name = strtok_r(line, " \r", &save), *ip = strtok_r(NULL, " \r", &save),
+       *macs = strtok_r(NULL, " \r", &save);
+  if (!name || !ip || !macs || strtok_r(NULL, " \r", &save)) return -EINVAL;
   if (strlen(name) > BF_PIN_MAX_NAME || strlen(ip) >= sizeof e->ip) return -EINVAL;
   snprintf(e->name, sizeof e->name, "%s", name);
   if (strcmp(ip, "-")) snprintf(e->ip, sizeof e->ip, "%s", ip);
@@ -31,23 +31,22 @@ static int parse_line(char *line, bf_wake_entry *e) {
   return e->count ? 0 : -EINVAL;
 }
 
-/* The file's entries into |v| (BF_PIN_MAX_PINS at most). Returns how many. */
-static size_t read_all(const char *config_dir, bf_wake_entry *v) {
+/* The file's entries into |v| (BF_PIN_MAX_PINS at most), but for those of
+ * |skip| (may be NULL), which are counted in |*skipped|. Returns how many. */
+static size_t read_all(const char *config_dir, bf_wake_entry *v, const char *skip,
+                       size_t *skipped) {
   char path[1100], line[LINE_MAX_BYTES];
+  *skipped = 0;
   if (bf_config_file_path(config_dir, BF_WAKE_FILE, path, sizeof path) < 0) return 0;
   FILE *f = fopen(path, "r");
   if (!f) return 0;
   size_t n = 0;
-  while (n < BF_PIN_MAX_PINS && fgets(line, sizeof line, f)) {
-    size_t len = strcspn(line, "\r\n");
-    if (!line[len] && !feof(f)) { /* longer than any good line: skip the rest */
-      int ch;
-      while ((ch = fgetc(f)) != EOF && ch != '\n') {
-      }
-      continue;
-    }
-    line[len] = 0;
-    if (parse_line(line, &v[n]) == 0) n++;
+  while (n < BF_PIN_MAX_PINS && bf_config_read_line(f, line, sizeof line)) {
+    if (parse_line(line, &v[n]) < 0) continue;
+    if (skip && !strcmp(v[n].name, skip))
+      ++*skipped;
+    else
+      n++;
   }
   fclose(f);
   return n;
@@ -55,9 +54,6 @@ static size_t read_all(const char *config_dir, bf_wake_entry *v) {
 
 static int write_all(const char *config_dir, const bf_wake_entry *v, size_t n, char *where,
                      size_t cap) {
-  char path[1100];
-  int r = bf_config_file_path(config_dir, BF_WAKE_FILE, path, sizeof path);
-  if (r < 0) return r;
   char *text = malloc(n * LINE_MAX_BYTES + 1);
   if (!text) return -ENOMEM;
   size_t len = 0;
@@ -71,17 +67,9 @@ static int write_all(const char *config_dir, const bf_wake_entry *v, size_t n, c
     }
     text[len++] = '\n';
   }
-  r = bf_config_file_replace(path, text, len, where, cap);
+  int r = bf_config_file_put(config_dir, BF_WAKE_FILE, text, len, where, cap);
   free(text);
   return r;
-}
-
-/* Drops |name|'s entries from |v|; returns the count left. */
-static size_t drop(bf_wake_entry *v, size_t n, const char *name) {
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(v[i].name, name)) v[k++] = v[i];
-  return k;
 }
 
 int bf_wake_book_put(const char *config_dir, const bf_wake_entry *e, char *where, size_t cap) {
@@ -90,7 +78,7 @@ int bf_wake_book_put(const char *config_dir, const bf_wake_entry *e, char *where
     return -EINVAL;
   bf_wake_entry *v = malloc(BF_PIN_MAX_PINS * sizeof *v);
   if (!v) return -ENOMEM;
-  size_t n = drop(v, read_all(config_dir, v), e->name);
+  size_t skipped, n = read_all(config_dir, v, e->name, &skipped);
   if (n == BF_PIN_MAX_PINS) { /* full: the first (oldest) line makes room */
     memmove(v, v + 1, (n - 1) * sizeof *v);
     n--;
@@ -104,7 +92,7 @@ int bf_wake_book_put(const char *config_dir, const bf_wake_entry *e, char *where
 int bf_wake_book_get(const char *config_dir, const char *name, bf_wake_entry *e) {
   bf_wake_entry *v = malloc(BF_PIN_MAX_PINS * sizeof *v);
   if (!v) return -ENOMEM;
-  size_t n = read_all(config_dir, v);
+  size_t skipped, n = read_all(config_dir, v, NULL, &skipped);
   int r = -ENOENT;
   for (size_t i = 0; i < n && r; i++)
     if (!strcmp(v[i].name, name)) {
@@ -118,9 +106,9 @@ int bf_wake_book_get(const char *config_dir, const char *name, bf_wake_entry *e)
 int bf_wake_book_forget(const char *config_dir, const char *name) {
   bf_wake_entry *v = malloc(BF_PIN_MAX_PINS * sizeof *v);
   if (!v) return -ENOMEM;
-  size_t n = read_all(config_dir, v), k = drop(v, n, name);
+  size_t skipped, n = read_all(config_dir, v, name, &skipped);
   char where[1200];
-  int r = k == n ? 0 : write_all(config_dir, v, k, where, sizeof where);
+  int r = skipped ? write_all(config_dir, v, n, where, sizeof where) : 0;
   free(v);
   return r;
 }

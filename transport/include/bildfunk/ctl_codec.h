@@ -91,7 +91,7 @@ typedef enum bf_ctl_type {
   BF_CTL_PAIR_NONCE = 12,      /* sender -> client: n_s, answer to PairCommit */
   BF_CTL_PAIR_REVEAL = 13,     /* client -> sender: n_c, answer to PairNonce */
   /* 14..16: the relay's (issue #18, TURN) */
-  BF_CTL_WAKE_INFO = 17,       /* sender -> client: its MACs, before Welcome */
+  BF_CTL_WAKE_INFO = 17, /* sender -> client: its MACs, before Welcome */
 } bf_ctl_type;
 #define BF_CTL_TYPE_MAX_KNOWN 17u
 
@@ -189,7 +189,7 @@ typedef struct bf_ctl_msg {
     struct { /* 32 bytes: n_s (PairNonce) or n_c (PairReveal), random */
       uint8_t nonce[BF_CTL_PAIR_NONCE_BYTES];
     } pair_nonce;      /* PairNonce and PairReveal */
-    struct {          /* u8 count (0..8) + count x 6 bytes */
+    struct {           /* u8 count (0..8) + count x 6 bytes */
       uint8_t count;
       uint8_t mac[BF_CTL_MAX_MACS][BF_CTL_MAC_BYTES];
     } wake_info;

@@ -50,6 +50,9 @@ typedef struct bf_lan_txt {
  * not 8..16 hex digits) or -ENOSPC. */
 int bf_lan_txt_encode(const bf_lan_txt *t, uint8_t *out, size_t cap);
 
+/* 1 when |name| can be published: 0..63 bytes of printable UTF-8. */
+int bf_lan_name_ok(const char *name);
+
 /* Parses TXT RDATA (|len| bytes) into |t|. Returns 0, or -EBADMSG with
  * |*why| (may be NULL) naming the problem ("txt: string runs past the
  * record", "txt: no v=", "txt: dp= not 1..65535", ...). */
