@@ -93,6 +93,8 @@ typedef struct bf_client {
   int ctl_paired_now;     /* this run paired */
   bf_wake_entry wake;     /* the sender's WakeInfo (wake.count 0: none), kept once established */
   bf_pairscreen ps;       /* the window during the setup */
+  struct bf_lan_watch *lan; /* the LAN's senders while the window asks for one (lan_browse.h) */
+  unsigned lan_said;        /* how many of them stderr has been told about */
   bf_canvas ps_cv;
   char target[320];       /* the sender: HOST[:PORT] as given (a DNS name is up to 253), or typed in
                              the window (up to BF_PAIRSCREEN_HOST - 1) */

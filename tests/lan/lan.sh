@@ -11,22 +11,25 @@
 #   3. Wake-on-LAN: `bildfunk wake HOST` in the client's namespace; tcpdump in
 #      the sender's captures the magic packet (6 x ff, 16 x that MAC) to UDP
 #      port 9, broadcast and to the sender's address
+#   3b. the window: `bildfunk` without a HOST, in Xvfb in the client's
+#      namespace, offers the sender under its prompt; Tab puts its address on
+#      the line, Enter streams 30 pictures (and last-sender is that address)
 #   4. no daemon: a sender whose bus has no avahi-daemon says so in one line
 #      and streams: `bildfunk HOST --wake` wakes, waits for the control port
 #      and gets its 30 pictures
-# Binaries from the environment: BF_SENDER, BF_CLIENT. Needs root, ip,
-# avahi-daemon, dbus-daemon, tcpdump, tshark (exit 77 = skip; a failure with
+# Binaries from the environment: BF_SENDER, BF_CLIENT, BF_XTOOL. Needs root, ip,
+# avahi-daemon, dbus-daemon, tcpdump, tshark, Xvfb (exit 77 = skip; a failure with
 # BF_REQUIRE_ALL=1). The namespaces and daemons are removed on exit.
 set -uo pipefail
 case_name=${1:-lan}
-: "${BF_SENDER:?}" "${BF_CLIENT:?}"
+: "${BF_SENDER:?}" "${BF_CLIENT:?}" "${BF_XTOOL:?}"
 skip() {
   echo "skip: $*"
   [ "${BF_REQUIRE_ALL:-0}" = 1 ] && { echo "FAIL: BF_REQUIRE_ALL is set"; exit 1; }
   exit 77
 }
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
-for t in ip unshare avahi-daemon dbus-daemon tcpdump tshark; do
+for t in ip unshare avahi-daemon dbus-daemon tcpdump tshark Xvfb; do
   command -v "$t" > /dev/null || skip "needs $t"
 done
 source "$(dirname "$0")/../lib/e2e.sh" bf-lan-e2e
@@ -198,8 +201,43 @@ bc=$(awk -v m="$magic" '$2 == 9 && $3 == m && ($1 == "10.78.0.255" || $1 == "255
 uc=$(awk -v m="$magic" '$2 == 9 && $3 == m && $1 == "10.78.0.2"' "$tmp/wol.txt" | wc -l)
 [ "$bc" -ge 1 ] || fail "no broadcast magic packet for $MAC captured: $(cat "$tmp/wol.txt")"
 [ "$uc" -ge 1 ] || fail "no magic packet to the sender's address captured: $(cat "$tmp/wol.txt")"
-stop_sender
 ok "bildfunk wake: tcpdump in the sender's namespace captured the magic packet for $MAC ($bc broadcast, $uc to 10.78.0.2)"
+
+# 3b. the window's prompt offers the sender; Tab, Enter
+for _ in $(seq 20); do
+  xn=$((100 + RANDOM % 800))
+  [ -e "/tmp/.X$xn-lock" ] || [ -e "/tmp/.X11-unix/X$xn" ] || break
+done
+"${in_c[@]}" Xvfb ":$xn" -screen 0 640x480x24 -nolisten tcp > "$tmp/xvfb.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -e "/tmp/.X11-unix/X$xn" ] && break; sleep 0.05; done
+[ -e "/tmp/.X11-unix/X$xn" ] || fail "Xvfb did not start"
+sleep 0.2
+[ -e "$tmp/c/last-sender" ] && fail "last-sender before any streaming session"
+# (leak checks off under ASan here, as in tests/client/e2e.sh: SDL's X libraries)
+"${in_c[@]}" DISPLAY=":$xn" SDL_VIDEODRIVER=x11 \
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+  "$BF_CLIENT" --config-dir "$tmp/c" --name lan-client --size 640x480 --font builtin \
+  --frames 30 --stats-json "$tmp/win.json" < /dev/null > /dev/null 2> "$tmp/win.err" &
+wcl=$!
+pids+=("$wcl")
+WIN=$("${in_c[@]}" DISPLAY=":$xn" "$BF_XTOOL" find bildfunk 10) || fail "no client window"
+for _ in $(seq 200); do
+  grep -q "the window offers 1 sender on the LAN (Tab picks)" "$tmp/win.err" && break
+  sleep 0.05
+done
+grep -q "the window offers 1 sender on the LAN (Tab picks)" "$tmp/win.err" \
+  || fail "the window offers no LAN sender"
+sleep 0.5 # a key sent at once can be lost (tests/client/e2e.sh)
+"${in_c[@]}" DISPLAY=":$xn" "$BF_XTOOL" type "${WIN%% *}" '\t\n' || fail "typing Tab, Return"
+for _ in $(seq 300); do kill -0 "$wcl" 2> /dev/null || break; sleep 0.1; done
+wait "$wcl" || fail "the window's stream failed: exit $?"
+pics=$(jnum "$tmp/win.json" pictures)
+[ "${pics:-0}" -eq 30 ] || fail "the window decoded ${pics:-0} pictures, want 30"
+[ "$(cat "$tmp/c/last-sender")" = "10.78.0.2:$CPORT" ] \
+  || fail "last-sender is '$(cat "$tmp/c/last-sender")', not the LAN sender's address"
+stop_sender
+ok "the window's prompt offers the LAN's sender; Tab, Enter: 30 pictures from 10.78.0.2:$CPORT"
 
 # 4. a sender without a daemon says so once and streams; --wake gets there
 SBUS=nobus SPORT=$CPORT start_sender

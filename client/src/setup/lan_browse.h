@@ -5,9 +5,12 @@
  * time, each resolved to its address, control port and TXT record.
  *
  * Backends: lan_browse_avahi.c (libavahi-client through the system's
- * avahi-daemon, Avahi's simple poll run on the caller's thread for the
- * window and no longer), lan_browse_none.c (a build without Avahi). Used by
- * `bildfunk list` (sender_book.c); it blocks for the window.
+ * avahi-daemon), lan_browse_none.c (a build without Avahi). Two ways:
+ * bf_lan_browse() for `bildfunk list` (sender_book.c) runs Avahi's simple
+ * poll on the caller's thread for the window and no longer (it blocks);
+ * bf_lan_watch for the window's "Sender" prompt (screens.c) browses on
+ * Avahi's threaded poll while the prompt is up, and the loop takes a copy
+ * of what was found so far (under the poll's lock, a few microseconds).
  *
  * A record that does not parse (anyone on the LAN may publish one) is
  * kept with |txt_ok| 0 and |why|, so the list can say so; at most |cap|
@@ -39,5 +42,19 @@ typedef struct bf_lan_sender {
  * -ENOTSUP: this build has no Avahi; -EIO: another Avahi error). */
 int bf_lan_browse(uint32_t window_ms, bf_lan_sender *out, size_t cap, size_t *more, char *err,
                   size_t errcap);
+
+/* The window's watcher: browses until stopped, on a thread of its own. */
+typedef struct bf_lan_watch bf_lan_watch;
+
+/* Starts browsing. 0 with |*out|, or a negative errno (as bf_lan_browse)
+ * with one line in |err|. */
+int bf_lan_watch_start(bf_lan_watch **out, char *err, size_t errcap);
+
+/* A copy of the senders resolved so far (at most |cap|, in the order they
+ * were found). Returns how many. */
+size_t bf_lan_watch_get(bf_lan_watch *w, bf_lan_sender *out, size_t cap);
+
+/* Stops the thread and frees |*w| (NULL is fine). */
+void bf_lan_watch_stop(bf_lan_watch **w);
 
 #endif

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * LAN discovery through Avahi: see lan_browse.h. One browser; a resolver
- * per service found; everything on the caller's thread inside
- * avahi_simple_poll_iterate(), until the window is over.
+ * per service found. bf_lan_browse: everything on the caller's thread inside
+ * avahi_simple_poll_iterate(), until the window is over; the watcher: on
+ * Avahi's threaded poll, its results read under that poll's lock.
  */
 #include "lan_browse.h"
 
@@ -13,9 +14,11 @@
 #include <avahi-common/error.h>
 #include <avahi-common/simple-watch.h>
 #include <avahi-common/strlst.h>
+#include <avahi-common/thread-watch.h>
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct browse {
@@ -92,6 +95,25 @@ static void client_cb(AvahiClient *c, AvahiClientState st, void *user) {
   (void)c, (void)st, (void)user; /* a daemon that goes away ends the browser: FAILURE */
 }
 
+/* The client and the browser on |api|. 0, or a negative errno with |b->err|
+ * set; |b->client| may be set either way (the caller frees it). */
+static int browse_open(browse *b, const AvahiPoll *api) {
+  int e = 0;
+  b->client = avahi_client_new(api, 0, client_cb, b, &e);
+  if (!b->client) {
+    snprintf(b->err, b->errcap, "LAN discovery off: %s (is avahi-daemon running?)",
+             avahi_strerror(e));
+    return e == AVAHI_ERR_NO_DAEMON ? -ECONNREFUSED : -EIO;
+  }
+  if (!avahi_service_browser_new(b->client, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, BF_LAN_SERVICE,
+                                 NULL, 0, browse_cb, b)) {
+    snprintf(b->err, b->errcap, "LAN browsing failed: %s",
+             avahi_strerror(avahi_client_errno(b->client)));
+    return -EIO;
+  }
+  return 0;
+}
+
 int bf_lan_browse(uint32_t window_ms, bf_lan_sender *out, size_t cap, size_t *more, char *err,
                   size_t errcap) {
   browse b = {.out = out, .cap = cap, .err = err, .errcap = errcap};
@@ -101,27 +123,65 @@ int bf_lan_browse(uint32_t window_ms, bf_lan_sender *out, size_t cap, size_t *mo
     snprintf(err, errcap, "LAN browsing: out of memory");
     return -ENOMEM;
   }
-  int e = 0, rc = 0;
-  b.client = avahi_client_new(avahi_simple_poll_get(poll), 0, client_cb, &b, &e);
-  if (!b.client) {
-    snprintf(err, errcap, "LAN discovery off: %s (is avahi-daemon running?)", avahi_strerror(e));
-    avahi_simple_poll_free(poll);
-    return e == AVAHI_ERR_NO_DAEMON ? -ECONNREFUSED : -EIO;
-  }
-  AvahiServiceBrowser *sb = avahi_service_browser_new(b.client, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC,
-                                                      BF_LAN_SERVICE, NULL, 0, browse_cb, &b);
-  if (!sb) {
-    snprintf(err, errcap, "LAN browsing failed: %s", avahi_strerror(avahi_client_errno(b.client)));
-    rc = -EIO;
-  }
+  int rc = browse_open(&b, avahi_simple_poll_get(poll));
+  const int sb = rc == 0;
   const uint64_t end = bf_clock_mono_ns() + (uint64_t)window_ms * 1000000u;
   for (uint64_t now = bf_clock_mono_ns(); sb && !b.failed && now < end; now = bf_clock_mono_ns()) {
     const int ms = (int)((end - now + 999999u) / 1000000u);
     if (avahi_simple_poll_iterate(poll, ms) != 0) break;
   }
   if (b.failed) rc = -EIO;
-  avahi_client_free(b.client); /* frees the browser and the resolvers still running */
+  if (b.client) avahi_client_free(b.client); /* frees the browser and the resolvers still running */
   avahi_simple_poll_free(poll);
   *more = b.more;
   return rc < 0 ? rc : (int)b.n;
+}
+
+/* ---- the window's watcher -------------------------------------------------- */
+
+struct bf_lan_watch {
+  AvahiThreadedPoll *poll;
+  browse b; /* touched by the poll's thread, read under its lock */
+  bf_lan_sender found[BF_LAN_BROWSE_MAX];
+  char err[200];
+};
+
+void bf_lan_watch_stop(bf_lan_watch **wp) {
+  bf_lan_watch *w = *wp;
+  if (!w) return;
+  if (w->poll) avahi_threaded_poll_stop(w->poll);
+  if (w->b.client) avahi_client_free(w->b.client);
+  if (w->poll) avahi_threaded_poll_free(w->poll);
+  free(w);
+  *wp = NULL;
+}
+
+int bf_lan_watch_start(bf_lan_watch **out, char *err, size_t errcap) {
+  *out = NULL;
+  bf_lan_watch *w = calloc(1, sizeof *w);
+  if (!w) return -ENOMEM;
+  w->b =
+      (browse){.out = w->found, .cap = BF_LAN_BROWSE_MAX, .err = w->err, .errcap = sizeof w->err};
+  int r = (w->poll = avahi_threaded_poll_new())
+              ? browse_open(&w->b, avahi_threaded_poll_get(w->poll))
+              : -ENOMEM;
+  if (!r && avahi_threaded_poll_start(w->poll) < 0) {
+    snprintf(w->err, sizeof w->err, "LAN browsing: its thread did not start");
+    r = -EAGAIN;
+  }
+  if (r < 0) {
+    snprintf(err, errcap, "%s", w->err[0] ? w->err : "LAN browsing: out of memory");
+    bf_lan_watch_stop(&w);
+    return r;
+  }
+  *out = w;
+  return 0;
+}
+
+size_t bf_lan_watch_get(bf_lan_watch *w, bf_lan_sender *out, size_t cap) {
+  avahi_threaded_poll_lock(w->poll);
+  size_t n = w->b.n < cap ? w->b.n : cap;
+  memcpy(out, w->found, n * sizeof *out);
+  avahi_threaded_poll_unlock(w->poll);
+  return n;
 }
