@@ -14,6 +14,7 @@
 #   3b. the window: `bildfunk` without a HOST, in Xvfb in the client's
 #      namespace, offers the sender under its prompt; Tab puts its address on
 #      the line, Enter streams 30 pictures (and last-sender is that address)
+#   --no-publish: a sender with it is not listed
 #   4. no daemon: a sender whose bus has no avahi-daemon says so in one line
 #      and streams: `bildfunk HOST --wake` wakes, waits for the control port
 #      and gets its 30 pictures
@@ -238,6 +239,16 @@ pics=$(jnum "$tmp/win.json" pictures)
   || fail "last-sender is '$(cat "$tmp/c/last-sender")', not the LAN sender's address"
 stop_sender
 ok "the window's prompt offers the LAN's sender; Tab, Enter: 30 pictures from 10.78.0.2:$CPORT"
+
+# --no-publish: the daemon is there, the sender is not on the LAN
+SPORT=$CPORT start_sender --no-publish
+sleep 1.5 # the last sender's goodbye: mDNS keeps a record 1 s after it (RFC 6762 10.1)
+list
+grep -qx "lan: no senders found in 2.5 s" "$tmp/list.out" \
+  || fail "--no-publish: list shows $(cat "$tmp/list.out")"
+grep -q "LAN discovery" "$tmp/sender.err" && fail "--no-publish: the sender speaks of LAN discovery"
+stop_sender
+ok "--no-publish: the sender is not listed"
 
 # 4. a sender without a daemon says so once and streams; --wake gets there
 SBUS=nobus SPORT=$CPORT start_sender

@@ -12,6 +12,9 @@
  * Avahi's threaded poll while the prompt is up, and the loop takes a copy
  * of what was found so far (under the poll's lock, a few microseconds).
  *
+ * A sender that withdraws its service (its goodbye) leaves the list; one
+ * that vanished without a goodbye stays until avahi-daemon's cache expires
+ * it (mDNS), and connecting to it then fails as for any dead host.
  * A record that does not parse (anyone on the LAN may publish one) is
  * kept with |txt_ok| 0 and |why|, so the list can say so; at most |cap|
  * senders are kept (more are counted in |*more|).

@@ -75,6 +75,18 @@ static void resolve_cb(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProtoco
   avahi_service_resolver_free(r);
 }
 
+/* A service that went away (its goodbye, or its records expired): off the list. */
+static void forget(browse *b, const char *name) {
+  char shown[BF_LAN_MAX_NAME + 1];
+  printable(shown, sizeof shown, name);
+  for (size_t i = 0; i < b->n; i++)
+    if (!strcmp(b->out[i].service, shown)) {
+      memmove(&b->out[i], &b->out[i + 1], (b->n - i - 1) * sizeof *b->out);
+      b->n--;
+      return;
+    }
+}
+
 static void browse_cb(AvahiServiceBrowser *sb, AvahiIfIndex iface, AvahiProtocol proto,
                       AvahiBrowserEvent ev, const char *name, const char *type, const char *domain,
                       AvahiLookupResultFlags flags, void *user) {
@@ -84,6 +96,8 @@ static void browse_cb(AvahiServiceBrowser *sb, AvahiIfIndex iface, AvahiProtocol
     if (!avahi_service_resolver_new(b->client, iface, proto, name, type, domain, AVAHI_PROTO_UNSPEC,
                                     0, resolve_cb, b))
       b->more++; /* cannot be resolved now: counted, not listed */
+  } else if (ev == AVAHI_BROWSER_REMOVE) {
+    forget(b, name);
   } else if (ev == AVAHI_BROWSER_FAILURE) {
     snprintf(b->err, b->errcap, "LAN browsing failed: %s",
              avahi_strerror(avahi_client_errno(b->client)));
