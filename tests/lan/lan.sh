@@ -15,7 +15,8 @@
 #      namespace, offers the sender under its prompt; Tab puts its address on
 #      the line, Enter streams 30 pictures (and last-sender is that address)
 #   --no-publish: a sender with it is not listed
-#   4. no daemon: a sender whose bus has no avahi-daemon says so in one line
+#   4. no daemon: `bildfunk list` says so in one line and lists the paired
+#      sender (exit 0); a sender whose bus has no avahi-daemon says so in one line
 #      and streams: `bildfunk HOST --wake` wakes, waits for the control port
 #      and gets its 30 pictures
 # Binaries from the environment: BF_SENDER, BF_CLIENT, BF_XTOOL. Needs root, ip,
@@ -250,7 +251,14 @@ grep -q "LAN discovery" "$tmp/sender.err" && fail "--no-publish: the sender spea
 stop_sender
 ok "--no-publish: the sender is not listed"
 
-# 4. a sender without a daemon says so once and streams; --wake gets there
+# 4. without a daemon: list says so in one line and exits 0; a sender says so
+# once and streams; --wake gets there
+ip netns exec "$C" env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$tmp/nobus.bus" \
+  "$BF_CLIENT" list --config-dir "$tmp/c" > "$tmp/list.out" 2> "$tmp/list.err" \
+  || fail "list without a daemon: exit $?"
+[ "$(grep -c "LAN discovery off: .*avahi-daemon" "$tmp/list.err")" = 1 ] \
+  || fail "list without a daemon: $(cat "$tmp/list.err")"
+grep -q "^10.78.0.2:$CPORT " "$tmp/list.out" || fail "list without a daemon lost the paired sender"
 SBUS=nobus SPORT=$CPORT start_sender
 sleep 0.5
 n=$(grep -c "LAN discovery" "$tmp/sender.err")
@@ -263,4 +271,4 @@ grep -q "wake: 10.78.0.2:$CPORT answers" "$tmp/client.err" || fail "--wake did n
 pics=$(jnum "$tmp/client.json" pictures)
 [ "${pics:-0}" -eq 30 ] || fail "decoded ${pics:-0} pictures, want 30"
 stop_sender
-ok "without avahi-daemon the sender says so in one line and streams; --wake then 30 pictures"
+ok "without avahi-daemon list and the sender say so in one line and go on; --wake then 30 pictures"
