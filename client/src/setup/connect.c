@@ -85,9 +85,8 @@ static void on_ctl_event(bf_client *c, const bf_ctl_event *ev) {
       bf_pairscreen_ask(&c->ps, ev->code);
       bf_screens_redraw(c);
     }
-  } else if (ev->type == BF_CTL_EV_MESSAGE && ev->msg.type == BF_CTL_WAKE_INFO) {
-    c->wake.count = ev->msg.u.wake_info.count;
-    memcpy(c->wake.mac, ev->msg.u.wake_info.mac, sizeof c->wake.mac);
+  } else if (ev->type == BF_CTL_EV_MESSAGE) {
+    bf_connect_wake_event(c, ev);
   } else if (ev->type == BF_CTL_EV_PAIRED) {
     c->ctl_paired_now = 1;
     char hex[17];
@@ -102,7 +101,13 @@ static void on_ctl_event(bf_client *c, const bf_ctl_event *ev) {
 /* Established (so paired, and the pin saved): the sender's MACs and the IP
  * it answered on are kept for `bildfunk wake` (wake_book.h). A failed write
  * costs only waking: said, not fatal. */
-static void keep_wake(bf_client *c) {
+void bf_connect_wake_event(bf_client *c, const bf_ctl_event *ev) {
+  if (ev->type != BF_CTL_EV_MESSAGE || ev->msg.type != BF_CTL_WAKE_INFO) return;
+  c->wake.count = ev->msg.u.wake_info.count;
+  memcpy(c->wake.mac, ev->msg.u.wake_info.mac, sizeof c->wake.mac);
+}
+
+void bf_connect_keep_wake(bf_client *c) {
   if (!c->wake.count) return;
   char addr[BF_ADDR_STRLEN], where[1200];
   snprintf(c->wake.name, sizeof c->wake.name, "%s", bf_cctl_pin_name(c->ctl));
@@ -130,7 +135,7 @@ static bf_turn connect_work(bf_client *c, uint64_t now) {
     return BF_TURN_END;
   }
   if (st == BF_CCTL_ESTABLISHED) {
-    keep_wake(c);
+    bf_connect_keep_wake(c);
     c->setup_rc = 0;
     return BF_TURN_END;
   }
