@@ -16,7 +16,12 @@
 #             capture, Opus encode, RS, seal, send) and the client's device
 #             thread (SDL's, SDLAudioP*: jitter buffer, Opus decode, resampling),
 #             from /proc's per-thread counters, at 5 ms frames, lossless.
-# Prints one JSON object on stdout. About 2 minutes.
+#   ab        with BF_AB_CLIENT=OTHER: the 5 ms lossless latency of this
+#             client and of OTHER (another build's bildfunk), interleaved,
+#             BF_AB_ROUNDS pairs (5): medians and every run, so a change's
+#             effect shows in one run on a shared machine; BF_AB_ONLY=1
+#             runs only this part
+# Prints one JSON object on stdout. About 2 minutes (ab: 20 s a pair).
 #
 #   bench/audio.sh [BUILD_DIR] [SECONDS]   (defaults: build, 8 per run)
 set -euo pipefail
@@ -83,7 +88,7 @@ run() {
   echo 0 > "$tmp/$name.scpu"
   echo 0 > "$tmp/$name.ccpu"
   watch_cpu "$sp" "bf-audio" "$tmp/$name.scpu" &
-  SDL_AUDIODRIVER=disk SDL_DISKAUDIOFILE=/dev/null "$client" --direct "$target" --headless \
+  SDL_AUDIODRIVER=disk SDL_DISKAUDIOFILE=/dev/null "${run_client:-$client}" --direct "$target" --headless \
     --duration "$secs" --stats-json "$tmp/$name.json" 2> "$tmp/$name.cerr" > /dev/null &
   local cp=$!
   watch_cpu "$cp" "SDLAudioP*" "$tmp/$name.ccpu" &
@@ -112,6 +117,40 @@ fec() {
     printf "{\"concealed_pct\": %.2f, \"rebuilt_pct\": %.2f, \"frames\": %d}", 100 * c / n, 100 * r / n, n }'
 }
 
+cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+machine=$(printf '{"cpu": "%s", "cores": %s, "kernel": "%s", "shared": true}' \
+  "$cpu_model" "$(nproc)" "$(uname -r)")
+
+# ab: this client against BF_AB_CLIENT, interleaved
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+ab_json=""
+if [ -n "${BF_AB_CLIENT:-}" ]; then
+  [ -x "$BF_AB_CLIENT" ] || { echo "audio: BF_AB_CLIENT $BF_AB_CLIENT is not a program" >&2; exit 1; }
+  rounds=${BF_AB_ROUNDS:-5}
+  : > "$tmp/ab.this"
+  : > "$tmp/ab.other"
+  for i in $(seq "$rounds"); do
+    for side in this other; do
+      run_client=$client
+      [ "$side" = other ] && run_client=$BF_AB_CLIENT
+      run "ab_${side}_$i" 5 2+1 ""
+      echo "$(jnum "$tmp/ab_${side}_$i.json" latency_p50_ms) $(jnum "$tmp/ab_${side}_$i.json" latency_p95_ms)" >> "$tmp/ab.$side"
+    done
+  done
+  run_client=
+  side_json() {
+    printf '{"p50_ms_median": %s, "p95_ms_median": %s, "p95_ms_runs": [%s]}' \
+      "$(awk '{print $1}' "$tmp/ab.$1" | median)" "$(awk '{print $2}' "$tmp/ab.$1" | median)" \
+      "$(awk '{print $2}' "$tmp/ab.$1" | paste -sd, | sed 's/,/, /g')"
+  }
+  ab_json=$(printf '{"frame_ms": 5, "loss": "none", "rounds": %s, "this": %s, "other": %s, "other_client": "%s"}' \
+    "$rounds" "$(side_json this)" "$(side_json other)" "$BF_AB_CLIENT")
+  if [ "${BF_AB_ONLY:-0}" = 1 ]; then
+    printf '{"benchmark": "audio", "machine": %s, "seconds_per_run": %s, "ab": %s}\n' "$machine" "$secs" "$ab_json"
+    exit 0
+  fi
+fi
+
 loss="--loss 5"
 burst="--loss 5 --burst 3"
 run l5 5 2+1 ""
@@ -127,9 +166,8 @@ run b_42 5 4+2 "$burst"
 played=$(awk -v d="$(jnum "$tmp/l5.json" decoded)" -v c="$(jnum "$tmp/l5.json" concealed)" \
   'BEGIN { printf "%.3f", (d + c) * 0.005 }')
 cpu() { awk -v t="$(cat "$1")" -v k="$tick" -v s="$played" 'BEGIN { printf "%.2f", 1000 * t / k / s }'; }
-cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
-printf '{"benchmark": "audio", "machine": {"cpu": "%s", "cores": %s, "kernel": "%s", "shared": true},\n' \
-  "$cpu_model" "$(nproc)" "$(uname -r)"
+printf '{"benchmark": "audio", "machine": %s,\n' "$machine"
+[ -n "$ab_json" ] && printf ' "ab": %s,\n' "$ab_json"
 printf ' "seconds_per_run": %s, "opus": "48 kHz stereo, restricted low delay, CBR 128 kbit/s",\n' "$secs"
 printf ' "latency": {"frame_5ms": {"lossless": %s, "loss_5pct": %s},\n' "$(lat l5)" "$(lat l5loss)"
 printf '             "frame_10ms": {"lossless": %s, "loss_5pct": %s}},\n' "$(lat l10)" "$(lat l10loss)"

@@ -12,7 +12,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 static int open_encoder(bf_send_audio *a, char *err, size_t cap) {
   int e = 0;
@@ -69,8 +71,22 @@ static void send_frame(bf_send_audio *a, const int16_t *pcm, uint64_t capture_ns
   }
 }
 
+/* The thread asks for a higher priority (nice BF_SEND_AUDIO_NICE), as SDL
+ * does for the client's device thread: a capture woken late on a busy
+ * machine is a frame sent late, and the client's jitter allowance (its
+ * latency) follows the late ones. Without the right (RLIMIT_NICE, root) it
+ * stays where it is; the nice in force is in the statistics. */
+static void raise_priority(bf_send_audio *a) {
+  id_t tid = (id_t)gettid();
+  (void)setpriority(PRIO_PROCESS, tid, BF_SEND_AUDIO_NICE);
+  errno = 0;
+  int n = getpriority(PRIO_PROCESS, tid);
+  atomic_store(&a->nice, errno ? 0 : n);
+}
+
 static void *thread_main(void *arg) {
   bf_send_audio *a = arg;
+  raise_priority(a);
   int16_t pcm[480 * 2];
   uint64_t gen = 0;
   for (;;) {
@@ -188,6 +204,7 @@ void bf_send_audio_stats_get(const bf_send_audio *a, bf_send_audio_stats *st) {
   st->encode_ns_sum = atomic_load(&a->encode_ns_sum);
   st->cpu_ns = atomic_load(&a->cpu_ns);
   st->starts = a->starts;
+  st->nice = atomic_load(&a->nice);
 }
 
 const char *bf_send_audio_describe(const bf_send_audio *a) {

@@ -40,6 +40,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#define BF_SEND_AUDIO_NICE (-10) /* the thread's priority, when it may raise it */
+
 typedef struct bf_send_audio_config {
   bf_acap_config src;
   unsigned frame_ms;     /* 5 or 10 */
@@ -52,6 +54,7 @@ typedef struct bf_send_audio_stats {
   uint64_t frames, bytes, datagrams, send_dropped, starts;
   uint64_t encode_ns_max, encode_ns_sum;
   uint64_t cpu_ns; /* the thread's CPU time (capture, encode, seal, send) */
+  int nice;        /* the thread's priority (BF_SEND_AUDIO_NICE when it had the right) */
 } bf_send_audio_stats;
 
 typedef struct bf_send_audio {
@@ -70,6 +73,7 @@ typedef struct bf_send_audio {
   char err[256]; /* why it failed (written before failed is set) */
   /* counters: written by the thread, read by the loop */
   atomic_ullong frames, bytes, datagrams, send_dropped, encode_ns_max, encode_ns_sum, cpu_ns;
+  atomic_int nice;
   uint64_t starts;
 } bf_send_audio;
 

@@ -163,13 +163,13 @@ static void write_audio(FILE *f, const bf_send_state *s) {
           "\"fec_k\": %u, \"fec_m\": %u, \"starts\": %" PRIu64 ", \"frames\": %" PRIu64
           ", \"opus_bytes\": %" PRIu64 ", \"datagrams\": %" PRIu64 ", \"send_dropped\": %" PRIu64
           ", \"requests\": %" PRIu64 ", \"encode_ms_mean\": %.4f, \"encode_ms_max\": %.4f, "
-          "\"thread_cpu_s\": %.4f, \"cpu_per_audio_s\": %.5f},\n",
+          "\"thread_cpu_s\": %.4f, \"cpu_per_audio_s\": %.5f, \"thread_nice\": %d},\n",
           s->audio_on, s->audio_on ? bf_send_audio_describe(&s->audio) : "off",
           s->o.audio_frame_ms, s->o.audio_bitrate, s->o.audio_fec_m ? s->o.audio_fec_k : 1,
           s->o.audio_fec_m, a.starts, a.frames, a.bytes, a.datagrams, a.send_dropped,
           s->ep.audio_requests, a.frames ? (double)a.encode_ns_sum / (double)a.frames / 1e6 : 0.0,
           (double)a.encode_ns_max / 1e6, (double)a.cpu_ns / 1e9,
-          audio_s > 0 ? (double)a.cpu_ns / 1e9 / audio_s : 0.0);
+          audio_s > 0 ? (double)a.cpu_ns / 1e9 / audio_s : 0.0, a.nice);
 }
 
 int bf_send_stats_write(const bf_send_state *s, const char *path) {

@@ -141,7 +141,7 @@ typedef struct rig {
   int forged; /* frames come from forged packets: skip the content check */
   uint32_t nframes, nloss, nshort;
   frame_rec frames[LOG_MAX];
-  uint32_t loss_first[LOG_MAX], loss_last[LOG_MAX];
+  uint32_t loss_first[LOG_MAX], loss_last[LOG_MAX], loss_flags[LOG_MAX];
   bf_event shorts[LOG_MAX];
   bf_frame held[LOG_MAX];
   uint32_t nheld;
@@ -211,6 +211,7 @@ static void drain(rig *g) {
       assert_true(g->nloss < LOG_MAX);
       g->loss_first[g->nloss] = ev.u.loss.first;
       g->loss_last[g->nloss] = ev.u.loss.last;
+      g->loss_flags[g->nloss] = ev.u.loss.au_flags;
       g->nloss++;
       break;
     case BF_EVENT_BLOCK_SHORT:
@@ -659,6 +660,53 @@ static void test_abandon_by_age(void **state) {
   assert_true(s.frames_lost == 2 && s.frames_completed == 4);
   gen_free(&a0);
   gen_free(&a4);
+  rig_del(g);
+}
+
+/* LOSS and BLOCK_SHORT say the flags of the AUs they give up that had
+ * shards (the client asks for a new keyframe at once when the one it waits
+ * for is lost); an index never seen has none, even in a ring slot a
+ * keyframe used before. */
+static void test_loss_flags(void **state) {
+  (void)state;
+  bf_reassembler_config cfg;
+  default_cfg(&cfg);
+  rig *g = rig_new(&cfg);
+  au_pkts key, p;
+  gen(&key, 10, 3000, PTS0, BF_AU_KEYFRAME, 1024, 128, 0);
+  assert_int_equal(push(g, &key, 0), BF_ACCEPT);
+  small_au(g, 11, PTS0 + 200 * MS); /* 10 is abandoned by age */
+  assert_int_equal(g->nloss, 1);
+  assert_int_equal(g->loss_first[0], 10);
+  assert_int_equal(g->loss_flags[0], BF_AU_KEYFRAME);
+  /* 12 never seen, 13 seen (not a keyframe): one range, no keyframe */
+  gen(&p, 13, 3000, PTS0 + 220 * MS, 0, 1024, 128, 0);
+  assert_int_equal(push(g, &p, 0), BF_ACCEPT);
+  small_au(g, 14, PTS0 + 500 * MS);
+  assert_int_equal(g->nloss, 2);
+  assert_int_equal(g->loss_first[1], 12);
+  assert_int_equal(g->loss_last[1], 13);
+  assert_int_equal(g->loss_flags[1], 0);
+  gen_free(&p);
+  /* the ring slot of 10 again (10 + the ring of 64), never seen this time:
+   * lost when a newer AU that was seen is 120 ms behind */
+  uint32_t again = 10 + cfg.abandon_frames;
+  for (uint32_t i = 15; i < again; i++)
+    small_au(g, i, PTS0 + 500 * MS + i * MS);
+  small_au(g, again + 1, PTS0 + 600 * MS);
+  assert_int_equal(g->nloss, 2);
+  small_au(g, again + 2, PTS0 + 900 * MS);
+  assert_int_equal(g->nloss, 3);
+  assert_int_equal(g->loss_first[2], again);
+  assert_int_equal(g->loss_flags[2], 0);
+  gen_free(&key);
+  /* a keyframe's short block says so */
+  gen(&key, again + 3, 5000, PTS0 + 910 * MS, BF_AU_KEYFRAME, 512, 128, 20); /* k 10, m 2 */
+  for (uint32_t i = 3; i < 12; i++)
+    push(g, &key, i);
+  assert_int_equal(g->nshort, 1);
+  assert_int_equal(g->shorts[0].u.block.au_flags, BF_AU_KEYFRAME);
+  gen_free(&key);
   rig_del(g);
 }
 
@@ -1218,6 +1266,7 @@ int main(void) {
       cmocka_unit_test(test_late),
       cmocka_unit_test(test_stale_and_remembered),
       cmocka_unit_test(test_abandon_by_age),
+      cmocka_unit_test(test_loss_flags),
       cmocka_unit_test(test_unseen_lost_by_age),
       cmocka_unit_test(test_loss_ranges),
       cmocka_unit_test(test_forged_jump),

@@ -126,6 +126,56 @@ static void test_throttle_and_expiry(void **state) {
   assert_int_equal(bf_decode_gate_on_frame(&q, 102, 0, 0), BF_GATE_DECODE);
 }
 
+/* The keyframe that answers a request is lost itself: a new id follows
+ * within the throttle, not after the give-up; a keyframe older than the
+ * request, a second short block of the same one, or a short block on a
+ * reordering network do not end the request. */
+static void test_lost_keyframe_asks_again(void **state) {
+  (void)state;
+  bf_decode_gate r = fresh();
+  bf_feedback fb;
+  uint64_t t = 1000 * MS;
+  assert_int_equal(bf_decode_gate_on_frame(&r, 0, KEY, t), BF_GATE_DECODE);
+  assert_int_equal(bf_decode_gate_on_frame(&r, 1, 0, t), BF_GATE_DECODE);
+  bf_decode_gate_on_loss(&r, 2, 2, t);
+  assert_int_equal(bf_decode_gate_poll(&r, t, &fb), 1);
+  uint32_t id1 = fb.u.keyframe.request_id;
+  /* a keyframe sent before the request (index 2, lost already) is not its answer */
+  bf_decode_gate_on_key_lost(&r, 2, 0, t + 5 * MS);
+  assert_int_equal(r.requests_key_lost, 0);
+  /* the answer (index 5) has a short block: the request is over */
+  bf_decode_gate_on_short(&r, 5, t + 30 * MS);
+  bf_decode_gate_on_key_lost(&r, 5, 1, t + 30 * MS);
+  assert_int_equal(r.requests_key_lost, 1);
+  /* a second short block of the same AU: nothing more */
+  assert_int_equal(bf_decode_gate_poll(&r, t + 100 * MS, &fb), 1);
+  uint32_t id2 = fb.u.keyframe.request_id;
+  assert_int_not_equal(id1, id2);
+  bf_decode_gate_on_key_lost(&r, 5, 1, t + 101 * MS);
+  assert_int_equal(r.requests_key_lost, 1);
+  assert_int_equal(bf_decode_gate_poll(&r, t + 102 * MS, &fb), 0); /* id2 repeats later */
+  /* id2's answer (index 9) lost in a LOSS range: the next id after the throttle */
+  bf_decode_gate_on_loss(&r, 8, 9, t + 150 * MS);
+  bf_decode_gate_on_key_lost(&r, 9, 0, t + 150 * MS);
+  assert_int_equal(r.requests_key_lost, 2);
+  assert_int_equal(bf_decode_gate_poll(&r, t + 150 * MS, &fb), 0);
+  assert_int_equal(bf_decode_gate_next_due(&r), t + 200 * MS);
+  assert_int_equal(bf_decode_gate_poll(&r, t + 200 * MS, &fb), 1);
+  assert_int_not_equal(fb.u.keyframe.request_id, id2);
+  assert_int_equal(r.requests_expired, 0);
+  assert_int_equal(bf_decode_gate_on_frame(&r, 12, KEY, t + 230 * MS), BF_GATE_DECODE);
+  /* on a reordering network a short block is no proof */
+  bf_decode_gate q = fresh();
+  bf_decode_gate_set_reorder(&q, 5 * MS);
+  assert_int_equal(bf_decode_gate_on_frame(&q, 0, KEY, t), BF_GATE_DECODE);
+  bf_decode_gate_on_loss(&q, 1, 1, t);
+  assert_int_equal(bf_decode_gate_poll(&q, t, &fb), 1);
+  bf_decode_gate_on_key_lost(&q, 4, 1, t + 30 * MS);
+  assert_int_equal(q.requests_key_lost, 0);
+  bf_decode_gate_on_key_lost(&q, 4, 0, t + 40 * MS); /* its LOSS is */
+  assert_int_equal(q.requests_key_lost, 1);
+}
+
 static void test_start_and_decode_errors(void **state) {
   (void)state;
   bf_decode_gate r = fresh();
@@ -443,6 +493,7 @@ int main(void) {
       cmocka_unit_test(test_gate_in_order),
       cmocka_unit_test(test_gap_freezes_and_requests),
       cmocka_unit_test(test_throttle_and_expiry),
+      cmocka_unit_test(test_lost_keyframe_asks_again),
       cmocka_unit_test(test_start_and_decode_errors),
       cmocka_unit_test(test_skip_to_live),
       cmocka_unit_test(test_recovery_points),

@@ -157,12 +157,14 @@ static evnode *fixed_node(bf_reassembler *r) {
 }
 
 /* Reports indices first..last (inclusive, in order, count = last - first + 1
- * modulo 2^32) lost, merging into a queued loss event that ends just before. */
-static void emit_loss(bf_reassembler *r, uint32_t first, uint32_t last) {
+ * modulo 2^32) lost, merging into a queued loss event that ends just before;
+ * |au_flags|: the AU flags of those of them that had shards. */
+static void emit_loss(bf_reassembler *r, uint32_t first, uint32_t last, uint32_t au_flags) {
   r->st.frames_lost += (uint64_t)(uint32_t)(last - first) + 1u;
   evnode *t = r->q_tail;
   if (t && t->fixed && t->ev.type == BF_EVENT_LOSS && t->ev.u.loss.last + 1u == first) {
     t->ev.u.loss.last = last;
+    t->ev.u.loss.au_flags |= au_flags;
     return;
   }
   evnode *n = fixed_node(r);
@@ -170,7 +172,13 @@ static void emit_loss(bf_reassembler *r, uint32_t first, uint32_t last) {
   n->ev.type = BF_EVENT_LOSS;
   n->ev.u.loss.first = first;
   n->ev.u.loss.last = last;
+  n->ev.u.loss.au_flags = au_flags;
   enqueue(r, n);
+}
+
+/* The flags of the AU in slot |a|, if any of its shards came (has_pts). */
+static uint32_t seen_flags(const au *a) {
+  return a->has_pts ? a->user_flags : 0;
 }
 
 static void free_parity(bf_reassembler *r, au *a, blk *b) {
@@ -201,7 +209,7 @@ static void cursor_advance(bf_reassembler *r) {
   while (!older(r->newest, r->base)) {
     au *a = slot(r, r->base);
     if (a->state == AU_LOST) {
-      emit_loss(r, r->base, r->base);
+      emit_loss(r, r->base, r->base, seen_flags(a));
       a->state = AU_REPORTED;
     } else if (a->state != AU_DONE && a->state != AU_REPORTED) {
       break;
@@ -254,14 +262,14 @@ static void advance(bf_reassembler *r, uint32_t idx, uint64_t pts) {
   uint32_t lo = idx - (r->nwin - 1u); /* oldest index still in the window */
   while (older(r->base, lo)) {
     if (older(old, r->base)) { /* never seen, beyond the old window */
-      emit_loss(r, r->base, lo - 1u);
+      emit_loss(r, r->base, lo - 1u, 0);
       r->base = lo;
       break;
     }
     au *a = slot(r, r->base);
     if (a->state == AU_ACTIVE) abandon(r, a);
     if (a->state == AU_EMPTY || a->state == AU_LOST) {
-      emit_loss(r, r->base, r->base);
+      emit_loss(r, r->base, r->base, seen_flags(a));
       a->state = AU_REPORTED;
     }
     r->base++;
@@ -507,6 +515,7 @@ static bf_reject place(bf_reassembler *r, au *a, const bf_header *h, const uint8
       n->ev.u.block.block_index = h->block_index;
       n->ev.u.block.have = (uint16_t)(b->ndata + b->nparity);
       n->ev.u.block.need = (uint16_t)k;
+      n->ev.u.block.au_flags = a->user_flags;
       enqueue(r, n);
     }
   }
@@ -585,6 +594,7 @@ bf_reject bf_reassembler_push(bf_reassembler *r, const uint8_t *d, size_t len,
         a->state = AU_LOST;
         a->has_pts = 1;
         a->pts = h.pts_ns;
+        a->user_flags = h.user_flags;
         expire_by_age(r);
         cursor_advance(r);
       }

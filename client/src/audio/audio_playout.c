@@ -14,11 +14,13 @@
 #define RATE 48000.0
 #define NS_PER_SAMPLE (1e9 / RATE)
 #define HARD_NS 30e6     /* beyond this error: corrected at once */
-#define MAX_RATIO 0.05   /* the controller's range (what the device's measured rate misses) */
-#define MAX_INTEG 0.02   /* ... of which its integral's */
+#define MAX_RATIO 0.08   /* the controller's range (what the device's measured rate misses) */
+#define MAX_INTEG 0.05   /* ... of which its integral's */
 #define MAX_BASE 0.25    /* the measured rates' range (SDL's disk driver under load: -11 %) */
-#define KP 1.0           /* per second of error */
-#define KI 0.05          /* per second^2 (only within 5 ms of the target) */
+#define KP 8.0           /* per second of error */
+#define KI 16.0          /* per second^2: with KP, critically damped at 4 rad/s */
+#define FILTER_NS 50e6   /* the error's low-pass time constant */
+#define INTEG_CLAMP 2e6  /* the error the integral takes, at most (ns) */
 #define BLOCK 48u        /* beep detector: 1 ms */
 #define UNDERRUN_STOP 40 /* frames concealed with nothing newer: the stream paused */
 #define CK_EVERY_NS 250000000ull /* the device's rate: a checkpoint every 250 ms */
@@ -60,6 +62,7 @@ static void reset(bf_playout *p) {
   p->ck_n = p->ck_i = 0;
   p->dev_total = 0;
   p->base = 1.0;
+  p->base_set = 0;
   p->in_t0 = 0;
   p->in_acc_frames = 0;
   p->in_acc_ns = 0;
@@ -217,6 +220,7 @@ static void next_frame(bf_playout *p) {
        * toward the target). At the target, the frame is concealed in its
        * place (lost, or later than the target allows: late). */
       p->st.underruns++;
+      p->stretched = 1;
       p->pcm_len += (size_t)got;
       p->pcm0_ts -= got * NS_PER_SAMPLE;
       return;
@@ -248,11 +252,11 @@ static void interp(bf_playout *p, int16_t *o) {
   p->pos += p->ratio;
 }
 
-/* Skips up to |ns| of input at once (latency far above the target), but
- * only what has arrived: a device period and 1 ms of it stay (after a
- * stall of the whole machine the input is late too; skipping past it would
- * conceal frames that are on their way). Returns the ns skipped. */
-static double skip_input(bf_playout *p, double ns, double period) {
+/* Moves the read position |ns| of input on, but only over what has
+ * arrived: a device period and 1 ms of it stay (after a stall of the whole
+ * machine the input is late too; skipping past it would conceal frames
+ * that are on their way). Returns the ns moved. */
+static double advance(bf_playout *p, double ns, double period) {
   double cur = p->pcm0_ts + p->pos * NS_PER_SAMPLE;
   double have = (double)p->newest_cap + frame_samples(p) * NS_PER_SAMPLE - cur - period - 1e6;
   if (ns > have) ns = have;
@@ -266,6 +270,13 @@ static double skip_input(bf_playout *p, double ns, double period) {
     p->pos += step;
     samples -= step;
   }
+  return ns;
+}
+
+/* Skips up to |ns| of input at once (latency far above the target),
+ * counted. Returns the ns skipped. */
+static double skip_input(bf_playout *p, double ns, double period) {
+  ns = advance(p, ns, period);
   p->st.skipped_ms += (uint64_t)(ns / 1e6);
   return ns;
 }
@@ -297,8 +308,10 @@ static void detect_beeps(bf_playout *p, const int16_t *out, unsigned n, uint64_t
   }
 }
 
-/* The first frame: start when its time (capture + D) has come. */
-static int start(bf_playout *p, uint64_t now, double d) {
+/* The first frame: start when its time (capture + D) has come, at D: the
+ * device's call comes up to a period after that time, and what it is late
+ * by is skipped (not counted: the stream has not played yet). */
+static int start(bf_playout *p, uint64_t now, double d, double period) {
   size_t k = p->next_seq % BF_PLAYOUT_SLOTS;
   if (!p->have_first || !p->slot[k].valid || p->slot[k].f.seq != p->next_seq) return 0;
   if ((double)now < (double)p->slot[k].f.capture_ns + d) return 0;
@@ -309,6 +322,7 @@ static int start(bf_playout *p, uint64_t now, double d) {
   p->pcm0_ts = (double)p->slot[k].f.capture_ns;
   p->e_f = p->integ = 0;
   p->ratio = 1.0;
+  (void)advance(p, (double)now - (double)p->slot[k].f.capture_ns - d, period);
   return 1;
 }
 
@@ -328,7 +342,13 @@ static void measure_rates(bf_playout *p, uint64_t now, unsigned n, double in_rat
   double span = (double)(p->ck_t[last] - p->ck_t[old]);
   if (span < CK_MIN_NS) return; /* the base stays */
   double b = in_rate / ((double)(p->ck_s[last] - p->ck_s[old]) / (span / 1e9));
-  p->base = b > 1 + MAX_BASE ? 1 + MAX_BASE : b < 1 - MAX_BASE ? 1 - MAX_BASE : b;
+  b = b > 1 + MAX_BASE ? 1 + MAX_BASE : b < 1 - MAX_BASE ? 1 - MAX_BASE : b;
+  if (!p->base_set) { /* what the integral held of what the base now measures: handed over */
+    double to = (p->base * (1 + KI * p->integ) / b - 1) / KI;
+    p->integ = p->integ > 0 ? fmin(fmax(to, 0), p->integ) : fmax(fmin(to, 0), p->integ);
+    p->base_set = 1;
+  }
+  p->base = b;
 }
 
 /* The output since the last frame decoded (once one was): the longest such
@@ -352,7 +372,7 @@ void bf_playout_render(bf_playout *p, uint64_t now, uint64_t sync_ns, int16_t *o
     p->st.stalled += p->underrun_run; /* its frames, if they come, start a new stream */
     reset(p);
   }
-  if (!p->started && !start(p, now, d)) {
+  if (!p->started && !start(p, now, d, period)) {
     memset(out, 0, (size_t)n * 4);
     detect_beeps(p, out, n, now, rep);
     note_undecoded(p, n);
@@ -386,8 +406,13 @@ void bf_playout_render(bf_playout *p, uint64_t now, uint64_t sync_ns, int16_t *o
   double in_rate = input_rate(p);
   measure_rates(p, now, n, in_rate);
   double dt = period / 1e9;
-  p->e_f += 0.1 * (e - p->e_f);
-  if (fabs(p->e_f) < 5e6) p->integ += p->e_f / 1e9 * dt;
+  p->e_f += (period < FILTER_NS ? period / FILTER_NS : 1.0) * (e - p->e_f);
+  /* the integral takes the error clamped, and none while a stretch's
+   * latency is taken back (the proportional part's): wound up by such a
+   * step, it would carry the latency below the target after it */
+  double ei = fmax(fmin(p->e_f, INTEG_CLAMP), -INTEG_CLAMP);
+  if (e <= 0) p->stretched = 0;
+  if (!p->stretched) p->integ += ei / 1e9 * dt;
   double lim = MAX_INTEG / KI;
   if (p->integ > lim) p->integ = lim;
   if (p->integ < -lim) p->integ = -lim;

@@ -34,10 +34,19 @@
  * of capture times that follow each other: its sound card's clock against
  * its wall clock; reported as sender_ppm); the input is resampled (4-point
  * Hermite) at the ratio of the two, within +-25 %; a PI controller on the
- * filtered latency error adds up to +-5 % on top (what the measurements
- * miss, the moving target); an error beyond 30 ms is corrected at once
- * (input skipped, or silence inserted), counted. So the buffer neither
- * grows nor starves over an hour.
+ * latency error (low-passed over 50 ms) adds up to +-8 % on top: what the
+ * measurements miss (a window 4 s long lags a device whose rate moves, and
+ * has nothing in the first half second), the moving target. Its gains (8/s,
+ * 16/s^2: critically damped at 4 rad/s) hold the latency within about 3 ms
+ * of the target through a 2 % rate step; weaker ones (1/s) let the disk
+ * driver's wandering rate pile up 10-20 ms above the target. The integral
+ * takes the error clamped to 2 ms, and none of what a stretch added (the
+ * proportional part takes that back): wound up by such steps, it carried
+ * the latency below the target after each, into the next. What it holds
+ * when the first rate measurement comes is handed over to it. The stream
+ * starts at D exactly (what the device's first call is late by is skipped).
+ * An error beyond 30 ms is corrected at once (input skipped, or silence
+ * inserted), counted. So the buffer neither grows nor starves over an hour.
  *
  * Memory: 64 frame slots (320 ms of 5 ms frames) and 4096 samples of
  * decoded sound, inside the struct; nothing allocated per frame. One
@@ -135,6 +144,8 @@ typedef struct bf_playout {
   unsigned ck_n, ck_i;
   uint64_t dev_total; /* samples the device took */
   double base;         /* the sender's rate / the device's */
+  int base_set;        /* measured since the stream began */
+  int stretched;       /* a stretch's latency is being taken back (not integrated) */
   double d_eff;        /* the target in force: follows D at 1.5 % (up) / 1 % (down) of
                           time, within what the resampler can do, so a jump of the jitter
                           never inserts silence */

@@ -12,6 +12,7 @@
 #include <bildfunk/clock.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@
 #define RECENT 1024u      /* device periods in the recent window */
 #define HIST_BINS 10000u  /* 0.1 ms bins: 0..1 s */
 #define SETTLE_NS (3 * BF_SEC_NS)
+
+enum { DEV_NONE, DEV_OPENING, DEV_DONE, DEV_JOINED };
 
 typedef struct report_rec {
   bf_playout_report r;
@@ -34,8 +37,12 @@ struct bf_astream {
   bf_audio_rx *rx;
   bf_spsc frames, reports;
   bf_playout play; /* the device's thread's, once the device is open */
+  /* The device, opened on a thread of its own (opener): |out| and |why| are
+   * the opener's until |dev| says it is done (acquire). */
+  pthread_t opener;
+  atomic_int dev; /* DEV_* */
+  bf_audio_params open_params; /* the stream's, as the opener was started */
   bf_audio_out *out;
-  int out_failed;
   char why[200];
   atomic_int mute;
   atomic_ullong sync_ns, reports_lost;
@@ -70,15 +77,38 @@ static void render(void *user, int16_t *out, unsigned n) {
   if (!bf_spsc_push(&a->reports, &rr)) atomic_fetch_add(&a->reports_lost, 1);
 }
 
-static void open_device(bf_astream *a) {
-  unsigned period = bf_audio_frame_samples(&a->params);
+/* The opener thread: SDL's audio init and the driver's configuration (ALSA's
+ * files: tens of ms and some MiB) never stall the loop's receive path. */
+static void *open_device(void *user) {
+  bf_astream *a = user;
+  unsigned period = bf_audio_frame_samples(&a->open_params);
   int r = bf_audio_out_open(a->cfg.device, period, render, a, &a->out, a->why, sizeof a->why);
   if (r < 0) {
-    a->out_failed = 1;
     if (!a->cfg.quiet) fprintf(stderr, "bildfunk: %s: playing without sound\n", a->why);
   } else if (!a->cfg.quiet) {
     fprintf(stderr, "bildfunk: sound: Opus %.1f ms frames, %u kbit/s -> %s\n",
-            (double)period / 48.0, a->params.bitrate_kbps, bf_audio_out_describe(a->out));
+            (double)period / 48.0, a->open_params.bitrate_kbps, bf_audio_out_describe(a->out));
+  }
+  atomic_store_explicit(&a->dev, DEV_DONE, memory_order_release);
+  return NULL;
+}
+
+/* The device once the opener is done (joined here), else NULL. */
+static bf_audio_out *device(bf_astream *a) {
+  if (atomic_load_explicit(&a->dev, memory_order_acquire) == DEV_DONE) {
+    (void)pthread_join(a->opener, NULL);
+    atomic_store(&a->dev, DEV_JOINED);
+  }
+  return atomic_load(&a->dev) == DEV_JOINED ? a->out : NULL;
+}
+
+/* Starts opening the device (once, with the stream's parameters). */
+static void start_device(bf_astream *a) {
+  a->open_params = a->params;
+  atomic_store(&a->dev, DEV_OPENING);
+  if (pthread_create(&a->opener, NULL, open_device, a) != 0) {
+    (void)open_device(a); /* no thread: on this one */
+    atomic_store(&a->dev, DEV_JOINED);
   }
 }
 
@@ -91,8 +121,8 @@ static void on_audio(void *user, const uint8_t *d, size_t len, const bf_addr *fr
   int n = bf_audio_rx_push(a->rx, d, len, fr, &p);
   if (n <= 0) return;
   a->params = p;
-  if (!a->out && !a->out_failed) open_device(a);
-  if (!a->out) {
+  if (atomic_load(&a->dev) == DEV_NONE) start_device(a);
+  if (!device(a)) { /* opening, or none: counted */
     a->dropped_no_device += (uint64_t)n;
     return;
   }
@@ -138,6 +168,8 @@ int bf_astream_open(const bf_astream_config *cfg, bf_channel *ch, bf_astream **o
 void bf_astream_close(bf_astream **pa) {
   bf_astream *a = *pa;
   if (!a) return;
+  if (atomic_load(&a->dev) == DEV_OPENING || atomic_load(&a->dev) == DEV_DONE)
+    (void)pthread_join(a->opener, NULL);
   bf_audio_out_close(&a->out); /* the device's thread is gone after this */
   if (a->ch) bf_channel_on(a->ch, BF_DKIND_AUDIO, NULL, NULL);
   bf_playout_free(&a->play);
@@ -216,9 +248,11 @@ static double hist_pct(const bf_astream *a, double q) {
 
 void bf_astream_figures_get(const bf_astream *a, bf_astream_figures *f) {
   memset(f, 0, sizeof *f);
-  f->playing = a->out && a->hist_n > 0;
+  bf_audio_out *o = device((bf_astream *)a); /* joins a finished opener */
+  f->playing = o && a->hist_n > 0;
   f->muted = atomic_load(&((bf_astream *)a)->mute);
-  f->device = a->out ? bf_audio_out_describe(a->out) : a->why;
+  int opening = atomic_load(&((bf_astream *)a)->dev) == DEV_OPENING;
+  f->device = o ? bf_audio_out_describe(o) : opening ? "opening the sound device" : a->why;
   bf_audio_rx_stats rs;
   bf_audio_rx_stats_get(a->rx, &rs);
   f->datagrams = a->datagrams;

@@ -16,8 +16,12 @@
  * (ring_full). The reports ring holds 256 device periods (1.3 s), drained
  * every loop turn; full, reports are lost (counted), never waited for.
  * The device is opened when the first audio datagram arrives (nothing runs
- * while the sender sends no sound); one that cannot be opened is said once
- * and the sound is dropped (counted).
+ * while the sender sends no sound), on a thread of its own: SDL's audio
+ * init and the driver's configuration (ALSA: 30 ms and more, some MiB)
+ * stay out of the receive path, and the frames that arrive meanwhile are
+ * dropped (counted with ring_full), not queued in the socket to play late.
+ * One that cannot be opened is said once and the sound is dropped
+ * (counted).
  *
  * Ownership: the stream owns the rx, the rings, the playout and the
  * device; the channel is borrowed (its audio handler is removed at close).

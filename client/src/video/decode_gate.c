@@ -78,9 +78,16 @@ static void thaw(bf_decode_gate *r) {
   r->req_active = 0;
 }
 
+/* The newest frame index the gate has heard of (an AU, a loss, a hold). */
+static void seen(bf_decode_gate *r, uint32_t idx) {
+  if (!r->have_seen || bf_seq32_diff(idx, r->seen_newest) > 0) r->seen_newest = idx;
+  r->have_seen = 1;
+}
+
 bf_gate bf_decode_gate_on_frame(bf_decode_gate *r, uint32_t frame_index, uint32_t user_flags,
                                 uint64_t now_ns) {
   (void)now_ns;
+  seen(r, frame_index);
   int32_t ahead = r->have_expected ? bf_seq32_diff(frame_index, r->expected) : 0;
   if (user_flags & BF_AU_KEYFRAME) {
     /* a keyframe older than what is on screen would step back in time */
@@ -134,6 +141,7 @@ bf_gate bf_decode_gate_on_frame(bf_decode_gate *r, uint32_t frame_index, uint32_
 
 void bf_decode_gate_on_loss(bf_decode_gate *r, uint32_t first, uint32_t last, uint64_t now_ns) {
   (void)now_ns;
+  seen(r, last);
   if (r->have_expected && bf_seq32_diff(last, r->expected) < 0) return;
   freeze(r, first, last);
 }
@@ -144,6 +152,18 @@ void bf_decode_gate_on_short(bf_decode_gate *r, uint32_t frame_index, uint64_t n
     return;
   }
   bf_decode_gate_on_loss(r, frame_index, frame_index, now_ns);
+}
+
+void bf_decode_gate_on_key_lost(bf_decode_gate *r, uint32_t frame_index, int short_signal,
+                                uint64_t now_ns) {
+  (void)now_ns;
+  if (short_signal && r->allow_ns) return; /* stragglers may still complete it */
+  if (!r->need_key || !r->req_active) return;
+  /* only a keyframe sent after the request began can be its answer (and a
+   * second short block of the same one must not end the next id) */
+  if (r->req_have_seen && bf_seq32_diff(frame_index, r->req_seen) <= 0) return;
+  r->req_active = 0; /* the next id at the next poll (throttled), not after give_up_ns */
+  r->requests_key_lost++;
 }
 
 void bf_decode_gate_set_reorder(bf_decode_gate *r, uint64_t lateness_ns) {
@@ -158,6 +178,7 @@ static int known_lost(const bf_decode_gate *r, uint32_t idx) {
 
 int bf_decode_gate_hold(bf_decode_gate *r, uint32_t frame_index, uint32_t user_flags,
                         uint32_t queued, uint64_t completed_ns, uint64_t now_ns) {
+  seen(r, frame_index);
   if (r->holding && r->hold_expected != r->expected) r->holding = 0; /* moved on */
   int key = (user_flags & BF_AU_KEYFRAME) != 0;
   /* at the start only a keyframe can begin the chain, and a later AU may
@@ -197,6 +218,7 @@ void bf_decode_gate_restart(bf_decode_gate *r) {
   r->hidden = 0;
   r->have_anchor = 0;
   r->lost_have = 0;
+  r->have_seen = 0; /* a new stream's indices */
 }
 
 static void fill(const bf_decode_gate *r, bf_feedback *fb) {
@@ -218,6 +240,8 @@ int bf_decode_gate_poll(bf_decode_gate *r, uint64_t now_ns, bf_feedback *fb) {
     r->req_active = 1;
     r->req_id = r->next_id++;
     r->req_start_ns = r->req_sent_ns = now_ns;
+    r->req_have_seen = r->have_seen;
+    r->req_seen = r->seen_newest;
     r->have_new_id = 1;
     r->last_new_id_ns = now_ns;
     r->requests_new++;

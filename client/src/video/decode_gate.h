@@ -45,7 +45,10 @@
  * Keyframe requests (docs/protocol.md): each new need gets a new request_id,
  * at most one new id per |throttle_ns| (100 ms); an id is repeated every frame
  * interval until a keyframe arrives or |give_up_ns| (500 ms) pass; if the
- * picture is still frozen then, the next id follows at once.
+ * picture is still frozen then, the next id follows at once. A keyframe
+ * that is lost itself (the reassembler's LOSS or BLOCK_SHORT carries the
+ * AU's flags) ends the running id at once: the next follows within the
+ * throttle instead of the give-up.
  *
  * Skip to live: when the queue of completed AUs waiting for the decoder stays
  * at |backlog_frames| or more for |backlog_ns|, or reaches |backlog_hard| at
@@ -110,6 +113,9 @@ typedef struct bf_decode_gate {
   uint64_t req_sent_ns;
   int have_new_id;
   uint64_t last_new_id_ns;
+  int have_seen, req_have_seen;
+  uint32_t seen_newest;      /* the newest frame index heard of */
+  uint32_t req_seen;         /* ... when the running request began */
   uint64_t backlog_since_ns; /* 0 = not backed up */
   uint64_t cooldown_until_ns;
   int rp_seen; /* the stream carries recovery points */
@@ -125,6 +131,7 @@ typedef struct bf_decode_gate {
   uint64_t requests_new;  /* distinct request ids */
   uint64_t requests_sent; /* datagrams, repeats included */
   uint64_t requests_expired;
+  uint64_t requests_key_lost; /* ended early: a keyframe was lost while one was asked for */
   uint64_t keyframes;
   uint64_t skips;
   uint64_t gaps;
@@ -156,6 +163,14 @@ void bf_decode_gate_on_loss(bf_decode_gate *r, uint32_t first, uint32_t last, ui
 /* The reassembler's early BLOCK_SHORT for |frame_index|: a loss while the
  * allowance is 0 (in-order network), ignored otherwise (counted). */
 void bf_decode_gate_on_short(bf_decode_gate *r, uint32_t frame_index, uint64_t now_ns);
+/* A keyframe was lost: |frame_index| is the AU of a BLOCK_SHORT
+ * (|short_signal|) or the last of a LOSS range whose AU flags had
+ * BF_AU_KEYFRAME. If a request is running and the AU is newer than what
+ * the gate had heard of when it began (so it may be its answer), the
+ * request is over: the next poll asks with a new id (the sender answers
+ * each id once; repeating the old one would wait out give_up_ns). */
+void bf_decode_gate_on_key_lost(bf_decode_gate *r, uint32_t frame_index, int short_signal,
+                                uint64_t now_ns);
 
 /* The network's recent reordering lateness (ns, 0 = keeps order); sets the
  * allowance. Call whenever it may have changed (cheap). */

@@ -104,6 +104,8 @@ void bf_playback_take_events(bf_client *c, uint64_t now) {
       bf_stats_on_lost(&c->st, n);
       if (c->report) bf_report_on_lost(c->report, n, now);
       bf_decode_gate_on_loss(&c->gate, ev.u.loss.first, ev.u.loss.last, now);
+      if (ev.u.loss.au_flags & BF_AU_KEYFRAME)
+        bf_decode_gate_on_key_lost(&c->gate, ev.u.loss.last, 0, now);
       bf_client_verbose(c, "frames %u..%u lost", ev.u.loss.first, ev.u.loss.last);
       break;
     }
@@ -112,6 +114,8 @@ void bf_playback_take_events(bf_client *c, uint64_t now) {
        * the AU as lost now instead of when it ages out (unless the network
        * reorders: then stragglers may still come) */
       bf_decode_gate_on_short(&c->gate, ev.u.block.frame_index, now);
+      if (ev.u.block.au_flags & BF_AU_KEYFRAME)
+        bf_decode_gate_on_key_lost(&c->gate, ev.u.block.frame_index, 1, now);
       bf_client_verbose(c, "frame %u block %u short (%u of %u shards)", ev.u.block.frame_index,
                         ev.u.block.block_index, ev.u.block.have, ev.u.block.need);
       break;

@@ -103,8 +103,10 @@ typedef struct bf_event {
   union {
     bf_frame frame;
     struct {
-      uint32_t first; /* inclusive, wraps */
-      uint32_t last;  /* inclusive */
+      uint32_t first;    /* inclusive, wraps */
+      uint32_t last;     /* inclusive */
+      uint32_t au_flags; /* the AU flags (wire.h) of those that had shards, or-ed:
+                            BF_AU_KEYFRAME says a keyframe is among them */
     } loss;
     /* The block's last shard on the wire (index k + m - 1) arrived and the
      * block still holds fewer than k shards: the AU will not complete unless
@@ -114,6 +116,7 @@ typedef struct bf_event {
       uint16_t block_index;
       uint16_t have; /* shards held */
       uint16_t need; /* k */
+      uint32_t au_flags; /* the AU's flags (wire.h) */
     } block;
   } u;
 } bf_event;
