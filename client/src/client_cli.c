@@ -67,6 +67,8 @@ void bf_cli_usage(FILE *out) {
         "                          sender's data port (default 47998); UNENCRYPTED unless\n"
         "                          with --seal-key-file; the sender runs --direct too\n"
         "  --bind ADDR[:PORT]      local address to bind (default: any, ephemeral port)\n"
+        "  --browse S              list: look for senders on the LAN for S seconds\n"
+        "                          (default 2; 0 = not at all)\n"
         "  --wake                  wake HOST first (as bildfunk wake HOST), wait up to\n"
         "                          90 s for its control port to answer, then connect\n"
         "  --reconnect             when the sender goes silent, keep waiting and resume\n"
