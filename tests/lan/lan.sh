@@ -16,9 +16,10 @@
 #      the line, Enter streams 30 pictures (and last-sender is that address)
 #   --no-publish: a sender with it is not listed
 #   4. no daemon: `bildfunk list` says so in one line and lists the paired
-#      sender (exit 0); a sender whose bus has no avahi-daemon says so in one line
-#      and streams: `bildfunk HOST --wake` wakes, waits for the control port
-#      and gets its 30 pictures
+#      sender (exit 0); `bildfunk HOST --wake` started before the sender sends
+#      the packet and waits (a progress line) until the sender -- on a bus
+#      without avahi-daemon: it says so in one line -- answers 6 s later,
+#      then gets its 30 pictures
 # Binaries from the environment: BF_SENDER, BF_CLIENT, BF_XTOOL. Needs root, ip,
 # avahi-daemon, dbus-daemon, tcpdump, tshark, Xvfb (exit 77 = skip; a failure with
 # BF_REQUIRE_ALL=1). The namespaces and daemons are removed on exit.
@@ -259,16 +260,25 @@ ip netns exec "$C" env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$tmp/nobus.bus" \
 [ "$(grep -c "LAN discovery off: .*avahi-daemon" "$tmp/list.err")" = 1 ] \
   || fail "list without a daemon: $(cat "$tmp/list.err")"
 grep -q "^10.78.0.2:$CPORT " "$tmp/list.out" || fail "list without a daemon lost the paired sender"
+# --wake before the sender is up (it "wakes" 6 s later): the client waits,
+# says so every 5 s, and connects once the control port answers
+"${in_c[@]}" timeout 60 "$BF_CLIENT" "10.78.0.2:$CPORT" --wake --config-dir "$tmp/c" \
+  --name lan-client --headless --frames 30 --stats-json "$tmp/client.json" 2> "$tmp/client.err" &
+wcl=$!
+pids+=("$wcl")
+sleep 6
 SBUS=nobus SPORT=$CPORT start_sender
 sleep 0.5
 n=$(grep -c "LAN discovery" "$tmp/sender.err")
 [ "$n" = 1 ] || fail "the sender without a daemon said $n lines about LAN discovery"
 grep -q "LAN discovery: off: .*avahi-daemon" "$tmp/sender.err" || fail "no 'off' line"
-"${in_c[@]}" timeout 30 "$BF_CLIENT" "10.78.0.2:$CPORT" --wake --config-dir "$tmp/c" --name lan-client \
-  --headless --frames 30 --stats-json "$tmp/client.json" 2> "$tmp/client.err" \
-  || fail "the --wake stream failed: exit $?"
-grep -q "wake: 10.78.0.2:$CPORT answers" "$tmp/client.err" || fail "--wake did not wait for the port"
+wait "$wcl" || fail "the --wake stream failed: exit $?"
+grep -q "wake: sent [0-9]* magic packets for 10.78.0.2:$CPORT (MAC $MAC)" "$tmp/client.err" \
+  || fail "--wake sent no magic packet"
+grep -q "wake: waiting for 10.78.0.2:$CPORT \.\.\. [0-9]* s" "$tmp/client.err" \
+  || fail "--wake showed no progress while waiting"
+grep -q "wake: 10.78.0.2:$CPORT answers after" "$tmp/client.err" || fail "--wake did not wait for the port"
 pics=$(jnum "$tmp/client.json" pictures)
 [ "${pics:-0}" -eq 30 ] || fail "decoded ${pics:-0} pictures, want 30"
 stop_sender
-ok "without avahi-daemon list and the sender say so in one line and go on; --wake then 30 pictures"
+ok "without avahi-daemon list and the sender say so in one line and go on; --wake waits for the sender (with progress), then 30 pictures"
