@@ -263,7 +263,7 @@ grep -q "^10.78.0.2:$CPORT " "$tmp/list.out" || fail "list without a daemon lost
 # --wake before the sender is up (it "wakes" 6 s later): the client waits,
 # says so every 5 s, and connects once the control port answers
 "${in_c[@]}" timeout 60 "$BF_CLIENT" "10.78.0.2:$CPORT" --wake --config-dir "$tmp/c" \
-  --name lan-client --headless --frames 30 --stats-json "$tmp/client.json" 2> "$tmp/client.err" &
+  --name lan-client --headless --no-audio --frames 30 --stats-json "$tmp/client.json" 2> "$tmp/client.err" &
 wcl=$!
 pids+=("$wcl")
 sleep 6
