@@ -30,11 +30,14 @@ typedef struct browse {
   size_t errcap;
 } browse;
 
-/* |s| with what is not printable replaced, for a terminal. */
+/* |s| for a terminal: as it is when it is a name the TXT rules allow
+ * (printable UTF-8, lan.h), else every byte outside printable ASCII as '?'
+ * (no escape sequence reaches the terminal, C1 controls in UTF-8 included). */
 static void printable(char *dst, size_t cap, const char *s) {
   snprintf(dst, cap, "%s", s);
+  if (bf_lan_name_ok(dst)) return;
   for (char *p = dst; *p; p++)
-    if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
+    if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f) *p = '?';
 }
 
 /* Where a resolved service goes: one line per service name (names are
