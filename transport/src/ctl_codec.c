@@ -514,9 +514,8 @@ int bf_ctl_decode(unsigned type, const uint8_t *body, size_t len, bf_ctl_msg *m,
     if (r.n < PAIR_NONCE_BYTES) BAD("pair_reveal: short");
     memcpy(m->u.pair_nonce.nonce, r.p, PAIR_NONCE_BYTES);
     break;
-  case BF_CTL_WAKE_INFO:
-    if (decode_wake(&r, m, why)) return -EBADMSG;
-    break;
+  case BF_CTL_WAKE_INFO: /* all of its rules are decode_wake's */
+    return decode_wake(&r, m, why);
   }
   /* Field ranges and string contents: the same rules as the encoder. */
   const char *v = NULL;
