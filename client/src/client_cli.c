@@ -22,7 +22,8 @@ void bf_cli_defaults(bf_cli *c) {
   c->max_k = BF_DEFAULT_MAX_K;
 }
 
-void bf_cli_usage(FILE *out) {
+/* --help's usage forms and description (the options follow). */
+static void usage_intro(FILE *out) {
   fputs("Usage: bildfunk [options] HOST[:PORT]\n"
         "       bildfunk [options]\n"
         "       bildfunk pair [options] HOST[:PORT]\n"
@@ -49,8 +50,13 @@ void bf_cli_usage(FILE *out) {
         "sender the Wake-on-LAN magic packet for the MAC addresses it told at its last\n"
         "session (UDP port 9: the LAN's broadcast and its last address). A host\n"
         "called list, pair, unpair or wake is reached as list:47999.\n"
-        "\n"
-        "connection:\n"
+        "\n",
+        out);
+}
+
+void bf_cli_usage(FILE *out) {
+  usage_intro(out);
+  fputs("connection:\n"
         "  HOST[:PORT]             the sender (control port, default 47999); the pin is\n"
         "                          kept under HOST[:PORT] as typed, lower-cased\n"
         "  --config-dir DIR        identity (client-*.pem), pins (file senders) and the\n"
