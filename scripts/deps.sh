@@ -23,6 +23,10 @@ packages=(
   # real components the tests start: clips, displays, networks, peers, a TURN
   # relay (coturn's turnserver, started by tests/turn/turn_e2e.c itself)
   ffmpeg xvfb x11-apps iproute2 nftables iperf3 tshark jq coturn
+  # LAN discovery (issue #18): the programs link libavahi-client; tests/lan
+  # starts an avahi-daemon and a private dbus-daemon per namespace, and
+  # captures the Wake-on-LAN magic packet with tcpdump
+  libavahi-client-dev avahi-daemon dbus tcpdump
   # the input tests type and click into the client's window, and find the
   # root window to take its focus away (tests/input)
   xdotool x11-utils
@@ -63,4 +67,11 @@ $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 if [[ " ${missing[*]} " == *" coturn "* ]] && [ -d /run/systemd/system ]; then
   $sudo systemctl disable --now coturn.service >/dev/null 2>&1 || true
   echo "deps: coturn.service stopped and disabled (the tests start their own turnserver)"
+fi
+# Likewise avahi-daemon (avahi-daemon.service and its socket): the tests
+# start their own in namespaces (tests/lan); one left running would publish
+# every sender the other tests start on the machine's LAN.
+if [[ " ${missing[*]} " == *" avahi-daemon "* ]] && [ -d /run/systemd/system ]; then
+  $sudo systemctl disable --now avahi-daemon.service avahi-daemon.socket >/dev/null 2>&1 || true
+  echo "deps: avahi-daemon stopped and disabled (the tests start their own)"
 fi

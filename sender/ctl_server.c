@@ -645,6 +645,8 @@ static void accept_all(bf_sctl *c, uint64_t now) {
     sc.pairing_disabled = c->cfg.pairing_disabled;
     sc.confirm_ns = c->cfg.confirm_ns;
     sc.pin_saved_wait = c->pw != NULL;
+    sc.wake_count = c->cfg.wake_count;
+    memcpy(sc.wake_mac, c->cfg.wake_mac, sizeof sc.wake_mac);
     conn *k = free_slot;
     memset(k, 0, offsetof(conn, io));
     bf_ctl_conn_adopt(&k->io, fd);

@@ -125,6 +125,8 @@ typedef struct bf_sctl_config {
                                   0: BF_SCTL_PAIR_ONLY_NS */
   int input_fd;                /* confirmation lines (stdin); -1: none (refuse) */
   FILE *log;                   /* prompts and results (stderr); NULL: silent */
+  uint8_t wake_count;          /* this host's MACs, told to paired clients (WakeInfo) */
+  uint8_t wake_mac[BF_CTL_MAX_MACS][BF_CTL_MAC_BYTES];
 } bf_sctl_config;
 
 typedef enum bf_sctl_event_type {

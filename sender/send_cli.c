@@ -9,6 +9,7 @@
 #include <bildfunk/ctl_codec.h>
 #include <bildfunk/feedback.h>
 #include <bildfunk/inputlink.h>
+#include <bildfunk/lan.h>
 #include <bildfunk/wire.h>
 
 #include <errno.h>
@@ -64,6 +65,8 @@ void bf_send_usage(FILE *out) {
           "                         'clients'); default ~/.config/bildfunk\n"
           "  --no-pairing           refuse pairing requests (paired clients only)\n"
           "  --pair-timeout S       wait S seconds for the pairing code to be typed (60)\n"
+          "  --no-publish           do not publish the sender on the LAN (DNS-SD, Avahi)\n"
+          "  --lan-name NAME        the name published on the LAN (default: host name)\n"
           "  --list-clients         print the paired clients and exit\n"
           "  --revoke NAME|FP       unpair a client (name, or 8+ hex digits of its\n"
           "                         fingerprint) and exit\n"
@@ -337,6 +340,7 @@ static const char *const with_value[] = {"--listen",
                                          "--turn-secret",
                                          "--relay",
                                          "--pair-timeout",
+                                         "--lan-name",
                                          "--rate-control",
                                          "--input",
                                          "--input-backend",
@@ -510,6 +514,10 @@ static int apply(bf_send_options *o, const char *name, const char *v, char *err,
   } else if (!strcmp(name, "--pair-timeout")) {
     if (parse_seconds(v, &o->pair_timeout_ns) || o->pair_timeout_ns > 3600000000000ull)
       return fail(err, cap, "--pair-timeout: bad seconds '%s' (more than 0, at most 3600)", v);
+  } else if (!strcmp(name, "--lan-name")) {
+    if (!*v || strlen(v) > BF_LAN_MAX_NAME || !bf_lan_name_ok(v))
+      return fail(err, cap, "--lan-name: 1..63 bytes of printable UTF-8");
+    o->lan_name = v;
   } else if (!strcmp(name, "--allow")) {
     if (!*v) return fail(err, cap, "--allow: empty address");
     o->allow = v;
@@ -638,6 +646,10 @@ int bf_send_options_parse(int argc, char **argv, bf_send_options *o, char *err, 
       o->no_pairing = 1;
       continue;
     }
+    if (!strcmp(a, "--no-publish")) {
+      o->no_publish = 1;
+      continue;
+    }
     if (!strcmp(a, "--list-clients")) {
       o->list_clients = 1;
       continue;
@@ -685,6 +697,9 @@ int bf_send_options_parse(int argc, char **argv, bf_send_options *o, char *err, 
     return fail(err, cap, "--turn and --relay are for control mode (not with --direct)");
   if (o->turn_pass && o->turn_secret)
     return fail(err, cap, "--turn-pass and --turn-secret contradict: give one");
+  if (o->direct && (o->no_publish || o->lan_name))
+    return fail(err, cap, "--no-publish and --lan-name are for control mode (not with --direct)");
+  if (o->no_publish && o->lan_name) return fail(err, cap, "--no-publish and --lan-name contradict");
   if (o->audio == BF_AUDIO_SRC_FILE && o->source != BF_SOURCE_FILE)
     return fail(err, cap, "--audio file: the sound of a file:PATH picture source (see --source)");
   return BF_CLI_RUN;

@@ -51,6 +51,8 @@ typedef struct bf_send_options {
   int list_clients;          /* --list-clients: print the pins and exit */
   const char *revoke;        /* --revoke NAME|FPPREFIX: remove a pin and exit */
   int no_pairing;            /* --no-pairing: refuse pairing requests */
+  int no_publish;            /* --no-publish: not on the LAN's DNS-SD (Avahi) */
+  const char *lan_name;      /* --lan-name: the published name, NULL = the host name */
   uint64_t pair_timeout_ns;  /* --pair-timeout: operator confirmation window (60 s) */
   const char *allow;         /* --allow IP, NULL = anyone */
   const char *turn;          /* --turn turn:HOST[:PORT]: a TURN relay for clients without one */

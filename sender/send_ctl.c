@@ -4,6 +4,8 @@
  */
 #include "send_ctl.h"
 
+#include "host_ifs.h"
+#include "publish.h"
 #include "send_adapt.h"
 #include "send_admin.h"
 #include "send_input.h"
@@ -46,6 +48,31 @@ static void offer(const bf_send_state *s, uint16_t data_port, bf_ctl_offer *of) 
   if (s->audio_on) of->grants |= BF_CTL_WELCOME_AUDIO; /* sound for a client whose Hello asks */
   if (bf_send_input_classes(s)) of->grants |= BF_CTL_WELCOME_INPUT;
   of->grants |= BF_CTL_WELCOME_RELAY; /* the relay messages (send_relay.h) */
+}
+
+/* The control port on the LAN's DNS-SD (publish.h): best effort, said in
+ * one line when it cannot be. A control port on a loopback address is not
+ * for the LAN: nothing is published (and nothing said). */
+static void publish(bf_send_state *s, uint16_t data_port) {
+  bf_publish_config pc;
+  memset(&pc, 0, sizeof pc);
+  bf_addr cl;
+  if (bf_sctl_local_addr(s->ctl, &cl) < 0 || (pc.ifindex = bf_host_publish_ifindex(&cl)) < 0)
+    return;
+  pc.ctl_port = addr_port(&cl);
+  pc.log = stderr;
+  pc.txt.version = BF_LAN_TXT_VERSION;
+  pc.txt.data_port = data_port;
+  if (s->o.lan_name)
+    snprintf(pc.txt.name, sizeof pc.txt.name, "%s", s->o.lan_name);
+  else if (gethostname(pc.txt.name, sizeof pc.txt.name - 1) != 0 || !bf_lan_name_ok(pc.txt.name))
+    snprintf(pc.txt.name, sizeof pc.txt.name, "bildfunk");
+  uint8_t fp[BF_FP_BYTES];
+  char hex[BF_FP_HEX_BYTES];
+  bf_identity_fp(s->id, fp);
+  bf_fp_hex(fp, hex);
+  snprintf(pc.txt.fp, sizeof pc.txt.fp, "%.16s", hex);
+  (void)bf_publish_start(&pc, &s->pub);
 }
 
 int bf_send_ctl_open(bf_send_state *s, char *err, size_t cap) {
@@ -96,10 +123,14 @@ int bf_send_ctl_open(bf_send_state *s, char *err, size_t cap) {
   cc.confirm_ns = o->pair_timeout_ns;
   cc.input_fd = STDIN_FILENO;
   cc.log = stderr;
-  return bf_sctl_open(&cc, &s->ctl, err, cap);
+  cc.wake_count = (uint8_t)bf_host_macs(cc.wake_mac, BF_CTL_MAX_MACS);
+  if ((r = bf_sctl_open(&cc, &s->ctl, err, cap)) < 0) return r;
+  if (!o->no_publish) publish(s, addr_port(&local));
+  return 0;
 }
 
 void bf_send_ctl_close(bf_send_state *s) {
+  bf_publish_stop(&s->pub);
   bf_sctl_close(&s->ctl);
   bf_pinstore_del(&s->pins);
   bf_identity_del(&s->id);

@@ -95,6 +95,7 @@ typedef struct bf_send_state {
   bf_identity *id;
   bf_pinstore *pins;
 #endif
+  struct bf_publish *pub;      /* LAN discovery (publish.h), NULL when off */
   struct bf_send_input *input; /* the input stage (send_input.h) */
   int ctl_kick;         /* a control descriptor was ready in the last wait */
   uint64_t ctl_next_ns; /* run the control step by then */

@@ -473,6 +473,44 @@ static void test_revoked_client(void **state) {
   world_free(&w);
 }
 
+/* Index of the first event of |t| (with message type |mt| for MESSAGE), or -1. */
+static int index_of(const end *e, bf_ctl_event_type t, unsigned mt) {
+  for (size_t i = 0; i < e->n; i++)
+    if (e->ev[i].type == t && (t != BF_CTL_EV_MESSAGE || e->ev[i].msg.type == mt)) return (int)i;
+  return -1;
+}
+
+/* WakeInfo: the sender's MACs reach a client it paired (before Welcome, at
+ * pairing and on each later session), never one it does not know, and
+ * none go out when it has none. */
+static void test_wake_info(void **state) {
+  (void)state;
+  world w;
+  world_init(&w);
+  w.scfg.wake_count = 2;
+  memcpy(w.scfg.wake_mac[0], "\x52\x54\x00\x12\x34\x56", 6);
+  memcpy(w.scfg.wake_mac[1], "\x02\x00\x00\x00\x00\x01", 6);
+  world_connect(&w, 1); /* pairs */
+  int wi = index_of(&w.c, BF_CTL_EV_MESSAGE, BF_CTL_WAKE_INFO),
+      est = index_of(&w.c, BF_CTL_EV_ESTABLISHED, 0);
+  assert_true(wi >= 0 && est > wi);
+  assert_int_equal(w.c.ev[wi].msg.u.wake_info.count, 2);
+  assert_memory_equal(w.c.ev[wi].msg.u.wake_info.mac, w.scfg.wake_mac, 12);
+  world_connect(&w, 1); /* pinned: again */
+  assert_true(index_of(&w.c, BF_CTL_EV_MESSAGE, BF_CTL_WAKE_INFO) >= 0);
+  assert_non_null(find(&w.c, BF_CTL_EV_ESTABLISHED));
+  assert_int_equal(bf_pinstore_revoke(w.spins, "test-client"), 1);
+  world_connect(&w, 1); /* revoked: refused, nothing told */
+  assert_int_equal(index_of(&w.c, BF_CTL_EV_MESSAGE, BF_CTL_WAKE_INFO), -1);
+  assert_int_equal(find(&w.c, BF_CTL_EV_CLOSED)->reason, BF_CTL_BYE_NOT_PAIRED);
+  w.ccfg.pair = 2;
+  w.scfg.wake_count = 0;
+  world_connect(&w, 1); /* paired again, no MACs to tell */
+  assert_non_null(find(&w.c, BF_CTL_EV_ESTABLISHED));
+  assert_int_equal(index_of(&w.c, BF_CTL_EV_MESSAGE, BF_CTL_WAKE_INFO), -1);
+  world_free(&w);
+}
+
 static void test_sender_cert_changed(void **state) {
   (void)state;
   world w;
@@ -1359,6 +1397,7 @@ int main(void) {
       cmocka_unit_test(test_pins_handed_up),
       cmocka_unit_test(test_pair_rejected),
       cmocka_unit_test(test_revoked_client),
+      cmocka_unit_test(test_wake_info),
       cmocka_unit_test(test_sender_cert_changed),
       cmocka_unit_test(test_mitm_codes_differ),
       cmocka_unit_test(test_rate_limit),

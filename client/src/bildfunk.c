@@ -22,6 +22,7 @@
 #include "setup/connect.h"
 #include "setup/screens.h"
 #include "setup/sender_book.h"
+#include "setup/wake.h"
 #include "streaming.h"
 #include "video/playback.h"
 
@@ -341,7 +342,12 @@ int main(int argc, char **argv) {
     printf("bildfunk %s (libavcodec %s)\n", BF_VERSION_STRING, AV_STRINGIFY(LIBAVCODEC_VERSION));
     return 0;
   }
-  if (cli.action == BF_CLI_LIST) return bf_senders_list(cli.config_dir, stdout);
+  if (cli.action == BF_CLI_LIST)
+    return bf_senders_list(cli.config_dir, (uint32_t)(cli.browse_s * 1000.0 + 0.5), stdout);
+  if (cli.action == BF_CLI_WAKE) return bf_wake_cmd(cli.config_dir, cli.target);
+  if (cli.wake &&
+      bf_wake_and_wait(cli.config_dir, cli.target, BF_CTL_DEFAULT_PORT, BF_WAKE_WAIT_S) != 0)
+    return 1;
   if (cli.action == BF_CLI_UNPAIR) return bf_senders_unpair(cli.config_dir, cli.target, stdout);
   av_log_set_level(cli.verbose ? AV_LOG_WARNING : AV_LOG_FATAL);
   bf_client *c;

@@ -4,6 +4,8 @@
  */
 #include "client.h"
 
+#include "setup/lan_browse.h"
+
 #include <bildfunk/clock.h>
 
 #include <stdarg.h>
@@ -56,6 +58,7 @@ void bf_client_free(bf_client **pc) {
   /* the sender stops streaming to us at once instead of after its timeout */
   bf_pump_close(&c->pump, 1);
   bf_cctl_del(&c->ctl);
+  bf_lan_watch_stop(&c->lan); /* the window's LAN browsing, if the prompt was left otherwise */
   bf_canvas_free(&c->ps_cv);
   bf_stats_free(&c->st);
   free(c->report);

@@ -26,6 +26,7 @@
 #include "report/report.h"
 #include "setup/pairscreen.h"
 #include "setup/relay_path.h"
+#include "setup/wake_book.h"
 #include "ui/display.h"
 #include "ui/overlay.h"
 #include "ui/ui_events.h"
@@ -91,7 +92,10 @@ typedef struct bf_client {
   int ctl_sealed;         /* the data plane is sealed with its secret */
   uint32_t welcome_flags; /* the Welcome's BF_CTL_WELCOME_* (0 in --direct mode) */
   int ctl_paired_now;     /* this run paired */
+  bf_wake_entry wake;     /* the sender's WakeInfo (wake.count 0: none), kept once established */
   bf_pairscreen ps;       /* the window during the setup */
+  struct bf_lan_watch *lan; /* the LAN's senders while the window asks for one (lan_browse.h) */
+  unsigned lan_said;        /* how many of them stderr has been told about */
   bf_canvas ps_cv;
   char target[320];       /* the sender: HOST[:PORT] as given (a DNS name is up to 253), or typed in
                              the window (up to BF_PAIRSCREEN_HOST - 1) */

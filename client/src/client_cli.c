@@ -20,15 +20,18 @@ void bf_cli_defaults(bf_cli *c) {
   c->codec = BF_CODEC_UNKNOWN;
   c->decoder = BF_HWDEC_AUTO;
   c->timeout_s = 2.0;
+  c->browse_s = 2.0;
   c->max_k = BF_DEFAULT_MAX_K;
 }
 
-void bf_cli_usage(FILE *out) {
+/* --help's usage forms and description (the options follow). */
+static void usage_intro(FILE *out) {
   fputs("Usage: bildfunk [options] HOST[:PORT]\n"
         "       bildfunk [options]\n"
         "       bildfunk pair [options] HOST[:PORT]\n"
-        "       bildfunk list [--config-dir DIR]\n"
+        "       bildfunk list [--config-dir DIR] [--browse S]\n"
         "       bildfunk unpair [--config-dir DIR] HOST[:PORT]\n"
+        "       bildfunk wake [--config-dir DIR] HOST[:PORT]\n"
         "       bildfunk --direct HOST[:PORT] [options]\n"
         "\n"
         "Receives a bildfunk video stream from bildfunk-send and shows it with the\n"
@@ -40,12 +43,22 @@ void bf_cli_usage(FILE *out) {
         "shows (in the window, or on stdin). `bildfunk pair HOST` pairs again (after\n"
         "the sender's certificate changed) and exits. Without HOST (and without\n"
         "--direct or --headless) the window asks for the sender, prefilled with the\n"
-        "last one this client streamed from; with no display that is a usage error.\n"
+        "last one this client streamed from (Tab picks one found on the LAN); with no\n"
+        "display that is a usage error.\n"
         "`bildfunk list` prints the paired senders (name, address, fingerprint, when\n"
-        "paired and last used); `bildfunk unpair HOST` forgets one (a host called\n"
-        "list, pair or unpair is reached as list:47999).\n"
-        "\n"
-        "connection:\n"
+        "paired and last used) and the senders it finds on the LAN (through\n"
+        "avahi-daemon, for --browse S seconds, default 2; 0 = not), paired or not;\n"
+        "`bildfunk unpair HOST` forgets one; `bildfunk wake HOST` sends a paired\n"
+        "sender the Wake-on-LAN magic packet for the MAC addresses it told at its last\n"
+        "session (UDP port 9: the LAN's broadcast and its last address). A host\n"
+        "called list, pair, unpair or wake is reached as list:47999.\n"
+        "\n",
+        out);
+}
+
+void bf_cli_usage(FILE *out) {
+  usage_intro(out);
+  fputs("connection:\n"
         "  HOST[:PORT]             the sender (control port, default 47999); the pin is\n"
         "                          kept under HOST[:PORT] as typed, lower-cased\n"
         "  --config-dir DIR        identity (client-*.pem), pins (file senders) and the\n"
@@ -71,6 +84,10 @@ void bf_cli_usage(FILE *out) {
         "                          sender's data port (default 47998); UNENCRYPTED unless\n"
         "                          with --seal-key-file; the sender runs --direct too\n"
         "  --bind ADDR[:PORT]      local address to bind (default: any, ephemeral port)\n"
+        "  --browse S              list: look for senders on the LAN for S seconds\n"
+        "                          (default 2; 0 = not at all)\n"
+        "  --wake                  wake HOST first (as bildfunk wake HOST), wait up to\n"
+        "                          90 s for its control port to answer, then connect\n"
         "  --reconnect             when the sender goes silent, keep waiting and resume\n"
         "                          when it returns, do not exit (alias: --wait)\n"
         "  --timeout S             silence before giving up (default 2)\n"
@@ -239,6 +256,7 @@ static int *flag_of(bf_cli *c, const char *name) {
   if (!strcmp(name, "--borderless")) return &c->borderless;
   if (!strcmp(name, "--vsync")) return &c->vsync;
   if (!strcmp(name, "--no-audio")) return &c->no_audio;
+  if (!strcmp(name, "--wake")) return &c->wake;
   if (!strcmp(name, "--wait") || !strcmp(name, "--reconnect")) return &c->wait;
   if (!strcmp(name, "--no-input")) return &c->no_input;
   if (!strcmp(name, "--capture-system-keys")) return &c->capture_system_keys;
@@ -247,15 +265,15 @@ static int *flag_of(bf_cli *c, const char *name) {
   return NULL;
 }
 
-/* HOST, or the word `pair`, `list` or `unpair` before it. 0 or -EINVAL. */
+/* HOST, or the word `pair`, `list`, `unpair` or `wake` before it. 0 or -EINVAL. */
 static int parse_positional(bf_cli *c, const char *arg, char *err, size_t cap) {
   int first = !c->target && !c->pair && c->action == BF_CLI_RUN;
   if (first && !strcmp(arg, "pair")) {
     c->pair = 1;
     return 0;
   }
-  if (first && (!strcmp(arg, "list") || !strcmp(arg, "unpair"))) {
-    c->action = arg[0] == 'l' ? BF_CLI_LIST : BF_CLI_UNPAIR;
+  if (first && (!strcmp(arg, "list") || !strcmp(arg, "unpair") || !strcmp(arg, "wake"))) {
+    c->action = arg[0] == 'l' ? BF_CLI_LIST : arg[0] == 'u' ? BF_CLI_UNPAIR : BF_CLI_WAKE;
     return 0;
   }
   if (c->action == BF_CLI_LIST) return fail(err, cap, "list takes no HOST ('%s')", arg);
@@ -273,7 +291,7 @@ static int takes_value(const char *name) {
       "--framemd5", "--overlay", "--font",    "--codec",    "--decoder",
       "--threads",  "--size",    "--timeout", "--max-k",    "--debug-decode-delay",
       "--skip-to-live", "--seal-key-file", "--config-dir", "--name", "--max-size", "--data-via",
-      "--audio-device",
+      "--audio-device", "--browse",
       "--mouse", "--virtual-pad",
       "--turn", "--turn-user", "--turn-pass", "--turn-secret", "--relay",
       NULL};
@@ -330,6 +348,13 @@ static int parse_connection(bf_cli *c, const char *name, const char *val, char *
   } else if (!strcmp(name, "--seal-key-file")) {
     if (!*val) return fail(err, cap, "--seal-key-file needs a path");
     c->seal_key_file = val;
+  } else if (!strcmp(name, "--browse")) {
+    errno = 0;
+    char *end;
+    c->browse_s = strtod(val, &end);
+    if (errno || end == val || *end || !(c->browse_s >= 0 && c->browse_s <= 60))
+      return fail(err, cap, "--browse: '%s' is not 0..60 seconds", val);
+    c->browse_set = 1;
   } else if (!strcmp(name, "--max-k")) {
     if (parse_u64(val, 253, &u) || u == 0)
       return fail(err, cap, "--max-k: '%s' is not 1..253", val);
@@ -421,9 +446,13 @@ static int parse_decoding(bf_cli *c, const char *name, const char *val, char *er
 /* `list` and `unpair` touch the pin store only: |other| is the first option
  * given that is not --config-dir, -v or -q ("" = none). 0 or -EINVAL. */
 static int check_book(bf_cli *c, const char *other, char *err, size_t cap) {
-  const char *word = c->action == BF_CLI_LIST ? "list" : "unpair";
-  if (c->action == BF_CLI_UNPAIR && !c->target)
-    return fail(err, cap, "unpair: which sender? bildfunk unpair HOST[:PORT]");
+  const char *word = c->action == BF_CLI_LIST     ? "list"
+                     : c->action == BF_CLI_UNPAIR ? "unpair"
+                                                  : "wake";
+  if (c->action != BF_CLI_LIST && !c->target)
+    return fail(err, cap, "%s: which sender? bildfunk %s HOST[:PORT]", word, word);
+  if (c->action != BF_CLI_LIST && c->browse_set)
+    return fail(err, cap, "--browse is for list, not %s", word);
   if (*other) return fail(err, cap, "%s takes only --config-dir (and -v, -q), not %s", word, other);
   if (c->quiet && c->verbose) return fail(err, cap, "--quiet and --verbose contradict");
   return 0;
@@ -465,6 +494,9 @@ static int check_together(bf_cli *c, char *err, size_t cap) {
                 "--mouse, --capture-system-keys and --virtual-pad need input: a window and a "
                 "control session, without --no-input");
   if (c->quiet && c->verbose) return fail(err, cap, "--quiet and --verbose contradict");
+  if (c->browse_set) return fail(err, cap, "--browse is for bildfunk list");
+  if (c->wake && (!c->target || c->pair))
+    return fail(err, cap, "--wake needs HOST[:PORT] of a paired sender (not --direct, not pair)");
   if (c->no_audio && c->audio_device)
     return fail(err, cap, "--no-audio and --audio-device contradict");
   return 0;
@@ -472,8 +504,8 @@ static int check_together(bf_cli *c, char *err, size_t cap) {
 
 /* 1 for the options `list` and `unpair` take. */
 static int book_option(const char *name) {
-  static const char *const ok[] = {"--config-dir", "-v",     "--verbose", "-q",       "--quiet",
-                                   "-h",           "--help", "-V",        "--version"};
+  static const char *const ok[] = {"--config-dir", "-v",     "--verbose", "-q",        "--quiet",
+                                   "-h",           "--help", "-V",        "--version", "--browse"};
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
     if (!strcmp(name, ok[i])) return 1;
   return 0;
@@ -524,6 +556,7 @@ int bf_cli_parse(int argc, char **argv, bf_cli *c, char *err, size_t cap) {
     if (r == 1) r = parse_decoding(c, name, val, err, cap);
     if (r < 0) return r;
   }
-  if (c->action == BF_CLI_LIST || c->action == BF_CLI_UNPAIR) return check_book(c, other, err, cap);
+  if (c->action == BF_CLI_LIST || c->action == BF_CLI_UNPAIR || c->action == BF_CLI_WAKE)
+    return check_book(c, other, err, cap);
   return check_together(c, err, cap);
 }

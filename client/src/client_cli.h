@@ -21,6 +21,7 @@ typedef enum bf_cli_action {
   BF_CLI_VERSION,
   BF_CLI_LIST,   /* `bildfunk list`: the paired senders */
   BF_CLI_UNPAIR, /* `bildfunk unpair HOST` (|target|) */
+  BF_CLI_WAKE,   /* `bildfunk wake HOST` (|target|): Wake-on-LAN */
 } bf_cli_action;
 
 typedef struct bf_cli {
@@ -30,6 +31,9 @@ typedef struct bf_cli {
                                 sender; when no window opens it is the usage error (exit 2) */
   int no_wait_on_error;      /* --no-wait-on-error: a failed setup is not kept on the window */
   int pair;                  /* `bildfunk pair HOST`: pair (again), then exit */
+  int wake;                  /* --wake: wake HOST first and wait for it (setup/wake.h) */
+  double browse_s;           /* list --browse S: look for LAN senders this long (2; 0 = not) */
+  int browse_set;            /* --browse was given */
   const char *config_dir;    /* --config-dir, NULL = bf_config_dir() */
   const char *name;          /* --name: this client's name for the sender, NULL = host name */
   int max_width, max_height; /* --max-size, 0 = 7680x4320 */

@@ -195,6 +195,7 @@ static bf_turn stream_ui(bf_client *c, bf_ui_action a, uint64_t now, int *redraw
   case BF_UI_ENTER:
   case BF_UI_BACKSPACE:
   case BF_UI_CANCEL:
+  case BF_UI_TAB:
     break;
   }
   return BF_TURN_IDLE;

@@ -48,6 +48,10 @@ if [ ${#programs[@]} -gt 0 ]; then
   # shlibdeps ran: every program links the C library, and the transport ISA-L.
   grep -q 'libc6' <<<"$depends" || bad "Depends lacks libc6: dpkg-shlibdeps did not run"
   grep -q 'libisal' <<<"$depends" || bad "Depends lacks libisal (the transport links it)"
+  # LAN discovery: both programs link libavahi-client when built with it
+  if grep -q '^BF_AVAHI:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
+    grep -q 'libavahi-client' <<<"$depends" || bad "Depends lacks libavahi-client (BF_AVAHI)"
+  fi
 fi
 
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./||' | grep -v '/$' | sort >"$tmp/files"

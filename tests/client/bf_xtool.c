@@ -13,7 +13,8 @@
  *   bf_xtool type ID TEXT          TEXT as key presses to the window (digits,
  *                                  letters, printable ASCII punctuation with
  *                                  Shift where the keyboard needs it; "\n"
- *                                  Return, "\e" Escape, "\b" BackSpace),
+ *                                  Return, "\e" Escape, "\b" BackSpace,
+ *                                  "\t" Tab),
  *                                  after giving it the focus
  *   bf_xtool resize ID W H         move it to the top-left corner and resize
  *                                  it, as a window manager would
@@ -157,7 +158,7 @@ static int needs_shift(Display *d, KeySym sym) {
 
 /* Types |text|: each character a press and release of its key (with Shift
  * pressed around it where its symbol is the key's shifted one), \n \e \b
- * as Return, Escape, BackSpace. */
+ * \t as Return, Escape, BackSpace, Tab. */
 static int type_text(Display *d, Window w, const char *text) {
   XSetInputFocus(d, w, RevertToParent, CurrentTime);
   XSync(d, False);
@@ -166,7 +167,11 @@ static int type_text(Display *d, Window w, const char *text) {
     KeySym sym = NoSymbol;
     if (c[0] == '\\' && c[1]) {
       c++;
-      sym = *c == 'n' ? XK_Return : *c == 'e' ? XK_Escape : *c == 'b' ? XK_BackSpace : NoSymbol;
+      sym = *c == 'n'   ? XK_Return
+            : *c == 'e' ? XK_Escape
+            : *c == 'b' ? XK_BackSpace
+            : *c == 't' ? XK_Tab
+                        : NoSymbol;
     } else {
       sym = ascii_keysym(*c);
     }

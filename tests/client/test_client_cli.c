@@ -255,6 +255,45 @@ static void test_list_unpair(void **state) {
   assert_int_equal(c.action, BF_CLI_HELP);
 }
 
+/* The LAN half of issue #18: `bildfunk wake HOST`, `bildfunk HOST --wake`,
+ * `bildfunk list --browse S`. */
+static void test_wake_browse(void **state) {
+  (void)state;
+  bf_cli c;
+  char err[256];
+  assert_int_equal(parse(&c, err, "list", NULL), 0);
+  assert_true(c.browse_s == 2.0);
+  assert_int_equal(parse(&c, err, "list", "--browse", "0", NULL), 0);
+  assert_true(c.browse_s == 0.0);
+  assert_int_equal(parse(&c, err, "list", "--browse=0.5", "--config-dir", "/x", NULL), 0);
+  assert_true(c.browse_s == 0.5);
+  assert_int_equal(parse(&c, err, "wake", "Box:5000", "--config-dir", "/y", NULL), 0);
+  assert_int_equal(c.action, BF_CLI_WAKE);
+  assert_string_equal(c.target, "Box:5000");
+  assert_int_equal(parse(&c, err, "box", "--wake", "--headless", NULL), 0);
+  assert_int_equal(c.action, BF_CLI_RUN);
+  assert_true(c.wake);
+  /* wake:PORT is a host */
+  assert_int_equal(parse(&c, err, "wake:47999", "--headless", NULL), 0);
+  assert_int_equal(c.action, BF_CLI_RUN);
+  assert_int_equal(parse(&c, err, "wake", NULL), -EINVAL);
+  assert_non_null(strstr(err, "bildfunk wake HOST"));
+  assert_int_equal(parse(&c, err, "wake", "box", "--headless", NULL), -EINVAL);
+  assert_non_null(strstr(err, "not --headless"));
+  assert_int_equal(parse(&c, err, "wake", "box", "--browse", "1", NULL), -EINVAL);
+  assert_non_null(strstr(err, "--browse is for list"));
+  assert_int_equal(parse(&c, err, "box", "--browse", "1", NULL), -EINVAL);
+  assert_non_null(strstr(err, "--browse is for bildfunk list"));
+  assert_int_equal(parse(&c, err, "list", "--browse", "61", NULL), -EINVAL);
+  assert_non_null(strstr(err, "0..60"));
+  assert_int_equal(parse(&c, err, "list", "--browse", "-1", NULL), -EINVAL);
+  assert_int_equal(parse(&c, err, "list", "--browse", "nan", NULL), -EINVAL);
+  assert_int_equal(parse(&c, err, "list", "--wake", NULL), -EINVAL);
+  assert_int_equal(parse(&c, err, "--direct", "h", "--wake", NULL), -EINVAL);
+  assert_non_null(strstr(err, "--wake needs HOST"));
+  assert_int_equal(parse(&c, err, "pair", "h", "--wake", NULL), -EINVAL);
+}
+
 static void test_errors(void **state) {
   (void)state;
   expect_error("--direct", "--headless", NULL);
@@ -331,6 +370,7 @@ int main(void) {
       cmocka_unit_test(test_ask_sender),
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_list_unpair),
+      cmocka_unit_test(test_wake_browse),
       cmocka_unit_test(test_input_options),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -259,6 +259,63 @@ static void test_ask_again(void **state) {
   bf_canvas_free(&cv);
 }
 
+/* The LAN's senders under the prompt (issue #18): offered, Tab puts the
+ * next one's address on the line (round), drawn with the picked one
+ * highlighted; a new prompt forgets them. */
+static void test_lan_offer(void **state) {
+  (void)state;
+  bf_pairscreen p;
+  bf_canvas cv = {0};
+  bf_pairscreen_ask_sender(&p, "last.lan");
+  assert_int_equal(bf_pairscreen_next_lan(&p), 0); /* nothing offered: Tab does nothing */
+  assert_string_equal(p.line, "last.lan");
+  assert_int_equal(bf_pairscreen_draw(&p, &cv, 640, 480), 0);
+  int dim0 = count_color(&cv, BF_PAIRSCREEN_DIM);
+  const char label[5][BF_PAIRSCREEN_COLS] = {"Wohnzimmer  10.0.0.2:47999", "tv  10.0.0.3:5000", "c",
+                                             "d", "e"};
+  const char host[5][BF_PAIRSCREEN_HOST] = {"10.0.0.2:47999", "10.0.0.3:5000", "c", "d", "e"};
+  assert_int_equal(bf_pairscreen_set_lan(&p, label, host, 2), 1);
+  assert_int_equal(bf_pairscreen_set_lan(&p, label, host, 2), 0); /* the same: no redraw */
+  assert_int_equal(bf_pairscreen_draw(&p, &cv, 640, 480), 0);
+  assert_true(count_color(&cv, BF_PAIRSCREEN_DIM) > dim0 + 200);
+  assert_int_equal(bf_pairscreen_next_lan(&p), 1);
+  assert_string_equal(p.line, "10.0.0.2:47999");
+  assert_int_equal(bf_pairscreen_next_lan(&p), 1);
+  assert_string_equal(p.line, "10.0.0.3:5000");
+  assert_int_equal(bf_pairscreen_next_lan(&p), 1);
+  assert_string_equal(p.line, "10.0.0.2:47999");
+  /* the picked one is highlighted: more highlight than the line alone */
+  bf_pairscreen_draw(&p, &cv, 640, 480);
+  const int code_picked = count_color(&cv, BF_PAIRSCREEN_CODE);
+  p.lan_pick = 0;
+  bf_pairscreen_draw(&p, &cv, 640, 480);
+  assert_true(code_picked > count_color(&cv, BF_PAIRSCREEN_CODE) + 100);
+  p.lan_pick = 1;
+  assert_int_equal(bf_pairscreen_enter(&p, NULL), 1);
+  assert_string_equal(p.host, "10.0.0.2:47999");
+  /* at most BF_PAIRSCREEN_LAN; fewer later drops a pick beyond them */
+  bf_pairscreen_ask_sender(&p, "");
+  assert_int_equal(p.nlan, 0);
+  assert_int_equal(bf_pairscreen_set_lan(&p, label, host, 5), 1);
+  assert_int_equal(p.nlan, BF_PAIRSCREEN_LAN);
+  for (int i = 0; i < 4; i++)
+    bf_pairscreen_next_lan(&p);
+  assert_int_equal(p.lan_pick, 4);
+  assert_int_equal(bf_pairscreen_set_lan(&p, label, host, 1), 1);
+  assert_int_equal(p.lan_pick, 0);
+  assert_int_equal(bf_pairscreen_draw(&p, &cv, 640, 480), 0);
+  /* with a failure message and four senders everything still fits */
+  bf_pairscreen_ask_again(&p, "x",
+                          "a long message that wraps over several lines of the window "
+                          "because it goes on and on and on and on and on and on");
+  bf_pairscreen_set_lan(&p, label, host, 4);
+  assert_int_equal(bf_pairscreen_draw(&p, &cv, 640, 480), 0);
+  int x0, x1;
+  extent(&cv, BF_PAIRSCREEN_TEXT, &x0, &x1);
+  assert_true(x0 >= 640 / 20 - 1 && x1 <= 640 - 640 / 20 + 1);
+  bf_canvas_free(&cv);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_typing),
@@ -267,6 +324,7 @@ int main(void) {
       cmocka_unit_test(test_wrap),
       cmocka_unit_test(test_draw_sender_failed),
       cmocka_unit_test(test_ask_again),
+      cmocka_unit_test(test_lan_offer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

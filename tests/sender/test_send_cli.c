@@ -82,6 +82,12 @@ static void test_control_options(void **state) {
   assert_string_equal(o.config_dir, "d");
   assert_int_equal(PARSE(&o, "--direct"), BF_CLI_RUN);
   assert_int_equal(o.direct, 1);
+  assert_int_equal(o.no_publish, 0);
+  assert_null(o.lan_name);
+  assert_int_equal(PARSE(&o, "--no-publish"), BF_CLI_RUN);
+  assert_int_equal(o.no_publish, 1);
+  assert_int_equal(PARSE(&o, "--lan-name", "Wohnzimmer \xc3\xbc"), BF_CLI_RUN);
+  assert_string_equal(o.lan_name, "Wohnzimmer \xc3\xbc");
   /* direct-mode options need --direct; control-mode ones refuse it */
   static const struct {
     const char *a, *b, *c, *want;
@@ -97,6 +103,14 @@ static void test_control_options(void **state) {
       {"--pair-timeout", "7200", "--quiet", "--pair-timeout: bad seconds"},
       {"--config-dir", "", "--quiet", "--config-dir: empty path"},
       {"--revoke", "", "--quiet", "--revoke: empty name"},
+      /* LAN discovery (issue #18) */
+      {"--direct", "--no-publish", "--listen=1", "--no-publish and --lan-name are for control"},
+      {"--direct", "--lan-name", "x", "--no-publish and --lan-name are for control"},
+      {"--no-publish", "--lan-name", "x", "--no-publish and --lan-name contradict"},
+      {"--lan-name", "", "--quiet", "--lan-name: 1..63 bytes"},
+      {"--lan-name", "a\x1b[2J", "--quiet", "--lan-name: 1..63 bytes of printable UTF-8"},
+      {"--lan-name", "0123456789012345678901234567890123456789012345678901234567890123", "--quiet",
+       "--lan-name: 1..63"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     const char *argv[] = {"bildfunk-send", bad[i].a, bad[i].b, bad[i].c};
@@ -346,9 +360,9 @@ static void test_help_version(void **state) {
   assert_true(fread(buf, 1, sizeof buf - 1, f) > 0);
   assert_non_null(strstr(buf, "UNENCRYPTED"));
   assert_non_null(strstr(buf, "--dump-au"));
-  static const char *const control_opts[] = {"--control",      "--direct", "--config-dir",
-                                             "--list-clients", "--revoke", "--no-pairing",
-                                             "--pair-timeout", "47999"};
+  static const char *const control_opts[] = {
+      "--control",    "--direct",       "--config-dir", "--list-clients", "--revoke",
+      "--no-pairing", "--pair-timeout", "47999",        "--no-publish",   "--lan-name"};
   for (size_t i = 0; i < sizeof control_opts / sizeof control_opts[0]; i++)
     if (!strstr(buf, control_opts[i])) fail_msg("help lacks %s", control_opts[i]);
   assert_non_null(strstr(buf, "--rate-control on|off"));

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "endian.h"
+#include "utf8.h"
 
 /* Limits shared with the data plane (spec §2), restated so that the control
  * codec does not depend on the FEC/wire headers' build options. */
@@ -46,6 +47,7 @@ static const char *const type_names[BF_CTL_TYPE_MAX_KNOWN + 1] = {
     [BF_CTL_RELAY_OFFER] = "relay_offer",
     [BF_CTL_RELAY_READY] = "relay_ready",
     [BF_CTL_RELAY_FAILED] = "relay_failed",
+    [BF_CTL_WAKE_INFO] = "wake_info",
 };
 
 const char *bf_ctl_type_name(unsigned type) {
@@ -53,8 +55,10 @@ const char *bf_ctl_type_name(unsigned type) {
   return type_names[type];
 }
 
+/* Numbers may have gaps (a type taken by a branch not built here): a gap
+ * is unknown, skipped as any other. */
 static int known(unsigned type) {
-  return type >= 1 && type <= BF_CTL_TYPE_MAX_KNOWN;
+  return type >= 1 && type <= BF_CTL_TYPE_MAX_KNOWN && type_names[type];
 }
 
 /* ---- strings ------------------------------------------------------------- */
@@ -97,6 +101,10 @@ static int text_ok(const uint8_t *s, size_t n) {
     i += extra + 1;
   }
   return 1;
+}
+
+int bf__text_ok(const uint8_t *s, size_t n) {
+  return text_ok(s, n);
 }
 
 static int code_ok(const char *s, size_t n) {
@@ -191,6 +199,9 @@ int bf_ctl_validate(const bf_ctl_msg *m, const char **why) {
       FAIL("relay_failed: text not printable UTF-8");
     return 0;
   }
+  case BF_CTL_WAKE_INFO:
+    if (m->u.wake_info.count > BF_CTL_MAX_MACS) FAIL("wake_info: more than 8 MACs");
+    return 0;
   case BF_CTL_CLOCK_PING:
   case BF_CTL_CLOCK_PONG:
   case BF_CTL_KEYFRAME_REQUEST:
@@ -276,6 +287,8 @@ static size_t body_size(const bf_ctl_msg *m) {
     return BF_CTL_ADDR_BYTES;
   case BF_CTL_RELAY_FAILED:
     return 2 + strnlen(m->u.relay_failed.text, BF_CTL_MAX_TEXT + 1);
+  case BF_CTL_WAKE_INFO:
+    return 1u + (size_t)m->u.wake_info.count * BF_CTL_MAC_BYTES;
   }
   return 0;
 }
@@ -379,6 +392,11 @@ int bf_ctl_encode(const bf_ctl_msg *m, uint8_t *out, size_t cap) {
   case BF_CTL_RELAY_FAILED:
     wstr(&w, m->u.relay_failed.text, BF_CTL_MAX_TEXT);
     break;
+  case BF_CTL_WAKE_INFO:
+    w8(&w, m->u.wake_info.count);
+    memcpy(w.p, m->u.wake_info.mac, (size_t)m->u.wake_info.count * BF_CTL_MAC_BYTES);
+    w.p += (size_t)m->u.wake_info.count * BF_CTL_MAC_BYTES;
+    break;
   }
   return (int)(w.p - out);
 }
@@ -466,6 +484,17 @@ static int decode_relay(reader *r, bf_ctl_msg *m, const char **why) {
     if (s == -3) BAD("relay_failed: text not printable UTF-8");
     return 0;
   }
+}
+
+/* WakeInfo's body: count u8 (0..8), count x 6 bytes. 0 or -EBADMSG (|*why|). */
+static int decode_wake(reader *r, bf_ctl_msg *m, const char **why) {
+  if (r->n < 1) BAD("wake_info: short");
+  m->u.wake_info.count = r8(r);
+  if (m->u.wake_info.count > BF_CTL_MAX_MACS) BAD("wake_info: more than 8 MACs");
+  if (r->n < (size_t)m->u.wake_info.count * BF_CTL_MAC_BYTES)
+    BAD("wake_info: MACs run past the body");
+  memcpy(m->u.wake_info.mac, r->p, (size_t)m->u.wake_info.count * BF_CTL_MAC_BYTES);
+  return 0;
 }
 
 int bf_ctl_decode(unsigned type, const uint8_t *body, size_t len, bf_ctl_msg *m, const char **why) {
@@ -580,6 +609,8 @@ int bf_ctl_decode(unsigned type, const uint8_t *body, size_t len, bf_ctl_msg *m,
   case BF_CTL_RELAY_FAILED:
     if (decode_relay(&r, m, why) < 0) return -EBADMSG;
     break;
+  case BF_CTL_WAKE_INFO: /* all of its rules are decode_wake's */
+    return decode_wake(&r, m, why);
   }
   /* Field ranges and string contents: the same rules as the encoder. */
   const char *v = NULL;

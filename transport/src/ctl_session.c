@@ -145,43 +145,6 @@ int bf_ctl_negotiate(const bf_ctl_offer *o, const bf_ctl_hello *h, bf_ctl_welcom
   return 0;
 }
 
-/* ---- pairing code -------------------------------------------------------- */
-
-static void six_digits(const uint8_t h[8], char out[BF_PAIR_CODE_DIGITS + 1]) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; i++)
-    v = v << 8 | h[i];
-  /* 2^64 mod 10^6 leaves a bias below 1e-13: irrelevant. */
-  snprintf(out, BF_PAIR_CODE_DIGITS + 1, "%06u", (unsigned)(v % 1000000u));
-}
-
-int bf_ctl_pair_codes(const uint8_t exporter[BF_CTL_PAIR_EXPORTER_BYTES],
-                      const uint8_t n_c[BF_CTL_PAIR_NONCE_BYTES],
-                      const uint8_t n_s[BF_CTL_PAIR_NONCE_BYTES],
-                      char client_code[BF_PAIR_CODE_DIGITS + 1],
-                      char sender_code[BF_PAIR_CODE_DIGITS + 1]) {
-  if (!exporter || !n_c || !n_s || !client_code) return -EINVAL;
-  uint8_t in[BF_CTL_PAIR_EXPORTER_BYTES + 2 * BF_CTL_PAIR_NONCE_BYTES], h[32];
-  unsigned hl = 0;
-  memcpy(in, exporter, BF_CTL_PAIR_EXPORTER_BYTES);
-  memcpy(in + BF_CTL_PAIR_EXPORTER_BYTES, n_c, BF_CTL_PAIR_NONCE_BYTES);
-  memcpy(in + BF_CTL_PAIR_EXPORTER_BYTES + BF_CTL_PAIR_NONCE_BYTES, n_s, BF_CTL_PAIR_NONCE_BYTES);
-  int ok = EVP_Digest(in, sizeof in, h, &hl, EVP_sha256(), NULL) == 1 && hl == sizeof h;
-  OPENSSL_cleanse(in, sizeof in);
-  if (!ok) return -EIO;
-  six_digits(h, client_code);
-  if (sender_code) six_digits(h + 8, sender_code);
-  OPENSSL_cleanse(h, sizeof h);
-  return 0;
-}
-
-int bf_ctl_pair_code(const uint8_t exporter[BF_CTL_PAIR_EXPORTER_BYTES],
-                     const uint8_t n_c[BF_CTL_PAIR_NONCE_BYTES],
-                     const uint8_t n_s[BF_CTL_PAIR_NONCE_BYTES],
-                     char out[BF_PAIR_CODE_DIGITS + 1]) {
-  return bf_ctl_pair_codes(exporter, n_c, n_s, out, NULL);
-}
-
 static int sha256(const uint8_t *in, size_t len, uint8_t out[32]) {
   unsigned hl = 0;
   return EVP_Digest(in, len, out, &hl, EVP_sha256(), NULL) == 1 && hl == 32 ? 0 : -EIO;
@@ -285,9 +248,13 @@ static void server_welcome(bf_ctl_session *s, uint64_t now) {
     close_local(s, BF_CTL_BYE_NO_MODE, now, "no common mode: %s", why);
     return;
   }
-  bf_ctl_msg m = {.type = BF_CTL_WELCOME};
+  bf_ctl_msg m = {.type = BF_CTL_WAKE_INFO}; /* the MACs first, if any (protocol.md 15.2) */
+  m.u.wake_info.count = s->cfg.wake_count;
+  memcpy(m.u.wake_info.mac, s->cfg.wake_mac, sizeof m.u.wake_info.mac);
+  int rc = m.u.wake_info.count ? send_msg(s, &m, now) : 0;
+  m.type = BF_CTL_WELCOME;
   m.u.welcome = s->welcome;
-  int rc = send_msg(s, &m, now);
+  if (!rc) rc = send_msg(s, &m, now);
   if (rc) {
     close_local(s, BF_CTL_BYE_ERROR, now, "sending Welcome failed: %s", bf_strerror(rc));
     return;
@@ -468,9 +435,12 @@ static void client_msg(bf_ctl_session *s, const bf_ctl_msg *m, uint64_t now) {
     establish(s);
     return;
   }
-  if (s->st == BF_CTL_ST_ESTABLISHED &&
-      (m->type == BF_CTL_CLOCK_PONG || m->type == BF_CTL_RELAY_OFFER ||
-       m->type == BF_CTL_RELAY_READY || m->type == BF_CTL_RELAY_FAILED)) {
+  /* WakeInfo (the sender's MACs) comes before its Welcome, once paired */
+  if ((s->st == BF_CTL_ST_ESTABLISHED &&
+       (m->type == BF_CTL_CLOCK_PONG || m->type == BF_CTL_RELAY_OFFER ||
+        m->type == BF_CTL_RELAY_READY || m->type == BF_CTL_RELAY_FAILED ||
+        m->type == BF_CTL_WAKE_INFO)) ||
+      (m->type == BF_CTL_WAKE_INFO && s->st == BF_CTL_ST_SETUP && (!s->pairing || s->paired))) {
     ev_push(s, BF_CTL_EV_MESSAGE)->msg = *m;
     return;
   }

@@ -89,6 +89,8 @@ static void on_ctl_event(bf_client *c, const bf_ctl_event *ev) {
       bf_pairscreen_ask(&c->ps, ev->code);
       bf_screens_redraw(c);
     }
+  } else if (ev->type == BF_CTL_EV_MESSAGE) {
+    bf_connect_wake_event(c, ev);
   } else if (ev->type == BF_CTL_EV_PAIRED) {
     c->ctl_paired_now = 1;
     char hex[17];
@@ -98,6 +100,30 @@ static void on_ctl_event(bf_client *c, const bf_ctl_event *ev) {
     else
       bf_client_say(c, "paired with %s (fp %s...)", bf_cctl_target(c->ctl), hex);
   }
+}
+
+/* Established (so paired, and the pin saved): the sender's MACs and the IP
+ * it answered on are kept for `bildfunk wake` (wake_book.h). A failed write
+ * costs only waking: said, not fatal. */
+void bf_connect_wake_event(bf_client *c, const bf_ctl_event *ev) {
+  if (ev->type != BF_CTL_EV_MESSAGE || ev->msg.type != BF_CTL_WAKE_INFO) return;
+  c->wake.count = ev->msg.u.wake_info.count;
+  memcpy(c->wake.mac, ev->msg.u.wake_info.mac, sizeof c->wake.mac);
+}
+
+void bf_connect_keep_wake(bf_client *c) {
+  if (!c->wake.count) return;
+  char addr[BF_ADDR_STRLEN], where[1200];
+  snprintf(c->wake.name, sizeof c->wake.name, "%s", bf_cctl_pin_name(c->ctl));
+  bf_cctl_data_addr(c->ctl, 1, addr, sizeof addr);
+  char *colon = strrchr(addr, ':'); /* "a.b.c.d:1" or "[v6]:1": the IP */
+  if (colon) *colon = 0;
+  snprintf(c->wake.ip, sizeof c->wake.ip, "%s", addr[0] == '[' ? addr + 1 : addr);
+  if (c->wake.ip[0] && c->wake.ip[strlen(c->wake.ip) - 1] == ']')
+    c->wake.ip[strlen(c->wake.ip) - 1] = 0;
+  int r = bf_wake_book_put(c->cli->config_dir, &c->wake, where, sizeof where);
+  if (r < 0) bf_client_verbose(c, "keeping the sender's MACs for wake failed: %s", bf_strerror(r));
+  c->wake.count = 0;
 }
 
 static bf_turn connect_work(bf_client *c, uint64_t now) {
@@ -113,6 +139,7 @@ static bf_turn connect_work(bf_client *c, uint64_t now) {
     return BF_TURN_END;
   }
   if (st == BF_CCTL_ESTABLISHED) {
+    bf_connect_keep_wake(c);
     c->setup_rc = 0;
     return BF_TURN_END;
   }

@@ -26,6 +26,12 @@ int bf_connect_open(bf_client *c);
  * with the reason in |err|. */
 int bf_connect_new_ctl(bf_client *c, int pair, bf_cctl **out, char *err, size_t errcap);
 
+/* The sender's MACs (a WakeInfo event of c->ctl) noted; kept for `bildfunk
+ * wake` (wake_book.h) by bf_connect_keep_wake once the session is
+ * established (also by a --reconnect session). */
+void bf_connect_wake_event(bf_client *c, const bf_ctl_event *ev);
+void bf_connect_keep_wake(bf_client *c);
+
 /* Runs the control session up to ESTABLISHED (pairing included: the code is
  * shown and the sender's user confirms it). */
 extern const bf_phase bf_connect_phase;

@@ -74,3 +74,25 @@ int bf_last_sender_write(const char *config_dir, const char *target, char *where
   if (n <= 0 || (size_t)n >= sizeof line) return -ENAMETOOLONG;
   return bf_config_file_replace(path, line, (size_t)n, where, cap);
 }
+
+int bf_config_read_line(FILE *f, char *line, size_t cap) {
+  while (fgets(line, (int)cap, f)) {
+    size_t len = strcspn(line, "\n");
+    if (!line[len] && !feof(f)) { /* longer than any good line: skip the rest */
+      int ch;
+      while ((ch = fgetc(f)) != EOF && ch != '\n') {
+      }
+      continue;
+    }
+    line[len] = 0;
+    return 1;
+  }
+  return 0;
+}
+
+int bf_config_file_put(const char *config_dir, const char *name, const char *text, size_t len,
+                       char *where, size_t cap) {
+  char path[1100];
+  int r = bf_config_file_path(config_dir, name, path, sizeof path);
+  return r < 0 ? r : bf_config_file_replace(path, text, len, where, cap);
+}

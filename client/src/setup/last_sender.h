@@ -14,6 +14,7 @@
 #define BF_CLIENT_LAST_SENDER_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define BF_LAST_SENDER_MAX 1024u /* bytes of the longest line, with its NUL */
 
@@ -27,6 +28,15 @@ int bf_last_sender_path(const char *config_dir, char *out, size_t cap);
  * temporary file renamed over it. 0, or negative errno with the path it
  * failed on in |where|. */
 int bf_config_file_replace(const char *path, const char *text, size_t len, char *where, size_t cap);
+
+/* bf_config_file_replace() of the file |name| under |config_dir|. */
+int bf_config_file_put(const char *config_dir, const char *name, const char *text, size_t len,
+                       char *where, size_t cap);
+
+/* The next line of |f| into |line| (|cap| bytes), its newline cut; a line
+ * longer than |cap| - 1 bytes is skipped whole (the config files' lines are
+ * short). 1, or 0 at the end of the file. */
+int bf_config_read_line(FILE *f, char *line, size_t cap);
 
 /* The last sender into |out| ("" when the file is missing, unreadable or not
  * one clean line: no prefill): the first line, printable ASCII without

@@ -39,6 +39,33 @@ void bf_pairscreen_ask_sender(bf_pairscreen *p, const char *prefill) {
   if (prefill) type_sender(p, prefill);
 }
 
+int bf_pairscreen_set_lan(bf_pairscreen *p, const char (*label)[BF_PAIRSCREEN_COLS],
+                          const char (*host)[BF_PAIRSCREEN_HOST], unsigned n) {
+  if (n > BF_PAIRSCREEN_LAN) n = BF_PAIRSCREEN_LAN;
+  int changed = n != p->nlan;
+  for (unsigned i = 0; i < n; i++) {
+    char l[BF_PAIRSCREEN_COLS], h[BF_PAIRSCREEN_HOST];
+    snprintf(l, sizeof l, "%s", label[i]);
+    snprintf(h, sizeof h, "%s", host[i]);
+    changed |= strcmp(l, p->lan_label[i]) != 0 || strcmp(h, p->lan_host[i]) != 0;
+    memcpy(p->lan_label[i], l, sizeof l);
+    memcpy(p->lan_host[i], h, sizeof h);
+  }
+  p->nlan = n;
+  if (p->lan_pick > n) p->lan_pick = 0;
+  return changed;
+}
+
+int bf_pairscreen_next_lan(bf_pairscreen *p) {
+  if (p->phase != BF_PAIRSCREEN_SENDER || !p->nlan) return 0;
+  p->lan_pick = p->lan_pick % p->nlan + 1;
+  p->nline = 0;
+  p->line[0] = 0;
+  type_sender(p, p->lan_host[p->lan_pick - 1]);
+  p->short_line = 0;
+  return 1;
+}
+
 void bf_pairscreen_fail(bf_pairscreen *p, const char *msg) {
   snprintf(p->msg, sizeof p->msg, "%s", msg ? msg : "");
   p->phase = BF_PAIRSCREEN_FAILED;
@@ -125,7 +152,7 @@ int bf_pairscreen_wrap(const char *text, unsigned cols, char (*lines)[BF_PAIRSCR
   return n;
 }
 
-#define MAX_LINES 16
+#define MAX_LINES 22 /* the sender prompt: 12 for a failure, 4, 6 for the LAN */
 #define LINE_CHARS BF_PAIRSCREEN_COLS
 
 typedef struct text_line {
@@ -165,20 +192,24 @@ int bf_pairscreen_draw(const bf_pairscreen *p, bf_canvas *cv, int w, int h) {
   } else if (p->phase == BF_PAIRSCREEN_SENDER) {
     if (p->msg[0]) { /* the last try failed: why, then the line again */
       ADD(BF_PAIRSCREEN_CODE, "Could not connect to %s", p->host);
-      n += wrap_msg(p->msg, w, l + n, MAX_LINES - 6);
+      n += wrap_msg(p->msg, w, l + n, 10);
       ADD(BF_PAIRSCREEN_TEXT, "%s", "");
     }
     ADD(BF_PAIRSCREEN_TEXT, "%s", "Sender (host or host:port):");
     ADD(BF_PAIRSCREEN_CODE, "%s_", p->line);
     ADD(BF_PAIRSCREEN_DIM, "%s", p->short_line ? "type the sender's name or address" : "");
     ADD(BF_PAIRSCREEN_DIM, "%s", "Enter connects, Esc quits");
+    if (p->nlan) ADD(BF_PAIRSCREEN_TEXT, "%s", "");
+    if (p->nlan) ADD(BF_PAIRSCREEN_TEXT, "%s", "On this LAN (Tab picks one):");
+    for (unsigned i = 0; i < p->nlan; i++)
+      ADD(i + 1 == p->lan_pick ? BF_PAIRSCREEN_CODE : BF_PAIRSCREEN_DIM, "%s", p->lan_label[i]);
   } else if (p->phase == BF_PAIRSCREEN_FAILED) {
     if (p->host[0])
       ADD(BF_PAIRSCREEN_CODE, "Could not connect to %s", p->host);
     else
       ADD(BF_PAIRSCREEN_CODE, "%s", "Could not connect");
     ADD(BF_PAIRSCREEN_TEXT, "%s", "");
-    n += wrap_msg(p->msg, w, l + n, MAX_LINES - 4);
+    n += wrap_msg(p->msg, w, l + n, 12);
     ADD(BF_PAIRSCREEN_TEXT, "%s", "");
     ADD(BF_PAIRSCREEN_DIM, "%s", "Press Enter or Esc to close");
   } else {

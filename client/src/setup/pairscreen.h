@@ -11,6 +11,9 @@
  *   checking    the code was given; waiting for the sender to confirm
  *   sender      `bildfunk` started without a HOST: "Sender (host or
  *               host:port):" and the line typed so far (docs/client.md);
+ *               under it the senders found on the LAN, if any ("On this
+ *               LAN (Tab picks one):", NAME  ADDRESS each; Tab puts the next
+ *               one's address on the line, highlighted);
  *               after a failed setup with the sender typed there, "Could
  *               not connect to HOST" and the wrapped message above it
  *   failed      the setup failed: "Could not connect to HOST", the
@@ -46,6 +49,7 @@ typedef enum bf_pairscreen_phase {
 #define BF_PAIRSCREEN_HOST 96u  /* bytes of a host, with its NUL */
 #define BF_PAIRSCREEN_MSG 512u  /* bytes of a failure message, with its NUL */
 #define BF_PAIRSCREEN_COLS 128u /* bytes of one wrapped line, with its NUL */
+#define BF_PAIRSCREEN_LAN 4u    /* LAN senders offered under the sender prompt */
 
 #define BF_PAIRSCREEN_BG 0xFF141A22u
 #define BF_PAIRSCREEN_TEXT 0xFFF0F0F0u
@@ -62,6 +66,10 @@ typedef struct bf_pairscreen {
   char line[BF_PAIRSCREEN_HOST]; /* the sender typed so far (phase sender) */
   unsigned nline;
   char msg[BF_PAIRSCREEN_MSG]; /* why the setup failed (phase failed) */
+  unsigned nlan;               /* LAN senders offered (phase sender) */
+  unsigned lan_pick;           /* 1 + the one Tab last put on the line, 0 = none */
+  char lan_label[BF_PAIRSCREEN_LAN][BF_PAIRSCREEN_COLS]; /* "NAME  ADDRESS" */
+  char lan_host[BF_PAIRSCREEN_LAN][BF_PAIRSCREEN_HOST];  /* what Tab puts on the line */
 } bf_pairscreen;
 
 /* Connecting to |host| (copied, cut to fit). */
@@ -71,6 +79,14 @@ void bf_pairscreen_ask(bf_pairscreen *p, const char *code);
 /* Asks for the sender, the line prefilled with |prefill| (NULL: empty; what
  * typing would not take is dropped). */
 void bf_pairscreen_ask_sender(bf_pairscreen *p, const char *prefill);
+/* The LAN senders to offer while asking for the sender: |n| (at most
+ * BF_PAIRSCREEN_LAN taken) labels and hosts, cut to fit. Returns 1 when
+ * what the screen shows changed (redraw), else 0. */
+int bf_pairscreen_set_lan(bf_pairscreen *p, const char (*label)[BF_PAIRSCREEN_COLS],
+                          const char (*host)[BF_PAIRSCREEN_HOST], unsigned n);
+/* Tab while asking for the sender: the next offered sender's host replaces
+ * the line. 1 when there was one, else 0. */
+int bf_pairscreen_next_lan(bf_pairscreen *p);
 /* The setup failed with |msg| (copied, cut to fit). */
 void bf_pairscreen_fail(bf_pairscreen *p, const char *msg);
 /* The setup with |host| (typed in the window) failed with |msg|: ask for the

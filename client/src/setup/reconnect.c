@@ -93,11 +93,12 @@ void bf_reconnect_service(bf_client *c, uint64_t now) {
   }
   bf_cctl_service(c->ctl, now);
   bf_ctl_event ev;
-  while (bf_cctl_event(c->ctl, &ev)) {
-  }
+  while (bf_cctl_event(c->ctl, &ev))
+    bf_connect_wake_event(c, &ev); /* the sender's MACs, kept once established */
   bf_cctl_state st = bf_cctl_state_get(c->ctl);
-  if (st == BF_CCTL_ESTABLISHED)
+  if (st == BF_CCTL_ESTABLISHED) {
+    bf_connect_keep_wake(c);
     resumed(c);
-  else if (st == BF_CCTL_CLOSED)
+  } else if (st == BF_CCTL_CLOSED)
     failed(c, now);
 }

@@ -4,6 +4,7 @@
  */
 #include "screens.h"
 
+#include "setup/lan_browse.h"
 #include "setup/last_sender.h"
 
 #include <stdio.h>
@@ -39,6 +40,7 @@ static int screen_edit(bf_client *c, bf_ui_action a) {
   case BF_UI_ENTER:
   case BF_UI_CANCEL:
   case BF_UI_QUIT:
+  case BF_UI_TAB:
     break;
   }
   return -1;
@@ -46,22 +48,62 @@ static int screen_edit(bf_client *c, bf_ui_action a) {
 
 /* --- asking for the sender ----------------------------------------------------- */
 
+/* The LAN's senders are looked for while the window asks (lan_browse.h);
+ * without avahi-daemon the prompt is as before (said with -v). */
+static void lan_start(bf_client *c) {
+  char err[256];
+  c->lan_said = 0;
+  if (!c->lan && bf_lan_watch_start(&c->lan, err, sizeof err) < 0) bf_client_verbose(c, "%s", err);
+}
+
+static void lan_stop(bf_client *c) {
+  bf_lan_watch_stop(&c->lan);
+}
+
 void bf_screens_ask_begin(bf_client *c) {
   char last[BF_PAIRSCREEN_HOST];
   bf_last_sender_read(c->cli->config_dir, last, sizeof last);
   bf_pairscreen_ask_sender(&c->ps, last);
+  lan_start(c);
   bf_screens_redraw(c);
+}
+
+/* What the LAN has now, offered under the prompt: "NAME  ADDRESS". */
+static bf_turn ask_work(bf_client *c, uint64_t now) {
+  (void)now;
+  if (!c->lan) return BF_TURN_IDLE;
+  bf_lan_sender found[BF_PAIRSCREEN_LAN];
+  char label[BF_PAIRSCREEN_LAN][BF_PAIRSCREEN_COLS], host[BF_PAIRSCREEN_LAN][BF_PAIRSCREEN_HOST];
+  unsigned n = (unsigned)bf_lan_watch_get(c->lan, found, BF_PAIRSCREEN_LAN), k = 0;
+  for (unsigned i = 0; i < n; i++) {
+    const bf_lan_sender *s = &found[i];
+    if (!s->txt_ok) continue; /* "unusable record": bildfunk list says why */
+    snprintf(host[k], sizeof host[k], s->ipv6 ? "[%.63s]:%u" : "%.63s:%u", s->ip,
+             (unsigned)s->port);
+    snprintf(label[k], sizeof label[k], "%.63s  %.62s", s->txt.name[0] ? s->txt.name : s->service,
+             host[k]);
+    k++;
+  }
+  if (bf_pairscreen_set_lan(&c->ps, label, host, k)) bf_screens_redraw(c);
+  if (k > c->lan_said) {
+    fprintf(stderr, "bildfunk: the window offers %u sender%s on the LAN (Tab picks)\n", k,
+            k == 1 ? "" : "s");
+    c->lan_said = k;
+  }
+  return BF_TURN_IDLE;
 }
 
 void bf_screens_ask_again(bf_client *c) {
   char host[BF_PAIRSCREEN_HOST];
   snprintf(host, sizeof host, "%.*s", (int)sizeof host - 1, c->target);
   bf_pairscreen_ask_again(&c->ps, host, c->setup_err);
+  lan_start(c);
   bf_screens_redraw(c);
   fprintf(stderr, "bildfunk: (the window asks for the sender again)\n");
 }
 
 static void ask_stopped(bf_client *c) {
+  lan_stop(c);
   fprintf(stderr, "bildfunk: interrupted before a sender was given\n");
   c->setup_rc = 1;
 }
@@ -79,14 +121,19 @@ static bf_turn ask_ui(bf_client *c, bf_ui_action a, uint64_t now, int *redraw) {
     if (bf_pairscreen_enter(&c->ps, NULL)) {
       snprintf(c->target, sizeof c->target, "%s", c->ps.host);
       c->setup_rc = 0;
+      lan_stop(c);
       return BF_TURN_END;
     }
+    break;
+  case BF_UI_TAB:
+    *redraw |= bf_pairscreen_next_lan(&c->ps);
     break;
   case BF_UI_CANCEL:
   case BF_UI_QUIT:
     fprintf(stderr, "bildfunk: no sender given (%s)\n",
             a == BF_UI_CANCEL ? "Esc in the window" : "the window was closed");
     c->setup_rc = 1;
+    lan_stop(c);
     return BF_TURN_END;
   default: /* screen_edit's */
     break;
@@ -95,7 +142,7 @@ static bf_turn ask_ui(bf_client *c, bf_ui_action a, uint64_t now, int *redraw) {
 }
 
 const bf_phase bf_screens_ask_phase = {BF_SCREENS_PHASE("ask-sender"), .stopped = ask_stopped,
-                                       .ui = ask_ui};
+                                       .work = ask_work, .ui = ask_ui};
 
 /* --- the pairing screen ---------------------------------------------------------- */
 

@@ -5,7 +5,9 @@
 #include "sender_book.h"
 
 #include "net/ctl_client.h"
+#include "setup/lan_browse.h"
 #include "setup/last_sender.h"
+#include "setup/wake_book.h"
 
 #include <bildfunk/common.h>
 #include <bildfunk/ctl_codec.h>
@@ -31,15 +33,7 @@ static size_t used_read(const char *config_dir, used_line *u) {
   FILE *f = fopen(path, "r");
   if (!f) return 0;
   size_t n = 0;
-  while (n < BF_PIN_MAX_PINS && fgets(line, sizeof line, f)) {
-    size_t len = strcspn(line, "\n");
-    if (!line[len] && !feof(f)) { /* longer than any good line: skip the rest */
-      int ch;
-      while ((ch = fgetc(f)) != EOF && ch != '\n') {
-      }
-      continue;
-    }
-    line[len] = 0;
+  while (n < BF_PIN_MAX_PINS && bf_config_read_line(f, line, sizeof line)) {
     char *end;
     errno = 0;
     long long t = strtoll(line, &end, 10);
@@ -57,15 +51,12 @@ static size_t used_read(const char *config_dir, used_line *u) {
 /* Writes |n| lines of |u| as the file. 0 or negative errno (|where|). */
 static int used_write(const char *config_dir, const used_line *u, size_t n, char *where,
                       size_t cap) {
-  char path[1100];
-  int r = bf_config_file_path(config_dir, USED_FILE, path, sizeof path);
-  if (r < 0) return r;
   size_t room = n * (BF_PIN_MAX_NAME + 24) + 1, len = 0;
   char *text = malloc(room);
   if (!text) return -ENOMEM;
   for (size_t i = 0; i < n; i++)
     len += (size_t)snprintf(text + len, room - len, "%lld %s\n", (long long)u[i].t, u[i].name);
-  r = bf_config_file_replace(path, text, len, where, cap);
+  int r = bf_config_file_put(config_dir, USED_FILE, text, len, where, cap);
   free(text);
   return r;
 }
@@ -143,7 +134,46 @@ static bf_pinstore *open_pins(const char *config_dir, char *path, size_t cap) {
   return r < 0 ? NULL : ps;
 }
 
-int bf_senders_list(const char *config_dir, FILE *out) {
+/* The pin whose fingerprint begins with |prefix| (hex, 8..16 digits). */
+static const bf_pin *pin_of_prefix(const bf_pinstore *ps, const char *prefix) {
+  size_t n = strlen(prefix);
+  for (size_t i = 0; n && i < bf_pinstore_count(ps); i++) {
+    char hex[BF_FP_HEX_BYTES];
+    bf_fp_hex(bf_pinstore_at(ps, i)->fp, hex);
+    if (!strncmp(hex, prefix, n)) return bf_pinstore_at(ps, i);
+  }
+  return NULL;
+}
+
+/* The LAN's senders, "lan: " lines on |out|, matched against |ps|. */
+static void list_lan(const bf_pinstore *ps, uint32_t ms, FILE *out) {
+  bf_lan_sender *found = calloc(BF_LAN_BROWSE_MAX, sizeof *found);
+  if (!found) return;
+  char err[300], at[96];
+  size_t more = 0;
+  int n = bf_lan_browse(ms, found, BF_LAN_BROWSE_MAX, &more, err, sizeof err);
+  if (n < 0) fprintf(stderr, "bildfunk: %s\n", err);
+  if (n == 0) fprintf(out, "lan: no senders found in %.1f s\n", (double)ms / 1000.0);
+  for (int i = 0; i < n; i++) {
+    const bf_lan_sender *s = &found[i];
+    snprintf(at, sizeof at, s->ipv6 ? "[%s]:%u" : "%s:%u", s->ip, (unsigned)s->port);
+    if (!s->txt_ok) {
+      fprintf(out, "lan: \"%s\" at %s  unusable record (%s)\n", s->service, at, s->why);
+      continue;
+    }
+    const bf_pin *p = pin_of_prefix(ps, s->txt.fp);
+    fprintf(out, "lan: \"%s\" at %s  fp %s...  ", s->txt.name[0] ? s->txt.name : s->service, at,
+            s->txt.fp[0] ? s->txt.fp : "?");
+    if (p)
+      fprintf(out, "paired as %s\n", p->name);
+    else
+      fprintf(out, "unpaired (bildfunk pair %s)\n", at);
+  }
+  if (more) fprintf(out, "lan: %zu more not listed\n", more);
+  free(found);
+}
+
+int bf_senders_list(const char *config_dir, uint32_t browse_ms, FILE *out) {
   char path[1100];
   bf_pinstore *ps = open_pins(config_dir, path, sizeof path);
   if (!ps) return 1;
@@ -158,6 +188,8 @@ int bf_senders_list(const char *config_dir, FILE *out) {
     address_of(p->name, addr, sizeof addr);
     fprintf(out, "%s  %s  %s  paired %s  last used %s\n", p->name, addr, hex, paired, used);
   }
+  fflush(out);
+  if (browse_ms) list_lan(ps, browse_ms, out);
   bf_pinstore_del(&ps);
   return 0;
 }
@@ -188,6 +220,7 @@ int bf_senders_unpair(const char *config_dir, const char *host, FILE *out) {
     size_t n = u ? used_read(config_dir, u) : 0, k = u ? used_drop(u, n, name) : 0;
     if (u && k != n) (void)used_write(config_dir, u, k, where, sizeof where);
     free(u);
+    (void)bf_wake_book_forget(config_dir, name);
     fprintf(out, "bildfunk: unpaired %s (fp %s...); bildfunk pair %s pairs it again\n", name, hex,
             host);
   } else {
@@ -198,8 +231,8 @@ int bf_senders_unpair(const char *config_dir, const char *host, FILE *out) {
 
 #else /* no OpenSSL: no pin store */
 
-int bf_senders_list(const char *config_dir, FILE *out) {
-  (void)config_dir, (void)out;
+int bf_senders_list(const char *config_dir, uint32_t browse_ms, FILE *out) {
+  (void)config_dir, (void)browse_ms, (void)out;
   fprintf(stderr, "bildfunk: this build has no control mode (no OpenSSL): nothing is paired\n");
   return 1;
 }

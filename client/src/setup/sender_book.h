@@ -12,7 +12,8 @@
  * file, renamed) each time one is (at most BF_PIN_MAX_PINS lines; a line that
  * does not parse is dropped). Unpairing forgets its line too.
  *
- * Not here: pairing (net/ctl_client.h), the last sender (last_sender.h).
+ * Not here: pairing (net/ctl_client.h), the last sender (last_sender.h),
+ * browsing the LAN (lan_browse.h), the MACs kept for waking (wake_book.h).
  * Plain file I/O on the caller's thread, at setup or in these commands only.
  */
 #ifndef BF_CLIENT_SENDER_BOOK_H
@@ -32,8 +33,13 @@ int64_t bf_sender_used_get(const char *config_dir, const char *pin_name);
 
 /* `bildfunk list`: one line per paired sender on |out| (NAME  ADDRESS
  * FINGERPRINT  paired DATE  last used DATE|never), "no paired senders" when
- * there is none; errors on stderr. Returns the exit code (0, 1). */
-int bf_senders_list(const char *config_dir, FILE *out);
+ * there is none; then, when |browse_ms| > 0, the senders found on the LAN
+ * in that time (lan_browse.h), one line each beginning "lan: " (its name,
+ * IP:PORT, fingerprint prefix, "paired as NAME" when a pin's fingerprint
+ * begins with it, else "unpaired" and how to pair it). No avahi-daemon is
+ * one line on stderr, not an error. Errors on stderr. Returns the exit code
+ * (0, 1). */
+int bf_senders_list(const char *config_dir, uint32_t browse_ms, FILE *out);
 
 /* `bildfunk unpair HOST`: removes the pin of HOST (its pin name: HOST[:PORT]
  * as typed, any case), or of a fingerprint prefix of 8+ hex digits, says so

@@ -82,7 +82,7 @@ static bf_ui_action hotkey(const SDL_KeyboardEvent *k) {
   }
 }
 
-/* Return, Backspace, Esc without Ctrl, Alt or GUI: the typing actions. */
+/* Return, Backspace, Esc, Tab without Ctrl, Alt or GUI: the typing actions. */
 static bf_ui_action typing(const SDL_KeyboardEvent *k) {
   if (k->keysym.mod & (KMOD_CTRL | KMOD_ALT | KMOD_GUI)) return BF_UI_NONE;
   switch (k->keysym.sym) {
@@ -93,6 +93,8 @@ static bf_ui_action typing(const SDL_KeyboardEvent *k) {
     return BF_UI_BACKSPACE; /* held: repeats */
   case SDLK_ESCAPE:
     return k->repeat ? BF_UI_NONE : BF_UI_CANCEL;
+  case SDLK_TAB:
+    return k->repeat ? BF_UI_NONE : BF_UI_TAB;
   default:
     return BF_UI_NONE;
   }

@@ -54,6 +54,7 @@ typedef enum bf_ui_action {
   BF_UI_ENTER,     /* Return or keypad Enter */
   BF_UI_BACKSPACE, /* Backspace */
   BF_UI_CANCEL,    /* Esc */
+  BF_UI_TAB,       /* Tab: the next sender on the LAN (the sender prompt) */
 } bf_ui_action;
 
 typedef enum bf_input_kind {

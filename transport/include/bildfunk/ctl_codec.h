@@ -93,8 +93,9 @@ typedef enum bf_ctl_type {
   BF_CTL_RELAY_OFFER = 14,     /* both: send the data plane to my relayed address */
   BF_CTL_RELAY_READY = 15,     /* sender -> client: sending to it from now on */
   BF_CTL_RELAY_FAILED = 16,    /* both: no relay on this side, and why */
+  BF_CTL_WAKE_INFO = 17,       /* sender -> client: its MACs, before Welcome */
 } bf_ctl_type;
-#define BF_CTL_TYPE_MAX_KNOWN 16u
+#define BF_CTL_TYPE_MAX_KNOWN 17u
 
 /* A transport address in the relay messages (docs/protocol.md 13.3): 19
  * bytes on the wire, family u8 (0 none, 4, 6), port u16, 16 address bytes
@@ -111,6 +112,10 @@ typedef struct bf_ctl_addr {
  * 32-byte SHA-256 commitment of the client's nonce. */
 #define BF_CTL_PAIR_NONCE_BYTES 32u
 #define BF_CTL_PAIR_COMMIT_BYTES 32u
+
+/* WakeInfo: the sender's interfaces' MAC addresses (Wake-on-LAN). */
+#define BF_CTL_MAX_MACS 8u
+#define BF_CTL_MAC_BYTES 6u
 
 /* Bye reasons; 0..2 are the same as feedback.h's bf_fb_bye_reason. Unknown
  * values are kept (decoders must not reject them). */
@@ -197,6 +202,10 @@ typedef struct bf_ctl_msg {
     struct { /* 32 bytes: n_s (PairNonce) or n_c (PairReveal), random */
       uint8_t nonce[BF_CTL_PAIR_NONCE_BYTES];
     } pair_nonce;      /* PairNonce and PairReveal */
+    struct {           /* u8 count (0..8) + count x 6 bytes */
+      uint8_t count;
+      uint8_t mac[BF_CTL_MAX_MACS][BF_CTL_MAC_BYTES];
+    } wake_info;
     struct {           /* 4 bytes + u16 length + text */
       uint32_t reason; /* bf_ctl_bye_reason */
       char text[BF_CTL_MAX_TEXT + 1];

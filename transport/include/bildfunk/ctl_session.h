@@ -113,6 +113,10 @@ typedef struct bf_ctl_session_cfg {
   int pin_saved_wait;            /* 1: after PAIRED wait for bf_ctl_session_pin_saved()
                                     before PairResult (the program writes the pin file
                                     meanwhile); 0: answer at once (memory-only stores) */
+  /* WakeInfo sent just before Welcome (paired clients only) when
+   * wake_count > 0: this host's MACs for Wake-on-LAN */
+  uint8_t wake_count; /* 0..BF_CTL_MAX_MACS */
+  uint8_t wake_mac[BF_CTL_MAX_MACS][BF_CTL_MAC_BYTES];
 } bf_ctl_session_cfg;
 
 typedef enum bf_ctl_state {
