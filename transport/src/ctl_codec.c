@@ -48,6 +48,7 @@ static const char *const type_names[BF_CTL_TYPE_MAX_KNOWN + 1] = {
     [BF_CTL_RELAY_READY] = "relay_ready",
     [BF_CTL_RELAY_FAILED] = "relay_failed",
     [BF_CTL_WAKE_INFO] = "wake_info",
+    [BF_CTL_DATA_ADDR] = "data_addr",
 };
 
 const char *bf_ctl_type_name(unsigned type) {
@@ -202,6 +203,10 @@ int bf_ctl_validate(const bf_ctl_msg *m, const char **why) {
   case BF_CTL_WAKE_INFO:
     if (m->u.wake_info.count > BF_CTL_MAX_MACS) FAIL("wake_info: more than 8 MACs");
     return 0;
+  case BF_CTL_DATA_ADDR:
+    if (!ctl_addr_ok(&m->u.data_addr.addr) || !m->u.data_addr.addr.family)
+      FAIL("data_addr: address not IPv4 or IPv6 with a port");
+    return 0;
   case BF_CTL_CLOCK_PING:
   case BF_CTL_CLOCK_PONG:
   case BF_CTL_KEYFRAME_REQUEST:
@@ -284,6 +289,7 @@ static size_t body_size(const bf_ctl_msg *m) {
   case BF_CTL_RELAY_OFFER:
     return 2 * BF_CTL_ADDR_BYTES + 2 + strnlen(m->u.relay_offer.server, BF_CTL_MAX_SERVER + 1);
   case BF_CTL_RELAY_READY:
+  case BF_CTL_DATA_ADDR:
     return BF_CTL_ADDR_BYTES;
   case BF_CTL_RELAY_FAILED:
     return 2 + strnlen(m->u.relay_failed.text, BF_CTL_MAX_TEXT + 1);
@@ -388,6 +394,9 @@ int bf_ctl_encode(const bf_ctl_msg *m, uint8_t *out, size_t cap) {
     break;
   case BF_CTL_RELAY_READY:
     waddr(&w, &m->u.relay_ready.mapped);
+    break;
+  case BF_CTL_DATA_ADDR:
+    waddr(&w, &m->u.data_addr.addr);
     break;
   case BF_CTL_RELAY_FAILED:
     wstr(&w, m->u.relay_failed.text, BF_CTL_MAX_TEXT);
@@ -611,6 +620,10 @@ int bf_ctl_decode(unsigned type, const uint8_t *body, size_t len, bf_ctl_msg *m,
     break;
   case BF_CTL_WAKE_INFO: /* all of its rules are decode_wake's */
     return decode_wake(&r, m, why);
+  case BF_CTL_DATA_ADDR:
+    if (r.n < BF_CTL_ADDR_BYTES) BAD("data_addr: short");
+    raddr(&r, &m->u.data_addr.addr);
+    break;
   }
   /* Field ranges and string contents: the same rules as the encoder. */
   const char *v = NULL;
