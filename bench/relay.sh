@@ -20,6 +20,8 @@
 #
 #   bench/relay.sh [BUILD_DIR]   (FRAMES=600 ROUNDS=3 per run by default)
 set -euo pipefail
+# shellcheck source=tests/lib/turn.sh
+. "$(dirname "$0")/../tests/lib/turn.sh"
 build=${1:-build}
 send=${BF_SENDER:-$build/sender/bildfunk-send}
 client=${BF_CLIENT:-$build/client/bildfunk}
@@ -52,31 +54,10 @@ ip -n "$C" route add default via 10.79.1.1
 ip -n "$S" route add default via 10.79.2.1
 ip netns exec "$I" sysctl -qw net.ipv4.ip_forward=1
 
-cat > "$tmp/turn.conf" << EOF
-listening-ip=10.79.1.1
-relay-ip=10.79.1.1
-listening-port=3478
-no-tls
-no-dtls
-no-cli
-no-rfc5780
-fingerprint
-lt-cred-mech
-realm=bildfunk.bench
-user=bench:bench-pass
-userdb=$tmp/turn.db
-pidfile=$tmp/turn.pid
-log-file=$tmp/turn.log
-simple-log
-no-stdout-log
-EOF
-ip netns exec "$I" turnserver -c "$tmp/turn.conf" > /dev/null 2>&1 &
-turn_pid=$!
+bf_turnserver "$I" 10.79.1.1 bildfunk.bench bench bench-pass "$tmp" ||
+  { echo "relay: turnserver did not start" >&2; exit 1; }
+turn_pid=$TURN_PID
 pids+=("$turn_pid")
-for _ in $(seq 100); do
-  ip netns exec "$I" ss -lun 2> /dev/null | grep -q "10.79.1.1:3478" && break
-  sleep 0.05
-done
 
 tick=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2> /dev/null || echo 0; }

@@ -3,17 +3,13 @@
 # test_udp / test_loopback / test_punch programs of the test_*.c glob, and
 # the NAT punch test (three network namespaces, root only).
 
-# test_udp counts the library's allocations on the hot paths: every
-# malloc/calloc/realloc call from our objects goes through its wrappers.
+# test_udp and test_channel count the library's allocations on the hot
+# paths (alloc_count.cmake).
 if(TARGET test_udp AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
-  target_compile_definitions(test_udp PRIVATE BF_TEST_WRAP_MALLOC)
-  target_link_options(test_udp PRIVATE
-    -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc)
+  bf_test_count_allocs(test_udp)
 endif()
 if(TARGET test_channel AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
-  target_compile_definitions(test_channel PRIVATE BF_TEST_WRAP_MALLOC)
-  target_link_options(test_channel PRIVATE
-    -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc)
+  bf_test_count_allocs(test_channel)
 endif()
 if(TARGET test_loopback AND NOT WIN32)
   target_link_libraries(test_loopback PRIVATE Threads::Threads)

@@ -44,6 +44,8 @@
 # missing one is a failure). Traffic stays in the namespaces; they are
 # deleted on exit, also on failure.
 set -uo pipefail
+# shellcheck source=tests/lib/turn.sh
+. "$(dirname "$0")/../lib/turn.sh"
 
 need() {
   echo "relay_nat: $*" >&2
@@ -66,7 +68,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-fails=0
 fail() {
   echo "FAIL - $*"
   for f in "$tmp"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }; done
@@ -135,32 +136,8 @@ NFT
 router "$RC"
 
 # coturn in the internet, long-term credentials
-cat > "$tmp/turn.conf" << EOF
-listening-ip=10.78.10.1
-relay-ip=10.78.10.1
-listening-port=3478
-min-port=49152
-max-port=49999
-no-tls
-no-dtls
-no-cli
-no-rfc5780
-fingerprint
-lt-cred-mech
-realm=bildfunk.test
-user=alice:alice-pass
-userdb=$tmp/turn.db
-pidfile=$tmp/turn.pid
-log-file=$tmp/turn.log
-simple-log
-no-stdout-log
-EOF
-ip netns exec "$I" turnserver -c "$tmp/turn.conf" > /dev/null 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do
-  ip netns exec "$I" ss -lun 2> /dev/null | grep -q "10.78.10.1:3478" && break
-  sleep 0.05
-done
+bf_turnserver "$I" 10.78.10.1 bildfunk.test alice alice-pass "$tmp" 49152 49999
+pids+=("$TURN_PID")
 ip netns exec "$I" ss -lun | grep -q "10.78.10.1:3478" || fail "turnserver did not start"
 
 # --- the programs ---------------------------------------------------------------------

@@ -525,26 +525,7 @@ static void release(client *c) {
 
 /* ---- the channel's relayed path ------------------------------------------ */
 
-#include <stdatomic.h>
-static atomic_ulong g_allocs;
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t m);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t m);
-void *__wrap_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n) {
-  atomic_fetch_add(&g_allocs, 1);
-  return __real_malloc(n);
-}
-void *__wrap_calloc(size_t n, size_t m) {
-  atomic_fetch_add(&g_allocs, 1);
-  return __real_calloc(n, m);
-}
-void *__wrap_realloc(void *p, size_t n) {
-  atomic_fetch_add(&g_allocs, 1);
-  return __real_realloc(p, n);
-}
+#include "alloc_count.h"
 
 typedef struct counts {
   uint32_t by_kind[BF_DKIND_COUNT_];
@@ -656,9 +637,10 @@ static void channel_path(server *s) {
   uint8_t fb[48];
   memset(fb, 'f', sizeof fb);
   fb[0] = 0xFB;
+  if (!bf_test_allocs_counted()) die("allocations are not counted (the --wrap link options)");
   unsigned long before = 0;
   for (int round = 0; round < 20; round++) {
-    if (round == 1) before = atomic_load(&g_allocs);
+    if (round == 1) before = bf_test_allocs();
     for (int i = 0; i < 16; i++) {
       video_of(body[i], sizeof body[i]);
       d[i] = (bf_dgram){body[i], sizeof body[i], NULL, 0};
@@ -669,7 +651,7 @@ static void channel_path(server *s) {
     spin(cl, se, 20, NULL, NULL);
   }
   spin(cl, se, 200, NULL, NULL);
-  unsigned long grew = atomic_load(&g_allocs) - before;
+  unsigned long grew = bf_test_allocs() - before;
   bf_channel_relay_status_get(cl, &st);
   printf("channel: %u video and %u feedback through the relay (%llu unwrapped, %llu sent wrapped, "
          "%llu as indications), %lu allocations after warm-up\n",
