@@ -536,8 +536,8 @@ static void conn_events(bf_sctl *c, conn *k, uint64_t now) {
     case BF_CTL_EV_CLOSED:
       on_closed(c, k, &ev);
       break;
-    case BF_CTL_EV_MESSAGE: /* the streaming client's relay messages go to the stream */
-      if (k->streaming && ev.msg.type >= BF_CTL_RELAY_OFFER && ev.msg.type <= BF_CTL_RELAY_FAILED) {
+    case BF_CTL_EV_MESSAGE: /* its relay messages and DataAddr (the session passes no other) */
+      if (k->streaming && ev.msg.type >= BF_CTL_RELAY_OFFER) {
         bf_sctl_event se = {.type = BF_SCTL_EV_RELAY, .peer = k->peer, .msg = ev.msg};
         push_event(c, &se);
       }

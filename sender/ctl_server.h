@@ -132,7 +132,7 @@ typedef struct bf_sctl_config {
 typedef enum bf_sctl_event_type {
   BF_SCTL_EV_STREAM = 1, /* a new streaming client (the previous one, if any, is gone) */
   BF_SCTL_EV_STOP,       /* the streaming client's session closed: stop streaming now */
-  BF_SCTL_EV_RELAY,      /* the streaming client's relay message (|msg|: docs/protocol.md 13.3) */
+  BF_SCTL_EV_RELAY,      /* the streaming client's relay message or DataAddr (|msg|: 13.3, 7.1) */
 } bf_sctl_event_type;
 
 typedef struct bf_sctl_event {

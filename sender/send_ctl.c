@@ -151,6 +151,7 @@ static void stream_stop(bf_send_state *s) {
   if (s->ss.streaming) bf_send_video_stop(s);
   bf_send_session_allow(&s->ss, NULL);
   bf_send_relay_end(s);
+  bf_send_open_stop(s);
   s->ss.streaming = 0;
   s->ctl_audio = 0;
   bf_send_endpoint_unkey(&s->ep);
@@ -185,6 +186,7 @@ static void stream_start(bf_send_state *s, bf_sctl_event *ev, uint64_t now) {
   s->ctl_audio = (w->flags & BF_CTL_WELCOME_AUDIO) != 0;
   bf_send_input_session(s, (w->flags & BF_CTL_WELCOME_INPUT) != 0, now);
   if (w->flags & BF_CTL_WELCOME_RELAY) bf_send_relay_session(s, &ev->peer, now);
+  bf_send_open_session(s, &ev->peer, now); /* punches once the client's DataAddr names its port */
   s->ctl_sessions++;
 }
 
@@ -197,7 +199,10 @@ uint64_t bf_send_ctl_step(bf_send_state *s, uint64_t now) {
     } else if (ev.type == BF_SCTL_EV_STOP) {
       s->ctl_stops++;
       stream_stop(s);
+    } else if (ev.type == BF_SCTL_EV_RELAY && ev.msg.type == BF_CTL_DATA_ADDR) {
+      bf_send_open_on_addr(s, &ev.msg, now);
     } else if (ev.type == BF_SCTL_EV_RELAY) {
+      bf_send_open_stop(s); /* a relay decides this session's path */
       bf_send_relay_on_msg(s, &ev.msg, now);
     }
     memset(ev.secret, 0, sizeof ev.secret);

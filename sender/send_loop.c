@@ -105,9 +105,10 @@ static uint64_t housekeeping(bf_send_state *s, uint64_t now) {
   if (sd < deadline) deadline = sd;
   if (s->ctl_mode && s->ctl_next_ns < deadline) deadline = s->ctl_next_ns;
   if (in_next < deadline) deadline = in_next;
-  if (s->ctl_mode) { /* the TURN relay's timers, when there is one */
+  if (s->ctl_mode) { /* the TURN relay's timers, when there is one; the opening punches */
     uint64_t rd = bf_send_relay_tick(s, now);
     if (rd < deadline) deadline = rd;
+    if ((rd = bf_send_open_tick(s, now)) < deadline) deadline = rd;
   }
   return deadline;
 }

@@ -31,6 +31,7 @@
 #include "send_audio.h"
 #include "send_cli.h"
 #include "send_endpoint.h"
+#include "send_open.h"
 #include "send_relay.h"
 #include "send_session.h"
 #include "sources.h"
@@ -101,6 +102,7 @@ typedef struct bf_send_state {
   uint64_t ctl_next_ns; /* run the control step by then */
   uint64_t ctl_sessions, ctl_stops;
   bf_send_relay relay; /* the relayed data path (send_relay.h) */
+  bf_send_open open;   /* the opening punches (send_open.h) */
   /* streaming */
   uint64_t next_capture_ns;
   uint64_t stream_start_ns;

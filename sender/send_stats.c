@@ -159,6 +159,9 @@ static void write_security(FILE *f, const bf_send_state *s) {
           ", \"tx\": %" PRIu64 ", \"indications\": %" PRIu64 ", \"no_peer\": %" PRIu64 "}\n",
           s->relay.configured, (int)rs.state, s->relay.ours, s->relay.offers_taken,
           s->relay.offers_made, rs.rx, rs.tx, rs.indications, rs.no_peer);
+  /* the opening punches (send_open.h) */
+  fprintf(f, ",  \"open\": {\"data_addrs\": %" PRIu64 ", \"punches\": %" PRIu64 "}\n",
+          s->open.addrs, s->open.punches);
 }
 
 /* The sound (send_audio.h). */

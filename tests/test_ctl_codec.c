@@ -154,6 +154,13 @@ static size_t sample_messages(bf_ctl_msg *v) {
   memset(m, 0, sizeof *m);
   m->type = BF_CTL_RELAY_FAILED;
   strcpy(m->u.relay_failed.text, "no --turn here");
+
+  m = &v[n++];
+  memset(m, 0, sizeof *m);
+  m->type = BF_CTL_DATA_ADDR; /* the client's data socket */
+  m->u.data_addr.addr.family = 4;
+  m->u.data_addr.addr.port = 56677;
+  memcpy(m->u.data_addr.addr.ip, "\x0a\x4e\x01\x02", 4);
   return n;
 }
 
@@ -163,10 +170,10 @@ static void test_roundtrip(void **state) {
   (void)state;
   bf_ctl_msg v[NSAMPLES], out;
   const size_t n = sample_messages(v);
-  static const size_t want_len[] = {6 + 24 + 2 + 21, 6 + 28, 6 + 12,    6 + 28, 6 + 12,
-                                    6 + 32,          6,      6 + 8,     6 + 8,  BF_CTL_MAX_ENCODED,
-                                    6 + 4 + 2 + 36,  6 + 26, 6 + 32,    6 + 32, 6 + 32,
-                                    6 + 38 + 2 + 21, 6 + 19, 6 + 2 + 14};
+  static const size_t want_len[] = {6 + 24 + 2 + 21, 6 + 28, 6 + 12,     6 + 28, 6 + 12,
+                                    6 + 32,          6,      6 + 8,      6 + 8,  BF_CTL_MAX_ENCODED,
+                                    6 + 4 + 2 + 36,  6 + 26, 6 + 32,     6 + 32, 6 + 32,
+                                    6 + 38 + 2 + 21, 6 + 19, 6 + 2 + 14, 6 + 19};
   assert_int_equal(n, sizeof want_len / sizeof want_len[0]);
   for (size_t i = 0; i < n; i++) {
     uint8_t buf[BF_CTL_MAX_ENCODED];
@@ -587,6 +594,12 @@ static void test_malformed(void **state) {
   c[0] = 1, c[1] = 0; /* text length 1: a control character */
   expect_bad(BF_CTL_RELAY_FAILED, c, 3, "relay_failed: text not printable UTF-8");
   expect_bad(BF_CTL_RELAY_FAILED, c, 2, "relay_failed: text runs past the body");
+  memset(c, 0, 19);
+  expect_bad(BF_CTL_DATA_ADDR, c, 18, "data_addr: short");
+  expect_bad(BF_CTL_DATA_ADDR, c, 19, "data_addr: address not IPv4 or IPv6 with a port");
+  c[0] = 4; /* IPv4, port 0 */
+  expect_bad(BF_CTL_DATA_ADDR, c, 19, "data_addr: address not IPv4 or IPv6 with a port");
+  memset(c, 0, 19);
 }
 
 /* Trailing bytes after the known fields are a later version's extension. */

@@ -305,11 +305,69 @@ static void test_real_sockets_fallback(void **state) {
   bf_transport_close(&cli);
 }
 
+/* The sender's opening punches (protocol.md 7.1), on time passed in: no
+ * round before a candidate; a new candidate at once; 200 ms rounds to every
+ * candidate; nothing at or after 3 s from the start; a late caller gets one
+ * round; stop ends it; duplicates, bad addresses and a third candidate. */
+static void test_opener_schedule(void **state) {
+  (void)state;
+  const uint64_t t0 = 5000 * MS;
+  bf_punch_opener o;
+  const bf_addr *cand = NULL;
+  bf_punch_opener_start(&o, t0);
+  assert_int_equal(bf_punch_opener_next(&o), UINT64_MAX); /* nowhere to punch yet */
+  assert_int_equal(bf_punch_opener_due(&o, t0 + 50 * MS, &cand), 0);
+  bf_addr nat = A("198.51.100.7:40000"), lan = A("192.168.1.20:40000");
+  assert_int_equal(bf_punch_opener_add(&o, &nat, t0 + 60 * MS), 1);
+  assert_int_equal(bf_punch_opener_add(&o, &nat, t0 + 60 * MS), 0); /* duplicate */
+  assert_int_equal(bf_punch_opener_add(&o, &lan, t0 + 60 * MS), 1);
+  bf_addr third = A("203.0.113.1:1"), noport = A("203.0.113.1:0");
+  assert_int_equal(bf_punch_opener_add(&o, &third, t0 + 60 * MS), -ENOSPC);
+  assert_int_equal(bf_punch_opener_add(&o, &noport, t0 + 60 * MS), -EINVAL);
+  assert_int_equal(bf_punch_opener_add(&o, NULL, t0 + 60 * MS), -EINVAL);
+  /* due at once, both candidates */
+  assert_int_equal(bf_punch_opener_next(&o), t0 + 60 * MS);
+  assert_int_equal(bf_punch_opener_due(&o, t0 + 60 * MS, &cand), 2);
+  assert_true(bf_addr_equal(&cand[0], &nat));
+  assert_true(bf_addr_equal(&cand[1], &lan));
+  assert_int_equal(bf_punch_opener_due(&o, t0 + 259 * MS, &cand), 0);
+  assert_int_equal(bf_punch_opener_next(&o), t0 + 260 * MS);
+  /* on time: every 200 ms until 3 s after the start */
+  uint64_t rounds = 1;
+  for (uint64_t t = t0 + 260 * MS; t < t0 + 4000 * MS; t += 10 * MS)
+    if (bf_punch_opener_due(&o, t, &cand) == 2) rounds++;
+  /* rounds at 60, 260, ..., 2860 ms: 15 */
+  assert_int_equal(rounds, 15);
+  assert_int_equal(o.rounds, 15);
+  assert_int_equal(bf_punch_opener_next(&o), UINT64_MAX); /* the window closed */
+  assert_int_equal(bf_punch_opener_add(&o, &third, t0 + 4000 * MS), 0);
+
+  /* a late caller gets one round, not a burst; stop ends it */
+  bf_punch_opener_start(&o, t0);
+  assert_int_equal(bf_punch_opener_add(&o, &nat, t0), 1);
+  assert_int_equal(bf_punch_opener_due(&o, t0, &cand), 1);
+  assert_int_equal(bf_punch_opener_due(&o, t0 + 1000 * MS, &cand), 1);
+  assert_int_equal(bf_punch_opener_due(&o, t0 + 1001 * MS, &cand), 0);
+  assert_int_equal(bf_punch_opener_next(&o), t0 + 1200 * MS);
+  bf_punch_opener_stop(&o);
+  assert_int_equal(bf_punch_opener_due(&o, t0 + 1200 * MS, &cand), 0);
+  assert_int_equal(bf_punch_opener_next(&o), UINT64_MAX);
+  assert_int_equal(o.rounds, 2);
+  /* a candidate that comes in late gets the rest of the window only */
+  bf_punch_opener_start(&o, t0);
+  assert_int_equal(bf_punch_opener_add(&o, &lan, t0 + 2900 * MS), 1);
+  assert_int_equal(bf_punch_opener_due(&o, t0 + 2900 * MS, &cand), 1);
+  assert_int_equal(bf_punch_opener_next(&o), t0 + 3000 * MS);
+  assert_int_equal(bf_punch_opener_due(&o, t0 + 3100 * MS, &cand), 0);
+  assert_int_equal(bf_punch_opener_next(&o), UINT64_MAX);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_client_schedule), cmocka_unit_test(test_sender_expected_ip),
-      cmocka_unit_test(test_sender_fallback), cmocka_unit_test(test_sender_direct_mode),
-      cmocka_unit_test(test_real_sockets),    cmocka_unit_test(test_real_sockets_fallback),
+      cmocka_unit_test(test_opener_schedule),       cmocka_unit_test(test_client_schedule),
+      cmocka_unit_test(test_sender_expected_ip),    cmocka_unit_test(test_sender_fallback),
+      cmocka_unit_test(test_sender_direct_mode),    cmocka_unit_test(test_real_sockets),
+      cmocka_unit_test(test_real_sockets_fallback),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,8 @@ endif()
 
 # The relayed data path with the real programs (issue #18): client and sender
 # each behind an nftables home router in network namespaces, coturn between
-# them (tests/nat/relay_nat.sh): direct with the data port forwarded,
+# them (tests/nat/relay_nat.sh): direct with the data port forwarded, direct
+# with only the control port forwarded (two-sided punch, protocol.md 7.1),
 # through the relay behind a random-port NAT (bit-exact), the "data path did
 # not open" advice without a relay, and wrong TURN credentials. About 25 s;
 # needs root (exit 77 = skip otherwise; BF_REQUIRE_ALL=1 makes it a failure).

@@ -7,6 +7,10 @@
 #
 #   client 10.78.1.2 -- rc 10.78.10.2 --+-- 10.78.10.1 internet (coturn) 10.78.20.1 --+-- rs 10.78.20.2 -- 10.78.2.2 sender
 #
+# Nothing unsolicited from the internet reaches a router's own stack either
+# (its input chain drops it before conntrack keeps an entry: an entry for a
+# punch the router itself answered would take the port a port-preserving
+# masquerade needs for the opening punches, docs/protocol.md 7.1).
 # The sender's router forwards its TCP control port 47999; the client reaches
 # the sender at 10.78.20.2:47999 (pinned under that name by a pairing first,
 # the test typing both codes as tests/fire/fire.sh does). Each case runs a
@@ -15,6 +19,10 @@
 #   direct  the sender's router forwards UDP 47998 too (port-preserving
 #           masquerade on both): the punch opens the path; the client has
 #           --turn, and the path stays "direct"
+#   both    port-preserving masquerade on both, the sender's router forwards
+#           only TCP 47999 (no UDP): the sender's opening punches toward the
+#           client's DataAddr open its NAT, the client's punches get in, and
+#           the path is "direct" (the client has --turn), bit-exact
 #   relayed the sender's router masquerades with random ports and forwards
 #           only TCP 47999: the punch cannot open the path; after 3 s the
 #           client offers its relayed address and the stream goes through
@@ -110,6 +118,11 @@ table ip nat {
   }
 }
 table ip filter {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    iifname "wan0" ct state established,related accept
+    iifname "wan0" drop
+  }
   chain forward {
     type filter hook forward priority 0; policy drop;
     ct state established,related accept
@@ -218,6 +231,32 @@ exact
 [ "$SHOWN" -ge 60 ] && [ "$EXACT" -eq "$SHOWN" ] || fail "direct: $EXACT of $SHOWN bit-exact"
 grep -q "TURN relay" "$tmp/client.err" && fail "direct: the relay was used"
 ok "direct: path direct, $EXACT/$SHOWN pictures bit-exact, rtt $(path_field rtt_ms) ms"
+
+# 1b. two-sided punch: port-preserving NATs on both sides, only the control
+# port forwarded: the sender punches toward the client's DataAddr (its own
+# NAT then lets the client's punches in) and the path is direct
+router "$RS" plain
+start_sender --dump-au "$tmp/dump.h264" --stats-json "$tmp/s.json"
+client --frames 60 "${TURN[@]}" --turn-pass alice-pass
+stop_sender
+[ "$CLIENT_RC" -eq 0 ] || fail "both: exit $CLIENT_RC"
+[ "$(path_field kind)" = direct ] || fail "both: path '$(path_field kind)'"
+grep -q "TURN relay" "$tmp/client.err" && fail "both: the relay was used"
+grep -q "opening the direct path toward the client: 10.78.10.2:[0-9]* and 10.78.1.2:" \
+  "$tmp/sender.err" || fail "both: the sender did not punch toward the client"
+grep -q "client 10.78.10.2:[0-9]* punched in" "$tmp/sender.err" || fail "both: no punch adopted"
+sopen=$(grep -o '"open": {[^}]*}' "$tmp/s.json")
+grep -q '"data_addrs": 1' <<< "$sopen" || fail "both: sender stats $sopen"
+sp=$(grep -o '"punches": [0-9]*' <<< "$sopen" | awk '{print $2}')
+[ "${sp:-0}" -ge 2 ] || fail "both: only ${sp:-0} opening punches sent"
+# (the client sees an opening punch only when one came after its own first
+# punch and before the sender adopted one: usually none)
+crx=$(grep -o '"punches_received": [0-9]*' "$tmp/c.json" | awk '{print $2}')
+[ -n "$crx" ] || fail "both: no punches_received in the client's stats"
+exact
+[ "$SHOWN" -ge 60 ] && [ "$EXACT" -eq "$SHOWN" ] || fail "both: $EXACT of $SHOWN bit-exact"
+ok "both: NATs on both sides, no UDP forward: path direct, $sp opening punches ($crx seen by the client)," \
+  "$EXACT/$SHOWN pictures bit-exact"
 
 # 2. relayed: a random-port NAT, only the control port forwarded
 router "$RS" random

@@ -48,6 +48,7 @@ static const char *const type_names[BF_CTL_TYPE_MAX_KNOWN + 1] = {
     [BF_CTL_RELAY_READY] = "relay_ready",
     [BF_CTL_RELAY_FAILED] = "relay_failed",
     [BF_CTL_WAKE_INFO] = "wake_info",
+    [BF_CTL_DATA_ADDR] = "data_addr",
 };
 
 const char *bf_ctl_type_name(unsigned type) {
@@ -202,6 +203,10 @@ int bf_ctl_validate(const bf_ctl_msg *m, const char **why) {
   case BF_CTL_WAKE_INFO:
     if (m->u.wake_info.count > BF_CTL_MAX_MACS) FAIL("wake_info: more than 8 MACs");
     return 0;
+  case BF_CTL_DATA_ADDR:
+    if (!ctl_addr_ok(&m->u.data_addr.addr) || !m->u.data_addr.addr.family)
+      FAIL("data_addr: address not IPv4 or IPv6 with a port");
+    return 0;
   case BF_CTL_CLOCK_PING:
   case BF_CTL_CLOCK_PONG:
   case BF_CTL_KEYFRAME_REQUEST:
@@ -284,6 +289,7 @@ static size_t body_size(const bf_ctl_msg *m) {
   case BF_CTL_RELAY_OFFER:
     return 2 * BF_CTL_ADDR_BYTES + 2 + strnlen(m->u.relay_offer.server, BF_CTL_MAX_SERVER + 1);
   case BF_CTL_RELAY_READY:
+  case BF_CTL_DATA_ADDR:
     return BF_CTL_ADDR_BYTES;
   case BF_CTL_RELAY_FAILED:
     return 2 + strnlen(m->u.relay_failed.text, BF_CTL_MAX_TEXT + 1);
@@ -389,6 +395,9 @@ int bf_ctl_encode(const bf_ctl_msg *m, uint8_t *out, size_t cap) {
   case BF_CTL_RELAY_READY:
     waddr(&w, &m->u.relay_ready.mapped);
     break;
+  case BF_CTL_DATA_ADDR:
+    waddr(&w, &m->u.data_addr.addr);
+    break;
   case BF_CTL_RELAY_FAILED:
     wstr(&w, m->u.relay_failed.text, BF_CTL_MAX_TEXT);
     break;
@@ -460,10 +469,28 @@ static void raddr(reader *r, bf_ctl_addr *a) {
     return -EBADMSG;                                                                               \
   } while (0)
 
-/* The relay messages' bodies (14-16). 0 or -EBADMSG with |*why|. */
+/* WakeInfo's body: count u8 (0..8), count x 6 bytes. 0 or -EBADMSG (|*why|). */
+static int decode_wake(reader *r, bf_ctl_msg *m, const char **why) {
+  if (r->n < 1) BAD("wake_info: short");
+  m->u.wake_info.count = r8(r);
+  if (m->u.wake_info.count > BF_CTL_MAX_MACS) BAD("wake_info: more than 8 MACs");
+  if (r->n < (size_t)m->u.wake_info.count * BF_CTL_MAC_BYTES)
+    BAD("wake_info: MACs run past the body");
+  memcpy(m->u.wake_info.mac, r->p, (size_t)m->u.wake_info.count * BF_CTL_MAC_BYTES);
+  return 0;
+}
+
+/* The bodies of the relay messages (14-16), WakeInfo (17) and DataAddr
+ * (18). 0 or -EBADMSG with |*why|. */
 static int decode_relay(reader *r, bf_ctl_msg *m, const char **why) {
   int s = 0;
   switch (m->type) {
+  case BF_CTL_WAKE_INFO: /* all of its rules are decode_wake's */
+    return decode_wake(r, m, why);
+  case BF_CTL_DATA_ADDR:
+    if (r->n < BF_CTL_ADDR_BYTES) BAD("data_addr: short");
+    raddr(r, &m->u.data_addr.addr);
+    return 0;
   case BF_CTL_RELAY_OFFER:
     if (r->n < 2 * BF_CTL_ADDR_BYTES) BAD("relay_offer: short");
     raddr(r, &m->u.relay_offer.relayed);
@@ -484,17 +511,6 @@ static int decode_relay(reader *r, bf_ctl_msg *m, const char **why) {
     if (s == -3) BAD("relay_failed: text not printable UTF-8");
     return 0;
   }
-}
-
-/* WakeInfo's body: count u8 (0..8), count x 6 bytes. 0 or -EBADMSG (|*why|). */
-static int decode_wake(reader *r, bf_ctl_msg *m, const char **why) {
-  if (r->n < 1) BAD("wake_info: short");
-  m->u.wake_info.count = r8(r);
-  if (m->u.wake_info.count > BF_CTL_MAX_MACS) BAD("wake_info: more than 8 MACs");
-  if (r->n < (size_t)m->u.wake_info.count * BF_CTL_MAC_BYTES)
-    BAD("wake_info: MACs run past the body");
-  memcpy(m->u.wake_info.mac, r->p, (size_t)m->u.wake_info.count * BF_CTL_MAC_BYTES);
-  return 0;
 }
 
 int bf_ctl_decode(unsigned type, const uint8_t *body, size_t len, bf_ctl_msg *m, const char **why) {
@@ -607,10 +623,10 @@ int bf_ctl_decode(unsigned type, const uint8_t *body, size_t len, bf_ctl_msg *m,
   case BF_CTL_RELAY_OFFER:
   case BF_CTL_RELAY_READY:
   case BF_CTL_RELAY_FAILED:
+  case BF_CTL_WAKE_INFO:
+  case BF_CTL_DATA_ADDR:
     if (decode_relay(&r, m, why) < 0) return -EBADMSG;
     break;
-  case BF_CTL_WAKE_INFO: /* all of its rules are decode_wake's */
-    return decode_wake(&r, m, why);
   }
   /* Field ranges and string contents: the same rules as the encoder. */
   const char *v = NULL;

@@ -359,7 +359,7 @@ static void server_msg(bf_ctl_session *s, const bf_ctl_msg *m, uint64_t now) {
   if (s->st == BF_CTL_ST_ESTABLISHED &&
       (m->type == BF_CTL_CLOCK_PING || m->type == BF_CTL_KEYFRAME_REQUEST ||
        m->type == BF_CTL_LOSS_REPORT || m->type == BF_CTL_RELAY_OFFER ||
-       m->type == BF_CTL_RELAY_FAILED)) {
+       m->type == BF_CTL_RELAY_FAILED || m->type == BF_CTL_DATA_ADDR)) {
     ev_push(s, BF_CTL_EV_MESSAGE)->msg = *m;
     return;
   }
@@ -732,12 +732,13 @@ int bf_ctl_session_pin_saved(bf_ctl_session *s, int err, uint64_t now_ns) {
 int bf_ctl_session_send(bf_ctl_session *s, const bf_ctl_msg *m, uint64_t now_ns) {
   if (!s || !m) return -EINVAL;
   if (s->st != BF_CTL_ST_ESTABLISHED) return -EAGAIN;
-  /* relay messages (protocol.md 13.3): Offer, Failed both ways, Ready s->c */
+  /* relay messages (protocol.md 13.3): Offer, Failed both ways, Ready s->c;
+   * DataAddr c->s (protocol.md 7.1) */
   int relay = m->type == BF_CTL_RELAY_OFFER || m->type == BF_CTL_RELAY_FAILED;
   int ok = s->cfg.role == BF_TLS_SERVER
                ? (m->type == BF_CTL_CLOCK_PONG || m->type == BF_CTL_RELAY_READY || relay)
                : (m->type == BF_CTL_CLOCK_PING || m->type == BF_CTL_KEYFRAME_REQUEST ||
-                  m->type == BF_CTL_LOSS_REPORT || relay);
+                  m->type == BF_CTL_LOSS_REPORT || m->type == BF_CTL_DATA_ADDR || relay);
   if (!ok) return -EINVAL;
   return send_msg(s, m, now_ns);
 }

@@ -94,3 +94,51 @@ const bf_addr *bf_punch_sender_target(const bf_punch_sender *s) {
 uint64_t bf_punch_sender_deadline(const bf_punch_sender *s) {
   return s->deadline_ns;
 }
+
+static uint16_t addr_port(const bf_addr *a) {
+  if (a->ss.ss_family == AF_INET)
+    return ((const struct sockaddr_in *)(const void *)&a->ss)->sin_port;
+  if (a->ss.ss_family == AF_INET6)
+    return ((const struct sockaddr_in6 *)(const void *)&a->ss)->sin6_port;
+  return 0;
+}
+
+void bf_punch_opener_start(bf_punch_opener *o, uint64_t now_ns) {
+  memset(o, 0, sizeof *o);
+  o->active = 1;
+  o->next_ns = now_ns;
+  o->end_ns = now_ns + BF_PUNCH_OPEN_SPAN_NS;
+}
+
+int bf_punch_opener_add(bf_punch_opener *o, const bf_addr *a, uint64_t now_ns) {
+  if (!a || a->len == 0 || addr_port(a) == 0) return -EINVAL;
+  if (!o->active || now_ns >= o->end_ns) return 0;
+  for (size_t i = 0; i < o->n_cand; i++)
+    if (bf_addr_equal(&o->cand[i], a)) return 0;
+  if (o->n_cand == BF_PUNCH_OPEN_MAX) return -ENOSPC;
+  o->cand[o->n_cand++] = *a;
+  o->next_ns = now_ns; /* the new one at once (the others again: harmless) */
+  return 1;
+}
+
+size_t bf_punch_opener_due(bf_punch_opener *o, uint64_t now_ns, const bf_addr **cand) {
+  if (!o->active || o->n_cand == 0 || now_ns < o->next_ns) return 0;
+  if (now_ns >= o->end_ns) {
+    o->active = 0;
+    return 0;
+  }
+  uint64_t next = o->next_ns + BF_PUNCH_OPEN_INTERVAL_NS;
+  o->next_ns = next > now_ns ? next : now_ns + BF_PUNCH_OPEN_INTERVAL_NS;
+  o->rounds++;
+  *cand = o->cand;
+  return o->n_cand;
+}
+
+uint64_t bf_punch_opener_next(const bf_punch_opener *o) {
+  if (!o->active || o->n_cand == 0) return UINT64_MAX;
+  return o->next_ns < o->end_ns ? o->next_ns : o->end_ns;
+}
+
+void bf_punch_opener_stop(bf_punch_opener *o) {
+  o->active = 0;
+}

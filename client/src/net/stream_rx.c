@@ -441,9 +441,10 @@ void bf_pump_counters_get(const bf_pump *p, bf_pump_counters *c) {
   c->punches = cs.punches_sent;
   c->sealed = cs.sealed;
   c->seal_failed = cs.seal_failed;
-  /* kinds nobody here reads (audio, input, punch) are garbage to this client */
-  c->garbage +=
-      cs.unhandled[BF_DKIND_AUDIO] + cs.unhandled[BF_DKIND_INPUT] + cs.unhandled[BF_DKIND_PUNCH];
+  /* kinds nobody here reads (audio, input) are garbage to this client; a
+   * punch from the sender opens its NAT (protocol.md 7.1): counted apart */
+  c->garbage += cs.unhandled[BF_DKIND_AUDIO] + cs.unhandled[BF_DKIND_INPUT];
+  c->punches_rx = cs.by_kind[BF_DKIND_PUNCH];
   c->reordered = p->order.reordered;
   c->duplicates = p->order.duplicates;
   c->reorder_late_max_ns = p->order.late_max_ns;

@@ -108,6 +108,7 @@ typedef struct bf_pump_counters {
   uint64_t feedback_sent;
   uint64_t feedback_dropped; /* send buffer full / transient error */
   uint64_t punches;
+  uint64_t punches_rx; /* the sender's opening punches (protocol.md 7.1): not garbage */
   uint64_t batches;
   uint64_t gro;          /* 1: the socket is read with UDP GRO */
   uint64_t rx_coalesced; /* GRO reads that carried more than one datagram */

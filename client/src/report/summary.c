@@ -67,6 +67,7 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
            "\"clock_synced\": %s, \"clock_offset_ms\": %.4f, \"rtt_ms\": %.4f, "
            "\"datagrams\": %llu, \"video_datagrams\": %llu, \"control_datagrams\": %llu, "
            "\"garbage_datagrams\": %llu, \"pongs\": %llu, \"punches\": %llu, "
+           "\"punches_received\": %llu, "
            "\"reassembler_rejected\": %llu, \"recv_batches\": %llu, \"recv_gro\": %s, "
            "\"recv_coalesced\": %llu, "
            "\"reordered_datagrams\": %llu, \"duplicate_datagrams\": %llu, "
@@ -87,7 +88,7 @@ static void json_session(const bf_client *c, const net_figures *n, uint64_t end_
            (double)n->off / 1e6, (double)n->rtt / 1e6, (unsigned long long)pc->datagrams,
            (unsigned long long)pc->video, (unsigned long long)pc->control,
            (unsigned long long)n->garbage, (unsigned long long)pc->pongs,
-           (unsigned long long)pc->punches,
+           (unsigned long long)pc->punches, (unsigned long long)pc->punches_rx,
            (unsigned long long)(n->rs.packets - n->rs.rejected[BF_ACCEPT]),
            (unsigned long long)pc->batches, pc->gro ? "true" : "false",
            (unsigned long long)pc->rx_coalesced, (unsigned long long)pc->reordered,

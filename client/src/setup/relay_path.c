@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 int bf_rpath_configure(bf_rpath *rp, const bf_cli *cli) {
   memset(rp, 0, sizeof *rp);
@@ -77,9 +78,31 @@ static void fail(bf_client *c, const char *why) {
   bf_client_say(c, "the TURN relay %s is not available: %s", rp->server, why);
 }
 
+static unsigned port_of(const bf_addr *a);
+
+/* DataAddr (docs/protocol.md 7.1): the data socket's port on the control
+ * connection's local IP, so that the sender can punch toward it too (its
+ * own NAT drops our punches until it did). Every session; an older sender
+ * skips the type. */
+static void data_addr(bf_client *c, uint64_t now) {
+  bf_addr ctl, data;
+  ctl.len = sizeof ctl.ss;
+  if (!c->ctl || c->data_via[0] ||
+      getsockname(bf_cctl_fd(c->ctl), (struct sockaddr *)&ctl.ss, &ctl.len) < 0 ||
+      bf_transport_local_addr(bf_pump_transport(c->pump), &data) < 0)
+    return;
+  bf_ctl_msg m;
+  memset(&m, 0, sizeof m);
+  m.type = BF_CTL_DATA_ADDR;
+  bf_ctl_addr_from(&ctl, &m.u.data_addr.addr);
+  m.u.data_addr.addr.port = (uint16_t)port_of(&data);
+  if (m.u.data_addr.addr.port) (void)bf_cctl_send(c->ctl, &m, now);
+}
+
 int bf_rpath_start(bf_client *c, uint64_t now) {
   bf_rpath *rp = &c->rp;
   rp->since_ns = now;
+  data_addr(c, now);
   if (!rp->configured || rp->mode == BF_RELAY_NEVER || !c->ctl) return 0;
   if (!(c->welcome_flags & BF_CTL_WELCOME_RELAY)) {
     bf_client_say(c, "the sender cannot take a relayed path (an older bildfunk-send): direct only");
@@ -224,6 +247,7 @@ static void sender_offer(bf_client *c, const bf_ctl_msg *m, uint64_t now) {
 void bf_rpath_new_session(bf_client *c, uint64_t now) {
   bf_rpath *rp = &c->rp;
   rp->since_ns = now;
+  data_addr(c, now);
   if (rp->state == BF_RPATH_SENDERS) {
     rp->state = BF_RPATH_OFF;
   } else if (rp->state == BF_RPATH_OFFERED) {

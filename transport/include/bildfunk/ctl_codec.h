@@ -94,8 +94,9 @@ typedef enum bf_ctl_type {
   BF_CTL_RELAY_READY = 15,     /* sender -> client: sending to it from now on */
   BF_CTL_RELAY_FAILED = 16,    /* both: no relay on this side, and why */
   BF_CTL_WAKE_INFO = 17,       /* sender -> client: its MACs, before Welcome */
+  BF_CTL_DATA_ADDR = 18,       /* client -> sender: its data socket (two-sided punch) */
 } bf_ctl_type;
-#define BF_CTL_TYPE_MAX_KNOWN 17u
+#define BF_CTL_TYPE_MAX_KNOWN 18u
 
 /* A transport address in the relay messages (docs/protocol.md 13.3): 19
  * bytes on the wire, family u8 (0 none, 4, 6), port u16, 16 address bytes
@@ -221,6 +222,11 @@ typedef struct bf_ctl_msg {
     struct { /* u16 length + text */
       char text[BF_CTL_MAX_TEXT + 1];
     } relay_failed;
+    struct {            /* 19 bytes (docs/protocol.md 7.1) */
+      bf_ctl_addr addr; /* the client's data socket: its own idea of its IP
+                           (the control connection's local address) and the
+                           socket's port (family != 0) */
+    } data_addr;
   } u;
 } bf_ctl_msg;
 

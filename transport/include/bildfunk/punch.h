@@ -124,6 +124,46 @@ const bf_addr *bf_punch_sender_target(const bf_punch_sender *s);
 /* The waiting deadline (for the caller's wait timeout). */
 uint64_t bf_punch_sender_deadline(const bf_punch_sender *s);
 
+/* ---- sender: opening punches (docs/protocol.md 7.1) -------------------- */
+
+/* Two-sided hole punching for the direct path: behind a NAT of its own,
+ * the sender's router drops the client's punches until the sender has sent
+ * toward the client. So when a control session begins the sender sends the
+ * same 8 clear punch bytes from its data socket to the client's candidate
+ * data addresses (the control peer's IP with the client's reported data
+ * port — what a port-preserving NAT keeps —, and the reported address
+ * itself), every BF_PUNCH_OPEN_INTERVAL_NS until BF_PUNCH_OPEN_SPAN_NS after
+ * the start, or until the caller stops it (the first accepted punch, a
+ * relay taking the path, the session's end). Nothing secret is in them; a
+ * spec-conforming client drops 8 bytes as too short for video (spec §4). */
+
+#define BF_PUNCH_OPEN_INTERVAL_NS 200000000ull /* 200 ms */
+#define BF_PUNCH_OPEN_SPAN_NS 3000000000ull    /* 3 s after the start */
+#define BF_PUNCH_OPEN_MAX 2u                   /* candidate addresses */
+
+typedef struct bf_punch_opener {
+  bf_addr cand[BF_PUNCH_OPEN_MAX];
+  size_t n_cand;
+  uint64_t end_ns;  /* no punch is due at or after this */
+  uint64_t next_ns; /* the next round is due (with candidates) */
+  int active;       /* started and not stopped */
+  uint64_t rounds;  /* rounds handed out (each: every candidate once) */
+} bf_punch_opener;
+
+/* Starts the window at |now_ns| (the session began): no candidate yet. */
+void bf_punch_opener_start(bf_punch_opener *o, uint64_t now_ns);
+/* Adds candidate |a| (port != 0; a duplicate is ignored). A round is due at
+ * once when the window is open. 1 added, 0 duplicate or window over,
+ * -ENOSPC (BF_PUNCH_OPEN_MAX kept), -EINVAL (no address or port). */
+int bf_punch_opener_add(bf_punch_opener *o, const bf_addr *a, uint64_t now_ns);
+/* When a round is due at |now_ns|: returns how many candidates (|*cand|
+ * points at them; the caller sends one punch to each) and advances the
+ * schedule (a late caller gets one round, no catch-up). 0 otherwise. */
+size_t bf_punch_opener_due(bf_punch_opener *o, uint64_t now_ns, const bf_addr **cand);
+/* When _due next has work (UINT64_MAX: never). */
+uint64_t bf_punch_opener_next(const bf_punch_opener *o);
+void bf_punch_opener_stop(bf_punch_opener *o);
+
 #ifdef __cplusplus
 }
 #endif
