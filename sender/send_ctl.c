@@ -202,7 +202,7 @@ uint64_t bf_send_ctl_step(bf_send_state *s, uint64_t now) {
     } else if (ev.type == BF_SCTL_EV_RELAY && ev.msg.type == BF_CTL_DATA_ADDR) {
       bf_send_open_on_addr(s, &ev.msg, now);
     } else if (ev.type == BF_SCTL_EV_RELAY) {
-      bf_send_open_stop(s); /* a relay decides this session's path */
+      if (ev.msg.type == BF_CTL_RELAY_OFFER) bf_send_open_stop(s); /* the relay is the path */
       bf_send_relay_on_msg(s, &ev.msg, now);
     }
     memset(ev.secret, 0, sizeof ev.secret);

@@ -50,6 +50,36 @@ static void leave(bf_send_state *s) {
   s->relay.ours = 0;
 }
 
+/* RelayFailed to the streaming client (docs/protocol.md 13.3): this sender
+ * has no relay for it, and why. Once per session. */
+static void tell_failed(bf_send_state *s, const char *why, uint64_t now) {
+  bf_send_relay *rl = &s->relay;
+  if (rl->told_failed || !rl->session_ns || rl->decided) return;
+  bf_ctl_msg m;
+  memset(&m, 0, sizeof m);
+  m.type = BF_CTL_RELAY_FAILED;
+  snprintf(m.u.relay_failed.text, sizeof m.u.relay_failed.text, "%s", why);
+  if (bf_sctl_send(s->ctl, &m, now) == 0) rl->failed_sent++;
+  rl->told_failed = 1;
+}
+
+/* The allocation is made once, at the first session that may need it. */
+static void start_ours(bf_send_state *s, uint64_t now) {
+  bf_send_relay *rl = &s->relay;
+  bf_channel_relay_config rc;
+  char err[600];
+  int r = bf_turn_conf_resolve(&rl->conf, &rc, rl->server, sizeof rl->server, err, sizeof err);
+  if (r == 0) r = bf_channel_relay_start(s->ep.ch, &rc, now);
+  if (r < 0) {
+    snprintf(rl->err, sizeof rl->err, "TURN relay %s: %s", rl->server,
+             err[0] && r == -ENOENT ? err : bf_strerror(r));
+    fprintf(stderr, "bildfunk-send: %s\n", rl->err);
+    rl->configured = 0;
+    return;
+  }
+  rl->started = 1;
+}
+
 void bf_send_relay_session(bf_send_state *s, const bf_addr *client, uint64_t now) {
   bf_send_relay *rl = &s->relay;
   leave(s);
@@ -57,18 +87,14 @@ void bf_send_relay_session(bf_send_state *s, const bf_addr *client, uint64_t now
   rl->client_ip = *client;
   rl->decided = 0;
   rl->permit_asked = 0;
-  if (!rl->configured || rl->mode == BF_RELAY_NEVER || rl->started) return;
-  bf_channel_relay_config rc;
-  char err[600];
-  int r = bf_turn_conf_resolve(&rl->conf, &rc, rl->server, sizeof rl->server, err, sizeof err);
-  if (r == 0) r = bf_channel_relay_start(s->ep.ch, &rc, now);
-  if (r < 0) {
-    fprintf(stderr, "bildfunk-send: TURN relay %s: %s\n", rl->server,
-            err[0] && r == -ENOENT ? err : bf_strerror(r));
-    rl->configured = 0;
-    return;
-  }
-  rl->started = 1;
+  rl->told_failed = 0;
+  rl->client_has_none = 0;
+  if (rl->configured && rl->mode != BF_RELAY_NEVER && !rl->started) start_ours(s, now);
+  if (rl->mode == BF_RELAY_NEVER)
+    tell_failed(s, "the sender's relay is off (--relay never)", now);
+  else if (!rl->configured)
+    tell_failed(s, rl->err[0] ? rl->err : "no TURN server on the sender (--turn)", now);
+  /* a failed allocation is told by bf_send_relay_tick */
 }
 
 void bf_send_relay_end(bf_send_state *s) {
@@ -100,11 +126,20 @@ static void take_offer(bf_send_state *s, const bf_ctl_msg *m, uint64_t now) {
   s->relay.offers_taken++;
 }
 
+/* The client has no relay (RelayFailed): ours, if we have one, is offered
+ * sooner; said only then (a client without --turn is the usual case). */
+static void client_has_none(bf_send_state *s, const bf_ctl_msg *m) {
+  bf_send_relay *rl = &s->relay;
+  rl->client_has_none = 1;
+  if (rl->started && !rl->err[0] && !rl->decided)
+    fprintf(stderr, "bildfunk-send: the client has no relay: %s\n", m->u.relay_failed.text);
+}
+
 void bf_send_relay_on_msg(bf_send_state *s, const bf_ctl_msg *m, uint64_t now) {
   if (m->type == BF_CTL_RELAY_OFFER)
     take_offer(s, m, now);
   else if (m->type == BF_CTL_RELAY_FAILED)
-    fprintf(stderr, "bildfunk-send: the client's relay failed: %s\n", m->u.relay_failed.text);
+    client_has_none(s, m);
 }
 
 /* Our relay becomes the path: the client is told the relayed address. */
@@ -121,8 +156,8 @@ static void offer_ours(bf_send_state *s, const bf_channel_relay_status *st, uint
   fprintf(stderr,
           "bildfunk-send: no punch from the client within %g s: the data path goes through "
           "the TURN relay %s (relayed address %s)\n",
-          (double)BF_SEND_RELAY_AFTER_NS / 1e9, rl->server,
-          bf_addr_format(&st->relayed, a, sizeof a));
+          (double)(rl->client_has_none ? BF_SEND_RELAY_ALONE_NS : BF_SEND_RELAY_AFTER_NS) / 1e9,
+          rl->server, bf_addr_format(&st->relayed, a, sizeof a));
 }
 
 uint64_t bf_send_relay_tick(bf_send_state *s, uint64_t now) {
@@ -131,9 +166,16 @@ uint64_t bf_send_relay_tick(bf_send_state *s, uint64_t now) {
   bf_channel_tick(s->ep.ch, now); /* the TURN client's requests and refreshes */
   bf_channel_relay_status st;
   bf_channel_relay_status_get(s->ep.ch, &st);
-  if (st.state == BF_CHANNEL_RELAY_FAILED && !rl->said_failed) {
-    fprintf(stderr, "bildfunk-send: TURN relay %s: %s\n", rl->server, st.error);
-    rl->said_failed = 1;
+  if (st.state == BF_CHANNEL_RELAY_FAILED) {
+    if (!rl->said_failed) {
+      if (strstr(st.error, rl->server)) /* "TURN server HOST:PORT refused ..." */
+        snprintf(rl->err, sizeof rl->err, "%s", st.error);
+      else
+        snprintf(rl->err, sizeof rl->err, "TURN relay %s: %s", rl->server, st.error);
+      fprintf(stderr, "bildfunk-send: %s\n", rl->err);
+      rl->said_failed = 1;
+    }
+    tell_failed(s, rl->err, now); /* this session's client stops waiting for our offer */
   }
   uint64_t due = bf_channel_next_due(s->ep.ch);
   if (!rl->session_ns || rl->decided) return due;
@@ -144,7 +186,8 @@ uint64_t bf_send_relay_tick(bf_send_state *s, uint64_t now) {
   if (st.state != BF_CHANNEL_RELAY_ALLOCATED) return due;
   if (!rl->permit_asked && bf_channel_relay_permit(s->ep.ch, &rl->client_ip, now) == 0)
     rl->permit_asked = 1;
-  uint64_t at = rl->session_ns + BF_SEND_RELAY_AFTER_NS;
+  uint64_t at =
+      rl->session_ns + (rl->client_has_none ? BF_SEND_RELAY_ALONE_NS : BF_SEND_RELAY_AFTER_NS);
   if (st.permitted && (rl->mode == BF_RELAY_ALWAYS || now >= at)) {
     offer_ours(s, &st, now);
     return bf_channel_next_due(s->ep.ch);

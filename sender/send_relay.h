@@ -12,6 +12,10 @@
  *     makes its relay the data path (a TURN allocation on the data socket,
  *     bildfunk/channel.h) and offers its relayed address; the client's
  *     punches then come through the relay and adopt as always.
+ *   - RelayFailed both ways: a client is told when this sender has no relay
+ *     for it (none configured, --relay never, its allocation failed), so it
+ *     stops waiting for our offer; a client that says it has none gets our
+ *     offer after BF_SEND_RELAY_ALONE_NS instead of BF_SEND_RELAY_AFTER_NS.
  *
  * Not here: the TURN client and the relayed channel (transport), the
  * control connection (ctl_server.h). State lives in bf_send_state. One
@@ -29,6 +33,9 @@
 
 /* after the client's own offer would have come (its 3 s bound), with a margin */
 #define BF_SEND_RELAY_AFTER_NS 4500000000ull
+/* a client that said it has no relay (RelayFailed) offers none: ours is
+ * offered as soon as the client's fast punches are over (2.8 s) */
+#define BF_SEND_RELAY_ALONE_NS 3000000000ull
 
 typedef struct bf_send_relay {
   bf_relay_mode mode;
@@ -43,6 +50,10 @@ typedef struct bf_send_relay {
   int ours;          /* our relay is the path */
   int permit_asked;  /* the client's IP permitted on our allocation (this session) */
   int said_failed;
+  char err[1024];        /* why our relay is not available ("" = it is, or may be) */
+  int told_failed;       /* this session's client was sent RelayFailed */
+  int client_has_none;   /* this session's client said RelayFailed */
+  uint64_t failed_sent;  /* RelayFailed messages sent */
   uint64_t offers_taken; /* RelayOffers from clients */
   uint64_t offers_made;  /* our relayed address offered */
 } bf_send_relay;

@@ -156,9 +156,11 @@ static void write_security(FILE *f, const bf_send_state *s) {
   fprintf(f,
           ",  \"relay\": {\"configured\": %d, \"state\": %d, \"ours\": %d, "
           "\"offers_taken\": %" PRIu64 ", \"offers_made\": %" PRIu64 ", \"rx\": %" PRIu64
-          ", \"tx\": %" PRIu64 ", \"indications\": %" PRIu64 ", \"no_peer\": %" PRIu64 "}\n",
+          ", \"tx\": %" PRIu64 ", \"indications\": %" PRIu64 ", \"no_peer\": %" PRIu64
+          ", \"failed_sent\": %" PRIu64 ", \"client_has_none\": %d}\n",
           s->relay.configured, (int)rs.state, s->relay.ours, s->relay.offers_taken,
-          s->relay.offers_made, rs.rx, rs.tx, rs.indications, rs.no_peer);
+          s->relay.offers_made, rs.rx, rs.tx, rs.indications, rs.no_peer, s->relay.failed_sent,
+          s->relay.client_has_none);
   /* the opening punches (send_open.h) */
   fprintf(f, ",  \"open\": {\"data_addrs\": %" PRIu64 ", \"punches\": %" PRIu64 "}\n",
           s->open.addrs, s->open.punches);
@@ -176,10 +178,10 @@ static void write_audio(FILE *f, const bf_send_state *s) {
           ", \"opus_bytes\": %" PRIu64 ", \"datagrams\": %" PRIu64 ", \"send_dropped\": %" PRIu64
           ", \"requests\": %" PRIu64 ", \"encode_ms_mean\": %.4f, \"encode_ms_max\": %.4f, "
           "\"thread_cpu_s\": %.4f, \"cpu_per_audio_s\": %.5f, \"thread_nice\": %d},\n",
-          s->audio_on, s->audio_on ? bf_send_audio_describe(&s->audio) : "off",
-          s->o.audio_frame_ms, s->o.audio_bitrate, s->o.audio_fec_m ? s->o.audio_fec_k : 1,
-          s->o.audio_fec_m, a.starts, a.frames, a.bytes, a.datagrams, a.send_dropped,
-          s->ep.audio_requests, a.frames ? (double)a.encode_ns_sum / (double)a.frames / 1e6 : 0.0,
+          s->audio_on, s->audio_on ? bf_send_audio_describe(&s->audio) : "off", s->o.audio_frame_ms,
+          s->o.audio_bitrate, s->o.audio_fec_m ? s->o.audio_fec_k : 1, s->o.audio_fec_m, a.starts,
+          a.frames, a.bytes, a.datagrams, a.send_dropped, s->ep.audio_requests,
+          a.frames ? (double)a.encode_ns_sum / (double)a.frames / 1e6 : 0.0,
           (double)a.encode_ns_max / 1e6, (double)a.cpu_ns / 1e9,
           audio_s > 0 ? (double)a.cpu_ns / 1e9 / audio_s : 0.0, a.nice);
 }

@@ -43,7 +43,7 @@ static void check_liveness(bf_client *c, uint64_t now) {
     return;
   }
   if (c->silent_reported || bf_rpath_pending(c, now)) return;
-  char hint[700];
+  char hint[1400];
   if (c->ctl && !bf_pump_last_data_ns(c->pump)) /* the sender runs: its data path is shut */
     bf_client_say(c,
                   "no data from %s for %g s: the control session is up, so the sender runs, but "

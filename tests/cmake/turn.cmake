@@ -19,11 +19,13 @@ endif()
 # them (tests/nat/relay_nat.sh): direct with the data port forwarded, direct
 # with only the control port forwarded (two-sided punch, protocol.md 7.1),
 # through the relay behind a random-port NAT (bit-exact), the "data path did
-# not open" advice without a relay, and wrong TURN credentials. About 25 s;
+# not open" advice without a relay (naming the sender's missing or failed
+# relay: RelayFailed), both sides with a relay, and wrong TURN credentials.
+# About 50 s;
 # needs root (exit 77 = skip otherwise; BF_REQUIRE_ALL=1 makes it a failure).
 if(BF_SEAL AND CMAKE_SYSTEM_NAME STREQUAL "Linux" AND TARGET bildfunk AND TARGET bildfunk-send)
   add_test(NAME relay_nat COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/../nat/relay_nat.sh)
   set_tests_properties(relay_nat PROPERTIES
     ENVIRONMENT "BF_CLIENT=$<TARGET_FILE:bildfunk>;BF_SENDER=$<TARGET_FILE:bildfunk-send>"
-    SKIP_RETURN_CODE 77 TIMEOUT 150 LABELS "e2e" RESOURCE_LOCK client_e2e)
+    SKIP_RETURN_CODE 77 TIMEOUT 300 LABELS "e2e" RESOURCE_LOCK client_e2e)
 endif()

@@ -35,8 +35,14 @@
 #   senders the same router, the client without --turn, the sender with it:
 #           after 4.5 s the sender offers its relayed address, the client's
 #           punches come through coturn and adopt; bit-exact again
+#           (the client said it has no relay: the sender offers at 3 s)
+#   bothturn both with --turn: the client's offer (3 s) wins over the
+#           sender's (4.5 s); bit-exact
 #   noturn  the same router, a client without --turn: it ends (exit 1) and
-#           says the data path did not open, and what would open it
+#           says the data path did not open, and what would open it, and
+#           that the sender has no relay either (its RelayFailed)
+#   senderbad the sender's relay refuses its password, the client has none:
+#           the client names the sender's relay failure
 #   badcred the same with a wrong TURN password and --relay always: exit 1
 #           and coturn's 401 in words
 # Usage: relay_nat.sh (BF_CLIENT, BF_SENDER in the environment). Needs root
@@ -166,11 +172,14 @@ stop_sender() {
   wait "$SENDER_PID" 2> /dev/null
   exec 3>&-
 }
-client() { # ARGS...: bildfunk in the client's namespace; CLIENT_RC
+client() { # ARGS...: bildfunk in the client's namespace; CLIENT_RC, CLIENT_S (its run time)
+  local t0
+  t0=$(date +%s%N)
   timeout 60 ip netns exec "$C" "$BF_CLIENT" "$HOST" --headless --config-dir "$tmp/c" \
     --skip-to-live off --framemd5 "$tmp/c.md5" --stats-json "$tmp/c.json" "$@" \
     2> "$tmp/client.err"
   CLIENT_RC=$?
+  CLIENT_S=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
 }
 TURN=(--turn turn:10.78.10.1:3478 --turn-user alice)
 path_field() { # FIELD: from the client's --stats-json "path" object
@@ -317,16 +326,37 @@ stop_sender
 [ "$(path_field via)" = 10.78.10.1:3478 ] || fail "senders: via '$(path_field via)'"
 grep -q "the data path goes through the sender's TURN relay 10.78.10.1:3478" "$tmp/client.err" ||
   fail "senders: the client did not say it uses the sender's relay"
-grep -q "no punch from the client within 4.5 s: the data path goes through the TURN relay" \
-  "$tmp/sender.err" || fail "senders: the sender did not say it offered its relay"
+# the client said it has no relay (RelayFailed): the sender offers after 3 s, not 4.5 s
+grep -q "no punch from the client within 3 s: the data path goes through the TURN relay" \
+  "$tmp/sender.err" || fail "senders: the sender did not offer its relay at 3 s"
+grep -q "the client has no relay: no TURN server on the client (--turn)" "$tmp/sender.err" ||
+  fail "senders: the sender did not hear that the client has no relay"
 srelay=$(grep -o '"relay": {[^}]*}' "$tmp/s.json")
-grep -q '"offers_made": 1' <<< "$srelay" || fail "senders: sender stats $srelay"
+grep -q '"offers_made": 1' <<< "$srelay" && grep -q '"client_has_none": 1' <<< "$srelay" &&
+  grep -q '"failed_sent": 0' <<< "$srelay" || fail "senders: sender stats $srelay"
 stx=$(grep -o '"tx": [0-9]*' <<< "$srelay" | awk '{print $2}')
 [ "${stx:-0}" -ge 100 ] || fail "senders: only ${stx:-0} datagrams sent through the sender's relay"
 exact
 [ "$SHOWN" -ge 60 ] && [ "$EXACT" -eq "$SHOWN" ] || fail "senders: $EXACT of $SHOWN bit-exact"
 ok "senders: path relayed via the sender's relay 10.78.10.1:3478, $EXACT/$SHOWN pictures" \
-  "bit-exact, rtt $(path_field rtt_ms) ms"
+  "bit-exact in $CLIENT_S s, rtt $(path_field rtt_ms) ms"
+
+# 3b. both have a relay: the client's offer (3 s) comes first and wins
+start_sender --dump-au "$tmp/dump.h264" --turn turn:10.78.10.1:3478 --turn-user alice \
+  --turn-pass alice-pass --stats-json "$tmp/s.json"
+client --frames 60 "${TURN[@]}" --turn-pass alice-pass
+stop_sender
+[ "$CLIENT_RC" -eq 0 ] || fail "bothturn: exit $CLIENT_RC"
+[ "$(path_field kind)" = relayed ] || fail "bothturn: path '$(path_field kind)'"
+grep -q "the data path goes through the TURN relay 10.78.10.1:3478" "$tmp/client.err" ||
+  fail "bothturn: the client's own relay is not the path"
+grep -q "sender's TURN relay" "$tmp/client.err" && fail "bothturn: the sender's relay was taken"
+srelay=$(grep -o '"relay": {[^}]*}' "$tmp/s.json")
+grep -q '"offers_taken": 1' <<< "$srelay" && grep -q '"offers_made": 0' <<< "$srelay" &&
+  grep -q '"ours": 0' <<< "$srelay" || fail "bothturn: sender stats $srelay"
+exact
+[ "$SHOWN" -ge 60 ] && [ "$EXACT" -eq "$SHOWN" ] || fail "bothturn: $EXACT of $SHOWN bit-exact"
+ok "bothturn: the client's relay wins, $EXACT/$SHOWN pictures bit-exact"
 
 # 4. no relay: the client says the data path did not open, and what opens it
 start_sender
@@ -338,7 +368,23 @@ grep -q "the control session is up, so the sender runs, but the data path did no
 grep -q "forward UDP port 47998 on the sender's router" "$tmp/client.err" &&
   grep -q -- "--turn turn:HOST" "$tmp/client.err" || fail "noturn: no advice"
 grep -q "is the sender running" "$tmp/client.err" && fail "noturn: 'is the sender running?'"
-ok "noturn: exit $CLIENT_RC, '$(grep -o 'the data path did not open.*' "$tmp/client.err" | head -c 120)...'"
+# the sender said it has no relay (RelayFailed): the client did not wait 6.5 s for its offer
+grep -q "data path did not open.*; the sender has no relay to offer: no TURN server on the sender" \
+  "$tmp/client.err" || fail "noturn: the sender's missing relay not named"
+ok "noturn: exit $CLIENT_RC after $CLIENT_S s, '$(grep -o 'the data path did not open.*' "$tmp/client.err" | head -c 120)...'"
+
+# 4b. the sender's relay refuses it (wrong password), the client has none:
+# the client's message names the sender's relay failure
+start_sender --turn turn:10.78.10.1:3478 --turn-user alice --turn-pass wrong \
+  --stats-json "$tmp/s.json"
+client --frames 60 --timeout 2
+stop_sender
+[ "$CLIENT_RC" -eq 1 ] || fail "senderbad: exit $CLIENT_RC"
+grep -q "the sender has no relay to offer: TURN server 10.78.10.1:3478 refused .*401.*wrong user name" \
+  "$tmp/client.err" || fail "senderbad: the sender's relay failure not named"
+grep -q '"failed_sent": 1' "$tmp/s.json" || fail "senderbad: no RelayFailed counted by the sender"
+ok "senderbad: exit 1 after $CLIENT_S s, the client names the sender's relay failure ($(grep -o '(401[^)]*)' \
+  "$tmp/client.err" | head -n 1))"
 
 # 5. wrong credentials: a clear error, exit 1
 start_sender

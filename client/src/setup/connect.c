@@ -76,7 +76,7 @@ static void connect_stopped(bf_client *c) {
   c->setup_rc = 1;
 }
 
-static void on_ctl_event(bf_client *c, const bf_ctl_event *ev) {
+static void on_ctl_event(bf_client *c, const bf_ctl_event *ev, uint64_t now) {
   if (ev->type == BF_CTL_EV_SHOW_CODE) {
     fprintf(stderr,
             "bildfunk: pairing with %s: code %s (type it on the sender)\n"
@@ -91,6 +91,7 @@ static void on_ctl_event(bf_client *c, const bf_ctl_event *ev) {
     }
   } else if (ev->type == BF_CTL_EV_MESSAGE) {
     bf_connect_wake_event(c, ev);
+    bf_rpath_on_msg(c, &ev->msg, now); /* a RelayFailed may follow the Welcome at once */
   } else if (ev->type == BF_CTL_EV_PAIRED) {
     c->ctl_paired_now = 1;
     char hex[17];
@@ -130,7 +131,7 @@ static bf_turn connect_work(bf_client *c, uint64_t now) {
   bf_cctl_service(c->ctl, now);
   bf_ctl_event ev;
   while (bf_cctl_event(c->ctl, &ev))
-    on_ctl_event(c, &ev);
+    on_ctl_event(c, &ev, now);
   bf_cctl_state st = bf_cctl_state_get(c->ctl);
   if (st == BF_CCTL_CLOSED) {
     int code = bf_cctl_close_message(c->ctl, c->ctl_end, sizeof c->ctl_end);

@@ -51,7 +51,7 @@ static void resumed(bf_client *c) {
     c->end_reason = "reconnect";
     return;
   }
-  if (c->input) bf_fwd_new_session(c->input); /* its sender counts events from 1 */
+  if (c->input) bf_fwd_new_session(c->input);   /* its sender counts events from 1 */
   bf_rpath_new_session(c, bf_clock_epoch_ns()); /* a relay path is offered again */
   c->reconnecting = 0;
   c->reconnects++;
@@ -89,12 +89,15 @@ void bf_reconnect_service(bf_client *c, uint64_t now) {
     }
     bf_cctl_del(&c->ctl);
     c->ctl = next;
+    bf_rpath_new_ctl(c); /* what the old session's sender said is gone */
     c->reconnect_attempts++;
   }
   bf_cctl_service(c->ctl, now);
   bf_ctl_event ev;
-  while (bf_cctl_event(c->ctl, &ev))
+  while (bf_cctl_event(c->ctl, &ev)) {
     bf_connect_wake_event(c, &ev); /* the sender's MACs, kept once established */
+    if (ev.type == BF_CTL_EV_MESSAGE) bf_rpath_on_msg(c, &ev.msg, now); /* after the Welcome */
+  }
   bf_cctl_state st = bf_cctl_state_get(c->ctl);
   if (st == BF_CCTL_ESTABLISHED) {
     bf_connect_keep_wake(c);

@@ -64,20 +64,6 @@ int bf_rpath_configure(bf_rpath *rp, const bf_cli *cli) {
   return 0;
 }
 
-static void fail(bf_client *c, const char *why) {
-  bf_rpath *rp = &c->rp;
-  rp->state = BF_RPATH_FAILED;
-  snprintf(rp->err, sizeof rp->err, "%s", why);
-  if (rp->mode == BF_RELAY_ALWAYS) { /* the only path there was */
-    bf_client_say(c, "the TURN relay %s cannot carry the stream: %s", rp->server, why);
-    c->done = 1;
-    c->exit_code = 1;
-    c->end_reason = "relay";
-    return;
-  }
-  bf_client_say(c, "the TURN relay %s is not available: %s", rp->server, why);
-}
-
 static unsigned port_of(const bf_addr *a);
 
 /* DataAddr (docs/protocol.md 7.1): the data socket's port on the control
@@ -99,10 +85,50 @@ static void data_addr(bf_client *c, uint64_t now) {
   if (m.u.data_addr.addr.port) (void)bf_cctl_send(c->ctl, &m, now);
 }
 
-int bf_rpath_start(bf_client *c, uint64_t now) {
+/* RelayFailed to the sender (docs/protocol.md 13.3): this client has no
+ * relay, and why. Once per session, to a sender that takes part. */
+static void tell_failed(bf_client *c, const char *why, uint64_t now) {
+  bf_rpath *rp = &c->rp;
+  if (rp->told_failed || !c->ctl || !(c->welcome_flags & BF_CTL_WELCOME_RELAY)) return;
+  bf_ctl_msg m;
+  memset(&m, 0, sizeof m);
+  m.type = BF_CTL_RELAY_FAILED;
+  snprintf(m.u.relay_failed.text, sizeof m.u.relay_failed.text, "%s", why);
+  (void)bf_cctl_send(c->ctl, &m, now);
+  rp->told_failed = 1;
+}
+
+/* This session's sender and client have said nothing yet. */
+static void session_fresh(bf_client *c, uint64_t now) {
   bf_rpath *rp = &c->rp;
   rp->since_ns = now;
+  rp->told_failed = 0;
   data_addr(c, now);
+  if (rp->mode == BF_RELAY_NEVER) return; /* the sender was not offered the relay messages */
+  if (!rp->configured)
+    tell_failed(c, "no TURN server on the client (--turn)", now);
+  else if (rp->state == BF_RPATH_FAILED)
+    tell_failed(c, rp->err, now);
+}
+
+static void fail(bf_client *c, const char *why, uint64_t now) {
+  bf_rpath *rp = &c->rp;
+  rp->state = BF_RPATH_FAILED;
+  tell_failed(c, why, now);
+  snprintf(rp->err, sizeof rp->err, "%s", why);
+  if (rp->mode == BF_RELAY_ALWAYS) { /* the only path there was */
+    bf_client_say(c, "the TURN relay %s cannot carry the stream: %s", rp->server, why);
+    c->done = 1;
+    c->exit_code = 1;
+    c->end_reason = "relay";
+    return;
+  }
+  bf_client_say(c, "the TURN relay %s is not available: %s", rp->server, why);
+}
+
+int bf_rpath_start(bf_client *c, uint64_t now) {
+  bf_rpath *rp = &c->rp;
+  session_fresh(c, now);
   if (!rp->configured || rp->mode == BF_RELAY_NEVER || !c->ctl) return 0;
   if (!(c->welcome_flags & BF_CTL_WELCOME_RELAY)) {
     bf_client_say(c, "the sender cannot take a relayed path (an older bildfunk-send): direct only");
@@ -114,7 +140,7 @@ int bf_rpath_start(bf_client *c, uint64_t now) {
   if (r == 0) r = bf_channel_relay_start(bf_pump_channel(c->pump), &rc, now);
   if (r < 0) {
     if (!err[0] || r != -ENOENT) snprintf(err, sizeof err, "%s", bf_strerror(r));
-    fail(c, err);
+    fail(c, err, now);
     return c->done ? 1 : 0;
   }
   rp->state = BF_RPATH_STARTING;
@@ -169,7 +195,7 @@ static void switch_to_relay(bf_client *c, const bf_channel_relay_status *st, uin
   bf_rpath *rp = &c->rp;
   int r = bf_channel_relay_use(bf_pump_channel(c->pump));
   if (r < 0) {
-    fail(c, r == -EPERM ? "the data plane is not sealed" : bf_strerror(r));
+    fail(c, r == -EPERM ? "the data plane is not sealed" : bf_strerror(r), now);
     return;
   }
   char a[BF_ADDR_STRLEN];
@@ -193,7 +219,7 @@ void bf_rpath_tick(bf_client *c, uint64_t now) {
   bf_channel_relay_status st;
   bf_channel_relay_status_get(ch, &st);
   if (st.state == BF_CHANNEL_RELAY_FAILED) {
-    fail(c, st.error[0] ? st.error : "the allocation failed");
+    fail(c, st.error[0] ? st.error : "the allocation failed", now);
     return;
   }
   if (rp->state == BF_RPATH_STARTING && st.state == BF_CHANNEL_RELAY_ALLOCATED) {
@@ -244,17 +270,21 @@ static void sender_offer(bf_client *c, const bf_ctl_msg *m, uint64_t now) {
                 rp->server, bf_addr_format(&to, a, sizeof a));
 }
 
+void bf_rpath_new_ctl(bf_client *c) {
+  c->rp.sender_has_none = 0;
+  c->rp.sender_err[0] = 0;
+}
+
 void bf_rpath_new_session(bf_client *c, uint64_t now) {
   bf_rpath *rp = &c->rp;
-  rp->since_ns = now;
-  data_addr(c, now);
+  session_fresh(c, now);
   if (rp->state == BF_RPATH_SENDERS) {
     rp->state = BF_RPATH_OFF;
   } else if (rp->state == BF_RPATH_OFFERED) {
     bf_channel *ch = bf_pump_channel(c->pump);
     bf_channel_relay_leave(ch); /* the relay peer was the old session's */
     if (bf_channel_relay_use(ch) < 0) {
-      fail(c, "the relay could not be the path again");
+      fail(c, "the relay could not be the path again", now);
       return;
     }
     bf_channel_relay_status st;
@@ -271,8 +301,10 @@ void bf_rpath_on_msg(bf_client *c, const bf_ctl_msg *m, uint64_t now) {
   } else if (m->type == BF_CTL_RELAY_READY) {
     c->rp.ready = 1;
     bf_client_verbose(c, "the sender sends to the relayed address");
-  } else if (m->type == BF_CTL_RELAY_FAILED) {
-    bf_client_say(c, "the sender cannot use the relay: %s", m->u.relay_failed.text);
+  } else if (m->type == BF_CTL_RELAY_FAILED) { /* no offer of the sender's to wait for */
+    c->rp.sender_has_none = 1;
+    snprintf(c->rp.sender_err, sizeof c->rp.sender_err, "%s", m->u.relay_failed.text);
+    bf_client_verbose(c, "the sender has no relay: %s", m->u.relay_failed.text);
   }
 }
 
@@ -281,7 +313,7 @@ int bf_rpath_pending(const bf_client *c, uint64_t now) {
   if (!c->pump || bf_pump_last_data_ns(c->pump) != 0) return 0;
   /* the sender may offer its own relay (a Welcome with the relay flag) */
   if ((rp->state == BF_RPATH_OFF || rp->state == BF_RPATH_FAILED) && rp->mode != BF_RELAY_NEVER &&
-      (c->welcome_flags & BF_CTL_WELCOME_RELAY))
+      (c->welcome_flags & BF_CTL_WELCOME_RELAY) && !rp->sender_has_none)
     return now - rp->since_ns < BF_RPATH_SENDER_WAIT_NS;
   if (rp->state != BF_RPATH_STARTING && rp->state != BF_RPATH_STANDBY) return 0;
   /* an allocation that takes longer than this is not waited for */
@@ -328,5 +360,8 @@ const char *bf_rpath_no_data_hint(const bf_client *c, char *buf, size_t cap) {
              " \xe2\x80\x94 forward UDP port %s on the sender's router to the sender, or use a "
              "TURN relay (--turn turn:HOST[:PORT])",
              port);
+  size_t n = strlen(buf);
+  if (rp->sender_has_none && !bf_rpath_relayed(c) && n < cap)
+    snprintf(buf + n, cap - n, "; the sender has no relay to offer: %s", rp->sender_err);
   return buf;
 }

@@ -8,7 +8,9 @@
  * data path and the sender is told the relayed address (RelayOffer). Also
  * what the user is told: which path the stream takes ("direct" or
  * "relayed via HOST"), and, when no data comes, why and what would open
- * the path.
+ * the path. RelayFailed both ways: the sender is told when this client has
+ * no relay (none configured, its allocation failed), and a sender that
+ * says it has none is not waited for.
  *
  * Not here: the TURN client and the relayed path of the channel
  * (bildfunk/channel.h, transport), the control connection (ctl_client.h).
@@ -56,7 +58,10 @@ typedef struct bf_rpath {
   unsigned offers;
   int ready; /* the sender answered RelayReady */
   int permit_asked;
-  int said_path; /* "data through the relay" said */
+  int said_path;       /* "data through the relay" said */
+  int told_failed;     /* this session's sender was sent RelayFailed (we have no relay) */
+  int sender_has_none; /* this session's sender said RelayFailed: |sender_err| */
+  char sender_err[BF_CTL_MAX_TEXT + 1];
 } bf_rpath;
 
 struct bf_client;
@@ -76,7 +81,11 @@ void bf_rpath_tick(struct bf_client *c, uint64_t now);
  * a sender's relay of the old session is forgotten (the new one may offer
  * again). */
 void bf_rpath_new_session(struct bf_client *c, uint64_t now);
-/* RelayOffer / RelayReady / RelayFailed from the sender. */
+/* A new control connection (--reconnect): what the last one's sender said
+ * (RelayFailed) is forgotten before its events are read. */
+void bf_rpath_new_ctl(struct bf_client *c);
+/* RelayOffer / RelayReady / RelayFailed from the sender (also while the
+ * session is being set up: RelayFailed may come right after the Welcome). */
 void bf_rpath_on_msg(struct bf_client *c, const bf_ctl_msg *m, uint64_t now);
 /* 1 while the relay may still become the path: silence is not yet the
  * sender's. */
