@@ -20,8 +20,8 @@ endif()
 # with only the control port forwarded (two-sided punch, protocol.md 7.1),
 # through the relay behind a random-port NAT (bit-exact), the "data path did
 # not open" advice without a relay (naming the sender's missing or failed
-# relay: RelayFailed), both sides with a relay, and wrong TURN credentials.
-# About 50 s;
+# relay: RelayFailed), both sides with a relay, --reconnect through either
+# side's relay, and wrong TURN credentials. About 70 s;
 # needs root (exit 77 = skip otherwise; BF_REQUIRE_ALL=1 makes it a failure).
 if(BF_SEAL AND CMAKE_SYSTEM_NAME STREQUAL "Linux" AND TARGET bildfunk AND TARGET bildfunk-send)
   add_test(NAME relay_nat COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/../nat/relay_nat.sh)

@@ -36,6 +36,8 @@
 #           after 4.5 s the sender offers its relayed address, the client's
 #           punches come through coturn and adopt; bit-exact again
 #           (the client said it has no relay: the sender offers at 3 s)
+#   sendersreconnect  the same with --reconnect: the sender freezes 3 s, the
+#           new session goes through the sender's relay again, 240 pictures
 #   bothturn both with --turn: the client's offer (3 s) wins over the
 #           sender's (4.5 s); bit-exact
 #   noturn  the same router, a client without --turn: it ends (exit 1) and
@@ -340,6 +342,37 @@ exact
 [ "$SHOWN" -ge 60 ] && [ "$EXACT" -eq "$SHOWN" ] || fail "senders: $EXACT of $SHOWN bit-exact"
 ok "senders: path relayed via the sender's relay 10.78.10.1:3478, $EXACT/$SHOWN pictures" \
   "bit-exact in $CLIENT_S s, rtt $(path_field rtt_ms) ms"
+
+# 3a. --reconnect through the sender's relay: the sender freezes for 3 s,
+# the new session gets the sender's relay again, the stream goes on
+start_sender --dump-au "$tmp/dump.h264" --turn turn:10.78.10.1:3478 --turn-user alice \
+  --turn-pass alice-pass
+timeout 60 ip netns exec "$C" "$BF_CLIENT" "$HOST" --headless --config-dir "$tmp/c" \
+  --skip-to-live off --framemd5 "$tmp/c.md5" --stats-json "$tmp/c.json" --frames 240 --reconnect \
+  2> "$tmp/client.err" &
+cl=$!
+pids+=("$cl")
+for _ in $(seq 300); do
+  grep -q "goes through the sender's TURN relay" "$tmp/client.err" && break
+  sleep 0.05
+done
+sleep 1
+kill -STOP "$SENDER_PID"
+sleep 3
+kill -CONT "$SENDER_PID"
+wait "$cl"
+CLIENT_RC=$?
+stop_sender
+[ "$CLIENT_RC" -eq 0 ] || fail "sendersreconnect: exit $CLIENT_RC"
+grep -q "set up again: the stream goes on" "$tmp/client.err" || fail "sendersreconnect: no new session"
+[ "$(grep -c "the data path goes through the sender's TURN relay" "$tmp/client.err")" -ge 2 ] ||
+  fail "sendersreconnect: the new session did not go through the sender's relay"
+[ "$(path_field kind)" = relayed ] || fail "sendersreconnect: path '$(path_field kind)'"
+exact_md5
+[ "$SHOWN" -eq 240 ] && [ "$EXACT" -eq "$SHOWN" ] ||
+  fail "sendersreconnect: $EXACT of $SHOWN bit-exact"
+ok "sendersreconnect: a 3 s freeze, the new session through the sender's relay again," \
+  "$EXACT/$SHOWN pictures bit-exact"
 
 # 3b. both have a relay: the client's offer (3 s) comes first and wins
 start_sender --dump-au "$tmp/dump.h264" --turn turn:10.78.10.1:3478 --turn-user alice \
