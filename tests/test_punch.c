@@ -325,6 +325,14 @@ static void test_opener_schedule(void **state) {
   assert_int_equal(bf_punch_opener_add(&o, &third, t0 + 60 * MS), -ENOSPC);
   assert_int_equal(bf_punch_opener_add(&o, &noport, t0 + 60 * MS), -EINVAL);
   assert_int_equal(bf_punch_opener_add(&o, NULL, t0 + 60 * MS), -EINVAL);
+  /* only a host: a client cannot point the punches at a group or everyone */
+  static const char *const not_hosts[] = {"0.0.0.0:40000",        "224.0.0.1:40000",
+                                          "239.255.255.250:1900", "255.255.255.255:9",
+                                          "[::]:40000",           "[ff02::1]:40000"};
+  for (size_t i = 0; i < sizeof not_hosts / sizeof not_hosts[0]; i++) {
+    bf_addr x = A(not_hosts[i]);
+    assert_int_equal(bf_punch_opener_add(&o, &x, t0 + 60 * MS), -EINVAL);
+  }
   /* due at once, both candidates */
   assert_int_equal(bf_punch_opener_next(&o), t0 + 60 * MS);
   assert_int_equal(bf_punch_opener_due(&o, t0 + 60 * MS, &cand), 2);

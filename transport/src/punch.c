@@ -110,8 +110,21 @@ void bf_punch_opener_start(bf_punch_opener *o, uint64_t now_ns) {
   o->end_ns = now_ns + BF_PUNCH_OPEN_SPAN_NS;
 }
 
+/* A unicast address: not unspecified, not multicast, not the broadcast
+ * address (a client names where the sender punches: only a host). */
+static int unicast(const bf_addr *a) {
+  if (a->ss.ss_family == AF_INET) {
+    const uint8_t *b =
+        (const uint8_t *)&((const struct sockaddr_in *)(const void *)&a->ss)->sin_addr;
+    int zero = !(b[0] | b[1] | b[2] | b[3]), all = (b[0] & b[1] & b[2] & b[3]) == 0xFF;
+    return !zero && (b[0] >> 4) != 0xE && !all;
+  }
+  const struct in6_addr *ip6 = &((const struct sockaddr_in6 *)(const void *)&a->ss)->sin6_addr;
+  return !IN6_IS_ADDR_UNSPECIFIED(ip6) && !IN6_IS_ADDR_MULTICAST(ip6);
+}
+
 int bf_punch_opener_add(bf_punch_opener *o, const bf_addr *a, uint64_t now_ns) {
-  if (!a || a->len == 0 || addr_port(a) == 0) return -EINVAL;
+  if (!a || a->len == 0 || addr_port(a) == 0 || !unicast(a)) return -EINVAL;
   if (!o->active || now_ns >= o->end_ns) return 0;
   for (size_t i = 0; i < o->n_cand; i++)
     if (bf_addr_equal(&o->cand[i], a)) return 0;

@@ -154,7 +154,8 @@ typedef struct bf_punch_opener {
 void bf_punch_opener_start(bf_punch_opener *o, uint64_t now_ns);
 /* Adds candidate |a| (port != 0; a duplicate is ignored). A round is due at
  * once when the window is open. 1 added, 0 duplicate or window over,
- * -ENOSPC (BF_PUNCH_OPEN_MAX kept), -EINVAL (no address or port). */
+ * -ENOSPC (BF_PUNCH_OPEN_MAX kept), -EINVAL (no address or port, or not a
+ * unicast address: unspecified, multicast, 255.255.255.255). */
 int bf_punch_opener_add(bf_punch_opener *o, const bf_addr *a, uint64_t now_ns);
 /* When a round is due at |now_ns|: returns how many candidates (|*cand|
  * points at them; the caller sends one punch to each) and advances the
