@@ -20,7 +20,9 @@
 #             client and of OTHER (another build's bildfunk), interleaved,
 #             BF_AB_ROUNDS pairs (5): medians and every run, so a change's
 #             effect shows in one run on a shared machine; BF_AB_ONLY=1
-#             runs only this part
+#             runs only this part; BF_AUDIO_PICTURE=WxH@FPS streams a larger
+#             picture beside the sound (default 160x120@30), to see what the
+#             picture's decode costs the sound
 # Prints one JSON object on stdout. About 2 minutes (ab: 20 s a pair).
 #
 #   bench/audio.sh [BUILD_DIR] [SECONDS]   (defaults: build, 8 per run)
@@ -28,6 +30,8 @@ set -euo pipefail
 build=${1:-build}
 secs=${2:-8}
 sender=${BF_SENDER:-$build/sender/bildfunk-send}
+picture=${BF_AUDIO_PICTURE:-160x120@30}
+pic_size=${picture%@*} pic_fps=${picture#*@}
 client=${BF_CLIENT:-$build/client/bildfunk}
 netsim=${BF_NETSIM:-$build/netsim/bildfunk-netsim}
 for b in "$sender" "$client" "$netsim"; do
@@ -65,7 +69,7 @@ watch_cpu() {
 # run NAME FRAME_MS FEC NETSIM_ARGS: one session; its figures into $tmp/NAME.*
 run() {
   local name=$1 frame=$2 fec=$3 ns=$4 port target
-  "$sender" --direct --listen 127.0.0.1:0 --quiet --size 160x120 --fps 30 --audio testsrc \
+  "$sender" --direct --listen 127.0.0.1:0 --quiet --size "$pic_size" --fps "$pic_fps" --audio testsrc \
     --audio-frame "$frame" --audio-fec "$fec" 2> "$tmp/$name.serr" > /dev/null &
   local sp=$!
   pids+=("$sp")
@@ -146,7 +150,8 @@ if [ -n "${BF_AB_CLIENT:-}" ]; then
   ab_json=$(printf '{"frame_ms": 5, "loss": "none", "rounds": %s, "this": %s, "other": %s, "other_client": "%s"}' \
     "$rounds" "$(side_json this)" "$(side_json other)" "$BF_AB_CLIENT")
   if [ "${BF_AB_ONLY:-0}" = 1 ]; then
-    printf '{"benchmark": "audio", "machine": %s, "seconds_per_run": %s, "ab": %s}\n' "$machine" "$secs" "$ab_json"
+    printf '{"benchmark": "audio", "machine": %s, "picture": "%s", "seconds_per_run": %s, "ab": %s}\n' \
+      "$machine" "$picture" "$secs" "$ab_json"
     exit 0
   fi
 fi
@@ -166,7 +171,7 @@ run b_42 5 4+2 "$burst"
 played=$(awk -v d="$(jnum "$tmp/l5.json" decoded)" -v c="$(jnum "$tmp/l5.json" concealed)" \
   'BEGIN { printf "%.3f", (d + c) * 0.005 }')
 cpu() { awk -v t="$(cat "$1")" -v k="$tick" -v s="$played" 'BEGIN { printf "%.2f", 1000 * t / k / s }'; }
-printf '{"benchmark": "audio", "machine": %s,\n' "$machine"
+printf '{"benchmark": "audio", "machine": %s, "picture": "%s",\n' "$machine" "$picture"
 [ -n "$ab_json" ] && printf ' "ab": %s,\n' "$ab_json"
 printf ' "seconds_per_run": %s, "opus": "48 kHz stereo, restricted low delay, CBR 128 kbit/s",\n' "$secs"
 printf ' "latency": {"frame_5ms": {"lossless": %s, "loss_5pct": %s},\n' "$(lat l5)" "$(lat l5loss)"
