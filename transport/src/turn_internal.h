@@ -26,6 +26,7 @@ typedef struct req {
   uint32_t lifetime; /* Refresh: 0 releases */
   int auth;          /* carries credentials */
   unsigned stale;    /* 438 retries so far */
+  int release_437;   /* Refresh(0) of the allocation an Allocate's 437 met */
   unsigned sent;
   uint64_t first_ns; /* first send */
   uint64_t next_ns;  /* next send, or the timeout after the last */
@@ -67,6 +68,7 @@ struct bf_turn {
   uint32_t lifetime_s;
   uint64_t expires_ns, refresh_ns;
   int refresh_inflight;
+  int mismatch_tried; /* this Allocate met a 437 and released the stale one */
   uint16_t next_channel;
   req reqs[BF_TURN_MAX_REQUESTS];
   binding perms[BF_TURN_MAX_PERMS];
