@@ -9,7 +9,8 @@
  * permissions and channels on time passed in, allocation loss, release,
  * Binding, ChannelData and Data indications unwrapped in place, Send
  * indications, demultiplexing, a 437 to Allocate (the stale allocation
- * released with Refresh 0, then allocated once more; or the error).
+ * released with Refresh 0, then allocated again 1.5 s later; or the
+ * error).
  */
 #include "testutil.h"
 
@@ -743,20 +744,25 @@ static void test_mismatch_release(void **state) {
   assert_int_equal(answer_ok(&s, 0, SEC), BF_TURN_RX_CONTROL);
   expect_no_event(&s); /* not EV_RELEASED: this is no release of ours */
   assert_int_equal(bf_turn_state_get(s.t), BF_TURN_ALLOCATING);
-  /* a new Allocate, a new transaction */
-  expect_req(&s, SEC, BF_STUN_ALLOCATE);
+  /* a new Allocate, a new transaction, 1.5 s later (coturn deletes a
+   * released allocation on its timer, a second or two later) */
+  uint64_t t1 = SEC + 1500 * MS;
+  assert_int_equal(next_req(&s, SEC), 0);
+  assert_int_equal(bf_turn_next_due(s.t), t1);
+  assert_int_equal(next_req(&s, t1 - 1), 0);
+  expect_req(&s, t1, BF_STUN_ALLOCATE);
   expect_auth(&s, "alice", "nonce-2");
   assert_memory_not_equal(s.m.txid, txid, 12);
   uint32_t transport;
   assert_int_equal(bf_stun_get_u32(&s.m, BF_STUN_A_REQUESTED_TRANSPORT, &transport), 0);
   assert_int_equal(transport, BF_STUN_TRANSPORT_UDP << 24);
-  assert_int_equal(answer_allocated(&s, 600, SEC), BF_TURN_RX_CONTROL);
+  assert_int_equal(answer_allocated(&s, 600, t1), BF_TURN_RX_CONTROL);
   expect_event(&s, BF_TURN_EV_ALLOCATED, NULL);
   expect_no_event(&s);
   assert_int_equal(bf_turn_state_get(s.t), BF_TURN_ALLOCATED);
   assert_non_null(bf_turn_relayed(s.t));
-  assert_int_equal(next_req(&s, SEC), 0);
-  assert_int_equal(bf_turn_next_due(s.t), SEC + 540 * SEC); /* refreshes run as usual */
+  assert_int_equal(next_req(&s, t1), 0);
+  assert_int_equal(bf_turn_next_due(s.t), t1 + 540 * SEC); /* refreshes run as usual */
   bf_turn_stats st;
   bf_turn_stats_get(s.t, &st);
   assert_int_equal(st.mismatch_released, 1);
@@ -771,13 +777,22 @@ static void test_mismatch_unreleased(void **state) {
   config(&cfg);
   srv s;
   bf_turn_event ev;
-  /* released, but the next Allocate meets a 437 again: the end */
+  /* released, but the next Allocates (1.5 s apart while the server may
+   * still be deleting it) meet a 437 again: after the third, the end */
   srv_open(&s, &cfg, "alice", "secret-a");
   allocate_437(&s, 0);
   assert_int_equal(answer_ok(&s, 0, 0), BF_TURN_RX_CONTROL);
-  expect_req(&s, 0, BF_STUN_ALLOCATE);
-  expect_auth(&s, "alice", "nonce-1");
-  assert_int_equal(answer_error(&s, 437, NULL, 0), BF_TURN_RX_CONTROL);
+  uint8_t txid[12] = {0};
+  for (uint64_t i = 1; i <= 3; i++) {
+    assert_int_equal(bf_turn_next_due(s.t), i * 1500 * MS);
+    assert_int_equal(next_req(&s, i * 1500 * MS - 1), 0);
+    expect_req(&s, i * 1500 * MS, BF_STUN_ALLOCATE);
+    expect_auth(&s, "alice", "nonce-1");
+    assert_memory_not_equal(s.m.txid, txid, 12);
+    memcpy(txid, s.m.txid, 12);
+    expect_no_event(&s);
+    assert_int_equal(answer_error(&s, 437, NULL, i * 1500 * MS), BF_TURN_RX_CONTROL);
+  }
   expect_event(&s, BF_TURN_EV_ERROR, &ev);
   expect_no_event(&s);
   assert_int_equal(ev.method, BF_STUN_ALLOCATE);
@@ -787,7 +802,7 @@ static void test_mismatch_unreleased(void **state) {
                                     "server still holds an allocation for this address"));
   assert_non_null(strstr(ev.reason, "would not release it"));
   assert_int_equal(bf_turn_state_get(s.t), BF_TURN_FAILED);
-  assert_int_equal(next_req(&s, SEC), 0); /* no third try */
+  assert_int_equal(next_req(&s, 10 * SEC), 0); /* no more tries */
   assert_int_equal(bf_turn_next_due(s.t), UINT64_MAX);
   bf_turn_stats st;
   bf_turn_stats_get(s.t, &st);

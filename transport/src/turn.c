@@ -328,10 +328,13 @@ static int recast(bf_turn *t, req *r, uint16_t method, uint64_t now) {
 
 static void refreshed(bf_turn *t, req *r, const bf_stun_msg *m, uint64_t now) {
   uint32_t lifetime = 0;
-  if (r->release_437) { /* the stale allocation is gone: allocate again */
+  if (r->release_437) { /* the stale allocation goes: allocate again once it is gone */
     t->st.mismatch_released++;
+    t->mismatch_allocs = 1;
     if (recast(t, r, BF_STUN_ALLOCATE, now) < 0)
       fail(t, r, 0, -EIO, "no randomness for a transaction id");
+    else
+      r->next_ns = now + MISMATCH_SETTLE_NS;
     return;
   }
   r->used = 0;
@@ -408,6 +411,24 @@ static void success(bf_turn *t, req *r, const bf_stun_msg *m, uint64_t now) {
   }
 }
 
+/* A 437 to Allocate: an allocation of this 5-tuple is left on the server
+ * (the relay lives on the fixed data port: this program before a crash).
+ * Once per bf_turn_allocate it is released (Refresh 0 in |r|'s slot);
+ * after that, Allocate is sent again 1.5 s later while the server lets
+ * the released allocation run out, MISMATCH_TRIES times in all. 1 when
+ * |r| goes on, 0 when the 437 is final. */
+static int mismatch_retry(bf_turn *t, req *r, uint64_t now) {
+  if (!t->mismatch_tried) {
+    t->mismatch_tried = 1;
+    return recast(t, r, BF_STUN_REFRESH, now) == 0;
+  }
+  if (!t->mismatch_allocs || t->mismatch_allocs >= MISMATCH_TRIES) return 0;
+  t->mismatch_allocs++;
+  if (recast(t, r, BF_STUN_ALLOCATE, now) < 0) return 0;
+  r->next_ns = now + MISMATCH_SETTLE_NS;
+  return 1;
+}
+
 static void error_response(bf_turn *t, req *r, const bf_stun_msg *m, uint64_t now) {
   const bf_stun_attr *ea = bf_stun_find(m, BF_STUN_A_ERROR_CODE);
   const uint8_t *phrase = NULL;
@@ -428,13 +449,7 @@ static void error_response(bf_turn *t, req *r, const bf_stun_msg *m, uint64_t no
     r->auth = 1;
     if (encode(t, r, now) == 0) return;
   }
-  /* an allocation of this 5-tuple is left on the server (the relay lives
-   * on the fixed data port: this program before a crash): release it and
-   * allocate again, once */
-  if (code == 437 && r->method == BF_STUN_ALLOCATE && !t->mismatch_tried) {
-    t->mismatch_tried = 1;
-    if (recast(t, r, BF_STUN_REFRESH, now) == 0) return;
-  }
+  if (code == 437 && r->method == BF_STUN_ALLOCATE && mismatch_retry(t, r, now)) return;
   char why[128];
   size_t n = phrase_len < sizeof why - 1 ? phrase_len : sizeof why - 1;
   for (size_t i = 0; i < n; i++) /* the server's words, printable only */
@@ -583,6 +598,7 @@ int bf_turn_allocate(bf_turn *t, uint64_t now_ns) {
   if (!start(t, BF_STUN_ALLOCATE, -1, 0, now_ns)) return -EBUSY;
   t->state = BF_TURN_ALLOCATING;
   t->mismatch_tried = 0;
+  t->mismatch_allocs = 0;
   return 0;
 }
 
