@@ -27,9 +27,11 @@
  * - A 437 (Allocation Mismatch) to Allocate: the server still holds an
  *   allocation for this 5-tuple (this program before a crash: the relay
  *   lives on the fixed data port). The client releases it (Refresh with
- *   lifetime 0, the same credentials) and sends a new Allocate, once per
- *   bf_turn_allocate; a second 437, or a refused release, is the error
- *   (code 437, -EADDRINUSE).
+ *   lifetime 0, the same credentials; no EV_RELEASED) once per
+ *   bf_turn_allocate and sends a new Allocate 1.5 s later (coturn deletes
+ *   a released allocation about a second after answering), up to 3 times;
+ *   a refused or unanswered release, or a third 437, is the error (code
+ *   437, -EADDRINUSE).
  * - Binding requests (no credentials) so a side learns its server-reflexive
  *   address; Allocate's answer carries it too.
  * - Retransmission per RFC 8489 §6.2.1: RTO 500 ms doubling, 7 sends, the
