@@ -8,7 +8,9 @@
  * retransmission schedule and its timeout, refreshes of the allocation,
  * permissions and channels on time passed in, allocation loss, release,
  * Binding, ChannelData and Data indications unwrapped in place, Send
- * indications, demultiplexing.
+ * indications, demultiplexing, a 437 to Allocate (the stale allocation
+ * released with Refresh 0, then allocated again 1.5 s later; or the
+ * error).
  */
 #include "testutil.h"
 
@@ -700,6 +702,146 @@ static void test_bindings_fail(void **state) {
   bf_turn_del(&s.t);
 }
 
+/* Allocate, 401, the authenticated Allocate answered 437 (an allocation of
+ * this 5-tuple left on the server): the client releases it with an
+ * authenticated Refresh of lifetime 0 (parsed into s->m). */
+static void allocate_437(srv *s, uint64_t now) {
+  assert_int_equal(bf_turn_allocate(s->t, now), 0);
+  expect_req(s, now, BF_STUN_ALLOCATE);
+  assert_int_equal(answer_error(s, 401, "nonce-1", now), BF_TURN_RX_CONTROL);
+  expect_req(s, now, BF_STUN_ALLOCATE);
+  expect_auth(s, "alice", "nonce-1");
+  uint8_t txid[12];
+  memcpy(txid, s->m.txid, 12);
+  assert_int_equal(answer_error(s, 437, NULL, now), BF_TURN_RX_CONTROL);
+  expect_no_event(s);
+  assert_int_equal(bf_turn_state_get(s->t), BF_TURN_ALLOCATING);
+  expect_req(s, now, BF_STUN_REFRESH);
+  expect_auth(s, "alice", "nonce-1");
+  uint32_t life = 1;
+  assert_int_equal(bf_stun_get_u32(&s->m, BF_STUN_A_LIFETIME, &life), 0);
+  assert_int_equal(life, 0);
+  assert_null(bf_stun_find(&s->m, BF_STUN_A_REQUESTED_TRANSPORT));
+  assert_memory_not_equal(s->m.txid, txid, 12);
+}
+
+static void test_mismatch_release(void **state) {
+  (void)state;
+  bf_turn_config cfg;
+  config(&cfg);
+  srv s;
+  srv_open(&s, &cfg, "alice", "secret-a");
+  allocate_437(&s, SEC);
+  /* a stale nonce on the release is retried as on any request */
+  assert_int_equal(answer_error(&s, 438, "nonce-2", SEC), BF_TURN_RX_CONTROL);
+  expect_req(&s, SEC, BF_STUN_REFRESH);
+  expect_auth(&s, "alice", "nonce-2");
+  uint32_t life = 1;
+  assert_int_equal(bf_stun_get_u32(&s.m, BF_STUN_A_LIFETIME, &life), 0);
+  assert_int_equal(life, 0);
+  uint8_t txid[12];
+  memcpy(txid, s.m.txid, 12);
+  assert_int_equal(answer_ok(&s, 0, SEC), BF_TURN_RX_CONTROL);
+  expect_no_event(&s); /* not EV_RELEASED: this is no release of ours */
+  assert_int_equal(bf_turn_state_get(s.t), BF_TURN_ALLOCATING);
+  /* a new Allocate, a new transaction, 1.5 s later (coturn deletes a
+   * released allocation on its timer, a second or two later) */
+  uint64_t t1 = SEC + 1500 * MS;
+  assert_int_equal(next_req(&s, SEC), 0);
+  assert_int_equal(bf_turn_next_due(s.t), t1);
+  assert_int_equal(next_req(&s, t1 - 1), 0);
+  expect_req(&s, t1, BF_STUN_ALLOCATE);
+  expect_auth(&s, "alice", "nonce-2");
+  assert_memory_not_equal(s.m.txid, txid, 12);
+  uint32_t transport;
+  assert_int_equal(bf_stun_get_u32(&s.m, BF_STUN_A_REQUESTED_TRANSPORT, &transport), 0);
+  assert_int_equal(transport, BF_STUN_TRANSPORT_UDP << 24);
+  assert_int_equal(answer_allocated(&s, 600, t1), BF_TURN_RX_CONTROL);
+  expect_event(&s, BF_TURN_EV_ALLOCATED, NULL);
+  expect_no_event(&s);
+  assert_int_equal(bf_turn_state_get(s.t), BF_TURN_ALLOCATED);
+  assert_non_null(bf_turn_relayed(s.t));
+  assert_int_equal(next_req(&s, t1), 0);
+  assert_int_equal(bf_turn_next_due(s.t), t1 + 540 * SEC); /* refreshes run as usual */
+  bf_turn_stats st;
+  bf_turn_stats_get(s.t, &st);
+  assert_int_equal(st.mismatch_released, 1);
+  assert_int_equal(st.stale_nonce, 1);
+  assert_int_equal(st.requests, 3); /* Allocate, the release, Allocate */
+  bf_turn_del(&s.t);
+}
+
+static void test_mismatch_unreleased(void **state) {
+  (void)state;
+  bf_turn_config cfg;
+  config(&cfg);
+  srv s;
+  bf_turn_event ev;
+  /* released, but the next Allocates (1.5 s apart while the server may
+   * still be deleting it) meet a 437 again: after the third, the end */
+  srv_open(&s, &cfg, "alice", "secret-a");
+  allocate_437(&s, 0);
+  assert_int_equal(answer_ok(&s, 0, 0), BF_TURN_RX_CONTROL);
+  uint8_t txid[12] = {0};
+  for (uint64_t i = 1; i <= 3; i++) {
+    assert_int_equal(bf_turn_next_due(s.t), i * 1500 * MS);
+    assert_int_equal(next_req(&s, i * 1500 * MS - 1), 0);
+    expect_req(&s, i * 1500 * MS, BF_STUN_ALLOCATE);
+    expect_auth(&s, "alice", "nonce-1");
+    assert_memory_not_equal(s.m.txid, txid, 12);
+    memcpy(txid, s.m.txid, 12);
+    expect_no_event(&s);
+    assert_int_equal(answer_error(&s, 437, NULL, i * 1500 * MS), BF_TURN_RX_CONTROL);
+  }
+  expect_event(&s, BF_TURN_EV_ERROR, &ev);
+  expect_no_event(&s);
+  assert_int_equal(ev.method, BF_STUN_ALLOCATE);
+  assert_int_equal(ev.code, 437);
+  assert_int_equal(ev.err, -EADDRINUSE);
+  assert_non_null(strstr(ev.reason, "192.0.2.10:3478, Allocate: 437 Allocation Mismatch: the "
+                                    "server still holds an allocation for this address"));
+  assert_non_null(strstr(ev.reason, "would not release it"));
+  assert_int_equal(bf_turn_state_get(s.t), BF_TURN_FAILED);
+  assert_int_equal(next_req(&s, 10 * SEC), 0); /* no more tries */
+  assert_int_equal(bf_turn_next_due(s.t), UINT64_MAX);
+  bf_turn_stats st;
+  bf_turn_stats_get(s.t, &st);
+  assert_int_equal(st.mismatch_released, 1);
+  bf_turn_del(&s.t);
+
+  /* the release refused: the end, without EV_RELEASED */
+  srv_open(&s, &cfg, "alice", "secret-a");
+  allocate_437(&s, 0);
+  begin(&s, BF_STUN_ERROR);
+  bf_stun_put_error(&s.b, 441, "Wrong credentials");
+  assert_int_equal(send_answer(&s, 1, 0), BF_TURN_RX_CONTROL);
+  expect_event(&s, BF_TURN_EV_ERROR, &ev);
+  expect_no_event(&s);
+  assert_int_equal(ev.method, BF_STUN_ALLOCATE);
+  assert_int_equal(ev.code, 437);
+  assert_non_null(strstr(ev.reason, "would not release it (Refresh: 441"));
+  assert_int_equal(bf_turn_state_get(s.t), BF_TURN_FAILED);
+  assert_int_equal(next_req(&s, SEC), 0);
+  /* a new bf_turn_allocate may try the release once more */
+  assert_int_equal(bf_turn_allocate(s.t, 2 * SEC), 0);
+  expect_req(&s, 2 * SEC, BF_STUN_ALLOCATE);
+  expect_auth(&s, "alice", "nonce-1"); /* the key is known by now */
+  assert_int_equal(answer_error(&s, 437, NULL, 2 * SEC), BF_TURN_RX_CONTROL);
+  expect_req(&s, 2 * SEC, BF_STUN_REFRESH);
+  expect_no_event(&s);
+  bf_turn_del(&s.t);
+
+  /* the release unanswered: the end after its retransmissions */
+  srv_open(&s, &cfg, "alice", "secret-a");
+  allocate_437(&s, 0);
+  while (bf_turn_state_get(s.t) == BF_TURN_ALLOCATING)
+    next_req(&s, bf_turn_next_due(s.t));
+  expect_event(&s, BF_TURN_EV_ERROR, &ev);
+  assert_non_null(strstr(ev.reason, "would not release it (Refresh: no answer after 7 tries"));
+  assert_int_equal(bf_turn_state_get(s.t), BF_TURN_FAILED);
+  bf_turn_del(&s.t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_allocate),
@@ -714,6 +856,8 @@ int main(void) {
       cmocka_unit_test(test_release_and_binding),
       cmocka_unit_test(test_peer_data),
       cmocka_unit_test(test_bindings_fail),
+      cmocka_unit_test(test_mismatch_release),
+      cmocka_unit_test(test_mismatch_unreleased),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

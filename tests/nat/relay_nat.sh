@@ -36,6 +36,12 @@
 #           after 4.5 s the sender offers its relayed address, the client's
 #           punches come through coturn and adopt; bit-exact again
 #           (the client said it has no relay: the sender offers at 3 s)
+#   senderrestart  the same, then the sender is killed (kill -9: its
+#           allocation stays on coturn) and started again: its Allocate from
+#           the same 5-tuple (47998, the NAT's mapping still alive) meets
+#           437 Allocation Mismatch; it releases the stale allocation
+#           (Refresh 0) and allocates again, and the client streams through
+#           the new sender's relay, bit-exact
 #   sendersreconnect  the same with --reconnect: the sender freezes 3 s, the
 #           new session goes through the sender's relay again, 240 pictures
 #   bothturn both with --turn: the client's offer (3 s) wins over the
@@ -342,6 +348,40 @@ exact
 [ "$SHOWN" -ge 60 ] && [ "$EXACT" -eq "$SHOWN" ] || fail "senders: $EXACT of $SHOWN bit-exact"
 ok "senders: path relayed via the sender's relay 10.78.10.1:3478, $EXACT/$SHOWN pictures" \
   "bit-exact in $CLIENT_S s, rtt $(path_field rtt_ms) ms"
+
+# 3'. the sender's relay after a crash: kill -9 leaves its allocation on
+# coturn (600 s); the new sender allocates from the same 5-tuple (data port
+# 47998, the NAT's mapping still in conntrack), meets 437, releases the
+# stale allocation and allocates again
+# (the last sender released its allocation at exit, and coturn deletes a
+# released allocation about a second later, answering 437 until then: wait,
+# so that the first sender here allocates afresh even without the recovery)
+sleep 2
+STURN=(--turn turn:10.78.10.1:3478 --turn-user alice --turn-pass alice-pass)
+start_sender --dump-au "$tmp/dump.h264" "${STURN[@]}"
+client --frames 60
+[ "$CLIENT_RC" -eq 0 ] || fail "senderrestart: the first client: exit $CLIENT_RC"
+[ "$(path_field kind)" = relayed ] || fail "senderrestart: first path '$(path_field kind)'"
+kill -9 "$SENDER_PID"
+{ wait "$SENDER_PID"; } 2> /dev/null
+exec 3>&-
+start_sender --dump-au "$tmp/dump.h264" "${STURN[@]}" --stats-json "$tmp/s.json"
+client --frames 60
+stop_sender
+# (437 as a word: a random port or a pid may hold the digits)
+mm='(^|[^0-9:.])437([^0-9]|$)'
+grep -qE "$mm" "$tmp/sender.err" && fail "senderrestart: $(grep -m 1 -E "$mm" "$tmp/sender.err")"
+[ "$CLIENT_RC" -eq 0 ] || fail "senderrestart: exit $CLIENT_RC"
+[ "$(path_field kind)" = relayed ] || fail "senderrestart: path '$(path_field kind)'"
+[ "$(path_field via)" = 10.78.10.1:3478 ] || fail "senderrestart: via '$(path_field via)'"
+grep -q "the data path goes through the sender's TURN relay 10.78.10.1:3478" "$tmp/client.err" ||
+  fail "senderrestart: the client did not use the new sender's relay"
+grep -q '"failed_sent": 0' "$tmp/s.json" || fail "senderrestart: the new sender said RelayFailed"
+exact
+[ "$SHOWN" -ge 60 ] && [ "$EXACT" -eq "$SHOWN" ] ||
+  fail "senderrestart: $EXACT of $SHOWN bit-exact"
+ok "senderrestart: after kill -9 the new sender released the stale allocation and relays," \
+  "$EXACT/$SHOWN pictures bit-exact in $CLIENT_S s"
 
 # 3a. --reconnect through the sender's relay: the sender freezes for 3 s,
 # the new session gets the sender's relay again, the stream goes on

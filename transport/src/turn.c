@@ -210,6 +210,24 @@ static int errno_of(int code) {
   }
 }
 
+/* The allocation a 437 to Allocate met could not be released: its
+ * Refresh(0) failed (|detail| says how), or Allocate met a 437 again. */
+static void mismatch_failed(bf_turn *t, req *r, const char *server, const char *detail) {
+  int release = r->release_437;
+  r->used = 0;
+  bf_turn_event *ev = push_event(t, BF_TURN_EV_ERROR, BF_STUN_ALLOCATE);
+  if (ev) {
+    ev->code = 437;
+    ev->err = -EADDRINUSE;
+    text_f(ev->reason, sizeof ev->reason,
+           "TURN server %s, Allocate: 437 Allocation Mismatch: the server still holds an "
+           "allocation for this address (another program, or this one before a crash) and "
+           "would not release it%s%s%s",
+           server, release ? " (Refresh: " : "", release ? detail : "", release ? ")" : "");
+  }
+  drop_allocation(t, BF_TURN_FAILED);
+}
+
 /* A request failed (|code| 0: |why| says how); says so and frees it. */
 static void fail(bf_turn *t, req *r, int code, int err, const char *why) {
   char server[BF_ADDR_STRLEN], detail[144], text[sizeof((bf_turn_event *)0)->reason];
@@ -228,6 +246,10 @@ static void fail(bf_turn *t, req *r, int code, int err, const char *why) {
                    : "wrong user name or password");
   else
     text_f(text, sizeof text, "TURN server %s, %s: %s", server, method, detail);
+  if (r->release_437 || (code == 437 && r->method == BF_STUN_ALLOCATE && t->mismatch_tried)) {
+    mismatch_failed(t, r, server, detail);
+    return;
+  }
   binding *bd = binding_of(t, r);
   uint16_t m = r->method;
   uint32_t lifetime = r->lifetime;
@@ -291,8 +313,30 @@ static void allocated(bf_turn *t, req *r, const bf_stun_msg *m, uint64_t now) {
   }
 }
 
+/* Turns |r| into |method| (Refresh: lifetime 0) and encodes it anew: the
+ * steps of the 437 recovery, in the Allocate's slot. */
+static int recast(bf_turn *t, req *r, uint16_t method, uint64_t now) {
+  r->method = method;
+  r->lifetime = 0;
+  r->release_437 = method == BF_STUN_REFRESH;
+  r->stale = 0;
+  r->auth = r->auth || t->key_len > 0;
+  r->first_ns = now;
+  t->st.requests++;
+  return encode(t, r, now);
+}
+
 static void refreshed(bf_turn *t, req *r, const bf_stun_msg *m, uint64_t now) {
   uint32_t lifetime = 0;
+  if (r->release_437) { /* the stale allocation goes: allocate again once it is gone */
+    t->st.mismatch_released++;
+    t->mismatch_allocs = 1;
+    if (recast(t, r, BF_STUN_ALLOCATE, now) < 0)
+      fail(t, r, 0, -EIO, "no randomness for a transaction id");
+    else
+      r->next_ns = now + MISMATCH_SETTLE_NS;
+    return;
+  }
   r->used = 0;
   if (r->lifetime == 0) {
     push_event(t, BF_TURN_EV_RELEASED, BF_STUN_REFRESH);
@@ -367,6 +411,24 @@ static void success(bf_turn *t, req *r, const bf_stun_msg *m, uint64_t now) {
   }
 }
 
+/* A 437 to Allocate: an allocation of this 5-tuple is left on the server
+ * (the relay lives on the fixed data port: this program before a crash).
+ * Once per bf_turn_allocate it is released (Refresh 0 in |r|'s slot);
+ * after that, Allocate is sent again 1.5 s later while the server lets
+ * the released allocation run out, MISMATCH_TRIES times in all. 1 when
+ * |r| goes on, 0 when the 437 is final. */
+static int mismatch_retry(bf_turn *t, req *r, uint64_t now) {
+  if (!t->mismatch_tried) {
+    t->mismatch_tried = 1;
+    return recast(t, r, BF_STUN_REFRESH, now) == 0;
+  }
+  if (!t->mismatch_allocs || t->mismatch_allocs >= MISMATCH_TRIES) return 0;
+  t->mismatch_allocs++;
+  if (recast(t, r, BF_STUN_ALLOCATE, now) < 0) return 0;
+  r->next_ns = now + MISMATCH_SETTLE_NS;
+  return 1;
+}
+
 static void error_response(bf_turn *t, req *r, const bf_stun_msg *m, uint64_t now) {
   const bf_stun_attr *ea = bf_stun_find(m, BF_STUN_A_ERROR_CODE);
   const uint8_t *phrase = NULL;
@@ -387,6 +449,7 @@ static void error_response(bf_turn *t, req *r, const bf_stun_msg *m, uint64_t no
     r->auth = 1;
     if (encode(t, r, now) == 0) return;
   }
+  if (code == 437 && r->method == BF_STUN_ALLOCATE && mismatch_retry(t, r, now)) return;
   char why[128];
   size_t n = phrase_len < sizeof why - 1 ? phrase_len : sizeof why - 1;
   for (size_t i = 0; i < n; i++) /* the server's words, printable only */
@@ -534,6 +597,8 @@ int bf_turn_allocate(bf_turn *t, uint64_t now_ns) {
     return -EALREADY;
   if (!start(t, BF_STUN_ALLOCATE, -1, 0, now_ns)) return -EBUSY;
   t->state = BF_TURN_ALLOCATING;
+  t->mismatch_tried = 0;
+  t->mismatch_allocs = 0;
   return 0;
 }
 

@@ -16,6 +16,12 @@
 #define PERM_REFRESH_NS (240 * NS) /* permissions live 300 s */
 #define CHAN_REFRESH_NS (540 * NS) /* channel bindings live 600 s */
 #define MAX_STALE 3u
+/* After releasing the allocation a 437 to Allocate met: Allocate again
+ * 1.5 s later (coturn lets a released allocation live on for its minimum
+ * lifetime, 1 s, deletes it on its next timer tick, and answers 437
+ * meanwhile), up to 3 times. */
+#define MISMATCH_SETTLE_NS (1500ull * 1000000ull)
+#define MISMATCH_TRIES 3u
 #define EVQ 16u
 #define DEFAULT_REST_TTL 86400u
 
@@ -26,6 +32,7 @@ typedef struct req {
   uint32_t lifetime; /* Refresh: 0 releases */
   int auth;          /* carries credentials */
   unsigned stale;    /* 438 retries so far */
+  int release_437;   /* Refresh(0) of the allocation an Allocate's 437 met */
   unsigned sent;
   uint64_t first_ns; /* first send */
   uint64_t next_ns;  /* next send, or the timeout after the last */
@@ -67,6 +74,8 @@ struct bf_turn {
   uint32_t lifetime_s;
   uint64_t expires_ns, refresh_ns;
   int refresh_inflight;
+  int mismatch_tried;       /* this Allocate met a 437: the stale allocation released */
+  unsigned mismatch_allocs; /* Allocates sent after that release */
   uint16_t next_channel;
   req reqs[BF_TURN_MAX_REQUESTS];
   binding perms[BF_TURN_MAX_PERMS];

@@ -24,6 +24,14 @@
  *   permission), Refresh of the allocation 60 s before its lifetime ends
  *   (half way for lifetimes under 2 min), and Refresh with lifetime 0 to
  *   release it.
+ * - A 437 (Allocation Mismatch) to Allocate: the server still holds an
+ *   allocation for this 5-tuple (this program before a crash: the relay
+ *   lives on the fixed data port). The client releases it (Refresh with
+ *   lifetime 0, the same credentials; no EV_RELEASED) once per
+ *   bf_turn_allocate and sends a new Allocate 1.5 s later (coturn deletes
+ *   a released allocation about a second after answering), up to 3 times;
+ *   a refused or unanswered release, or a third 437, is the error (code
+ *   437, -EADDRINUSE).
  * - Binding requests (no credentials) so a side learns its server-reflexive
  *   address; Allocate's answer carries it too.
  * - Retransmission per RFC 8489 §6.2.1: RTO 500 ms doubling, 7 sends, the
@@ -128,19 +136,20 @@ typedef struct bf_turn_event {
 } bf_turn_event;
 
 typedef struct bf_turn_stats {
-  uint64_t requests;        /* transactions started */
-  uint64_t retransmits;     /* sends after a request's first */
-  uint64_t timeouts;        /* requests that got no answer */
-  uint64_t auth_retries;    /* 401 -> authenticated retry */
-  uint64_t stale_nonce;     /* 438 -> retry with the new nonce */
-  uint64_t responses;       /* matched to a request */
-  uint64_t unmatched;       /* responses with no request of that id */
-  uint64_t bad_integrity;   /* success responses without valid integrity */
-  uint64_t malformed;       /* neither STUN nor ChannelData, or broken */
-  uint64_t channel_data;    /* ChannelData from a bound channel */
-  uint64_t data_ind;        /* Data indications */
-  uint64_t unknown_channel; /* ChannelData on a channel not bound here */
-  uint64_t events_dropped;  /* event queue full */
+  uint64_t requests;          /* transactions started */
+  uint64_t retransmits;       /* sends after a request's first */
+  uint64_t timeouts;          /* requests that got no answer */
+  uint64_t auth_retries;      /* 401 -> authenticated retry */
+  uint64_t stale_nonce;       /* 438 -> retry with the new nonce */
+  uint64_t mismatch_released; /* 437 to Allocate -> stale allocation released */
+  uint64_t responses;         /* matched to a request */
+  uint64_t unmatched;         /* responses with no request of that id */
+  uint64_t bad_integrity;     /* success responses without valid integrity */
+  uint64_t malformed;         /* neither STUN nor ChannelData, or broken */
+  uint64_t channel_data;      /* ChannelData from a bound channel */
+  uint64_t data_ind;          /* Data indications */
+  uint64_t unknown_channel;   /* ChannelData on a channel not bound here */
+  uint64_t events_dropped;    /* event queue full */
 } bf_turn_stats;
 
 typedef struct bf_turn bf_turn;
