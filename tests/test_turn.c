@@ -831,6 +831,17 @@ static void test_mismatch_unreleased(void **state) {
   expect_no_event(&s);
   bf_turn_del(&s.t);
 
+  /* the release answered 437 (the stale allocation ran out meanwhile):
+   * nothing to wait for, Allocate at once */
+  srv_open(&s, &cfg, "alice", "secret-a");
+  allocate_437(&s, 0);
+  assert_int_equal(answer_error(&s, 437, NULL, 0), BF_TURN_RX_CONTROL);
+  expect_no_event(&s);
+  expect_req(&s, 0, BF_STUN_ALLOCATE);
+  expect_auth(&s, "alice", "nonce-1");
+  assert_int_equal(bf_turn_state_get(s.t), BF_TURN_ALLOCATING);
+  bf_turn_del(&s.t);
+
   /* the release unanswered: the end after its retransmissions */
   srv_open(&s, &cfg, "alice", "secret-a");
   allocate_437(&s, 0);

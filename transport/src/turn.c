@@ -450,6 +450,10 @@ static void error_response(bf_turn *t, req *r, const bf_stun_msg *m, uint64_t no
     if (encode(t, r, now) == 0) return;
   }
   if (code == 437 && r->method == BF_STUN_ALLOCATE && mismatch_retry(t, r, now)) return;
+  if (code == 437 && r->release_437) { /* nothing left to release (it ran out): allocate */
+    t->mismatch_allocs = 1;
+    if (recast(t, r, BF_STUN_ALLOCATE, now) == 0) return;
+  }
   char why[128];
   size_t n = phrase_len < sizeof why - 1 ? phrase_len : sizeof why - 1;
   for (size_t i = 0; i < n; i++) /* the server's words, printable only */

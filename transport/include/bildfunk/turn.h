@@ -31,7 +31,8 @@
  *   bf_turn_allocate and sends a new Allocate 1.5 s later (coturn deletes
  *   a released allocation about a second after answering), up to 3 times;
  *   a refused or unanswered release, or a third 437, is the error (code
- *   437, -EADDRINUSE).
+ *   437, -EADDRINUSE); a 437 to the release itself (nothing left to
+ *   release) is followed by the Allocate at once.
  * - Binding requests (no credentials) so a side learns its server-reflexive
  *   address; Allocate's answer carries it too.
  * - Retransmission per RFC 8489 §6.2.1: RTO 500 ms doubling, 7 sends, the
