@@ -190,6 +190,25 @@ client() { # ARGS...: bildfunk in the client's namespace; CLIENT_RC, CLIENT_S (i
   CLIENT_S=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
 }
 TURN=(--turn turn:10.78.10.1:3478 --turn-user alice)
+TURN_OK=("${TURN[@]}" --turn-pass alice-pass) # the right password
+# freeze_run PATTERN ARGS...: a client for 240 pictures with --reconnect (and
+# ARGS); once PATTERN is in its log the sender freezes for 3 s; CLIENT_RC
+freeze_run() {
+  local pattern=$1 cl
+  shift
+  timeout 60 ip netns exec "$C" "$BF_CLIENT" "$HOST" --headless --config-dir "$tmp/c" \
+    --skip-to-live off --framemd5 "$tmp/c.md5" --stats-json "$tmp/c.json" --frames 240 \
+    --reconnect "$@" 2> "$tmp/client.err" &
+  cl=$!
+  pids+=("$cl")
+  for _ in $(seq 300); do grep -q "$pattern" "$tmp/client.err" && break; sleep 0.05; done
+  sleep 1
+  kill -STOP "$SENDER_PID"
+  sleep 3
+  kill -CONT "$SENDER_PID"
+  wait "$cl"
+  CLIENT_RC=$?
+}
 path_field() { # FIELD: from the client's --stats-json "path" object
   grep -o '"path": {[^}]*}' "$tmp/c.json" | grep -o "\"$1\": [^,}]*" | head -n 1 |
     sed 's/^"[^"]*": //; s/^"//; s/"$//'
@@ -240,7 +259,7 @@ ok "paired through the sender's router"
 
 # 1. direct: the data port forwarded, the relay stays unused
 start_sender --dump-au "$tmp/dump.h264"
-client --frames 60 "${TURN[@]}" --turn-pass alice-pass
+client --frames 60 "${TURN_OK[@]}"
 stop_sender
 [ "$CLIENT_RC" -eq 0 ] || fail "direct: exit $CLIENT_RC"
 [ "$(path_field kind)" = direct ] || fail "direct: path '$(path_field kind)'"
@@ -254,7 +273,7 @@ ok "direct: path direct, $EXACT/$SHOWN pictures bit-exact, rtt $(path_field rtt_
 # NAT then lets the client's punches in) and the path is direct
 router "$RS" plain
 start_sender --dump-au "$tmp/dump.h264" --stats-json "$tmp/s.json"
-client --frames 60 "${TURN[@]}" --turn-pass alice-pass
+client --frames 60 "${TURN_OK[@]}"
 stop_sender
 [ "$CLIENT_RC" -eq 0 ] || fail "both: exit $CLIENT_RC"
 [ "$(path_field kind)" = direct ] || fail "both: path '$(path_field kind)'"
@@ -278,7 +297,7 @@ ok "both: NATs on both sides, no UDP forward: path direct, $sp opening punches (
 # 2. relayed: a random-port NAT, only the control port forwarded
 router "$RS" random
 start_sender --dump-au "$tmp/dump.h264"
-client --frames 60 "${TURN[@]}" --turn-pass alice-pass --report "$tmp/r.html"
+client --frames 60 "${TURN_OK[@]}" --report "$tmp/r.html"
 stop_sender
 [ "$CLIENT_RC" -eq 0 ] || fail "relayed: exit $CLIENT_RC"
 [ "$(path_field kind)" = relayed ] || fail "relayed: path '$(path_field kind)'"
@@ -302,18 +321,7 @@ ok "relayed: path relayed via 10.78.10.1:3478, $rx datagrams through coturn, $EX
 # 2b. --reconnect through the relay: the sender freezes for 3 s, the new
 # session gets the relayed address again, the stream goes on (bit-exact)
 start_sender --dump-au "$tmp/dump.h264"
-timeout 60 ip netns exec "$C" "$BF_CLIENT" "$HOST" --headless --config-dir "$tmp/c" \
-  --skip-to-live off --framemd5 "$tmp/c.md5" --stats-json "$tmp/c.json" --frames 240 --reconnect \
-  "${TURN[@]}" --turn-pass alice-pass 2> "$tmp/client.err" &
-cl=$!
-pids+=("$cl")
-for _ in $(seq 200); do grep -q "goes through the TURN relay" "$tmp/client.err" && break; sleep 0.05; done
-sleep 1
-kill -STOP "$SENDER_PID"
-sleep 3
-kill -CONT "$SENDER_PID"
-wait "$cl"
-CLIENT_RC=$?
+freeze_run "goes through the TURN relay" "${TURN_OK[@]}"
 stop_sender
 [ "$CLIENT_RC" -eq 0 ] || fail "reconnect: exit $CLIENT_RC"
 grep -q "set up again: the stream goes on" "$tmp/client.err" || fail "reconnect: no new session"
@@ -325,8 +333,7 @@ exact_md5
 ok "reconnect: a 3 s freeze, the new session relayed again, $EXACT/$SHOWN pictures bit-exact"
 
 # 3. the sender's relay: a client without --turn, the sender with it
-start_sender --dump-au "$tmp/dump.h264" --turn turn:10.78.10.1:3478 --turn-user alice \
-  --turn-pass alice-pass --stats-json "$tmp/s.json"
+start_sender --dump-au "$tmp/dump.h264" "${TURN_OK[@]}" --stats-json "$tmp/s.json"
 client --frames 60
 stop_sender
 [ "$CLIENT_RC" -eq 0 ] || fail "senders: exit $CLIENT_RC"
@@ -357,15 +364,14 @@ ok "senders: path relayed via the sender's relay 10.78.10.1:3478, $EXACT/$SHOWN 
 # released allocation about a second later, answering 437 until then: wait,
 # so that the first sender here allocates afresh even without the recovery)
 sleep 2
-STURN=(--turn turn:10.78.10.1:3478 --turn-user alice --turn-pass alice-pass)
-start_sender --dump-au "$tmp/dump.h264" "${STURN[@]}"
+start_sender --dump-au "$tmp/dump.h264" "${TURN_OK[@]}"
 client --frames 60
 [ "$CLIENT_RC" -eq 0 ] || fail "senderrestart: the first client: exit $CLIENT_RC"
 [ "$(path_field kind)" = relayed ] || fail "senderrestart: first path '$(path_field kind)'"
 kill -9 "$SENDER_PID"
 { wait "$SENDER_PID"; } 2> /dev/null
 exec 3>&-
-start_sender --dump-au "$tmp/dump.h264" "${STURN[@]}" --stats-json "$tmp/s.json"
+start_sender --dump-au "$tmp/dump.h264" "${TURN_OK[@]}" --stats-json "$tmp/s.json"
 client --frames 60
 stop_sender
 # (437 as a word: a random port or a pid may hold the digits)
@@ -385,23 +391,8 @@ ok "senderrestart: after kill -9 the new sender released the stale allocation an
 
 # 3a. --reconnect through the sender's relay: the sender freezes for 3 s,
 # the new session gets the sender's relay again, the stream goes on
-start_sender --dump-au "$tmp/dump.h264" --turn turn:10.78.10.1:3478 --turn-user alice \
-  --turn-pass alice-pass
-timeout 60 ip netns exec "$C" "$BF_CLIENT" "$HOST" --headless --config-dir "$tmp/c" \
-  --skip-to-live off --framemd5 "$tmp/c.md5" --stats-json "$tmp/c.json" --frames 240 --reconnect \
-  2> "$tmp/client.err" &
-cl=$!
-pids+=("$cl")
-for _ in $(seq 300); do
-  grep -q "goes through the sender's TURN relay" "$tmp/client.err" && break
-  sleep 0.05
-done
-sleep 1
-kill -STOP "$SENDER_PID"
-sleep 3
-kill -CONT "$SENDER_PID"
-wait "$cl"
-CLIENT_RC=$?
+start_sender --dump-au "$tmp/dump.h264" "${TURN_OK[@]}"
+freeze_run "goes through the sender's TURN relay"
 stop_sender
 [ "$CLIENT_RC" -eq 0 ] || fail "sendersreconnect: exit $CLIENT_RC"
 grep -q "set up again: the stream goes on" "$tmp/client.err" || fail "sendersreconnect: no new session"
@@ -415,9 +406,8 @@ ok "sendersreconnect: a 3 s freeze, the new session through the sender's relay a
   "$EXACT/$SHOWN pictures bit-exact"
 
 # 3b. both have a relay: the client's offer (3 s) comes first and wins
-start_sender --dump-au "$tmp/dump.h264" --turn turn:10.78.10.1:3478 --turn-user alice \
-  --turn-pass alice-pass --stats-json "$tmp/s.json"
-client --frames 60 "${TURN[@]}" --turn-pass alice-pass
+start_sender --dump-au "$tmp/dump.h264" "${TURN_OK[@]}" --stats-json "$tmp/s.json"
+client --frames 60 "${TURN_OK[@]}"
 stop_sender
 [ "$CLIENT_RC" -eq 0 ] || fail "bothturn: exit $CLIENT_RC"
 [ "$(path_field kind)" = relayed ] || fail "bothturn: path '$(path_field kind)'"
@@ -448,8 +438,7 @@ ok "noturn: exit $CLIENT_RC after $CLIENT_S s, '$(grep -o 'the data path did not
 
 # 4b. the sender's relay refuses it (wrong password), the client has none:
 # the client's message names the sender's relay failure
-start_sender --turn turn:10.78.10.1:3478 --turn-user alice --turn-pass wrong \
-  --stats-json "$tmp/s.json"
+start_sender "${TURN[@]}" --turn-pass wrong --stats-json "$tmp/s.json"
 client --frames 60 --timeout 2
 stop_sender
 [ "$CLIENT_RC" -eq 1 ] || fail "senderbad: exit $CLIENT_RC"
