@@ -15,6 +15,8 @@
 # BF_SOAK_SIZE=WxH and BF_SOAK_FPS=N change the mode (default 1920x1080, 60).
 # Exit 0 flat, 1 not flat or a process failed.
 set -uo pipefail
+# shellcheck source=tests/lib/procs.sh
+. "$(dirname "$0")/../lib/procs.sh"
 build=${1:-build}
 secs=${2:-${BF_SOAK_SECONDS:-600}}
 sender=${BF_SENDER:-$build/sender/bildfunk-send}
@@ -26,7 +28,7 @@ done
 tmp=$(mktemp -d /tmp/bf-soak.XXXXXX)
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  bf_kill_children TERM "${pids[@]}" # only our own (procs.sh)
   wait 2>/dev/null
   [ -n "${BF_SOAK_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }

@@ -6,11 +6,14 @@
 # the driver started: TERM, then KILL, on exit) and the helpers below.
 tmp=$(mktemp -d "/tmp/${1:-bf-e2e}.XXXXXX")
 pids=()
+# shellcheck source=tests/lib/procs.sh
+. "$(dirname "${BASH_SOURCE[0]}")/procs.sh"
 cleanup() {
-  # TERM first, so Xvfb removes its lock file and socket; then KILL
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  # TERM first, so Xvfb removes its lock file and socket; then KILL; only
+  # our own children (procs.sh: a reused pid may be another test's)
+  bf_kill_children TERM "${pids[@]}"
   sleep 0.2
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  bf_kill_children KILL "${pids[@]}"
   wait 2>/dev/null
   [ -n "${BF_E2E_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }

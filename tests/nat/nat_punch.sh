@@ -21,6 +21,8 @@
 # with BF_REQUIRE_ALL=1 a missing capability is a failure). Traffic stays in
 # the namespaces; they are deleted on exit, also on failure.
 set -euo pipefail
+# shellcheck source=tests/lib/procs.sh
+. "$(dirname "$0")/../lib/procs.sh"
 
 peer=${1:?usage: nat_punch.sh PATH/TO/nat_peer}
 need() {
@@ -36,7 +38,7 @@ C=bfnat-c-$id R=bfnat-r-$id S=bfnat-s-$id
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  bf_kill_children TERM "${pids[@]}" # only our own (procs.sh)
   wait 2>/dev/null || true
   for ns in "$C" "$R" "$S"; do ip netns del "$ns" 2>/dev/null || true; done
   rm -rf "$tmp"

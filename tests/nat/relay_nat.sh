@@ -60,6 +60,8 @@
 set -uo pipefail
 # shellcheck source=tests/lib/turn.sh
 . "$(dirname "$0")/../lib/turn.sh"
+# shellcheck source=tests/lib/procs.sh
+. "$(dirname "$0")/../lib/procs.sh"
 
 need() {
   echo "relay_nat: $*" >&2
@@ -75,7 +77,7 @@ C=bfrl-c-$id RC=bfrl-rc-$id I=bfrl-i-$id RS=bfrl-rs-$id S=bfrl-s-$id
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
+  bf_kill_children TERM "${pids[@]}" # only our own (procs.sh)
   wait 2> /dev/null || true
   for ns in "$C" "$RC" "$I" "$RS" "$S"; do ip netns del "$ns" 2> /dev/null || true; done
   rm -rf "$tmp"

@@ -12,6 +12,8 @@
 # every AU agrees with the bitstream (our parser and ffprobe), the testsrc
 # strip in every decoded picture carries the pts the AU had on the wire.
 set -euo pipefail
+# shellcheck source=tests/lib/procs.sh
+. "$(dirname "$0")/../lib/procs.sh"
 
 case_=$1
 SEND=$2
@@ -23,7 +25,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/bf-sender-e2e.XXXXXX")
 pids=()
 cleanup() {
   local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  bf_kill_children TERM "${pids[@]}" # only our own (procs.sh)
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
