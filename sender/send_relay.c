@@ -166,6 +166,13 @@ uint64_t bf_send_relay_tick(bf_send_state *s, uint64_t now) {
   bf_channel_tick(s->ep.ch, now); /* the TURN client's requests and refreshes */
   bf_channel_relay_status st;
   bf_channel_relay_status_get(s->ep.ch, &st);
+  if (st.stale_released > rl->said_stale) { /* a restart after a crash: why allocating took 1.5 s */
+    rl->said_stale = st.stale_released;
+    fprintf(stderr,
+            "bildfunk-send: TURN relay %s still held an allocation for this address (this "
+            "sender before a restart?): released, allocating again\n",
+            rl->server);
+  }
   if (st.state == BF_CHANNEL_RELAY_FAILED) {
     if (!rl->said_failed) {
       if (strstr(st.error, rl->server)) /* "TURN server HOST:PORT refused ..." */

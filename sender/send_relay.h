@@ -50,6 +50,7 @@ typedef struct bf_send_relay {
   int ours;          /* our relay is the path */
   int permit_asked;  /* the client's IP permitted on our allocation (this session) */
   int said_failed;
+  uint64_t said_stale;   /* stale allocations released, said so far */
   char err[1024];        /* why our relay is not available ("" = it is, or may be) */
   int told_failed;       /* this session's client was sent RelayFailed */
   int client_has_none;   /* this session's client said RelayFailed */

@@ -157,10 +157,11 @@ static void write_security(FILE *f, const bf_send_state *s) {
           ",  \"relay\": {\"configured\": %d, \"state\": %d, \"ours\": %d, "
           "\"offers_taken\": %" PRIu64 ", \"offers_made\": %" PRIu64 ", \"rx\": %" PRIu64
           ", \"tx\": %" PRIu64 ", \"indications\": %" PRIu64 ", \"no_peer\": %" PRIu64
-          ", \"failed_sent\": %" PRIu64 ", \"client_has_none\": %d}\n",
+          ", \"failed_sent\": %" PRIu64 ", \"client_has_none\": %d, \"stale_released\": %" PRIu64
+          "}\n",
           s->relay.configured, (int)rs.state, s->relay.ours, s->relay.offers_taken,
           s->relay.offers_made, rs.rx, rs.tx, rs.indications, rs.no_peer, s->relay.failed_sent,
-          s->relay.client_has_none);
+          s->relay.client_has_none, rs.stale_released);
   /* the opening punches (send_open.h) */
   fprintf(f, ",  \"open\": {\"data_addrs\": %" PRIu64 ", \"punches\": %" PRIu64 "}\n",
           s->open.addrs, s->open.punches);

@@ -385,6 +385,10 @@ grep -qE "$mm" "$tmp/sender.err" && fail "senderrestart: $(grep -m 1 -E "$mm" "$
 grep -q "the data path goes through the sender's TURN relay 10.78.10.1:3478" "$tmp/client.err" ||
   fail "senderrestart: the client did not use the new sender's relay"
 grep -q '"failed_sent": 0' "$tmp/s.json" || fail "senderrestart: the new sender said RelayFailed"
+# the recovery is said and counted (the stale allocation was there: kill -9)
+grep -q "TURN relay 10.78.10.1:3478 still held an allocation for this address" "$tmp/sender.err" ||
+  fail "senderrestart: the new sender did not say it released a stale allocation"
+grep -q '"stale_released": 1' "$tmp/s.json" || fail "senderrestart: stale_released not 1"
 exact
 [ "$SHOWN" -ge 60 ] && [ "$EXACT" -eq "$SHOWN" ] ||
   fail "senderrestart: $EXACT of $SHOWN bit-exact"

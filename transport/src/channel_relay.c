@@ -225,6 +225,9 @@ int bf__relay_channel(const bf__relay *r) {
 
 void bf__relay_status(const bf__relay *r, bf_channel_relay_status *st) {
   *st = r->st;
+  bf_turn_stats ts;
+  bf_turn_stats_get(r->turn, &ts);
+  st->stale_released = ts.mismatch_released;
 }
 
 #else /* no OpenSSL: no TURN client, so no relay */

@@ -266,6 +266,10 @@ typedef struct bf_channel_relay_status {
   uint64_t no_peer;     /* sends dropped: no relay peer yet */
   uint64_t other_peer;  /* relayed datagrams from another peer, dropped */
   uint64_t stun_bad;    /* from the server: neither STUN nor ChannelData, or unmatched */
+  /* stale allocations of this socket's address the server still held
+   * (437 to Allocate: this program before a crash) released before the
+   * allocation (bildfunk/turn.h) */
+  uint64_t stale_released;
 } bf_channel_relay_status;
 
 /* Creates the TURN client on the channel's socket and starts the
